@@ -1,0 +1,11 @@
+"""The anvis domain model: instances, their validation, pools and file formats."""
+
+from models.instance import Instance, Scores
+from models.io import load, read_plan, save, write_plan
+from models.pools import Pool, pool_cap, pools, unit_pools
+from models.schema import AREAS, FORMAT, KINDS
+from models.validate import InstanceError, Problem, from_dict
+
+__all__ = ["AREAS", "FORMAT", "KINDS", "Instance", "InstanceError", "Pool", "Problem",
+           "Scores", "from_dict", "load", "pool_cap", "pools", "read_plan", "save",
+           "unit_pools", "write_plan"]

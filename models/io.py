@@ -1,0 +1,143 @@
+"""Reading and writing instances and plans: every file format in one place.
+
+An instance is one ``anvis/1`` JSON file, a folder of CSV files (one per
+table), or one ``.xlsx`` workbook (one sheet per table); see
+:mod:`models.tables` for the table layout. Plans are JSON, with CSV and xlsx
+exports for planners.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from models.instance import Instance
+from models.validate import InstanceError, Problem, from_dict
+
+
+def instance_kind(path: str | os.PathLike) -> str:
+    """``"json"``, ``"csv"`` (a folder) or ``"xlsx"``, from the path's name."""
+    p = Path(path)
+    if p.is_dir() or p.suffix == "" or p.suffix.lower() == ".csv":
+        return "csv"
+    if p.suffix.lower() in (".xlsx", ".xlsm"):
+        return "xlsx"
+    if p.suffix.lower() == ".txt":
+        return "orlib"
+    return "json"
+
+
+def read_document(path: str | os.PathLike) -> dict:
+    """The raw instance document of a file, not yet validated.
+
+    Raises
+    ------
+    InstanceError
+        When the file cannot be read or parsed at all.
+    """
+    source = str(path)
+    kind = instance_kind(path)
+    if not os.path.exists(path):
+        raise InstanceError(source, [Problem("", "no such file or folder")])
+    try:
+        if kind == "csv":
+            from models.tables import read_csv_folder
+            return read_csv_folder(path)
+        if kind == "xlsx":
+            from models.tables import read_xlsx
+            return read_xlsx(path)
+        if kind == "orlib":
+            from models.orlib import read_orlib
+            return read_orlib(path)
+        with open(path, "rb") as f:
+            return json.loads(f.read())
+    except InstanceError:
+        raise
+    except json.JSONDecodeError as exc:
+        raise InstanceError(source, [Problem("", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]) from None
+    except UnicodeDecodeError as exc:
+        raise InstanceError(source, [Problem("", f"not UTF-8 text: {exc.reason} at byte {exc.start}")]) from None
+    except (OSError, ValueError) as exc:
+        raise InstanceError(source, [Problem("", f"cannot read: {exc}")]) from None
+
+
+def load(path: str | os.PathLike) -> Instance:
+    """Read and validate an instance from JSON, a CSV folder, xlsx or an OR-Library ``.txt``.
+
+    Raises
+    ------
+    InstanceError
+        Listing every problem of the file.
+    """
+    return from_dict(read_document(path), str(path))
+
+
+def save(inst: Instance, path: str | os.PathLike) -> None:
+    """Write an instance in the format its path names (JSON, CSV folder or xlsx)."""
+    kind = instance_kind(path)
+    doc = inst.to_dict()
+    if kind == "csv":
+        from models.tables import write_csv_folder
+        write_csv_folder(doc, path)
+    elif kind == "xlsx":
+        from models.tables import write_xlsx
+        write_atomic(path, lambda tmp: write_xlsx(doc, tmp))
+    else:
+        write_atomic(path, lambda tmp: Path(tmp).write_text(dump_json(doc)))
+
+
+def dump_json(doc: dict) -> str:
+    """The one JSON layout anvis writes: stable key order, indented, newline at the end."""
+    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+
+
+def write_atomic(path: str | os.PathLike, write) -> None:
+    """Call ``write(tmp_path)`` and move the result over ``path`` only once it is complete.
+
+    A failure half-way leaves an existing file at ``path`` untouched.
+    """
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def read_plan(path: str | os.PathLike) -> dict:
+    """A plan (``anvis-plan/1`` JSON) as a dict.
+
+    Raises
+    ------
+    InstanceError
+        When the file is not a JSON object.
+    """
+    try:
+        with open(path, "rb") as f:
+            doc = json.loads(f.read())
+    except (OSError, ValueError) as exc:
+        raise InstanceError(str(path), [Problem("", f"cannot read plan: {exc}")]) from None
+    if not isinstance(doc, dict):
+        raise InstanceError(str(path), [Problem("", "a plan must be a JSON object")])
+    return doc
+
+
+def write_plan(plan: dict, path: str | os.PathLike) -> None:
+    """Write a plan as JSON, or as a CSV folder / xlsx workbook of its tables for planners."""
+    kind = instance_kind(path)
+    if kind == "csv":
+        from models.tables import write_plan_csv
+        write_plan_csv(plan, path)
+    elif kind == "xlsx":
+        from models.tables import write_plan_xlsx
+        write_atomic(path, lambda tmp: write_plan_xlsx(plan, tmp))
+    else:
+        write_atomic(path, lambda tmp: Path(tmp).write_text(dump_json(plan)))

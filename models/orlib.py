@@ -1,0 +1,54 @@
+"""OR-Library assignment instances (Beasley's ``assignNNN.txt``) as anvis instances.
+
+A cost matrix c (n × n, minimise) becomes n citizens and n units in one
+municipality, every pair eligible, scores ``101 − c`` and one pool of share 1.0,
+everyone priority 1. The lexicographic optimum then houses all n citizens with
+total score ``101·n − min cost``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.validate import InstanceError, Problem
+
+
+def read_costs(path) -> np.ndarray:
+    """The n × n cost matrix of an OR-Library assignment file (a token stream)."""
+    tokens = np.array(open(path, "rb").read().split(), dtype=np.int64)
+    if tokens.size == 0:
+        raise InstanceError(str(path), [Problem("", "empty file")])
+    n = int(tokens[0])
+    if n <= 0 or tokens.size != 1 + n * n:
+        raise InstanceError(str(path), [Problem("", f"expected n={n} and {n * n} costs, found {tokens.size - 1} numbers")])
+    return tokens[1:].reshape(n, n)
+
+
+def costs_to_document(cost: np.ndarray, name: str = "orlib") -> dict:
+    """An anvis/1 document whose lexicographic optimum solves the assignment problem."""
+    n = cost.shape[0]
+    width = len(str(n - 1))
+    cids = [f"c{i:0{width}d}" for i in range(n)]
+    uids = [f"u{j:0{width}d}" for j in range(n)]
+    score = (101 - cost).ravel().tolist()
+    return {
+        "format": "anvis/1",
+        "name": name,
+        "parameters": {"objective": "lexicographic"},
+        "regions": [{"id": "R", "name": "Region"}],
+        "municipalities": [{"id": "M", "name": "Kommune", "region": "R"}],
+        "organisations": [{"id": "O", "name": "Organisation"}],
+        "departments": [{"id": "D", "organisation": "O", "municipality": "M"}],
+        "units": [{"id": u, "department": "D", "rooms": 1, "rent_kr": 0} for u in uids],
+        "agreements": [{"id": "all", "municipality": "M", "share": 1.0}],
+        "citizens": [{"id": c, "municipality": "M", "max_rent_kr": 0} for c in cids],
+        "scores": [{"citizen": c, "unit": u, "score": s}
+                   for c, row in zip(cids, np.array(score).reshape(n, n).tolist())
+                   for u, s in zip(uids, row)],
+    }
+
+
+def read_orlib(path) -> dict:
+    """Read an OR-Library assignment file as an anvis/1 document."""
+    import os
+    return costs_to_document(read_costs(path), os.path.basename(str(path)).split(".")[0])

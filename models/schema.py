@@ -1,0 +1,142 @@
+"""Typed, immutable records of an ``anvis/1`` instance (FORMAT.md §1).
+
+Each record checks its own field types and ranges; relations between records
+(unique ids, references, pools) are checked in :mod:`models.validate`.
+Defaults are exactly those of FORMAT.md §1.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, StrictInt, StrictStr
+
+FORMAT = "anvis/1"
+AREAS = ("ordinary", "prevention", "disadvantaged", "transformation")
+KINDS = ("family", "youth", "elderly")
+
+Id = Annotated[StrictStr, Field(min_length=1)]
+Kr = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
+Count = Annotated[StrictInt, Field(ge=0)]
+Rooms = Annotated[StrictInt, Field(ge=1)]
+Share = Annotated[float, Strict(), Field(ge=0, le=1, allow_inf_nan=False)]
+Area = Literal["ordinary", "prevention", "disadvantaged", "transformation"]
+Kind = Literal["family", "youth", "elderly"]
+
+
+class Record(BaseModel):
+    """Base of all records: immutable, strict scalars, unknown fields ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Parameters(Record):
+    """Round-wide parameters (FORMAT.md §1, ``parameters``)."""
+
+    default_share: Share = 0.25
+    subsidy_amount_kr: Kr = 1414
+    subsidy_band_kr: tuple[Kr, Kr] = (4500, 6500)
+    objective: Literal["lexicographic", "weighted"] = "lexicographic"
+    priority_weights: Optional[dict[StrictStr, Kr]] = None
+
+
+class Region(Record):
+    id: Id
+    name: StrictStr = ""
+    grant_quota: Optional[Count] = None  # None: unlimited
+
+
+class Municipality(Record):
+    id: Id
+    name: StrictStr = ""
+    region: Id
+    subsidy_frame: Count = 0
+
+
+class Organisation(Record):
+    id: Id
+    name: StrictStr = ""
+
+
+class Department(Record):
+    id: Id
+    organisation: Id
+    municipality: Id
+    area: Area = "ordinary"
+    max_vulnerable: Optional[Count] = None  # None: unlimited
+
+
+class Unit(Record):
+    id: Id
+    department: Id
+    rooms: Rooms
+    rent_kr: Kr
+    kind: Kind = "family"
+    accessible: StrictBool = False
+    temporary: StrictBool = False
+
+
+class Agreement(Record):
+    """An udlejningsaftale: a share for the units matching all its filters."""
+
+    id: Id
+    municipality: Id
+    share: Share
+    organisation: Optional[Id] = None
+    max_rent_kr: Optional[Kr] = None
+    rooms: Optional[tuple[Rooms, ...]] = None
+    departments: Optional[tuple[Id, ...]] = None
+
+
+class LedgerEntry(Record):
+    """Vacancies and claims of one pool in earlier rounds (FORMAT.md §2)."""
+
+    pool: Id
+    vacancies_before: Count = 0
+    claimed_before: Count = 0
+
+
+class Preference(Record):
+    department: Id
+    weight: Kr
+
+
+class Citizen(Record):
+    id: Id
+    municipality: Id
+    priority: Annotated[StrictInt, Field(ge=1)] = 1
+    max_rent_kr: Kr
+    min_rooms: Rooms = 1
+    max_rooms: Optional[Rooms] = None  # None: unlimited
+    vulnerable: StrictBool = False
+    subsidy_eligible: StrictBool = False
+    needs_accessible: StrictBool = False
+    kinds: tuple[Kind, ...] = ("family",)
+    accepts_temporary: StrictBool = False
+    barred_areas: tuple[Area, ...] = ()
+    excluded_departments: tuple[Id, ...] = ()
+    preferences: tuple[Preference, ...] = ()
+
+
+class Body(Record):
+    """Every table of an instance but ``scores``, which is kept columnar."""
+
+    format: StrictStr
+    name: StrictStr = ""
+    parameters: Parameters = Parameters()
+    regions: tuple[Region, ...] = ()
+    municipalities: tuple[Municipality, ...] = ()
+    organisations: tuple[Organisation, ...] = ()
+    departments: tuple[Department, ...] = ()
+    units: tuple[Unit, ...] = ()
+    agreements: tuple[Agreement, ...] = ()
+    ledger: tuple[LedgerEntry, ...] = ()
+    citizens: tuple[Citizen, ...] = ()
+
+
+TABLES = ("regions", "municipalities", "organisations", "departments", "units",
+          "agreements", "ledger", "citizens", "scores")
+RECORD_OF = {"regions": Region, "municipalities": Municipality,
+             "organisations": Organisation, "departments": Department,
+             "units": Unit, "agreements": Agreement, "ledger": LedgerEntry,
+             "citizens": Citizen}

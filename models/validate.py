@@ -1,0 +1,319 @@
+"""Validation of a raw instance document: types, ranges, ids, references.
+
+Every problem of a document is collected (not just the first) and reported as
+one line naming the file, the field path and the offending value.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pydantic
+
+from models.instance import Instance, Scores
+from models.schema import FORMAT, RECORD_OF, Body, Parameters, Preference
+
+DEFAULT_POOL = "default:{municipality}:{organisation}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file, at a field path like ``units[3].rooms``."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class InstanceError(ValueError):
+    """An input file is not a valid instance; ``problems`` lists every reason."""
+
+    def __init__(self, source: str, problems: list[Problem]):
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        """One line per problem, each starting with the file name."""
+        return [f"{self.source}: {p}" for p in self.problems]
+
+
+def path_of(loc) -> str:
+    """``('units', 3, 'rooms')`` → ``units[3].rooms``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def from_dict(raw, source: str = "<memory>") -> Instance:
+    """Validate a parsed ``anvis/1`` document and build the :class:`Instance`.
+
+    Raises
+    ------
+    InstanceError
+        With every problem found in the document.
+    """
+    if not isinstance(raw, dict):
+        raise InstanceError(source, [Problem("", f"expected a JSON object, got {type(raw).__name__}")])
+    problems: list[Problem] = []
+    body_raw = {k: v for k, v in raw.items() if k != "scores"}
+    body = None
+    try:
+        body = Body.model_validate(body_raw)
+    except pydantic.ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            loc = err["loc"]
+            msg = err["msg"]
+            if err["type"] == "missing":
+                problems.append(Problem(path_of(loc), "required field is missing"))
+                continue
+            # Pydantic names the union branch or the tuple index in loc; keep the path readable.
+            loc = tuple(p for p in loc if not (isinstance(p, str) and p in ("tuple", "list", "dict")))
+            problems.append(Problem(path_of(loc), f"{msg} (got {short(err.get('input'))})"))
+    scores, score_problems = _scores(raw.get("scores", []))
+    problems += score_problems
+    problems += _relations(raw)
+    if problems:
+        raise InstanceError(source, problems)
+    _warn_unknown_fields(raw, source)
+    if not body.name:
+        body = body.model_copy(update={"name": _stem(source)})
+    return Instance(body, scores, source)
+
+
+def _stem(source: str) -> str:
+    import os
+    base = os.path.basename(source.rstrip("/"))
+    return base.split(".")[0] or "instance"
+
+
+def _scores(raw) -> tuple[Scores, list[Problem]]:
+    if not isinstance(raw, list):
+        return Scores(), [Problem("scores", f"expected a list, got {short(raw)}")]
+    if not raw:
+        return Scores(), []
+    # Fast path for large, well-formed tables (OR-Library has 640,000 rows):
+    # check the types of whole columns at once, and only walk row by row on failure.
+    try:
+        cit = [r["citizen"] for r in raw]
+        uni = [r["unit"] for r in raw]
+        val = [r["score"] for r in raw]
+        if (set(map(type, cit)) == {str} and set(map(type, uni)) == {str}
+                and set(map(type, val)) <= {int, float}):
+            arr = np.asarray(val, dtype=float)
+            if np.isfinite(arr).all() and (arr >= 0).all() and all(cit) and all(uni):
+                return Scores(tuple(cit), tuple(uni), arr), []
+    except (KeyError, TypeError):
+        pass
+    problems = []
+    for i, r in enumerate(raw):
+        if not isinstance(r, dict):
+            problems.append(Problem(f"scores[{i}]", f"expected an object, got {short(r)}"))
+            continue
+        for key in ("citizen", "unit"):
+            if key not in r:
+                problems.append(Problem(f"scores[{i}].{key}", "required field is missing"))
+            elif not isinstance(r[key], str) or not r[key]:
+                problems.append(Problem(f"scores[{i}].{key}", f"expected a non-empty id string (got {short(r[key])})"))
+        if "score" not in r:
+            problems.append(Problem(f"scores[{i}].score", "required field is missing"))
+        else:
+            s = r["score"]
+            if isinstance(s, bool) or not isinstance(s, (int, float)) or not math.isfinite(s) or s < 0:
+                problems.append(Problem(f"scores[{i}].score", f"expected a finite number >= 0 (got {short(s)})"))
+    return Scores(), problems
+
+
+def _table(raw: dict, name: str) -> list:
+    """A table of raw records, or [] where it is absent or not a list (type errors come from pydantic)."""
+    t = raw.get(name, [])
+    return t if isinstance(t, list) else []
+
+
+def _ids(raw: dict, name: str, problems: list[Problem]) -> set:
+    """The ids of a table; reports duplicates."""
+    first: dict = {}
+    for i, r in enumerate(_table(raw, name)):
+        if isinstance(r, dict) and isinstance(r.get("id"), str):
+            rid = r["id"]
+            if rid in first:
+                problems.append(Problem(f"{name}[{i}].id", f"duplicate id {rid!r} (first at {name}[{first[rid]}])"))
+            else:
+                first[rid] = i
+    return set(first)
+
+
+def _relations(raw: dict) -> list[Problem]:
+    """Unique ids, resolved references and checks that span fields or records."""
+    problems: list[Problem] = []
+    fmt = raw.get("format")
+    if isinstance(fmt, str) and fmt != FORMAT:
+        problems.append(Problem("format", f"unknown format version {fmt!r} (expected {FORMAT!r})"))
+    ids = {t: _ids(raw, t, problems) for t in RECORD_OF if t != "ledger"}
+
+    def ref(path: str, value, table: str, what: str):
+        if isinstance(value, str) and value and value not in ids[table]:
+            problems.append(Problem(path, f"unknown {what} {value!r}"))
+
+    for i, r in _records(raw, "municipalities"):
+        ref(f"municipalities[{i}].region", r.get("region"), "regions", "region")
+    for i, r in _records(raw, "departments"):
+        ref(f"departments[{i}].organisation", r.get("organisation"), "organisations", "organisation")
+        ref(f"departments[{i}].municipality", r.get("municipality"), "municipalities", "municipality")
+    for i, r in _records(raw, "units"):
+        ref(f"units[{i}].department", r.get("department"), "departments", "department")
+    for i, r in _records(raw, "agreements"):
+        ref(f"agreements[{i}].municipality", r.get("municipality"), "municipalities", "municipality")
+        ref(f"agreements[{i}].organisation", r.get("organisation"), "organisations", "organisation")
+        for j, d in _items(r.get("departments")):
+            ref(f"agreements[{i}].departments[{j}]", d, "departments", "department")
+        rid = r.get("id")
+        if isinstance(rid, str) and _is_default_pool(rid, ids):
+            problems.append(Problem(f"agreements[{i}].id", f"{rid!r} is the id of a default pool"))
+    seen_pools: dict = {}
+    for i, r in _records(raw, "ledger"):
+        pool = r.get("pool")
+        if isinstance(pool, str) and pool:
+            if pool in seen_pools:
+                problems.append(Problem(f"ledger[{i}].pool", f"duplicate pool {pool!r} (first at ledger[{seen_pools[pool]}])"))
+            else:
+                seen_pools[pool] = i
+            if pool not in ids["agreements"] and not _is_default_pool(pool, ids):
+                problems.append(Problem(f"ledger[{i}].pool", f"unknown pool {pool!r} (neither an agreement id nor default:<municipality>:<organisation> of known ids)"))
+        vb, cb = r.get("vacancies_before", 0), r.get("claimed_before", 0)
+        if _is_int(vb) and _is_int(cb) and cb > vb:
+            problems.append(Problem(f"ledger[{i}].claimed_before", f"{cb} exceeds vacancies_before {vb}"))
+    for i, r in _records(raw, "citizens"):
+        ref(f"citizens[{i}].municipality", r.get("municipality"), "municipalities", "municipality")
+        for j, d in _items(r.get("excluded_departments")):
+            ref(f"citizens[{i}].excluded_departments[{j}]", d, "departments", "department")
+        for j, p in _items(r.get("preferences")):
+            if isinstance(p, dict):
+                ref(f"citizens[{i}].preferences[{j}].department", p.get("department"), "departments", "department")
+        lo, hi = r.get("min_rooms", 1), r.get("max_rooms")
+        if _is_int(lo) and _is_int(hi) and lo > hi:
+            problems.append(Problem(f"citizens[{i}].max_rooms", f"{hi} is less than min_rooms {lo}"))
+    scores = raw.get("scores", [])
+    if isinstance(scores, list) and scores:
+        problems += _score_refs(scores, ids)
+    problems += _parameters(raw)
+    return problems
+
+
+def _score_refs(scores: list, ids: dict) -> list[Problem]:
+    problems = []
+    citizens, units = ids["citizens"], ids["units"]
+    seen: dict = {}
+    for i, r in enumerate(scores):
+        if not isinstance(r, dict):
+            continue
+        c, u = r.get("citizen"), r.get("unit")
+        if isinstance(c, str) and c and c not in citizens:
+            problems.append(Problem(f"scores[{i}].citizen", f"unknown citizen {c!r}"))
+        if isinstance(u, str) and u and u not in units:
+            problems.append(Problem(f"scores[{i}].unit", f"unknown unit {u!r}"))
+        key = (c, u)
+        try:
+            if key in seen:
+                problems.append(Problem(f"scores[{i}]", f"duplicate score for citizen {c!r} and unit {u!r} (first at scores[{seen[key]}])"))
+            else:
+                seen[key] = i
+        except TypeError:  # unhashable ids are reported as type errors already
+            pass
+    return problems
+
+
+def _parameters(raw: dict) -> list[Problem]:
+    p = raw.get("parameters", {})
+    if not isinstance(p, dict):
+        return []
+    problems = []
+    band = p.get("subsidy_band_kr")
+    if (isinstance(band, list) and len(band) == 2 and all(_is_num(b) for b in band)
+            and band[0] > band[1]):
+        problems.append(Problem("parameters.subsidy_band_kr", f"low {band[0]} exceeds high {band[1]}"))
+    if p.get("objective", "lexicographic") != "weighted":
+        return problems
+    weights = p.get("priority_weights")
+    if weights is None:
+        problems.append(Problem("parameters.priority_weights", "required with objective 'weighted'"))
+        return problems
+    if not isinstance(weights, dict):
+        return problems  # reported by the type check
+    for key in weights:
+        if not (isinstance(key, str) and key.isdigit() and int(key) >= 1 and str(int(key)) == key):
+            problems.append(Problem(f"parameters.priority_weights.{key}", f"key {key!r} is not a priority (a positive integer as a string)"))
+    present = sorted({r.get("priority", 1) for _, r in _records(raw, "citizens") if _is_int(r.get("priority", 1))})
+    for prio in present:
+        if str(prio) not in weights:
+            problems.append(Problem("parameters.priority_weights", f"no weight for priority {prio}, which citizens have"))
+    return problems
+
+
+def _is_default_pool(pool: str, ids: dict) -> bool:
+    parts = pool.split(":")
+    # Ids may contain ':' themselves, so try every split of the rest into municipality:organisation.
+    if parts[0] != "default" or len(parts) < 3:
+        return False
+    return any(":".join(parts[1:k]) in ids["municipalities"] and ":".join(parts[k:]) in ids["organisations"]
+               for k in range(2, len(parts)))
+
+
+def _records(raw: dict, name: str):
+    return ((i, r) for i, r in enumerate(_table(raw, name)) if isinstance(r, dict))
+
+
+def _items(value):
+    return enumerate(value) if isinstance(value, list) else ()
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _is_num(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+_KNOWN = {name: set(rec.model_fields) for name, rec in RECORD_OF.items()}
+_KNOWN["preferences"] = set(Preference.model_fields)
+_KNOWN["parameters"] = set(Parameters.model_fields)
+_KNOWN["top"] = set(Body.model_fields) | {"scores"}
+_KNOWN["scores"] = {"citizen", "unit", "score"}
+
+
+def unknown_fields(raw: dict) -> list[str]:
+    """Field paths present in the document but not in FORMAT.md (ignored by anvis)."""
+    out = [k for k in raw if k not in _KNOWN["top"]]
+    if isinstance(raw.get("parameters"), dict):
+        out += [f"parameters.{k}" for k in raw["parameters"] if k not in _KNOWN["parameters"]]
+    for name in RECORD_OF:
+        fields = _KNOWN[name]
+        extra = sorted({k for _, r in _records(raw, name) for k in r if k not in fields})
+        out += [f"{name}[*].{k}" for k in extra]
+    return out
+
+
+def _warn_unknown_fields(raw: dict, source: str) -> None:
+    extra = unknown_fields(raw)
+    if extra:
+        warnings.warn(f"{source}: ignoring fields not in anvis/1: {', '.join(extra[:10])}"
+                      + (" ..." if len(extra) > 10 else ""), UnknownFieldWarning, stacklevel=3)
+
+
+class UnknownFieldWarning(UserWarning):
+    """A field the format does not define; it is ignored."""
