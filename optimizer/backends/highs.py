@@ -1,0 +1,76 @@
+"""HiGHS through highspy: the whole sparse matrix passed at once."""
+
+from __future__ import annotations
+
+import highspy
+import numpy as np
+
+from optimizer.backends import StageResult
+from optimizer.model import Milp
+from optimizer.status import Status
+
+_STATUS = {
+    highspy.HighsModelStatus.kOptimal: Status.OPTIMAL,
+    highspy.HighsModelStatus.kInfeasible: Status.INFEASIBLE,
+    highspy.HighsModelStatus.kTimeLimit: Status.FEASIBLE,
+    highspy.HighsModelStatus.kIterationLimit: Status.FEASIBLE,
+    highspy.HighsModelStatus.kSolutionLimit: Status.FEASIBLE,
+    highspy.HighsModelStatus.kInterrupt: Status.FEASIBLE,
+}
+
+
+class HighsSession:
+    """A HiGHS model kept open across lexicographic stages."""
+
+    def __init__(self, milp: Milp):
+        self.n = milp.n_cols
+        h = highspy.Highs()
+        for key, value in (("output_flag", False), ("random_seed", 0), ("threads", 1),
+                           ("mip_rel_gap", 0.0)):
+            h.setOptionValue(key, value)
+        lp = highspy.HighsLp()
+        lp.num_col_ = self.n
+        lp.num_row_ = milp.n_rows
+        lp.col_cost_ = np.zeros(self.n)
+        lp.col_lower_ = np.zeros(self.n)
+        lp.col_upper_ = np.ones(self.n)
+        lp.row_lower_ = np.full(milp.n_rows, -highspy.kHighsInf)
+        lp.row_upper_ = milp.row_hi.astype(float)
+        A = milp.A
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = A.indices.astype(np.int32)
+        lp.a_matrix_.value_ = A.data.astype(float)
+        lp.a_matrix_.num_col_ = self.n
+        lp.a_matrix_.num_row_ = milp.n_rows
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * self.n
+        lp.sense_ = highspy.ObjSense.kMaximize
+        h.passModel(lp)
+        self.h = h
+
+    def set_objective(self, cost: np.ndarray) -> None:
+        self.h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.asarray(cost, dtype=float))
+
+    def add_row(self, cols, vals, lo, hi) -> None:
+        self.h.addRow(float(lo), float(hi) if np.isfinite(hi) else highspy.kHighsInf,
+                      len(cols), np.asarray(cols, dtype=np.int32), np.asarray(vals, dtype=float))
+
+    def solve(self, time_limit, start, abs_gap) -> StageResult:
+        h = self.h
+        h.setOptionValue("time_limit", float(time_limit) if time_limit is not None else highspy.kHighsInf)
+        h.setOptionValue("mip_abs_gap", float(abs_gap))
+        if start is not None:
+            sol = highspy.HighsSolution()
+            sol.col_value = np.asarray(start, dtype=float).tolist()
+            sol.value_valid = True
+            h.setSolution(sol)
+        h.run()
+        status = _STATUS.get(h.getModelStatus(), Status.ERROR)
+        info = h.getInfo()
+        x = None
+        if info.primal_solution_status == 2:  # kSolutionStatusFeasible
+            x = np.rint(np.asarray(h.getSolution().col_value)).astype(np.int8)
+        elif status == Status.FEASIBLE:
+            status = Status.ERROR if start is None else Status.FEASIBLE
+        bound = info.mip_dual_bound if status != Status.OPTIMAL else info.objective_function_value
+        return StageResult(status, x, info.objective_function_value, bound, int(info.mip_node_count))

@@ -1,0 +1,160 @@
+"""The instance compiled into numpy arrays, built once per solve.
+
+Citizens and units become integer-indexed columns; ids, areas, kinds and pools
+become small integers. Everything the model builder needs is here, so that
+eligibility and constraints are computed on whole arrays, never pair by pair.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from models import Instance
+from models.pools import Pool, pools, unit_pools
+from models.schema import AREAS, KINDS
+
+AREA_BIT = {a: 1 << i for i, a in enumerate(AREAS)}
+KIND_BIT = {k: 1 << i for i, k in enumerate(KINDS)}
+NO_LIMIT = np.iinfo(np.int64).max
+
+
+def _index(ids) -> dict[str, int]:
+    return {x: i for i, x in enumerate(ids)}
+
+
+@dataclass(frozen=True, eq=False)
+class ProblemData:
+    """Array form of an :class:`~models.Instance` (read-only).
+
+    Citizen arrays are prefixed ``c_``, unit arrays ``u_``; indices refer to the
+    instance's list order. Group tables (municipalities, regions, departments,
+    pools) give each group's limit, with ``NO_LIMIT`` where there is none.
+    """
+
+    inst: Instance
+    # citizens
+    c_muni: np.ndarray
+    c_prio: np.ndarray
+    c_max_rent: np.ndarray
+    c_min_rooms: np.ndarray
+    c_max_rooms: np.ndarray
+    c_vulnerable: np.ndarray
+    c_subsidy: np.ndarray
+    c_needs_acc: np.ndarray
+    c_kinds: np.ndarray        # bit mask over KINDS
+    c_temp_ok: np.ndarray
+    c_barred: np.ndarray       # bit mask over AREAS
+    # units
+    u_muni: np.ndarray
+    u_dept: np.ndarray
+    u_region: np.ndarray
+    u_pool: np.ndarray
+    u_rooms: np.ndarray
+    u_rent: np.ndarray
+    u_kind: np.ndarray         # one bit of KINDS
+    u_accessible: np.ndarray
+    u_temporary: np.ndarray
+    u_area: np.ndarray         # one bit of AREAS
+    # groups
+    pool_list: tuple[Pool, ...]
+    pool_cap: np.ndarray
+    dept_cap: np.ndarray
+    muni_frame: np.ndarray
+    region_quota: np.ndarray
+    # sparse citizen × department relations, as keys citizen * n_departments + department
+    excluded_keys: np.ndarray
+    pref_keys: np.ndarray
+    pref_weight: np.ndarray
+    pref_max: np.ndarray       # largest preference weight of each citizen (0 when none)
+
+    @property
+    def n_citizens(self) -> int:
+        return len(self.c_prio)
+
+    @property
+    def n_units(self) -> int:
+        return len(self.u_rent)
+
+    @property
+    def n_departments(self) -> int:
+        return len(self.dept_cap)
+
+    @cached_property
+    def citizen_index(self) -> dict[str, int]:
+        return _index(c.id for c in self.inst.citizens)
+
+    @cached_property
+    def unit_index(self) -> dict[str, int]:
+        return _index(u.id for u in self.inst.units)
+
+    @classmethod
+    def build(cls, inst: Instance) -> "ProblemData":
+        """Compile an instance (validated, so every reference resolves)."""
+        p = inst.parameters
+        regions = _index(r.id for r in inst.regions)
+        munis = _index(m.id for m in inst.municipalities)
+        depts = _index(d.id for d in inst.departments)
+        muni_region = np.array([regions[m.region] for m in inst.municipalities], dtype=np.int32)
+        dept_muni = np.array([munis[d.municipality] for d in inst.departments], dtype=np.int32)
+        dept_area = np.array([AREA_BIT[d.area] for d in inst.departments], dtype=np.int8)
+        C, U = inst.citizens, inst.units
+
+        of_unit = unit_pools(inst)
+        pool_map = pools(inst, of_unit)
+        pool_ids = _index(pool_map)
+        u_dept = np.array([depts[u.department] for u in U], dtype=np.int32)
+        u_muni = dept_muni[u_dept] if len(U) else np.zeros(0, np.int32)
+
+        nd = len(depts)
+        excl, pref, weight = [], [], []
+        pref_max = np.zeros(len(C))
+        for i, c in enumerate(C):
+            excl.extend(i * nd + depts[d] for d in c.excluded_departments)
+            best: dict[int, float] = {}
+            for pr in c.preferences:
+                k = i * nd + depts[pr.department]
+                best[k] = max(best.get(k, 0.0), pr.weight)
+            pref.extend(best)
+            weight.extend(best.values())
+            pref_max[i] = max(best.values(), default=0.0)
+        order = np.argsort(np.array(pref, dtype=np.int64), kind="stable")
+
+        def col(values, dtype):
+            return np.fromiter(values, dtype=dtype, count=-1)
+
+        return cls(
+            inst=inst,
+            c_muni=col((munis[c.municipality] for c in C), np.int32),
+            c_prio=col((c.priority for c in C), np.int64),
+            c_max_rent=col((c.max_rent_kr for c in C), float),
+            c_min_rooms=col((c.min_rooms for c in C), np.int64),
+            c_max_rooms=col((NO_LIMIT if c.max_rooms is None else c.max_rooms for c in C), np.int64),
+            c_vulnerable=col((c.vulnerable for c in C), bool),
+            c_subsidy=col((c.subsidy_eligible for c in C), bool),
+            c_needs_acc=col((c.needs_accessible for c in C), bool),
+            c_kinds=col((sum(KIND_BIT[k] for k in set(c.kinds)) for c in C), np.int8),
+            c_temp_ok=col((c.accepts_temporary for c in C), bool),
+            c_barred=col((sum(AREA_BIT[a] for a in set(c.barred_areas)) for c in C), np.int8),
+            u_muni=u_muni,
+            u_dept=u_dept,
+            u_region=muni_region[u_muni] if len(U) else np.zeros(0, np.int32),
+            u_pool=col((pool_ids[x] for x in of_unit), np.int32),
+            u_rooms=col((u.rooms for u in U), np.int64),
+            u_rent=col((u.rent_kr for u in U), float),
+            u_kind=col((KIND_BIT[u.kind] for u in U), np.int8),
+            u_accessible=col((u.accessible for u in U), bool),
+            u_temporary=col((u.temporary for u in U), bool),
+            u_area=dept_area[u_dept] if len(U) else np.zeros(0, np.int8),
+            pool_list=tuple(pool_map.values()),
+            pool_cap=np.array([q.cap for q in pool_map.values()], dtype=np.int64),
+            dept_cap=col((NO_LIMIT if d.max_vulnerable is None else d.max_vulnerable for d in inst.departments), np.int64),
+            muni_frame=col((m.subsidy_frame for m in inst.municipalities), np.int64),
+            region_quota=col((NO_LIMIT if r.grant_quota is None else r.grant_quota for r in inst.regions), np.int64),
+            excluded_keys=np.unique(np.array(excl, dtype=np.int64)),
+            pref_keys=np.array(pref, dtype=np.int64)[order],
+            pref_weight=np.array(weight, dtype=float)[order],
+            pref_max=pref_max,
+        )

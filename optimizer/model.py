@@ -1,0 +1,131 @@
+"""The allocation MILP over eligible pairs (FORMAT.md §3, rules 1 and 9–12).
+
+One binary per eligible pair. Rows are added only where they can bind: a
+citizen with one eligible unit needs no row, nor does a pool with fewer
+reachable units than its cap. Pairs that a zero cap forbids outright are
+dropped before the model is built. The result is a backend-neutral sparse
+matrix that each backend takes whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from optimizer.data import NO_LIMIT, ProblemData
+from optimizer.pairs import Pairs
+
+# Row kinds, in the order rows are laid out.
+CITIZEN, UNIT, POOL, DEPARTMENT, FRAME, QUOTA = range(6)
+KIND_NAMES = ("citizen", "unit", "pool", "department", "frame", "quota")
+
+
+@dataclass(frozen=True)
+class Milp:
+    """maximise ``cost · x`` subject to ``row_lo ≤ A x ≤ row_hi``, x binary.
+
+    Attributes
+    ----------
+    pairs
+        The pairs the columns stand for (``pairs.take(i)`` is column i).
+    A
+        Constraint matrix, CSC, one column per pair.
+    row_kind, row_group
+        What each row limits: a kind from ``KIND_NAMES`` and the index of the
+        citizen, unit, pool, department, municipality or region.
+    """
+
+    pairs: Pairs
+    A: sp.csc_matrix
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    row_kind: np.ndarray
+    row_group: np.ndarray
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.pairs)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.row_hi)
+
+    @property
+    def side_rows(self) -> int:
+        """Rows beyond the assignment rows (pools, departments, frames, quotas)."""
+        return int((self.row_kind >= POOL).sum())
+
+
+def usable(data: ProblemData, pairs: Pairs) -> np.ndarray:
+    """Mask of pairs that no zero cap forbids (pool, mixed-city, frame or quota)."""
+    ok = data.pool_cap[data.u_pool[pairs.unit]] > 0
+    ok &= ~(data.c_vulnerable[pairs.citizen] & (data.dept_cap[data.u_dept[pairs.unit]] == 0))
+    sub = pairs.subsidised
+    ok &= ~(sub & (data.muni_frame[data.u_muni[pairs.unit]] == 0))
+    ok &= ~(sub & (data.region_quota[data.u_region[pairs.unit]] == 0))
+    return ok
+
+
+def _distinct(group: np.ndarray, member: np.ndarray, n_groups: int) -> np.ndarray:
+    """How many distinct members each group has."""
+    if len(group) == 0:
+        return np.zeros(n_groups, np.int64)
+    key = np.unique(group.astype(np.int64) * (int(member.max()) + 1) + member)
+    return np.bincount(key // (int(member.max()) + 1), minlength=n_groups)
+
+
+def _group_rows(group: np.ndarray, cols: np.ndarray, cap: np.ndarray, pairs: Pairs):
+    """Rows ``Σ x[cols in group g] ≤ cap[g]`` for the groups where that can bind."""
+    n = len(cap)
+    can_fill = np.minimum(_distinct(group, pairs.citizen[cols], n), _distinct(group, pairs.unit[cols], n))
+    binding = np.flatnonzero((can_fill > cap) & (cap < NO_LIMIT))
+    keep = np.isin(group, binding)
+    return group[keep], cols[keep], binding
+
+
+def build(data: ProblemData, pairs: Pairs) -> Milp:
+    """The MILP of an instance's usable pairs, without objective (the solver sets it)."""
+    pairs = pairs.take(usable(data, pairs))
+    cols = np.arange(len(pairs))
+    ci, ui, sub = pairs.citizen, pairs.unit, pairs.subsidised
+    blocks = []  # (kind, group per entry, column per entry, groups with a row, their caps)
+
+    def once(kind, members, n):
+        count = np.bincount(members, minlength=n)
+        keep = count[members] > 1
+        rows = np.flatnonzero(count > 1)
+        blocks.append((kind, members[keep], cols[keep], rows, np.ones(len(rows), np.int64)))
+
+    once(CITIZEN, ci, data.n_citizens)
+    once(UNIT, ui, data.n_units)
+    for kind, group, mask, cap in (
+        (POOL, data.u_pool[ui], None, data.pool_cap),
+        (DEPARTMENT, data.u_dept[ui], data.c_vulnerable[ci], data.dept_cap),
+        (FRAME, data.u_muni[ui], sub, data.muni_frame),
+        (QUOTA, data.u_region[ui], sub, data.region_quota),
+    ):
+        g, c = (group, cols) if mask is None else (group[mask], cols[mask])
+        g, c, rows = _group_rows(g, c, cap, pairs)
+        blocks.append((kind, g, c, rows, cap[rows]))
+
+    row_of, entries_r, entries_c, lo, hi, kinds, groups = 0, [], [], [], [], [], []
+    for kind, g, c, rows, caps in blocks:
+        # number the rows of this block, then map each entry's group to its row
+        local = np.full(int(g.max(initial=-1)) + 1 if len(g) else 0, -1, np.int64)
+        local[rows[rows < len(local)]] = np.arange(len(rows))[rows < len(local)]
+        entries_r.append(row_of + local[g])
+        entries_c.append(c)
+        hi.append(caps.astype(float))
+        kinds.append(np.full(len(rows), kind, np.int8))
+        groups.append(rows.astype(np.int64))
+        row_of += len(rows)
+    r = np.concatenate(entries_r) if entries_r else np.zeros(0, np.int64)
+    c = np.concatenate(entries_c) if entries_c else np.zeros(0, np.int64)
+    A = sp.csc_matrix((np.ones(len(r)), (r, c)), shape=(row_of, len(pairs)))
+    A.sort_indices()
+    row_hi = np.concatenate(hi) if hi else np.zeros(0)
+    return Milp(pairs, A, np.zeros(row_of), row_hi,
+                np.concatenate(kinds) if kinds else np.zeros(0, np.int8),
+                np.concatenate(groups) if groups else np.zeros(0, np.int64))

@@ -1,0 +1,168 @@
+"""Eligible (citizen, unit) pairs: rules 2–8 of FORMAT.md §3, vectorised.
+
+Only citizens and units of the same municipality are ever paired (rule 2), so
+candidates are generated per municipality and filtered on whole arrays in
+chunks; memory stays bounded on city-sized instances.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimizer.data import ProblemData
+
+# Why a candidate pair (same municipality) is not eligible; 0 = eligible.
+ELIGIBLE = 0
+RULE_TEXT = {
+    1: "rooms outside the citizen's min_rooms..max_rooms (rule 3)",
+    2: "unit kind not among the citizen's kinds (rule 4)",
+    3: "not accessible, citizen needs accessible (rule 5)",
+    4: "temporary unit, citizen does not accept temporary (rule 6)",
+    5: "department excluded for the citizen (rule 7)",
+    6: "area class barred for the citizen (rule 7)",
+    7: "rent above max_rent_kr, citizen not subsidy-eligible (rule 8)",
+    8: "rent above max_rent_kr and outside the subsidy band (rule 8)",
+    9: "rent above max_rent_kr even with the subsidy (rule 8)",
+}
+
+CHUNK = 4_000_000  # candidate pairs filtered at once
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """The eligible pairs, sorted by citizen then unit.
+
+    Attributes
+    ----------
+    citizen, unit
+        Indices into the instance's citizens and units.
+    subsidised
+        Whether the pair is only affordable with the huslejetilskud (rule 8).
+    score
+        The pair's score: the given one, else :func:`default_scores`.
+    """
+
+    citizen: np.ndarray
+    unit: np.ndarray
+    subsidised: np.ndarray
+    score: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.citizen)
+
+    def take(self, mask_or_index) -> "Pairs":
+        return Pairs(self.citizen[mask_or_index], self.unit[mask_or_index],
+                     self.subsidised[mask_or_index], self.score[mask_or_index])
+
+
+def candidates(data: ProblemData, citizens: np.ndarray | None = None):
+    """Yield ``(citizen, unit)`` index arrays of all same-municipality pairs, in chunks."""
+    if citizens is None:
+        citizens = np.arange(data.n_citizens)
+    order = np.argsort(data.u_muni, kind="stable")
+    n_muni = int(max(data.c_muni.max(initial=-1), data.u_muni.max(initial=-1))) + 1
+    per_muni = np.bincount(data.u_muni, minlength=n_muni)
+    first = np.concatenate(([0], np.cumsum(per_muni)[:-1]))
+    counts = per_muni[data.c_muni[citizens]]
+    ends = np.cumsum(counts)
+    start = 0
+    while start < len(citizens):
+        # the largest run of citizens whose candidates fit in one chunk (at least one citizen)
+        stop = max(start + 1, int(np.searchsorted(ends, (ends[start - 1] if start else 0) + CHUNK, "right")))
+        cs, cnt = citizens[start:stop], counts[start:stop]
+        total = int(cnt.sum())
+        if total:
+            ci = np.repeat(cs, cnt)
+            offset = np.arange(total) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+            ui = order[np.repeat(first[data.c_muni[cs]], cnt) + offset]
+            yield ci, ui
+        start = stop
+
+
+def failure_codes(data: ProblemData, ci: np.ndarray, ui: np.ndarray) -> np.ndarray:
+    """The first rule each same-municipality pair breaks (see ``RULE_TEXT``), 0 if none."""
+    code = np.zeros(len(ci), dtype=np.int8)
+
+    def mark(failed, c):
+        code[(code == 0) & failed] = c
+
+    rooms = data.u_rooms[ui]
+    mark((rooms < data.c_min_rooms[ci]) | (rooms > data.c_max_rooms[ci]), 1)
+    mark((data.c_kinds[ci] & data.u_kind[ui]) == 0, 2)
+    mark(data.c_needs_acc[ci] & ~data.u_accessible[ui], 3)
+    mark(data.u_temporary[ui] & ~data.c_temp_ok[ci], 4)
+    if len(data.excluded_keys):
+        keys = ci.astype(np.int64) * data.n_departments + data.u_dept[ui]
+        mark(np.isin(keys, data.excluded_keys), 5)
+    mark((data.c_barred[ci] & data.u_area[ui]) != 0, 6)
+    p = data.inst.parameters
+    rent, limit = data.u_rent[ui], data.c_max_rent[ci]
+    dear = rent > limit
+    mark(dear & ~data.c_subsidy[ci], 7)
+    low, high = p.subsidy_band_kr
+    mark(dear & ((rent < low) | (rent > high)), 8)
+    mark(dear & (rent - p.subsidy_amount_kr > limit), 9)
+    return code
+
+
+def default_scores(data: ProblemData, ci: np.ndarray, ui: np.ndarray, subsidised: np.ndarray) -> np.ndarray:
+    """The engine's match-quality score of eligible pairs, an integer in [0, 100].
+
+    ``round(100 × (0.45·pref + 0.25·rent + 0.20·rooms + 0.10·access))``, rounding
+    halves up, where
+
+    - *pref* = the citizen's preference weight for the unit's department divided by
+      their largest preference weight (0 without preferences): near network and support;
+    - *rent* = share of the citizen's rent limit left after the effective rent
+      (1 when the limit is 0): money left to live on;
+    - *rooms* = ``1 / (1 + rooms − min_rooms)``: the smallest unit that fits, keeping
+      large units for large households;
+    - *access* = 0 when an accessible unit would go to a citizen who does not need one,
+      else 1: accessible units are scarce.
+    """
+    p = data.inst.parameters
+    pref = np.zeros(len(ci))
+    if len(data.pref_keys):
+        keys = ci.astype(np.int64) * data.n_departments + data.u_dept[ui]
+        pos = np.minimum(np.searchsorted(data.pref_keys, keys), len(data.pref_keys) - 1)
+        hit = data.pref_keys[pos] == keys
+        wmax = data.pref_max[ci]
+        use = hit & (wmax > 0)
+        pref[use] = data.pref_weight[pos[use]] / wmax[use]
+    limit = data.c_max_rent[ci]
+    eff = data.u_rent[ui] - np.where(subsidised, p.subsidy_amount_kr, 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rent = np.where(limit > 0, (limit - eff) / np.where(limit > 0, limit, 1), 1.0)
+    rent = np.clip(rent, 0.0, 1.0)
+    rooms = 1.0 / (1.0 + data.u_rooms[ui] - data.c_min_rooms[ci])
+    access = np.where(data.u_accessible[ui] & ~data.c_needs_acc[ci], 0.0, 1.0)
+    raw = 100.0 * (0.45 * pref + 0.25 * rent + 0.20 * rooms + 0.10 * access)
+    return np.floor(raw + 0.5)
+
+
+def eligible_pairs(data: ProblemData) -> Pairs:
+    """Every pair that rules 2–8 allow, with its subsidy flag and score (FORMAT.md §4)."""
+    cs, us = [], []
+    for ci, ui in candidates(data):
+        ok = failure_codes(data, ci, ui) == ELIGIBLE
+        cs.append(ci[ok].astype(np.int32))
+        us.append(ui[ok].astype(np.int32))
+    ci = np.concatenate(cs) if cs else np.zeros(0, np.int32)
+    ui = np.concatenate(us) if us else np.zeros(0, np.int32)
+    order = np.lexsort((ui, ci))
+    ci, ui = ci[order], ui[order]
+    subsidised = data.u_rent[ui] > data.c_max_rent[ci]
+    score = default_scores(data, ci, ui, subsidised)
+    given = data.inst.scores
+    if len(given) and len(ci):
+        cidx, uidx = data.citizen_index, data.unit_index
+        gk = (np.fromiter((cidx[c] for c in given.citizen), np.int64, len(given)) * data.n_units
+              + np.fromiter((uidx[u] for u in given.unit), np.int64, len(given)))
+        keys = ci.astype(np.int64) * data.n_units + ui
+        pos = np.searchsorted(keys, gk)
+        pos_c = np.minimum(pos, len(keys) - 1)
+        hit = keys[pos_c] == gk  # a score never makes an ineligible pair eligible
+        score[pos_c[hit]] = given.score[hit]
+    return Pairs(ci, ui, subsidised, score)

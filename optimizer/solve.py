@@ -1,0 +1,205 @@
+"""Solving an instance: from validated data to a :class:`Result`.
+
+The lexicographic objective (FORMAT.md §4) is solved in stages: first the
+number housed of each priority, most urgent first, then the total score with
+those numbers held. Consecutive priorities share one stage when their counts
+can be packed into one integer objective without loss (weights stay small
+enough for exact MILP arithmetic); each stage's optimum becomes a row of the
+next, and each stage starts from the previous stage's solution.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from models import Instance
+from optimizer.backends import BACKENDS, StageResult, open_session
+from optimizer.data import ProblemData
+from optimizer.greedy import greedy
+from optimizer.model import Milp, build
+from optimizer.pairs import Pairs, eligible_pairs
+from optimizer.status import Status
+
+# Largest packed objective of one count stage; keeps every stage objective an
+# integer far inside the range where a MILP solver's tolerances are exact.
+PACK_LIMIT = 1_000_000
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of :func:`solve`.
+
+    Attributes
+    ----------
+    status
+        One of :class:`Status`.
+    chosen
+        The assigned pairs (a subset of ``pairs``), sorted by citizen.
+    housed_by_priority
+        For every priority present, how many of its citizens are housed.
+    total_score
+        Sum of the chosen pairs' scores.
+    value
+        The weighted objective's value (``None`` for lexicographic).
+    bound, gap
+        Upper bound and relative gap of the stage the solve ended in
+        (``gap`` is 0 when optimal).
+    stats
+        Deterministic model and solver statistics (written into plans).
+    timings
+        Seconds per phase (never written into plans: plans are byte-identical).
+    """
+
+    status: Status
+    data: ProblemData
+    pairs: Pairs
+    chosen: Pairs
+    housed_by_priority: dict[int, int]
+    total_score: float
+    value: float | None
+    bound: float | None
+    gap: float | None
+    stats: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+
+
+def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None) -> Result:
+    """Find the best plan of an instance.
+
+    Parameters
+    ----------
+    inst
+        A validated instance.
+    backend
+        ``"highs"``, ``"cpsat"``, ``"cbc"`` or ``"auto"`` (picks by structure).
+    time_limit
+        Seconds for all solver stages together; on expiry the best plan found
+        is returned with status ``feasible``. ``None``: solve to proven optimum.
+
+    Returns
+    -------
+    Result
+    """
+    t0 = time.perf_counter()
+    data = ProblemData.build(inst)
+    pairs = eligible_pairs(data)
+    t1 = time.perf_counter()
+    milp = build(data, pairs)
+    t2 = time.perf_counter()
+    if backend == "auto":
+        backend = "highs"
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r} (choose from auto, {', '.join(BACKENDS)})")
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    x, status, stages, bound, gap = _stages(data, milp, backend, deadline)
+    t3 = time.perf_counter()
+    chosen = milp.pairs.take(x.astype(bool))
+    housed = _housed(data, chosen)
+    value = None
+    if inst.parameters.objective == "weighted":
+        w = inst.parameters.priority_weights
+        value = float(sum(w[str(p)] * n for p, n in housed.items()) + chosen.score.sum())
+    stats = {
+        "backend": backend,
+        "eligible_pairs": len(pairs),
+        "columns": milp.n_cols,
+        "rows": milp.n_rows,
+        "side_rows": milp.side_rows,
+        "stages": stages,
+    }
+    timings = {"prepare": t1 - t0, "build": t2 - t1, "solve": t3 - t2, "total": t3 - t0}
+    return Result(status, data, pairs, chosen, housed, float(chosen.score.sum()), value,
+                  bound, gap, stats, timings)
+
+
+def _housed(data: ProblemData, chosen: Pairs) -> dict[int, int]:
+    counts = {p: 0 for p in data.inst.priorities}
+    for p, n in zip(*np.unique(data.c_prio[chosen.citizen], return_counts=True)):
+        counts[int(p)] = int(n)
+    return counts
+
+
+def _integral(v: np.ndarray) -> bool:
+    return bool(np.all(v == np.round(v)))
+
+
+def objectives(data: ProblemData, milp: Milp) -> list[tuple[str, np.ndarray]]:
+    """The stage objectives of the instance's objective, in order.
+
+    Lexicographic: packed priority counts, then score. Weighted: one stage.
+    """
+    prio = data.c_prio[milp.pairs.citizen]
+    params = data.inst.parameters
+    if params.objective == "weighted":
+        w = np.array([params.priority_weights[str(p)] for p in data.inst.priorities])
+        weight = w[np.searchsorted(np.array(data.inst.priorities), prio)] if len(prio) else np.zeros(0)
+        return [("weighted", weight + milp.pairs.score)]
+    stages = []
+    levels = [p for p in data.inst.priorities if (prio == p).any()]
+    # b[p]: most citizens of priority p that could be housed at all
+    n_units = len(np.unique(milp.pairs.unit))
+    bound = {p: min(len(np.unique(milp.pairs.citizen[prio == p])), n_units) for p in levels}
+    i = 0
+    while i < len(levels):
+        group = [levels[i]]
+        total = bound[levels[i]]
+        # extend the group while the packed objective stays small; weights are built from the last level up
+        while i + len(group) < len(levels):
+            nxt = levels[i + len(group)]
+            if (total + 1) * bound[nxt] + total > PACK_LIMIT:
+                break
+            group.append(nxt)
+            total = (total + 1) * bound[nxt] + total
+        weight = {}
+        w = 1
+        for p in reversed(group):
+            weight[p] = w
+            w = w * (bound[p] + 1)
+        cost = np.zeros(len(prio))
+        for p in group:
+            cost[prio == p] = weight[p]
+        name = "housed priority " + ",".join(map(str, group))
+        stages.append((name, cost))
+        i += len(group)
+    stages.append(("total score", milp.pairs.score.astype(float)))
+    return stages
+
+
+def _stages(data, milp: Milp, backend: str, deadline):
+    """Run every objective stage; returns (x, status, stage log, bound, gap)."""
+    x = greedy(data, milp)
+    if milp.n_cols == 0:
+        return x, Status.OPTIMAL, [], 0.0, 0.0
+    session = open_session(backend, milp)
+    log, status, bound, gap = [], Status.OPTIMAL, None, 0.0
+    stages = objectives(data, milp)
+    for k, (name, cost) in enumerate(stages):
+        left = None if deadline is None else max(0.0, deadline - time.perf_counter())
+        abs_gap = 0.5 if _integral(cost) else 1e-6
+        session.set_objective(cost)
+        res: StageResult = session.solve(left, x, abs_gap)
+        if res.x is not None and cost @ res.x >= cost @ x - 1e-9:
+            x = res.x
+        value = float(cost @ x)
+        log.append({"stage": name, "status": str(res.status), "objective": _clean(value),
+                    "bound": _clean(res.bound), "nodes": res.nodes})
+        if res.status != Status.OPTIMAL:
+            status = Status.FEASIBLE if res.status in (Status.FEASIBLE, Status.ERROR) else res.status
+            bound = _clean(max(res.bound, value))
+            gap = _clean((bound - value) / max(abs(bound), 1e-9))
+            return x, status, log, bound, gap
+        bound = _clean(value)
+        if k == len(stages) - 1:
+            break
+        nz = np.flatnonzero(cost)
+        # hold this stage's optimum in every later stage
+        session.add_row(nz, cost[nz], value - (0.5 if _integral(cost) else 1e-6), np.inf)
+    return x, status, log, bound, gap
+
+
+def _clean(v: float) -> float:
+    """Round away solver noise so plans are stable (12 significant digits)."""
+    return float(f"{v:.12g}")
