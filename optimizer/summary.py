@@ -1,0 +1,52 @@
+"""A readable summary of a plan on the terminal (rich)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.console import Console
+from rich.table import Table
+
+
+def print_summary(plan: dict, timings: dict | None = None, path: str | None = None,
+                  console: Console | None = None) -> None:
+    """Print status, housed per priority, caps in use and why citizens went unhoused."""
+    # Ids are data, not markup: "[x]" or ":100:" must print as typed.
+    console = console or Console(emoji=False, markup=False, highlight=False)
+    obj = plan["objective"]
+    waiting = Counter(str(u.get("priority", "?")) for u in plan["unassigned"])
+    t = Table(title=f"anvis plan for {plan['instance']!r}: {plan['status']}", title_justify="left")
+    t.add_column("priority", justify="right")
+    t.add_column("housed", justify="right")
+    t.add_column("not housed", justify="right")
+    for p, n in obj["housed_by_priority"].items():
+        t.add_row(p, str(n), str(waiting.get(p, 0)))
+    console.print(t)
+    line = f"total score {obj['total_score']:g}"
+    if "value" in obj:
+        line += f", weighted objective {obj['value']:g}"
+    if plan.get("gap"):
+        line += f", bound {plan['bound']:g}, gap {100 * plan['gap']:.3g}%"
+    console.print(line)
+    usage = plan.get("usage", {})
+    caps = Table(title="limits in use", title_justify="left")
+    for col in ("limit", "used", "cap"):
+        caps.add_column(col, justify="right" if col != "limit" else "left")
+    rows = [(f"pool {p['id']}", p["used"], p["cap"]) for p in usage.get("pools", [])]
+    rows += [(f"mixed-city {d['id']}", d["used"], d["max_vulnerable"]) for d in usage.get("departments", [])]
+    rows += [(f"frame {f['municipality']}", f["used"], f["frame"]) for f in usage.get("frames", []) if f["frame"] or f["used"]]
+    rows += [(f"quota {q['region']}", q["used"], q["quota"] if q["quota"] is not None else "-") for q in usage.get("quotas", [])]
+    full = [r for r in rows if r[2] != "-" and r[1] >= r[2]]
+    for name, used, cap in (rows if len(rows) <= 15 else full[:15]):
+        caps.add_row(name, str(used), str(cap))
+    if rows:
+        if len(rows) > 15:
+            caps.caption = f"{len(full)} of {len(rows)} limits full; all in the plan's usage section"
+        console.print(caps)
+    codes = Counter(u.get("code", "?") for u in plan["unassigned"])
+    if codes:
+        console.print("not housed, by reason: " + ", ".join(f"{k} {v}" for k, v in sorted(codes.items())))
+    if timings:
+        console.print("time: " + ", ".join(f"{k} {v:.3f}s" for k, v in timings.items()))
+    if path:
+        console.print(f"plan written to {path}")
