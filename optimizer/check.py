@@ -1,0 +1,459 @@
+"""An independent validator of a plan against its instance (FORMAT.md §2, §3, §5).
+
+This module is the second opinion on every plan the engine writes: it re-derives
+pools, caps and scores from FORMAT.md with plain loops and imports nothing from
+the solver (nor :mod:`models.pools`). Messages name ids only, never a citizen's
+other attributes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+PLAN_FORMAT = "anvis-plan/1"
+STATUSES = ("optimal", "feasible", "infeasible", "error")
+TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One way a plan breaks the contract.
+
+    Attributes
+    ----------
+    rule
+        A short tag: ``"R1-citizen-twice"`` … ``"R12-mixed-city"`` for the rules of
+        FORMAT.md §3, or ``"format"``, ``"subsidy"``, ``"score"``, ``"objective"``,
+        ``"unassigned"``, ``"usage"``.
+    message
+        One readable line naming the ids involved.
+    """
+
+    rule: str
+    message: str
+
+
+def format_violations(violations) -> list[str]:
+    """One ``"<rule>: <message>"`` line per violation, in the given order."""
+    return [f"{v.rule}: {v.message}" for v in violations]
+
+
+# --- pools and caps (FORMAT.md §2) ------------------------------------------------
+
+def _agreement_matches(ag, unit, dept) -> bool:
+    """Whether the unit lies in the agreement's municipality and passes its non-null filters."""
+    return (ag.municipality == dept.municipality
+            and (ag.organisation is None or ag.organisation == dept.organisation)
+            and (ag.max_rent_kr is None or ag.max_rent_kr >= unit.rent_kr)
+            and (ag.rooms is None or unit.rooms in ag.rooms)
+            and (ag.departments is None or unit.department in ag.departments))
+
+
+def pool_of_units(inst) -> dict[str, str]:
+    """The pool id of every unit: the first matching agreement, else the default pool."""
+    departments = {d.id: d for d in inst.departments}
+    result = {}
+    for unit in inst.units:
+        dept = departments[unit.department]
+        result[unit.id] = f"default:{dept.municipality}:{dept.organisation}"
+        for ag in inst.agreements:
+            if _agreement_matches(ag, unit, dept):
+                result[unit.id] = ag.id
+                break
+    return result
+
+
+def _pool_cap(inst, pool_id: str, vacancies: int) -> int:
+    """cap(P) = max(0, floor(share * (Vb + V) + 1e-9) - Cb) for the pool ``pool_id``."""
+    share = next((ag.share for ag in inst.agreements if ag.id == pool_id),
+                 inst.parameters.default_share)
+    entry = next((e for e in inst.ledger if e.pool == pool_id), None)
+    before, claimed = (entry.vacancies_before, entry.claimed_before) if entry else (0, 0)
+    return max(0, math.floor(share * (before + vacancies) + 1e-9) - claimed)
+
+
+def pool_caps(inst) -> dict[str, int]:
+    """cap(P) of every pool that has at least one unit in the instance."""
+    vacancies: dict[str, int] = {}
+    for pool in pool_of_units(inst).values():
+        vacancies[pool] = vacancies.get(pool, 0) + 1
+    return {pool: _pool_cap(inst, pool, v) for pool, v in vacancies.items()}
+
+
+# --- scores ----------------------------------------------------------------------
+
+def _default_raw(inst, citizen, unit) -> float:
+    """The documented match-quality score before rounding."""
+    if unit.rent_kr > citizen.max_rent_kr:
+        eff_rent = unit.rent_kr - inst.parameters.subsidy_amount_kr
+    else:
+        eff_rent = unit.rent_kr
+    pref = 0.0
+    if citizen.preferences:
+        wmax = max(p.weight for p in citizen.preferences)
+        w = max([p.weight for p in citizen.preferences if p.department == unit.department],
+                default=0.0)
+        if wmax > 0:
+            pref = w / wmax
+    if citizen.max_rent_kr > 0:
+        rent = (citizen.max_rent_kr - eff_rent) / citizen.max_rent_kr
+    else:
+        rent = 1.0
+    rent = min(1.0, max(0.0, rent))
+    # Pairs with too few rooms are ineligible (rule 3); the surplus is clamped at 0
+    # only so that the function is defined for every pair.
+    rooms = 1.0 / (1 + max(0, unit.rooms - citizen.min_rooms))
+    access = 0.0 if (unit.accessible and not citizen.needs_accessible) else 1.0
+    return 100 * (0.45 * pref + 0.25 * rent + 0.20 * rooms + 0.10 * access)
+
+
+def default_score(inst, citizen, unit) -> float:
+    """The engine's default match-quality score of a pair, an integer 0..100 as float.
+
+    Parameters
+    ----------
+    inst : models.Instance
+    citizen : models.schema.Citizen
+    unit : models.schema.Unit
+
+    Returns
+    -------
+    float
+        ``floor(raw + 0.5)`` of the weighted sum of preference, rent, rooms and
+        accessibility terms (see the module's brief in FORMAT.md §4).
+    """
+    return float(math.floor(_default_raw(inst, citizen, unit) + 0.5))
+
+
+def _accepted_scores(inst, table, citizen, unit) -> list[float]:
+    """The pair's score, then the other rounding when the default score is at a .5 tie."""
+    if (citizen.id, unit.id) in table:
+        return [table[(citizen.id, unit.id)]]
+    raw = _default_raw(inst, citizen, unit)
+    score, low = float(math.floor(raw + 0.5)), math.floor(raw)
+    if abs(raw - low - 0.5) <= TOL:  # the vectorised engine may round either way
+        return [score, float(low + 1 if score == low else low)]
+    return [score]
+
+
+def _score_table(inst) -> dict[tuple[str, str], float]:
+    s = inst.scores
+    return {(c, u): float(v) for c, u, v in zip(s.citizen, s.unit, s.score.tolist())}
+
+
+def _close(a, b) -> bool:
+    return abs(a - b) <= TOL
+
+
+def recompute_objective(inst, assignments: list[dict]) -> dict:
+    """The objective (FORMAT.md §5) of a list of assignments, from the instance.
+
+    Each assignment's score is its ``scores`` entry or :func:`default_score`; where
+    the default score sits on a .5 rounding tie, the assignment's own ``score`` is
+    used if it is one of the two roundings. Entries that are not objects naming a
+    known citizen and unit are skipped.
+
+    Returns
+    -------
+    dict
+        ``{"housed_by_priority": {"1": n, ...}, "total_score": float}`` with every
+        priority present among the citizens, as strings, most urgent first.
+    """
+    citizens = {c.id: c for c in inst.citizens}
+    units = {u.id: u for u in inst.units}
+    table = _score_table(inst)
+    housed = {str(p): 0 for p in sorted({c.priority for c in inst.citizens})}
+    total = 0.0
+    for a in assignments:
+        if not (isinstance(a, dict) and _is_known(a.get("citizen"), citizens)
+                and _is_known(a.get("unit"), units)):
+            continue
+        citizen, unit = citizens[a["citizen"]], units[a["unit"]]
+        housed[str(citizen.priority)] += 1
+        accepted, given = _accepted_scores(inst, table, citizen, unit), a.get("score")
+        total += next((s for s in accepted if _is_number(given) and _close(given, s)),
+                      accepted[0])
+    return {"housed_by_priority": housed, "total_score": float(total)}
+
+
+# --- the plan ----------------------------------------------------------------------
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _is_known(name, ids) -> bool:
+    """Whether ``name`` is an id string among ``ids`` (safe for any JSON value)."""
+    return isinstance(name, str) and name in ids
+
+
+def _well_formed(inst, plan, out) -> list[dict]:
+    """Check the plan's fixed fields; return the assignments fit for the rule checks."""
+    bad = lambda msg: out.append(Violation("format", msg))  # noqa: E731
+    if plan.get("format") != PLAN_FORMAT:
+        bad(f"format is {plan.get('format')!r}, expected {PLAN_FORMAT!r}")
+    if plan.get("status") not in STATUSES:
+        bad(f"status {plan.get('status')!r} is not one of {', '.join(STATUSES)}")
+    if plan.get("instance") != inst.name:
+        bad(f"plan is for instance {plan.get('instance')!r}, not {inst.name!r}")
+    assignments = plan.get("assignments")
+    if not isinstance(assignments, list):
+        bad("assignments is missing or not a list")
+        return []
+    citizens = {c.id for c in inst.citizens}
+    units = {u.id for u in inst.units}
+    good = []
+    for i, a in enumerate(assignments):
+        if not isinstance(a, dict):
+            bad(f"assignments[{i}] is not an object")
+            continue
+        problems = []
+        if not _is_known(a.get("citizen"), citizens):
+            problems.append(f"unknown citizen {a.get('citizen')!r}")
+        if not _is_known(a.get("unit"), units):
+            problems.append(f"unknown unit {a.get('unit')!r}")
+        if not isinstance(a.get("subsidised"), bool):
+            problems.append("subsidised is missing or not true/false")
+        for key in ("effective_rent_kr", "score"):
+            if not _is_number(a.get(key)):
+                problems.append(f"{key} is missing or not a number")
+        for p in problems:
+            bad(f"assignments[{i}]: {p}")
+        if not problems:
+            good.append(a)
+    return good
+
+
+def _pair_rules(inst, a, citizen, unit, dept, out) -> None:
+    """Rules 2-8 for one assignment, plus its subsidised flag and effective rent."""
+    c, u = f"citizen {citizen.id!r}", f"unit {unit.id!r}"
+    add = lambda rule, msg: out.append(Violation(rule, msg))  # noqa: E731
+    if dept.municipality != citizen.municipality:
+        add("R2-municipality", f"{c} assigned to {u} in municipality {dept.municipality!r} "
+                               f"but lives in {citizen.municipality!r}")
+    if unit.rooms < citizen.min_rooms or (citizen.max_rooms is not None
+                                          and unit.rooms > citizen.max_rooms):
+        add("R3-rooms", f"{u} ({unit.rooms} rooms) is outside the room range of {c}")
+    if unit.kind not in citizen.kinds:
+        add("R4-kind", f"{u} is of kind {unit.kind!r}, which {c} does not accept")
+    if citizen.needs_accessible and not unit.accessible:
+        add("R5-accessible", f"{u} assigned to {c} is not accessible")
+    if unit.temporary and not citizen.accepts_temporary:
+        add("R6-temporary", f"{u} is temporary, which {c} does not accept")
+    if dept.id in citizen.excluded_departments:
+        add("R7-excluded-department", f"{u} is in department {dept.id!r}, excluded by {c}")
+    if dept.area in citizen.barred_areas:
+        add("R7-barred-area", f"{u} is in area {dept.area!r}, barred for {c}")
+    params = inst.parameters
+    needs_subsidy = unit.rent_kr > citizen.max_rent_kr
+    if needs_subsidy:
+        low, high = params.subsidy_band_kr
+        reasons = []
+        if not citizen.subsidy_eligible:
+            reasons.append("the citizen is not subsidy eligible")
+        if not low <= unit.rent_kr <= high:
+            reasons.append(f"rent {unit.rent_kr:g} is outside the band [{low:g}, {high:g}]")
+        if unit.rent_kr - params.subsidy_amount_kr > citizen.max_rent_kr:
+            reasons.append("it stays unaffordable even with the subsidy")
+        if reasons:
+            add("R8-affordability", f"{u} is unaffordable for {c} and cannot be subsidised: "
+                                    + "; ".join(reasons))
+    if a["subsidised"] != needs_subsidy:
+        add("subsidy", f"{c} in {u}: subsidised is {a['subsidised']}, expected {needs_subsidy}"
+                       f" (a subsidy is used exactly when the rent exceeds the citizen's limit)")
+    expected = unit.rent_kr - params.subsidy_amount_kr if a["subsidised"] else unit.rent_kr
+    if not _close(a["effective_rent_kr"], expected):
+        add("subsidy", f"{c} in {u}: effective_rent_kr is {a['effective_rent_kr']:g}, "
+                       f"expected {expected:g}")
+
+
+# Per usage section: id key, limit key, rule (9-12), and the noun and what is counted.
+SECTIONS = {
+    "frames": ("municipality", "frame", "R9-frame", "municipality", "subsidised assignments"),
+    "quotas": ("region", "quota", "R10-quota", "region", "subsidised assignments"),
+    "pools": ("id", "cap", "R11-share", "pool", "assignments"),
+    "departments": ("id", "max_vulnerable", "R12-mixed-city", "department", "vulnerable citizens"),
+}
+
+
+def recompute_usage(inst, assignments: list[dict]) -> dict:
+    """What the assignments use of every frame, quota, pool and department.
+
+    An assignment counts as subsidised when the unit's rent exceeds the citizen's
+    limit (rule 8), whatever its ``subsidised`` flag says. Entries that are not
+    objects naming a known citizen and unit are skipped.
+
+    Returns
+    -------
+    dict
+        The plan's ``usage`` layout: ``{"pools": [{"id", "cap", "used"}],
+        "departments": [{"id", "max_vulnerable", "used"}], "frames":
+        [{"municipality", "frame", "used"}], "quotas": [{"region", "quota", "used"}]}``.
+        Pools are those of the units, then agreements and ledger pools without units.
+        ``None`` limits are unlimited.
+    """
+    citizens = {c.id: c for c in inst.citizens}
+    units = {u.id: u for u in inst.units}
+    departments = {d.id: d for d in inst.departments}
+    region_of = {m.id: m.region for m in inst.municipalities}
+    pool_of = pool_of_units(inst)
+    caps = pool_caps(inst)
+    for pool in [ag.id for ag in inst.agreements] + [e.pool for e in inst.ledger]:
+        if pool not in caps:
+            caps[pool] = _pool_cap(inst, pool, 0)
+    used: dict[str, dict[str, int]] = {section: {} for section in SECTIONS}
+
+    def count(section, name):
+        used[section][name] = used[section].get(name, 0) + 1
+
+    for a in assignments:
+        if not (isinstance(a, dict) and _is_known(a.get("citizen"), citizens)
+                and _is_known(a.get("unit"), units)):
+            continue
+        citizen, unit = citizens[a["citizen"]], units[a["unit"]]
+        dept = departments[unit.department]
+        count("pools", pool_of[unit.id])
+        if citizen.vulnerable:
+            count("departments", dept.id)
+        if unit.rent_kr > citizen.max_rent_kr:
+            count("frames", dept.municipality)
+            count("quotas", region_of[dept.municipality])
+    limits = {
+        "frames": [(m.id, m.subsidy_frame) for m in inst.municipalities],
+        "quotas": [(r.id, r.grant_quota) for r in inst.regions],
+        "pools": list(caps.items()),
+        "departments": [(d.id, d.max_vulnerable) for d in inst.departments],
+    }
+    return {section: [{key: name, limit: lim, "used": used[section].get(name, 0)}
+                      for name, lim in limits[section]]
+            for section, (key, limit, *_) in SECTIONS.items()}
+
+
+def _counting_rules(usage, out) -> None:
+    """Rules 9-12: frames, quotas, share caps, mixed city."""
+    for section, (key, limit, rule, noun, what) in SECTIONS.items():
+        for e in usage[section]:
+            if e[limit] is not None and e["used"] > e[limit]:
+                out.append(Violation(rule, f"{noun} {e[key]!r} has {e['used']} {what}, "
+                                           f"{limit} {e[limit]}"))
+
+
+def _check_usage(plan_usage, usage, out) -> None:
+    """Compare the plan's optional ``usage`` section with the recomputation."""
+    bad = lambda msg: out.append(Violation("usage", msg))  # noqa: E731
+    if not isinstance(plan_usage, dict):
+        bad("usage is not an object")
+        return
+    for section, (key, limit, *_) in SECTIONS.items():
+        entries = plan_usage.get(section)
+        if entries is None:
+            continue
+        if not isinstance(entries, list):
+            bad(f"usage.{section} is not a list")
+            continue
+        mine = {e[key]: e for e in usage[section]}
+        for e in entries:
+            name = e.get(key) if isinstance(e, dict) else None
+            if not _is_known(name, mine):
+                bad(f"usage.{section} names unknown {key} {name!r}")
+                continue
+            for field in ("used", limit):
+                required = field == "used" or section == "pools"
+                if (required or field in e) and e.get(field) != mine[name][field]:
+                    bad(f"usage.{section} {name!r}: {field} is {e.get(field)!r}, "
+                        f"recomputed {mine[name][field]!r}")
+
+
+def _check_objective(inst, plan, assignments, out) -> None:
+    expected = recompute_objective(inst, assignments)
+    got = plan.get("objective")
+    bad = lambda msg: out.append(Violation("objective", msg))  # noqa: E731
+    if not isinstance(got, dict):
+        bad("objective is missing or not an object")
+        return
+    housed = got.get("housed_by_priority")
+    if not isinstance(housed, dict) or set(housed) != set(expected["housed_by_priority"]):
+        bad(f"housed_by_priority must list priorities "
+            f"{sorted(expected['housed_by_priority'], key=int)}, got {housed!r}")
+    else:
+        for p, n in expected["housed_by_priority"].items():
+            if housed[p] != n or isinstance(housed[p], bool):
+                bad(f"housed_by_priority[{p!r}] is {housed[p]!r}, recomputed {n}")
+    total, want = got.get("total_score"), expected["total_score"]
+    if not _is_number(total) or abs(total - want) > TOL * max(1.0, abs(want)):
+        bad(f"total_score is {total!r}, recomputed {want:g}")
+
+
+def _check_unassigned(inst, plan, assigned: set[str], out) -> None:
+    bad = lambda msg: out.append(Violation("unassigned", msg))  # noqa: E731
+    entries = plan.get("unassigned")
+    if not isinstance(entries, list):
+        bad("unassigned is missing or not a list")
+        return
+    known = {c.id for c in inst.citizens}
+    seen: set[str] = set()
+    for i, e in enumerate(entries):
+        cid = e.get("citizen") if isinstance(e, dict) else None
+        if not _is_known(cid, known):
+            bad(f"unassigned[{i}] names unknown citizen {cid!r}")
+            continue
+        if cid in seen:
+            bad(f"citizen {cid!r} is listed twice as unassigned")
+        if cid in assigned:
+            bad(f"citizen {cid!r} is listed as unassigned but is assigned")
+        reason = e.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            bad(f"unassigned citizen {cid!r} has no reason")
+        seen.add(cid)
+    for c in inst.citizens:
+        if c.id not in assigned and c.id not in seen:
+            bad(f"citizen {c.id!r} is neither assigned nor listed as unassigned")
+
+
+def check_plan(inst, plan: dict) -> list[Violation]:
+    """Every way ``plan`` breaks FORMAT.md for ``inst``; ``[]`` means the plan is valid.
+
+    Parameters
+    ----------
+    inst : models.Instance
+    plan : dict
+        An ``anvis-plan/1`` document, e.g. from :func:`models.read_plan`.
+
+    Returns
+    -------
+    list of Violation
+        In the order: format, rules 1-8 per assignment (with subsidy flag, effective
+        rent and score), rules 9-12, objective, unassigned, usage.
+    """
+    if not isinstance(plan, dict):
+        return [Violation("format", "a plan must be a JSON object")]
+    out: list[Violation] = []
+    assignments = _well_formed(inst, plan, out)
+    citizens = {c.id: c for c in inst.citizens}
+    units = {u.id: u for u in inst.units}
+    departments = {d.id: d for d in inst.departments}
+    table = _score_table(inst)
+    seen_citizens: set[str] = set()
+    seen_units: set[str] = set()
+    for a in assignments:
+        citizen, unit = citizens[a["citizen"]], units[a["unit"]]
+        if citizen.id in seen_citizens:
+            out.append(Violation("R1-citizen-twice", f"citizen {citizen.id!r} is assigned more than once"))
+        if unit.id in seen_units:
+            out.append(Violation("R1-unit-twice", f"unit {unit.id!r} is assigned more than once"))
+        seen_citizens.add(citizen.id)
+        seen_units.add(unit.id)
+        _pair_rules(inst, a, citizen, unit, departments[unit.department], out)
+        accepted = _accepted_scores(inst, table, citizen, unit)
+        if not any(_close(a["score"], s) for s in accepted):
+            want = " or ".join(f"{s:g}" for s in accepted)
+            out.append(Violation("score", f"citizen {citizen.id!r} in unit {unit.id!r}: "
+                                          f"score {a['score']:g}, expected {want}"))
+    usage = recompute_usage(inst, assignments)
+    _counting_rules(usage, out)
+    _check_objective(inst, plan, assignments, out)
+    _check_unassigned(inst, plan, seen_citizens, out)
+    if "usage" in plan:
+        _check_usage(plan["usage"], usage, out)
+    return out

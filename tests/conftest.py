@@ -1,0 +1,59 @@
+"""Shared test helpers: tiny instance builders and a solve that is always checked."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+import models
+from optimizer.check import check_plan, format_violations
+from optimizer.plan import make_plan
+from optimizer.solve import solve
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+EXAMPLES = SHARED / "spec" / "examples"
+ORLIB = SHARED / "refdata" / "orlib-assign"
+
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"reference data {SHARED} is absent (CI has ../shared beside the clone)")
+
+
+def doc(citizens, units, **tables) -> dict:
+    """A one-municipality instance: region R, municipality M, organisation O, department D.
+
+    Citizens default to municipality M and max_rent_kr 5000; units to department D
+    and 2 rooms. Keyword arguments replace or add tables (or ``parameters``).
+    Every unit is in pool ``all`` (share 1.0) unless ``agreements`` is given.
+    """
+    base = {
+        "format": "anvis/1",
+        "name": "t",
+        "parameters": {},
+        "regions": [{"id": "R", "name": "R"}],
+        "municipalities": [{"id": "M", "name": "M", "region": "R", "subsidy_frame": 0}],
+        "organisations": [{"id": "O", "name": "O"}],
+        "departments": [{"id": "D", "organisation": "O", "municipality": "M"}],
+        "agreements": [{"id": "all", "municipality": "M", "share": 1.0}],
+        "units": [{"department": "D", "rooms": 2, "rent_kr": 3000, **u} for u in units],
+        "citizens": [{"municipality": "M", "max_rent_kr": 5000, **c} for c in citizens],
+    }
+    base.update(copy.deepcopy(tables))
+    return base
+
+
+def solved(document: dict, **options) -> dict:
+    """Solve a document and return its plan, after the independent checker passed it."""
+    inst = models.from_dict(document)
+    plan = make_plan(solve(inst, **options))
+    violations = check_plan(inst, plan)
+    assert not violations, "\n".join(format_violations(violations))
+    return plan
+
+
+def pairs_of(plan: dict) -> set[tuple[str, str]]:
+    return {(a["citizen"], a["unit"]) for a in plan["assignments"]}
+
+
+def housed(plan: dict) -> set[str]:
+    return {a["citizen"] for a in plan["assignments"]}
