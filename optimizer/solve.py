@@ -17,6 +17,7 @@ import numpy as np
 
 from models import Instance
 from optimizer.backends import BACKENDS, StageResult, open_session
+from optimizer.backends.assignment import max_weight_matching, packed_weights
 from optimizer.data import ProblemData
 from optimizer.greedy import greedy
 from optimizer.model import Milp, build
@@ -89,12 +90,16 @@ def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None
     t1 = time.perf_counter()
     milp = build(data, pairs)
     t2 = time.perf_counter()
-    if backend == "auto":
-        backend = "highs"
-    if backend not in BACKENDS:
+    if backend not in BACKENDS + ("auto",):
         raise ValueError(f"unknown backend {backend!r} (choose from auto, {', '.join(BACKENDS)})")
-    deadline = None if time_limit is None else time.perf_counter() + time_limit
-    x, status, stages, bound, gap = _stages(data, milp, backend, deadline)
+    fast = _fast_path(data, milp) if backend == "auto" else None
+    if fast is not None:
+        x, stages = fast
+        backend, status, bound, gap = "assignment", Status.OPTIMAL, None, 0.0
+    else:
+        backend = "highs" if backend == "auto" else backend
+        deadline = None if time_limit is None else time.perf_counter() + time_limit
+        x, status, stages, bound, gap = _stages(data, milp, backend, deadline)
     t3 = time.perf_counter()
     chosen = milp.pairs.take(x.astype(bool))
     housed = _housed(data, chosen)
@@ -111,6 +116,8 @@ def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None
         "stages": stages,
     }
     timings = {"prepare": t1 - t0, "build": t2 - t1, "solve": t3 - t2, "total": t3 - t0}
+    if bound is None:
+        bound = value if value is not None else float(chosen.score.sum())
     return Result(status, data, pairs, chosen, housed, float(chosen.score.sum()), value,
                   bound, gap, stats, timings)
 
@@ -166,6 +173,21 @@ def objectives(data: ProblemData, milp: Milp) -> list[tuple[str, np.ndarray]]:
         i += len(group)
     stages.append(("total score", milp.pairs.score.astype(float)))
     return stages
+
+
+def _fast_path(data: ProblemData, milp: Milp):
+    """Solve exactly as a matching when no side row can bind; None when that does not apply."""
+    if milp.side_rows:
+        return None
+    weight = packed_weights(data, milp)
+    if weight is None:
+        return None
+    found = max_weight_matching(milp, weight)
+    if found is None:
+        return None
+    x, method = found
+    return x, [{"stage": f"assignment ({method})", "status": "optimal",
+                "objective": float(weight @ x), "bound": float(weight @ x), "nodes": 0}]
 
 
 def _stages(data, milp: Milp, backend: str, deadline):

@@ -1,0 +1,120 @@
+"""Fast path: a pure assignment problem, solved exactly without a MILP.
+
+When no pool, department, frame or quota row can bind, the model is a
+bipartite matching. The lexicographic objective then packs into one integer
+weight per pair (priority levels dominate the score), and a maximum-weight
+matching solves it in one pass: scipy's LAPJV on a dense block when the
+eligible pairs are dense, OR-Tools' min-cost flow when they are sparse.
+Integer weights keep both exact; where they cannot be packed exactly the
+caller falls back to the MILP.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optimizer.data import ProblemData
+from optimizer.model import Milp
+
+EXACT_FLOAT = 2 ** 52      # integers below this add up exactly in float64 (LAPJV)
+EXACT_FLOW = 2 ** 60       # room below int64 for OR-Tools' cost scaling
+DENSE_CELLS = 4_000_000    # largest dense block handed to LAPJV
+DENSE_SHARE = 0.3          # eligible share of the block from which dense is faster
+
+
+def packed_weights(data: ProblemData, milp: Milp) -> np.ndarray | None:
+    """One int64 weight per column whose maximum-weight matching is the optimum, or None.
+
+    Lexicographic: ``W[p] + score`` with ``W[p] = 1 + S + Σ_{q less urgent} W[q]·b[q]``,
+    where S bounds the total score and b[q] the number housed of priority q, so that
+    one more citizen of a more urgent priority outweighs everything after it.
+    Weighted: ``priority_weights[p] + score``. None when scores or weights are not
+    integers or the packed values would not be exact.
+    """
+    p = milp.pairs
+    params = data.inst.parameters
+    if len(p) == 0:
+        return np.zeros(0, np.int64)
+    if not np.all(p.score == np.round(p.score)):
+        return None
+    score = p.score.astype(np.int64)
+    prio = data.c_prio[p.citizen]
+    if params.objective == "weighted":
+        w = np.array([params.priority_weights[str(q)] for q in data.inst.priorities])
+        if not np.all(w == np.round(w)):
+            return None
+        weight = w.astype(np.int64)[np.searchsorted(np.array(data.inst.priorities), prio)] + score
+        return weight if int(weight.max()) * len(p) < EXACT_FLOAT else None
+    # S: each citizen contributes at most its best score
+    first = np.flatnonzero(np.r_[True, p.citizen[1:] != p.citizen[:-1]])
+    total = int(np.maximum.reduceat(score, first).sum())
+    n_units = len(np.unique(p.unit))
+    level = {}
+    acc = total
+    for q in reversed(data.inst.priorities):
+        n_q = min(len(np.unique(p.citizen[prio == q])), n_units)
+        level[q] = 1 + acc
+        acc += level[q] * n_q
+        if acc >= EXACT_FLOAT:
+            return None
+    lv = np.array([level[q] for q in data.inst.priorities], dtype=np.int64)
+    return lv[np.searchsorted(np.array(data.inst.priorities), prio)] + score
+
+
+def max_weight_matching(milp: Milp, weight: np.ndarray) -> tuple[np.ndarray, str] | None:
+    """0/1 per column, a maximum-weight matching of citizens to units (weights > 0), and the method.
+
+    None when neither method is exact at this size (the caller then uses the MILP).
+    """
+    p = milp.pairs
+    x = np.zeros(len(p), np.int8)
+    if len(p) == 0:
+        return x, "empty"
+    rows, r_idx = np.unique(p.citizen, return_inverse=True)
+    cols, c_idx = np.unique(p.unit, return_inverse=True)
+    cells = len(rows) * len(cols)
+    dense = cells <= DENSE_CELLS and len(p) >= DENSE_SHARE * cells
+    if not dense and not flow_is_exact(weight, len(rows) + len(cols) + 2):
+        if cells > 4 * DENSE_CELLS:
+            return None
+        dense = True
+    if dense:
+        from scipy.optimize import linear_sum_assignment
+        # a non-edge weighs 0: taking it is the same as leaving both sides unmatched
+        W = np.zeros((len(rows), len(cols)))
+        W[r_idx, c_idx] = weight
+        ri, ci = linear_sum_assignment(W, maximize=True)
+        edge = np.full((len(rows), len(cols)), -1, np.int64)
+        edge[r_idx, c_idx] = np.arange(len(p))
+        chosen = edge[ri, ci]
+        x[chosen[chosen >= 0]] = 1
+        return x, "lapjv"
+    return _flow(r_idx, c_idx, weight, len(rows), len(cols)), "min-cost-flow"
+
+
+def _flow(r_idx, c_idx, weight, n_rows, n_cols) -> np.ndarray:
+    from ortools.graph.python import min_cost_flow
+
+    f = min_cost_flow.SimpleMinCostFlow()
+    source, sink = n_rows + n_cols, n_rows + n_cols + 1
+    n = min(n_rows, n_cols)
+    tails = np.concatenate([np.full(n_rows, source), r_idx, n_rows + np.arange(n_cols), [source]])
+    heads = np.concatenate([np.arange(n_rows), n_rows + c_idx, np.full(n_cols, sink), [sink]])
+    caps = np.concatenate([np.ones(n_rows + len(r_idx) + n_cols, np.int64), [n]])
+    # the source→sink arc lets flow skip the matching, so only profitable pairs are taken
+    costs = np.concatenate([np.zeros(n_rows, np.int64), -weight.astype(np.int64),
+                            np.zeros(n_cols + 1, np.int64)])
+    f.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    supplies = np.zeros(n_rows + n_cols + 2, np.int64)
+    supplies[source], supplies[sink] = n, -n
+    f.set_nodes_supplies(np.arange(len(supplies)), supplies)
+    status = f.solve()
+    if status != f.OPTIMAL:
+        raise RuntimeError(f"min-cost flow failed with status {status}")
+    flows = f.flows(np.arange(n_rows, n_rows + len(r_idx)))
+    return (flows > 0).astype(np.int8)
+
+
+def flow_is_exact(weight: np.ndarray, n_nodes: int) -> bool:
+    """Whether OR-Tools' cost scaling can handle these weights without overflow."""
+    return len(weight) == 0 or int(np.abs(weight).max()) * (n_nodes + 1) < EXACT_FLOW
