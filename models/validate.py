@@ -195,7 +195,7 @@ def _relations(raw: dict) -> list[Problem]:
             if pool not in ids["agreements"] and not _is_default_pool(pool, ids):
                 problems.append(Problem(f"ledger[{i}].pool", f"unknown pool {pool!r} (neither an agreement id nor default:<municipality>:<organisation> of known ids)"))
         vb, cb = r.get("vacancies_before", 0), r.get("claimed_before", 0)
-        if _is_int(vb) and _is_int(cb) and cb > vb:
+        if _is_int(vb) and _is_int(cb) and 0 <= vb < cb:  # negative counts are type errors already
             problems.append(Problem(f"ledger[{i}].claimed_before", f"{cb} exceeds vacancies_before {vb}"))
     for i, r in _records(raw, "citizens"):
         ref(f"citizens[{i}].municipality", r.get("municipality"), "municipalities", "municipality")
@@ -205,12 +205,33 @@ def _relations(raw: dict) -> list[Problem]:
             if isinstance(p, dict):
                 ref(f"citizens[{i}].preferences[{j}].department", p.get("department"), "departments", "department")
         lo, hi = r.get("min_rooms", 1), r.get("max_rooms")
-        if _is_int(lo) and _is_int(hi) and lo > hi:
+        if _is_int(lo) and _is_int(hi) and lo > hi >= 1:  # rooms < 1 are type errors already
             problems.append(Problem(f"citizens[{i}].max_rooms", f"{hi} is less than min_rooms {lo}"))
     scores = raw.get("scores", [])
     if isinstance(scores, list) and scores:
         problems += _score_refs(scores, ids)
     problems += _parameters(raw)
+    problems += _too_large(raw)
+    return problems
+
+
+# Whole numbers above 2**53 lose precision as floats and overflow the solver's int64 arrays.
+MAX_INT = 2 ** 53
+INT_FIELDS = {"regions": ("grant_quota",), "municipalities": ("subsidy_frame",),
+              "departments": ("max_vulnerable",), "units": ("rooms",), "agreements": ("rooms",),
+              "ledger": ("vacancies_before", "claimed_before"),
+              "citizens": ("priority", "min_rooms", "max_rooms")}
+
+
+def _too_large(raw: dict) -> list[Problem]:
+    problems = []
+    for name, keys in INT_FIELDS.items():
+        for i, r in _records(raw, name):
+            for key in keys:
+                v = r.get(key)
+                for suffix, x in ([(f"[{j}]", x) for j, x in _items(v)] if isinstance(v, list) else [("", v)]):
+                    if _is_int(x) and x > MAX_INT:
+                        problems.append(Problem(f"{name}[{i}].{key}{suffix}", f"{short(x)} is too large (at most {MAX_INT})"))
     return problems
 
 
@@ -255,7 +276,8 @@ def _parameters(raw: dict) -> list[Problem]:
     if not isinstance(weights, dict):
         return problems  # reported by the type check
     for key in weights:
-        if not (isinstance(key, str) and key.isdigit() and int(key) >= 1 and str(int(key)) == key):
+        # ASCII digits only: str.isdigit() also accepts '²', on which int() raises.
+        if not (isinstance(key, str) and key.isascii() and key.isdigit() and int(key) >= 1 and str(int(key)) == key):
             problems.append(Problem(f"parameters.priority_weights.{key}", f"key {key!r} is not a priority (a positive integer as a string)"))
     present = sorted({r.get("priority", 1) for _, r in _records(raw, "citizens") if _is_int(r.get("priority", 1))})
     for prio in present:
@@ -305,6 +327,11 @@ def unknown_fields(raw: dict) -> list[str]:
         fields = _KNOWN[name]
         extra = sorted({k for _, r in _records(raw, name) for k in r if k not in fields})
         out += [f"{name}[*].{k}" for k in extra]
+    prefs = [p for _, c in _records(raw, "citizens") for _, p in _items(c.get("preferences")) if isinstance(p, dict)]
+    out += [f"citizens[*].preferences[*].{k}" for k in sorted({k for p in prefs for k in p} - _KNOWN["preferences"])]
+    scores = raw.get("scores")
+    if isinstance(scores, list):
+        out += [f"scores[*].{k}" for k in sorted({k for r in scores if isinstance(r, dict) for k in r} - _KNOWN["scores"])]
     return out
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 import models
-from models.validate import InstanceError
+from models.validate import InstanceError, Problem
 
 BAD_INPUT = 2
 
@@ -29,6 +29,8 @@ def _load(path: str) -> models.Instance:
         return inst
     except InstanceError as exc:
         _fail(exc)
+    except RecursionError:  # JSON nested deeper than Python's recursion limit
+        _fail(InstanceError(path, [Problem("", "not readable: nested too deeply")]))
 
 
 def _fail(exc: InstanceError):
@@ -94,6 +96,8 @@ def check(instance, plan):
         doc = models.read_plan(plan)
     except InstanceError as exc:
         _fail(exc)
+    except RecursionError:  # JSON nested deeper than Python's recursion limit
+        _fail(InstanceError(plan, [Problem("", "not readable: nested too deeply")]))
     violations = check_plan(inst, doc)
     if violations:
         for line in format_violations(violations):

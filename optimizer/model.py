@@ -52,6 +52,31 @@ class Milp:
     def n_rows(self) -> int:
         return len(self.row_hi)
 
+    def restrict(self, cols: np.ndarray) -> "Milp":
+        """The sub-model of some columns and every row that touches them."""
+        sub = self.A[:, cols]
+        rows = np.flatnonzero(np.diff(sub.tocsr().indptr))
+        return Milp(self.pairs.take(cols), sub[rows, :].tocsc(), self.row_lo[rows], self.row_hi[rows],
+                    self.row_kind[rows], self.row_group[rows])
+
+    def blocks(self) -> list[np.ndarray]:
+        """Column sets of the independent blocks: no row links two blocks.
+
+        Solving each block on its own is exact for both objectives: the counts of
+        each priority and the score add up over blocks, so the lexicographic (and
+        weighted) optimum of the whole is the union of the blocks' optima.
+        """
+        from scipy.sparse.csgraph import connected_components
+        n = self.n_cols + self.n_rows
+        A = self.A.tocoo()
+        graph = sp.coo_matrix((np.ones(A.nnz), (A.col, self.n_cols + A.row)), shape=(n, n))
+        _, label = connected_components(graph, directed=False)
+        label = label[:self.n_cols]
+        order = np.argsort(label, kind="stable")
+        cuts = np.flatnonzero(np.diff(label[order])) + 1
+        # blocks in order of their first column, so results do not depend on labelling
+        return sorted(np.split(order, cuts), key=lambda b: int(b[0])) if self.n_cols else []
+
     @property
     def side_rows(self) -> int:
         """Rows beyond the assignment rows (pools, departments, frames, quotas)."""

@@ -67,7 +67,8 @@ class Result:
     timings: dict = field(default_factory=dict)
 
 
-def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None) -> Result:
+def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None,
+          decompose: bool = True) -> Result:
     """Find the best plan of an instance.
 
     Parameters
@@ -75,31 +76,45 @@ def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None
     inst
         A validated instance.
     backend
-        ``"highs"``, ``"cpsat"``, ``"cbc"`` or ``"auto"`` (picks by structure).
+        ``"highs"``, ``"cpsat"``, ``"cbc"`` or ``"auto"``: the exact matching
+        fast path for blocks where no side constraint can bind, HiGHS for the rest.
     time_limit
         Seconds for all solver stages together; on expiry the best plan found
         is returned with status ``feasible``. ``None``: solve to proven optimum.
+    decompose
+        Solve independent blocks (no shared pool, cap, frame or quota) apart.
 
     Returns
     -------
     Result
     """
+    if backend not in BACKENDS + ("auto",):
+        raise ValueError(f"unknown backend {backend!r} (choose from auto, {', '.join(BACKENDS)})")
     t0 = time.perf_counter()
     data = ProblemData.build(inst)
     pairs = eligible_pairs(data)
     t1 = time.perf_counter()
     milp = build(data, pairs)
+    blocks = milp.blocks() if decompose else [np.arange(milp.n_cols)]
     t2 = time.perf_counter()
-    if backend not in BACKENDS + ("auto",):
-        raise ValueError(f"unknown backend {backend!r} (choose from auto, {', '.join(BACKENDS)})")
-    fast = _fast_path(data, milp) if backend == "auto" else None
-    if fast is not None:
-        x, stages = fast
-        backend, status, bound, gap = "assignment", Status.OPTIMAL, None, 0.0
-    else:
-        backend = "highs" if backend == "auto" else backend
-        deadline = None if time_limit is None else time.perf_counter() + time_limit
-        x, status, stages, bound, gap = _stages(data, milp, backend, deadline)
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    x = np.zeros(milp.n_cols, np.int8)
+    status, bound, gap, log = Status.OPTIMAL, None, 0.0, []
+    matched = 0
+    for cols in blocks:
+        block = milp.restrict(cols) if len(blocks) > 1 else milp
+        fast = _fast_path(data, block) if backend == "auto" else None
+        if fast is not None:
+            x[cols] = fast
+            matched += 1
+            continue
+        engine = "highs" if backend == "auto" else backend
+        bx, bstatus, stages, bbound, bgap = _stages(data, block, engine, deadline)
+        x[cols] = bx
+        log.append({"columns": block.n_cols, "rows": block.n_rows, "side_rows": block.side_rows,
+                    "backend": engine, "stages": stages})
+        if bstatus != Status.OPTIMAL and status == Status.OPTIMAL:
+            status, bound, gap = bstatus, bbound, bgap
     t3 = time.perf_counter()
     chosen = milp.pairs.take(x.astype(bool))
     housed = _housed(data, chosen)
@@ -107,17 +122,19 @@ def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None
     if inst.parameters.objective == "weighted":
         w = inst.parameters.priority_weights
         value = float(sum(w[str(p)] * n for p, n in housed.items()) + chosen.score.sum())
+    if status == Status.OPTIMAL:
+        bound = value if value is not None else float(chosen.score.sum())
     stats = {
         "backend": backend,
         "eligible_pairs": len(pairs),
         "columns": milp.n_cols,
         "rows": milp.n_rows,
         "side_rows": milp.side_rows,
-        "stages": stages,
+        "blocks": len(blocks),
+        "matching_blocks": matched,
+        "milp_blocks": log,
     }
     timings = {"prepare": t1 - t0, "build": t2 - t1, "solve": t3 - t2, "total": t3 - t0}
-    if bound is None:
-        bound = value if value is not None else float(chosen.score.sum())
     return Result(status, data, pairs, chosen, housed, float(chosen.score.sum()), value,
                   bound, gap, stats, timings)
 
@@ -185,9 +202,7 @@ def _fast_path(data: ProblemData, milp: Milp):
     found = max_weight_matching(milp, weight)
     if found is None:
         return None
-    x, method = found
-    return x, [{"stage": f"assignment ({method})", "status": "optimal",
-                "objective": float(weight @ x), "bound": float(weight @ x), "nodes": 0}]
+    return found[0]
 
 
 def _stages(data, milp: Milp, backend: str, deadline):
@@ -216,9 +231,12 @@ def _stages(data, milp: Milp, backend: str, deadline):
         bound = _clean(value)
         if k == len(stages) - 1:
             break
-        nz = np.flatnonzero(cost)
-        # hold this stage's optimum in every later stage
-        session.add_row(nz, cost[nz], value - (0.5 if _integral(cost) else 1e-6), np.inf)
+        # hold this stage's optimum in every later stage: the count of each of its
+        # priorities (rows of ones keep the LP well scaled), or the weighted value
+        prio = data.c_prio[milp.pairs.citizen]
+        for p in np.unique(prio[cost > 0]):
+            nz = np.flatnonzero(prio == p)
+            session.add_row(nz, np.ones(len(nz)), float(x[nz].sum()), np.inf)
     return x, status, log, bound, gap
 
 
