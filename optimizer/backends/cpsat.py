@@ -1,0 +1,160 @@
+"""OR-Tools CP-SAT: one Boolean per column, the rows as linear constraints.
+
+CP-SAT works in integers only. Caps and hold rows are integral already; the
+objective is scaled by ``10**k`` for the smallest ``k ≤ 6`` that makes every
+cost integral (within ``1e-9``, relative for large values), so scores with up
+to six decimals are solved exactly. Costs with more decimals than that are
+rounded at ``10**6``: the solve is then only near-optimal for the true costs,
+so a stage that CP-SAT proves optimal for the rounded costs is reported as
+:attr:`Status.FEASIBLE`, never ``OPTIMAL``, and its bound is widened by the
+rounding error so that it stays a valid upper bound.
+
+The search is deterministic: one worker (CP-SAT is only deterministic with a
+single worker) and a fixed random seed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from optimizer.backends import StageResult
+from optimizer.model import Milp
+from optimizer.status import Status
+
+MAX_DIGITS = 6
+_TOL = 1e-9
+# CP-SAT checks that no linear expression can overflow int64; stay well inside.
+_MAX_SUM = 2 ** 53
+
+
+def integer_scale(values: np.ndarray) -> tuple[int, np.ndarray, bool]:
+    """``(scale, integers, exact)``: ``values × scale`` as integers.
+
+    ``scale`` is ``10**k`` for the smallest ``k ≤ 6`` with every scaled value
+    within 1e-9 of an integer (``exact``); otherwise ``10**6`` with the values
+    rounded (``exact`` is False).
+    """
+    v = np.asarray(values, dtype=float)
+    for k in range(MAX_DIGITS + 1):
+        s = 10 ** k
+        w = v * s
+        r = np.rint(w)
+        if np.all(np.abs(w - r) <= _TOL * np.maximum(1.0, np.abs(w))):
+            return s, r.astype(np.int64), True
+    s = 10 ** MAX_DIGITS
+    return s, np.rint(v * s).astype(np.int64), False
+
+
+_STATUS = {
+    cp_model.OPTIMAL: Status.OPTIMAL,
+    cp_model.FEASIBLE: Status.FEASIBLE,
+    cp_model.INFEASIBLE: Status.INFEASIBLE,
+}
+
+
+class CpSatSession:
+    """A CP-SAT model kept open across lexicographic stages."""
+
+    def __init__(self, milp: Milp):
+        self.n = milp.n_cols
+        model = cp_model.CpModel()
+        self.vars = [model.new_bool_var(f"x{i}") for i in range(self.n)]
+        self.model = model
+        self.cost = np.zeros(self.n)
+        self.scale = 1
+        self.exact = True
+        self.slack = 0.0  # most the rounded objective can differ from the true one (true units)
+        A = milp.A.tocsr()
+        A.sort_indices()
+        indptr, indices, data = A.indptr, A.indices.tolist(), A.data
+        s, ints, exact = integer_scale(data) if len(data) else (1, np.zeros(0, np.int64), True)
+        if s != 1 or not exact:
+            raise ValueError("CP-SAT backend: constraint coefficients must be integers")
+        coefs = ints.tolist()
+        ones = bool(np.all(ints == 1))
+        lo = np.asarray(milp.row_lo, dtype=float)
+        hi = np.asarray(milp.row_hi, dtype=float)
+        xs = self.vars
+        for r in range(milp.n_rows):
+            a, b = indptr[r], indptr[r + 1]
+            if a == b:
+                continue
+            cols = indices[a:b]
+            terms = [xs[j] for j in cols]
+            expr = cp_model.LinearExpr.sum(terms) if ones else cp_model.LinearExpr.weighted_sum(terms, coefs[a:b])
+            model.add_linear_constraint(expr, _lower(lo[r]), _upper(hi[r]))
+
+    def set_objective(self, cost: np.ndarray) -> None:
+        cost = np.asarray(cost, dtype=float)
+        s, ints, exact = integer_scale(cost)
+        if np.abs(ints).sum() > _MAX_SUM:
+            raise ValueError("CP-SAT backend: objective coefficients too large to scale to integers")
+        self.cost, self.scale, self.exact = cost, s, exact
+        self.slack = 0.0 if exact else float(np.abs(cost - ints / s).sum())
+        self.model.clear_objective()
+        self.model.maximize(cp_model.LinearExpr.weighted_sum(self.vars, ints.tolist()))
+
+    def add_row(self, cols, vals, lo, hi) -> None:
+        cols = np.asarray(cols, dtype=np.int64)
+        s, ints, exact = integer_scale(vals) if len(cols) else (1, np.zeros(0, np.int64), True)
+        if not exact:
+            raise ValueError("CP-SAT backend: row coefficients need at most 6 decimals")
+        lo_s = float(lo) * s if np.isfinite(lo) else lo
+        hi_s = float(hi) * s if np.isfinite(hi) else hi
+        expr = cp_model.LinearExpr.weighted_sum([self.vars[j] for j in cols.tolist()], ints.tolist())
+        self.model.add_linear_constraint(expr, _lower(lo_s), _upper(hi_s))
+
+    def solve(self, time_limit, start, abs_gap) -> StageResult:
+        model = self.model
+        model.clear_hints()
+        if start is not None:
+            for var, value in zip(self.vars, np.rint(np.asarray(start)).astype(int).tolist()):
+                model.add_hint(var, bool(value))
+        solver = cp_model.CpSolver()
+        p = solver.parameters
+        p.num_workers = 1
+        p.random_seed = 0
+        p.relative_gap_limit = 0.0
+        # the scaled objective is an integer, so a gap below 1 proves optimality;
+        # stop at integer gaps strictly below abs_gap (scaled), at least at gap 0
+        p.absolute_gap_limit = max(0.0, math.ceil(abs_gap * self.scale - 1e-9) - 0.5)
+        if time_limit is not None:
+            p.max_time_in_seconds = max(0.0, float(time_limit))
+        code = solver.solve(model)
+        status = _STATUS.get(code, Status.ERROR)
+        x = None
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            x = np.fromiter(solver.response_proto.solution, dtype=np.int64, count=-1)[:self.n].astype(np.int8)
+            if self.exact:
+                objective = solver.objective_value / self.scale
+            else:
+                objective = float(self.cost @ x)
+                status = Status.FEASIBLE  # optimal only for the rounded costs
+        else:
+            objective = float("nan")
+            if code == cp_model.UNKNOWN and start is not None:
+                status = Status.FEASIBLE  # no better solution found in time; the driver keeps its start
+        if x is not None:
+            bound = solver.best_objective_bound / self.scale + self.slack
+        elif code == cp_model.INFEASIBLE:
+            bound = float("-inf")
+        else:
+            # stopped before any solution (often still in presolve): CP-SAT then
+            # reports a bound of 0, which is no bound at all
+            bound = float("inf")
+        return StageResult(status, x, objective, bound, int(solver.num_branches))
+
+
+def _lower(v: float) -> int:
+    if not np.isfinite(v):
+        return cp_model.INT_MIN
+    return int(math.ceil(v - _TOL * max(1.0, abs(v))))
+
+
+def _upper(v: float) -> int:
+    if not np.isfinite(v):
+        return cp_model.INT_MAX
+    return int(math.floor(v + _TOL * max(1.0, abs(v))))
