@@ -59,6 +59,8 @@ def read_document(path: str | os.PathLike) -> dict:
         raise InstanceError(source, [Problem("", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]) from None
     except UnicodeDecodeError as exc:
         raise InstanceError(source, [Problem("", f"not UTF-8 text: {exc.reason} at byte {exc.start}")]) from None
+    except RecursionError:
+        raise InstanceError(source, [Problem("", "not readable: nested too deeply")]) from None
     except (OSError, ValueError) as exc:
         raise InstanceError(source, [Problem("", f"cannot read: {exc}")]) from None
 
@@ -93,6 +95,15 @@ def dump_json(doc: dict) -> str:
     return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
+
+
 def write_atomic(path: str | os.PathLike, write) -> None:
     """Call ``write(tmp_path)`` and move the result over ``path`` only once it is complete.
 
@@ -103,6 +114,7 @@ def write_atomic(path: str | os.PathLike, write) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a plan is an ordinary file
     try:
         write(tmp)
         os.replace(tmp, path)

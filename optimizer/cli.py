@@ -115,3 +115,21 @@ def convert(source, target):
     inst = _load(source)
     models.save(inst, target)
     click.echo(f"{source} -> {target}")
+
+
+@main.command()
+@click.argument("preset", type=click.Choice(["national-week", "city-week", "city-year", "small", "tiny"]))
+@click.option("-o", "--output", "output", type=click.Path(), required=True,
+              help="Instance file: .json, .xlsx, or a folder for CSV.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="Multiplies the numbers of citizens and units.")
+@click.option("--scores", is_flag=True, help="Write a score for every plausible pair.")
+def generate(preset, output, seed, scale, scores):
+    """Write a realistic instance calibrated to the national figures (seeded, deterministic)."""
+    from optimizer.generate import generate as make
+
+    inst = models.from_dict(make(preset, seed=seed, scale=scale, with_scores=scores), output)
+    models.save(inst, output)
+    click.echo(f"{output}: {inst.name!r}, {len(inst.citizens)} citizens, {len(inst.units)} units, "
+               f"{len(inst.municipalities)} municipalities")

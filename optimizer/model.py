@@ -43,6 +43,7 @@ class Milp:
     row_hi: np.ndarray
     row_kind: np.ndarray
     row_group: np.ndarray
+    parent_rows: np.ndarray | None = None  # of a restricted model: its rows in the parent
 
     @property
     def n_cols(self) -> int:
@@ -57,7 +58,7 @@ class Milp:
         sub = self.A[:, cols]
         rows = np.flatnonzero(np.diff(sub.tocsr().indptr))
         return Milp(self.pairs.take(cols), sub[rows, :].tocsc(), self.row_lo[rows], self.row_hi[rows],
-                    self.row_kind[rows], self.row_group[rows])
+                    self.row_kind[rows], self.row_group[rows], rows)
 
     def blocks(self) -> list[np.ndarray]:
         """Column sets of the independent blocks: no row links two blocks.

@@ -21,6 +21,7 @@ from optimizer.backends.assignment import max_weight_matching, packed_weights
 from optimizer.data import ProblemData
 from optimizer.greedy import greedy
 from optimizer.model import Milp, build
+from optimizer.pricing import MIN_COLUMNS, priced_stages
 from optimizer.pairs import Pairs, eligible_pairs
 from optimizer.status import Status
 
@@ -109,7 +110,12 @@ def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None
             matched += 1
             continue
         engine = "highs" if backend == "auto" else backend
-        bx, bstatus, stages, bbound, bgap = _stages(data, block, engine, deadline)
+        if engine == "highs" and block.n_cols >= MIN_COLUMNS:
+            engine = "highs+pricing"
+            bx, bstatus, stages, bbound, bgap = priced_stages(data, block, _with_gaps(objectives(data, block)),
+                                                              deadline, _stage_log)
+        else:
+            bx, bstatus, stages, bbound, bgap = _stages(data, block, engine, deadline)
         x[cols] = bx
         log.append({"columns": block.n_cols, "rows": block.n_rows, "side_rows": block.side_rows,
                     "backend": engine, "stages": stages})
@@ -205,6 +211,22 @@ def _fast_path(data: ProblemData, milp: Milp):
     return found[0]
 
 
+def _with_gaps(stages):
+    """Each objective with its absolute gap: below 1 proves integral objectives optimal."""
+    return [(name, cost, 0.5 if _integral(cost) else 1e-6) for name, cost in stages]
+
+
+def _stage_log(name, res: StageResult | None, value: float, rounds: int | None = None,
+               columns: int | None = None) -> dict:
+    entry = {"stage": name, "status": str(res.status) if res else "optimal", "objective": _clean(value),
+             "bound": _clean(res.bound) if res and res.status != Status.OPTIMAL else _clean(value)}
+    if res is not None:
+        entry["nodes"] = res.nodes
+    if rounds is not None:
+        entry.update(pricing_rounds=rounds, columns_used=columns)
+    return entry
+
+
 def _stages(data, milp: Milp, backend: str, deadline):
     """Run every objective stage; returns (x, status, stage log, bound, gap)."""
     x = greedy(data, milp)
@@ -212,21 +234,19 @@ def _stages(data, milp: Milp, backend: str, deadline):
         return x, Status.OPTIMAL, [], 0.0, 0.0
     session = open_session(backend, milp)
     log, status, bound, gap = [], Status.OPTIMAL, None, 0.0
-    stages = objectives(data, milp)
-    for k, (name, cost) in enumerate(stages):
+    stages = _with_gaps(objectives(data, milp))
+    for k, (name, cost, abs_gap) in enumerate(stages):
         left = None if deadline is None else max(0.0, deadline - time.perf_counter())
-        abs_gap = 0.5 if _integral(cost) else 1e-6
         session.set_objective(cost)
         res: StageResult = session.solve(left, x, abs_gap)
         if res.x is not None and cost @ res.x >= cost @ x - 1e-9:
             x = res.x
         value = float(cost @ x)
-        log.append({"stage": name, "status": str(res.status), "objective": _clean(value),
-                    "bound": _clean(res.bound), "nodes": res.nodes})
+        log.append(_stage_log(name, res, value))
         if res.status != Status.OPTIMAL:
             status = Status.FEASIBLE if res.status in (Status.FEASIBLE, Status.ERROR) else res.status
             bound = _clean(max(res.bound, value))
-            gap = _clean((bound - value) / max(abs(bound), 1e-9))
+            gap = None if bound is None else _clean((bound - value) / max(abs(bound), 1e-9))
             return x, status, log, bound, gap
         bound = _clean(value)
         if k == len(stages) - 1:
@@ -240,6 +260,6 @@ def _stages(data, milp: Milp, backend: str, deadline):
     return x, status, log, bound, gap
 
 
-def _clean(v: float) -> float:
-    """Round away solver noise so plans are stable (12 significant digits)."""
-    return float(f"{v:.12g}")
+def _clean(v: float) -> float | None:
+    """Round away solver noise so plans are stable (12 significant digits); None if not finite."""
+    return float(f"{v:.12g}") if np.isfinite(v) else None

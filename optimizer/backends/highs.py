@@ -19,17 +19,22 @@ _STATUS = {
 }
 
 
+def _highs() -> highspy.Highs:
+    h = highspy.Highs()
+    # Presolve off: on these network-like models it finds little and took 38 s of a
+    # 40 s stage on a national week (stages without it: under 0.5 s each).
+    for key, value in (("output_flag", False), ("random_seed", 0), ("threads", 1),
+                       ("mip_rel_gap", 0.0), ("presolve", "off")):
+        h.setOptionValue(key, value)
+    return h
+
+
 class HighsSession:
     """A HiGHS model kept open across lexicographic stages."""
 
     def __init__(self, milp: Milp):
         self.n = milp.n_cols
-        h = highspy.Highs()
-        # Presolve off: on these network-like models it finds little and took 38 s of a
-        # 40 s stage on a national week (stages without it: under 0.5 s each).
-        for key, value in (("output_flag", False), ("random_seed", 0), ("threads", 1),
-                           ("mip_rel_gap", 0.0), ("presolve", "off")):
-            h.setOptionValue(key, value)
+        h = _highs()
         lp = highspy.HighsLp()
         lp.num_col_ = self.n
         lp.num_row_ = milp.n_rows
@@ -49,6 +54,16 @@ class HighsSession:
         lp.sense_ = highspy.ObjSense.kMaximize
         h.passModel(lp)
         self.h = h
+
+    @staticmethod
+    def empty(row_hi: np.ndarray) -> highspy.Highs:
+        """A maximising HiGHS model with rows ``≤ row_hi`` and no columns yet."""
+        h = _highs()
+        n = len(row_hi)
+        h.addRows(n, np.full(n, -highspy.kHighsInf), np.asarray(row_hi, dtype=float), 0,
+                  np.zeros(n, np.int32), np.zeros(0, np.int32), np.zeros(0))
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        return h
 
     def set_objective(self, cost: np.ndarray) -> None:
         self.h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.asarray(cost, dtype=float))
