@@ -22,10 +22,13 @@ test: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider tests
 
 bench: $(STAMP)
-	$(BIN)/pytest -q -p no:cacheprovider benchmarks --benchmark-only --benchmark-columns=min,median,max,rounds
+	@mkdir -p .benchmarks
+	$(BIN)/pytest -q -p no:cacheprovider -W ignore::DeprecationWarning benchmarks --benchmark-only \
+		--benchmark-columns=min,median,max,rounds --benchmark-json=.benchmarks/latest.json
+	$(BIN)/python benchmarks/report.py .benchmarks/latest.json benchmarks/RESULTS.md
 
 bench-smoke: $(STAMP)
-	ANVIS_BENCH_SMOKE=1 $(BIN)/pytest -q -p no:cacheprovider benchmarks --benchmark-disable
+	ANVIS_BENCH_SMOKE=1 $(BIN)/pytest -q -p no:cacheprovider -W ignore::DeprecationWarning benchmarks --benchmark-disable
 
 clean:
 	rm -rf $(VENV) plans .pytest_cache .benchmarks .hypothesis
