@@ -27,7 +27,7 @@ from optimizer.status import Status
 
 # Largest packed objective of one count stage; keeps every stage objective an
 # integer far inside the range where a MILP solver's tolerances are exact.
-PACK_LIMIT = 1_000_000
+PACK_LIMIT = 10_000_000
 
 
 @dataclass(frozen=True)
