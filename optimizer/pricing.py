@@ -30,7 +30,7 @@ from optimizer.data import ProblemData
 from optimizer.greedy import greedy
 from optimizer.model import Milp
 from optimizer.status import Status
-from optimizer.backends.highs import HighsSession, _STATUS
+from optimizer.backends.highs import HighsSession, run_mip, set_time_limit
 
 START_PER_CITIZEN = 12   # best-scoring pairs of each citizen in the first restricted set
 START_PER_UNIT = 4       # most urgent, best-scoring citizens of each unit
@@ -96,7 +96,7 @@ class _Growing:
         h, n = self.h, len(self.cols)
         idx = np.arange(n, dtype=np.int32)
         h.changeColsIntegrality(n, idx, np.full(n, highspy.HighsVarType.kContinuous))
-        _limit(h, time_limit)
+        set_time_limit(h, time_limit)
         h.run()
         ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
         sol = h.getSolution()
@@ -134,22 +134,12 @@ class _Growing:
         return x
 
     def mip(self, time_limit, start: np.ndarray, abs_gap: float):
-        h = self.h
-        _limit(h, time_limit)
-        h.setOptionValue("mip_abs_gap", float(abs_gap))
-        sol = highspy.HighsSolution()
-        sol.col_value = start[self.cols].astype(float).tolist()
-        sol.value_valid = True
-        h.setSolution(sol)
-        h.run()
-        status = _STATUS.get(h.getModelStatus(), Status.ERROR)
-        info = h.getInfo()
+        res = run_mip(self.h, time_limit, start[self.cols], abs_gap)
         x = None
-        if info.primal_solution_status == 2:
+        if res.x is not None:
             x = np.zeros_like(start)
-            x[self.cols] = np.rint(np.asarray(h.getSolution().col_value)).astype(np.int8)
-        bound = info.objective_function_value if status == Status.OPTIMAL else info.mip_dual_bound
-        return status, x, float(bound), int(info.mip_node_count)
+            x[self.cols] = res.x
+        return res.status, x, float(res.bound), res.nodes
 
     def reduced_costs(self, cost: np.ndarray, y: np.ndarray, AT) -> np.ndarray:
         d = cost - AT @ y[:self.milp.n_rows]
@@ -157,10 +147,6 @@ class _Growing:
             d[self.prio == p] -= yh
         d[self.cols] = -np.inf
         return d
-
-
-def _limit(h, time_limit):
-    h.setOptionValue("time_limit", float(time_limit) if time_limit is not None else highspy.kHighsInf)
 
 
 def _best_per_citizen(milp: Milp, d: np.ndarray, candidates: np.ndarray) -> np.ndarray:

@@ -73,21 +73,29 @@ class HighsSession:
                       len(cols), np.asarray(cols, dtype=np.int32), np.asarray(vals, dtype=float))
 
     def solve(self, time_limit, start, abs_gap) -> StageResult:
-        h = self.h
-        h.setOptionValue("time_limit", float(time_limit) if time_limit is not None else highspy.kHighsInf)
-        h.setOptionValue("mip_abs_gap", float(abs_gap))
-        if start is not None:
-            sol = highspy.HighsSolution()
-            sol.col_value = np.asarray(start, dtype=float).tolist()
-            sol.value_valid = True
-            h.setSolution(sol)
-        h.run()
-        status = _STATUS.get(h.getModelStatus(), Status.ERROR)
-        info = h.getInfo()
-        x = None
-        if info.primal_solution_status == 2:  # kSolutionStatusFeasible
-            x = np.rint(np.asarray(h.getSolution().col_value)).astype(np.int8)
-        elif status == Status.FEASIBLE:
-            status = Status.ERROR if start is None else Status.FEASIBLE
-        bound = info.mip_dual_bound if status != Status.OPTIMAL else info.objective_function_value
-        return StageResult(status, x, info.objective_function_value, bound, int(info.mip_node_count))
+        return run_mip(self.h, time_limit, start, abs_gap)
+
+
+def set_time_limit(h: highspy.Highs, time_limit: float | None) -> None:
+    h.setOptionValue("time_limit", float(time_limit) if time_limit is not None else highspy.kHighsInf)
+
+
+def run_mip(h: highspy.Highs, time_limit, start, abs_gap) -> StageResult:
+    """Run a HiGHS MIP from an optional start and map the outcome into a :class:`StageResult`."""
+    set_time_limit(h, time_limit)
+    h.setOptionValue("mip_abs_gap", float(abs_gap))
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = np.asarray(start, dtype=float).tolist()
+        sol.value_valid = True
+        h.setSolution(sol)
+    h.run()
+    status = _STATUS.get(h.getModelStatus(), Status.ERROR)
+    info = h.getInfo()
+    x = None
+    if info.primal_solution_status == 2:  # kSolutionStatusFeasible
+        x = np.rint(np.asarray(h.getSolution().col_value)).astype(np.int8)
+    elif status == Status.FEASIBLE:
+        status = Status.ERROR if start is None else Status.FEASIBLE
+    bound = info.mip_dual_bound if status != Status.OPTIMAL else info.objective_function_value
+    return StageResult(status, x, info.objective_function_value, bound, int(info.mip_node_count))
