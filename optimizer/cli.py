@@ -133,3 +133,137 @@ def generate(preset, output, seed, scale, scores):
     models.save(inst, output)
     click.echo(f"{output}: {inst.name!r}, {len(inst.citizens)} citizens, {len(inst.units)} units, "
                f"{len(inst.municipalities)} municipalities")
+
+
+# --- weekly rounds over the ledger -------------------------------------------------
+
+_DB_OPTION = click.option("--db", "db", default="anvis-ledger.db", show_default=True,
+                          help="Ledger database: an SQLite file (created on first use) or a URL "
+                               "(sqlite:///x.db, postgresql://...).")
+
+
+def _ledger_call(fn, *args, **kwargs):
+    """Run a ledger operation; a refusal or database error is one line and exit 2."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from models.ledger import LedgerError
+
+    try:
+        return fn(*args, **kwargs)
+    except LedgerError as exc:
+        click.echo(f"error: {exc}", err=True)
+    except SQLAlchemyError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        click.echo(f"error: ledger database: {first}", err=True)
+    except ImportError as exc:  # e.g. a postgresql:// URL without its driver installed
+        click.echo(f"error: ledger database: {exc}", err=True)
+    sys.exit(BAD_INPUT)
+
+
+@main.group("round")
+def round_group():
+    """Weekly allocation rounds over a persistent ledger of claims, frames, quotas and caps."""
+
+
+@round_group.command("open")
+@click.argument("instance", type=click.Path(dir_okay=True))
+@_DB_OPTION
+@click.option("-o", "--output", "output", type=click.Path(), default=None,
+              help="Also write the instance with the ledger filled in (.json, .xlsx or a CSV folder).")
+def round_open(instance, db, output):
+    """Open a round for INSTANCE: fill in the ledger, remaining frames, quotas and caps."""
+    from optimizer.rounds import open_round
+
+    inst = _load(instance)
+    rid, filled = _ledger_call(open_round, db, inst)
+    if output:
+        models.save(filled, output)
+    click.echo(rid)
+
+
+@round_group.command("solve")
+@_DB_OPTION
+@click.option("-o", "--output", "output", type=click.Path(), default=None,
+              help="Also write the plan (.json, .xlsx or a CSV folder).")
+@click.option("--backend", type=click.Choice(["auto", "highs", "cpsat", "cbc"]), default="auto",
+              show_default=True, help="Solver backend.")
+@click.option("--time-limit", type=click.FloatRange(min=0), default=None,
+              help="Seconds; on expiry the best plan found is kept with status 'feasible'.")
+@click.option("-q", "--quiet", is_flag=True, help="No summary table.")
+def round_solve(db, output, backend, time_limit, quiet):
+    """Solve the open round and store its plan in the ledger."""
+    from optimizer.rounds import solve_round
+    from optimizer.summary import print_summary
+
+    plan, result = _ledger_call(solve_round, db, backend=backend, time_limit=time_limit)
+    if output:
+        models.write_plan(plan, output)
+    if not quiet:
+        print_summary(plan, result.timings, output)
+    if plan["status"] == "error":
+        sys.exit(1)
+
+
+@round_group.command("commit")
+@_DB_OPTION
+@click.option("--by", default=None, help="Who commits (default $USER).")
+def round_commit(db, by):
+    """Add the solved round's plan to the ledger (one transaction)."""
+    from optimizer.rounds import commit_round
+
+    done = _ledger_call(commit_round, db, by=by)
+    click.echo(f"round {done['id']} ({done['name']!r}) committed: {done['claims']} claims")
+
+
+@round_group.command("rollback")
+@_DB_OPTION
+def round_rollback(db):
+    """Undo the last committed round."""
+    from optimizer.rounds import rollback_round
+
+    done = _ledger_call(rollback_round, db)
+    click.echo(f"round {done['id']} ({done['name']!r}) rolled back")
+
+
+@round_group.command("abandon")
+@_DB_OPTION
+def round_abandon(db):
+    """Drop the open round without touching the ledger."""
+    from optimizer.rounds import abandon_round
+
+    done = _ledger_call(abandon_round, db)
+    click.echo(f"round {done['id']} ({done['name']!r}) abandoned")
+
+
+@round_group.command("status")
+@_DB_OPTION
+def round_status(db):
+    """Show the open round, the last committed round and the cumulative pool ledger."""
+    from optimizer.rounds import status
+
+    s = _ledger_call(status, db)
+    click.echo(f"ledger {db} (schema version {s['schema_version']})")
+    for label, r in (("open round", s["open"]), ("last committed", s["last_committed"])):
+        if r is None:
+            click.echo(f"{label}: none")
+        else:
+            extra = f" by {r['committed_by']} at {r['committed_at']}" if r["status"] == "committed" else ""
+            click.echo(f"{label}: {r['id']} {r['name']!r} {r['status']}{extra}")
+    for kind, rows in s["totals"].items():
+        for key, t in rows.items():
+            if kind == "pool":
+                click.echo(f"pool {key}: {t['vacancies']} vacancies, {t['claimed']} claimed")
+            else:
+                what = "vulnerable placed" if kind == "department" else "subsidised"
+                click.echo(f"{kind} {key}: {t['claimed']} {what}")
+
+
+@round_group.command("history")
+@_DB_OPTION
+def round_history(db):
+    """List every round, oldest first."""
+    from optimizer.rounds import history
+
+    for r in _ledger_call(history, db):
+        extra = f" by {r['committed_by']} at {r['committed_at']}" if r["committed_at"] else ""
+        click.echo(f"{r['id']}\t{r['name']}\t{r['status']}\t{r['instance_sha256'][:12]}{extra}")

@@ -89,7 +89,10 @@ def documents(draw, max_citizens: int = 12, max_units: int = 12, max_municipalit
     documents are *dense*: every department and citizen in the first
     municipality, low tightness and a default share of at least 1/3, so that
     many citizens compete for the same units under caps that bind but are
-    rarely zero.
+    rarely zero. Some citizens' rent limits sit just below a unit's rent inside
+    the subsidy band (affordable only with the subsidy), so that frames and
+    quotas bind. Now and then: rents in øre, other subsidy parameters, a gap in
+    the priorities (7), an empty ``kinds`` or agreement ``rooms`` list.
     """
     dense = _chance(draw, 50)
     tight = draw(st.sampled_from((0, 0, 10) if dense else (0, 10, 20, 35, 50, 100)))
@@ -124,7 +127,7 @@ def documents(draw, max_citizens: int = 12, max_units: int = 12, max_municipalit
     # dense documents have fewer units than citizens can use, so that citizens compete for them
     for i in range(draw(st.integers(1, max(1, 2 * max_units // 3))) if dense else _size(draw, max_units)):
         u = {"id": f"u{i}", "department": draw(st.sampled_from(dept_ids)),
-             "rooms": draw(st.integers(1, 4)), "rent_kr": draw(st.one_of(_rent(2000, 4500), _rent(2000, 7000)))}
+             "rooms": draw(st.integers(1, 4)), "rent_kr": draw(st.one_of(_rent(2000, 4500), _rent(2000, 7000), _rent(4500, 6500)))}
         if draw(st.integers(0, 99)) >= 95:  # now and then kroner and øre
             u["rent_kr"] += draw(st.sampled_from((0.5, 0.25, 99.75)))
         _field(draw, u, "kind", tight, "family", st.sampled_from(KINDS))
@@ -161,7 +164,7 @@ def documents(draw, max_citizens: int = 12, max_units: int = 12, max_municipalit
         c = {"id": f"c{i}", "municipality": draw(st.sampled_from(muni_ids if _chance(draw, tight // 3) else unit_munis)),
              # counted down from 6000 so that Hypothesis' favourite (the bound) is the permissive end
              "max_rent_kr": 6000 - draw(st.one_of(_rent(0, 3500), st.integers(0, 3500)))}
-        if in_band and draw(st.integers(0, 99)) >= 65:
+        if in_band and draw(st.integers(0, 99)) >= 50:
             # just below a band rent: that unit is affordable only with the subsidy
             c["max_rent_kr"] = min(6000, draw(st.sampled_from(in_band)) - draw(st.one_of(st.integers(1, 1414), st.just(1414))))
         _put(draw, c, "priority", st.one_of(st.integers(1, 3), st.integers(1, 3), st.just(7)), absent=20)
@@ -169,8 +172,8 @@ def documents(draw, max_citizens: int = 12, max_units: int = 12, max_municipalit
         _field(draw, c, "max_rooms", tight, None, st.one_of(st.none(), st.integers(c.get("min_rooms", 1), 4)))
         if not _chance(draw, 20):
             c["vulnerable"] = not _chance(draw, 55)
-        if not _chance(draw, 20):
-            c["subsidy_eligible"] = _chance(draw, 70)
+        if not _chance(draw, 10):
+            c["subsidy_eligible"] = _chance(draw, 80)
         _field(draw, c, "needs_accessible", tight, False, st.booleans())
         _field(draw, c, "accepts_temporary", tight, True, st.booleans())
         _field(draw, c, "kinds", tight, list(KINDS), st.lists(st.sampled_from(KINDS), min_size=1 if _chance(draw, 95) else 0, max_size=3, unique=True))

@@ -1,0 +1,215 @@
+"""The round ledger's database: tables, schema migrations and opening an engine.
+
+The ledger is persistent state shared by the weekly allocation rounds (see
+:mod:`optimizer.rounds`). It lives in any database SQLAlchemy 2 reaches: an
+SQLite file by default (created on first use), or e.g. PostgreSQL by URL.
+
+The schema is versioned: the ``schema_version`` table records every applied
+migration, and :data:`MIGRATIONS` is the ordered list of migration functions.
+:func:`open_engine` applies the missing ones, in order, inside one locked
+transaction, so two processes opening a fresh file at once migrate it once.
+
+Tables
+------
+``rounds``
+    One row per round: id, name, instance sha256, the filled instance JSON,
+    the plan JSON, status (``opened``, ``solved``, ``committed``,
+    ``rolled_back``, ``abandoned``), who committed it and when (UTC ISO).
+``totals``
+    The cumulative ledger, one row per (kind, key): kind ``pool`` (``vacancies``
+    and ``claimed``), ``municipality`` / ``region`` (``claimed`` = subsidised
+    assignments) and ``department`` (``claimed`` = vulnerable placements).
+``effects``
+    Exactly what each committed round added to ``totals``: a rollback
+    subtracts exactly that and deletes the round's rows.
+``lock``
+    One row, locked ``FOR UPDATE`` by every writing transaction on servers
+    with row locks (SQLite instead takes its write lock at ``BEGIN IMMEDIATE``).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from datetime import datetime, timezone
+from typing import Callable
+
+from sqlalchemy import (Column, Connection, Engine, Integer, MetaData, String, Table, Text,
+                        create_engine, event, insert, inspect, select)
+from sqlalchemy.engine import make_url
+
+DEFAULT_DB = "anvis-ledger.db"
+
+#: Seconds a connection waits for another's write lock before giving up.
+BUSY_TIMEOUT_S = 30.0
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version", metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(100), nullable=False),
+    Column("applied_at", String(40), nullable=False),
+)
+
+rounds = Table(
+    "rounds", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("instance_sha256", String(64), nullable=False, index=True),
+    Column("instance_json", Text, nullable=False),
+    Column("plan_json", Text, nullable=True),
+    Column("status", String(20), nullable=False, index=True),
+    Column("opened_at", String(40), nullable=False),
+    Column("solved_at", String(40), nullable=True),
+    Column("committed_by", String(200), nullable=True),
+    Column("committed_at", String(40), nullable=True),
+    Column("rolled_back_at", String(40), nullable=True),
+)
+
+totals = Table(
+    "totals", metadata,
+    Column("kind", String(20), primary_key=True),
+    Column("key", String(300), primary_key=True),
+    Column("vacancies", Integer, nullable=False, default=0),
+    Column("claimed", Integer, nullable=False, default=0),
+)
+
+effects = Table(
+    "effects", metadata,
+    Column("round_id", Integer, primary_key=True, autoincrement=False),
+    Column("kind", String(20), primary_key=True),
+    Column("key", String(300), primary_key=True),
+    Column("vacancies", Integer, nullable=False),
+    Column("claimed", Integer, nullable=False),
+)
+
+lock = Table(
+    "lock", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+)
+
+
+def utc_now() -> str:
+    """The current time as a UTC ISO 8601 string."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# --- migrations -------------------------------------------------------------
+
+def _m1_initial(conn: Connection) -> None:
+    """Create the rounds, totals, effects and lock tables."""
+    for t in (rounds, totals, effects, lock):
+        t.create(conn, checkfirst=True)
+    conn.execute(insert(lock).values(id=1))
+
+
+#: The ordered migrations: version ``i + 1`` is ``MIGRATIONS[i]``. Append only.
+MIGRATIONS: list[Callable[[Connection], None]] = [_m1_initial]
+
+
+def current_version(conn: Connection) -> int:
+    """The highest applied schema version (0 for an empty database)."""
+    if not inspect(conn).has_table("schema_version"):
+        return 0
+    v = conn.execute(select(schema_version.c.version).order_by(schema_version.c.version.desc())).first()
+    return 0 if v is None else int(v[0])
+
+
+def migrate(engine: Engine) -> int:
+    """Apply the missing migrations in order, in one locked transaction; return the version.
+
+    Raises
+    ------
+    LedgerError
+        When the database's schema is newer than this program knows.
+    """
+    with engine.connect() as conn:  # cheap check first: nothing to do (the usual case)
+        v = current_version(conn)
+        conn.rollback()
+    if v == len(MIGRATIONS):
+        return v
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":  # serialise concurrent first opens
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7264917)")
+        schema_version.create(conn, checkfirst=True)
+        v = current_version(conn)
+        if v > len(MIGRATIONS):
+            raise LedgerError(f"ledger schema version {v} is newer than this anvis knows ({len(MIGRATIONS)})")
+        for i in range(v, len(MIGRATIONS)):
+            MIGRATIONS[i](conn)
+            conn.execute(insert(schema_version).values(version=i + 1, name=MIGRATIONS[i].__name__.lstrip("_"),
+                                                       applied_at=utc_now()))
+        return len(MIGRATIONS)
+
+
+# --- engines ------------------------------------------------------------------
+
+class LedgerError(Exception):
+    """A refused ledger operation, with a one-line message for the planner."""
+
+
+def db_url(db: str | os.PathLike) -> str:
+    """A database URL from a URL (``sqlite:///x.db``, ``postgresql://…``) or a file path."""
+    db = os.fspath(db)
+    if "://" in db:
+        return db
+    return "sqlite:///" + os.path.abspath(db)
+
+
+_engines: dict[tuple[int, str], Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def open_engine(db: str | os.PathLike = DEFAULT_DB) -> Engine:
+    """An engine for the ledger at ``db`` (path or URL), migrated to the current schema.
+
+    Engines are cached per process and URL, so migrations are checked once.
+    On SQLite every transaction starts with ``BEGIN IMMEDIATE`` (it takes the
+    write lock at once, so a check-then-update inside it is race-free) and
+    waits up to :data:`BUSY_TIMEOUT_S` for another writer.
+    """
+    url = db_url(db)
+    key = (os.getpid(), url)
+    with _engines_lock:
+        eng = _engines.get(key)
+        if eng is not None:
+            return eng
+        try:
+            u = make_url(url)
+        except Exception as exc:
+            raise LedgerError(f"not a database path or URL: {url!r} ({exc})") from None
+        if u.get_backend_name() == "sqlite":
+            path = u.database
+            if path and path != ":memory:":
+                parent = os.path.dirname(os.path.abspath(path))
+                if not os.path.isdir(parent):
+                    raise LedgerError(f"{path}: folder {parent} does not exist")
+            eng = create_engine(u, connect_args={"timeout": BUSY_TIMEOUT_S})
+            _sqlite_immediate(eng)
+        else:
+            eng = create_engine(u, pool_pre_ping=True)
+        migrate(eng)
+        _engines[key] = eng
+        return eng
+
+
+def _sqlite_immediate(engine: Engine) -> None:
+    """Let SQLAlchemy, not pysqlite, begin transactions, and begin them IMMEDIATE."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # pysqlite: no implicit BEGIN of its own
+        dbapi_conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def dispose_all() -> None:
+    """Close every cached engine of this process (tests; before forking)."""
+    with _engines_lock:
+        for eng in _engines.values():
+            eng.dispose()
+        _engines.clear()

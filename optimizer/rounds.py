@@ -1,0 +1,369 @@
+"""Weekly allocation rounds over a persistent ledger that never loses a claim.
+
+A round goes ``opened`` → ``solved`` → ``committed`` (or ``rolled_back``
+later, or ``abandoned`` before commit). At most one round is open (opened or
+solved) at a time. :func:`open_round` fills the ledger's state into the week's
+instance:
+
+* a ``ledger`` entry for every pool the ledger knows (cumulative vacancies and
+  claims of committed rounds), so the share caps count vacancies over time;
+* the remaining subsidy frame of every municipality (frame − subsidised so
+  far, at least 0), the remaining grant quota of every region (likewise;
+  unlimited stays unlimited) and the remaining mixed-city cap of every
+  department (``max_vulnerable`` − vulnerable placed so far, at least 0).
+
+:func:`commit_round` adds the round's plan to the ledger in one transaction
+and records exactly what it added, which :func:`rollback_round` subtracts.
+Every writing transaction takes the database's write lock first (``BEGIN
+IMMEDIATE`` on SQLite, a row lock elsewhere) and checks the round's status
+inside it, so two processes can neither commit one round twice nor count a
+claim twice; a process killed mid-commit leaves the ledger as it was.
+
+``db`` arguments are a file path (SQLite, created on first use) or a
+SQLAlchemy URL (``sqlite:///x.db``, ``postgresql://…``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections import Counter
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+import models
+from models.schema import LedgerEntry
+from models.instance import Instance
+from models.ledger import (DEFAULT_DB, LedgerError, effects, lock, open_engine, rounds, schema_version,
+                           totals, utc_now)
+
+__all__ = ["LedgerError", "DEFAULT_DB", "open_round", "solve_round", "commit_round", "rollback_round",
+           "abandon_round", "status", "history", "ledger_totals"]
+
+OPEN_STATES = ("opened", "solved")
+#: Environment variable (tests only): seconds to sleep inside the commit transaction.
+SLEEP_ENV = "ANVIS_TEST_SLEEP_IN_COMMIT"
+
+
+def _lock(conn: Connection) -> None:
+    """Take the ledger's write lock for this transaction (SQLite holds it since BEGIN IMMEDIATE)."""
+    if conn.dialect.name != "sqlite":
+        conn.execute(select(lock.c.id).where(lock.c.id == 1).with_for_update())
+
+
+def _totals(conn: Connection) -> dict[tuple[str, str], tuple[int, int]]:
+    rows = conn.execute(select(totals.c.kind, totals.c.key, totals.c.vacancies, totals.c.claimed))
+    return {(k, key): (int(v), int(c)) for k, key, v, c in rows}
+
+
+def ledger_totals(db: str = DEFAULT_DB) -> dict[str, dict[str, dict[str, int]]]:
+    """The cumulative ledger: ``{kind: {key: {"vacancies", "claimed"}}}``.
+
+    Kinds: ``pool`` (vacancies and claims), ``municipality`` and ``region``
+    (``claimed`` = subsidised assignments), ``department`` (``claimed`` =
+    vulnerable citizens placed).
+    """
+    with open_engine(db).begin() as conn:
+        out: dict[str, dict[str, dict[str, int]]] = {}
+        for (kind, key), (v, c) in sorted(_totals(conn).items()):
+            out.setdefault(kind, {})[key] = {"vacancies": v, "claimed": c}
+        return out
+
+
+def _pool_ids(inst: Instance) -> set[str]:
+    """Every pool id a ledger entry of this instance may name."""
+    ids = {a.id for a in inst.agreements}
+    ids |= {f"default:{m.id}:{o.id}" for m in inst.municipalities for o in inst.organisations}
+    return ids
+
+
+def fill(inst: Instance, state: dict[tuple[str, str], tuple[int, int]]) -> Instance:
+    """The instance with the ledger state filled in (see the module docstring).
+
+    Ledger entries the instance carries for pools the database does not know
+    are kept (their history counts from this round on); the database's
+    entries replace the instance's for pools it knows.
+    """
+    known = {key: vc for (kind, key), vc in state.items() if kind == "pool"}
+    valid = _pool_ids(inst)
+    entries = [e for e in inst.ledger if e.pool not in known]
+    entries += [LedgerEntry(pool=p, vacancies_before=v, claimed_before=c)
+                for p, (v, c) in sorted(known.items()) if p in valid]
+
+    def used(kind, key):
+        return state.get((kind, key), (0, 0))[1]
+
+    munis = tuple(m.model_copy(update={"subsidy_frame": max(0, m.subsidy_frame - used("municipality", m.id))})
+                  for m in inst.municipalities)
+    regions = tuple(r if r.grant_quota is None else
+                    r.model_copy(update={"grant_quota": max(0, r.grant_quota - used("region", r.id))})
+                    for r in inst.regions)
+    depts = tuple(d if d.max_vulnerable is None else
+                  d.model_copy(update={"max_vulnerable": max(0, d.max_vulnerable - used("department", d.id))})
+                  for d in inst.departments)
+    return inst.replace(ledger=tuple(entries), municipalities=munis, regions=regions, departments=depts)
+
+
+def _round(conn: Connection, round_id: int | None, states=OPEN_STATES):
+    """The round ``round_id`` (or the open one when None), or raise."""
+    if round_id is None:
+        row = conn.execute(select(rounds).where(rounds.c.status.in_(OPEN_STATES))
+                           .order_by(rounds.c.id.desc())).first()
+        if row is None:
+            raise LedgerError("no open round (start one with 'anvis round open INSTANCE')")
+    else:
+        row = conn.execute(select(rounds).where(rounds.c.id == round_id)).first()
+        if row is None:
+            raise LedgerError(f"no round {round_id}")
+    if row.status not in states:
+        raise LedgerError(f"round {row.id} ({row.name!r}) is {row.status.replace('_', ' ')}, "
+                          f"not {' or '.join(s.replace('_', ' ') for s in states)}")
+    return row
+
+
+def _refuse_committed_sha(conn: Connection, sha: str, except_id: int | None = None) -> None:
+    q = select(rounds.c.id, rounds.c.name).where(rounds.c.instance_sha256 == sha, rounds.c.status == "committed")
+    if except_id is not None:
+        q = q.where(rounds.c.id != except_id)
+    row = conn.execute(q).first()
+    if row is not None:
+        raise LedgerError(f"this instance (sha256 {sha[:12]}…) was already committed as round {row.id} ({row.name!r})")
+
+
+def open_round(db: str, inst: Instance) -> tuple[int, Instance]:
+    """Open a round for a week's instance and fill the ledger state into it.
+
+    Parameters
+    ----------
+    db
+        Ledger database: a path or a SQLAlchemy URL.
+    inst
+        The week's validated instance, as the planner wrote it.
+
+    Returns
+    -------
+    round_id, filled
+        The new round's id and the instance the solver will see.
+
+    Raises
+    ------
+    LedgerError
+        When another round is open or solved and not committed, or this
+        instance was committed already.
+    """
+    with open_engine(db).begin() as conn:
+        _lock(conn)
+        busy = conn.execute(select(rounds.c.id, rounds.c.name, rounds.c.status)
+                            .where(rounds.c.status.in_(OPEN_STATES))).first()
+        if busy is not None:
+            raise LedgerError(f"round {busy.id} ({busy.name!r}) is {busy.status} and not committed: "
+                              "commit or abandon it first")
+        _refuse_committed_sha(conn, inst.sha256)
+        filled = fill(inst, _totals(conn))
+        rid = conn.execute(insert(rounds).values(
+            name=inst.name, instance_sha256=inst.sha256,
+            instance_json=json.dumps(filled.to_dict(), ensure_ascii=False, separators=(",", ":")),
+            status="opened", opened_at=utc_now())).inserted_primary_key[0]
+        return int(rid), filled
+
+
+def round_instance(db: str, round_id: int | None = None) -> Instance:
+    """The filled instance of a round (the open one by default)."""
+    with open_engine(db).begin() as conn:
+        row = _round(conn, round_id, states=("opened", "solved", "committed", "rolled_back", "abandoned"))
+    return models.from_dict(json.loads(row.instance_json), f"round {row.id}")
+
+
+def solve_round(db: str, round_id: int | None = None, **options):
+    """Solve the open round's filled instance and store its plan (status ``solved``).
+
+    Parameters
+    ----------
+    db
+        Ledger database: a path or a SQLAlchemy URL.
+    round_id
+        The round; the open one by default.
+    **options
+        Passed to :func:`optimizer.solve.solve` (``backend``, ``time_limit``, …).
+
+    Returns
+    -------
+    plan, result
+        The plan dict and the solver's :class:`~optimizer.solve.Result`.
+    """
+    from optimizer.plan import make_plan
+    from optimizer.solve import solve
+
+    with open_engine(db).begin() as conn:
+        row = _round(conn, round_id)
+    inst = models.from_dict(json.loads(row.instance_json), f"round {row.id}")
+    result = solve(inst, **options)
+    plan = make_plan(result)
+    with open_engine(db).begin() as conn:
+        _lock(conn)
+        _round(conn, row.id)  # still open: nobody committed or abandoned it meanwhile
+        conn.execute(update(rounds).where(rounds.c.id == row.id).values(
+            plan_json=json.dumps(plan, ensure_ascii=False, separators=(",", ":")),
+            status="solved", solved_at=utc_now()))
+    return plan, result
+
+
+def round_effects(inst: Instance, plan: dict, state: dict) -> dict[tuple[str, str], tuple[int, int]]:
+    """What committing ``plan`` of the filled instance adds to the ledger, per (kind, key).
+
+    Pools add this round's vacancies and claims (for a pool the ledger does
+    not know yet, also the history the instance's own ledger entry gave it);
+    municipalities and regions add subsidised assignments; departments add
+    vulnerable citizens placed.
+    """
+    usage = plan.get("usage") or {}
+    out: dict[tuple[str, str], tuple[int, int]] = {}
+    for p in usage.get("pools", []):
+        v, c = int(p["vacancies"]), int(p["used"])
+        if ("pool", p["id"]) not in state:
+            v += int(p.get("vacancies_before", 0))
+            c += int(p.get("claimed_before", 0))
+        out[("pool", p["id"])] = (v, c)
+    for f in usage.get("frames", []):
+        if f["used"]:
+            out[("municipality", f["municipality"])] = (0, int(f["used"]))
+    for q in usage.get("quotas", []):
+        if q["used"]:
+            out[("region", q["region"])] = (0, int(q["used"]))
+    vulnerable = {c.id for c in inst.citizens if c.vulnerable}
+    placed = Counter(a["department"] for a in plan["assignments"] if a["citizen"] in vulnerable)
+    for d, n in placed.items():
+        out[("department", d)] = (0, n)
+    return out
+
+
+def _add(conn: Connection, key: tuple[str, str], dv: int, dc: int, state: dict) -> None:
+    kind, k = key
+    if key in state:
+        conn.execute(update(totals).where(totals.c.kind == kind, totals.c.key == k)
+                     .values(vacancies=totals.c.vacancies + dv, claimed=totals.c.claimed + dc))
+    else:
+        conn.execute(insert(totals).values(kind=kind, key=k, vacancies=dv, claimed=dc))
+
+
+def commit_round(db: str, round_id: int | None = None, by: str | None = None) -> dict:
+    """Add the solved round's plan to the ledger, in one transaction, and mark it committed.
+
+    Parameters
+    ----------
+    db
+        Ledger database: a path or a SQLAlchemy URL.
+    round_id
+        The round; the open one by default.
+    by
+        Who commits; ``$USER`` by default.
+
+    Returns
+    -------
+    dict
+        The committed round's ``id``, ``name``, its ``claims`` (assignments) and
+        what it added to the ledger (``effects``).
+
+    Raises
+    ------
+    LedgerError
+        When the round is not solved (e.g. committed already), its plan is not
+        a valid plan, or an instance with the same sha256 was committed.
+    """
+    by = by or os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
+    with open_engine(db).begin() as conn:
+        _lock(conn)
+        row = _round(conn, round_id, states=("solved",))
+        _refuse_committed_sha(conn, row.instance_sha256, except_id=row.id)
+        plan = json.loads(row.plan_json)
+        if plan.get("status") not in ("optimal", "feasible"):
+            raise LedgerError(f"round {row.id}: the plan's status is {plan.get('status')!r}; nothing to commit")
+        inst = models.from_dict(json.loads(row.instance_json), f"round {row.id}")
+        if plan.get("instance_sha256") != inst.sha256:
+            raise LedgerError(f"round {row.id}: the stored plan is not of the round's instance")
+        state = _totals(conn)
+        added = round_effects(inst, plan, state)
+        sleep = float(os.environ.get(SLEEP_ENV) or 0)
+        for i, (key, (dv, dc)) in enumerate(sorted(added.items())):
+            _add(conn, key, dv, dc, state)
+            if i == 0 and sleep:
+                print(f"{SLEEP_ENV}: sleeping {sleep}s inside the commit", file=sys.stderr, flush=True)
+                time.sleep(sleep)
+        if added:
+            conn.execute(insert(effects), [{"round_id": row.id, "kind": k, "key": key, "vacancies": v, "claimed": c}
+                                           for (k, key), (v, c) in sorted(added.items())])
+        done = conn.execute(update(rounds).where(rounds.c.id == row.id, rounds.c.status == "solved")
+                            .values(status="committed", committed_by=by, committed_at=utc_now()))
+        if done.rowcount != 1:  # cannot happen under the lock; never count twice if it does
+            raise LedgerError(f"round {row.id} changed while committing; nothing committed")
+        claims = sum(int(p["used"]) for p in (plan.get("usage") or {}).get("pools", []))
+        return {"id": row.id, "name": row.name, "claims": claims, "effects": added}
+
+
+def rollback_round(db: str) -> dict:
+    """Undo the last committed round: subtract exactly what it added, in one transaction.
+
+    Returns
+    -------
+    dict
+        The rolled-back round's ``id`` and ``name``.
+
+    Raises
+    ------
+    LedgerError
+        When no round is committed, or a round is open (its instance was
+        filled from the ledger being rolled back: abandon it first).
+    """
+    with open_engine(db).begin() as conn:
+        _lock(conn)
+        busy = conn.execute(select(rounds.c.id, rounds.c.status).where(rounds.c.status.in_(OPEN_STATES))).first()
+        if busy is not None:
+            raise LedgerError(f"round {busy.id} is {busy.status}: abandon it before rolling back")
+        row = conn.execute(select(rounds).where(rounds.c.status == "committed")
+                           .order_by(rounds.c.id.desc())).first()
+        if row is None:
+            raise LedgerError("no committed round to roll back")
+        for e in conn.execute(select(effects).where(effects.c.round_id == row.id)).all():
+            conn.execute(update(totals).where(totals.c.kind == e.kind, totals.c.key == e.key)
+                         .values(vacancies=totals.c.vacancies - e.vacancies, claimed=totals.c.claimed - e.claimed))
+        conn.execute(delete(effects).where(effects.c.round_id == row.id))
+        # Keys this round created and that are back at zero leave no trace.
+        conn.execute(delete(totals).where(totals.c.vacancies == 0, totals.c.claimed == 0))
+        conn.execute(update(rounds).where(rounds.c.id == row.id, rounds.c.status == "committed")
+                     .values(status="rolled_back", rolled_back_at=utc_now()))
+        return {"id": row.id, "name": row.name}
+
+
+def abandon_round(db: str, round_id: int | None = None) -> dict:
+    """Drop the open (opened or solved) round without touching the ledger."""
+    with open_engine(db).begin() as conn:
+        _lock(conn)
+        row = _round(conn, round_id)
+        conn.execute(update(rounds).where(rounds.c.id == row.id).values(status="abandoned"))
+        return {"id": row.id, "name": row.name}
+
+
+def _summary(row) -> dict:
+    return {"id": row.id, "name": row.name, "status": row.status, "instance_sha256": row.instance_sha256,
+            "opened_at": row.opened_at, "solved_at": row.solved_at, "committed_by": row.committed_by,
+            "committed_at": row.committed_at, "rolled_back_at": row.rolled_back_at}
+
+
+def history(db: str = DEFAULT_DB) -> list[dict]:
+    """Every round, oldest first, without the stored instance and plan."""
+    with open_engine(db).begin() as conn:
+        return [_summary(r) for r in conn.execute(select(rounds).order_by(rounds.c.id))]
+
+
+def status(db: str = DEFAULT_DB) -> dict:
+    """The ledger at a glance: schema version, the open round, the last committed round, totals."""
+    with open_engine(db).begin() as conn:
+        version = conn.execute(select(schema_version.c.version).order_by(schema_version.c.version.desc())).scalar()
+        open_ = conn.execute(select(rounds).where(rounds.c.status.in_(OPEN_STATES)).order_by(rounds.c.id.desc())).first()
+        last = conn.execute(select(rounds).where(rounds.c.status == "committed").order_by(rounds.c.id.desc())).first()
+        n = Counter(r[0] for r in conn.execute(select(rounds.c.status)))
+    return {"schema_version": int(version), "open": _summary(open_) if open_ else None,
+            "last_committed": _summary(last) if last else None, "rounds": dict(n),
+            "totals": ledger_totals(db)}
