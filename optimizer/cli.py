@@ -41,6 +41,15 @@ def _fail(exc: InstanceError):
     sys.exit(BAD_INPUT)
 
 
+def _solver_options(command):
+    """The options every solving command shares: backend, time limit, quiet."""
+    command = click.option("-q", "--quiet", is_flag=True, help="No summary table.")(command)
+    command = click.option("--time-limit", type=click.FloatRange(min=0), default=None,
+                           help="Seconds; on expiry the best plan found is kept with status 'feasible'.")(command)
+    return click.option("--backend", type=click.Choice(["auto", "highs", "cpsat", "cbc"]), default="auto",
+                        show_default=True, help="Solver backend.")(command)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="anvis")
 def main():
@@ -61,11 +70,7 @@ def validate(instance):
 @click.argument("instance", type=click.Path(dir_okay=True))
 @click.option("-o", "--output", "output", type=click.Path(), default=None,
               help="Plan file: .json (default <instance>.plan.json), .xlsx, or a folder for CSV.")
-@click.option("--backend", type=click.Choice(["auto", "highs", "cpsat", "cbc"]), default="auto",
-              show_default=True, help="Solver backend.")
-@click.option("--time-limit", type=click.FloatRange(min=0), default=None,
-              help="Seconds; on expiry the best plan found is written with status 'feasible'.")
-@click.option("-q", "--quiet", is_flag=True, help="No summary table.")
+@_solver_options
 def solve(instance, output, backend, time_limit, quiet):
     """Find the best plan for INSTANCE and write it."""
     from optimizer.plan import make_plan
@@ -185,11 +190,7 @@ def round_open(instance, db, output):
 @_DB_OPTION
 @click.option("-o", "--output", "output", type=click.Path(), default=None,
               help="Also write the plan (.json, .xlsx or a CSV folder).")
-@click.option("--backend", type=click.Choice(["auto", "highs", "cpsat", "cbc"]), default="auto",
-              show_default=True, help="Solver backend.")
-@click.option("--time-limit", type=click.FloatRange(min=0), default=None,
-              help="Seconds; on expiry the best plan found is kept with status 'feasible'.")
-@click.option("-q", "--quiet", is_flag=True, help="No summary table.")
+@_solver_options
 def round_solve(db, output, backend, time_limit, quiet):
     """Solve the open round and store its plan in the ledger."""
     from optimizer.rounds import solve_round
