@@ -32,8 +32,12 @@ def _child(conn, fn, args):
 
 
 def peak_mb(fn, *args) -> float:
-    """Peak resident memory (MB) of a fresh process running ``fn(*args)``."""
-    ctx = get_context("fork")
+    """Peak resident memory (MB) of a fresh process running ``fn(*args)``.
+
+    A spawned process, not a fork: a fork would inherit (and count) the benchmark
+    process's own memory.
+    """
+    ctx = get_context("spawn")
     parent, child = ctx.Pipe()
     proc = ctx.Process(target=_child, args=(child, fn, args))
     proc.start()
