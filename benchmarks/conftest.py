@@ -6,10 +6,9 @@
 from __future__ import annotations
 
 import os
-import resource
+import subprocess
 import sys
 from functools import lru_cache
-from multiprocessing import get_context
 from pathlib import Path
 
 import models
@@ -26,24 +25,27 @@ def instance(preset: str):
     return models.from_dict(generate(preset, seed=0, scale=scale))
 
 
-def _child(conn, fn, args):
-    fn(*args)
-    conn.send(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+_PEAK = """
+import resource, sys
+import models
+from optimizer.generate import generate
+from optimizer.solve import solve
+preset, scale, backend = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+solve(models.from_dict(generate(preset, seed=0, scale=scale)), backend)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
 
 
-def peak_mb(fn, *args) -> float:
-    """Peak resident memory (MB) of a fresh process running ``fn(*args)``.
+def peak_mb(preset: str, backend: str) -> float:
+    """Peak resident memory (MB) of a clean interpreter that generates and solves the preset.
 
-    A spawned process, not a fork: a fork would inherit (and count) the benchmark
-    process's own memory.
+    A separate interpreter: a fork or spawn of the benchmark process would carry
+    (and count) memory that the solve never needed.
     """
-    ctx = get_context("spawn")
-    parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_child, args=(child, fn, args))
-    proc.start()
-    value = parent.recv()
-    proc.join()
-    return value
+    scale = 0.03 if SMOKE else SCALE[preset]
+    out = subprocess.run([sys.executable, "-c", _PEAK, preset, str(scale), backend],
+                         capture_output=True, text=True, check=True)
+    return float(out.stdout.split()[-1])
 
 
 def pytest_report_header(config):
