@@ -25,14 +25,16 @@ def instance(preset: str):
     return models.from_dict(generate(preset, seed=0, scale=scale))
 
 
+# VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child forked from a
+# large benchmark process would report the parent's size.
 _PEAK = """
-import resource, sys
+import re, sys
 import models
 from optimizer.generate import generate
 from optimizer.solve import solve
 preset, scale, backend = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 solve(models.from_dict(generate(preset, seed=0, scale=scale)), backend)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1)) / 1024)
 """
 
 
