@@ -93,7 +93,6 @@ class ProblemData:
     @classmethod
     def build(cls, inst: Instance) -> "ProblemData":
         """Compile an instance (validated, so every reference resolves)."""
-        p = inst.parameters
         regions = _index(r.id for r in inst.regions)
         munis = _index(m.id for m in inst.municipalities)
         depts = _index(d.id for d in inst.departments)

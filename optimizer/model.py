@@ -136,11 +136,12 @@ def build(data: ProblemData, pairs: Pairs) -> Milp:
         g, c, rows = _group_rows(g, c, cap, pairs)
         blocks.append((kind, g, c, rows, cap[rows]))
 
-    row_of, entries_r, entries_c, lo, hi, kinds, groups = 0, [], [], [], [], [], []
+    row_of, entries_r, entries_c, hi, kinds, groups = 0, [], [], [], [], []
     for kind, g, c, rows, caps in blocks:
         # number the rows of this block, then map each entry's group to its row
-        local = np.full(int(g.max(initial=-1)) + 1 if len(g) else 0, -1, np.int64)
-        local[rows[rows < len(local)]] = np.arange(len(rows))[rows < len(local)]
+        # (every group with a row has entries, so rows ⊆ g)
+        local = np.full(int(g.max(initial=-1)) + 1, -1, np.int64)
+        local[rows] = np.arange(len(rows))
         entries_r.append(row_of + local[g])
         entries_c.append(c)
         hi.append(caps.astype(float))
