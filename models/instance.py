@@ -9,7 +9,7 @@ from functools import cached_property
 
 import numpy as np
 
-from models.schema import (Agreement, Body, Citizen, Department, LedgerEntry,
+from models.schema import (Agreement, Body, Citizen, Department, LedgerEntry, Override,
                            Municipality, Organisation, Parameters, Region, Unit)
 
 
@@ -100,6 +100,10 @@ class Instance:
     def citizens(self) -> tuple[Citizen, ...]:
         return self.body.citizens
 
+    @property
+    def overrides(self) -> tuple[Override, ...]:
+        return self.body.overrides
+
     @cached_property
     def priorities(self) -> tuple[int, ...]:
         """Every priority present among the citizens, most urgent first."""
@@ -108,6 +112,9 @@ class Instance:
     def to_dict(self) -> dict:
         """The instance as an ``anvis/1`` document, defaults written out."""
         doc = self.body.model_dump(mode="json")
+        if not doc["overrides"]:
+            # FORMAT.md has no overrides: plain instances keep their canonical form and hash
+            del doc["overrides"]
         doc["scores"] = self.scores.records()
         return _whole_numbers(doc)
 

@@ -118,6 +118,20 @@ class Citizen(Record):
     preferences: tuple[Preference, ...] = ()
 
 
+class Override(Record):
+    """A planner's decision the solver must respect (an anvis extension of FORMAT.md).
+
+    ``lock``: the citizen gets the unit. ``forbid``: the citizen does not get the
+    unit. ``reserve``: the unit is not assigned this round (it still counts as a
+    vacancy of its pool: it is vacant, the municipality just does not claim it).
+    """
+
+    action: Literal["lock", "forbid", "reserve"]
+    unit: Id
+    citizen: Optional[Id] = None  # required for lock and forbid, absent for reserve
+    note: StrictStr = ""          # the planner's reason, kept for the record
+
+
 class Body(Record):
     """Every table of an instance but ``scores``, which is kept columnar."""
 
@@ -132,11 +146,12 @@ class Body(Record):
     agreements: tuple[Agreement, ...] = ()
     ledger: tuple[LedgerEntry, ...] = ()
     citizens: tuple[Citizen, ...] = ()
+    overrides: tuple[Override, ...] = ()
 
 
 TABLES = ("regions", "municipalities", "organisations", "departments", "units",
-          "agreements", "ledger", "citizens", "scores")
+          "agreements", "ledger", "citizens", "scores", "overrides")
 RECORD_OF = {"regions": Region, "municipalities": Municipality,
              "organisations": Organisation, "departments": Department,
              "units": Unit, "agreements": Agreement, "ledger": LedgerEntry,
-             "citizens": Citizen}
+             "citizens": Citizen, "overrides": Override}

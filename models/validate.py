@@ -163,7 +163,7 @@ def _relations(raw: dict) -> list[Problem]:
     fmt = raw.get("format")
     if isinstance(fmt, str) and fmt != FORMAT:
         problems.append(Problem("format", f"unknown format version {fmt!r} (expected {FORMAT!r})"))
-    ids = {t: _ids(raw, t, problems) for t in RECORD_OF if t != "ledger"}
+    ids = {t: _ids(raw, t, problems) for t in RECORD_OF if t not in ("ledger", "overrides")}
 
     def ref(path: str, value, table: str, what: str):
         if isinstance(value, str) and value and value not in ids[table]:
@@ -210,6 +210,7 @@ def _relations(raw: dict) -> list[Problem]:
     scores = raw.get("scores", [])
     if isinstance(scores, list) and scores:
         problems += _score_refs(scores, ids)
+    problems += _override_refs(raw, ids)
     problems += _parameters(raw)
     problems += _too_large(raw)
     return problems
@@ -232,6 +233,45 @@ def _too_large(raw: dict) -> list[Problem]:
                 for suffix, x in ([(f"[{j}]", x) for j, x in _items(v)] if isinstance(v, list) else [("", v)]):
                     if _is_int(x) and x > MAX_INT:
                         problems.append(Problem(f"{name}[{i}].{key}{suffix}", f"{short(x)} is too large (at most {MAX_INT})"))
+    return problems
+
+
+def _override_refs(raw: dict, ids: dict) -> list[Problem]:
+    """References and contradictions among overrides (whether a lock obeys the rules is
+    checked by :func:`optimizer.overrides.override_problems`, which knows the rules)."""
+    problems = []
+    locked_citizen: dict = {}
+    locked_unit: dict = {}
+    reserved: dict = {}
+    pair_action: dict = {}
+    for i, r in _records(raw, "overrides"):
+        action, c, u = r.get("action"), r.get("citizen"), r.get("unit")
+        if isinstance(u, str) and u and u not in ids["units"]:
+            problems.append(Problem(f"overrides[{i}].unit", f"unknown unit {u!r}"))
+        if action in ("lock", "forbid"):
+            if "citizen" not in r or c is None:
+                problems.append(Problem(f"overrides[{i}].citizen", f"required with action {action!r}"))
+            elif isinstance(c, str) and c and c not in ids["citizens"]:
+                problems.append(Problem(f"overrides[{i}].citizen", f"unknown citizen {c!r}"))
+        elif action == "reserve" and c is not None:
+            problems.append(Problem(f"overrides[{i}].citizen", f"a reserve holds back a unit for everyone; remove the citizen ({short(c)})"))
+        if not (isinstance(c, (str, type(None))) and isinstance(u, str)):
+            continue  # type errors are reported by the schema check
+        if action == "lock":
+            for seen, key, what in ((locked_citizen, c, f"citizen {c!r}"), (locked_unit, u, f"unit {u!r}")):
+                if key in seen:
+                    problems.append(Problem(f"overrides[{i}]", f"{what} is locked twice (first at overrides[{seen[key]}])"))
+                else:
+                    seen[key] = i
+        elif action == "reserve":
+            reserved.setdefault(u, i)
+        if action in ("lock", "forbid"):
+            other = pair_action.setdefault((c, u), (action, i))
+            if other[0] != action:
+                problems.append(Problem(f"overrides[{i}]", f"citizen {c!r} and unit {u!r} are both locked and forbidden (see overrides[{other[1]}])"))
+    for u, i in locked_unit.items():
+        if u in reserved:
+            problems.append(Problem(f"overrides[{i}]", f"unit {u!r} is locked and reserved (see overrides[{reserved[u]}])"))
     return problems
 
 

@@ -25,7 +25,7 @@ class Violation:
     rule
         A short tag: ``"R1-citizen-twice"`` … ``"R12-mixed-city"`` for the rules of
         FORMAT.md §3, or ``"format"``, ``"subsidy"``, ``"score"``, ``"objective"``,
-        ``"unassigned"``, ``"usage"``.
+        ``"unassigned"``, ``"usage"``, ``"override"`` (a lock, forbid or reserve broken).
     message
         One readable line naming the ids involved.
     """
@@ -411,6 +411,39 @@ def _check_unassigned(inst, plan, assigned: set[str], out) -> None:
             bad(f"citizen {c.id!r} is neither assigned nor listed as unassigned")
 
 
+def _overrides(inst, plan: dict, out) -> list[tuple[str, str, str | None, str]]:
+    """(where, action, citizen, unit) of the instance's overrides and those the plan states."""
+    found = [(f"overrides[{i}]", o.action, o.citizen, o.unit) for i, o in enumerate(getattr(inst, "overrides", ()))]
+    stated = plan.get("overrides", [])
+    if not isinstance(stated, list):
+        out.append(Violation("format", "overrides is not a list"))
+        return found
+    citizens, units = {c.id for c in inst.citizens}, {u.id for u in inst.units}
+    for i, o in enumerate(stated):
+        where = f"plan overrides[{i}]"
+        if not (isinstance(o, dict) and o.get("action") in ("lock", "forbid", "reserve")
+                and _is_known(o.get("unit"), units)
+                and (o["action"] == "reserve" or _is_known(o.get("citizen"), citizens))):
+            out.append(Violation("format", f"{where} is not a lock, forbid or reserve of known ids: {o!r}"))
+            continue
+        found.append((where, o["action"], o.get("citizen"), o["unit"]))
+    return found
+
+
+def _check_overrides(inst, plan: dict, assignments: list[dict], out) -> None:
+    """Locked pairs are in the plan; forbidden pairs and reserved units are not."""
+    unit_of = {a["citizen"]: a["unit"] for a in assignments}
+    assigned_units = set(unit_of.values())
+    for where, action, citizen, unit in _overrides(inst, plan, out):
+        if action == "lock" and unit_of.get(citizen) != unit:
+            out.append(Violation("override", f"{where}: citizen {citizen!r} is locked to unit {unit!r} "
+                                             f"but the plan gives them {unit_of.get(citizen) or 'no unit'}"))
+        elif action == "forbid" and unit_of.get(citizen) == unit:
+            out.append(Violation("override", f"{where}: citizen {citizen!r} gets unit {unit!r}, which is forbidden"))
+        elif action == "reserve" and unit in assigned_units:
+            out.append(Violation("override", f"{where}: unit {unit!r} is reserved but assigned"))
+
+
 def check_plan(inst, plan: dict) -> list[Violation]:
     """Every way ``plan`` breaks FORMAT.md for ``inst``; ``[]`` means the plan is valid.
 
@@ -424,7 +457,7 @@ def check_plan(inst, plan: dict) -> list[Violation]:
     -------
     list of Violation
         In the order: format, rules 1-8 per assignment (with subsidy flag, effective
-        rent and score), rules 9-12, objective, unassigned, usage.
+        rent and score), planner overrides, rules 9-12, objective, unassigned, usage.
     """
     if not isinstance(plan, dict):
         return [Violation("format", "a plan must be a JSON object")]
@@ -450,6 +483,7 @@ def check_plan(inst, plan: dict) -> list[Violation]:
             want = " or ".join(f"{s:g}" for s in accepted)
             out.append(Violation("score", f"citizen {citizen.id!r} in unit {unit.id!r}: "
                                           f"score {a['score']:g}, expected {want}"))
+    _check_overrides(inst, plan, assignments, out)
     usage = recompute_usage(inst, assignments)
     _counting_rules(usage, out)
     _check_objective(inst, plan, assignments, out)

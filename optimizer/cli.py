@@ -26,11 +26,83 @@ def _load(path: str) -> models.Instance:
             inst = models.load(path)
         for w in caught:
             click.echo(f"warning: {w.message}", err=True)
+        if inst.overrides:
+            _check_overrides(inst)
         return inst
     except InstanceError as exc:
         _fail(exc)
     except RecursionError:  # JSON nested deeper than Python's recursion limit
         _fail(InstanceError(path, [Problem("", "not readable: nested too deeply")]))
+
+
+def _check_overrides(inst: models.Instance) -> None:
+    """Refuse locks that break a rule (InstanceError, one problem per lock)."""
+    from optimizer.data import ProblemData
+    from optimizer.overrides import check_overrides
+
+    check_overrides(ProblemData.build(inst))
+
+
+def _pair_option(text: str, flag: str) -> tuple[str, str]:
+    citizen, sep, unit = text.partition("=")
+    if not sep or not citizen or not unit:
+        raise click.BadParameter(f"expected CITIZEN=UNIT, got {text!r}", param_hint=flag)
+    return citizen, unit
+
+
+def _override_options(command):
+    """--lock, --forbid and --reserve: planner overrides added to the instance's own."""
+    command = click.option("--reserve", "reserve", multiple=True, metavar="UNIT",
+                           help="Do not assign UNIT this round (repeatable).")(command)
+    command = click.option("--forbid", "forbid", multiple=True, metavar="CITIZEN=UNIT",
+                           help="Never give UNIT to CITIZEN (repeatable).")(command)
+    return click.option("--lock", "lock", multiple=True, metavar="CITIZEN=UNIT",
+                        help="Give UNIT to CITIZEN; refused if that breaks a rule (repeatable).")(command)
+
+
+def _with_overrides(inst: models.Instance, lock, forbid, reserve) -> models.Instance:
+    """The instance with command-line overrides appended; bad ones exit 2 named by their option."""
+    extra, flags = [], []
+    for flag, action, values in (("--lock", "lock", lock), ("--forbid", "forbid", forbid)):
+        for text in values:
+            citizen, unit = _pair_option(text, flag)
+            extra.append({"action": action, "citizen": citizen, "unit": unit, "note": "command line"})
+            flags.append(f"{flag} {text}")
+    for unit in reserve:
+        extra.append({"action": "reserve", "unit": unit, "note": "command line"})
+        flags.append(f"--reserve {unit}")
+    if not extra:
+        return inst
+    doc = inst.to_dict()
+    first = len(doc.get("overrides", []))
+    own = doc.get("overrides", [])
+
+    def attempt(keep: list[int]) -> tuple[models.Instance | None, list[Problem]]:
+        try:
+            out = models.from_dict({**doc, "overrides": own + [extra[i] for i in keep]}, inst.source)
+            _check_overrides(out)
+            return out, []
+        except InstanceError as exc:
+            # name the option the planner typed, not a position in a list they never saw
+            return None, [Problem(flags[keep[k]], p.message) if (k := _override_index(p.path, first)) is not None
+                          else p for p in exc.problems]
+
+    out, problems = attempt(list(range(len(extra))))
+    if out is not None:
+        return out
+    # unknown ids stop the rule checks; run those on the options whose ids are known
+    named = {p.path for p in problems}
+    known = [i for i in range(len(extra)) if flags[i] not in named]
+    problems += attempt(known)[1] if known else []
+    _fail(InstanceError("command line", list(dict.fromkeys(problems))))
+
+
+def _override_index(path: str, first: int) -> int | None:
+    """k for a problem at ``overrides[first + k]`` (or a field of it), else None."""
+    if not path.startswith("overrides["):
+        return None
+    i = int(path[len("overrides["):path.index("]")])
+    return i - first if i >= first else None
 
 
 def _fail(exc: InstanceError):
@@ -71,13 +143,14 @@ def validate(instance):
 @click.option("-o", "--output", "output", type=click.Path(), default=None,
               help="Plan file: .json (default <instance>.plan.json), .xlsx, or a folder for CSV.")
 @_solver_options
-def solve(instance, output, backend, time_limit, quiet):
+@_override_options
+def solve(instance, output, backend, time_limit, quiet, lock, forbid, reserve):
     """Find the best plan for INSTANCE and write it."""
     from optimizer.plan import make_plan
     from optimizer.solve import solve as run
     from optimizer.summary import print_summary
 
-    inst = _load(instance)
+    inst = _with_overrides(_load(instance), lock, forbid, reserve)
     if output is None:
         output = f"{Path(instance.rstrip('/')).name.split('.')[0]}.plan.json"
     result = run(inst, backend=backend, time_limit=time_limit)
@@ -155,6 +228,8 @@ def _ledger_call(fn, *args, **kwargs):
 
     try:
         return fn(*args, **kwargs)
+    except InstanceError as exc:  # e.g. a lock that no longer fits the caps the ledger leaves
+        _fail(exc)
     except LedgerError as exc:
         click.echo(f"error: {exc}", err=True)
     except SQLAlchemyError as exc:
@@ -175,11 +250,12 @@ def round_group():
 @_DB_OPTION
 @click.option("-o", "--output", "output", type=click.Path(), default=None,
               help="Also write the instance with the ledger filled in (.json, .xlsx or a CSV folder).")
-def round_open(instance, db, output):
+@_override_options
+def round_open(instance, db, output, lock, forbid, reserve):
     """Open a round for INSTANCE: fill in the ledger, remaining frames, quotas and caps."""
     from optimizer.rounds import open_round
 
-    inst = _load(instance)
+    inst = _with_overrides(_load(instance), lock, forbid, reserve)
     rid, filled = _ledger_call(open_round, db, inst)
     if output:
         models.save(filled, output)

@@ -17,6 +17,7 @@ from optimizer.pairs import RULE_TEXT, candidates, failure_codes
 from optimizer.solve import Result
 
 PLAN_FORMAT = "anvis-plan/1"
+OVERRIDDEN = "excluded by a planner override (forbid or reserve)"
 
 
 def _num(x: float):
@@ -35,6 +36,7 @@ def make_plan(result: Result) -> dict:
     amount = inst.parameters.subsidy_amount_kr
     used = _used(data, result)
     assignments = []
+    locked = set() if result.locked is None else set(result.locked.citizen.tolist())
     for c, u, sub, score in zip(ch.citizen.tolist(), ch.unit.tolist(), ch.subsidised.tolist(), ch.score.tolist()):
         unit = inst.units[u]
         assignments.append({
@@ -47,6 +49,8 @@ def make_plan(result: Result) -> dict:
             "department": unit.department,
             "pool": data.pool_list[data.u_pool[u]].id,
         })
+        if c in locked:
+            assignments[-1]["locked"] = True
     objective = {"housed_by_priority": {str(p): n for p, n in result.housed_by_priority.items()},
                  "total_score": float(result.total_score)}
     if result.value is not None:
@@ -65,6 +69,10 @@ def make_plan(result: Result) -> dict:
         "usage": _usage(data, used),
         "solver": result.stats,
     }
+    if inst.overrides:
+        # the plan says which planner decisions it honours, so `anvis check` verifies them
+        # even against the instance file the overrides were added to on the command line
+        plan["overrides"] = [o.model_dump(exclude_none=True) for o in inst.overrides]
     return plan
 
 
@@ -134,6 +142,9 @@ def unassigned_reasons(data: ProblemData, result: Result, used: dict | None = No
     taker = np.full(data.n_units, -1)
     taker[ch.unit] = ch.citizen
     start = np.searchsorted(pairs.citizen, np.arange(data.n_citizens + 1))
+    overridden = np.zeros(data.n_citizens, np.int64)
+    if result.excluded is not None:
+        overridden = np.bincount(result.excluded.citizen, minlength=data.n_citizens)
     out = []
     for c in np.flatnonzero(~housed).tolist():
         cit = inst.citizens[c]
@@ -162,6 +173,8 @@ def unassigned_reasons(data: ProblemData, result: Result, used: dict | None = No
                 free.append(inst.units[u].id)
         n = int(hi - lo)
         parts = []
+        if overridden[c]:
+            parts.append(f"{overridden[c]} more excluded by planner overrides (forbid or reserve)")
         if more_urgent:
             parts.append(f"{more_urgent} went to more urgent citizens")
         if same_or_less:
@@ -183,6 +196,8 @@ def unassigned_reasons(data: ProblemData, result: Result, used: dict | None = No
                       "details": {"eligible_units": n, "to_more_urgent": more_urgent,
                                   "to_equal_or_less_urgent": same_or_less,
                                   "blocked_by": dict(sorted(blocked.items())), "free": free}})
+        if overridden[c]:
+            entry["details"]["excluded_by_overrides"] = int(overridden[c])
         out.append(entry)
     return out
 
@@ -196,7 +211,8 @@ def _no_eligible(data: ProblemData, c: int) -> dict:
                 "reason": f"no eligible unit: no vacant unit in municipality {muni!r} this round",
                 "details": {"units_in_municipality": 0}}
     counts = Counter(codes.tolist())
-    rules = {RULE_TEXT[k]: v for k, v in sorted(counts.items())}
+    # code 0: eligible by the rules, so a forbid or reserve took the unit out
+    rules = {RULE_TEXT.get(k, OVERRIDDEN): v for k, v in sorted(counts.items())}
     text = "; ".join(f"{v} {k}" for k, v in rules.items())
     return {"code": "no_eligible_unit",
             "reason": f"no eligible unit: of {len(codes)} units in municipality {muni!r}, {text}",

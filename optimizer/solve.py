@@ -21,6 +21,7 @@ from optimizer.backends.assignment import max_weight_matching, packed_weights
 from optimizer.data import ProblemData
 from optimizer.greedy import greedy
 from optimizer.model import Milp, build
+from optimizer.overrides import apply_overrides, merge
 from optimizer.pricing import MIN_COLUMNS, priced_stages
 from optimizer.pairs import Pairs, eligible_pairs
 from optimizer.status import Status
@@ -38,8 +39,12 @@ class Result:
     ----------
     status
         One of :class:`Status`.
+    data
+        The instance in array form, caps as the instance states them.
+    pairs
+        The eligible pairs that no override excludes.
     chosen
-        The assigned pairs (a subset of ``pairs``), sorted by citizen.
+        The assigned pairs (a subset of ``pairs``, locked pairs included), sorted by citizen.
     housed_by_priority
         For every priority present, how many of its citizens are housed.
     total_score
@@ -53,6 +58,8 @@ class Result:
         Deterministic model and solver statistics (written into plans).
     timings
         Seconds per phase (never written into plans: plans are byte-identical).
+    locked, excluded
+        Pairs locked by overrides, and eligible pairs a forbid or reserve excluded.
     """
 
     status: Status
@@ -66,6 +73,8 @@ class Result:
     gap: float | None
     stats: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
+    locked: Pairs | None = None
+    excluded: Pairs | None = None
 
 
 def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None,
@@ -92,10 +101,11 @@ def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None
     if backend not in BACKENDS + ("auto",):
         raise ValueError(f"unknown backend {backend!r} (choose from auto, {', '.join(BACKENDS)})")
     t0 = time.perf_counter()
-    data = ProblemData.build(inst)
-    pairs = eligible_pairs(data)
+    full = ProblemData.build(inst)
+    fixed = apply_overrides(full, eligible_pairs(full))
+    data = fixed.data  # caps net of the locked pairs
     t1 = time.perf_counter()
-    milp = build(data, pairs)
+    milp = build(data, fixed.pairs)
     blocks = milp.blocks() if decompose else [np.arange(milp.n_cols)]
     t2 = time.perf_counter()
     deadline = None if time_limit is None else time.perf_counter() + time_limit
@@ -122,7 +132,7 @@ def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None
         if bstatus != Status.OPTIMAL and status == Status.OPTIMAL:
             status, bound, gap = bstatus, bbound, bgap
     t3 = time.perf_counter()
-    chosen = milp.pairs.take(x.astype(bool))
+    chosen = merge(fixed.locked, milp.pairs.take(x.astype(bool)))
     housed = _housed(data, chosen)
     value = None
     if inst.parameters.objective == "weighted":
@@ -132,7 +142,7 @@ def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None
         bound = value if value is not None else float(chosen.score.sum())
     stats = {
         "backend": backend,
-        "eligible_pairs": len(pairs),
+        "eligible_pairs": len(fixed.allowed) + len(fixed.excluded),
         "columns": milp.n_cols,
         "rows": milp.n_rows,
         "side_rows": milp.side_rows,
@@ -141,8 +151,10 @@ def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None
         "milp_blocks": log,
     }
     timings = {"prepare": t1 - t0, "build": t2 - t1, "solve": t3 - t2, "total": t3 - t0}
-    return Result(status, data, pairs, chosen, housed, float(chosen.score.sum()), value,
-                  bound, gap, stats, timings)
+    if inst.overrides:
+        stats["overrides"] = {"locked": len(fixed.locked), "excluded_pairs": len(fixed.excluded)}
+    return Result(status, full, fixed.allowed, chosen, housed, float(chosen.score.sum()), value,
+                  bound, gap, stats, timings, fixed.locked, fixed.excluded)
 
 
 def _housed(data: ProblemData, chosen: Pairs) -> dict[int, int]:

@@ -17,7 +17,7 @@ import json
 import math
 from collections import Counter
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import models
@@ -287,6 +287,12 @@ class Spec:
         self.band = params["subsidy_band_kr"]
         self.citizens = doc.get("citizens", [])
         self.units = doc.get("units", [])
+        # planner overrides (anvis extension): locked pairs must be chosen, forbidden
+        # pairs and reserved units never
+        ov = doc.get("overrides", [])
+        self.locked = {o["citizen"]: o["unit"] for o in ov if o["action"] == "lock"}
+        self.forbidden = {(o["citizen"], o["unit"]) for o in ov if o["action"] == "forbid"}
+        self.reserved = {o["unit"] for o in ov if o["action"] == "reserve"}
         depts = {d["id"]: d for d in doc["departments"]}
         self.dept = {u["id"]: depts[u["department"]] for u in self.units}
         self.region = {m["id"]: m["region"] for m in doc["municipalities"]}
@@ -370,10 +376,12 @@ class Spec:
         return all(self.limit(*k) is None or use[k] < self.limit(*k) for k in keys)
 
     def brute_force(self):
-        """The best plan by enumerating every partial matching that obeys rules 1–12.
+        """The best plan by enumerating every partial matching that obeys rules 1–12
+        and the overrides.
 
         Returns (best key, its assignments) where the key is (counts by priority
-        most urgent first, total score) for lexicographic, the value for weighted.
+        most urgent first, total score) for lexicographic, the value for weighted;
+        (None, None) when no plan obeys the overrides.
         """
         prios = sorted({c.get("priority", 1) for c in self.citizens})
         options = []
@@ -381,9 +389,11 @@ class Spec:
             opts = []
             for u in self.units:
                 sub = self.eligible(c, u)
-                if sub is not None:
+                if (sub is not None and (c["id"], u["id"]) not in self.forbidden and u["id"] not in self.reserved
+                        and self.locked.get(c["id"], u["id"]) == u["id"]):
                     opts.append((u, sub))
             options.append(opts)
+        locked_units = set(self.locked.values())
         best = [None, None]
         used_units: set = set()
         use: Counter = Counter()
@@ -399,10 +409,13 @@ class Spec:
                 if best[0] is None or key > best[0]:
                     best[0], best[1] = key, list(chosen)
                 return
-            rec(i + 1, total)
             c = self.citizens[i]
+            if c["id"] not in self.locked:
+                rec(i + 1, total)
             for u, sub in options[i]:
                 ks = self.counted(c, u, sub)
+                if u["id"] in locked_units and self.locked.get(c["id"]) != u["id"]:
+                    continue
                 if u["id"] in used_units or not self.fits(use, ks):
                     continue
                 score = self.score[c["id"], u["id"]]
@@ -514,6 +527,49 @@ def test_brute_force_optimum(doc):
         got = _lex_key(inst, result.housed_by_priority, result.total_score)
         assert got[:-1] == best[:-1], (got, best, chosen)
         assert abs(got[-1] - best[-1]) <= TOL, (got, best, chosen)
+
+
+@settings(max_examples=150, **SETTINGS)
+@given(documents(max_citizens=6, max_units=6), st.data())
+def test_overrides_match_brute_force(doc, draw):
+    """With random locks, forbids and reserves, the plan obeys them (checker) and is the
+    brute-force optimum over the plans that obey them; locks that no plan can honour
+    (an ineligible pair, or locks that overfill a cap) are refused instead."""
+    from models.validate import InstanceError
+
+    citizens = [c["id"] for c in doc["citizens"]]
+    units = [u["id"] for u in doc["units"]]
+    if not citizens or not units:
+        return
+    ov = []
+    lock_c = draw.draw(st.lists(st.sampled_from(citizens), unique=True, max_size=min(2, len(units))))
+    lock_u = draw.draw(st.lists(st.sampled_from(units), unique=True, min_size=len(lock_c), max_size=len(lock_c)))
+    ov += [{"action": "lock", "citizen": c, "unit": u} for c, u in zip(lock_c, lock_u)]
+    for c, u in draw.draw(st.lists(st.tuples(st.sampled_from(citizens), st.sampled_from(units)), max_size=4, unique=True)):
+        if (c, u) not in zip(lock_c, lock_u):
+            ov.append({"action": "forbid", "citizen": c, "unit": u})
+    for u in draw.draw(st.lists(st.sampled_from(units), unique=True, max_size=2)):
+        if u not in lock_u:
+            ov.append({"action": "reserve", "unit": u})
+    doc = {**doc, "overrides": ov}
+    inst = models.from_dict(doc)
+    spec = Spec(doc, inst)
+    best, chosen = spec.brute_force()
+    event("locks refused" if best is None else "overrides honoured")
+    if best is None:
+        try:
+            solve(inst)
+        except InstanceError as exc:
+            assert all(p.path.startswith("overrides[") for p in exc.problems)
+            return
+        raise AssertionError(f"locks no plan can honour were accepted: {ov}")
+    result = solve(inst)
+    _checked(inst, make_plan(result))
+    if spec.objective == "weighted":
+        assert abs(result.value - best) <= TOL, (result.value, best, chosen)
+    else:
+        got = _lex_key(inst, result.housed_by_priority, result.total_score)
+        assert got[:-1] == best[:-1] and abs(got[-1] - best[-1]) <= TOL, (got, best, chosen, ov)
 
 
 @settings(max_examples=100, **SETTINGS)

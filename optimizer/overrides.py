@@ -1,0 +1,156 @@
+"""Planner overrides: lock a citizen to a unit, forbid a pair, reserve a unit.
+
+An anvis extension of FORMAT.md (``overrides`` in the instance, or ``--lock``,
+``--forbid`` and ``--reserve`` on the command line). Forbidden pairs and
+reserved units leave the eligible pairs. Locked pairs are fixed before the
+model is built: their citizens and units leave the model, and the places they
+use are taken off the caps they count against. That is exact for both
+objectives: a locked pair adds a constant to every plan's counts and score,
+so the best plan containing the locks is the locks plus the best plan of what
+is left.
+
+A lock must obey every rule on its own (rules 2-8 for its pair, and the locks
+together must fit every cap, frame and quota); otherwise the instance is
+refused with one line per broken lock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.validate import InstanceError, Problem
+from optimizer.data import NO_LIMIT, ProblemData
+from optimizer.pairs import RULE_TEXT, Pairs, failure_codes
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """An instance's pairs after its overrides.
+
+    Attributes
+    ----------
+    data
+        The problem with the locks' places taken off its caps (solve this).
+    pairs
+        The pairs left to decide: allowed, and touching no locked citizen or unit.
+    allowed
+        Every eligible pair that no forbid or reserve excludes.
+    locked
+        The locked pairs, sorted by citizen.
+    excluded
+        Eligible pairs excluded by a forbid or a reserve.
+    """
+
+    data: ProblemData
+    pairs: Pairs
+    allowed: Pairs
+    locked: Pairs
+    excluded: Pairs
+
+
+def _keys(data: ProblemData, citizens, units) -> np.ndarray:
+    return np.asarray(citizens, np.int64) * data.n_units + np.asarray(units, np.int64)
+
+
+def _entries(data: ProblemData, action: str):
+    """(position in overrides, citizen index, unit index) of every override of one action."""
+    out = [(i, data.citizen_index.get(o.citizen, -1), data.unit_index[o.unit])
+           for i, o in enumerate(data.inst.overrides) if o.action == action]
+    pos = np.array([e[0] for e in out], np.int64)
+    return pos, np.array([e[1] for e in out], np.int64), np.array([e[2] for e in out], np.int64)
+
+
+def override_problems(data: ProblemData) -> list[Problem]:
+    """Every lock that breaks a rule: an ineligible pair, or locks that overfill a cap."""
+    pos, ci, ui = _entries(data, "lock")
+    if len(pos) == 0:
+        return []
+    inst, problems = data.inst, []
+    same_muni = data.c_muni[ci] == data.u_muni[ui]
+    codes = failure_codes(data, ci, ui)
+    found = same_muni & (codes == 0)
+    for k in np.flatnonzero(~found):
+        o = inst.overrides[pos[k]]
+        why = RULE_TEXT[int(codes[k])] if same_muni[k] else "the unit lies in another municipality (rule 2)"
+        problems.append(Problem(f"overrides[{pos[k]}]", f"cannot lock citizen {o.citizen!r} to unit {o.unit!r}: {why}"))
+    ok = found
+    ci, ui, pos = ci[ok], ui[ok], pos[ok]
+    sub = data.u_rent[ui] > data.c_max_rent[ci]
+    vul = data.c_vulnerable[ci]
+    for name, group, mask, cap, label in _cap_tables(data):
+        m = np.ones(len(ci), bool) if mask == "all" else (vul if mask == "vulnerable" else sub)
+        g = group[ui][m]
+        for j, n in zip(*(a.tolist() for a in np.unique(g, return_counts=True))):
+            if cap[j] < NO_LIMIT and n > cap[j]:
+                where = ", ".join(f"overrides[{p}]" for p in pos[m][g == j][:5])
+                problems.append(Problem(f"overrides[{pos[m][g == j][0]}]",
+                                        f"{n} lock{'s' * (n > 1)} need{'s' * (n == 1)} the {label(j)}, which has room for {int(cap[j])} ({where})"))
+    return problems
+
+
+def _cap_tables(data: ProblemData):
+    """(kind, group of each unit, which locks count, cap per group, name of a group)."""
+    inst = data.inst
+    return (
+        ("pool", data.u_pool, "all", data.pool_cap, lambda j: f"share cap of pool {data.pool_list[j].id!r}"),
+        ("department", data.u_dept, "vulnerable", data.dept_cap,
+         lambda j: f"mixed-city cap of department {inst.departments[j].id!r}"),
+        ("frame", data.u_muni, "subsidised", data.muni_frame,
+         lambda j: f"subsidy frame of municipality {inst.municipalities[j].id!r}"),
+        ("quota", data.u_region, "subsidised", data.region_quota,
+         lambda j: f"grant quota of region {inst.regions[j].id!r}"),
+    )
+
+
+def check_overrides(data: ProblemData) -> None:
+    """Refuse an instance whose locks break a rule.
+
+    Raises
+    ------
+    InstanceError
+        One problem per broken lock, at its path ``overrides[i]``.
+    """
+    problems = override_problems(data)
+    if problems:
+        raise InstanceError(data.inst.source, problems)
+
+
+def apply_overrides(data: ProblemData, pairs: Pairs) -> Fixed:
+    """Apply an instance's overrides to its eligible pairs.
+
+    Raises
+    ------
+    InstanceError
+        When a lock breaks a rule (see :func:`override_problems`).
+    """
+    if not data.inst.overrides:
+        none = pairs.take(np.zeros(len(pairs), bool))
+        return Fixed(data, pairs, pairs, none, none)
+    check_overrides(data)
+    keys = _keys(data, pairs.citizen, pairs.unit)
+    _, fc, fu = _entries(data, "forbid")
+    _, _, reserved = _entries(data, "reserve")
+    out = np.isin(keys, _keys(data, fc, fu)) | np.isin(pairs.unit, reserved)
+    allowed = pairs.take(~out)
+    _, lc, lu = _entries(data, "lock")
+    is_lock = np.isin(_keys(data, allowed.citizen, allowed.unit), _keys(data, lc, lu))
+    locked = allowed.take(is_lock)
+    free = ~np.isin(allowed.citizen, lc) & ~np.isin(allowed.unit, lu)
+    caps = {}
+    for name, group, mask, cap, _ in _cap_tables(data):
+        m = (np.ones(len(locked), bool) if mask == "all"
+             else data.c_vulnerable[locked.citizen] if mask == "vulnerable" else locked.subsidised)
+        used = np.bincount(group[locked.unit][m], minlength=len(cap))
+        caps[name] = np.where(cap < NO_LIMIT, cap - used, cap)
+    fixed = dataclasses.replace(data, pool_cap=caps["pool"], dept_cap=caps["department"],
+                                muni_frame=caps["frame"], region_quota=caps["quota"])
+    return Fixed(fixed, allowed.take(free), allowed, locked, pairs.take(out))
+
+
+def merge(a: Pairs, b: Pairs) -> Pairs:
+    """The union of two disjoint pair sets, sorted by citizen."""
+    both = Pairs(*(np.concatenate([getattr(a, f), getattr(b, f)]) for f in ("citizen", "unit", "subsidised", "score")))
+    return both.take(np.argsort(both.citizen, kind="stable"))
