@@ -1,0 +1,721 @@
+"""The round report: one self-contained HTML page a planner reads without the terminal.
+
+The page is built from the instance and the plan alone. Counts, loads and rents
+are re-derived from the instance's tables and the plan's assignments (the same
+way ``anvis check`` does), so any ``anvis-plan/1`` document can be reported on,
+not only one anvis wrote, and the figures cannot disagree with the instance.
+
+Plots are inline SVG drawn by matplotlib's object-oriented API (no pyplot, no
+figure registry); the page has no scripts, external styles, fonts or links.
+The HTML is rendered by Jinja2 with autoescaping on, because every id on the
+page is user data. The same instance and plan give the same bytes.
+
+Personal data: a citizen appears by id with their priority, their assignment
+and the plan's reason or explanation; no other attribute of a citizen is
+printed per citizen (vulnerability enters only department totals).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+import re
+from collections.abc import Mapping
+
+import jinja2
+import matplotlib as mpl
+import matplotlib.style
+import numpy as np
+import pandas as pd
+from markupsafe import Markup
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+
+import models
+
+__all__ = ["ReportError", "plan_warnings", "render_report"]
+
+#: At most this many departments in the mixed-city plot (the full list is a table).
+MAX_DEPARTMENTS_PLOTTED = 40
+#: At most this many frames and quotas in their plot.
+MAX_LIMITS_PLOTTED = 60
+#: At most this many problems listed when a plan does not fit its instance.
+MAX_PROBLEMS = 20
+
+# Colour-blind-safe (Okabe-Ito) so that "full" reads as full for every planner.
+BLUE, ORANGE, VERMILION, GREY, YELLOW = "#0072B2", "#E69F00", "#D55E00", "#BBBBBB", "#F0E442"
+
+# Text stays text (searchable, small, and escaped by matplotlib's SVG writer);
+# "$" in an id must never be read as mathtext.
+_RC = {
+    "svg.fonttype": "none",
+    "text.parse_math": False,
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 10,
+    "axes.titleweight": "bold",
+    "legend.frameon": False,
+}
+
+REASON_TEXT = {
+    "no_eligible_unit": "no vacant unit this round fits their needs, rent limit and the rules",
+    "capacity": "suitable units were free, but a share cap, mixed-city cap, subsidy frame or grant quota was full",
+    "outranked": "every suitable unit went to a more urgent citizen",
+    "competition": "suitable units went to citizens of equal or lower urgency, in a plan that houses "
+                   "more urgent citizens or fits better overall",
+    "time_limit": "a suitable unit is still free: the solve was cut short by its time limit",
+    "": "no reason given in the plan",
+}
+
+STATUS_TEXT = {
+    "optimal": "The plan is proven optimal: no plan obeying the rules houses more urgent citizens "
+               "or fits them better.",
+    "feasible": "The plan obeys every rule but is not proven best: the solve stopped at its time limit.",
+    "infeasible": "No plan obeys every rule (planner locks or overrides conflict).",
+    "error": "The solver failed; this plan houses no one.",
+}
+
+
+class ReportError(ValueError):
+    """A plan does not fit its instance well enough to report on.
+
+    Attributes
+    ----------
+    problems
+        One readable line per problem (unknown ids, a citizen or unit twice).
+    """
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def plan_warnings(inst: models.Instance, plan: dict) -> list[str]:
+    """Reasons to doubt that the plan was made for this instance.
+
+    Parameters
+    ----------
+    inst
+        The instance the report is made against.
+    plan
+        The plan document.
+
+    Returns
+    -------
+    list of str
+        Empty when the plan names this instance's hash (or no hash at all) and
+        this instance's name; otherwise one sentence per mismatch.
+    """
+    out = []
+    if plan.get("format") != "anvis-plan/1":
+        out.append(f"the plan's format is {plan.get('format')!r}, not 'anvis-plan/1'")
+    sha = plan.get("instance_sha256")
+    if sha is not None and sha != inst.sha256:
+        out.append(f"the plan was made for instance sha256 {str(sha)[:12]}…, not this instance "
+                   f"({inst.sha256[:12]}…); loads and caps below are this instance's")
+    if plan.get("instance") is not None and plan.get("instance") != inst.name:
+        out.append(f"the plan names instance {plan.get('instance')!r}, this instance is {inst.name!r}")
+    return out
+
+
+def render_report(inst: models.Instance, plan: dict, explanations: Mapping | None = None) -> str:
+    """The round report of a plan as one self-contained HTML page.
+
+    Parameters
+    ----------
+    inst
+        The validated instance the plan was made for.
+    plan
+        An ``anvis-plan/1`` document (FORMAT.md §5); only ``assignments`` with
+        known ``citizen`` and ``unit`` ids are required, the other fields are
+        shown when present.
+    explanations
+        Optional mapping of citizen id to an explanation: a string, or a dict
+        whose ``"text"`` is shown. Rendered in a "Why" column; ids not in the
+        instance are ignored.
+
+    Returns
+    -------
+    str
+        The HTML page: header, plain-language summary, four inline SVG plots
+        (mixed-city load, rents before and after subsidy, housed by priority,
+        frames and quotas), and tables of assignments, citizens not housed,
+        pool usage and mixed-city caps. Byte-identical for equal input.
+
+    Raises
+    ------
+    ReportError
+        When ``assignments`` is not a list of objects naming known citizens
+        and units, or names a citizen or unit twice.
+    """
+    f = _facts(inst, plan)
+    known = {c.id for c in inst.citizens}
+    why = {c: text for c, text in _why(explanations).items() if c in known}
+    plots = _plots(f)
+    rows = f["assignments"]
+    assigned = [
+        {"citizen": c, "unit": u, "department": d, "priority": p, "rent": _kr(r), "effective": _kr(e),
+         "subsidised": s, "score": "–" if math.isnan(sc) else _num(sc), "why": why.get(c, "")}
+        for c, u, d, p, r, e, s, sc in zip(rows.citizen, rows.unit, rows.department, rows.priority.tolist(),
+                                           rows.rent_kr.tolist(), rows.effective_rent_kr.tolist(),
+                                           rows.subsidised.tolist(), rows.score.tolist())]
+    waiting = f["unassigned"]
+    unassigned = [{"citizen": c, "priority": p, "code": code, "reason": reason, "why": why.get(c, "")}
+                  for c, p, code, reason in zip(waiting.citizen, waiting.priority.tolist(),
+                                                waiting.code, waiting.reason)]
+    d = f["departments"]
+    dept_candidates = int(((d.used > 0) | d.full).sum())
+    obj = plan.get("objective") if isinstance(plan.get("objective"), dict) else {}
+    hbp = obj.get("housed_by_priority") if isinstance(obj.get("housed_by_priority"), dict) else {}
+    return _template().render(
+        title=f"anvis round report: {inst.name}",
+        inst=inst, plan_instance=plan.get("instance", inst.name), status=str(plan.get("status", "unknown")),
+        sha=plan.get("instance_sha256") or inst.sha256,
+        objective_kind=plan.get("objective_kind", inst.parameters.objective),
+        housed_by_priority=", ".join(f"priority {k}: {v}" for k, v in hbp.items()) or "–",
+        total_score=_num(obj["total_score"]) if _is_number(obj.get("total_score")) else "–",
+        value=_num(obj["value"]) if _is_number(obj.get("value")) else None,
+        bound=_num(plan["bound"]) if _is_number(plan.get("bound")) else "–",
+        gap=f"{100 * plan['gap']:.3g} %" if _is_number(plan.get("gap")) else "–",
+        warnings=plan_warnings(inst, plan), summary=_summary(inst, plan, f), plots=plots,
+        assigned=assigned, unassigned=unassigned, with_why=bool(why),
+        pools=f["pools"].to_dict("records"), n_pools_full=int(f["pools"].full.sum()),
+        departments=f["departments"].to_dict("records"),
+        n_departments_full=int(f["departments"].full.sum()),
+        dept_candidates=dept_candidates, dept_shown=min(dept_candidates, MAX_DEPARTMENTS_PLOTTED),
+        limits_total=len(f["limits"]), limits_shown=min(len(f["limits"]), MAX_LIMITS_PLOTTED),
+        version=_version(),
+    )
+
+
+# --- facts: the instance and the plan as tables ------------------------------------
+
+def _facts(inst: models.Instance, plan: dict) -> dict:
+    """Every table and count the page shows, aggregated with numpy and pandas."""
+    amount = inst.parameters.subsidy_amount_kr
+    cit_ids = pd.Index([c.id for c in inst.citizens])
+    unit_ids = pd.Index([u.id for u in inst.units])
+    dept_ids = pd.Index([d.id for d in inst.departments])
+    muni_ids = pd.Index([m.id for m in inst.municipalities])
+    region_ids = pd.Index([r.id for r in inst.regions])
+    c_prio = np.array([c.priority for c in inst.citizens], dtype=np.int64)
+    c_vul = np.array([c.vulnerable for c in inst.citizens], dtype=bool)
+    u_rent = np.array([u.rent_kr for u in inst.units], dtype=float)
+    u_dept = dept_ids.get_indexer([u.department for u in inst.units])
+    d_muni = muni_ids.get_indexer([d.municipality for d in inst.departments])
+    m_region = region_ids.get_indexer([m.region for m in inst.municipalities])
+    u_muni = d_muni[u_dept]
+    unit_pool = models.unit_pools(inst)
+    pools = models.pools(inst, unit_pool)
+    pool_ids = pd.Index(list(pools))
+    u_pool = pool_ids.get_indexer(unit_pool)
+
+    cids, uids, subs, scores = _assignment_columns(plan, cit_ids, unit_ids)
+    ci, ui = cit_ids.get_indexer(cids), unit_ids.get_indexer(uids)
+    subs = np.asarray(subs, dtype=bool)
+    rent = u_rent[ui]
+    asg = pd.DataFrame({
+        "citizen": cids, "unit": uids, "department": dept_ids[u_dept[ui]].tolist() if len(ui) else [],
+        "priority": c_prio[ci], "rent_kr": rent, "effective_rent_kr": rent - amount * subs,
+        "subsidised": subs, "score": np.asarray(scores, dtype=float),
+    })
+    asg = asg.sort_values(["priority", "citizen"], key=_natural, kind="stable").reset_index(drop=True)
+
+    housed = np.zeros(len(cit_ids), bool)
+    housed[ci] = True
+    priorities = np.array(inst.priorities, dtype=np.int64)
+    p_idx = np.searchsorted(priorities, c_prio)
+    by_priority = pd.DataFrame({
+        "priority": priorities,
+        "citizens": np.bincount(p_idx, minlength=len(priorities)),
+        "housed": np.bincount(p_idx[housed], minlength=len(priorities)),
+    })
+    by_priority["not_housed"] = by_priority.citizens - by_priority.housed
+
+    reasons = _reasons(plan)
+    left = np.flatnonzero(~housed)
+    left_ids = cit_ids[left].tolist()
+    waiting = pd.DataFrame({
+        "citizen": left_ids, "priority": c_prio[left],
+        "code": [reasons.get(c, ("", ""))[0] for c in left_ids],
+        "reason": [reasons.get(c, ("", ""))[1] for c in left_ids],
+    }).sort_values(["priority", "citizen"], key=_natural, kind="stable").reset_index(drop=True)
+
+    dept_cap = np.array([-1 if d.max_vulnerable is None else d.max_vulnerable for d in inst.departments],
+                        dtype=np.int64)
+    dept_used = np.bincount(u_dept[ui][c_vul[ci]], minlength=len(dept_ids))
+    departments = pd.DataFrame({
+        "id": dept_ids.tolist(), "municipality": [d.municipality for d in inst.departments],
+        "area": [d.area for d in inst.departments], "cap": dept_cap, "used": dept_used,
+    })
+    departments = departments[departments.cap >= 0].copy()
+    departments["left"] = (departments.cap - departments.used).clip(lower=0)
+    departments["full"] = departments.used >= departments.cap
+    # Most loaded first: placements, then how full, then id, so the plot's cut is stable.
+    departments["fill"] = np.where(departments.cap > 0, departments.used / departments.cap.clip(lower=1),
+                                   np.where(departments.used > 0, np.inf, 1.0))
+    departments = departments.sort_values(["used", "fill", "id"], ascending=[False, False, True],
+                                          kind="stable").reset_index(drop=True)
+
+    frame_used = np.bincount(u_muni[ui][subs], minlength=len(muni_ids))
+    quota_used = np.bincount(m_region[u_muni[ui][subs]], minlength=len(region_ids))
+    frames = pd.DataFrame({
+        "kind": "frame", "id": muni_ids.tolist(), "name": [m.name for m in inst.municipalities],
+        "cap": [m.subsidy_frame for m in inst.municipalities], "used": frame_used,
+    })
+    frames = frames[(frames.cap > 0) | (frames.used > 0)]
+    quotas = pd.DataFrame({
+        "kind": "quota", "id": region_ids.tolist(), "name": [r.name for r in inst.regions],
+        "cap": [-1 if r.grant_quota is None else r.grant_quota for r in inst.regions], "used": quota_used,
+    })
+    quotas = quotas[quotas.cap >= 0]
+    limits = pd.concat([quotas, frames], ignore_index=True)
+    limits["cap"] = limits.cap.astype(np.int64)
+    limits["used"] = limits.used.astype(np.int64)
+    limits["left"] = (limits.cap - limits.used).clip(lower=0)
+    limits["full"] = limits.used >= limits.cap
+
+    pool_used = np.bincount(u_pool[ui], minlength=len(pool_ids))
+    pool_table = pd.DataFrame({
+        "id": pool_ids.tolist(), "municipality": [p.municipality for p in pools.values()],
+        "share": [f"{p.share:.4g}" for p in pools.values()], "vacancies": [p.vacancies for p in pools.values()],
+        "before": [f"{p.claimed_before}/{p.vacancies_before}" for p in pools.values()],
+        "cap": [p.cap for p in pools.values()], "used": pool_used,
+    })
+    pool_table["left"] = (pool_table.cap - pool_table.used).clip(lower=0)
+    pool_table["full"] = pool_table.used >= pool_table.cap
+
+    return {"assignments": asg, "unassigned": waiting, "by_priority": by_priority,
+            "departments": departments, "limits": limits, "pools": pool_table,
+            "band": tuple(inst.parameters.subsidy_band_kr), "amount": amount}
+
+
+def _assignment_columns(plan: dict, cit_ids: pd.Index, unit_ids: pd.Index):
+    """The plan's assignments as four columns, or a ReportError listing what does not fit."""
+    raw = plan.get("assignments", [])
+    if not isinstance(raw, list):
+        raise ReportError(["assignments: must be a list"])
+    problems = []
+    ok = [isinstance(a, dict) and isinstance(a.get("citizen"), str) and isinstance(a.get("unit"), str)
+          for a in raw]
+    problems += [f"assignments[{i}]: must be an object with string 'citizen' and 'unit'"
+                 for i in np.flatnonzero(~np.array(ok, dtype=bool)).tolist()]
+    cids = [a["citizen"] if k else "" for a, k in zip(raw, ok)]
+    uids = [a["unit"] if k else "" for a, k in zip(raw, ok)]
+    ci, ui = cit_ids.get_indexer(cids), unit_ids.get_indexer(uids)
+    okarr = np.array(ok, dtype=bool)
+    problems += [f"assignments[{i}].citizen: unknown citizen {cids[i]!r}"
+                 for i in np.flatnonzero(okarr & (ci < 0)).tolist()]
+    problems += [f"assignments[{i}].unit: unknown unit {uids[i]!r}"
+                 for i in np.flatnonzero(okarr & (ui < 0)).tolist()]
+    for name, ids in (("citizen", pd.Series(cids)), ("unit", pd.Series(uids))):
+        twice = ids[okarr & ids.duplicated().to_numpy()].unique().tolist()
+        problems += [f"assignments: {name} {x!r} assigned more than once" for x in twice]
+    if problems:
+        more = len(problems) - MAX_PROBLEMS
+        raise ReportError(problems[:MAX_PROBLEMS] + ([f"… and {more} more"] if more > 0 else []))
+    subs = [a.get("subsidised") is True for a in raw]
+    scores = [a["score"] if _is_number(a.get("score")) else math.nan for a in raw]
+    return cids, uids, subs, scores
+
+
+def _reasons(plan: dict) -> dict[str, tuple[str, str]]:
+    """Citizen id -> (code, reason) from the plan's ``unassigned`` list, ignoring malformed entries."""
+    raw = plan.get("unassigned", [])
+    out = {}
+    for e in raw if isinstance(raw, list) else []:
+        if isinstance(e, dict) and isinstance(e.get("citizen"), str):
+            out[e["citizen"]] = (str(e.get("code") or ""), str(e.get("reason") or ""))
+    return out
+
+
+def _why(explanations: Mapping | None) -> dict[str, str]:
+    """Citizen id -> explanation text; a dict contributes its ``"text"``."""
+    out = {}
+    for cid, e in (explanations or {}).items():
+        text = e.get("text", "") if isinstance(e, Mapping) else e
+        if text is not None and str(text):
+            out[str(cid)] = str(text)
+    return out
+
+
+# --- plain-language summary ------------------------------------------------------------
+
+def _summary(inst: models.Instance, plan: dict, f: dict) -> dict:
+    """Sentences for planners: who was housed, what the subsidy did, which limits are full."""
+    bp, asg = f["by_priority"], f["assignments"]
+    n, h = int(bp.citizens.sum()), int(bp.housed.sum())
+    lines = [f"This round housed {h:,} of {n:,} citizens on the urgent list"
+             + (f" ({100 * h / n:.0f} %)." if n else ".")]
+    for p, c, k in zip(bp.priority.tolist(), bp.citizens.tolist(), bp.housed.tolist()):
+        label = f"Priority {p}" + (" (most urgent)" if p == bp.priority.iloc[0] and len(bp) > 1 else "")
+        lines.append(f"{label}: {k:,} of {c:,} housed.")
+    n_sub = int(asg.subsidised.sum())
+    if len(asg):
+        lines.append(f"Average rent of the units assigned is {asg.rent_kr.mean():,.0f} kr a month; "
+                     f"after subsidy the citizens pay {asg.effective_rent_kr.mean():,.0f} kr on average. "
+                     f"{n_sub:,} assignment{'s' * (n_sub != 1)} use{'s' * (n_sub == 1)} the rent subsidy "
+                     f"of {_kr(f['amount'])} kr a month.")
+    d = f["departments"]
+    if len(d):
+        lines.append(f"Mixed city: {int(d.full.sum()):,} of {len(d):,} departments with a cap on vulnerable "
+                     f"tenants are at their cap after this round; {int((d.used > 0).sum()):,} received vulnerable "
+                     "citizens.")
+    lim = f["limits"]
+    for kind, what in (("frame", "municipalities' subsidy frames"), ("quota", "regions' grant quotas")):
+        part = lim[lim.kind == kind]
+        if len(part):
+            lines.append(f"{int(part.full.sum()):,} of {len(part):,} {what} are used up "
+                         f"({int(part.used.sum()):,} used, {int(part.left.sum()):,} left).")
+    pools = f["pools"]
+    if len(pools):
+        lines.append(f"{int(pools.full.sum()):,} of {len(pools):,} pools have no claim left this round "
+                     f"({int(pools.used.sum()):,} claims of {int(pools.cap.sum()):,} allowed).")
+    codes = f["unassigned"].code.value_counts()
+    reasons = [{"n": int(codes[k]), "code": k or "none", "text": REASON_TEXT.get(k, k)}
+               for k in sorted(codes.index)]
+    return {"status": STATUS_TEXT.get(str(plan.get("status")), ""), "lines": lines, "reasons": reasons}
+
+
+# --- plots -----------------------------------------------------------------------------
+
+def _plots(f: dict) -> dict[str, Markup]:
+    """The four plots as inline SVG, drawn under fixed defaults whatever the user's matplotlibrc."""
+    with mpl.rc_context():
+        # rc_context restores every rcParam on exit, so resetting to defaults here is local
+        # (to this call, not to other threads: matplotlib's rcParams are process-wide).
+        mpl.style.use(["default", _RC])
+        figures = {"departments": _plot_departments(f["departments"]), "rent": _plot_rent(f),
+                   "priority": _plot_priority(f["by_priority"]), "limits": _plot_limits(f["limits"])}
+        return {name: _svg(fig, name) for name, fig in figures.items()}
+
+
+def _svg(fig: Figure, name: str) -> Markup:
+    """A figure as an ``<svg>`` element: no XML prolog, no date, ids stable and unique on the page."""
+    buf = io.StringIO()
+    # A fixed salt makes matplotlib's clip-path and marker ids deterministic; one salt per
+    # plot keeps them distinct when four SVGs share the page's id namespace.
+    with mpl.rc_context({"svg.hashsalt": f"anvis-report-{name}"}):
+        FigureCanvasSVG(fig)
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    text = buf.getvalue()
+    text = text[text.index("<svg"):]
+    # Group ids ("axes_1", ...) are counted per figure; prefix them so they stay unique on
+    # the page. matplotlib escapes "<" in every text and attribute it writes, so this
+    # matches only real tags, never an id that is data.
+    text = text.replace('<g id="', f'<g id="{name}-')
+    return Markup(text)
+
+
+def _empty(fig: Figure, title: str, message: str) -> Figure:
+    ax = fig.add_subplot()
+    ax.set_title(title, loc="left")
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="#555555", wrap=True)
+    ax.set_axis_off()
+    return fig
+
+
+def _label(text: str, width: int = 32) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _plot_departments(d: pd.DataFrame) -> Figure:
+    title = "Mixed city: vulnerable tenants placed vs cap per department"
+    shown = d[(d.used > 0) | d.full].head(MAX_DEPARTMENTS_PLOTTED)
+    n = len(shown)
+    fig = Figure(figsize=(7.5, 1.4 + 0.2 * max(n, 2)), layout="constrained")
+    if n == 0:
+        return _empty(fig, title, "No department with a cap on vulnerable tenants is in use or full.")
+    ax = fig.add_subplot()
+    y = np.arange(n)
+    ax.barh(y, shown.cap, height=0.8, color="none", edgecolor="#666666", linewidth=0.8)
+    ax.barh(y, shown.used, height=0.5, color=np.where(shown.full, VERMILION, BLUE))
+    ax.set_yticks(y, labels=[_label(s) for s in shown.id])
+    ax.invert_yaxis()
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("vulnerable citizens")
+    # A cap of 0 draws no bar at all, so every row also says "placed/cap" in words.
+    for yi, used, cap in zip(y.tolist(), shown.used.tolist(), shown.cap.tolist()):
+        ax.annotate(f"{used}/{cap}", (max(used, cap), yi), xytext=(4, 0), textcoords="offset points",
+                    va="center", fontsize=7, color="#333333")
+    ax.set_xlim(0, max(1, int(shown.cap.max()), int(shown.used.max())) * 1.08)
+    ax.set_title(title, loc="left")
+    fig.legend(handles=[Patch(facecolor=BLUE, label="placed"), Patch(facecolor=VERMILION, label="placed, cap reached"),
+                        Patch(facecolor="none", edgecolor="#666666", label="cap (max_vulnerable)")],
+               loc="outside lower center", ncols=3, fontsize=8)
+    return fig
+
+
+def _plot_rent(f: dict) -> Figure:
+    title = "Rent of the units assigned, before and after subsidy"
+    asg = f["assignments"]
+    fig = Figure(figsize=(7.5, 3.2), layout="constrained")
+    if len(asg) == 0:
+        return _empty(fig, title, "No assignments in this plan.")
+    ax = fig.add_subplot()
+    before, after = asg.rent_kr.to_numpy(), asg.effective_rent_kr.to_numpy()
+    lo, hi = f["band"]
+    # Round 250 kr bins (wider for a wide spread, at most ~40) read better than numpy's automatic edges.
+    start = 250 * math.floor(min(before.min(), after.min()) / 250)
+    stop = 250 * (math.floor(max(before.max(), after.max()) / 250) + 1)
+    step = 250 * max(1, math.ceil((stop - start) / 250 / 40))
+    edges = np.arange(start, stop + step, step)
+    ax.axvspan(lo, hi, color=YELLOW, alpha=0.35, lw=0, label=f"subsidy band {_kr(lo)}–{_kr(hi)} kr")
+    ax.hist(before, bins=edges, histtype="stepfilled", color=GREY, label="rent (before subsidy)")
+    ax.hist(after, bins=edges, histtype="step", color=BLUE, linewidth=1.8, label="rent paid (after subsidy)")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("kr per month")
+    ax.set_ylabel("assignments")
+    ax.set_title(title, loc="left")
+    fig.legend(loc="outside lower center", ncols=3, fontsize=8)
+    return fig
+
+
+def _plot_priority(bp: pd.DataFrame) -> Figure:
+    title = "Housed by priority (1 is the most urgent)"
+    fig = Figure(figsize=(7.5, 3.0), layout="constrained")
+    if len(bp) == 0:
+        return _empty(fig, title, "No citizens in this instance.")
+    ax = fig.add_subplot()
+    x = np.arange(len(bp))
+    ax.bar(x, bp.housed, color=BLUE, label="housed")
+    waiting = ax.bar(x, bp.not_housed, bottom=bp.housed, color=GREY, label="not housed")
+    # Above the bar, not inside it: a few housed among thousands leaves no room for a label.
+    ax.bar_label(waiting, labels=[f"{h:,} of {n:,} housed" for h, n in zip(bp.housed, bp.citizens)],
+                 padding=2, fontsize=8)
+    ax.margins(y=0.12)
+    ax.set_xticks(x, labels=[str(p) for p in bp.priority])
+    ax.set_xlabel("priority")
+    ax.set_ylabel("citizens")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(title, loc="left")
+    fig.legend(loc="outside lower center", ncols=2, fontsize=8)
+    return fig
+
+
+def _plot_limits(lim: pd.DataFrame) -> Figure:
+    title = "Subsidy frames (municipalities) and grant quotas (regions): used and left"
+    if len(lim) > MAX_LIMITS_PLOTTED:
+        lim = lim.sort_values(["used", "id"], ascending=[False, True], kind="stable").head(MAX_LIMITS_PLOTTED)
+    n = len(lim)
+    fig = Figure(figsize=(7.5, 1.4 + 0.2 * max(n, 2)), layout="constrained")
+    if n == 0:
+        return _empty(fig, title, "No subsidy frame or grant quota in this instance.")
+    ax = fig.add_subplot()
+    y = np.arange(n)
+    within = np.minimum(lim.used, lim.cap)
+    over = (lim.used - lim.cap).clip(lower=0)
+    ax.barh(y, within, color=ORANGE, label="used")
+    ax.barh(y, lim.left, left=within, color=GREY, label="left")
+    if over.any():
+        ax.barh(y, over, left=within, color=VERMILION, label="over the limit")
+    ax.set_yticks(y, labels=[_label(f"{k} {i}" + (f" {nm}" if nm else ""))
+                             for k, i, nm in zip(lim.kind, lim.id, lim.name)])
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    for yi, used, cap in zip(y.tolist(), lim.used.tolist(), lim.cap.tolist()):
+        ax.annotate(f"{used}/{cap}", (max(used, cap), yi), xytext=(4, 0), textcoords="offset points",
+                    va="center", fontsize=7, color="#333333")
+    ax.set_xlim(0, max(1, int(lim.cap.max()), int(lim.used.max())) * 1.08)
+    ax.set_xlabel("subsidised assignments")
+    ax.set_title(title, loc="left")
+    fig.legend(loc="outside lower center", ncols=3, fontsize=8)
+    return fig
+
+
+# --- small helpers -----------------------------------------------------------------------
+
+def _natural(col: pd.Series) -> pd.Series:
+    """Sort key for an id column: ``c2`` before ``c10``, as a planner counts."""
+    if col.dtype != object:
+        return col
+    # Splitting on digit runs always alternates text, number, text, ..., so tuples compare cleanly.
+    return col.map(lambda s: tuple(int(p) if i % 2 else p for i, p in enumerate(_DIGITS.split(s))))
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _num(x: float):
+    x = float(x)
+    return int(x) if x.is_integer() else round(x, 2)
+
+
+def _kr(x: float) -> str:
+    """Kroner with thousands separators; decimals only where the data has them."""
+    x = float(x)
+    return f"{x:,.0f}" if abs(x - round(x)) < 0.005 else f"{x:,.2f}"
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("anvis")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+_ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
+                          trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _template() -> jinja2.Template:
+    return _ENV.from_string(TEMPLATE)
+
+
+TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="anvis {{ version }}">
+<title>{{ title }}</title>
+<style>
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
+       color: #1a1a1a; max-width: 64rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; }
+h2 { font-size: 1.25rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
+dl.header { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; margin: 1rem 0; }
+dl.header dt { font-weight: 600; }
+dl.header dd { margin: 0; overflow-wrap: anywhere; }
+.status { font-weight: 700; padding: .05rem .4rem; border-radius: .25rem; }
+.status-optimal { background: #d8f0e0; } .status-feasible { background: #fff1c2; }
+.status-infeasible, .status-error, .status-unknown { background: #f8d0c8; }
+.warning { background: #f8d0c8; border-left: 4px solid #D55E00; padding: .4rem .8rem; }
+figure { margin: 1.2rem 0; } figure svg { max-width: 100%; height: auto; }
+figcaption { font-size: .9rem; color: #444; }
+table { border-collapse: collapse; font-size: .88rem; width: 100%; }
+th, td { border-bottom: 1px solid #e3e3e3; padding: .2rem .45rem; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; position: sticky; top: 0; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.why { white-space: pre-line; }
+tr.full td { background: #fdece8; }
+details > summary { cursor: pointer; font-weight: 600; margin: .6rem 0; }
+footer { margin-top: 3rem; font-size: .8rem; color: #666; }
+@media print { details { display: block; } th { position: static; } }
+</style>
+</head>
+<body>
+<h1>Round report: {{ inst.name }}</h1>
+<dl class="header">
+<dt>Instance</dt><dd>{{ inst.name }}{% if plan_instance != inst.name %} (plan names {{ plan_instance }}){% endif %}</dd>
+<dt>Status</dt><dd><span class="status status-{{ status if status in ('optimal', 'feasible', 'infeasible', 'error') else 'unknown' }}">{{ status }}</span></dd>
+<dt>Instance sha256</dt><dd><code>{{ sha }}</code></dd>
+<dt>Objective</dt><dd>{{ objective_kind }}: housed {{ housed_by_priority }}; total score {{ total_score }}{% if value is not none %}; weighted objective {{ value }}{% endif %}</dd>
+<dt>Bound / gap</dt><dd>{{ bound }} / {{ gap }}</dd>
+</dl>
+{% for w in warnings %}
+<p class="warning">Warning: {{ w }}.</p>
+{% endfor %}
+
+<h2>Summary</h2>
+{% if summary.status %}<p>{{ summary.status }}</p>{% endif %}
+<ul>
+{% for line in summary.lines %}
+<li>{{ line }}</li>
+{% endfor %}
+</ul>
+{% if summary.reasons %}
+<p>Why citizens were not housed:</p>
+<ul>
+{% for r in summary.reasons %}
+<li>{{ "{:,}".format(r.n) }}: {{ r.text }} (<code>{{ r.code }}</code>)</li>
+{% endfor %}
+</ul>
+{% endif %}
+
+<h2>Plots</h2>
+<figure id="plot-departments">
+{{ plots.departments }}
+<figcaption>Vulnerable citizens placed in each department with a mixed-city cap (bar) against its cap (outline); red: cap reached.
+{% if dept_candidates %} Shown: the {{ "{:,}".format(dept_shown) }} most loaded of the {{ "{:,}".format(dept_candidates) }} departments that received vulnerable citizens or are full{% if dept_shown < dept_candidates %}; every department with a cap is in the table below{% endif %}.{% endif %}
+</figcaption>
+</figure>
+<figure id="plot-rent">
+{{ plots.rent }}
+<figcaption>Monthly rent of the units assigned (grey) and the rent the citizens pay after the rent subsidy (blue line); the shaded band is where a subsidy can apply.</figcaption>
+</figure>
+<figure id="plot-priority">
+{{ plots.priority }}
+<figcaption>Citizens housed and not housed, per priority.</figcaption>
+</figure>
+<figure id="plot-limits">
+{{ plots.limits }}
+<figcaption>Subsidised assignments against each municipality's subsidy frame and each region's grant quota (only those that have one){% if limits_shown < limits_total %}; the {{ limits_shown }} most used of {{ "{:,}".format(limits_total) }} are shown{% endif %}.</figcaption>
+</figure>
+
+<h2>Assignments ({{ "{:,}".format(assigned|length) }})</h2>
+{% if assigned %}
+<table>
+<thead><tr><th>citizen</th><th>unit</th><th>department</th><th class="n">priority</th><th class="n">rent (kr)</th><th class="n">rent paid (kr)</th><th>subsidised</th><th class="n">score</th>{% if with_why %}<th>why</th>{% endif %}</tr></thead>
+<tbody>
+{% for a in assigned %}
+<tr><td>{{ a.citizen }}</td><td>{{ a.unit }}</td><td>{{ a.department }}</td><td class="n">{{ a.priority }}</td><td class="n">{{ a.rent }}</td><td class="n">{{ a.effective }}</td><td>{{ "yes" if a.subsidised else "no" }}</td><td class="n">{{ a.score }}</td>{% if with_why %}<td class="why">{{ a.why }}</td>{% endif %}</tr>
+{% endfor %}
+</tbody>
+</table>
+{% else %}
+<p>No citizen was housed in this plan.</p>
+{% endif %}
+
+<h2>Not housed ({{ "{:,}".format(unassigned|length) }})</h2>
+{% if unassigned %}
+<details>
+<summary>{{ "{:,}".format(unassigned|length) }} citizens not housed, with the reason (click to open)</summary>
+<table>
+<thead><tr><th>citizen</th><th class="n">priority</th><th>code</th><th>reason</th>{% if with_why %}<th>why</th>{% endif %}</tr></thead>
+<tbody>
+{% for u in unassigned %}
+<tr><td>{{ u.citizen }}</td><td class="n">{{ u.priority }}</td><td>{{ u.code }}</td><td>{{ u.reason }}</td>{% if with_why %}<td class="why">{{ u.why }}</td>{% endif %}</tr>
+{% endfor %}
+</tbody>
+</table>
+</details>
+{% else %}
+<p>Every citizen on the list was housed.</p>
+{% endif %}
+
+<h2>Pools: claims against the share cap</h2>
+<details>
+<summary>{{ "{:,}".format(pools|length) }} pools, {{ "{:,}".format(n_pools_full) }} with no claim left</summary>
+<table>
+<thead><tr><th>pool</th><th>municipality</th><th class="n">share</th><th class="n">vacancies</th><th class="n">claimed / vacancies before</th><th class="n">cap</th><th class="n">claims</th><th class="n">left</th></tr></thead>
+<tbody>
+{% for p in pools %}
+<tr{% if p.full %} class="full"{% endif %}><td>{{ p.id }}</td><td>{{ p.municipality }}</td><td class="n">{{ p.share }}</td><td class="n">{{ p.vacancies }}</td><td class="n">{{ p.before }}</td><td class="n">{{ p.cap }}</td><td class="n">{{ p.used }}</td><td class="n">{{ p.left }}</td></tr>
+{% endfor %}
+</tbody>
+</table>
+</details>
+
+<h2>Mixed-city caps</h2>
+{% if departments %}
+<details>
+<summary>{{ "{:,}".format(departments|length) }} departments with a cap, {{ "{:,}".format(n_departments_full) }} full</summary>
+<table>
+<thead><tr><th>department</th><th>municipality</th><th>area</th><th class="n">cap</th><th class="n">vulnerable placed</th><th class="n">left</th></tr></thead>
+<tbody>
+{% for d in departments %}
+<tr{% if d.full %} class="full"{% endif %}><td>{{ d.id }}</td><td>{{ d.municipality }}</td><td>{{ d.area }}</td><td class="n">{{ d.cap }}</td><td class="n">{{ d.used }}</td><td class="n">{{ d.left }}</td></tr>
+{% endfor %}
+</tbody>
+</table>
+</details>
+{% else %}
+<p>No department has a cap on vulnerable tenants.</p>
+{% endif %}
+
+<footer>Made by anvis {{ version }} from the instance and the plan alone. Citizens are shown by id with their priority and assignment only.</footer>
+</body>
+</html>
+"""

@@ -1,0 +1,257 @@
+"""The HTML round report (optimizer.report, ``anvis report``): content, escaping, determinism, CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import models
+from conftest import doc, solved
+from optimizer.cli import main
+from optimizer.plan import make_plan
+from optimizer.report import ReportError, render_report
+from optimizer.solve import solve
+
+DEMO = Path(__file__).resolve().parents[1] / "instances" / "demo-week.json"
+PLOTS = ("departments", "rent", "priority", "limits")
+
+
+def figure(html: str, name: str) -> str:
+    """The ``<figure id="plot-NAME">`` element of a page."""
+    m = re.search(rf'<figure id="plot-{name}">(.*?)</figure>', html, re.S)
+    assert m, f"no figure plot-{name}"
+    return m.group(1)
+
+
+def without_svg(html: str) -> str:
+    return re.sub(r"<svg.*?</svg>", "", html, flags=re.S)
+
+
+@pytest.fixture(scope="module")
+def demo():
+    """The demo instance, its solved plan and its report."""
+    inst = models.load(DEMO)
+    plan = make_plan(solve(inst))
+    return inst, plan, render_report(inst, plan)
+
+
+def hostile_doc() -> dict:
+    """Ids and names that are markup, entities, quotes and mathtext."""
+    return doc(
+        [{"id": "c<script>", "vulnerable": True, "max_rent_kr": 4987},
+         {"id": "a&b", "priority": 2}],
+        [{"id": "u<b>x</b>", "department": "d<script>alert(1)</script>"}],
+        departments=[{"id": "d<script>alert(1)</script>", "organisation": "O", "municipality": "M",
+                      "max_vulnerable": 1},
+                     {"id": "d$x^2$", "organisation": "O", "municipality": "M", "max_vulnerable": 0}],
+        municipalities=[{"id": "M", "name": "M<i>&amp;", "region": "R", "subsidy_frame": 1}],
+        agreements=[{"id": "p\"<&>'", "municipality": "M", "share": 1.0}],
+    )
+
+
+# --------------------------------------------------------------------------- the page
+
+def test_demo_page_is_one_self_contained_document_with_four_svg_plots(demo):
+    """The demo report is a full HTML page with exactly four inline SVG plots and nothing fetched."""
+    _, _, html = demo
+    assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
+    assert html.count("<svg") == 4
+    for name in PLOTS:
+        assert "<svg" in figure(html, name), name
+    lower = html.lower()
+    for external in ("<script", "<link", "<img", "<iframe", "@import", "src=", "url(http", "href=\"http"):
+        assert external not in lower, external
+
+
+def test_header_states_status_hash_and_objective(demo):
+    """The header names the instance, the status, the instance hash and the plan's objective."""
+    inst, plan, html = demo
+    head = html[html.index("<body>"):html.index("<h2>")]
+    assert inst.name in head
+    assert plan["status"] in head
+    assert plan["instance_sha256"] in head
+    for p, n in plan["objective"]["housed_by_priority"].items():
+        assert f"priority {p}: {n}" in head
+    assert f"total score {plan['objective']['total_score']:g}" in head
+
+
+def test_names_every_housed_citizen_with_unit_and_every_unassigned_citizen(demo):
+    """Each housed citizen has a row with their unit; each citizen not housed has a row with their priority."""
+    _, plan, html = demo
+    assert plan["assignments"] and plan["unassigned"]
+    for a in plan["assignments"]:
+        assert f"<tr><td>{a['citizen']}</td><td>{a['unit']}</td><td>{a['department']}</td>" in html, a
+    for u in plan["unassigned"]:
+        assert f"<tr><td>{u['citizen']}</td><td class=\"n\">{u['priority']}</td><td>{u['code']}</td>" in html, u
+
+
+def test_assignment_rows_show_rent_before_and_after_subsidy(demo):
+    """Each assignment row shows the unit's rent, the plan's effective rent and the subsidy flag."""
+    inst, plan, html = demo
+    rent = {u.id: u.rent_kr for u in inst.units}
+    assert any(a["subsidised"] for a in plan["assignments"])
+    for a in plan["assignments"]:
+        row = (f'<td class="n">{a["priority"]}</td><td class="n">{rent[a["unit"]]:,.0f}</td>'
+               f'<td class="n">{a["effective_rent_kr"]:,.0f}</td><td>{"yes" if a["subsidised"] else "no"}</td>'
+               f'<td class="n">{a["score"]:g}</td>')
+        assert f"<tr><td>{a['citizen']}</td><td>{a['unit']}</td><td>{a['department']}</td>{row}" in html, a
+
+
+def test_summary_counts_housed_per_priority(demo):
+    """The plain-language summary gives 'k of n housed' per priority, matching the plan."""
+    inst, plan, html = demo
+    total = {p: sum(c.priority == p for c in inst.citizens) for p in inst.priorities}
+    for p, k in plan["objective"]["housed_by_priority"].items():
+        assert re.search(rf"<li>Priority {p}( \(most urgent\))?: {k} of {total[int(p)]} housed\.</li>", html), p
+    housed = len(plan["assignments"])
+    assert f"This round housed {housed} of {len(inst.citizens)} citizens" in html
+
+
+def test_unassigned_table_is_collapsible(demo):
+    """The long list of citizens not housed sits inside a <details> element."""
+    _, plan, html = demo
+    section = html[html.index("<h2>Not housed"):]
+    details = section[section.index("<details>"):section.index("</details>")]
+    assert all(f"<td>{u['citizen']}</td>" in details for u in plan["unassigned"])
+
+
+def test_same_input_gives_byte_identical_html(demo):
+    """Two renders of the same instance and plan are byte-identical (no date, fixed SVG ids)."""
+    inst, plan, html = demo
+    assert render_report(inst, plan) == html
+    assert "dc:date" not in html
+
+
+def test_ids_on_the_page_are_unique(demo):
+    """The four inline SVGs share one page, so no element id may repeat."""
+    _, _, html = demo
+    ids = re.findall(r'\sid="([^"]*)"', html)
+    assert len(ids) == len(set(ids))
+
+
+# --------------------------------------------------------------------------- user data
+
+@pytest.fixture(scope="module")
+def hostile():
+    """The hostile instance, its checked plan and its report."""
+    inst, plan = models.from_dict(hostile_doc()), solved(hostile_doc())
+    return inst, plan, render_report(inst, plan)
+
+
+def test_hostile_ids_are_escaped_in_tables_and_plots(hostile):
+    """Ids and names that look like markup print as typed: escaped in tables, in SVG text, no mathtext."""
+    _, plan, html = hostile
+    assert [a["citizen"] for a in plan["assignments"]] == ["c<script>"]
+    assert "<script" not in html.lower()
+    assert "<b>" not in html and "<i>" not in html
+    assert "<td>c&lt;script&gt;</td><td>u&lt;b&gt;x&lt;/b&gt;</td>" in html
+    assert "<td>a&amp;b</td>" in html
+    assert "d&lt;script&gt;alert(1)&lt;/script&gt;" in figure(html, "departments")
+    assert ">d$x^2$<" in figure(html, "departments")  # drawn as typed, not as x squared
+    assert "M&lt;i&gt;&amp;amp;" in figure(html, "limits")
+    assert "<td>p&#34;&lt;&amp;&gt;&#39;</td>" in html
+
+
+def test_no_citizen_attribute_besides_priority_and_assignment(hostile):
+    """A citizen's rent limit (or other attributes) never appears in the page's text."""
+    html = without_svg(hostile[2])
+    assert "4987" not in html and "4,987" not in html
+
+
+def test_explanations_go_into_a_why_column_escaped(hostile):
+    """Explanations, as text or as a dict with "text", appear per citizen, escaped; unknown ids are ignored."""
+    inst, plan, plain = hostile
+    assert "<th>why</th>" not in plain
+    html = render_report(inst, plan, {"c<script>": "best score <of 3>",
+                                      "a&b": {"text": "outranked & unlucky", "parts": [1]},
+                                      "ghost": "never shown"})
+    assert html.count("<th>why</th>") == 2
+    assert '<td class="why">best score &lt;of 3&gt;</td>' in html
+    assert '<td class="why">outranked &amp; unlucky</td>' in html
+    assert "never shown" not in html
+
+
+def test_department_plot_shows_the_40_most_loaded_and_says_so():
+    """With 45 capped departments in use, the plot shows 40 and its caption says 40 of 45."""
+    n = 45
+    d = doc([{"id": f"c{i}", "vulnerable": True} for i in range(n)],
+            [{"id": f"u{i}", "department": f"D{i:02d}"} for i in range(n)],
+            departments=[{"id": f"D{i:02d}", "organisation": "O", "municipality": "M", "max_vulnerable": 1}
+                         for i in range(n)])
+    plan = solved(d)
+    assert len(plan["assignments"]) == n
+    fig = figure(render_report(models.from_dict(d), plan), "departments")
+    assert len(set(re.findall(r">(D\d\d)<", fig))) == 40
+    assert "the 40 most loaded of the 45 departments" in fig
+
+
+def test_plan_naming_unknown_ids_is_refused(hostile):
+    """An assignment naming a citizen or unit the instance lacks raises ReportError naming it."""
+    inst, plan, _ = hostile
+    plan = {**plan, "assignments": [{**plan["assignments"][0], "unit": "ghost"}]}
+    with pytest.raises(ReportError, match="unknown unit 'ghost'"):
+        render_report(inst, plan)
+
+
+# --------------------------------------------------------------------------- the command
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture
+def files(tmp_path):
+    """A small instance and its plan on disk."""
+    d = doc([{"id": "c1"}, {"id": "c2", "priority": 2}], [{"id": "u1"}])
+    inst_path = tmp_path / "week.json"
+    inst_path.write_text(json.dumps(d))
+    plan_path = tmp_path / "week.plan.json"
+    models.write_plan(solved(d), plan_path)
+    return inst_path, plan_path
+
+
+def test_cli_writes_report_beside_plan_and_exits_0(files):
+    """`anvis report INSTANCE PLAN` writes <plan stem>.html beside the plan; -o writes elsewhere."""
+    inst_path, plan_path = files
+    r = run("report", inst_path, plan_path)
+    assert r.exit_code == 0, r.output
+    out = plan_path.with_name("week.plan.html")
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert str(out) in r.output
+    other = plan_path.parent / "sub" / "r.html"
+    assert run("report", inst_path, plan_path, "-o", other).exit_code == 0
+    assert other.read_bytes() == out.read_bytes()
+
+
+@pytest.mark.parametrize("case", ["no instance", "no plan", "plan not JSON", "plan not an object",
+                                  "plan with unknown citizen"])
+def test_cli_bad_input_exits_2_and_writes_nothing(files, case):
+    """Unreadable or non-matching input exits 2 with one line per problem and leaves the output untouched."""
+    inst_path, plan_path = files
+    if case == "no instance":
+        inst_path = inst_path.with_name("missing.json")
+    elif case == "no plan":
+        plan_path = plan_path.with_name("missing.plan.json")
+    elif case == "plan not JSON":
+        plan_path.write_text("{not json")
+    elif case == "plan not an object":
+        plan_path.write_text("[1, 2]")
+    else:
+        plan = json.loads(plan_path.read_text())
+        plan["assignments"][0]["citizen"] = "ghost"
+        plan_path.write_text(json.dumps(plan))
+    out = plan_path.parent / "out.html"
+    out.write_text("old report")
+    before = sorted(p.name for p in plan_path.parent.iterdir())
+    r = CliRunner().invoke(main, ["report", str(inst_path), str(plan_path), "-o", str(out)])
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output
+    lines = r.stderr.strip().splitlines()
+    assert lines and lines[-1].endswith("nothing written")
+    assert all(line.startswith(str(inst_path if case == "no instance" else plan_path)) for line in lines)
+    assert out.read_text() == "old report"
+    assert sorted(p.name for p in plan_path.parent.iterdir()) == before
