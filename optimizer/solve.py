@@ -106,9 +106,37 @@ def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None
     data = fixed.data  # caps net of the locked pairs
     t1 = time.perf_counter()
     milp = build(data, fixed.pairs)
-    blocks = milp.blocks() if decompose else [np.arange(milp.n_cols)]
     t2 = time.perf_counter()
     deadline = None if time_limit is None else time.perf_counter() + time_limit
+    blocks = milp.blocks() if decompose else [np.arange(milp.n_cols)]
+    x, status, bound, gap, log, counts = _solve_blocks(data, milp, blocks, backend, deadline)
+    t3 = time.perf_counter()
+    chosen = merge(fixed.locked, milp.pairs.take(x.astype(bool)))
+    housed = _housed(data, chosen)
+    value = None
+    if inst.parameters.objective == "weighted":
+        w = inst.parameters.priority_weights
+        value = float(sum(w[str(p)] * n for p, n in housed.items()) + chosen.score.sum())
+    if status == Status.OPTIMAL:
+        bound = value if value is not None else float(chosen.score.sum())
+    stats = {
+        "backend": backend,
+        "eligible_pairs": len(fixed.allowed) + len(fixed.excluded),
+        "columns": milp.n_cols,
+        "rows": milp.n_rows,
+        "side_rows": milp.side_rows,
+        **counts,
+        "milp_blocks": log,
+    }
+    timings = {"prepare": t1 - t0, "build": t2 - t1, "solve": t3 - t2, "total": t3 - t0}
+    if inst.overrides:
+        stats["overrides"] = {"locked": len(fixed.locked), "excluded_pairs": len(fixed.excluded)}
+    return Result(status, full, fixed.allowed, chosen, housed, float(chosen.score.sum()), value,
+                  bound, gap, stats, timings, fixed.locked, fixed.excluded)
+
+
+def _solve_blocks(data: ProblemData, milp: Milp, blocks, backend: str, deadline):
+    """Each block by its fastest exact method: a matching where no side row can bind, else stages."""
     x = np.zeros(milp.n_cols, np.int8)
     status, bound, gap, log = Status.OPTIMAL, None, 0.0, []
     matched = 0
@@ -131,30 +159,7 @@ def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None
                     "backend": engine, "stages": stages})
         if bstatus != Status.OPTIMAL and status == Status.OPTIMAL:
             status, bound, gap = bstatus, bbound, bgap
-    t3 = time.perf_counter()
-    chosen = merge(fixed.locked, milp.pairs.take(x.astype(bool)))
-    housed = _housed(data, chosen)
-    value = None
-    if inst.parameters.objective == "weighted":
-        w = inst.parameters.priority_weights
-        value = float(sum(w[str(p)] * n for p, n in housed.items()) + chosen.score.sum())
-    if status == Status.OPTIMAL:
-        bound = value if value is not None else float(chosen.score.sum())
-    stats = {
-        "backend": backend,
-        "eligible_pairs": len(fixed.allowed) + len(fixed.excluded),
-        "columns": milp.n_cols,
-        "rows": milp.n_rows,
-        "side_rows": milp.side_rows,
-        "blocks": len(blocks),
-        "matching_blocks": matched,
-        "milp_blocks": log,
-    }
-    timings = {"prepare": t1 - t0, "build": t2 - t1, "solve": t3 - t2, "total": t3 - t0}
-    if inst.overrides:
-        stats["overrides"] = {"locked": len(fixed.locked), "excluded_pairs": len(fixed.excluded)}
-    return Result(status, full, fixed.allowed, chosen, housed, float(chosen.score.sum()), value,
-                  bound, gap, stats, timings, fixed.locked, fixed.excluded)
+    return x, status, bound, gap, log, {"blocks": len(blocks), "matching_blocks": matched}
 
 
 def _housed(data: ProblemData, chosen: Pairs) -> dict[int, int]:

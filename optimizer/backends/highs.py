@@ -50,7 +50,6 @@ class HighsSession:
         lp.a_matrix_.value_ = A.data.astype(float)
         lp.a_matrix_.num_col_ = self.n
         lp.a_matrix_.num_row_ = milp.n_rows
-        lp.integrality_ = [highspy.HighsVarType.kInteger] * self.n
         lp.sense_ = highspy.ObjSense.kMaximize
         h.passModel(lp)
         self.h = h
@@ -73,7 +72,35 @@ class HighsSession:
                       len(cols), np.asarray(cols, dtype=np.int32), np.asarray(vals, dtype=float))
 
     def solve(self, time_limit, start, abs_gap) -> StageResult:
-        return run_mip(self.h, time_limit, start, abs_gap)
+        found = self._integral_lp(time_limit)
+        if found is not None:
+            return found
+        h, idx = self.h, np.arange(self.n, dtype=np.int32)
+        h.changeColsIntegrality(self.n, idx, np.full(self.n, highspy.HighsVarType.kInteger))
+        try:
+            return run_mip(h, time_limit, start, abs_gap)
+        finally:
+            h.changeColsIntegrality(self.n, idx, np.full(self.n, highspy.HighsVarType.kContinuous))
+
+    def _integral_lp(self, time_limit) -> StageResult | None:
+        """The LP relaxation's optimum when it is integral (then it is the MILP's), else None.
+
+        Assignment-shaped models often have integral LP optima, and the simplex alone is
+        several times faster than HiGHS's MIP machinery around it. (The model is kept
+        continuous between stages; only a MIP solve marks the columns integer.)
+        """
+        h = self.h
+        set_time_limit(h, time_limit)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        v = np.asarray(h.getSolution().col_value)
+        x = np.rint(v)
+        # within 1e-9 of 0/1, every row sum rounds to the same integer, so x keeps every row
+        if np.abs(v - x).max(initial=0.0) > 1e-9:
+            return None
+        value = h.getInfo().objective_function_value
+        return StageResult(Status.OPTIMAL, x.astype(np.int8), value, value, 0)
 
 
 def set_time_limit(h: highspy.Highs, time_limit: float | None) -> None:
