@@ -15,13 +15,17 @@ Tables
     One row per round: id, name, instance sha256, the filled instance JSON,
     the plan JSON, status (``opened``, ``solved``, ``committed``,
     ``rolled_back``, ``abandoned``), who committed it and when (UTC ISO).
+    A period reset (:func:`optimizer.rounds.new_period`) is a row of status
+    ``new_period`` (name ``new period: <kinds>``, empty hash, instance
+    ``{}``), so the history keeps rounds and resets in one order.
 ``totals``
     The cumulative ledger, one row per (kind, key): kind ``pool`` (``vacancies``
     and ``claimed``), ``municipality`` / ``region`` (``claimed`` = subsidised
     assignments) and ``department`` (``claimed`` = vulnerable placements).
 ``effects``
     Exactly what each committed round added to ``totals``: a rollback
-    subtracts exactly that and deletes the round's rows.
+    subtracts exactly that and deletes the round's rows. For a period reset,
+    what it zeroed (negative ``claimed``), kept for the audit trail.
 ``lock``
     One row, locked ``FOR UPDATE`` by every writing transaction on servers
     with row locks (SQLite instead takes its write lock at ``BEGIN IMMEDIATE``).

@@ -19,6 +19,14 @@ IMMEDIATE`` on SQLite, a row lock elsewhere) and checks the round's status
 inside it, so two processes can neither commit one round twice nor count a
 claim twice; a process killed mid-commit leaves the ledger as it was.
 
+:func:`decline_offers` records, before the commit, offers the citizens
+declined: those assignments leave the stored plan, so the ledger counts
+exactly the accepted claims (a declined unit is still a vacancy of its pool).
+:func:`new_period` starts a new frame period: it zeroes the counted usage of
+subsidy frames, grant quotas and/or mixed-city caps (never the pools), is
+recorded in the history, and rounds committed before it can no longer be
+rolled back.
+
 ``db`` arguments are a file path (SQLite, created on first use) or a
 SQLAlchemy URL (``sqlite:///x.db``, ``postgresql://…``).
 """
@@ -40,9 +48,13 @@ from models.ledger import (DEFAULT_DB, LedgerError, effects, lock, open_engine, 
                            totals, utc_now)
 
 __all__ = ["LedgerError", "DEFAULT_DB", "open_round", "solve_round", "commit_round", "rollback_round",
-           "abandon_round", "status", "history", "ledger_totals"]
+           "abandon_round", "status", "history", "ledger_totals", "decline_offers", "new_period"]
 
 OPEN_STATES = ("opened", "solved")
+#: Period kinds of :func:`new_period` and the ledger kind each resets.
+PERIOD_KINDS = {"frame": "municipality", "quota": "region", "department": "department"}
+#: Status of the ``rounds`` row that records a period reset.
+PERIOD_STATUS = "new_period"
 #: Environment variable (tests only): seconds to sleep inside the commit transaction.
 SLEEP_ENV = "ANVIS_TEST_SLEEP_IN_COMMIT"
 
@@ -325,6 +337,13 @@ def rollback_round(db: str) -> dict:
                            .order_by(rounds.c.id.desc())).first()
         if row is None:
             raise LedgerError("no committed round to roll back")
+        reset = conn.execute(select(rounds.c.id, rounds.c.committed_at)
+                             .where(rounds.c.status == PERIOD_STATUS, rounds.c.id > row.id)
+                             .order_by(rounds.c.id)).first()
+        if reset is not None:
+            raise LedgerError(f"round {row.id} ({row.name!r}) was committed before the new period started "
+                              f"(entry {reset.id}, {reset.committed_at}): rolling it back would subtract its "
+                              "claims from the new period's frames, quotas and caps; nothing rolled back")
         for e in conn.execute(select(effects).where(effects.c.round_id == row.id)).all():
             conn.execute(update(totals).where(totals.c.kind == e.kind, totals.c.key == e.key)
                          .values(vacancies=totals.c.vacancies - e.vacancies, claimed=totals.c.claimed - e.claimed))
@@ -367,3 +386,167 @@ def status(db: str = DEFAULT_DB) -> dict:
     return {"schema_version": int(version), "open": _summary(open_) if open_ else None,
             "last_committed": _summary(last) if last else None, "rounds": dict(n),
             "totals": ledger_totals(db)}
+
+
+# --- declined offers and frame periods ------------------------------------------------
+
+def decline_offers(db: str, citizens, round_id: int | None = None) -> dict:
+    """Record that citizens declined the units the solved round's plan offered them.
+
+    A declined offer is not a claim: the unit goes back to the housing
+    organisation (which lets it itself) and the citizen stays on the urgent
+    list. The round's stored plan loses those assignments, so
+    :func:`commit_round` then adds exactly the accepted ones to the ledger;
+    the declined units still count as vacancies of their pools (they are in
+    the instance). The plan stays a valid plan of the round's instance: its
+    objective and usage are recounted, the citizens are listed as unassigned
+    with code ``declined``, and ``declined`` lists the refused pairs.
+
+    Parameters
+    ----------
+    db
+        Ledger database: a path or a SQLAlchemy URL.
+    citizens
+        Ids of citizens who declined their offer (each must be assigned in the plan).
+    round_id
+        The round; the open one by default. It must be solved, not committed.
+
+    Returns
+    -------
+    dict
+        The updated plan, as stored.
+
+    Raises
+    ------
+    LedgerError
+        When the round is not solved, or a citizen has no offer in its plan.
+    """
+    ids = list(dict.fromkeys(citizens))
+    with open_engine(db).begin() as conn:
+        _lock(conn)
+        row = _round(conn, round_id, states=("solved",))
+        plan = without_offers(json.loads(row.instance_json), json.loads(row.plan_json), ids)
+        conn.execute(update(rounds).where(rounds.c.id == row.id, rounds.c.status == "solved").values(
+            plan_json=json.dumps(plan, ensure_ascii=False, separators=(",", ":"))))
+    return plan
+
+
+def without_offers(doc: dict, plan: dict, citizens: list[str]) -> dict:
+    """The plan of instance document ``doc`` without the assignments of ``citizens``.
+
+    Objective, usage (pools, mixed-city caps, frames, quotas) and the
+    unassigned list are recounted; ``declined`` lists the removed pairs.
+
+    Raises
+    ------
+    LedgerError
+        When a citizen is not assigned in the plan.
+    """
+    plan = json.loads(json.dumps(plan))  # a deep copy
+    offered = {a["citizen"]: a for a in plan["assignments"]}
+    missing = [c for c in citizens if c not in offered]
+    if missing:
+        raise LedgerError(f"no offer to decline in the plan for citizen(s) {', '.join(map(repr, missing[:5]))}")
+    gone = set(citizens)
+    muni_of = {d["id"]: d["municipality"] for d in doc["departments"]}
+    region_of = {m["id"]: m["region"] for m in doc["municipalities"]}
+    vulnerable = {c["id"] for c in doc["citizens"] if c.get("vulnerable")}
+    weights = (doc.get("parameters") or {}).get("priority_weights") or {}
+    usage = plan.get("usage") or {}
+    index = {section: {e[key]: e for e in usage.get(section, [])}
+             for section, key in (("pools", "id"), ("departments", "id"), ("frames", "municipality"),
+                                  ("quotas", "region"))}
+    obj = plan["objective"]
+    for cid in citizens:
+        a = offered[cid]
+        prio = str(a.get("priority", next((c.get("priority", 1) for c in doc["citizens"] if c["id"] == cid), 1)))
+        obj["housed_by_priority"][prio] -= 1
+        obj["total_score"] = float(obj["total_score"] - a["score"])
+        if "value" in obj:
+            obj["value"] = obj["value"] - (weights.get(prio, 0) + a["score"])
+        if a.get("pool") in index["pools"]:
+            index["pools"][a["pool"]]["used"] -= 1
+        dept = a.get("department")
+        if cid in vulnerable and dept in index["departments"]:
+            index["departments"][dept]["used"] -= 1
+        if a.get("subsidised"):
+            muni = muni_of.get(dept)
+            if muni in index["frames"]:
+                index["frames"][muni]["used"] -= 1
+            if region_of.get(muni) in index["quotas"]:
+                index["quotas"][region_of[muni]]["used"] -= 1
+        plan.setdefault("declined", []).append({k: a[k] for k in ("citizen", "unit", "pool", "department", "subsidised")
+                                                if k in a})
+        plan["unassigned"].append({"citizen": cid, "priority": int(prio), "code": "declined",
+                                   "reason": f"declined the offer of unit {a['unit']!r}; the unit went back to "
+                                             "its housing organisation",
+                                   "details": {"unit": a["unit"]}})
+    plan["assignments"] = [a for a in plan["assignments"] if a["citizen"] not in gone]
+    return plan
+
+
+
+def new_period(db: str = DEFAULT_DB, kinds=("frame", "quota", "department"), by: str | None = None) -> dict:
+    """Start a new period: zero the counted usage of subsidy frames, grant quotas and/or mixed-city caps.
+
+    Frames, quotas and the afdelinger's caps on vulnerable placements count
+    "in the current period" (a year). The pools' vacancies and claims are not
+    reset: the share counts over time. The reset is recorded in the rounds
+    history (status ``new_period``, name ``new period: <kinds>``, who and
+    when), and what it zeroed is stored as its effects (negative claims), so
+    the ledger stays auditable. Rounds committed before a reset can no longer
+    be rolled back (:func:`rollback_round` refuses: it would subtract from the
+    new period).
+
+    Parameters
+    ----------
+    db
+        Ledger database: a path or a SQLAlchemy URL.
+    kinds
+        Any of ``"frame"`` (subsidised assignments per municipality),
+        ``"quota"`` (per region) and ``"department"`` (vulnerable placements
+        per afdeling).
+    by
+        Who starts the period; ``$USER`` by default.
+
+    Returns
+    -------
+    dict
+        The history entry's ``id`` and ``name``, the ``kinds`` and what was
+        zeroed (``reset``: ``{ledger kind: {key: claimed before}}``).
+
+    Raises
+    ------
+    LedgerError
+        When a round is open or solved and not committed.
+    ValueError
+        For no kinds or an unknown kind.
+    """
+    kinds = tuple(dict.fromkeys(kinds))
+    bad = [k for k in kinds if k not in PERIOD_KINDS]
+    if bad or not kinds:
+        raise ValueError(f"kinds must be some of {', '.join(PERIOD_KINDS)}, got {list(kinds)!r}")
+    by = by or os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
+    ledger_kinds = [PERIOD_KINDS[k] for k in kinds]
+    with open_engine(db).begin() as conn:
+        _lock(conn)
+        busy = conn.execute(select(rounds.c.id, rounds.c.name, rounds.c.status)
+                            .where(rounds.c.status.in_(OPEN_STATES))).first()
+        if busy is not None:
+            raise LedgerError(f"round {busy.id} ({busy.name!r}) is {busy.status} and not committed: "
+                              "commit or abandon it before starting a new period")
+        used = conn.execute(select(totals.c.kind, totals.c.key, totals.c.claimed)
+                            .where(totals.c.kind.in_(ledger_kinds), totals.c.claimed != 0)
+                            .order_by(totals.c.kind, totals.c.key)).all()
+        now, name = utc_now(), "new period: " + ", ".join(kinds)
+        rid = int(conn.execute(insert(rounds).values(
+            name=name, instance_sha256="", instance_json="{}", status=PERIOD_STATUS,
+            opened_at=now, committed_by=by, committed_at=now)).inserted_primary_key[0])
+        if used:
+            conn.execute(insert(effects), [{"round_id": rid, "kind": k, "key": key, "vacancies": 0, "claimed": -int(c)}
+                                           for k, key, c in used])
+        conn.execute(update(totals).where(totals.c.kind.in_(ledger_kinds)).values(claimed=0))
+    reset: dict[str, dict[str, int]] = {k: {} for k in ledger_kinds}
+    for k, key, c in used:
+        reset[k][key] = int(c)
+    return {"id": rid, "name": name, "kinds": list(kinds), "reset": reset}
