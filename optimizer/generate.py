@@ -694,3 +694,236 @@ class _Builder:
         if self.cfg.get("with_scores", False):
             doc["scores"] = self.scores()
         return doc
+
+
+# --------------------------------------------------------------------------- a persistent world
+
+#: People hit by homelessness over a year (VIVE, seed 000: between 15,000 and 16,000).
+HOMELESS_YEARLY = 15_500
+#: New urgent citizens a year beyond the standing count: those hit over the year less
+#: those already counted homeless at its start (≈ 183 a week nationally).
+HOMELESS_INFLOW = HOMELESS_YEARLY - NATIONAL_HOMELESS
+
+
+class _StockBuilder(_Builder):
+    """The builder with the whole housing stock as its units instead of one round's vacancies.
+
+    Only :meth:`counts` differs: the units are the selected municipalities'
+    stock (times ``scale``), spread over the afdelinger by size as the
+    vacancies of a round are, so every unit attribute follows the same
+    calibration (the rent bands then hold for the stock itself).
+    """
+
+    def counts(self):
+        rng, cfg, sel = self.rng, self.cfg, self.sel
+        self.weeks = 52
+        stock = self.stock[sel]
+        n_units = max(1, int(round(stock.sum() * self.scale)))
+        n_cit = max(1, int(round(_draw_count(cfg["citizens"], rng) * self.scale)))
+        self.units_m = rng.multinomial(n_units, stock / stock.sum()) if len(sel) > 1 else np.array([n_units])
+        self.cit_m = _apportion(n_cit, self.homeless[sel])
+        self.f = n_units / stock.sum()   # the world's units over the real stock (≈ scale)
+        self.stock_eff = stock * self.f
+
+
+class World:
+    """A fixed housing stock and its urgent citizens, with seeded weekly events.
+
+    Built by :func:`world`. The stock (afdelinger, organisations, units with
+    rooms, rents, kinds), the areas, mixed-city caps, yearly subsidy frames
+    and grant quotas and the generator's drawn extended agreements are fixed
+    at construction. Weekly events are pure functions of ``(seed, week)``, so
+    any number of simulated regimes see the identical world, in any order:
+
+    - :meth:`vacancies`: each unit becomes vacant with probability
+      ``RELET_RATE / 52`` (re-letting 11 % a year);
+    - :meth:`arrivals`: Poisson(``HOMELESS_INFLOW × scale / 52``) new urgent
+      citizens, over the municipalities by homeless count, with the
+      generator's citizen attributes (ids ``c<week>-<n>``);
+    - :attr:`initial`: the standing urgent list at the start (the homeless
+      count, ids ``c0-<n>``).
+
+    Attributes
+    ----------
+    seed, scale
+        As given to :func:`world`.
+    municipalities, regions
+        ``anvis/1`` records with the yearly subsidy frame and grant quota.
+    departments, organisations
+        ``anvis/1`` records of the whole stock.
+    u_dept, u_rooms, u_rent, u_kind, u_acc, u_temp
+        Per unit (id ``u<index + 1>``): afdeling index, rooms, rent (kr),
+        kind (0 family, 1 youth, 2 elderly), accessible, temporary.
+    agreements
+        The generator's drawn extended agreements (København and about 30 %
+        of the other municipalities).
+    homeless
+        Homeless count per municipality code (the weights of the inflow).
+    initial
+        The urgent list at the start, ``anvis/1`` citizen records.
+    """
+
+    KINDS = ("family", "youth", "elderly")
+
+    def __init__(self, b: _StockBuilder, seed: int, scale: float):
+        self.seed, self.scale, self._b = seed, scale, b
+        sel, codes = b.sel, [b.codes[i] for i in b.sel]
+        self.codes = codes
+        self.regions = []
+        for r, (rid, rname) in enumerate(REGIONS):
+            mine = sel[b.region_of[sel] == r]
+            if not len(mine):
+                continue
+            part = b.homeless[mine].sum() / b.homeless[b.region_of == r].sum()
+            quota = max(1, math.ceil(b.yearly_grants[r] * part * b.f - 1e-9))
+            self.regions.append({"id": rid, "name": rname, "grant_quota": quota})
+        self.municipalities = []
+        for i in sel.tolist():
+            frame = b.yearly_frame[i]
+            self.municipalities.append({
+                "id": b.codes[i], "name": MUNICIPALITIES[i][1], "region": MUNICIPALITIES[i][2],
+                "subsidy_frame": int(math.ceil(frame * b.f - 1e-9)) if frame else 0})
+        self.organisations, seen = [], set()
+        for m, o, oid in sorted(zip(b.d_m.tolist(), b.d_org.tolist(), b.o_ids)):
+            if oid not in seen:
+                seen.add(oid)
+                self.organisations.append({"id": oid, "name": f"Boligorganisation {o + 1}, {MUNICIPALITIES[sel[m]][1]}"})
+        self.departments = []
+        for j, did in enumerate(b.d_ids):
+            d = {"id": did, "organisation": b.o_ids[j], "municipality": codes[b.d_m[j]], "area": AREAS[b.d_area[j]]}
+            if not b.d_unlimited[j]:
+                d["max_vulnerable"] = int(b.d_mv[j])
+            self.departments.append(d)
+        self.dept_index = {d["id"]: j for j, d in enumerate(self.departments)}
+        self.u_dept, self.u_rooms, self.u_rent = b.u_dept, b.u_rooms, b.u_rent
+        self.u_kind, self.u_acc, self.u_temp = b.u_kind, b.u_acc, b.u_temp
+        self.agreements = b.agr
+        self.homeless = {c: float(h) for c, h in zip(codes, b.homeless[sel].tolist())}
+        self._inflow_share = float(b.homeless[sel].sum() / b.homeless.sum())
+        self.initial = self._rename(b.cit, 0)
+
+    @property
+    def n_units(self) -> int:
+        """Units in the stock."""
+        return len(self.u_dept)
+
+    @staticmethod
+    def _rename(citizens: list[dict], week: int) -> list[dict]:
+        for i, c in enumerate(citizens):
+            c["id"] = f"c{week}-{i + 1}"
+        return citizens
+
+    def vacancies(self, week: int) -> np.ndarray:
+        """Indices of the units that become vacant in ``week`` (1-based), ascending."""
+        rng = np.random.default_rng([self.seed, week, 1])
+        return np.flatnonzero(rng.random(self.n_units) < RELET_RATE / 52)
+
+    def arrivals(self, week: int) -> list[dict]:
+        """The urgent citizens arriving in ``week`` (1-based), ``anvis/1`` records."""
+        rng = np.random.default_rng([self.seed, week, 2])
+        b = self._b
+        n = int(rng.poisson(HOMELESS_INFLOW * self.scale * self._inflow_share / 52))
+        h = b.homeless[b.sel]
+        b.rng, b.cit_m = rng, rng.multinomial(n, h / h.sum())
+        b.citizens()
+        return self._rename(b.cit, week)
+
+    def unit_ids(self, units) -> list[str]:
+        """The ids of unit indices."""
+        return [f"u{i + 1}" for i in np.asarray(units).tolist()]
+
+    def instance(self, name: str, units, citizens: list[dict], agreements: list[dict],
+                 default_share: float = 0.25) -> dict:
+        """One round's ``anvis/1`` document: these vacant units and the citizens waiting.
+
+        Parameters
+        ----------
+        name
+            The instance's name (unique per round, so every round's hash differs).
+        units
+            Unit indices (e.g. :meth:`vacancies`).
+        citizens
+            Citizen records (the waiting list).
+        agreements
+            Agreement records (their organisations must be of this world).
+        default_share
+            The share of the default pools.
+
+        Returns
+        -------
+        dict
+            The document with the yearly frames and quotas, the afdelinger of
+            the units and those the citizens name, no ledger (the round's
+            ledger fills it) and no scores.
+        """
+        units = np.asarray(units, dtype=np.int64)
+        depts = set(self.u_dept[units].tolist())
+        for c in citizens:
+            depts.update(self.dept_index[d] for d in c.get("excluded_departments", ()))
+            depts.update(self.dept_index[p["department"]] for p in c.get("preferences", ()))
+        departments = [self.departments[j] for j in sorted(depts)]
+        org_ids = {d["organisation"] for d in departments} | {a["organisation"] for a in agreements
+                                                             if a.get("organisation")}
+        rooms, rent, kind = self.u_rooms[units].tolist(), self.u_rent[units].tolist(), self.u_kind[units].tolist()
+        acc, temp, dept = self.u_acc[units].tolist(), self.u_temp[units].tolist(), self.u_dept[units].tolist()
+        return {
+            "format": FORMAT,
+            "name": name,
+            "parameters": {"default_share": float(default_share), "subsidy_amount_kr": SUBSIDY_KR,
+                           "subsidy_band_kr": list(SUBSIDY_BAND), "objective": "lexicographic"},
+            "regions": [dict(r) for r in self.regions],
+            "municipalities": [dict(m) for m in self.municipalities],
+            "organisations": [o for o in self.organisations if o["id"] in org_ids],
+            "departments": [dict(d) for d in departments],
+            "units": [{"id": f"u{i + 1}", "department": self.departments[d]["id"], "rooms": r, "rent_kr": p,
+                       "kind": self.KINDS[k], "accessible": a, "temporary": t}
+                      for i, d, r, p, k, a, t in zip(units.tolist(), dept, rooms, rent, kind, acc, temp)],
+            "agreements": [dict(a) for a in agreements],
+            "ledger": [],
+            "citizens": citizens,
+        }
+
+
+def world(seed: int = 0, scale: float = 1.0, municipalities=None, agreement_rate: float = 0.3,
+          areas: dict | None = None) -> World:
+    """A persistent world for simulations: the whole stock and the urgent list, seeded.
+
+    Parameters
+    ----------
+    seed
+        Seed of every draw; the same arguments give the identical world and
+        the identical weekly events.
+    scale
+        Multiplies the stock, the urgent list, the inflow, frames and quotas
+        (e.g. 0.02 for tests).
+    municipalities
+        ``None`` (all 98) or a tuple of kommune codes.
+    agreement_rate
+        Chance that a municipality other than København has drawn extended
+        agreements (:attr:`World.agreements`).
+    areas
+        Share of afdelinger per non-ordinary area class (national by default).
+
+    Returns
+    -------
+    World
+
+    Raises
+    ------
+    ValueError
+        For a bad scale or municipality code.
+    """
+    if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale must be a positive number, got {scale!r}")
+    cfg = {**PRESETS["national-week"], "municipalities": municipalities, "agreement_rate": agreement_rate,
+           "areas": areas or NATIONAL_AREAS}
+    b = _StockBuilder(cfg, np.random.default_rng(seed), float(scale), f"world-s{seed}")
+    b.national()
+    b.select()
+    b.frames()
+    b.counts()
+    b.departments()
+    b.units()
+    b.agreements()
+    b.citizens()
+    return World(b, seed, float(scale))
