@@ -37,6 +37,7 @@ START_PER_UNIT = 4       # most urgent, best-scoring citizens of each unit
 ADD_PER_CITIZEN = 4      # pairs with positive reduced cost added per citizen and round
 MIN_COLUMNS = 150_000    # blocks at least this large are priced rather than solved whole
 TOL = 1e-7
+FACE_TOL = 1e-6  # relative to the largest cost: reduced costs and duals this close to 0 count as 0
 
 
 def _top(key_group: np.ndarray, order: np.ndarray, k: int) -> np.ndarray:
@@ -63,6 +64,12 @@ class _Growing:
         self.cols = np.zeros(0, np.int64)     # block columns in model order
         self.holds: list[int] = []            # priority of each hold row, in row order
         self.hold_at_least: list[float] = []
+        # the optimal faces of earlier stages: columns fixed at 0 (never priced again)
+        # or at 1, and rows held at their level
+        self.dead = np.zeros(milp.n_cols, bool)
+        self.one = np.zeros(milp.n_cols, bool)
+        self.row_lo = np.asarray(milp.row_lo, dtype=float).copy()
+        self.kept: list[tuple[np.ndarray, float]] = []  # (objective, value) of every earlier stage
 
     def add(self, new: np.ndarray, cost: np.ndarray) -> None:
         A = self.milp.A[:, new]
@@ -76,7 +83,7 @@ class _Growing:
         order = np.lexsort((rows, colid))
         starts = np.searchsorted(colid[order], np.arange(len(new))).astype(np.int32)
         n = len(new)
-        self.h.addCols(n, cost[new].astype(float), np.zeros(n), np.ones(n), len(order), starts,
+        self.h.addCols(n, cost[new].astype(float), self.one[new].astype(float), np.ones(n), len(order), starts,
                        rows[order], np.ones(len(order)))
         self.h.changeColsIntegrality(n, np.arange(len(self.cols), len(self.cols) + n, dtype=np.int32),
                                      np.full(n, highspy.HighsVarType.kInteger))
@@ -87,6 +94,32 @@ class _Growing:
         self.h.addRow(at_least, highspy.kHighsInf, len(nz), nz, np.ones(len(nz)))
         self.holds.append(p)
         self.hold_at_least.append(at_least)
+
+    def fix_face(self, cost: np.ndarray, y: np.ndarray, AT, value: float) -> None:
+        """Restrict every later stage to this stage's optimal LP face, instead of a hold row.
+
+        With ``y`` dual optimal for the whole block, a plan is optimal for this stage's
+        LP exactly when it obeys complementary slackness: columns with reduced cost
+        below 0 are 0, above 0 are 1, and rows with a non-zero dual stay at their level.
+        When the stage's plan reaches the LP bound, the optimal plans of the stage are
+        exactly the integer plans of that face. Unlike a hold row (which makes the LP
+        highly degenerate), this shrinks the model: fixed-out pairs are never priced again.
+        """
+        sol = self.h.getSolution()
+        d = self._reduced(cost, y, AT)
+        tol = FACE_TOL * max(1.0, float(np.abs(cost).max(initial=0.0)))
+        self.dead |= d < -tol
+        self.one |= d > tol
+        n = len(self.cols)
+        idx = np.arange(n, dtype=np.int32)
+        self.h.changeColsBounds(n, idx, self.one[self.cols].astype(float),
+                                np.where(self.dead[self.cols], 0.0, 1.0))
+        level = np.rint(np.asarray(sol.row_value))
+        tight = np.flatnonzero(np.abs(y) > tol).astype(np.int32)
+        self.h.changeRowsBounds(len(tight), tight, level[tight], level[tight])
+        orig = tight[tight < self.milp.n_rows]
+        self.row_lo[orig] = level[orig]
+        self.kept.append((cost, value))
 
     def set_objective(self, cost: np.ndarray) -> None:
         n = len(self.cols)
@@ -120,8 +153,8 @@ class _Growing:
             return x
         used = self.milp.A @ x
         sub = self.milp.restrict(frac)
-        residual = Milp(sub.pairs, sub.A, sub.row_lo, sub.row_hi - used[sub.parent_rows],
-                        sub.row_kind, sub.row_group)
+        residual = Milp(sub.pairs, sub.A, self.row_lo[sub.parent_rows] - used[sub.parent_rows],
+                        sub.row_hi - used[sub.parent_rows], sub.row_kind, sub.row_group)
         session = HighsSession(residual)
         for p, h in zip(self.holds, self.hold_at_least):
             nz = np.flatnonzero(self.prio[frac] == p)
@@ -141,11 +174,17 @@ class _Growing:
             x[self.cols] = res.x
         return res.status, x, float(res.bound), res.nodes
 
-    def reduced_costs(self, cost: np.ndarray, y: np.ndarray, AT) -> np.ndarray:
+    def _reduced(self, cost: np.ndarray, y: np.ndarray, AT) -> np.ndarray:
         d = cost - AT @ y[:self.milp.n_rows]
         for p, yh in zip(self.holds, y[self.milp.n_rows:]):
             d[self.prio == p] -= yh
+        return d
+
+    def reduced_costs(self, cost: np.ndarray, y: np.ndarray, AT) -> np.ndarray:
+        """Reduced costs of the pairs that may still enter (others: −inf)."""
+        d = self._reduced(cost, y, AT)
         d[self.cols] = -np.inf
+        d[self.dead] = -np.inf
         return d
 
 
@@ -154,8 +193,13 @@ def _best_per_citizen(milp: Milp, d: np.ndarray, candidates: np.ndarray) -> np.n
     return np.sort(_top(milp.pairs.citizen, order, ADD_PER_CITIZEN))
 
 
-def priced_stages(data: ProblemData, milp: Milp, objectives, deadline, log_stage):
-    """Run the objective stages by column generation; same contract as ``solve._stages``."""
+def priced_stages(data: ProblemData, milp: Milp, objectives, deadline, log_stage, fix_faces: bool = True):
+    """Run the objective stages by column generation; same contract as ``solve._stages``.
+
+    Later stages keep earlier optima by :meth:`_Growing.fix_face` where it applies. Should
+    a stage's plan ever lose an earlier optimum (a reduced cost misjudged within the
+    tolerances), the block is solved again with hold rows only.
+    """
     prio = data.c_prio[milp.pairs.citizen]
     start = initial_columns(data, milp)
     x = np.zeros(milp.n_cols, np.int8)
@@ -198,18 +242,27 @@ def priced_stages(data: ProblemData, milp: Milp, objectives, deadline, log_stage
                 break
             model.add(more, cost)  # then the MILP once more, now provably over every useful pair
         value = float(cost @ x)
+        if not all(abs(float(c @ x) - v) <= 1e-6 for c, v in model.kept):
+            return priced_stages(data, milp, objectives, deadline, log_stage, fix_faces=False)
         log.append(log_stage(name, None, value, rounds, len(model.cols)))
         bound = value
         if k < len(objectives) - 1:
-            for p in np.unique(prio[cost > 0]):
-                model.hold(int(p), float(x[prio == p].sum()))
+            if abs(z_lp - value) <= 1e-6 and fix_faces:
+                model.fix_face(cost, y, AT, value)
+                log[-1]["kept_by"] = "optimal face"
+            else:  # the optimum lies below the LP bound: hold its counts with rows
+                log[-1]["kept_by"] = "hold rows"
+                for p in np.unique(prio[cost > 0]):
+                    model.hold(int(p), float(x[prio == p].sum()))
     return x, Status.OPTIMAL, log, bound, 0.0
 
 
 def _feasible(milp: Milp, x: np.ndarray, model: "_Growing") -> bool:
-    """Whether a 0/1 vector satisfies every row of the block and every hold (guards the shortcut)."""
+    """Whether a 0/1 vector satisfies every row of the block and keeps every earlier stage's
+    optimum (guards the shortcuts)."""
     holds = all(x[model.prio == p].sum() >= h - 1e-9 for p, h in zip(model.holds, model.hold_at_least))
-    return holds and bool(np.all(milp.A @ x <= milp.row_hi + 1e-9))
+    kept = all(abs(float(c @ x) - v) <= 1e-6 for c, v in model.kept)
+    return holds and kept and bool(np.all(milp.A @ x <= milp.row_hi + 1e-9))
 
 
 def _left(deadline):

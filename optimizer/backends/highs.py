@@ -41,7 +41,7 @@ class HighsSession:
         lp.col_cost_ = np.zeros(self.n)
         lp.col_lower_ = np.zeros(self.n)
         lp.col_upper_ = np.ones(self.n)
-        lp.row_lower_ = np.full(milp.n_rows, -highspy.kHighsInf)
+        lp.row_lower_ = np.asarray(milp.row_lo, dtype=float)
         lp.row_upper_ = milp.row_hi.astype(float)
         A = milp.A
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
