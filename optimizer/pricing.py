@@ -108,8 +108,10 @@ class _Growing:
         sol = self.h.getSolution()
         d = self._reduced(cost, y, AT)
         tol = FACE_TOL * max(1.0, float(np.abs(cost).max(initial=0.0)))
-        self.dead |= d < -tol
-        self.one |= d > tol
+        # columns fixed by an earlier stage stay fixed (their reduced costs no longer matter)
+        free = ~self.dead & ~self.one
+        self.dead |= free & (d < -tol)
+        self.one |= free & (d > tol)
         n = len(self.cols)
         idx = np.arange(n, dtype=np.int32)
         self.h.changeColsBounds(n, idx, self.one[self.cols].astype(float),
@@ -214,6 +216,9 @@ def priced_stages(data: ProblemData, milp: Milp, objectives, deadline, log_stage
         while True:
             rounds += 1
             z_lp, y = model.lp(_left(deadline))
+            if z_lp is None and fix_faces and model.kept and (deadline is None or time.perf_counter() < deadline):
+                # the LP failed for another reason than time: solve again with hold rows only
+                return priced_stages(data, milp, objectives, deadline, log_stage, fix_faces=False)
             if z_lp is None:  # out of time: the current plan, unproven
                 log.append(log_stage(name, None, float(cost @ x), rounds, len(model.cols)) | {"status": "feasible"})
                 return x, Status.FEASIBLE, log, None, None
