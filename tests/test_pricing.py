@@ -49,3 +49,20 @@ def test_pricing_with_optimal_faces_matches_brute_force_model(doc):
     assert plan["objective"]["total_score"] == pytest.approx(plain.total_score, abs=1e-6)
     if plain.value is not None:
         assert plan["objective"]["value"] == pytest.approx(plain.value, abs=1e-6)
+
+
+def test_city_year_faces_agree_with_hold_rows(monkeypatch):
+    """A city-year block (165,000 pairs, three stages) ends optimal through optimal faces, at
+    the optimum that hold rows give (regression: a column fixed at 1 by one stage and at 0
+    by the next made the score stage's LP fail)."""
+    doc = generate("city-year", seed=0, scale=0.3)
+    plan = solved(doc)
+    (block,) = plan["solver"]["milp_blocks"]
+    assert block["backend"] == "highs+pricing" and plan["status"] == "optimal"
+    assert [s.get("kept_by") for s in block["stages"]][:-1] == ["optimal face"] * (len(block["stages"]) - 1)
+    original = pricing.priced_stages
+    monkeypatch.setattr(solve_mod, "priced_stages",
+                        lambda *a, **k: original(*a, **{**k, "fix_faces": False}))
+    held = solved(doc)
+    assert held["solver"]["milp_blocks"][0]["stages"][0]["kept_by"] == "hold rows"
+    assert held["objective"] == plan["objective"]
