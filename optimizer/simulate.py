@@ -1,0 +1,642 @@
+"""A year of weekly allocation rounds over the ledger (``anvis simulate``).
+
+One fixed world is generated from the generator's national calibration
+(:func:`optimizer.generate.world`): the whole almene stock (afdelinger,
+organisations, units with rooms and rents), areas and mixed-city caps, the
+yearly subsidy frames and grant quotas, and the standing urgent list (the
+homeless count). Then every week, for every agreement regime:
+
+1. **Vacancies.** Each unit of the stock becomes vacant with probability
+   11 % / 52 (re-letting 11 % a year): ≈ 1,100 a week nationally.
+2. **Arrivals.** Poisson(``HOMELESS_INFLOW`` × scale / 52) new urgent
+   citizens (≈ 183 a week: the 15,000–16,000 people hit by homelessness over
+   a year less the 5,989 counted at its start), with the generator's
+   attributes. Citizens not housed carry over: their waiting time grows.
+3. **A round through the ledger.** The week's instance (all vacancies, the
+   waiting citizens, the regime's agreements, the yearly frames and quotas) is
+   opened (:func:`~optimizer.rounds.open_round` fills in the ledger: pool
+   history, remaining frames, quotas and mixed-city caps), solved and
+   committed, one SQLite ledger per regime. A waiting citizen for whom no
+   vacancy of the week passes rules 2–8 (municipality, rooms, kind, access,
+   temporary, area, rent with or without subsidy) is left out of that week's
+   instance: they could not be housed, so no plan changes, and the rounds stay
+   small. They keep waiting.
+4. **Declines.** Each offer is declined with probability ``decline_rate``,
+   drawn from a seeded generator keyed by (seed, week, citizen), so the same
+   citizen declines in the same week under every regime. A declined offer is
+   **not a claim**: it is removed from the plan before the commit
+   (:func:`~optimizer.rounds.decline_offers`), the unit goes back to the
+   housing organisation (it stays a vacancy of its pool) and the citizen keeps
+   waiting. The ledger therefore holds exactly the accepted assignments.
+5. **Periods.** Frames, quotas and mixed-city caps are yearly: a run longer
+   than 52 weeks starts a new period in every ledger before weeks 53, 105, …
+   (:func:`~optimizer.rounds.new_period`); the pools' counts run on.
+
+Every generated citizen is on the municipal urgent list the generator
+calibrates to the homeless count, so **every citizen counts as homeless**
+(all priorities). The target's "units under 3,500 kr" are family units with
+a rent (before any subsidy) under 3,500 kr, as in the agreement (seed 004).
+
+The result is deterministic for a seed (apart from ``timings``) and holds
+aggregates only: no citizen id or attribute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from collections import Counter
+from typing import Callable
+
+import numpy as np
+
+import models
+from optimizer.generate import (HOMELESS_INFLOW, RELET_RATE, SUBSIDY_BAND, SUBSIDY_KR, World,
+                                world as make_world)
+from optimizer.rounds import (commit_round, decline_offers, ledger_totals, new_period, open_round,
+                              solve_round)
+
+REPORT_FORMAT = "anvis-simulation/1"
+#: Rent (kr/month, before subsidy) below which a family unit is "særligt billig" for the 2,000 target.
+CHEAP_KR = 3_500
+WEEKS_PER_PERIOD = 52
+COMMITTED_BY = "anvis simulate"
+
+#: The national figures the simulation is set beside (shared/domain/README.md, seeds 001 and 004).
+NATIONAL = {
+    "relettings_2022": 57_862,
+    "kommunal_anvisning_2022": 6_732,
+    "share_kommunal_anvisning_2022": 0.116,
+    "cheap_relettings_2022": 5_400,
+    "cheap_kommunal_anvisning_2022": 600,
+    "share_cheap_kommunal_anvisning_2022": 600 / 5_400,
+    "homeless_count_2024": 5_989,
+    "homeless_over_a_year": "15,000-16,000",
+    "target_homeless_in_cheap_units": 2_000,
+    "target_year": 2025,
+}
+
+
+def _no_agreements(w: World) -> list[dict]:
+    return []
+
+
+def _extended_agreements(w: World) -> list[dict]:
+    """Every municipality: all 1-room units (share 1) and half of the units under 4,000 kr."""
+    out = []
+    for m in w.municipalities:
+        code = m["id"]
+        out.append({"id": f"{code}-1room", "municipality": code, "share": 1.0, "organisation": None,
+                    "max_rent_kr": None, "rooms": [1], "departments": None})
+        out.append({"id": f"{code}-cheap", "municipality": code, "share": 0.5, "organisation": None,
+                    "max_rent_kr": 4000, "rooms": None, "departments": None})
+    return out
+
+
+def _drawn_agreements(w: World) -> list[dict]:
+    return [dict(a) for a in w.agreements]
+
+
+#: Agreement regimes: name → (description, default share, agreements of a world).
+REGIMES: dict[str, tuple[str, float, Callable[[World], list[dict]]]] = {
+    "quarter": ("the quarter share only (almenboligloven § 59 stk. 1): every fourth vacancy of each "
+                "organisation, no agreements", 0.25, _no_agreements),
+    "extended": ("an extended agreement in every municipality (seed 004): all 1-room units and half "
+                 "of the units under 4,000 kr; the quarter share for the rest", 0.25, _extended_agreements),
+    "drawn": ("the generator's drawn agreements: København and about 30 % of the other municipalities "
+              "(1-room units, units under 4,000 kr, a third of one organisation); the quarter share "
+              "for the rest", 0.25, _drawn_agreements),
+}
+
+
+def decline_draw(seed: int, week: int, citizen: str) -> float:
+    """The uniform number in [0, 1) deciding whether ``citizen`` declines an offer in ``week``.
+
+    Drawn by ``numpy.random.default_rng`` seeded with the run's seed, the week
+    and a stable hash of the citizen id: the same under every regime.
+    """
+    key = int.from_bytes(hashlib.blake2b(citizen.encode(), digest_size=8).digest(), "little")
+    return float(np.random.default_rng([seed, week, 3, key]).random())
+
+
+_AREA_BIT = {"ordinary": 1, "prevention": 2, "disadvantaged": 4, "transformation": 8}
+_KIND_BIT = {"family": 1, "youth": 2, "elderly": 4}
+_NO_LIMIT = 1 << 40
+
+
+def _may_take(w: World, units: np.ndarray, citizens: list[dict]) -> np.ndarray:
+    """Per citizen: whether some of these units passes rules 2–8 but the excluded afdelinger.
+
+    A necessary condition for being housed this round (same municipality,
+    rooms, kind, accessibility, temporary, barred areas, rent with or without
+    the subsidy), so leaving out the citizens for whom it fails changes no
+    plan: they have no eligible pair. It keeps the rounds small and fast.
+    """
+    ok = np.zeros(len(citizens), dtype=bool)
+    if not len(units) or not citizens:
+        return ok
+    muni_ix = {m["id"]: i for i, m in enumerate(w.municipalities)}
+    area_bit = np.array([_AREA_BIT[d["area"]] for d in w.departments], dtype=np.int64)
+    d_muni = np.array([muni_ix[d["municipality"]] for d in w.departments], dtype=np.int64)
+    um = d_muni[w.u_dept[units]]
+    u_rooms, u_rent, u_kind = w.u_rooms[units], w.u_rent[units], 1 << w.u_kind[units]
+    u_acc, u_temp, u_area = w.u_acc[units], w.u_temp[units], area_bit[w.u_dept[units]]
+    lo, hi = SUBSIDY_BAND
+    c = np.array([(muni_ix[x["municipality"]], x.get("min_rooms", 1),
+                   _NO_LIMIT if x.get("max_rooms") is None else x["max_rooms"], x["max_rent_kr"],
+                   bool(x.get("subsidy_eligible")), bool(x.get("needs_accessible")),
+                   bool(x.get("accepts_temporary")), sum(_KIND_BIT[k] for k in x.get("kinds", ["family"])),
+                   sum(_AREA_BIT[a] for a in x.get("barred_areas", ()))) for x in citizens], dtype=np.int64)
+    for m in np.unique(um).tolist():
+        cs = np.flatnonzero(c[:, 0] == m)
+        if not len(cs):
+            continue
+        us = np.flatnonzero(um == m)
+        cc = c[cs][:, None, :]
+        rent = u_rent[us][None, :]
+        fit = (cc[..., 1] <= u_rooms[us]) & (u_rooms[us] <= cc[..., 2]) & ((cc[..., 7] & u_kind[us]) != 0)
+        fit &= ~(cc[..., 5].astype(bool) & ~u_acc[us]) & ~(u_temp[us] & ~cc[..., 6].astype(bool))
+        fit &= (cc[..., 8] & u_area[us]) == 0
+        fit &= (rent <= cc[..., 3]) | (cc[..., 4].astype(bool) & (lo <= rent) & (rent <= hi)
+                                       & (rent - SUBSIDY_KR <= cc[..., 3]))
+        ok[cs] = fit.any(axis=1)
+    return ok
+
+
+class _Run:
+    """One regime's state over the run: its ledger, waiting list and what happened."""
+
+    def __init__(self, name: str, db: str, w: World):
+        desc, share, agreements = REGIMES[name]
+        self.name, self.db, self.description, self.default_share = name, db, desc, share
+        self.agreements = agreements(w)
+        self.waiting: dict[str, tuple[dict, int]] = {}   # citizen id -> (record, arrival week)
+        self.housed: list[tuple] = []                     # (priority, arrival, week, rent, kind, subsidised, dept, vulnerable)
+        self.weekly: list[dict] = []
+        self.periods: list[dict] = []
+        self.period_subsidised: Counter = Counter()       # municipality -> subsidised this period
+        self.solve_s = 0.0
+        self.round_s = 0.0
+        self.cpu_s = 0.0
+
+
+def _period_summary(run: _Run, w: World, period: int, first: int, last: int) -> dict:
+    frames = {m["id"]: m["subsidy_frame"] for m in w.municipalities}
+    region_of = {m["id"]: m["region"] for m in w.municipalities}
+    used = run.period_subsidised
+    by_region: Counter = Counter()
+    for m, n in used.items():
+        by_region[region_of[m]] += n
+    quotas = {r["id"]: r["grant_quota"] for r in w.regions}
+    return {
+        "period": period, "weeks": [first, last],
+        "subsidised": int(sum(used.values())),
+        "frames_total": int(sum(frames.values())),
+        "frame_holders": sum(1 for f in frames.values() if f),
+        "municipalities_at_frame": sum(1 for m, f in frames.items() if f and used.get(m, 0) >= f),
+        "quota_total": int(sum(quotas.values())),
+        "quota_used": {r: int(by_region.get(r, 0)) for r in quotas},
+        "regions_at_quota": sum(1 for r, q in quotas.items() if by_region.get(r, 0) >= q),
+    }
+
+
+def _stats(values) -> dict:
+    a = np.asarray(values, dtype=float)
+    if not len(a):
+        return {"n": 0, "mean": None, "median": None, "p90": None, "max": None}
+    return {"n": int(len(a)), "mean": round(float(a.mean()), 2), "median": float(np.median(a)),
+            "p90": float(np.percentile(a, 90)), "max": int(a.max())}
+
+
+def _round_ratio(x: float | None) -> float | None:
+    return None if x is None else round(float(x), 4)
+
+
+def _ratio(a: int, b: int) -> float | None:
+    return _round_ratio(a / b) if b else None
+
+
+def _regime_report(run: _Run, w: World, weeks: int, scale: float) -> dict:
+    wk = run.weekly
+    vac = sum(x["vacancies"] for x in wk)
+    fam_vac = sum(x["family_vacancies"] for x in wk)
+    cheap_vac = sum(x["cheap_family_vacancies"] for x in wk)
+    claims = sum(x["claims"] for x in wk)
+    prios = sorted({p for x in wk for p in x["housed"]}, key=int)
+    housed_by = {p: sum(x["housed"].get(p, 0) for x in wk) for p in prios}
+    h = run.housed
+    fam_claims = sum(1 for r in h if r[4] == 0)
+    cheap = sum(1 for r in h if r[4] == 0 and r[3] < CHEAP_KR)
+    waits = [r[2] - r[1] for r in h]
+    by_prio_wait = {str(p): _stats([r[2] - r[1] for r in h if r[0] == p]) for p in sorted({r[0] for r in h})}
+    still = list(run.waiting.values())
+    still_waits = [weeks + 1 - a for _, a in still]   # weeks waited by the end, counting the last round
+    years = weeks / WEEKS_PER_PERIOD
+    # Mixed city: vulnerable placements per afdeling in the current period, from the ledger.
+    tot = ledger_totals(run.db)
+    placed = {k: v["claimed"] for k, v in tot.get("department", {}).items()}
+    caps = {d["id"]: d.get("max_vulnerable") for d in w.departments}
+    area = {d["id"]: d["area"] for d in w.departments}
+    loads = [n for n in placed.values() if n]
+    capped_with = [k for k, n in placed.items() if n and caps[k] is not None]
+    by_area: Counter = Counter()
+    for r in h:
+        if r[7]:
+            by_area[area[w.departments[r[6]]["id"]]] += 1
+    pools = tot.get("pool", {})
+    return {
+        "description": run.description,
+        "default_share": run.default_share,
+        "agreements": len(run.agreements),
+        "totals": {
+            "vacancies": vac, "family_vacancies": fam_vac, "cheap_family_vacancies": cheap_vac,
+            "offers": sum(x["offers"] for x in wk), "declined": sum(x["declined"] for x in wk),
+            "claims": claims, "housed_by_priority": housed_by,
+            "subsidised": sum(1 for r in h if r[5]),
+            "vulnerable_housed": sum(1 for r in h if r[7]),
+        },
+        "share_of_relettings": _ratio(claims, vac),
+        "share_of_family_relettings": _ratio(fam_claims, fam_vac),
+        "share_of_cheap_family_relettings": _ratio(cheap, cheap_vac),
+        "homeless_housed_in_cheap_units": cheap,
+        "homeless_housed_in_cheap_units_per_year": round(cheap / years, 1),
+        "target_scaled": round(NATIONAL["target_homeless_in_cheap_units"] * scale, 1),
+        "housed_at_effective_rent_le_3500": sum(1 for r in h if r[8] <= CHEAP_KR),
+        "waiting": {
+            "housed_weeks": _stats(waits),
+            "housed_weeks_by_priority": by_prio_wait,
+            "still_waiting": len(still),
+            "still_waiting_by_priority": {str(p): n for p, n in sorted(Counter(c["priority"] for c, _ in still).items())},
+            "still_waiting_weeks": _stats(still_waits),
+        },
+        "departments": {
+            "afdelinger": len(caps),
+            "with_cap": sum(1 for c in caps.values() if c is not None),
+            "with_vulnerable_placed": len(loads),
+            "vulnerable_placed_this_period": int(sum(loads)),
+            "max_placed": max(loads, default=0),
+            "at_cap": sum(1 for k in capped_with if placed[k] >= caps[k]),
+            "over_cap": sum(1 for k in capped_with if placed[k] > caps[k]),
+            "placed_by_load": {str(n): c for n, c in sorted(Counter(loads).items())},
+            "vulnerable_housed_by_area": dict(sorted(by_area.items())),
+        },
+        "subsidy": {"periods": run.periods},
+        "ledger": {
+            "pool_vacancies": sum(v["vacancies"] for v in pools.values()),
+            "pool_claims": sum(v["claimed"] for v in pools.values()),
+            "frames_used_this_period": sum(v["claimed"] for v in tot.get("municipality", {}).values()),
+            "quotas_used_this_period": sum(v["claimed"] for v in tot.get("region", {}).values()),
+        },
+        "weekly": wk,
+    }
+
+
+def simulate(weeks: int = 52, seed: int = 0, scale: float = 1.0, decline_rate: float = 0.1,
+             regimes=("quarter", "extended"), db_dir: str | os.PathLike | None = None,
+             backend: str = "auto", time_limit: float | None = None, municipalities=None,
+             jobs: int = 1, progress: Callable[[int, int, str], None] | None = None) -> dict:
+    """Run weekly allocation rounds over one ledger per agreement regime and report.
+
+    Parameters
+    ----------
+    weeks
+        Number of weekly rounds (52: a year). Beyond 52, frames, quotas and
+        mixed-city caps start a new period every 52 weeks.
+    seed
+        Seed of the world and of every weekly draw (vacancies, arrivals,
+        declines); the same arguments give the same report (but ``timings``).
+    scale
+        Multiplies the stock, the urgent list, the inflow, frames and quotas
+        (1.0: Denmark; e.g. 0.02 for tests).
+    decline_rate
+        Probability in [0, 1] that a citizen declines an offer.
+    regimes
+        Names from :data:`REGIMES` (duplicates ignored); all see the same world.
+    db_dir
+        Folder for the ledgers ``anvis-sim-<regime>.db`` (kept); by default a
+        temporary folder, removed afterwards. Existing ledger files are refused.
+    backend, time_limit
+        Passed to the solver (:func:`optimizer.solve.solve`).
+    municipalities
+        ``None`` (all 98) or a tuple of kommune codes.
+    jobs
+        Regimes run at once, each in its own ``spawn``-ed process (1: all in
+        this process, one after the other). The report does not depend on
+        it. As with any spawning code, a script calling this with ``jobs > 1``
+        needs the ``if __name__ == "__main__":`` guard.
+    progress
+        Called after every round with (rounds done, rounds in all, a label).
+
+    Returns
+    -------
+    dict
+        The report (``format`` ``anvis-simulation/1``): ``options``, ``world``,
+        ``national`` (the observed figures), per regime in ``regimes``
+        the totals, re-letting shares, homeless housed in cheap units,
+        waiting times, department loads, subsidy use per period, the ledger's
+        totals and the weekly series; and ``timings`` (seconds).
+
+    Raises
+    ------
+    ValueError
+        For a bad option or unknown regime.
+    FileExistsError
+        When a ledger file in ``db_dir`` exists already.
+    RuntimeError
+        When a round's solve fails.
+    """
+    if not isinstance(weeks, int) or isinstance(weeks, bool) or weeks < 1:
+        raise ValueError(f"weeks must be a positive integer, got {weeks!r}")
+    if not (isinstance(decline_rate, (int, float)) and 0 <= decline_rate <= 1):
+        raise ValueError(f"decline_rate must be in [0, 1], got {decline_rate!r}")
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
+    regimes = list(dict.fromkeys(regimes))
+    unknown = [r for r in regimes if r not in REGIMES]
+    if unknown or not regimes:
+        raise ValueError(f"regimes must be some of {', '.join(REGIMES)}, got {regimes!r}")
+    t0 = time.perf_counter()
+    w = make_world(seed=seed, scale=scale, municipalities=municipalities)
+    t_world = time.perf_counter() - t0
+    tmp = None
+    if db_dir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="anvis-sim-")
+        folder = tmp.name
+    else:
+        folder = os.fspath(db_dir)
+        os.makedirs(folder, exist_ok=True)
+    dbs = {name: os.path.join(folder, f"anvis-sim-{name}.db") for name in regimes}
+    try:
+        for db in dbs.values():
+            if os.path.exists(db):
+                raise FileExistsError(f"{db} exists: simulate into an empty --db-dir")
+        opts = dict(weeks=weeks, seed=seed, scale=scale, decline_rate=decline_rate, backend=backend,
+                    time_limit=time_limit)
+        if jobs > 1 and len(regimes) > 1:
+            results = _in_processes(regimes, dbs, opts, municipalities, jobs, progress)
+        else:
+            results, done = {}, [0]
+
+            def tick(label):
+                done[0] += 1
+                if progress is not None:
+                    progress(done[0], weeks * len(regimes), label)
+
+            for name in regimes:
+                results[name] = _run_regime(w, name, dbs[name], tick=tick, **opts)
+    finally:
+        from models.ledger import dispose_all
+        dispose_all()
+        if tmp is not None:
+            tmp.cleanup()
+    first = results[regimes[0]]
+    fam_stock = w.u_kind == 0
+    report = {
+        "format": REPORT_FORMAT,
+        "options": {"weeks": weeks, "seed": seed, "scale": scale, "decline_rate": decline_rate,
+                    "regimes": regimes, "backend": backend, "time_limit": time_limit,
+                    "municipalities": list(municipalities) if municipalities else None},
+        "world": {
+            "units": w.n_units, "family_units": int(fam_stock.sum()),
+            "cheap_family_units": int((fam_stock & (w.u_rent < CHEAP_KR)).sum()),
+            "afdelinger": len(w.departments), "organisations": len(w.organisations),
+            "municipalities": len(w.municipalities), "relet_rate": RELET_RATE,
+            "initial_waiting": len(w.initial), "inflow_per_year": round(HOMELESS_INFLOW * scale, 1),
+            "frames_total": sum(m["subsidy_frame"] for m in w.municipalities),
+            "quota_total": sum(r["grant_quota"] for r in w.regions),
+            **first["world"],
+        },
+        "national": dict(NATIONAL),
+        "regimes": {name: results[name]["report"] for name in regimes},
+    }
+    if db_dir is not None:
+        report["ledgers"] = dict(dbs)
+    report["timings"] = {"world": round(t_world, 3),
+                         "solve": {n: results[n]["solve_s"] for n in regimes},
+                         "rounds": {n: results[n]["rounds_s"] for n in regimes},
+                         "rounds_cpu": {n: results[n]["cpu_s"] for n in regimes},
+                         "jobs": min(jobs, len(regimes)),
+                         "total": round(time.perf_counter() - t0, 3)}
+    return report
+
+
+def _in_processes(regimes, dbs, opts, municipalities, jobs, progress) -> dict:
+    """Run the regimes in ``jobs`` worker processes; relay their progress to ``progress``."""
+    import concurrent.futures as cf
+    import multiprocessing as mp
+    import queue as queue_mod
+
+    ctx = mp.get_context("spawn")  # no inherited engines, threads or solver state
+    q = ctx.Queue()
+    total, done = opts["weeks"] * len(regimes), 0
+    with cf.ProcessPoolExecutor(max_workers=min(jobs, len(regimes)), mp_context=ctx,
+                                initializer=_worker_init, initargs=(q,)) as pool:
+        futures = {pool.submit(_worker, name, dbs[name], opts, municipalities): name for name in regimes}
+        pending = set(futures)
+        while pending:
+            finished, pending = cf.wait(pending, timeout=0.2, return_when=cf.FIRST_COMPLETED)
+            while True:
+                try:
+                    label = q.get_nowait()
+                except queue_mod.Empty:
+                    break
+                done += 1
+                if progress is not None:
+                    progress(done, total, label)
+            for f in finished:
+                f.result()  # re-raise a worker's error here
+        results = {futures[f]: f.result() for f in futures}
+    while done < total:  # the last messages may arrive after the futures
+        try:
+            label = q.get(timeout=1)
+        except queue_mod.Empty:
+            break
+        done += 1
+        if progress is not None:
+            progress(done, total, label)
+    return results
+
+
+_QUEUE = None
+
+
+def _worker_init(q) -> None:
+    global _QUEUE
+    _QUEUE = q
+
+
+def _worker(name: str, db: str, opts: dict, municipalities) -> dict:
+    w = make_world(seed=opts["seed"], scale=opts["scale"], municipalities=municipalities)
+    parent = os.getppid()
+
+    def tick(label):
+        if os.getppid() != parent:  # the parent died: do not simulate on for nobody
+            raise SystemExit(1)
+        _QUEUE.put(label)
+
+    try:
+        return _run_regime(w, name, db, tick=tick, **opts)
+    finally:
+        from models.ledger import dispose_all
+        dispose_all()
+
+
+def _run_regime(w: World, name: str, db: str, weeks: int, seed: int, scale: float, decline_rate: float,
+                backend: str, time_limit: float | None, tick: Callable[[str], None]) -> dict:
+    """All weeks of one regime through its ledger; its report, world counts and timings."""
+    run = _Run(name, db, w)
+    kinds, rents = w.u_kind, w.u_rent
+    world_totals: Counter = Counter()
+    for week in range(1, weeks + 1):
+        t_round, c_round = time.perf_counter(), time.process_time()
+        period = (week - 1) // WEEKS_PER_PERIOD + 1
+        if week > 1 and (week - 1) % WEEKS_PER_PERIOD == 0:
+            run.periods.append(_period_summary(run, w, period - 1, week - WEEKS_PER_PERIOD, week - 1))
+            run.period_subsidised = Counter()
+            new_period(db, by=COMMITTED_BY)
+        vac = w.vacancies(week)
+        arrivals = (w.initial if week == 1 else []) + w.arrivals(week)
+        fam = kinds[vac] == 0
+        n_fam, n_cheap = int(fam.sum()), int((fam & (rents[vac] < CHEAP_KR)).sum())
+        world_totals.update(vacancies=len(vac), family_vacancies=n_fam, cheap_family_vacancies=n_cheap,
+                            arrivals=len(arrivals))
+        unit_index = dict(zip(w.unit_ids(vac), vac.tolist()))
+        for c in arrivals:
+            run.waiting[c["id"]] = (c, week)
+        waiting_before = len(run.waiting)
+        listed = [c for c, _ in run.waiting.values()]
+        listed = [c for c, ok in zip(listed, _may_take(w, vac, listed)) if ok]
+        doc = w.instance(f"sim-{name}-w{week:03d}", vac, listed, run.agreements, run.default_share)
+        inst = models.from_dict(doc, f"week {week} ({name})")
+        rid, _ = open_round(db, inst)
+        plan, result = solve_round(db, rid, backend=backend, time_limit=time_limit)
+        run.solve_s += float(result.timings.get("total", 0.0))
+        if plan["status"] not in ("optimal", "feasible"):
+            raise RuntimeError(f"week {week} ({name}): the solve ended {plan['status']!r}")
+        offers = len(plan["assignments"])
+        declined = [a["citizen"] for a in plan["assignments"]
+                    if decline_rate and decline_draw(seed, week, a["citizen"]) < decline_rate]
+        if declined:
+            plan = decline_offers(db, declined, rid)
+        commit_round(db, rid, by=COMMITTED_BY)
+        housed: Counter = Counter()
+        subsidised = 0
+        for a in plan["assignments"]:
+            c, arrived = run.waiting.pop(a["citizen"])
+            u = unit_index[a["unit"]]
+            d = int(w.u_dept[u])
+            housed[str(c["priority"])] += 1
+            if a["subsidised"]:
+                subsidised += 1
+                run.period_subsidised[w.departments[d]["municipality"]] += 1
+            run.housed.append((c["priority"], arrived, week, int(rents[u]), int(kinds[u]), bool(a["subsidised"]),
+                               d, bool(c.get("vulnerable")), a["effective_rent_kr"]))
+        prios = sorted(set(plan["objective"]["housed_by_priority"]) | set(housed), key=int)
+        run.weekly.append({
+            "week": week, "period": period, "vacancies": len(vac), "family_vacancies": n_fam,
+            "cheap_family_vacancies": n_cheap, "arrivals": len(arrivals), "waiting": waiting_before,
+            "in_round": len(listed),
+            "offers": offers, "declined": len(declined), "claims": len(plan["assignments"]),
+            "housed": {p: housed.get(p, 0) for p in prios}, "subsidised": subsidised,
+        })
+        run.round_s += time.perf_counter() - t_round
+        run.cpu_s += time.process_time() - c_round
+        tick(f"week {week}/{weeks} {name}")
+    last = (weeks - 1) // WEEKS_PER_PERIOD + 1
+    run.periods.append(_period_summary(run, w, last, (last - 1) * WEEKS_PER_PERIOD + 1, weeks))
+    return {"report": _regime_report(run, w, weeks, scale), "world": dict(world_totals),
+            "solve_s": round(run.solve_s, 3), "rounds_s": round(run.round_s, 3), "cpu_s": round(run.cpu_s, 3)}
+
+
+def summary_rows(report: dict) -> list[tuple[str, list[str], str]]:
+    """The rows of the terminal table: (measure, one value per regime, national figure)."""
+    regs = report["regimes"]
+    names = list(regs)
+    nat = report["national"]
+    weeks = report["options"]["weeks"]
+
+    def pct(x):
+        return "-" if x is None else f"{100 * x:.1f} %"
+
+    def num(x):
+        return "-" if x is None else (f"{x:,}" if isinstance(x, int) else f"{x:,.1f}")
+
+    def row(label, fn, national=""):
+        return (label, [fn(regs[n]) for n in names], national)
+
+    scale = report["options"]["scale"]
+    rows = [
+        row("vacancies (re-lettings)", lambda r: num(r["totals"]["vacancies"]),
+            f"{nat['relettings_2022']:,} a year (2022)" if scale == 1 else f"{nat['relettings_2022'] * scale:,.0f} a year (2022, scaled)"),
+        row("offers / declined", lambda r: f"{r['totals']['offers']:,} / {r['totals']['declined']:,}"),
+        row("claims (accepted)", lambda r: num(r["totals"]["claims"]),
+            f"{nat['kommunal_anvisning_2022']:,} (2022)" if scale == 1 else ""),
+        row("share of re-lettings to kommunal anvisning", lambda r: pct(r["share_of_relettings"]),
+            pct(nat["share_kommunal_anvisning_2022"]) + " (2022)"),
+        row("share of family re-lettings", lambda r: pct(r["share_of_family_relettings"])),
+        row("share of family re-lettings under 3,500 kr", lambda r: pct(r["share_of_cheap_family_relettings"]),
+            "≈ 11 % (600 of 5,400, 2022)"),
+        row("homeless housed in family units under 3,500 kr", lambda r: num(r["homeless_housed_in_cheap_units"]),
+            f"target {nat['target_homeless_in_cheap_units'] * scale:,.0f} by {nat['target_year']}"
+            + ("" if scale == 1 else " (scaled)")),
+    ]
+    prios = sorted({p for r in regs.values() for p in r["totals"]["housed_by_priority"]}, key=int)
+    for p in prios:
+        rows.append(row(f"housed, priority {p}", lambda r, p=p: num(r["totals"]["housed_by_priority"].get(p, 0))))
+    rows += [
+        row("subsidised (huslejetilskud)", lambda r: num(r["totals"]["subsidised"]),
+            f"frames {report['world']['frames_total']:,}, quotas {report['world']['quota_total']:,} a year"),
+        row("wait of the housed, mean / median (weeks)",
+            lambda r: "-" if r["waiting"]["housed_weeks"]["n"] == 0 else
+            f"{r['waiting']['housed_weeks']['mean']:.1f} / {r['waiting']['housed_weeks']['median']:g}"),
+        row(f"still waiting after week {weeks}", lambda r: num(r["waiting"]["still_waiting"])),
+        row("afdelinger at their mixed-city cap", lambda r: num(r["departments"]["at_cap"])),
+        row("most vulnerable placed in one afdeling", lambda r: num(r["departments"]["max_placed"])),
+    ]
+    return rows
+
+
+def print_report(report: dict, console=None) -> None:
+    """Print the comparison table and housed per quarter-year by priority (rich)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console(emoji=False, markup=False, highlight=False)
+    o = report["options"]
+    t = Table(title=f"anvis simulate: {o['weeks']} weeks, seed {o['seed']}, scale {o['scale']:g}, "
+                    f"decline rate {o['decline_rate']:g}", title_justify="left")
+    t.add_column("measure")
+    for name in report["regimes"]:
+        t.add_column(name, justify="right")
+    t.add_column("national figure")
+    for label, values, national in summary_rows(report):
+        t.add_row(label, *values, national)
+    console.print(t)
+    q = Table(title="housed per 13 weeks, by priority", title_justify="left")
+    q.add_column("weeks")
+    prios = sorted({p for r in report["regimes"].values() for x in r["weekly"] for p in x["housed"]}, key=int)
+    for name in report["regimes"]:
+        q.add_column(f"{name} (" + "/".join(f"p{p}" for p in prios) + ")", justify="right")
+    for start in range(1, o["weeks"] + 1, 13):
+        end = min(o["weeks"], start + 12)
+        cells = []
+        for r in report["regimes"].values():
+            part = [x for x in r["weekly"] if start <= x["week"] <= end]
+            cells.append(" / ".join(str(sum(x["housed"].get(p, 0) for x in part)) for p in prios))
+        q.add_row(f"{start}-{end}", *cells)
+    console.print(q)
+
+
+def write_report(report: dict, path: str | os.PathLike) -> None:
+    """Write the report as JSON, atomically (:func:`models.io.write_atomic`)."""
+    from pathlib import Path
+
+    from models.io import dump_json, write_atomic
+
+    write_atomic(path, lambda tmp: Path(tmp).write_text(dump_json(report)))
+
+
+__all__ = ["REGIMES", "NATIONAL", "CHEAP_KR", "simulate", "decline_draw", "print_report", "write_report",
+           "summary_rows"]
