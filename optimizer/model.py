@@ -44,6 +44,9 @@ class Milp:
     row_kind: np.ndarray
     row_group: np.ndarray
     parent_rows: np.ndarray | None = None  # of a restricted model: its rows in the parent
+    col_hi: np.ndarray | None = None       # column upper bounds; None: binary columns
+    # of an aggregated model: the class size of each representative citizen and unit
+    multiplicity: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def n_cols(self) -> int:
@@ -58,7 +61,8 @@ class Milp:
         sub = self.A[:, cols]
         rows = np.flatnonzero(np.diff(sub.tocsr().indptr))
         return Milp(self.pairs.take(cols), sub[rows, :].tocsc(), self.row_lo[rows], self.row_hi[rows],
-                    self.row_kind[rows], self.row_group[rows], rows)
+                    self.row_kind[rows], self.row_group[rows], rows,
+                    None if self.col_hi is None else self.col_hi[cols], self.multiplicity)
 
     def blocks(self) -> list[np.ndarray]:
         """Column sets of the independent blocks: no row links two blocks.

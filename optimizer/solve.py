@@ -20,6 +20,7 @@ from optimizer.backends import BACKENDS, StageResult, open_session
 from optimizer.backends.assignment import max_weight_matching, packed_weights
 from optimizer.data import ProblemData
 from optimizer.greedy import greedy
+from optimizer.aggregate import aggregate
 from optimizer.model import Milp, build
 from optimizer.overrides import apply_overrides, merge
 from optimizer.pricing import MIN_COLUMNS, priced_stages
@@ -148,6 +149,17 @@ def _solve_blocks(data: ProblemData, milp: Milp, blocks, backend: str, deadline)
             matched += 1
             continue
         engine = "highs" if backend == "auto" else backend
+        agg = aggregate(data, block) if backend == "auto" else None
+        if agg is not None and agg.milp.n_cols < MIN_COLUMNS:
+            y, bstatus, stages, bbound, bgap = _stages(data, agg.milp, engine, deadline)
+            x[cols] = agg.expand(y)
+            log.append({"columns": block.n_cols, "rows": block.n_rows, "side_rows": block.side_rows,
+                        "backend": "highs+aggregated", "aggregated_columns": agg.milp.n_cols,
+                        "citizen_classes": len(agg.members_c), "unit_classes": len(agg.members_u),
+                        "stages": stages})
+            if bstatus != Status.OPTIMAL and status == Status.OPTIMAL:
+                status, bound, gap = bstatus, bbound, bgap
+            continue
         if engine == "highs" and block.n_cols >= MIN_COLUMNS:
             engine = "highs+pricing"
             bx, bstatus, stages, bbound, bgap = priced_stages(data, block, _with_gaps(objectives(data, block)),
@@ -187,8 +199,9 @@ def objectives(data: ProblemData, milp: Milp) -> list[tuple[str, np.ndarray]]:
     stages = []
     levels = [p for p in data.inst.priorities if (prio == p).any()]
     # b[p]: most citizens of priority p that could be housed at all
-    n_units = len(np.unique(milp.pairs.unit))
-    bound = {p: min(len(np.unique(milp.pairs.citizen[prio == p])), n_units) for p in levels}
+    mult_c, mult_u = milp.multiplicity or (np.ones(data.n_citizens, np.int64), np.ones(data.n_units, np.int64))
+    n_units = int(mult_u[np.unique(milp.pairs.unit)].sum())
+    bound = {p: min(int(mult_c[np.unique(milp.pairs.citizen[prio == p])].sum()), n_units) for p in levels}
     i = 0
     while i < len(levels):
         group = [levels[i]]
@@ -246,7 +259,8 @@ def _stage_log(name, res: StageResult | None, value: float, rounds: int | None =
 
 def _stages(data, milp: Milp, backend: str, deadline):
     """Run every objective stage; returns (x, status, stage log, bound, gap)."""
-    x = greedy(data, milp)
+    # the greedy warm start knows 0/1 columns only; an aggregated model starts from nothing
+    x = greedy(data, milp) if milp.col_hi is None else np.zeros(milp.n_cols, np.int32)
     if milp.n_cols == 0:
         return x, Status.OPTIMAL, [], 0.0, 0.0
     session = open_session(backend, milp)

@@ -40,7 +40,7 @@ class HighsSession:
         lp.num_row_ = milp.n_rows
         lp.col_cost_ = np.zeros(self.n)
         lp.col_lower_ = np.zeros(self.n)
-        lp.col_upper_ = np.ones(self.n)
+        lp.col_upper_ = np.ones(self.n) if milp.col_hi is None else np.asarray(milp.col_hi, dtype=float)
         lp.row_lower_ = np.asarray(milp.row_lo, dtype=float)
         lp.row_upper_ = milp.row_hi.astype(float)
         A = milp.A
@@ -100,7 +100,7 @@ class HighsSession:
         if np.abs(v - x).max(initial=0.0) > 1e-9:
             return None
         value = h.getInfo().objective_function_value
-        return StageResult(Status.OPTIMAL, x.astype(np.int8), value, value, 0)
+        return StageResult(Status.OPTIMAL, x.astype(np.int32), value, value, 0)
 
 
 def set_time_limit(h: highspy.Highs, time_limit: float | None) -> None:
@@ -121,7 +121,7 @@ def run_mip(h: highspy.Highs, time_limit, start, abs_gap) -> StageResult:
     info = h.getInfo()
     x = None
     if info.primal_solution_status == 2:  # kSolutionStatusFeasible
-        x = np.rint(np.asarray(h.getSolution().col_value)).astype(np.int8)
+        x = np.rint(np.asarray(h.getSolution().col_value)).astype(np.int32)
     elif status == Status.FEASIBLE:
         status = Status.ERROR if start is None else Status.FEASIBLE
     bound = info.mip_dual_bound if status != Status.OPTIMAL else info.objective_function_value
