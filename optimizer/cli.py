@@ -344,3 +344,187 @@ def round_history(db):
     for r in _ledger_call(history, db):
         extra = f" by {r['committed_by']} at {r['committed_at']}" if r["committed_at"] else ""
         click.echo(f"{r['id']}\t{r['name']}\t{r['status']}\t{r['instance_sha256'][:12]}{extra}")
+
+
+# --- the round report (HTML) --------------------------------------------------------
+
+@main.command()
+@click.argument("instance", type=click.Path(dir_okay=True))
+@click.argument("plan", type=click.Path())
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default=None,
+              help="HTML file (default: <plan stem>.html beside the plan).")
+def report(instance, plan, output):
+    """Write the round report of PLAN for INSTANCE: one self-contained HTML page for planners."""
+    from models.io import write_atomic
+    from optimizer.report import ReportError, plan_warnings, render_report
+
+    inst = _load(instance)
+    try:
+        doc = models.read_plan(plan)
+    except InstanceError as exc:
+        _fail(exc)
+    except RecursionError:  # JSON nested deeper than Python's recursion limit
+        _fail(InstanceError(plan, [Problem("", "not readable: nested too deeply")]))
+    try:
+        html = render_report(inst, doc)
+    except ReportError as exc:
+        _fail(InstanceError(plan, [Problem("", p) for p in exc.problems]))
+    for w in plan_warnings(inst, doc):
+        click.echo(f"warning: {plan}: {w}", err=True)
+    if output is None:
+        output = str(Path(plan).with_name(f"{Path(plan).stem}.html"))
+    try:
+        write_atomic(output, lambda tmp: Path(tmp).write_text(html, encoding="utf-8"))
+    except OSError as exc:
+        click.echo(f"error: cannot write {output}: {exc.strerror or exc}", err=True)
+        sys.exit(BAD_INPUT)
+    click.echo(f"report written to {output}")
+
+
+# --- anvis simulate: a year of weekly rounds --------------------------------------------
+
+#: The regimes of optimizer.simulate.REGIMES (listed here so --help needs no heavy import).
+_SIM_REGIMES = ("quarter", "extended", "drawn")
+
+
+@main.command("simulate")
+@click.option("--weeks", type=click.IntRange(min=1), default=52, show_default=True,
+              help="Weekly rounds. Frames, quotas and mixed-city caps are yearly: beyond 52 weeks "
+                   "a new period starts every 52 weeks.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the world, the vacancies, arrivals and declines.")
+@click.option("--scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="Multiplies the stock, the urgent list, the inflow, frames and quotas (1: Denmark).")
+@click.option("--decline-rate", type=click.FloatRange(0, 1), default=0.1, show_default=True,
+              help="Probability that a citizen declines an offer: not a claim, the unit goes back to "
+                   "its organisation and the citizen keeps waiting.")
+@click.option("--regime", "regimes", type=click.Choice(_SIM_REGIMES), multiple=True,
+              help="Agreement regime, repeatable: quarter (the quarter share only), extended (every "
+                   "municipality: all 1-room units, half of the units under 4,000 kr), drawn (the "
+                   "generator's agreements). Default: quarter and extended.")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default=None,
+              help="Write the full report as JSON.")
+@click.option("--db-dir", type=click.Path(file_okay=False), default=None,
+              help="Keep the ledgers (anvis-sim-<regime>.db) in this folder; default: a temporary folder.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Regimes simulated at once, each in its own process (default: regimes or CPUs, "
+                   "whichever is fewer).")
+@_solver_options
+def simulate(weeks, seed, scale, decline_rate, regimes, output, db_dir, jobs, backend, time_limit, quiet):
+    """Simulate weekly rounds through the ledger and set the result beside the national figures.
+
+    Vacancies (re-letting 11 % a year) and urgent citizens (the homeless count,
+    then the yearly inflow) come from the generator's national calibration;
+    every regime sees the same world and runs through its own ledger.
+    """
+    import os
+
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
+
+    from models.ledger import LedgerError
+    from optimizer.simulate import print_report, simulate as run, write_report
+
+    regimes = list(dict.fromkeys(regimes or ("quarter", "extended")))
+    if jobs is None:
+        jobs = max(1, min(len(regimes), os.cpu_count() or 1))
+    err = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=err, disable=quiet or not err.is_terminal) as bar:
+        task = bar.add_task("simulating", total=weeks * len(regimes))
+
+        def progress(done, total, label):
+            bar.update(task, completed=done, description=label)
+
+        try:
+            report = run(weeks=weeks, seed=seed, scale=scale, decline_rate=decline_rate, regimes=regimes,
+                         db_dir=db_dir, backend=backend, time_limit=time_limit, jobs=jobs, progress=progress)
+        except (ValueError, FileExistsError, LedgerError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(BAD_INPUT)
+        except RuntimeError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+    if output:
+        try:
+            write_report(report, output)
+        except OSError as exc:
+            click.echo(f"error: cannot write {output}: {exc.strerror or exc}", err=True)
+            sys.exit(BAD_INPUT)
+    if not quiet:
+        print_report(report)
+        click.echo(f"{report['timings']['total']:.1f} s" + (f"; report written to {output}" if output else ""))
+
+
+# --- anvis round new-period: reset frames, quotas and caps ------------------------------
+
+@round_group.command("new-period")
+@_DB_OPTION
+@click.option("--frames/--no-frames", default=True, show_default=True,
+              help="Zero the subsidised assignments counted against each municipality's frame.")
+@click.option("--quotas/--no-quotas", default=True, show_default=True,
+              help="Zero the subsidised assignments counted against each region's grant quota.")
+@click.option("--departments/--no-departments", default=True, show_default=True,
+              help="Zero the vulnerable placements counted against each afdeling's mixed-city cap.")
+@click.option("--by", default=None, help="Who starts the period (default $USER).")
+def round_new_period(db, frames, quotas, departments, by):
+    """Start a new period (e.g. a new year) of frames, quotas and mixed-city caps.
+
+    Zeroes the counted usage of the chosen kinds (all by default). The pools'
+    vacancies and claims are never reset: the share counts over time. Refused
+    while a round is open; recorded in the history; a round committed before
+    the new period can no longer be rolled back.
+    """
+    from optimizer.rounds import new_period
+
+    kinds = [k for k, on in (("frame", frames), ("quota", quotas), ("department", departments)) if on]
+    if not kinds:
+        raise click.UsageError("nothing to reset: --no-frames, --no-quotas and --no-departments all given")
+    done = _ledger_call(new_period, db, kinds=kinds, by=by)
+    n = sum(len(v) for v in done["reset"].values())
+    click.echo(f"new period started ({', '.join(kinds)}) as entry {done['id']}: {n} count{'s' * (n != 1)} zeroed")
+
+
+# --- explain: why a citizen got their unit, or why not (optimizer.explain) ----------
+
+@main.command("explain")
+@click.argument("instance", type=click.Path(dir_okay=True))
+@click.argument("plan", type=click.Path())
+@click.argument("citizen")
+@click.option("--json", "as_json", is_flag=True, help="Write the explanation as JSON.")
+@click.option("--no-counterfactual", is_flag=True,
+              help="Skip the search for the smallest single change that would house an unassigned citizen.")
+@click.option("--max-candidates", type=click.IntRange(min=0), default=10, show_default=True,
+              help="Re-solve at most this many single changes.")
+@click.option("--alternatives", type=click.IntRange(min=0), default=5, show_default=True,
+              help="Other eligible units compared for a housed citizen.")
+@click.option("--backend", type=click.Choice(["auto", "highs", "cpsat", "cbc"]), default="auto",
+              show_default=True, help="Solver backend for the re-solves.")
+@click.option("--time-limit", type=click.FloatRange(min=0), default=None,
+              help="Seconds per re-solve (default: each to proven optimum).")
+def explain_command(instance, plan, citizen, as_json, no_counterfactual, max_candidates, alternatives,
+                    backend, time_limit):
+    """Explain CITIZEN's outcome in PLAN: why this unit, or which rules and caps kept them out
+    and the smallest single change that would have housed them (found by re-solving)."""
+    import json
+
+    from optimizer.explain import PlanMismatch, UnknownCitizen, explain
+
+    inst = _load(instance)
+    try:
+        doc = models.read_plan(plan)
+    except InstanceError as exc:
+        _fail(exc)
+    except RecursionError:  # JSON nested deeper than Python's recursion limit
+        _fail(InstanceError(plan, [Problem("", "not readable: nested too deeply")]))
+    try:
+        out = explain(inst, doc, citizen, counterfactuals=not no_counterfactual, alternatives=alternatives,
+                      max_candidates=max_candidates, backend=backend, time_limit=time_limit)
+    except UnknownCitizen:
+        click.echo(f"error: unknown citizen {citizen!r}: not in {instance}", err=True)
+        sys.exit(BAD_INPUT)
+    except PlanMismatch as exc:
+        click.echo(f"{plan}: {exc} (is it a plan of {instance}?)", err=True)
+        sys.exit(BAD_INPUT)
+    click.echo(json.dumps(out, indent=2, ensure_ascii=False) if as_json else out["text"])
