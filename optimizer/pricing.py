@@ -34,7 +34,7 @@ from optimizer.backends.highs import HighsSession, run_mip, set_time_limit
 
 START_PER_CITIZEN = 12   # best-scoring pairs of each citizen in the first restricted set
 START_PER_UNIT = 4       # most urgent, best-scoring citizens of each unit
-ADD_PER_CITIZEN = 4      # pairs with positive reduced cost added per citizen and round
+ADD_PER_CITIZEN = 12     # pairs with positive reduced cost added per citizen and round
 MIN_COLUMNS = 150_000    # blocks at least this large are priced rather than solved whole
 TOL = 1e-7
 FACE_TOL = 1e-6  # relative to the largest cost: reduced costs and duals this close to 0 count as 0
@@ -83,10 +83,10 @@ class _Growing:
         order = np.lexsort((rows, colid))
         starts = np.searchsorted(colid[order], np.arange(len(new))).astype(np.int32)
         n = len(new)
+        # columns stay continuous: only a MIP solve marks them integer (see mip), since
+        # changing integrality costs the LP its warm start
         self.h.addCols(n, cost[new].astype(float), self.one[new].astype(float), np.ones(n), len(order), starts,
                        rows[order], np.ones(len(order)))
-        self.h.changeColsIntegrality(n, np.arange(len(self.cols), len(self.cols) + n, dtype=np.int32),
-                                     np.full(n, highspy.HighsVarType.kInteger))
         self.cols = np.concatenate([self.cols, new])
 
     def hold(self, p: int, at_least: float) -> None:
@@ -128,16 +128,13 @@ class _Growing:
         self.h.changeColsCost(n, np.arange(n, dtype=np.int32), cost[self.cols].astype(float))
 
     def lp(self, time_limit):
-        h, n = self.h, len(self.cols)
-        idx = np.arange(n, dtype=np.int32)
-        h.changeColsIntegrality(n, idx, np.full(n, highspy.HighsVarType.kContinuous))
+        h = self.h
         set_time_limit(h, time_limit)
         h.run()
         ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
         sol = h.getSolution()
         z, y = h.getInfo().objective_function_value, np.asarray(sol.row_dual)
         self.lp_x = np.asarray(sol.col_value)
-        h.changeColsIntegrality(n, idx, np.full(n, highspy.HighsVarType.kInteger))
         return (z, y) if ok else (None, None)
 
     def round_lp(self, cost: np.ndarray, abs_gap: float, time_limit) -> np.ndarray | None:
@@ -169,7 +166,13 @@ class _Growing:
         return x
 
     def mip(self, time_limit, start: np.ndarray, abs_gap: float):
-        res = run_mip(self.h, time_limit, start[self.cols], abs_gap)
+        h, n = self.h, len(self.cols)
+        idx = np.arange(n, dtype=np.int32)
+        h.changeColsIntegrality(n, idx, np.full(n, highspy.HighsVarType.kInteger))
+        try:
+            res = run_mip(h, time_limit, start[self.cols], abs_gap)
+        finally:
+            h.changeColsIntegrality(n, idx, np.full(n, highspy.HighsVarType.kContinuous))
         x = None
         if res.x is not None:
             x = np.zeros_like(start)
