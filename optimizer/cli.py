@@ -348,16 +348,18 @@ def round_history(db):
 
 # --- the round report (HTML) --------------------------------------------------------
 
+_EXPLAIN_OPTION = click.option("--explain/--no-explain", "explain", default=True, show_default=True,
+                               help="Say why for every citizen (why this unit; why not housed).")
+
+
 @main.command()
 @click.argument("instance", type=click.Path(dir_okay=True))
 @click.argument("plan", type=click.Path())
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default=None,
               help="HTML file (default: <plan stem>.html beside the plan).")
-def report(instance, plan, output):
+@_EXPLAIN_OPTION
+def report(instance, plan, output, explain):
     """Write the round report of PLAN for INSTANCE: one self-contained HTML page for planners."""
-    from models.io import write_atomic
-    from optimizer.report import ReportError, plan_warnings, render_report
-
     inst = _load(instance)
     try:
         doc = models.read_plan(plan)
@@ -365,14 +367,44 @@ def report(instance, plan, output):
         _fail(exc)
     except RecursionError:  # JSON nested deeper than Python's recursion limit
         _fail(InstanceError(plan, [Problem("", "not readable: nested too deeply")]))
-    try:
-        html = render_report(inst, doc)
-    except ReportError as exc:
-        _fail(InstanceError(plan, [Problem("", p) for p in exc.problems]))
-    for w in plan_warnings(inst, doc):
-        click.echo(f"warning: {plan}: {w}", err=True)
     if output is None:
         output = str(Path(plan).with_name(f"{Path(plan).stem}.html"))
+    _write_report(inst, doc, plan, output, explain)
+
+
+@round_group.command("report")
+@_DB_OPTION
+@click.option("--round", "round_id", type=int, default=None, help="Round id (default: the latest with a plan).")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True, help="HTML file.")
+@_EXPLAIN_OPTION
+def round_report(db, round_id, output, explain):
+    """Write a round's report (its filled instance and plan from the ledger) as one HTML page."""
+    from optimizer.rounds import round_plan
+
+    inst, doc = _ledger_call(round_plan, db, round_id)
+    _write_report(inst, doc, inst.source, output, explain)
+
+
+def _write_report(inst: models.Instance, doc: dict, source: str, output: str, explain: bool) -> None:
+    """Render and write a report atomically; a plan that does not fit the instance exits 2."""
+    from models.io import write_atomic
+    from optimizer.report import ReportError, plan_warnings, render_report
+
+    explanations, why_not = None, None
+    if explain:
+        from optimizer.explain import explain_all
+        try:
+            explanations = explain_all(inst, doc)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            why_not = exc  # a plan unfit for the instance: render_report lists every problem below
+    try:
+        html = render_report(inst, doc, explanations)
+    except ReportError as exc:
+        _fail(InstanceError(source, [Problem("", p) for p in exc.problems]))
+    if why_not is not None:
+        click.echo(f"warning: {source}: no explanations in the report: {why_not}", err=True)
+    for w in plan_warnings(inst, doc):
+        click.echo(f"warning: {source}: {w}", err=True)
     try:
         write_atomic(output, lambda tmp: Path(tmp).write_text(html, encoding="utf-8"))
     except OSError as exc:

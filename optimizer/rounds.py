@@ -47,7 +47,7 @@ from models.instance import Instance
 from models.ledger import (DEFAULT_DB, LedgerError, effects, lock, open_engine, rounds, schema_version,
                            totals, utc_now)
 
-__all__ = ["LedgerError", "DEFAULT_DB", "open_round", "solve_round", "commit_round", "rollback_round",
+__all__ = ["LedgerError", "DEFAULT_DB", "open_round", "solve_round", "commit_round", "rollback_round", "round_plan",
            "abandon_round", "status", "history", "ledger_totals", "decline_offers", "new_period"]
 
 OPEN_STATES = ("opened", "solved")
@@ -362,6 +362,21 @@ def abandon_round(db: str, round_id: int | None = None) -> dict:
         row = _round(conn, round_id)
         conn.execute(update(rounds).where(rounds.c.id == row.id).values(status="abandoned"))
         return {"id": row.id, "name": row.name}
+
+
+def round_plan(db: str, round_id: int | None = None) -> tuple[Instance, dict]:
+    """A round's filled instance and its plan: round ``round_id``, or the latest round with a plan."""
+    with open_engine(db).begin() as conn:
+        if round_id is None:
+            row = conn.execute(select(rounds).where(rounds.c.plan_json.is_not(None))
+                               .order_by(rounds.c.id.desc())).first()
+            if row is None:
+                raise LedgerError("no round has a plan yet (solve one with 'anvis round solve')")
+        else:
+            row = _round(conn, round_id, states=("solved", "committed", "rolled_back", "abandoned"))
+            if row.plan_json is None:
+                raise LedgerError(f"round {row.id} ({row.name!r}) has no plan")
+    return models.from_dict(json.loads(row.instance_json), f"round {row.id}"), json.loads(row.plan_json)
 
 
 def _summary(row) -> dict:

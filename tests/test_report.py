@@ -255,3 +255,31 @@ def test_cli_bad_input_exits_2_and_writes_nothing(files, case):
     assert all(line.startswith(str(inst_path if case == "no instance" else plan_path)) for line in lines)
     assert out.read_text() == "old report"
     assert sorted(p.name for p in plan_path.parent.iterdir()) == before
+
+
+def test_cli_report_says_why_for_every_citizen(files):
+    """By default the report carries explain_all's text for each citizen (here: the unhoused
+    citizen lost the only unit to a more urgent one); --no-explain leaves it out."""
+    inst_path, plan_path = files
+    out = plan_path.parent / "r.html"
+    assert run("report", inst_path, plan_path, "-o", out).exit_code == 0
+    page = out.read_text(encoding="utf-8")
+    assert "1 taken by more urgent citizens" in page and "No other unit was eligible" in page
+    assert run("report", inst_path, plan_path, "-o", out, "--no-explain").exit_code == 0
+    assert "No other unit was eligible" not in out.read_text(encoding="utf-8")
+
+
+def test_round_report_from_the_ledger(files, tmp_path):
+    """`anvis round report` renders the latest solved round from the ledger; an unknown round
+    exits 2 and writes nothing."""
+    inst_path, _ = files
+    db = tmp_path / "ledger.db"
+    assert run("round", "open", inst_path, "--db", db).exit_code == 0
+    assert run("round", "solve", "--db", db, "-q").exit_code == 0
+    out = tmp_path / "round.html"
+    r = run("round", "report", "--db", db, "-o", out)
+    assert r.exit_code == 0, r.output
+    assert "c1" in out.read_text(encoding="utf-8")
+    missing = tmp_path / "none.html"
+    r = CliRunner().invoke(main, ["round", "report", "--db", str(db), "--round", "9", "-o", str(missing)])
+    assert r.exit_code == 2 and "no round 9" in r.output and not missing.exists()
