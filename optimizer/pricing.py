@@ -112,10 +112,13 @@ class _Growing:
         free = ~self.dead & ~self.one
         self.dead |= free & (d < -tol)
         self.one |= free & (d > tol)
+        # fixed-out columns leave the model: the LPs of later stages stay small
+        gone = np.flatnonzero(self.dead[self.cols]).astype(np.int32)
+        self.h.deleteCols(len(gone), gone)
+        self.cols = self.cols[~self.dead[self.cols]]
         n = len(self.cols)
         idx = np.arange(n, dtype=np.int32)
-        self.h.changeColsBounds(n, idx, self.one[self.cols].astype(float),
-                                np.where(self.dead[self.cols], 0.0, 1.0))
+        self.h.changeColsBounds(n, idx, self.one[self.cols].astype(float), np.ones(n))
         level = np.rint(np.asarray(sol.row_value))
         tight = np.flatnonzero(np.abs(y) > tol).astype(np.int32)
         self.h.changeRowsBounds(len(tight), tight, level[tight], level[tight])
