@@ -105,6 +105,16 @@ def _override_index(path: str, first: int) -> int | None:
     return i - first if i >= first else None
 
 
+def _read_plan(path: str) -> dict:
+    """Read a plan file or exit 2 with one line per problem."""
+    try:
+        return models.read_plan(path)
+    except InstanceError as exc:
+        _fail(exc)
+    except RecursionError:  # JSON nested deeper than Python's recursion limit
+        _fail(InstanceError(path, [Problem("", "not readable: nested too deeply")]))
+
+
 def _fail(exc: InstanceError):
     for line in exc.lines():
         click.echo(line, err=True)
@@ -170,12 +180,7 @@ def check(instance, plan):
     from optimizer.check import check_plan, format_violations
 
     inst = _load(instance)
-    try:
-        doc = models.read_plan(plan)
-    except InstanceError as exc:
-        _fail(exc)
-    except RecursionError:  # JSON nested deeper than Python's recursion limit
-        _fail(InstanceError(plan, [Problem("", "not readable: nested too deeply")]))
+    doc = _read_plan(plan)
     violations = check_plan(inst, doc)
     if violations:
         for line in format_violations(violations):
@@ -361,12 +366,7 @@ _EXPLAIN_OPTION = click.option("--explain/--no-explain", "explain", default=True
 def report(instance, plan, output, explain):
     """Write the round report of PLAN for INSTANCE: one self-contained HTML page for planners."""
     inst = _load(instance)
-    try:
-        doc = models.read_plan(plan)
-    except InstanceError as exc:
-        _fail(exc)
-    except RecursionError:  # JSON nested deeper than Python's recursion limit
-        _fail(InstanceError(plan, [Problem("", "not readable: nested too deeply")]))
+    doc = _read_plan(plan)
     if output is None:
         output = str(Path(plan).with_name(f"{Path(plan).stem}.html"))
     _write_report(inst, doc, plan, output, explain)
@@ -544,12 +544,7 @@ def explain_command(instance, plan, citizen, as_json, no_counterfactual, max_can
     from optimizer.explain import PlanMismatch, UnknownCitizen, explain
 
     inst = _load(instance)
-    try:
-        doc = models.read_plan(plan)
-    except InstanceError as exc:
-        _fail(exc)
-    except RecursionError:  # JSON nested deeper than Python's recursion limit
-        _fail(InstanceError(plan, [Problem("", "not readable: nested too deeply")]))
+    doc = _read_plan(plan)
     try:
         out = explain(inst, doc, citizen, counterfactuals=not no_counterfactual, alternatives=alternatives,
                       max_candidates=max_candidates, backend=backend, time_limit=time_limit)

@@ -42,10 +42,11 @@ from models.instance import Scores
 from models.pools import Pool, pool_cap
 from models.schema import Agreement
 from optimizer.data import NO_LIMIT, ProblemData
-from optimizer.pairs import ELIGIBLE, RULE_TEXT, candidates, default_scores, eligible_pairs, failure_codes
+from optimizer.pairs import (ELIGIBLE, RULE_TEXT, SCORE_WEIGHTS, candidates, default_scores, eligible_pairs,
+                             failure_codes, score_parts)
 
 #: Weights of the default score's parts (see :func:`optimizer.pairs.default_scores`).
-WEIGHTS = {"pref": 0.45, "rent": 0.25, "rooms": 0.20, "access": 0.10}
+WEIGHTS = SCORE_WEIGHTS
 PART_TEXT = {
     "pref": "preference for the department",
     "rent": "share of the rent limit left",
@@ -214,42 +215,6 @@ def _with_overrides(inst: Instance, ctx: Context) -> Instance:
 
 
 # --------------------------------------------------------------------------- scores
-
-def score_parts(data: ProblemData, ci: np.ndarray, ui: np.ndarray, subsidised: np.ndarray) -> dict:
-    """The four parts of the default score of eligible pairs, each in [0, 1].
-
-    The same formula as :func:`optimizer.pairs.default_scores`:
-    ``score = floor(100 × Σ WEIGHTS[k]·part[k] + 0.5)``.
-
-    Returns
-    -------
-    dict
-        ``{"pref", "rent", "rooms", "access"}`` → array per pair.
-    """
-    p = data.inst.parameters
-    pref = np.zeros(len(ci))
-    if len(data.pref_keys):
-        keys = ci.astype(np.int64) * data.n_departments + data.u_dept[ui]
-        pos = np.minimum(np.searchsorted(data.pref_keys, keys), len(data.pref_keys) - 1)
-        hit = data.pref_keys[pos] == keys
-        wmax = data.pref_max[ci]
-        use = hit & (wmax > 0)
-        pref[use] = data.pref_weight[pos[use]] / wmax[use]
-    limit = data.c_max_rent[ci]
-    eff = data.u_rent[ui] - np.where(subsidised, p.subsidy_amount_kr, 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rent = np.where(limit > 0, (limit - eff) / np.where(limit > 0, limit, 1), 1.0)
-    rent = np.clip(rent, 0.0, 1.0)
-    rooms = 1.0 / (1.0 + data.u_rooms[ui] - data.c_min_rooms[ci])
-    access = np.where(data.u_accessible[ui] & ~data.c_needs_acc[ci], 0.0, 1.0)
-    return {"pref": pref, "rent": rent, "rooms": rooms, "access": access}
-
-
-def combine(parts: dict) -> np.ndarray:
-    """The default score from its parts (rounding halves up)."""
-    raw = 100.0 * sum(WEIGHTS[k] * parts[k] for k in WEIGHTS)
-    return np.floor(raw + 0.5)
-
 
 def _scores(ctx: Context, ci: np.ndarray, ui: np.ndarray, sub: np.ndarray):
     """Scores of eligible pairs and whether each was given in the instance's ``scores``."""

@@ -107,20 +107,17 @@ def failure_codes(data: ProblemData, ci: np.ndarray, ui: np.ndarray) -> np.ndarr
     return code
 
 
-def default_scores(data: ProblemData, ci: np.ndarray, ui: np.ndarray, subsidised: np.ndarray) -> np.ndarray:
-    """The engine's match-quality score of eligible pairs, an integer in [0, 100].
+#: Weights of the default score's parts (see :func:`default_scores`).
+SCORE_WEIGHTS = {"pref": 0.45, "rent": 0.25, "rooms": 0.20, "access": 0.10}
 
-    ``round(100 × (0.45·pref + 0.25·rent + 0.20·rooms + 0.10·access))``, rounding
-    halves up, where
 
-    - *pref* = the citizen's preference weight for the unit's department divided by
-      their largest preference weight (0 without preferences): near network and support;
-    - *rent* = share of the citizen's rent limit left after the effective rent
-      (1 when the limit is 0): money left to live on;
-    - *rooms* = ``1 / (1 + rooms − min_rooms)``: the smallest unit that fits, keeping
-      large units for large households;
-    - *access* = 0 when an accessible unit would go to a citizen who does not need one,
-      else 1: accessible units are scarce.
+def score_parts(data: ProblemData, ci: np.ndarray, ui: np.ndarray, subsidised: np.ndarray) -> dict:
+    """The four parts of the default score of eligible pairs, each in [0, 1].
+
+    Returns
+    -------
+    dict
+        ``{"pref", "rent", "rooms", "access"}`` → array per pair; see :func:`default_scores`.
     """
     p = data.inst.parameters
     pref = np.zeros(len(ci))
@@ -138,8 +135,32 @@ def default_scores(data: ProblemData, ci: np.ndarray, ui: np.ndarray, subsidised
     rent = np.clip(rent, 0.0, 1.0)
     rooms = 1.0 / (1.0 + data.u_rooms[ui] - data.c_min_rooms[ci])
     access = np.where(data.u_accessible[ui] & ~data.c_needs_acc[ci], 0.0, 1.0)
-    raw = 100.0 * (0.45 * pref + 0.25 * rent + 0.20 * rooms + 0.10 * access)
+    return {"pref": pref, "rent": rent, "rooms": rooms, "access": access}
+
+
+def combine(parts: dict) -> np.ndarray:
+    """The default score from its parts (rounding halves up)."""
+    # summed in this fixed order so that every caller gets bit-identical floats
+    raw = 100.0 * (0.45 * parts["pref"] + 0.25 * parts["rent"] + 0.20 * parts["rooms"] + 0.10 * parts["access"])
     return np.floor(raw + 0.5)
+
+
+def default_scores(data: ProblemData, ci: np.ndarray, ui: np.ndarray, subsidised: np.ndarray) -> np.ndarray:
+    """The engine's match-quality score of eligible pairs, an integer in [0, 100].
+
+    ``round(100 × (0.45·pref + 0.25·rent + 0.20·rooms + 0.10·access))``, rounding
+    halves up, where
+
+    - *pref* = the citizen's preference weight for the unit's department divided by
+      their largest preference weight (0 without preferences): near network and support;
+    - *rent* = share of the citizen's rent limit left after the effective rent
+      (1 when the limit is 0): money left to live on;
+    - *rooms* = ``1 / (1 + rooms − min_rooms)``: the smallest unit that fits, keeping
+      large units for large households;
+    - *access* = 0 when an accessible unit would go to a citizen who does not need one,
+      else 1: accessible units are scarce.
+    """
+    return combine(score_parts(data, ci, ui, subsidised))
 
 
 def eligible_pairs(data: ProblemData) -> Pairs:

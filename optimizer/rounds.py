@@ -135,6 +135,15 @@ def _round(conn: Connection, round_id: int | None, states=OPEN_STATES):
     return row
 
 
+def _refuse_open_round(conn: Connection, when: str) -> None:
+    """Raise if a round is open or solved and not committed (at most one round is open)."""
+    busy = conn.execute(select(rounds.c.id, rounds.c.name, rounds.c.status)
+                        .where(rounds.c.status.in_(OPEN_STATES))).first()
+    if busy is not None:
+        raise LedgerError(f"round {busy.id} ({busy.name!r}) is {busy.status} and not committed: "
+                          f"commit or abandon it {when}")
+
+
 def _refuse_committed_sha(conn: Connection, sha: str, except_id: int | None = None) -> None:
     q = select(rounds.c.id, rounds.c.name).where(rounds.c.instance_sha256 == sha, rounds.c.status == "committed")
     if except_id is not None:
@@ -167,11 +176,7 @@ def open_round(db: str, inst: Instance) -> tuple[int, Instance]:
     """
     with open_engine(db).begin() as conn:
         _lock(conn)
-        busy = conn.execute(select(rounds.c.id, rounds.c.name, rounds.c.status)
-                            .where(rounds.c.status.in_(OPEN_STATES))).first()
-        if busy is not None:
-            raise LedgerError(f"round {busy.id} ({busy.name!r}) is {busy.status} and not committed: "
-                              "commit or abandon it first")
+        _refuse_open_round(conn, "first")
         _refuse_committed_sha(conn, inst.sha256)
         filled = fill(inst, _totals(conn))
         rid = conn.execute(insert(rounds).values(
@@ -545,11 +550,7 @@ def new_period(db: str = DEFAULT_DB, kinds=("frame", "quota", "department"), by:
     ledger_kinds = [PERIOD_KINDS[k] for k in kinds]
     with open_engine(db).begin() as conn:
         _lock(conn)
-        busy = conn.execute(select(rounds.c.id, rounds.c.name, rounds.c.status)
-                            .where(rounds.c.status.in_(OPEN_STATES))).first()
-        if busy is not None:
-            raise LedgerError(f"round {busy.id} ({busy.name!r}) is {busy.status} and not committed: "
-                              "commit or abandon it before starting a new period")
+        _refuse_open_round(conn, "before starting a new period")
         used = conn.execute(select(totals.c.kind, totals.c.key, totals.c.claimed)
                             .where(totals.c.kind.in_(ledger_kinds), totals.c.claimed != 0)
                             .order_by(totals.c.kind, totals.c.key)).all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,37 @@ from optimizer.solve import solve
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 EXAMPLES = SHARED / "spec" / "examples"
 ORLIB = SHARED / "refdata" / "orlib-assign"
+
+PG_ENV = "ANVIS_TEST_POSTGRES_URL"
+
+
+def _reset_postgres(url: str) -> None:
+    """Drop every ledger table of the test database (it must be a throwaway one)."""
+    from models import ledger as L
+
+    eng = L.create_engine(url)
+    with eng.begin() as conn:
+        L.metadata.drop_all(conn)
+    eng.dispose()
+    L.dispose_all()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path):
+    """A fresh ledger: an SQLite file, or the PostgreSQL database named by $ANVIS_TEST_POSTGRES_URL."""
+    from models import ledger as L
+
+    if request.param == "sqlite":
+        yield str(tmp_path / "ledger.db")
+    else:
+        url = os.environ.get(PG_ENV)
+        if not url:
+            pytest.skip(f"PostgreSQL ledger tests: set {PG_ENV}=postgresql://user:pw@host/throwaway_db to run them")
+        _reset_postgres(url)
+        yield url
+        _reset_postgres(url)
+    L.dispose_all()
+
 
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"reference data {SHARED} is absent (CI has ../shared beside the clone)")
 

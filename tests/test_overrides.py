@@ -18,7 +18,6 @@ from conftest import doc, housed, pairs_of, solved
 from models.validate import InstanceError
 from optimizer.check import check_plan
 from optimizer.cli import main
-from optimizer.plan import make_plan
 from optimizer.solve import solve
 
 TWO = [{"id": "a", "priority": 1}, {"id": "b", "priority": 2}]

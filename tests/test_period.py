@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 
 import pytest
 from click.testing import CliRunner
@@ -13,37 +12,12 @@ from models import ledger as L
 from optimizer import rounds as R
 from conftest import doc
 
-PG_ENV = "ANVIS_TEST_POSTGRES_URL"
 TABLES = dict(
     agreements=[{"id": "all", "municipality": "M", "share": 1.0}],
     regions=[{"id": "R", "name": "R", "grant_quota": 3}],
     municipalities=[{"id": "M", "name": "M", "region": "R", "subsidy_frame": 2}],
     departments=[{"id": "D", "organisation": "O", "municipality": "M", "max_vulnerable": 2}],
 )
-
-
-def _reset_postgres(url: str) -> None:
-    """Drop every ledger table of the test database (it must be a throwaway one)."""
-    eng = L.create_engine(url)
-    with eng.begin() as conn:
-        L.metadata.drop_all(conn)
-    eng.dispose()
-    L.dispose_all()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    """A fresh ledger: an SQLite file, or the PostgreSQL database named by $ANVIS_TEST_POSTGRES_URL."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "ledger.db")
-    else:
-        url = os.environ.get(PG_ENV)
-        if not url:
-            pytest.skip(f"PostgreSQL ledger tests: set {PG_ENV}=postgresql://user:pw@host/throwaway_db to run them")
-        _reset_postgres(url)
-        yield url
-        _reset_postgres(url)
-    L.dispose_all()
 
 
 def subsidised_week(n: int, k: int) -> models.Instance:

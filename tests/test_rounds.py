@@ -21,32 +21,7 @@ from conftest import doc
 ROOT = Path(__file__).resolve().parents[1]
 #: Child processes import anvis from this checkout (and whatever else the parent's path holds).
 CHILD_ENV = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-PG_ENV = "ANVIS_TEST_POSTGRES_URL"
 POOL = "default:M:O"
-
-
-def _reset_postgres(url: str) -> None:
-    """Drop every ledger table of the test database (it must be a throwaway one)."""
-    eng = L.create_engine(url)
-    with eng.begin() as conn:
-        L.metadata.drop_all(conn)
-    eng.dispose()
-    L.dispose_all()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    """A fresh ledger: an SQLite file, or the PostgreSQL database named by $ANVIS_TEST_POSTGRES_URL."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "ledger.db")
-    else:
-        url = os.environ.get(PG_ENV)
-        if not url:
-            pytest.skip(f"PostgreSQL ledger tests: set {PG_ENV}=postgresql://user:pw@host/throwaway_db to run them")
-        _reset_postgres(url)
-        yield url
-        _reset_postgres(url)
-    L.dispose_all()
 
 
 @pytest.fixture
