@@ -17,6 +17,7 @@ demo: $(STAMP)
 	$(BIN)/anvis validate instances/demo-week.json
 	$(BIN)/anvis solve instances/demo-week.json -o plans/demo-week.plan.json
 	$(BIN)/anvis check instances/demo-week.json plans/demo-week.plan.json
+	$(BIN)/anvis report instances/demo-week.json plans/demo-week.plan.json -o plans/demo-week.html
 
 test: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider tests

@@ -94,3 +94,34 @@ def test_orlib_assign800_end_to_end(benchmark):
     result = _once(benchmark, lambda: solve(models.load(path)))
     assert result.status == "optimal"
     benchmark.extra_info.update(min_cost=101 * len(result.chosen.citizen) - result.total_score)
+
+
+def _duplicated(inst, k_units: int = 3, k_citizens: int = 2):
+    """Every flat k_units times, every citizen k_citizens times: afdelinger of identical flats."""
+    doc = inst.to_dict()
+    doc["units"] = [dict(u, id=f"{u['id']}~{i}") for u in doc["units"] for i in range(k_units)]
+    doc["citizens"] = [dict(c, id=f"{c['id']}~{i}") for c in doc["citizens"] for i in range(k_citizens)]
+    return models.from_dict(doc)
+
+
+@pytest.mark.parametrize("preset", ["national-week", "city-week"])
+def test_aggregation_ratio(benchmark, preset, monkeypatch):
+    """Aggregated (auto) against the same engine with aggregation off, on an instance with
+    identical flats and citizens; same optimum, same run."""
+    from optimizer import aggregate
+
+    inst = _duplicated(instance(preset))
+    ours = solve(inst)
+    t = time.perf_counter()
+    solve(inst)
+    t_agg = time.perf_counter() - t
+    with monkeypatch.context() as m:
+        m.setattr(aggregate, "MAX_SHARE", 0.0)  # never worth it: the plain MILP
+        t = time.perf_counter()
+        plain = solve(inst)
+        t_plain = time.perf_counter() - t
+    assert plain.housed_by_priority == ours.housed_by_priority and abs(plain.total_score - ours.total_score) < 1e-6
+    result = _once(benchmark, solve, inst)
+    benchmark.extra_info.update(citizens=len(inst.citizens), units=len(inst.units), aggregated_s=round(t_agg, 3),
+                                plain_s=round(t_plain, 3), speedup=round(t_plain / t_agg, 1),
+                                housed=result.housed_by_priority)

@@ -13,16 +13,7 @@ report. The plan says *what*; this module says *why*, from the instance's rules
   that excludes it (grouped by rule), and for the eligible units who took each one
   (id and priority) or which full cap blocked it;
 - a **counterfactual**: the smallest single change that would have housed them,
-  found by re-solving (:func:`counterfactual`), never guessed.
-
-Re-solving is restricted to the citizen's independent block (:func:`block_of`).
-By FORMAT.md a unit is only ever assigned within its municipality (rule 2), and
-pools, departments and frames all belong to one municipality (§2, rules 9, 11,
-12); the only link between municipalities is their region's grant quota (rule
-10), and only for municipalities that can make a subsidised assignment at all. So
-the block is the citizen's municipality, plus, when the quota can bind, the other
-municipalities of the region that can use a grant. Both objectives add up over
-independent parts, so the block's optimum is the whole optimum restricted to it.
+  found by re-solving (:mod:`optimizer.counterfactual`), never guessed.
 
 Only ids and priorities of other citizens are ever shown; of the asked-about
 citizen only what the explanation needs (rent limit, rooms, subsidy eligibility,
@@ -31,16 +22,12 @@ vulnerability where a mixed-city cap is named).
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from models import Instance
-from models.instance import Scores
-from models.pools import Pool, pool_cap
-from models.schema import Agreement
 from optimizer.data import NO_LIMIT, ProblemData
 from optimizer.pairs import (ELIGIBLE, RULE_TEXT, SCORE_WEIGHTS, candidates, default_scores, eligible_pairs,
                              failure_codes, score_parts)
@@ -53,9 +40,6 @@ PART_TEXT = {
     "rooms": "size fit (smallest unit that fits)",
     "access": "accessible unit not taken from those who need one",
 }
-RENT_CODES = (7, 8, 9)  # failure codes of rule 8 (affordability)
-ROOMS_CODE = 1
-MAX_RENT_STEPS = 3  # distinct rent-limit increases tried
 SHOWN_IDS = 12      # unit ids listed per group in texts
 MAX_CANDIDATES = 10  # single changes re-solved per counterfactual, by default
 
@@ -450,6 +434,7 @@ def explain(inst: Instance, plan: dict, citizen_id: str, *, counterfactuals: boo
     else:
         out.update(_unassigned(ctx, c, units))
         if counterfactuals:
+            from optimizer.counterfactual import counterfactual
             out["counterfactual"] = counterfactual(inst, plan, citizen_id, max_candidates=max_candidates,
                                                    backend=backend, time_limit=time_limit, ctx=ctx)
     out["text"] = format_explanation(out)
@@ -565,436 +550,6 @@ def _unassigned(ctx: Context, c: int, units: _Units) -> dict:
             "eligible": {"overridden": overridden, "to_more_urgent": more, "to_equal_or_less_urgent": other,
                          "blocked": sorted(blocked.values(), key=lambda b: (-len(b["units"]), b["text"])),
                          "free": free}}
-
-
-# --------------------------------------------------------------------------- counterfactuals
-
-def block_of(inst: Instance, citizen_id: str, ctx: Context | None = None) -> tuple[set, str]:
-    """The municipalities whose re-solve decides a citizen's outcome exactly.
-
-    Units go only to citizens of their municipality, and pools, departments and
-    frames belong to one municipality, so municipalities interact only through
-    their region's grant quota. Municipality *m* can use at most
-    ``min(frame, subsidy-eligible citizens, units in the subsidy band)`` quota
-    slots (the citizen's own municipality counted with one more frame slot, so
-    that every candidate change stays inside the block). When the quota is at
-    least the region's sum of these, it cannot bind and the citizen's
-    municipality alone is the block; otherwise the block is the municipality and
-    every other municipality of the region that can use a slot at all.
-
-    Returns
-    -------
-    (set of municipality ids, description)
-    """
-    ctx = ctx if ctx is not None else context(inst, {"assignments": []})
-    data = ctx.data
-    c = _index_of(ctx, citizen_id)
-    m = int(data.c_muni[c])
-    muni = inst.municipalities[m]
-    r = next(i for i, x in enumerate(inst.regions) if x.id == muni.region)
-    quota = data.region_quota[r]
-    if quota >= NO_LIMIT:
-        return {muni.id}, f"municipality {muni.id!r}"
-    n = len(inst.municipalities)
-    low, high = inst.parameters.subsidy_band_kr
-    band = np.bincount(data.u_muni[(data.u_rent >= low) & (data.u_rent <= high)], minlength=n)
-    eligible = np.bincount(data.c_muni[data.c_subsidy], minlength=n)
-    frame = data.muni_frame.copy()
-    frame[m] += 1
-    usable = np.minimum(np.minimum(frame, eligible), band)
-    in_region = np.array([x.region == muni.region for x in inst.municipalities])
-    if quota >= usable[in_region].sum():
-        return {muni.id}, f"municipality {muni.id!r}"
-    others = [inst.municipalities[i].id for i in np.flatnonzero(in_region & (usable > 0)).tolist() if i != m]
-    if not others:
-        return {muni.id}, f"municipality {muni.id!r}"
-    return ({muni.id, *others},
-            f"municipality {muni.id!r} with the {len(others)} other municipalit{'y' if len(others) == 1 else 'ies'} "
-            f"of region {muni.region!r} that can use its grant quota")
-
-
-def restrict(inst: Instance, municipalities: set) -> Instance:
-    """The part of an instance that lies in the given municipalities (and their regions).
-
-    Units, departments, agreements, ledger entries, citizens and scores of other
-    municipalities are dropped; parameters are kept. Exact for re-solving when the
-    municipalities are an independent block (:func:`block_of`).
-    """
-    munis = tuple(m for m in inst.municipalities if m.id in municipalities)
-    regions = {m.region for m in munis}
-    depts = tuple(d for d in inst.departments if d.municipality in municipalities)
-    dids = {d.id for d in depts}
-    units = tuple(u for u in inst.units if u.department in dids)
-    uids = {u.id for u in units}
-    agreements = tuple(a for a in inst.agreements if a.municipality in municipalities)
-    pool_ids = {a.id for a in agreements} | {f"default:{d.municipality}:{d.organisation}" for d in depts}
-    citizens = tuple(x for x in inst.citizens if x.municipality in municipalities)
-    cids = {x.id for x in citizens}
-    s = inst.scores
-    if len(s):
-        keep = np.fromiter((a in cids and b in uids for a, b in zip(s.citizen, s.unit)), bool, len(s))
-        idx = np.flatnonzero(keep).tolist()
-        scores = Scores(tuple(s.citizen[i] for i in idx), tuple(s.unit[i] for i in idx), np.asarray(s.score)[keep].copy())
-    else:
-        scores = s
-    tables = dict(regions=tuple(r for r in inst.regions if r.id in regions), municipalities=munis,
-                  departments=depts, units=units, agreements=agreements,
-                  ledger=tuple(e for e in inst.ledger if e.pool in pool_ids), citizens=citizens, scores=scores)
-    if getattr(inst, "overrides", ()):
-        tables["overrides"] = tuple(o for o in inst.overrides
-                                    if o.unit in uids and (o.citizen is None or o.citizen in cids))
-    return inst.replace(**tables)
-
-
-def apply_change(inst: Instance, change: dict) -> Instance:
-    """The instance with one counterfactual change applied (no re-validation needed).
-
-    Parameters
-    ----------
-    inst
-        The instance (whole, or a block of it from :func:`restrict`).
-    change
-        A change as found by :func:`counterfactual`: ``kind`` is ``frame``,
-        ``quota``, ``department``, ``share``, ``ledger``, ``rent`` or ``rooms``,
-        with its target id and the new value ``to``.
-
-    Returns
-    -------
-    Instance
-    """
-    kind, to = change["kind"], change["to"]
-    if kind == "frame":
-        return inst.replace(municipalities=tuple(
-            m.model_copy(update={"subsidy_frame": to}) if m.id == change["municipality"] else m
-            for m in inst.municipalities))
-    if kind == "quota":
-        return inst.replace(regions=tuple(
-            r.model_copy(update={"grant_quota": to}) if r.id == change["region"] else r for r in inst.regions))
-    if kind == "department":
-        return inst.replace(departments=tuple(
-            d.model_copy(update={"max_vulnerable": to}) if d.id == change["department"] else d
-            for d in inst.departments))
-    if kind == "share":
-        if change.get("new_agreement") is None:
-            return inst.replace(agreements=tuple(
-                a.model_copy(update={"share": to}) if a.id == change["pool"] else a for a in inst.agreements))
-        # a default pool: a new agreement for exactly its units (appended last, it matches
-        # only units no other agreement matched), carrying the default pool's ledger entry
-        new = Agreement(id=change["new_agreement"], municipality=change["municipality"],
-                        organisation=change["organisation"], share=to)
-        ledger = tuple(e.model_copy(update={"pool": new.id}) if e.pool == change["pool"] else e
-                       for e in inst.ledger)
-        return inst.replace(agreements=inst.agreements + (new,), ledger=ledger)
-    if kind == "ledger":
-        return inst.replace(ledger=tuple(
-            e.model_copy(update={"claimed_before": to}) if e.pool == change["pool"] else e for e in inst.ledger))
-    if kind in ("rent", "rooms"):
-        key = "max_rent_kr" if kind == "rent" else change["field"]
-        return inst.replace(citizens=tuple(
-            x.model_copy(update={key: to}) if x.id == change["citizen"] else x for x in inst.citizens))
-    raise ValueError(f"unknown change kind {kind!r}")
-
-
-def _pct(s: float) -> str:
-    return f"{100 * s:.4g}%"
-
-
-def _pool_change(ctx: Context, i: int) -> dict | None:
-    """The smallest change of one pool's terms that raises its cap by at least one.
-
-    The share is raised in whole percentage points until the cap grows: the
-    agreement's share, or for a default pool a new agreement for its organisation
-    in its municipality at the raised share (appended last, it matches exactly the
-    units that fell to the default pool, and takes over its ledger entry), which
-    leaves every other default pool alone. When one share step adds more than one
-    slot (many vacancies in the ledger) and the ledger holds earlier claims, the
-    exact cap + 1 is one claim fewer in the ledger (``claimed_before − 1``) instead.
-    """
-    p: Pool = ctx.data.pool_list[i]
-    default = p.id not in {a.id for a in ctx.inst.agreements}
-    share = None
-    for k in range(1, 101):
-        s = min(1.0, round(p.share + k / 100, 10))
-        cap = pool_cap(s, p.vacancies_before, p.vacancies, p.claimed_before)
-        if cap > p.cap:
-            share = (k, s, cap)
-            break
-        if s >= 1.0:
-            break
-    if share and share[2] > p.cap + 1 and p.claimed_before > 0 or not share and p.claimed_before > 0:
-        cap = pool_cap(p.share, p.vacancies_before, p.vacancies, p.claimed_before - 1)
-        step = (f"; the smallest share step, +{share[0]} point{'s' * (share[0] > 1)}, would give cap {share[2]}"
-                if share else "")
-        return {"kind": "ledger", "pool": p.id, "from": p.claimed_before, "to": p.claimed_before - 1,
-                "cap_from": p.cap, "cap_to": cap,
-                "text": f"pool {p.id!r} cap + 1: one claim fewer in its ledger (claimed_before "
-                        f"{p.claimed_before} → {p.claimed_before - 1}; cap {p.cap} → {cap}{step})"}
-    if not share:
-        return None
-    k, s, cap = share
-    ch = {"kind": "share", "pool": p.id, "from": p.share, "to": s, "points": k, "cap_from": p.cap, "cap_to": cap}
-    pts = f"+{k} point{'s' * (k > 1)}"
-    if default:
-        org = ctx.inst.departments[int(ctx.data.u_dept[np.flatnonzero(ctx.data.u_pool == i)[0]])].organisation
-        taken = {a.id for a in ctx.inst.agreements}
-        new_id = f"share-{p.municipality}-{org}"
-        while new_id in taken:
-            new_id += "+"
-        ch.update(new_agreement=new_id, municipality=p.municipality, organisation=org)
-        ch["text"] = (f"a share of {_pct(s)} instead of the default {_pct(p.share)} for organisation {org!r} "
-                      f"in municipality {p.municipality!r} (pool {p.id!r}, {pts}; cap {p.cap} → {cap}; "
-                      f"as new agreement {new_id!r})")
-    else:
-        ch["text"] = f"share of agreement {p.id!r} {_pct(p.share)} → {_pct(s)} ({pts}; cap {p.cap} → {cap})"
-    return ch
-
-
-def _rent_steps(ctx: Context, c: int, units: _Units) -> list[int]:
-    """Smallest whole-krone increases of the rent limit that make some unit newly affordable.
-
-    A unit excluded only by rule 8 becomes eligible at ``rent − limit`` (unsubsidised)
-    or, for a subsidy-eligible citizen and a rent within the band, at
-    ``rent − subsidy − limit``; an eligible subsidised unit stops needing a frame
-    and quota slot at ``rent − limit``.
-    """
-    data, p = ctx.data, ctx.inst.parameters
-    limit = float(data.c_max_rent[c])
-    rent = data.u_rent[units.unit]
-    need = np.full(len(rent), np.inf)
-    only_rent = np.isin(units.code, RENT_CODES)
-    need[only_rent] = rent[only_rent] - limit
-    low, high = p.subsidy_band_kr
-    if data.c_subsidy[c]:
-        band = only_rent & (rent >= low) & (rent <= high)
-        need[band] = np.minimum(need[band], rent[band] - p.subsidy_amount_kr - limit)
-    need[units.subsidised] = rent[units.subsidised] - limit
-    need[ctx.overridden(np.full(len(rent), c), units.unit)] = np.inf  # a forbid or reserve stays
-    need = need[np.isfinite(need) & (need > 0)]
-    steps = sorted({max(1, math.ceil(x - 1e-9)) for x in need.tolist()})
-    return steps[:MAX_RENT_STEPS]
-
-
-def _candidate_changes(ctx: Context, c: int, units: _Units) -> list[dict]:
-    """Single changes worth re-solving for an unassigned citizen, most promising first.
-
-    Only caps that are full in the plan are candidates (a cap with room left is not
-    what stopped anyone), and only where they can matter at all (a frame or quota
-    slot where some subsidised pair is possible; a mixed-city slot where a
-    vulnerable citizen lives; a pool cap below its vacancies). Tiers, in order:
-
-    0. a cap that is the only thing keeping the citizen from a free eligible unit;
-    1. other caps on the citizen's eligible units;
-    2. the citizen's own limits: rent limit + N kr (smallest N first), rooms ± 1;
-    3. the other full caps of the municipality and region (they can free one of
-       the citizen's units by moving its taker elsewhere).
-
-    Within a tier: frame, quota, department, pool; then by how many of the
-    citizen's eligible units the cap covers.
-    """
-    inst, data, used = ctx.inst, ctx.data, ctx.used
-    cit = inst.citizens[c]
-    m = int(data.c_muni[c])
-    muni = inst.municipalities[m]
-    r = next(i for i, x in enumerate(inst.regions) if x.id == muni.region)
-    elig = np.flatnonzero(units.eligible)
-    eu, es = units.unit[elig], units.subsidised[elig]
-    # caps that alone block a free eligible unit (tier 0)
-    sole = set()
-    for u, s in zip(eu.tolist(), es.tolist()):
-        if ctx.taker[u] < 0:
-            caps = blocking_caps(ctx, c, u, s)
-            if len(caps) == 1:
-                k = caps[0]["kind"]
-                sole.add((k, caps[0][{"pool": "pool", "department": "department",
-                                      "frame": "municipality", "quota": "region"}[k]]))
-    ranked = []  # (tier, kind order, -covered units, index, change)
-
-    def add(kind, key, covered, index, change):
-        tier = 0 if (kind, key) in sole else 1 if covered else 3
-        ranked.append((tier, ("frame", "quota", "department", "pool").index(kind), -covered, index, change))
-
-    low, high = inst.parameters.subsidy_band_kr
-    band = (data.u_rent >= low) & (data.u_rent <= high)
-    sub_here = bool((data.c_subsidy & (data.c_muni == m)).any() and (band & (data.u_muni == m)).any())
-    n_sub = int(es.sum())
-    if used["frame"][m] >= data.muni_frame[m] and (n_sub or sub_here):
-        f = int(data.muni_frame[m])
-        add("frame", muni.id, n_sub, m,
-            {"kind": "frame", "municipality": muni.id, "from": f, "to": f + 1,
-             "text": f"one more subsidy frame slot for municipality {muni.id!r} (frame {f} → {f + 1})"})
-    q = data.region_quota[r]
-    if q < NO_LIMIT and used["quota"][r] >= q and (n_sub or sub_here):
-        rid = inst.regions[r].id
-        add("quota", rid, n_sub, r,
-            {"kind": "quota", "region": rid, "from": int(q), "to": int(q) + 1,
-             "text": f"one more grant-quota slot for region {rid!r} (quota {int(q)} → {int(q) + 1})"})
-    in_muni = np.flatnonzero(data.u_muni == m)
-    vulnerable_here = bool((data.c_vulnerable & (data.c_muni == m)).any())
-    d_units = np.bincount(data.u_dept[in_muni], minlength=data.n_departments)
-    mine_d = np.bincount(data.u_dept[eu], minlength=data.n_departments) if cit.vulnerable else np.zeros(data.n_departments, int)
-    if vulnerable_here:
-        for d in np.flatnonzero((d_units > 0) & (used["department"] >= data.dept_cap) & (data.dept_cap < d_units)).tolist():
-            cap, did = int(data.dept_cap[d]), inst.departments[d].id
-            add("department", did, int(mine_d[d]), d,
-                {"kind": "department", "department": did, "from": cap, "to": cap + 1,
-                 "text": f"department {did!r} mixed-city cap + 1 (max_vulnerable {cap} → {cap + 1})"})
-    p_units = np.bincount(data.u_pool[in_muni], minlength=len(data.pool_list))
-    mine_p = np.bincount(data.u_pool[eu], minlength=len(data.pool_list))
-    for i in np.flatnonzero((p_units > 0) & (used["pool"] >= data.pool_cap)).tolist():
-        if data.pool_cap[i] >= data.pool_list[i].vacancies:
-            continue
-        ch = _pool_change(ctx, i)
-        if ch is not None:
-            add("pool", data.pool_list[i].id, int(mine_p[i]), i, ch)
-    own = []
-    for n in _rent_steps(ctx, c, units):
-        to = float(cit.max_rent_kr) + n
-        own.append({"kind": "rent", "citizen": cit.id, "from": _num(cit.max_rent_kr), "to": _num(to), "n_kr": n,
-                    "text": f"rent limit + {n:,} kr ({_kr(cit.max_rent_kr)} → {_kr(to)})"})
-    rooms = data.u_rooms[units.unit[units.code == ROOMS_CODE]]
-    rooms = rooms[~ctx.overridden(np.full(len(rooms), c), units.unit[units.code == ROOMS_CODE])]
-    if cit.min_rooms > 1 and (rooms == cit.min_rooms - 1).any():
-        own.append({"kind": "rooms", "citizen": cit.id, "field": "min_rooms", "from": cit.min_rooms,
-                    "to": cit.min_rooms - 1,
-                    "text": f"one room fewer accepted (min_rooms {cit.min_rooms} → {cit.min_rooms - 1})"})
-    if cit.max_rooms is not None and (rooms == cit.max_rooms + 1).any():
-        own.append({"kind": "rooms", "citizen": cit.id, "field": "max_rooms", "from": cit.max_rooms,
-                    "to": cit.max_rooms + 1,
-                    "text": f"one room more accepted (max_rooms {cit.max_rooms} → {cit.max_rooms + 1})"})
-    if not len(elig):  # a cap change never makes a unit eligible: only the citizen's own limits can help
-        ranked.clear()
-    ranked.extend((2, 0, 0, j, ch) for j, ch in enumerate(own))
-    ranked.sort(key=lambda t: t[:4])
-    return [t[4] for t in ranked]
-
-
-def _adds_eligible(block: Instance, change: dict, citizen_id: str) -> bool:
-    """Whether a change to the citizen's own limits makes a new unit eligible for them."""
-    before, after = ProblemData.build(block), ProblemData.build(apply_change(block, change))
-
-    def count(data):
-        c = data.citizen_index[citizen_id]
-        got = list(candidates(data, np.array([c])))
-        if not got:
-            return 0
-        ci, ui = np.concatenate([a for a, _ in got]), np.concatenate([b for _, b in got])
-        return int((failure_codes(data, ci, ui) == ELIGIBLE).sum())
-
-    return count(after) > count(before)
-
-
-def _housed_in(result, citizen_id: str):
-    """(unit id, subsidised) of the citizen in a solve result, or None."""
-    inst = result.data.inst
-    c = result.data.citizen_index[citizen_id]
-    k = np.flatnonzero(result.chosen.citizen == c)
-    if len(k) == 0:
-        return None
-    j = int(k[0])
-    return inst.units[int(result.chosen.unit[j])].id, bool(result.chosen.subsidised[j])
-
-
-def _delta(ctx: Context, block: Instance, result, citizen_id: str) -> dict:
-    """Who else changes between the plan and a re-solve of the block (ids and priorities only)."""
-    inst = ctx.inst
-    before = {}
-    for x in block.citizens:
-        u = ctx.unit_of[ctx.data.citizen_index[x.id]]
-        if u >= 0:
-            before[x.id] = inst.units[int(u)].id
-    after = {result.data.inst.citizens[c].id: result.data.inst.units[u].id
-             for c, u in zip(result.chosen.citizen.tolist(), result.chosen.unit.tolist())}
-    prio = {x.id: x.priority for x in block.citizens}
-    moved = sorted((x for x in before.keys() & after.keys() if before[x] != after[x] and x != citizen_id))
-    out = {"newly_housed": [{"citizen": x, "priority": prio[x]} for x in sorted(after.keys() - before.keys()) if x != citizen_id],
-           "no_longer_housed": [{"citizen": x, "priority": prio[x]} for x in sorted(before.keys() - after.keys())],
-           "moved": [{"citizen": x, "from": before[x], "to": after[x]} for x in moved]}
-    return out
-
-
-def counterfactual(inst: Instance, plan: dict, citizen_id: str, *, max_candidates: int = MAX_CANDIDATES,
-                   backend: str = "auto", time_limit: float | None = None, ctx: Context | None = None,
-                   _cache: dict | None = None) -> dict:
-    """The smallest single change that would have housed an unassigned citizen, by re-solving.
-
-    Candidate changes (:func:`_candidate_changes`), smallest first: one more subsidy
-    frame slot, one more grant-quota slot, a department's mixed-city cap + 1, a pool's
-    share raised by whole percentage points until its cap grows by one (or one claim
-    fewer in its ledger), the citizen's rent limit + N kr (the smallest N that makes
-    another unit affordable, possibly with the subsidy), one room more or fewer.
-    Each is applied to the citizen's independent block (:func:`block_of`), which is
-    re-solved to optimum; the first change under which the citizen is housed is the
-    answer. The unchanged block is re-solved first: if that already houses the
-    citizen, the plan chose among equally good plans (or was not optimal).
-
-    Parameters
-    ----------
-    inst, plan, citizen_id
-        As for :func:`explain`.
-    max_candidates
-        At most this many changes are re-solved.
-    backend, time_limit
-        Passed to :func:`optimizer.solve.solve` for each re-solve.
-    ctx
-        A reusable :func:`context`.
-
-    Returns
-    -------
-    dict
-        ``found`` (the change, the unit the citizen would get, and the plan delta:
-        who else is housed, unhoused or moved) or ``None``; ``tried`` (each change
-        re-solved, in order); ``scope`` (the block re-solved); ``text``.
-    """
-    from optimizer.solve import solve
-
-    ctx = context(inst, plan) if ctx is None else ctx
-    c = _index_of(ctx, citizen_id)
-    if ctx.unit_of[c] >= 0:
-        return {"applies": False, "text": "housed in the plan: no change needed"}
-    munis, scope = block_of(inst, citizen_id, ctx)
-    key = frozenset(munis)
-    cache = {} if _cache is None else _cache
-    if key not in cache:
-        block = restrict(_with_overrides(inst, ctx), munis)
-        cache[key] = (block, solve(block, backend=backend, time_limit=time_limit))
-    block, base = cache[key]
-    out = {"applies": True, "scope": scope, "block": {"municipalities": len(munis), "citizens": len(block.citizens),
-                                                      "units": len(block.units)}}
-    got = _housed_in(base, citizen_id)
-    if got is not None:
-        out.update(found={"kind": "none", "text": "no change: re-solving the block as it is houses them",
-                          "unit": got[0], "subsidised": got[1], "delta": _delta(ctx, block, base, citizen_id)},
-                   tried=[], text=(f"re-solving {scope} unchanged houses them in {got[0]}: the plan chose "
-                                   f"among equally good plans or was not optimal"))
-        return out
-    units = _citizen_units(ctx, c)
-    changes = _candidate_changes(ctx, c, units)
-    tried, skipped = [], 0
-    found = None
-    for ch in changes:
-        if len(tried) >= max_candidates:
-            skipped += 1
-            continue
-        if ch["kind"] == "rooms" and not _adds_eligible(block, ch, citizen_id):
-            continue
-        res = solve(apply_change(block, ch), backend=backend, time_limit=time_limit)
-        got = _housed_in(res, citizen_id)
-        entry = {**ch, "housed": got is not None}
-        if str(res.status) != "optimal":
-            entry["status"] = str(res.status)
-        tried.append(entry)
-        if got is not None:
-            found = {**ch, "unit": got[0], "subsidised": got[1], "delta": _delta(ctx, block, res, citizen_id)}
-            break
-    out.update(found=found, tried=tried, not_tried=skipped)
-    if found:
-        out["text"] = f"{found['text']} houses them in {found['unit']} (re-solved {scope}; {_plural(len(tried), 'change')} tried)"
-    else:
-        n = len(tried)
-        more = f"; {skipped} more not tried (--max-candidates)" if skipped else ""
-        out["text"] = (f"none of the {n} single change{'s' * (n != 1)} tried would house them "
-                       f"(re-solved {scope}{more})")
-    return out
 
 
 # --------------------------------------------------------------------------- text
@@ -1223,6 +778,7 @@ def explain_all(inst: Instance, plan: dict, counterfactuals: bool = False, *, ma
             entry["code"] = code
             text = f"Not housed ({code}): {_plural(int(n_elig[c]), 'eligible unit')}: " + "; ".join(parts) + "."
         if counterfactuals and not housed[c]:
+            from optimizer.counterfactual import counterfactual
             cf = counterfactual(inst, plan, cit.id, max_candidates=max_candidates, backend=backend,
                                 time_limit=time_limit, ctx=ctx, _cache=cf_cache)
             entry["counterfactual"] = cf

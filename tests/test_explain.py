@@ -20,8 +20,8 @@ import models
 from conftest import doc, housed, solved
 from optimizer.cli import main
 from optimizer.data import ProblemData
-from optimizer.explain import (PlanMismatch, UnknownCitizen, apply_change, block_of, compact_ids,
-                               context, counterfactual, explain, explain_all, restrict)
+from optimizer.counterfactual import apply_change, block_of, counterfactual, restrict
+from optimizer.explain import PlanMismatch, UnknownCitizen, compact_ids, context, explain, explain_all
 from optimizer.generate import generate
 from optimizer.pairs import combine, eligible_pairs, score_parts
 from optimizer.plan import make_plan
