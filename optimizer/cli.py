@@ -272,12 +272,16 @@ def round_open(instance, db, output, lock, forbid, reserve):
 @click.option("-o", "--output", "output", type=click.Path(), default=None,
               help="Also write the plan (.json, .xlsx or a CSV folder).")
 @_solver_options
-def round_solve(db, output, backend, time_limit, quiet):
-    """Solve the open round and store its plan in the ledger."""
-    from optimizer.rounds import solve_round
+@_override_options
+def round_solve(db, output, backend, time_limit, quiet, lock, forbid, reserve):
+    """Solve the open round and store its plan in the ledger (overrides are added to the round's)."""
+    from optimizer.rounds import round_instance, solve_round
     from optimizer.summary import print_summary
 
-    plan, result = _ledger_call(solve_round, db, backend=backend, time_limit=time_limit)
+    instance = None
+    if lock or forbid or reserve:
+        instance = _with_overrides(_ledger_call(round_instance, db), lock, forbid, reserve)
+    plan, result = _ledger_call(solve_round, db, instance=instance, backend=backend, time_limit=time_limit)
     if output:
         models.write_plan(plan, output)
     if not quiet:

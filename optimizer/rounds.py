@@ -193,7 +193,7 @@ def round_instance(db: str, round_id: int | None = None) -> Instance:
     return models.from_dict(json.loads(row.instance_json), f"round {row.id}")
 
 
-def solve_round(db: str, round_id: int | None = None, **options):
+def solve_round(db: str, round_id: int | None = None, instance: Instance | None = None, **options):
     """Solve the open round's filled instance and store its plan (status ``solved``).
 
     Parameters
@@ -202,6 +202,10 @@ def solve_round(db: str, round_id: int | None = None, **options):
         Ledger database: a path or a SQLAlchemy URL.
     round_id
         The round; the open one by default.
+    instance
+        The round's filled instance with other planner overrides (a planner locks,
+        forbids or reserves after seeing a plan); it replaces the stored one. Anything
+        but the overrides must be as stored.
     **options
         Passed to :func:`optimizer.solve.solve` (``backend``, ``time_limit``, …).
 
@@ -216,15 +220,27 @@ def solve_round(db: str, round_id: int | None = None, **options):
     with open_engine(db).begin() as conn:
         row = _round(conn, round_id)
     inst = models.from_dict(json.loads(row.instance_json), f"round {row.id}")
+    if instance is not None:
+        if _without_overrides(instance) != _without_overrides(inst):
+            raise LedgerError(f"round {row.id}: the instance given differs from the round's in more than its overrides")
+        inst = instance
     result = solve(inst, **options)
     plan = make_plan(result)
     with open_engine(db).begin() as conn:
         _lock(conn)
         _round(conn, row.id)  # still open: nobody committed or abandoned it meanwhile
         conn.execute(update(rounds).where(rounds.c.id == row.id).values(
+            instance_json=json.dumps(inst.to_dict(), ensure_ascii=False, separators=(",", ":")),
             plan_json=json.dumps(plan, ensure_ascii=False, separators=(",", ":")),
             status="solved", solved_at=utc_now()))
     return plan, result
+
+
+def _without_overrides(inst: Instance) -> dict:
+    doc = inst.to_dict()
+    doc.pop("overrides", None)
+    doc.pop("name", None)  # a round's instance is named after its source on reading
+    return doc
 
 
 def round_effects(inst: Instance, plan: dict, state: dict) -> dict[tuple[str, str], tuple[int, int]]:

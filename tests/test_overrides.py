@@ -221,3 +221,40 @@ def test_locked_plan_is_the_best_plan_containing_the_lock():
     want["2"] += 1  # c4 has priority 2
     assert locked["objective"]["housed_by_priority"] == want
     assert locked["objective"]["total_score"] == plan["objective"]["total_score"] + lock_score
+
+
+def test_round_solve_with_a_lock_after_seeing_the_plan(tmp_path):
+    """In a weekly round a planner can lock after the first solve: `round solve --lock` re-solves
+    the open round with the lock, stores the instance with it, and the commit counts that plan;
+    a lock that breaks a rule exits 2 and leaves the stored plan as it was."""
+    from optimizer import rounds as R
+
+    inst = tmp_path / "w.json"
+    inst.write_text(json.dumps(doc(TWO, [{"id": "u1"}, {"id": "u2", "rent_kr": 9000}])))
+    db = str(tmp_path / "l.db")
+    runner = CliRunner()
+    assert runner.invoke(main, ["round", "open", str(inst), "--db", db]).exit_code == 0
+    assert runner.invoke(main, ["round", "solve", "--db", db, "-q"]).exit_code == 0
+    assert pairs_of(R.round_plan(db)[1]) == {("a", "u1")}
+    r = runner.invoke(main, ["round", "solve", "--db", db, "-q", "--lock", "b=u2"])
+    assert r.exit_code == 2 and "--lock b=u2: cannot lock citizen 'b' to unit 'u2'" in r.output
+    assert pairs_of(R.round_plan(db)[1]) == {("a", "u1")}
+    r = runner.invoke(main, ["round", "solve", "--db", db, "-q", "--lock", "b=u1"])
+    assert r.exit_code == 0, r.output
+    filled, plan = R.round_plan(db)
+    assert pairs_of(plan) == {("b", "u1")} and [o.citizen for o in filled.overrides] == ["b"]
+    assert check_plan(filled, plan) == []
+    assert runner.invoke(main, ["round", "commit", "--db", db]).exit_code == 0
+    assert R.ledger_totals(db)["pool"]["all"]["claimed"] == 1
+
+
+def test_round_solve_refuses_an_instance_that_is_not_the_rounds(tmp_path):
+    """solve_round takes another instance only when it differs from the round's in its overrides."""
+    from models.ledger import LedgerError
+    from optimizer import rounds as R
+
+    db = str(tmp_path / "l.db")
+    rid, filled = R.open_round(db, models.from_dict(doc(TWO, [{"id": "u1"}])))
+    other = models.from_dict(doc(TWO, [{"id": "u1", "rooms": 3}]))
+    with pytest.raises(LedgerError, match="more than its overrides"):
+        R.solve_round(db, instance=other)
