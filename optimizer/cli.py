@@ -524,38 +524,64 @@ def round_new_period(db, frames, quotas, departments, by):
 
 # --- explain: why a citizen got their unit, or why not (optimizer.explain) ----------
 
+def _explain_options(command):
+    """The options of `explain` and `round explain`."""
+    for option in reversed([
+        click.option("--json", "as_json", is_flag=True, help="Write the explanation as JSON."),
+        click.option("--no-counterfactual", is_flag=True,
+                     help="Skip the search for the smallest single change that would house an unassigned citizen."),
+        click.option("--max-candidates", type=click.IntRange(min=0), default=10, show_default=True,
+                     help="Re-solve at most this many single changes."),
+        click.option("--alternatives", type=click.IntRange(min=0), default=5, show_default=True,
+                     help="Other eligible units compared for a housed citizen."),
+        click.option("--backend", type=click.Choice(["auto", "highs", "cpsat", "cbc"]), default="auto",
+                     show_default=True, help="Solver backend for the re-solves."),
+        click.option("--time-limit", type=click.FloatRange(min=0), default=None,
+                     help="Seconds per re-solve (default: each to proven optimum)."),
+    ]):
+        command = option(command)
+    return command
+
+
 @main.command("explain")
 @click.argument("instance", type=click.Path(dir_okay=True))
 @click.argument("plan", type=click.Path())
 @click.argument("citizen")
-@click.option("--json", "as_json", is_flag=True, help="Write the explanation as JSON.")
-@click.option("--no-counterfactual", is_flag=True,
-              help="Skip the search for the smallest single change that would house an unassigned citizen.")
-@click.option("--max-candidates", type=click.IntRange(min=0), default=10, show_default=True,
-              help="Re-solve at most this many single changes.")
-@click.option("--alternatives", type=click.IntRange(min=0), default=5, show_default=True,
-              help="Other eligible units compared for a housed citizen.")
-@click.option("--backend", type=click.Choice(["auto", "highs", "cpsat", "cbc"]), default="auto",
-              show_default=True, help="Solver backend for the re-solves.")
-@click.option("--time-limit", type=click.FloatRange(min=0), default=None,
-              help="Seconds per re-solve (default: each to proven optimum).")
-def explain_command(instance, plan, citizen, as_json, no_counterfactual, max_candidates, alternatives,
-                    backend, time_limit):
+@_explain_options
+def explain_command(instance, plan, citizen, **options):
     """Explain CITIZEN's outcome in PLAN: why this unit, or which rules and caps kept them out
-    and the smallest single change that would have housed them (found by re-solving)."""
+    and the smallest single change that would have housed them (found by re-solving).
+
+    A plan does not hold the rules, so the instance it was made for comes first."""
+    _explain(_load(instance), _read_plan(plan), citizen, instance, plan, **options)
+
+
+@round_group.command("explain")
+@_DB_OPTION
+@click.option("--round", "round_id", type=int, default=None, help="Round id (default: the latest with a plan).")
+@click.argument("citizen")
+@_explain_options
+def round_explain(db, round_id, citizen, **options):
+    """Explain CITIZEN's outcome in a round's plan, from the ledger (instance and plan as stored)."""
+    from optimizer.rounds import round_plan
+
+    inst, doc = _ledger_call(round_plan, db, round_id)
+    _explain(inst, doc, citizen, inst.source, inst.source, **options)
+
+
+def _explain(inst, doc, citizen, instance_name, plan_name, as_json, no_counterfactual, max_candidates,
+             alternatives, backend, time_limit):
     import json
 
     from optimizer.explain import PlanMismatch, UnknownCitizen, explain
 
-    inst = _load(instance)
-    doc = _read_plan(plan)
     try:
         out = explain(inst, doc, citizen, counterfactuals=not no_counterfactual, alternatives=alternatives,
                       max_candidates=max_candidates, backend=backend, time_limit=time_limit)
     except UnknownCitizen:
-        click.echo(f"error: unknown citizen {citizen!r}: not in {instance}", err=True)
+        click.echo(f"error: unknown citizen {citizen!r}: not in {instance_name}", err=True)
         sys.exit(BAD_INPUT)
     except PlanMismatch as exc:
-        click.echo(f"{plan}: {exc} (is it a plan of {instance}?)", err=True)
+        click.echo(f"{plan_name}: {exc} (is it a plan of {instance_name}?)", err=True)
         sys.exit(BAD_INPUT)
     click.echo(json.dumps(out, indent=2, ensure_ascii=False) if as_json else out["text"])

@@ -527,3 +527,22 @@ def test_cli_plan_of_another_instance_exits_2(files, tmp_path):
     other.write_text(json.dumps({"format": "anvis-plan/1", "assignments": [{"citizen": "a", "unit": "zz"}]}))
     r = run("explain", inst_path, other, "a")
     assert r.exit_code == 2 and "'zz'" in r.stderr and "Traceback" not in r.output
+
+
+def test_cli_round_explain_reads_instance_and_plan_from_the_ledger(tmp_path):
+    """`anvis round explain CITIZEN` explains from the round's stored instance and plan, the same
+    text as `anvis explain` on those files; an unknown citizen exits 2."""
+    from optimizer import rounds as R
+
+    d = doc([{"id": "a"}, {"id": "b", "priority": 2}], [{"id": "u1"}])
+    db = str(tmp_path / "l.db")
+    R.open_round(db, models.from_dict(d))
+    R.solve_round(db)
+    runner = CliRunner()
+    r = runner.invoke(main, ["round", "explain", "--db", db, "b", "--no-counterfactual"])
+    assert r.exit_code == 0, r.output
+    inst, plan = R.round_plan(db)
+    assert r.output.strip() == explain(inst, plan, "b", counterfactuals=False)["text"].strip()
+    assert "taken by more urgent citizens" in r.output
+    r = runner.invoke(main, ["round", "explain", "--db", db, "nobody"])
+    assert r.exit_code == 2 and "unknown citizen 'nobody'" in r.output
