@@ -202,17 +202,22 @@ def objectives(data: ProblemData, milp: Milp) -> list[tuple[str, np.ndarray]]:
     mult_c, mult_u = milp.multiplicity or (np.ones(data.n_citizens, np.int64), np.ones(data.n_units, np.int64))
     n_units = int(mult_u[np.unique(milp.pairs.unit)].sum())
     bound = {p: min(int(mult_c[np.unique(milp.pairs.citizen[prio == p])].sum()), n_units) for p in levels}
-    i = 0
-    while i < len(levels):
-        group = [levels[i]]
-        total = bound[levels[i]]
-        # extend the group while the packed objective stays small; weights are built from the last level up
-        while i + len(group) < len(levels):
-            nxt = levels[i + len(group)]
-            if (total + 1) * bound[nxt] + total > PACK_LIMIT:
-                break
-            group.append(nxt)
-            total = (total + 1) * bound[nxt] + total
+    # Group consecutive levels from the least urgent up while the packed objective stays
+    # small. Starting there leaves the most urgent level alone when not all fit: it is
+    # usually fully housed, so its stage is easy and its optimal face restricts the rest
+    # most (city-year: 69 s -> 50 s against grouping from the most urgent).
+    groups: list[list[int]] = []
+    for p in reversed(levels):
+        if groups:
+            group = groups[-1]
+            weight = 1
+            for q in group:
+                weight *= bound[q] + 1
+            if weight * bound[p] + weight - 1 <= PACK_LIMIT:
+                group.insert(0, p)
+                continue
+        groups.append([p])
+    for group in reversed(groups):
         weight = {}
         w = 1
         for p in reversed(group):
@@ -221,9 +226,7 @@ def objectives(data: ProblemData, milp: Milp) -> list[tuple[str, np.ndarray]]:
         cost = np.zeros(len(prio))
         for p in group:
             cost[prio == p] = weight[p]
-        name = "housed priority " + ",".join(map(str, group))
-        stages.append((name, cost))
-        i += len(group)
+        stages.append(("housed priority " + ",".join(map(str, group)), cost))
     stages.append(("total score", milp.pairs.score.astype(float)))
     return stages
 

@@ -83,3 +83,34 @@ def test_weighted_objective_may_leave_units_for_nobody_only_if_no_gain():
     """Weighted with zero weights still houses whoever adds score (all scores ≥ 0)."""
     plan = solved(_weighted({"1": 0, "2": 0}))
     assert housed(plan) == {"p2"}
+
+
+def test_priority_levels_packed_into_stages_give_the_same_optimum(monkeypatch):
+    """Packing priority levels into fewer stages is exact: each level alone, all in one stage, and
+    the default grouping (least urgent levels together, the most urgent alone when not all fit)
+    reach the same counts and score, on a generated instance with three priorities."""
+    import models
+    import optimizer.solve as S
+    from optimizer.generate import generate
+
+    inst = models.from_dict(generate("city-week", seed=5, scale=0.3))
+    results, names = {}, {}
+    for label, limit in (("alone", 0), ("together", 10 ** 12), ("split", None)):
+        if limit is not None:
+            monkeypatch.setattr(S, "PACK_LIMIT", limit)
+        else:
+            monkeypatch.setattr(S, "PACK_LIMIT", 10 ** 12)
+            # room for the two least urgent levels only
+            data = S.ProblemData.build(inst)
+            milp = S.build(data, S.eligible_pairs(data))
+            prio = data.c_prio[milp.pairs.citizen]
+            n_units = len(set(milp.pairs.unit.tolist()))
+            b = {p: min(len(set(milp.pairs.citizen[prio == p].tolist())), n_units) for p in (2, 3)}
+            monkeypatch.setattr(S, "PACK_LIMIT", (b[2] + 1) * (b[3] + 1) - 1)
+        r = S.solve(inst, backend="highs", decompose=False)
+        results[label] = (r.housed_by_priority, r.total_score)
+        names[label] = [s["stage"] for s in r.stats["milp_blocks"][0]["stages"]]
+    assert results["alone"] == results["together"] == results["split"]
+    assert names["alone"][:3] == ["housed priority 1", "housed priority 2", "housed priority 3"]
+    assert names["together"][0] == "housed priority 1,2,3"
+    assert names["split"][:2] == ["housed priority 1", "housed priority 2,3"]
