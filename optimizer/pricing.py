@@ -34,7 +34,7 @@ from optimizer.backends.highs import HighsSession, run_mip, set_time_limit
 
 START_PER_CITIZEN = 12   # best-scoring pairs of each citizen in the first restricted set
 START_PER_UNIT = 4       # most urgent, best-scoring citizens of each unit
-ADD_PER_CITIZEN = 12     # pairs with positive reduced cost added per citizen and round
+ADD_PER_CITIZEN = 25     # pairs with positive reduced cost added per citizen and round
 MIN_COLUMNS = 150_000    # blocks at least this large are priced rather than solved whole
 TOL = 1e-7
 FACE_TOL = 1e-6  # relative to the largest cost: reduced costs and duals this close to 0 count as 0
