@@ -54,7 +54,8 @@ class Result:
         The weighted objective's value (``None`` for lexicographic).
     bound, gap
         Upper bound and relative gap of the stage the solve ended in
-        (``gap`` is 0 when optimal).
+        (``gap`` is 0 when optimal). When a time limit cut the solve short, the
+        stage's objective counts only the pairs the solver decided, not locked ones.
     stats
         Deterministic model and solver statistics (written into plans).
     timings
