@@ -64,6 +64,16 @@ class Milp:
                     self.row_kind[rows], self.row_group[rows], rows,
                     None if self.col_hi is None else self.col_hi[cols], self.multiplicity)
 
+    def rows(self):
+        """Yield ``(columns, coefficients, lo, hi)`` of every non-empty row, in order
+        (for backends that build their model row by row)."""
+        A = self.A.tocsr()
+        A.sort_indices()
+        for r in range(self.n_rows):
+            a, b = A.indptr[r], A.indptr[r + 1]
+            if a < b:
+                yield A.indices[a:b], A.data[a:b], float(self.row_lo[r]), float(self.row_hi[r])
+
     def blocks(self) -> list[np.ndarray]:
         """Column sets of the independent blocks: no row links two blocks.
 

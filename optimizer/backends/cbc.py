@@ -49,13 +49,8 @@ class CbcSession:
         new_var = getattr(self.prob, "add_variable", None) or (lambda name, lo, up, cat: pulp.LpVariable(name, lo, up, cat))
         self.vars = [new_var(f"x{i}", 0, 1, pulp.LpBinary) for i in range(self.n)]
         self.cost = np.zeros(self.n)
-        A = milp.A.tocsr()
-        A.sort_indices()
-        indptr, indices, data = A.indptr, A.indices.tolist(), A.data.tolist()
-        for r in range(milp.n_rows):
-            a, b = indptr[r], indptr[r + 1]
-            if a < b:
-                self._add(indices[a:b], data[a:b], float(milp.row_lo[r]), float(milp.row_hi[r]))
+        for cols, vals, lo, hi in milp.rows():
+            self._add(cols.tolist(), vals.tolist(), lo, hi)
         self.set_objective(self.cost)
 
     def _add(self, cols: list[int], vals: list[float], lo: float, hi: float) -> None:

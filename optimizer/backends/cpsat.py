@@ -67,25 +67,17 @@ class CpSatSession:
         self.scale = 1
         self.exact = True
         self.slack = 0.0  # most the rounded objective can differ from the true one (true units)
-        A = milp.A.tocsr()
-        A.sort_indices()
-        indptr, indices, data = A.indptr, A.indices.tolist(), A.data
+        data = milp.A.data
         s, ints, exact = integer_scale(data) if len(data) else (1, np.zeros(0, np.int64), True)
         if s != 1 or not exact:
             raise ValueError("CP-SAT backend: constraint coefficients must be integers")
-        coefs = ints.tolist()
         ones = bool(np.all(ints == 1))
-        lo = np.asarray(milp.row_lo, dtype=float)
-        hi = np.asarray(milp.row_hi, dtype=float)
         xs = self.vars
-        for r in range(milp.n_rows):
-            a, b = indptr[r], indptr[r + 1]
-            if a == b:
-                continue
-            cols = indices[a:b]
-            terms = [xs[j] for j in cols]
-            expr = cp_model.LinearExpr.sum(terms) if ones else cp_model.LinearExpr.weighted_sum(terms, coefs[a:b])
-            model.add_linear_constraint(expr, _lower(lo[r]), _upper(hi[r]))
+        for cols, vals, lo, hi in milp.rows():
+            terms = [xs[j] for j in cols.tolist()]
+            expr = (cp_model.LinearExpr.sum(terms) if ones
+                    else cp_model.LinearExpr.weighted_sum(terms, np.rint(vals).astype(np.int64).tolist()))
+            model.add_linear_constraint(expr, _lower(lo), _upper(hi))
 
     def set_objective(self, cost: np.ndarray) -> None:
         cost = np.asarray(cost, dtype=float)
