@@ -71,8 +71,7 @@ def _classes(owner: np.ndarray, items: tuple[np.ndarray, ...], extra: tuple[np.n
     # verify: every member's sorted entries equal its class representative's
     order = np.lexsort(items[::-1] + (owner,))
     start = np.searchsorted(owner[order], np.arange(n))
-    rep = np.full(len(first), -1, np.int64)
-    rep[label[::-1]] = np.arange(n)[::-1]   # the first member of each class
+    rep = _firsts(label)
     pos = np.arange(len(order)) - start[owner[order]]
     twin = order[start[rep[label[owner[order]]]] + pos]
     if any((col[order] != col[twin]).any() for col in items):
@@ -179,6 +178,7 @@ def aggregate(data, block: Milp) -> Aggregated | None:
 
 
 def _firsts(label: np.ndarray) -> np.ndarray:
+    """The first member of each class."""
     first = np.full(int(label.max()) + 1, -1, np.int64)
     first[label[::-1]] = np.arange(len(label))[::-1]
     return first

@@ -150,18 +150,15 @@ def _solve_blocks(data: ProblemData, milp: Milp, blocks, backend: str, deadline)
             matched += 1
             continue
         engine = "highs" if backend == "auto" else backend
+        extra = {}
         agg = aggregate(data, block) if backend == "auto" else None
         if agg is not None and agg.milp.n_cols < MIN_COLUMNS:
-            y, bstatus, stages, bbound, bgap = _stages(data, agg.milp, engine, deadline)
-            x[cols] = agg.expand(y)
-            log.append({"columns": block.n_cols, "rows": block.n_rows, "side_rows": block.side_rows,
-                        "backend": "highs+aggregated", "aggregated_columns": agg.milp.n_cols,
-                        "citizen_classes": len(agg.members_c), "unit_classes": len(agg.members_u),
-                        "stages": stages})
-            if bstatus != Status.OPTIMAL and status == Status.OPTIMAL:
-                status, bound, gap = bstatus, bbound, bgap
-            continue
-        if engine == "highs" and block.n_cols >= MIN_COLUMNS:
+            engine = "highs+aggregated"
+            y, bstatus, stages, bbound, bgap = _stages(data, agg.milp, "highs", deadline)
+            bx = agg.expand(y)
+            extra = {"aggregated_columns": agg.milp.n_cols, "citizen_classes": len(agg.members_c),
+                     "unit_classes": len(agg.members_u)}
+        elif engine == "highs" and block.n_cols >= MIN_COLUMNS:
             engine = "highs+pricing"
             bx, bstatus, stages, bbound, bgap = priced_stages(data, block, _with_gaps(objectives(data, block)),
                                                               deadline, _stage_log)
@@ -169,7 +166,7 @@ def _solve_blocks(data: ProblemData, milp: Milp, blocks, backend: str, deadline)
             bx, bstatus, stages, bbound, bgap = _stages(data, block, engine, deadline)
         x[cols] = bx
         log.append({"columns": block.n_cols, "rows": block.n_rows, "side_rows": block.side_rows,
-                    "backend": engine, "stages": stages})
+                    "backend": engine, **extra, "stages": stages})
         if bstatus != Status.OPTIMAL and status == Status.OPTIMAL:
             status, bound, gap = bstatus, bbound, bgap
     return x, status, bound, gap, log, {"blocks": len(blocks), "matching_blocks": matched}
