@@ -76,31 +76,30 @@ def override_problems(data: ProblemData) -> list[Problem]:
         o = inst.overrides[pos[k]]
         why = RULE_TEXT[int(codes[k])] if same_muni[k] else "the unit lies in another municipality (rule 2)"
         problems.append(Problem(f"overrides[{pos[k]}]", f"cannot lock citizen {o.citizen!r} to unit {o.unit!r}: {why}"))
-    ok = found
-    ci, ui, pos = ci[ok], ui[ok], pos[ok]
-    sub = data.u_rent[ui] > data.c_max_rent[ci]
-    vul = data.c_vulnerable[ci]
-    for name, group, mask, cap, label in _cap_tables(data):
-        m = np.ones(len(ci), bool) if mask == "all" else (vul if mask == "vulnerable" else sub)
-        g = group[ui][m]
+    ci, ui, pos = ci[found], ui[found], pos[found]
+    sub = data.u_rent[ui] > data.c_max_rent[ci]  # rule 8: subsidised where only the subsidy makes it affordable
+    for _, group, counts, cap, label in _caps(data, ci, ui, sub):
+        g, p = group[counts], pos[counts]
         for j, n in zip(*(a.tolist() for a in np.unique(g, return_counts=True))):
             if cap[j] < NO_LIMIT and n > cap[j]:
-                where = ", ".join(f"overrides[{p}]" for p in pos[m][g == j][:5])
-                problems.append(Problem(f"overrides[{pos[m][g == j][0]}]",
+                where = ", ".join(f"overrides[{k}]" for k in p[g == j][:5])
+                problems.append(Problem(f"overrides[{p[g == j][0]}]",
                                         f"{n} lock{'s' * (n > 1)} need{'s' * (n == 1)} the {label(j)}, which has room for {int(cap[j])} ({where})"))
     return problems
 
 
-def _cap_tables(data: ProblemData):
-    """(kind, group of each unit, which locks count, cap per group, name of a group)."""
+def _caps(data: ProblemData, ci: np.ndarray, ui: np.ndarray, sub: np.ndarray):
+    """Per cap kind, for pairs (ci, ui): (kind, group of each pair, whether the pair counts
+    against it, cap per group, name of a group)."""
     inst = data.inst
     return (
-        ("pool", data.u_pool, "all", data.pool_cap, lambda j: f"share cap of pool {data.pool_list[j].id!r}"),
-        ("department", data.u_dept, "vulnerable", data.dept_cap,
+        ("pool", data.u_pool[ui], np.ones(len(ci), bool), data.pool_cap,
+         lambda j: f"share cap of pool {data.pool_list[j].id!r}"),
+        ("department", data.u_dept[ui], data.c_vulnerable[ci], data.dept_cap,
          lambda j: f"mixed-city cap of department {inst.departments[j].id!r}"),
-        ("frame", data.u_muni, "subsidised", data.muni_frame,
+        ("frame", data.u_muni[ui], sub, data.muni_frame,
          lambda j: f"subsidy frame of municipality {inst.municipalities[j].id!r}"),
-        ("quota", data.u_region, "subsidised", data.region_quota,
+        ("quota", data.u_region[ui], sub, data.region_quota,
          lambda j: f"grant quota of region {inst.regions[j].id!r}"),
     )
 
@@ -140,10 +139,8 @@ def apply_overrides(data: ProblemData, pairs: Pairs) -> Fixed:
     locked = allowed.take(is_lock)
     free = ~np.isin(allowed.citizen, lc) & ~np.isin(allowed.unit, lu)
     caps = {}
-    for name, group, mask, cap, _ in _cap_tables(data):
-        m = (np.ones(len(locked), bool) if mask == "all"
-             else data.c_vulnerable[locked.citizen] if mask == "vulnerable" else locked.subsidised)
-        used = np.bincount(group[locked.unit][m], minlength=len(cap))
+    for name, group, counts, cap, _ in _caps(data, locked.citizen, locked.unit, locked.subsidised):
+        used = np.bincount(group[counts], minlength=len(cap))
         caps[name] = np.where(cap < NO_LIMIT, cap - used, cap)
     fixed = dataclasses.replace(data, pool_cap=caps["pool"], dept_cap=caps["department"],
                                 muni_frame=caps["frame"], region_quota=caps["quota"])
