@@ -239,7 +239,6 @@ def solve_round(db: str, round_id: int | None = None, instance: Instance | None 
 def _without_overrides(inst: Instance) -> dict:
     doc = inst.to_dict()
     doc.pop("overrides", None)
-    doc.pop("name", None)  # a round's instance is named after its source on reading
     return doc
 
 
