@@ -14,6 +14,7 @@ import models
 from benchmarks.baseline import consultant, flow_floor
 from benchmarks.conftest import SHARED, SMOKE, instance, peak_mb
 from optimizer.data import ProblemData
+from optimizer.generate import duplicated
 from optimizer.model import build
 from optimizer.pairs import eligible_pairs
 from optimizer.solve import solve
@@ -96,21 +97,13 @@ def test_orlib_assign800_end_to_end(benchmark):
     benchmark.extra_info.update(min_cost=101 * len(result.chosen.citizen) - result.total_score)
 
 
-def _duplicated(inst, k_units: int = 3, k_citizens: int = 2):
-    """Every flat k_units times, every citizen k_citizens times: afdelinger of identical flats."""
-    doc = inst.to_dict()
-    doc["units"] = [dict(u, id=f"{u['id']}~{i}") for u in doc["units"] for i in range(k_units)]
-    doc["citizens"] = [dict(c, id=f"{c['id']}~{i}") for c in doc["citizens"] for i in range(k_citizens)]
-    return models.from_dict(doc)
-
-
 @pytest.mark.parametrize("preset", ["national-week", "city-week"])
 def test_aggregation_ratio(benchmark, preset, monkeypatch):
     """Aggregated (auto) against the same engine with aggregation off, on an instance with
     identical flats and citizens; same optimum, same run."""
     from optimizer import aggregate
 
-    inst = _duplicated(instance(preset))
+    inst = models.from_dict(duplicated(instance(preset).to_dict(), 3, 2))
     ours = solve(inst)
     t = time.perf_counter()
     solve(inst)

@@ -927,3 +927,16 @@ def world(seed: int = 0, scale: float = 1.0, municipalities=None, agreement_rate
     b.agreements()
     b.citizens()
     return World(b, seed, float(scale))
+
+
+def duplicated(doc: dict, k_units: int, k_citizens: int) -> dict:
+    """A copy of an instance document with every unit k_units times and every citizen
+    k_citizens times (ids suffixed ``~0``, ``~1``, …): afdelinger of identical flats and
+    urgent lists of citizens with identical needs, where aggregation applies.
+
+    ``scores`` and ``overrides`` name the old ids, so the copy has neither.
+    """
+    out = {k: v for k, v in doc.items() if k not in ("scores", "overrides")}
+    out["units"] = [dict(u, id=f"{u['id']}~{i}") for u in doc.get("units", []) for i in range(k_units)]
+    out["citizens"] = [dict(c, id=f"{c['id']}~{i}") for c in doc.get("citizens", []) for i in range(k_citizens)]
+    return out

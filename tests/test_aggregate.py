@@ -7,8 +7,6 @@ what is truly interchangeable, and survive signature collisions.
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,18 +14,9 @@ from hypothesis import strategies as st
 import models
 from conftest import doc, solved
 from optimizer import aggregate as agg_mod
-from optimizer.generate import generate
+from optimizer.generate import duplicated, generate
 from optimizer.solve import solve
 from test_properties import documents
-
-
-def duplicated(document: dict, k_units: int, k_citizens: int) -> dict:
-    """Each unit k_units times and each citizen k_citizens times (new ids, same attributes)."""
-    d = copy.deepcopy(document)
-    d["units"] = [dict(u, id=f"{u['id']}~{i}") for u in d["units"] for i in range(k_units)]
-    d["citizens"] = [dict(c, id=f"{c['id']}~{i}") for c in d["citizens"] for i in range(k_citizens)]
-    d.pop("scores", None)
-    return d
 
 
 def _agree(d: dict) -> dict:

@@ -32,7 +32,7 @@ def test_pricing_matches_whole_milp(monkeypatch, preset, seed, scale):
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(documents())
-def test_pricing_with_optimal_faces_matches_brute_force_model(doc):
+def test_pricing_with_optimal_faces_matches_plain_model(doc):
     """On random instances, forced column generation (with later stages restricted to the
     earlier stages' optimal faces) reaches the same lexicographic optimum as one plain
     HiGHS model with hold rows, and its plan passes the checker."""
