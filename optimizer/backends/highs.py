@@ -59,7 +59,7 @@ class HighsSession:
         """A maximising HiGHS model with rows ``≤ row_hi`` and no columns yet."""
         h = _highs()
         n = len(row_hi)
-        h.addRows(n, np.full(n, -highspy.kHighsInf), np.asarray(row_hi, dtype=float), 0,
+        h.addRows(n, np.zeros(n), np.asarray(row_hi, dtype=float), 0,
                   np.zeros(n, np.int32), np.zeros(0, np.int32), np.zeros(0))
         h.changeObjectiveSense(highspy.ObjSense.kMaximize)
         return h
