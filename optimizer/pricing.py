@@ -7,7 +7,9 @@ pairs and proven optimal for the full set by LP duality:
 1. Solve the LP relaxation on the restricted set; price every pair with its
    reduced cost ``d = c − Aᵀy``. Add the best pairs with ``d > 0`` and repeat
    until none is left: the restricted LP value ``z_LP`` is then the LP bound of
-   the full model.
+   the full model. (Pairs left out with a small ``d > 0`` are covered by raising
+   their citizens' row duals, which adds the largest such ``d`` per citizen to
+   the bound: a Lagrangian bound over every pair.)
 2. Solve the MILP on the restricted set (value ``z``). If ``z_LP − z`` is within
    the stage's tolerance, ``z`` is optimal for the full model.
 3. Otherwise add every pair with ``d ≥ −(z_LP − z)`` and solve again: a pair
@@ -15,8 +17,10 @@ pairs and proven optimal for the full set by LP duality:
    x has ``c·x ≤ z_LP + Σ_{d_j<0} d_j x_j``.
 
 One HiGHS model holds every row of the block from the start and grows by
-columns, so each LP re-solve starts from the previous basis. Only HiGHS gives
-the duals this needs.
+columns, so each LP re-solve starts from the previous basis. Integral stages
+first price a tie-broken cost (:func:`tie_break`) that keeps those re-solves
+short, and fall back to their plain cost when that does not prove the
+optimum. Only HiGHS gives the duals this needs.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import numpy as np
 
 from optimizer.data import ProblemData
 from optimizer.greedy import greedy
-from optimizer.model import Milp
+from optimizer.model import CITIZEN, Milp
 from optimizer.status import Status
 from optimizer.backends.highs import HighsSession, run_mip, set_time_limit
 
@@ -37,6 +41,9 @@ START_PER_UNIT = 4       # most urgent, best-scoring citizens of each unit
 ADD_PER_CITIZEN = 25     # pairs with positive reduced cost added per citizen and round
 MIN_COLUMNS = 150_000    # blocks at least this large are priced rather than solved whole
 TOL = 1e-7
+TIE_BUDGET = 0.25        # most the tie-break (see tie_break) adds to any plan's value
+TIED_ADD_MIN = 1e-3      # with the tie-break, pairs enter only above this reduced cost
+TIED_ITERATIONS = (8, 10_000)  # a tie-broken LP may take 8 iterations per row + 10,000 (then: plain cost)
 FACE_TOL = 1e-6  # relative to the largest cost: reduced costs and duals this close to 0 count as 0
 
 
@@ -66,9 +73,13 @@ class _Growing:
         self.hold_at_least: list[float] = []
         # the optimal faces of earlier stages: columns fixed at 0 (never priced again)
         # or at 1, and rows held at their level
+        self.citizen_row = np.full(int(milp.pairs.citizen.max(initial=-1)) + 1, -1, np.int64)
+        is_c = np.flatnonzero(milp.row_kind == CITIZEN)
+        self.citizen_row[milp.row_group[is_c]] = is_c
         self.dead = np.zeros(milp.n_cols, bool)
         self.one = np.zeros(milp.n_cols, bool)
         self.row_lo = np.asarray(milp.row_lo, dtype=float).copy()
+        self.row_hi = np.asarray(milp.row_hi, dtype=float).copy()
         self.kept: list[tuple[np.ndarray, float]] = []  # (objective, value) of every earlier stage
 
     def add(self, new: np.ndarray, cost: np.ndarray) -> None:
@@ -95,19 +106,21 @@ class _Growing:
         self.holds.append(p)
         self.hold_at_least.append(at_least)
 
-    def fix_face(self, cost: np.ndarray, y: np.ndarray, AT, value: float) -> None:
-        """Restrict every later stage to this stage's optimal LP face, instead of a hold row.
+    def fix_face(self, cost: np.ndarray, y: np.ndarray, AT, x: np.ndarray, gap: float) -> None:
+        """Restrict every later stage to the plans that keep this stage's optimum.
 
-        With ``y`` dual optimal for the whole block, a plan is optimal for this stage's
-        LP exactly when it obeys complementary slackness: columns with reduced cost
-        below 0 are 0, above 0 are 1, and rows with a non-zero dual stay at their level.
-        When the stage's plan reaches the LP bound, the optimal plans of the stage are
-        exactly the integer plans of that face. Unlike a hold row (which makes the LP
-        highly degenerate), this shrinks the model: fixed-out pairs are never priced again.
+        ``y`` are duals of the stage's LP over the whole block (every unpriced pair has
+        reduced cost ≤ 0), so its value ``z_LP`` bounds every plan: ``cost·x' ≤ z_LP − P(x')``
+        where the penalty ``P`` adds ``|d_j|`` for each pair off the bound its reduced cost
+        ``d_j`` points to and ``|y_r|`` per unit of slack of each row with a non-zero dual.
+        A plan that keeps the optimum ``cost·x`` has ``P ≤ gap = z_LP − cost·x``; penalties
+        come in whole units of pairs and row slack, so a pair with ``d_j < −gap`` is 0 in
+        every such plan, one with ``d_j > gap`` is 1, and a row with ``|y_r| > gap`` stays at
+        its level. Unlike a hold row (which makes the LP highly degenerate), this shrinks
+        the model: fixed-out pairs are never priced again.
         """
-        sol = self.h.getSolution()
         d = self._reduced(cost, y, AT)
-        tol = FACE_TOL * max(1.0, float(np.abs(cost).max(initial=0.0)))
+        tol = gap + FACE_TOL * max(1.0, float(np.abs(cost).max(initial=0.0)))
         # columns fixed by an earlier stage stay fixed (their reduced costs no longer matter)
         free = ~self.dead & ~self.one
         self.dead |= free & (d < -tol)
@@ -119,53 +132,72 @@ class _Growing:
         n = len(self.cols)
         idx = np.arange(n, dtype=np.int32)
         self.h.changeColsBounds(n, idx, self.one[self.cols].astype(float), np.ones(n))
-        level = np.rint(np.asarray(sol.row_value))
-        tight = np.flatnonzero(np.abs(y) > tol).astype(np.int32)
+        level = self.milp.A @ x.astype(float)
+        tight = np.flatnonzero(np.abs(y[:self.milp.n_rows]) > tol).astype(np.int32)
         self.h.changeRowsBounds(len(tight), tight, level[tight], level[tight])
-        orig = tight[tight < self.milp.n_rows]
-        self.row_lo[orig] = level[orig]
-        self.kept.append((cost, value))
+        self.row_lo[tight] = self.row_hi[tight] = level[tight]
 
     def set_objective(self, cost: np.ndarray) -> None:
         n = len(self.cols)
         self.h.changeColsCost(n, np.arange(n, dtype=np.int32), cost[self.cols].astype(float))
 
-    def lp(self, time_limit):
+    def lp(self, time_limit, iteration_limit: int | None = None):
+        """Solve the restricted LP: its value and row duals, or (None, None) when it stops
+        early (``self.stopped_by_iterations`` tells an iteration limit from the rest)."""
         h = self.h
         set_time_limit(h, time_limit)
+        h.setOptionValue("simplex_iteration_limit", 2**31 - 1 if iteration_limit is None else iteration_limit)
         h.run()
-        ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        status = h.getModelStatus()
+        self.stopped_by_iterations = status == highspy.HighsModelStatus.kIterationLimit
+        ok = status == highspy.HighsModelStatus.kOptimal
         sol = h.getSolution()
         z, y = h.getInfo().objective_function_value, np.asarray(sol.row_dual)
         self.lp_x = np.asarray(sol.col_value)
         return (z, y) if ok else (None, None)
 
-    def round_lp(self, cost: np.ndarray, abs_gap: float, time_limit) -> np.ndarray | None:
-        """Keep the LP's integral values and solve a small MILP over its fractional columns.
+    def round_lp(self, cost: np.ndarray, abs_gap: float, target: float, band: np.ndarray, time_limit):
+        """Keep most of the LP's values and solve a small MILP over the rest.
 
-        A plan found so that reaches the LP bound is optimal; None when the small MILP
-        fails (the caller then solves the whole restricted MILP).
+        First only the fractional columns are free. When that finds no plan worth
+        ``target``, the columns of ``band`` are freed too: the caller passes those whose
+        reduced cost is too small to rule them out of such a plan (every other column
+        takes its LP value in every plan worth ``target``). Returns the first plan that
+        reaches ``target``, else the best found (None if none).
         """
         v = self.lp_x
-        x = np.zeros(self.milp.n_cols, np.int8)
-        one = self.cols[v > 1 - 1e-9]
-        x[one] = 1
         frac = self.cols[(v > 1e-9) & (v < 1 - 1e-9)]
-        if len(frac) == 0:
+        best = None
+        for free in (frac, np.union1d(frac, band)):
+            x = self._complete(cost, v, free, abs_gap, time_limit)
+            if x is not None and (best is None or cost @ x > cost @ best):
+                best = x
+            if best is not None and cost @ best >= target:
+                break
+        return best
+
+    def _complete(self, cost, v, free, abs_gap, time_limit):
+        """The LP's values fixed outside ``free``, the best completion inside (None if none)."""
+        x = np.zeros(self.milp.n_cols, np.int8)
+        x[self.cols[v > 1 - 1e-9]] = 1
+        free = free[~self.one[free]]  # pairs an earlier stage fixed at 1 stay at 1
+        x[free] = 0
+        if len(free) == 0:
             return x
         used = self.milp.A @ x
-        sub = self.milp.restrict(frac)
-        residual = Milp(sub.pairs, sub.A, self.row_lo[sub.parent_rows] - used[sub.parent_rows],
-                        sub.row_hi - used[sub.parent_rows], sub.row_kind, sub.row_group)
+        sub = self.milp.restrict(free)
+        rows = sub.parent_rows
+        residual = Milp(sub.pairs, sub.A, self.row_lo[rows] - used[rows], self.row_hi[rows] - used[rows],
+                        sub.row_kind, sub.row_group)
         session = HighsSession(residual)
         for p, h in zip(self.holds, self.hold_at_least):
-            nz = np.flatnonzero(self.prio[frac] == p)
+            nz = np.flatnonzero(self.prio[free] == p)
             session.add_row(nz, np.ones(len(nz)), h - x[self.prio == p].sum(), np.inf)
-        session.set_objective(cost[frac])
+        session.set_objective(cost[free])
         res = session.solve(time_limit, None, abs_gap)
         if res.x is None:
             return None
-        x[frac] = res.x
+        x[free] = res.x
         return x
 
     def mip(self, time_limit, start: np.ndarray, abs_gap: float):
@@ -188,12 +220,63 @@ class _Growing:
             d[self.prio == p] -= yh
         return d
 
+    def lagrange(self, d: np.ndarray, y: np.ndarray):
+        """Duals for the whole block from the restricted LP's duals ``y``.
+
+        ``d`` holds the reduced costs of the pairs outside the model (−inf for the rest).
+        Raising a citizen's row dual by the largest positive reduced cost among its pairs
+        makes them all non-positive and keeps the pairs inside dual feasible (their bound
+        duals only gain slack), at a cost of that amount; a pair of a citizen without a row
+        costs its own reduced cost. Returns the total cost, to add to the LP value, and the
+        raised duals.
+        """
+        pos = np.flatnonzero(d > 0)
+        if len(pos) == 0:
+            return 0.0, y
+        c = self.milp.pairs.citizen[pos]
+        row = self.citizen_row[c]
+        best = np.zeros(len(self.citizen_row))
+        np.maximum.at(best, c, d[pos])
+        with_row = np.unique(c[row >= 0])
+        y = y.copy()
+        y[self.citizen_row[with_row]] += best[with_row]
+        return float(best[with_row].sum() + d[pos[row < 0]].sum()), y
+
     def reduced_costs(self, cost: np.ndarray, y: np.ndarray, AT) -> np.ndarray:
         """Reduced costs of the pairs that may still enter (others: −inf)."""
         d = self._reduced(cost, y, AT)
         d[self.cols] = -np.inf
         d[self.dead] = -np.inf
         return d
+
+
+def tie_break(milp: Milp) -> np.ndarray | None:
+    """A small positive cost per pair that gives an integral stage's LP one clear optimum.
+
+    A count objective gives every pair of a citizen the same cost, so its LP has a huge
+    optimal face. HiGHS's dual simplex perturbs costs at the start of every solve; on
+    such a face that turned each re-solve after adding columns into a walk as long as a
+    fresh solve (city-year: 20,000-45,000 iterations for a few hundred new pairs). The
+    tie-break (the pair's score, then a fixed pseudo-random fraction) makes the optimum
+    nearly unique, so HiGHS's own perturbation can be switched off and a re-solve only
+    pivots the new pairs in (tens to a few thousand iterations).
+
+    Exactness does not rest on its size: the stage's cost is at most the tie-broken
+    cost, so the tie-broken LP bound is an upper bound of the stage; a plan within the
+    stage's gap of it is optimal, and otherwise the stage goes on with its plain cost.
+    The scale (no plan gains more than ``TIE_BUDGET``) makes that fallback rare.
+    None for aggregated models, where a column stands for several pairs.
+    """
+    if milp.col_hi is not None or milp.n_cols == 0:
+        return None
+    p = milp.pairs
+    most = min(len(np.unique(p.citizen)), len(np.unique(p.unit)))  # pairs in any plan
+    s = p.score.astype(float)
+    s = (s - s.min() + 1) / (s.max() - s.min() + 1)
+    with np.errstate(over="ignore"):
+        mixed = p.citizen.astype(np.uint64) * np.uint64(2654435761) + p.unit.astype(np.uint64) * np.uint64(40503)
+    jitter = (mixed % np.uint64(1000)).astype(float) / 1000.0
+    return TIE_BUDGET / most * (0.5 * s + 0.25 * (1 + jitter))
 
 
 def _best_per_citizen(milp: Milp, d: np.ndarray, candidates: np.ndarray) -> np.ndarray:
@@ -216,27 +299,49 @@ def priced_stages(data: ProblemData, milp: Milp, objectives, deadline, log_stage
     model.add(start, objectives[0][1])
     AT = milp.A.T.tocsr()
     log, bound = [], None
+    tie = tie_break(milp)
     for k, (name, cost, abs_gap) in enumerate(objectives):
-        model.set_objective(cost)
-        rounds = 0
+        # integral stages first price a tie-broken cost ≥ cost (see tie_break)
+        tied = tie is not None and abs_gap >= 0.5
+        lp_cost = cost + tie if tied else cost
+        _price_with(model, lp_cost, tied)
+        rounds, fell_back = 0, False
         while True:
             rounds += 1
-            z_lp, y = model.lp(_left(deadline))
+            limit = TIED_ITERATIONS[0] * milp.n_rows + TIED_ITERATIONS[1] if tied else None
+            z_lp, y = model.lp(_left(deadline), limit)
+            if z_lp is None and tied and model.stopped_by_iterations:
+                # the tie-broken LP stalls: go on from its basis with the plain cost
+                tied, lp_cost, fell_back = False, cost, True
+                _price_with(model, lp_cost, tied)
+                continue
             if z_lp is None and fix_faces and model.kept and (deadline is None or time.perf_counter() < deadline):
                 # the LP failed for another reason than time: solve again with hold rows only
                 return priced_stages(data, milp, objectives, deadline, log_stage, fix_faces=False)
             if z_lp is None:  # out of time: the current plan, unproven
                 log.append(log_stage(name, None, float(cost @ x), rounds, len(model.cols)) | {"status": "feasible"})
                 return x, Status.FEASIBLE, log, None, None
-            d = model.reduced_costs(cost, y, AT)
-            new = np.flatnonzero(d > TOL)
+            d = model.reduced_costs(lp_cost, y, AT)
+            # pairs whose reduced cost only the tie-break makes positive would make the
+            # dual simplex shift costs; the Lagrangian bound below covers them instead
+            new = np.flatnonzero(d > (TIED_ADD_MIN if tied else TOL))
             if len(new):
-                model.add(_best_per_citizen(milp, d, new), cost)
+                model.add(_best_per_citizen(milp, d, new), lp_cost)
                 continue
-            found = model.round_lp(cost, abs_gap, _left(deadline))
-            if found is not None and _feasible(milp, found, model) and cost @ found >= z_lp - abs_gap:
+            extra, y = model.lagrange(d, y)
+            z_lp += extra  # now a bound over every pair of the block
+            target = _optimal_above(z_lp, abs_gap)
+            # a plan worth target keeps every pair whose |reduced cost| exceeds z_lp - target
+            # at its LP value (the penalty argument of _Growing.fix_face)
+            band = model.cols[np.abs(model._reduced(lp_cost, y, AT)[model.cols]) <= z_lp - target + TOL]
+            found = model.round_lp(cost, abs_gap, target, band, _left(deadline))
+            if found is not None and _feasible(milp, found, model) and cost @ found >= target:
                 x = found
                 break
+            if tied:  # not proven with the tie-break: go on with the plain cost
+                tied, lp_cost, fell_back = False, cost, True
+                _price_with(model, lp_cost, tied)
+                continue
             status, found, b, nodes = model.mip(_left(deadline), x, abs_gap)
             if found is not None and cost @ found >= cost @ x - 1e-9:
                 x = found
@@ -248,24 +353,44 @@ def priced_stages(data: ProblemData, milp: Milp, objectives, deadline, log_stage
                     return x, Status.FEASIBLE, log, None, None
                 return x, Status.FEASIBLE, log, b, (b - value) / max(abs(b), 1e-9)
             slack = z_lp - value
-            more = np.flatnonzero(d >= -slack - TOL) if slack > abs_gap else np.zeros(0, np.int64)
+            more = np.flatnonzero(d >= -slack - TOL) if value < target else np.zeros(0, np.int64)
             if len(more) == 0:
                 break
-            model.add(more, cost)  # then the MILP once more, now provably over every useful pair
+            model.add(more, lp_cost)  # then the MILP once more, now provably over every useful pair
         value = float(cost @ x)
         if not all(abs(float(c @ x) - v) <= 1e-6 for c, v in model.kept):
             return priced_stages(data, milp, objectives, deadline, log_stage, fix_faces=False)
         log.append(log_stage(name, None, value, rounds, len(model.cols)))
+        if tie is not None and abs_gap >= 0.5:
+            log[-1]["tie_break"] = "fell back to plain cost" if fell_back else "proved"
         bound = value
         if k < len(objectives) - 1:
-            if abs(z_lp - value) <= 1e-6 and fix_faces:
-                model.fix_face(cost, y, AT, value)
+            if fix_faces:
+                model.fix_face(lp_cost, y, AT, x, max(0.0, z_lp - value))
+                model.kept.append((cost, value))
                 log[-1]["kept_by"] = "optimal face"
-            else:  # the optimum lies below the LP bound: hold its counts with rows
+            else:
                 log[-1]["kept_by"] = "hold rows"
                 for p in np.unique(prio[cost > 0]):
                     model.hold(int(p), float(x[prio == p].sum()))
     return x, Status.OPTIMAL, log, bound, 0.0
+
+
+def _optimal_above(bound: float, abs_gap: float) -> float:
+    """The value from which a plan is optimal under an upper ``bound``: the bound less the
+    stage's gap, or for an integral objective (gap 0.5) the bound rounded down (kept a
+    hair above, so that round-off in the bound cannot pass a plan one short)."""
+    if abs_gap >= 0.5:
+        return float(np.floor(bound + 1e-4))
+    return bound - abs_gap
+
+
+def _price_with(model: "_Growing", lp_cost: np.ndarray, tied: bool) -> None:
+    """Set the LP's cost; HiGHS's own cost perturbation only without the tie-break (with
+    it, HiGHS's random perturbation, up to ~1e-3 on these costs, swamps the tie-break and
+    made one re-solve take 230 s)."""
+    model.set_objective(lp_cost)
+    model.h.setOptionValue("dual_simplex_cost_perturbation_multiplier", 0.0 if tied else 1.0)
 
 
 def _feasible(milp: Milp, x: np.ndarray, model: "_Growing") -> bool:

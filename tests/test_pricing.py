@@ -1,7 +1,8 @@
 """Column generation (optimizer.pricing) gives the same optimum as the whole MILP."""
 
+import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import models
 from optimizer import pricing, solve as solve_mod
@@ -66,3 +67,86 @@ def test_city_year_faces_agree_with_hold_rows(monkeypatch):
     held = solved(doc)
     assert held["solver"]["milp_blocks"][0]["stages"][0]["kept_by"] == "hold rows"
     assert held["objective"] == plan["objective"]
+
+
+# Settings that force each way out of the tie-broken phase (see pricing.tie_break):
+# a tie-break too large to prove anything, an LP stopped by its iteration limit at once,
+# and no pair ever priced in while tie-broken (only the Lagrangian bound covers them).
+FALLBACKS = {"huge tie-break": {"TIE_BUDGET": 1e4},
+             "iteration limit": {"TIED_ITERATIONS": (0, 0)},
+             "nothing priced in": {"TIED_ADD_MIN": 1e9}}
+
+
+@pytest.mark.parametrize("fallback", FALLBACKS)
+@pytest.mark.parametrize("preset, seed, scale", [("small", 1, 1.0), ("city-week", 0, 0.15)])
+def test_tie_break_fallbacks_reach_the_plain_optimum(monkeypatch, fallback, preset, seed, scale):
+    """Whichever way the tie-broken phase ends, column generation reaches the plain HiGHS
+    optimum, and the fallback to the plain cost is really taken."""
+    doc = generate(preset, seed=seed, scale=scale)
+    plain = solve(models.from_dict(doc), backend="highs")
+    monkeypatch.setattr(solve_mod, "MIN_COLUMNS", 1)
+    for name, value in FALLBACKS[fallback].items():
+        monkeypatch.setattr(pricing, name, value)
+    plan = solved(doc, backend="highs")
+    assert plan["status"] == "optimal"
+    assert {int(k): v for k, v in plan["objective"]["housed_by_priority"].items()} == plain.housed_by_priority
+    assert plan["objective"]["total_score"] == pytest.approx(plain.total_score, abs=1e-6)
+    stages = [s for b in plan["solver"]["milp_blocks"] if b["backend"] == "highs+pricing" for s in b["stages"]]
+    if fallback != "nothing priced in":  # (a plan found among the start pairs can still be proven)
+        assert any(s["tie_break"] == "fell back to plain cost" for s in stages)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(documents(), st.sampled_from(sorted(FALLBACKS)))
+def test_tie_break_fallbacks_on_random_instances(doc, fallback):
+    """On random instances, forced column generation with each fallback of the tie-broken
+    phase forced reaches the lexicographic optimum of one plain HiGHS model."""
+    plain = solve(models.from_dict(doc), backend="highs")
+    saved = {name: getattr(pricing, name) for name in FALLBACKS[fallback]}
+    old = solve_mod.MIN_COLUMNS
+    solve_mod.MIN_COLUMNS = 1
+    try:
+        for name, value in FALLBACKS[fallback].items():
+            setattr(pricing, name, value)
+        plan = solved(doc, backend="highs")
+    finally:
+        solve_mod.MIN_COLUMNS = old
+        for name, value in saved.items():
+            setattr(pricing, name, value)
+    assert {int(k): v for k, v in plan["objective"]["housed_by_priority"].items()} == plain.housed_by_priority
+    assert plan["objective"]["total_score"] == pytest.approx(plain.total_score, abs=1e-6)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(documents(), st.integers(0, 2**32 - 1))
+def test_lagrangian_bound_covers_every_pair(doc, seed):
+    """From any restricted LP, raising citizens' row duals by their pairs' largest reduced
+    cost gives duals under which no pair outside the model has a positive reduced cost
+    (but those of citizens without a row, whose reduced costs the bound adds instead), and
+    a bound at least the LP optimum over every pair."""
+    from optimizer.backends.highs import HighsSession
+    from optimizer.data import ProblemData
+    from optimizer.model import build
+    from optimizer.pairs import eligible_pairs
+
+    data = ProblemData.build(models.from_dict(doc))
+    milp = build(data, eligible_pairs(data))
+    if milp.n_cols == 0:
+        return
+    rng = np.random.default_rng(seed)
+    cost = rng.integers(0, 5, milp.n_cols).astype(float) + pricing.tie_break(milp)
+    model = pricing._Growing(milp, data.c_prio[milp.pairs.citizen])
+    inside = rng.random(milp.n_cols) < 0.4
+    inside[0] = True  # (HiGHS reports no optimum for a model without columns)
+    model.add(np.flatnonzero(inside), cost)
+    model.set_objective(cost)
+    z, y = model.lp(None)
+    assert z is not None
+    AT = milp.A.T.tocsr()
+    extra, raised = model.lagrange(model.reduced_costs(cost, y, AT), y)
+    left = np.flatnonzero(model.reduced_costs(cost, raised, AT) > 1e-9)
+    assert (model.citizen_row[milp.pairs.citizen[left]] < 0).all()
+    whole = HighsSession(milp)
+    whole.set_objective(cost)
+    whole.h.run()
+    assert z + extra >= whole.h.getInfo().objective_function_value - 1e-6
