@@ -106,7 +106,7 @@ class _Growing:
         self.holds.append(p)
         self.hold_at_least.append(at_least)
 
-    def fix_face(self, cost: np.ndarray, y: np.ndarray, AT, x: np.ndarray, gap: float) -> None:
+    def fix_face(self, d: np.ndarray, y: np.ndarray, x: np.ndarray, gap: float, scale: float) -> None:
         """Restrict every later stage to the plans that keep this stage's optimum.
 
         ``y`` are duals of the stage's LP over the whole block (every unpriced pair has
@@ -117,10 +117,10 @@ class _Growing:
         come in whole units of pairs and row slack, so a pair with ``d_j < −gap`` is 0 in
         every such plan, one with ``d_j > gap`` is 1, and a row with ``|y_r| > gap`` stays at
         its level. Unlike a hold row (which makes the LP highly degenerate), this shrinks
-        the model: fixed-out pairs are never priced again.
+        the model: fixed-out pairs are never priced again. ``d`` are the reduced costs of
+        every pair under ``y``; ``scale`` is the largest cost (for the tolerance).
         """
-        d = self._reduced(cost, y, AT)
-        tol = gap + FACE_TOL * max(1.0, float(np.abs(cost).max(initial=0.0)))
+        tol = gap + FACE_TOL * max(1.0, scale)
         # columns fixed by an earlier stage stay fixed (their reduced costs no longer matter)
         free = ~self.dead & ~self.one
         self.dead |= free & (d < -tol)
@@ -305,14 +305,14 @@ def priced_stages(data: ProblemData, milp: Milp, objectives, deadline, log_stage
         tied = tie is not None and abs_gap >= 0.5
         lp_cost = cost + tie if tied else cost
         _price_with(model, lp_cost, tied)
-        rounds, fell_back = 0, False
+        rounds = 0
         while True:
             rounds += 1
             limit = TIED_ITERATIONS[0] * milp.n_rows + TIED_ITERATIONS[1] if tied else None
             z_lp, y = model.lp(_left(deadline), limit)
             if z_lp is None and tied and model.stopped_by_iterations:
                 # the tie-broken LP stalls: go on from its basis with the plain cost
-                tied, lp_cost, fell_back = False, cost, True
+                tied, lp_cost = False, cost
                 _price_with(model, lp_cost, tied)
                 continue
             if z_lp is None and fix_faces and model.kept and (deadline is None or time.perf_counter() < deadline):
@@ -333,13 +333,14 @@ def priced_stages(data: ProblemData, milp: Milp, objectives, deadline, log_stage
             target = _optimal_above(z_lp, abs_gap)
             # a plan worth target keeps every pair whose |reduced cost| exceeds z_lp - target
             # at its LP value (the penalty argument of _Growing.fix_face)
-            band = model.cols[np.abs(model._reduced(lp_cost, y, AT)[model.cols]) <= z_lp - target + TOL]
+            d_all = model._reduced(lp_cost, y, AT)  # every pair, under the raised duals
+            band = model.cols[np.abs(d_all[model.cols]) <= z_lp - target + TOL]
             found = model.round_lp(cost, abs_gap, target, band, _left(deadline))
             if found is not None and _feasible(milp, found, model) and cost @ found >= target:
                 x = found
                 break
             if tied:  # not proven with the tie-break: go on with the plain cost
-                tied, lp_cost, fell_back = False, cost, True
+                tied, lp_cost = False, cost
                 _price_with(model, lp_cost, tied)
                 continue
             status, found, b, nodes = model.mip(_left(deadline), x, abs_gap)
@@ -361,12 +362,12 @@ def priced_stages(data: ProblemData, milp: Milp, objectives, deadline, log_stage
         if not all(abs(float(c @ x) - v) <= 1e-6 for c, v in model.kept):
             return priced_stages(data, milp, objectives, deadline, log_stage, fix_faces=False)
         log.append(log_stage(name, None, value, rounds, len(model.cols)))
-        if tie is not None and abs_gap >= 0.5:
-            log[-1]["tie_break"] = "fell back to plain cost" if fell_back else "proved"
+        if tie is not None and abs_gap >= 0.5:  # integral stage: started tie-broken
+            log[-1]["tie_break"] = "proved" if tied else "fell back to plain cost"
         bound = value
         if k < len(objectives) - 1:
             if fix_faces:
-                model.fix_face(lp_cost, y, AT, x, max(0.0, z_lp - value))
+                model.fix_face(d_all, y, x, max(0.0, z_lp - value), float(np.abs(lp_cost).max(initial=0.0)))
                 model.kept.append((cost, value))
                 log[-1]["kept_by"] = "optimal face"
             else:
