@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 import models
-from conftest import EXAMPLES, doc, needs_shared
+from conftest import EXAMPLES, doc, needs_shared, worked_examples
 from optimizer.cli import main
 
 ANVIS = Path(sys.executable).with_name("anvis")
@@ -98,10 +98,10 @@ def test_validate_ok(good):
 
 
 @needs_shared
-@pytest.mark.parametrize("example", ["e1-ledger-and-subsidy", "e2-random-small", "e3-random-regions", "e4-weighted"])
+@pytest.mark.parametrize("example", worked_examples())
 def test_validate_shared_examples(example):
     """Every worked example of the shared spec is a valid instance."""
-    result = run("validate", EXAMPLES / f"{example}.json")
+    result = run("validate", example)
     assert result.exit_code == 0, result.output
 
 
@@ -209,16 +209,16 @@ def test_solve_writes_a_plan_that_check_accepts(tmp_path, good):
 
 
 @needs_shared
-@pytest.mark.parametrize("example", ["e1-ledger-and-subsidy", "e2-random-small", "e3-random-regions", "e4-weighted"])
+@pytest.mark.parametrize("example", worked_examples())
 def test_solve_and_check_shared_examples(tmp_path, example):
     """Each shared example solves to a plan that ``check`` accepts, with the optimum of expected.json."""
-    plan = tmp_path / f"{example}.plan.json"
-    result = run("solve", EXAMPLES / f"{example}.json", "-o", plan, "-q")
+    plan = tmp_path / f"{example.stem}.plan.json"
+    result = run("solve", example, "-o", plan, "-q")
     assert result.exit_code == 0, result.output
-    assert run("check", EXAMPLES / f"{example}.json", plan).exit_code == 0
-    want = json.loads((EXAMPLES / "expected.json").read_text())[example]
+    assert run("check", example, plan).exit_code == 0
+    want = json.loads((EXAMPLES / "expected.json").read_text())[example.stem]
     got = json.loads(plan.read_text())["objective"]
-    params = json.loads((EXAMPLES / f"{example}.json").read_text()).get("parameters", {})
+    params = json.loads(example.read_text()).get("parameters", {})
     if params.get("objective") == "weighted":  # optima may differ in split; their value may not
         w = params["priority_weights"]
 
