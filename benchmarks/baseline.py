@@ -15,10 +15,10 @@ from collections import defaultdict
 import numpy as np
 import pulp
 
-from optimizer.backends.assignment import max_weight_matching, packed_weights
-from optimizer.data import ProblemData
-from optimizer.model import build
-from optimizer.pairs import eligible_pairs
+from optimizer.engine.methods.matching import max_weight_matching, packed_weights
+from optimizer.engine.data import ProblemData
+from optimizer.engine.model import build
+from optimizer.engine.pairs import eligible_pairs
 
 
 def consultant(inst) -> tuple[dict, float]:

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import models
-from optimizer.generate import generate
+from optimizer.sim.generate import generate
 
 SMOKE = os.environ.get("ANVIS_BENCH_SMOKE") == "1"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -30,8 +30,8 @@ def instance(preset: str):
 _PEAK = """
 import re, sys
 import models
-from optimizer.generate import generate
-from optimizer.solve import solve
+from optimizer.sim.generate import generate
+from optimizer.engine.solve import solve
 preset, scale, backend = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 solve(models.from_dict(generate(preset, seed=0, scale=scale)), backend)
 print(int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1)) / 1024)

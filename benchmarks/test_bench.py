@@ -13,11 +13,11 @@ import pytest
 import models
 from benchmarks.baseline import consultant, flow_floor
 from benchmarks.conftest import SHARED, SMOKE, instance, peak_mb
-from optimizer.data import ProblemData
-from optimizer.generate import duplicated
-from optimizer.model import build
-from optimizer.pairs import eligible_pairs
-from optimizer.solve import solve
+from optimizer.engine.data import ProblemData
+from optimizer.sim.generate import duplicated
+from optimizer.engine.model import build
+from optimizer.engine.pairs import eligible_pairs
+from optimizer.engine.solve import solve
 
 PRESETS = ["national-week", "city-week", "city-year"]
 
@@ -101,7 +101,7 @@ def test_orlib_assign800_end_to_end(benchmark):
 def test_aggregation_ratio(benchmark, preset, monkeypatch):
     """Aggregated (auto) against the same engine with aggregation off, on an instance with
     identical flats and citizens; same optimum, same run."""
-    from optimizer import aggregate
+    from optimizer.engine.methods import aggregate
 
     inst = models.from_dict(duplicated(instance(preset).to_dict(), 3, 2))
     ours = solve(inst)

@@ -238,7 +238,7 @@ def _too_large(raw: dict) -> list[Problem]:
 
 def _override_refs(raw: dict, ids: dict) -> list[Problem]:
     """References and contradictions among overrides (whether a lock obeys the rules is
-    checked by :func:`optimizer.overrides.override_problems`, which knows the rules)."""
+    checked by :func:`optimizer.engine.overrides.override_problems`, which knows the rules)."""
     problems = []
     locked_citizen: dict = {}
     locked_unit: dict = {}

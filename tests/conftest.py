@@ -10,8 +10,8 @@ import pytest
 
 import models
 from optimizer.check import check_plan, format_violations
-from optimizer.plan import make_plan
-from optimizer.solve import solve
+from optimizer.plan.build import make_plan
+from optimizer.engine.solve import solve
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 EXAMPLES = SHARED / "spec" / "examples"
@@ -22,7 +22,7 @@ PG_ENV = "ANVIS_TEST_POSTGRES_URL"
 
 def _reset_postgres(url: str) -> None:
     """Drop every ledger table of the test database (it must be a throwaway one)."""
-    from models import ledger as L
+    from optimizer.rounds import ledger as L
 
     eng = L.create_engine(url)
     with eng.begin() as conn:
@@ -34,7 +34,7 @@ def _reset_postgres(url: str) -> None:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request, tmp_path):
     """A fresh ledger: an SQLite file, or the PostgreSQL database named by $ANVIS_TEST_POSTGRES_URL."""
-    from models import ledger as L
+    from optimizer.rounds import ledger as L
 
     if request.param == "sqlite":
         yield str(tmp_path / "ledger.db")

@@ -1,4 +1,4 @@
-"""Aggregation of interchangeable citizens and units (optimizer.aggregate) is exact.
+"""Aggregation of interchangeable citizens and units (optimizer.engine.methods.aggregate) is exact.
 
 The fast path must reach the optimum of the plain MILP (backend ``highs``, which
 never aggregates) on a corpus with many identical flats and citizens, merge only
@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 import models
 from conftest import doc, solved
-from optimizer import aggregate as agg_mod
-from optimizer.generate import duplicated, generate
-from optimizer.solve import solve
+from optimizer.engine.methods import aggregate as agg_mod
+from optimizer.sim.generate import duplicated, generate
+from optimizer.engine.solve import solve
 from test_properties import documents
 
 
@@ -73,9 +73,9 @@ def test_signature_collisions_cost_speed_not_exactness(monkeypatch):
 
 
 def _only_block(d: dict):
-    from optimizer.data import ProblemData
-    from optimizer.model import build
-    from optimizer.pairs import eligible_pairs
+    from optimizer.engine.data import ProblemData
+    from optimizer.engine.model import build
+    from optimizer.engine.pairs import eligible_pairs
 
     data = ProblemData.build(models.from_dict(d))
     milp = build(data, eligible_pairs(data))

@@ -20,16 +20,16 @@ import pytest
 
 import models
 from conftest import EXAMPLES, doc
-from optimizer.backends import open_session
-from optimizer.backends.cpsat import integer_scale
+from optimizer.engine.backends import open_session
+from optimizer.engine.backends.cpsat import integer_scale
 from optimizer.check import check_plan, format_violations
-from optimizer.data import ProblemData
-from optimizer.generate import generate
-from optimizer.model import build
-from optimizer.pairs import eligible_pairs
-from optimizer.plan import make_plan
-from optimizer.solve import solve
-from optimizer.status import Status
+from optimizer.engine.data import ProblemData
+from optimizer.sim.generate import generate
+from optimizer.engine.model import build
+from optimizer.engine.pairs import eligible_pairs
+from optimizer.plan.build import make_plan
+from optimizer.engine.solve import solve
+from optimizer.engine.status import Status
 
 BACKENDS = ("highs", "cpsat", "cbc")
 EXAMPLE_NAMES = ["e1-ledger-and-subsidy", "e2-random-small", "e3-random-regions", "e4-weighted"]

@@ -1,4 +1,4 @@
-"""``anvis explain`` (optimizer.explain): why a citizen got their unit, or why not.
+"""``anvis explain`` (optimizer.explain.citizen): why a citizen got their unit, or why not.
 
 Tiny instances where the answer is known by hand: the assigned citizen's unit,
 score parts and alternatives; rule exclusions grouped by rule; the full cap
@@ -18,14 +18,14 @@ from click.testing import CliRunner
 
 import models
 from conftest import doc, housed, solved
-from optimizer.cli import main
-from optimizer.data import ProblemData
-from optimizer.counterfactual import apply_change, block_of, counterfactual, restrict
-from optimizer.explain import PlanMismatch, UnknownCitizen, compact_ids, context, explain, explain_all
-from optimizer.generate import generate
-from optimizer.pairs import combine, eligible_pairs, score_parts
-from optimizer.plan import make_plan
-from optimizer.solve import solve
+from optimizer.cli.main import main
+from optimizer.engine.data import ProblemData
+from optimizer.explain.counterfactual import apply_change, block_of, counterfactual, restrict
+from optimizer.explain.citizen import PlanMismatch, UnknownCitizen, compact_ids, context, explain, explain_all
+from optimizer.sim.generate import generate
+from optimizer.engine.pairs import combine, eligible_pairs, score_parts
+from optimizer.plan.build import make_plan
+from optimizer.engine.solve import solve
 
 
 def setup(document: dict):
@@ -435,7 +435,7 @@ def test_explain_all_feeds_the_round_report():
     """The round report renders explain_all's texts in its "Why" column."""
     import html
 
-    from optimizer.report import render_report
+    from optimizer.report.html import render_report
     inst, plan = setup(frame_doc())
     out = explain_all(inst, plan)
     page = render_report(inst, plan, out)
@@ -532,7 +532,7 @@ def test_cli_plan_of_another_instance_exits_2(files, tmp_path):
 def test_cli_round_explain_reads_instance_and_plan_from_the_ledger(tmp_path):
     """`anvis round explain CITIZEN` explains from the round's stored instance and plan, the same
     text as `anvis explain` on those files; an unknown citizen exits 2."""
-    from optimizer import rounds as R
+    from optimizer.rounds import workflow as R
 
     d = doc([{"id": "a"}, {"id": "b", "priority": 2}], [{"id": "u1"}])
     db = str(tmp_path / "l.db")

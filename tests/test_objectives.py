@@ -90,8 +90,8 @@ def test_priority_levels_packed_into_stages_give_the_same_optimum(monkeypatch):
     the default grouping (least urgent levels together, the most urgent alone when not all fit)
     reach the same counts and score, on a generated instance with three priorities."""
     import models
-    import optimizer.solve as S
-    from optimizer.generate import generate
+    import optimizer.engine.solve as S
+    from optimizer.sim.generate import generate
 
     inst = models.from_dict(generate("city-week", seed=5, scale=0.3))
     results, names = {}, {}

@@ -17,8 +17,8 @@ import models
 from conftest import doc, housed, pairs_of, solved
 from models.validate import InstanceError
 from optimizer.check import check_plan
-from optimizer.cli import main
-from optimizer.solve import solve
+from optimizer.cli.main import main
+from optimizer.engine.solve import solve
 
 TWO = [{"id": "a", "priority": 1}, {"id": "b", "priority": 2}]
 
@@ -227,7 +227,7 @@ def test_round_solve_with_a_lock_after_seeing_the_plan(tmp_path):
     """In a weekly round a planner can lock after the first solve: `round solve --lock` re-solves
     the open round with the lock, stores the instance with it, and the commit counts that plan;
     a lock that breaks a rule exits 2 and leaves the stored plan as it was."""
-    from optimizer import rounds as R
+    from optimizer.rounds import workflow as R
 
     inst = tmp_path / "w.json"
     inst.write_text(json.dumps(doc(TWO, [{"id": "u1"}, {"id": "u2", "rent_kr": 9000}])))
@@ -250,8 +250,8 @@ def test_round_solve_with_a_lock_after_seeing_the_plan(tmp_path):
 
 def test_round_solve_refuses_an_instance_that_is_not_the_rounds(tmp_path):
     """solve_round takes another instance only when it differs from the round's in its overrides."""
-    from models.ledger import LedgerError
-    from optimizer import rounds as R
+    from optimizer.rounds.ledger import LedgerError
+    from optimizer.rounds import workflow as R
 
     db = str(tmp_path / "l.db")
     rid, filled = R.open_round(db, models.from_dict(doc(TWO, [{"id": "u1"}])))

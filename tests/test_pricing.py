@@ -1,13 +1,14 @@
-"""Column generation (optimizer.pricing) gives the same optimum as the whole MILP."""
+"""Column generation (optimizer.engine.methods.pricing) gives the same optimum as the whole MILP."""
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import models
-from optimizer import pricing, solve as solve_mod
-from optimizer.generate import generate
-from optimizer.solve import solve
+from optimizer.engine.methods import pricing
+from optimizer.engine import solve as solve_mod
+from optimizer.sim.generate import generate
+from optimizer.engine.solve import solve
 from conftest import solved
 from test_properties import documents
 
@@ -37,7 +38,7 @@ def test_pricing_with_optimal_faces_matches_plain_model(doc):
     """On random instances, forced column generation (with later stages restricted to the
     earlier stages' optimal faces) reaches the same lexicographic optimum as one plain
     HiGHS model with hold rows, and its plan passes the checker."""
-    import optimizer.solve as solve_mod
+    import optimizer.engine.solve as solve_mod
 
     plain = solve(models.from_dict(doc), backend="highs")
     old = solve_mod.MIN_COLUMNS
@@ -124,10 +125,10 @@ def test_lagrangian_bound_covers_every_pair(doc, seed):
     cost gives duals under which no pair outside the model has a positive reduced cost
     (but those of citizens without a row, whose reduced costs the bound adds instead), and
     a bound at least the LP optimum over every pair."""
-    from optimizer.backends.highs import HighsSession
-    from optimizer.data import ProblemData
-    from optimizer.model import build
-    from optimizer.pairs import eligible_pairs
+    from optimizer.engine.backends.highs import HighsSession
+    from optimizer.engine.data import ProblemData
+    from optimizer.engine.model import build
+    from optimizer.engine.pairs import eligible_pairs
 
     data = ProblemData.build(models.from_dict(doc))
     milp = build(data, eligible_pairs(data))

@@ -22,12 +22,12 @@ from hypothesis import strategies as st
 
 import models
 from optimizer.check import check_plan, default_score, format_violations
-from optimizer.data import ProblemData
-from optimizer.greedy import greedy
-from optimizer.model import build
-from optimizer.pairs import eligible_pairs
-from optimizer.plan import make_plan
-from optimizer.solve import solve
+from optimizer.engine.data import ProblemData
+from optimizer.engine.methods.greedy import greedy
+from optimizer.engine.model import build
+from optimizer.engine.pairs import eligible_pairs
+from optimizer.plan.build import make_plan
+from optimizer.engine.solve import solve
 
 TOL = 1e-6
 SHARES = (1.0, 0.5, 0.25, 1 / 3, 0.0, 1.0, 0.5)  # repeats weight the draw towards caps above 0

@@ -8,8 +8,8 @@ import pytest
 import models
 from conftest import EXAMPLES, ORLIB, SHARED, needs_shared, solved
 from optimizer.check import check_plan
-from optimizer.plan import make_plan
-from optimizer.solve import solve
+from optimizer.plan.build import make_plan
+from optimizer.engine.solve import solve
 
 EXAMPLE_NAMES = ["e1-ledger-and-subsidy", "e2-random-small", "e3-random-regions", "e4-weighted"]
 

@@ -1,4 +1,4 @@
-"""The HTML round report (optimizer.report, ``anvis report``): content, escaping, determinism, CLI."""
+"""The HTML round report (optimizer.report.html, ``anvis report``): content, escaping, determinism, CLI."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from click.testing import CliRunner
 
 import models
 from conftest import doc, solved
-from optimizer.cli import main
-from optimizer.plan import make_plan
-from optimizer.report import ReportError, render_report
-from optimizer.solve import solve
+from optimizer.cli.main import main
+from optimizer.plan.build import make_plan
+from optimizer.report.html import ReportError, render_report
+from optimizer.engine.solve import solve
 
 DEMO = Path(__file__).resolve().parents[1] / "instances" / "demo-week.json"
 PLOTS = ("departments", "rent", "priority", "limits")

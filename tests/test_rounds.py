@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 import models
-from models import ledger as L
-from optimizer import rounds as R
+from optimizer.rounds import ledger as L
+from optimizer.rounds import workflow as R
 from conftest import doc
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,7 +148,7 @@ def test_double_commit_refused_and_rollback_restores_exactly(sqlite_db):
 
 CHILD = """
 import sys
-from optimizer.rounds import commit_round, LedgerError
+from optimizer.rounds.workflow import commit_round, LedgerError
 try:
     commit_round(sys.argv[1], int(sys.argv[3]), by=sys.argv[2])
 except LedgerError as exc:
@@ -213,7 +213,7 @@ def test_two_processes_commit_the_same_round_once(db):
 OPENER = """
 import sys
 import models
-from optimizer.rounds import open_round, LedgerError
+from optimizer.rounds.workflow import open_round, LedgerError
 try:
     rid, _ = open_round(sys.argv[1], models.load(sys.argv[2]))
 except LedgerError as exc:
@@ -272,7 +272,7 @@ def test_schema_version_recorded_and_migrations_not_rerun(sqlite_db, monkeypatch
 
 def test_cli_round_open_solve_commit_status_history_rollback(tmp_path, monkeypatch):
     """The ``anvis round`` commands end to end; refusals are one line with exit 2."""
-    from optimizer.cli import main
+    from optimizer.cli.main import main
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("USER", "cli-user")

@@ -10,14 +10,14 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 import models
-from models import ledger as L
-from optimizer import rounds as R
+from optimizer.rounds import ledger as L
+from optimizer.rounds import workflow as R
 from optimizer.check import check_plan, format_violations
-from optimizer.data import ProblemData
-from optimizer.generate import RELET_RATE, world
-from optimizer.pairs import eligible_pairs
-from optimizer.simulate import REGIMES, _may_take, decline_draw, simulate
-from optimizer.solve import solve
+from optimizer.engine.data import ProblemData
+from optimizer.sim.generate import RELET_RATE, world
+from optimizer.engine.pairs import eligible_pairs
+from optimizer.sim.simulate import REGIMES, _may_take, decline_draw, simulate
+from optimizer.engine.solve import solve
 from conftest import doc
 
 SMALL = dict(seed=3, scale=0.03, weeks=6, decline_rate=0.2)
@@ -211,7 +211,7 @@ def test_jobs_do_not_change_the_report():
 def test_cli_simulate_writes_the_report_and_prints_the_comparison(tmp_path, monkeypatch):
     """``anvis simulate`` exits 0, writes the JSON report with both default regimes, and prints
     the comparison table beside the national figures (11.6 %, the 2,000 target)."""
-    from optimizer.cli import main
+    from optimizer.cli.main import main
 
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
@@ -234,7 +234,7 @@ def test_cli_simulate_writes_the_report_and_prints_the_comparison(tmp_path, monk
 ])
 def test_cli_simulate_bad_options_exit_2(args):
     """Out-of-range or unknown options are refused by the CLI with exit code 2, nothing run."""
-    from optimizer.cli import main
+    from optimizer.cli.main import main
 
     res = CliRunner().invoke(main, ["simulate", *args])
     assert res.exit_code == 2, res.output
@@ -243,7 +243,7 @@ def test_cli_simulate_bad_options_exit_2(args):
 def test_cli_simulate_refuses_existing_ledgers_and_lists_every_regime(tmp_path):
     """A --db-dir that already holds a ledger of the run exits 2 with one line; the CLI's regime
     choices are exactly the library's regimes."""
-    from optimizer.cli import _SIM_REGIMES, main
+    from optimizer.cli.main import _SIM_REGIMES, main
 
     (tmp_path / "anvis-sim-quarter.db").write_text("")
     res = CliRunner().invoke(main, ["simulate", "--weeks", "1", "--scale", "0.02", "--db-dir", str(tmp_path)])

@@ -1,7 +1,7 @@
 """The round ledger's database: tables, schema migrations and opening an engine.
 
 The ledger is persistent state shared by the weekly allocation rounds (see
-:mod:`optimizer.rounds`). It lives in any database SQLAlchemy 2 reaches: an
+:mod:`optimizer.rounds.workflow`). It lives in any database SQLAlchemy 2 reaches: an
 SQLite file by default (created on first use), or e.g. PostgreSQL by URL.
 
 The schema is versioned: the ``schema_version`` table records every applied
@@ -15,7 +15,7 @@ Tables
     One row per round: id, name, instance sha256, the filled instance JSON,
     the plan JSON, status (``opened``, ``solved``, ``committed``,
     ``rolled_back``, ``abandoned``), who committed it and when (UTC ISO).
-    A period reset (:func:`optimizer.rounds.new_period`) is a row of status
+    A period reset (:func:`optimizer.rounds.workflow.new_period`) is a row of status
     ``new_period`` (name ``new period: <kinds>``, empty hash, instance
     ``{}``), so the history keeps rounds and resets in one order.
 ``totals``

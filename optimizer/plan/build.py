@@ -12,9 +12,9 @@ from collections import Counter
 
 import numpy as np
 
-from optimizer.data import NO_LIMIT, ProblemData
-from optimizer.pairs import RULE_TEXT, candidates, failure_codes
-from optimizer.solve import Result
+from optimizer.engine.data import NO_LIMIT, ProblemData
+from optimizer.engine.pairs import RULE_TEXT, candidates, failure_codes
+from optimizer.engine.solve import Result
 
 PLAN_FORMAT = "anvis-plan/1"
 OVERRIDDEN = "excluded by a planner override (forbid or reserve)"

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimizer.data import ProblemData
-from optimizer.model import Milp
+from optimizer.engine.data import ProblemData
+from optimizer.engine.model import Milp
 
 EXACT_FLOAT = 2 ** 52      # integers below this add up exactly in float64 (LAPJV)
 EXACT_FLOW = 2 ** 60       # room below int64 for OR-Tools' cost scaling

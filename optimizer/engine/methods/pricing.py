@@ -30,11 +30,11 @@ import time
 import highspy
 import numpy as np
 
-from optimizer.data import ProblemData
-from optimizer.greedy import greedy
-from optimizer.model import CITIZEN, Milp
-from optimizer.status import Status
-from optimizer.backends.highs import HighsSession, run_mip, set_time_limit
+from optimizer.engine.data import ProblemData
+from optimizer.engine.methods.greedy import greedy
+from optimizer.engine.model import CITIZEN, Milp
+from optimizer.engine.status import Status
+from optimizer.engine.backends.highs import HighsSession, run_mip, set_time_limit
 
 START_PER_CITIZEN = 12   # best-scoring pairs of each citizen in the first restricted set
 START_PER_UNIT = 4       # most urgent, best-scoring citizens of each unit

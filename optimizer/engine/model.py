@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from optimizer.data import NO_LIMIT, ProblemData
-from optimizer.pairs import Pairs
+from optimizer.engine.data import NO_LIMIT, ProblemData
+from optimizer.engine.pairs import Pairs
 
 # Row kinds, in the order rows are laid out.
 CITIZEN, UNIT, POOL, DEPARTMENT, FRAME, QUOTA = range(6)

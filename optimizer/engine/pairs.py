@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.data import ProblemData
+from optimizer.engine.data import ProblemData
 
 # Why a candidate pair (same municipality) is not eligible; 0 = eligible.
 ELIGIBLE = 0

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from optimizer.model import CITIZEN, POOL, UNIT, Milp
-from optimizer.pairs import Pairs
+from optimizer.engine.model import CITIZEN, POOL, UNIT, Milp
+from optimizer.engine.pairs import Pairs
 
 MAX_SHARE = 0.6  # aggregate only when the model keeps at most this share of its columns
 

@@ -13,7 +13,7 @@ report. The plan says *what*; this module says *why*, from the instance's rules
   that excludes it (grouped by rule), and for the eligible units who took each one
   (id and priority) or which full cap blocked it;
 - a **counterfactual**: the smallest single change that would have housed them,
-  found by re-solving (:mod:`optimizer.counterfactual`), never guessed.
+  found by re-solving (:mod:`optimizer.explain.counterfactual`), never guessed.
 
 Only ids and priorities of other citizens are ever shown; of the asked-about
 citizen only what the explanation needs (rent limit, rooms, subsidy eligibility,
@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from models import Instance
-from optimizer.data import NO_LIMIT, ProblemData
-from optimizer.pairs import (ELIGIBLE, RULE_TEXT, SCORE_WEIGHTS, candidates, default_scores, eligible_pairs,
+from optimizer.engine.data import NO_LIMIT, ProblemData
+from optimizer.engine.pairs import (ELIGIBLE, RULE_TEXT, SCORE_WEIGHTS, candidates, default_scores, eligible_pairs,
                              failure_codes, score_parts)
 
-#: Weights of the default score's parts (see :func:`optimizer.pairs.default_scores`).
+#: Weights of the default score's parts (see :func:`optimizer.engine.pairs.default_scores`).
 WEIGHTS = SCORE_WEIGHTS
 PART_TEXT = {
     "pref": "preference for the department",
@@ -434,7 +434,7 @@ def explain(inst: Instance, plan: dict, citizen_id: str, *, counterfactuals: boo
     else:
         out.update(_unassigned(ctx, c, units))
         if counterfactuals:
-            from optimizer.counterfactual import counterfactual
+            from optimizer.explain.counterfactual import counterfactual
             out["counterfactual"] = counterfactual(inst, plan, citizen_id, max_candidates=max_candidates,
                                                    backend=backend, time_limit=time_limit, ctx=ctx)
     out["text"] = format_explanation(out)
@@ -778,7 +778,7 @@ def explain_all(inst: Instance, plan: dict, counterfactuals: bool = False, *, ma
             entry["code"] = code
             text = f"Not housed ({code}): {_plural(int(n_elig[c]), 'eligible unit')}: " + "; ".join(parts) + "."
         if counterfactuals and not housed[c]:
-            from optimizer.counterfactual import counterfactual
+            from optimizer.explain.counterfactual import counterfactual
             cf = counterfactual(inst, plan, cit.id, max_candidates=max_candidates, backend=backend,
                                 time_limit=time_limit, ctx=ctx, _cache=cf_cache)
             entry["counterfactual"] = cf

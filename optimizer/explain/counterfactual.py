@@ -25,10 +25,10 @@ from models import Instance
 from models.instance import Scores
 from models.pools import Pool, pool_cap
 from models.schema import Agreement
-from optimizer.data import NO_LIMIT, ProblemData
-from optimizer.explain import (MAX_CANDIDATES, Context, _citizen_units, _index_of, _kr, _num, _plural, _Units,
+from optimizer.engine.data import NO_LIMIT, ProblemData
+from optimizer.explain.citizen import (MAX_CANDIDATES, Context, _citizen_units, _index_of, _kr, _num, _plural, _Units,
                                _with_overrides, blocking_caps, context)
-from optimizer.pairs import ELIGIBLE, candidates, failure_codes
+from optimizer.engine.pairs import ELIGIBLE, candidates, failure_codes
 
 RENT_CODES = (7, 8, 9)  # failure codes of rule 8 (affordability)
 ROOMS_CODE = 1
@@ -400,7 +400,7 @@ def counterfactual(inst: Instance, plan: dict, citizen_id: str, *, max_candidate
     max_candidates
         At most this many changes are re-solved.
     backend, time_limit
-        Passed to :func:`optimizer.solve.solve` for each re-solve.
+        Passed to :func:`optimizer.engine.solve.solve` for each re-solve.
     ctx
         A reusable :func:`context`.
 
@@ -411,7 +411,7 @@ def counterfactual(inst: Instance, plan: dict, citizen_id: str, *, max_candidate
         who else is housed, unhoused or moved) or ``None``; ``tried`` (each change
         re-solved, in order); ``scope`` (the block re-solved); ``text``.
     """
-    from optimizer.solve import solve
+    from optimizer.engine.solve import solve
 
     ctx = context(inst, plan) if ctx is None else ctx
     c = _index_of(ctx, citizen_id)

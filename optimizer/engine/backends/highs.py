@@ -5,9 +5,9 @@ from __future__ import annotations
 import highspy
 import numpy as np
 
-from optimizer.backends import StageResult
-from optimizer.model import Milp
-from optimizer.status import Status
+from optimizer.engine.backends import StageResult
+from optimizer.engine.model import Milp
+from optimizer.engine.status import Status
 
 _STATUS = {
     highspy.HighsModelStatus.kOptimal: Status.OPTIMAL,

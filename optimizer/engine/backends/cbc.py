@@ -27,9 +27,9 @@ import warnings
 import numpy as np
 import pulp
 
-from optimizer.backends import StageResult
-from optimizer.model import Milp
-from optimizer.status import Status
+from optimizer.engine.backends import StageResult
+from optimizer.engine.model import Milp
+from optimizer.engine.status import Status
 
 _SOL_STATUS = {
     pulp.LpSolutionOptimal: Status.OPTIMAL,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimizer.data import ProblemData
-from optimizer.model import Milp
+from optimizer.engine.data import ProblemData
+from optimizer.engine.model import Milp
 
 
 def greedy(data: ProblemData, milp: Milp) -> np.ndarray:

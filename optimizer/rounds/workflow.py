@@ -44,7 +44,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 import models
 from models.schema import LedgerEntry
 from models.instance import Instance
-from models.ledger import (DEFAULT_DB, LedgerError, effects, lock, open_engine, rounds, schema_version,
+from optimizer.rounds.ledger import (DEFAULT_DB, LedgerError, effects, lock, open_engine, rounds, schema_version,
                            totals, utc_now)
 
 __all__ = ["LedgerError", "DEFAULT_DB", "open_round", "solve_round", "commit_round", "rollback_round", "round_plan",
@@ -207,15 +207,15 @@ def solve_round(db: str, round_id: int | None = None, instance: Instance | None 
         forbids or reserves after seeing a plan); it replaces the stored one. Anything
         but the overrides must be as stored.
     **options
-        Passed to :func:`optimizer.solve.solve` (``backend``, ``time_limit``, …).
+        Passed to :func:`optimizer.engine.solve.solve` (``backend``, ``time_limit``, …).
 
     Returns
     -------
     plan, result
-        The plan dict and the solver's :class:`~optimizer.solve.Result`.
+        The plan dict and the solver's :class:`~optimizer.engine.solve.Result`.
     """
-    from optimizer.plan import make_plan
-    from optimizer.solve import solve
+    from optimizer.plan.build import make_plan
+    from optimizer.engine.solve import solve
 
     with open_engine(db).begin() as conn:
         row = _round(conn, round_id)

@@ -16,16 +16,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from models import Instance
-from optimizer.backends import BACKENDS, StageResult, open_session
-from optimizer.backends.assignment import max_weight_matching, packed_weights
-from optimizer.data import ProblemData
-from optimizer.greedy import greedy
-from optimizer.aggregate import aggregate
-from optimizer.model import Milp, build
-from optimizer.overrides import apply_overrides, merge
-from optimizer.pricing import MIN_COLUMNS, priced_stages
-from optimizer.pairs import Pairs, eligible_pairs
-from optimizer.status import Status
+from optimizer.engine.backends import BACKENDS, StageResult, open_session
+from optimizer.engine.methods.matching import max_weight_matching, packed_weights
+from optimizer.engine.data import ProblemData
+from optimizer.engine.methods.greedy import greedy
+from optimizer.engine.methods.aggregate import aggregate
+from optimizer.engine.model import Milp, build
+from optimizer.engine.overrides import apply_overrides, merge
+from optimizer.engine.methods.pricing import MIN_COLUMNS, priced_stages
+from optimizer.engine.pairs import Pairs, eligible_pairs
+from optimizer.engine.status import Status
 
 # Largest packed objective of one count stage; keeps every stage objective an
 # integer far inside the range where a MILP solver's tolerances are exact.

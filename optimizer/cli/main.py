@@ -40,8 +40,8 @@ def _load(path: str, check_locks: bool = True) -> models.Instance:
 
 def _check_overrides(inst: models.Instance) -> None:
     """Refuse locks that break a rule (InstanceError, one problem per lock)."""
-    from optimizer.data import ProblemData
-    from optimizer.overrides import check_overrides
+    from optimizer.engine.data import ProblemData
+    from optimizer.engine.overrides import check_overrides
 
     check_overrides(ProblemData.build(inst))
 
@@ -159,9 +159,9 @@ def validate(instance):
 @_override_options
 def solve(instance, output, backend, time_limit, quiet, lock, forbid, reserve):
     """Find the best plan for INSTANCE and write it."""
-    from optimizer.plan import make_plan
-    from optimizer.solve import solve as run
-    from optimizer.summary import print_summary
+    from optimizer.plan.build import make_plan
+    from optimizer.engine.solve import solve as run
+    from optimizer.report.summary import print_summary
 
     inst = _with_overrides(_load(instance, check_locks=False), lock, forbid, reserve)
     if output is None:
@@ -216,7 +216,7 @@ def convert(source, target):
 @click.option("--scores", is_flag=True, help="Write a score for every plausible pair.")
 def generate(preset, output, seed, scale, scores):
     """Write a realistic instance calibrated to the national figures (seeded, deterministic)."""
-    from optimizer.generate import generate as make
+    from optimizer.sim.generate import generate as make
 
     inst = models.from_dict(make(preset, seed=seed, scale=scale, with_scores=scores), output)
     models.save(inst, output)
@@ -235,7 +235,7 @@ def _ledger_call(fn, *args, **kwargs):
     """Run a ledger operation; a refusal or database error is one line and exit 2."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from models.ledger import LedgerError
+    from optimizer.rounds.ledger import LedgerError
 
     try:
         return fn(*args, **kwargs)
@@ -264,7 +264,7 @@ def round_group():
 @_override_options
 def round_open(instance, db, output, lock, forbid, reserve):
     """Open a round for INSTANCE: fill in the ledger, remaining frames, quotas and caps."""
-    from optimizer.rounds import open_round
+    from optimizer.rounds.workflow import open_round
 
     inst = _with_overrides(_load(instance), lock, forbid, reserve)
     rid, filled = _ledger_call(open_round, db, inst)
@@ -281,8 +281,8 @@ def round_open(instance, db, output, lock, forbid, reserve):
 @_override_options
 def round_solve(db, output, backend, time_limit, quiet, lock, forbid, reserve):
     """Solve the open round and store its plan in the ledger (overrides are added to the round's)."""
-    from optimizer.rounds import round_instance, solve_round
-    from optimizer.summary import print_summary
+    from optimizer.rounds.workflow import round_instance, solve_round
+    from optimizer.report.summary import print_summary
 
     instance = None
     if lock or forbid or reserve:
@@ -301,7 +301,7 @@ def round_solve(db, output, backend, time_limit, quiet, lock, forbid, reserve):
 @click.option("--by", default=None, help="Who commits (default $USER).")
 def round_commit(db, by):
     """Add the solved round's plan to the ledger (one transaction)."""
-    from optimizer.rounds import commit_round
+    from optimizer.rounds.workflow import commit_round
 
     done = _ledger_call(commit_round, db, by=by)
     click.echo(f"round {done['id']} ({done['name']!r}) committed: {done['claims']} claims")
@@ -311,7 +311,7 @@ def round_commit(db, by):
 @_DB_OPTION
 def round_rollback(db):
     """Undo the last committed round."""
-    from optimizer.rounds import rollback_round
+    from optimizer.rounds.workflow import rollback_round
 
     done = _ledger_call(rollback_round, db)
     click.echo(f"round {done['id']} ({done['name']!r}) rolled back")
@@ -321,7 +321,7 @@ def round_rollback(db):
 @_DB_OPTION
 def round_abandon(db):
     """Drop the open round without touching the ledger."""
-    from optimizer.rounds import abandon_round
+    from optimizer.rounds.workflow import abandon_round
 
     done = _ledger_call(abandon_round, db)
     click.echo(f"round {done['id']} ({done['name']!r}) abandoned")
@@ -331,7 +331,7 @@ def round_abandon(db):
 @_DB_OPTION
 def round_status(db):
     """Show the open round, the last committed round and the cumulative pool ledger."""
-    from optimizer.rounds import status
+    from optimizer.rounds.workflow import status
 
     s = _ledger_call(status, db)
     click.echo(f"ledger {db} (schema version {s['schema_version']})")
@@ -354,7 +354,7 @@ def round_status(db):
 @_DB_OPTION
 def round_history(db):
     """List every round, oldest first."""
-    from optimizer.rounds import history
+    from optimizer.rounds.workflow import history
 
     for r in _ledger_call(history, db):
         extra = f" by {r['committed_by']} at {r['committed_at']}" if r["committed_at"] else ""
@@ -389,7 +389,7 @@ def report(instance, plan, output, explain):
 @_EXPLAIN_OPTION
 def round_report(db, round_id, output, explain):
     """Write a round's report (its filled instance and plan from the ledger) as one HTML page."""
-    from optimizer.rounds import round_plan
+    from optimizer.rounds.workflow import round_plan
 
     inst, doc = _ledger_call(round_plan, db, round_id)
     _write_report(inst, doc, inst.source, output, explain)
@@ -398,11 +398,11 @@ def round_report(db, round_id, output, explain):
 def _write_report(inst: models.Instance, doc: dict, source: str, output: str, explain: bool) -> None:
     """Render and write a report atomically; a plan that does not fit the instance exits 2."""
     from models.io import write_atomic
-    from optimizer.report import ReportError, plan_warnings, render_report
+    from optimizer.report.html import ReportError, plan_warnings, render_report
 
     explanations, why_not = None, None
     if explain:
-        from optimizer.explain import explain_all
+        from optimizer.explain.citizen import explain_all
         try:
             explanations = explain_all(inst, doc)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -425,7 +425,7 @@ def _write_report(inst: models.Instance, doc: dict, source: str, output: str, ex
 
 # --- anvis simulate: a year of weekly rounds --------------------------------------------
 
-#: The regimes of optimizer.simulate.REGIMES (listed here so --help needs no heavy import).
+#: The regimes of optimizer.sim.simulate.REGIMES (listed here so --help needs no heavy import).
 _SIM_REGIMES = ("quarter", "extended", "drawn")
 
 
@@ -465,8 +465,8 @@ def simulate(weeks, seed, scale, decline_rate, regimes, output, db_dir, jobs, ba
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                                TimeRemainingColumn)
 
-    from models.ledger import LedgerError
-    from optimizer.simulate import print_report, simulate as run, write_report
+    from optimizer.rounds.ledger import LedgerError
+    from optimizer.sim.simulate import print_report, simulate as run, write_report
 
     regimes = list(dict.fromkeys(regimes or ("quarter", "extended")))
     if jobs is None:
@@ -518,7 +518,7 @@ def round_new_period(db, frames, quotas, departments, by):
     while a round is open; recorded in the history; a round committed before
     the new period can no longer be rolled back.
     """
-    from optimizer.rounds import new_period
+    from optimizer.rounds.workflow import new_period
 
     kinds = [k for k, on in (("frame", frames), ("quota", quotas), ("department", departments)) if on]
     if not kinds:
@@ -528,7 +528,7 @@ def round_new_period(db, frames, quotas, departments, by):
     click.echo(f"new period started ({', '.join(kinds)}) as entry {done['id']}: {n} count{'s' * (n != 1)} zeroed")
 
 
-# --- explain: why a citizen got their unit, or why not (optimizer.explain) ----------
+# --- explain: why a citizen got their unit, or why not (optimizer.explain.citizen) ----------
 
 def _explain_options(command):
     """The options of `explain` and `round explain`."""
@@ -569,7 +569,7 @@ def explain_command(instance, plan, citizen, **options):
 @_explain_options
 def round_explain(db, round_id, citizen, **options):
     """Explain CITIZEN's outcome in a round's plan, from the ledger (instance and plan as stored)."""
-    from optimizer.rounds import round_plan
+    from optimizer.rounds.workflow import round_plan
 
     inst, doc = _ledger_call(round_plan, db, round_id)
     _explain(inst, doc, citizen, inst.source, inst.source, **options)
@@ -579,7 +579,7 @@ def _explain(inst, doc, citizen, instance_name, plan_name, as_json, no_counterfa
              alternatives, backend, time_limit):
     import json
 
-    from optimizer.explain import PlanMismatch, UnknownCitizen, explain
+    from optimizer.explain.citizen import PlanMismatch, UnknownCitizen, explain
 
     try:
         out = explain(inst, doc, citizen, counterfactuals=not no_counterfactual, alternatives=alternatives,

@@ -20,9 +20,9 @@ import math
 import numpy as np
 from ortools.sat.python import cp_model
 
-from optimizer.backends import StageResult
-from optimizer.model import Milp
-from optimizer.status import Status
+from optimizer.engine.backends import StageResult
+from optimizer.engine.model import Milp
+from optimizer.engine.status import Status
 
 MAX_DIGITS = 6
 _TOL = 1e-9

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.validate import InstanceError, Problem
-from optimizer.data import NO_LIMIT, ProblemData
-from optimizer.pairs import RULE_TEXT, Pairs, failure_codes
+from optimizer.engine.data import NO_LIMIT, ProblemData
+from optimizer.engine.pairs import RULE_TEXT, Pairs, failure_codes
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """A year of weekly allocation rounds over the ledger (``anvis simulate``).
 
 One fixed world is generated from the generator's national calibration
-(:func:`optimizer.generate.world`): the whole almene stock (afdelinger,
+(:func:`optimizer.sim.generate.world`): the whole almene stock (afdelinger,
 organisations, units with rooms and rents), areas and mixed-city caps, the
 yearly subsidy frames and grant quotas, and the standing urgent list (the
 homeless count). Then every week, for every agreement regime:
@@ -14,7 +14,7 @@ homeless count). Then every week, for every agreement regime:
    attributes. Citizens not housed carry over: their waiting time grows.
 3. **A round through the ledger.** The week's instance (all vacancies, the
    waiting citizens, the regime's agreements, the yearly frames and quotas) is
-   opened (:func:`~optimizer.rounds.open_round` fills in the ledger: pool
+   opened (:func:`~optimizer.rounds.workflow.open_round` fills in the ledger: pool
    history, remaining frames, quotas and mixed-city caps), solved and
    committed, one SQLite ledger per regime. A waiting citizen for whom no
    vacancy of the week passes rules 2–8 (municipality, rooms, kind, access,
@@ -25,12 +25,12 @@ homeless count). Then every week, for every agreement regime:
    drawn from a seeded generator keyed by (seed, week, citizen), so the same
    citizen declines in the same week under every regime. A declined offer is
    **not a claim**: it is removed from the plan before the commit
-   (:func:`~optimizer.rounds.decline_offers`), the unit goes back to the
+   (:func:`~optimizer.rounds.workflow.decline_offers`), the unit goes back to the
    housing organisation (it stays a vacancy of its pool) and the citizen keeps
    waiting. The ledger therefore holds exactly the accepted assignments.
 5. **Periods.** Frames, quotas and mixed-city caps are yearly: a run longer
    than 52 weeks starts a new period in every ledger before weeks 53, 105, …
-   (:func:`~optimizer.rounds.new_period`); the pools' counts run on.
+   (:func:`~optimizer.rounds.workflow.new_period`); the pools' counts run on.
 
 Every generated citizen is on the municipal urgent list the generator
 calibrates to the homeless count, so **every citizen counts as homeless**
@@ -53,9 +53,9 @@ from typing import Callable
 import numpy as np
 
 import models
-from optimizer.generate import (HOMELESS_INFLOW, RELET_RATE, SUBSIDY_BAND, SUBSIDY_KR, World,
+from optimizer.sim.generate import (HOMELESS_INFLOW, RELET_RATE, SUBSIDY_BAND, SUBSIDY_KR, World,
                                 world as make_world)
-from optimizer.rounds import (commit_round, decline_offers, ledger_totals, new_period, open_round,
+from optimizer.rounds.workflow import (commit_round, decline_offers, ledger_totals, new_period, open_round,
                               solve_round)
 
 REPORT_FORMAT = "anvis-simulation/1"
@@ -318,7 +318,7 @@ def simulate(weeks: int = 52, seed: int = 0, scale: float = 1.0, decline_rate: f
         Folder for the ledgers ``anvis-sim-<regime>.db`` (kept); by default a
         temporary folder, removed afterwards. Existing ledger files are refused.
     backend, time_limit
-        Passed to the solver (:func:`optimizer.solve.solve`).
+        Passed to the solver (:func:`optimizer.engine.solve.solve`).
     municipalities
         ``None`` (all 98) or a tuple of kommune codes.
     jobs
@@ -387,7 +387,7 @@ def simulate(weeks: int = 52, seed: int = 0, scale: float = 1.0, decline_rate: f
             for name in regimes:
                 results[name] = _run_regime(w, name, dbs[name], tick=tick, **opts)
     finally:
-        from models.ledger import dispose_all
+        from optimizer.rounds.ledger import dispose_all
         dispose_all()
         if tmp is not None:
             tmp.cleanup()
@@ -479,7 +479,7 @@ def _worker(name: str, db: str, opts: dict, municipalities) -> dict:
     try:
         return _run_regime(w, name, db, tick=tick, **opts)
     finally:
-        from models.ledger import dispose_all
+        from optimizer.rounds.ledger import dispose_all
         dispose_all()
 
 

@@ -1,8 +1,8 @@
 """Solver backends behind one interface.
 
-A backend opens a :class:`Session` on a :class:`~optimizer.model.Milp`; the
+A backend opens a :class:`Session` on a :class:`~optimizer.engine.model.Milp`; the
 lexicographic driver then sets objectives, adds rows and solves, stage after
-stage. Each backend maps its own status codes into :class:`~optimizer.status.Status`.
+stage. Each backend maps its own status codes into :class:`~optimizer.engine.status.Status`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Protocol
 
 import numpy as np
 
-from optimizer.model import Milp
-from optimizer.status import Status
+from optimizer.engine.model import Milp
+from optimizer.engine.status import Status
 
 
 @dataclass(frozen=True)
@@ -47,12 +47,12 @@ BACKENDS = ("highs", "cpsat", "cbc")
 def open_session(name: str, milp: Milp) -> Session:
     """Open a session of the named backend on a model."""
     if name == "highs":
-        from optimizer.backends.highs import HighsSession
+        from optimizer.engine.backends.highs import HighsSession
         return HighsSession(milp)
     if name == "cpsat":
-        from optimizer.backends.cpsat import CpSatSession
+        from optimizer.engine.backends.cpsat import CpSatSession
         return CpSatSession(milp)
     if name == "cbc":
-        from optimizer.backends.cbc import CbcSession
+        from optimizer.engine.backends.cbc import CbcSession
         return CbcSession(milp)
     raise ValueError(f"unknown backend {name!r} (choose from {', '.join(BACKENDS)})")
