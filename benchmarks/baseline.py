@@ -15,8 +15,8 @@ from collections import defaultdict
 import numpy as np
 import pulp
 
-from optimizer.engine.methods.matching import max_weight_matching, packed_weights
 from optimizer.engine.data import ProblemData
+from optimizer.engine.methods.matching import max_weight_matching, packed_weights
 from optimizer.engine.model import build
 from optimizer.engine.pairs import eligible_pairs
 
@@ -37,9 +37,14 @@ def consultant(inst) -> tuple[dict, float]:
         if sub:
             groups["frame", int(data.u_muni[u])].append(k)
             groups["quota", int(data.u_region[u])].append(k)
-    cap = {"c": lambda g: 1, "u": lambda g: 1, "pool": lambda g: data.pool_cap[g],
-           "dept": lambda g: data.dept_cap[g], "frame": lambda g: data.muni_frame[g],
-           "quota": lambda g: data.region_quota[g]}
+    cap = {
+        "c": lambda g: 1,
+        "u": lambda g: 1,
+        "pool": lambda g: data.pool_cap[g],
+        "dept": lambda g: data.dept_cap[g],
+        "frame": lambda g: data.muni_frame[g],
+        "quota": lambda g: data.region_quota[g],
+    }
     for (kind, g), ks in groups.items():
         limit = int(cap[kind](g))
         if limit < len(ks):

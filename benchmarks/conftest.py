@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import models
@@ -19,7 +19,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 SCALE = {"national-week": 1.0, "city-week": 1.0, "city-year": 1.0}
 
 
-@lru_cache(maxsize=None)
+@cache
 def instance(preset: str):
     scale = 0.03 if SMOKE else SCALE[preset]
     return models.from_dict(generate(preset, seed=0, scale=scale))
@@ -45,10 +45,13 @@ def peak_mb(preset: str, backend: str) -> float:
     (and count) memory that the solve never needed.
     """
     scale = 0.03 if SMOKE else SCALE[preset]
-    out = subprocess.run([sys.executable, "-c", _PEAK, preset, str(scale), backend],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK, preset, str(scale), backend], capture_output=True, text=True, check=True
+    )
     return float(out.stdout.split()[-1])
 
 
 def pytest_report_header(config):
-    return f"anvis benchmarks ({'smoke' if SMOKE else 'full'}) on {os.cpu_count()} cores, Python {sys.version.split()[0]}"
+    return (
+        f"anvis benchmarks ({'smoke' if SMOKE else 'full'}) on {os.cpu_count()} cores, Python {sys.version.split()[0]}"
+    )

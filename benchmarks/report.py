@@ -16,9 +16,15 @@ MARKER = "<!-- measured: everything below is written by benchmarks/report.py -->
 def main(src: str, dst: str) -> None:
     run = json.loads(Path(src).read_text())
     m = run["machine_info"]
-    lines = [MARKER, "", f"Run {run['datetime'][:19]} UTC on {m.get('cpu', {}).get('brand_raw', m.get('processor'))}, "
-             f"{m.get('cpu', {}).get('count', '?')} cores, {platform.system()}, Python {m['python_version']}.", "",
-             "| benchmark | min s | median s | max s | rounds | extra |", "|---|---|---|---|---|---|"]
+    lines = [
+        MARKER,
+        "",
+        f"Run {run['datetime'][:19]} UTC on {m.get('cpu', {}).get('brand_raw', m.get('processor'))}, "
+        f"{m.get('cpu', {}).get('count', '?')} cores, {platform.system()}, Python {m['python_version']}.",
+        "",
+        "| benchmark | min s | median s | max s | rounds | extra |",
+        "|---|---|---|---|---|---|",
+    ]
     for b in run["benchmarks"]:
         s = b["stats"]
         extra = ", ".join(f"{k}={v}" for k, v in b["extra_info"].items())

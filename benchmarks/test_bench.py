@@ -14,10 +14,10 @@ import models
 from benchmarks.baseline import consultant, flow_floor
 from benchmarks.conftest import SHARED, SMOKE, instance, peak_mb
 from optimizer.engine.data import ProblemData
-from optimizer.sim.generate import duplicated
 from optimizer.engine.model import build
 from optimizer.engine.pairs import eligible_pairs
 from optimizer.engine.solve import solve
+from optimizer.sim.generate import duplicated
 
 PRESETS = ["national-week", "city-week", "city-year"]
 
@@ -56,9 +56,12 @@ def test_solve(benchmark, preset, backend):
     else:
         result = _once(benchmark, solve, inst, backend)
     assert result.status == "optimal"
-    benchmark.extra_info.update(housed=result.housed_by_priority, total_score=result.total_score,
-                                peak_mb=round(peak_mb(preset, backend), 1),
-                                **{k: round(v, 3) for k, v in result.timings.items()})
+    benchmark.extra_info.update(
+        housed=result.housed_by_priority,
+        total_score=result.total_score,
+        peak_mb=round(peak_mb(preset, backend), 1),
+        **{k: round(v, 3) for k, v in result.timings.items()},
+    )
 
 
 @pytest.mark.parametrize("preset", ["national-week", "city-week"])
@@ -81,9 +84,13 @@ def test_ratio_to_baselines(benchmark, preset):
     flow_floor(inst)
     t_floor = time.perf_counter() - t
     _once(benchmark, solve, inst)
-    benchmark.extra_info.update(anvis_s=round(t_ours, 3), consultant_s=round(t_base, 3),
-                                floor_s=round(t_floor, 3), speedup_vs_consultant=round(t_base / t_ours, 1),
-                                times_floor=round(t_ours / t_floor, 1))
+    benchmark.extra_info.update(
+        anvis_s=round(t_ours, 3),
+        consultant_s=round(t_base, 3),
+        floor_s=round(t_floor, 3),
+        speedup_vs_consultant=round(t_base / t_ours, 1),
+        times_floor=round(t_ours / t_floor, 1),
+    )
 
 
 def test_orlib_assign800_end_to_end(benchmark):
@@ -115,6 +122,11 @@ def test_aggregation_ratio(benchmark, preset, monkeypatch):
         t_plain = time.perf_counter() - t
     assert plain.housed_by_priority == ours.housed_by_priority and abs(plain.total_score - ours.total_score) < 1e-6
     result = _once(benchmark, solve, inst)
-    benchmark.extra_info.update(citizens=len(inst.citizens), units=len(inst.units), aggregated_s=round(t_agg, 3),
-                                plain_s=round(t_plain, 3), speedup=round(t_plain / t_agg, 1),
-                                housed=result.housed_by_priority)
+    benchmark.extra_info.update(
+        citizens=len(inst.citizens),
+        units=len(inst.units),
+        aggregated_s=round(t_agg, 3),
+        plain_s=round(t_plain, 3),
+        speedup=round(t_plain / t_agg, 1),
+        housed=result.housed_by_priority,
+    )

@@ -6,6 +6,21 @@ from models.pools import Pool, pool_cap, pools, unit_pools
 from models.schema import AREAS, FORMAT, KINDS
 from models.validate import InstanceError, Problem, from_dict
 
-__all__ = ["AREAS", "FORMAT", "KINDS", "Instance", "InstanceError", "Pool", "Problem",
-           "Scores", "from_dict", "load", "pool_cap", "pools", "read_plan", "save",
-           "unit_pools", "write_plan"]
+__all__ = [
+    "AREAS",
+    "FORMAT",
+    "KINDS",
+    "Instance",
+    "InstanceError",
+    "Pool",
+    "Problem",
+    "Scores",
+    "from_dict",
+    "load",
+    "pool_cap",
+    "pools",
+    "read_plan",
+    "save",
+    "unit_pools",
+    "write_plan",
+]

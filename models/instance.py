@@ -9,8 +9,19 @@ from functools import cached_property
 
 import numpy as np
 
-from models.schema import (Agreement, Body, Citizen, Department, LedgerEntry, Override,
-                           Municipality, Organisation, Parameters, Region, Unit)
+from models.schema import (
+    Agreement,
+    Body,
+    Citizen,
+    Department,
+    LedgerEntry,
+    Municipality,
+    Organisation,
+    Override,
+    Parameters,
+    Region,
+    Unit,
+)
 
 
 @dataclass(frozen=True)
@@ -29,8 +40,10 @@ class Scores:
 
     def records(self) -> list[dict]:
         """The table as a list of ``{"citizen", "unit", "score"}`` dicts."""
-        return [{"citizen": c, "unit": u, "score": _number(s)}
-                for c, u, s in zip(self.citizen, self.unit, self.score.tolist())]
+        return [
+            {"citizen": c, "unit": u, "score": _number(s)}
+            for c, u, s in zip(self.citizen, self.unit, self.score.tolist())
+        ]
 
 
 def _number(x: float) -> int | float:
@@ -124,7 +137,7 @@ class Instance:
         text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def replace(self, **tables) -> "Instance":
+    def replace(self, **tables) -> Instance:
         """A copy with some tables or fields of the body replaced (no re-validation)."""
         scores = tables.pop("scores", self.scores)
         return Instance(self.body.model_copy(update=tables), scores, self.source)

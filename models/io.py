@@ -44,19 +44,24 @@ def read_document(path: str | os.PathLike) -> dict:
     try:
         if kind == "csv":
             from models.tables import read_csv_folder
+
             return read_csv_folder(path)
         if kind == "xlsx":
             from models.tables import read_xlsx
+
             return read_xlsx(path)
         if kind == "orlib":
             from models.orlib import read_orlib
+
             return read_orlib(path)
         with open(path, "rb") as f:
             return json.loads(f.read())
     except InstanceError:
         raise
     except json.JSONDecodeError as exc:
-        raise InstanceError(source, [Problem("", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]) from None
+        raise InstanceError(
+            source, [Problem("", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]
+        ) from None
     except UnicodeDecodeError as exc:
         raise InstanceError(source, [Problem("", f"not UTF-8 text: {exc.reason} at byte {exc.start}")]) from None
     except RecursionError:
@@ -82,9 +87,11 @@ def save(inst: Instance, path: str | os.PathLike) -> None:
     doc = inst.to_dict()
     if kind == "csv":
         from models.tables import write_csv_folder
+
         write_csv_folder(doc, path)
     elif kind == "xlsx":
         from models.tables import write_xlsx
+
         write_atomic(path, lambda tmp: write_xlsx(doc, tmp))
     else:
         write_atomic(path, lambda tmp: Path(tmp).write_text(dump_json(doc)))
@@ -147,9 +154,11 @@ def write_plan(plan: dict, path: str | os.PathLike) -> None:
     kind = instance_kind(path)
     if kind == "csv":
         from models.tables import write_plan_csv
+
         write_plan_csv(plan, path)
     elif kind == "xlsx":
         from models.tables import write_plan_xlsx
+
         write_atomic(path, lambda tmp: write_plan_xlsx(plan, tmp))
     else:
         write_atomic(path, lambda tmp: Path(tmp).write_text(dump_json(plan)))

@@ -20,7 +20,9 @@ def read_costs(path) -> np.ndarray:
         raise InstanceError(str(path), [Problem("", "empty file")])
     n = int(tokens[0])
     if n <= 0 or tokens.size != 1 + n * n:
-        raise InstanceError(str(path), [Problem("", f"expected n={n} and {n * n} costs, found {tokens.size - 1} numbers")])
+        raise InstanceError(
+            str(path), [Problem("", f"expected n={n} and {n * n} costs, found {tokens.size - 1} numbers")]
+        )
     return tokens[1:].reshape(n, n)
 
 
@@ -42,13 +44,16 @@ def costs_to_document(cost: np.ndarray, name: str = "orlib") -> dict:
         "units": [{"id": u, "department": "D", "rooms": 1, "rent_kr": 0} for u in uids],
         "agreements": [{"id": "all", "municipality": "M", "share": 1.0}],
         "citizens": [{"id": c, "municipality": "M", "max_rent_kr": 0} for c in cids],
-        "scores": [{"citizen": c, "unit": u, "score": s}
-                   for c, row in zip(cids, np.array(score).reshape(n, n).tolist())
-                   for u, s in zip(uids, row)],
+        "scores": [
+            {"citizen": c, "unit": u, "score": s}
+            for c, row in zip(cids, np.array(score).reshape(n, n).tolist())
+            for u, s in zip(uids, row)
+        ],
     }
 
 
 def read_orlib(path) -> dict:
     """Read an OR-Library assignment file as an anvis/1 document."""
     import os
+
     return costs_to_document(read_costs(path), os.path.basename(str(path)).split(".")[0])

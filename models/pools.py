@@ -54,10 +54,12 @@ def unit_pools(inst: Instance) -> list[str]:
         d = dept[u.department]
         pool = f"default:{d.municipality}:{d.organisation}"
         for a in by_municipality.get(d.municipality, ()):
-            if ((a.organisation is None or a.organisation == d.organisation)
-                    and (a.max_rent_kr is None or a.max_rent_kr >= u.rent_kr)
-                    and (a.rooms is None or u.rooms in a.rooms)
-                    and (a.departments is None or u.department in a.departments)):
+            if (
+                (a.organisation is None or a.organisation == d.organisation)
+                and (a.max_rent_kr is None or a.max_rent_kr >= u.rent_kr)
+                and (a.rooms is None or u.rooms in a.rooms)
+                and (a.departments is None or u.department in a.departments)
+            ):
                 pool = a.id
                 break
         out.append(pool)

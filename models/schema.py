@@ -7,7 +7,7 @@ Defaults are exactly those of FORMAT.md §1.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, StrictInt, StrictStr
 
@@ -37,13 +37,13 @@ class Parameters(Record):
     subsidy_amount_kr: Kr = 1414
     subsidy_band_kr: tuple[Kr, Kr] = (4500, 6500)
     objective: Literal["lexicographic", "weighted"] = "lexicographic"
-    priority_weights: Optional[dict[StrictStr, Kr]] = None
+    priority_weights: dict[StrictStr, Kr] | None = None
 
 
 class Region(Record):
     id: Id
     name: StrictStr = ""
-    grant_quota: Optional[Count] = None  # None: unlimited
+    grant_quota: Count | None = None  # None: unlimited
 
 
 class Municipality(Record):
@@ -63,7 +63,7 @@ class Department(Record):
     organisation: Id
     municipality: Id
     area: Area = "ordinary"
-    max_vulnerable: Optional[Count] = None  # None: unlimited
+    max_vulnerable: Count | None = None  # None: unlimited
 
 
 class Unit(Record):
@@ -82,10 +82,10 @@ class Agreement(Record):
     id: Id
     municipality: Id
     share: Share
-    organisation: Optional[Id] = None
-    max_rent_kr: Optional[Kr] = None
-    rooms: Optional[tuple[Rooms, ...]] = None
-    departments: Optional[tuple[Id, ...]] = None
+    organisation: Id | None = None
+    max_rent_kr: Kr | None = None
+    rooms: tuple[Rooms, ...] | None = None
+    departments: tuple[Id, ...] | None = None
 
 
 class LedgerEntry(Record):
@@ -107,7 +107,7 @@ class Citizen(Record):
     priority: Annotated[StrictInt, Field(ge=1)] = 1
     max_rent_kr: Kr
     min_rooms: Rooms = 1
-    max_rooms: Optional[Rooms] = None  # None: unlimited
+    max_rooms: Rooms | None = None  # None: unlimited
     vulnerable: StrictBool = False
     subsidy_eligible: StrictBool = False
     needs_accessible: StrictBool = False
@@ -128,8 +128,8 @@ class Override(Record):
 
     action: Literal["lock", "forbid", "reserve"]
     unit: Id
-    citizen: Optional[Id] = None  # required for lock and forbid, absent for reserve
-    note: StrictStr = ""          # the planner's reason, kept for the record
+    citizen: Id | None = None  # required for lock and forbid, absent for reserve
+    note: StrictStr = ""  # the planner's reason, kept for the record
 
 
 class Body(Record):
@@ -149,9 +149,26 @@ class Body(Record):
     overrides: tuple[Override, ...] = ()
 
 
-TABLES = ("regions", "municipalities", "organisations", "departments", "units",
-          "agreements", "ledger", "citizens", "scores", "overrides")
-RECORD_OF = {"regions": Region, "municipalities": Municipality,
-             "organisations": Organisation, "departments": Department,
-             "units": Unit, "agreements": Agreement, "ledger": LedgerEntry,
-             "citizens": Citizen, "overrides": Override}
+TABLES = (
+    "regions",
+    "municipalities",
+    "organisations",
+    "departments",
+    "units",
+    "agreements",
+    "ledger",
+    "citizens",
+    "scores",
+    "overrides",
+)
+RECORD_OF = {
+    "regions": Region,
+    "municipalities": Municipality,
+    "organisations": Organisation,
+    "departments": Department,
+    "units": Unit,
+    "agreements": Agreement,
+    "ledger": LedgerEntry,
+    "citizens": Citizen,
+    "overrides": Override,
+}

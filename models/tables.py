@@ -79,6 +79,7 @@ NUMBER_RE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 # ``k:v;k2:v2`` into a dict, or ("pairs", key field, value field, value type)
 # for ``k:v;k2:v2`` into a list of two-field records.
 
+
 def cell_type(annotation):
     """The cell type of a field annotation of :mod:`models.schema`."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
@@ -114,6 +115,7 @@ assert set(TOP_LEVEL) <= set(Body.model_fields)
 # ---------------------------------------------------------------------------
 # Cells → values
 # ---------------------------------------------------------------------------
+
 
 def is_empty(value) -> bool:
     """An empty cell: nothing, or only blanks."""
@@ -180,6 +182,7 @@ def _from_text(text: str, kind):
 # Values → cells
 # ---------------------------------------------------------------------------
 
+
 def to_text(value) -> str:
     """A document value as the text of one cell (the inverse of :func:`convert`)."""
     if value is None:
@@ -191,8 +194,10 @@ def to_text(value) -> str:
     if isinstance(value, dict):
         return LIST_SEP.join(f"{k}{PAIR_SEP}{to_text(v)}" for k, v in value.items())
     if isinstance(value, (list, tuple)):
-        return LIST_SEP.join(PAIR_SEP.join(to_text(v) for v in item.values())
-                             if isinstance(item, dict) else to_text(item) for item in value)
+        return LIST_SEP.join(
+            PAIR_SEP.join(to_text(v) for v in item.values()) if isinstance(item, dict) else to_text(item)
+            for item in value
+        )
     return str(value)
 
 
@@ -227,6 +232,7 @@ def instance_tables(doc: dict) -> dict[str, tuple[list[str], list[list]]]:
 # Reading
 # ---------------------------------------------------------------------------
 
+
 def read_csv_folder(path) -> dict:
     """Read an instance from a folder of CSV files.
 
@@ -249,13 +255,13 @@ def read_csv_folder(path) -> dict:
     folder = Path(path)
     if not folder.is_dir():
         raise InstanceError(str(path), [Problem("", "expected a folder of CSV files (parameters.csv, units.csv, ...)")])
-    files = {p.stem.strip().lower(): p for p in sorted(folder.iterdir())
-             if p.suffix.lower() == ".csv" and p.is_file()}
+    files = {p.stem.strip().lower(): p for p in sorted(folder.iterdir()) if p.suffix.lower() == ".csv" and p.is_file()}
     grids, problems = {}, []
     for key, file in files.items():
         if key not in TABLES and key != PARAMETERS:
-            warnings.warn(f"{path}: ignoring {file.name}, which is not a table of anvis/1",
-                          UnknownFieldWarning, stacklevel=3)
+            warnings.warn(
+                f"{path}: ignoring {file.name}, which is not a table of anvis/1", UnknownFieldWarning, stacklevel=3
+            )
             continue
         try:
             with open(file, encoding="utf-8-sig", newline="") as f:
@@ -296,8 +302,11 @@ def read_xlsx(path) -> dict:
         for ws in wb.worksheets:
             key = ws.title.strip().lower()
             if key not in TABLES and key != PARAMETERS:
-                warnings.warn(f"{path}: ignoring sheet {ws.title!r}, which is not a table of anvis/1",
-                              UnknownFieldWarning, stacklevel=3)
+                warnings.warn(
+                    f"{path}: ignoring sheet {ws.title!r}, which is not a table of anvis/1",
+                    UnknownFieldWarning,
+                    stacklevel=3,
+                )
                 continue
             ws.reset_dimensions()  # stored dimensions may be wrong; read every row
             grids[key] = [list(row) for row in ws.iter_rows(values_only=True)]
@@ -362,8 +371,10 @@ def _records(grid: list[list], types: dict, where: str, problems: list[Problem])
     header = _header(grid, where, problems)
     if header is None:
         return []
-    return [{k: convert(v, types[k]) if k in types else v for k, v in row.items()}
-            for row in _rows(grid, header, where, problems)]
+    return [
+        {k: convert(v, types[k]) if k in types else v for k, v in row.items()}
+        for row in _rows(grid, header, where, problems)
+    ]
 
 
 def _parameters(grid: list[list], where: str, problems: list[Problem]) -> dict:
@@ -395,6 +406,7 @@ def _parameters(grid: list[list], where: str, problems: list[Problem]) -> dict:
 # ---------------------------------------------------------------------------
 # Writing
 # ---------------------------------------------------------------------------
+
 
 def write_csv_folder(doc: dict, path) -> None:
     """Write an instance document as a folder of CSV files.
@@ -503,8 +515,9 @@ def _summary(plan: dict) -> dict:
     out["total_score"] = objective.get("total_score")
     out.update({f"housed_priority_{p}": n for p, n in (objective.get("housed_by_priority") or {}).items()})
     out.update({f"objective_{k}": v for k, v in objective.items() if k not in ("total_score", "housed_by_priority")})
-    out.update({k: v for k, v in plan.items()
-                if k not in out and k not in ("objective", "assignments", "unassigned", "usage")})
+    out.update(
+        {k: v for k, v in plan.items() if k not in out and k not in ("objective", "assignments", "unassigned", "usage")}
+    )
     return out
 
 
@@ -564,6 +577,7 @@ def _write_workbook(tables: dict[str, tuple[list[str], list[list]]], path) -> No
 
 def _xml(tree) -> bytes:
     from openpyxl.xml.functions import tostring
+
     return tostring(tree)
 
 

@@ -97,6 +97,7 @@ def from_dict(raw, source: str = "<memory>") -> Instance:
 
 def _stem(source: str) -> str:
     import os
+
     base = os.path.basename(source.rstrip("/"))
     return base.split(".")[0] or "instance"
 
@@ -112,8 +113,7 @@ def _scores(raw) -> tuple[Scores, list[Problem]]:
         cit = [r["citizen"] for r in raw]
         uni = [r["unit"] for r in raw]
         val = [r["score"] for r in raw]
-        if (set(map(type, cit)) == {str} and set(map(type, uni)) == {str}
-                and set(map(type, val)) <= {int, float}):
+        if set(map(type, cit)) == {str} and set(map(type, uni)) == {str} and set(map(type, val)) <= {int, float}:
             arr = np.asarray(val, dtype=float)
             if np.isfinite(arr).all() and (arr >= 0).all() and all(cit) and all(uni):
                 return Scores(tuple(cit), tuple(uni), arr), []
@@ -189,11 +189,18 @@ def _relations(raw: dict) -> list[Problem]:
         pool = r.get("pool")
         if isinstance(pool, str) and pool:
             if pool in seen_pools:
-                problems.append(Problem(f"ledger[{i}].pool", f"duplicate pool {pool!r} (first at ledger[{seen_pools[pool]}])"))
+                problems.append(
+                    Problem(f"ledger[{i}].pool", f"duplicate pool {pool!r} (first at ledger[{seen_pools[pool]}])")
+                )
             else:
                 seen_pools[pool] = i
             if pool not in ids["agreements"] and not _is_default_pool(pool, ids):
-                problems.append(Problem(f"ledger[{i}].pool", f"unknown pool {pool!r} (neither an agreement id nor default:<municipality>:<organisation> of known ids)"))
+                problems.append(
+                    Problem(
+                        f"ledger[{i}].pool",
+                        f"unknown pool {pool!r} (neither an agreement id nor default:<municipality>:<organisation> of known ids)",
+                    )
+                )
         vb, cb = r.get("vacancies_before", 0), r.get("claimed_before", 0)
         if _is_int(vb) and _is_int(cb) and 0 <= vb < cb:  # negative counts are type errors already
             problems.append(Problem(f"ledger[{i}].claimed_before", f"{cb} exceeds vacancies_before {vb}"))
@@ -217,11 +224,16 @@ def _relations(raw: dict) -> list[Problem]:
 
 
 # Whole numbers above 2**53 lose precision as floats and overflow the solver's int64 arrays.
-MAX_INT = 2 ** 53
-INT_FIELDS = {"regions": ("grant_quota",), "municipalities": ("subsidy_frame",),
-              "departments": ("max_vulnerable",), "units": ("rooms",), "agreements": ("rooms",),
-              "ledger": ("vacancies_before", "claimed_before"),
-              "citizens": ("priority", "min_rooms", "max_rooms")}
+MAX_INT = 2**53
+INT_FIELDS = {
+    "regions": ("grant_quota",),
+    "municipalities": ("subsidy_frame",),
+    "departments": ("max_vulnerable",),
+    "units": ("rooms",),
+    "agreements": ("rooms",),
+    "ledger": ("vacancies_before", "claimed_before"),
+    "citizens": ("priority", "min_rooms", "max_rooms"),
+}
 
 
 def _too_large(raw: dict) -> list[Problem]:
@@ -230,15 +242,18 @@ def _too_large(raw: dict) -> list[Problem]:
         for i, r in _records(raw, name):
             for key in keys:
                 v = r.get(key)
-                for suffix, x in ([(f"[{j}]", x) for j, x in _items(v)] if isinstance(v, list) else [("", v)]):
+                for suffix, x in [(f"[{j}]", x) for j, x in _items(v)] if isinstance(v, list) else [("", v)]:
                     if _is_int(x) and x > MAX_INT:
-                        problems.append(Problem(f"{name}[{i}].{key}{suffix}", f"{short(x)} is too large (at most {MAX_INT})"))
+                        problems.append(
+                            Problem(f"{name}[{i}].{key}{suffix}", f"{short(x)} is too large (at most {MAX_INT})")
+                        )
     return problems
 
 
 def _override_refs(raw: dict, ids: dict) -> list[Problem]:
     """References and contradictions among overrides (whether a lock obeys the rules is
-    checked by :func:`optimizer.engine.overrides.override_problems`, which knows the rules)."""
+    checked by :func:`optimizer.engine.overrides.override_problems`, which knows the rules).
+    """
     problems = []
     locked_citizen: dict = {}
     locked_unit: dict = {}
@@ -254,13 +269,20 @@ def _override_refs(raw: dict, ids: dict) -> list[Problem]:
             elif isinstance(c, str) and c and c not in ids["citizens"]:
                 problems.append(Problem(f"overrides[{i}].citizen", f"unknown citizen {c!r}"))
         elif action == "reserve" and c is not None:
-            problems.append(Problem(f"overrides[{i}].citizen", f"a reserve holds back a unit for everyone; remove the citizen ({short(c)})"))
+            problems.append(
+                Problem(
+                    f"overrides[{i}].citizen",
+                    f"a reserve holds back a unit for everyone; remove the citizen ({short(c)})",
+                )
+            )
         if not (isinstance(c, (str, type(None))) and isinstance(u, str)):
             continue  # type errors are reported by the schema check
         if action == "lock":
             for seen, key, what in ((locked_citizen, c, f"citizen {c!r}"), (locked_unit, u, f"unit {u!r}")):
                 if key in seen:
-                    problems.append(Problem(f"overrides[{i}]", f"{what} is locked twice (first at overrides[{seen[key]}])"))
+                    problems.append(
+                        Problem(f"overrides[{i}]", f"{what} is locked twice (first at overrides[{seen[key]}])")
+                    )
                 else:
                     seen[key] = i
         elif action == "reserve":
@@ -268,10 +290,17 @@ def _override_refs(raw: dict, ids: dict) -> list[Problem]:
         if action in ("lock", "forbid"):
             other = pair_action.setdefault((c, u), (action, i))
             if other[0] != action:
-                problems.append(Problem(f"overrides[{i}]", f"citizen {c!r} and unit {u!r} are both locked and forbidden (see overrides[{other[1]}])"))
+                problems.append(
+                    Problem(
+                        f"overrides[{i}]",
+                        f"citizen {c!r} and unit {u!r} are both locked and forbidden (see overrides[{other[1]}])",
+                    )
+                )
     for u, i in locked_unit.items():
         if u in reserved:
-            problems.append(Problem(f"overrides[{i}]", f"unit {u!r} is locked and reserved (see overrides[{reserved[u]}])"))
+            problems.append(
+                Problem(f"overrides[{i}]", f"unit {u!r} is locked and reserved (see overrides[{reserved[u]}])")
+            )
     return problems
 
 
@@ -290,7 +319,12 @@ def _score_refs(scores: list, ids: dict) -> list[Problem]:
         key = (c, u)
         try:
             if key in seen:
-                problems.append(Problem(f"scores[{i}]", f"duplicate score for citizen {c!r} and unit {u!r} (first at scores[{seen[key]}])"))
+                problems.append(
+                    Problem(
+                        f"scores[{i}]",
+                        f"duplicate score for citizen {c!r} and unit {u!r} (first at scores[{seen[key]}])",
+                    )
+                )
             else:
                 seen[key] = i
         except TypeError:  # unhashable ids are reported as type errors already
@@ -304,8 +338,7 @@ def _parameters(raw: dict) -> list[Problem]:
         return []
     problems = []
     band = p.get("subsidy_band_kr")
-    if (isinstance(band, list) and len(band) == 2 and all(_is_num(b) for b in band)
-            and band[0] > band[1]):
+    if isinstance(band, list) and len(band) == 2 and all(_is_num(b) for b in band) and band[0] > band[1]:
         problems.append(Problem("parameters.subsidy_band_kr", f"low {band[0]} exceeds high {band[1]}"))
     if p.get("objective", "lexicographic") != "weighted":
         return problems
@@ -318,11 +351,18 @@ def _parameters(raw: dict) -> list[Problem]:
     for key in weights:
         # ASCII digits only: str.isdigit() also accepts '²', on which int() raises.
         if not (isinstance(key, str) and key.isascii() and key.isdigit() and int(key) >= 1 and str(int(key)) == key):
-            problems.append(Problem(f"parameters.priority_weights.{key}", f"key {key!r} is not a priority (a positive integer as a string)"))
+            problems.append(
+                Problem(
+                    f"parameters.priority_weights.{key}",
+                    f"key {key!r} is not a priority (a positive integer as a string)",
+                )
+            )
     present = sorted({r.get("priority", 1) for _, r in _records(raw, "citizens") if _is_int(r.get("priority", 1))})
     for prio in present:
         if str(prio) not in weights:
-            problems.append(Problem("parameters.priority_weights", f"no weight for priority {prio}, which citizens have"))
+            problems.append(
+                Problem("parameters.priority_weights", f"no weight for priority {prio}, which citizens have")
+            )
     return problems
 
 
@@ -331,8 +371,10 @@ def _is_default_pool(pool: str, ids: dict) -> bool:
     # Ids may contain ':' themselves, so try every split of the rest into municipality:organisation.
     if parts[0] != "default" or len(parts) < 3:
         return False
-    return any(":".join(parts[1:k]) in ids["municipalities"] and ":".join(parts[k:]) in ids["organisations"]
-               for k in range(2, len(parts)))
+    return any(
+        ":".join(parts[1:k]) in ids["municipalities"] and ":".join(parts[k:]) in ids["organisations"]
+        for k in range(2, len(parts))
+    )
 
 
 def _records(raw: dict, name: str):
@@ -371,15 +413,20 @@ def unknown_fields(raw: dict) -> list[str]:
     out += [f"citizens[*].preferences[*].{k}" for k in sorted({k for p in prefs for k in p} - _KNOWN["preferences"])]
     scores = raw.get("scores")
     if isinstance(scores, list):
-        out += [f"scores[*].{k}" for k in sorted({k for r in scores if isinstance(r, dict) for k in r} - _KNOWN["scores"])]
+        out += [
+            f"scores[*].{k}" for k in sorted({k for r in scores if isinstance(r, dict) for k in r} - _KNOWN["scores"])
+        ]
     return out
 
 
 def _warn_unknown_fields(raw: dict, source: str) -> None:
     extra = unknown_fields(raw)
     if extra:
-        warnings.warn(f"{source}: ignoring fields not in anvis/1: {', '.join(extra[:10])}"
-                      + (" ..." if len(extra) > 10 else ""), UnknownFieldWarning, stacklevel=3)
+        warnings.warn(
+            f"{source}: ignoring fields not in anvis/1: {', '.join(extra[:10])}" + (" ..." if len(extra) > 10 else ""),
+            UnknownFieldWarning,
+            stacklevel=3,
+        )
 
 
 class UnknownFieldWarning(UserWarning):

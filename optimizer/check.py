@@ -41,13 +41,16 @@ def format_violations(violations) -> list[str]:
 
 # --- pools and caps (FORMAT.md §2) ------------------------------------------------
 
+
 def _agreement_matches(ag, unit, dept) -> bool:
     """Whether the unit lies in the agreement's municipality and passes its non-null filters."""
-    return (ag.municipality == dept.municipality
-            and (ag.organisation is None or ag.organisation == dept.organisation)
-            and (ag.max_rent_kr is None or ag.max_rent_kr >= unit.rent_kr)
-            and (ag.rooms is None or unit.rooms in ag.rooms)
-            and (ag.departments is None or unit.department in ag.departments))
+    return (
+        ag.municipality == dept.municipality
+        and (ag.organisation is None or ag.organisation == dept.organisation)
+        and (ag.max_rent_kr is None or ag.max_rent_kr >= unit.rent_kr)
+        and (ag.rooms is None or unit.rooms in ag.rooms)
+        and (ag.departments is None or unit.department in ag.departments)
+    )
 
 
 def pool_of_units(inst) -> dict[str, str]:
@@ -66,8 +69,7 @@ def pool_of_units(inst) -> dict[str, str]:
 
 def _pool_cap(inst, pool_id: str, vacancies: int) -> int:
     """cap(P) = max(0, floor(share * (Vb + V) + 1e-9) - Cb) for the pool ``pool_id``."""
-    share = next((ag.share for ag in inst.agreements if ag.id == pool_id),
-                 inst.parameters.default_share)
+    share = next((ag.share for ag in inst.agreements if ag.id == pool_id), inst.parameters.default_share)
     entry = next((e for e in inst.ledger if e.pool == pool_id), None)
     before, claimed = (entry.vacancies_before, entry.claimed_before) if entry else (0, 0)
     return max(0, math.floor(share * (before + vacancies) + 1e-9) - claimed)
@@ -83,6 +85,7 @@ def pool_caps(inst) -> dict[str, int]:
 
 # --- scores ----------------------------------------------------------------------
 
+
 def _default_raw(inst, citizen, unit) -> float:
     """The documented match-quality score before rounding."""
     if unit.rent_kr > citizen.max_rent_kr:
@@ -92,8 +95,7 @@ def _default_raw(inst, citizen, unit) -> float:
     pref = 0.0
     if citizen.preferences:
         wmax = max(p.weight for p in citizen.preferences)
-        w = max([p.weight for p in citizen.preferences if p.department == unit.department],
-                default=0.0)
+        w = max([p.weight for p in citizen.preferences if p.department == unit.department], default=0.0)
         if wmax > 0:
             pref = w / wmax
     if citizen.max_rent_kr > 0:
@@ -166,18 +168,17 @@ def recompute_objective(inst, assignments: list[dict]) -> dict:
     housed = {str(p): 0 for p in sorted({c.priority for c in inst.citizens})}
     total = 0.0
     for a in assignments:
-        if not (isinstance(a, dict) and _is_known(a.get("citizen"), citizens)
-                and _is_known(a.get("unit"), units)):
+        if not (isinstance(a, dict) and _is_known(a.get("citizen"), citizens) and _is_known(a.get("unit"), units)):
             continue
         citizen, unit = citizens[a["citizen"]], units[a["unit"]]
         housed[str(citizen.priority)] += 1
         accepted, given = _accepted_scores(inst, table, citizen, unit), a.get("score")
-        total += next((s for s in accepted if _is_number(given) and _close(given, s)),
-                      accepted[0])
+        total += next((s for s in accepted if _is_number(given) and _close(given, s)), accepted[0])
     return {"housed_by_priority": housed, "total_score": float(total)}
 
 
 # --- the plan ----------------------------------------------------------------------
+
 
 def _is_number(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
@@ -230,10 +231,11 @@ def _pair_rules(inst, a, citizen, unit, dept, out) -> None:
     c, u = f"citizen {citizen.id!r}", f"unit {unit.id!r}"
     add = lambda rule, msg: out.append(Violation(rule, msg))  # noqa: E731
     if dept.municipality != citizen.municipality:
-        add("R2-municipality", f"{c} assigned to {u} in municipality {dept.municipality!r} "
-                               f"but lives in {citizen.municipality!r}")
-    if unit.rooms < citizen.min_rooms or (citizen.max_rooms is not None
-                                          and unit.rooms > citizen.max_rooms):
+        add(
+            "R2-municipality",
+            f"{c} assigned to {u} in municipality {dept.municipality!r} but lives in {citizen.municipality!r}",
+        )
+    if unit.rooms < citizen.min_rooms or (citizen.max_rooms is not None and unit.rooms > citizen.max_rooms):
         add("R3-rooms", f"{u} ({unit.rooms} rooms) is outside the room range of {c}")
     if unit.kind not in citizen.kinds:
         add("R4-kind", f"{u} is of kind {unit.kind!r}, which {c} does not accept")
@@ -257,15 +259,16 @@ def _pair_rules(inst, a, citizen, unit, dept, out) -> None:
         if unit.rent_kr - params.subsidy_amount_kr > citizen.max_rent_kr:
             reasons.append("it stays unaffordable even with the subsidy")
         if reasons:
-            add("R8-affordability", f"{u} is unaffordable for {c} and cannot be subsidised: "
-                                    + "; ".join(reasons))
+            add("R8-affordability", f"{u} is unaffordable for {c} and cannot be subsidised: " + "; ".join(reasons))
     if a["subsidised"] != needs_subsidy:
-        add("subsidy", f"{c} in {u}: subsidised is {a['subsidised']}, expected {needs_subsidy}"
-                       f" (a subsidy is used exactly when the rent exceeds the citizen's limit)")
+        add(
+            "subsidy",
+            f"{c} in {u}: subsidised is {a['subsidised']}, expected {needs_subsidy}"
+            f" (a subsidy is used exactly when the rent exceeds the citizen's limit)",
+        )
     expected = unit.rent_kr - params.subsidy_amount_kr if a["subsidised"] else unit.rent_kr
     if not _close(a["effective_rent_kr"], expected):
-        add("subsidy", f"{c} in {u}: effective_rent_kr is {a['effective_rent_kr']:g}, "
-                       f"expected {expected:g}")
+        add("subsidy", f"{c} in {u}: effective_rent_kr is {a['effective_rent_kr']:g}, expected {expected:g}")
 
 
 # Per usage section: id key, limit key, rule (9-12), and the noun and what is counted.
@@ -308,8 +311,7 @@ def recompute_usage(inst, assignments: list[dict]) -> dict:
         used[section][name] = used[section].get(name, 0) + 1
 
     for a in assignments:
-        if not (isinstance(a, dict) and _is_known(a.get("citizen"), citizens)
-                and _is_known(a.get("unit"), units)):
+        if not (isinstance(a, dict) and _is_known(a.get("citizen"), citizens) and _is_known(a.get("unit"), units)):
             continue
         citizen, unit = citizens[a["citizen"]], units[a["unit"]]
         dept = departments[unit.department]
@@ -325,9 +327,10 @@ def recompute_usage(inst, assignments: list[dict]) -> dict:
         "pools": list(caps.items()),
         "departments": [(d.id, d.max_vulnerable) for d in inst.departments],
     }
-    return {section: [{key: name, limit: lim, "used": used[section].get(name, 0)}
-                      for name, lim in limits[section]]
-            for section, (key, limit, *_) in SECTIONS.items()}
+    return {
+        section: [{key: name, limit: lim, "used": used[section].get(name, 0)} for name, lim in limits[section]]
+        for section, (key, limit, *_) in SECTIONS.items()
+    }
 
 
 def _counting_rules(usage, out) -> None:
@@ -335,8 +338,7 @@ def _counting_rules(usage, out) -> None:
     for section, (key, limit, rule, noun, what) in SECTIONS.items():
         for e in usage[section]:
             if e[limit] is not None and e["used"] > e[limit]:
-                out.append(Violation(rule, f"{noun} {e[key]!r} has {e['used']} {what}, "
-                                           f"{limit} {e[limit]}"))
+                out.append(Violation(rule, f"{noun} {e[key]!r} has {e['used']} {what}, {limit} {e[limit]}"))
 
 
 def _check_usage(plan_usage, usage, out) -> None:
@@ -361,8 +363,7 @@ def _check_usage(plan_usage, usage, out) -> None:
             for field in ("used", limit):
                 required = field == "used" or section == "pools"
                 if (required or field in e) and e.get(field) != mine[name][field]:
-                    bad(f"usage.{section} {name!r}: {field} is {e.get(field)!r}, "
-                        f"recomputed {mine[name][field]!r}")
+                    bad(f"usage.{section} {name!r}: {field} is {e.get(field)!r}, recomputed {mine[name][field]!r}")
 
 
 def _check_objective(inst, plan, assignments, out) -> None:
@@ -374,8 +375,9 @@ def _check_objective(inst, plan, assignments, out) -> None:
         return
     housed = got.get("housed_by_priority")
     if not isinstance(housed, dict) or set(housed) != set(expected["housed_by_priority"]):
-        bad(f"housed_by_priority must list priorities "
-            f"{sorted(expected['housed_by_priority'], key=int)}, got {housed!r}")
+        bad(
+            f"housed_by_priority must list priorities {sorted(expected['housed_by_priority'], key=int)}, got {housed!r}"
+        )
     else:
         for p, n in expected["housed_by_priority"].items():
             if housed[p] != n or isinstance(housed[p], bool):
@@ -421,9 +423,12 @@ def _overrides(inst, plan: dict, out) -> list[tuple[str, str, str | None, str]]:
     citizens, units = {c.id for c in inst.citizens}, {u.id for u in inst.units}
     for i, o in enumerate(stated):
         where = f"plan overrides[{i}]"
-        if not (isinstance(o, dict) and o.get("action") in ("lock", "forbid", "reserve")
-                and _is_known(o.get("unit"), units)
-                and (o["action"] == "reserve" or _is_known(o.get("citizen"), citizens))):
+        if not (
+            isinstance(o, dict)
+            and o.get("action") in ("lock", "forbid", "reserve")
+            and _is_known(o.get("unit"), units)
+            and (o["action"] == "reserve" or _is_known(o.get("citizen"), citizens))
+        ):
             out.append(Violation("format", f"{where} is not a lock, forbid or reserve of known ids: {o!r}"))
             continue
         found.append((where, o["action"], o.get("citizen"), o["unit"]))
@@ -436,8 +441,13 @@ def _check_overrides(inst, plan: dict, assignments: list[dict], out) -> None:
     assigned_units = set(unit_of.values())
     for where, action, citizen, unit in _overrides(inst, plan, out):
         if action == "lock" and unit_of.get(citizen) != unit:
-            out.append(Violation("override", f"{where}: citizen {citizen!r} is locked to unit {unit!r} "
-                                             f"but the plan gives them {unit_of.get(citizen) or 'no unit'}"))
+            out.append(
+                Violation(
+                    "override",
+                    f"{where}: citizen {citizen!r} is locked to unit {unit!r} "
+                    f"but the plan gives them {unit_of.get(citizen) or 'no unit'}",
+                )
+            )
         elif action == "forbid" and unit_of.get(citizen) == unit:
             out.append(Violation("override", f"{where}: citizen {citizen!r} gets unit {unit!r}, which is forbidden"))
         elif action == "reserve" and unit in assigned_units:
@@ -481,8 +491,9 @@ def check_plan(inst, plan: dict) -> list[Violation]:
         accepted = _accepted_scores(inst, table, citizen, unit)
         if not any(_close(a["score"], s) for s in accepted):
             want = " or ".join(f"{s:g}" for s in accepted)
-            out.append(Violation("score", f"citizen {citizen.id!r} in unit {unit.id!r}: "
-                                          f"score {a['score']:g}, expected {want}"))
+            out.append(
+                Violation("score", f"citizen {citizen.id!r} in unit {unit.id!r}: score {a['score']:g}, expected {want}")
+            )
     _check_overrides(inst, plan, assignments, out)
     usage = recompute_usage(inst, assignments)
     _counting_rules(usage, out)

@@ -10,8 +10,8 @@ import pytest
 
 import models
 from optimizer.check import check_plan, format_violations
-from optimizer.plan.build import make_plan
 from optimizer.engine.solve import solve
+from optimizer.plan.build import make_plan
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 EXAMPLES = SHARED / "spec" / "examples"
@@ -61,12 +61,18 @@ def worked_examples() -> list:
         version = json.loads(path.read_text(encoding="utf-8")).get("format")
         marks = []
         if version != "anvis/1":
-            marks.append(pytest.mark.skip(reason=f"{path.name} is {version} (FORMAT.md §6): not read until the anvis/2 issue lands"))
+            marks.append(
+                pytest.mark.skip(
+                    reason=f"{path.name} is {version} (FORMAT.md §6): not read until the anvis/2 issue lands"
+                )
+            )
         params.append(pytest.param(path, id=path.stem, marks=marks))
     return params
 
 
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"reference data {SHARED} is absent (CI has ../shared beside the clone)")
+needs_shared = pytest.mark.skipif(
+    not SHARED.is_dir(), reason=f"reference data {SHARED} is absent (CI has ../shared beside the clone)"
+)
 
 
 def doc(citizens, units, **tables) -> dict:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_properties import documents
 
 import models
-from conftest import doc, solved
 from optimizer.engine.methods import aggregate as agg_mod
-from optimizer.sim.generate import duplicated, generate
 from optimizer.engine.solve import solve
-from test_properties import documents
+from optimizer.sim.generate import duplicated, generate
+
+from conftest import doc, solved
 
 
 def _agree(d: dict) -> dict:

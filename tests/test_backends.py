@@ -13,29 +13,31 @@ import json
 import os
 import subprocess
 import sys
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
 
 import models
-from conftest import EXAMPLES, doc
+from optimizer.check import check_plan, format_violations
 from optimizer.engine.backends import open_session
 from optimizer.engine.backends.cpsat import integer_scale
-from optimizer.check import check_plan, format_violations
 from optimizer.engine.data import ProblemData
-from optimizer.sim.generate import generate
 from optimizer.engine.model import build
 from optimizer.engine.pairs import eligible_pairs
-from optimizer.plan.build import make_plan
 from optimizer.engine.solve import solve
 from optimizer.engine.status import Status
+from optimizer.plan.build import make_plan
+from optimizer.sim.generate import generate
+
+from conftest import EXAMPLES, doc
 
 BACKENDS = ("highs", "cpsat", "cbc")
 EXAMPLE_NAMES = ["e1-ledger-and-subsidy", "e2-random-small", "e3-random-regions", "e4-weighted"]
 
 
 # --------------------------------------------------------------------------- corpus
+
 
 def _weighted(d: dict, weights: dict) -> dict:
     d = copy.deepcopy(d)
@@ -64,7 +66,7 @@ GENERATED = {
 WHOLE = {"tiny-s0", "small-s0", "small-s1-x0.5-weighted", "e3-random-regions"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _instance(case: str):
     if case in GENERATED:
         return models.from_dict(GENERATED[case]())
@@ -83,6 +85,7 @@ def _checked(inst, result):
 
 # --------------------------------------------------------------------------- tests
 
+
 @pytest.mark.parametrize("first", ["highspy", "ortools"])
 def test_highspy_and_ortools_load_in_one_process(first):
     """highspy and OR-Tools (CP-SAT, pywraplp, min-cost flow) import together in either order.
@@ -91,12 +94,13 @@ def test_highspy_and_ortools_load_in_one_process(first):
     an ImportError at the second import), hence the highspy 1.13.1 pin.
     """
     highs = "import highspy; h = highspy.Highs(); h.setOptionValue('output_flag', False)"
-    ortools = ("from ortools.sat.python import cp_model; import ortools.linear_solver.pywraplp; "
-               "from ortools.graph.python import min_cost_flow; cp_model.CpSolver(); "
-               "min_cost_flow.SimpleMinCostFlow()")
+    ortools = (
+        "from ortools.sat.python import cp_model; import ortools.linear_solver.pywraplp; "
+        "from ortools.graph.python import min_cost_flow; cp_model.CpSolver(); "
+        "min_cost_flow.SimpleMinCostFlow()"
+    )
     code = f"{highs}; {ortools}" if first == "highspy" else f"{ortools}; {highs}"
-    done = subprocess.run([sys.executable, "-c", code + "; print('ok')"], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run([sys.executable, "-c", code + "; print('ok')"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "ok"
 
@@ -138,8 +142,12 @@ def test_fractional_scores_solved_exactly_by_cpsat():
     Units u1/u2, citizens a/b: a–u1 0.3 + b–u2 0.1 = 0.4 loses to a–u2 0.25 + b–u1 0.2 = 0.45.
     """
     assert integer_scale(np.array([0.25, 0.3, 0.2, 0.1]))[:1] == (100,)
-    scores = [{"citizen": "a", "unit": "u1", "score": 0.3}, {"citizen": "a", "unit": "u2", "score": 0.25},
-              {"citizen": "b", "unit": "u1", "score": 0.2}, {"citizen": "b", "unit": "u2", "score": 0.1}]
+    scores = [
+        {"citizen": "a", "unit": "u1", "score": 0.3},
+        {"citizen": "a", "unit": "u2", "score": 0.25},
+        {"citizen": "b", "unit": "u1", "score": 0.2},
+        {"citizen": "b", "unit": "u2", "score": 0.1},
+    ]
     inst = models.from_dict(doc([{"id": "a"}, {"id": "b"}], [{"id": "u1"}, {"id": "u2"}], scores=scores))
     r = solve(inst, backend="cpsat")
     assert r.status == Status.OPTIMAL
@@ -152,9 +160,13 @@ def test_cpsat_rounds_scores_beyond_six_decimals_and_says_feasible():
     """Scores with more than six decimals are rounded at 10^6: the plan is valid, the best one here,
     but CP-SAT reports ``feasible`` since optimality holds only for the rounded scores."""
     s, ints, exact = integer_scale(np.array([1 / 3, 0.5]))
-    assert (s, exact) == (10 ** 6, False) and ints.tolist() == [333333, 500000]
-    scores = [{"citizen": "a", "unit": "u1", "score": 1 / 3}, {"citizen": "a", "unit": "u2", "score": 0.1234567},
-              {"citizen": "b", "unit": "u1", "score": 0.2}, {"citizen": "b", "unit": "u2", "score": 2 / 7}]
+    assert (s, exact) == (10**6, False) and ints.tolist() == [333333, 500000]
+    scores = [
+        {"citizen": "a", "unit": "u1", "score": 1 / 3},
+        {"citizen": "a", "unit": "u2", "score": 0.1234567},
+        {"citizen": "b", "unit": "u1", "score": 0.2},
+        {"citizen": "b", "unit": "u2", "score": 2 / 7},
+    ]
     inst = models.from_dict(doc([{"id": "a"}, {"id": "b"}], [{"id": "u1"}, {"id": "u2"}], scores=scores))
     r = solve(inst, backend="cpsat")
     assert r.status == Status.FEASIBLE

@@ -11,13 +11,19 @@ import pytest
 
 import models
 from optimizer import check
-from optimizer.check import (Violation, check_plan, default_score, format_violations,
-                             pool_caps, recompute_objective, recompute_usage)
+from optimizer.check import (
+    Violation,
+    check_plan,
+    default_score,
+    format_violations,
+    pool_caps,
+    recompute_objective,
+    recompute_usage,
+)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 EXAMPLES = SHARED / "spec" / "examples"
-needs_shared = pytest.mark.skipif(not EXAMPLES.is_dir(),
-                                  reason=f"shared examples not found at {EXAMPLES}")
+needs_shared = pytest.mark.skipif(not EXAMPLES.is_dir(), reason=f"shared examples not found at {EXAMPLES}")
 
 # A small instance where each rule of FORMAT.md §3 can be broken on its own.
 # Region R (quota 1) holds m1 and m2 (frame 1 each); region S (unlimited) holds m3.
@@ -28,9 +34,11 @@ BASE = {
     "name": "small",
     "parameters": {"default_share": 1.0},
     "regions": [{"id": "R", "grant_quota": 1}, {"id": "S"}],
-    "municipalities": [{"id": "m1", "region": "R", "subsidy_frame": 1},
-                       {"id": "m2", "region": "R", "subsidy_frame": 1},
-                       {"id": "m3", "region": "S", "subsidy_frame": 1}],
+    "municipalities": [
+        {"id": "m1", "region": "R", "subsidy_frame": 1},
+        {"id": "m2", "region": "R", "subsidy_frame": 1},
+        {"id": "m3", "region": "S", "subsidy_frame": 1},
+    ],
     "organisations": [{"id": "o1"}],
     "departments": [
         {"id": "d1", "organisation": "o1", "municipality": "m1", "max_vulnerable": 1},
@@ -57,15 +65,19 @@ BASE = {
     ],
     "agreements": [{"id": "tight", "municipality": "m1", "share": 0.5, "departments": ["d4"]}],
     "citizens": [
-        {"id": c, "municipality": m, "max_rent_kr": 4000, "max_rooms": 3,
-         "subsidy_eligible": True, **extra}
+        {"id": c, "municipality": m, "max_rent_kr": 4000, "max_rooms": 3, "subsidy_eligible": True, **extra}
         for c, m, extra in [
-            ("a", "m1", {}), ("b", "m1", {}), ("c", "m2", {}),
-            ("v1", "m1", {"vulnerable": True}), ("v2", "m1", {"vulnerable": True}),
+            ("a", "m1", {}),
+            ("b", "m1", {}),
+            ("c", "m2", {}),
+            ("v1", "m1", {"vulnerable": True}),
+            ("v2", "m1", {"vulnerable": True}),
             ("n", "m1", {"needs_accessible": True}),
             ("x", "m1", {"excluded_departments": ["d1"], "barred_areas": ["disadvantaged"]}),
             ("ne", "m1", {"subsidy_eligible": False}),
-            ("e", "m3", {}), ("f", "m3", {}), ("p2", "m1", {"priority": 2}),
+            ("e", "m3", {}),
+            ("f", "m3", {}),
+            ("p2", "m1", {"priority": 2}),
         ]
     ],
     "scores": [{"citizen": "a", "unit": "u1", "score": 77}],
@@ -81,11 +93,14 @@ def assignment(inst, cid: str, uid: str, **override) -> dict:
     citizen = next(c for c in inst.citizens if c.id == cid)
     unit = next(u for u in inst.units if u.id == uid)
     subsidised = unit.rent_kr > citizen.max_rent_kr
-    given = {(c, u): s for c, u, s in zip(inst.scores.citizen, inst.scores.unit,
-                                          inst.scores.score.tolist())}
-    a = {"citizen": cid, "unit": uid, "subsidised": subsidised,
-         "effective_rent_kr": unit.rent_kr - 1414 if subsidised else unit.rent_kr,
-         "score": given.get((cid, uid), default_score(inst, citizen, unit))}
+    given = {(c, u): s for c, u, s in zip(inst.scores.citizen, inst.scores.unit, inst.scores.score.tolist())}
+    a = {
+        "citizen": cid,
+        "unit": uid,
+        "subsidised": subsidised,
+        "effective_rent_kr": unit.rent_kr - 1414 if subsidised else unit.rent_kr,
+        "score": given.get((cid, uid), default_score(inst, citizen, unit)),
+    }
     a.update(override)
     return a
 
@@ -93,11 +108,14 @@ def assignment(inst, cid: str, uid: str, **override) -> dict:
 def plan_for(inst, assignments: list[dict]) -> dict:
     """A plan around the assignments, with a consistent objective and unassigned list."""
     housed = {a["citizen"] for a in assignments}
-    return {"format": "anvis-plan/1", "instance": inst.name, "status": "feasible",
-            "objective": recompute_objective(inst, assignments),
-            "assignments": assignments,
-            "unassigned": [{"citizen": c.id, "reason": "no suitable unit"}
-                           for c in inst.citizens if c.id not in housed]}
+    return {
+        "format": "anvis-plan/1",
+        "instance": inst.name,
+        "status": "feasible",
+        "objective": recompute_objective(inst, assignments),
+        "assignments": assignments,
+        "unassigned": [{"citizen": c.id, "reason": "no suitable unit"} for c in inst.citizens if c.id not in housed],
+    }
 
 
 def pairs_plan(inst, pairs) -> dict:
@@ -125,24 +143,27 @@ def test_empty_plan_is_valid():
     assert check_plan(inst, plan) == []
 
 
-@pytest.mark.parametrize("rule, pairs", [
-    ("R1-citizen-twice", [("a", "u1"), ("a", "u3")]),
-    ("R1-unit-twice", [("a", "u1"), ("b", "u1")]),
-    ("R2-municipality", [("c", "u1")]),
-    ("R3-rooms", [("a", "u5")]),
-    ("R4-kind", [("a", "u6")]),
-    ("R5-accessible", [("n", "u1")]),
-    ("R6-temporary", [("a", "u7")]),
-    ("R7-excluded-department", [("x", "u1")]),
-    ("R7-barred-area", [("x", "u3")]),
-    ("R8-affordability", [("ne", "u2")]),    # not subsidy eligible
-    ("R8-affordability", [("a", "u10")]),    # rent above the subsidy band
-    ("R8-affordability", [("a", "u11")]),    # in the band but still too dear
-    ("R9-frame", [("e", "u14"), ("f", "u15")]),
-    ("R10-quota", [("b", "u2"), ("c", "u4")]),
-    ("R11-share", [("a", "u8"), ("b", "u9")]),
-    ("R12-mixed-city", [("v1", "u1"), ("v2", "u12")]),
-])
+@pytest.mark.parametrize(
+    "rule, pairs",
+    [
+        ("R1-citizen-twice", [("a", "u1"), ("a", "u3")]),
+        ("R1-unit-twice", [("a", "u1"), ("b", "u1")]),
+        ("R2-municipality", [("c", "u1")]),
+        ("R3-rooms", [("a", "u5")]),
+        ("R4-kind", [("a", "u6")]),
+        ("R5-accessible", [("n", "u1")]),
+        ("R6-temporary", [("a", "u7")]),
+        ("R7-excluded-department", [("x", "u1")]),
+        ("R7-barred-area", [("x", "u3")]),
+        ("R8-affordability", [("ne", "u2")]),  # not subsidy eligible
+        ("R8-affordability", [("a", "u10")]),  # rent above the subsidy band
+        ("R8-affordability", [("a", "u11")]),  # in the band but still too dear
+        ("R9-frame", [("e", "u14"), ("f", "u15")]),
+        ("R10-quota", [("b", "u2"), ("c", "u4")]),
+        ("R11-share", [("a", "u8"), ("b", "u9")]),
+        ("R12-mixed-city", [("v1", "u1"), ("v2", "u12")]),
+    ],
+)
 def test_each_rule_broken_alone_is_reported_alone(rule, pairs):
     """A plan breaking exactly one rule of FORMAT.md §3 is reported under that rule only."""
     inst = small()
@@ -155,7 +176,8 @@ def test_messages_name_ids_and_format_as_lines():
     inst = small()
     violations = check_plan(inst, pairs_plan(inst, [("c", "u1")]))
     assert format_violations(violations) == [
-        "R2-municipality: citizen 'c' assigned to unit 'u1' in municipality 'm1' but lives in 'm2'"]
+        "R2-municipality: citizen 'c' assigned to unit 'u1' in municipality 'm1' but lives in 'm2'"
+    ]
     (v,) = check_plan(inst, pairs_plan(inst, [("v1", "u1"), ("v2", "u12")]))
     assert "'d1'" in v.message and "'v1'" not in v.message  # counts, not who is vulnerable
 
@@ -172,8 +194,7 @@ def test_subsidised_flag_must_match_rent():
 def test_effective_rent_must_match():
     """effective_rent_kr is rent - subsidy when subsidised, else rent (within 1e-6)."""
     inst = small()
-    for a in (assignment(inst, "b", "u2", effective_rent_kr=5000),
-              assignment(inst, "a", "u3", effective_rent_kr=3999)):
+    for a in (assignment(inst, "b", "u2", effective_rent_kr=5000), assignment(inst, "a", "u3", effective_rent_kr=3999)):
         assert rules(check_plan(inst, plan_for(inst, [a]))) == {"subsidy"}
     close = assignment(inst, "b", "u2", effective_rent_kr=5000 - 1414 + 1e-9)
     assert check_plan(inst, plan_for(inst, [close])) == []
@@ -182,7 +203,7 @@ def test_effective_rent_must_match():
 def test_score_must_match_table_or_default():
     """A score differing from the scores table entry, or from the default score, is reported."""
     inst = small()
-    table = assignment(inst, "a", "u1", score=76)        # the table says 77
+    table = assignment(inst, "a", "u1", score=76)  # the table says 77
     assert rules(check_plan(inst, plan_for(inst, [table]))) == {"score"}
     dflt = assignment(inst, "b", "u1")
     dflt["score"] += 1
@@ -193,12 +214,16 @@ def test_wrong_objective_is_reported():
     """A wrong total, a wrong count or a missing priority key in the objective are reported."""
     inst = small()
     plan = pairs_plan(inst, [("a", "u1"), ("p2", "u8")])
-    assert plan["objective"] == {"housed_by_priority": {"1": 1, "2": 1},
-                                 "total_score": 77.0 + plan["assignments"][1]["score"]}
-    for change in ({"total_score": plan["objective"]["total_score"] + 1},
-                   {"housed_by_priority": {"1": 2, "2": 1}},
-                   {"housed_by_priority": {"1": 1}},
-                   {"housed_by_priority": {1: 1, 2: 1}}):
+    assert plan["objective"] == {
+        "housed_by_priority": {"1": 1, "2": 1},
+        "total_score": 77.0 + plan["assignments"][1]["score"],
+    }
+    for change in (
+        {"total_score": plan["objective"]["total_score"] + 1},
+        {"housed_by_priority": {"1": 2, "2": 1}},
+        {"housed_by_priority": {"1": 1}},
+        {"housed_by_priority": {1: 1, 2: 1}},
+    ):
         bad = copy.deepcopy(plan)
         bad["objective"].update(change)
         assert rules(check_plan(inst, bad)) == {"objective"}, change
@@ -224,10 +249,15 @@ def test_unassigned_must_list_exactly_the_others(change):
     assert rules(check_plan(inst, plan)) == {"unassigned"}
 
 
-@pytest.mark.parametrize("change", [
-    {"format": "anvis-plan/2"}, {"status": "done"}, {"instance": "other"},
-    {"assignments": {}},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"format": "anvis-plan/2"},
+        {"status": "done"},
+        {"instance": "other"},
+        {"assignments": {}},
+    ],
+)
 def test_plan_header_is_checked(change):
     """format, status, instance name and the assignments list are checked."""
     inst = small()
@@ -236,10 +266,17 @@ def test_plan_header_is_checked(change):
     assert "format" in rules(check_plan(inst, plan))
 
 
-@pytest.mark.parametrize("field, value", [
-    ("citizen", "nobody"), ("citizen", ["a"]), ("unit", "u99"), ("subsidised", 1), ("score", "77"),
-    ("effective_rent_kr", None),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("citizen", "nobody"),
+        ("citizen", ["a"]),
+        ("unit", "u99"),
+        ("subsidised", 1),
+        ("score", "77"),
+        ("effective_rent_kr", None),
+    ],
+)
 def test_malformed_assignment_is_a_format_violation(field, value):
     """An assignment with an unknown id or a field of the wrong type is reported as format."""
     inst = small()
@@ -259,10 +296,14 @@ def test_usage_section_is_checked():
     assert {"id": "d1", "max_vulnerable": 1, "used": 1} in plan["usage"]["departments"]
     assert {"municipality": "m1", "frame": 1, "used": 1} in plan["usage"]["frames"]
     assert {"region": "S", "quota": None, "used": 0} in plan["usage"]["quotas"]
-    for section, index, field, value in [("pools", 0, "used", 5), ("pools", 0, "cap", 99),
-                                         ("frames", 0, "used", 0), ("quotas", 0, "used", 7),
-                                         ("departments", 0, "used", 0),
-                                         ("departments", 0, "id", "d99")]:
+    for section, index, field, value in [
+        ("pools", 0, "used", 5),
+        ("pools", 0, "cap", 99),
+        ("frames", 0, "used", 0),
+        ("quotas", 0, "used", 7),
+        ("departments", 0, "used", 0),
+        ("departments", 0, "id", "d99"),
+    ]:
         bad = copy.deepcopy(plan)
         bad["usage"][section][index][field] = value
         assert rules(check_plan(inst, bad)) == {"usage"}, (section, field)
@@ -272,20 +313,33 @@ def test_usage_section_is_checked():
 
 def test_default_score_by_hand():
     """default_score follows the documented formula on hand-computed pairs."""
-    inst = models.from_dict({
-        "format": "anvis/1", "name": "ds",
-        "regions": [{"id": "R"}], "municipalities": [{"id": "m", "region": "R"}],
-        "organisations": [{"id": "o"}],
-        "departments": [{"id": "d1", "organisation": "o", "municipality": "m"},
-                        {"id": "d2", "organisation": "o", "municipality": "m"}],
-        "units": [{"id": "big", "department": "d1", "rooms": 3, "rent_kr": 4000, "accessible": True},
-                  {"id": "free", "department": "d2", "rooms": 1, "rent_kr": 0},
-                  {"id": "half", "department": "d1", "rooms": 1, "rent_kr": 5000}],
-        "citizens": [{"id": "p", "municipality": "m", "max_rent_kr": 5000,
-                      "preferences": [{"department": "d1", "weight": 5},
-                                      {"department": "d2", "weight": 10}]},
-                     {"id": "z", "municipality": "m", "max_rent_kr": 0}],
-    })
+    inst = models.from_dict(
+        {
+            "format": "anvis/1",
+            "name": "ds",
+            "regions": [{"id": "R"}],
+            "municipalities": [{"id": "m", "region": "R"}],
+            "organisations": [{"id": "o"}],
+            "departments": [
+                {"id": "d1", "organisation": "o", "municipality": "m"},
+                {"id": "d2", "organisation": "o", "municipality": "m"},
+            ],
+            "units": [
+                {"id": "big", "department": "d1", "rooms": 3, "rent_kr": 4000, "accessible": True},
+                {"id": "free", "department": "d2", "rooms": 1, "rent_kr": 0},
+                {"id": "half", "department": "d1", "rooms": 1, "rent_kr": 5000},
+            ],
+            "citizens": [
+                {
+                    "id": "p",
+                    "municipality": "m",
+                    "max_rent_kr": 5000,
+                    "preferences": [{"department": "d1", "weight": 5}, {"department": "d2", "weight": 10}],
+                },
+                {"id": "z", "municipality": "m", "max_rent_kr": 0},
+            ],
+        }
+    )
     p, z = inst.citizens
     big, free, half = inst.units
     # pref 5/10, rent (5000-4000)/5000, rooms 1/3, accessible but not needed:
@@ -302,17 +356,29 @@ def test_default_score_by_hand():
 
 def test_rounding_tie_accepts_either_rounding():
     """At a .5 tie of the default score both roundings pass; anything else fails."""
-    inst = models.from_dict({
-        "format": "anvis/1", "name": "tie",
-        "regions": [{"id": "R"}], "municipalities": [{"id": "m", "region": "R"}],
-        "organisations": [{"id": "o"}], "parameters": {"default_share": 1.0},
-        "departments": [{"id": "d1", "organisation": "o", "municipality": "m"},
-                        {"id": "d2", "organisation": "o", "municipality": "m"}],
-        "units": [{"id": "half", "department": "d1", "rooms": 1, "rent_kr": 5000}],
-        "citizens": [{"id": "p", "municipality": "m", "max_rent_kr": 5000,
-                      "preferences": [{"department": "d1", "weight": 5},
-                                      {"department": "d2", "weight": 10}]}],
-    })
+    inst = models.from_dict(
+        {
+            "format": "anvis/1",
+            "name": "tie",
+            "regions": [{"id": "R"}],
+            "municipalities": [{"id": "m", "region": "R"}],
+            "organisations": [{"id": "o"}],
+            "parameters": {"default_share": 1.0},
+            "departments": [
+                {"id": "d1", "organisation": "o", "municipality": "m"},
+                {"id": "d2", "organisation": "o", "municipality": "m"},
+            ],
+            "units": [{"id": "half", "department": "d1", "rooms": 1, "rent_kr": 5000}],
+            "citizens": [
+                {
+                    "id": "p",
+                    "municipality": "m",
+                    "max_rent_kr": 5000,
+                    "preferences": [{"department": "d1", "weight": 5}, {"department": "d2", "weight": 10}],
+                }
+            ],
+        }
+    )
     for score, ok in ((52, True), (53, True), (51, False), (54, False)):
         plan = plan_for(inst, [assignment(inst, "p", "half", score=score)])
         plan["objective"]["total_score"] = float(score)
@@ -336,20 +402,22 @@ def test_check_does_not_import_solver_or_pools():
             imported |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
             imported |= {f"{node.module}.{alias.name}" for alias in node.names}
-    assert not any(name.split(".")[0] == "optimizer" or name.startswith("models.pools")
-                   for name in imported), imported
+    assert not any(name.split(".")[0] == "optimizer" or name.startswith("models.pools") for name in imported), imported
 
 
 # --- the worked example e1 ---------------------------------------------------------
 
+
 def e1_plan() -> dict:
     return {
-        "format": "anvis-plan/1", "instance": "e1-ledger-and-subsidy", "status": "optimal",
+        "format": "anvis-plan/1",
+        "instance": "e1-ledger-and-subsidy",
+        "status": "optimal",
         "objective": {"housed_by_priority": {"1": 1, "2": 0, "3": 0}, "total_score": 70.0},
-        "assignments": [{"citizen": "anna", "unit": "u2", "subsidised": True,
-                         "effective_rent_kr": 3286, "score": 70.0}],
-        "unassigned": [{"citizen": c, "reason": "no eligible unit left"}
-                       for c in ("bo", "cem", "dina")],
+        "assignments": [
+            {"citizen": "anna", "unit": "u2", "subsidised": True, "effective_rent_kr": 3286, "score": 70.0}
+        ],
+        "unassigned": [{"citizen": c, "reason": "no eligible unit left"} for c in ("bo", "cem", "dina")],
     }
 
 
@@ -365,9 +433,11 @@ def test_e1_optimal_plan_is_valid(e1):
     plan = e1_plan()
     assert check_plan(e1, plan) == []
     plan["usage"] = {
-        "pools": [{"id": "default:101:fsb", "cap": 1, "used": 1},
-                  {"id": "kbh-1room", "cap": 1, "used": 0},
-                  {"id": "default:101:kab", "cap": 0, "used": 0}],
+        "pools": [
+            {"id": "default:101:fsb", "cap": 1, "used": 1},
+            {"id": "kbh-1room", "cap": 1, "used": 0},
+            {"id": "default:101:kab", "cap": 0, "used": 0},
+        ],
         "departments": [{"id": "fsb-1", "max_vulnerable": 1, "used": 1}],
         "frames": [{"municipality": "101", "frame": 1, "used": 1}],
         "quotas": [{"region": "H", "quota": 5, "used": 1}],
@@ -388,30 +458,30 @@ def test_e1_default_scores_by_hand(e1):
 def test_e1_broken_plans(e1):
     """On e1: a second vulnerable tenant in fsb-1, the cap-0 pool, a barred area, the band."""
     plan = e1_plan()
-    plan["assignments"].append({"citizen": "bo", "unit": "u1", "subsidised": False,
-                                "effective_rent_kr": 3400, "score": 60})
+    plan["assignments"].append(
+        {"citizen": "bo", "unit": "u1", "subsidised": False, "effective_rent_kr": 3400, "score": 60}
+    )
     plan["unassigned"] = plan["unassigned"][1:]
     plan["objective"] = {"housed_by_priority": {"1": 2, "2": 0, "3": 0}, "total_score": 130.0}
     assert rules(check_plan(e1, plan)) == {"R12-mixed-city"}
     plan = e1_plan()
-    plan["assignments"] = [{"citizen": "cem", "unit": "u4", "subsidised": False,
-                            "effective_rent_kr": 3900, "score": 30}]
+    plan["assignments"] = [
+        {"citizen": "cem", "unit": "u4", "subsidised": False, "effective_rent_kr": 3900, "score": 30}
+    ]
     plan["unassigned"] = [{"citizen": c, "reason": "-"} for c in ("anna", "bo", "dina")]
     plan["objective"] = {"housed_by_priority": {"1": 0, "2": 1, "3": 0}, "total_score": 30.0}
     assert rules(check_plan(e1, plan)) == {"R11-share"}
-    plan["assignments"][0].update(citizen="bo", score=50)   # also barred and below the band
+    plan["assignments"][0].update(citizen="bo", score=50)  # also barred and below the band
     plan["unassigned"][1]["citizen"] = "cem"
     plan["objective"] = {"housed_by_priority": {"1": 1, "2": 0, "3": 0}, "total_score": 50.0}
-    assert rules(check_plan(e1, plan)) == {"R7-barred-area", "R8-affordability",
-                                           "R11-share", "subsidy"}
+    assert rules(check_plan(e1, plan)) == {"R7-barred-area", "R8-affordability", "R11-share", "subsidy"}
     plan = e1_plan()
     plan["assignments"][0]["subsidised"] = False
     assert "subsidy" in rules(check_plan(e1, plan))
 
 
 @needs_shared
-@pytest.mark.parametrize("name", ["e1-ledger-and-subsidy", "e2-random-small",
-                                  "e3-random-regions", "e4-weighted"])
+@pytest.mark.parametrize("name", ["e1-ledger-and-subsidy", "e2-random-small", "e3-random-regions", "e4-weighted"])
 def test_pool_caps_match_reference(name):
     """pool_caps reproduces the caps of the independent reference model in expected.json."""
     expected = json.loads((EXAMPLES / "expected.json").read_text())[name]["pool_caps"]

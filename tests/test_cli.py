@@ -18,8 +18,9 @@ import pytest
 from click.testing import CliRunner
 
 import models
-from conftest import EXAMPLES, doc, needs_shared, worked_examples
 from optimizer.cli.main import main
+
+from conftest import EXAMPLES, doc, needs_shared, worked_examples
 
 ANVIS = Path(sys.executable).with_name("anvis")
 E1 = EXAMPLES / "e1-ledger-and-subsidy.json"
@@ -29,6 +30,7 @@ E4 = EXAMPLES / "e4-weighted.json"
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def run(*args: str | Path):
     """Invoke ``anvis ARGS`` in process; stdout and stderr are kept apart."""
@@ -42,8 +44,10 @@ def write_json(path: Path, document) -> Path:
 
 def good_doc() -> dict:
     """Three citizens and three units, all of which can be housed."""
-    return doc([{"id": "c1"}, {"id": "c2", "priority": 2}, {"id": "c3"}],
-               [{"id": "u1"}, {"id": "u2", "rooms": 1}, {"id": "u3", "rent_kr": 4500}])
+    return doc(
+        [{"id": "c1"}, {"id": "c2", "priority": 2}, {"id": "c3"}],
+        [{"id": "u1"}, {"id": "u2", "rooms": 1}, {"id": "u3", "rent_kr": 4500}],
+    )
 
 
 def bad_doc() -> dict:
@@ -88,6 +92,7 @@ def tree(folder: Path) -> dict[str, bytes]:
 
 
 # --------------------------------------------------------------------------- validate
+
 
 def test_validate_ok(good):
     """``validate`` on a valid file exits 0 and states counts on stdout."""
@@ -173,8 +178,11 @@ def test_subprocess_bad_file_no_traceback(tmp_path, bad):
     """The installed ``anvis`` script exits 2 on a bad file, prints no traceback and writes nothing."""
     assert ANVIS.exists(), f"{ANVIS} not installed"
     out = tmp_path / "plan.json"
-    for args in (["validate", str(bad)], ["solve", str(bad), "-o", str(out)],
-                 ["convert", str(bad), str(tmp_path / "copy.xlsx")]):
+    for args in (
+        ["validate", str(bad)],
+        ["solve", str(bad), "-o", str(out)],
+        ["convert", str(bad), str(tmp_path / "copy.xlsx")],
+    ):
         proc = subprocess.run([str(ANVIS), *args], capture_output=True, text=True, timeout=120, cwd=tmp_path)
         assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
         assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
@@ -194,6 +202,7 @@ def test_subprocess_deeply_nested_no_traceback(tmp_path):
 
 
 # --------------------------------------------------------------------------- solve and check
+
 
 def test_solve_writes_a_plan_that_check_accepts(tmp_path, good):
     """``solve -o`` writes an anvis-plan/1 JSON that ``check`` accepts (exit 0)."""
@@ -224,6 +233,7 @@ def test_solve_and_check_shared_examples(tmp_path, example):
 
         def value(o):
             return sum(w[p] * n for p, n in o["housed_by_priority"].items()) + o["total_score"]
+
         assert value(got) == pytest.approx(value(want), abs=1e-6)
     else:
         assert got["housed_by_priority"] == want["housed_by_priority"]
@@ -380,10 +390,20 @@ def test_solve_summary_of_shared_example(tmp_path):
 def test_plan_and_summary_hold_no_citizen_attributes(tmp_path):
     """Plans and the summary name citizens by id only: no max_rent or other personal attribute values leak."""
     secret_rents = [4987.25, 1234.75]
-    d = doc([{"id": "c-a", "max_rent_kr": secret_rents[0], "min_rooms": 1, "max_rooms": 7,
-              "vulnerable": True, "subsidy_eligible": True},
-             {"id": "c-b", "max_rent_kr": secret_rents[1], "priority": 3}],   # cannot afford any unit
-            [{"id": "u1", "rent_kr": 3000}, {"id": "u2", "rent_kr": 3500}])
+    d = doc(
+        [
+            {
+                "id": "c-a",
+                "max_rent_kr": secret_rents[0],
+                "min_rooms": 1,
+                "max_rooms": 7,
+                "vulnerable": True,
+                "subsidy_eligible": True,
+            },
+            {"id": "c-b", "max_rent_kr": secret_rents[1], "priority": 3},
+        ],  # cannot afford any unit
+        [{"id": "u1", "rent_kr": 3000}, {"id": "u2", "rent_kr": 3500}],
+    )
     inst = write_json(tmp_path / "inst.json", d)
     plan = tmp_path / "plan.json"
     result = run("solve", inst, "-o", plan)
@@ -400,6 +420,7 @@ def test_plan_and_summary_hold_no_citizen_attributes(tmp_path):
 
 
 # --------------------------------------------------------------------------- convert
+
 
 def test_convert_round_trip(tmp_path, good):
     """JSON → CSV folder → xlsx → JSON gives back an equal instance document."""

@@ -17,15 +17,16 @@ import pytest
 from click.testing import CliRunner
 
 import models
-from conftest import doc, housed, solved
 from optimizer.cli.main import main
 from optimizer.engine.data import ProblemData
-from optimizer.explain.counterfactual import apply_change, block_of, counterfactual, restrict
-from optimizer.explain.citizen import PlanMismatch, UnknownCitizen, compact_ids, context, explain, explain_all
-from optimizer.sim.generate import generate
 from optimizer.engine.pairs import combine, eligible_pairs, score_parts
-from optimizer.plan.build import make_plan
 from optimizer.engine.solve import solve
+from optimizer.explain.citizen import PlanMismatch, UnknownCitizen, compact_ids, context, explain, explain_all
+from optimizer.explain.counterfactual import apply_change, block_of, counterfactual, restrict
+from optimizer.plan.build import make_plan
+from optimizer.sim.generate import generate
+
+from conftest import doc, housed, solved
 
 
 def setup(document: dict):
@@ -41,19 +42,36 @@ def housed_after(inst, change) -> set[str]:
 
 # --------------------------------------------------------------------------- assigned
 
+
 def assigned_doc() -> dict:
     """a (priority 2) gets u1; u2 goes to the more urgent b, u3 to c (same priority, higher total),
     u4 is free but in a pool with cap 0, u5 is free and scores lower."""
-    d = doc([{"id": "a", "priority": 2, "kinds": ["family", "youth"]}, {"id": "b", "kinds": ["youth"]},
-             {"id": "c", "priority": 2}],
-            [{"id": "u1"}, {"id": "u2", "kind": "youth"}, {"id": "u3"}, {"id": "u4", "rooms": 3}, {"id": "u5"}],
-            agreements=[{"id": "zero", "municipality": "M", "share": 0.0, "rooms": [3]},
-                        {"id": "all", "municipality": "M", "share": 1.0}])
-    s = {("a", "u1"): 50, ("a", "u2"): 95, ("a", "u3"): 90, ("a", "u4"): 99, ("a", "u5"): 40,
-         ("b", "u2"): 10, ("c", "u3"): 80, ("c", "u1"): 5}
+    d = doc(
+        [
+            {"id": "a", "priority": 2, "kinds": ["family", "youth"]},
+            {"id": "b", "kinds": ["youth"]},
+            {"id": "c", "priority": 2},
+        ],
+        [{"id": "u1"}, {"id": "u2", "kind": "youth"}, {"id": "u3"}, {"id": "u4", "rooms": 3}, {"id": "u5"}],
+        agreements=[
+            {"id": "zero", "municipality": "M", "share": 0.0, "rooms": [3]},
+            {"id": "all", "municipality": "M", "share": 1.0},
+        ],
+    )
+    s = {
+        ("a", "u1"): 50,
+        ("a", "u2"): 95,
+        ("a", "u3"): 90,
+        ("a", "u4"): 99,
+        ("a", "u5"): 40,
+        ("b", "u2"): 10,
+        ("c", "u3"): 80,
+        ("c", "u1"): 5,
+    }
     d["scores"] = [{"citizen": c, "unit": u, "score": v} for (c, u), v in s.items()]
-    d["scores"] += [{"citizen": c, "unit": u, "score": 0} for c in "bc" for u in ("u1", "u2", "u3", "u4", "u5")
-                    if (c, u) not in s]
+    d["scores"] += [
+        {"citizen": c, "unit": u, "score": 0} for c in "bc" for u in ("u1", "u2", "u3", "u4", "u5") if (c, u) not in s
+    ]
     return d
 
 
@@ -84,10 +102,16 @@ def test_assigned_alternatives_are_capped():
 
 def test_moving_within_a_full_pool_is_not_blocked():
     """A free unit in the same full pool as the citizen's own unit is not blocked by it: moving frees a place."""
-    d = doc([{"id": "a"}], [{"id": "u1"}, {"id": "u2"}, {"id": "u3", "rooms": 3}],
-            agreements=[{"id": "p", "municipality": "M", "share": 0.5}],
-            scores=[{"citizen": "a", "unit": "u1", "score": 60}, {"citizen": "a", "unit": "u2", "score": 30},
-                    {"citizen": "a", "unit": "u3", "score": 20}])
+    d = doc(
+        [{"id": "a"}],
+        [{"id": "u1"}, {"id": "u2"}, {"id": "u3", "rooms": 3}],
+        agreements=[{"id": "p", "municipality": "M", "share": 0.5}],
+        scores=[
+            {"citizen": "a", "unit": "u1", "score": 60},
+            {"citizen": "a", "unit": "u2", "score": 30},
+            {"citizen": "a", "unit": "u3", "score": 20},
+        ],
+    )
     d["ledger"] = [{"pool": "p", "vacancies_before": 1, "claimed_before": 1}]  # cap = floor(0.5 × 4) − 1 = 1
     inst, plan = setup(d)
     assert plan["usage"]["pools"][0]["used"] == plan["usage"]["pools"][0]["cap"] == 1
@@ -97,9 +121,17 @@ def test_moving_within_a_full_pool_is_not_blocked():
 
 def test_default_score_parts_add_up():
     """Without given scores the parts, weighted 0.45/0.25/0.20/0.10, give exactly the plan's score."""
-    d = doc([{"id": "a", "max_rent_kr": 4000, "min_rooms": 1,
-              "preferences": [{"department": "D", "weight": 2}, {"department": "D2", "weight": 4}]}],
-            [{"id": "u1", "rent_kr": 3000, "rooms": 2}, {"id": "u2", "department": "D2", "rent_kr": 3900}])
+    d = doc(
+        [
+            {
+                "id": "a",
+                "max_rent_kr": 4000,
+                "min_rooms": 1,
+                "preferences": [{"department": "D", "weight": 2}, {"department": "D2", "weight": 4}],
+            }
+        ],
+        [{"id": "u1", "rent_kr": 3000, "rooms": 2}, {"id": "u2", "department": "D2", "rent_kr": 3900}],
+    )
     d["departments"].append({"id": "D2", "organisation": "O", "municipality": "M"})
     inst, plan = setup(d)
     e = explain(inst, plan, "a")
@@ -127,11 +159,20 @@ def test_score_parts_match_the_independent_checker_on_generated_instance():
 
 # --------------------------------------------------------------------------- unassigned: rules
 
+
 def test_rule_exclusions_grouped_with_rule_text():
     """Every unit of the municipality is listed under the first rule that excludes it, ids compact."""
-    d = doc([{"id": "a", "max_rooms": 1, "max_rent_kr": 3000}],
-            [{"id": "u1"}, {"id": "u2"}, {"id": "u3"}, {"id": "u4", "rooms": 1, "kind": "youth"},
-             {"id": "u5", "rooms": 1, "rent_kr": 6000}, {"id": "u6", "rooms": 1, "rent_kr": 6100}])
+    d = doc(
+        [{"id": "a", "max_rooms": 1, "max_rent_kr": 3000}],
+        [
+            {"id": "u1"},
+            {"id": "u2"},
+            {"id": "u3"},
+            {"id": "u4", "rooms": 1, "kind": "youth"},
+            {"id": "u5", "rooms": 1, "rent_kr": 6000},
+            {"id": "u6", "rooms": 1, "rent_kr": 6100},
+        ],
+    )
     inst, plan = setup(d)
     e = explain(inst, plan, "a", counterfactuals=False)
     assert e["code"] == "no_eligible_unit" and e["eligible_units"] == 0
@@ -152,17 +193,28 @@ def test_compact_ids():
 
 # --------------------------------------------------------------------------- unassigned: caps and counterfactuals
 
+
 def frame_doc() -> dict:
     """Two subsidy-eligible citizens need the subsidy for either unit; the frame has one slot.
 
     Scores make every optimum unique: a takes u1; with a second slot b takes u2.
     """
-    c = [{"id": "a", "max_rent_kr": 3500, "subsidy_eligible": True},
-         {"id": "b", "priority": 2, "max_rent_kr": 3500, "subsidy_eligible": True}]
-    scores = [{"citizen": "a", "unit": "u1", "score": 60}, {"citizen": "a", "unit": "u2", "score": 50},
-              {"citizen": "b", "unit": "u1", "score": 10}, {"citizen": "b", "unit": "u2", "score": 40}]
-    return doc(c, [{"id": "u1", "rent_kr": 4700}, {"id": "u2", "rent_kr": 4700}],
-               municipalities=[{"id": "M", "name": "M", "region": "R", "subsidy_frame": 1}], scores=scores)
+    c = [
+        {"id": "a", "max_rent_kr": 3500, "subsidy_eligible": True},
+        {"id": "b", "priority": 2, "max_rent_kr": 3500, "subsidy_eligible": True},
+    ]
+    scores = [
+        {"citizen": "a", "unit": "u1", "score": 60},
+        {"citizen": "a", "unit": "u2", "score": 50},
+        {"citizen": "b", "unit": "u1", "score": 10},
+        {"citizen": "b", "unit": "u2", "score": 40},
+    ]
+    return doc(
+        c,
+        [{"id": "u1", "rent_kr": 4700}, {"id": "u2", "rent_kr": 4700}],
+        municipalities=[{"id": "M", "name": "M", "region": "R", "subsidy_frame": 1}],
+        scores=scores,
+    )
 
 
 def test_full_frame_blocks_and_one_more_slot_houses():
@@ -194,8 +246,9 @@ def test_full_quota_blocks_and_one_more_quota_slot_houses():
 
 def test_department_cap_blocks_and_plus_one_houses():
     """Two vulnerable citizens, mixed-city cap 1: the counterfactual raises max_vulnerable to 2 and houses them."""
-    d = doc([{"id": "a", "vulnerable": True}, {"id": "b", "priority": 2, "vulnerable": True}],
-            [{"id": "u1"}, {"id": "u2"}])
+    d = doc(
+        [{"id": "a", "vulnerable": True}, {"id": "b", "priority": 2, "vulnerable": True}], [{"id": "u1"}, {"id": "u2"}]
+    )
     d["departments"][0]["max_vulnerable"] = 1
     inst, plan = setup(d)
     e = explain(inst, plan, "b")
@@ -212,9 +265,11 @@ def share_doc(agreement: bool) -> dict:
     With ``agreement`` the pool is agreement 'p' (share 0.25), else the default pool of O.
     A second organisation's default pool (one free unit, no citizen fits it) must stay as it is.
     """
-    d = doc([{"id": "a"}, {"id": "b", "priority": 2}],
-            [{"id": "u1"}, {"id": "u2"}, {"id": "v1", "department": "D2", "kind": "elderly"}],
-            agreements=[{"id": "p", "municipality": "M", "organisation": "O", "share": 0.25}] if agreement else [])
+    d = doc(
+        [{"id": "a"}, {"id": "b", "priority": 2}],
+        [{"id": "u1"}, {"id": "u2"}, {"id": "v1", "department": "D2", "kind": "elderly"}],
+        agreements=[{"id": "p", "municipality": "M", "organisation": "O", "share": 0.25}] if agreement else [],
+    )
     d["organisations"].append({"id": "O2", "name": "O2"})
     d["departments"].append({"id": "D2", "organisation": "O2", "municipality": "M"})
     pool = "p" if agreement else "default:M:O"
@@ -231,7 +286,13 @@ def test_share_point_raises_the_pool_cap_and_houses(agreement):
     pool = "p" if agreement else "default:M:O"
     assert e["eligible"]["blocked"][0]["pool"] == pool
     found = e["counterfactual"]["found"]
-    assert (found["kind"], found["pool"], found["points"], found["cap_from"], found["cap_to"]) == ("share", pool, 1, 1, 2)
+    assert (found["kind"], found["pool"], found["points"], found["cap_from"], found["cap_to"]) == (
+        "share",
+        pool,
+        1,
+        1,
+        2,
+    )
     assert found["to"] == pytest.approx(0.26)
     if not agreement:
         # a default pool: a new agreement for exactly that organisation's units, carrying the ledger
@@ -246,8 +307,11 @@ def test_share_point_raises_the_pool_cap_and_houses(agreement):
 
 def test_ledger_claim_when_a_share_point_adds_several_slots():
     """400 vacancies in the ledger: one share point adds 4 slots, so the exact cap + 1 is one claim fewer."""
-    d = doc([{"id": "a"}, {"id": "b", "priority": 2}], [{"id": "u1"}, {"id": "u2"}],
-            agreements=[{"id": "p", "municipality": "M", "share": 0.25}])
+    d = doc(
+        [{"id": "a"}, {"id": "b", "priority": 2}],
+        [{"id": "u1"}, {"id": "u2"}],
+        agreements=[{"id": "p", "municipality": "M", "share": 0.25}],
+    )
     d["ledger"] = [{"pool": "p", "vacancies_before": 398, "claimed_before": 99}]  # cap = 100 − 99 = 1
     inst, plan = setup(d)
     found = counterfactual(inst, plan, "b")["found"]
@@ -279,8 +343,11 @@ def test_rent_limit_plus_n_rounds_up_to_whole_kroner():
 
 def test_rent_limit_plus_n_through_the_subsidy():
     """5,200 kr is affordable with the 1,414 kr subsidy from a limit of 3,786: N = 286 from 3,500."""
-    d = doc([{"id": "a", "max_rent_kr": 3500, "subsidy_eligible": True}], [{"id": "u1", "rent_kr": 5200}],
-            municipalities=[{"id": "M", "name": "M", "region": "R", "subsidy_frame": 1}])
+    d = doc(
+        [{"id": "a", "max_rent_kr": 3500, "subsidy_eligible": True}],
+        [{"id": "u1", "rent_kr": 5200}],
+        municipalities=[{"id": "M", "name": "M", "region": "R", "subsidy_frame": 1}],
+    )
     inst, plan = setup(d)
     e = explain(inst, plan, "a")
     assert e["excluded"][0]["rule_code"] == 9
@@ -301,8 +368,11 @@ def test_rooms_plus_one():
 
 def test_no_single_change_houses_them():
     """Outranked for the only fitting unit; raising the full pool's share frees a unit nobody can use: none houses them."""
-    d = doc([{"id": "a"}, {"id": "b", "priority": 2}], [{"id": "u1"}, {"id": "u2", "kind": "youth"}],
-            agreements=[{"id": "half", "municipality": "M", "share": 0.5}])
+    d = doc(
+        [{"id": "a"}, {"id": "b", "priority": 2}],
+        [{"id": "u1"}, {"id": "u2", "kind": "youth"}],
+        agreements=[{"id": "half", "municipality": "M", "share": 0.5}],
+    )
     inst, plan = setup(d)
     assert housed(plan) == {"a"}
     e = explain(inst, plan, "b")
@@ -317,8 +387,11 @@ def test_no_single_change_houses_them():
 
 def test_no_eligible_unit_tries_only_the_citizens_own_limits():
     """Without an eligible unit no cap change can help (caps never make a unit eligible): only rent/rooms are tried."""
-    d = doc([{"id": "a"}, {"id": "b", "priority": 2, "max_rent_kr": 2000}], [{"id": "u1"}, {"id": "u2"}],
-            agreements=[{"id": "half", "municipality": "M", "share": 0.5}])
+    d = doc(
+        [{"id": "a"}, {"id": "b", "priority": 2, "max_rent_kr": 2000}],
+        [{"id": "u1"}, {"id": "u2"}],
+        agreements=[{"id": "half", "municipality": "M", "share": 0.5}],
+    )
     inst, plan = setup(d)
     cf = counterfactual(inst, plan, "b")
     assert cf["found"] is None
@@ -335,8 +408,10 @@ def test_max_candidates_limits_the_search():
 
 def test_plan_delta_names_who_else_changes():
     """Raising the frame lets the priority-1 citizen move to a subsidised unit, which frees the unit for b."""
-    c = [{"id": "a", "max_rent_kr": 4000, "subsidy_eligible": True, "max_rooms": 2},
-         {"id": "b", "priority": 2, "max_rent_kr": 4000, "min_rooms": 1, "max_rooms": 1}]
+    c = [
+        {"id": "a", "max_rent_kr": 4000, "subsidy_eligible": True, "max_rooms": 2},
+        {"id": "b", "priority": 2, "max_rent_kr": 4000, "min_rooms": 1, "max_rooms": 1},
+    ]
     u = [{"id": "u1", "rooms": 1, "rent_kr": 3000}, {"id": "u2", "rooms": 2, "rent_kr": 5000}]
     d = doc(c, u, municipalities=[{"id": "M", "name": "M", "region": "R", "subsidy_frame": 0}])
     # a prefers u1 only slightly in score, but without a frame slot u1 is a's only option
@@ -363,8 +438,10 @@ def test_tie_or_suboptimal_plan_is_reported():
 def test_planner_overrides_are_explained_and_kept_when_re_solving():
     """A forbidden unit is listed as excluded by an override, and the re-solve keeps the forbid (b gets u1, not u2)."""
     d = frame_doc()
-    d["overrides"] = [{"action": "forbid", "citizen": "b", "unit": "u2"},
-                      {"action": "lock", "citizen": "a", "unit": "u2"}]
+    d["overrides"] = [
+        {"action": "forbid", "citizen": "b", "unit": "u2"},
+        {"action": "lock", "citizen": "a", "unit": "u2"},
+    ]
     inst, plan = setup(d)
     e = explain(inst, plan, "b")
     assert e["eligible"]["overridden"] == ["u2"] and e["eligible_units"] == 1
@@ -376,6 +453,7 @@ def test_planner_overrides_are_explained_and_kept_when_re_solving():
 
 
 # --------------------------------------------------------------------------- blocks
+
 
 def test_block_is_the_municipality_without_a_binding_quota():
     """Two municipalities of one region with no quota are independent: each is its own block."""
@@ -414,6 +492,7 @@ def test_restricted_block_has_the_same_optimum():
 
 # --------------------------------------------------------------------------- explain_all
 
+
 def test_explain_all_covers_every_citizen():
     """Every citizen gets a text; housed ones name their plan unit; codes agree with the plan's reasons."""
     inst = models.from_dict(generate("small", seed=2))
@@ -436,6 +515,7 @@ def test_explain_all_feeds_the_round_report():
     import html
 
     from optimizer.report.html import render_report
+
     inst, plan = setup(frame_doc())
     out = explain_all(inst, plan)
     page = render_report(inst, plan, out)
@@ -462,6 +542,7 @@ def test_explain_all_is_fast_on_national_week():
 
 # --------------------------------------------------------------------------- errors
 
+
 def test_unknown_citizen_and_foreign_plan():
     """An unknown id raises UnknownCitizen naming it; a plan naming unknown units raises PlanMismatch."""
     inst, plan = setup(frame_doc())
@@ -473,6 +554,7 @@ def test_unknown_citizen_and_foreign_plan():
 
 
 # --------------------------------------------------------------------------- CLI
+
 
 def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import models
-from optimizer.sim.generate import PRESETS, generate
 from optimizer.engine.solve import solve
+from optimizer.sim.generate import PRESETS, generate
 
 REGION_SIZES = {"H": 29, "S": 17, "SD": 22, "M": 19, "N": 11}
 

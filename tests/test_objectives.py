@@ -7,8 +7,11 @@ from conftest import doc, housed, pairs_of, solved
 
 def test_lexicographic_houses_more_urgent_first_even_at_lower_score():
     """One unit, two citizens: the priority-1 citizen gets it although the priority-2 pair scores higher."""
-    d = doc([{"id": "urgent", "priority": 1}, {"id": "later", "priority": 2}], [{"id": "u1"}],
-            scores=[{"citizen": "urgent", "unit": "u1", "score": 1}, {"citizen": "later", "unit": "u1", "score": 100}])
+    d = doc(
+        [{"id": "urgent", "priority": 1}, {"id": "later", "priority": 2}],
+        [{"id": "u1"}],
+        scores=[{"citizen": "urgent", "unit": "u1", "score": 1}, {"citizen": "later", "unit": "u1", "score": 100}],
+    )
     plan = solved(d)
     assert housed(plan) == {"urgent"}
     assert plan["objective"] == {"housed_by_priority": {"1": 1, "2": 0}, "total_score": 1.0}
@@ -16,9 +19,15 @@ def test_lexicographic_houses_more_urgent_first_even_at_lower_score():
 
 def test_lexicographic_more_housed_beats_score():
     """Housing two priority-1 citizens beats housing one with a far better score."""
-    d = doc([{"id": "a"}, {"id": "b"}], [{"id": "u1"}, {"id": "u2"}],
-            scores=[{"citizen": "a", "unit": "u1", "score": 100}, {"citizen": "a", "unit": "u2", "score": 1},
-                    {"citizen": "b", "unit": "u1", "score": 1}])
+    d = doc(
+        [{"id": "a"}, {"id": "b"}],
+        [{"id": "u1"}, {"id": "u2"}],
+        scores=[
+            {"citizen": "a", "unit": "u1", "score": 100},
+            {"citizen": "a", "unit": "u2", "score": 1},
+            {"citizen": "b", "unit": "u1", "score": 1},
+        ],
+    )
     d["citizens"][1]["max_rooms"] = 2
     d["units"][1]["rooms"] = 3  # b fits only u1
     plan = solved(d)
@@ -43,8 +52,12 @@ def test_lexicographic_lists_every_priority_present():
 
 def test_score_decides_among_equal_counts():
     """With counts fixed, the assignment maximises the total score (a swap is better)."""
-    scores = [{"citizen": "a", "unit": "u1", "score": 10}, {"citizen": "a", "unit": "u2", "score": 9},
-              {"citizen": "b", "unit": "u1", "score": 8}, {"citizen": "b", "unit": "u2", "score": 1}]
+    scores = [
+        {"citizen": "a", "unit": "u1", "score": 10},
+        {"citizen": "a", "unit": "u2", "score": 9},
+        {"citizen": "b", "unit": "u1", "score": 8},
+        {"citizen": "b", "unit": "u2", "score": 1},
+    ]
     plan = solved(doc([{"id": "a"}, {"id": "b"}], [{"id": "u1"}, {"id": "u2"}], scores=scores))
     assert pairs_of(plan) == {("a", "u2"), ("b", "u1")}
     assert plan["objective"]["total_score"] == 17.0
@@ -58,22 +71,30 @@ def test_given_score_never_makes_ineligible_pair_eligible():
 
 def test_fractional_scores_are_optimised_exactly():
     """Non-integer scores: the MILP proves the optimum to 1e-6."""
-    scores = [{"citizen": "a", "unit": "u1", "score": 0.3}, {"citizen": "a", "unit": "u2", "score": 0.25},
-              {"citizen": "b", "unit": "u1", "score": 0.2}, {"citizen": "b", "unit": "u2", "score": 0.1}]
+    scores = [
+        {"citizen": "a", "unit": "u1", "score": 0.3},
+        {"citizen": "a", "unit": "u2", "score": 0.25},
+        {"citizen": "b", "unit": "u1", "score": 0.2},
+        {"citizen": "b", "unit": "u2", "score": 0.1},
+    ]
     plan = solved(doc([{"id": "a"}, {"id": "b"}], [{"id": "u1"}, {"id": "u2"}], scores=scores))
     assert plan["objective"]["total_score"] == pytest.approx(0.45)
 
 
 def _weighted(weights):
     scores = [{"citizen": "p1", "unit": "u1", "score": 10}, {"citizen": "p2", "unit": "u1", "score": 50}]
-    return doc([{"id": "p1", "priority": 1}, {"id": "p2", "priority": 2}], [{"id": "u1"}], scores=scores,
-               parameters={"objective": "weighted", "priority_weights": weights})
+    return doc(
+        [{"id": "p1", "priority": 1}, {"id": "p2", "priority": 2}],
+        [{"id": "u1"}],
+        scores=scores,
+        parameters={"objective": "weighted", "priority_weights": weights},
+    )
 
 
 def test_weighted_objective_trades_priority_against_score():
     """Weighted: priority weight + score per assignment; a small priority gap lets the score win."""
-    assert housed(solved(_weighted({"1": 100, "2": 0}))) == {"p1"}   # 110 > 50
-    assert housed(solved(_weighted({"1": 20, "2": 0}))) == {"p2"}    # 30 < 50
+    assert housed(solved(_weighted({"1": 100, "2": 0}))) == {"p1"}  # 110 > 50
+    assert housed(solved(_weighted({"1": 20, "2": 0}))) == {"p2"}  # 30 < 50
     plan = solved(_weighted({"1": 20, "2": 0}))
     assert plan["objective"]["value"] == 50.0
     assert plan["objective"]["total_score"] == 50.0
@@ -95,11 +116,11 @@ def test_priority_levels_packed_into_stages_give_the_same_optimum(monkeypatch):
 
     inst = models.from_dict(generate("city-week", seed=5, scale=0.3))
     results, names = {}, {}
-    for label, limit in (("alone", 0), ("together", 10 ** 12), ("split", None)):
+    for label, limit in (("alone", 0), ("together", 10**12), ("split", None)):
         if limit is not None:
             monkeypatch.setattr(S, "PACK_LIMIT", limit)
         else:
-            monkeypatch.setattr(S, "PACK_LIMIT", 10 ** 12)
+            monkeypatch.setattr(S, "PACK_LIMIT", 10**12)
             # room for the two least urgent levels only
             data = S.ProblemData.build(inst)
             milp = S.build(data, S.eligible_pairs(data))

@@ -14,11 +14,12 @@ import pytest
 from click.testing import CliRunner
 
 import models
-from conftest import doc, housed, pairs_of, solved
 from models.validate import InstanceError
 from optimizer.check import check_plan
 from optimizer.cli.main import main
 from optimizer.engine.solve import solve
+
+from conftest import doc, housed, pairs_of, solved
 
 TWO = [{"id": "a", "priority": 1}, {"id": "b", "priority": 2}]
 
@@ -36,8 +37,9 @@ def test_lock_overrules_priority():
 def test_lock_uses_up_caps_for_the_rest():
     """A locked vulnerable tenant fills the department's mixed-city cap of 1, so another
     vulnerable citizen cannot take the free second unit."""
-    d = doc([{"id": "a", "vulnerable": True}, {"id": "b", "vulnerable": True, "priority": 2}],
-            [{"id": "u1"}, {"id": "u2"}])
+    d = doc(
+        [{"id": "a", "vulnerable": True}, {"id": "b", "vulnerable": True, "priority": 2}], [{"id": "u1"}, {"id": "u2"}]
+    )
     d["departments"][0]["max_vulnerable"] = 1
     assert housed(solved(d)) == {"a"}
     d["overrides"] = [{"action": "lock", "citizen": "b", "unit": "u2"}]
@@ -73,11 +75,14 @@ def test_reserve_holds_back_the_unit_but_counts_as_vacancy():
     assert plan["usage"]["pools"][0]["cap"] == 1 and plan["usage"]["pools"][0]["vacancies"] == 2
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"max_rent_kr": 1000}, "rent above max_rent_kr, citizen not subsidy-eligible (rule 8)"),
-    ({"min_rooms": 3}, "rooms outside the citizen's min_rooms..max_rooms (rule 3)"),
-    ({"municipality": "M2"}, "another municipality (rule 2)"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"max_rent_kr": 1000}, "rent above max_rent_kr, citizen not subsidy-eligible (rule 8)"),
+        ({"min_rooms": 3}, "rooms outside the citizen's min_rooms..max_rooms (rule 3)"),
+        ({"municipality": "M2"}, "another municipality (rule 2)"),
+    ],
+)
 def test_lock_of_ineligible_pair_is_refused(change, message):
     """Locking a pair that breaks rules 2-8 raises InstanceError at overrides[0], naming the rule."""
     d = doc([{"id": "a", **change}], [{"id": "u1"}], overrides=[{"action": "lock", "citizen": "a", "unit": "u1"}])
@@ -92,8 +97,11 @@ def test_locks_that_overfill_a_cap_are_refused():
     """Two subsidised locks against a frame of 1 are refused, naming the frame and both locks."""
     c = [{"id": x, "max_rent_kr": 4000, "subsidy_eligible": True} for x in "ab"]
     u = [{"id": f"u{i}", "rent_kr": 5000} for i in (1, 2)]
-    d = doc(c, u, overrides=[{"action": "lock", "citizen": "a", "unit": "u1"},
-                             {"action": "lock", "citizen": "b", "unit": "u2"}])
+    d = doc(
+        c,
+        u,
+        overrides=[{"action": "lock", "citizen": "a", "unit": "u1"}, {"action": "lock", "citizen": "b", "unit": "u2"}],
+    )
     d["municipalities"][0]["subsidy_frame"] = 1
     with pytest.raises(InstanceError) as exc:
         solve(models.from_dict(d))
@@ -106,26 +114,33 @@ def test_locks_that_overfill_a_cap_are_refused():
 
 def test_contradictory_overrides_are_all_reported():
     """Unknown ids, double locks, lock+forbid, lock+reserve and malformed overrides are each one problem."""
-    d = doc(TWO, [{"id": "u1"}, {"id": "u2"}], overrides=[
-        {"action": "lock", "citizen": "a", "unit": "u1"},
-        {"action": "lock", "citizen": "a", "unit": "u2"},
-        {"action": "forbid", "citizen": "a", "unit": "u1"},
-        {"action": "reserve", "unit": "u1"},
-        {"action": "lock", "citizen": "zz", "unit": "u9"},
-        {"action": "forbid", "unit": "u2"},
-        {"action": "reserve", "unit": "u2", "citizen": "b"},
-        {"action": "evict", "unit": "u2"},
-    ])
+    d = doc(
+        TWO,
+        [{"id": "u1"}, {"id": "u2"}],
+        overrides=[
+            {"action": "lock", "citizen": "a", "unit": "u1"},
+            {"action": "lock", "citizen": "a", "unit": "u2"},
+            {"action": "forbid", "citizen": "a", "unit": "u1"},
+            {"action": "reserve", "unit": "u1"},
+            {"action": "lock", "citizen": "zz", "unit": "u9"},
+            {"action": "forbid", "unit": "u2"},
+            {"action": "reserve", "unit": "u2", "citizen": "b"},
+            {"action": "evict", "unit": "u2"},
+        ],
+    )
     with pytest.raises(InstanceError) as exc:
         models.from_dict(d, "x.json")
     lines = "\n".join(exc.value.lines())
-    for expected in ["overrides[1]: citizen 'a' is locked twice (first at overrides[0])",
-                     "overrides[2]: citizen 'a' and unit 'u1' are both locked and forbidden",
-                     "overrides[0]: unit 'u1' is locked and reserved",
-                     "overrides[4].unit: unknown unit 'u9'", "overrides[4].citizen: unknown citizen 'zz'",
-                     "overrides[5].citizen: required with action 'forbid'",
-                     "overrides[6].citizen: a reserve holds back a unit for everyone",
-                     "overrides[7].action:"]:
+    for expected in [
+        "overrides[1]: citizen 'a' is locked twice (first at overrides[0])",
+        "overrides[2]: citizen 'a' and unit 'u1' are both locked and forbidden",
+        "overrides[0]: unit 'u1' is locked and reserved",
+        "overrides[4].unit: unknown unit 'u9'",
+        "overrides[4].citizen: unknown citizen 'zz'",
+        "overrides[5].citizen: required with action 'forbid'",
+        "overrides[6].citizen: a reserve holds back a unit for everyone",
+        "overrides[7].action:",
+    ]:
         assert expected in lines, (expected, lines)
 
 
@@ -133,9 +148,11 @@ def test_checker_catches_broken_overrides():
     """A plan made without the overrides breaks them, and the checker says how, once per override."""
     d = doc(TWO, [{"id": "u1"}, {"id": "u2", "rooms": 3}])
     plan = solved(d)  # a->u1, b->u2
-    d["overrides"] = [{"action": "lock", "citizen": "b", "unit": "u1"},
-                      {"action": "forbid", "citizen": "a", "unit": "u1"},
-                      {"action": "reserve", "unit": "u2"}]
+    d["overrides"] = [
+        {"action": "lock", "citizen": "b", "unit": "u1"},
+        {"action": "forbid", "citizen": "a", "unit": "u1"},
+        {"action": "reserve", "unit": "u2"},
+    ]
     rules = [v for v in check_plan(models.from_dict(d), plan) if v.rule == "override"]
     assert [v.message.split(":")[0] for v in rules] == ["overrides[0]", "overrides[1]", "overrides[2]"]
 
@@ -143,8 +160,14 @@ def test_checker_catches_broken_overrides():
 def test_overrides_survive_every_file_format(tmp_path):
     """Overrides round-trip through CSV and xlsx with the same hash; an instance without
     overrides keeps the canonical form of FORMAT.md (no overrides key, same hash as before)."""
-    d = doc(TWO, [{"id": "u1"}], overrides=[{"action": "lock", "citizen": "b", "unit": "u1", "note": "agreed with b"},
-                                            {"action": "reserve", "unit": "u1"}][:1])
+    d = doc(
+        TWO,
+        [{"id": "u1"}],
+        overrides=[
+            {"action": "lock", "citizen": "b", "unit": "u1", "note": "agreed with b"},
+            {"action": "reserve", "unit": "u1"},
+        ][:1],
+    )
     inst = models.from_dict(d)
     for target in (tmp_path / "csv", tmp_path / "x.xlsx"):
         models.save(inst, target)
@@ -158,9 +181,15 @@ def test_backends_agree_with_overrides():
     """Every backend honours the same overrides and reaches the same optimum."""
     c = [{"id": f"c{i}", "priority": 1 + i % 2, "vulnerable": i % 3 == 0} for i in range(6)]
     u = [{"id": f"u{i}", "rooms": 1 + i % 3} for i in range(5)]
-    d = doc(c, u, overrides=[{"action": "lock", "citizen": "c5", "unit": "u0"},
-                             {"action": "forbid", "citizen": "c1", "unit": "u1"},
-                             {"action": "reserve", "unit": "u4"}])
+    d = doc(
+        c,
+        u,
+        overrides=[
+            {"action": "lock", "citizen": "c5", "unit": "u0"},
+            {"action": "forbid", "citizen": "c1", "unit": "u1"},
+            {"action": "reserve", "unit": "u4"},
+        ],
+    )
     d["departments"][0]["max_vulnerable"] = 1
     plans = {b: solved(d, backend=b) for b in ("auto", "highs", "cpsat", "cbc")}
     objectives = {b: p["objective"] for b, p in plans.items()}
@@ -197,8 +226,11 @@ def test_cli_overrides(tmp_path):
 def test_validate_refuses_a_broken_lock_in_the_file(tmp_path):
     """`anvis validate` reports a lock that breaks a rule, with the file and the override's path."""
     path = tmp_path / "i.json"
-    path.write_text(json.dumps(doc(TWO, [{"id": "u1", "rent_kr": 9000}],
-                                   overrides=[{"action": "lock", "citizen": "a", "unit": "u1"}])))
+    path.write_text(
+        json.dumps(
+            doc(TWO, [{"id": "u1", "rent_kr": 9000}], overrides=[{"action": "lock", "citizen": "a", "unit": "u1"}])
+        )
+    )
     r = CliRunner().invoke(main, ["validate", str(path)])
     assert r.exit_code == 2
     assert f"{path}: overrides[0]: cannot lock citizen 'a' to unit 'u1'" in r.output
@@ -212,8 +244,12 @@ def test_locked_plan_is_the_best_plan_containing_the_lock():
     d = doc(c, u, agreements=[{"id": "p", "municipality": "M", "share": 0.75}])
     locked = solved({**d, "overrides": [{"action": "lock", "citizen": "c4", "unit": "u3"}]})
     # by hand: remove c4 and u3, and lower the pool's cap by one through the ledger
-    rest = doc(c[:4], u[:3], agreements=[{"id": "p", "municipality": "M", "share": 0.75}],
-               ledger=[{"pool": "p", "vacancies_before": 1, "claimed_before": 1}])
+    rest = doc(
+        c[:4],
+        u[:3],
+        agreements=[{"id": "p", "municipality": "M", "share": 0.75}],
+        ledger=[{"pool": "p", "vacancies_before": 1, "claimed_before": 1}],
+    )
     plan = solved(rest)
     assert ("c4", "u3") in pairs_of(locked)
     lock_score = next(a["score"] for a in locked["assignments"] if a["citizen"] == "c4")
@@ -250,8 +286,8 @@ def test_round_solve_with_a_lock_after_seeing_the_plan(tmp_path):
 
 def test_round_solve_refuses_an_instance_that_is_not_the_rounds(tmp_path):
     """solve_round takes another instance only when it differs from the round's in its overrides."""
-    from optimizer.rounds.ledger import LedgerError
     from optimizer.rounds import workflow as R
+    from optimizer.rounds.ledger import LedgerError
 
     db = str(tmp_path / "l.db")
     rid, filled = R.open_round(db, models.from_dict(doc(TWO, [{"id": "u1"}])))

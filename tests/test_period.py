@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
@@ -10,6 +9,7 @@ from sqlalchemy import select
 import models
 from optimizer.rounds import ledger as L
 from optimizer.rounds import workflow as R
+
 from conftest import doc
 
 TABLES = dict(
@@ -22,8 +22,11 @@ TABLES = dict(
 
 def subsidised_week(n: int, k: int) -> models.Instance:
     """Week n: k units at 5,000 kr in pool 'all' and k vulnerable, subsidy-eligible citizens who can pay 4,000."""
-    d = doc([{"id": f"c{n}-{i}", "max_rent_kr": 4000, "subsidy_eligible": True, "vulnerable": True} for i in range(k)],
-            [{"id": f"u{n}-{i}", "rent_kr": 5000} for i in range(k)], **TABLES)
+    d = doc(
+        [{"id": f"c{n}-{i}", "max_rent_kr": 4000, "subsidy_eligible": True, "vulnerable": True} for i in range(k)],
+        [{"id": f"u{n}-{i}", "rent_kr": 5000} for i in range(k)],
+        **TABLES,
+    )
     d["name"] = f"week-{n}"
     return models.from_dict(d)
 
@@ -75,7 +78,11 @@ def test_new_period_resets_only_the_chosen_kinds(db):
     done = R.new_period(db, kinds=("frame",))
     assert done["reset"] == {"municipality": {"M": 2}}
     t = R.ledger_totals(db)
-    assert (t["municipality"]["M"]["claimed"], t["region"]["R"]["claimed"], t["department"]["D"]["claimed"]) == (0, 2, 2)
+    assert (t["municipality"]["M"]["claimed"], t["region"]["R"]["claimed"], t["department"]["D"]["claimed"]) == (
+        0,
+        2,
+        2,
+    )
     with pytest.raises(ValueError, match="kinds"):
         R.new_period(db, kinds=("pool",))
     with pytest.raises(ValueError, match="kinds"):
@@ -109,8 +116,11 @@ def test_new_period_is_recorded_in_history_with_what_it_zeroed(db):
     assert entry["id"] == done["id"] and entry["name"] == "new period: quota, department"
     assert entry["committed_by"] == "anna" and entry["committed_at"]
     with L.open_engine(db).begin() as conn:
-        rows = conn.execute(select(L.effects.c.kind, L.effects.c.key, L.effects.c.vacancies, L.effects.c.claimed)
-                            .where(L.effects.c.round_id == done["id"]).order_by(L.effects.c.kind)).all()
+        rows = conn.execute(
+            select(L.effects.c.kind, L.effects.c.key, L.effects.c.vacancies, L.effects.c.claimed)
+            .where(L.effects.c.round_id == done["id"])
+            .order_by(L.effects.c.kind)
+        ).all()
     assert [tuple(r) for r in rows] == [("department", "D", 0, -2), ("region", "R", 0, -2)]
     assert R.status(db)["rounds"] == {"committed": 2, "new_period": 1}
 
@@ -152,7 +162,11 @@ def test_cli_round_new_period(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     assert "new period started (frame, quota) as entry 2: 2 counts zeroed" in res.output
     t = R.ledger_totals(db)
-    assert (t["municipality"]["M"]["claimed"], t["region"]["R"]["claimed"], t["department"]["D"]["claimed"]) == (0, 0, 2)
+    assert (t["municipality"]["M"]["claimed"], t["region"]["R"]["claimed"], t["department"]["D"]["claimed"]) == (
+        0,
+        0,
+        2,
+    )
     res = runner.invoke(main, ["round", "history", "--db", db])
     assert res.exit_code == 0
     assert res.output.splitlines()[1].split("\t")[1:3] == ["new period: frame, quota", "new_period"]

@@ -2,19 +2,22 @@
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
-import models
-from optimizer.engine.methods import pricing
-from optimizer.engine import solve as solve_mod
-from optimizer.sim.generate import generate
-from optimizer.engine.solve import solve
-from conftest import solved
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_properties import documents
 
+import models
+from optimizer.engine import solve as solve_mod
+from optimizer.engine.methods import pricing
+from optimizer.engine.solve import solve
+from optimizer.sim.generate import generate
 
-@pytest.mark.parametrize("preset, seed, scale", [("small", 1, 1.0), ("small", 2, 1.0), ("city-week", 0, 0.15),
-                                                 ("national-week", 3, 0.1)])
+from conftest import solved
+
+
+@pytest.mark.parametrize(
+    "preset, seed, scale", [("small", 1, 1.0), ("small", 2, 1.0), ("city-week", 0, 0.15), ("national-week", 3, 0.1)]
+)
 def test_pricing_matches_whole_milp(monkeypatch, preset, seed, scale):
     """Forcing pricing on small blocks reproduces the plain HiGHS optimum, and the plan passes the checker."""
     doc = generate(preset, seed=seed, scale=scale)
@@ -63,8 +66,7 @@ def test_city_year_faces_agree_with_hold_rows(monkeypatch):
     assert block["backend"] == "highs+pricing" and plan["status"] == "optimal"
     assert [s.get("kept_by") for s in block["stages"]][:-1] == ["optimal face"] * (len(block["stages"]) - 1)
     original = pricing.priced_stages
-    monkeypatch.setattr(solve_mod, "priced_stages",
-                        lambda *a, **k: original(*a, **{**k, "fix_faces": False}))
+    monkeypatch.setattr(solve_mod, "priced_stages", lambda *a, **k: original(*a, **{**k, "fix_faces": False}))
     held = solved(doc)
     assert held["solver"]["milp_blocks"][0]["stages"][0]["kept_by"] == "hold rows"
     assert held["objective"] == plan["objective"]
@@ -73,9 +75,11 @@ def test_city_year_faces_agree_with_hold_rows(monkeypatch):
 # Settings that force each way out of the tie-broken phase (see pricing.tie_break):
 # a tie-break too large to prove anything, an LP stopped by its iteration limit at once,
 # and no pair ever priced in while tie-broken (only the Lagrangian bound covers them).
-FALLBACKS = {"huge tie-break": {"TIE_BUDGET": 1e4},
-             "iteration limit": {"TIED_ITERATIONS": (0, 0)},
-             "nothing priced in": {"TIED_ADD_MIN": 1e9}}
+FALLBACKS = {
+    "huge tie-break": {"TIE_BUDGET": 1e4},
+    "iteration limit": {"TIED_ITERATIONS": (0, 0)},
+    "nothing priced in": {"TIED_ADD_MIN": 1e9},
+}
 
 
 @pytest.mark.parametrize("fallback", FALLBACKS)

@@ -26,19 +26,24 @@ from optimizer.engine.data import ProblemData
 from optimizer.engine.methods.greedy import greedy
 from optimizer.engine.model import build
 from optimizer.engine.pairs import eligible_pairs
-from optimizer.plan.build import make_plan
 from optimizer.engine.solve import solve
+from optimizer.plan.build import make_plan
 
 TOL = 1e-6
 SHARES = (1.0, 0.5, 0.25, 1 / 3, 0.0, 1.0, 0.5)  # repeats weight the draw towards caps above 0
 AREAS = ("ordinary", "prevention", "disadvantaged", "transformation")
 KINDS = ("family", "youth", "elderly")
-DEFAULTS = {"default_share": 0.25, "subsidy_amount_kr": 1414, "subsidy_band_kr": [4500, 6500],
-            "objective": "lexicographic"}
+DEFAULTS = {
+    "default_share": 0.25,
+    "subsidy_amount_kr": 1414,
+    "subsidy_band_kr": [4500, 6500],
+    "objective": "lexicographic",
+}
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # --- the strategy ------------------------------------------------------------------
+
 
 def _chance(draw, percent: int) -> bool:
     """True with about ``percent`` % probability (True is what Hypothesis shrinks towards)."""
@@ -78,8 +83,9 @@ def _rent(lo: int, hi: int):
 
 
 @st.composite
-def documents(draw, max_citizens: int = 12, max_units: int = 12, max_municipalities: int = 4,
-              max_departments: int = 6) -> dict:
+def documents(
+    draw, max_citizens: int = 12, max_units: int = 12, max_municipalities: int = 4, max_departments: int = 6
+) -> dict:
     """A random valid ``anvis/1`` document (a plain dict, as read from JSON).
 
     A per-document tightness (0-100) sets how often the fields that rule pairs
@@ -115,8 +121,11 @@ def documents(draw, max_citizens: int = 12, max_units: int = 12, max_municipalit
 
     departments = []
     for i in range(draw(st.integers(1, max_departments))):
-        d = {"id": f"D{i}", "organisation": draw(st.sampled_from(org_ids)),
-             "municipality": muni_ids[0] if dense else draw(st.sampled_from(muni_ids))}
+        d = {
+            "id": f"D{i}",
+            "organisation": draw(st.sampled_from(org_ids)),
+            "municipality": muni_ids[0] if dense else draw(st.sampled_from(muni_ids)),
+        }
         _field(draw, d, "area", tight, "ordinary", st.sampled_from(AREAS))
         _put(draw, d, "max_vulnerable", st.one_of(st.none(), st.integers(1, 2), _down(3)), absent=25)
         departments.append(d)
@@ -126,8 +135,12 @@ def documents(draw, max_citizens: int = 12, max_units: int = 12, max_municipalit
     units = []
     # dense documents have fewer units than citizens can use, so that citizens compete for them
     for i in range(draw(st.integers(1, max(1, 2 * max_units // 3))) if dense else _size(draw, max_units)):
-        u = {"id": f"u{i}", "department": draw(st.sampled_from(dept_ids)),
-             "rooms": draw(st.integers(1, 4)), "rent_kr": draw(st.one_of(_rent(2000, 4500), _rent(2000, 7000), _rent(4500, 6500)))}
+        u = {
+            "id": f"u{i}",
+            "department": draw(st.sampled_from(dept_ids)),
+            "rooms": draw(st.integers(1, 4)),
+            "rent_kr": draw(st.one_of(_rent(2000, 4500), _rent(2000, 7000), _rent(4500, 6500))),
+        }
         if draw(st.integers(0, 99)) >= 95:  # now and then kroner and øre
             u["rent_kr"] += draw(st.sampled_from((0.5, 0.25, 99.75)))
         _field(draw, u, "kind", tight, "family", st.sampled_from(KINDS))
@@ -139,15 +152,26 @@ def documents(draw, max_citizens: int = 12, max_units: int = 12, max_municipalit
 
     agreements = []
     for i in range(draw(st.integers(0, 2 if dense else 4))):
-        a = {"id": f"A{i}", "municipality": draw(st.sampled_from(unit_munis if _chance(draw, 80) else muni_ids)),
-             "share": draw(st.sampled_from(SHARES))}
+        a = {
+            "id": f"A{i}",
+            "municipality": draw(st.sampled_from(unit_munis if _chance(draw, 80) else muni_ids)),
+            "share": draw(st.sampled_from(SHARES)),
+        }
         _put(draw, a, "organisation", st.one_of(st.none(), st.sampled_from(org_ids)), absent=50)
         _put(draw, a, "max_rent_kr", st.one_of(st.none(), _rent(2000, 7000)), absent=50)
         _put(draw, a, "rooms", st.one_of(st.none(), st.lists(st.integers(1, 4), max_size=3, unique=True)), absent=50)
-        _put(draw, a, "departments", st.one_of(st.none(), st.lists(st.sampled_from(dept_ids), min_size=1, max_size=3, unique=True)), absent=50)
+        _put(
+            draw,
+            a,
+            "departments",
+            st.one_of(st.none(), st.lists(st.sampled_from(dept_ids), min_size=1, max_size=3, unique=True)),
+            absent=50,
+        )
         agreements.append(a)
 
-    pool_ids = [a["id"] for a in agreements] + sorted({f"default:{d['municipality']}:{d['organisation']}" for d in departments})
+    pool_ids = [a["id"] for a in agreements] + sorted(
+        {f"default:{d['municipality']}:{d['organisation']}" for d in departments}
+    )
     ledger = []
     for pool in pool_ids:  # earlier rounds for about half of the possible pools, in random order
         if _chance(draw, 50):
@@ -161,12 +185,17 @@ def documents(draw, max_citizens: int = 12, max_units: int = 12, max_municipalit
     in_band = sorted({u["rent_kr"] for u in units if 4500 <= u["rent_kr"] <= 6500})
     citizens = []
     for i in range(draw(st.integers(min(3, max_citizens), max_citizens)) if dense else _size(draw, max_citizens)):
-        c = {"id": f"c{i}", "municipality": draw(st.sampled_from(muni_ids if _chance(draw, tight // 3) else unit_munis)),
-             # counted down from 6000 so that Hypothesis' favourite (the bound) is the permissive end
-             "max_rent_kr": 6000 - draw(st.one_of(_rent(0, 3500), st.integers(0, 3500)))}
+        c = {
+            "id": f"c{i}",
+            "municipality": draw(st.sampled_from(muni_ids if _chance(draw, tight // 3) else unit_munis)),
+            # counted down from 6000 so that Hypothesis' favourite (the bound) is the permissive end
+            "max_rent_kr": 6000 - draw(st.one_of(_rent(0, 3500), st.integers(0, 3500))),
+        }
         if in_band and draw(st.integers(0, 99)) >= 50:
             # just below a band rent: that unit is affordable only with the subsidy
-            c["max_rent_kr"] = min(6000, draw(st.sampled_from(in_band)) - draw(st.one_of(st.integers(1, 1414), st.just(1414))))
+            c["max_rent_kr"] = min(
+                6000, draw(st.sampled_from(in_band)) - draw(st.one_of(st.integers(1, 1414), st.just(1414)))
+            )
         _put(draw, c, "priority", st.one_of(st.integers(1, 3), st.integers(1, 3), st.just(7)), absent=20)
         _field(draw, c, "min_rooms", tight, 1, st.integers(1, 3))
         _field(draw, c, "max_rooms", tight, None, st.one_of(st.none(), st.integers(c.get("min_rooms", 1), 4)))
@@ -176,12 +205,26 @@ def documents(draw, max_citizens: int = 12, max_units: int = 12, max_municipalit
             c["subsidy_eligible"] = _chance(draw, 80)
         _field(draw, c, "needs_accessible", tight, False, st.booleans())
         _field(draw, c, "accepts_temporary", tight, True, st.booleans())
-        _field(draw, c, "kinds", tight, list(KINDS), st.lists(st.sampled_from(KINDS), min_size=1 if _chance(draw, 95) else 0, max_size=3, unique=True))
+        _field(
+            draw,
+            c,
+            "kinds",
+            tight,
+            list(KINDS),
+            st.lists(st.sampled_from(KINDS), min_size=1 if _chance(draw, 95) else 0, max_size=3, unique=True),
+        )
         _field(draw, c, "barred_areas", tight, [], st.lists(st.sampled_from(AREAS), max_size=2, unique=True))
         _field(draw, c, "excluded_departments", tight, [], st.lists(st.sampled_from(dept_ids), max_size=1))
-        _put(draw, c, "preferences", st.lists(
-            st.fixed_dictionaries({"department": st.sampled_from(dept_ids), "weight": st.integers(0, 10)}),
-            max_size=3), absent=40)
+        _put(
+            draw,
+            c,
+            "preferences",
+            st.lists(
+                st.fixed_dictionaries({"department": st.sampled_from(dept_ids), "weight": st.integers(0, 10)}),
+                max_size=3,
+            ),
+            absent=40,
+        )
         citizens.append(c)
 
     all_pairs = [(c["id"], u["id"]) for c in citizens for u in units]
@@ -190,8 +233,9 @@ def documents(draw, max_citizens: int = 12, max_units: int = 12, max_municipalit
         chosen = draw(st.lists(st.sampled_from(all_pairs), unique=True, max_size=len(all_pairs)))
         fractional = _chance(draw, 40)
         for cid, uid in chosen:
-            value = (draw(st.integers(0, 10_000)) / 100 if fractional and draw(st.booleans())
-                     else draw(st.integers(0, 100)))
+            value = (
+                draw(st.integers(0, 10_000)) / 100 if fractional and draw(st.booleans()) else draw(st.integers(0, 100))
+            )
             scores.append({"citizen": cid, "unit": uid, "score": value})
 
     parameters: dict = {}
@@ -228,6 +272,7 @@ def documents(draw, max_citizens: int = 12, max_units: int = 12, max_municipalit
 
 
 # --- helpers -----------------------------------------------------------------------
+
 
 def _checked(inst, plan) -> None:
     violations = check_plan(inst, plan)
@@ -269,9 +314,16 @@ def _plan_of(inst, chosen: list[tuple[str, str, bool, float]]) -> dict:
         "instance": inst.name,
         "status": "feasible",
         "objective": {"housed_by_priority": housed, "total_score": float(sum(s for *_, s in chosen))},
-        "assignments": [{"citizen": cid, "unit": uid, "subsidised": sub,
-                         "effective_rent_kr": units[uid].rent_kr - amount if sub else units[uid].rent_kr,
-                         "score": float(score)} for cid, uid, sub, score in chosen],
+        "assignments": [
+            {
+                "citizen": cid,
+                "unit": uid,
+                "subsidised": sub,
+                "effective_rent_kr": units[uid].rent_kr - amount if sub else units[uid].rent_kr,
+                "score": float(score),
+            }
+            for cid, uid, sub, score in chosen
+        ],
         "unassigned": [{"citizen": c.id, "reason": "not chosen"} for c in inst.citizens if c.id not in assigned],
     }
 
@@ -306,11 +358,13 @@ class Spec:
             d = self.dept[u["id"]]
             self.pool[u["id"]] = f"default:{d['municipality']}:{d['organisation']}"
             for a in agreements:
-                if (a["municipality"] == d["municipality"]
-                        and a.get("organisation") in (None, d["organisation"])
-                        and (a.get("max_rent_kr") is None or a["max_rent_kr"] >= u["rent_kr"])
-                        and (a.get("rooms") is None or u["rooms"] in a["rooms"])
-                        and (a.get("departments") is None or u["department"] in a["departments"])):
+                if (
+                    a["municipality"] == d["municipality"]
+                    and a.get("organisation") in (None, d["organisation"])
+                    and (a.get("max_rent_kr") is None or a["max_rent_kr"] >= u["rent_kr"])
+                    and (a.get("rooms") is None or u["rooms"] in a["rooms"])
+                    and (a.get("departments") is None or u["department"] in a["departments"])
+                ):
                     self.pool[u["id"]] = a["id"]
                     break
         share = {a["id"]: a["share"] for a in agreements}
@@ -320,8 +374,7 @@ class Spec:
         for p, v in vacancies.items():
             e = ledger.get(p, {})
             s = share.get(p, params["default_share"])
-            self.cap[p] = max(0, math.floor(s * (e.get("vacancies_before", 0) + v) + 1e-9)
-                              - e.get("claimed_before", 0))
+            self.cap[p] = max(0, math.floor(s * (e.get("vacancies_before", 0) + v) + 1e-9) - e.get("claimed_before", 0))
         # §4 scores: the given one, else the engine's documented default
         given = {(s["citizen"], s["unit"]): float(s["score"]) for s in doc.get("scores", [])}
         c_rec = {c.id: c for c in inst.citizens}
@@ -351,8 +404,7 @@ class Spec:
         rent, limit = u["rent_kr"], c["max_rent_kr"]
         if rent <= limit:
             return False
-        if (c.get("subsidy_eligible", False) and self.band[0] <= rent <= self.band[1]
-                and rent - self.amount <= limit):
+        if c.get("subsidy_eligible", False) and self.band[0] <= rent <= self.band[1] and rent - self.amount <= limit:
             return True
         return None
 
@@ -389,15 +441,19 @@ class Spec:
             opts = []
             for u in self.units:
                 sub = self.eligible(c, u)
-                if (sub is not None and (c["id"], u["id"]) not in self.forbidden and u["id"] not in self.reserved
-                        and self.locked.get(c["id"], u["id"]) == u["id"]):
+                if (
+                    sub is not None
+                    and (c["id"], u["id"]) not in self.forbidden
+                    and u["id"] not in self.reserved
+                    and self.locked.get(c["id"], u["id"]) == u["id"]
+                ):
                     opts.append((u, sub))
             options.append(opts)
         locked_units = set(self.locked.values())
         best = [None, None]
         used_units: set = set()
         use: Counter = Counter()
-        counts = {p: 0 for p in prios}
+        counts = dict.fromkeys(prios, 0)
         chosen: list = []
 
         def rec(i: int, total: float):
@@ -435,6 +491,7 @@ class Spec:
 
 # --- properties --------------------------------------------------------------------
 
+
 @settings(max_examples=150, **SETTINGS)
 @given(documents())
 def test_solve_is_valid_and_optimal(doc):
@@ -461,19 +518,29 @@ def test_optimum_never_below_greedy(doc):
     x = greedy(data, milp).astype(bool)
     p = milp.pairs
     g_citizens = p.citizen[x]
-    g_housed = {q: 0 for q in _priorities(inst)}
+    g_housed = dict.fromkeys(_priorities(inst), 0)
     for q in data.c_prio[g_citizens].tolist():
         g_housed[q] += 1
     g_total = float(p.score[x].sum())
-    _checked(inst, _plan_of(inst, [(inst.citizens[c].id, inst.units[u].id, bool(s), float(sc))
-                                   for c, u, s, sc in zip(p.citizen[x].tolist(), p.unit[x].tolist(),
-                                                          p.subsidised[x].tolist(), p.score[x].tolist())]))
+    _checked(
+        inst,
+        _plan_of(
+            inst,
+            [
+                (inst.citizens[c].id, inst.units[u].id, bool(s), float(sc))
+                for c, u, s, sc in zip(
+                    p.citizen[x].tolist(), p.unit[x].tolist(), p.subsidised[x].tolist(), p.score[x].tolist()
+                )
+            ],
+        ),
+    )
     result = solve(inst)
     if inst.parameters.objective == "weighted":
         assert _weighted_value(inst, g_housed, g_total) <= result.value + TOL
     else:
-        assert _lex_at_most(_lex_key(inst, g_housed, g_total),
-                            _lex_key(inst, result.housed_by_priority, result.total_score))
+        assert _lex_at_most(
+            _lex_key(inst, g_housed, g_total), _lex_key(inst, result.housed_by_priority, result.total_score)
+        )
 
 
 @settings(max_examples=120, **SETTINGS)
@@ -545,7 +612,9 @@ def test_overrides_match_brute_force(doc, draw):
     lock_c = draw.draw(st.lists(st.sampled_from(citizens), unique=True, max_size=min(2, len(units))))
     lock_u = draw.draw(st.lists(st.sampled_from(units), unique=True, min_size=len(lock_c), max_size=len(lock_c)))
     ov += [{"action": "lock", "citizen": c, "unit": u} for c, u in zip(lock_c, lock_u)]
-    for c, u in draw.draw(st.lists(st.tuples(st.sampled_from(citizens), st.sampled_from(units)), max_size=4, unique=True)):
+    for c, u in draw.draw(
+        st.lists(st.tuples(st.sampled_from(citizens), st.sampled_from(units)), max_size=4, unique=True)
+    ):
         if (c, u) not in zip(lock_c, lock_u):
             ov.append({"action": "forbid", "citizen": c, "unit": u})
     for u in draw.draw(st.lists(st.sampled_from(units), unique=True, max_size=2)):
@@ -580,8 +649,10 @@ def test_eligible_pairs_and_scores_follow_format(doc):
     spec = Spec(doc, inst)
     data = ProblemData.build(inst)
     p = eligible_pairs(data)
-    engine = {(inst.citizens[c].id, inst.units[u].id): (bool(s), float(sc))
-              for c, u, s, sc in zip(p.citizen.tolist(), p.unit.tolist(), p.subsidised.tolist(), p.score.tolist())}
+    engine = {
+        (inst.citizens[c].id, inst.units[u].id): (bool(s), float(sc))
+        for c, u, s, sc in zip(p.citizen.tolist(), p.unit.tolist(), p.subsidised.tolist(), p.score.tolist())
+    }
     expected = {}
     for c in spec.citizens:
         for u in spec.units:

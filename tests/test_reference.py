@@ -6,10 +6,11 @@ import json
 import pytest
 
 import models
-from conftest import EXAMPLES, ORLIB, SHARED, needs_shared, solved
 from optimizer.check import check_plan
-from optimizer.plan.build import make_plan
 from optimizer.engine.solve import solve
+from optimizer.plan.build import make_plan
+
+from conftest import EXAMPLES, ORLIB, SHARED, needs_shared, solved
 
 EXAMPLE_NAMES = ["e1-ledger-and-subsidy", "e2-random-small", "e3-random-regions", "e4-weighted"]
 
@@ -32,8 +33,10 @@ def test_e1_plan_by_hand():
     if not SHARED.is_dir():
         pytest.skip(f"{SHARED} is absent")
     plan = make_plan(solve(models.load(EXAMPLES / "e1-ledger-and-subsidy.json")))
-    assert plan["assignments"][0].items() >= {"citizen": "anna", "unit": "u2", "subsidised": True,
-                                           "effective_rent_kr": 3286, "score": 70.0}.items()
+    assert (
+        plan["assignments"][0].items()
+        >= {"citizen": "anna", "unit": "u2", "subsidised": True, "effective_rent_kr": 3286, "score": 70.0}.items()
+    )
 
 
 def _optima():

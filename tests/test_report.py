@@ -10,11 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 import models
-from conftest import doc, solved
 from optimizer.cli.main import main
+from optimizer.engine.solve import solve
 from optimizer.plan.build import make_plan
 from optimizer.report.html import ReportError, render_report
-from optimizer.engine.solve import solve
+
+from conftest import doc, solved
 
 DEMO = Path(__file__).resolve().parents[1] / "instances" / "demo-week.json"
 PLOTS = ("departments", "rent", "priority", "limits")
@@ -42,18 +43,19 @@ def demo():
 def hostile_doc() -> dict:
     """Ids and names that are markup, entities, quotes and mathtext."""
     return doc(
-        [{"id": "c<script>", "vulnerable": True, "max_rent_kr": 4987},
-         {"id": "a&b", "priority": 2}],
+        [{"id": "c<script>", "vulnerable": True, "max_rent_kr": 4987}, {"id": "a&b", "priority": 2}],
         [{"id": "u<b>x</b>", "department": "d<script>alert(1)</script>"}],
-        departments=[{"id": "d<script>alert(1)</script>", "organisation": "O", "municipality": "M",
-                      "max_vulnerable": 1},
-                     {"id": "d$x^2$", "organisation": "O", "municipality": "M", "max_vulnerable": 0}],
+        departments=[
+            {"id": "d<script>alert(1)</script>", "organisation": "O", "municipality": "M", "max_vulnerable": 1},
+            {"id": "d$x^2$", "organisation": "O", "municipality": "M", "max_vulnerable": 0},
+        ],
         municipalities=[{"id": "M", "name": "M<i>&amp;", "region": "R", "subsidy_frame": 1}],
         agreements=[{"id": "p\"<&>'", "municipality": "M", "share": 1.0}],
     )
 
 
 # --------------------------------------------------------------------------- the page
+
 
 def test_demo_page_is_one_self_contained_document_with_four_svg_plots(demo):
     """The demo report is a full HTML page with exactly four inline SVG plots and nothing fetched."""
@@ -63,14 +65,14 @@ def test_demo_page_is_one_self_contained_document_with_four_svg_plots(demo):
     for name in PLOTS:
         assert "<svg" in figure(html, name), name
     lower = html.lower()
-    for external in ("<script", "<link", "<img", "<iframe", "@import", "src=", "url(http", "href=\"http"):
+    for external in ("<script", "<link", "<img", "<iframe", "@import", "src=", "url(http", 'href="http'):
         assert external not in lower, external
 
 
 def test_header_states_status_hash_and_objective(demo):
     """The header names the instance, the status, the instance hash and the plan's objective."""
     inst, plan, html = demo
-    head = html[html.index("<body>"):html.index("<h2>")]
+    head = html[html.index("<body>") : html.index("<h2>")]
     assert inst.name in head
     assert plan["status"] in head
     assert plan["instance_sha256"] in head
@@ -86,7 +88,7 @@ def test_names_every_housed_citizen_with_unit_and_every_unassigned_citizen(demo)
     for a in plan["assignments"]:
         assert f"<tr><td>{a['citizen']}</td><td>{a['unit']}</td><td>{a['department']}</td>" in html, a
     for u in plan["unassigned"]:
-        assert f"<tr><td>{u['citizen']}</td><td class=\"n\">{u['priority']}</td><td>{u['code']}</td>" in html, u
+        assert f'<tr><td>{u["citizen"]}</td><td class="n">{u["priority"]}</td><td>{u["code"]}</td>' in html, u
 
 
 def test_assignment_rows_show_rent_before_and_after_subsidy(demo):
@@ -95,9 +97,11 @@ def test_assignment_rows_show_rent_before_and_after_subsidy(demo):
     rent = {u.id: u.rent_kr for u in inst.units}
     assert any(a["subsidised"] for a in plan["assignments"])
     for a in plan["assignments"]:
-        row = (f'<td class="n">{a["priority"]}</td><td class="n">{rent[a["unit"]]:,.0f}</td>'
-               f'<td class="n">{a["effective_rent_kr"]:,.0f}</td><td>{"yes" if a["subsidised"] else "no"}</td>'
-               f'<td class="n">{a["score"]:g}</td>')
+        row = (
+            f'<td class="n">{a["priority"]}</td><td class="n">{rent[a["unit"]]:,.0f}</td>'
+            f'<td class="n">{a["effective_rent_kr"]:,.0f}</td><td>{"yes" if a["subsidised"] else "no"}</td>'
+            f'<td class="n">{a["score"]:g}</td>'
+        )
         assert f"<tr><td>{a['citizen']}</td><td>{a['unit']}</td><td>{a['department']}</td>{row}" in html, a
 
 
@@ -114,8 +118,8 @@ def test_summary_counts_housed_per_priority(demo):
 def test_unassigned_table_is_collapsible(demo):
     """The long list of citizens not housed sits inside a <details> element."""
     _, plan, html = demo
-    section = html[html.index("<h2>Not housed"):]
-    details = section[section.index("<details>"):section.index("</details>")]
+    section = html[html.index("<h2>Not housed") :]
+    details = section[section.index("<details>") : section.index("</details>")]
     assert all(f"<td>{u['citizen']}</td>" in details for u in plan["unassigned"])
 
 
@@ -134,6 +138,7 @@ def test_ids_on_the_page_are_unique(demo):
 
 
 # --------------------------------------------------------------------------- user data
+
 
 @pytest.fixture(scope="module")
 def hostile():
@@ -166,9 +171,15 @@ def test_explanations_go_into_a_why_column_escaped(hostile):
     """Explanations, as text or as a dict with "text", appear per citizen, escaped; unknown ids are ignored."""
     inst, plan, plain = hostile
     assert "<th>why</th>" not in plain
-    html = render_report(inst, plan, {"c<script>": "best score <of 3>",
-                                      "a&b": {"text": "outranked & unlucky", "parts": [1]},
-                                      "ghost": "never shown"})
+    html = render_report(
+        inst,
+        plan,
+        {
+            "c<script>": "best score <of 3>",
+            "a&b": {"text": "outranked & unlucky", "parts": [1]},
+            "ghost": "never shown",
+        },
+    )
     assert html.count("<th>why</th>") == 2
     assert '<td class="why">best score &lt;of 3&gt;</td>' in html
     assert '<td class="why">outranked &amp; unlucky</td>' in html
@@ -178,10 +189,13 @@ def test_explanations_go_into_a_why_column_escaped(hostile):
 def test_department_plot_shows_the_40_most_loaded_and_says_so():
     """With 45 capped departments in use, the plot shows 40 and its caption says 40 of 45."""
     n = 45
-    d = doc([{"id": f"c{i}", "vulnerable": True} for i in range(n)],
-            [{"id": f"u{i}", "department": f"D{i:02d}"} for i in range(n)],
-            departments=[{"id": f"D{i:02d}", "organisation": "O", "municipality": "M", "max_vulnerable": 1}
-                         for i in range(n)])
+    d = doc(
+        [{"id": f"c{i}", "vulnerable": True} for i in range(n)],
+        [{"id": f"u{i}", "department": f"D{i:02d}"} for i in range(n)],
+        departments=[
+            {"id": f"D{i:02d}", "organisation": "O", "municipality": "M", "max_vulnerable": 1} for i in range(n)
+        ],
+    )
     plan = solved(d)
     assert len(plan["assignments"]) == n
     fig = figure(render_report(models.from_dict(d), plan), "departments")
@@ -198,6 +212,7 @@ def test_plan_naming_unknown_ids_is_refused(hostile):
 
 
 # --------------------------------------------------------------------------- the command
+
 
 def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
@@ -227,8 +242,9 @@ def test_cli_writes_report_beside_plan_and_exits_0(files):
     assert other.read_bytes() == out.read_bytes()
 
 
-@pytest.mark.parametrize("case", ["no instance", "no plan", "plan not JSON", "plan not an object",
-                                  "plan with unknown citizen"])
+@pytest.mark.parametrize(
+    "case", ["no instance", "no plan", "plan not JSON", "plan not an object", "plan with unknown citizen"]
+)
 def test_cli_bad_input_exits_2_and_writes_nothing(files, case):
     """Unreadable or non-matching input exits 2 with one line per problem and leaves the output untouched."""
     inst_path, plan_path = files

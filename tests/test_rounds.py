@@ -16,6 +16,7 @@ from sqlalchemy import select
 import models
 from optimizer.rounds import ledger as L
 from optimizer.rounds import workflow as R
+
 from conftest import doc
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,8 +35,7 @@ def sqlite_db(tmp_path):
 def week(n: int, units: int = 3, citizens: int = 3, **tables) -> models.Instance:
     """Week n: ``units`` vacancies in the one default pool (share 0.25), fresh ids so every week differs."""
     tables.setdefault("agreements", [])
-    d = doc([{"id": f"c{n}-{i}"} for i in range(citizens)],
-            [{"id": f"u{n}-{i}"} for i in range(units)], **tables)
+    d = doc([{"id": f"c{n}-{i}"} for i in range(citizens)], [{"id": f"u{n}-{i}"} for i in range(units)], **tables)
     d["name"] = f"week-{n}"
     return models.from_dict(d)
 
@@ -43,8 +43,7 @@ def week(n: int, units: int = 3, citizens: int = 3, **tables) -> models.Instance
 def snapshot(db: str) -> dict:
     """Every row of the ledger tables (totals and effects), for exact comparison."""
     with L.open_engine(db).begin() as conn:
-        return {t.name: sorted(tuple(r) for r in conn.execute(select(t)))
-                for t in (L.totals, L.effects)}
+        return {t.name: sorted(tuple(r) for r in conn.execute(select(t))) for t in (L.totals, L.effects)}
 
 
 def run_week(db: str, inst: models.Instance) -> tuple[int, models.Instance, dict]:
@@ -101,13 +100,25 @@ def test_frames_quotas_and_department_caps_shrink(sqlite_db):
         return models.from_dict(d)
 
     _, f1, p1 = run_week(db, subsidised_week(1, 1))
-    assert (f1.municipalities[0].subsidy_frame, f1.regions[0].grant_quota, f1.departments[0].max_vulnerable) == (2, 3, 2)
+    assert (f1.municipalities[0].subsidy_frame, f1.regions[0].grant_quota, f1.departments[0].max_vulnerable) == (
+        2,
+        3,
+        2,
+    )
     assert len(p1["assignments"]) == 1 and p1["assignments"][0]["subsidised"]
     _, f2, p2 = run_week(db, subsidised_week(2, 3))
-    assert (f2.municipalities[0].subsidy_frame, f2.regions[0].grant_quota, f2.departments[0].max_vulnerable) == (1, 2, 1)
+    assert (f2.municipalities[0].subsidy_frame, f2.regions[0].grant_quota, f2.departments[0].max_vulnerable) == (
+        1,
+        2,
+        1,
+    )
     assert len(p2["assignments"]) == 1
     _, f3 = R.open_round(db, subsidised_week(3, 2))
-    assert (f3.municipalities[0].subsidy_frame, f3.regions[0].grant_quota, f3.departments[0].max_vulnerable) == (0, 1, 0)
+    assert (f3.municipalities[0].subsidy_frame, f3.regions[0].grant_quota, f3.departments[0].max_vulnerable) == (
+        0,
+        1,
+        0,
+    )
     assert f3.regions[1].grant_quota is None
     t = R.ledger_totals(db)
     assert t["municipality"]["M"]["claimed"] == 2 and t["region"]["R"]["claimed"] == 2
@@ -161,8 +172,14 @@ print("OK", flush=True)
 def child(db: str, by: str, sleep: float, round_id: int = 2) -> subprocess.Popen:
     """A python process committing round ``round_id``, sleeping ``sleep`` s inside the transaction."""
     env = dict(CHILD_ENV, **{R.SLEEP_ENV: str(sleep)})
-    return subprocess.Popen([sys.executable, "-c", CHILD, db, by, str(round_id)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD, db, by, str(round_id)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_kill_mid_commit_leaves_ledger_unchanged(db):
@@ -206,7 +223,10 @@ def test_two_processes_commit_the_same_round_once(db):
     assert any("REFUSED" in o and "committed" in o for o, _ in outs), outs
     assert R.ledger_totals(db)["pool"][POOL] == {"vacancies": 6, "claimed": 1}
     with L.open_engine(db).begin() as conn:
-        assert conn.execute(select(L.effects.c.round_id).distinct().order_by(L.effects.c.round_id)).scalars().all() == [1, 2]
+        assert conn.execute(select(L.effects.c.round_id).distinct().order_by(L.effects.c.round_id)).scalars().all() == [
+            1,
+            2,
+        ]
     assert [r["status"] for r in R.history(db)] == ["committed", "committed"]
 
 
@@ -233,8 +253,17 @@ def test_two_processes_open_rounds_at_once_one_wins(sqlite_db, tmp_path):
         models.save(week(n), p)
         paths.append(p)
     env = CHILD_ENV
-    procs = [subprocess.Popen([sys.executable, "-c", OPENER, db, str(p)], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for p in paths]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPENER, db, str(p)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for p in paths
+    ]
     outs = [p.communicate(timeout=30) for p in procs]
     assert sorted(p.returncode for p in procs) == [0, 3], outs
     assert len(R.history(db)) == 1

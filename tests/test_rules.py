@@ -133,8 +133,12 @@ def test_rule8_band_and_amount_are_parameters():
 def _subsidy_doc(frame, quota=None, n=3):
     c = [{"id": f"c{i}", "max_rent_kr": 3500, "subsidy_eligible": True} for i in range(n)]
     u = [{"id": f"u{i}", "rent_kr": 4700} for i in range(n)]
-    return doc(c, u, municipalities=[{"id": "M", "name": "M", "region": "R", "subsidy_frame": frame}],
-               regions=[{"id": "R", "name": "R", "grant_quota": quota}])
+    return doc(
+        c,
+        u,
+        municipalities=[{"id": "M", "name": "M", "region": "R", "subsidy_frame": frame}],
+        regions=[{"id": "R", "name": "R", "grant_quota": quota}],
+    )
 
 
 def test_rule9_subsidy_frame():
@@ -170,8 +174,18 @@ def test_rule11_quarter_share_by_default():
     u = [{"id": f"u{i}"} for i in range(4)]
     plan = solved(doc(c, u, agreements=[]))
     assert len(housed(plan)) == 1
-    assert plan["usage"]["pools"] == [{"id": "default:M:O", "municipality": "M", "share": 0.25, "vacancies": 4,
-                                       "vacancies_before": 0, "claimed_before": 0, "cap": 1, "used": 1}]
+    assert plan["usage"]["pools"] == [
+        {
+            "id": "default:M:O",
+            "municipality": "M",
+            "share": 0.25,
+            "vacancies": 4,
+            "vacancies_before": 0,
+            "claimed_before": 0,
+            "cap": 1,
+            "used": 1,
+        }
+    ]
     assert len(housed(solved(doc(c, u)))) == 4
 
 

@@ -10,14 +10,15 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 import models
-from optimizer.rounds import ledger as L
-from optimizer.rounds import workflow as R
 from optimizer.check import check_plan, format_violations
 from optimizer.engine.data import ProblemData
-from optimizer.sim.generate import RELET_RATE, world
 from optimizer.engine.pairs import eligible_pairs
-from optimizer.sim.simulate import REGIMES, _may_take, decline_draw, simulate
 from optimizer.engine.solve import solve
+from optimizer.rounds import ledger as L
+from optimizer.rounds import workflow as R
+from optimizer.sim.generate import RELET_RATE, world
+from optimizer.sim.simulate import REGIMES, _may_take, decline_draw, simulate
+
 from conftest import doc
 
 SMALL = dict(seed=3, scale=0.03, weeks=6, decline_rate=0.2)
@@ -39,8 +40,11 @@ def run(tmp_path_factory):
 
 def committed_plans(db: str) -> list[tuple[models.Instance, dict]]:
     with L.open_engine(db).begin() as conn:
-        rows = conn.execute(select(L.rounds.c.instance_json, L.rounds.c.plan_json)
-                            .where(L.rounds.c.status == "committed").order_by(L.rounds.c.id)).all()
+        rows = conn.execute(
+            select(L.rounds.c.instance_json, L.rounds.c.plan_json)
+            .where(L.rounds.c.status == "committed")
+            .order_by(L.rounds.c.id)
+        ).all()
     return [(models.from_dict(json.loads(i)), json.loads(p)) for i, p in rows]
 
 
@@ -87,7 +91,7 @@ def test_same_seed_same_report_and_no_citizen_attributes():
     c = simulate(**{**opts, "seed": 2})
     assert strip(c)["regimes"] != strip(a)["regimes"]
     text = json.dumps(a)
-    for word in ('"c0-', '"c1-', "max_rent_kr", "vulnerable\": true", "barred_areas", "preferences"):
+    for word in ('"c0-', '"c1-', "max_rent_kr", 'vulnerable": true', "barred_areas", "preferences"):
         assert word not in text
 
 
@@ -113,8 +117,10 @@ def test_ledger_holds_exactly_the_committed_accepted_assignments(run):
             violations = check_plan(inst, plan)
             assert not violations, "\n".join(format_violations(violations))
         subsidised = sum(a["subsidised"] for _, p in plans for a in p["assignments"])
-        assert totals.get("municipality") is None or \
-            sum(v["claimed"] for v in totals["municipality"].values()) == subsidised
+        assert (
+            totals.get("municipality") is None
+            or sum(v["claimed"] for v in totals["municipality"].values()) == subsidised
+        )
         assert reg["subsidy"]["periods"][0]["subsidised"] == subsidised == reg["totals"]["subsidised"]
 
 
@@ -155,9 +161,11 @@ def test_decline_offers_keeps_the_declined_pair_out_of_the_ledger(tmp_path):
     subsidised assignment and one vulnerable placement, and both vacancies. Declining a citizen
     without an offer, or after the commit, is refused."""
     db = str(tmp_path / "l.db")
-    d = doc([{"id": f"c{i}", "max_rent_kr": 4000, "subsidy_eligible": True, "vulnerable": True} for i in range(2)],
-            [{"id": f"u{i}", "rent_kr": 5000} for i in range(2)],
-            municipalities=[{"id": "M", "name": "M", "region": "R", "subsidy_frame": 5}])
+    d = doc(
+        [{"id": f"c{i}", "max_rent_kr": 4000, "subsidy_eligible": True, "vulnerable": True} for i in range(2)],
+        [{"id": f"u{i}", "rent_kr": 5000} for i in range(2)],
+        municipalities=[{"id": "M", "name": "M", "region": "R", "subsidy_frame": 5}],
+    )
     R.open_round(db, models.from_dict(d))
     plan, _ = R.solve_round(db)
     assert len(plan["assignments"]) == 2
@@ -184,8 +192,9 @@ def test_more_than_52_weeks_starts_a_new_period(tmp_path):
     """A 54-week run resets frames, quotas and caps before week 53 in the ledger (recorded in the
     history after round 52): the subsidy use is reported per period, and the ledger's frame use
     at the end is that of weeks 53-54 only, while the pools count all 54 weeks."""
-    rep = simulate(seed=0, scale=0.04, weeks=54, decline_rate=0.0, regimes=["extended"],
-                   municipalities=("101",), db_dir=tmp_path)
+    rep = simulate(
+        seed=0, scale=0.04, weeks=54, decline_rate=0.0, regimes=["extended"], municipalities=("101",), db_dir=tmp_path
+    )
     reg = rep["regimes"]["extended"]
     p1, p2 = reg["subsidy"]["periods"]
     assert (p1["weeks"], p2["weeks"]) == ([1, 52], [53, 54])
@@ -221,17 +230,40 @@ def test_cli_simulate_writes_the_report_and_prints_the_comparison(tmp_path, monk
     rep = json.loads((tmp_path / "r.json").read_text())
     assert rep["format"] == "anvis-simulation/1" and list(rep["regimes"]) == ["quarter", "extended"]
     assert rep["options"]["weeks"] == 2 and len(rep["regimes"]["quarter"]["weekly"]) == 2
-    res = runner.invoke(main, ["simulate", "--weeks", "1", "--scale", "0.02", "--jobs", "1",
-                               "--regime", "drawn", "--regime", "quarter", "--db-dir", "dbs"])
+    res = runner.invoke(
+        main,
+        [
+            "simulate",
+            "--weeks",
+            "1",
+            "--scale",
+            "0.02",
+            "--jobs",
+            "1",
+            "--regime",
+            "drawn",
+            "--regime",
+            "quarter",
+            "--db-dir",
+            "dbs",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "11.6 %" in res.output and "target 40" in res.output and "drawn" in res.output
     assert (tmp_path / "dbs" / "anvis-sim-drawn.db").exists()
     L.dispose_all()
 
 
-@pytest.mark.parametrize("args", [
-    ["--decline-rate", "1.5"], ["--regime", "bogus"], ["--weeks", "0"], ["--scale", "0"], ["--jobs", "0"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--decline-rate", "1.5"],
+        ["--regime", "bogus"],
+        ["--weeks", "0"],
+        ["--scale", "0"],
+        ["--jobs", "0"],
+    ],
+)
 def test_cli_simulate_bad_options_exit_2(args):
     """Out-of-range or unknown options are refused by the CLI with exit code 2, nothing run."""
     from optimizer.cli.main import main

@@ -18,10 +18,13 @@ from conftest import worked_examples
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 EXAMPLES = worked_examples()
-needs_examples = pytest.mark.skipif(not EXAMPLES, reason=f"no worked examples under {SHARED} (shared spec folder absent)")
+needs_examples = pytest.mark.skipif(
+    not EXAMPLES, reason=f"no worked examples under {SHARED} (shared spec folder absent)"
+)
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def write_folder(folder: Path, files: dict[str, str]) -> Path:
     """A CSV folder from ``{file name: text}``."""
@@ -60,28 +63,67 @@ def problems_of(exc: models.InstanceError) -> dict[str, str]:
 RICH = {
     "format": "anvis/1",
     "name": "2026",  # looks like a number, is a name
-    "parameters": {"default_share": 0.1, "subsidy_amount_kr": 1414.5, "subsidy_band_kr": [4500, 6500.25],
-                   "objective": "weighted", "priority_weights": {"1": 100, "2": 10.5}},
+    "parameters": {
+        "default_share": 0.1,
+        "subsidy_amount_kr": 1414.5,
+        "subsidy_band_kr": [4500, 6500.25],
+        "objective": "weighted",
+        "priority_weights": {"1": 100, "2": 10.5},
+    },
     "regions": [{"id": "H", "name": "Hovedstaden", "grant_quota": 4}, {"id": "S", "name": "Sjælland"}],
-    "municipalities": [{"id": "101", "name": "København", "region": "H", "subsidy_frame": 2},
-                       {"id": "0147", "name": "Frederiksberg", "region": "H"}],
-    "organisations": [{"id": "fsb", "name": "fsb"}, {"id": "kab:2", "name": "=KAB, \"the\" org"}],
-    "departments": [{"id": "fsb:12", "organisation": "fsb", "municipality": "101", "area": "prevention",
-                     "max_vulnerable": 0},
-                    {"id": "7", "organisation": "kab:2", "municipality": "0147"}],
-    "units": [{"id": "1", "department": "fsb:12", "rooms": 2, "rent_kr": 4800.5, "kind": "youth",
-               "accessible": True, "temporary": True},
-              {"id": "2", "department": "7", "rooms": 1, "rent_kr": 3000}],
-    "agreements": [{"id": "a1", "municipality": "101", "share": 0.5, "organisation": "fsb", "max_rent_kr": 5000,
-                    "rooms": [1, 2], "departments": ["fsb:12"]},
-                   {"id": "a2", "municipality": "0147", "share": 1.0}],
+    "municipalities": [
+        {"id": "101", "name": "København", "region": "H", "subsidy_frame": 2},
+        {"id": "0147", "name": "Frederiksberg", "region": "H"},
+    ],
+    "organisations": [{"id": "fsb", "name": "fsb"}, {"id": "kab:2", "name": '=KAB, "the" org'}],
+    "departments": [
+        {"id": "fsb:12", "organisation": "fsb", "municipality": "101", "area": "prevention", "max_vulnerable": 0},
+        {"id": "7", "organisation": "kab:2", "municipality": "0147"},
+    ],
+    "units": [
+        {
+            "id": "1",
+            "department": "fsb:12",
+            "rooms": 2,
+            "rent_kr": 4800.5,
+            "kind": "youth",
+            "accessible": True,
+            "temporary": True,
+        },
+        {"id": "2", "department": "7", "rooms": 1, "rent_kr": 3000},
+    ],
+    "agreements": [
+        {
+            "id": "a1",
+            "municipality": "101",
+            "share": 0.5,
+            "organisation": "fsb",
+            "max_rent_kr": 5000,
+            "rooms": [1, 2],
+            "departments": ["fsb:12"],
+        },
+        {"id": "a2", "municipality": "0147", "share": 1.0},
+    ],
     "ledger": [{"pool": "a1", "vacancies_before": 3, "claimed_before": 1}],
-    "citizens": [{"id": "001", "municipality": "101", "priority": 2, "max_rent_kr": 3500.75, "min_rooms": 1,
-                  "max_rooms": 3, "vulnerable": True, "subsidy_eligible": True, "needs_accessible": True,
-                  "kinds": ["family", "youth"], "accepts_temporary": True,
-                  "barred_areas": ["disadvantaged", "transformation"], "excluded_departments": ["7"],
-                  "preferences": [{"department": "fsb:12", "weight": 10}, {"department": "7", "weight": 2.5}]},
-                 {"id": "c2", "municipality": "0147", "max_rent_kr": 4000, "kinds": ["elderly"]}],
+    "citizens": [
+        {
+            "id": "001",
+            "municipality": "101",
+            "priority": 2,
+            "max_rent_kr": 3500.75,
+            "min_rooms": 1,
+            "max_rooms": 3,
+            "vulnerable": True,
+            "subsidy_eligible": True,
+            "needs_accessible": True,
+            "kinds": ["family", "youth"],
+            "accepts_temporary": True,
+            "barred_areas": ["disadvantaged", "transformation"],
+            "excluded_departments": ["7"],
+            "preferences": [{"department": "fsb:12", "weight": 10}, {"department": "7", "weight": 2.5}],
+        },
+        {"id": "c2", "municipality": "0147", "max_rent_kr": 4000, "kinds": ["elderly"]},
+    ],
     "scores": [{"citizen": "001", "unit": "1", "score": 87.25}, {"citizen": "c2", "unit": "2", "score": 0}],
 }
 
@@ -92,6 +134,7 @@ def rich() -> models.Instance:
 
 
 # --------------------------------------------------------------------------- round trips
+
 
 @needs_examples
 @pytest.mark.parametrize("example", EXAMPLES)
@@ -140,21 +183,29 @@ def test_numeric_looking_ids_stay_strings(rich, tmp_path):
 
 def test_numbers_typed_in_a_workbook(tmp_path):
     """In a planner's workbook, numbers typed into id, int, bool and list cells are read as the field's type."""
-    book = write_book(tmp_path / "typed.xlsx", {
-        "parameters": [["key", "value"], ["format", "anvis/1"], ["name", 2026], ["subsidy_band_kr", "4500;6500"]],
-        "regions": [["id"], ["H"]],
-        "municipalities": [["id", "region", "subsidy_frame"], [101, "H", 2.0]],
-        "organisations": [["id"], [7.0]],
-        "departments": [["id", "organisation", "municipality"], [12, 7, 101.0]],
-        "units": [["id", "department", "rooms", "rent_kr", "accessible"], [1, 12, 3.0, 4800.5, 1]],
-        "agreements": [["id", "municipality", "share", "rooms"], ["a", 101, 1, 1]],
-        "citizens": [["id", "municipality", "max_rent_kr", "vulnerable"], [5, 101, 3500, True]],
-    })
+    book = write_book(
+        tmp_path / "typed.xlsx",
+        {
+            "parameters": [["key", "value"], ["format", "anvis/1"], ["name", 2026], ["subsidy_band_kr", "4500;6500"]],
+            "regions": [["id"], ["H"]],
+            "municipalities": [["id", "region", "subsidy_frame"], [101, "H", 2.0]],
+            "organisations": [["id"], [7.0]],
+            "departments": [["id", "organisation", "municipality"], [12, 7, 101.0]],
+            "units": [["id", "department", "rooms", "rent_kr", "accessible"], [1, 12, 3.0, 4800.5, 1]],
+            "agreements": [["id", "municipality", "share", "rooms"], ["a", 101, 1, 1]],
+            "citizens": [["id", "municipality", "max_rent_kr", "vulnerable"], [5, 101, 3500, True]],
+        },
+    )
     inst = models.load(book)
     assert inst.name == "2026"
     assert inst.municipalities[0].id == "101" and inst.municipalities[0].subsidy_frame == 2
-    assert inst.departments[0].model_dump() == {"id": "12", "organisation": "7", "municipality": "101",
-                                                "area": "ordinary", "max_vulnerable": None}
+    assert inst.departments[0].model_dump() == {
+        "id": "12",
+        "organisation": "7",
+        "municipality": "101",
+        "area": "ordinary",
+        "max_vulnerable": None,
+    }
     unit = inst.units[0]
     assert (unit.id, unit.rooms, unit.rent_kr, unit.accessible) == ("1", 3, 4800.5, True)
     assert inst.agreements[0].rooms == (1,)
@@ -174,21 +225,28 @@ MINIMAL = {
 
 def test_empty_cells_are_defaults_and_lists_are_split(tmp_path):
     """Empty cells give the FORMAT defaults (agreement filters null); ';' lists, last-':' pairs and bool words parse."""
-    folder = write_folder(tmp_path / "hand", {
-        **MINIMAL,
-        "parameters.csv": "key,value\nformat,anvis/1\nname,hand\ndefault_share,0.5\nsubsidy_band_kr,4000; 7000\n"
-                          "objective,weighted\npriority_weights,1:100;2:10.5\n",
-        "units.csv": "id,department,rooms,rent_kr,kind,accessible,temporary\n"
-                     "u1,d:1,2,4800,,TRUE,no\nu2,d2,1,3000.5,youth,1,Yes\n",
-        "agreements.csv": "id,municipality,share,organisation,max_rent_kr,rooms,departments\n"
-                          "a1,101,1,,,,\na2,101,0.3,fsb,5000,1;2,d:1\n",
-        "citizens.csv": "id,municipality,priority,max_rent_kr,kinds,barred_areas,excluded_departments,preferences\n"
-                        "c1,101,,3500,,,,\nc2,101,2,4000,family;youth,disadvantaged; transformation,d2,d:1:10;d2:2.5\n",
-    })
+    folder = write_folder(
+        tmp_path / "hand",
+        {
+            **MINIMAL,
+            "parameters.csv": "key,value\nformat,anvis/1\nname,hand\ndefault_share,0.5\nsubsidy_band_kr,4000; 7000\n"
+            "objective,weighted\npriority_weights,1:100;2:10.5\n",
+            "units.csv": "id,department,rooms,rent_kr,kind,accessible,temporary\n"
+            "u1,d:1,2,4800,,TRUE,no\nu2,d2,1,3000.5,youth,1,Yes\n",
+            "agreements.csv": "id,municipality,share,organisation,max_rent_kr,rooms,departments\n"
+            "a1,101,1,,,,\na2,101,0.3,fsb,5000,1;2,d:1\n",
+            "citizens.csv": "id,municipality,priority,max_rent_kr,kinds,barred_areas,excluded_departments,preferences\n"
+            "c1,101,,3500,,,,\nc2,101,2,4000,family;youth,disadvantaged; transformation,d2,d:1:10;d2:2.5\n",
+        },
+    )
     inst = models.load(folder)
-    assert inst.parameters.model_dump() == {"default_share": 0.5, "subsidy_amount_kr": 1414,
-                                            "subsidy_band_kr": (4000, 7000), "objective": "weighted",
-                                            "priority_weights": {"1": 100, "2": 10.5}}
+    assert inst.parameters.model_dump() == {
+        "default_share": 0.5,
+        "subsidy_amount_kr": 1414,
+        "subsidy_band_kr": (4000, 7000),
+        "objective": "weighted",
+        "priority_weights": {"1": 100, "2": 10.5},
+    }
     assert inst.regions[0].grant_quota is None
     assert inst.departments[0].area == "ordinary" and inst.departments[0].max_vulnerable is None
     u1, u2 = inst.units
@@ -198,7 +256,13 @@ def test_empty_cells_are_defaults_and_lists_are_split(tmp_path):
     assert (a1.organisation, a1.max_rent_kr, a1.rooms, a1.departments) == (None, None, None, None)
     assert (a2.organisation, a2.max_rent_kr, a2.rooms, a2.departments) == ("fsb", 5000, (1, 2), ("d:1",))
     c1, c2 = inst.citizens
-    assert (c1.priority, c1.kinds, c1.barred_areas, c1.excluded_departments, c1.preferences) == (1, ("family",), (), (), ())
+    assert (c1.priority, c1.kinds, c1.barred_areas, c1.excluded_departments, c1.preferences) == (
+        1,
+        ("family",),
+        (),
+        (),
+        (),
+    )
     assert c2.kinds == ("family", "youth") and c2.barred_areas == ("disadvantaged", "transformation")
     assert [(p.department, p.weight) for p in c2.preferences] == [("d:1", 10), ("d2", 2.5)]
     assert inst.ledger == () and len(inst.scores) == 0  # absent tables are empty
@@ -219,12 +283,15 @@ BAD_CITIZENS = "id,municipality,max_rent_kr,vulnerable,kinds,preferences\nc1,101
 
 def test_bad_cells_reported_with_paths_csv(tmp_path):
     """Cells that do not convert reach validation raw: every problem is reported at once, each with its path."""
-    folder = write_folder(tmp_path / "bad", {
-        **MINIMAL,
-        "parameters.csv": "key,value\nformat,anvis/1\nsubsidy_band_kr,4500;lots\n",
-        "units.csv": BAD_UNITS,
-        "citizens.csv": BAD_CITIZENS,
-    })
+    folder = write_folder(
+        tmp_path / "bad",
+        {
+            **MINIMAL,
+            "parameters.csv": "key,value\nformat,anvis/1\nsubsidy_band_kr,4500;lots\n",
+            "units.csv": BAD_UNITS,
+            "citizens.csv": BAD_CITIZENS,
+        },
+    )
     with pytest.raises(models.InstanceError) as info:
         models.load(folder)
     found = problems_of(info.value)
@@ -241,34 +308,53 @@ def test_bad_cells_reported_with_paths_csv(tmp_path):
 
 def test_bad_cells_reported_with_paths_xlsx(tmp_path):
     """The same bad cells in a workbook are reported with the same paths."""
+
     def grid(text):
         return [line.split(",") for line in text.strip().split("\n")]
-    book = write_book(tmp_path / "bad.xlsx", {
-        name.removesuffix(".csv"): grid(text)
-        for name, text in {**MINIMAL, "units.csv": BAD_UNITS, "citizens.csv": BAD_CITIZENS}.items()})
+
+    book = write_book(
+        tmp_path / "bad.xlsx",
+        {
+            name.removesuffix(".csv"): grid(text)
+            for name, text in {**MINIMAL, "units.csv": BAD_UNITS, "citizens.csv": BAD_CITIZENS}.items()
+        },
+    )
     with pytest.raises(models.InstanceError) as info:
         models.load(book)
     found = problems_of(info.value)
-    assert set(found) == {"units[1].rooms", "units[1].rent_kr", "units[1].accessible", "citizens[0].vulnerable",
-                          "citizens[0].kinds[1]", "citizens[0].preferences[0].weight"}
+    assert set(found) == {
+        "units[1].rooms",
+        "units[1].rent_kr",
+        "units[1].accessible",
+        "citizens[0].vulnerable",
+        "citizens[0].kinds[1]",
+        "citizens[0].preferences[0].weight",
+    }
     assert found["units[1].rooms"] == "Input should be a valid integer (got 'two')"
 
 
 def test_unknown_columns_are_kept_and_warned(tmp_path):
     """A column that is no field is kept in the raw records; loading warns about it instead of failing."""
-    folder = write_folder(tmp_path / "extra", {**MINIMAL, "units.csv": "id,department,rooms,rent_kr,note\nu1,d:1,2,4000,nice\n"})
-    assert read_csv_folder(folder)["units"] == [{"id": "u1", "department": "d:1", "rooms": 2, "rent_kr": 4000, "note": "nice"}]
+    folder = write_folder(
+        tmp_path / "extra", {**MINIMAL, "units.csv": "id,department,rooms,rent_kr,note\nu1,d:1,2,4000,nice\n"}
+    )
+    assert read_csv_folder(folder)["units"] == [
+        {"id": "u1", "department": "d:1", "rooms": 2, "rent_kr": 4000, "note": "nice"}
+    ]
     with pytest.warns(UnknownFieldWarning, match=r"units\[\*\]\.note"):
         models.load(folder)
 
 
 def test_blank_rows_and_bom_are_ignored(tmp_path):
     """A UTF-8 BOM (Excel's CSV) and blank rows do not disturb reading."""
-    folder = write_folder(tmp_path / "bom", {**MINIMAL, "units.csv": "\ufeffid,department,rooms,rent_kr\n\nu1,d:1,2,4000\n,,,\n"})
+    folder = write_folder(
+        tmp_path / "bom", {**MINIMAL, "units.csv": "\ufeffid,department,rooms,rent_kr\n\nu1,d:1,2,4000\n,,,\n"}
+    )
     assert read_csv_folder(folder)["units"] == [{"id": "u1", "department": "d:1", "rooms": 2, "rent_kr": 4000}]
 
 
 # --------------------------------------------------------------------------- whole-file errors
+
 
 def test_missing_parameters_is_a_file_error(tmp_path):
     """A folder without parameters.csv is rejected, naming the missing file."""
@@ -280,13 +366,16 @@ def test_missing_parameters_is_a_file_error(tmp_path):
 
 def test_structural_csv_errors_are_collected(tmp_path):
     """A duplicated column, a nameless column with data and a non key/value parameters table are all reported."""
-    folder = write_folder(tmp_path / "broken", {
-        **MINIMAL,
-        "parameters.csv": "name,format\nx,anvis/1\n",
-        "units.csv": "id,rooms,rooms\nu1,1,2\n",
-        "citizens.csv": "id,,municipality\nc1,oops,101\n",
-        "ledger.csv": "pool\na,b\n",
-    })
+    folder = write_folder(
+        tmp_path / "broken",
+        {
+            **MINIMAL,
+            "parameters.csv": "name,format\nx,anvis/1\n",
+            "units.csv": "id,rooms,rooms\nu1,1,2\n",
+            "citizens.csv": "id,,municipality\nc1,oops,101\n",
+            "ledger.csv": "pool\na,b\n",
+        },
+    )
     with pytest.raises(models.InstanceError) as info:
         models.load(folder)
     found = [(p.path, p.message) for p in info.value.problems]
@@ -318,6 +407,7 @@ def test_workbook_without_parameters_sheet(tmp_path):
 
 # --------------------------------------------------------------------------- determinism and layout
 
+
 def test_csv_layout(rich, tmp_path):
     """Every table gets a file (empty ones header-only); lists, pairs and booleans are written as documented."""
     models.save(rich.replace(ledger=()), tmp_path / "x")
@@ -325,8 +415,15 @@ def test_csv_layout(rich, tmp_path):
     assert names == sorted(f"{t}.csv" for t in ["parameters", *models.schema.TABLES])
     assert read_csv(tmp_path / "x" / "ledger.csv") == [["pool", "vacancies_before", "claimed_before"]]
     params = dict(read_csv(tmp_path / "x" / "parameters.csv")[1:])
-    assert params == {"format": "anvis/1", "name": "2026", "default_share": "0.1", "subsidy_amount_kr": "1414.5",
-                      "subsidy_band_kr": "4500;6500.25", "objective": "weighted", "priority_weights": "1:100;2:10.5"}
+    assert params == {
+        "format": "anvis/1",
+        "name": "2026",
+        "default_share": "0.1",
+        "subsidy_amount_kr": "1414.5",
+        "subsidy_band_kr": "4500;6500.25",
+        "objective": "weighted",
+        "priority_weights": "1:100;2:10.5",
+    }
     header, first, second = read_csv(tmp_path / "x" / "citizens.csv")
     row = dict(zip(header, first))
     assert row["kinds"] == "family;youth" and row["vulnerable"] == "true"
@@ -359,8 +456,15 @@ PLAN = {
     "objective": {"housed_by_priority": {"1": 2, "2": 0}, "total_score": 157.5},
     "assignments": [
         {"citizen": "c1", "unit": "u1", "subsidised": True, "effective_rent_kr": 3286, "score": 70.0, "priority": 1},
-        {"citizen": "c2", "unit": "u3", "subsidised": False, "effective_rent_kr": 3400, "score": 87.5,
-         "pool": "kbh-1room", "details": {"why": "best", "ranks": [1, 2]}},
+        {
+            "citizen": "c2",
+            "unit": "u3",
+            "subsidised": False,
+            "effective_rent_kr": 3400,
+            "score": 87.5,
+            "pool": "kbh-1room",
+            "details": {"why": "best", "ranks": [1, 2]},
+        },
     ],
     "unassigned": [{"citizen": "c3", "reason": "no eligible unit", "priority": 2, "code": "no_unit"}],
     "usage": {
@@ -373,16 +477,26 @@ PLAN = {
 }
 
 PLAN_TABLES = {
-    "assignments": [["citizen", "unit", "subsidised", "effective_rent_kr", "score", "priority", "pool", "details"],
-                    ["c1", "u1", "true", "3286", "70", "1", "", ""],
-                    ["c2", "u3", "false", "3400", "87.5", "", "kbh-1room", '{"why":"best","ranks":[1,2]}']],
+    "assignments": [
+        ["citizen", "unit", "subsidised", "effective_rent_kr", "score", "priority", "pool", "details"],
+        ["c1", "u1", "true", "3286", "70", "1", "", ""],
+        ["c2", "u3", "false", "3400", "87.5", "", "kbh-1room", '{"why":"best","ranks":[1,2]}'],
+    ],
     "unassigned": [["citizen", "priority", "code", "reason"], ["c3", "2", "no_unit", "no eligible unit"]],
     "usage_pools": [["pool", "used", "cap"], ["kbh-1room", "1", "1"]],
     "usage_departments": [["department", "vulnerable", "max_vulnerable"], ["fsb-1", "1", "1"]],
     "usage_frames": [["municipality", "used", "frame"], ["101", "1", "1"]],
     "usage_quotas": [["region", "used", "quota"], ["H", "1", "5"]],
-    "summary": [["key", "value"], ["format", "anvis-plan/1"], ["instance", "kbh-2026-w47"], ["status", "optimal"],
-                ["total_score", "157.5"], ["housed_priority_1", "2"], ["housed_priority_2", "0"], ["gap", "0"]],
+    "summary": [
+        ["key", "value"],
+        ["format", "anvis-plan/1"],
+        ["instance", "kbh-2026-w47"],
+        ["status", "optimal"],
+        ["total_score", "157.5"],
+        ["housed_priority_1", "2"],
+        ["housed_priority_2", "0"],
+        ["gap", "0"],
+    ],
 }
 
 
@@ -404,9 +518,15 @@ def test_plan_xlsx_sheets(tmp_path):
     assert sheets["assignments"][2][-1] == '{"why":"best","ranks":[1,2]}'
     assert sheets["unassigned"] == [("citizen", "priority", "code", "reason"), ("c3", 2, "no_unit", "no eligible unit")]
     assert sheets["usage_frames"] == [("municipality", "used", "frame"), ("101", 1, 1)]
-    assert dict(sheets["summary"][1:]) == {"format": "anvis-plan/1", "instance": "kbh-2026-w47", "status": "optimal",
-                                           "total_score": 157.5, "housed_priority_1": 2, "housed_priority_2": 0,
-                                           "gap": 0}
+    assert dict(sheets["summary"][1:]) == {
+        "format": "anvis-plan/1",
+        "instance": "kbh-2026-w47",
+        "status": "optimal",
+        "total_score": 157.5,
+        "housed_priority_1": 2,
+        "housed_priority_2": 0,
+        "gap": 0,
+    }
     write_plan_xlsx(PLAN, tmp_path / "again.xlsx")
     assert (tmp_path / "again.xlsx").read_bytes() == (tmp_path / "plan.xlsx").read_bytes()
 
@@ -414,11 +534,23 @@ def test_plan_xlsx_sheets(tmp_path):
 def test_plan_without_rows_or_usage(tmp_path):
     """An empty plan gives header-only tables and no usage files; usage files of an earlier export are removed."""
     write_plan_csv(PLAN, tmp_path / "plan")
-    empty = {"format": "anvis-plan/1", "instance": "x", "status": "infeasible",
-             "objective": {"housed_by_priority": {}, "total_score": 0}, "assignments": [], "unassigned": []}
+    empty = {
+        "format": "anvis-plan/1",
+        "instance": "x",
+        "status": "infeasible",
+        "objective": {"housed_by_priority": {}, "total_score": 0},
+        "assignments": [],
+        "unassigned": [],
+    }
     write_plan_csv(empty, tmp_path / "plan")
     assert sorted(p.name for p in (tmp_path / "plan").iterdir()) == ["assignments.csv", "summary.csv", "unassigned.csv"]
-    assert read_csv(tmp_path / "plan" / "assignments.csv") == [["citizen", "unit", "subsidised", "effective_rent_kr", "score"]]
+    assert read_csv(tmp_path / "plan" / "assignments.csv") == [
+        ["citizen", "unit", "subsidised", "effective_rent_kr", "score"]
+    ]
     assert read_csv(tmp_path / "plan" / "unassigned.csv") == [["citizen", "reason"]]
-    assert read_csv(tmp_path / "plan" / "summary.csv")[1:] == [["format", "anvis-plan/1"], ["instance", "x"],
-                                                               ["status", "infeasible"], ["total_score", "0"]]
+    assert read_csv(tmp_path / "plan" / "summary.csv")[1:] == [
+        ["format", "anvis-plan/1"],
+        ["instance", "x"],
+        ["status", "infeasible"],
+        ["total_score", "0"],
+    ]

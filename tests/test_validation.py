@@ -15,12 +15,14 @@ import pytest
 
 import models
 from models.validate import MAX_INT, UnknownFieldWarning
+
 from conftest import doc
 
 SRC = "in/round-47.json"
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def base(**tables) -> dict:
     """A valid two-citizen, two-unit document (conftest ``doc``), with tables replaced."""
@@ -82,6 +84,7 @@ def without(d: dict, table: str, index: int, key: str) -> dict:
 
 # --------------------------------------------------------------------------- sanity
 
+
 def test_base_document_is_valid():
     """The helper document is valid, so every failure below comes from the one change made."""
     inst = models.from_dict(base(), SRC)
@@ -90,6 +93,7 @@ def test_base_document_is_valid():
 
 
 # --------------------------------------------------------------------------- top level
+
 
 def test_top_level_must_be_an_object():
     """A JSON array (or any non-object) at the top level is rejected, naming the file."""
@@ -155,6 +159,7 @@ def test_parameters_must_be_an_object():
 
 # --------------------------------------------------------------------------- ids
 
+
 def test_duplicate_citizen_id():
     """Citizen ids are unique; the duplicate and where it first appeared are named."""
     d = base()
@@ -202,6 +207,7 @@ def test_missing_id():
 
 
 # --------------------------------------------------------------------------- references
+
 
 def test_unit_department_unknown():
     """Every unit's department must exist; the unknown id is named."""
@@ -256,8 +262,12 @@ def test_preference_to_unknown_department():
 
 def test_excluded_department_unknown():
     """Every excluded department of a citizen must exist."""
-    assert_error(with_citizen(excluded_departments=["ghost"]), "citizens[1].excluded_departments[0]",
-                 "unknown department", "'ghost'")
+    assert_error(
+        with_citizen(excluded_departments=["ghost"]),
+        "citizens[1].excluded_departments[0]",
+        "unknown department",
+        "'ghost'",
+    )
 
 
 def test_unknown_ledger_pool():
@@ -287,18 +297,29 @@ def test_unknown_score_citizen_and_unit():
 
 def test_duplicate_score_pair():
     """A (citizen, unit) pair has at most one score."""
-    d = base(scores=[{"citizen": "c1", "unit": "u1", "score": 1},
-                     {"citizen": "c2", "unit": "u1", "score": 2},
-                     {"citizen": "c1", "unit": "u1", "score": 3}])
+    d = base(
+        scores=[
+            {"citizen": "c1", "unit": "u1", "score": 1},
+            {"citizen": "c2", "unit": "u1", "score": 2},
+            {"citizen": "c1", "unit": "u1", "score": 3},
+        ]
+    )
     assert_error(d, "scores[2]", "duplicate", "'c1'", "'u1'", "scores[0]")
 
 
 # --------------------------------------------------------------------------- missing required fields
 
-@pytest.mark.parametrize("table,key", [
-    ("units", "rent_kr"), ("units", "rooms"), ("units", "department"),
-    ("citizens", "max_rent_kr"), ("citizens", "municipality"),
-])
+
+@pytest.mark.parametrize(
+    "table,key",
+    [
+        ("units", "rent_kr"),
+        ("units", "rooms"),
+        ("units", "department"),
+        ("citizens", "max_rent_kr"),
+        ("citizens", "municipality"),
+    ],
+)
 def test_missing_required_field(table, key):
     """A required field that is absent is reported at its exact path."""
     assert_error(without(base(), table, 1, key), f"{table}[1].{key}", "required field is missing")
@@ -320,6 +341,7 @@ def test_missing_score_fields():
 
 
 # --------------------------------------------------------------------------- money (kr)
+
 
 def test_negative_rent():
     """Rents are >= 0; the offending value is named."""
@@ -373,6 +395,7 @@ def test_nan_and_infinity_in_a_json_file_are_rejected(tmp_path):
 
 # --------------------------------------------------------------------------- shares and band
 
+
 @pytest.mark.parametrize("share", [1.5, -0.1, math.nan])
 def test_agreement_share_outside_0_1(share):
     """An agreement share lies in [0, 1] and is finite."""
@@ -387,8 +410,9 @@ def test_default_share_outside_0_1():
 
 def test_share_bounds_are_allowed():
     """Shares 0 and 1 are both valid (the bounds are inclusive)."""
-    inst = models.from_dict(base(parameters={"default_share": 0},
-                                 agreements=[{"id": "all", "municipality": "M", "share": 1}]), SRC)
+    inst = models.from_dict(
+        base(parameters={"default_share": 0}, agreements=[{"id": "all", "municipality": "M", "share": 1}]), SRC
+    )
     assert inst.parameters.default_share == 0 and inst.agreements[0].share == 1
 
 
@@ -412,6 +436,7 @@ def test_subsidy_band_malformed():
 
 
 # --------------------------------------------------------------------------- priorities and objective
+
 
 @pytest.mark.parametrize("priority", [0, -1])
 def test_priority_below_one(priority):
@@ -444,8 +469,9 @@ def test_weighted_objective_weights_must_name_every_priority():
 
 def test_weighted_objective_empty_weights():
     """An empty ``priority_weights`` names no priority present."""
-    assert_error(base(parameters={"objective": "weighted", "priority_weights": {}}),
-                 "parameters.priority_weights", "priority 1")
+    assert_error(
+        base(parameters={"objective": "weighted", "priority_weights": {}}), "parameters.priority_weights", "priority 1"
+    )
 
 
 def test_weighted_objective_complete_weights_are_valid():
@@ -478,6 +504,7 @@ def test_priority_weights_must_be_an_object():
 
 # --------------------------------------------------------------------------- scores
 
+
 @pytest.mark.parametrize("score", [-1, math.nan, math.inf, "5", True, None])
 def test_score_must_be_finite_and_non_negative(score):
     """Scores are finite numbers >= 0 (no bools, strings, NaN or Infinity)."""
@@ -508,7 +535,9 @@ def test_nan_score_found_in_a_large_table():
 
 def test_score_ids_must_be_strings():
     """A score naming a citizen by a non-string is rejected (and does not crash the duplicate check)."""
-    exc = errors(base(scores=[{"citizen": ["c1"], "unit": "u1", "score": 1}, {"citizen": ["c1"], "unit": "u1", "score": 1}]))
+    exc = errors(
+        base(scores=[{"citizen": ["c1"], "unit": "u1", "score": 1}, {"citizen": ["c1"], "unit": "u1", "score": 1}])
+    )
     assert "['c1']" in line_for(exc, "scores[0].citizen")
 
 
@@ -519,6 +548,7 @@ def test_scores_must_be_a_list_of_objects():
 
 
 # --------------------------------------------------------------------------- rooms and counts
+
 
 @pytest.mark.parametrize("rooms", [0, -2, 2.5, 2.0, "2", True, None])
 def test_unit_rooms_positive_integer(rooms):
@@ -552,11 +582,14 @@ def test_agreement_rooms_filter_positive_integers():
     assert_error(d, "agreements[0].rooms[1]", "0")
 
 
-@pytest.mark.parametrize("table,record,key", [
-    ("municipalities", {"id": "M", "region": "R"}, "subsidy_frame"),
-    ("regions", {"id": "R"}, "grant_quota"),
-    ("departments", {"id": "D", "organisation": "O", "municipality": "M"}, "max_vulnerable"),
-])
+@pytest.mark.parametrize(
+    "table,record,key",
+    [
+        ("municipalities", {"id": "M", "region": "R"}, "subsidy_frame"),
+        ("regions", {"id": "R"}, "grant_quota"),
+        ("departments", {"id": "D", "organisation": "O", "municipality": "M"}, "max_vulnerable"),
+    ],
+)
 def test_negative_frame_quota_and_max_vulnerable(table, record, key):
     """Subsidy frames, grant quotas and mixed-city caps are integers >= 0."""
     assert_error(base(**{table: [{**record, key: -1}]}), f"{table}[0].{key}", "-1")
@@ -586,19 +619,24 @@ def test_ledger_counts_are_integers(key, value):
     assert_error(d, f"ledger[0].{key}", repr(value))
 
 
-@pytest.mark.parametrize("table,index,key", [
-    ("units", 1, "rooms"), ("citizens", 1, "priority"), ("citizens", 1, "max_rooms"),
-])
+@pytest.mark.parametrize(
+    "table,index,key",
+    [
+        ("units", 1, "rooms"),
+        ("citizens", 1, "priority"),
+        ("citizens", 1, "max_rooms"),
+    ],
+)
 def test_integers_beyond_float_precision_are_rejected(table, index, key):
     """Whole numbers above 2**53 are rejected (they would overflow the solver's int64 arrays)."""
     d = base()
-    d[table][index][key] = 10 ** 30
-    assert_error(d, f"{table}[{index}].{key}", str(10 ** 30), "too large")
+    d[table][index][key] = 10**30
+    assert_error(d, f"{table}[{index}].{key}", str(10**30), "too large")
 
 
 def test_huge_ledger_count_is_rejected():
     """A ledger count above 2**53 is rejected at its path."""
-    d = base(ledger=[{"pool": "all", "vacancies_before": 10 ** 30}])
+    d = base(ledger=[{"pool": "all", "vacancies_before": 10**30}])
     assert_error(d, "ledger[0].vacancies_before", "too large")
 
 
@@ -613,11 +651,19 @@ def test_integers_up_to_the_limit_are_valid():
 
 # --------------------------------------------------------------------------- bools and enums
 
+
 @pytest.mark.parametrize("value", [1, 0, "yes", "true", None])
-@pytest.mark.parametrize("table,key", [
-    ("units", "accessible"), ("units", "temporary"), ("citizens", "vulnerable"),
-    ("citizens", "subsidy_eligible"), ("citizens", "needs_accessible"), ("citizens", "accepts_temporary"),
-])
+@pytest.mark.parametrize(
+    "table,key",
+    [
+        ("units", "accessible"),
+        ("units", "temporary"),
+        ("citizens", "vulnerable"),
+        ("citizens", "subsidy_eligible"),
+        ("citizens", "needs_accessible"),
+        ("citizens", "accepts_temporary"),
+    ],
+)
 def test_bools_must_be_true_or_false(table, key, value):
     """Flags are JSON booleans: 1, 0, "yes", "true" or null are rejected, not coerced."""
     d = base()
@@ -653,10 +699,14 @@ def test_unknown_barred_area():
 
 def test_preference_weight_and_shape():
     """A preference is an object with a department and a finite weight >= 0."""
-    assert_error(with_citizen(preferences=[{"department": "D", "weight": -1}]),
-                 "citizens[1].preferences[0].weight", "-1")
-    assert_error(with_citizen(preferences=[{"department": "D"}]),
-                 "citizens[1].preferences[0].weight", "required field is missing")
+    assert_error(
+        with_citizen(preferences=[{"department": "D", "weight": -1}]), "citizens[1].preferences[0].weight", "-1"
+    )
+    assert_error(
+        with_citizen(preferences=[{"department": "D"}]),
+        "citizens[1].preferences[0].weight",
+        "required field is missing",
+    )
     assert_error(with_citizen(preferences=["D"]), "citizens[1].preferences[0]", "'D'")
 
 
@@ -667,18 +717,19 @@ def test_name_must_be_a_string():
 
 # --------------------------------------------------------------------------- all errors together
 
+
 def test_all_errors_of_a_document_are_reported_together():
     """A document with eight different problems reports all eight, not just the first."""
     d = base(
-        format="anvis/9",                                                     # 1 unknown version
-        parameters={"subsidy_band_kr": [7000, 5000]},                          # 2 band low > high
-        agreements=[{"id": "all", "municipality": "M", "share": 1.5}],        # 3 share > 1
-        ledger=[{"pool": "ghost-pool", "vacancies_before": 1}],               # 4 unknown pool
-        scores=[{"citizen": "c1", "unit": "u1", "score": -2}],                # 5 negative score
+        format="anvis/9",  # 1 unknown version
+        parameters={"subsidy_band_kr": [7000, 5000]},  # 2 band low > high
+        agreements=[{"id": "all", "municipality": "M", "share": 1.5}],  # 3 share > 1
+        ledger=[{"pool": "ghost-pool", "vacancies_before": 1}],  # 4 unknown pool
+        scores=[{"citizen": "c1", "unit": "u1", "score": -2}],  # 5 negative score
     )
-    d["units"][0]["rent_kr"] = -100                                            # 6 negative rent
-    d["units"][1]["department"] = "ghost-dept"                                 # 7 unknown reference
-    d["citizens"][1]["id"] = "c1"                                              # 8 duplicate id
+    d["units"][0]["rent_kr"] = -100  # 6 negative rent
+    d["units"][1]["department"] = "ghost-dept"  # 7 unknown reference
+    d["citizens"][1]["id"] = "c1"  # 8 duplicate id
     exc = errors(d)
     expected = {
         "format": "'anvis/9'",
@@ -733,18 +784,18 @@ def test_defaults_of_format_section_1():
     assert p.subsidy_amount_kr == 1414
     assert tuple(p.subsidy_band_kr) == (4500, 6500)
     assert p.objective == "lexicographic"
-    assert inst.regions[0].grant_quota is None                       # unlimited
+    assert inst.regions[0].grant_quota is None  # unlimited
     assert inst.municipalities[0].subsidy_frame == 0
     d = inst.departments[0]
-    assert d.area == "ordinary" and d.max_vulnerable is None         # unlimited
+    assert d.area == "ordinary" and d.max_vulnerable is None  # unlimited
     u = inst.units[0]
     assert (u.kind, u.accessible, u.temporary) == ("family", False, False)
-    a = inst.agreements[0]                                            # filters not applied
+    a = inst.agreements[0]  # filters not applied
     assert (a.organisation, a.max_rent_kr, a.rooms, a.departments) == (None, None, None, None)
     assert inst.ledger == ()
     c = inst.citizens[0]
     assert c.priority == 1
-    assert c.min_rooms == 1 and c.max_rooms is None                   # unlimited
+    assert c.min_rooms == 1 and c.max_rooms is None  # unlimited
     assert (c.vulnerable, c.subsidy_eligible, c.needs_accessible, c.accepts_temporary) == (False,) * 4
     assert tuple(c.kinds) == ("family",)
     assert tuple(c.barred_areas) == () and tuple(c.excluded_departments) == () and tuple(c.preferences) == ()
@@ -772,8 +823,14 @@ def test_unknown_fields_warn_not_error():
     assert inst.units[0].id == "u1"
     text = " ".join(str(w.message) for w in record)
     assert SRC in text
-    for field in ("comment", "parameters.solver_hint", "units[*].floor", "citizens[*].phone",
-                  "citizens[*].preferences[*].note", "scores[*].why"):
+    for field in (
+        "comment",
+        "parameters.solver_hint",
+        "units[*].floor",
+        "citizens[*].phone",
+        "citizens[*].preferences[*].note",
+        "scores[*].why",
+    ):
         assert field in text, f"{field} not named in {text!r}"
 
 
@@ -781,8 +838,10 @@ def test_known_fields_do_not_warn():
     """A document using only anvis/1 fields produces no UnknownFieldWarning."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", UnknownFieldWarning)
-        models.from_dict(base(ledger=[{"pool": "all", "vacancies_before": 1}],
-                              scores=[{"citizen": "c1", "unit": "u1", "score": 1}]), SRC)
+        models.from_dict(
+            base(ledger=[{"pool": "all", "vacancies_before": 1}], scores=[{"citizen": "c1", "unit": "u1", "score": 1}]),
+            SRC,
+        )
 
 
 def test_unknown_fields_do_not_hide_errors():

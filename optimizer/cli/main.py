@@ -22,7 +22,8 @@ def _load(path: str, check_locks: bool = True) -> models.Instance:
     """Load an instance or exit 2 with one line per problem.
 
     ``check_locks=False`` leaves the check that locks obey the rules to a solve that
-    follows (it makes the same check on the arrays it builds anyway)."""
+    follows (it makes the same check on the arrays it builds anyway).
+    """
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", models.validate.UnknownFieldWarning)
@@ -55,12 +56,19 @@ def _pair_option(text: str, flag: str) -> tuple[str, str]:
 
 def _override_options(command):
     """--lock, --forbid and --reserve: planner overrides added to the instance's own."""
-    command = click.option("--reserve", "reserve", multiple=True, metavar="UNIT",
-                           help="Do not assign UNIT this round (repeatable).")(command)
-    command = click.option("--forbid", "forbid", multiple=True, metavar="CITIZEN=UNIT",
-                           help="Never give UNIT to CITIZEN (repeatable).")(command)
-    return click.option("--lock", "lock", multiple=True, metavar="CITIZEN=UNIT",
-                        help="Give UNIT to CITIZEN; refused if that breaks a rule (repeatable).")(command)
+    command = click.option(
+        "--reserve", "reserve", multiple=True, metavar="UNIT", help="Do not assign UNIT this round (repeatable)."
+    )(command)
+    command = click.option(
+        "--forbid", "forbid", multiple=True, metavar="CITIZEN=UNIT", help="Never give UNIT to CITIZEN (repeatable)."
+    )(command)
+    return click.option(
+        "--lock",
+        "lock",
+        multiple=True,
+        metavar="CITIZEN=UNIT",
+        help="Give UNIT to CITIZEN; refused if that breaks a rule (repeatable).",
+    )(command)
 
 
 def _with_overrides(inst: models.Instance, lock, forbid, reserve) -> models.Instance:
@@ -87,8 +95,10 @@ def _with_overrides(inst: models.Instance, lock, forbid, reserve) -> models.Inst
             return out, []
         except InstanceError as exc:
             # name the option the planner typed, not a position in a list they never saw
-            return None, [Problem(flags[keep[k]], p.message) if (k := _override_index(p.path, first)) is not None
-                          else p for p in exc.problems]
+            return None, [
+                Problem(flags[keep[k]], p.message) if (k := _override_index(p.path, first)) is not None else p
+                for p in exc.problems
+            ]
 
     out, problems = attempt(list(range(len(extra))))
     if out is not None:
@@ -101,10 +111,10 @@ def _with_overrides(inst: models.Instance, lock, forbid, reserve) -> models.Inst
 
 
 def _override_index(path: str, first: int) -> int | None:
-    """k for a problem at ``overrides[first + k]`` (or a field of it), else None."""
+    """K for a problem at ``overrides[first + k]`` (or a field of it), else None."""
     if not path.startswith("overrides["):
         return None
-    i = int(path[len("overrides["):path.index("]")])
+    i = int(path[len("overrides[") : path.index("]")])
     return i - first if i >= first else None
 
 
@@ -129,10 +139,19 @@ def _fail(exc: InstanceError):
 def _solver_options(command):
     """The options every solving command shares: backend, time limit, quiet."""
     command = click.option("-q", "--quiet", is_flag=True, help="No summary table.")(command)
-    command = click.option("--time-limit", type=click.FloatRange(min=0), default=None,
-                           help="Seconds; on expiry the best plan found is kept with status 'feasible'.")(command)
-    return click.option("--backend", type=click.Choice(["auto", "highs", "cpsat", "cbc"]), default="auto",
-                        show_default=True, help="Solver backend.")(command)
+    command = click.option(
+        "--time-limit",
+        type=click.FloatRange(min=0),
+        default=None,
+        help="Seconds; on expiry the best plan found is kept with status 'feasible'.",
+    )(command)
+    return click.option(
+        "--backend",
+        type=click.Choice(["auto", "highs", "cpsat", "cbc"]),
+        default="auto",
+        show_default=True,
+        help="Solver backend.",
+    )(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -147,20 +166,28 @@ def validate(instance):
     """Check an instance (JSON, CSV folder or xlsx) against the anvis/1 format."""
     inst = _load(instance)
     n_pools = len(models.pools(inst))
-    click.echo(f"{instance}: valid anvis/1 instance {inst.name!r}: {len(inst.citizens)} citizens, "
-               f"{len(inst.units)} units, {n_pools} pools")
+    click.echo(
+        f"{instance}: valid anvis/1 instance {inst.name!r}: {len(inst.citizens)} citizens, "
+        f"{len(inst.units)} units, {n_pools} pools"
+    )
 
 
 @main.command()
 @click.argument("instance", type=click.Path(dir_okay=True))
-@click.option("-o", "--output", "output", type=click.Path(), default=None,
-              help="Plan file: .json (default <instance>.plan.json), .xlsx, or a folder for CSV.")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(),
+    default=None,
+    help="Plan file: .json (default <instance>.plan.json), .xlsx, or a folder for CSV.",
+)
 @_solver_options
 @_override_options
 def solve(instance, output, backend, time_limit, quiet, lock, forbid, reserve):
     """Find the best plan for INSTANCE and write it."""
-    from optimizer.plan.build import make_plan
     from optimizer.engine.solve import solve as run
+    from optimizer.plan.build import make_plan
     from optimizer.report.summary import print_summary
 
     inst = _with_overrides(_load(instance, check_locks=False), lock, forbid, reserve)
@@ -208,11 +235,22 @@ def convert(source, target):
 
 @main.command()
 @click.argument("preset", type=click.Choice(["national-week", "city-week", "city-year", "small", "tiny"]))
-@click.option("-o", "--output", "output", type=click.Path(), required=True,
-              help="Instance file: .json, .xlsx, or a folder for CSV.")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(),
+    required=True,
+    help="Instance file: .json, .xlsx, or a folder for CSV.",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
-              help="Multiplies the numbers of citizens and units.")
+@click.option(
+    "--scale",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Multiplies the numbers of citizens and units.",
+)
 @click.option("--scores", is_flag=True, help="Write a score for every plausible pair.")
 def generate(preset, output, seed, scale, scores):
     """Write a realistic instance calibrated to the national figures (seeded, deterministic)."""
@@ -220,15 +258,21 @@ def generate(preset, output, seed, scale, scores):
 
     inst = models.from_dict(make(preset, seed=seed, scale=scale, with_scores=scores), output)
     models.save(inst, output)
-    click.echo(f"{output}: {inst.name!r}, {len(inst.citizens)} citizens, {len(inst.units)} units, "
-               f"{len(inst.municipalities)} municipalities")
+    click.echo(
+        f"{output}: {inst.name!r}, {len(inst.citizens)} citizens, {len(inst.units)} units, "
+        f"{len(inst.municipalities)} municipalities"
+    )
 
 
 # --- weekly rounds over the ledger -------------------------------------------------
 
-_DB_OPTION = click.option("--db", "db", default="anvis-ledger.db", show_default=True,
-                          help="Ledger database: an SQLite file (created on first use) or a URL "
-                               "(sqlite:///x.db, postgresql://...).")
+_DB_OPTION = click.option(
+    "--db",
+    "db",
+    default="anvis-ledger.db",
+    show_default=True,
+    help="Ledger database: an SQLite file (created on first use) or a URL (sqlite:///x.db, postgresql://...).",
+)
 
 
 def _ledger_call(fn, *args, **kwargs):
@@ -259,8 +303,14 @@ def round_group():
 @round_group.command("open")
 @click.argument("instance", type=click.Path(dir_okay=True))
 @_DB_OPTION
-@click.option("-o", "--output", "output", type=click.Path(), default=None,
-              help="Also write the instance with the ledger filled in (.json, .xlsx or a CSV folder).")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(),
+    default=None,
+    help="Also write the instance with the ledger filled in (.json, .xlsx or a CSV folder).",
+)
 @_override_options
 def round_open(instance, db, output, lock, forbid, reserve):
     """Open a round for INSTANCE: fill in the ledger, remaining frames, quotas and caps."""
@@ -275,14 +325,20 @@ def round_open(instance, db, output, lock, forbid, reserve):
 
 @round_group.command("solve")
 @_DB_OPTION
-@click.option("-o", "--output", "output", type=click.Path(), default=None,
-              help="Also write the plan (.json, .xlsx or a CSV folder).")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(),
+    default=None,
+    help="Also write the plan (.json, .xlsx or a CSV folder).",
+)
 @_solver_options
 @_override_options
 def round_solve(db, output, backend, time_limit, quiet, lock, forbid, reserve):
     """Solve the open round and store its plan in the ledger (overrides are added to the round's)."""
-    from optimizer.rounds.workflow import round_instance, solve_round
     from optimizer.report.summary import print_summary
+    from optimizer.rounds.workflow import round_instance, solve_round
 
     instance = None
     if lock or forbid or reserve:
@@ -363,15 +419,26 @@ def round_history(db):
 
 # --- the round report (HTML) --------------------------------------------------------
 
-_EXPLAIN_OPTION = click.option("--explain/--no-explain", "explain", default=True, show_default=True,
-                               help="Say why for every citizen (why this unit; why not housed).")
+_EXPLAIN_OPTION = click.option(
+    "--explain/--no-explain",
+    "explain",
+    default=True,
+    show_default=True,
+    help="Say why for every citizen (why this unit; why not housed).",
+)
 
 
 @main.command()
 @click.argument("instance", type=click.Path(dir_okay=True))
 @click.argument("plan", type=click.Path())
-@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default=None,
-              help="HTML file (default: <plan stem>.html beside the plan).")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="HTML file (default: <plan stem>.html beside the plan).",
+)
 @_EXPLAIN_OPTION
 def report(instance, plan, output, explain):
     """Write the round report of PLAN for INSTANCE: one self-contained HTML page for planners."""
@@ -403,6 +470,7 @@ def _write_report(inst: models.Instance, doc: dict, source: str, output: str, ex
     explanations, why_not = None, None
     if explain:
         from optimizer.explain.citizen import explain_all
+
         try:
             explanations = explain_all(inst, doc)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -430,27 +498,56 @@ _SIM_REGIMES = ("quarter", "extended", "drawn")
 
 
 @main.command("simulate")
-@click.option("--weeks", type=click.IntRange(min=1), default=52, show_default=True,
-              help="Weekly rounds. Frames, quotas and mixed-city caps are yearly: beyond 52 weeks "
-                   "a new period starts every 52 weeks.")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Seed of the world, the vacancies, arrivals and declines.")
-@click.option("--scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
-              help="Multiplies the stock, the urgent list, the inflow, frames and quotas (1: Denmark).")
-@click.option("--decline-rate", type=click.FloatRange(0, 1), default=0.1, show_default=True,
-              help="Probability that a citizen declines an offer: not a claim, the unit goes back to "
-                   "its organisation and the citizen keeps waiting.")
-@click.option("--regime", "regimes", type=click.Choice(_SIM_REGIMES), multiple=True,
-              help="Agreement regime, repeatable: quarter (the quarter share only), extended (every "
-                   "municipality: all 1-room units, half of the units under 4,000 kr), drawn (the "
-                   "generator's agreements). Default: quarter and extended.")
-@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default=None,
-              help="Write the full report as JSON.")
-@click.option("--db-dir", type=click.Path(file_okay=False), default=None,
-              help="Keep the ledgers (anvis-sim-<regime>.db) in this folder; default: a temporary folder.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="Regimes simulated at once, each in its own process (default: regimes or CPUs, "
-                   "whichever is fewer).")
+@click.option(
+    "--weeks",
+    type=click.IntRange(min=1),
+    default=52,
+    show_default=True,
+    help="Weekly rounds. Frames, quotas and mixed-city caps are yearly: beyond 52 weeks "
+    "a new period starts every 52 weeks.",
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of the world, the vacancies, arrivals and declines."
+)
+@click.option(
+    "--scale",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Multiplies the stock, the urgent list, the inflow, frames and quotas (1: Denmark).",
+)
+@click.option(
+    "--decline-rate",
+    type=click.FloatRange(0, 1),
+    default=0.1,
+    show_default=True,
+    help="Probability that a citizen declines an offer: not a claim, the unit goes back to "
+    "its organisation and the citizen keeps waiting.",
+)
+@click.option(
+    "--regime",
+    "regimes",
+    type=click.Choice(_SIM_REGIMES),
+    multiple=True,
+    help="Agreement regime, repeatable: quarter (the quarter share only), extended (every "
+    "municipality: all 1-room units, half of the units under 4,000 kr), drawn (the "
+    "generator's agreements). Default: quarter and extended.",
+)
+@click.option(
+    "-o", "--output", "output", type=click.Path(dir_okay=False), default=None, help="Write the full report as JSON."
+)
+@click.option(
+    "--db-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Keep the ledgers (anvis-sim-<regime>.db) in this folder; default: a temporary folder.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Regimes simulated at once, each in its own process (default: regimes or CPUs, whichever is fewer).",
+)
 @_solver_options
 def simulate(weeks, seed, scale, decline_rate, regimes, output, db_dir, jobs, backend, time_limit, quiet):
     """Simulate weekly rounds through the ledger and set the result beside the national figures.
@@ -462,26 +559,50 @@ def simulate(weeks, seed, scale, decline_rate, regimes, output, db_dir, jobs, ba
     import os
 
     from rich.console import Console
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                               TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from optimizer.rounds.ledger import LedgerError
-    from optimizer.sim.simulate import print_report, simulate as run, write_report
+    from optimizer.sim.simulate import print_report, write_report
+    from optimizer.sim.simulate import simulate as run
 
     regimes = list(dict.fromkeys(regimes or ("quarter", "extended")))
     if jobs is None:
         jobs = max(1, min(len(regimes), os.cpu_count() or 1))
     err = Console(stderr=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TimeRemainingColumn(), console=err, disable=quiet or not err.is_terminal) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=quiet or not err.is_terminal,
+    ) as bar:
         task = bar.add_task("simulating", total=weeks * len(regimes))
 
         def progress(done, total, label):
             bar.update(task, completed=done, description=label)
 
         try:
-            report = run(weeks=weeks, seed=seed, scale=scale, decline_rate=decline_rate, regimes=regimes,
-                         db_dir=db_dir, backend=backend, time_limit=time_limit, jobs=jobs, progress=progress)
+            report = run(
+                weeks=weeks,
+                seed=seed,
+                scale=scale,
+                decline_rate=decline_rate,
+                regimes=regimes,
+                db_dir=db_dir,
+                backend=backend,
+                time_limit=time_limit,
+                jobs=jobs,
+                progress=progress,
+            )
         except (ValueError, FileExistsError, LedgerError) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(BAD_INPUT)
@@ -501,14 +622,27 @@ def simulate(weeks, seed, scale, decline_rate, regimes, output, db_dir, jobs, ba
 
 # --- anvis round new-period: reset frames, quotas and caps ------------------------------
 
+
 @round_group.command("new-period")
 @_DB_OPTION
-@click.option("--frames/--no-frames", default=True, show_default=True,
-              help="Zero the subsidised assignments counted against each municipality's frame.")
-@click.option("--quotas/--no-quotas", default=True, show_default=True,
-              help="Zero the subsidised assignments counted against each region's grant quota.")
-@click.option("--departments/--no-departments", default=True, show_default=True,
-              help="Zero the vulnerable placements counted against each afdeling's mixed-city cap.")
+@click.option(
+    "--frames/--no-frames",
+    default=True,
+    show_default=True,
+    help="Zero the subsidised assignments counted against each municipality's frame.",
+)
+@click.option(
+    "--quotas/--no-quotas",
+    default=True,
+    show_default=True,
+    help="Zero the subsidised assignments counted against each region's grant quota.",
+)
+@click.option(
+    "--departments/--no-departments",
+    default=True,
+    show_default=True,
+    help="Zero the vulnerable placements counted against each afdeling's mixed-city cap.",
+)
 @click.option("--by", default=None, help="Who starts the period (default $USER).")
 def round_new_period(db, frames, quotas, departments, by):
     """Start a new period (e.g. a new year) of frames, quotas and mixed-city caps.
@@ -530,21 +664,46 @@ def round_new_period(db, frames, quotas, departments, by):
 
 # --- explain: why a citizen got their unit, or why not (optimizer.explain.citizen) ----------
 
+
 def _explain_options(command):
     """The options of `explain` and `round explain`."""
-    for option in reversed([
-        click.option("--json", "as_json", is_flag=True, help="Write the explanation as JSON."),
-        click.option("--no-counterfactual", is_flag=True,
-                     help="Skip the search for the smallest single change that would house an unassigned citizen."),
-        click.option("--max-candidates", type=click.IntRange(min=0), default=10, show_default=True,
-                     help="Re-solve at most this many single changes."),
-        click.option("--alternatives", type=click.IntRange(min=0), default=5, show_default=True,
-                     help="Other eligible units compared for a housed citizen."),
-        click.option("--backend", type=click.Choice(["auto", "highs", "cpsat", "cbc"]), default="auto",
-                     show_default=True, help="Solver backend for the re-solves."),
-        click.option("--time-limit", type=click.FloatRange(min=0), default=None,
-                     help="Seconds per re-solve (default: each to proven optimum)."),
-    ]):
+    for option in reversed(
+        [
+            click.option("--json", "as_json", is_flag=True, help="Write the explanation as JSON."),
+            click.option(
+                "--no-counterfactual",
+                is_flag=True,
+                help="Skip the search for the smallest single change that would house an unassigned citizen.",
+            ),
+            click.option(
+                "--max-candidates",
+                type=click.IntRange(min=0),
+                default=10,
+                show_default=True,
+                help="Re-solve at most this many single changes.",
+            ),
+            click.option(
+                "--alternatives",
+                type=click.IntRange(min=0),
+                default=5,
+                show_default=True,
+                help="Other eligible units compared for a housed citizen.",
+            ),
+            click.option(
+                "--backend",
+                type=click.Choice(["auto", "highs", "cpsat", "cbc"]),
+                default="auto",
+                show_default=True,
+                help="Solver backend for the re-solves.",
+            ),
+            click.option(
+                "--time-limit",
+                type=click.FloatRange(min=0),
+                default=None,
+                help="Seconds per re-solve (default: each to proven optimum).",
+            ),
+        ]
+    ):
         command = option(command)
     return command
 
@@ -558,7 +717,8 @@ def explain_command(instance, plan, citizen, **options):
     """Explain CITIZEN's outcome in PLAN: why this unit, or which rules and caps kept them out
     and the smallest single change that would have housed them (found by re-solving).
 
-    A plan does not hold the rules, so the instance it was made for comes first."""
+    A plan does not hold the rules, so the instance it was made for comes first.
+    """
     _explain(_load(instance), _read_plan(plan), citizen, instance, plan, **options)
 
 
@@ -575,15 +735,34 @@ def round_explain(db, round_id, citizen, **options):
     _explain(inst, doc, citizen, inst.source, inst.source, **options)
 
 
-def _explain(inst, doc, citizen, instance_name, plan_name, as_json, no_counterfactual, max_candidates,
-             alternatives, backend, time_limit):
+def _explain(
+    inst,
+    doc,
+    citizen,
+    instance_name,
+    plan_name,
+    as_json,
+    no_counterfactual,
+    max_candidates,
+    alternatives,
+    backend,
+    time_limit,
+):
     import json
 
     from optimizer.explain.citizen import PlanMismatch, UnknownCitizen, explain
 
     try:
-        out = explain(inst, doc, citizen, counterfactuals=not no_counterfactual, alternatives=alternatives,
-                      max_candidates=max_candidates, backend=backend, time_limit=time_limit)
+        out = explain(
+            inst,
+            doc,
+            citizen,
+            counterfactuals=not no_counterfactual,
+            alternatives=alternatives,
+            max_candidates=max_candidates,
+            backend=backend,
+            time_limit=time_limit,
+        )
     except UnknownCitizen:
         click.echo(f"error: unknown citizen {citizen!r}: not in {instance_name}", err=True)
         sys.exit(BAD_INPUT)

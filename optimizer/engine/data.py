@@ -44,9 +44,9 @@ class ProblemData:
     c_vulnerable: np.ndarray
     c_subsidy: np.ndarray
     c_needs_acc: np.ndarray
-    c_kinds: np.ndarray        # bit mask over KINDS
+    c_kinds: np.ndarray  # bit mask over KINDS
     c_temp_ok: np.ndarray
-    c_barred: np.ndarray       # bit mask over AREAS
+    c_barred: np.ndarray  # bit mask over AREAS
     # units
     u_muni: np.ndarray
     u_dept: np.ndarray
@@ -54,10 +54,10 @@ class ProblemData:
     u_pool: np.ndarray
     u_rooms: np.ndarray
     u_rent: np.ndarray
-    u_kind: np.ndarray         # one bit of KINDS
+    u_kind: np.ndarray  # one bit of KINDS
     u_accessible: np.ndarray
     u_temporary: np.ndarray
-    u_area: np.ndarray         # one bit of AREAS
+    u_area: np.ndarray  # one bit of AREAS
     # groups
     pool_list: tuple[Pool, ...]
     pool_cap: np.ndarray
@@ -68,7 +68,7 @@ class ProblemData:
     excluded_keys: np.ndarray
     pref_keys: np.ndarray
     pref_weight: np.ndarray
-    pref_max: np.ndarray       # largest preference weight of each citizen (0 when none)
+    pref_max: np.ndarray  # largest preference weight of each citizen (0 when none)
 
     @property
     def n_citizens(self) -> int:
@@ -91,7 +91,7 @@ class ProblemData:
         return _index(u.id for u in self.inst.units)
 
     @classmethod
-    def build(cls, inst: Instance) -> "ProblemData":
+    def build(cls, inst: Instance) -> ProblemData:
         """Compile an instance (validated, so every reference resolves)."""
         regions = _index(r.id for r in inst.regions)
         munis = _index(m.id for m in inst.municipalities)
@@ -149,7 +149,9 @@ class ProblemData:
             u_area=dept_area[u_dept] if len(U) else np.zeros(0, np.int8),
             pool_list=tuple(pool_map.values()),
             pool_cap=np.array([q.cap for q in pool_map.values()], dtype=np.int64),
-            dept_cap=col((NO_LIMIT if d.max_vulnerable is None else d.max_vulnerable for d in inst.departments), np.int64),
+            dept_cap=col(
+                (NO_LIMIT if d.max_vulnerable is None else d.max_vulnerable for d in inst.departments), np.int64
+            ),
             muni_frame=col((m.subsidy_frame for m in inst.municipalities), np.int64),
             region_quota=col((NO_LIMIT if r.grant_quota is None else r.grant_quota for r in inst.regions), np.int64),
             excluded_keys=np.unique(np.array(excl, dtype=np.int64)),

@@ -44,7 +44,7 @@ class Milp:
     row_kind: np.ndarray
     row_group: np.ndarray
     parent_rows: np.ndarray | None = None  # of a restricted model: its rows in the parent
-    col_hi: np.ndarray | None = None       # column upper bounds; None: binary columns
+    col_hi: np.ndarray | None = None  # column upper bounds; None: binary columns
     # of an aggregated model: the class size of each representative citizen and unit
     multiplicity: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -56,17 +56,26 @@ class Milp:
     def n_rows(self) -> int:
         return len(self.row_hi)
 
-    def restrict(self, cols: np.ndarray) -> "Milp":
+    def restrict(self, cols: np.ndarray) -> Milp:
         """The sub-model of some columns and every row that touches them."""
         sub = self.A[:, cols]
         rows = np.flatnonzero(np.diff(sub.tocsr().indptr))
-        return Milp(self.pairs.take(cols), sub[rows, :].tocsc(), self.row_lo[rows], self.row_hi[rows],
-                    self.row_kind[rows], self.row_group[rows], rows,
-                    None if self.col_hi is None else self.col_hi[cols], self.multiplicity)
+        return Milp(
+            self.pairs.take(cols),
+            sub[rows, :].tocsc(),
+            self.row_lo[rows],
+            self.row_hi[rows],
+            self.row_kind[rows],
+            self.row_group[rows],
+            rows,
+            None if self.col_hi is None else self.col_hi[cols],
+            self.multiplicity,
+        )
 
     def rows(self):
         """Yield ``(columns, coefficients, lo, hi)`` of every non-empty row, in order
-        (for backends that build their model row by row)."""
+        (for backends that build their model row by row).
+        """
         A = self.A.tocsr()
         A.sort_indices()
         for r in range(self.n_rows):
@@ -82,11 +91,12 @@ class Milp:
         weighted) optimum of the whole is the union of the blocks' optima.
         """
         from scipy.sparse.csgraph import connected_components
+
         n = self.n_cols + self.n_rows
         A = self.A.tocoo()
         graph = sp.coo_matrix((np.ones(A.nnz), (A.col, self.n_cols + A.row)), shape=(n, n))
         _, label = connected_components(graph, directed=False)
-        label = label[:self.n_cols]
+        label = label[: self.n_cols]
         order = np.argsort(label, kind="stable")
         cuts = np.flatnonzero(np.diff(label[order])) + 1
         # blocks in order of their first column, so results do not depend on labelling
@@ -167,6 +177,11 @@ def build(data: ProblemData, pairs: Pairs) -> Milp:
     A = sp.csc_matrix((np.ones(len(r)), (r, c)), shape=(row_of, len(pairs)))
     A.sort_indices()
     row_hi = np.concatenate(hi) if hi else np.zeros(0)
-    return Milp(pairs, A, np.zeros(row_of), row_hi,
-                np.concatenate(kinds) if kinds else np.zeros(0, np.int8),
-                np.concatenate(groups) if groups else np.zeros(0, np.int64))
+    return Milp(
+        pairs,
+        A,
+        np.zeros(row_of),
+        row_hi,
+        np.concatenate(kinds) if kinds else np.zeros(0, np.int8),
+        np.concatenate(groups) if groups else np.zeros(0, np.int64),
+    )

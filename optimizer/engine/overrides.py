@@ -57,8 +57,11 @@ def _keys(data: ProblemData, citizens, units) -> np.ndarray:
 
 def _entries(data: ProblemData, action: str):
     """(position in overrides, citizen index, unit index) of every override of one action."""
-    out = [(i, data.citizen_index.get(o.citizen, -1), data.unit_index[o.unit])
-           for i, o in enumerate(data.inst.overrides) if o.action == action]
+    out = [
+        (i, data.citizen_index.get(o.citizen, -1), data.unit_index[o.unit])
+        for i, o in enumerate(data.inst.overrides)
+        if o.action == action
+    ]
     pos = np.array([e[0] for e in out], np.int64)
     return pos, np.array([e[1] for e in out], np.int64), np.array([e[2] for e in out], np.int64)
 
@@ -83,24 +86,43 @@ def override_problems(data: ProblemData) -> list[Problem]:
         for j, n in zip(*(a.tolist() for a in np.unique(g, return_counts=True))):
             if cap[j] < NO_LIMIT and n > cap[j]:
                 where = ", ".join(f"overrides[{k}]" for k in p[g == j][:5])
-                problems.append(Problem(f"overrides[{p[g == j][0]}]",
-                                        f"{n} lock{'s' * (n > 1)} need{'s' * (n == 1)} the {label(j)}, which has room for {int(cap[j])} ({where})"))
+                problems.append(
+                    Problem(
+                        f"overrides[{p[g == j][0]}]",
+                        f"{n} lock{'s' * (n > 1)} need{'s' * (n == 1)} the {label(j)}, which has room for {int(cap[j])} ({where})",
+                    )
+                )
     return problems
 
 
 def _caps(data: ProblemData, ci: np.ndarray, ui: np.ndarray, sub: np.ndarray):
     """Per cap kind, for pairs (ci, ui): (kind, group of each pair, whether the pair counts
-    against it, cap per group, name of a group)."""
+    against it, cap per group, name of a group).
+    """
     inst = data.inst
     return (
-        ("pool", data.u_pool[ui], np.ones(len(ci), bool), data.pool_cap,
-         lambda j: f"share cap of pool {data.pool_list[j].id!r}"),
-        ("department", data.u_dept[ui], data.c_vulnerable[ci], data.dept_cap,
-         lambda j: f"mixed-city cap of department {inst.departments[j].id!r}"),
-        ("frame", data.u_muni[ui], sub, data.muni_frame,
-         lambda j: f"subsidy frame of municipality {inst.municipalities[j].id!r}"),
-        ("quota", data.u_region[ui], sub, data.region_quota,
-         lambda j: f"grant quota of region {inst.regions[j].id!r}"),
+        (
+            "pool",
+            data.u_pool[ui],
+            np.ones(len(ci), bool),
+            data.pool_cap,
+            lambda j: f"share cap of pool {data.pool_list[j].id!r}",
+        ),
+        (
+            "department",
+            data.u_dept[ui],
+            data.c_vulnerable[ci],
+            data.dept_cap,
+            lambda j: f"mixed-city cap of department {inst.departments[j].id!r}",
+        ),
+        (
+            "frame",
+            data.u_muni[ui],
+            sub,
+            data.muni_frame,
+            lambda j: f"subsidy frame of municipality {inst.municipalities[j].id!r}",
+        ),
+        ("quota", data.u_region[ui], sub, data.region_quota, lambda j: f"grant quota of region {inst.regions[j].id!r}"),
     )
 
 
@@ -142,8 +164,9 @@ def apply_overrides(data: ProblemData, pairs: Pairs) -> Fixed:
     for name, group, counts, cap, _ in _caps(data, locked.citizen, locked.unit, locked.subsidised):
         used = np.bincount(group[counts], minlength=len(cap))
         caps[name] = np.where(cap < NO_LIMIT, cap - used, cap)
-    fixed = dataclasses.replace(data, pool_cap=caps["pool"], dept_cap=caps["department"],
-                                muni_frame=caps["frame"], region_quota=caps["quota"])
+    fixed = dataclasses.replace(
+        data, pool_cap=caps["pool"], dept_cap=caps["department"], muni_frame=caps["frame"], region_quota=caps["quota"]
+    )
     return Fixed(fixed, allowed.take(free), allowed, locked, pairs.take(out))
 
 

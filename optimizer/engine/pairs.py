@@ -52,9 +52,13 @@ class Pairs:
     def __len__(self) -> int:
         return len(self.citizen)
 
-    def take(self, mask_or_index) -> "Pairs":
-        return Pairs(self.citizen[mask_or_index], self.unit[mask_or_index],
-                     self.subsidised[mask_or_index], self.score[mask_or_index])
+    def take(self, mask_or_index) -> Pairs:
+        return Pairs(
+            self.citizen[mask_or_index],
+            self.unit[mask_or_index],
+            self.subsidised[mask_or_index],
+            self.score[mask_or_index],
+        )
 
 
 def candidates(data: ProblemData, citizens: np.ndarray | None = None):
@@ -179,8 +183,9 @@ def eligible_pairs(data: ProblemData) -> Pairs:
     given = data.inst.scores
     if len(given) and len(ci):
         cidx, uidx = data.citizen_index, data.unit_index
-        gk = (np.fromiter((cidx[c] for c in given.citizen), np.int64, len(given)) * data.n_units
-              + np.fromiter((uidx[u] for u in given.unit), np.int64, len(given)))
+        gk = np.fromiter((cidx[c] for c in given.citizen), np.int64, len(given)) * data.n_units + np.fromiter(
+            (uidx[u] for u in given.unit), np.int64, len(given)
+        )
         keys = ci.astype(np.int64) * data.n_units + ui
         pos = np.searchsorted(keys, gk)
         pos_c = np.minimum(pos, len(keys) - 1)

@@ -17,13 +17,13 @@ import numpy as np
 
 from models import Instance
 from optimizer.engine.backends import BACKENDS, StageResult, open_session
-from optimizer.engine.methods.matching import max_weight_matching, packed_weights
 from optimizer.engine.data import ProblemData
-from optimizer.engine.methods.greedy import greedy
 from optimizer.engine.methods.aggregate import aggregate
+from optimizer.engine.methods.greedy import greedy
+from optimizer.engine.methods.matching import max_weight_matching, packed_weights
+from optimizer.engine.methods.pricing import MIN_COLUMNS, priced_stages
 from optimizer.engine.model import Milp, build
 from optimizer.engine.overrides import apply_overrides, merge
-from optimizer.engine.methods.pricing import MIN_COLUMNS, priced_stages
 from optimizer.engine.pairs import Pairs, eligible_pairs
 from optimizer.engine.status import Status
 
@@ -79,8 +79,7 @@ class Result:
     excluded: Pairs | None = None
 
 
-def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None,
-          decompose: bool = True) -> Result:
+def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None, decompose: bool = True) -> Result:
     """Find the best plan of an instance.
 
     Parameters
@@ -133,8 +132,21 @@ def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None
     timings = {"prepare": t1 - t0, "build": t2 - t1, "solve": t3 - t2, "total": t3 - t0}
     if inst.overrides:
         stats["overrides"] = {"locked": len(fixed.locked), "excluded_pairs": len(fixed.excluded)}
-    return Result(status, full, fixed.allowed, chosen, housed, float(chosen.score.sum()), value,
-                  bound, gap, stats, timings, fixed.locked, fixed.excluded)
+    return Result(
+        status,
+        full,
+        fixed.allowed,
+        chosen,
+        housed,
+        float(chosen.score.sum()),
+        value,
+        bound,
+        gap,
+        stats,
+        timings,
+        fixed.locked,
+        fixed.excluded,
+    )
 
 
 def _solve_blocks(data: ProblemData, milp: Milp, blocks, backend: str, deadline):
@@ -156,24 +168,36 @@ def _solve_blocks(data: ProblemData, milp: Milp, blocks, backend: str, deadline)
             engine = "highs+aggregated"
             y, bstatus, stages, bbound, bgap = _stages(data, agg.milp, "highs", deadline)
             bx = agg.expand(y)
-            extra = {"aggregated_columns": agg.milp.n_cols, "citizen_classes": len(agg.members_c),
-                     "unit_classes": len(agg.members_u)}
+            extra = {
+                "aggregated_columns": agg.milp.n_cols,
+                "citizen_classes": len(agg.members_c),
+                "unit_classes": len(agg.members_u),
+            }
         elif engine == "highs" and block.n_cols >= MIN_COLUMNS:
             engine = "highs+pricing"
-            bx, bstatus, stages, bbound, bgap = priced_stages(data, block, _with_gaps(objectives(data, block)),
-                                                              deadline, _stage_log)
+            bx, bstatus, stages, bbound, bgap = priced_stages(
+                data, block, _with_gaps(objectives(data, block)), deadline, _stage_log
+            )
         else:
             bx, bstatus, stages, bbound, bgap = _stages(data, block, engine, deadline)
         x[cols] = bx
-        log.append({"columns": block.n_cols, "rows": block.n_rows, "side_rows": block.side_rows,
-                    "backend": engine, **extra, "stages": stages})
+        log.append(
+            {
+                "columns": block.n_cols,
+                "rows": block.n_rows,
+                "side_rows": block.side_rows,
+                "backend": engine,
+                **extra,
+                "stages": stages,
+            }
+        )
         if bstatus != Status.OPTIMAL and status == Status.OPTIMAL:
             status, bound, gap = bstatus, bbound, bgap
     return x, status, bound, gap, log, {"blocks": len(blocks), "matching_blocks": matched}
 
 
 def _housed(data: ProblemData, chosen: Pairs) -> dict[int, int]:
-    counts = {p: 0 for p in data.inst.priorities}
+    counts = dict.fromkeys(data.inst.priorities, 0)
     for p, n in zip(*np.unique(data.c_prio[chosen.citizen], return_counts=True)):
         counts[int(p)] = int(n)
     return counts
@@ -247,10 +271,15 @@ def _with_gaps(stages):
     return [(name, cost, 0.5 if _integral(cost) else 1e-6) for name, cost in stages]
 
 
-def _stage_log(name, res: StageResult | None, value: float, rounds: int | None = None,
-               columns: int | None = None) -> dict:
-    entry = {"stage": name, "status": str(res.status) if res else "optimal", "objective": _clean(value),
-             "bound": _clean(res.bound) if res and res.status != Status.OPTIMAL else _clean(value)}
+def _stage_log(
+    name, res: StageResult | None, value: float, rounds: int | None = None, columns: int | None = None
+) -> dict:
+    entry = {
+        "stage": name,
+        "status": str(res.status) if res else "optimal",
+        "objective": _clean(value),
+        "bound": _clean(res.bound) if res and res.status != Status.OPTIMAL else _clean(value),
+    }
     if res is not None:
         entry["nodes"] = res.nodes
     if rounds is not None:

@@ -29,8 +29,16 @@ import numpy as np
 
 from models import Instance
 from optimizer.engine.data import NO_LIMIT, ProblemData
-from optimizer.engine.pairs import (ELIGIBLE, RULE_TEXT, SCORE_WEIGHTS, candidates, default_scores, eligible_pairs,
-                             failure_codes, score_parts)
+from optimizer.engine.pairs import (
+    ELIGIBLE,
+    RULE_TEXT,
+    SCORE_WEIGHTS,
+    candidates,
+    default_scores,
+    eligible_pairs,
+    failure_codes,
+    score_parts,
+)
 
 #: Weights of the default score's parts (see :func:`optimizer.engine.pairs.default_scores`).
 WEIGHTS = SCORE_WEIGHTS
@@ -40,7 +48,7 @@ PART_TEXT = {
     "rooms": "size fit (smallest unit that fits)",
     "access": "accessible unit not taken from those who need one",
 }
-SHOWN_IDS = 12      # unit ids listed per group in texts
+SHOWN_IDS = 12  # unit ids listed per group in texts
 MAX_CANDIDATES = 10  # single changes re-solved per counterfactual, by default
 
 
@@ -60,6 +68,7 @@ class PlanMismatch(ValueError):
 
 
 # --------------------------------------------------------------------------- context
+
 
 @dataclass(eq=False)
 class Context:
@@ -115,8 +124,9 @@ class Context:
             data, given = self.data, self.inst.scores
             if len(given):
                 cidx, uidx = data.citizen_index, data.unit_index
-                keys = (np.fromiter((cidx[c] for c in given.citizen), np.int64, len(given)) * data.n_units
-                        + np.fromiter((uidx[u] for u in given.unit), np.int64, len(given)))
+                keys = np.fromiter((cidx[c] for c in given.citizen), np.int64, len(given)) * data.n_units + np.fromiter(
+                    (uidx[u] for u in given.unit), np.int64, len(given)
+                )
                 order = np.argsort(keys, kind="stable")
                 self._given = (keys[order], np.asarray(given.score, float)[order])
             else:
@@ -160,9 +170,16 @@ def context(inst: Instance, plan: dict) -> Context:
     if sha and sha != inst.sha256:
         warnings.append("the plan was made for other instance content (instance_sha256 differs)")
     overrides = _overrides(inst, plan)
-    forbidden = np.unique(np.array([cidx[o["citizen"]] * data.n_units + uidx[o["unit"]] for o in overrides
-                                    if o.get("action") == "forbid" and o.get("citizen") in cidx
-                                    and o.get("unit") in uidx], np.int64))
+    forbidden = np.unique(
+        np.array(
+            [
+                cidx[o["citizen"]] * data.n_units + uidx[o["unit"]]
+                for o in overrides
+                if o.get("action") == "forbid" and o.get("citizen") in cidx and o.get("unit") in uidx
+            ],
+            np.int64,
+        )
+    )
     reserved = np.zeros(data.n_units, bool)
     reserved[[uidx[o["unit"]] for o in overrides if o.get("action") == "reserve" and o.get("unit") in uidx]] = True
     locked = np.zeros(data.n_citizens, bool)
@@ -195,10 +212,12 @@ def _with_overrides(inst: Instance, ctx: Context) -> Instance:
     if not ctx.overrides or getattr(inst, "overrides", ()):
         return inst
     from models.schema import Override  # the overrides extension
+
     return inst.replace(overrides=tuple(Override(**o) for o in ctx.overrides))
 
 
 # --------------------------------------------------------------------------- scores
+
 
 def _scores(ctx: Context, ci: np.ndarray, ui: np.ndarray, sub: np.ndarray):
     """Scores of eligible pairs and whether each was given in the instance's ``scores``."""
@@ -214,6 +233,7 @@ def _scores(ctx: Context, ci: np.ndarray, ui: np.ndarray, sub: np.ndarray):
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def _num(x):
     x = float(x)
@@ -238,7 +258,7 @@ def compact_ids(ids, limit: int = SHOWN_IDS) -> str:
     At most ``limit`` items are written, then ``… (+N more)`` counting the ids left out.
     """
     items: list[tuple[str, int]] = []  # (text, number of ids)
-    run: list = []                     # ids of the current run
+    run: list = []  # ids of the current run
 
     def flush():
         if len(run) >= 3:
@@ -322,8 +342,15 @@ def blocking_caps(ctx: Context, c: int, u: int, subsidised: bool, move_from: int
     for kind, i, freed in checks:
         n, cap = int(used[kind][i]), _cap_limit(ctx, kind, i)
         if n - int(bool(freed)) + 1 > cap:
-            out.append({"kind": kind, **_cap_ids(ctx, kind, i), "used": n, "limit": cap,
-                        "text": f"{_cap_name(ctx, kind, i)} full ({n}/{cap})"})
+            out.append(
+                {
+                    "kind": kind,
+                    **_cap_ids(ctx, kind, i),
+                    "used": n,
+                    "limit": cap,
+                    "text": f"{_cap_name(ctx, kind, i)} full ({n}/{cap})",
+                }
+            )
     return out
 
 
@@ -373,9 +400,19 @@ def _who(ctx: Context, t: int) -> dict:
 
 # --------------------------------------------------------------------------- explain one
 
-def explain(inst: Instance, plan: dict, citizen_id: str, *, counterfactuals: bool = True,
-            alternatives: int = 5, max_candidates: int = MAX_CANDIDATES, backend: str = "auto",
-            time_limit: float | None = None, ctx: Context | None = None) -> dict:
+
+def explain(
+    inst: Instance,
+    plan: dict,
+    citizen_id: str,
+    *,
+    counterfactuals: bool = True,
+    alternatives: int = 5,
+    max_candidates: int = MAX_CANDIDATES,
+    backend: str = "auto",
+    time_limit: float | None = None,
+    ctx: Context | None = None,
+) -> dict:
     """Explain one citizen's outcome in a plan.
 
     Parameters
@@ -418,9 +455,13 @@ def explain(inst: Instance, plan: dict, citizen_id: str, *, counterfactuals: boo
         "priority": cit.priority,
         "municipality": cit.municipality,
         "housed": bool(ctx.unit_of[c] >= 0),
-        "limits": {"max_rent_kr": _num(cit.max_rent_kr), "min_rooms": cit.min_rooms,
-                   "max_rooms": cit.max_rooms, "subsidy_eligible": cit.subsidy_eligible},
-        "units_in_municipality": int(len(units.unit)),
+        "limits": {
+            "max_rent_kr": _num(cit.max_rent_kr),
+            "min_rooms": cit.min_rooms,
+            "max_rooms": cit.max_rooms,
+            "subsidy_eligible": cit.subsidy_eligible,
+        },
+        "units_in_municipality": len(units.unit),
         "eligible_units": int(units.eligible.sum()),
     }
     if units.overridden.any():
@@ -435,8 +476,10 @@ def explain(inst: Instance, plan: dict, citizen_id: str, *, counterfactuals: boo
         out.update(_unassigned(ctx, c, units))
         if counterfactuals:
             from optimizer.explain.counterfactual import counterfactual
-            out["counterfactual"] = counterfactual(inst, plan, citizen_id, max_candidates=max_candidates,
-                                                   backend=backend, time_limit=time_limit, ctx=ctx)
+
+            out["counterfactual"] = counterfactual(
+                inst, plan, citizen_id, max_candidates=max_candidates, backend=backend, time_limit=time_limit, ctx=ctx
+            )
     out["text"] = format_explanation(out)
     return out
 
@@ -448,9 +491,15 @@ def _assigned(ctx: Context, c: int, units: _Units, n_alt: int) -> dict:
     amount = inst.parameters.subsidy_amount_kr
     k = np.flatnonzero(units.unit == u)
     sub = bool(ctx.subsidised(c, u))
-    a = {"unit": unit.id, "department": unit.department, "pool": data.pool_list[data.u_pool[u]].id,
-         "rooms": unit.rooms, "rent_kr": _num(unit.rent_kr), "subsidised": sub,
-         "effective_rent_kr": _num(unit.rent_kr - amount if sub else unit.rent_kr)}
+    a = {
+        "unit": unit.id,
+        "department": unit.department,
+        "pool": data.pool_list[data.u_pool[u]].id,
+        "rooms": unit.rooms,
+        "rent_kr": _num(unit.rent_kr),
+        "subsidised": sub,
+        "effective_rent_kr": _num(unit.rent_kr - amount if sub else unit.rent_kr),
+    }
     if len(ctx.locked) and ctx.locked[c]:
         a["locked"] = True
     if len(k) == 0 or units.code[k[0]] != ELIGIBLE:
@@ -466,17 +515,27 @@ def _assigned(ctx: Context, c: int, units: _Units, n_alt: int) -> dict:
         else:
             a["score_source"] = "default"
             parts = score_parts(data, np.array([c]), np.array([u]), np.array([sub]))
-            a["parts"] = {name: {"value": round(float(v[0]), 4), "weight": WEIGHTS[name], "meaning": PART_TEXT[name],
-                                 "points": round(100 * WEIGHTS[name] * float(v[0]), 2)}
-                          for name, v in parts.items()}
-    plan_score = next((x.get("score") for x in ctx.plan.get("assignments", []) if x.get("citizen") == inst.citizens[c].id), None)
+            a["parts"] = {
+                name: {
+                    "value": round(float(v[0]), 4),
+                    "weight": WEIGHTS[name],
+                    "meaning": PART_TEXT[name],
+                    "points": round(100 * WEIGHTS[name] * float(v[0]), 2),
+                }
+                for name, v in parts.items()
+            }
+    plan_score = next(
+        (x.get("score") for x in ctx.plan.get("assignments", []) if x.get("citizen") == inst.citizens[c].id), None
+    )
     if plan_score is not None and "score" in a and abs(float(plan_score) - score) > 1e-6:
         a["plan_score"] = plan_score
     others = np.flatnonzero(units.eligible & (units.unit != u))
     order = others[np.lexsort((units.unit[others], -units.score[others]))]
-    alts = [_alternative(ctx, c, u, score, int(units.unit[j]), bool(units.subsidised[j]), float(units.score[j]))
-            for j in order[:n_alt]]
-    return {"code": "assigned", "assignment": a, "other_eligible_units": int(len(others)), "alternatives": alts}
+    alts = [
+        _alternative(ctx, c, u, score, int(units.unit[j]), bool(units.subsidised[j]), float(units.score[j]))
+        for j in order[:n_alt]
+    ]
+    return {"code": "assigned", "assignment": a, "other_eligible_units": len(others), "alternatives": alts}
 
 
 def _alternative(ctx: Context, c: int, u0: int, score0: float, a: int, sub: bool, score: float) -> dict:
@@ -484,8 +543,12 @@ def _alternative(ctx: Context, c: int, u0: int, score0: float, a: int, sub: bool
     inst, data = ctx.inst, ctx.data
     amount = inst.parameters.subsidy_amount_kr
     rent = inst.units[a].rent_kr
-    out = {"unit": inst.units[a].id, "score": _num(score), "subsidised": sub,
-           "effective_rent_kr": _num(rent - amount if sub else rent)}
+    out = {
+        "unit": inst.units[a].id,
+        "score": _num(score),
+        "subsidised": sub,
+        "effective_rent_kr": _num(rent - amount if sub else rent),
+    }
     t = int(ctx.taker[a])
     if t >= 0:
         out["taken_by"] = _who(ctx, t)
@@ -494,8 +557,10 @@ def _alternative(ctx: Context, c: int, u0: int, score0: float, a: int, sub: bool
             out["reason"] = f"taken by {inst.citizens[t].id} (priority {int(data.c_prio[t])}, more urgent)"
         else:
             out["why"] = "taken_other"
-            out["reason"] = (f"taken by {inst.citizens[t].id} (priority {int(data.c_prio[t])}): the plan as a "
-                             f"whole houses more citizens or scores higher this way")
+            out["reason"] = (
+                f"taken by {inst.citizens[t].id} (priority {int(data.c_prio[t])}): the plan as a "
+                f"whole houses more citizens or scores higher this way"
+            )
         return out
     caps = blocking_caps(ctx, c, a, sub, move_from=u0)
     if caps:
@@ -504,7 +569,9 @@ def _alternative(ctx: Context, c: int, u0: int, score0: float, a: int, sub: bool
         out["reason"] = "free, but " + "; ".join(x["text"] for x in caps)
     elif score <= score0:
         out["why"] = "lower_score"
-        out["reason"] = f"free, but scores {'lower' if score < score0 else 'the same'} ({_num(score)} vs {_num(score0)})"
+        out["reason"] = (
+            f"free, but scores {'lower' if score < score0 else 'the same'} ({_num(score)} vs {_num(score0)})"
+        )
     else:
         out["why"] = "free_higher"
         out["reason"] = "free and scores higher: the plan is not optimal (cut short?)"
@@ -517,8 +584,9 @@ def _unassigned(ctx: Context, c: int, units: _Units) -> dict:
     excluded = []
     for code in sorted(set(units.code.tolist()) - {ELIGIBLE}):
         sel = np.flatnonzero(units.code == code)
-        excluded.append({"rule_code": int(code), "rule": RULE_TEXT[code], "count": int(len(sel)),
-                         "units": [ids[j] for j in sel]})
+        excluded.append(
+            {"rule_code": int(code), "rule": RULE_TEXT[code], "count": len(sel), "units": [ids[j] for j in sel]}
+        )
     more, other, free = [], [], []
     overridden = [ids[j] for j in np.flatnonzero(units.overridden).tolist()]
     blocked: dict[str, dict] = {}
@@ -546,24 +614,40 @@ def _unassigned(ctx: Context, c: int, units: _Units) -> dict:
         code = "competition"
     else:
         code = "outranked"
-    return {"code": code, "excluded": excluded,
-            "eligible": {"overridden": overridden, "to_more_urgent": more, "to_equal_or_less_urgent": other,
-                         "blocked": sorted(blocked.values(), key=lambda b: (-len(b["units"]), b["text"])),
-                         "free": free}}
+    return {
+        "code": code,
+        "excluded": excluded,
+        "eligible": {
+            "overridden": overridden,
+            "to_more_urgent": more,
+            "to_equal_or_less_urgent": other,
+            "blocked": sorted(blocked.values(), key=lambda b: (-len(b["units"]), b["text"])),
+            "free": free,
+        },
+    }
 
 
 # --------------------------------------------------------------------------- text
 
+
 def _delta_text(delta: dict) -> str:
     parts = []
     if delta["moved"]:
-        parts.append(f"{_plural(len(delta['moved']), 'citizen')} move ("
-                     + ", ".join(f"{m['citizen']} {m['from']}→{m['to']}" for m in delta["moved"][:6])
-                     + (", …" if len(delta["moved"]) > 6 else "") + ")")
+        parts.append(
+            f"{_plural(len(delta['moved']), 'citizen')} move ("
+            + ", ".join(f"{m['citizen']} {m['from']}→{m['to']}" for m in delta["moved"][:6])
+            + (", …" if len(delta["moved"]) > 6 else "")
+            + ")"
+        )
     if delta["newly_housed"]:
-        parts.append("also housed: " + ", ".join(f"{x['citizen']} (priority {x['priority']})" for x in delta["newly_housed"][:6]))
+        parts.append(
+            "also housed: " + ", ".join(f"{x['citizen']} (priority {x['priority']})" for x in delta["newly_housed"][:6])
+        )
     if delta["no_longer_housed"]:
-        parts.append("no longer housed: " + ", ".join(f"{x['citizen']} (priority {x['priority']})" for x in delta["no_longer_housed"][:6]))
+        parts.append(
+            "no longer housed: "
+            + ", ".join(f"{x['citizen']} (priority {x['priority']})" for x in delta["no_longer_housed"][:6])
+        )
     return "; ".join(parts) if parts else "nobody else changes"
 
 
@@ -577,8 +661,10 @@ def format_explanation(e: dict) -> str:
         lines.append(f"warning: {w}")
     if e["housed"]:
         a = e["assignment"]
-        lines.append(f"{head} is housed in unit {a['unit']} (department {a['department']!r}, pool {a['pool']!r}, "
-                     f"{a['rooms']} rooms){', locked by the planner' if a.get('locked') else ''}.")
+        lines.append(
+            f"{head} is housed in unit {a['unit']} (department {a['department']!r}, pool {a['pool']!r}, "
+            f"{a['rooms']} rooms){', locked by the planner' if a.get('locked') else ''}."
+        )
         if "not_eligible" in a:
             lines.append(f"  The plan's unit is not eligible for this citizen: {a['not_eligible']}.")
         elif a["score_source"] == "given in scores":
@@ -587,8 +673,10 @@ def format_explanation(e: dict) -> str:
             parts = " + ".join(f"{p['weight']:.2f}·{k} {p['value']:.2f}" for k, p in a["parts"].items())
             lines.append(f"  Score {a['score']:g} = 100 × ({parts})")
         if a["subsidised"]:
-            lines.append(f"  Rent {_kr(a['rent_kr'])}, subsidised: effective rent {_kr(a['effective_rent_kr'])} "
-                         f"(rent limit {_kr(lim['max_rent_kr'])}).")
+            lines.append(
+                f"  Rent {_kr(a['rent_kr'])}, subsidised: effective rent {_kr(a['effective_rent_kr'])} "
+                f"(rent limit {_kr(lim['max_rent_kr'])})."
+            )
         else:
             lines.append(f"  Rent {_kr(a['rent_kr'])}, no subsidy (rent limit {_kr(lim['max_rent_kr'])}).")
         n = e["other_eligible_units"]
@@ -599,9 +687,11 @@ def format_explanation(e: dict) -> str:
             for alt in e["alternatives"]:
                 lines.append(f"    {alt['unit']}  score {alt['score']:g}  {alt['reason']}")
         return "\n".join(lines)
-    lines.append(f"{head} is not housed ({e['code']}); rent limit {_kr(lim['max_rent_kr'])}, rooms {rooms}"
-                 f"{', subsidy-eligible' if lim['subsidy_eligible'] else ''}"
-                 f"{', vulnerable' if lim.get('vulnerable') else ''}.")
+    lines.append(
+        f"{head} is not housed ({e['code']}); rent limit {_kr(lim['max_rent_kr'])}, rooms {rooms}"
+        f"{', subsidy-eligible' if lim['subsidy_eligible'] else ''}"
+        f"{', vulnerable' if lim.get('vulnerable') else ''}."
+    )
     n_all, n_el = e["units_in_municipality"], e["eligible_units"]
     if n_all == 0:
         lines.append(f"  No vacant unit in municipality {e['municipality']!r} this round (rule 2).")
@@ -611,19 +701,29 @@ def format_explanation(e: dict) -> str:
         lines.append(f"  {_plural(x['count'], 'unit')}: {x['rule']}: {compact_ids(x['units'])}")
     el = e["eligible"]
     if el.get("overridden"):
-        lines.append(f"  {_plural(len(el['overridden']), 'unit')}: eligible by the rules, but excluded by a planner "
-                     f"override (forbid or reserve): {compact_ids(el['overridden'])}")
+        lines.append(
+            f"  {_plural(len(el['overridden']), 'unit')}: eligible by the rules, but excluded by a planner "
+            f"override (forbid or reserve): {compact_ids(el['overridden'])}"
+        )
     if el["to_more_urgent"]:
-        lines.append(f"  {_plural(len(el['to_more_urgent']), 'eligible unit')} taken by more urgent citizens: "
-                     + _taken_text(el["to_more_urgent"]))
+        lines.append(
+            f"  {_plural(len(el['to_more_urgent']), 'eligible unit')} taken by more urgent citizens: "
+            + _taken_text(el["to_more_urgent"])
+        )
     if el["to_equal_or_less_urgent"]:
-        lines.append(f"  {_plural(len(el['to_equal_or_less_urgent']), 'eligible unit')} taken by citizens of equal or lower urgency "
-                     "(the plan houses more urgent citizens or scores higher this way): "
-                     + _taken_text(el["to_equal_or_less_urgent"]))
+        lines.append(
+            f"  {_plural(len(el['to_equal_or_less_urgent']), 'eligible unit')} taken by citizens of equal or lower urgency "
+            "(the plan houses more urgent citizens or scores higher this way): "
+            + _taken_text(el["to_equal_or_less_urgent"])
+        )
     for b in el["blocked"]:
-        lines.append(f"  {_plural(len(b['units']), 'eligible unit')} free but blocked: {b['text']}: {compact_ids(b['units'])}")
+        lines.append(
+            f"  {_plural(len(b['units']), 'eligible unit')} free but blocked: {b['text']}: {compact_ids(b['units'])}"
+        )
     if el["free"]:
-        lines.append(f"  {_plural(len(el['free']), 'eligible unit')} free and unblocked (the solve was cut short): {compact_ids(el['free'])}")
+        lines.append(
+            f"  {_plural(len(el['free']), 'eligible unit')} free and unblocked (the solve was cut short): {compact_ids(el['free'])}"
+        )
     cf = e.get("counterfactual")
     if cf and cf.get("applies"):
         lines.append(f"  Smallest single change: {cf['text']}.")
@@ -642,8 +742,16 @@ def _taken_text(rows: list, limit: int = 8) -> str:
 
 # --------------------------------------------------------------------------- all citizens
 
-def explain_all(inst: Instance, plan: dict, counterfactuals: bool = False, *, max_candidates: int = MAX_CANDIDATES,
-                backend: str = "auto", time_limit: float | None = None) -> dict:
+
+def explain_all(
+    inst: Instance,
+    plan: dict,
+    counterfactuals: bool = False,
+    *,
+    max_candidates: int = MAX_CANDIDATES,
+    backend: str = "auto",
+    time_limit: float | None = None,
+) -> dict:
     """A short explanation of every citizen, for the round report.
 
     Vectorised over all eligible pairs (no citizen × unit loops); with
@@ -697,11 +805,18 @@ def explain_all(inst: Instance, plan: dict, counterfactuals: bool = False, *, ma
     used = ctx.used
     full = {
         "pool": free & (used["pool"][data.u_pool[pu]] >= data.pool_cap[data.u_pool[pu]]),
-        "department": free & data.c_vulnerable[pc] & (used["department"][data.u_dept[pu]] >= data.dept_cap[data.u_dept[pu]]),
+        "department": free
+        & data.c_vulnerable[pc]
+        & (used["department"][data.u_dept[pu]] >= data.dept_cap[data.u_dept[pu]]),
         "frame": free & ps & (used["frame"][data.u_muni[pu]] >= data.muni_frame[data.u_muni[pu]]),
         "quota": free & ps & (used["quota"][data.u_region[pu]] >= data.region_quota[data.u_region[pu]]),
     }
-    group = {"pool": data.u_pool[pu], "department": data.u_dept[pu], "frame": data.u_muni[pu], "quota": data.u_region[pu]}
+    group = {
+        "pool": data.u_pool[pu],
+        "department": data.u_dept[pu],
+        "frame": data.u_muni[pu],
+        "quota": data.u_region[pu],
+    }
     blocked = np.zeros(len(pc), bool)
     for m in full.values():
         blocked |= m
@@ -717,7 +832,9 @@ def explain_all(inst: Instance, plan: dict, counterfactuals: bool = False, *, ma
         keys = np.unique(pc[idx] * (1 << 32) + group[kind][idx])
         for k in keys.tolist():
             c, i = divmod(k, 1 << 32)
-            caps_of.setdefault(c, []).append(f"{_cap_name(ctx, kind, i)} ({int(used[kind][i])}/{_cap_limit(ctx, kind, i)})")
+            caps_of.setdefault(c, []).append(
+                f"{_cap_name(ctx, kind, i)} ({int(used[kind][i])}/{_cap_limit(ctx, kind, i)})"
+            )
     # no eligible unit: rule counts over the municipality's units
     none = np.flatnonzero(~housed & (n_elig == 0))
     rule_counts = np.zeros((C, max(RULE_TEXT) + 1), np.int64)
@@ -738,13 +855,17 @@ def explain_all(inst: Instance, plan: dict, counterfactuals: bool = False, *, ma
             entry.update(code="assigned", unit=inst.units[u].id)
             if len(ctx.locked) and ctx.locked[c]:
                 entry["locked"] = True
-            text = (f"Housed in {inst.units[u].id} (department {inst.units[u].department!r}"
-                    + ("" if np.isnan(s) else f", score {s:g}")
-                    + f"; effective rent {_kr(eff)}{', subsidised' if sub else ''}).")
+            text = (
+                f"Housed in {inst.units[u].id} (department {inst.units[u].department!r}"
+                + ("" if np.isnan(s) else f", score {s:g}")
+                + f"; effective rent {_kr(eff)}{', subsidised' if sub else ''})."
+            )
             j = int(best[c])
             n_other = int(n_elig[c]) - (0 if np.isnan(s) else 1)
             if j >= 0:
-                alt = _alternative(ctx, c, u, 0.0 if np.isnan(s) else float(s), int(pu[j]), bool(ps[j]), float(score[j]))
+                alt = _alternative(
+                    ctx, c, u, 0.0 if np.isnan(s) else float(s), int(pu[j]), bool(ps[j]), float(score[j])
+                )
                 text += f" Best of {_plural(n_other, 'other eligible unit')}: {alt['unit']} (score {alt['score']:g}), {alt['reason']}."
                 entry["best_alternative"] = {k: v for k, v in alt.items() if k in ("unit", "score", "why", "taken_by")}
             else:
@@ -756,11 +877,15 @@ def explain_all(inst: Instance, plan: dict, counterfactuals: bool = False, *, ma
                 text = f"Not housed: no vacant unit in municipality {cit.municipality!r} this round."
             else:
                 counts = rule_counts[c]
-                rules = [f"{int(counts[k])} {RULE_TEXT[k]}" for k in np.argsort(-counts[1:], kind="stable") + 1 if counts[k]]
+                rules = [
+                    f"{int(counts[k])} {RULE_TEXT[k]}" for k in np.argsort(-counts[1:], kind="stable") + 1 if counts[k]
+                ]
                 if n_over[c]:
                     rules.append(f"{int(n_over[c])} excluded by a planner override (forbid or reserve)")
-                text = (f"Not housed: none of the {_plural(n_units, 'unit')} of municipality {cit.municipality!r} "
-                        f"is eligible: " + "; ".join(rules) + ".")
+                text = (
+                    f"Not housed: none of the {_plural(n_units, 'unit')} of municipality {cit.municipality!r} "
+                    f"is eligible: " + "; ".join(rules) + "."
+                )
         else:
             parts = []
             if n_over[c]:
@@ -773,14 +898,30 @@ def explain_all(inst: Instance, plan: dict, counterfactuals: bool = False, *, ma
                 parts.append(f"{n_blocked[c]} free but blocked by a full cap: " + "; ".join(sorted(caps_of.get(c, []))))
             if n_free[c]:
                 parts.append(f"{n_free[c]} free (the solve was cut short)")
-            code = ("time_limit" if n_free[c] else "capacity" if n_blocked[c]
-                    else "competition" if n_same[c] else "outranked")
+            code = (
+                "time_limit"
+                if n_free[c]
+                else "capacity"
+                if n_blocked[c]
+                else "competition"
+                if n_same[c]
+                else "outranked"
+            )
             entry["code"] = code
             text = f"Not housed ({code}): {_plural(int(n_elig[c]), 'eligible unit')}: " + "; ".join(parts) + "."
         if counterfactuals and not housed[c]:
             from optimizer.explain.counterfactual import counterfactual
-            cf = counterfactual(inst, plan, cit.id, max_candidates=max_candidates, backend=backend,
-                                time_limit=time_limit, ctx=ctx, _cache=cf_cache)
+
+            cf = counterfactual(
+                inst,
+                plan,
+                cit.id,
+                max_candidates=max_candidates,
+                backend=backend,
+                time_limit=time_limit,
+                ctx=ctx,
+                _cache=cf_cache,
+            )
             entry["counterfactual"] = cf
             text += f" Smallest single change: {cf['text']}."
         entry["text"] = text

@@ -26,9 +26,20 @@ from models.instance import Scores
 from models.pools import Pool, pool_cap
 from models.schema import Agreement
 from optimizer.engine.data import NO_LIMIT, ProblemData
-from optimizer.explain.citizen import (MAX_CANDIDATES, Context, _citizen_units, _index_of, _kr, _num, _plural, _Units,
-                               _with_overrides, blocking_caps, context)
 from optimizer.engine.pairs import ELIGIBLE, candidates, failure_codes
+from optimizer.explain.citizen import (
+    MAX_CANDIDATES,
+    Context,
+    _citizen_units,
+    _index_of,
+    _kr,
+    _num,
+    _plural,
+    _Units,
+    _with_overrides,
+    blocking_caps,
+    context,
+)
 
 RENT_CODES = (7, 8, 9)  # failure codes of rule 8 (affordability)
 ROOMS_CODE = 1
@@ -74,9 +85,11 @@ def block_of(inst: Instance, citizen_id: str, ctx: Context | None = None) -> tup
     others = [inst.municipalities[i].id for i in np.flatnonzero(in_region & (usable > 0)).tolist() if i != m]
     if not others:
         return {muni.id}, f"municipality {muni.id!r}"
-    return ({muni.id, *others},
-            f"municipality {muni.id!r} with the {len(others)} other municipalit{'y' if len(others) == 1 else 'ies'} "
-            f"of region {muni.region!r} that can use its grant quota")
+    return (
+        {muni.id, *others},
+        f"municipality {muni.id!r} with the {len(others)} other municipalit{'y' if len(others) == 1 else 'ies'} "
+        f"of region {muni.region!r} that can use its grant quota",
+    )
 
 
 def restrict(inst: Instance, municipalities: set) -> Instance:
@@ -100,15 +113,25 @@ def restrict(inst: Instance, municipalities: set) -> Instance:
     if len(s):
         keep = np.fromiter((a in cids and b in uids for a, b in zip(s.citizen, s.unit)), bool, len(s))
         idx = np.flatnonzero(keep).tolist()
-        scores = Scores(tuple(s.citizen[i] for i in idx), tuple(s.unit[i] for i in idx), np.asarray(s.score)[keep].copy())
+        scores = Scores(
+            tuple(s.citizen[i] for i in idx), tuple(s.unit[i] for i in idx), np.asarray(s.score)[keep].copy()
+        )
     else:
         scores = s
-    tables = dict(regions=tuple(r for r in inst.regions if r.id in regions), municipalities=munis,
-                  departments=depts, units=units, agreements=agreements,
-                  ledger=tuple(e for e in inst.ledger if e.pool in pool_ids), citizens=citizens, scores=scores)
+    tables = dict(
+        regions=tuple(r for r in inst.regions if r.id in regions),
+        municipalities=munis,
+        departments=depts,
+        units=units,
+        agreements=agreements,
+        ledger=tuple(e for e in inst.ledger if e.pool in pool_ids),
+        citizens=citizens,
+        scores=scores,
+    )
     if getattr(inst, "overrides", ()):
-        tables["overrides"] = tuple(o for o in inst.overrides
-                                    if o.unit in uids and (o.citizen is None or o.citizen in cids))
+        tables["overrides"] = tuple(
+            o for o in inst.overrides if o.unit in uids and (o.citizen is None or o.citizen in cids)
+        )
     return inst.replace(**tables)
 
 
@@ -130,34 +153,53 @@ def apply_change(inst: Instance, change: dict) -> Instance:
     """
     kind, to = change["kind"], change["to"]
     if kind == "frame":
-        return inst.replace(municipalities=tuple(
-            m.model_copy(update={"subsidy_frame": to}) if m.id == change["municipality"] else m
-            for m in inst.municipalities))
+        return inst.replace(
+            municipalities=tuple(
+                m.model_copy(update={"subsidy_frame": to}) if m.id == change["municipality"] else m
+                for m in inst.municipalities
+            )
+        )
     if kind == "quota":
-        return inst.replace(regions=tuple(
-            r.model_copy(update={"grant_quota": to}) if r.id == change["region"] else r for r in inst.regions))
+        return inst.replace(
+            regions=tuple(
+                r.model_copy(update={"grant_quota": to}) if r.id == change["region"] else r for r in inst.regions
+            )
+        )
     if kind == "department":
-        return inst.replace(departments=tuple(
-            d.model_copy(update={"max_vulnerable": to}) if d.id == change["department"] else d
-            for d in inst.departments))
+        return inst.replace(
+            departments=tuple(
+                d.model_copy(update={"max_vulnerable": to}) if d.id == change["department"] else d
+                for d in inst.departments
+            )
+        )
     if kind == "share":
         if change.get("new_agreement") is None:
-            return inst.replace(agreements=tuple(
-                a.model_copy(update={"share": to}) if a.id == change["pool"] else a for a in inst.agreements))
+            return inst.replace(
+                agreements=tuple(
+                    a.model_copy(update={"share": to}) if a.id == change["pool"] else a for a in inst.agreements
+                )
+            )
         # a default pool: a new agreement for exactly its units (appended last, it matches
         # only units no other agreement matched), carrying the default pool's ledger entry
-        new = Agreement(id=change["new_agreement"], municipality=change["municipality"],
-                        organisation=change["organisation"], share=to)
-        ledger = tuple(e.model_copy(update={"pool": new.id}) if e.pool == change["pool"] else e
-                       for e in inst.ledger)
+        new = Agreement(
+            id=change["new_agreement"],
+            municipality=change["municipality"],
+            organisation=change["organisation"],
+            share=to,
+        )
+        ledger = tuple(e.model_copy(update={"pool": new.id}) if e.pool == change["pool"] else e for e in inst.ledger)
         return inst.replace(agreements=inst.agreements + (new,), ledger=ledger)
     if kind == "ledger":
-        return inst.replace(ledger=tuple(
-            e.model_copy(update={"claimed_before": to}) if e.pool == change["pool"] else e for e in inst.ledger))
+        return inst.replace(
+            ledger=tuple(
+                e.model_copy(update={"claimed_before": to}) if e.pool == change["pool"] else e for e in inst.ledger
+            )
+        )
     if kind in ("rent", "rooms"):
         key = "max_rent_kr" if kind == "rent" else change["field"]
-        return inst.replace(citizens=tuple(
-            x.model_copy(update={key: to}) if x.id == change["citizen"] else x for x in inst.citizens))
+        return inst.replace(
+            citizens=tuple(x.model_copy(update={key: to}) if x.id == change["citizen"] else x for x in inst.citizens)
+        )
     raise ValueError(f"unknown change kind {kind!r}")
 
 
@@ -187,14 +229,23 @@ def _pool_change(ctx: Context, i: int) -> dict | None:
             break
         if s >= 1.0:
             break
-    if share and share[2] > p.cap + 1 and p.claimed_before > 0 or not share and p.claimed_before > 0:
+    if (share and share[2] > p.cap + 1 and p.claimed_before > 0) or (not share and p.claimed_before > 0):
         cap = pool_cap(p.share, p.vacancies_before, p.vacancies, p.claimed_before - 1)
-        step = (f"; the smallest share step, +{share[0]} point{'s' * (share[0] > 1)}, would give cap {share[2]}"
-                if share else "")
-        return {"kind": "ledger", "pool": p.id, "from": p.claimed_before, "to": p.claimed_before - 1,
-                "cap_from": p.cap, "cap_to": cap,
-                "text": f"pool {p.id!r} cap + 1: one claim fewer in its ledger (claimed_before "
-                        f"{p.claimed_before} → {p.claimed_before - 1}; cap {p.cap} → {cap}{step})"}
+        step = (
+            f"; the smallest share step, +{share[0]} point{'s' * (share[0] > 1)}, would give cap {share[2]}"
+            if share
+            else ""
+        )
+        return {
+            "kind": "ledger",
+            "pool": p.id,
+            "from": p.claimed_before,
+            "to": p.claimed_before - 1,
+            "cap_from": p.cap,
+            "cap_to": cap,
+            "text": f"pool {p.id!r} cap + 1: one claim fewer in its ledger (claimed_before "
+            f"{p.claimed_before} → {p.claimed_before - 1}; cap {p.cap} → {cap}{step})",
+        }
     if not share:
         return None
     k, s, cap = share
@@ -207,9 +258,11 @@ def _pool_change(ctx: Context, i: int) -> dict | None:
         while new_id in taken:
             new_id += "+"
         ch.update(new_agreement=new_id, municipality=p.municipality, organisation=org)
-        ch["text"] = (f"a share of {_pct(s)} instead of the default {_pct(p.share)} for organisation {org!r} "
-                      f"in municipality {p.municipality!r} (pool {p.id!r}, {pts}; cap {p.cap} → {cap}; "
-                      f"as new agreement {new_id!r})")
+        ch["text"] = (
+            f"a share of {_pct(s)} instead of the default {_pct(p.share)} for organisation {org!r} "
+            f"in municipality {p.municipality!r} (pool {p.id!r}, {pts}; cap {p.cap} → {cap}; "
+            f"as new agreement {new_id!r})"
+        )
     else:
         ch["text"] = f"share of agreement {p.id!r} {_pct(p.share)} → {_pct(s)} ({pts}; cap {p.cap} → {cap})"
     return ch
@@ -271,8 +324,14 @@ def _candidate_changes(ctx: Context, c: int, units: _Units) -> list[dict]:
             caps = blocking_caps(ctx, c, u, s)
             if len(caps) == 1:
                 k = caps[0]["kind"]
-                sole.add((k, caps[0][{"pool": "pool", "department": "department",
-                                      "frame": "municipality", "quota": "region"}[k]]))
+                sole.add(
+                    (
+                        k,
+                        caps[0][
+                            {"pool": "pool", "department": "department", "frame": "municipality", "quota": "region"}[k]
+                        ],
+                    )
+                )
     ranked = []  # (tier, kind order, -covered units, index, change)
 
     def add(kind, key, covered, index, change):
@@ -285,25 +344,61 @@ def _candidate_changes(ctx: Context, c: int, units: _Units) -> list[dict]:
     n_sub = int(es.sum())
     if used["frame"][m] >= data.muni_frame[m] and (n_sub or sub_here):
         f = int(data.muni_frame[m])
-        add("frame", muni.id, n_sub, m,
-            {"kind": "frame", "municipality": muni.id, "from": f, "to": f + 1,
-             "text": f"one more subsidy frame slot for municipality {muni.id!r} (frame {f} → {f + 1})"})
+        add(
+            "frame",
+            muni.id,
+            n_sub,
+            m,
+            {
+                "kind": "frame",
+                "municipality": muni.id,
+                "from": f,
+                "to": f + 1,
+                "text": f"one more subsidy frame slot for municipality {muni.id!r} (frame {f} → {f + 1})",
+            },
+        )
     q = data.region_quota[r]
     if q < NO_LIMIT and used["quota"][r] >= q and (n_sub or sub_here):
         rid = inst.regions[r].id
-        add("quota", rid, n_sub, r,
-            {"kind": "quota", "region": rid, "from": int(q), "to": int(q) + 1,
-             "text": f"one more grant-quota slot for region {rid!r} (quota {int(q)} → {int(q) + 1})"})
+        add(
+            "quota",
+            rid,
+            n_sub,
+            r,
+            {
+                "kind": "quota",
+                "region": rid,
+                "from": int(q),
+                "to": int(q) + 1,
+                "text": f"one more grant-quota slot for region {rid!r} (quota {int(q)} → {int(q) + 1})",
+            },
+        )
     in_muni = np.flatnonzero(data.u_muni == m)
     vulnerable_here = bool((data.c_vulnerable & (data.c_muni == m)).any())
     d_units = np.bincount(data.u_dept[in_muni], minlength=data.n_departments)
-    mine_d = np.bincount(data.u_dept[eu], minlength=data.n_departments) if cit.vulnerable else np.zeros(data.n_departments, int)
+    mine_d = (
+        np.bincount(data.u_dept[eu], minlength=data.n_departments)
+        if cit.vulnerable
+        else np.zeros(data.n_departments, int)
+    )
     if vulnerable_here:
-        for d in np.flatnonzero((d_units > 0) & (used["department"] >= data.dept_cap) & (data.dept_cap < d_units)).tolist():
+        for d in np.flatnonzero(
+            (d_units > 0) & (used["department"] >= data.dept_cap) & (data.dept_cap < d_units)
+        ).tolist():
             cap, did = int(data.dept_cap[d]), inst.departments[d].id
-            add("department", did, int(mine_d[d]), d,
-                {"kind": "department", "department": did, "from": cap, "to": cap + 1,
-                 "text": f"department {did!r} mixed-city cap + 1 (max_vulnerable {cap} → {cap + 1})"})
+            add(
+                "department",
+                did,
+                int(mine_d[d]),
+                d,
+                {
+                    "kind": "department",
+                    "department": did,
+                    "from": cap,
+                    "to": cap + 1,
+                    "text": f"department {did!r} mixed-city cap + 1 (max_vulnerable {cap} → {cap + 1})",
+                },
+            )
     p_units = np.bincount(data.u_pool[in_muni], minlength=len(data.pool_list))
     mine_p = np.bincount(data.u_pool[eu], minlength=len(data.pool_list))
     for i in np.flatnonzero((p_units > 0) & (used["pool"] >= data.pool_cap)).tolist():
@@ -315,18 +410,40 @@ def _candidate_changes(ctx: Context, c: int, units: _Units) -> list[dict]:
     own = []
     for n in _rent_steps(ctx, c, units):
         to = float(cit.max_rent_kr) + n
-        own.append({"kind": "rent", "citizen": cit.id, "from": _num(cit.max_rent_kr), "to": _num(to), "n_kr": n,
-                    "text": f"rent limit + {n:,} kr ({_kr(cit.max_rent_kr)} → {_kr(to)})"})
+        own.append(
+            {
+                "kind": "rent",
+                "citizen": cit.id,
+                "from": _num(cit.max_rent_kr),
+                "to": _num(to),
+                "n_kr": n,
+                "text": f"rent limit + {n:,} kr ({_kr(cit.max_rent_kr)} → {_kr(to)})",
+            }
+        )
     rooms = data.u_rooms[units.unit[units.code == ROOMS_CODE]]
     rooms = rooms[~ctx.overridden(np.full(len(rooms), c), units.unit[units.code == ROOMS_CODE])]
     if cit.min_rooms > 1 and (rooms == cit.min_rooms - 1).any():
-        own.append({"kind": "rooms", "citizen": cit.id, "field": "min_rooms", "from": cit.min_rooms,
-                    "to": cit.min_rooms - 1,
-                    "text": f"one room fewer accepted (min_rooms {cit.min_rooms} → {cit.min_rooms - 1})"})
+        own.append(
+            {
+                "kind": "rooms",
+                "citizen": cit.id,
+                "field": "min_rooms",
+                "from": cit.min_rooms,
+                "to": cit.min_rooms - 1,
+                "text": f"one room fewer accepted (min_rooms {cit.min_rooms} → {cit.min_rooms - 1})",
+            }
+        )
     if cit.max_rooms is not None and (rooms == cit.max_rooms + 1).any():
-        own.append({"kind": "rooms", "citizen": cit.id, "field": "max_rooms", "from": cit.max_rooms,
-                    "to": cit.max_rooms + 1,
-                    "text": f"one room more accepted (max_rooms {cit.max_rooms} → {cit.max_rooms + 1})"})
+        own.append(
+            {
+                "kind": "rooms",
+                "citizen": cit.id,
+                "field": "max_rooms",
+                "from": cit.max_rooms,
+                "to": cit.max_rooms + 1,
+                "text": f"one room more accepted (max_rooms {cit.max_rooms} → {cit.max_rooms + 1})",
+            }
+        )
     if not len(elig):  # a cap change never makes a unit eligible: only the citizen's own limits can help
         ranked.clear()
     ranked.extend((2, 0, 0, j, ch) for j, ch in enumerate(own))
@@ -368,19 +485,33 @@ def _delta(ctx: Context, block: Instance, result, citizen_id: str) -> dict:
         u = ctx.unit_of[ctx.data.citizen_index[x.id]]
         if u >= 0:
             before[x.id] = inst.units[int(u)].id
-    after = {result.data.inst.citizens[c].id: result.data.inst.units[u].id
-             for c, u in zip(result.chosen.citizen.tolist(), result.chosen.unit.tolist())}
+    after = {
+        result.data.inst.citizens[c].id: result.data.inst.units[u].id
+        for c, u in zip(result.chosen.citizen.tolist(), result.chosen.unit.tolist())
+    }
     prio = {x.id: x.priority for x in block.citizens}
-    moved = sorted((x for x in before.keys() & after.keys() if before[x] != after[x] and x != citizen_id))
-    out = {"newly_housed": [{"citizen": x, "priority": prio[x]} for x in sorted(after.keys() - before.keys()) if x != citizen_id],
-           "no_longer_housed": [{"citizen": x, "priority": prio[x]} for x in sorted(before.keys() - after.keys())],
-           "moved": [{"citizen": x, "from": before[x], "to": after[x]} for x in moved]}
+    moved = sorted(x for x in before.keys() & after.keys() if before[x] != after[x] and x != citizen_id)
+    out = {
+        "newly_housed": [
+            {"citizen": x, "priority": prio[x]} for x in sorted(after.keys() - before.keys()) if x != citizen_id
+        ],
+        "no_longer_housed": [{"citizen": x, "priority": prio[x]} for x in sorted(before.keys() - after.keys())],
+        "moved": [{"citizen": x, "from": before[x], "to": after[x]} for x in moved],
+    }
     return out
 
 
-def counterfactual(inst: Instance, plan: dict, citizen_id: str, *, max_candidates: int = MAX_CANDIDATES,
-                   backend: str = "auto", time_limit: float | None = None, ctx: Context | None = None,
-                   _cache: dict | None = None) -> dict:
+def counterfactual(
+    inst: Instance,
+    plan: dict,
+    citizen_id: str,
+    *,
+    max_candidates: int = MAX_CANDIDATES,
+    backend: str = "auto",
+    time_limit: float | None = None,
+    ctx: Context | None = None,
+    _cache: dict | None = None,
+) -> dict:
     """The smallest single change that would have housed an unassigned citizen, by re-solving.
 
     Candidate changes (:func:`_candidate_changes`), smallest first: one more subsidy
@@ -424,14 +555,27 @@ def counterfactual(inst: Instance, plan: dict, citizen_id: str, *, max_candidate
         block = restrict(_with_overrides(inst, ctx), munis)
         cache[key] = (block, solve(block, backend=backend, time_limit=time_limit))
     block, base = cache[key]
-    out = {"applies": True, "scope": scope, "block": {"municipalities": len(munis), "citizens": len(block.citizens),
-                                                      "units": len(block.units)}}
+    out = {
+        "applies": True,
+        "scope": scope,
+        "block": {"municipalities": len(munis), "citizens": len(block.citizens), "units": len(block.units)},
+    }
     got = _housed_in(base, citizen_id)
     if got is not None:
-        out.update(found={"kind": "none", "text": "no change: re-solving the block as it is houses them",
-                          "unit": got[0], "subsidised": got[1], "delta": _delta(ctx, block, base, citizen_id)},
-                   tried=[], text=(f"re-solving {scope} unchanged houses them in {got[0]}: the plan chose "
-                                   f"among equally good plans or was not optimal"))
+        out.update(
+            found={
+                "kind": "none",
+                "text": "no change: re-solving the block as it is houses them",
+                "unit": got[0],
+                "subsidised": got[1],
+                "delta": _delta(ctx, block, base, citizen_id),
+            },
+            tried=[],
+            text=(
+                f"re-solving {scope} unchanged houses them in {got[0]}: the plan chose "
+                f"among equally good plans or was not optimal"
+            ),
+        )
         return out
     units = _citizen_units(ctx, c)
     changes = _candidate_changes(ctx, c, units)
@@ -454,12 +598,11 @@ def counterfactual(inst: Instance, plan: dict, citizen_id: str, *, max_candidate
             break
     out.update(found=found, tried=tried, not_tried=skipped)
     if found:
-        out["text"] = f"{found['text']} houses them in {found['unit']} (re-solved {scope}; {_plural(len(tried), 'change')} tried)"
+        out["text"] = (
+            f"{found['text']} houses them in {found['unit']} (re-solved {scope}; {_plural(len(tried), 'change')} tried)"
+        )
     else:
         n = len(tried)
         more = f"; {skipped} more not tried (--max-candidates)" if skipped else ""
-        out["text"] = (f"none of the {n} single change{'s' * (n != 1)} tried would house them "
-                       f"(re-solved {scope}{more})")
+        out["text"] = f"none of the {n} single change{'s' * (n != 1)} tried would house them (re-solved {scope}{more})"
     return out
-
-

@@ -39,20 +39,24 @@ def make_plan(result: Result) -> dict:
     locked = set() if result.locked is None else set(result.locked.citizen.tolist())
     for c, u, sub, score in zip(ch.citizen.tolist(), ch.unit.tolist(), ch.subsidised.tolist(), ch.score.tolist()):
         unit = inst.units[u]
-        assignments.append({
-            "citizen": inst.citizens[c].id,
-            "unit": unit.id,
-            "subsidised": bool(sub),
-            "effective_rent_kr": _num(unit.rent_kr - amount if sub else unit.rent_kr),
-            "score": float(score),
-            "priority": inst.citizens[c].priority,
-            "department": unit.department,
-            "pool": data.pool_list[data.u_pool[u]].id,
-        })
+        assignments.append(
+            {
+                "citizen": inst.citizens[c].id,
+                "unit": unit.id,
+                "subsidised": bool(sub),
+                "effective_rent_kr": _num(unit.rent_kr - amount if sub else unit.rent_kr),
+                "score": float(score),
+                "priority": inst.citizens[c].priority,
+                "department": unit.department,
+                "pool": data.pool_list[data.u_pool[u]].id,
+            }
+        )
         if c in locked:
             assignments[-1]["locked"] = True
-    objective = {"housed_by_priority": {str(p): n for p, n in result.housed_by_priority.items()},
-                 "total_score": float(result.total_score)}
+    objective = {
+        "housed_by_priority": {str(p): n for p, n in result.housed_by_priority.items()},
+        "total_score": float(result.total_score),
+    }
     if result.value is not None:
         objective["value"] = result.value
     plan = {
@@ -80,15 +84,29 @@ def _usage(data: ProblemData, used: dict) -> dict:
     inst = data.inst
     pool_used, dept_used, frame_used, quota_used = (used[k] for k in ("pool", "department", "frame", "quota"))
     return {
-        "pools": [{"id": p.id, "municipality": p.municipality, "share": p.share, "vacancies": p.vacancies,
-                   "vacancies_before": p.vacancies_before, "claimed_before": p.claimed_before,
-                   "cap": p.cap, "used": int(n)} for p, n in zip(data.pool_list, pool_used)],
-        "departments": [{"id": d.id, "max_vulnerable": d.max_vulnerable, "used": int(n)}
-                        for d, n in zip(inst.departments, dept_used) if d.max_vulnerable is not None],
-        "frames": [{"municipality": m.id, "frame": m.subsidy_frame, "used": int(n)}
-                   for m, n in zip(inst.municipalities, frame_used)],
-        "quotas": [{"region": r.id, "quota": r.grant_quota, "used": int(n)}
-                   for r, n in zip(inst.regions, quota_used)],
+        "pools": [
+            {
+                "id": p.id,
+                "municipality": p.municipality,
+                "share": p.share,
+                "vacancies": p.vacancies,
+                "vacancies_before": p.vacancies_before,
+                "claimed_before": p.claimed_before,
+                "cap": p.cap,
+                "used": int(n),
+            }
+            for p, n in zip(data.pool_list, pool_used)
+        ],
+        "departments": [
+            {"id": d.id, "max_vulnerable": d.max_vulnerable, "used": int(n)}
+            for d, n in zip(inst.departments, dept_used)
+            if d.max_vulnerable is not None
+        ],
+        "frames": [
+            {"municipality": m.id, "frame": m.subsidy_frame, "used": int(n)}
+            for m, n in zip(inst.municipalities, frame_used)
+        ],
+        "quotas": [{"region": r.id, "quota": r.grant_quota, "used": int(n)} for r, n in zip(inst.regions, quota_used)],
     }
 
 
@@ -110,13 +128,26 @@ def _full_caps(data: ProblemData, used: dict, c: int, u: int, subsidised: bool) 
     inst, out = data.inst, []
     checks = [("pool", data.u_pool[u], data.pool_cap, lambda i: f"pool {data.pool_list[i].id!r} share cap")]
     if data.c_vulnerable[c]:
-        checks.append(("department", data.u_dept[u], data.dept_cap,
-                       lambda i: f"department {inst.departments[i].id!r} mixed-city cap"))
+        checks.append(
+            (
+                "department",
+                data.u_dept[u],
+                data.dept_cap,
+                lambda i: f"department {inst.departments[i].id!r} mixed-city cap",
+            )
+        )
     if subsidised:
-        checks.append(("frame", data.u_muni[u], data.muni_frame,
-                       lambda i: f"subsidy frame of municipality {inst.municipalities[i].id!r}"))
-        checks.append(("quota", data.u_region[u], data.region_quota,
-                       lambda i: f"grant quota of region {inst.regions[i].id!r}"))
+        checks.append(
+            (
+                "frame",
+                data.u_muni[u],
+                data.muni_frame,
+                lambda i: f"subsidy frame of municipality {inst.municipalities[i].id!r}",
+            )
+        )
+        checks.append(
+            ("quota", data.u_region[u], data.region_quota, lambda i: f"grant quota of region {inst.regions[i].id!r}")
+        )
     for kind, i, cap, name in checks:
         n = int(used[kind][i])
         if n >= cap[i]:
@@ -178,10 +209,15 @@ def unassigned_reasons(data: ProblemData, result: Result, used: dict | None = No
         if more_urgent:
             parts.append(f"{more_urgent} went to more urgent citizens")
         if same_or_less:
-            parts.append(f"{same_or_less} went to citizens of equal or lower urgency in a plan that "
-                         "houses more urgent citizens or scores higher")
+            parts.append(
+                f"{same_or_less} went to citizens of equal or lower urgency in a plan that "
+                "houses more urgent citizens or scores higher"
+            )
         if blocked:
-            parts.append("blocked by a full cap: " + "; ".join(f"{k} [{v} unit{'s' * (v > 1)}]" for k, v in sorted(blocked.items())))
+            parts.append(
+                "blocked by a full cap: "
+                + "; ".join(f"{k} [{v} unit{'s' * (v > 1)}]" for k, v in sorted(blocked.items()))
+            )
         if free:
             code = "time_limit"
             parts.append(f"unit(s) {', '.join(free[:5])} still free: the solve was cut short")
@@ -191,11 +227,19 @@ def unassigned_reasons(data: ProblemData, result: Result, used: dict | None = No
             code = "competition"
         else:
             code = "outranked"
-        entry.update({"code": code,
-                      "reason": f"{n} eligible unit{'s' * (n > 1)}: " + "; ".join(parts),
-                      "details": {"eligible_units": n, "to_more_urgent": more_urgent,
-                                  "to_equal_or_less_urgent": same_or_less,
-                                  "blocked_by": dict(sorted(blocked.items())), "free": free}})
+        entry.update(
+            {
+                "code": code,
+                "reason": f"{n} eligible unit{'s' * (n > 1)}: " + "; ".join(parts),
+                "details": {
+                    "eligible_units": n,
+                    "to_more_urgent": more_urgent,
+                    "to_equal_or_less_urgent": same_or_less,
+                    "blocked_by": dict(sorted(blocked.items())),
+                    "free": free,
+                },
+            }
+        )
         if overridden[c]:
             entry["details"]["excluded_by_overrides"] = int(overridden[c])
         out.append(entry)
@@ -205,15 +249,21 @@ def unassigned_reasons(data: ProblemData, result: Result, used: dict | None = No
 def _no_eligible(data: ProblemData, c: int) -> dict:
     inst = data.inst
     muni = inst.municipalities[data.c_muni[c]].id
-    codes = np.concatenate([failure_codes(data, ci, ui) for ci, ui in candidates(data, np.array([c]))] or [np.zeros(0, np.int8)])
+    codes = np.concatenate(
+        [failure_codes(data, ci, ui) for ci, ui in candidates(data, np.array([c]))] or [np.zeros(0, np.int8)]
+    )
     if len(codes) == 0:
-        return {"code": "no_eligible_unit",
-                "reason": f"no eligible unit: no vacant unit in municipality {muni!r} this round",
-                "details": {"units_in_municipality": 0}}
+        return {
+            "code": "no_eligible_unit",
+            "reason": f"no eligible unit: no vacant unit in municipality {muni!r} this round",
+            "details": {"units_in_municipality": 0},
+        }
     counts = Counter(codes.tolist())
     # code 0: eligible by the rules, so a forbid or reserve took the unit out
     rules = {RULE_TEXT.get(k, OVERRIDDEN): v for k, v in sorted(counts.items())}
     text = "; ".join(f"{v} {k}" for k, v in rules.items())
-    return {"code": "no_eligible_unit",
-            "reason": f"no eligible unit: of {len(codes)} units in municipality {muni!r}, {text}",
-            "details": {"units_in_municipality": len(codes), "ruled_out_by": rules}}
+    return {
+        "code": "no_eligible_unit",
+        "reason": f"no eligible unit: of {len(codes)} units in municipality {muni!r}, {text}",
+        "details": {"units_in_municipality": len(codes), "ruled_out_by": rules},
+    }

@@ -66,14 +66,13 @@ REASON_TEXT = {
     "capacity": "suitable units were free, but a share cap, mixed-city cap, subsidy frame or grant quota was full",
     "outranked": "every suitable unit went to a more urgent citizen",
     "competition": "suitable units went to citizens of equal or lower urgency, in a plan that houses "
-                   "more urgent citizens or fits better overall",
+    "more urgent citizens or fits better overall",
     "time_limit": "a suitable unit is still free: the solve was cut short by its time limit",
     "": "no reason given in the plan",
 }
 
 STATUS_TEXT = {
-    "optimal": "The plan is proven optimal: no plan obeying the rules houses more urgent citizens "
-               "or fits them better.",
+    "optimal": "The plan is proven optimal: no plan obeying the rules houses more urgent citizens or fits them better.",
     "feasible": "The plan obeys every rule but is not proven best: the solve stopped at its time limit.",
     "infeasible": "No plan obeys every rule (planner locks or overrides conflict).",
     "error": "The solver failed; this plan houses no one.",
@@ -115,8 +114,10 @@ def plan_warnings(inst: models.Instance, plan: dict) -> list[str]:
         out.append(f"the plan's format is {plan.get('format')!r}, not 'anvis-plan/1'")
     sha = plan.get("instance_sha256")
     if sha is not None and sha != inst.sha256:
-        out.append(f"the plan was made for instance sha256 {str(sha)[:12]}…, not this instance "
-                   f"({inst.sha256[:12]}…); loads and caps below are this instance's")
+        out.append(
+            f"the plan was made for instance sha256 {str(sha)[:12]}…, not this instance "
+            f"({inst.sha256[:12]}…); loads and caps below are this instance's"
+        )
     if plan.get("instance") is not None and plan.get("instance") != inst.name:
         out.append(f"the plan names instance {plan.get('instance')!r}, this instance is {inst.name!r}")
     return out
@@ -158,22 +159,42 @@ def render_report(inst: models.Instance, plan: dict, explanations: Mapping | Non
     plots = _plots(f)
     rows = f["assignments"]
     assigned = [
-        {"citizen": c, "unit": u, "department": d, "priority": p, "rent": _kr(r), "effective": _kr(e),
-         "subsidised": s, "score": "–" if math.isnan(sc) else _num(sc), "why": why.get(c, "")}
-        for c, u, d, p, r, e, s, sc in zip(rows.citizen, rows.unit, rows.department, rows.priority.tolist(),
-                                           rows.rent_kr.tolist(), rows.effective_rent_kr.tolist(),
-                                           rows.subsidised.tolist(), rows.score.tolist())]
+        {
+            "citizen": c,
+            "unit": u,
+            "department": d,
+            "priority": p,
+            "rent": _kr(r),
+            "effective": _kr(e),
+            "subsidised": s,
+            "score": "–" if math.isnan(sc) else _num(sc),
+            "why": why.get(c, ""),
+        }
+        for c, u, d, p, r, e, s, sc in zip(
+            rows.citizen,
+            rows.unit,
+            rows.department,
+            rows.priority.tolist(),
+            rows.rent_kr.tolist(),
+            rows.effective_rent_kr.tolist(),
+            rows.subsidised.tolist(),
+            rows.score.tolist(),
+        )
+    ]
     waiting = f["unassigned"]
-    unassigned = [{"citizen": c, "priority": p, "code": code, "reason": reason, "why": why.get(c, "")}
-                  for c, p, code, reason in zip(waiting.citizen, waiting.priority.tolist(),
-                                                waiting.code, waiting.reason)]
+    unassigned = [
+        {"citizen": c, "priority": p, "code": code, "reason": reason, "why": why.get(c, "")}
+        for c, p, code, reason in zip(waiting.citizen, waiting.priority.tolist(), waiting.code, waiting.reason)
+    ]
     d = f["departments"]
     dept_candidates = int(((d.used > 0) | d.full).sum())
     obj = plan.get("objective") if isinstance(plan.get("objective"), dict) else {}
     hbp = obj.get("housed_by_priority") if isinstance(obj.get("housed_by_priority"), dict) else {}
     return _template().render(
         title=f"anvis round report: {inst.name}",
-        inst=inst, plan_instance=plan.get("instance", inst.name), status=str(plan.get("status", "unknown")),
+        inst=inst,
+        plan_instance=plan.get("instance", inst.name),
+        status=str(plan.get("status", "unknown")),
         sha=plan.get("instance_sha256") or inst.sha256,
         objective_kind=plan.get("objective_kind", inst.parameters.objective),
         housed_by_priority=", ".join(f"priority {k}: {v}" for k, v in hbp.items()) or "–",
@@ -181,18 +202,26 @@ def render_report(inst: models.Instance, plan: dict, explanations: Mapping | Non
         value=_num(obj["value"]) if _is_number(obj.get("value")) else None,
         bound=_num(plan["bound"]) if _is_number(plan.get("bound")) else "–",
         gap=f"{100 * plan['gap']:.3g} %" if _is_number(plan.get("gap")) else "–",
-        warnings=plan_warnings(inst, plan), summary=_summary(inst, plan, f), plots=plots,
-        assigned=assigned, unassigned=unassigned, with_why=bool(why),
-        pools=f["pools"].to_dict("records"), n_pools_full=int(f["pools"].full.sum()),
+        warnings=plan_warnings(inst, plan),
+        summary=_summary(inst, plan, f),
+        plots=plots,
+        assigned=assigned,
+        unassigned=unassigned,
+        with_why=bool(why),
+        pools=f["pools"].to_dict("records"),
+        n_pools_full=int(f["pools"].full.sum()),
         departments=f["departments"].to_dict("records"),
         n_departments_full=int(f["departments"].full.sum()),
-        dept_candidates=dept_candidates, dept_shown=min(dept_candidates, MAX_DEPARTMENTS_PLOTTED),
-        limits_total=len(f["limits"]), limits_shown=min(len(f["limits"]), MAX_LIMITS_PLOTTED),
+        dept_candidates=dept_candidates,
+        dept_shown=min(dept_candidates, MAX_DEPARTMENTS_PLOTTED),
+        limits_total=len(f["limits"]),
+        limits_shown=min(len(f["limits"]), MAX_LIMITS_PLOTTED),
         version=_version(),
     )
 
 
 # --- facts: the instance and the plan as tables ------------------------------------
+
 
 def _facts(inst: models.Instance, plan: dict) -> dict:
     """Every table and count the page shows, aggregated with numpy and pandas."""
@@ -218,60 +247,96 @@ def _facts(inst: models.Instance, plan: dict) -> dict:
     ci, ui = cit_ids.get_indexer(cids), unit_ids.get_indexer(uids)
     subs = np.asarray(subs, dtype=bool)
     rent = u_rent[ui]
-    asg = pd.DataFrame({
-        "citizen": cids, "unit": uids, "department": dept_ids[u_dept[ui]].tolist() if len(ui) else [],
-        "priority": c_prio[ci], "rent_kr": rent, "effective_rent_kr": rent - amount * subs,
-        "subsidised": subs, "score": np.asarray(scores, dtype=float),
-    })
+    asg = pd.DataFrame(
+        {
+            "citizen": cids,
+            "unit": uids,
+            "department": dept_ids[u_dept[ui]].tolist() if len(ui) else [],
+            "priority": c_prio[ci],
+            "rent_kr": rent,
+            "effective_rent_kr": rent - amount * subs,
+            "subsidised": subs,
+            "score": np.asarray(scores, dtype=float),
+        }
+    )
     asg = asg.sort_values(["priority", "citizen"], key=_natural, kind="stable").reset_index(drop=True)
 
     housed = np.zeros(len(cit_ids), bool)
     housed[ci] = True
     priorities = np.array(inst.priorities, dtype=np.int64)
     p_idx = np.searchsorted(priorities, c_prio)
-    by_priority = pd.DataFrame({
-        "priority": priorities,
-        "citizens": np.bincount(p_idx, minlength=len(priorities)),
-        "housed": np.bincount(p_idx[housed], minlength=len(priorities)),
-    })
+    by_priority = pd.DataFrame(
+        {
+            "priority": priorities,
+            "citizens": np.bincount(p_idx, minlength=len(priorities)),
+            "housed": np.bincount(p_idx[housed], minlength=len(priorities)),
+        }
+    )
     by_priority["not_housed"] = by_priority.citizens - by_priority.housed
 
     reasons = _reasons(plan)
     left = np.flatnonzero(~housed)
     left_ids = cit_ids[left].tolist()
-    waiting = pd.DataFrame({
-        "citizen": left_ids, "priority": c_prio[left],
-        "code": [reasons.get(c, ("", ""))[0] for c in left_ids],
-        "reason": [reasons.get(c, ("", ""))[1] for c in left_ids],
-    }).sort_values(["priority", "citizen"], key=_natural, kind="stable").reset_index(drop=True)
+    waiting = (
+        pd.DataFrame(
+            {
+                "citizen": left_ids,
+                "priority": c_prio[left],
+                "code": [reasons.get(c, ("", ""))[0] for c in left_ids],
+                "reason": [reasons.get(c, ("", ""))[1] for c in left_ids],
+            }
+        )
+        .sort_values(["priority", "citizen"], key=_natural, kind="stable")
+        .reset_index(drop=True)
+    )
 
-    dept_cap = np.array([-1 if d.max_vulnerable is None else d.max_vulnerable for d in inst.departments],
-                        dtype=np.int64)
+    dept_cap = np.array(
+        [-1 if d.max_vulnerable is None else d.max_vulnerable for d in inst.departments], dtype=np.int64
+    )
     dept_used = np.bincount(u_dept[ui][c_vul[ci]], minlength=len(dept_ids))
-    departments = pd.DataFrame({
-        "id": dept_ids.tolist(), "municipality": [d.municipality for d in inst.departments],
-        "area": [d.area for d in inst.departments], "cap": dept_cap, "used": dept_used,
-    })
+    departments = pd.DataFrame(
+        {
+            "id": dept_ids.tolist(),
+            "municipality": [d.municipality for d in inst.departments],
+            "area": [d.area for d in inst.departments],
+            "cap": dept_cap,
+            "used": dept_used,
+        }
+    )
     departments = departments[departments.cap >= 0].copy()
     departments["left"] = (departments.cap - departments.used).clip(lower=0)
     departments["full"] = departments.used >= departments.cap
     # Most loaded first: placements, then how full, then id, so the plot's cut is stable.
-    departments["fill"] = np.where(departments.cap > 0, departments.used / departments.cap.clip(lower=1),
-                                   np.where(departments.used > 0, np.inf, 1.0))
-    departments = departments.sort_values(["used", "fill", "id"], ascending=[False, False, True],
-                                          kind="stable").reset_index(drop=True)
+    departments["fill"] = np.where(
+        departments.cap > 0,
+        departments.used / departments.cap.clip(lower=1),
+        np.where(departments.used > 0, np.inf, 1.0),
+    )
+    departments = departments.sort_values(
+        ["used", "fill", "id"], ascending=[False, False, True], kind="stable"
+    ).reset_index(drop=True)
 
     frame_used = np.bincount(u_muni[ui][subs], minlength=len(muni_ids))
     quota_used = np.bincount(m_region[u_muni[ui][subs]], minlength=len(region_ids))
-    frames = pd.DataFrame({
-        "kind": "frame", "id": muni_ids.tolist(), "name": [m.name for m in inst.municipalities],
-        "cap": [m.subsidy_frame for m in inst.municipalities], "used": frame_used,
-    })
+    frames = pd.DataFrame(
+        {
+            "kind": "frame",
+            "id": muni_ids.tolist(),
+            "name": [m.name for m in inst.municipalities],
+            "cap": [m.subsidy_frame for m in inst.municipalities],
+            "used": frame_used,
+        }
+    )
     frames = frames[(frames.cap > 0) | (frames.used > 0)]
-    quotas = pd.DataFrame({
-        "kind": "quota", "id": region_ids.tolist(), "name": [r.name for r in inst.regions],
-        "cap": [-1 if r.grant_quota is None else r.grant_quota for r in inst.regions], "used": quota_used,
-    })
+    quotas = pd.DataFrame(
+        {
+            "kind": "quota",
+            "id": region_ids.tolist(),
+            "name": [r.name for r in inst.regions],
+            "cap": [-1 if r.grant_quota is None else r.grant_quota for r in inst.regions],
+            "used": quota_used,
+        }
+    )
     quotas = quotas[quotas.cap >= 0]
     limits = pd.concat([quotas, frames], ignore_index=True)
     limits["cap"] = limits.cap.astype(np.int64)
@@ -280,18 +345,30 @@ def _facts(inst: models.Instance, plan: dict) -> dict:
     limits["full"] = limits.used >= limits.cap
 
     pool_used = np.bincount(u_pool[ui], minlength=len(pool_ids))
-    pool_table = pd.DataFrame({
-        "id": pool_ids.tolist(), "municipality": [p.municipality for p in pools.values()],
-        "share": [f"{p.share:.4g}" for p in pools.values()], "vacancies": [p.vacancies for p in pools.values()],
-        "before": [f"{p.claimed_before}/{p.vacancies_before}" for p in pools.values()],
-        "cap": [p.cap for p in pools.values()], "used": pool_used,
-    })
+    pool_table = pd.DataFrame(
+        {
+            "id": pool_ids.tolist(),
+            "municipality": [p.municipality for p in pools.values()],
+            "share": [f"{p.share:.4g}" for p in pools.values()],
+            "vacancies": [p.vacancies for p in pools.values()],
+            "before": [f"{p.claimed_before}/{p.vacancies_before}" for p in pools.values()],
+            "cap": [p.cap for p in pools.values()],
+            "used": pool_used,
+        }
+    )
     pool_table["left"] = (pool_table.cap - pool_table.used).clip(lower=0)
     pool_table["full"] = pool_table.used >= pool_table.cap
 
-    return {"assignments": asg, "unassigned": waiting, "by_priority": by_priority,
-            "departments": departments, "limits": limits, "pools": pool_table,
-            "band": tuple(inst.parameters.subsidy_band_kr), "amount": amount}
+    return {
+        "assignments": asg,
+        "unassigned": waiting,
+        "by_priority": by_priority,
+        "departments": departments,
+        "limits": limits,
+        "pools": pool_table,
+        "band": tuple(inst.parameters.subsidy_band_kr),
+        "amount": amount,
+    }
 
 
 def _assignment_columns(plan: dict, cit_ids: pd.Index, unit_ids: pd.Index):
@@ -300,18 +377,19 @@ def _assignment_columns(plan: dict, cit_ids: pd.Index, unit_ids: pd.Index):
     if not isinstance(raw, list):
         raise ReportError(["assignments: must be a list"])
     problems = []
-    ok = [isinstance(a, dict) and isinstance(a.get("citizen"), str) and isinstance(a.get("unit"), str)
-          for a in raw]
-    problems += [f"assignments[{i}]: must be an object with string 'citizen' and 'unit'"
-                 for i in np.flatnonzero(~np.array(ok, dtype=bool)).tolist()]
+    ok = [isinstance(a, dict) and isinstance(a.get("citizen"), str) and isinstance(a.get("unit"), str) for a in raw]
+    problems += [
+        f"assignments[{i}]: must be an object with string 'citizen' and 'unit'"
+        for i in np.flatnonzero(~np.array(ok, dtype=bool)).tolist()
+    ]
     cids = [a["citizen"] if k else "" for a, k in zip(raw, ok)]
     uids = [a["unit"] if k else "" for a, k in zip(raw, ok)]
     ci, ui = cit_ids.get_indexer(cids), unit_ids.get_indexer(uids)
     okarr = np.array(ok, dtype=bool)
-    problems += [f"assignments[{i}].citizen: unknown citizen {cids[i]!r}"
-                 for i in np.flatnonzero(okarr & (ci < 0)).tolist()]
-    problems += [f"assignments[{i}].unit: unknown unit {uids[i]!r}"
-                 for i in np.flatnonzero(okarr & (ui < 0)).tolist()]
+    problems += [
+        f"assignments[{i}].citizen: unknown citizen {cids[i]!r}" for i in np.flatnonzero(okarr & (ci < 0)).tolist()
+    ]
+    problems += [f"assignments[{i}].unit: unknown unit {uids[i]!r}" for i in np.flatnonzero(okarr & (ui < 0)).tolist()]
     for name, ids in (("citizen", pd.Series(cids)), ("unit", pd.Series(uids))):
         twice = ids[okarr & ids.duplicated().to_numpy()].unique().tolist()
         problems += [f"assignments: {name} {x!r} assigned more than once" for x in twice]
@@ -345,43 +423,53 @@ def _why(explanations: Mapping | None) -> dict[str, str]:
 
 # --- plain-language summary ------------------------------------------------------------
 
+
 def _summary(inst: models.Instance, plan: dict, f: dict) -> dict:
     """Sentences for planners: who was housed, what the subsidy did, which limits are full."""
     bp, asg = f["by_priority"], f["assignments"]
     n, h = int(bp.citizens.sum()), int(bp.housed.sum())
-    lines = [f"This round housed {h:,} of {n:,} citizens on the urgent list"
-             + (f" ({100 * h / n:.0f} %)." if n else ".")]
+    lines = [
+        f"This round housed {h:,} of {n:,} citizens on the urgent list" + (f" ({100 * h / n:.0f} %)." if n else ".")
+    ]
     for p, c, k in zip(bp.priority.tolist(), bp.citizens.tolist(), bp.housed.tolist()):
         label = f"Priority {p}" + (" (most urgent)" if p == bp.priority.iloc[0] and len(bp) > 1 else "")
         lines.append(f"{label}: {k:,} of {c:,} housed.")
     n_sub = int(asg.subsidised.sum())
     if len(asg):
-        lines.append(f"Average rent of the units assigned is {asg.rent_kr.mean():,.0f} kr a month; "
-                     f"after subsidy the citizens pay {asg.effective_rent_kr.mean():,.0f} kr on average. "
-                     f"{n_sub:,} assignment{'s' * (n_sub != 1)} use{'s' * (n_sub == 1)} the rent subsidy "
-                     f"of {_kr(f['amount'])} kr a month.")
+        lines.append(
+            f"Average rent of the units assigned is {asg.rent_kr.mean():,.0f} kr a month; "
+            f"after subsidy the citizens pay {asg.effective_rent_kr.mean():,.0f} kr on average. "
+            f"{n_sub:,} assignment{'s' * (n_sub != 1)} use{'s' * (n_sub == 1)} the rent subsidy "
+            f"of {_kr(f['amount'])} kr a month."
+        )
     d = f["departments"]
     if len(d):
-        lines.append(f"Mixed city: {int(d.full.sum()):,} of {len(d):,} departments with a cap on vulnerable "
-                     f"tenants are at their cap after this round; {int((d.used > 0).sum()):,} received vulnerable "
-                     "citizens.")
+        lines.append(
+            f"Mixed city: {int(d.full.sum()):,} of {len(d):,} departments with a cap on vulnerable "
+            f"tenants are at their cap after this round; {int((d.used > 0).sum()):,} received vulnerable "
+            "citizens."
+        )
     lim = f["limits"]
     for kind, what in (("frame", "municipalities' subsidy frames"), ("quota", "regions' grant quotas")):
         part = lim[lim.kind == kind]
         if len(part):
-            lines.append(f"{int(part.full.sum()):,} of {len(part):,} {what} are used up "
-                         f"({int(part.used.sum()):,} used, {int(part.left.sum()):,} left).")
+            lines.append(
+                f"{int(part.full.sum()):,} of {len(part):,} {what} are used up "
+                f"({int(part.used.sum()):,} used, {int(part.left.sum()):,} left)."
+            )
     pools = f["pools"]
     if len(pools):
-        lines.append(f"{int(pools.full.sum()):,} of {len(pools):,} pools have no claim left this round "
-                     f"({int(pools.used.sum()):,} claims of {int(pools.cap.sum()):,} allowed).")
+        lines.append(
+            f"{int(pools.full.sum()):,} of {len(pools):,} pools have no claim left this round "
+            f"({int(pools.used.sum()):,} claims of {int(pools.cap.sum()):,} allowed)."
+        )
     codes = f["unassigned"].code.value_counts()
-    reasons = [{"n": int(codes[k]), "code": k or "none", "text": REASON_TEXT.get(k, k)}
-               for k in sorted(codes.index)]
+    reasons = [{"n": int(codes[k]), "code": k or "none", "text": REASON_TEXT.get(k, k)} for k in sorted(codes.index)]
     return {"status": STATUS_TEXT.get(str(plan.get("status")), ""), "lines": lines, "reasons": reasons}
 
 
 # --- plots -----------------------------------------------------------------------------
+
 
 def _plots(f: dict) -> dict[str, Markup]:
     """The four plots as inline SVG, drawn under fixed defaults whatever the user's matplotlibrc."""
@@ -389,8 +477,12 @@ def _plots(f: dict) -> dict[str, Markup]:
         # rc_context restores every rcParam on exit, so resetting to defaults here is local
         # (to this call, not to other threads: matplotlib's rcParams are process-wide).
         mpl.style.use(["default", _RC])
-        figures = {"departments": _plot_departments(f["departments"]), "rent": _plot_rent(f),
-                   "priority": _plot_priority(f["by_priority"]), "limits": _plot_limits(f["limits"])}
+        figures = {
+            "departments": _plot_departments(f["departments"]),
+            "rent": _plot_rent(f),
+            "priority": _plot_priority(f["by_priority"]),
+            "limits": _plot_limits(f["limits"]),
+        }
         return {name: _svg(fig, name) for name, fig in figures.items()}
 
 
@@ -403,7 +495,7 @@ def _svg(fig: Figure, name: str) -> Markup:
         FigureCanvasSVG(fig)
         fig.savefig(buf, format="svg", metadata={"Date": None})
     text = buf.getvalue()
-    text = text[text.index("<svg"):]
+    text = text[text.index("<svg") :]
     # Group ids ("axes_1", ...) are counted per figure; prefix them so they stay unique on
     # the page. matplotlib escapes "<" in every text and attribute it writes, so this
     # matches only real tags, never an id that is data.
@@ -441,13 +533,27 @@ def _plot_departments(d: pd.DataFrame) -> Figure:
     ax.set_xlabel("vulnerable citizens")
     # A cap of 0 draws no bar at all, so every row also says "placed/cap" in words.
     for yi, used, cap in zip(y.tolist(), shown.used.tolist(), shown.cap.tolist()):
-        ax.annotate(f"{used}/{cap}", (max(used, cap), yi), xytext=(4, 0), textcoords="offset points",
-                    va="center", fontsize=7, color="#333333")
+        ax.annotate(
+            f"{used}/{cap}",
+            (max(used, cap), yi),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=7,
+            color="#333333",
+        )
     ax.set_xlim(0, max(1, int(shown.cap.max()), int(shown.used.max())) * 1.08)
     ax.set_title(title, loc="left")
-    fig.legend(handles=[Patch(facecolor=BLUE, label="placed"), Patch(facecolor=VERMILION, label="placed, cap reached"),
-                        Patch(facecolor="none", edgecolor="#666666", label="cap (max_vulnerable)")],
-               loc="outside lower center", ncols=3, fontsize=8)
+    fig.legend(
+        handles=[
+            Patch(facecolor=BLUE, label="placed"),
+            Patch(facecolor=VERMILION, label="placed, cap reached"),
+            Patch(facecolor="none", edgecolor="#666666", label="cap (max_vulnerable)"),
+        ],
+        loc="outside lower center",
+        ncols=3,
+        fontsize=8,
+    )
     return fig
 
 
@@ -486,8 +592,9 @@ def _plot_priority(bp: pd.DataFrame) -> Figure:
     ax.bar(x, bp.housed, color=BLUE, label="housed")
     waiting = ax.bar(x, bp.not_housed, bottom=bp.housed, color=GREY, label="not housed")
     # Above the bar, not inside it: a few housed among thousands leaves no room for a label.
-    ax.bar_label(waiting, labels=[f"{h:,} of {n:,} housed" for h, n in zip(bp.housed, bp.citizens)],
-                 padding=2, fontsize=8)
+    ax.bar_label(
+        waiting, labels=[f"{h:,} of {n:,} housed" for h, n in zip(bp.housed, bp.citizens)], padding=2, fontsize=8
+    )
     ax.margins(y=0.12)
     ax.set_xticks(x, labels=[str(p) for p in bp.priority])
     ax.set_xlabel("priority")
@@ -514,13 +621,21 @@ def _plot_limits(lim: pd.DataFrame) -> Figure:
     ax.barh(y, lim.left, left=within, color=GREY, label="left")
     if over.any():
         ax.barh(y, over, left=within, color=VERMILION, label="over the limit")
-    ax.set_yticks(y, labels=[_label(f"{k} {i}" + (f" {nm}" if nm else ""))
-                             for k, i, nm in zip(lim.kind, lim.id, lim.name)])
+    ax.set_yticks(
+        y, labels=[_label(f"{k} {i}" + (f" {nm}" if nm else "")) for k, i, nm in zip(lim.kind, lim.id, lim.name)]
+    )
     ax.set_ylim(n - 0.5, -0.5)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     for yi, used, cap in zip(y.tolist(), lim.used.tolist(), lim.cap.tolist()):
-        ax.annotate(f"{used}/{cap}", (max(used, cap), yi), xytext=(4, 0), textcoords="offset points",
-                    va="center", fontsize=7, color="#333333")
+        ax.annotate(
+            f"{used}/{cap}",
+            (max(used, cap), yi),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=7,
+            color="#333333",
+        )
     ax.set_xlim(0, max(1, int(lim.cap.max()), int(lim.used.max())) * 1.08)
     ax.set_xlabel("subsidised assignments")
     ax.set_title(title, loc="left")
@@ -529,6 +644,7 @@ def _plot_limits(lim: pd.DataFrame) -> Figure:
 
 
 # --- small helpers -----------------------------------------------------------------------
+
 
 def _natural(col: pd.Series) -> pd.Series:
     """Sort key for an id column: ``c2`` before ``c10``, as a planner counts."""
@@ -558,14 +674,16 @@ def _kr(x: float) -> str:
 
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("anvis")
     except PackageNotFoundError:
         return "unknown"
 
 
-_ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
-                          trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+_ENV = jinja2.Environment(
+    autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True
+)
 
 
 @functools.lru_cache(maxsize=1)

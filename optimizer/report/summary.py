@@ -8,8 +8,9 @@ from rich.console import Console
 from rich.table import Table
 
 
-def print_summary(plan: dict, timings: dict | None = None, path: str | None = None,
-                  console: Console | None = None) -> None:
+def print_summary(
+    plan: dict, timings: dict | None = None, path: str | None = None, console: Console | None = None
+) -> None:
     """Print status, housed per priority, caps in use and why citizens went unhoused."""
     # Ids are data, not markup: "[x]" or ":100:" must print as typed.
     console = console or Console(emoji=False, markup=False, highlight=False)
@@ -34,10 +35,17 @@ def print_summary(plan: dict, timings: dict | None = None, path: str | None = No
         caps.add_column(col, justify="right" if col != "limit" else "left")
     rows = [(f"pool {p['id']}", p["used"], p["cap"]) for p in usage.get("pools", [])]
     rows += [(f"mixed-city {d['id']}", d["used"], d["max_vulnerable"]) for d in usage.get("departments", [])]
-    rows += [(f"frame {f['municipality']}", f["used"], f["frame"]) for f in usage.get("frames", []) if f["frame"] or f["used"]]
-    rows += [(f"quota {q['region']}", q["used"], q["quota"] if q["quota"] is not None else "-") for q in usage.get("quotas", [])]
+    rows += [
+        (f"frame {f['municipality']}", f["used"], f["frame"])
+        for f in usage.get("frames", [])
+        if f["frame"] or f["used"]
+    ]
+    rows += [
+        (f"quota {q['region']}", q["used"], q["quota"] if q["quota"] is not None else "-")
+        for q in usage.get("quotas", [])
+    ]
     full = [r for r in rows if r[2] != "-" and r[1] >= r[2]]
-    for name, used, cap in (rows if len(rows) <= 15 else full[:15]):
+    for name, used, cap in rows if len(rows) <= 15 else full[:15]:
         caps.add_row(name, str(used), str(cap))
     if rows:
         if len(rows) > 15:

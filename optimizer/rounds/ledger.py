@@ -35,11 +35,24 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Callable
 
-from sqlalchemy import (Column, Connection, Engine, Integer, MetaData, String, Table, Text,
-                        create_engine, event, insert, inspect, select)
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    inspect,
+    select,
+)
 from sqlalchemy.engine import make_url
 
 DEFAULT_DB = "anvis-ledger.db"
@@ -50,14 +63,16 @@ BUSY_TIMEOUT_S = 30.0
 metadata = MetaData()
 
 schema_version = Table(
-    "schema_version", metadata,
+    "schema_version",
+    metadata,
     Column("version", Integer, primary_key=True, autoincrement=False),
     Column("name", String(100), nullable=False),
     Column("applied_at", String(40), nullable=False),
 )
 
 rounds = Table(
-    "rounds", metadata,
+    "rounds",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", String(200), nullable=False),
     Column("instance_sha256", String(64), nullable=False, index=True),
@@ -72,7 +87,8 @@ rounds = Table(
 )
 
 totals = Table(
-    "totals", metadata,
+    "totals",
+    metadata,
     Column("kind", String(20), primary_key=True),
     Column("key", String(300), primary_key=True),
     Column("vacancies", Integer, nullable=False, default=0),
@@ -80,7 +96,8 @@ totals = Table(
 )
 
 effects = Table(
-    "effects", metadata,
+    "effects",
+    metadata,
     Column("round_id", Integer, primary_key=True, autoincrement=False),
     Column("kind", String(20), primary_key=True),
     Column("key", String(300), primary_key=True),
@@ -89,7 +106,8 @@ effects = Table(
 )
 
 lock = Table(
-    "lock", metadata,
+    "lock",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
 )
 
@@ -100,6 +118,7 @@ def utc_now() -> str:
 
 
 # --- migrations -------------------------------------------------------------
+
 
 def _m1_initial(conn: Connection) -> None:
     """Create the rounds, totals, effects and lock tables."""
@@ -142,12 +161,16 @@ def migrate(engine: Engine) -> int:
             raise LedgerError(f"ledger schema version {v} is newer than this anvis knows ({len(MIGRATIONS)})")
         for i in range(v, len(MIGRATIONS)):
             MIGRATIONS[i](conn)
-            conn.execute(insert(schema_version).values(version=i + 1, name=MIGRATIONS[i].__name__.lstrip("_"),
-                                                       applied_at=utc_now()))
+            conn.execute(
+                insert(schema_version).values(
+                    version=i + 1, name=MIGRATIONS[i].__name__.lstrip("_"), applied_at=utc_now()
+                )
+            )
         return len(MIGRATIONS)
 
 
 # --- engines ------------------------------------------------------------------
+
 
 class LedgerError(Exception):
     """A refused ledger operation, with a one-line message for the planner."""

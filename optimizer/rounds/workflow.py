@@ -42,13 +42,35 @@ from collections import Counter
 from sqlalchemy import Connection, delete, insert, select, update
 
 import models
-from models.schema import LedgerEntry
 from models.instance import Instance
-from optimizer.rounds.ledger import (DEFAULT_DB, LedgerError, effects, lock, open_engine, rounds, schema_version,
-                           totals, utc_now)
+from models.schema import LedgerEntry
+from optimizer.rounds.ledger import (
+    DEFAULT_DB,
+    LedgerError,
+    effects,
+    lock,
+    open_engine,
+    rounds,
+    schema_version,
+    totals,
+    utc_now,
+)
 
-__all__ = ["LedgerError", "DEFAULT_DB", "open_round", "solve_round", "commit_round", "rollback_round", "round_plan",
-           "abandon_round", "status", "history", "ledger_totals", "decline_offers", "new_period"]
+__all__ = [
+    "DEFAULT_DB",
+    "LedgerError",
+    "abandon_round",
+    "commit_round",
+    "decline_offers",
+    "history",
+    "ledger_totals",
+    "new_period",
+    "open_round",
+    "rollback_round",
+    "round_plan",
+    "solve_round",
+    "status",
+]
 
 OPEN_STATES = ("opened", "solved")
 #: Period kinds of :func:`new_period` and the ledger kind each resets.
@@ -101,28 +123,36 @@ def fill(inst: Instance, state: dict[tuple[str, str], tuple[int, int]]) -> Insta
     known = {key: vc for (kind, key), vc in state.items() if kind == "pool"}
     valid = _pool_ids(inst)
     entries = [e for e in inst.ledger if e.pool not in known]
-    entries += [LedgerEntry(pool=p, vacancies_before=v, claimed_before=c)
-                for p, (v, c) in sorted(known.items()) if p in valid]
+    entries += [
+        LedgerEntry(pool=p, vacancies_before=v, claimed_before=c) for p, (v, c) in sorted(known.items()) if p in valid
+    ]
 
     def used(kind, key):
         return state.get((kind, key), (0, 0))[1]
 
-    munis = tuple(m.model_copy(update={"subsidy_frame": max(0, m.subsidy_frame - used("municipality", m.id))})
-                  for m in inst.municipalities)
-    regions = tuple(r if r.grant_quota is None else
-                    r.model_copy(update={"grant_quota": max(0, r.grant_quota - used("region", r.id))})
-                    for r in inst.regions)
-    depts = tuple(d if d.max_vulnerable is None else
-                  d.model_copy(update={"max_vulnerable": max(0, d.max_vulnerable - used("department", d.id))})
-                  for d in inst.departments)
+    munis = tuple(
+        m.model_copy(update={"subsidy_frame": max(0, m.subsidy_frame - used("municipality", m.id))})
+        for m in inst.municipalities
+    )
+    regions = tuple(
+        r
+        if r.grant_quota is None
+        else r.model_copy(update={"grant_quota": max(0, r.grant_quota - used("region", r.id))})
+        for r in inst.regions
+    )
+    depts = tuple(
+        d
+        if d.max_vulnerable is None
+        else d.model_copy(update={"max_vulnerable": max(0, d.max_vulnerable - used("department", d.id))})
+        for d in inst.departments
+    )
     return inst.replace(ledger=tuple(entries), municipalities=munis, regions=regions, departments=depts)
 
 
 def _round(conn: Connection, round_id: int | None, states=OPEN_STATES):
     """The round ``round_id`` (or the open one when None), or raise."""
     if round_id is None:
-        row = conn.execute(select(rounds).where(rounds.c.status.in_(OPEN_STATES))
-                           .order_by(rounds.c.id.desc())).first()
+        row = conn.execute(select(rounds).where(rounds.c.status.in_(OPEN_STATES)).order_by(rounds.c.id.desc())).first()
         if row is None:
             raise LedgerError("no open round (start one with 'anvis round open INSTANCE')")
     else:
@@ -130,18 +160,22 @@ def _round(conn: Connection, round_id: int | None, states=OPEN_STATES):
         if row is None:
             raise LedgerError(f"no round {round_id}")
     if row.status not in states:
-        raise LedgerError(f"round {row.id} ({row.name!r}) is {row.status.replace('_', ' ')}, "
-                          f"not {' or '.join(s.replace('_', ' ') for s in states)}")
+        raise LedgerError(
+            f"round {row.id} ({row.name!r}) is {row.status.replace('_', ' ')}, "
+            f"not {' or '.join(s.replace('_', ' ') for s in states)}"
+        )
     return row
 
 
 def _refuse_open_round(conn: Connection, when: str) -> None:
     """Raise if a round is open or solved and not committed (at most one round is open)."""
-    busy = conn.execute(select(rounds.c.id, rounds.c.name, rounds.c.status)
-                        .where(rounds.c.status.in_(OPEN_STATES))).first()
+    busy = conn.execute(
+        select(rounds.c.id, rounds.c.name, rounds.c.status).where(rounds.c.status.in_(OPEN_STATES))
+    ).first()
     if busy is not None:
-        raise LedgerError(f"round {busy.id} ({busy.name!r}) is {busy.status} and not committed: "
-                          f"commit or abandon it {when}")
+        raise LedgerError(
+            f"round {busy.id} ({busy.name!r}) is {busy.status} and not committed: commit or abandon it {when}"
+        )
 
 
 def _refuse_committed_sha(conn: Connection, sha: str, except_id: int | None = None) -> None:
@@ -179,10 +213,15 @@ def open_round(db: str, inst: Instance) -> tuple[int, Instance]:
         _refuse_open_round(conn, "first")
         _refuse_committed_sha(conn, inst.sha256)
         filled = fill(inst, _totals(conn))
-        rid = conn.execute(insert(rounds).values(
-            name=inst.name, instance_sha256=inst.sha256,
-            instance_json=json.dumps(filled.to_dict(), ensure_ascii=False, separators=(",", ":")),
-            status="opened", opened_at=utc_now())).inserted_primary_key[0]
+        rid = conn.execute(
+            insert(rounds).values(
+                name=inst.name,
+                instance_sha256=inst.sha256,
+                instance_json=json.dumps(filled.to_dict(), ensure_ascii=False, separators=(",", ":")),
+                status="opened",
+                opened_at=utc_now(),
+            )
+        ).inserted_primary_key[0]
         return int(rid), filled
 
 
@@ -214,8 +253,8 @@ def solve_round(db: str, round_id: int | None = None, instance: Instance | None 
     plan, result
         The plan dict and the solver's :class:`~optimizer.engine.solve.Result`.
     """
-    from optimizer.plan.build import make_plan
     from optimizer.engine.solve import solve
+    from optimizer.plan.build import make_plan
 
     with open_engine(db).begin() as conn:
         row = _round(conn, round_id)
@@ -229,10 +268,16 @@ def solve_round(db: str, round_id: int | None = None, instance: Instance | None 
     with open_engine(db).begin() as conn:
         _lock(conn)
         _round(conn, row.id)  # still open: nobody committed or abandoned it meanwhile
-        conn.execute(update(rounds).where(rounds.c.id == row.id).values(
-            instance_json=json.dumps(inst.to_dict(), ensure_ascii=False, separators=(",", ":")),
-            plan_json=json.dumps(plan, ensure_ascii=False, separators=(",", ":")),
-            status="solved", solved_at=utc_now()))
+        conn.execute(
+            update(rounds)
+            .where(rounds.c.id == row.id)
+            .values(
+                instance_json=json.dumps(inst.to_dict(), ensure_ascii=False, separators=(",", ":")),
+                plan_json=json.dumps(plan, ensure_ascii=False, separators=(",", ":")),
+                status="solved",
+                solved_at=utc_now(),
+            )
+        )
     return plan, result
 
 
@@ -274,8 +319,11 @@ def round_effects(inst: Instance, plan: dict, state: dict) -> dict[tuple[str, st
 def _add(conn: Connection, key: tuple[str, str], dv: int, dc: int, state: dict) -> None:
     kind, k = key
     if key in state:
-        conn.execute(update(totals).where(totals.c.kind == kind, totals.c.key == k)
-                     .values(vacancies=totals.c.vacancies + dv, claimed=totals.c.claimed + dc))
+        conn.execute(
+            update(totals)
+            .where(totals.c.kind == kind, totals.c.key == k)
+            .values(vacancies=totals.c.vacancies + dv, claimed=totals.c.claimed + dc)
+        )
     else:
         conn.execute(insert(totals).values(kind=kind, key=k, vacancies=dv, claimed=dc))
 
@@ -324,10 +372,18 @@ def commit_round(db: str, round_id: int | None = None, by: str | None = None) ->
                 print(f"{SLEEP_ENV}: sleeping {sleep}s inside the commit", file=sys.stderr, flush=True)
                 time.sleep(sleep)
         if added:
-            conn.execute(insert(effects), [{"round_id": row.id, "kind": k, "key": key, "vacancies": v, "claimed": c}
-                                           for (k, key), (v, c) in sorted(added.items())])
-        done = conn.execute(update(rounds).where(rounds.c.id == row.id, rounds.c.status == "solved")
-                            .values(status="committed", committed_by=by, committed_at=utc_now()))
+            conn.execute(
+                insert(effects),
+                [
+                    {"round_id": row.id, "kind": k, "key": key, "vacancies": v, "claimed": c}
+                    for (k, key), (v, c) in sorted(added.items())
+                ],
+            )
+        done = conn.execute(
+            update(rounds)
+            .where(rounds.c.id == row.id, rounds.c.status == "solved")
+            .values(status="committed", committed_by=by, committed_at=utc_now())
+        )
         if done.rowcount != 1:  # cannot happen under the lock; never count twice if it does
             raise LedgerError(f"round {row.id} changed while committing; nothing committed")
         claims = sum(int(p["used"]) for p in (plan.get("usage") or {}).get("pools", []))
@@ -353,25 +409,34 @@ def rollback_round(db: str) -> dict:
         busy = conn.execute(select(rounds.c.id, rounds.c.status).where(rounds.c.status.in_(OPEN_STATES))).first()
         if busy is not None:
             raise LedgerError(f"round {busy.id} is {busy.status}: abandon it before rolling back")
-        row = conn.execute(select(rounds).where(rounds.c.status == "committed")
-                           .order_by(rounds.c.id.desc())).first()
+        row = conn.execute(select(rounds).where(rounds.c.status == "committed").order_by(rounds.c.id.desc())).first()
         if row is None:
             raise LedgerError("no committed round to roll back")
-        reset = conn.execute(select(rounds.c.id, rounds.c.committed_at)
-                             .where(rounds.c.status == PERIOD_STATUS, rounds.c.id > row.id)
-                             .order_by(rounds.c.id)).first()
+        reset = conn.execute(
+            select(rounds.c.id, rounds.c.committed_at)
+            .where(rounds.c.status == PERIOD_STATUS, rounds.c.id > row.id)
+            .order_by(rounds.c.id)
+        ).first()
         if reset is not None:
-            raise LedgerError(f"round {row.id} ({row.name!r}) was committed before the new period started "
-                              f"(entry {reset.id}, {reset.committed_at}): rolling it back would subtract its "
-                              "claims from the new period's frames, quotas and caps; nothing rolled back")
+            raise LedgerError(
+                f"round {row.id} ({row.name!r}) was committed before the new period started "
+                f"(entry {reset.id}, {reset.committed_at}): rolling it back would subtract its "
+                "claims from the new period's frames, quotas and caps; nothing rolled back"
+            )
         for e in conn.execute(select(effects).where(effects.c.round_id == row.id)).all():
-            conn.execute(update(totals).where(totals.c.kind == e.kind, totals.c.key == e.key)
-                         .values(vacancies=totals.c.vacancies - e.vacancies, claimed=totals.c.claimed - e.claimed))
+            conn.execute(
+                update(totals)
+                .where(totals.c.kind == e.kind, totals.c.key == e.key)
+                .values(vacancies=totals.c.vacancies - e.vacancies, claimed=totals.c.claimed - e.claimed)
+            )
         conn.execute(delete(effects).where(effects.c.round_id == row.id))
         # Keys this round created and that are back at zero leave no trace.
         conn.execute(delete(totals).where(totals.c.vacancies == 0, totals.c.claimed == 0))
-        conn.execute(update(rounds).where(rounds.c.id == row.id, rounds.c.status == "committed")
-                     .values(status="rolled_back", rolled_back_at=utc_now()))
+        conn.execute(
+            update(rounds)
+            .where(rounds.c.id == row.id, rounds.c.status == "committed")
+            .values(status="rolled_back", rolled_back_at=utc_now())
+        )
         return {"id": row.id, "name": row.name}
 
 
@@ -388,8 +453,9 @@ def round_plan(db: str, round_id: int | None = None) -> tuple[Instance, dict]:
     """A round's filled instance and its plan: round ``round_id``, or the latest round with a plan."""
     with open_engine(db).begin() as conn:
         if round_id is None:
-            row = conn.execute(select(rounds).where(rounds.c.plan_json.is_not(None))
-                               .order_by(rounds.c.id.desc())).first()
+            row = conn.execute(
+                select(rounds).where(rounds.c.plan_json.is_not(None)).order_by(rounds.c.id.desc())
+            ).first()
             if row is None:
                 raise LedgerError("no round has a plan yet (solve one with 'anvis round solve')")
         else:
@@ -400,9 +466,17 @@ def round_plan(db: str, round_id: int | None = None) -> tuple[Instance, dict]:
 
 
 def _summary(row) -> dict:
-    return {"id": row.id, "name": row.name, "status": row.status, "instance_sha256": row.instance_sha256,
-            "opened_at": row.opened_at, "solved_at": row.solved_at, "committed_by": row.committed_by,
-            "committed_at": row.committed_at, "rolled_back_at": row.rolled_back_at}
+    return {
+        "id": row.id,
+        "name": row.name,
+        "status": row.status,
+        "instance_sha256": row.instance_sha256,
+        "opened_at": row.opened_at,
+        "solved_at": row.solved_at,
+        "committed_by": row.committed_by,
+        "committed_at": row.committed_at,
+        "rolled_back_at": row.rolled_back_at,
+    }
 
 
 def history(db: str = DEFAULT_DB) -> list[dict]:
@@ -415,15 +489,22 @@ def status(db: str = DEFAULT_DB) -> dict:
     """The ledger at a glance: schema version, the open round, the last committed round, totals."""
     with open_engine(db).begin() as conn:
         version = conn.execute(select(schema_version.c.version).order_by(schema_version.c.version.desc())).scalar()
-        open_ = conn.execute(select(rounds).where(rounds.c.status.in_(OPEN_STATES)).order_by(rounds.c.id.desc())).first()
+        open_ = conn.execute(
+            select(rounds).where(rounds.c.status.in_(OPEN_STATES)).order_by(rounds.c.id.desc())
+        ).first()
         last = conn.execute(select(rounds).where(rounds.c.status == "committed").order_by(rounds.c.id.desc())).first()
         n = Counter(r[0] for r in conn.execute(select(rounds.c.status)))
-    return {"schema_version": int(version), "open": _summary(open_) if open_ else None,
-            "last_committed": _summary(last) if last else None, "rounds": dict(n),
-            "totals": ledger_totals(db)}
+    return {
+        "schema_version": int(version),
+        "open": _summary(open_) if open_ else None,
+        "last_committed": _summary(last) if last else None,
+        "rounds": dict(n),
+        "totals": ledger_totals(db),
+    }
 
 
 # --- declined offers and frame periods ------------------------------------------------
+
 
 def decline_offers(db: str, citizens, round_id: int | None = None) -> dict:
     """Record that citizens declined the units the solved round's plan offered them.
@@ -461,8 +542,11 @@ def decline_offers(db: str, citizens, round_id: int | None = None) -> dict:
         _lock(conn)
         row = _round(conn, round_id, states=("solved",))
         plan = without_offers(json.loads(row.instance_json), json.loads(row.plan_json), ids)
-        conn.execute(update(rounds).where(rounds.c.id == row.id, rounds.c.status == "solved").values(
-            plan_json=json.dumps(plan, ensure_ascii=False, separators=(",", ":"))))
+        conn.execute(
+            update(rounds)
+            .where(rounds.c.id == row.id, rounds.c.status == "solved")
+            .values(plan_json=json.dumps(plan, ensure_ascii=False, separators=(",", ":")))
+        )
     return plan
 
 
@@ -488,9 +572,10 @@ def without_offers(doc: dict, plan: dict, citizens: list[str]) -> dict:
     vulnerable = {c["id"] for c in doc["citizens"] if c.get("vulnerable")}
     weights = (doc.get("parameters") or {}).get("priority_weights") or {}
     usage = plan.get("usage") or {}
-    index = {section: {e[key]: e for e in usage.get(section, [])}
-             for section, key in (("pools", "id"), ("departments", "id"), ("frames", "municipality"),
-                                  ("quotas", "region"))}
+    index = {
+        section: {e[key]: e for e in usage.get(section, [])}
+        for section, key in (("pools", "id"), ("departments", "id"), ("frames", "municipality"), ("quotas", "region"))
+    }
     obj = plan["objective"]
     for cid in citizens:
         a = offered[cid]
@@ -510,15 +595,20 @@ def without_offers(doc: dict, plan: dict, citizens: list[str]) -> dict:
                 index["frames"][muni]["used"] -= 1
             if region_of.get(muni) in index["quotas"]:
                 index["quotas"][region_of[muni]]["used"] -= 1
-        plan.setdefault("declined", []).append({k: a[k] for k in ("citizen", "unit", "pool", "department", "subsidised")
-                                                if k in a})
-        plan["unassigned"].append({"citizen": cid, "priority": int(prio), "code": "declined",
-                                   "reason": f"declined the offer of unit {a['unit']!r}; the unit went back to "
-                                             "its housing organisation",
-                                   "details": {"unit": a["unit"]}})
+        plan.setdefault("declined", []).append(
+            {k: a[k] for k in ("citizen", "unit", "pool", "department", "subsidised") if k in a}
+        )
+        plan["unassigned"].append(
+            {
+                "citizen": cid,
+                "priority": int(prio),
+                "code": "declined",
+                "reason": f"declined the offer of unit {a['unit']!r}; the unit went back to its housing organisation",
+                "details": {"unit": a["unit"]},
+            }
+        )
     plan["assignments"] = [a for a in plan["assignments"] if a["citizen"] not in gone]
     return plan
-
 
 
 def new_period(db: str = DEFAULT_DB, kinds=("frame", "quota", "department"), by: str | None = None) -> dict:
@@ -566,16 +656,30 @@ def new_period(db: str = DEFAULT_DB, kinds=("frame", "quota", "department"), by:
     with open_engine(db).begin() as conn:
         _lock(conn)
         _refuse_open_round(conn, "before starting a new period")
-        used = conn.execute(select(totals.c.kind, totals.c.key, totals.c.claimed)
-                            .where(totals.c.kind.in_(ledger_kinds), totals.c.claimed != 0)
-                            .order_by(totals.c.kind, totals.c.key)).all()
+        used = conn.execute(
+            select(totals.c.kind, totals.c.key, totals.c.claimed)
+            .where(totals.c.kind.in_(ledger_kinds), totals.c.claimed != 0)
+            .order_by(totals.c.kind, totals.c.key)
+        ).all()
         now, name = utc_now(), "new period: " + ", ".join(kinds)
-        rid = int(conn.execute(insert(rounds).values(
-            name=name, instance_sha256="", instance_json="{}", status=PERIOD_STATUS,
-            opened_at=now, committed_by=by, committed_at=now)).inserted_primary_key[0])
+        rid = int(
+            conn.execute(
+                insert(rounds).values(
+                    name=name,
+                    instance_sha256="",
+                    instance_json="{}",
+                    status=PERIOD_STATUS,
+                    opened_at=now,
+                    committed_by=by,
+                    committed_at=now,
+                )
+            ).inserted_primary_key[0]
+        )
         if used:
-            conn.execute(insert(effects), [{"round_id": rid, "kind": k, "key": key, "vacancies": 0, "claimed": -int(c)}
-                                           for k, key, c in used])
+            conn.execute(
+                insert(effects),
+                [{"round_id": rid, "kind": k, "key": key, "vacancies": 0, "claimed": -int(c)} for k, key, c in used],
+            )
         conn.execute(update(totals).where(totals.c.kind.in_(ledger_kinds)).values(claimed=0))
     reset: dict[str, dict[str, int]] = {k: {} for k in ledger_kinds}
     for k, key, c in used:

@@ -82,66 +82,126 @@ import numpy as np
 
 FORMAT = "anvis/1"
 
-REGIONS = (("H", "Hovedstaden"), ("S", "Sjælland"), ("SD", "Syddanmark"),
-           ("M", "Midtjylland"), ("N", "Nordjylland"))
+REGIONS = (("H", "Hovedstaden"), ("S", "Sjælland"), ("SD", "Syddanmark"), ("M", "Midtjylland"), ("N", "Nordjylland"))
 
 # (kommune code, name, region, population in thousands, rounded: weights for stock and homeless)
 MUNICIPALITIES = (
-    ("101", "København", "H", 650), ("147", "Frederiksberg", "H", 104),
-    ("151", "Ballerup", "H", 52), ("153", "Brøndby", "H", 39), ("155", "Dragør", "H", 14),
-    ("157", "Gentofte", "H", 75), ("159", "Gladsaxe", "H", 70), ("161", "Glostrup", "H", 24),
-    ("163", "Herlev", "H", 30), ("165", "Albertslund", "H", 28), ("167", "Hvidovre", "H", 54),
-    ("169", "Høje-Taastrup", "H", 56), ("173", "Lyngby-Taarbæk", "H", 57),
-    ("175", "Rødovre", "H", 41), ("183", "Ishøj", "H", 24), ("185", "Tårnby", "H", 44),
-    ("187", "Vallensbæk", "H", 17), ("190", "Furesø", "H", 41), ("201", "Allerød", "H", 26),
-    ("210", "Fredensborg", "H", 41), ("217", "Helsingør", "H", 63),
-    ("219", "Hillerød", "H", 52), ("223", "Hørsholm", "H", 25), ("230", "Rudersdal", "H", 57),
-    ("240", "Egedal", "H", 44), ("250", "Frederikssund", "H", 46), ("260", "Halsnæs", "H", 31),
-    ("270", "Gribskov", "H", 41), ("400", "Bornholm", "H", 39), ("253", "Greve", "S", 51),
-    ("259", "Køge", "S", 62), ("265", "Roskilde", "S", 90), ("269", "Solrød", "S", 23),
-    ("306", "Odsherred", "S", 33), ("316", "Holbæk", "S", 73), ("320", "Faxe", "S", 37),
-    ("326", "Kalundborg", "S", 49), ("329", "Ringsted", "S", 36), ("330", "Slagelse", "S", 80),
-    ("336", "Stevns", "S", 23), ("340", "Sorø", "S", 30), ("350", "Lejre", "S", 28),
-    ("360", "Lolland", "S", 41), ("370", "Næstved", "S", 84), ("376", "Guldborgsund", "S", 60),
-    ("390", "Vordingborg", "S", 46), ("410", "Middelfart", "SD", 39),
-    ("420", "Assens", "SD", 41), ("430", "Faaborg-Midtfyn", "SD", 52),
-    ("440", "Kerteminde", "SD", 24), ("450", "Nyborg", "SD", 32), ("461", "Odense", "SD", 207),
-    ("479", "Svendborg", "SD", 59), ("480", "Nordfyns", "SD", 30),
-    ("482", "Langeland", "SD", 12), ("492", "Ærø", "SD", 6), ("510", "Haderslev", "SD", 56),
-    ("530", "Billund", "SD", 27), ("540", "Sønderborg", "SD", 74), ("550", "Tønder", "SD", 37),
-    ("561", "Esbjerg", "SD", 116), ("563", "Fanø", "SD", 3.5), ("573", "Varde", "SD", 50),
-    ("575", "Vejen", "SD", 43), ("580", "Aabenraa", "SD", 59), ("607", "Fredericia", "SD", 52),
-    ("621", "Kolding", "SD", 95), ("630", "Vejle", "SD", 121), ("615", "Horsens", "M", 98),
-    ("657", "Herning", "M", 90), ("661", "Holstebro", "M", 59), ("665", "Lemvig", "M", 19),
-    ("671", "Struer", "M", 21), ("706", "Syddjurs", "M", 43), ("707", "Norddjurs", "M", 37),
-    ("710", "Favrskov", "M", 49), ("727", "Odder", "M", 23), ("730", "Randers", "M", 99),
-    ("740", "Silkeborg", "M", 98), ("741", "Samsø", "M", 3.7), ("746", "Skanderborg", "M", 64),
-    ("751", "Aarhus", "M", 361), ("756", "Ikast-Brande", "M", 42),
-    ("760", "Ringkøbing-Skjern", "M", 56), ("766", "Hedensted", "M", 47),
-    ("779", "Skive", "M", 46), ("791", "Viborg", "M", 98), ("773", "Morsø", "N", 20),
-    ("787", "Thisted", "N", 43), ("810", "Brønderslev", "N", 37),
-    ("813", "Frederikshavn", "N", 59), ("820", "Vesthimmerlands", "N", 36),
-    ("825", "Læsø", "N", 1.8), ("840", "Rebild", "N", 31), ("846", "Mariagerfjord", "N", 42),
-    ("849", "Jammerbugt", "N", 38), ("851", "Aalborg", "N", 221), ("860", "Hjørring", "N", 64),
+    ("101", "København", "H", 650),
+    ("147", "Frederiksberg", "H", 104),
+    ("151", "Ballerup", "H", 52),
+    ("153", "Brøndby", "H", 39),
+    ("155", "Dragør", "H", 14),
+    ("157", "Gentofte", "H", 75),
+    ("159", "Gladsaxe", "H", 70),
+    ("161", "Glostrup", "H", 24),
+    ("163", "Herlev", "H", 30),
+    ("165", "Albertslund", "H", 28),
+    ("167", "Hvidovre", "H", 54),
+    ("169", "Høje-Taastrup", "H", 56),
+    ("173", "Lyngby-Taarbæk", "H", 57),
+    ("175", "Rødovre", "H", 41),
+    ("183", "Ishøj", "H", 24),
+    ("185", "Tårnby", "H", 44),
+    ("187", "Vallensbæk", "H", 17),
+    ("190", "Furesø", "H", 41),
+    ("201", "Allerød", "H", 26),
+    ("210", "Fredensborg", "H", 41),
+    ("217", "Helsingør", "H", 63),
+    ("219", "Hillerød", "H", 52),
+    ("223", "Hørsholm", "H", 25),
+    ("230", "Rudersdal", "H", 57),
+    ("240", "Egedal", "H", 44),
+    ("250", "Frederikssund", "H", 46),
+    ("260", "Halsnæs", "H", 31),
+    ("270", "Gribskov", "H", 41),
+    ("400", "Bornholm", "H", 39),
+    ("253", "Greve", "S", 51),
+    ("259", "Køge", "S", 62),
+    ("265", "Roskilde", "S", 90),
+    ("269", "Solrød", "S", 23),
+    ("306", "Odsherred", "S", 33),
+    ("316", "Holbæk", "S", 73),
+    ("320", "Faxe", "S", 37),
+    ("326", "Kalundborg", "S", 49),
+    ("329", "Ringsted", "S", 36),
+    ("330", "Slagelse", "S", 80),
+    ("336", "Stevns", "S", 23),
+    ("340", "Sorø", "S", 30),
+    ("350", "Lejre", "S", 28),
+    ("360", "Lolland", "S", 41),
+    ("370", "Næstved", "S", 84),
+    ("376", "Guldborgsund", "S", 60),
+    ("390", "Vordingborg", "S", 46),
+    ("410", "Middelfart", "SD", 39),
+    ("420", "Assens", "SD", 41),
+    ("430", "Faaborg-Midtfyn", "SD", 52),
+    ("440", "Kerteminde", "SD", 24),
+    ("450", "Nyborg", "SD", 32),
+    ("461", "Odense", "SD", 207),
+    ("479", "Svendborg", "SD", 59),
+    ("480", "Nordfyns", "SD", 30),
+    ("482", "Langeland", "SD", 12),
+    ("492", "Ærø", "SD", 6),
+    ("510", "Haderslev", "SD", 56),
+    ("530", "Billund", "SD", 27),
+    ("540", "Sønderborg", "SD", 74),
+    ("550", "Tønder", "SD", 37),
+    ("561", "Esbjerg", "SD", 116),
+    ("563", "Fanø", "SD", 3.5),
+    ("573", "Varde", "SD", 50),
+    ("575", "Vejen", "SD", 43),
+    ("580", "Aabenraa", "SD", 59),
+    ("607", "Fredericia", "SD", 52),
+    ("621", "Kolding", "SD", 95),
+    ("630", "Vejle", "SD", 121),
+    ("615", "Horsens", "M", 98),
+    ("657", "Herning", "M", 90),
+    ("661", "Holstebro", "M", 59),
+    ("665", "Lemvig", "M", 19),
+    ("671", "Struer", "M", 21),
+    ("706", "Syddjurs", "M", 43),
+    ("707", "Norddjurs", "M", 37),
+    ("710", "Favrskov", "M", 49),
+    ("727", "Odder", "M", 23),
+    ("730", "Randers", "M", 99),
+    ("740", "Silkeborg", "M", 98),
+    ("741", "Samsø", "M", 3.7),
+    ("746", "Skanderborg", "M", 64),
+    ("751", "Aarhus", "M", 361),
+    ("756", "Ikast-Brande", "M", 42),
+    ("760", "Ringkøbing-Skjern", "M", 56),
+    ("766", "Hedensted", "M", 47),
+    ("779", "Skive", "M", 46),
+    ("791", "Viborg", "M", 98),
+    ("773", "Morsø", "N", 20),
+    ("787", "Thisted", "N", 43),
+    ("810", "Brønderslev", "N", 37),
+    ("813", "Frederikshavn", "N", 59),
+    ("820", "Vesthimmerlands", "N", 36),
+    ("825", "Læsø", "N", 1.8),
+    ("840", "Rebild", "N", 31),
+    ("846", "Mariagerfjord", "N", 42),
+    ("849", "Jammerbugt", "N", 38),
+    ("851", "Aalborg", "N", 221),
+    ("860", "Hjørring", "N", 64),
 )
 
 # National calibration (domain README, "National figures").
-NATIONAL_STOCK = 520_000          # almene units a municipality assigns to; 11 %/52 ≈ 1,100 a week
-RELET_RATE = 0.11                 # re-lettings a year / units (2022: 57,862, 11 %)
-NATIONAL_HOMELESS = 5_989         # VIVE count, week 6 2024
+NATIONAL_STOCK = 520_000  # almene units a municipality assigns to; 11 %/52 ≈ 1,100 a week
+RELET_RATE = 0.11  # re-lettings a year / units (2022: 57,862, 11 %)
+NATIONAL_HOMELESS = 5_989  # VIVE count, week 6 2024
 UNITS_PER_AFDELING = 81
 NATIONAL_ORGANISATIONS = 560
 FRAME_HOLDERS, FRAME_TOTAL, FRAME_MIN, FRAME_MAX = 30, 1_345, 6, 350
-GRANTS = 1_800                    # Fonden for blandede byer: subsidy grants in existing units
-SUBSIDY_KR = 1414                 # 16,965 kr/year (2023) / 12
+GRANTS = 1_800  # Fonden for blandede byer: subsidy grants in existing units
+SUBSIDY_KR = 1414  # 16,965 kr/year (2023) / 12
 SUBSIDY_BAND = (4500, 6500)
 # Fixed stock (units) and homeless counts of the large cities; None: drawn.
 STOCK_ANCHORS = {"101": 56_000, "751": 45_000, "851": 27_000, "461": 24_000}
 HOMELESS_ANCHORS = {"101": 1_370, "751": round(0.088 * NATIONAL_HOMELESS), "461": 117}
 
 # Family-unit rent bands, January 2023: (low, high, units). The top band has an exponential tail.
-RENT_BANDS = ((2_300, 3_500, 31_300), (3_500, 4_500, 79_500),
-              (4_500, 6_500, 247_500), (6_500, None, 148_000))
+RENT_BANDS = ((2_300, 3_500, 31_300), (3_500, 4_500, 79_500), (4_500, 6_500, 247_500), (6_500, None, 148_000))
 TOP_TAIL_KR, TOP_MAX_KR = 1_100, 12_000
 
 AREAS = ("ordinary", "prevention", "disadvantaged", "transformation")
@@ -150,31 +210,53 @@ BOOSTED_AREAS = {"prevention": 0.15, "disadvantaged": 0.08, "transformation": 0.
 
 PRESETS = {
     "national-week": {
-        "description": "Denmark in one week: 98 municipalities, 5 regions, "
-                       "≈ 6,000 citizens, ≈ 1,100 vacancies.",
-        "municipalities": None, "weeks": 1, "citizens": NATIONAL_HOMELESS, "units": None,
-        "organisations": None, "areas": NATIONAL_AREAS, "agreement_rate": 0.3,
+        "description": "Denmark in one week: 98 municipalities, 5 regions, ≈ 6,000 citizens, ≈ 1,100 vacancies.",
+        "municipalities": None,
+        "weeks": 1,
+        "citizens": NATIONAL_HOMELESS,
+        "units": None,
+        "organisations": None,
+        "areas": NATIONAL_AREAS,
+        "agreement_rate": 0.3,
     },
     "city-week": {
         "description": "København in one week: 1,370 citizens, ≈ 118 vacancies.",
-        "municipalities": ("101",), "weeks": 1, "citizens": 1_370, "units": None,
-        "organisations": None, "areas": NATIONAL_AREAS, "agreement_rate": 0.3,
+        "municipalities": ("101",),
+        "weeks": 1,
+        "citizens": 1_370,
+        "units": None,
+        "organisations": None,
+        "areas": NATIONAL_AREAS,
+        "agreement_rate": 0.3,
     },
     "city-year": {
-        "description": "One large municipality with a year of vacancies at once: "
-                       "3,000 citizens, 5,500 vacancies.",
-        "municipalities": ("101",), "weeks": 52, "citizens": 3_000, "units": 5_500,
-        "organisations": None, "areas": NATIONAL_AREAS, "agreement_rate": 0.3,
+        "description": "One large municipality with a year of vacancies at once: 3,000 citizens, 5,500 vacancies.",
+        "municipalities": ("101",),
+        "weeks": 52,
+        "citizens": 3_000,
+        "units": 5_500,
+        "organisations": None,
+        "areas": NATIONAL_AREAS,
+        "agreement_rate": 0.3,
     },
     "small": {
         "description": "Three municipalities in two regions: 60 citizens, 40 vacancies.",
-        "municipalities": ("101", "147", "259"), "weeks": 1, "citizens": 60, "units": 40,
-        "organisations": (2, 3), "areas": BOOSTED_AREAS, "agreement_rate": 0.7,
+        "municipalities": ("101", "147", "259"),
+        "weeks": 1,
+        "citizens": 60,
+        "units": 40,
+        "organisations": (2, 3),
+        "areas": BOOSTED_AREAS,
+        "agreement_rate": 0.7,
     },
     "tiny": {
         "description": "One or two municipalities: 8–15 citizens, 6–12 vacancies.",
-        "municipalities": (("851",), ("851", "860")), "weeks": 1, "citizens": (8, 15),
-        "units": (6, 12), "organisations": (1, 2), "areas": BOOSTED_AREAS,
+        "municipalities": (("851",), ("851", "860")),
+        "weeks": 1,
+        "citizens": (8, 15),
+        "units": (6, 12),
+        "organisations": (1, 2),
+        "areas": BOOSTED_AREAS,
         "agreement_rate": 0.7,
     },
 }
@@ -203,8 +285,7 @@ EXTRA_OPTIONS = ("with_scores", "week", "name", "default_share")
 the year, 2–52, for the ledger), ``name``, ``default_share``."""
 
 
-def generate(preset: str = "national-week", seed: int = 0, scale: float = 1.0,
-             **overrides) -> dict:
+def generate(preset: str = "national-week", seed: int = 0, scale: float = 1.0, **overrides) -> dict:
     """Generate one realistic ``anvis/1`` instance document.
 
     Parameters
@@ -248,6 +329,7 @@ def generate(preset: str = "national-week", seed: int = 0, scale: float = 1.0,
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def _apportion(total: int, weights: np.ndarray) -> np.ndarray:
     """Integers proportional to ``weights`` summing to ``total`` (largest remainder)."""
@@ -298,6 +380,7 @@ def _family_rent(q: np.ndarray) -> np.ndarray:
 
 # --------------------------------------------------------------------------- builder
 
+
 class _Builder:
     """One generation run; methods run in a fixed order so the draws are reproducible."""
 
@@ -315,12 +398,12 @@ class _Builder:
         pop = np.array([m[3] for m in MUNICIPALITIES], dtype=float)
         # Heavy-tailed sizes: social housing and homelessness concentrate in the cities
         # more than the population does, with log-normal noise drawn from the seed.
-        w = pop ** 1.15 * rng.lognormal(0.0, 0.35, n)
+        w = pop**1.15 * rng.lognormal(0.0, 0.35, n)
         anchored = np.array([c in STOCK_ANCHORS for c in codes])
         stock = np.empty(n)
         stock[anchored] = [STOCK_ANCHORS[c] for c in codes if c in STOCK_ANCHORS]
         stock[~anchored] = (NATIONAL_STOCK - stock[anchored].sum()) * w[~anchored] / w[~anchored].sum()
-        hw = pop ** 1.3 * rng.lognormal(0.0, 0.4, n)
+        hw = pop**1.3 * rng.lognormal(0.0, 0.4, n)
         fixed = np.array([c in HOMELESS_ANCHORS for c in codes])
         homeless = np.empty(n)
         homeless[fixed] = [HOMELESS_ANCHORS[c] for c in codes if c in HOMELESS_ANCHORS]
@@ -347,7 +430,7 @@ class _Builder:
         rng, n = self.rng, len(self.codes)
         forced = [int(i) for i in self.sel[:FRAME_HOLDERS]] if self.cfg["municipalities"] else []
         if self.code_index["101"] not in forced:
-            forced = [self.code_index["101"]] + forced[:FRAME_HOLDERS - 1]
+            forced = [self.code_index["101"]] + forced[: FRAME_HOLDERS - 1]
         rest = np.array([i for i in range(n) if i not in forced])
         p = self.homeless[rest] ** 0.7
         drawn = rng.choice(rest, FRAME_HOLDERS - len(forced), replace=False, p=p / p.sum())
@@ -381,8 +464,7 @@ class _Builder:
         total_units = natural.sum() if units_spec is None else _draw_count(units_spec, rng)
         n_units = max(1, int(round(total_units * self.scale)))
         n_cit = max(1, int(round(_draw_count(cfg["citizens"], rng) * self.scale)))
-        self.units_m = (rng.multinomial(n_units, natural / natural.sum())
-                        if len(sel) > 1 else np.array([n_units]))
+        self.units_m = rng.multinomial(n_units, natural / natural.sum()) if len(sel) > 1 else np.array([n_units])
         self.cit_m = _apportion(n_cit, self.homeless[sel])
         self.f = n_units / natural.sum()  # the instance's vacancies over the natural ones
         self.stock_eff = self.stock[sel] * self.f
@@ -399,10 +481,10 @@ class _Builder:
             n_org = rng.integers(lo, hi + 1, len(n_afd))
         n_org = np.clip(n_org, 1, n_afd)
         total = int(n_afd.sum())
-        afd_m = np.repeat(np.arange(len(n_afd)), n_afd)          # position in sel
+        afd_m = np.repeat(np.arange(len(n_afd)), n_afd)  # position in sel
         afd_k = np.arange(total) - np.repeat(np.cumsum(n_afd) - n_afd, n_afd)
         sigma = 0.7
-        size = UNITS_PER_AFDELING * rng.lognormal(-sigma ** 2 / 2, sigma, total)
+        size = UNITS_PER_AFDELING * rng.lognormal(-(sigma**2) / 2, sigma, total)
         # Organisations: a few large ones per municipality (Zipf weights 1/(k+1)).
         u = rng.random(total)
         afd_org = np.empty(total, dtype=np.int64)
@@ -416,12 +498,18 @@ class _Builder:
         probs = [1 - sum(shares.values())] + [shares.get(a, 0.0) for a in AREAS[1:]]
         area = _pick(rng, probs, total)
         r = rng.random(total)
-        mv = np.where(area == 0, rng.integers(1, 5, total),            # ordinary 1–4
-                      np.where(area == 1, rng.integers(0, 3, total),    # prevention 0–2
-                               (r >= 0.7).astype(np.int64)))            # 0 (70 %) or 1
+        mv = np.where(
+            area == 0,
+            rng.integers(1, 5, total),  # ordinary 1–4
+            np.where(
+                area == 1,
+                rng.integers(0, 3, total),  # prevention 0–2
+                (r >= 0.7).astype(np.int64),
+            ),
+        )  # 0 (70 %) or 1
         unlimited = (area == 0) & (rng.random(total) < 0.25)
-        kind = _pick(rng, [0.86, 0.08, 0.06], total)                     # family, youth, elderly
-        effect = rng.normal(0.0, 1.0, total)                              # cheap or dear afdeling
+        kind = _pick(rng, [0.86, 0.08, 0.06], total)  # family, youth, elderly
+        effect = rng.normal(0.0, 1.0, total)  # cheap or dear afdeling
         # Vacancies of the round: per municipality, over its afdelinger by size.
         vac = np.zeros(total, dtype=np.int64)
         for m in range(len(n_afd)):
@@ -452,7 +540,9 @@ class _Builder:
         # Family rents: a latent dearness (rooms, afdeling, noise) ranked into stratified
         # quantiles, so the band shares match the national ones and rent rises with size.
         z = 0.7 * (rooms[fam] - 2.8) / 1.1 + 0.5 * self.d_effect[ud[fam]] + 0.6 * rng.normal(0, 1, int(fam.sum()))
-        q = (np.argsort(np.argsort(z, kind="stable"), kind="stable") + rng.random(int(fam.sum()))) / max(1, int(fam.sum()))
+        q = (np.argsort(np.argsort(z, kind="stable"), kind="stable") + rng.random(int(fam.sum()))) / max(
+            1, int(fam.sum())
+        )
         rent[fam] = _family_rent(q)
         rent[youth] = np.round(rng.uniform(2_400, 4_200, int(youth.sum())) / 10).astype(np.int64) * 10
         rent[eld] = np.round(rng.uniform(4_000, 7_500, int(eld.sum())) / 10).astype(np.int64) * 10
@@ -478,20 +568,44 @@ class _Builder:
             if not kinds.any():
                 kinds[0] = True
             if kinds[0]:
-                out.append({"id": f"{code}-1room", "municipality": code, "share": 1.0,
-                            "organisation": None, "max_rent_kr": None, "rooms": [1],
-                            "departments": None})
+                out.append(
+                    {
+                        "id": f"{code}-1room",
+                        "municipality": code,
+                        "share": 1.0,
+                        "organisation": None,
+                        "max_rent_kr": None,
+                        "rooms": [1],
+                        "departments": None,
+                    }
+                )
             if kinds[1]:
                 share = 1.0 if rng.random() < 0.5 else 0.5
-                out.append({"id": f"{code}-cheap", "municipality": code, "share": share,
-                            "organisation": None, "max_rent_kr": 4000, "rooms": None,
-                            "departments": None})
+                out.append(
+                    {
+                        "id": f"{code}-cheap",
+                        "municipality": code,
+                        "share": share,
+                        "organisation": None,
+                        "max_rent_kr": 4000,
+                        "rooms": None,
+                        "departments": None,
+                    }
+                )
             if kinds[2]:
                 o = orgs[int(rng.integers(len(orgs)))]
                 org = f"bo-{code}-{o + 1}"
-                out.append({"id": f"{org}-third", "municipality": code, "share": 1 / 3,
-                            "organisation": org, "max_rent_kr": None, "rooms": None,
-                            "departments": None})
+                out.append(
+                    {
+                        "id": f"{org}-third",
+                        "municipality": code,
+                        "share": 1 / 3,
+                        "organisation": org,
+                        "max_rent_kr": None,
+                        "rooms": None,
+                        "departments": None,
+                    }
+                )
         self.agr = out
 
     def pools(self) -> list[str]:
@@ -549,7 +663,7 @@ class _Builder:
         n = int(self.cit_m.sum())
         cm = np.repeat(np.arange(len(self.cit_m)), self.cit_m)
         prio = 1 + _pick(rng, [0.3, 0.4, 0.3], n)
-        house = _pick(rng, [0.78, 0.12, 0.06, 0.04], n)   # single, parent+1, parent+2, couple
+        house = _pick(rng, [0.78, 0.12, 0.06, 0.04], n)  # single, parent+1, parent+2, couple
         wide = rng.random(n) < 0.3
         min_r = np.choose(house, [np.ones(n, int), np.full(n, 2), np.full(n, 3), np.where(wide, 2, 1)])
         max_r = np.choose(house, [np.where(wide, 3, 2), np.full(n, 3), np.where(wide, 5, 4), np.full(n, 3)])
@@ -563,8 +677,7 @@ class _Builder:
         needs_acc = rng.random(n) < 0.04
         temp = rng.random(n) < 0.2
         kinds = _pick(rng, [0.85, 0.12, 0.03], n)
-        barred = np.where(rng.random(n) < np.where(vulnerable, 0.6, 0.3),
-                          np.where(rng.random(n) < 1 / 3, 2, 1), 0)
+        barred = np.where(rng.random(n) < np.where(vulnerable, 0.6, 0.3), np.where(rng.random(n) < 1 / 3, 2, 1), 0)
         excl = rng.random(n) < 0.03
         n_pref = _pick(rng, [0.3, 0.3, 0.25, 0.15], n)
         pref_u = rng.random((n, 3))
@@ -574,8 +687,7 @@ class _Builder:
         by_m = [np.flatnonzero(self.d_m == m) for m in range(len(self.sel))]
         cums = [np.cumsum(self.d_size[d]) / self.d_size[d].sum() if len(d) else None for d in by_m]
         kind_lists = (["family"], ["family", "youth"], ["family", "elderly"])
-        barred_lists = ([], ["disadvantaged", "transformation"],
-                        ["disadvantaged", "transformation", "prevention"])
+        barred_lists = ([], ["disadvantaged", "transformation"], ["disadvantaged", "transformation", "prevention"])
         codes = [self.codes[i] for i in self.sel]
         out = []
         pr, mn, mx, mr = prio.tolist(), min_r.tolist(), max_r.tolist(), max_rent.tolist()
@@ -591,14 +703,24 @@ class _Builder:
                     if dep not in seen:
                         seen.add(dep)
                         prefs.append({"department": dep, "weight": int(weights[i, j])})
-            out.append({
-                "id": f"c{i + 1}", "municipality": codes[m], "priority": pr[i],
-                "max_rent_kr": mr[i], "min_rooms": mn[i], "max_rooms": mx[i],
-                "vulnerable": bool(vulnerable[i]), "subsidy_eligible": bool(eligible[i]),
-                "needs_accessible": bool(needs_acc[i]), "kinds": list(kind_lists[kinds[i]]),
-                "accepts_temporary": bool(temp[i]), "barred_areas": list(barred_lists[barred[i]]),
-                "excluded_departments": excluded, "preferences": prefs,
-            })
+            out.append(
+                {
+                    "id": f"c{i + 1}",
+                    "municipality": codes[m],
+                    "priority": pr[i],
+                    "max_rent_kr": mr[i],
+                    "min_rooms": mn[i],
+                    "max_rooms": mx[i],
+                    "vulnerable": bool(vulnerable[i]),
+                    "subsidy_eligible": bool(eligible[i]),
+                    "needs_accessible": bool(needs_acc[i]),
+                    "kinds": list(kind_lists[kinds[i]]),
+                    "accepts_temporary": bool(temp[i]),
+                    "barred_areas": list(barred_lists[barred[i]]),
+                    "excluded_departments": excluded,
+                    "preferences": prefs,
+                }
+            )
         self.cit = out
         self.c_m, self.c_min, self.c_max, self.c_rent = cm, min_r, max_r, max_rent
         self.c_elig, self.c_kinds = eligible, kinds
@@ -616,12 +738,13 @@ class _Builder:
             cs = np.flatnonzero(self.c_m == m)
             us = np.flatnonzero(um == m)
             for start in range(0, len(cs), 500):
-                c = cs[start:start + 500, None]
+                c = cs[start : start + 500, None]
                 rooms, rent = self.u_rooms[us][None, :], self.u_rent[us][None, :]
                 ok = (self.c_min[c] <= rooms) & (rooms <= self.c_max[c])
                 ok &= kind_ok[self.c_kinds[c], self.u_kind[us][None, :]]
-                ok &= (rent <= self.c_rent[c]) | (self.c_elig[c] & (rent >= lo) & (rent <= hi)
-                                                   & (rent - amount <= self.c_rent[c]))
+                ok &= (rent <= self.c_rent[c]) | (
+                    self.c_elig[c] & (rent >= lo) & (rent <= hi) & (rent - amount <= self.c_rent[c])
+                )
                 ci, ui = np.nonzero(ok)
                 slack = (self.c_rent[c[ci, 0]] - self.u_rent[us[ui]]).clip(-amount, 1_500)
                 score = np.clip(np.round(55 + slack / 60 + rng.normal(0, 12, len(ci))), 0, 100).astype(np.int64)
@@ -655,8 +778,14 @@ class _Builder:
         for i in sel.tolist():
             frame = self.yearly_frame[i]
             slot = math.ceil(frame * weeks / 52 * f - 1e-9) if frame else 0
-            municipalities.append({"id": self.codes[i], "name": MUNICIPALITIES[i][1],
-                                   "region": MUNICIPALITIES[i][2], "subsidy_frame": int(slot)})
+            municipalities.append(
+                {
+                    "id": self.codes[i],
+                    "name": MUNICIPALITIES[i][1],
+                    "region": MUNICIPALITIES[i][2],
+                    "subsidy_frame": int(slot),
+                }
+            )
         orgs, seen = [], set()
         for m, o, oid in sorted(zip(self.d_m.tolist(), self.d_org.tolist(), self.o_ids)):
             if oid not in seen:
@@ -664,24 +793,46 @@ class _Builder:
                 orgs.append({"id": oid, "name": f"Boligorganisation {o + 1}, {MUNICIPALITIES[sel[m]][1]}"})
         departments = []
         for j, did in enumerate(self.d_ids):
-            d = {"id": did, "organisation": self.o_ids[j], "municipality": codes[self.d_m[j]],
-                 "area": AREAS[self.d_area[j]]}
+            d = {
+                "id": did,
+                "organisation": self.o_ids[j],
+                "municipality": codes[self.d_m[j]],
+                "area": AREAS[self.d_area[j]],
+            }
             if not self.d_unlimited[j]:
                 d["max_vulnerable"] = int(self.d_mv[j])
             departments.append(d)
         kinds = ("family", "youth", "elderly")
-        units = [{"id": f"u{i + 1}", "department": self.d_ids[d], "rooms": r, "rent_kr": rent,
-                  "kind": kinds[k], "accessible": a, "temporary": t}
-                 for i, (d, r, rent, k, a, t) in enumerate(zip(
-                     self.u_dept.tolist(), self.u_rooms.tolist(), self.u_rent.tolist(),
-                     self.u_kind.tolist(), self.u_acc.tolist(), self.u_temp.tolist()))]
+        units = [
+            {
+                "id": f"u{i + 1}",
+                "department": self.d_ids[d],
+                "rooms": r,
+                "rent_kr": rent,
+                "kind": kinds[k],
+                "accessible": a,
+                "temporary": t,
+            }
+            for i, (d, r, rent, k, a, t) in enumerate(
+                zip(
+                    self.u_dept.tolist(),
+                    self.u_rooms.tolist(),
+                    self.u_rent.tolist(),
+                    self.u_kind.tolist(),
+                    self.u_acc.tolist(),
+                    self.u_temp.tolist(),
+                )
+            )
+        ]
         doc = {
             "format": FORMAT,
             "name": self.name,
-            "parameters": {"default_share": float(self.cfg.get("default_share", 0.25)),
-                           "subsidy_amount_kr": SUBSIDY_KR,
-                           "subsidy_band_kr": list(SUBSIDY_BAND),
-                           "objective": "lexicographic"},
+            "parameters": {
+                "default_share": float(self.cfg.get("default_share", 0.25)),
+                "subsidy_amount_kr": SUBSIDY_KR,
+                "subsidy_band_kr": list(SUBSIDY_BAND),
+                "objective": "lexicographic",
+            },
             "regions": regions,
             "municipalities": municipalities,
             "organisations": orgs,
@@ -722,7 +873,7 @@ class _StockBuilder(_Builder):
         n_cit = max(1, int(round(_draw_count(cfg["citizens"], rng) * self.scale)))
         self.units_m = rng.multinomial(n_units, stock / stock.sum()) if len(sel) > 1 else np.array([n_units])
         self.cit_m = _apportion(n_cit, self.homeless[sel])
-        self.f = n_units / stock.sum()   # the world's units over the real stock (≈ scale)
+        self.f = n_units / stock.sum()  # the world's units over the real stock (≈ scale)
         self.stock_eff = stock * self.f
 
 
@@ -780,14 +931,21 @@ class World:
         self.municipalities = []
         for i in sel.tolist():
             frame = b.yearly_frame[i]
-            self.municipalities.append({
-                "id": b.codes[i], "name": MUNICIPALITIES[i][1], "region": MUNICIPALITIES[i][2],
-                "subsidy_frame": int(math.ceil(frame * b.f - 1e-9)) if frame else 0})
+            self.municipalities.append(
+                {
+                    "id": b.codes[i],
+                    "name": MUNICIPALITIES[i][1],
+                    "region": MUNICIPALITIES[i][2],
+                    "subsidy_frame": int(math.ceil(frame * b.f - 1e-9)) if frame else 0,
+                }
+            )
         self.organisations, seen = [], set()
         for m, o, oid in sorted(zip(b.d_m.tolist(), b.d_org.tolist(), b.o_ids)):
             if oid not in seen:
                 seen.add(oid)
-                self.organisations.append({"id": oid, "name": f"Boligorganisation {o + 1}, {MUNICIPALITIES[sel[m]][1]}"})
+                self.organisations.append(
+                    {"id": oid, "name": f"Boligorganisation {o + 1}, {MUNICIPALITIES[sel[m]][1]}"}
+                )
         self.departments = []
         for j, did in enumerate(b.d_ids):
             d = {"id": did, "organisation": b.o_ids[j], "municipality": codes[b.d_m[j]], "area": AREAS[b.d_area[j]]}
@@ -832,8 +990,9 @@ class World:
         """The ids of unit indices."""
         return [f"u{i + 1}" for i in np.asarray(units).tolist()]
 
-    def instance(self, name: str, units, citizens: list[dict], agreements: list[dict],
-                 default_share: float = 0.25) -> dict:
+    def instance(
+        self, name: str, units, citizens: list[dict], agreements: list[dict], default_share: float = 0.25
+    ) -> dict:
         """One round's ``anvis/1`` document: these vacant units and the citizens waiting.
 
         Parameters
@@ -862,30 +1021,45 @@ class World:
             depts.update(self.dept_index[d] for d in c.get("excluded_departments", ()))
             depts.update(self.dept_index[p["department"]] for p in c.get("preferences", ()))
         departments = [self.departments[j] for j in sorted(depts)]
-        org_ids = {d["organisation"] for d in departments} | {a["organisation"] for a in agreements
-                                                             if a.get("organisation")}
+        org_ids = {d["organisation"] for d in departments} | {
+            a["organisation"] for a in agreements if a.get("organisation")
+        }
         rooms, rent, kind = self.u_rooms[units].tolist(), self.u_rent[units].tolist(), self.u_kind[units].tolist()
         acc, temp, dept = self.u_acc[units].tolist(), self.u_temp[units].tolist(), self.u_dept[units].tolist()
         return {
             "format": FORMAT,
             "name": name,
-            "parameters": {"default_share": float(default_share), "subsidy_amount_kr": SUBSIDY_KR,
-                           "subsidy_band_kr": list(SUBSIDY_BAND), "objective": "lexicographic"},
+            "parameters": {
+                "default_share": float(default_share),
+                "subsidy_amount_kr": SUBSIDY_KR,
+                "subsidy_band_kr": list(SUBSIDY_BAND),
+                "objective": "lexicographic",
+            },
             "regions": [dict(r) for r in self.regions],
             "municipalities": [dict(m) for m in self.municipalities],
             "organisations": [o for o in self.organisations if o["id"] in org_ids],
             "departments": [dict(d) for d in departments],
-            "units": [{"id": f"u{i + 1}", "department": self.departments[d]["id"], "rooms": r, "rent_kr": p,
-                       "kind": self.KINDS[k], "accessible": a, "temporary": t}
-                      for i, d, r, p, k, a, t in zip(units.tolist(), dept, rooms, rent, kind, acc, temp)],
+            "units": [
+                {
+                    "id": f"u{i + 1}",
+                    "department": self.departments[d]["id"],
+                    "rooms": r,
+                    "rent_kr": p,
+                    "kind": self.KINDS[k],
+                    "accessible": a,
+                    "temporary": t,
+                }
+                for i, d, r, p, k, a, t in zip(units.tolist(), dept, rooms, rent, kind, acc, temp)
+            ],
             "agreements": [dict(a) for a in agreements],
             "ledger": [],
             "citizens": citizens,
         }
 
 
-def world(seed: int = 0, scale: float = 1.0, municipalities=None, agreement_rate: float = 0.3,
-          areas: dict | None = None) -> World:
+def world(
+    seed: int = 0, scale: float = 1.0, municipalities=None, agreement_rate: float = 0.3, areas: dict | None = None
+) -> World:
     """A persistent world for simulations: the whole stock and the urgent list, seeded.
 
     Parameters
@@ -915,8 +1089,12 @@ def world(seed: int = 0, scale: float = 1.0, municipalities=None, agreement_rate
     """
     if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be a positive number, got {scale!r}")
-    cfg = {**PRESETS["national-week"], "municipalities": municipalities, "agreement_rate": agreement_rate,
-           "areas": areas or NATIONAL_AREAS}
+    cfg = {
+        **PRESETS["national-week"],
+        "municipalities": municipalities,
+        "agreement_rate": agreement_rate,
+        "areas": areas or NATIONAL_AREAS,
+    }
     b = _StockBuilder(cfg, np.random.default_rng(seed), float(scale), f"world-s{seed}")
     b.national()
     b.select()

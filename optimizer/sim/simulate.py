@@ -48,15 +48,14 @@ import os
 import tempfile
 import time
 from collections import Counter
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 import models
-from optimizer.sim.generate import (HOMELESS_INFLOW, RELET_RATE, SUBSIDY_BAND, SUBSIDY_KR, World,
-                                world as make_world)
-from optimizer.rounds.workflow import (commit_round, decline_offers, ledger_totals, new_period, open_round,
-                              solve_round)
+from optimizer.rounds.workflow import commit_round, decline_offers, ledger_totals, new_period, open_round, solve_round
+from optimizer.sim.generate import HOMELESS_INFLOW, RELET_RATE, SUBSIDY_BAND, SUBSIDY_KR, World
+from optimizer.sim.generate import world as make_world
 
 REPORT_FORMAT = "anvis-simulation/1"
 #: Rent (kr/month, before subsidy) below which a family unit is "særligt billig" for the 2,000 target.
@@ -88,10 +87,28 @@ def _extended_agreements(w: World) -> list[dict]:
     out = []
     for m in w.municipalities:
         code = m["id"]
-        out.append({"id": f"{code}-1room", "municipality": code, "share": 1.0, "organisation": None,
-                    "max_rent_kr": None, "rooms": [1], "departments": None})
-        out.append({"id": f"{code}-cheap", "municipality": code, "share": 0.5, "organisation": None,
-                    "max_rent_kr": 4000, "rooms": None, "departments": None})
+        out.append(
+            {
+                "id": f"{code}-1room",
+                "municipality": code,
+                "share": 1.0,
+                "organisation": None,
+                "max_rent_kr": None,
+                "rooms": [1],
+                "departments": None,
+            }
+        )
+        out.append(
+            {
+                "id": f"{code}-cheap",
+                "municipality": code,
+                "share": 0.5,
+                "organisation": None,
+                "max_rent_kr": 4000,
+                "rooms": None,
+                "departments": None,
+            }
+        )
     return out
 
 
@@ -101,13 +118,25 @@ def _drawn_agreements(w: World) -> list[dict]:
 
 #: Agreement regimes: name → (description, default share, agreements of a world).
 REGIMES: dict[str, tuple[str, float, Callable[[World], list[dict]]]] = {
-    "quarter": ("the quarter share only (almenboligloven § 59 stk. 1): every fourth vacancy of each "
-                "organisation, no agreements", 0.25, _no_agreements),
-    "extended": ("an extended agreement in every municipality (seed 004): all 1-room units and half "
-                 "of the units under 4,000 kr; the quarter share for the rest", 0.25, _extended_agreements),
-    "drawn": ("the generator's drawn agreements: København and about 30 % of the other municipalities "
-              "(1-room units, units under 4,000 kr, a third of one organisation); the quarter share "
-              "for the rest", 0.25, _drawn_agreements),
+    "quarter": (
+        "the quarter share only (almenboligloven § 59 stk. 1): every fourth vacancy of each "
+        "organisation, no agreements",
+        0.25,
+        _no_agreements,
+    ),
+    "extended": (
+        "an extended agreement in every municipality (seed 004): all 1-room units and half "
+        "of the units under 4,000 kr; the quarter share for the rest",
+        0.25,
+        _extended_agreements,
+    ),
+    "drawn": (
+        "the generator's drawn agreements: København and about 30 % of the other municipalities "
+        "(1-room units, units under 4,000 kr, a third of one organisation); the quarter share "
+        "for the rest",
+        0.25,
+        _drawn_agreements,
+    ),
 }
 
 
@@ -144,11 +173,23 @@ def _may_take(w: World, units: np.ndarray, citizens: list[dict]) -> np.ndarray:
     u_rooms, u_rent, u_kind = w.u_rooms[units], w.u_rent[units], 1 << w.u_kind[units]
     u_acc, u_temp, u_area = w.u_acc[units], w.u_temp[units], area_bit[w.u_dept[units]]
     lo, hi = SUBSIDY_BAND
-    c = np.array([(muni_ix[x["municipality"]], x.get("min_rooms", 1),
-                   _NO_LIMIT if x.get("max_rooms") is None else x["max_rooms"], x["max_rent_kr"],
-                   bool(x.get("subsidy_eligible")), bool(x.get("needs_accessible")),
-                   bool(x.get("accepts_temporary")), sum(_KIND_BIT[k] for k in x.get("kinds", ["family"])),
-                   sum(_AREA_BIT[a] for a in x.get("barred_areas", ()))) for x in citizens], dtype=np.int64)
+    c = np.array(
+        [
+            (
+                muni_ix[x["municipality"]],
+                x.get("min_rooms", 1),
+                _NO_LIMIT if x.get("max_rooms") is None else x["max_rooms"],
+                x["max_rent_kr"],
+                bool(x.get("subsidy_eligible")),
+                bool(x.get("needs_accessible")),
+                bool(x.get("accepts_temporary")),
+                sum(_KIND_BIT[k] for k in x.get("kinds", ["family"])),
+                sum(_AREA_BIT[a] for a in x.get("barred_areas", ())),
+            )
+            for x in citizens
+        ],
+        dtype=np.int64,
+    )
     for m in np.unique(um).tolist():
         cs = np.flatnonzero(c[:, 0] == m)
         if not len(cs):
@@ -159,8 +200,9 @@ def _may_take(w: World, units: np.ndarray, citizens: list[dict]) -> np.ndarray:
         fit = (cc[..., 1] <= u_rooms[us]) & (u_rooms[us] <= cc[..., 2]) & ((cc[..., 7] & u_kind[us]) != 0)
         fit &= ~(cc[..., 5].astype(bool) & ~u_acc[us]) & ~(u_temp[us] & ~cc[..., 6].astype(bool))
         fit &= (cc[..., 8] & u_area[us]) == 0
-        fit &= (rent <= cc[..., 3]) | (cc[..., 4].astype(bool) & (lo <= rent) & (rent <= hi)
-                                       & (rent - SUBSIDY_KR <= cc[..., 3]))
+        fit &= (rent <= cc[..., 3]) | (
+            cc[..., 4].astype(bool) & (lo <= rent) & (rent <= hi) & (rent - SUBSIDY_KR <= cc[..., 3])
+        )
         ok[cs] = fit.any(axis=1)
     return ok
 
@@ -172,11 +214,11 @@ class _Run:
         desc, share, agreements = REGIMES[name]
         self.name, self.db, self.description, self.default_share = name, db, desc, share
         self.agreements = agreements(w)
-        self.waiting: dict[str, tuple[dict, int]] = {}   # citizen id -> (record, arrival week)
-        self.housed: list[tuple] = []                     # (priority, arrival, week, rent, kind, subsidised, dept, vulnerable)
+        self.waiting: dict[str, tuple[dict, int]] = {}  # citizen id -> (record, arrival week)
+        self.housed: list[tuple] = []  # (priority, arrival, week, rent, kind, subsidised, dept, vulnerable)
         self.weekly: list[dict] = []
         self.periods: list[dict] = []
-        self.period_subsidised: Counter = Counter()       # municipality -> subsidised this period
+        self.period_subsidised: Counter = Counter()  # municipality -> subsidised this period
         self.solve_s = 0.0
         self.round_s = 0.0
         self.cpu_s = 0.0
@@ -191,7 +233,8 @@ def _period_summary(run: _Run, w: World, period: int, first: int, last: int) -> 
         by_region[region_of[m]] += n
     quotas = {r["id"]: r["grant_quota"] for r in w.regions}
     return {
-        "period": period, "weeks": [first, last],
+        "period": period,
+        "weeks": [first, last],
         "subsidised": int(sum(used.values())),
         "frames_total": int(sum(frames.values())),
         "frame_holders": sum(1 for f in frames.values() if f),
@@ -206,8 +249,13 @@ def _stats(values) -> dict:
     a = np.asarray(values, dtype=float)
     if not len(a):
         return {"n": 0, "mean": None, "median": None, "p90": None, "max": None}
-    return {"n": int(len(a)), "mean": round(float(a.mean()), 2), "median": float(np.median(a)),
-            "p90": float(np.percentile(a, 90)), "max": int(a.max())}
+    return {
+        "n": len(a),
+        "mean": round(float(a.mean()), 2),
+        "median": float(np.median(a)),
+        "p90": float(np.percentile(a, 90)),
+        "max": int(a.max()),
+    }
 
 
 def _round_ratio(x: float | None) -> float | None:
@@ -232,7 +280,7 @@ def _regime_report(run: _Run, w: World, weeks: int, scale: float) -> dict:
     waits = [r[2] - r[1] for r in h]
     by_prio_wait = {str(p): _stats([r[2] - r[1] for r in h if r[0] == p]) for p in sorted({r[0] for r in h})}
     still = list(run.waiting.values())
-    still_waits = [weeks + 1 - a for _, a in still]   # weeks waited by the end, counting the last round
+    still_waits = [weeks + 1 - a for _, a in still]  # weeks waited by the end, counting the last round
     years = weeks / WEEKS_PER_PERIOD
     # Mixed city: vulnerable placements per afdeling in the current period, from the ledger.
     tot = ledger_totals(run.db)
@@ -251,9 +299,13 @@ def _regime_report(run: _Run, w: World, weeks: int, scale: float) -> dict:
         "default_share": run.default_share,
         "agreements": len(run.agreements),
         "totals": {
-            "vacancies": vac, "family_vacancies": fam_vac, "cheap_family_vacancies": cheap_vac,
-            "offers": sum(x["offers"] for x in wk), "declined": sum(x["declined"] for x in wk),
-            "claims": claims, "housed_by_priority": housed_by,
+            "vacancies": vac,
+            "family_vacancies": fam_vac,
+            "cheap_family_vacancies": cheap_vac,
+            "offers": sum(x["offers"] for x in wk),
+            "declined": sum(x["declined"] for x in wk),
+            "claims": claims,
+            "housed_by_priority": housed_by,
             "subsidised": sum(1 for r in h if r[5]),
             "vulnerable_housed": sum(1 for r in h if r[7]),
         },
@@ -268,7 +320,9 @@ def _regime_report(run: _Run, w: World, weeks: int, scale: float) -> dict:
             "housed_weeks": _stats(waits),
             "housed_weeks_by_priority": by_prio_wait,
             "still_waiting": len(still),
-            "still_waiting_by_priority": {str(p): n for p, n in sorted(Counter(c["priority"] for c, _ in still).items())},
+            "still_waiting_by_priority": {
+                str(p): n for p, n in sorted(Counter(c["priority"] for c, _ in still).items())
+            },
             "still_waiting_weeks": _stats(still_waits),
         },
         "departments": {
@@ -293,10 +347,19 @@ def _regime_report(run: _Run, w: World, weeks: int, scale: float) -> dict:
     }
 
 
-def simulate(weeks: int = 52, seed: int = 0, scale: float = 1.0, decline_rate: float = 0.1,
-             regimes=("quarter", "extended"), db_dir: str | os.PathLike | None = None,
-             backend: str = "auto", time_limit: float | None = None, municipalities=None,
-             jobs: int = 1, progress: Callable[[int, int, str], None] | None = None) -> dict:
+def simulate(
+    weeks: int = 52,
+    seed: int = 0,
+    scale: float = 1.0,
+    decline_rate: float = 0.1,
+    regimes=("quarter", "extended"),
+    db_dir: str | os.PathLike | None = None,
+    backend: str = "auto",
+    time_limit: float | None = None,
+    municipalities=None,
+    jobs: int = 1,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> dict:
     """Run weekly allocation rounds over one ledger per agreement regime and report.
 
     Parameters
@@ -372,8 +435,9 @@ def simulate(weeks: int = 52, seed: int = 0, scale: float = 1.0, decline_rate: f
         for db in dbs.values():
             if os.path.exists(db):
                 raise FileExistsError(f"{db} exists: simulate into an empty --db-dir")
-        opts = dict(weeks=weeks, seed=seed, scale=scale, decline_rate=decline_rate, backend=backend,
-                    time_limit=time_limit)
+        opts = dict(
+            weeks=weeks, seed=seed, scale=scale, decline_rate=decline_rate, backend=backend, time_limit=time_limit
+        )
         if jobs > 1 and len(regimes) > 1:
             results = _in_processes(regimes, dbs, opts, municipalities, jobs, progress)
         else:
@@ -388,6 +452,7 @@ def simulate(weeks: int = 52, seed: int = 0, scale: float = 1.0, decline_rate: f
                 results[name] = _run_regime(w, name, dbs[name], tick=tick, **opts)
     finally:
         from optimizer.rounds.ledger import dispose_all
+
         dispose_all()
         if tmp is not None:
             tmp.cleanup()
@@ -395,15 +460,26 @@ def simulate(weeks: int = 52, seed: int = 0, scale: float = 1.0, decline_rate: f
     fam_stock = w.u_kind == 0
     report = {
         "format": REPORT_FORMAT,
-        "options": {"weeks": weeks, "seed": seed, "scale": scale, "decline_rate": decline_rate,
-                    "regimes": regimes, "backend": backend, "time_limit": time_limit,
-                    "municipalities": list(municipalities) if municipalities else None},
+        "options": {
+            "weeks": weeks,
+            "seed": seed,
+            "scale": scale,
+            "decline_rate": decline_rate,
+            "regimes": regimes,
+            "backend": backend,
+            "time_limit": time_limit,
+            "municipalities": list(municipalities) if municipalities else None,
+        },
         "world": {
-            "units": w.n_units, "family_units": int(fam_stock.sum()),
+            "units": w.n_units,
+            "family_units": int(fam_stock.sum()),
             "cheap_family_units": int((fam_stock & (w.u_rent < CHEAP_KR)).sum()),
-            "afdelinger": len(w.departments), "organisations": len(w.organisations),
-            "municipalities": len(w.municipalities), "relet_rate": RELET_RATE,
-            "initial_waiting": len(w.initial), "inflow_per_year": round(HOMELESS_INFLOW * scale, 1),
+            "afdelinger": len(w.departments),
+            "organisations": len(w.organisations),
+            "municipalities": len(w.municipalities),
+            "relet_rate": RELET_RATE,
+            "initial_waiting": len(w.initial),
+            "inflow_per_year": round(HOMELESS_INFLOW * scale, 1),
             "frames_total": sum(m["subsidy_frame"] for m in w.municipalities),
             "quota_total": sum(r["grant_quota"] for r in w.regions),
             **first["world"],
@@ -413,12 +489,14 @@ def simulate(weeks: int = 52, seed: int = 0, scale: float = 1.0, decline_rate: f
     }
     if db_dir is not None:
         report["ledgers"] = dict(dbs)
-    report["timings"] = {"world": round(t_world, 3),
-                         "solve": {n: results[n]["solve_s"] for n in regimes},
-                         "rounds": {n: results[n]["rounds_s"] for n in regimes},
-                         "rounds_cpu": {n: results[n]["cpu_s"] for n in regimes},
-                         "jobs": min(jobs, len(regimes)),
-                         "total": round(time.perf_counter() - t0, 3)}
+    report["timings"] = {
+        "world": round(t_world, 3),
+        "solve": {n: results[n]["solve_s"] for n in regimes},
+        "rounds": {n: results[n]["rounds_s"] for n in regimes},
+        "rounds_cpu": {n: results[n]["cpu_s"] for n in regimes},
+        "jobs": min(jobs, len(regimes)),
+        "total": round(time.perf_counter() - t0, 3),
+    }
     return report
 
 
@@ -431,8 +509,9 @@ def _in_processes(regimes, dbs, opts, municipalities, jobs, progress) -> dict:
     ctx = mp.get_context("spawn")  # no inherited engines, threads or solver state
     q = ctx.Queue()
     total, done = opts["weeks"] * len(regimes), 0
-    with cf.ProcessPoolExecutor(max_workers=min(jobs, len(regimes)), mp_context=ctx,
-                                initializer=_worker_init, initargs=(q,)) as pool:
+    with cf.ProcessPoolExecutor(
+        max_workers=min(jobs, len(regimes)), mp_context=ctx, initializer=_worker_init, initargs=(q,)
+    ) as pool:
         futures = {pool.submit(_worker, name, dbs[name], opts, municipalities): name for name in regimes}
         pending = set(futures)
         while pending:
@@ -480,11 +559,22 @@ def _worker(name: str, db: str, opts: dict, municipalities) -> dict:
         return _run_regime(w, name, db, tick=tick, **opts)
     finally:
         from optimizer.rounds.ledger import dispose_all
+
         dispose_all()
 
 
-def _run_regime(w: World, name: str, db: str, weeks: int, seed: int, scale: float, decline_rate: float,
-                backend: str, time_limit: float | None, tick: Callable[[str], None]) -> dict:
+def _run_regime(
+    w: World,
+    name: str,
+    db: str,
+    weeks: int,
+    seed: int,
+    scale: float,
+    decline_rate: float,
+    backend: str,
+    time_limit: float | None,
+    tick: Callable[[str], None],
+) -> dict:
     """All weeks of one regime through its ledger; its report, world counts and timings."""
     run = _Run(name, db, w)
     kinds, rents = w.u_kind, w.u_rent
@@ -500,8 +590,9 @@ def _run_regime(w: World, name: str, db: str, weeks: int, seed: int, scale: floa
         arrivals = (w.initial if week == 1 else []) + w.arrivals(week)
         fam = kinds[vac] == 0
         n_fam, n_cheap = int(fam.sum()), int((fam & (rents[vac] < CHEAP_KR)).sum())
-        world_totals.update(vacancies=len(vac), family_vacancies=n_fam, cheap_family_vacancies=n_cheap,
-                            arrivals=len(arrivals))
+        world_totals.update(
+            vacancies=len(vac), family_vacancies=n_fam, cheap_family_vacancies=n_cheap, arrivals=len(arrivals)
+        )
         unit_index = dict(zip(w.unit_ids(vac), vac.tolist()))
         for c in arrivals:
             run.waiting[c["id"]] = (c, week)
@@ -516,8 +607,11 @@ def _run_regime(w: World, name: str, db: str, weeks: int, seed: int, scale: floa
         if plan["status"] not in ("optimal", "feasible"):
             raise RuntimeError(f"week {week} ({name}): the solve ended {plan['status']!r}")
         offers = len(plan["assignments"])
-        declined = [a["citizen"] for a in plan["assignments"]
-                    if decline_rate and decline_draw(seed, week, a["citizen"]) < decline_rate]
+        declined = [
+            a["citizen"]
+            for a in plan["assignments"]
+            if decline_rate and decline_draw(seed, week, a["citizen"]) < decline_rate
+        ]
         if declined:
             plan = decline_offers(db, declined, rid)
         commit_round(db, rid, by=COMMITTED_BY)
@@ -531,23 +625,49 @@ def _run_regime(w: World, name: str, db: str, weeks: int, seed: int, scale: floa
             if a["subsidised"]:
                 subsidised += 1
                 run.period_subsidised[w.departments[d]["municipality"]] += 1
-            run.housed.append((c["priority"], arrived, week, int(rents[u]), int(kinds[u]), bool(a["subsidised"]),
-                               d, bool(c.get("vulnerable")), a["effective_rent_kr"]))
+            run.housed.append(
+                (
+                    c["priority"],
+                    arrived,
+                    week,
+                    int(rents[u]),
+                    int(kinds[u]),
+                    bool(a["subsidised"]),
+                    d,
+                    bool(c.get("vulnerable")),
+                    a["effective_rent_kr"],
+                )
+            )
         prios = sorted(set(plan["objective"]["housed_by_priority"]) | set(housed), key=int)
-        run.weekly.append({
-            "week": week, "period": period, "vacancies": len(vac), "family_vacancies": n_fam,
-            "cheap_family_vacancies": n_cheap, "arrivals": len(arrivals), "waiting": waiting_before,
-            "in_round": len(listed),
-            "offers": offers, "declined": len(declined), "claims": len(plan["assignments"]),
-            "housed": {p: housed.get(p, 0) for p in prios}, "subsidised": subsidised,
-        })
+        run.weekly.append(
+            {
+                "week": week,
+                "period": period,
+                "vacancies": len(vac),
+                "family_vacancies": n_fam,
+                "cheap_family_vacancies": n_cheap,
+                "arrivals": len(arrivals),
+                "waiting": waiting_before,
+                "in_round": len(listed),
+                "offers": offers,
+                "declined": len(declined),
+                "claims": len(plan["assignments"]),
+                "housed": {p: housed.get(p, 0) for p in prios},
+                "subsidised": subsidised,
+            }
+        )
         run.round_s += time.perf_counter() - t_round
         run.cpu_s += time.process_time() - c_round
         tick(f"week {week}/{weeks} {name}")
     last = (weeks - 1) // WEEKS_PER_PERIOD + 1
     run.periods.append(_period_summary(run, w, last, (last - 1) * WEEKS_PER_PERIOD + 1, weeks))
-    return {"report": _regime_report(run, w, weeks, scale), "world": dict(world_totals),
-            "solve_s": round(run.solve_s, 3), "rounds_s": round(run.round_s, 3), "cpu_s": round(run.cpu_s, 3)}
+    return {
+        "report": _regime_report(run, w, weeks, scale),
+        "world": dict(world_totals),
+        "solve_s": round(run.solve_s, 3),
+        "rounds_s": round(run.round_s, 3),
+        "cpu_s": round(run.cpu_s, 3),
+    }
 
 
 def summary_rows(report: dict) -> list[tuple[str, list[str], str]]:
@@ -568,29 +688,54 @@ def summary_rows(report: dict) -> list[tuple[str, list[str], str]]:
 
     scale = report["options"]["scale"]
     rows = [
-        row("vacancies (re-lettings)", lambda r: num(r["totals"]["vacancies"]),
-            f"{nat['relettings_2022']:,} a year (2022)" if scale == 1 else f"{nat['relettings_2022'] * scale:,.0f} a year (2022, scaled)"),
+        row(
+            "vacancies (re-lettings)",
+            lambda r: num(r["totals"]["vacancies"]),
+            f"{nat['relettings_2022']:,} a year (2022)"
+            if scale == 1
+            else f"{nat['relettings_2022'] * scale:,.0f} a year (2022, scaled)",
+        ),
         row("offers / declined", lambda r: f"{r['totals']['offers']:,} / {r['totals']['declined']:,}"),
-        row("claims (accepted)", lambda r: num(r["totals"]["claims"]),
-            f"{nat['kommunal_anvisning_2022']:,} (2022)" if scale == 1 else ""),
-        row("share of re-lettings to kommunal anvisning", lambda r: pct(r["share_of_relettings"]),
-            pct(nat["share_kommunal_anvisning_2022"]) + " (2022)"),
+        row(
+            "claims (accepted)",
+            lambda r: num(r["totals"]["claims"]),
+            f"{nat['kommunal_anvisning_2022']:,} (2022)" if scale == 1 else "",
+        ),
+        row(
+            "share of re-lettings to kommunal anvisning",
+            lambda r: pct(r["share_of_relettings"]),
+            pct(nat["share_kommunal_anvisning_2022"]) + " (2022)",
+        ),
         row("share of family re-lettings", lambda r: pct(r["share_of_family_relettings"])),
-        row("share of family re-lettings under 3,500 kr", lambda r: pct(r["share_of_cheap_family_relettings"]),
-            "≈ 11 % (600 of 5,400, 2022)"),
-        row("homeless housed in family units under 3,500 kr", lambda r: num(r["homeless_housed_in_cheap_units"]),
+        row(
+            "share of family re-lettings under 3,500 kr",
+            lambda r: pct(r["share_of_cheap_family_relettings"]),
+            "≈ 11 % (600 of 5,400, 2022)",
+        ),
+        row(
+            "homeless housed in family units under 3,500 kr",
+            lambda r: num(r["homeless_housed_in_cheap_units"]),
             f"target {nat['target_homeless_in_cheap_units'] * scale:,.0f} by {nat['target_year']}"
-            + ("" if scale == 1 else " (scaled)")),
+            + ("" if scale == 1 else " (scaled)"),
+        ),
     ]
     prios = sorted({p for r in regs.values() for p in r["totals"]["housed_by_priority"]}, key=int)
     for p in prios:
         rows.append(row(f"housed, priority {p}", lambda r, p=p: num(r["totals"]["housed_by_priority"].get(p, 0))))
     rows += [
-        row("subsidised (huslejetilskud)", lambda r: num(r["totals"]["subsidised"]),
-            f"frames {report['world']['frames_total']:,}, quotas {report['world']['quota_total']:,} a year"),
-        row("wait of the housed, mean / median (weeks)",
-            lambda r: "-" if r["waiting"]["housed_weeks"]["n"] == 0 else
-            f"{r['waiting']['housed_weeks']['mean']:.1f} / {r['waiting']['housed_weeks']['median']:g}"),
+        row(
+            "subsidised (huslejetilskud)",
+            lambda r: num(r["totals"]["subsidised"]),
+            f"frames {report['world']['frames_total']:,}, quotas {report['world']['quota_total']:,} a year",
+        ),
+        row(
+            "wait of the housed, mean / median (weeks)",
+            lambda r: (
+                "-"
+                if r["waiting"]["housed_weeks"]["n"] == 0
+                else f"{r['waiting']['housed_weeks']['mean']:.1f} / {r['waiting']['housed_weeks']['median']:g}"
+            ),
+        ),
         row(f"still waiting after week {weeks}", lambda r: num(r["waiting"]["still_waiting"])),
         row("afdelinger at their mixed-city cap", lambda r: num(r["departments"]["at_cap"])),
         row("most vulnerable placed in one afdeling", lambda r: num(r["departments"]["max_placed"])),
@@ -605,8 +750,11 @@ def print_report(report: dict, console=None) -> None:
 
     console = console or Console(emoji=False, markup=False, highlight=False)
     o = report["options"]
-    t = Table(title=f"anvis simulate: {o['weeks']} weeks, seed {o['seed']}, scale {o['scale']:g}, "
-                    f"decline rate {o['decline_rate']:g}", title_justify="left")
+    t = Table(
+        title=f"anvis simulate: {o['weeks']} weeks, seed {o['seed']}, scale {o['scale']:g}, "
+        f"decline rate {o['decline_rate']:g}",
+        title_justify="left",
+    )
     t.add_column("measure")
     for name in report["regimes"]:
         t.add_column(name, justify="right")
@@ -638,5 +786,13 @@ def write_report(report: dict, path: str | os.PathLike) -> None:
     write_atomic(path, lambda tmp: Path(tmp).write_text(dump_json(report)))
 
 
-__all__ = ["REGIMES", "NATIONAL", "CHEAP_KR", "simulate", "decline_draw", "print_report", "write_report",
-           "summary_rows"]
+__all__ = [
+    "CHEAP_KR",
+    "NATIONAL",
+    "REGIMES",
+    "decline_draw",
+    "print_report",
+    "simulate",
+    "summary_rows",
+    "write_report",
+]

@@ -48,11 +48,14 @@ def open_session(name: str, milp: Milp) -> Session:
     """Open a session of the named backend on a model."""
     if name == "highs":
         from optimizer.engine.backends.highs import HighsSession
+
         return HighsSession(milp)
     if name == "cpsat":
         from optimizer.engine.backends.cpsat import CpSatSession
+
         return CpSatSession(milp)
     if name == "cbc":
         from optimizer.engine.backends.cbc import CbcSession
+
         return CbcSession(milp)
     raise ValueError(f"unknown backend {name!r} (choose from {', '.join(BACKENDS)})")

@@ -46,7 +46,9 @@ class CbcSession:
         self.n = milp.n_cols
         self.prob = pulp.LpProblem("anvis", pulp.LpMinimize)  # of -cost: see the module docstring
         # PuLP 3 creates variables through the problem (plain LpVariable is deprecated there)
-        new_var = getattr(self.prob, "add_variable", None) or (lambda name, lo, up, cat: pulp.LpVariable(name, lo, up, cat))
+        new_var = getattr(self.prob, "add_variable", None) or (
+            lambda name, lo, up, cat: pulp.LpVariable(name, lo, up, cat)
+        )
         self.vars = [new_var(f"x{i}", 0, 1, pulp.LpBinary) for i in range(self.n)]
         self.cost = np.zeros(self.n)
         for cols, vals, lo, hi in milp.rows():
@@ -76,8 +78,9 @@ class CbcSession:
         self.prob.setObjective(pulp.LpAffineExpression(list(zip(self.vars, (-self.cost).tolist()))))
 
     def add_row(self, cols, vals, lo, hi) -> None:
-        self._add(np.asarray(cols, dtype=np.int64).tolist(), np.asarray(vals, dtype=float).tolist(),
-                  float(lo), float(hi))
+        self._add(
+            np.asarray(cols, dtype=np.int64).tolist(), np.asarray(vals, dtype=float).tolist(), float(lo), float(hi)
+        )
 
     def solve(self, time_limit, start, abs_gap) -> StageResult:
         if start is not None:

@@ -27,7 +27,7 @@ from optimizer.engine.status import Status
 MAX_DIGITS = 6
 _TOL = 1e-9
 # CP-SAT checks that no linear expression can overflow int64; stay well inside.
-_MAX_SUM = 2 ** 53
+_MAX_SUM = 2**53
 
 
 def integer_scale(values: np.ndarray) -> tuple[int, np.ndarray, bool]:
@@ -39,12 +39,12 @@ def integer_scale(values: np.ndarray) -> tuple[int, np.ndarray, bool]:
     """
     v = np.asarray(values, dtype=float)
     for k in range(MAX_DIGITS + 1):
-        s = 10 ** k
+        s = 10**k
         w = v * s
         r = np.rint(w)
         if np.all(np.abs(w - r) <= _TOL * np.maximum(1.0, np.abs(w))):
             return s, r.astype(np.int64), True
-    s = 10 ** MAX_DIGITS
+    s = 10**MAX_DIGITS
     return s, np.rint(v * s).astype(np.int64), False
 
 
@@ -75,8 +75,11 @@ class CpSatSession:
         xs = self.vars
         for cols, vals, lo, hi in milp.rows():
             terms = [xs[j] for j in cols.tolist()]
-            expr = (cp_model.LinearExpr.sum(terms) if ones
-                    else cp_model.LinearExpr.weighted_sum(terms, np.rint(vals).astype(np.int64).tolist()))
+            expr = (
+                cp_model.LinearExpr.sum(terms)
+                if ones
+                else cp_model.LinearExpr.weighted_sum(terms, np.rint(vals).astype(np.int64).tolist())
+            )
             model.add_linear_constraint(expr, _lower(lo), _upper(hi))
 
     def set_objective(self, cost: np.ndarray) -> None:
@@ -119,7 +122,7 @@ class CpSatSession:
         status = _STATUS.get(code, Status.ERROR)
         x = None
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            x = np.fromiter(solver.response_proto.solution, dtype=np.int64, count=-1)[:self.n].astype(np.int8)
+            x = np.fromiter(solver.response_proto.solution, dtype=np.int64, count=-1)[: self.n].astype(np.int8)
             if self.exact:
                 objective = solver.objective_value / self.scale
             else:

@@ -23,8 +23,13 @@ def _highs() -> highspy.Highs:
     h = highspy.Highs()
     # Presolve off: on these network-like models it finds little and took 38 s of a
     # 40 s stage on a national week (stages without it: under 0.5 s each).
-    for key, value in (("output_flag", False), ("random_seed", 0), ("threads", 1),
-                       ("mip_rel_gap", 0.0), ("presolve", "off")):
+    for key, value in (
+        ("output_flag", False),
+        ("random_seed", 0),
+        ("threads", 1),
+        ("mip_rel_gap", 0.0),
+        ("presolve", "off"),
+    ):
         h.setOptionValue(key, value)
     return h
 
@@ -59,8 +64,15 @@ class HighsSession:
         """A maximising HiGHS model with rows ``≤ row_hi`` and no columns yet."""
         h = _highs()
         n = len(row_hi)
-        h.addRows(n, np.zeros(n), np.asarray(row_hi, dtype=float), 0,
-                  np.zeros(n, np.int32), np.zeros(0, np.int32), np.zeros(0))
+        h.addRows(
+            n,
+            np.zeros(n),
+            np.asarray(row_hi, dtype=float),
+            0,
+            np.zeros(n, np.int32),
+            np.zeros(0, np.int32),
+            np.zeros(0),
+        )
         h.changeObjectiveSense(highspy.ObjSense.kMaximize)
         return h
 
@@ -68,8 +80,13 @@ class HighsSession:
         self.h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.asarray(cost, dtype=float))
 
     def add_row(self, cols, vals, lo, hi) -> None:
-        self.h.addRow(float(lo), float(hi) if np.isfinite(hi) else highspy.kHighsInf,
-                      len(cols), np.asarray(cols, dtype=np.int32), np.asarray(vals, dtype=float))
+        self.h.addRow(
+            float(lo),
+            float(hi) if np.isfinite(hi) else highspy.kHighsInf,
+            len(cols),
+            np.asarray(cols, dtype=np.int32),
+            np.asarray(vals, dtype=float),
+        )
 
     def solve(self, time_limit, start, abs_gap) -> StageResult:
         found = self._integral_lp(time_limit)

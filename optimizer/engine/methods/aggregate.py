@@ -115,8 +115,8 @@ class Aggregated:
         cs, us = [], []
         for j in np.flatnonzero(y > 0).tolist():
             k, a, b = int(y[j]), int(self.col_c[j]), int(self.col_u[j])
-            cs.append(self.members_c[a][next_c[a]:next_c[a] + k])
-            us.append(self.members_u[b][next_u[b]:next_u[b] + k])
+            cs.append(self.members_c[a][next_c[a] : next_c[a] + k])
+            us.append(self.members_u[b][next_u[b] : next_u[b] + k])
             next_c[a] += k
             next_u[b] += k
         x = np.zeros(self.block.n_cols, np.int8)
@@ -135,15 +135,18 @@ def aggregate(data, block: Milp) -> Aggregated | None:
     units, u_local = np.unique(p.unit, return_inverse=True)
     score_bits = p.score.astype(np.float64).view(np.int64)
     sub = p.subsidised.astype(np.int64)
-    u_class = _classes(u_local, (c_local, score_bits, sub),
-                       (data.u_pool[units], data.u_dept[units]), len(units))
+    u_class = _classes(u_local, (c_local, score_bits, sub), (data.u_pool[units], data.u_dept[units]), len(units))
     if u_class is None:
         return None
     # a citizen's options by unit class (all units of a class give the same score and flag)
     pair_uc = u_class[u_local]
     key = np.unique(np.stack([c_local, pair_uc], axis=1), axis=0, return_index=True)[1]
-    c_class = _classes(c_local[key], (pair_uc[key], score_bits[key], sub[key]),
-                       (data.c_prio[cits], data.c_vulnerable[cits].astype(np.int64)), len(cits))
+    c_class = _classes(
+        c_local[key],
+        (pair_uc[key], score_bits[key], sub[key]),
+        (data.c_prio[cits], data.c_vulnerable[cits].astype(np.int64)),
+        len(cits),
+    )
     if c_class is None:
         return None
     col_key = c_class[c_local].astype(np.int64) * (int(u_class.max()) + 1) + pair_uc
@@ -157,8 +160,9 @@ def aggregate(data, block: Milp) -> Aggregated | None:
     # each column stands for its classes' first members; its score, flag and side rows are
     # those of any member pair (all alike)
     rep_c, rep_u = cits[_firsts(c_class)], units[_firsts(u_class)]
-    pairs = Pairs(rep_c[col_c].astype(p.citizen.dtype), rep_u[col_u].astype(p.unit.dtype),
-                  p.subsidised[rep], p.score[rep])
+    pairs = Pairs(
+        rep_c[col_c].astype(p.citizen.dtype), rep_u[col_u].astype(p.unit.dtype), p.subsidised[rep], p.score[rep]
+    )
     side = np.flatnonzero(block.row_kind >= POOL)
     A_side = block.A[side][:, rep]
     rows_c, rows_u = _class_rows(col_c, size_c, col_hi), _class_rows(col_u, size_u, col_hi)
@@ -168,12 +172,18 @@ def aggregate(data, block: Milp) -> Aggregated | None:
     mult_c[rep_c] = size_c
     mult_u = np.zeros(data.n_units, np.int64)
     mult_u[rep_u] = size_u
-    milp = Milp(pairs, A, np.zeros(A.shape[0]),
-                np.concatenate([rows_c[1], rows_u[1], block.row_hi[side]]),
-                np.concatenate([np.full(len(rows_c[1]), CITIZEN, np.int8), np.full(len(rows_u[1]), UNIT, np.int8),
-                                block.row_kind[side]]),
-                np.concatenate([rows_c[2], rows_u[2], block.row_group[side]]),
-                col_hi=col_hi, multiplicity=(mult_c, mult_u))
+    milp = Milp(
+        pairs,
+        A,
+        np.zeros(A.shape[0]),
+        np.concatenate([rows_c[1], rows_u[1], block.row_hi[side]]),
+        np.concatenate(
+            [np.full(len(rows_c[1]), CITIZEN, np.int8), np.full(len(rows_u[1]), UNIT, np.int8), block.row_kind[side]]
+        ),
+        np.concatenate([rows_c[2], rows_u[2], block.row_group[side]]),
+        col_hi=col_hi,
+        multiplicity=(mult_c, mult_u),
+    )
     return Aggregated(milp, col_c, col_u, _members(c_class, cits), _members(u_class, units), block)
 
 

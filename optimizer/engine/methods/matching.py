@@ -16,10 +16,10 @@ import numpy as np
 from optimizer.engine.data import ProblemData
 from optimizer.engine.model import Milp
 
-EXACT_FLOAT = 2 ** 52      # integers below this add up exactly in float64 (LAPJV)
-EXACT_FLOW = 2 ** 60       # room below int64 for OR-Tools' cost scaling
-DENSE_CELLS = 4_000_000    # largest dense block handed to LAPJV
-DENSE_SHARE = 0.3          # eligible share of the block from which dense is faster
+EXACT_FLOAT = 2**52  # integers below this add up exactly in float64 (LAPJV)
+EXACT_FLOW = 2**60  # room below int64 for OR-Tools' cost scaling
+DENSE_CELLS = 4_000_000  # largest dense block handed to LAPJV
+DENSE_SHARE = 0.3  # eligible share of the block from which dense is faster
 
 
 def packed_weights(data: ProblemData, milp: Milp) -> np.ndarray | None:
@@ -80,6 +80,7 @@ def max_weight_matching(milp: Milp, weight: np.ndarray) -> tuple[np.ndarray, str
         dense = True
     if dense:
         from scipy.optimize import linear_sum_assignment
+
         # a non-edge weighs 0: taking it is the same as leaving both sides unmatched
         W = np.zeros((len(rows), len(cols)))
         W[r_idx, c_idx] = weight
@@ -102,8 +103,7 @@ def _flow(r_idx, c_idx, weight, n_rows, n_cols) -> np.ndarray:
     heads = np.concatenate([np.arange(n_rows), n_rows + c_idx, np.full(n_cols, sink), [sink]])
     caps = np.concatenate([np.ones(n_rows + len(r_idx) + n_cols, np.int64), [n]])
     # the source→sink arc lets flow skip the matching, so only profitable pairs are taken
-    costs = np.concatenate([np.zeros(n_rows, np.int64), -weight.astype(np.int64),
-                            np.zeros(n_cols + 1, np.int64)])
+    costs = np.concatenate([np.zeros(n_rows, np.int64), -weight.astype(np.int64), np.zeros(n_cols + 1, np.int64)])
     f.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     supplies = np.zeros(n_rows + n_cols + 2, np.int64)
     supplies[source], supplies[sink] = n, -n

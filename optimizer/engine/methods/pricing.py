@@ -30,19 +30,19 @@ import time
 import highspy
 import numpy as np
 
+from optimizer.engine.backends.highs import HighsSession, run_mip, set_time_limit
 from optimizer.engine.data import ProblemData
 from optimizer.engine.methods.greedy import greedy
 from optimizer.engine.model import CITIZEN, Milp
 from optimizer.engine.status import Status
-from optimizer.engine.backends.highs import HighsSession, run_mip, set_time_limit
 
-START_PER_CITIZEN = 12   # best-scoring pairs of each citizen in the first restricted set
-START_PER_UNIT = 4       # most urgent, best-scoring citizens of each unit
-ADD_PER_CITIZEN = 25     # pairs with positive reduced cost added per citizen and round
-MIN_COLUMNS = 150_000    # blocks at least this large are priced rather than solved whole
+START_PER_CITIZEN = 12  # best-scoring pairs of each citizen in the first restricted set
+START_PER_UNIT = 4  # most urgent, best-scoring citizens of each unit
+ADD_PER_CITIZEN = 25  # pairs with positive reduced cost added per citizen and round
+MIN_COLUMNS = 150_000  # blocks at least this large are priced rather than solved whole
 TOL = 1e-7
-TIE_BUDGET = 0.25        # most the tie-break (see tie_break) adds to any plan's value
-TIED_ADD_MIN = 1e-3      # with the tie-break, pairs enter only above this reduced cost
+TIE_BUDGET = 0.25  # most the tie-break (see tie_break) adds to any plan's value
+TIED_ADD_MIN = 1e-3  # with the tie-break, pairs enter only above this reduced cost
 TIED_ITERATIONS = (8, 10_000)  # a tie-broken LP may take 8 iterations per row + 10,000 (then: plain cost)
 FACE_TOL = 1e-6  # relative to the largest cost: reduced costs and duals this close to 0 count as 0
 
@@ -68,8 +68,8 @@ class _Growing:
     def __init__(self, milp: Milp, prio: np.ndarray):
         self.milp, self.prio = milp, prio
         self.h = HighsSession.empty(milp.row_hi)
-        self.cols = np.zeros(0, np.int64)     # block columns in model order
-        self.holds: list[int] = []            # priority of each hold row, in row order
+        self.cols = np.zeros(0, np.int64)  # block columns in model order
+        self.holds: list[int] = []  # priority of each hold row, in row order
         self.hold_at_least: list[float] = []
         # the optimal faces of earlier stages: columns fixed at 0 (never priced again)
         # or at 1, and rows held at their level
@@ -96,8 +96,16 @@ class _Growing:
         n = len(new)
         # columns stay continuous: only a MIP solve marks them integer (see mip), since
         # changing integrality costs the LP its warm start
-        self.h.addCols(n, cost[new].astype(float), self.one[new].astype(float), np.ones(n), len(order), starts,
-                       rows[order], np.ones(len(order)))
+        self.h.addCols(
+            n,
+            cost[new].astype(float),
+            self.one[new].astype(float),
+            np.ones(n),
+            len(order),
+            starts,
+            rows[order],
+            np.ones(len(order)),
+        )
         self.cols = np.concatenate([self.cols, new])
 
     def hold(self, p: int, at_least: float) -> None:
@@ -133,7 +141,7 @@ class _Growing:
         idx = np.arange(n, dtype=np.int32)
         self.h.changeColsBounds(n, idx, self.one[self.cols].astype(float), np.ones(n))
         level = self.milp.A @ x.astype(float)
-        tight = np.flatnonzero(np.abs(y[:self.milp.n_rows]) > tol).astype(np.int32)
+        tight = np.flatnonzero(np.abs(y[: self.milp.n_rows]) > tol).astype(np.int32)
         self.h.changeRowsBounds(len(tight), tight, level[tight], level[tight])
         self.row_lo[tight] = self.row_hi[tight] = level[tight]
 
@@ -143,7 +151,8 @@ class _Growing:
 
     def lp(self, time_limit, iteration_limit: int | None = None):
         """Solve the restricted LP: its value and row duals, or (None, None) when it stops
-        early (``self.stopped_by_iterations`` tells an iteration limit from the rest)."""
+        early (``self.stopped_by_iterations`` tells an iteration limit from the rest).
+        """
         h = self.h
         set_time_limit(h, time_limit)
         h.setOptionValue("simplex_iteration_limit", 2**31 - 1 if iteration_limit is None else iteration_limit)
@@ -187,8 +196,14 @@ class _Growing:
         used = self.milp.A @ x
         sub = self.milp.restrict(free)
         rows = sub.parent_rows
-        residual = Milp(sub.pairs, sub.A, self.row_lo[rows] - used[rows], self.row_hi[rows] - used[rows],
-                        sub.row_kind, sub.row_group)
+        residual = Milp(
+            sub.pairs,
+            sub.A,
+            self.row_lo[rows] - used[rows],
+            self.row_hi[rows] - used[rows],
+            sub.row_kind,
+            sub.row_group,
+        )
         session = HighsSession(residual)
         for p, h in zip(self.holds, self.hold_at_least):
             nz = np.flatnonzero(self.prio[free] == p)
@@ -215,8 +230,8 @@ class _Growing:
         return res.status, x, float(res.bound), res.nodes
 
     def _reduced(self, cost: np.ndarray, y: np.ndarray, AT) -> np.ndarray:
-        d = cost - AT @ y[:self.milp.n_rows]
-        for p, yh in zip(self.holds, y[self.milp.n_rows:]):
+        d = cost - AT @ y[: self.milp.n_rows]
+        for p, yh in zip(self.holds, y[self.milp.n_rows :]):
             d[self.prio == p] -= yh
         return d
 
@@ -348,7 +363,9 @@ def priced_stages(data: ProblemData, milp: Milp, objectives, deadline, log_stage
                 x = found
             value = float(cost @ x)
             if status != Status.OPTIMAL:
-                log.append(log_stage(name, None, value, rounds, len(model.cols)) | {"status": "feasible", "nodes": nodes})
+                log.append(
+                    log_stage(name, None, value, rounds, len(model.cols)) | {"status": "feasible", "nodes": nodes}
+                )
                 b = max(b, value)
                 if not np.isfinite(b):
                     return x, Status.FEASIBLE, log, None, None
@@ -380,23 +397,26 @@ def priced_stages(data: ProblemData, milp: Milp, objectives, deadline, log_stage
 def _optimal_above(bound: float, abs_gap: float) -> float:
     """The value from which a plan is optimal under an upper ``bound``: the bound less the
     stage's gap, or for an integral objective (gap 0.5) the bound rounded down (kept a
-    hair above, so that round-off in the bound cannot pass a plan one short)."""
+    hair above, so that round-off in the bound cannot pass a plan one short).
+    """
     if abs_gap >= 0.5:
         return float(np.floor(bound + 1e-4))
     return bound - abs_gap
 
 
-def _price_with(model: "_Growing", lp_cost: np.ndarray, tied: bool) -> None:
+def _price_with(model: _Growing, lp_cost: np.ndarray, tied: bool) -> None:
     """Set the LP's cost; HiGHS's own cost perturbation only without the tie-break (with
     it, HiGHS's random perturbation, up to ~1e-3 on these costs, swamps the tie-break and
-    made one re-solve take 230 s)."""
+    made one re-solve take 230 s).
+    """
     model.set_objective(lp_cost)
     model.h.setOptionValue("dual_simplex_cost_perturbation_multiplier", 0.0 if tied else 1.0)
 
 
-def _feasible(milp: Milp, x: np.ndarray, model: "_Growing") -> bool:
+def _feasible(milp: Milp, x: np.ndarray, model: _Growing) -> bool:
     """Whether a 0/1 vector satisfies every row of the block and keeps every earlier stage's
-    optimum (guards the shortcuts)."""
+    optimum (guards the shortcuts).
+    """
     holds = all(x[model.prio == p].sum() >= h - 1e-9 for p, h in zip(model.holds, model.hold_at_least))
     kept = all(abs(float(c @ x) - v) <= 1e-6 for c, v in model.kept)
     return holds and kept and bool(np.all(milp.A @ x <= milp.row_hi + 1e-9))
