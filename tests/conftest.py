@@ -13,7 +13,8 @@ from optimizer.check import check_plan, format_violations
 from optimizer.engine.solve import solve
 from optimizer.plan.build import make_plan
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
 EXAMPLES = SHARED / "spec" / "examples"
 ORLIB = SHARED / "refdata" / "orlib-assign"
 

@@ -19,7 +19,7 @@ from optimizer.rounds import workflow as R
 
 from conftest import doc
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 #: Child processes import anvis from this checkout (and whatever else the parent's path holds).
 CHILD_ENV = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
 POOL = "default:M:O"

@@ -16,7 +16,7 @@ from models.validate import UnknownFieldWarning
 
 from conftest import worked_examples
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = Path(__file__).resolve().parents[3] / "shared"
 EXAMPLES = worked_examples()
 needs_examples = pytest.mark.skipif(
     not EXAMPLES, reason=f"no worked examples under {SHARED} (shared spec folder absent)"

@@ -17,7 +17,7 @@ from optimizer.report.html import ReportError, render_report
 
 from conftest import doc, solved
 
-DEMO = Path(__file__).resolve().parents[1] / "instances" / "demo-week.json"
+DEMO = Path(__file__).resolve().parents[2] / "instances" / "demo-week.json"
 PLOTS = ("departments", "rent", "priority", "limits")
 
 
