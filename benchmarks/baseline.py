@@ -28,7 +28,9 @@ def consultant(inst) -> tuple[dict, float]:
     x = {k: pulp.LpVariable(f"x{k}", cat="Binary") for k in range(len(pairs))}
     prob = pulp.LpProblem("baseline", pulp.LpMaximize)
     groups = defaultdict(list)
-    for k, (c, u, sub) in enumerate(zip(pairs.citizen.tolist(), pairs.unit.tolist(), pairs.subsidised.tolist())):
+    for k, (c, u, sub) in enumerate(
+        zip(pairs.citizen.tolist(), pairs.unit.tolist(), pairs.subsidised.tolist(), strict=False)
+    ):
         groups["c", c].append(k)
         groups["u", u].append(k)
         groups["pool", int(data.u_pool[u])].append(k)

@@ -40,7 +40,7 @@ DEFAULTS = {
     "objective": "lexicographic",
 }
 
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
 
 # --- the strategy ------------------------------------------------------------------
 
@@ -285,7 +285,7 @@ def _priorities(inst) -> list[int]:
 
 def _lex_key(inst, housed: dict[int, int], total: float) -> tuple:
     """(housed count of each priority, most urgent first, then total score)."""
-    return tuple(housed.get(p, 0) for p in _priorities(inst)) + (total,)
+    return (*tuple(housed.get(p, 0) for p in _priorities(inst)), total)
 
 
 def _lex_at_most(a: tuple, b: tuple) -> bool:
@@ -461,7 +461,7 @@ class Spec:
                 if self.objective == "weighted":
                     key = sum(self.weights[str(p)] * n for p, n in counts.items()) + total
                 else:
-                    key = tuple(counts[p] for p in prios) + (total,)
+                    key = (*tuple(counts[p] for p in prios), total)
                 if best[0] is None or key > best[0]:
                     best[0], best[1] = key, list(chosen)
                 return
@@ -529,7 +529,11 @@ def test_optimum_never_below_greedy(doc):
             [
                 (inst.citizens[c].id, inst.units[u].id, bool(s), float(sc))
                 for c, u, s, sc in zip(
-                    p.citizen[x].tolist(), p.unit[x].tolist(), p.subsidised[x].tolist(), p.score[x].tolist()
+                    p.citizen[x].tolist(),
+                    p.unit[x].tolist(),
+                    p.subsidised[x].tolist(),
+                    p.score[x].tolist(),
+                    strict=False,
                 )
             ],
         ),
@@ -611,11 +615,11 @@ def test_overrides_match_brute_force(doc, draw):
     ov = []
     lock_c = draw.draw(st.lists(st.sampled_from(citizens), unique=True, max_size=min(2, len(units))))
     lock_u = draw.draw(st.lists(st.sampled_from(units), unique=True, min_size=len(lock_c), max_size=len(lock_c)))
-    ov += [{"action": "lock", "citizen": c, "unit": u} for c, u in zip(lock_c, lock_u)]
+    ov += [{"action": "lock", "citizen": c, "unit": u} for c, u in zip(lock_c, lock_u, strict=False)]
     for c, u in draw.draw(
         st.lists(st.tuples(st.sampled_from(citizens), st.sampled_from(units)), max_size=4, unique=True)
     ):
-        if (c, u) not in zip(lock_c, lock_u):
+        if (c, u) not in zip(lock_c, lock_u, strict=False):
             ov.append({"action": "forbid", "citizen": c, "unit": u})
     for u in draw.draw(st.lists(st.sampled_from(units), unique=True, max_size=2)):
         if u not in lock_u:
@@ -651,7 +655,9 @@ def test_eligible_pairs_and_scores_follow_format(doc):
     p = eligible_pairs(data)
     engine = {
         (inst.citizens[c].id, inst.units[u].id): (bool(s), float(sc))
-        for c, u, s, sc in zip(p.citizen.tolist(), p.unit.tolist(), p.subsidised.tolist(), p.score.tolist())
+        for c, u, s, sc in zip(
+            p.citizen.tolist(), p.unit.tolist(), p.subsidised.tolist(), p.score.tolist(), strict=False
+        )
     }
     expected = {}
     for c in spec.citizens:

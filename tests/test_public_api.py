@@ -8,6 +8,7 @@ import sys
 import pytest
 
 import optimizer
+
 from conftest import ROOT
 
 
