@@ -1,7 +1,7 @@
 """A year of weekly allocation rounds over the ledger (``anvis simulate``).
 
 One fixed world is generated from the generator's national calibration
-(:func:`optimizer.sim.generate.world`): the whole almene stock (afdelinger,
+(:func:`optimizer.sim.world.world`): the whole almene stock (afdelinger,
 organisations, units with rooms and rents), areas and mixed-city caps, the
 yearly subsidy frames and grant quotas, and the standing urgent list (the
 homeless count). Then every week, for every agreement regime:
@@ -9,7 +9,7 @@ homeless count). Then every week, for every agreement regime:
 1. **Vacancies.** Each unit of the stock becomes vacant with probability
    11 % / 52 (re-letting 11 % a year): ≈ 1,100 a week nationally.
 2. **Arrivals.** Poisson(``HOMELESS_INFLOW`` × scale / 52) new urgent
-   citizens (≈ 183 a week: the 15,000–16,000 people hit by homelessness over
+   citizens (a subset of municipalities gets its part; ≈ 183 a week: the 15,000–16,000 people hit by homelessness over
    a year less the 5,989 counted at its start), with the generator's
    attributes. Citizens not housed carry over: their waiting time grows.
 3. **A round through the ledger.** The week's instance (all vacancies, the
@@ -18,9 +18,10 @@ homeless count). Then every week, for every agreement regime:
    history, remaining frames, quotas and mixed-city caps), solved and
    committed, one SQLite ledger per regime. A waiting citizen for whom no
    vacancy of the week passes rules 2–8 (municipality, rooms, kind, access,
-   temporary, area, rent with or without subsidy) is left out of that week's
-   instance: they could not be housed, so no plan changes, and the rounds stay
-   small. They keep waiting.
+   temporary, area and excluded afdelinger, rent with or without subsidy; the
+   engine's own eligibility, :func:`has_eligible_unit`) is left out of that
+   week's instance: they could not be housed, so no plan changes, and the
+   rounds stay small. They keep waiting.
 4. **Declines.** Each offer is declined with probability ``decline_rate``,
    drawn from a seeded generator keyed by (seed, week, citizen), so the same
    citizen declines in the same week under every regime. A declined offer is
@@ -53,28 +54,39 @@ from collections.abc import Callable
 import numpy as np
 
 import models
+from optimizer.engine.data import ProblemData
+from optimizer.engine.pairs import ELIGIBLE, candidates, failure_codes
 from optimizer.rounds.workflow import commit_round, decline_offers, ledger_totals, new_period, open_round, solve_round
-from optimizer.sim.generate import HOMELESS_INFLOW, RELET_RATE, SUBSIDY_BAND, SUBSIDY_KR, World
-from optimizer.sim.generate import world as make_world
+from optimizer.sim.calibration import (
+    CHEAP_KOMMUNAL_ANVISNING_2022,
+    CHEAP_KR,
+    CHEAP_RELETTINGS_2022,
+    KOMMUNAL_ANVISNING_2022,
+    NATIONAL_HOMELESS,
+    RELET_RATE,
+    RELETTINGS_2022,
+    TARGET_HOMELESS_IN_CHEAP_UNITS,
+    TARGET_YEAR,
+)
+from optimizer.sim.world import World
+from optimizer.sim.world import world as make_world
 
 REPORT_FORMAT = "anvis-simulation/1"
-#: Rent (kr/month, before subsidy) below which a family unit is "særligt billig" for the 2,000 target.
-CHEAP_KR = 3_500
 WEEKS_PER_PERIOD = 52
 COMMITTED_BY = "anvis simulate"
 
 #: The national figures the simulation is set beside (shared/domain/README.md, seeds 001 and 004).
 NATIONAL = {
-    "relettings_2022": 57_862,
-    "kommunal_anvisning_2022": 6_732,
-    "share_kommunal_anvisning_2022": 0.116,
-    "cheap_relettings_2022": 5_400,
-    "cheap_kommunal_anvisning_2022": 600,
-    "share_cheap_kommunal_anvisning_2022": 600 / 5_400,
-    "homeless_count_2024": 5_989,
+    "relettings_2022": RELETTINGS_2022,
+    "kommunal_anvisning_2022": KOMMUNAL_ANVISNING_2022,
+    "share_kommunal_anvisning_2022": round(KOMMUNAL_ANVISNING_2022 / RELETTINGS_2022, 3),
+    "cheap_relettings_2022": CHEAP_RELETTINGS_2022,
+    "cheap_kommunal_anvisning_2022": CHEAP_KOMMUNAL_ANVISNING_2022,
+    "share_cheap_kommunal_anvisning_2022": CHEAP_KOMMUNAL_ANVISNING_2022 / CHEAP_RELETTINGS_2022,
+    "homeless_count_2024": NATIONAL_HOMELESS,
     "homeless_over_a_year": "15,000-16,000",
-    "target_homeless_in_cheap_units": 2_000,
-    "target_year": 2025,
+    "target_homeless_in_cheap_units": TARGET_HOMELESS_IN_CHEAP_UNITS,
+    "target_year": TARGET_YEAR,
 }
 
 
@@ -150,60 +162,19 @@ def decline_draw(seed: int, week: int, citizen: str) -> float:
     return float(np.random.default_rng([seed, week, 3, key]).random())
 
 
-_AREA_BIT = {"ordinary": 1, "prevention": 2, "disadvantaged": 4, "transformation": 8}
-_KIND_BIT = {"family": 1, "youth": 2, "elderly": 4}
-_NO_LIMIT = 1 << 40
+def has_eligible_unit(inst: models.Instance) -> np.ndarray:
+    """Per citizen of ``inst``: whether some unit passes rules 2–8 for them (FORMAT.md §3).
 
-
-def _may_take(w: World, units: np.ndarray, citizens: list[dict]) -> np.ndarray:
-    """Per citizen: whether some of these units passes rules 2–8 but the excluded afdelinger.
-
-    A necessary condition for being housed this round (same municipality,
-    rooms, kind, accessibility, temporary, barred areas, rent with or without
-    the subsidy), so leaving out the citizens for whom it fails changes no
-    plan: they have no eligible pair. It keeps the rounds small and fast.
+    The engine's own eligibility (:func:`optimizer.engine.pairs.failure_codes`
+    on :class:`~optimizer.engine.data.ProblemData`, so the subsidy amount and
+    band are the instance's ``parameters``), without the scores. A citizen
+    without such a unit has no eligible pair: leaving them out of a round
+    changes no assignment, and keeps the rounds small and fast.
     """
-    ok = np.zeros(len(citizens), dtype=bool)
-    if not len(units) or not citizens:
-        return ok
-    muni_ix = {m["id"]: i for i, m in enumerate(w.municipalities)}
-    area_bit = np.array([_AREA_BIT[d["area"]] for d in w.departments], dtype=np.int64)
-    d_muni = np.array([muni_ix[d["municipality"]] for d in w.departments], dtype=np.int64)
-    um = d_muni[w.u_dept[units]]
-    u_rooms, u_rent, u_kind = w.u_rooms[units], w.u_rent[units], 1 << w.u_kind[units]
-    u_acc, u_temp, u_area = w.u_acc[units], w.u_temp[units], area_bit[w.u_dept[units]]
-    lo, hi = SUBSIDY_BAND
-    c = np.array(
-        [
-            (
-                muni_ix[x["municipality"]],
-                x.get("min_rooms", 1),
-                _NO_LIMIT if x.get("max_rooms") is None else x["max_rooms"],
-                x["max_rent_kr"],
-                bool(x.get("subsidy_eligible")),
-                bool(x.get("needs_accessible")),
-                bool(x.get("accepts_temporary")),
-                sum(_KIND_BIT[k] for k in x.get("kinds", ["family"])),
-                sum(_AREA_BIT[a] for a in x.get("barred_areas", ())),
-            )
-            for x in citizens
-        ],
-        dtype=np.int64,
-    )
-    for m in np.unique(um).tolist():
-        cs = np.flatnonzero(c[:, 0] == m)
-        if not len(cs):
-            continue
-        us = np.flatnonzero(um == m)
-        cc = c[cs][:, None, :]
-        rent = u_rent[us][None, :]
-        fit = (cc[..., 1] <= u_rooms[us]) & (u_rooms[us] <= cc[..., 2]) & ((cc[..., 7] & u_kind[us]) != 0)
-        fit &= ~(cc[..., 5].astype(bool) & ~u_acc[us]) & ~(u_temp[us] & ~cc[..., 6].astype(bool))
-        fit &= (cc[..., 8] & u_area[us]) == 0
-        fit &= (rent <= cc[..., 3]) | (
-            cc[..., 4].astype(bool) & (lo <= rent) & (rent <= hi) & (rent - SUBSIDY_KR <= cc[..., 3])
-        )
-        ok[cs] = fit.any(axis=1)
+    data = ProblemData.build(inst)
+    ok = np.zeros(data.n_citizens, dtype=bool)
+    for ci, ui in candidates(data):
+        ok[ci[failure_codes(data, ci, ui) == ELIGIBLE]] = True
     return ok
 
 
@@ -479,7 +450,7 @@ def simulate(
             "municipalities": len(w.municipalities),
             "relet_rate": RELET_RATE,
             "initial_waiting": len(w.initial),
-            "inflow_per_year": round(HOMELESS_INFLOW * scale, 1),
+            "inflow_per_year": round(w.inflow_per_year, 1),
             "frames_total": sum(m["subsidy_frame"] for m in w.municipalities),
             "quota_total": sum(r["grant_quota"] for r in w.regions),
             **first["world"],
@@ -597,8 +568,10 @@ def _run_regime(
         for c in arrivals:
             run.waiting[c["id"]] = (c, week)
         waiting_before = len(run.waiting)
-        listed = [c for c, _ in run.waiting.values()]
-        listed = [c for c, ok in zip(listed, _may_take(w, vac, listed)) if ok]
+        waiting = [c for c, _ in run.waiting.values()]
+        # Who could be housed does not depend on the agreements: the probe has none (pools are cheap).
+        probe = models.from_dict(w.instance(f"sim-{name}-w{week:03d}", vac, waiting, []), f"week {week}")
+        listed = [c for c, ok in zip(waiting, has_eligible_unit(probe)) if ok]
         doc = w.instance(f"sim-{name}-w{week:03d}", vac, listed, run.agreements, run.default_share)
         inst = models.from_dict(doc, f"week {week} ({name})")
         rid, _ = open_round(db, inst)
@@ -791,6 +764,7 @@ __all__ = [
     "NATIONAL",
     "REGIMES",
     "decline_draw",
+    "has_eligible_unit",
     "print_report",
     "simulate",
     "summary_rows",
