@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 import models
@@ -282,3 +284,66 @@ def test_cli_simulate_refuses_existing_ledgers_and_lists_every_regime(tmp_path):
     res = CliRunner().invoke(main, ["simulate", "--weeks", "1", "--scale", "0.02", "--db-dir", str(tmp_path)])
     assert res.exit_code == 2 and "exists" in res.output and res.output.count("\n") == 1
     assert tuple(REGIMES) == _SIM_REGIMES
+
+
+def eligible_citizens(inst: models.Instance) -> set[str]:
+    """The citizens with at least one pair in the engine's eligible pairs (with scores)."""
+    pairs = eligible_pairs(ProblemData.build(inst))
+    return {inst.citizens[i].id for i in np.unique(pairs.citizen).tolist()}
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    week=st.integers(1, 104),
+    municipalities=st.sampled_from([None, ("101",), ("851", "860"), ("147", "259", "461")]),
+    amount=st.integers(0, 3_000),
+    low=st.integers(2_000, 6_000),
+    width=st.integers(0, 4_000),
+)
+def test_round_filter_is_the_engines_eligibility_on_random_worlds(seed, week, municipalities, amount, low, width):
+    """On random worlds, weeks and subsidy parameters, the citizens a round keeps are exactly
+    those with an eligible pair in the engine (rules 2-8, excluded afdelinger included), read
+    with the instance's own subsidy amount and band."""
+    w = world(seed=seed, scale=0.02 if municipalities is None else 0.1, municipalities=municipalities)
+    d = w.instance("probe", w.vacancies(week), w.initial + w.arrivals(week), w.agreements)
+    d["parameters"] = {**d["parameters"], "subsidy_amount_kr": amount, "subsidy_band_kr": [low, low + width]}
+    inst = models.from_dict(d)
+    keep = has_eligible_unit(inst)
+    assert {c.id for c, k in zip(inst.citizens, keep, strict=True) if k} == eligible_citizens(inst)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "kept"),
+    [
+        ({}, True),  # 5,000 kr is in the default band 4,500-6,500 and 5,000 - 1,414 <= 4,000
+        ({"subsidy_amount_kr": 900}, False),  # 5,000 - 900 > 4,000
+        ({"subsidy_band_kr": [5_500, 6_500]}, False),  # 5,000 kr is outside the band
+        ({"subsidy_amount_kr": 2_000, "subsidy_band_kr": [4_900, 5_100]}, True),
+    ],
+)
+def test_round_filter_reads_the_subsidy_from_the_instance(parameters, kept):
+    """Whether a citizen who can only afford a unit with the subsidy is kept in a round depends
+    on the instance's subsidy amount and band, never on the generator's constants."""
+    d = doc([{"id": "c", "max_rent_kr": 4000, "subsidy_eligible": True}], [{"id": "u", "rent_kr": 5000}])
+    d["parameters"] = parameters
+    inst = models.from_dict(d)
+    assert has_eligible_unit(inst).tolist() == [kept]
+    assert (eligible_citizens(inst) == {"c"}) is kept
+
+
+def test_round_filter_leaves_out_a_citizen_whose_only_unit_is_in_an_excluded_afdeling():
+    """Rule 7's excluded afdelinger count: a citizen whose every fitting unit is in an afdeling
+    they excluded has no eligible pair and is left out; the other citizen is kept."""
+    d = doc(
+        [{"id": "a", "excluded_departments": ["D"]}, {"id": "b"}],
+        [{"id": "u1"}, {"id": "u2", "department": "E", "rooms": 5}],
+        departments=[
+            {"id": "D", "organisation": "O", "municipality": "M"},
+            {"id": "E", "organisation": "O", "municipality": "M"},
+        ],
+    )
+    d["citizens"][0]["max_rooms"] = 2
+    inst = models.from_dict(d)
+    assert has_eligible_unit(inst).tolist() == [False, True]
+    assert eligible_citizens(inst) == {"b"}
