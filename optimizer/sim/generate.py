@@ -77,11 +77,13 @@ preset, seed, scale and overrides give the identical document.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from models import AREAS, FORMAT, KINDS
-
+from models.validate import DEFAULT_POOL
 from optimizer.sim.calibration import (
     BOOSTED_AREAS,
     FRAME_HOLDERS,
@@ -106,7 +108,7 @@ from optimizer.sim.calibration import (
     UNITS_PER_AFDELING,
 )
 
-PRESETS = {
+PRESETS: dict[str, dict[str, Any]] = {
     "national-week": {
         "description": "Denmark in one week: 98 municipalities, 5 regions, ≈ 6,000 citizens, ≈ 1,100 vacancies.",
         "municipalities": None,
@@ -183,7 +185,7 @@ EXTRA_OPTIONS = ("with_scores", "week", "name", "default_share")
 the year, 2–52, for the ledger), ``name``, ``default_share``."""
 
 
-def generate(preset: str = "national-week", seed: int = 0, scale: float = 1.0, **overrides) -> dict:
+def generate(preset: str = "national-week", seed: int = 0, scale: float = 1.0, **overrides: Any) -> dict[str, Any]:
     """Generate one realistic ``anvis/1`` instance document.
 
     Parameters
@@ -229,13 +231,13 @@ def generate(preset: str = "national-week", seed: int = 0, scale: float = 1.0, *
 # --------------------------------------------------------------------------- helpers
 
 
-def apportion(total: int, weights: np.ndarray) -> np.ndarray:
+def apportion(total: int, weights: npt.ArrayLike) -> npt.NDArray[np.int64]:
     """Integers proportional to ``weights`` summing to ``total`` (largest remainder)."""
     w = np.asarray(weights, dtype=float)
     if total <= 0 or w.sum() <= 0:
         return np.zeros(len(w), dtype=np.int64)
     exact = total * w / w.sum()
-    out = np.floor(exact).astype(np.int64)
+    out: npt.NDArray[np.int64] = np.floor(exact).astype(np.int64)
     rest = total - int(out.sum())
     if rest > 0:
         order = np.lexsort((np.arange(len(w)), -(exact - out)))  # stable: ties by index
@@ -243,7 +245,7 @@ def apportion(total: int, weights: np.ndarray) -> np.ndarray:
     return out
 
 
-def draw_count(spec, rng) -> int:
+def draw_count(spec: int | tuple[int, int] | list[int], rng: np.random.Generator) -> int:
     """An int, or a draw from an inclusive ``(low, high)`` range."""
     if isinstance(spec, (tuple, list)):
         lo, hi = spec
@@ -251,13 +253,14 @@ def draw_count(spec, rng) -> int:
     return int(spec)
 
 
-def _pick(rng, probs: list[float], size: int) -> np.ndarray:
+def _pick(rng: np.random.Generator, probs: list[float], size: int) -> npt.NDArray[np.intp]:
     """Category indices with the given probabilities."""
     p = np.asarray(probs, dtype=float)
-    return np.searchsorted(np.cumsum(p / p.sum()), rng.random(size), side="right").clip(0, len(p) - 1)
+    idx: npt.NDArray[np.intp] = np.searchsorted(np.cumsum(p / p.sum()), rng.random(size), side="right")
+    return idx.clip(0, len(p) - 1)
 
 
-def _family_rent(q: np.ndarray) -> np.ndarray:
+def _family_rent(q: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
     """Family rents (kr, multiples of 10) at quantiles ``q`` ∈ [0, 1) of the 2023 bands."""
     counts = np.array([b[2] for b in RENT_BANDS], dtype=float)
     edges = np.concatenate([[0.0], np.cumsum(counts) / counts.sum()])
@@ -282,11 +285,12 @@ def _family_rent(q: np.ndarray) -> np.ndarray:
 class Builder:
     """One generation run; methods run in a fixed order so the draws are reproducible."""
 
-    def __init__(self, cfg: dict, rng: np.random.Generator, scale: float, name: str):
+    def __init__(self, cfg: dict[str, Any], rng: np.random.Generator, scale: float, name: str):
         self.cfg, self.rng, self.scale, self.name = cfg, rng, scale, name
 
     # -- the national profile: stock and homeless of all 98 municipalities
-    def national(self):
+    def national(self) -> None:
+        """Stock, homeless count and organisation density of all 98 municipalities."""
         rng = self.rng
         codes = [m[0] for m in MUNICIPALITIES]
         self.codes = codes
@@ -309,7 +313,8 @@ class Builder:
         self.stock, self.homeless = stock, homeless
         self.org_factor = NATIONAL_ORGANISATIONS / np.sqrt(stock).sum()
 
-    def select(self):
+    def select(self) -> None:
+        """The selected municipalities (``sel``: their indices), validated."""
         spec = self.cfg["municipalities"]
         if spec is None:
             codes = list(self.codes)
@@ -324,11 +329,12 @@ class Builder:
         self.sel = np.array([self.code_index[c] for c in codes])
 
     # -- frames and quotas (yearly, national), then the instance's slice
-    def frames(self):
+    def frames(self) -> None:
+        """The yearly subsidy frames of the holders and the regions' yearly grant quotas."""
         rng, n = self.rng, len(self.codes)
         forced = [int(i) for i in self.sel[:FRAME_HOLDERS]] if self.cfg["municipalities"] else []
         if self.code_index["101"] not in forced:
-            forced = [self.code_index["101"]] + forced[: FRAME_HOLDERS - 1]
+            forced = [self.code_index["101"], *forced[: FRAME_HOLDERS - 1]]
         rest = np.array([i for i in range(n) if i not in forced])
         p = self.homeless[rest] ** 0.7
         drawn = rng.choice(rest, FRAME_HOLDERS - len(forced), replace=False, p=p / p.sum())
@@ -353,22 +359,24 @@ class Builder:
         self.yearly_grants = apportion(GRANTS, reg_h)
 
     # -- counts of this instance
-    def counts(self):
+    def counts(self) -> None:
+        """The numbers of units and citizens per selected municipality, and ``f``."""
         rng, cfg, sel = self.rng, self.cfg, self.sel
         weeks = int(cfg["weeks"])
         self.weeks = weeks
         natural = self.stock[sel] * RELET_RATE * weeks / 52
         units_spec = cfg["units"]
         total_units = natural.sum() if units_spec is None else draw_count(units_spec, rng)
-        n_units = max(1, int(round(total_units * self.scale)))
-        n_cit = max(1, int(round(draw_count(cfg["citizens"], rng) * self.scale)))
+        n_units = max(1, round(total_units * self.scale))
+        n_cit = max(1, round(draw_count(cfg["citizens"], rng) * self.scale))
         self.units_m = rng.multinomial(n_units, natural / natural.sum()) if len(sel) > 1 else np.array([n_units])
         self.cit_m = apportion(n_cit, self.homeless[sel])
         self.f = n_units / natural.sum()  # the instance's vacancies over the natural ones
         self.stock_eff = self.stock[sel] * self.f
 
     # -- afdelinger of the stock, their organisations, and this round's vacancies
-    def departments(self):
+    def departments(self) -> None:
+        """The afdelinger (area, cap, kind, organisation) and this round's vacancies in each."""
         rng, cfg = self.rng, self.cfg
         n_afd = np.maximum(1, np.round(self.stock_eff / UNITS_PER_AFDELING)).astype(np.int64)
         if cfg["organisations"] is None:
@@ -420,11 +428,12 @@ class Builder:
         self.d_unlimited, self.d_kind, self.d_effect = unlimited[keep], kind[keep], effect[keep]
         self.d_vac = vac[keep]
         codes = [self.codes[i] for i in self.sel]
-        self.d_ids = [f"afd-{codes[m]}-{k + 1}" for m, k in zip(self.d_m.tolist(), self.d_k.tolist())]
-        self.o_ids = [f"bo-{codes[m]}-{o + 1}" for m, o in zip(self.d_m.tolist(), self.d_org.tolist())]
+        self.d_ids = [f"afd-{codes[m]}-{k + 1}" for m, k in zip(self.d_m.tolist(), self.d_k.tolist(), strict=True)]
+        self.o_ids = [f"bo-{codes[m]}-{o + 1}" for m, o in zip(self.d_m.tolist(), self.d_org.tolist(), strict=True)]
 
     # -- units (this round's vacancies)
-    def units(self):
+    def units(self) -> None:
+        """The vacant units: rooms, rent, kind, accessible, temporary."""
         rng = self.rng
         ud = np.repeat(np.arange(len(self.d_vac)), self.d_vac)
         n = len(ud)
@@ -451,7 +460,8 @@ class Builder:
         self.u_acc, self.u_temp = accessible, temporary
 
     # -- extended agreements
-    def agreements(self):
+    def agreements(self) -> None:
+        """The drawn extended agreements (København and ``agreement_rate`` of the others)."""
         rng = self.rng
         codes = [self.codes[i] for i in self.sel]
         out = []
@@ -511,7 +521,13 @@ class Builder:
         codes = [self.codes[i] for i in self.sel]
         um = self.d_m[self.u_dept]
         org_ids = np.array(self.o_ids, dtype=object)[self.u_dept]
-        pool = np.array([f"default:{codes[m]}:{o}" for m, o in zip(um.tolist(), org_ids.tolist())], dtype=object)
+        pool = np.array(
+            [
+                DEFAULT_POOL.format(municipality=codes[m], organisation=o)
+                for m, o in zip(um.tolist(), org_ids.tolist(), strict=True)
+            ],
+            dtype=object,
+        )
         free = np.ones(len(um), dtype=bool)
         for a in self.agr:
             m = free & (um == codes.index(a["municipality"]))
@@ -523,9 +539,11 @@ class Builder:
                 m &= np.isin(self.u_rooms, a["rooms"])
             pool[m] = a["id"]
             free &= ~m
-        return pool.tolist()
+        out: list[str] = pool.tolist()
+        return out
 
-    def ledger(self):
+    def ledger(self) -> None:
+        """The earlier weeks' ledger of the round's pools."""
         rng = self.rng
         pool = self.pools()
         share = {a["id"]: a["share"] for a in self.agr}
@@ -556,7 +574,8 @@ class Builder:
         self.led = out
 
     # -- citizens
-    def citizens(self):
+    def citizens(self) -> None:
+        """The urgent citizens per ``cit_m``, with the generator's attributes."""
         rng = self.rng
         n = int(self.cit_m.sum())
         cm = np.repeat(np.arange(len(self.cit_m)), self.cit_m)
@@ -585,7 +604,11 @@ class Builder:
         by_m = [np.flatnonzero(self.d_m == m) for m in range(len(self.sel))]
         cums = [np.cumsum(self.d_size[d]) / self.d_size[d].sum() if len(d) else None for d in by_m]
         kind_lists = (["family"], ["family", "youth"], ["family", "elderly"])
-        barred_lists = ([], ["disadvantaged", "transformation"], ["disadvantaged", "transformation", "prevention"])
+        barred_lists: tuple[list[str], ...] = (
+            [],
+            ["disadvantaged", "transformation"],
+            ["disadvantaged", "transformation", "prevention"],
+        )
         codes = [self.codes[i] for i in self.sel]
         out = []
         pr, mn, mx, mr = prio.tolist(), min_r.tolist(), max_r.tolist(), max_rent.tolist()
@@ -624,7 +647,7 @@ class Builder:
         self.c_elig, self.c_kinds = eligible, kinds
 
     # -- optional pair scores
-    def scores(self) -> list[dict]:
+    def scores(self) -> list[dict[str, Any]]:
         """Scores for the plausible pairs (same municipality, rooms and kind fit, affordable)."""
         rng = self.rng
         kind_ok = np.array([[True, False, False], [True, True, False], [True, False, True]])
@@ -646,7 +669,7 @@ class Builder:
                 ci, ui = np.nonzero(ok)
                 slack = (self.c_rent[c[ci, 0]] - self.u_rent[us[ui]]).clip(-amount, 1_500)
                 score = np.clip(np.round(55 + slack / 60 + rng.normal(0, 12, len(ci))), 0, 100).astype(np.int64)
-                for a, b, s in zip(c[ci, 0].tolist(), us[ui].tolist(), score.tolist()):
+                for a, b, s in zip(c[ci, 0].tolist(), us[ui].tolist(), score.tolist(), strict=True):
                     out.append({"citizen": f"c{a + 1}", "unit": f"u{b + 1}", "score": s})
         return out
 
@@ -658,9 +681,9 @@ class Builder:
         product from rounding up.
         """
         x = yearly if weeks is None else yearly * weeks / 52
-        return math.ceil(x * self.f - 1e-9)
+        return math.ceil(float(x * self.f) - 1e-9)
 
-    def region_records(self, weeks: int | None) -> list[dict]:
+    def region_records(self, weeks: int | None) -> list[dict[str, Any]]:
         """Regions of the selection, with the selected municipalities' part of each grant quota."""
         sel, out = self.sel, []
         for r, (rid, rname) in enumerate(REGIONS):
@@ -672,7 +695,7 @@ class Builder:
             out.append({"id": rid, "name": rname, "grant_quota": quota})
         return out
 
-    def municipality_records(self, weeks: int | None) -> list[dict]:
+    def municipality_records(self, weeks: int | None) -> list[dict[str, Any]]:
         """The selected municipalities with their slice of the subsidy frame."""
         out = []
         for i in self.sel.tolist():
@@ -687,16 +710,16 @@ class Builder:
             )
         return out
 
-    def organisation_records(self) -> list[dict]:
+    def organisation_records(self) -> list[dict[str, Any]]:
         """The organisations owning the listed afdelinger, by municipality and number."""
         out, seen = [], set()
-        for m, o, oid in sorted(zip(self.d_m.tolist(), self.d_org.tolist(), self.o_ids)):
+        for m, o, oid in sorted(zip(self.d_m.tolist(), self.d_org.tolist(), self.o_ids, strict=True)):
             if oid not in seen:
                 seen.add(oid)
                 out.append({"id": oid, "name": f"Boligorganisation {o + 1}, {MUNICIPALITIES[self.sel[m]][1]}"})
         return out
 
-    def department_records(self) -> list[dict]:
+    def department_records(self) -> list[dict[str, Any]]:
         """The listed afdelinger; ``max_vulnerable`` absent where unlimited."""
         codes = [self.codes[i] for i in self.sel]
         out = []
@@ -713,7 +736,7 @@ class Builder:
         return out
 
     # -- the document
-    def build(self) -> dict:
+    def build(self) -> dict[str, Any]:
         """Draw everything in the fixed order and return the ``anvis/1`` document."""
         self.national()
         self.select()
@@ -751,7 +774,7 @@ class Builder:
         return doc
 
 
-def parameters(default_share: float) -> dict:
+def parameters(default_share: float) -> dict[str, Any]:
     """The ``parameters`` of a generated instance: the calibrated subsidy, lexicographic objective."""
     return {
         "default_share": float(default_share),
@@ -762,14 +785,14 @@ def parameters(default_share: float) -> dict:
 
 
 def unit_records(
-    index: np.ndarray,
+    index: npt.ArrayLike,
     departments: list[str],
-    rooms: np.ndarray,
-    rent: np.ndarray,
-    kind: np.ndarray,
-    accessible: np.ndarray,
-    temporary: np.ndarray,
-) -> list[dict]:
+    rooms: npt.NDArray[np.int64],
+    rent: npt.NDArray[np.int64],
+    kind: npt.NDArray[np.intp],
+    accessible: npt.NDArray[np.bool_],
+    temporary: npt.NDArray[np.bool_],
+) -> list[dict[str, Any]]:
     """``anvis/1`` unit records (id ``u<index + 1>``) from per-unit columns.
 
     Parameters
@@ -799,14 +822,17 @@ def unit_records(
             kind.tolist(),
             accessible.tolist(),
             temporary.tolist(),
+            strict=True,
         )
     ]
 
 
-def duplicated(doc: dict, k_units: int, k_citizens: int) -> dict:
-    """A copy of an instance document with every unit k_units times and every citizen
-    k_citizens times (ids suffixed ``~0``, ``~1``, …): afdelinger of identical flats and
-    urgent lists of citizens with identical needs, where aggregation applies.
+def duplicated(doc: dict[str, Any], k_units: int, k_citizens: int) -> dict[str, Any]:
+    """A copy of an instance document with every unit and every citizen repeated.
+
+    Every unit ``k_units`` times and every citizen ``k_citizens`` times (ids
+    suffixed ``~0``, ``~1``, …): afdelinger of identical flats and urgent lists
+    of citizens with identical needs, where aggregation applies.
 
     ``scores`` and ``overrides`` name the old ids, so the copy has neither.
     """

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from models import FORMAT
 from optimizer.sim.calibration import HOMELESS_INFLOW, NATIONAL_AREAS, NATIONAL_HOMELESS, RELET_RATE
@@ -35,11 +37,11 @@ class StockBuilder(Builder):
         rng, sel = self.rng, self.sel
         self.weeks = 52
         stock = self.stock[sel]
-        n_units = max(1, int(round(stock.sum() * self.scale)))
+        n_units = max(1, round(stock.sum() * self.scale))
         # The selection's share of the homeless count (exactly 1.0 for all 98): a subset
         # world's urgent list holds only its own municipalities' citizens.
         share = float(self.homeless[sel].sum() / self.homeless.sum())
-        n_cit = max(1, int(round(NATIONAL_HOMELESS * share * self.scale)))
+        n_cit = max(1, round(NATIONAL_HOMELESS * share * self.scale))
         self.units_m = rng.multinomial(n_units, stock / stock.sum()) if len(sel) > 1 else np.array([n_units])
         self.cit_m = apportion(n_cit, self.homeless[sel])
         self.f = n_units / stock.sum()  # the world's units over the real stock (≈ scale)
@@ -98,8 +100,8 @@ class World:
         self.dept_index = {d["id"]: j for j, d in enumerate(self.departments)}
         self.u_dept, self.u_rooms, self.u_rent = b.u_dept, b.u_rooms, b.u_rent
         self.u_kind, self.u_acc, self.u_temp = b.u_kind, b.u_acc, b.u_temp
-        self.agreements: list[dict] = b.agr
-        self.homeless = {c: float(h) for c, h in zip(self.codes, b.homeless[sel].tolist())}
+        self.agreements: list[dict[str, Any]] = b.agr
+        self.homeless = {c: float(h) for c, h in zip(self.codes, b.homeless[sel].tolist(), strict=True)}
         self.inflow_share = float(b.homeless[sel].sum() / b.homeless.sum())
         self.initial = _renamed(b.cit, 0)
 
@@ -113,12 +115,12 @@ class World:
         """Expected new urgent citizens a year: the national inflow times scale, the world's share."""
         return HOMELESS_INFLOW * self.scale * self.inflow_share
 
-    def vacancies(self, week: int) -> np.ndarray:
+    def vacancies(self, week: int) -> npt.NDArray[np.intp]:
         """Indices of the units that become vacant in ``week`` (1-based), ascending."""
         rng = np.random.default_rng([self.seed, week, 1])
         return np.flatnonzero(rng.random(self.n_units) < RELET_RATE / 52)
 
-    def arrivals(self, week: int) -> list[dict]:
+    def arrivals(self, week: int) -> list[dict[str, Any]]:
         """The urgent citizens arriving in ``week`` (1-based), ``anvis/1`` records."""
         rng = np.random.default_rng([self.seed, week, 2])
         b = self._builder
@@ -128,18 +130,18 @@ class World:
         b.citizens()
         return _renamed(b.cit, week)
 
-    def unit_ids(self, units: Iterable[int] | np.ndarray) -> list[str]:
+    def unit_ids(self, units: Iterable[int] | npt.NDArray[np.integer[Any]]) -> list[str]:
         """The ids of unit indices."""
         return [f"u{i + 1}" for i in np.asarray(units).tolist()]
 
     def instance(
         self,
         name: str,
-        units: Sequence[int] | np.ndarray,
-        citizens: list[dict],
-        agreements: list[dict],
+        units: Sequence[int] | npt.NDArray[np.integer[Any]],
+        citizens: list[dict[str, Any]],
+        agreements: list[dict[str, Any]],
         default_share: float = 0.25,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """One round's ``anvis/1`` document: these vacant units and the citizens waiting.
 
         Parameters
@@ -194,7 +196,7 @@ class World:
         }
 
 
-def _renamed(citizens: list[dict], week: int) -> list[dict]:
+def _renamed(citizens: list[dict[str, Any]], week: int) -> list[dict[str, Any]]:
     """The records with ids ``c<week>-<n>`` (changed in place)."""
     for i, c in enumerate(citizens):
         c["id"] = f"c{week}-{i + 1}"
@@ -238,7 +240,7 @@ def world(
     """
     if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be a positive number, got {scale!r}")
-    cfg = {
+    cfg: dict[str, Any] = {
         **PRESETS["national-week"],
         "municipalities": municipalities,
         "agreement_rate": agreement_rate,

@@ -24,7 +24,7 @@ from optimizer.sim.world import world
 
 from conftest import doc
 
-SMALL = dict(seed=3, scale=0.03, weeks=6, decline_rate=0.2)
+SMALL = {"seed": 3, "scale": 0.03, "weeks": 6, "decline_rate": 0.2}
 
 
 def strip(report: dict) -> dict:
@@ -77,9 +77,9 @@ def test_prefilter_never_drops_a_citizen_with_an_eligible_unit():
     pairs = eligible_pairs(ProblemData.build(full))
     with_pair = {full.citizens[i].id for i in np.unique(pairs.citizen).tolist()}
     keep = has_eligible_unit(full)
-    kept = {c["id"] for c, k in zip(citizens, keep) if k}
+    kept = {c["id"] for c, k in zip(citizens, keep, strict=True) if k}
     assert with_pair == kept and len(kept) < len(citizens)
-    part = models.from_dict(w.instance("part", vac, [c for c, k in zip(citizens, keep) if k], []))
+    part = models.from_dict(w.instance("part", vac, [c for c, k in zip(citizens, keep, strict=True) if k], []))
     a, b = solve(full), solve(part)
     assert a.housed_by_priority == b.housed_by_priority
     assert abs(a.total_score - b.total_score) < 1e-6
@@ -88,7 +88,7 @@ def test_prefilter_never_drops_a_citizen_with_an_eligible_unit():
 def test_same_seed_same_report_and_no_citizen_attributes():
     """Two runs with the same options give the same report (but timings), another seed gives
     another; the report holds aggregates only: no citizen id or attribute."""
-    opts = dict(seed=1, scale=0.02, weeks=2, decline_rate=0.3)
+    opts = {"seed": 1, "scale": 0.02, "weeks": 2, "decline_rate": 0.3}
     a, b = simulate(**opts), simulate(**opts)
     assert strip(a) == strip(b)
     c = simulate(**{**opts, "seed": 2})
@@ -149,7 +149,7 @@ def test_declines_reduce_housed_and_never_count_as_claims():
     """With no declines nothing is declined; with half the offers declined fewer citizens are
     housed on the same world; when every offer is declined nothing is claimed, yet every
     vacancy still counts in the ledger's pools."""
-    opts = dict(seed=4, scale=0.03, weeks=4, regimes=["extended"])
+    opts = {"seed": 4, "scale": 0.03, "weeks": 4, "regimes": ["extended"]}
     none, half, every = (simulate(**opts, decline_rate=r)["regimes"]["extended"] for r in (0.0, 0.5, 1.0))
     assert none["totals"]["declined"] == 0 and half["totals"]["declined"] > 0
     assert half["totals"]["claims"] < none["totals"]["claims"]
@@ -213,7 +213,7 @@ def test_more_than_52_weeks_starts_a_new_period(tmp_path):
 
 def test_jobs_do_not_change_the_report():
     """Running the regimes in two processes gives the same report as one after the other."""
-    opts = dict(seed=7, scale=0.02, weeks=1, decline_rate=0.1)
+    opts = {"seed": 7, "scale": 0.02, "weeks": 1, "decline_rate": 0.1}
     seen = []
     a = simulate(**opts, jobs=2, progress=lambda done, total, label: seen.append((done, total)))
     assert strip(a) == strip(simulate(**opts))
