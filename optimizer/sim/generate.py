@@ -77,138 +77,38 @@ preset, seed, scale and overrides give the identical document.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
-FORMAT = "anvis/1"
-
-REGIONS = (("H", "Hovedstaden"), ("S", "Sjælland"), ("SD", "Syddanmark"), ("M", "Midtjylland"), ("N", "Nordjylland"))
-
-# (kommune code, name, region, population in thousands, rounded: weights for stock and homeless)
-MUNICIPALITIES = (
-    ("101", "København", "H", 650),
-    ("147", "Frederiksberg", "H", 104),
-    ("151", "Ballerup", "H", 52),
-    ("153", "Brøndby", "H", 39),
-    ("155", "Dragør", "H", 14),
-    ("157", "Gentofte", "H", 75),
-    ("159", "Gladsaxe", "H", 70),
-    ("161", "Glostrup", "H", 24),
-    ("163", "Herlev", "H", 30),
-    ("165", "Albertslund", "H", 28),
-    ("167", "Hvidovre", "H", 54),
-    ("169", "Høje-Taastrup", "H", 56),
-    ("173", "Lyngby-Taarbæk", "H", 57),
-    ("175", "Rødovre", "H", 41),
-    ("183", "Ishøj", "H", 24),
-    ("185", "Tårnby", "H", 44),
-    ("187", "Vallensbæk", "H", 17),
-    ("190", "Furesø", "H", 41),
-    ("201", "Allerød", "H", 26),
-    ("210", "Fredensborg", "H", 41),
-    ("217", "Helsingør", "H", 63),
-    ("219", "Hillerød", "H", 52),
-    ("223", "Hørsholm", "H", 25),
-    ("230", "Rudersdal", "H", 57),
-    ("240", "Egedal", "H", 44),
-    ("250", "Frederikssund", "H", 46),
-    ("260", "Halsnæs", "H", 31),
-    ("270", "Gribskov", "H", 41),
-    ("400", "Bornholm", "H", 39),
-    ("253", "Greve", "S", 51),
-    ("259", "Køge", "S", 62),
-    ("265", "Roskilde", "S", 90),
-    ("269", "Solrød", "S", 23),
-    ("306", "Odsherred", "S", 33),
-    ("316", "Holbæk", "S", 73),
-    ("320", "Faxe", "S", 37),
-    ("326", "Kalundborg", "S", 49),
-    ("329", "Ringsted", "S", 36),
-    ("330", "Slagelse", "S", 80),
-    ("336", "Stevns", "S", 23),
-    ("340", "Sorø", "S", 30),
-    ("350", "Lejre", "S", 28),
-    ("360", "Lolland", "S", 41),
-    ("370", "Næstved", "S", 84),
-    ("376", "Guldborgsund", "S", 60),
-    ("390", "Vordingborg", "S", 46),
-    ("410", "Middelfart", "SD", 39),
-    ("420", "Assens", "SD", 41),
-    ("430", "Faaborg-Midtfyn", "SD", 52),
-    ("440", "Kerteminde", "SD", 24),
-    ("450", "Nyborg", "SD", 32),
-    ("461", "Odense", "SD", 207),
-    ("479", "Svendborg", "SD", 59),
-    ("480", "Nordfyns", "SD", 30),
-    ("482", "Langeland", "SD", 12),
-    ("492", "Ærø", "SD", 6),
-    ("510", "Haderslev", "SD", 56),
-    ("530", "Billund", "SD", 27),
-    ("540", "Sønderborg", "SD", 74),
-    ("550", "Tønder", "SD", 37),
-    ("561", "Esbjerg", "SD", 116),
-    ("563", "Fanø", "SD", 3.5),
-    ("573", "Varde", "SD", 50),
-    ("575", "Vejen", "SD", 43),
-    ("580", "Aabenraa", "SD", 59),
-    ("607", "Fredericia", "SD", 52),
-    ("621", "Kolding", "SD", 95),
-    ("630", "Vejle", "SD", 121),
-    ("615", "Horsens", "M", 98),
-    ("657", "Herning", "M", 90),
-    ("661", "Holstebro", "M", 59),
-    ("665", "Lemvig", "M", 19),
-    ("671", "Struer", "M", 21),
-    ("706", "Syddjurs", "M", 43),
-    ("707", "Norddjurs", "M", 37),
-    ("710", "Favrskov", "M", 49),
-    ("727", "Odder", "M", 23),
-    ("730", "Randers", "M", 99),
-    ("740", "Silkeborg", "M", 98),
-    ("741", "Samsø", "M", 3.7),
-    ("746", "Skanderborg", "M", 64),
-    ("751", "Aarhus", "M", 361),
-    ("756", "Ikast-Brande", "M", 42),
-    ("760", "Ringkøbing-Skjern", "M", 56),
-    ("766", "Hedensted", "M", 47),
-    ("779", "Skive", "M", 46),
-    ("791", "Viborg", "M", 98),
-    ("773", "Morsø", "N", 20),
-    ("787", "Thisted", "N", 43),
-    ("810", "Brønderslev", "N", 37),
-    ("813", "Frederikshavn", "N", 59),
-    ("820", "Vesthimmerlands", "N", 36),
-    ("825", "Læsø", "N", 1.8),
-    ("840", "Rebild", "N", 31),
-    ("846", "Mariagerfjord", "N", 42),
-    ("849", "Jammerbugt", "N", 38),
-    ("851", "Aalborg", "N", 221),
-    ("860", "Hjørring", "N", 64),
+from models import AREAS, FORMAT, KINDS
+from models.validate import DEFAULT_POOL
+from optimizer.sim.calibration import (
+    BOOSTED_AREAS,
+    FRAME_HOLDERS,
+    FRAME_MAX,
+    FRAME_MIN,
+    FRAME_TOTAL,
+    GRANTS,
+    HOMELESS_ANCHORS,
+    MUNICIPALITIES,
+    NATIONAL_AREAS,
+    NATIONAL_HOMELESS,
+    NATIONAL_ORGANISATIONS,
+    NATIONAL_STOCK,
+    REGIONS,
+    RELET_RATE,
+    RENT_BANDS,
+    STOCK_ANCHORS,
+    SUBSIDY_BAND,
+    SUBSIDY_KR,
+    TOP_MAX_KR,
+    TOP_TAIL_KR,
+    UNITS_PER_AFDELING,
 )
 
-# National calibration (domain README, "National figures").
-NATIONAL_STOCK = 520_000  # almene units a municipality assigns to; 11 %/52 ≈ 1,100 a week
-RELET_RATE = 0.11  # re-lettings a year / units (2022: 57,862, 11 %)
-NATIONAL_HOMELESS = 5_989  # VIVE count, week 6 2024
-UNITS_PER_AFDELING = 81
-NATIONAL_ORGANISATIONS = 560
-FRAME_HOLDERS, FRAME_TOTAL, FRAME_MIN, FRAME_MAX = 30, 1_345, 6, 350
-GRANTS = 1_800  # Fonden for blandede byer: subsidy grants in existing units
-SUBSIDY_KR = 1414  # 16,965 kr/year (2023) / 12
-SUBSIDY_BAND = (4500, 6500)
-# Fixed stock (units) and homeless counts of the large cities; None: drawn.
-STOCK_ANCHORS = {"101": 56_000, "751": 45_000, "851": 27_000, "461": 24_000}
-HOMELESS_ANCHORS = {"101": 1_370, "751": round(0.088 * NATIONAL_HOMELESS), "461": 117}
-
-# Family-unit rent bands, January 2023: (low, high, units). The top band has an exponential tail.
-RENT_BANDS = ((2_300, 3_500, 31_300), (3_500, 4_500, 79_500), (4_500, 6_500, 247_500), (6_500, None, 148_000))
-TOP_TAIL_KR, TOP_MAX_KR = 1_100, 12_000
-
-AREAS = ("ordinary", "prevention", "disadvantaged", "transformation")
-NATIONAL_AREAS = {"prevention": 0.04, "disadvantaged": 0.008, "transformation": 0.005}
-BOOSTED_AREAS = {"prevention": 0.15, "disadvantaged": 0.08, "transformation": 0.04}
-
-PRESETS = {
+PRESETS: dict[str, dict[str, Any]] = {
     "national-week": {
         "description": "Denmark in one week: 98 municipalities, 5 regions, ≈ 6,000 citizens, ≈ 1,100 vacancies.",
         "municipalities": None,
@@ -285,7 +185,7 @@ EXTRA_OPTIONS = ("with_scores", "week", "name", "default_share")
 the year, 2–52, for the ledger), ``name``, ``default_share``."""
 
 
-def generate(preset: str = "national-week", seed: int = 0, scale: float = 1.0, **overrides) -> dict:
+def generate(preset: str = "national-week", seed: int = 0, scale: float = 1.0, **overrides: Any) -> dict[str, Any]:
     """Generate one realistic ``anvis/1`` instance document.
 
     Parameters
@@ -325,19 +225,19 @@ def generate(preset: str = "national-week", seed: int = 0, scale: float = 1.0, *
     cfg = {**PRESETS[preset], **overrides}
     rng = np.random.default_rng(seed)
     name = cfg.get("name") or (f"{preset}-s{seed}" if scale == 1 else f"{preset}-s{seed}-x{scale:g}")
-    return _Builder(cfg, rng, float(scale), name).build()
+    return Builder(cfg, rng, float(scale), name).build()
 
 
 # --------------------------------------------------------------------------- helpers
 
 
-def _apportion(total: int, weights: np.ndarray) -> np.ndarray:
+def apportion(total: int, weights: npt.ArrayLike) -> npt.NDArray[np.int64]:
     """Integers proportional to ``weights`` summing to ``total`` (largest remainder)."""
     w = np.asarray(weights, dtype=float)
     if total <= 0 or w.sum() <= 0:
         return np.zeros(len(w), dtype=np.int64)
     exact = total * w / w.sum()
-    out = np.floor(exact).astype(np.int64)
+    out: npt.NDArray[np.int64] = np.floor(exact).astype(np.int64)
     rest = total - int(out.sum())
     if rest > 0:
         order = np.lexsort((np.arange(len(w)), -(exact - out)))  # stable: ties by index
@@ -345,7 +245,7 @@ def _apportion(total: int, weights: np.ndarray) -> np.ndarray:
     return out
 
 
-def _draw_count(spec, rng) -> int:
+def draw_count(spec: int | tuple[int, int] | list[int], rng: np.random.Generator) -> int:
     """An int, or a draw from an inclusive ``(low, high)`` range."""
     if isinstance(spec, (tuple, list)):
         lo, hi = spec
@@ -353,13 +253,14 @@ def _draw_count(spec, rng) -> int:
     return int(spec)
 
 
-def _pick(rng, probs: list[float], size: int) -> np.ndarray:
+def _pick(rng: np.random.Generator, probs: list[float], size: int) -> npt.NDArray[np.intp]:
     """Category indices with the given probabilities."""
     p = np.asarray(probs, dtype=float)
-    return np.searchsorted(np.cumsum(p / p.sum()), rng.random(size), side="right").clip(0, len(p) - 1)
+    idx: npt.NDArray[np.intp] = np.searchsorted(np.cumsum(p / p.sum()), rng.random(size), side="right")
+    return idx.clip(0, len(p) - 1)
 
 
-def _family_rent(q: np.ndarray) -> np.ndarray:
+def _family_rent(q: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
     """Family rents (kr, multiples of 10) at quantiles ``q`` ∈ [0, 1) of the 2023 bands."""
     counts = np.array([b[2] for b in RENT_BANDS], dtype=float)
     edges = np.concatenate([[0.0], np.cumsum(counts) / counts.sum()])
@@ -381,14 +282,15 @@ def _family_rent(q: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- builder
 
 
-class _Builder:
+class Builder:
     """One generation run; methods run in a fixed order so the draws are reproducible."""
 
-    def __init__(self, cfg: dict, rng: np.random.Generator, scale: float, name: str):
+    def __init__(self, cfg: dict[str, Any], rng: np.random.Generator, scale: float, name: str):
         self.cfg, self.rng, self.scale, self.name = cfg, rng, scale, name
 
     # -- the national profile: stock and homeless of all 98 municipalities
-    def national(self):
+    def national(self) -> None:
+        """Stock, homeless count and organisation density of all 98 municipalities."""
         rng = self.rng
         codes = [m[0] for m in MUNICIPALITIES]
         self.codes = codes
@@ -411,7 +313,8 @@ class _Builder:
         self.stock, self.homeless = stock, homeless
         self.org_factor = NATIONAL_ORGANISATIONS / np.sqrt(stock).sum()
 
-    def select(self):
+    def select(self) -> None:
+        """The selected municipalities (``sel``: their indices), validated."""
         spec = self.cfg["municipalities"]
         if spec is None:
             codes = list(self.codes)
@@ -426,11 +329,12 @@ class _Builder:
         self.sel = np.array([self.code_index[c] for c in codes])
 
     # -- frames and quotas (yearly, national), then the instance's slice
-    def frames(self):
+    def frames(self) -> None:
+        """The yearly subsidy frames of the holders and the regions' yearly grant quotas."""
         rng, n = self.rng, len(self.codes)
         forced = [int(i) for i in self.sel[:FRAME_HOLDERS]] if self.cfg["municipalities"] else []
         if self.code_index["101"] not in forced:
-            forced = [self.code_index["101"]] + forced[: FRAME_HOLDERS - 1]
+            forced = [self.code_index["101"], *forced[: FRAME_HOLDERS - 1]]
         rest = np.array([i for i in range(n) if i not in forced])
         p = self.homeless[rest] ** 0.7
         drawn = rng.choice(rest, FRAME_HOLDERS - len(forced), replace=False, p=p / p.sum())
@@ -448,29 +352,31 @@ class _Builder:
             free &= ~over
             budget = FRAME_TOTAL - FRAME_MAX * (~free).sum() - FRAME_MIN * free.sum()
         yearly = np.zeros(n, dtype=np.int64)
-        yearly[holders[free]] = _apportion(budget + FRAME_MIN * int(free.sum()), f[free])
+        yearly[holders[free]] = apportion(budget + FRAME_MIN * int(free.sum()), f[free])
         yearly[holders[~free]] = FRAME_MAX
         self.yearly_frame = yearly
         reg_h = np.bincount(self.region_of, weights=self.homeless, minlength=len(REGIONS))
-        self.yearly_grants = _apportion(GRANTS, reg_h)
+        self.yearly_grants = apportion(GRANTS, reg_h)
 
     # -- counts of this instance
-    def counts(self):
+    def counts(self) -> None:
+        """The numbers of units and citizens per selected municipality, and ``f``."""
         rng, cfg, sel = self.rng, self.cfg, self.sel
         weeks = int(cfg["weeks"])
         self.weeks = weeks
         natural = self.stock[sel] * RELET_RATE * weeks / 52
         units_spec = cfg["units"]
-        total_units = natural.sum() if units_spec is None else _draw_count(units_spec, rng)
-        n_units = max(1, int(round(total_units * self.scale)))
-        n_cit = max(1, int(round(_draw_count(cfg["citizens"], rng) * self.scale)))
+        total_units = natural.sum() if units_spec is None else draw_count(units_spec, rng)
+        n_units = max(1, round(total_units * self.scale))
+        n_cit = max(1, round(draw_count(cfg["citizens"], rng) * self.scale))
         self.units_m = rng.multinomial(n_units, natural / natural.sum()) if len(sel) > 1 else np.array([n_units])
-        self.cit_m = _apportion(n_cit, self.homeless[sel])
+        self.cit_m = apportion(n_cit, self.homeless[sel])
         self.f = n_units / natural.sum()  # the instance's vacancies over the natural ones
         self.stock_eff = self.stock[sel] * self.f
 
     # -- afdelinger of the stock, their organisations, and this round's vacancies
-    def departments(self):
+    def departments(self) -> None:
+        """The afdelinger (area, cap, kind, organisation) and this round's vacancies in each."""
         rng, cfg = self.rng, self.cfg
         n_afd = np.maximum(1, np.round(self.stock_eff / UNITS_PER_AFDELING)).astype(np.int64)
         if cfg["organisations"] is None:
@@ -522,11 +428,12 @@ class _Builder:
         self.d_unlimited, self.d_kind, self.d_effect = unlimited[keep], kind[keep], effect[keep]
         self.d_vac = vac[keep]
         codes = [self.codes[i] for i in self.sel]
-        self.d_ids = [f"afd-{codes[m]}-{k + 1}" for m, k in zip(self.d_m.tolist(), self.d_k.tolist())]
-        self.o_ids = [f"bo-{codes[m]}-{o + 1}" for m, o in zip(self.d_m.tolist(), self.d_org.tolist())]
+        self.d_ids = [f"afd-{codes[m]}-{k + 1}" for m, k in zip(self.d_m.tolist(), self.d_k.tolist(), strict=True)]
+        self.o_ids = [f"bo-{codes[m]}-{o + 1}" for m, o in zip(self.d_m.tolist(), self.d_org.tolist(), strict=True)]
 
     # -- units (this round's vacancies)
-    def units(self):
+    def units(self) -> None:
+        """The vacant units: rooms, rent, kind, accessible, temporary."""
         rng = self.rng
         ud = np.repeat(np.arange(len(self.d_vac)), self.d_vac)
         n = len(ud)
@@ -553,7 +460,8 @@ class _Builder:
         self.u_acc, self.u_temp = accessible, temporary
 
     # -- extended agreements
-    def agreements(self):
+    def agreements(self) -> None:
+        """The drawn extended agreements (København and ``agreement_rate`` of the others)."""
         rng = self.rng
         codes = [self.codes[i] for i in self.sel]
         out = []
@@ -613,7 +521,13 @@ class _Builder:
         codes = [self.codes[i] for i in self.sel]
         um = self.d_m[self.u_dept]
         org_ids = np.array(self.o_ids, dtype=object)[self.u_dept]
-        pool = np.array([f"default:{codes[m]}:{o}" for m, o in zip(um.tolist(), org_ids.tolist())], dtype=object)
+        pool = np.array(
+            [
+                DEFAULT_POOL.format(municipality=codes[m], organisation=o)
+                for m, o in zip(um.tolist(), org_ids.tolist(), strict=True)
+            ],
+            dtype=object,
+        )
         free = np.ones(len(um), dtype=bool)
         for a in self.agr:
             m = free & (um == codes.index(a["municipality"]))
@@ -625,9 +539,11 @@ class _Builder:
                 m &= np.isin(self.u_rooms, a["rooms"])
             pool[m] = a["id"]
             free &= ~m
-        return pool.tolist()
+        out: list[str] = pool.tolist()
+        return out
 
-    def ledger(self):
+    def ledger(self) -> None:
+        """The earlier weeks' ledger of the round's pools."""
         rng = self.rng
         pool = self.pools()
         share = {a["id"]: a["share"] for a in self.agr}
@@ -658,7 +574,8 @@ class _Builder:
         self.led = out
 
     # -- citizens
-    def citizens(self):
+    def citizens(self) -> None:
+        """The urgent citizens per ``cit_m``, with the generator's attributes."""
         rng = self.rng
         n = int(self.cit_m.sum())
         cm = np.repeat(np.arange(len(self.cit_m)), self.cit_m)
@@ -687,7 +604,11 @@ class _Builder:
         by_m = [np.flatnonzero(self.d_m == m) for m in range(len(self.sel))]
         cums = [np.cumsum(self.d_size[d]) / self.d_size[d].sum() if len(d) else None for d in by_m]
         kind_lists = (["family"], ["family", "youth"], ["family", "elderly"])
-        barred_lists = ([], ["disadvantaged", "transformation"], ["disadvantaged", "transformation", "prevention"])
+        barred_lists: tuple[list[str], ...] = (
+            [],
+            ["disadvantaged", "transformation"],
+            ["disadvantaged", "transformation", "prevention"],
+        )
         codes = [self.codes[i] for i in self.sel]
         out = []
         pr, mn, mx, mr = prio.tolist(), min_r.tolist(), max_r.tolist(), max_rent.tolist()
@@ -726,7 +647,7 @@ class _Builder:
         self.c_elig, self.c_kinds = eligible, kinds
 
     # -- optional pair scores
-    def scores(self) -> list[dict]:
+    def scores(self) -> list[dict[str, Any]]:
         """Scores for the plausible pairs (same municipality, rooms and kind fit, affordable)."""
         rng = self.rng
         kind_ok = np.array([[True, False, False], [True, True, False], [True, False, True]])
@@ -748,50 +669,60 @@ class _Builder:
                 ci, ui = np.nonzero(ok)
                 slack = (self.c_rent[c[ci, 0]] - self.u_rent[us[ui]]).clip(-amount, 1_500)
                 score = np.clip(np.round(55 + slack / 60 + rng.normal(0, 12, len(ci))), 0, 100).astype(np.int64)
-                for a, b, s in zip(c[ci, 0].tolist(), us[ui].tolist(), score.tolist()):
+                for a, b, s in zip(c[ci, 0].tolist(), us[ui].tolist(), score.tolist(), strict=True):
                     out.append({"citizen": f"c{a + 1}", "unit": f"u{b + 1}", "score": s})
         return out
 
-    # -- the document
-    def build(self) -> dict:
-        self.national()
-        self.select()
-        self.frames()
-        self.counts()
-        self.departments()
-        self.units()
-        self.agreements()
-        self.ledger()
-        self.citizens()
-        sel, codes = self.sel, [self.codes[i] for i in self.sel]
-        weeks, f = self.weeks, self.f
-        # Regions: the quota of the selected municipalities' part of each region's grants.
-        regions = []
+    # -- the records shared by the document and the world (optimizer.sim.world)
+    def slice_of(self, yearly: float, weeks: int | None) -> int:
+        """The part of a yearly frame or quota for ``weeks`` weeks (``None``: the year) and ``f``.
+
+        ``ceil``, so every holder keeps at least one slot; the ``1e-9`` keeps an exact
+        product from rounding up.
+        """
+        x = yearly if weeks is None else yearly * weeks / 52
+        return math.ceil(float(x * self.f) - 1e-9)
+
+    def region_records(self, weeks: int | None) -> list[dict[str, Any]]:
+        """Regions of the selection, with the selected municipalities' part of each grant quota."""
+        sel, out = self.sel, []
         for r, (rid, rname) in enumerate(REGIONS):
             mine = sel[self.region_of[sel] == r]
             if not len(mine):
                 continue
             part = self.homeless[mine].sum() / self.homeless[self.region_of == r].sum()
-            quota = max(1, math.ceil(self.yearly_grants[r] * part * weeks / 52 * f - 1e-9))
-            regions.append({"id": rid, "name": rname, "grant_quota": quota})
-        municipalities = []
-        for i in sel.tolist():
+            quota = max(1, self.slice_of(self.yearly_grants[r] * part, weeks))
+            out.append({"id": rid, "name": rname, "grant_quota": quota})
+        return out
+
+    def municipality_records(self, weeks: int | None) -> list[dict[str, Any]]:
+        """The selected municipalities with their slice of the subsidy frame."""
+        out = []
+        for i in self.sel.tolist():
             frame = self.yearly_frame[i]
-            slot = math.ceil(frame * weeks / 52 * f - 1e-9) if frame else 0
-            municipalities.append(
+            out.append(
                 {
                     "id": self.codes[i],
                     "name": MUNICIPALITIES[i][1],
                     "region": MUNICIPALITIES[i][2],
-                    "subsidy_frame": int(slot),
+                    "subsidy_frame": int(self.slice_of(frame, weeks)) if frame else 0,
                 }
             )
-        orgs, seen = [], set()
-        for m, o, oid in sorted(zip(self.d_m.tolist(), self.d_org.tolist(), self.o_ids)):
+        return out
+
+    def organisation_records(self) -> list[dict[str, Any]]:
+        """The organisations owning the listed afdelinger, by municipality and number."""
+        out, seen = [], set()
+        for m, o, oid in sorted(zip(self.d_m.tolist(), self.d_org.tolist(), self.o_ids, strict=True)):
             if oid not in seen:
                 seen.add(oid)
-                orgs.append({"id": oid, "name": f"Boligorganisation {o + 1}, {MUNICIPALITIES[sel[m]][1]}"})
-        departments = []
+                out.append({"id": oid, "name": f"Boligorganisation {o + 1}, {MUNICIPALITIES[self.sel[m]][1]}"})
+        return out
+
+    def department_records(self) -> list[dict[str, Any]]:
+        """The listed afdelinger; ``max_vulnerable`` absent where unlimited."""
+        codes = [self.codes[i] for i in self.sel]
+        out = []
         for j, did in enumerate(self.d_ids):
             d = {
                 "id": did,
@@ -801,43 +732,39 @@ class _Builder:
             }
             if not self.d_unlimited[j]:
                 d["max_vulnerable"] = int(self.d_mv[j])
-            departments.append(d)
-        kinds = ("family", "youth", "elderly")
-        units = [
-            {
-                "id": f"u{i + 1}",
-                "department": self.d_ids[d],
-                "rooms": r,
-                "rent_kr": rent,
-                "kind": kinds[k],
-                "accessible": a,
-                "temporary": t,
-            }
-            for i, (d, r, rent, k, a, t) in enumerate(
-                zip(
-                    self.u_dept.tolist(),
-                    self.u_rooms.tolist(),
-                    self.u_rent.tolist(),
-                    self.u_kind.tolist(),
-                    self.u_acc.tolist(),
-                    self.u_temp.tolist(),
-                )
-            )
-        ]
+            out.append(d)
+        return out
+
+    # -- the document
+    def build(self) -> dict[str, Any]:
+        """Draw everything in the fixed order and return the ``anvis/1`` document."""
+        self.national()
+        self.select()
+        self.frames()
+        self.counts()
+        self.departments()
+        self.units()
+        self.agreements()
+        self.ledger()
+        self.citizens()
         doc = {
             "format": FORMAT,
             "name": self.name,
-            "parameters": {
-                "default_share": float(self.cfg.get("default_share", 0.25)),
-                "subsidy_amount_kr": SUBSIDY_KR,
-                "subsidy_band_kr": list(SUBSIDY_BAND),
-                "objective": "lexicographic",
-            },
-            "regions": regions,
-            "municipalities": municipalities,
-            "organisations": orgs,
-            "departments": departments,
-            "units": units,
+            "parameters": parameters(float(self.cfg.get("default_share", 0.25))),
+            # Regions: the quota of the selected municipalities' part of each region's grants.
+            "regions": self.region_records(self.weeks),
+            "municipalities": self.municipality_records(self.weeks),
+            "organisations": self.organisation_records(),
+            "departments": self.department_records(),
+            "units": unit_records(
+                np.arange(len(self.u_dept)),
+                [self.d_ids[d] for d in self.u_dept.tolist()],
+                self.u_rooms,
+                self.u_rent,
+                self.u_kind,
+                self.u_acc,
+                self.u_temp,
+            ),
             "agreements": self.agr,
             "ledger": self.led,
             "citizens": self.cit,
@@ -847,270 +774,65 @@ class _Builder:
         return doc
 
 
-# --------------------------------------------------------------------------- a persistent world
-
-#: People hit by homelessness over a year (VIVE, seed 000: between 15,000 and 16,000).
-HOMELESS_YEARLY = 15_500
-#: New urgent citizens a year beyond the standing count: those hit over the year less
-#: those already counted homeless at its start (≈ 183 a week nationally).
-HOMELESS_INFLOW = HOMELESS_YEARLY - NATIONAL_HOMELESS
-
-
-class _StockBuilder(_Builder):
-    """The builder with the whole housing stock as its units instead of one round's vacancies.
-
-    Only :meth:`counts` differs: the units are the selected municipalities'
-    stock (times ``scale``), spread over the afdelinger by size as the
-    vacancies of a round are, so every unit attribute follows the same
-    calibration (the rent bands then hold for the stock itself).
-    """
-
-    def counts(self):
-        rng, cfg, sel = self.rng, self.cfg, self.sel
-        self.weeks = 52
-        stock = self.stock[sel]
-        n_units = max(1, int(round(stock.sum() * self.scale)))
-        n_cit = max(1, int(round(_draw_count(cfg["citizens"], rng) * self.scale)))
-        self.units_m = rng.multinomial(n_units, stock / stock.sum()) if len(sel) > 1 else np.array([n_units])
-        self.cit_m = _apportion(n_cit, self.homeless[sel])
-        self.f = n_units / stock.sum()  # the world's units over the real stock (≈ scale)
-        self.stock_eff = stock * self.f
+def parameters(default_share: float) -> dict[str, Any]:
+    """The ``parameters`` of a generated instance: the calibrated subsidy, lexicographic objective."""
+    return {
+        "default_share": float(default_share),
+        "subsidy_amount_kr": SUBSIDY_KR,
+        "subsidy_band_kr": list(SUBSIDY_BAND),
+        "objective": "lexicographic",
+    }
 
 
-class World:
-    """A fixed housing stock and its urgent citizens, with seeded weekly events.
-
-    Built by :func:`world`. The stock (afdelinger, organisations, units with
-    rooms, rents, kinds), the areas, mixed-city caps, yearly subsidy frames
-    and grant quotas and the generator's drawn extended agreements are fixed
-    at construction. Weekly events are pure functions of ``(seed, week)``, so
-    any number of simulated regimes see the identical world, in any order:
-
-    - :meth:`vacancies`: each unit becomes vacant with probability
-      ``RELET_RATE / 52`` (re-letting 11 % a year);
-    - :meth:`arrivals`: Poisson(``HOMELESS_INFLOW × scale / 52``) new urgent
-      citizens, over the municipalities by homeless count, with the
-      generator's citizen attributes (ids ``c<week>-<n>``);
-    - :attr:`initial`: the standing urgent list at the start (the homeless
-      count, ids ``c0-<n>``).
-
-    Attributes
-    ----------
-    seed, scale
-        As given to :func:`world`.
-    municipalities, regions
-        ``anvis/1`` records with the yearly subsidy frame and grant quota.
-    departments, organisations
-        ``anvis/1`` records of the whole stock.
-    u_dept, u_rooms, u_rent, u_kind, u_acc, u_temp
-        Per unit (id ``u<index + 1>``): afdeling index, rooms, rent (kr),
-        kind (0 family, 1 youth, 2 elderly), accessible, temporary.
-    agreements
-        The generator's drawn extended agreements (København and about 30 %
-        of the other municipalities).
-    homeless
-        Homeless count per municipality code (the weights of the inflow).
-    initial
-        The urgent list at the start, ``anvis/1`` citizen records.
-    """
-
-    KINDS = ("family", "youth", "elderly")
-
-    def __init__(self, b: _StockBuilder, seed: int, scale: float):
-        self.seed, self.scale, self._b = seed, scale, b
-        sel, codes = b.sel, [b.codes[i] for i in b.sel]
-        self.codes = codes
-        self.regions = []
-        for r, (rid, rname) in enumerate(REGIONS):
-            mine = sel[b.region_of[sel] == r]
-            if not len(mine):
-                continue
-            part = b.homeless[mine].sum() / b.homeless[b.region_of == r].sum()
-            quota = max(1, math.ceil(b.yearly_grants[r] * part * b.f - 1e-9))
-            self.regions.append({"id": rid, "name": rname, "grant_quota": quota})
-        self.municipalities = []
-        for i in sel.tolist():
-            frame = b.yearly_frame[i]
-            self.municipalities.append(
-                {
-                    "id": b.codes[i],
-                    "name": MUNICIPALITIES[i][1],
-                    "region": MUNICIPALITIES[i][2],
-                    "subsidy_frame": int(math.ceil(frame * b.f - 1e-9)) if frame else 0,
-                }
-            )
-        self.organisations, seen = [], set()
-        for m, o, oid in sorted(zip(b.d_m.tolist(), b.d_org.tolist(), b.o_ids)):
-            if oid not in seen:
-                seen.add(oid)
-                self.organisations.append(
-                    {"id": oid, "name": f"Boligorganisation {o + 1}, {MUNICIPALITIES[sel[m]][1]}"}
-                )
-        self.departments = []
-        for j, did in enumerate(b.d_ids):
-            d = {"id": did, "organisation": b.o_ids[j], "municipality": codes[b.d_m[j]], "area": AREAS[b.d_area[j]]}
-            if not b.d_unlimited[j]:
-                d["max_vulnerable"] = int(b.d_mv[j])
-            self.departments.append(d)
-        self.dept_index = {d["id"]: j for j, d in enumerate(self.departments)}
-        self.u_dept, self.u_rooms, self.u_rent = b.u_dept, b.u_rooms, b.u_rent
-        self.u_kind, self.u_acc, self.u_temp = b.u_kind, b.u_acc, b.u_temp
-        self.agreements = b.agr
-        self.homeless = {c: float(h) for c, h in zip(codes, b.homeless[sel].tolist())}
-        self._inflow_share = float(b.homeless[sel].sum() / b.homeless.sum())
-        self.initial = self._rename(b.cit, 0)
-
-    @property
-    def n_units(self) -> int:
-        """Units in the stock."""
-        return len(self.u_dept)
-
-    @staticmethod
-    def _rename(citizens: list[dict], week: int) -> list[dict]:
-        for i, c in enumerate(citizens):
-            c["id"] = f"c{week}-{i + 1}"
-        return citizens
-
-    def vacancies(self, week: int) -> np.ndarray:
-        """Indices of the units that become vacant in ``week`` (1-based), ascending."""
-        rng = np.random.default_rng([self.seed, week, 1])
-        return np.flatnonzero(rng.random(self.n_units) < RELET_RATE / 52)
-
-    def arrivals(self, week: int) -> list[dict]:
-        """The urgent citizens arriving in ``week`` (1-based), ``anvis/1`` records."""
-        rng = np.random.default_rng([self.seed, week, 2])
-        b = self._b
-        n = int(rng.poisson(HOMELESS_INFLOW * self.scale * self._inflow_share / 52))
-        h = b.homeless[b.sel]
-        b.rng, b.cit_m = rng, rng.multinomial(n, h / h.sum())
-        b.citizens()
-        return self._rename(b.cit, week)
-
-    def unit_ids(self, units) -> list[str]:
-        """The ids of unit indices."""
-        return [f"u{i + 1}" for i in np.asarray(units).tolist()]
-
-    def instance(
-        self, name: str, units, citizens: list[dict], agreements: list[dict], default_share: float = 0.25
-    ) -> dict:
-        """One round's ``anvis/1`` document: these vacant units and the citizens waiting.
-
-        Parameters
-        ----------
-        name
-            The instance's name (unique per round, so every round's hash differs).
-        units
-            Unit indices (e.g. :meth:`vacancies`).
-        citizens
-            Citizen records (the waiting list).
-        agreements
-            Agreement records (their organisations must be of this world).
-        default_share
-            The share of the default pools.
-
-        Returns
-        -------
-        dict
-            The document with the yearly frames and quotas, the afdelinger of
-            the units and those the citizens name, no ledger (the round's
-            ledger fills it) and no scores.
-        """
-        units = np.asarray(units, dtype=np.int64)
-        depts = set(self.u_dept[units].tolist())
-        for c in citizens:
-            depts.update(self.dept_index[d] for d in c.get("excluded_departments", ()))
-            depts.update(self.dept_index[p["department"]] for p in c.get("preferences", ()))
-        departments = [self.departments[j] for j in sorted(depts)]
-        org_ids = {d["organisation"] for d in departments} | {
-            a["organisation"] for a in agreements if a.get("organisation")
-        }
-        rooms, rent, kind = self.u_rooms[units].tolist(), self.u_rent[units].tolist(), self.u_kind[units].tolist()
-        acc, temp, dept = self.u_acc[units].tolist(), self.u_temp[units].tolist(), self.u_dept[units].tolist()
-        return {
-            "format": FORMAT,
-            "name": name,
-            "parameters": {
-                "default_share": float(default_share),
-                "subsidy_amount_kr": SUBSIDY_KR,
-                "subsidy_band_kr": list(SUBSIDY_BAND),
-                "objective": "lexicographic",
-            },
-            "regions": [dict(r) for r in self.regions],
-            "municipalities": [dict(m) for m in self.municipalities],
-            "organisations": [o for o in self.organisations if o["id"] in org_ids],
-            "departments": [dict(d) for d in departments],
-            "units": [
-                {
-                    "id": f"u{i + 1}",
-                    "department": self.departments[d]["id"],
-                    "rooms": r,
-                    "rent_kr": p,
-                    "kind": self.KINDS[k],
-                    "accessible": a,
-                    "temporary": t,
-                }
-                for i, d, r, p, k, a, t in zip(units.tolist(), dept, rooms, rent, kind, acc, temp)
-            ],
-            "agreements": [dict(a) for a in agreements],
-            "ledger": [],
-            "citizens": citizens,
-        }
-
-
-def world(
-    seed: int = 0, scale: float = 1.0, municipalities=None, agreement_rate: float = 0.3, areas: dict | None = None
-) -> World:
-    """A persistent world for simulations: the whole stock and the urgent list, seeded.
+def unit_records(
+    index: npt.ArrayLike,
+    departments: list[str],
+    rooms: npt.NDArray[np.int64],
+    rent: npt.NDArray[np.int64],
+    kind: npt.NDArray[np.intp],
+    accessible: npt.NDArray[np.bool_],
+    temporary: npt.NDArray[np.bool_],
+) -> list[dict[str, Any]]:
+    """``anvis/1`` unit records (id ``u<index + 1>``) from per-unit columns.
 
     Parameters
     ----------
-    seed
-        Seed of every draw; the same arguments give the identical world and
-        the identical weekly events.
-    scale
-        Multiplies the stock, the urgent list, the inflow, frames and quotas
-        (e.g. 0.02 for tests).
-    municipalities
-        ``None`` (all 98) or a tuple of kommune codes.
-    agreement_rate
-        Chance that a municipality other than København has drawn extended
-        agreements (:attr:`World.agreements`).
-    areas
-        Share of afdelinger per non-ordinary area class (national by default).
-
-    Returns
-    -------
-    World
-
-    Raises
-    ------
-    ValueError
-        For a bad scale or municipality code.
+    index
+        Position of each unit in its stock (its id is ``u<index + 1>``).
+    departments
+        The afdeling id of each unit.
+    rooms, rent, kind, accessible, temporary
+        Per unit: rooms, rent (kr), kind (index into :data:`models.KINDS`), flags.
     """
-    if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale must be a positive number, got {scale!r}")
-    cfg = {
-        **PRESETS["national-week"],
-        "municipalities": municipalities,
-        "agreement_rate": agreement_rate,
-        "areas": areas or NATIONAL_AREAS,
-    }
-    b = _StockBuilder(cfg, np.random.default_rng(seed), float(scale), f"world-s{seed}")
-    b.national()
-    b.select()
-    b.frames()
-    b.counts()
-    b.departments()
-    b.units()
-    b.agreements()
-    b.citizens()
-    return World(b, seed, float(scale))
+    return [
+        {
+            "id": f"u{i + 1}",
+            "department": d,
+            "rooms": r,
+            "rent_kr": p,
+            "kind": KINDS[k],
+            "accessible": a,
+            "temporary": t,
+        }
+        for i, d, r, p, k, a, t in zip(
+            np.asarray(index).tolist(),
+            departments,
+            rooms.tolist(),
+            rent.tolist(),
+            kind.tolist(),
+            accessible.tolist(),
+            temporary.tolist(),
+            strict=True,
+        )
+    ]
 
 
-def duplicated(doc: dict, k_units: int, k_citizens: int) -> dict:
-    """A copy of an instance document with every unit k_units times and every citizen
-    k_citizens times (ids suffixed ``~0``, ``~1``, …): afdelinger of identical flats and
-    urgent lists of citizens with identical needs, where aggregation applies.
+def duplicated(doc: dict[str, Any], k_units: int, k_citizens: int) -> dict[str, Any]:
+    """A copy of an instance document with every unit and every citizen repeated.
+
+    Every unit ``k_units`` times and every citizen ``k_citizens`` times (ids
+    suffixed ``~0``, ``~1``, …): afdelinger of identical flats and urgent lists
+    of citizens with identical needs, where aggregation applies.
 
     ``scores`` and ``overrides`` name the old ids, so the copy has neither.
     """

@@ -1,7 +1,7 @@
 """A year of weekly allocation rounds over the ledger (``anvis simulate``).
 
 One fixed world is generated from the generator's national calibration
-(:func:`optimizer.sim.generate.world`): the whole almene stock (afdelinger,
+(:func:`optimizer.sim.world.world`): the whole almene stock (afdelinger,
 organisations, units with rooms and rents), areas and mixed-city caps, the
 yearly subsidy frames and grant quotas, and the standing urgent list (the
 homeless count). Then every week, for every agreement regime:
@@ -9,7 +9,7 @@ homeless count). Then every week, for every agreement regime:
 1. **Vacancies.** Each unit of the stock becomes vacant with probability
    11 % / 52 (re-letting 11 % a year): ≈ 1,100 a week nationally.
 2. **Arrivals.** Poisson(``HOMELESS_INFLOW`` × scale / 52) new urgent
-   citizens (≈ 183 a week: the 15,000–16,000 people hit by homelessness over
+   citizens (a subset of municipalities gets its part; ≈ 183 a week: the 15,000–16,000 people hit by homelessness over
    a year less the 5,989 counted at its start), with the generator's
    attributes. Citizens not housed carry over: their waiting time grows.
 3. **A round through the ledger.** The week's instance (all vacancies, the
@@ -18,9 +18,10 @@ homeless count). Then every week, for every agreement regime:
    history, remaining frames, quotas and mixed-city caps), solved and
    committed, one SQLite ledger per regime. A waiting citizen for whom no
    vacancy of the week passes rules 2–8 (municipality, rooms, kind, access,
-   temporary, area, rent with or without subsidy) is left out of that week's
-   instance: they could not be housed, so no plan changes, and the rounds stay
-   small. They keep waiting.
+   temporary, area and excluded afdelinger, rent with or without subsidy; the
+   engine's own eligibility, :func:`has_eligible_unit`) is left out of that
+   week's instance: they could not be housed, so no plan changes, and the
+   rounds stay small. They keep waiting.
 4. **Declines.** Each offer is declined with probability ``decline_rate``,
    drawn from a seeded generator keyed by (seed, week, citizen), so the same
    citizen declines in the same week under every regime. A declined offer is
@@ -48,41 +49,56 @@ import os
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 import models
+from optimizer.engine.data import ProblemData
+from optimizer.engine.pairs import ELIGIBLE, candidates, failure_codes
 from optimizer.rounds.workflow import commit_round, decline_offers, ledger_totals, new_period, open_round, solve_round
-from optimizer.sim.generate import HOMELESS_INFLOW, RELET_RATE, SUBSIDY_BAND, SUBSIDY_KR, World
-from optimizer.sim.generate import world as make_world
+from optimizer.sim.calibration import (
+    CHEAP_KOMMUNAL_ANVISNING_2022,
+    CHEAP_KR,
+    CHEAP_RELETTINGS_2022,
+    KOMMUNAL_ANVISNING_2022,
+    NATIONAL_HOMELESS,
+    RELET_RATE,
+    RELETTINGS_2022,
+    TARGET_HOMELESS_IN_CHEAP_UNITS,
+    TARGET_YEAR,
+)
+from optimizer.sim.world import World
+from optimizer.sim.world import world as make_world
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 REPORT_FORMAT = "anvis-simulation/1"
-#: Rent (kr/month, before subsidy) below which a family unit is "særligt billig" for the 2,000 target.
-CHEAP_KR = 3_500
 WEEKS_PER_PERIOD = 52
 COMMITTED_BY = "anvis simulate"
 
 #: The national figures the simulation is set beside (shared/domain/README.md, seeds 001 and 004).
-NATIONAL = {
-    "relettings_2022": 57_862,
-    "kommunal_anvisning_2022": 6_732,
-    "share_kommunal_anvisning_2022": 0.116,
-    "cheap_relettings_2022": 5_400,
-    "cheap_kommunal_anvisning_2022": 600,
-    "share_cheap_kommunal_anvisning_2022": 600 / 5_400,
-    "homeless_count_2024": 5_989,
+NATIONAL: dict[str, int | float | str] = {
+    "relettings_2022": RELETTINGS_2022,
+    "kommunal_anvisning_2022": KOMMUNAL_ANVISNING_2022,
+    "share_kommunal_anvisning_2022": round(KOMMUNAL_ANVISNING_2022 / RELETTINGS_2022, 3),
+    "cheap_relettings_2022": CHEAP_RELETTINGS_2022,
+    "cheap_kommunal_anvisning_2022": CHEAP_KOMMUNAL_ANVISNING_2022,
+    "share_cheap_kommunal_anvisning_2022": CHEAP_KOMMUNAL_ANVISNING_2022 / CHEAP_RELETTINGS_2022,
+    "homeless_count_2024": NATIONAL_HOMELESS,
     "homeless_over_a_year": "15,000-16,000",
-    "target_homeless_in_cheap_units": 2_000,
-    "target_year": 2025,
+    "target_homeless_in_cheap_units": TARGET_HOMELESS_IN_CHEAP_UNITS,
+    "target_year": TARGET_YEAR,
 }
 
 
-def _no_agreements(w: World) -> list[dict]:
+def _no_agreements(w: World) -> list[dict[str, Any]]:
     return []
 
 
-def _extended_agreements(w: World) -> list[dict]:
+def _extended_agreements(w: World) -> list[dict[str, Any]]:
     """Every municipality: all 1-room units (share 1) and half of the units under 4,000 kr."""
     out = []
     for m in w.municipalities:
@@ -112,12 +128,12 @@ def _extended_agreements(w: World) -> list[dict]:
     return out
 
 
-def _drawn_agreements(w: World) -> list[dict]:
+def _drawn_agreements(w: World) -> list[dict[str, Any]]:
     return [dict(a) for a in w.agreements]
 
 
 #: Agreement regimes: name → (description, default share, agreements of a world).
-REGIMES: dict[str, tuple[str, float, Callable[[World], list[dict]]]] = {
+REGIMES: dict[str, tuple[str, float, Callable[[World], list[dict[str, Any]]]]] = {
     "quarter": (
         "the quarter share only (almenboligloven § 59 stk. 1): every fourth vacancy of each "
         "organisation, no agreements",
@@ -150,61 +166,34 @@ def decline_draw(seed: int, week: int, citizen: str) -> float:
     return float(np.random.default_rng([seed, week, 3, key]).random())
 
 
-_AREA_BIT = {"ordinary": 1, "prevention": 2, "disadvantaged": 4, "transformation": 8}
-_KIND_BIT = {"family": 1, "youth": 2, "elderly": 4}
-_NO_LIMIT = 1 << 40
+def has_eligible_unit(inst: models.Instance) -> np.ndarray:
+    """Per citizen of ``inst``: whether some unit passes rules 2–8 for them (FORMAT.md §3).
 
-
-def _may_take(w: World, units: np.ndarray, citizens: list[dict]) -> np.ndarray:
-    """Per citizen: whether some of these units passes rules 2–8 but the excluded afdelinger.
-
-    A necessary condition for being housed this round (same municipality,
-    rooms, kind, accessibility, temporary, barred areas, rent with or without
-    the subsidy), so leaving out the citizens for whom it fails changes no
-    plan: they have no eligible pair. It keeps the rounds small and fast.
+    The engine's own eligibility (:func:`optimizer.engine.pairs.failure_codes`
+    on :class:`~optimizer.engine.data.ProblemData`, so the subsidy amount and
+    band are the instance's ``parameters``), without the scores. A citizen
+    without such a unit has no eligible pair: leaving them out of a round
+    changes no assignment, and keeps the rounds small and fast.
     """
-    ok = np.zeros(len(citizens), dtype=bool)
-    if not len(units) or not citizens:
-        return ok
-    muni_ix = {m["id"]: i for i, m in enumerate(w.municipalities)}
-    area_bit = np.array([_AREA_BIT[d["area"]] for d in w.departments], dtype=np.int64)
-    d_muni = np.array([muni_ix[d["municipality"]] for d in w.departments], dtype=np.int64)
-    um = d_muni[w.u_dept[units]]
-    u_rooms, u_rent, u_kind = w.u_rooms[units], w.u_rent[units], 1 << w.u_kind[units]
-    u_acc, u_temp, u_area = w.u_acc[units], w.u_temp[units], area_bit[w.u_dept[units]]
-    lo, hi = SUBSIDY_BAND
-    c = np.array(
-        [
-            (
-                muni_ix[x["municipality"]],
-                x.get("min_rooms", 1),
-                _NO_LIMIT if x.get("max_rooms") is None else x["max_rooms"],
-                x["max_rent_kr"],
-                bool(x.get("subsidy_eligible")),
-                bool(x.get("needs_accessible")),
-                bool(x.get("accepts_temporary")),
-                sum(_KIND_BIT[k] for k in x.get("kinds", ["family"])),
-                sum(_AREA_BIT[a] for a in x.get("barred_areas", ())),
-            )
-            for x in citizens
-        ],
-        dtype=np.int64,
-    )
-    for m in np.unique(um).tolist():
-        cs = np.flatnonzero(c[:, 0] == m)
-        if not len(cs):
-            continue
-        us = np.flatnonzero(um == m)
-        cc = c[cs][:, None, :]
-        rent = u_rent[us][None, :]
-        fit = (cc[..., 1] <= u_rooms[us]) & (u_rooms[us] <= cc[..., 2]) & ((cc[..., 7] & u_kind[us]) != 0)
-        fit &= ~(cc[..., 5].astype(bool) & ~u_acc[us]) & ~(u_temp[us] & ~cc[..., 6].astype(bool))
-        fit &= (cc[..., 8] & u_area[us]) == 0
-        fit &= (rent <= cc[..., 3]) | (
-            cc[..., 4].astype(bool) & (lo <= rent) & (rent <= hi) & (rent - SUBSIDY_KR <= cc[..., 3])
-        )
-        ok[cs] = fit.any(axis=1)
+    data = ProblemData.build(inst)
+    ok = np.zeros(data.n_citizens, dtype=bool)
+    for ci, ui in candidates(data):
+        ok[ci[failure_codes(data, ci, ui) == ELIGIBLE]] = True
     return ok
+
+
+class _Housed(NamedTuple):
+    """One accepted assignment of a run (aggregated into the report, never written out)."""
+
+    priority: int
+    arrived: int  # week the citizen arrived
+    week: int  # week housed
+    rent: int  # kr, before any subsidy
+    kind: int  # index into models.KINDS
+    subsidised: bool
+    department: int  # index into World.departments
+    vulnerable: bool
+    effective_rent: float  # kr, after any subsidy
 
 
 class _Run:
@@ -214,21 +203,21 @@ class _Run:
         desc, share, agreements = REGIMES[name]
         self.name, self.db, self.description, self.default_share = name, db, desc, share
         self.agreements = agreements(w)
-        self.waiting: dict[str, tuple[dict, int]] = {}  # citizen id -> (record, arrival week)
-        self.housed: list[tuple] = []  # (priority, arrival, week, rent, kind, subsidised, dept, vulnerable)
-        self.weekly: list[dict] = []
-        self.periods: list[dict] = []
-        self.period_subsidised: Counter = Counter()  # municipality -> subsidised this period
+        self.waiting: dict[str, tuple[dict[str, Any], int]] = {}  # citizen id -> (record, arrival week)
+        self.housed: list[_Housed] = []
+        self.weekly: list[dict[str, Any]] = []
+        self.periods: list[dict[str, Any]] = []
+        self.period_subsidised: Counter[str] = Counter()  # municipality -> subsidised this period
         self.solve_s = 0.0
         self.round_s = 0.0
         self.cpu_s = 0.0
 
 
-def _period_summary(run: _Run, w: World, period: int, first: int, last: int) -> dict:
+def _period_summary(run: _Run, w: World, period: int, first: int, last: int) -> dict[str, Any]:
     frames = {m["id"]: m["subsidy_frame"] for m in w.municipalities}
     region_of = {m["id"]: m["region"] for m in w.municipalities}
     used = run.period_subsidised
-    by_region: Counter = Counter()
+    by_region: Counter[str] = Counter()
     for m, n in used.items():
         by_region[region_of[m]] += n
     quotas = {r["id"]: r["grant_quota"] for r in w.regions}
@@ -245,7 +234,7 @@ def _period_summary(run: _Run, w: World, period: int, first: int, last: int) -> 
     }
 
 
-def _stats(values) -> dict:
+def _stats(values: Sequence[float]) -> dict[str, Any]:
     a = np.asarray(values, dtype=float)
     if not len(a):
         return {"n": 0, "mean": None, "median": None, "p90": None, "max": None}
@@ -266,7 +255,7 @@ def _ratio(a: int, b: int) -> float | None:
     return _round_ratio(a / b) if b else None
 
 
-def _regime_report(run: _Run, w: World, weeks: int, scale: float) -> dict:
+def _regime_report(run: _Run, w: World, weeks: int, scale: float) -> dict[str, Any]:
     wk = run.weekly
     vac = sum(x["vacancies"] for x in wk)
     fam_vac = sum(x["family_vacancies"] for x in wk)
@@ -275,10 +264,12 @@ def _regime_report(run: _Run, w: World, weeks: int, scale: float) -> dict:
     prios = sorted({p for x in wk for p in x["housed"]}, key=int)
     housed_by = {p: sum(x["housed"].get(p, 0) for x in wk) for p in prios}
     h = run.housed
-    fam_claims = sum(1 for r in h if r[4] == 0)
-    cheap = sum(1 for r in h if r[4] == 0 and r[3] < CHEAP_KR)
-    waits = [r[2] - r[1] for r in h]
-    by_prio_wait = {str(p): _stats([r[2] - r[1] for r in h if r[0] == p]) for p in sorted({r[0] for r in h})}
+    fam_claims = sum(1 for r in h if r.kind == 0)
+    cheap = sum(1 for r in h if r.kind == 0 and r.rent < CHEAP_KR)
+    waits = [r.week - r.arrived for r in h]
+    by_prio_wait = {
+        str(p): _stats([r.week - r.arrived for r in h if r.priority == p]) for p in sorted({r.priority for r in h})
+    }
     still = list(run.waiting.values())
     still_waits = [weeks + 1 - a for _, a in still]  # weeks waited by the end, counting the last round
     years = weeks / WEEKS_PER_PERIOD
@@ -286,13 +277,14 @@ def _regime_report(run: _Run, w: World, weeks: int, scale: float) -> dict:
     tot = ledger_totals(run.db)
     placed = {k: v["claimed"] for k, v in tot.get("department", {}).items()}
     caps = {d["id"]: d.get("max_vulnerable") for d in w.departments}
+    capped = {k: c for k, c in caps.items() if c is not None}
     area = {d["id"]: d["area"] for d in w.departments}
     loads = [n for n in placed.values() if n]
-    capped_with = [k for k, n in placed.items() if n and caps[k] is not None]
-    by_area: Counter = Counter()
+    capped_with = [k for k, n in placed.items() if n and k in capped]
+    by_area: Counter[str] = Counter()
     for r in h:
-        if r[7]:
-            by_area[area[w.departments[r[6]]["id"]]] += 1
+        if r.vulnerable:
+            by_area[area[w.departments[r.department]["id"]]] += 1
     pools = tot.get("pool", {})
     return {
         "description": run.description,
@@ -306,16 +298,16 @@ def _regime_report(run: _Run, w: World, weeks: int, scale: float) -> dict:
             "declined": sum(x["declined"] for x in wk),
             "claims": claims,
             "housed_by_priority": housed_by,
-            "subsidised": sum(1 for r in h if r[5]),
-            "vulnerable_housed": sum(1 for r in h if r[7]),
+            "subsidised": sum(1 for r in h if r.subsidised),
+            "vulnerable_housed": sum(1 for r in h if r.vulnerable),
         },
         "share_of_relettings": _ratio(claims, vac),
         "share_of_family_relettings": _ratio(fam_claims, fam_vac),
         "share_of_cheap_family_relettings": _ratio(cheap, cheap_vac),
         "homeless_housed_in_cheap_units": cheap,
         "homeless_housed_in_cheap_units_per_year": round(cheap / years, 1),
-        "target_scaled": round(NATIONAL["target_homeless_in_cheap_units"] * scale, 1),
-        "housed_at_effective_rent_le_3500": sum(1 for r in h if r[8] <= CHEAP_KR),
+        "target_scaled": round(TARGET_HOMELESS_IN_CHEAP_UNITS * scale, 1),
+        "housed_at_effective_rent_le_3500": sum(1 for r in h if r.effective_rent <= CHEAP_KR),
         "waiting": {
             "housed_weeks": _stats(waits),
             "housed_weeks_by_priority": by_prio_wait,
@@ -327,12 +319,12 @@ def _regime_report(run: _Run, w: World, weeks: int, scale: float) -> dict:
         },
         "departments": {
             "afdelinger": len(caps),
-            "with_cap": sum(1 for c in caps.values() if c is not None),
+            "with_cap": len(capped),
             "with_vulnerable_placed": len(loads),
             "vulnerable_placed_this_period": int(sum(loads)),
             "max_placed": max(loads, default=0),
-            "at_cap": sum(1 for k in capped_with if placed[k] >= caps[k]),
-            "over_cap": sum(1 for k in capped_with if placed[k] > caps[k]),
+            "at_cap": sum(1 for k in capped_with if placed[k] >= capped[k]),
+            "over_cap": sum(1 for k in capped_with if placed[k] > capped[k]),
             "placed_by_load": {str(n): c for n, c in sorted(Counter(loads).items())},
             "vulnerable_housed_by_area": dict(sorted(by_area.items())),
         },
@@ -352,14 +344,14 @@ def simulate(
     seed: int = 0,
     scale: float = 1.0,
     decline_rate: float = 0.1,
-    regimes=("quarter", "extended"),
-    db_dir: str | os.PathLike | None = None,
+    regimes: Iterable[str] = ("quarter", "extended"),
+    db_dir: str | os.PathLike[str] | None = None,
     backend: str = "auto",
     time_limit: float | None = None,
-    municipalities=None,
+    municipalities: Sequence[str] | None = None,
     jobs: int = 1,
     progress: Callable[[int, int, str], None] | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Run weekly allocation rounds over one ledger per agreement regime and report.
 
     Parameters
@@ -435,15 +427,20 @@ def simulate(
         for db in dbs.values():
             if os.path.exists(db):
                 raise FileExistsError(f"{db} exists: simulate into an empty --db-dir")
-        opts = dict(
-            weeks=weeks, seed=seed, scale=scale, decline_rate=decline_rate, backend=backend, time_limit=time_limit
-        )
+        opts: dict[str, Any] = {
+            "weeks": weeks,
+            "seed": seed,
+            "scale": scale,
+            "decline_rate": decline_rate,
+            "backend": backend,
+            "time_limit": time_limit,
+        }
         if jobs > 1 and len(regimes) > 1:
             results = _in_processes(regimes, dbs, opts, municipalities, jobs, progress)
         else:
             results, done = {}, [0]
 
-            def tick(label):
+            def tick(label: str) -> None:
                 done[0] += 1
                 if progress is not None:
                     progress(done[0], weeks * len(regimes), label)
@@ -479,7 +476,7 @@ def simulate(
             "municipalities": len(w.municipalities),
             "relet_rate": RELET_RATE,
             "initial_waiting": len(w.initial),
-            "inflow_per_year": round(HOMELESS_INFLOW * scale, 1),
+            "inflow_per_year": round(w.inflow_per_year, 1),
             "frames_total": sum(m["subsidy_frame"] for m in w.municipalities),
             "quota_total": sum(r["grant_quota"] for r in w.regions),
             **first["world"],
@@ -500,7 +497,14 @@ def simulate(
     return report
 
 
-def _in_processes(regimes, dbs, opts, municipalities, jobs, progress) -> dict:
+def _in_processes(
+    regimes: list[str],
+    dbs: dict[str, str],
+    opts: dict[str, Any],
+    municipalities: Sequence[str] | None,
+    jobs: int,
+    progress: Callable[[int, int, str], None] | None,
+) -> dict[str, Any]:
     """Run the regimes in ``jobs`` worker processes; relay their progress to ``progress``."""
     import concurrent.futures as cf
     import multiprocessing as mp
@@ -538,22 +542,22 @@ def _in_processes(regimes, dbs, opts, municipalities, jobs, progress) -> dict:
     return results
 
 
-_QUEUE = None
+#: The progress queue of a worker process (set by :func:`_worker_init`; a dict, so no ``global``).
+_WORKER: dict[str, Any] = {}
 
 
-def _worker_init(q) -> None:
-    global _QUEUE
-    _QUEUE = q
+def _worker_init(q: Any) -> None:
+    _WORKER["queue"] = q
 
 
-def _worker(name: str, db: str, opts: dict, municipalities) -> dict:
+def _worker(name: str, db: str, opts: dict[str, Any], municipalities: Sequence[str] | None) -> dict[str, Any]:
     w = make_world(seed=opts["seed"], scale=opts["scale"], municipalities=municipalities)
     parent = os.getppid()
 
-    def tick(label):
+    def tick(label: str) -> None:
         if os.getppid() != parent:  # the parent died: do not simulate on for nobody
             raise SystemExit(1)
-        _QUEUE.put(label)
+        _WORKER["queue"].put(label)
 
     try:
         return _run_regime(w, name, db, tick=tick, **opts)
@@ -574,11 +578,11 @@ def _run_regime(
     backend: str,
     time_limit: float | None,
     tick: Callable[[str], None],
-) -> dict:
+) -> dict[str, Any]:
     """All weeks of one regime through its ledger; its report, world counts and timings."""
     run = _Run(name, db, w)
     kinds, rents = w.u_kind, w.u_rent
-    world_totals: Counter = Counter()
+    world_totals: Counter[str] = Counter()
     for week in range(1, weeks + 1):
         t_round, c_round = time.perf_counter(), time.process_time()
         period = (week - 1) // WEEKS_PER_PERIOD + 1
@@ -593,12 +597,14 @@ def _run_regime(
         world_totals.update(
             vacancies=len(vac), family_vacancies=n_fam, cheap_family_vacancies=n_cheap, arrivals=len(arrivals)
         )
-        unit_index = dict(zip(w.unit_ids(vac), vac.tolist()))
+        unit_index = dict(zip(w.unit_ids(vac), vac.tolist(), strict=True))
         for c in arrivals:
             run.waiting[c["id"]] = (c, week)
         waiting_before = len(run.waiting)
-        listed = [c for c, _ in run.waiting.values()]
-        listed = [c for c, ok in zip(listed, _may_take(w, vac, listed)) if ok]
+        waiting = [c for c, _ in run.waiting.values()]
+        # Who could be housed does not depend on the agreements: the probe has none (pools are cheap).
+        probe = models.from_dict(w.instance(f"sim-{name}-w{week:03d}", vac, waiting, []), f"week {week}")
+        listed = [c for c, ok in zip(waiting, has_eligible_unit(probe), strict=True) if ok]
         doc = w.instance(f"sim-{name}-w{week:03d}", vac, listed, run.agreements, run.default_share)
         inst = models.from_dict(doc, f"week {week} ({name})")
         rid, _ = open_round(db, inst)
@@ -615,7 +621,7 @@ def _run_regime(
         if declined:
             plan = decline_offers(db, declined, rid)
         commit_round(db, rid, by=COMMITTED_BY)
-        housed: Counter = Counter()
+        housed: Counter[str] = Counter()
         subsidised = 0
         for a in plan["assignments"]:
             c, arrived = run.waiting.pop(a["citizen"])
@@ -626,7 +632,7 @@ def _run_regime(
                 subsidised += 1
                 run.period_subsidised[w.departments[d]["municipality"]] += 1
             run.housed.append(
-                (
+                _Housed(
                     c["priority"],
                     arrived,
                     week,
@@ -670,20 +676,20 @@ def _run_regime(
     }
 
 
-def summary_rows(report: dict) -> list[tuple[str, list[str], str]]:
+def summary_rows(report: dict[str, Any]) -> list[tuple[str, list[str], str]]:
     """The rows of the terminal table: (measure, one value per regime, national figure)."""
     regs = report["regimes"]
     names = list(regs)
     nat = report["national"]
     weeks = report["options"]["weeks"]
 
-    def pct(x):
+    def pct(x: float | None) -> str:
         return "-" if x is None else f"{100 * x:.1f} %"
 
-    def num(x):
+    def num(x: float | None) -> str:
         return "-" if x is None else (f"{x:,}" if isinstance(x, int) else f"{x:,.1f}")
 
-    def row(label, fn, national=""):
+    def row(label: str, fn: Callable[[dict[str, Any]], str], national: str = "") -> tuple[str, list[str], str]:
         return (label, [fn(regs[n]) for n in names], national)
 
     scale = report["options"]["scale"]
@@ -720,8 +726,11 @@ def summary_rows(report: dict) -> list[tuple[str, list[str], str]]:
         ),
     ]
     prios = sorted({p for r in regs.values() for p in r["totals"]["housed_by_priority"]}, key=int)
-    for p in prios:
-        rows.append(row(f"housed, priority {p}", lambda r, p=p: num(r["totals"]["housed_by_priority"].get(p, 0))))
+
+    def housed(p: str) -> Callable[[dict[str, Any]], str]:
+        return lambda r: num(r["totals"]["housed_by_priority"].get(p, 0))
+
+    rows += [row(f"housed, priority {p}", housed(p)) for p in prios]
     rows += [
         row(
             "subsidised (huslejetilskud)",
@@ -743,7 +752,7 @@ def summary_rows(report: dict) -> list[tuple[str, list[str], str]]:
     return rows
 
 
-def print_report(report: dict, console=None) -> None:
+def print_report(report: dict[str, Any], console: Console | None = None) -> None:
     """Print the comparison table and housed per quarter-year by priority (rich)."""
     from rich.console import Console
     from rich.table import Table
@@ -777,7 +786,7 @@ def print_report(report: dict, console=None) -> None:
     console.print(q)
 
 
-def write_report(report: dict, path: str | os.PathLike) -> None:
+def write_report(report: dict[str, Any], path: str | os.PathLike[str]) -> None:
     """Write the report as JSON, atomically (:func:`models.io.write_atomic`)."""
     from pathlib import Path
 
@@ -791,6 +800,7 @@ __all__ = [
     "NATIONAL",
     "REGIMES",
     "decline_draw",
+    "has_eligible_unit",
     "print_report",
     "simulate",
     "summary_rows",

@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 import models
@@ -16,12 +18,13 @@ from optimizer.engine.pairs import eligible_pairs
 from optimizer.engine.solve import solve
 from optimizer.rounds import ledger as L
 from optimizer.rounds import workflow as R
-from optimizer.sim.generate import RELET_RATE, world
-from optimizer.sim.simulate import REGIMES, _may_take, decline_draw, simulate
+from optimizer.sim.calibration import RELET_RATE
+from optimizer.sim.simulate import REGIMES, decline_draw, has_eligible_unit, simulate
+from optimizer.sim.world import world
 
 from conftest import doc
 
-SMALL = dict(seed=3, scale=0.03, weeks=6, decline_rate=0.2)
+SMALL = {"seed": 3, "scale": 0.03, "weeks": 6, "decline_rate": 0.2}
 
 
 def strip(report: dict) -> dict:
@@ -61,7 +64,7 @@ def test_world_is_seeded_and_relets_eleven_percent_a_year():
     ids = [x["id"] for x in a.initial] + [x["id"] for w in range(1, 53) for x in a.arrivals(w)]
     assert len(ids) == len(set(ids))
     inflow = len(ids) - len(a.initial)
-    assert 0.8 < inflow / (9_511 * 0.05 * a._inflow_share) < 1.2
+    assert 0.8 < inflow / (9_511 * 0.05 * a.inflow_share) < 1.2
 
 
 def test_prefilter_never_drops_a_citizen_with_an_eligible_unit():
@@ -73,10 +76,10 @@ def test_prefilter_never_drops_a_citizen_with_an_eligible_unit():
     full = models.from_dict(w.instance("full", vac, citizens, []))
     pairs = eligible_pairs(ProblemData.build(full))
     with_pair = {full.citizens[i].id for i in np.unique(pairs.citizen).tolist()}
-    keep = _may_take(w, vac, citizens)
-    kept = {c["id"] for c, k in zip(citizens, keep) if k}
-    assert with_pair <= kept and len(kept) < len(citizens)
-    part = models.from_dict(w.instance("part", vac, [c for c, k in zip(citizens, keep) if k], []))
+    keep = has_eligible_unit(full)
+    kept = {c["id"] for c, k in zip(citizens, keep, strict=True) if k}
+    assert with_pair == kept and len(kept) < len(citizens)
+    part = models.from_dict(w.instance("part", vac, [c for c, k in zip(citizens, keep, strict=True) if k], []))
     a, b = solve(full), solve(part)
     assert a.housed_by_priority == b.housed_by_priority
     assert abs(a.total_score - b.total_score) < 1e-6
@@ -85,7 +88,7 @@ def test_prefilter_never_drops_a_citizen_with_an_eligible_unit():
 def test_same_seed_same_report_and_no_citizen_attributes():
     """Two runs with the same options give the same report (but timings), another seed gives
     another; the report holds aggregates only: no citizen id or attribute."""
-    opts = dict(seed=1, scale=0.02, weeks=2, decline_rate=0.3)
+    opts = {"seed": 1, "scale": 0.02, "weeks": 2, "decline_rate": 0.3}
     a, b = simulate(**opts), simulate(**opts)
     assert strip(a) == strip(b)
     c = simulate(**{**opts, "seed": 2})
@@ -146,7 +149,7 @@ def test_declines_reduce_housed_and_never_count_as_claims():
     """With no declines nothing is declined; with half the offers declined fewer citizens are
     housed on the same world; when every offer is declined nothing is claimed, yet every
     vacancy still counts in the ledger's pools."""
-    opts = dict(seed=4, scale=0.03, weeks=4, regimes=["extended"])
+    opts = {"seed": 4, "scale": 0.03, "weeks": 4, "regimes": ["extended"]}
     none, half, every = (simulate(**opts, decline_rate=r)["regimes"]["extended"] for r in (0.0, 0.5, 1.0))
     assert none["totals"]["declined"] == 0 and half["totals"]["declined"] > 0
     assert half["totals"]["claims"] < none["totals"]["claims"]
@@ -210,7 +213,7 @@ def test_more_than_52_weeks_starts_a_new_period(tmp_path):
 
 def test_jobs_do_not_change_the_report():
     """Running the regimes in two processes gives the same report as one after the other."""
-    opts = dict(seed=7, scale=0.02, weeks=1, decline_rate=0.1)
+    opts = {"seed": 7, "scale": 0.02, "weeks": 1, "decline_rate": 0.1}
     seen = []
     a = simulate(**opts, jobs=2, progress=lambda done, total, label: seen.append((done, total)))
     assert strip(a) == strip(simulate(**opts))
@@ -275,9 +278,74 @@ def test_cli_simulate_bad_options_exit_2(args):
 def test_cli_simulate_refuses_existing_ledgers_and_lists_every_regime(tmp_path):
     """A --db-dir that already holds a ledger of the run exits 2 with one line; the CLI's regime
     choices are exactly the library's regimes."""
-    from optimizer.cli.main import _SIM_REGIMES, main
+    from optimizer.cli.main import main
 
     (tmp_path / "anvis-sim-quarter.db").write_text("")
     res = CliRunner().invoke(main, ["simulate", "--weeks", "1", "--scale", "0.02", "--db-dir", str(tmp_path)])
     assert res.exit_code == 2 and "exists" in res.output and res.output.count("\n") == 1
-    assert tuple(REGIMES) == _SIM_REGIMES
+    # read from the command's own --regime option, not from a private name of the CLI module
+    (choices,) = [p.type.choices for p in main.commands["simulate"].params if "--regime" in p.opts]
+    assert tuple(REGIMES) == tuple(choices)
+
+
+def eligible_citizens(inst: models.Instance) -> set[str]:
+    """The citizens with at least one pair in the engine's eligible pairs (with scores)."""
+    pairs = eligible_pairs(ProblemData.build(inst))
+    return {inst.citizens[i].id for i in np.unique(pairs.citizen).tolist()}
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    week=st.integers(1, 104),
+    municipalities=st.sampled_from([None, ("101",), ("851", "860"), ("147", "259", "461")]),
+    amount=st.integers(0, 3_000),
+    low=st.integers(2_000, 6_000),
+    width=st.integers(0, 4_000),
+)
+def test_round_filter_is_the_engines_eligibility_on_random_worlds(seed, week, municipalities, amount, low, width):
+    """On random worlds, weeks and subsidy parameters, the citizens a round keeps are exactly
+    those with an eligible pair in the engine (rules 2-8, excluded afdelinger included), read
+    with the instance's own subsidy amount and band."""
+    w = world(seed=seed, scale=0.02 if municipalities is None else 0.1, municipalities=municipalities)
+    d = w.instance("probe", w.vacancies(week), w.initial + w.arrivals(week), w.agreements)
+    d["parameters"] = {**d["parameters"], "subsidy_amount_kr": amount, "subsidy_band_kr": [low, low + width]}
+    inst = models.from_dict(d)
+    keep = has_eligible_unit(inst)
+    assert {c.id for c, k in zip(inst.citizens, keep, strict=True) if k} == eligible_citizens(inst)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "kept"),
+    [
+        ({}, True),  # 5,000 kr is in the default band 4,500-6,500 and 5,000 - 1,414 <= 4,000
+        ({"subsidy_amount_kr": 900}, False),  # 5,000 - 900 > 4,000
+        ({"subsidy_band_kr": [5_500, 6_500]}, False),  # 5,000 kr is outside the band
+        ({"subsidy_amount_kr": 2_000, "subsidy_band_kr": [4_900, 5_100]}, True),
+    ],
+)
+def test_round_filter_reads_the_subsidy_from_the_instance(parameters, kept):
+    """Whether a citizen who can only afford a unit with the subsidy is kept in a round depends
+    on the instance's subsidy amount and band, never on the generator's constants."""
+    d = doc([{"id": "c", "max_rent_kr": 4000, "subsidy_eligible": True}], [{"id": "u", "rent_kr": 5000}])
+    d["parameters"] = parameters
+    inst = models.from_dict(d)
+    assert has_eligible_unit(inst).tolist() == [kept]
+    assert (eligible_citizens(inst) == {"c"}) is kept
+
+
+def test_round_filter_leaves_out_a_citizen_whose_only_unit_is_in_an_excluded_afdeling():
+    """Rule 7's excluded afdelinger count: a citizen whose every fitting unit is in an afdeling
+    they excluded has no eligible pair and is left out; the other citizen is kept."""
+    d = doc(
+        [{"id": "a", "excluded_departments": ["D"]}, {"id": "b"}],
+        [{"id": "u1"}, {"id": "u2", "department": "E", "rooms": 5}],
+        departments=[
+            {"id": "D", "organisation": "O", "municipality": "M"},
+            {"id": "E", "organisation": "O", "municipality": "M"},
+        ],
+    )
+    d["citizens"][0]["max_rooms"] = 2
+    inst = models.from_dict(d)
+    assert has_eligible_unit(inst).tolist() == [False, True]
+    assert eligible_citizens(inst) == {"b"}
