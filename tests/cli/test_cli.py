@@ -1,4 +1,4 @@
-"""The ``anvis`` command line (optimizer.cli.main): exit codes, messages and files written.
+"""The ``anvis`` command line (optimizer.cli): exit codes, messages and files written.
 
 Exit codes: 0 success; 1 a plan breaks a rule (``check``) or the solver failed;
 2 bad input, with every problem on its own line starting with the file path,
@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 import models
-from optimizer.cli.main import main
+from optimizer.cli import main
 
 from conftest import EXAMPLES, doc, needs_shared, worked_examples
 

@@ -149,7 +149,7 @@ def test_rollback_refused_for_a_round_committed_before_the_reset(db):
 def test_cli_round_new_period(tmp_path, monkeypatch):
     """``anvis round new-period`` zeroes the chosen kinds and reports it; choosing none exits 2;
     history lists the reset; a rollback across it exits 2 with the reason on one line."""
-    from optimizer.cli.main import main
+    from optimizer.cli import main
 
     monkeypatch.chdir(tmp_path)
     db = str(tmp_path / "l.db")

@@ -301,7 +301,7 @@ def test_schema_version_recorded_and_migrations_not_rerun(sqlite_db, monkeypatch
 
 def test_cli_round_open_solve_commit_status_history_rollback(tmp_path, monkeypatch):
     """The ``anvis round`` commands end to end; refusals are one line with exit 2."""
-    from optimizer.cli.main import main
+    from optimizer.cli import main
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("USER", "cli-user")
