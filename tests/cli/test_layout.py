@@ -49,7 +49,8 @@ r1 = CliRunner().invoke(optimizer.cli.main, ["--help"])
 r2 = CliRunner().invoke(optimizer.cli.main, ["validate", {str(path)!r}])
 r3 = CliRunner().invoke(optimizer.cli.main, ["round", "--help"])
 after = {{m.split(".")[0] for m in sys.modules}}
-print(json.dumps([r1.exit_code, r2.exit_code, r3.exit_code, sorted(loaded & set({HEAVY!r})), sorted(after & set({HEAVY!r}))]))
+heavy = set({HEAVY!r})
+print(json.dumps([r1.exit_code, r2.exit_code, r3.exit_code, sorted(loaded & heavy), sorted(after & heavy)]))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == [0, 0, 0, [], []]
