@@ -681,159 +681,20 @@ def _version() -> str:
         return "unknown"
 
 
+#: The page's template, installed with the package (``[tool.setuptools.package-data]``).
+TEMPLATE = "report.html.j2"
+
+# Autoescaping is on for every template, whatever its name: every id on the page is user data.
 _ENV = jinja2.Environment(
-    autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True
+    loader=jinja2.PackageLoader("optimizer.report", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
 )
 
 
 @functools.lru_cache(maxsize=1)
 def _template() -> jinja2.Template:
-    return _ENV.from_string(TEMPLATE)
-
-
-TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="anvis {{ version }}">
-<title>{{ title }}</title>
-<style>
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
-       color: #1a1a1a; max-width: 64rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.45; }
-h1 { font-size: 1.6rem; margin-bottom: .2rem; }
-h2 { font-size: 1.25rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
-dl.header { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; margin: 1rem 0; }
-dl.header dt { font-weight: 600; }
-dl.header dd { margin: 0; overflow-wrap: anywhere; }
-.status { font-weight: 700; padding: .05rem .4rem; border-radius: .25rem; }
-.status-optimal { background: #d8f0e0; } .status-feasible { background: #fff1c2; }
-.status-infeasible, .status-error, .status-unknown { background: #f8d0c8; }
-.warning { background: #f8d0c8; border-left: 4px solid #D55E00; padding: .4rem .8rem; }
-figure { margin: 1.2rem 0; } figure svg { max-width: 100%; height: auto; }
-figcaption { font-size: .9rem; color: #444; }
-table { border-collapse: collapse; font-size: .88rem; width: 100%; }
-th, td { border-bottom: 1px solid #e3e3e3; padding: .2rem .45rem; text-align: left; vertical-align: top; }
-th { background: #f3f3f3; position: sticky; top: 0; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
-td.why { white-space: pre-line; }
-tr.full td { background: #fdece8; }
-details > summary { cursor: pointer; font-weight: 600; margin: .6rem 0; }
-footer { margin-top: 3rem; font-size: .8rem; color: #666; }
-@media print { details { display: block; } th { position: static; } }
-</style>
-</head>
-<body>
-<h1>Round report: {{ inst.name }}</h1>
-<dl class="header">
-<dt>Instance</dt><dd>{{ inst.name }}{% if plan_instance != inst.name %} (plan names {{ plan_instance }}){% endif %}</dd>
-<dt>Status</dt><dd><span class="status status-{{ status if status in ('optimal', 'feasible', 'infeasible', 'error') else 'unknown' }}">{{ status }}</span></dd>
-<dt>Instance sha256</dt><dd><code>{{ sha }}</code></dd>
-<dt>Objective</dt><dd>{{ objective_kind }}: housed {{ housed_by_priority }}; total score {{ total_score }}{% if value is not none %}; weighted objective {{ value }}{% endif %}</dd>
-<dt>Bound / gap</dt><dd>{{ bound }} / {{ gap }}</dd>
-</dl>
-{% for w in warnings %}
-<p class="warning">Warning: {{ w }}.</p>
-{% endfor %}
-
-<h2>Summary</h2>
-{% if summary.status %}<p>{{ summary.status }}</p>{% endif %}
-<ul>
-{% for line in summary.lines %}
-<li>{{ line }}</li>
-{% endfor %}
-</ul>
-{% if summary.reasons %}
-<p>Why citizens were not housed:</p>
-<ul>
-{% for r in summary.reasons %}
-<li>{{ "{:,}".format(r.n) }}: {{ r.text }} (<code>{{ r.code }}</code>)</li>
-{% endfor %}
-</ul>
-{% endif %}
-
-<h2>Plots</h2>
-<figure id="plot-departments">
-{{ plots.departments }}
-<figcaption>Vulnerable citizens placed in each department with a mixed-city cap (bar) against its cap (outline); red: cap reached.
-{% if dept_candidates %} Shown: the {{ "{:,}".format(dept_shown) }} most loaded of the {{ "{:,}".format(dept_candidates) }} departments that received vulnerable citizens or are full{% if dept_shown < dept_candidates %}; every department with a cap is in the table below{% endif %}.{% endif %}
-</figcaption>
-</figure>
-<figure id="plot-rent">
-{{ plots.rent }}
-<figcaption>Monthly rent of the units assigned (grey) and the rent the citizens pay after the rent subsidy (blue line); the shaded band is where a subsidy can apply.</figcaption>
-</figure>
-<figure id="plot-priority">
-{{ plots.priority }}
-<figcaption>Citizens housed and not housed, per priority.</figcaption>
-</figure>
-<figure id="plot-limits">
-{{ plots.limits }}
-<figcaption>Subsidised assignments against each municipality's subsidy frame and each region's grant quota (only those that have one){% if limits_shown < limits_total %}; the {{ limits_shown }} most used of {{ "{:,}".format(limits_total) }} are shown{% endif %}.</figcaption>
-</figure>
-
-<h2>Assignments ({{ "{:,}".format(assigned|length) }})</h2>
-{% if assigned %}
-<table>
-<thead><tr><th>citizen</th><th>unit</th><th>department</th><th class="n">priority</th><th class="n">rent (kr)</th><th class="n">rent paid (kr)</th><th>subsidised</th><th class="n">score</th>{% if with_why %}<th>why</th>{% endif %}</tr></thead>
-<tbody>
-{% for a in assigned %}
-<tr><td>{{ a.citizen }}</td><td>{{ a.unit }}</td><td>{{ a.department }}</td><td class="n">{{ a.priority }}</td><td class="n">{{ a.rent }}</td><td class="n">{{ a.effective }}</td><td>{{ "yes" if a.subsidised else "no" }}</td><td class="n">{{ a.score }}</td>{% if with_why %}<td class="why">{{ a.why }}</td>{% endif %}</tr>
-{% endfor %}
-</tbody>
-</table>
-{% else %}
-<p>No citizen was housed in this plan.</p>
-{% endif %}
-
-<h2>Not housed ({{ "{:,}".format(unassigned|length) }})</h2>
-{% if unassigned %}
-<details>
-<summary>{{ "{:,}".format(unassigned|length) }} citizens not housed, with the reason (click to open)</summary>
-<table>
-<thead><tr><th>citizen</th><th class="n">priority</th><th>code</th><th>reason</th>{% if with_why %}<th>why</th>{% endif %}</tr></thead>
-<tbody>
-{% for u in unassigned %}
-<tr><td>{{ u.citizen }}</td><td class="n">{{ u.priority }}</td><td>{{ u.code }}</td><td>{{ u.reason }}</td>{% if with_why %}<td class="why">{{ u.why }}</td>{% endif %}</tr>
-{% endfor %}
-</tbody>
-</table>
-</details>
-{% else %}
-<p>Every citizen on the list was housed.</p>
-{% endif %}
-
-<h2>Pools: claims against the share cap</h2>
-<details>
-<summary>{{ "{:,}".format(pools|length) }} pools, {{ "{:,}".format(n_pools_full) }} with no claim left</summary>
-<table>
-<thead><tr><th>pool</th><th>municipality</th><th class="n">share</th><th class="n">vacancies</th><th class="n">claimed / vacancies before</th><th class="n">cap</th><th class="n">claims</th><th class="n">left</th></tr></thead>
-<tbody>
-{% for p in pools %}
-<tr{% if p.full %} class="full"{% endif %}><td>{{ p.id }}</td><td>{{ p.municipality }}</td><td class="n">{{ p.share }}</td><td class="n">{{ p.vacancies }}</td><td class="n">{{ p.before }}</td><td class="n">{{ p.cap }}</td><td class="n">{{ p.used }}</td><td class="n">{{ p.left }}</td></tr>
-{% endfor %}
-</tbody>
-</table>
-</details>
-
-<h2>Mixed-city caps</h2>
-{% if departments %}
-<details>
-<summary>{{ "{:,}".format(departments|length) }} departments with a cap, {{ "{:,}".format(n_departments_full) }} full</summary>
-<table>
-<thead><tr><th>department</th><th>municipality</th><th>area</th><th class="n">cap</th><th class="n">vulnerable placed</th><th class="n">left</th></tr></thead>
-<tbody>
-{% for d in departments %}
-<tr{% if d.full %} class="full"{% endif %}><td>{{ d.id }}</td><td>{{ d.municipality }}</td><td>{{ d.area }}</td><td class="n">{{ d.cap }}</td><td class="n">{{ d.used }}</td><td class="n">{{ d.left }}</td></tr>
-{% endfor %}
-</tbody>
-</table>
-</details>
-{% else %}
-<p>No department has a cap on vulnerable tenants.</p>
-{% endif %}
-
-<footer>Made by anvis {{ version }} from the instance and the plan alone. Citizens are shown by id with their priority and assignment only.</footer>
-</body>
-</html>
-"""
+    return _ENV.get_template(TEMPLATE)
