@@ -12,12 +12,12 @@ from optimizer.rounds import workflow as R
 
 from conftest import doc
 
-TABLES = dict(
-    agreements=[{"id": "all", "municipality": "M", "share": 1.0}],
-    regions=[{"id": "R", "name": "R", "grant_quota": 3}],
-    municipalities=[{"id": "M", "name": "M", "region": "R", "subsidy_frame": 2}],
-    departments=[{"id": "D", "organisation": "O", "municipality": "M", "max_vulnerable": 2}],
-)
+TABLES = {
+    "agreements": [{"id": "all", "municipality": "M", "share": 1.0}],
+    "regions": [{"id": "R", "name": "R", "grant_quota": 3}],
+    "municipalities": [{"id": "M", "name": "M", "region": "R", "subsidy_frame": 2}],
+    "departments": [{"id": "D", "organisation": "O", "municipality": "M", "max_vulnerable": 2}],
+}
 
 
 def subsidised_week(n: int, k: int) -> models.Instance:

@@ -83,12 +83,12 @@ def test_frames_quotas_and_department_caps_shrink(sqlite_db):
     """Committed subsidised and vulnerable placements shrink the next rounds' frame, quota and
     mixed-city cap (never below 0); an unlimited quota stays unlimited."""
     db = sqlite_db
-    tables = dict(
-        agreements=[{"id": "all", "municipality": "M", "share": 1.0}],
-        regions=[{"id": "R", "name": "R", "grant_quota": 3}, {"id": "R2", "name": "R2"}],
-        municipalities=[{"id": "M", "name": "M", "region": "R", "subsidy_frame": 2}],
-        departments=[{"id": "D", "organisation": "O", "municipality": "M", "max_vulnerable": 2}],
-    )
+    tables = {
+        "agreements": [{"id": "all", "municipality": "M", "share": 1.0}],
+        "regions": [{"id": "R", "name": "R", "grant_quota": 3}, {"id": "R2", "name": "R2"}],
+        "municipalities": [{"id": "M", "name": "M", "region": "R", "subsidy_frame": 2}],
+        "departments": [{"id": "D", "organisation": "O", "municipality": "M", "max_vulnerable": 2}],
+    }
 
     def subsidised_week(n, k):
         inst = week(n, units=k, citizens=k, **tables)
