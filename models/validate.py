@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pydantic
 
 from models.instance import Instance, Scores
-from models.schema import FORMAT, RECORD_OF, Body, Parameters, Preference
+from models.schema import FORMAT, RECORD_OF, Body, Override, Parameters, Preference
 
 DEFAULT_POOL = "default:{municipality}:{organisation}"
 
@@ -302,6 +303,46 @@ def _override_refs(raw: dict, ids: dict) -> list[Problem]:
                 Problem(f"overrides[{i}]", f"unit {u!r} is locked and reserved (see overrides[{reserved[u]}])")
             )
     return problems
+
+
+def add_overrides(inst: Instance, overrides: Sequence[Mapping[str, object]]) -> Instance:
+    """The instance with planner overrides appended to its own, checking only the overrides.
+
+    The rest of the instance is valid already, so it is neither serialised nor
+    validated again. Whether a lock obeys the rules is checked by
+    :func:`optimizer.engine.overrides.check_overrides` (or by the solve).
+
+    Parameters
+    ----------
+    inst
+        A validated instance.
+    overrides
+        Override records as in a file (``action``, ``unit``, ``citizen``, ``note``).
+
+    Returns
+    -------
+    Instance
+        A new instance; ``overrides`` follow the instance's own, in the order given.
+
+    Raises
+    ------
+    InstanceError
+        Every problem of the overrides (field types, unknown ids, contradictions
+        with each other or with the instance's own), at paths ``overrides[i]``
+        counted in the combined list, worded exactly as for a file.
+    """
+    records = [o.model_dump(mode="json") for o in inst.overrides] + [dict(o) for o in overrides]
+    ids = {"units": {u.id for u in inst.units}, "citizens": {c.id for c in inst.citizens}}
+    problems = _override_refs({"overrides": records}, ids)
+    try:
+        added = tuple(Override.model_validate(r) for r in records[len(inst.overrides) :])
+    except pydantic.ValidationError:
+        added = None
+    if added is None or problems:
+        # The rare error path words its problems in the one place that words a file's.
+        from_dict({**inst.to_dict(), "overrides": records}, inst.source)
+        raise InstanceError(inst.source, problems)
+    return inst.replace(overrides=inst.overrides + added)
 
 
 def _score_refs(scores: list, ids: dict) -> list[Problem]:

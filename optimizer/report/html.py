@@ -21,7 +21,8 @@ import functools
 import io
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import jinja2
 import matplotlib as mpl
@@ -29,6 +30,7 @@ import matplotlib.style
 import numpy as np
 import pandas as pd
 from markupsafe import Markup
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
@@ -93,7 +95,7 @@ class ReportError(ValueError):
         super().__init__("\n".join(problems))
 
 
-def plan_warnings(inst: models.Instance, plan: dict) -> list[str]:
+def plan_warnings(inst: models.Instance, plan: dict[str, Any]) -> list[str]:
     """Reasons to doubt that the plan was made for this instance.
 
     Parameters
@@ -123,7 +125,7 @@ def plan_warnings(inst: models.Instance, plan: dict) -> list[str]:
     return out
 
 
-def render_report(inst: models.Instance, plan: dict, explanations: Mapping | None = None) -> str:
+def render_report(inst: models.Instance, plan: dict[str, Any], explanations: Mapping[str, Any] | None = None) -> str:
     """The round report of a plan as one self-contained HTML page.
 
     Parameters
@@ -179,17 +181,20 @@ def render_report(inst: models.Instance, plan: dict, explanations: Mapping | Non
             rows.effective_rent_kr.tolist(),
             rows.subsidised.tolist(),
             rows.score.tolist(),
+            strict=True,
         )
     ]
     waiting = f["unassigned"]
     unassigned = [
         {"citizen": c, "priority": p, "code": code, "reason": reason, "why": why.get(c, "")}
-        for c, p, code, reason in zip(waiting.citizen, waiting.priority.tolist(), waiting.code, waiting.reason)
+        for c, p, code, reason in zip(
+            waiting.citizen, waiting.priority.tolist(), waiting.code, waiting.reason, strict=True
+        )
     ]
     d = f["departments"]
     dept_candidates = int(((d.used > 0) | d.full).sum())
-    obj = plan.get("objective") if isinstance(plan.get("objective"), dict) else {}
-    hbp = obj.get("housed_by_priority") if isinstance(obj.get("housed_by_priority"), dict) else {}
+    obj = _mapping(plan.get("objective"))
+    hbp = _mapping(obj.get("housed_by_priority"))
     return _template().render(
         title=f"anvis round report: {inst.name}",
         inst=inst,
@@ -223,7 +228,7 @@ def render_report(inst: models.Instance, plan: dict, explanations: Mapping | Non
 # --- facts: the instance and the plan as tables ------------------------------------
 
 
-def _facts(inst: models.Instance, plan: dict) -> dict:
+def _facts(inst: models.Instance, plan: dict[str, Any]) -> dict[str, Any]:
     """Every table and count the page shows, aggregated with numpy and pandas."""
     amount = inst.parameters.subsidy_amount_kr
     cit_ids = pd.Index([c.id for c in inst.citizens])
@@ -243,9 +248,9 @@ def _facts(inst: models.Instance, plan: dict) -> dict:
     pool_ids = pd.Index(list(pools))
     u_pool = pool_ids.get_indexer(unit_pool)
 
-    cids, uids, subs, scores = _assignment_columns(plan, cit_ids, unit_ids)
+    cids, uids, subsidised, scores = _assignment_columns(plan, cit_ids, unit_ids)
     ci, ui = cit_ids.get_indexer(cids), unit_ids.get_indexer(uids)
-    subs = np.asarray(subs, dtype=bool)
+    subs = np.asarray(subsidised, dtype=bool)
     rent = u_rent[ui]
     asg = pd.DataFrame(
         {
@@ -371,7 +376,9 @@ def _facts(inst: models.Instance, plan: dict) -> dict:
     }
 
 
-def _assignment_columns(plan: dict, cit_ids: pd.Index, unit_ids: pd.Index):
+def _assignment_columns(
+    plan: dict[str, Any], cit_ids: pd.Index, unit_ids: pd.Index
+) -> tuple[list[str], list[str], list[bool], list[float]]:
     """The plan's assignments as four columns, or a ReportError listing what does not fit."""
     raw = plan.get("assignments", [])
     if not isinstance(raw, list):
@@ -382,8 +389,8 @@ def _assignment_columns(plan: dict, cit_ids: pd.Index, unit_ids: pd.Index):
         f"assignments[{i}]: must be an object with string 'citizen' and 'unit'"
         for i in np.flatnonzero(~np.array(ok, dtype=bool)).tolist()
     ]
-    cids = [a["citizen"] if k else "" for a, k in zip(raw, ok)]
-    uids = [a["unit"] if k else "" for a, k in zip(raw, ok)]
+    cids = [a["citizen"] if k else "" for a, k in zip(raw, ok, strict=True)]
+    uids = [a["unit"] if k else "" for a, k in zip(raw, ok, strict=True)]
     ci, ui = cit_ids.get_indexer(cids), unit_ids.get_indexer(uids)
     okarr = np.array(ok, dtype=bool)
     problems += [
@@ -401,7 +408,7 @@ def _assignment_columns(plan: dict, cit_ids: pd.Index, unit_ids: pd.Index):
     return cids, uids, subs, scores
 
 
-def _reasons(plan: dict) -> dict[str, tuple[str, str]]:
+def _reasons(plan: dict[str, Any]) -> dict[str, tuple[str, str]]:
     """Citizen id -> (code, reason) from the plan's ``unassigned`` list, ignoring malformed entries."""
     raw = plan.get("unassigned", [])
     out = {}
@@ -411,7 +418,12 @@ def _reasons(plan: dict) -> dict[str, tuple[str, str]]:
     return out
 
 
-def _why(explanations: Mapping | None) -> dict[str, str]:
+def _mapping(x: object) -> dict[str, Any]:
+    """``x`` if it is a JSON object, else an empty one (a malformed plan still gets a report)."""
+    return x if isinstance(x, dict) else {}
+
+
+def _why(explanations: Mapping[str, Any] | None) -> dict[str, str]:
     """Citizen id -> explanation text; a dict contributes its ``"text"``."""
     out = {}
     for cid, e in (explanations or {}).items():
@@ -424,14 +436,14 @@ def _why(explanations: Mapping | None) -> dict[str, str]:
 # --- plain-language summary ------------------------------------------------------------
 
 
-def _summary(inst: models.Instance, plan: dict, f: dict) -> dict:
+def _summary(inst: models.Instance, plan: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
     """Sentences for planners: who was housed, what the subsidy did, which limits are full."""
     bp, asg = f["by_priority"], f["assignments"]
     n, h = int(bp.citizens.sum()), int(bp.housed.sum())
     lines = [
         f"This round housed {h:,} of {n:,} citizens on the urgent list" + (f" ({100 * h / n:.0f} %)." if n else ".")
     ]
-    for p, c, k in zip(bp.priority.tolist(), bp.citizens.tolist(), bp.housed.tolist()):
+    for p, c, k in zip(bp.priority.tolist(), bp.citizens.tolist(), bp.housed.tolist(), strict=True):
         label = f"Priority {p}" + (" (most urgent)" if p == bp.priority.iloc[0] and len(bp) > 1 else "")
         lines.append(f"{label}: {k:,} of {c:,} housed.")
     n_sub = int(asg.subsidised.sum())
@@ -471,7 +483,7 @@ def _summary(inst: models.Instance, plan: dict, f: dict) -> dict:
 # --- plots -----------------------------------------------------------------------------
 
 
-def _plots(f: dict) -> dict[str, Markup]:
+def _plots(f: dict[str, Any]) -> dict[str, Markup]:
     """The four plots as inline SVG, drawn under fixed defaults whatever the user's matplotlibrc."""
     with mpl.rc_context():
         # rc_context restores every rcParam on exit, so resetting to defaults here is local
@@ -516,48 +528,29 @@ def _label(text: str, width: int = 32) -> str:
 
 
 def _plot_departments(d: pd.DataFrame) -> Figure:
-    title = "Mixed city: vulnerable tenants placed vs cap per department"
     shown = d[(d.used > 0) | d.full].head(MAX_DEPARTMENTS_PLOTTED)
-    n = len(shown)
-    fig = Figure(figsize=(7.5, 1.4 + 0.2 * max(n, 2)), layout="constrained")
-    if n == 0:
-        return _empty(fig, title, "No department with a cap on vulnerable tenants is in use or full.")
-    ax = fig.add_subplot()
-    y = np.arange(n)
-    ax.barh(y, shown.cap, height=0.8, color="none", edgecolor="#666666", linewidth=0.8)
-    ax.barh(y, shown.used, height=0.5, color=np.where(shown.full, VERMILION, BLUE))
-    ax.set_yticks(y, labels=[_label(s) for s in shown.id])
-    ax.invert_yaxis()
-    ax.set_ylim(n - 0.5, -0.5)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("vulnerable citizens")
-    # A cap of 0 draws no bar at all, so every row also says "placed/cap" in words.
-    for yi, used, cap in zip(y.tolist(), shown.used.tolist(), shown.cap.tolist()):
-        ax.annotate(
-            f"{used}/{cap}",
-            (max(used, cap), yi),
-            xytext=(4, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=7,
-            color="#333333",
-        )
-    ax.set_xlim(0, max(1, int(shown.cap.max()), int(shown.used.max())) * 1.08)
-    ax.set_title(title, loc="left")
-    fig.legend(
-        handles=[
+
+    def bars(ax: Axes, y: np.ndarray) -> None:
+        ax.barh(y, shown.cap, height=0.8, color="none", edgecolor="#666666", linewidth=0.8)
+        ax.barh(y, shown.used, height=0.5, color=np.where(shown.full, VERMILION, BLUE))
+
+    return _used_against_cap(
+        "Mixed city: vulnerable tenants placed vs cap per department",
+        shown.id.tolist(),
+        shown.used,
+        shown.cap,
+        bars,
+        xlabel="vulnerable citizens",
+        empty="No department with a cap on vulnerable tenants is in use or full.",
+        legend=[
             Patch(facecolor=BLUE, label="placed"),
             Patch(facecolor=VERMILION, label="placed, cap reached"),
             Patch(facecolor="none", edgecolor="#666666", label="cap (max_vulnerable)"),
         ],
-        loc="outside lower center",
-        ncols=3,
-        fontsize=8,
     )
-    return fig
 
 
-def _plot_rent(f: dict) -> Figure:
+def _plot_rent(f: dict[str, Any]) -> Figure:
     title = "Rent of the units assigned, before and after subsidy"
     asg = f["assignments"]
     fig = Figure(figsize=(7.5, 3.2), layout="constrained")
@@ -570,7 +563,7 @@ def _plot_rent(f: dict) -> Figure:
     start = 250 * math.floor(min(before.min(), after.min()) / 250)
     stop = 250 * (math.floor(max(before.max(), after.max()) / 250) + 1)
     step = 250 * max(1, math.ceil((stop - start) / 250 / 40))
-    edges = np.arange(start, stop + step, step)
+    edges = np.arange(start, stop + step, step).tolist()
     ax.axvspan(lo, hi, color=YELLOW, alpha=0.35, lw=0, label=f"subsidy band {_kr(lo)}–{_kr(hi)} kr")
     ax.hist(before, bins=edges, histtype="stepfilled", color=GREY, label="rent (before subsidy)")
     ax.hist(after, bins=edges, histtype="step", color=BLUE, linewidth=1.8, label="rent paid (after subsidy)")
@@ -593,7 +586,10 @@ def _plot_priority(bp: pd.DataFrame) -> Figure:
     waiting = ax.bar(x, bp.not_housed, bottom=bp.housed, color=GREY, label="not housed")
     # Above the bar, not inside it: a few housed among thousands leaves no room for a label.
     ax.bar_label(
-        waiting, labels=[f"{h:,} of {n:,} housed" for h, n in zip(bp.housed, bp.citizens)], padding=2, fontsize=8
+        waiting,
+        labels=[f"{h:,} of {n:,} housed" for h, n in zip(bp.housed, bp.citizens, strict=True)],
+        padding=2,
+        fontsize=8,
     )
     ax.margins(y=0.12)
     ax.set_xticks(x, labels=[str(p) for p in bp.priority])
@@ -606,40 +602,71 @@ def _plot_priority(bp: pd.DataFrame) -> Figure:
 
 
 def _plot_limits(lim: pd.DataFrame) -> Figure:
-    title = "Subsidy frames (municipalities) and grant quotas (regions): used and left"
     if len(lim) > MAX_LIMITS_PLOTTED:
         lim = lim.sort_values(["used", "id"], ascending=[False, True], kind="stable").head(MAX_LIMITS_PLOTTED)
-    n = len(lim)
-    fig = Figure(figsize=(7.5, 1.4 + 0.2 * max(n, 2)), layout="constrained")
-    if n == 0:
-        return _empty(fig, title, "No subsidy frame or grant quota in this instance.")
-    ax = fig.add_subplot()
-    y = np.arange(n)
     within = np.minimum(lim.used, lim.cap)
     over = (lim.used - lim.cap).clip(lower=0)
-    ax.barh(y, within, color=ORANGE, label="used")
-    ax.barh(y, lim.left, left=within, color=GREY, label="left")
-    if over.any():
-        ax.barh(y, over, left=within, color=VERMILION, label="over the limit")
-    ax.set_yticks(
-        y, labels=[_label(f"{k} {i}" + (f" {nm}" if nm else "")) for k, i, nm in zip(lim.kind, lim.id, lim.name)]
+
+    def bars(ax: Axes, y: np.ndarray) -> None:
+        ax.barh(y, within, color=ORANGE, label="used")
+        ax.barh(y, lim.left, left=within, color=GREY, label="left")
+        if over.any():
+            ax.barh(y, over, left=within, color=VERMILION, label="over the limit")
+
+    return _used_against_cap(
+        "Subsidy frames (municipalities) and grant quotas (regions): used and left",
+        [f"{k} {i}" + (f" {nm}" if nm else "") for k, i, nm in zip(lim.kind, lim.id, lim.name, strict=True)],
+        lim.used,
+        lim.cap,
+        bars,
+        xlabel="subsidised assignments",
+        empty="No subsidy frame or grant quota in this instance.",
     )
-    ax.set_ylim(n - 0.5, -0.5)
+
+
+def _used_against_cap(
+    title: str,
+    labels: list[str],
+    used: pd.Series,
+    cap: pd.Series,
+    bars: Callable[[Axes, np.ndarray], None],
+    xlabel: str,
+    empty: str,
+    legend: list[Patch] | None = None,
+) -> Figure:
+    """One horizontal bar row per label, drawn by ``bars``, each row annotated "used/cap".
+
+    The shape of the mixed-city and the frames-and-quotas plots; ``legend`` gives the
+    legend's entries when the bars' own labels do not say enough.
+    """
+    n = len(labels)
+    fig = Figure(figsize=(7.5, 1.4 + 0.2 * max(n, 2)), layout="constrained")
+    if n == 0:
+        return _empty(fig, title, empty)
+    ax = fig.add_subplot()
+    y = np.arange(n)
+    bars(ax, y)
+    ax.set_yticks(y, labels=[_label(s) for s in labels])
+    ax.set_ylim(n - 0.5, -0.5)  # first row on top
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    for yi, used, cap in zip(y.tolist(), lim.used.tolist(), lim.cap.tolist()):
+    # A cap of 0 draws no bar at all, so every row also says "used/cap" in words.
+    for yi, u, c in zip(y.tolist(), used.tolist(), cap.tolist(), strict=True):
         ax.annotate(
-            f"{used}/{cap}",
-            (max(used, cap), yi),
+            f"{u}/{c}",
+            (max(u, c), yi),
             xytext=(4, 0),
             textcoords="offset points",
             va="center",
             fontsize=7,
             color="#333333",
         )
-    ax.set_xlim(0, max(1, int(lim.cap.max()), int(lim.used.max())) * 1.08)
-    ax.set_xlabel("subsidised assignments")
+    ax.set_xlim(0, max(1, int(cap.max()), int(used.max())) * 1.08)
+    ax.set_xlabel(xlabel)
     ax.set_title(title, loc="left")
-    fig.legend(loc="outside lower center", ncols=3, fontsize=8)
+    if legend is None:
+        fig.legend(loc="outside lower center", ncols=3, fontsize=8)
+    else:
+        fig.legend(handles=legend, loc="outside lower center", ncols=3, fontsize=8)
     return fig
 
 
@@ -657,11 +684,11 @@ def _natural(col: pd.Series) -> pd.Series:
 _DIGITS = re.compile(r"(\d+)")
 
 
-def _is_number(x) -> bool:
+def _is_number(x: object) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _num(x: float):
+def _num(x: float) -> int | float:
     x = float(x)
     return int(x) if x.is_integer() else round(x, 2)
 
@@ -681,159 +708,20 @@ def _version() -> str:
         return "unknown"
 
 
+#: The page's template, installed with the package (``[tool.setuptools.package-data]``).
+TEMPLATE = "report.html.j2"
+
+# Autoescaping is on for every template, whatever its name: every id on the page is user data.
 _ENV = jinja2.Environment(
-    autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True
+    loader=jinja2.PackageLoader("optimizer.report", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
 )
 
 
 @functools.lru_cache(maxsize=1)
 def _template() -> jinja2.Template:
-    return _ENV.from_string(TEMPLATE)
-
-
-TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="anvis {{ version }}">
-<title>{{ title }}</title>
-<style>
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
-       color: #1a1a1a; max-width: 64rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.45; }
-h1 { font-size: 1.6rem; margin-bottom: .2rem; }
-h2 { font-size: 1.25rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
-dl.header { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; margin: 1rem 0; }
-dl.header dt { font-weight: 600; }
-dl.header dd { margin: 0; overflow-wrap: anywhere; }
-.status { font-weight: 700; padding: .05rem .4rem; border-radius: .25rem; }
-.status-optimal { background: #d8f0e0; } .status-feasible { background: #fff1c2; }
-.status-infeasible, .status-error, .status-unknown { background: #f8d0c8; }
-.warning { background: #f8d0c8; border-left: 4px solid #D55E00; padding: .4rem .8rem; }
-figure { margin: 1.2rem 0; } figure svg { max-width: 100%; height: auto; }
-figcaption { font-size: .9rem; color: #444; }
-table { border-collapse: collapse; font-size: .88rem; width: 100%; }
-th, td { border-bottom: 1px solid #e3e3e3; padding: .2rem .45rem; text-align: left; vertical-align: top; }
-th { background: #f3f3f3; position: sticky; top: 0; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
-td.why { white-space: pre-line; }
-tr.full td { background: #fdece8; }
-details > summary { cursor: pointer; font-weight: 600; margin: .6rem 0; }
-footer { margin-top: 3rem; font-size: .8rem; color: #666; }
-@media print { details { display: block; } th { position: static; } }
-</style>
-</head>
-<body>
-<h1>Round report: {{ inst.name }}</h1>
-<dl class="header">
-<dt>Instance</dt><dd>{{ inst.name }}{% if plan_instance != inst.name %} (plan names {{ plan_instance }}){% endif %}</dd>
-<dt>Status</dt><dd><span class="status status-{{ status if status in ('optimal', 'feasible', 'infeasible', 'error') else 'unknown' }}">{{ status }}</span></dd>
-<dt>Instance sha256</dt><dd><code>{{ sha }}</code></dd>
-<dt>Objective</dt><dd>{{ objective_kind }}: housed {{ housed_by_priority }}; total score {{ total_score }}{% if value is not none %}; weighted objective {{ value }}{% endif %}</dd>
-<dt>Bound / gap</dt><dd>{{ bound }} / {{ gap }}</dd>
-</dl>
-{% for w in warnings %}
-<p class="warning">Warning: {{ w }}.</p>
-{% endfor %}
-
-<h2>Summary</h2>
-{% if summary.status %}<p>{{ summary.status }}</p>{% endif %}
-<ul>
-{% for line in summary.lines %}
-<li>{{ line }}</li>
-{% endfor %}
-</ul>
-{% if summary.reasons %}
-<p>Why citizens were not housed:</p>
-<ul>
-{% for r in summary.reasons %}
-<li>{{ "{:,}".format(r.n) }}: {{ r.text }} (<code>{{ r.code }}</code>)</li>
-{% endfor %}
-</ul>
-{% endif %}
-
-<h2>Plots</h2>
-<figure id="plot-departments">
-{{ plots.departments }}
-<figcaption>Vulnerable citizens placed in each department with a mixed-city cap (bar) against its cap (outline); red: cap reached.
-{% if dept_candidates %} Shown: the {{ "{:,}".format(dept_shown) }} most loaded of the {{ "{:,}".format(dept_candidates) }} departments that received vulnerable citizens or are full{% if dept_shown < dept_candidates %}; every department with a cap is in the table below{% endif %}.{% endif %}
-</figcaption>
-</figure>
-<figure id="plot-rent">
-{{ plots.rent }}
-<figcaption>Monthly rent of the units assigned (grey) and the rent the citizens pay after the rent subsidy (blue line); the shaded band is where a subsidy can apply.</figcaption>
-</figure>
-<figure id="plot-priority">
-{{ plots.priority }}
-<figcaption>Citizens housed and not housed, per priority.</figcaption>
-</figure>
-<figure id="plot-limits">
-{{ plots.limits }}
-<figcaption>Subsidised assignments against each municipality's subsidy frame and each region's grant quota (only those that have one){% if limits_shown < limits_total %}; the {{ limits_shown }} most used of {{ "{:,}".format(limits_total) }} are shown{% endif %}.</figcaption>
-</figure>
-
-<h2>Assignments ({{ "{:,}".format(assigned|length) }})</h2>
-{% if assigned %}
-<table>
-<thead><tr><th>citizen</th><th>unit</th><th>department</th><th class="n">priority</th><th class="n">rent (kr)</th><th class="n">rent paid (kr)</th><th>subsidised</th><th class="n">score</th>{% if with_why %}<th>why</th>{% endif %}</tr></thead>
-<tbody>
-{% for a in assigned %}
-<tr><td>{{ a.citizen }}</td><td>{{ a.unit }}</td><td>{{ a.department }}</td><td class="n">{{ a.priority }}</td><td class="n">{{ a.rent }}</td><td class="n">{{ a.effective }}</td><td>{{ "yes" if a.subsidised else "no" }}</td><td class="n">{{ a.score }}</td>{% if with_why %}<td class="why">{{ a.why }}</td>{% endif %}</tr>
-{% endfor %}
-</tbody>
-</table>
-{% else %}
-<p>No citizen was housed in this plan.</p>
-{% endif %}
-
-<h2>Not housed ({{ "{:,}".format(unassigned|length) }})</h2>
-{% if unassigned %}
-<details>
-<summary>{{ "{:,}".format(unassigned|length) }} citizens not housed, with the reason (click to open)</summary>
-<table>
-<thead><tr><th>citizen</th><th class="n">priority</th><th>code</th><th>reason</th>{% if with_why %}<th>why</th>{% endif %}</tr></thead>
-<tbody>
-{% for u in unassigned %}
-<tr><td>{{ u.citizen }}</td><td class="n">{{ u.priority }}</td><td>{{ u.code }}</td><td>{{ u.reason }}</td>{% if with_why %}<td class="why">{{ u.why }}</td>{% endif %}</tr>
-{% endfor %}
-</tbody>
-</table>
-</details>
-{% else %}
-<p>Every citizen on the list was housed.</p>
-{% endif %}
-
-<h2>Pools: claims against the share cap</h2>
-<details>
-<summary>{{ "{:,}".format(pools|length) }} pools, {{ "{:,}".format(n_pools_full) }} with no claim left</summary>
-<table>
-<thead><tr><th>pool</th><th>municipality</th><th class="n">share</th><th class="n">vacancies</th><th class="n">claimed / vacancies before</th><th class="n">cap</th><th class="n">claims</th><th class="n">left</th></tr></thead>
-<tbody>
-{% for p in pools %}
-<tr{% if p.full %} class="full"{% endif %}><td>{{ p.id }}</td><td>{{ p.municipality }}</td><td class="n">{{ p.share }}</td><td class="n">{{ p.vacancies }}</td><td class="n">{{ p.before }}</td><td class="n">{{ p.cap }}</td><td class="n">{{ p.used }}</td><td class="n">{{ p.left }}</td></tr>
-{% endfor %}
-</tbody>
-</table>
-</details>
-
-<h2>Mixed-city caps</h2>
-{% if departments %}
-<details>
-<summary>{{ "{:,}".format(departments|length) }} departments with a cap, {{ "{:,}".format(n_departments_full) }} full</summary>
-<table>
-<thead><tr><th>department</th><th>municipality</th><th>area</th><th class="n">cap</th><th class="n">vulnerable placed</th><th class="n">left</th></tr></thead>
-<tbody>
-{% for d in departments %}
-<tr{% if d.full %} class="full"{% endif %}><td>{{ d.id }}</td><td>{{ d.municipality }}</td><td>{{ d.area }}</td><td class="n">{{ d.cap }}</td><td class="n">{{ d.used }}</td><td class="n">{{ d.left }}</td></tr>
-{% endfor %}
-</tbody>
-</table>
-</details>
-{% else %}
-<p>No department has a cap on vulnerable tenants.</p>
-{% endif %}
-
-<footer>Made by anvis {{ version }} from the instance and the plan alone. Citizens are shown by id with their priority and assignment only.</footer>
-</body>
-</html>
-"""
+    return _ENV.get_template(TEMPLATE)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 
 def print_summary(
-    plan: dict, timings: dict | None = None, path: str | None = None, console: Console | None = None
+    plan: dict[str, Any],
+    timings: dict[str, float] | None = None,
+    path: str | None = None,
+    console: Console | None = None,
 ) -> None:
     """Print status, housed per priority, caps in use and why citizens went unhoused."""
     # Ids are data, not markup: "[x]" or ":100:" must print as typed.

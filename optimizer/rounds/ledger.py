@@ -35,8 +35,10 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -176,7 +178,7 @@ class LedgerError(Exception):
     """A refused ledger operation, with a one-line message for the planner."""
 
 
-def db_url(db: str | os.PathLike) -> str:
+def db_url(db: str | os.PathLike[str]) -> str:
     """A database URL from a URL (``sqlite:///x.db``, ``postgresql://…``) or a file path."""
     db = os.fspath(db)
     if "://" in db:
@@ -188,7 +190,7 @@ _engines: dict[tuple[int, str], Engine] = {}
 _engines_lock = threading.Lock()
 
 
-def open_engine(db: str | os.PathLike = DEFAULT_DB) -> Engine:
+def open_engine(db: str | os.PathLike[str] = DEFAULT_DB) -> Engine:
     """An engine for the ledger at ``db`` (path or URL), migrated to the current schema.
 
     Engines are cached per process and URL, so migrations are checked once.
@@ -221,16 +223,31 @@ def open_engine(db: str | os.PathLike = DEFAULT_DB) -> Engine:
         return eng
 
 
+@contextmanager
+def transaction(db: str | os.PathLike[str] = DEFAULT_DB, write: bool = False) -> Iterator[Connection]:
+    """One transaction on the ledger at ``db``: committed when the block ends, rolled back on an error.
+
+    A writing transaction (``write=True``) holds the ledger's write lock from its start,
+    so a check of the rounds' status and the update it allows cannot interleave with
+    another process's: SQLite takes the lock at ``BEGIN IMMEDIATE`` (every transaction
+    here), other servers by locking the ``lock`` row ``FOR UPDATE``.
+    """
+    with open_engine(db).begin() as conn:
+        if write and conn.dialect.name != "sqlite":
+            conn.execute(select(lock.c.id).where(lock.c.id == 1).with_for_update())
+        yield conn
+
+
 def _sqlite_immediate(engine: Engine) -> None:
     """Let SQLAlchemy, not pysqlite, begin transactions, and begin them IMMEDIATE."""
 
     @event.listens_for(engine, "connect")
-    def _connect(dbapi_conn, _record):
+    def _connect(dbapi_conn: Any, _record: object) -> None:
         dbapi_conn.isolation_level = None  # pysqlite: no implicit BEGIN of its own
         dbapi_conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
 
     @event.listens_for(engine, "begin")
-    def _begin(conn):
+    def _begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 

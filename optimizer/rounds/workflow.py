@@ -38,8 +38,10 @@ import os
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 import models
 from models.instance import Instance
@@ -48,13 +50,15 @@ from optimizer.rounds.ledger import (
     DEFAULT_DB,
     LedgerError,
     effects,
-    lock,
-    open_engine,
     rounds,
     schema_version,
     totals,
+    transaction,
     utc_now,
 )
+
+if TYPE_CHECKING:  # the solver is imported when a round is solved, not with the ledger
+    from optimizer.engine.solve import Result
 
 __all__ = [
     "DEFAULT_DB",
@@ -81,10 +85,27 @@ PERIOD_STATUS = "new_period"
 SLEEP_ENV = "ANVIS_TEST_SLEEP_IN_COMMIT"
 
 
-def _lock(conn: Connection) -> None:
-    """Take the ledger's write lock for this transaction (SQLite holds it since BEGIN IMMEDIATE)."""
-    if conn.dialect.name != "sqlite":
-        conn.execute(select(lock.c.id).where(lock.c.id == 1).with_for_update())
+def _compact(doc: object) -> str:
+    """The JSON a round stores: compact, UTF-8 text kept as is."""
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+def _stored_instance(row: Row[Any]) -> Instance:
+    """A round's stored (filled) instance."""
+    return models.from_dict(json.loads(row.instance_json), f"round {row.id}")
+
+
+def _insert_round(conn: Connection, **values: object) -> int:
+    """Add a row to ``rounds``; its new id."""
+    key = conn.execute(insert(rounds).values(**values)).inserted_primary_key
+    if key is None:  # cannot happen: the table has an autoincrement primary key
+        raise LedgerError("the database returned no id for the new round")
+    return int(key[0])
+
+
+def _user() -> str:
+    """Who acts, when not given: the login name."""
+    return os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
 
 
 def _totals(conn: Connection) -> dict[tuple[str, str], tuple[int, int]]:
@@ -99,7 +120,7 @@ def ledger_totals(db: str = DEFAULT_DB) -> dict[str, dict[str, dict[str, int]]]:
     (``claimed`` = subsidised assignments), ``department`` (``claimed`` =
     vulnerable citizens placed).
     """
-    with open_engine(db).begin() as conn:
+    with transaction(db) as conn:
         out: dict[str, dict[str, dict[str, int]]] = {}
         for (kind, key), (v, c) in sorted(_totals(conn).items()):
             out.setdefault(kind, {})[key] = {"vacancies": v, "claimed": c}
@@ -127,7 +148,7 @@ def fill(inst: Instance, state: dict[tuple[str, str], tuple[int, int]]) -> Insta
         LedgerEntry(pool=p, vacancies_before=v, claimed_before=c) for p, (v, c) in sorted(known.items()) if p in valid
     ]
 
-    def used(kind, key):
+    def used(kind: str, key: str) -> int:
         return state.get((kind, key), (0, 0))[1]
 
     munis = tuple(
@@ -149,7 +170,7 @@ def fill(inst: Instance, state: dict[tuple[str, str], tuple[int, int]]) -> Insta
     return inst.replace(ledger=tuple(entries), municipalities=munis, regions=regions, departments=depts)
 
 
-def _round(conn: Connection, round_id: int | None, states=OPEN_STATES):
+def _round(conn: Connection, round_id: int | None, states: tuple[str, ...] = OPEN_STATES) -> Row[Any]:
     """The round ``round_id`` (or the open one when None), or raise."""
     if round_id is None:
         row = conn.execute(select(rounds).where(rounds.c.status.in_(OPEN_STATES)).order_by(rounds.c.id.desc())).first()
@@ -208,31 +229,31 @@ def open_round(db: str, inst: Instance) -> tuple[int, Instance]:
         When another round is open or solved and not committed, or this
         instance was committed already.
     """
-    with open_engine(db).begin() as conn:
-        _lock(conn)
+    with transaction(db, write=True) as conn:
         _refuse_open_round(conn, "first")
         _refuse_committed_sha(conn, inst.sha256)
         filled = fill(inst, _totals(conn))
-        rid = conn.execute(
-            insert(rounds).values(
-                name=inst.name,
-                instance_sha256=inst.sha256,
-                instance_json=json.dumps(filled.to_dict(), ensure_ascii=False, separators=(",", ":")),
-                status="opened",
-                opened_at=utc_now(),
-            )
-        ).inserted_primary_key[0]
-        return int(rid), filled
+        rid = _insert_round(
+            conn,
+            name=inst.name,
+            instance_sha256=inst.sha256,
+            instance_json=_compact(filled.to_dict()),
+            status="opened",
+            opened_at=utc_now(),
+        )
+        return rid, filled
 
 
 def round_instance(db: str, round_id: int | None = None) -> Instance:
     """The filled instance of a round (the open one by default)."""
-    with open_engine(db).begin() as conn:
+    with transaction(db) as conn:
         row = _round(conn, round_id, states=("opened", "solved", "committed", "rolled_back", "abandoned"))
-    return models.from_dict(json.loads(row.instance_json), f"round {row.id}")
+    return _stored_instance(row)
 
 
-def solve_round(db: str, round_id: int | None = None, instance: Instance | None = None, **options):
+def solve_round(
+    db: str, round_id: int | None = None, instance: Instance | None = None, **options: Any
+) -> tuple[dict[str, Any], Result]:
     """Solve the open round's filled instance and store its plan (status ``solved``).
 
     Parameters
@@ -256,24 +277,23 @@ def solve_round(db: str, round_id: int | None = None, instance: Instance | None 
     from optimizer.engine.solve import solve
     from optimizer.plan.build import make_plan
 
-    with open_engine(db).begin() as conn:
+    with transaction(db) as conn:
         row = _round(conn, round_id)
-    inst = models.from_dict(json.loads(row.instance_json), f"round {row.id}")
+    inst = _stored_instance(row)
     if instance is not None:
         if _without_overrides(instance) != _without_overrides(inst):
             raise LedgerError(f"round {row.id}: the instance given differs from the round's in more than its overrides")
         inst = instance
     result = solve(inst, **options)
     plan = make_plan(result)
-    with open_engine(db).begin() as conn:
-        _lock(conn)
+    with transaction(db, write=True) as conn:
         _round(conn, row.id)  # still open: nobody committed or abandoned it meanwhile
         conn.execute(
             update(rounds)
             .where(rounds.c.id == row.id)
             .values(
-                instance_json=json.dumps(inst.to_dict(), ensure_ascii=False, separators=(",", ":")),
-                plan_json=json.dumps(plan, ensure_ascii=False, separators=(",", ":")),
+                instance_json=_compact(inst.to_dict()),
+                plan_json=_compact(plan),
                 status="solved",
                 solved_at=utc_now(),
             )
@@ -281,13 +301,15 @@ def solve_round(db: str, round_id: int | None = None, instance: Instance | None 
     return plan, result
 
 
-def _without_overrides(inst: Instance) -> dict:
+def _without_overrides(inst: Instance) -> dict[str, Any]:
     doc = inst.to_dict()
     doc.pop("overrides", None)
     return doc
 
 
-def round_effects(inst: Instance, plan: dict, state: dict) -> dict[tuple[str, str], tuple[int, int]]:
+def round_effects(
+    inst: Instance, plan: dict[str, Any], state: Mapping[tuple[str, str], tuple[int, int]]
+) -> dict[tuple[str, str], tuple[int, int]]:
     """What committing ``plan`` of the filled instance adds to the ledger, per (kind, key).
 
     Pools add this round's vacancies and claims (for a pool the ledger does
@@ -316,7 +338,9 @@ def round_effects(inst: Instance, plan: dict, state: dict) -> dict[tuple[str, st
     return out
 
 
-def _add(conn: Connection, key: tuple[str, str], dv: int, dc: int, state: dict) -> None:
+def _add(
+    conn: Connection, key: tuple[str, str], dv: int, dc: int, state: Mapping[tuple[str, str], tuple[int, int]]
+) -> None:
     kind, k = key
     if key in state:
         conn.execute(
@@ -328,7 +352,7 @@ def _add(conn: Connection, key: tuple[str, str], dv: int, dc: int, state: dict) 
         conn.execute(insert(totals).values(kind=kind, key=k, vacancies=dv, claimed=dc))
 
 
-def commit_round(db: str, round_id: int | None = None, by: str | None = None) -> dict:
+def commit_round(db: str, round_id: int | None = None, by: str | None = None) -> dict[str, Any]:
     """Add the solved round's plan to the ledger, in one transaction, and mark it committed.
 
     Parameters
@@ -352,15 +376,14 @@ def commit_round(db: str, round_id: int | None = None, by: str | None = None) ->
         When the round is not solved (e.g. committed already), its plan is not
         a valid plan, or an instance with the same sha256 was committed.
     """
-    by = by or os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
-    with open_engine(db).begin() as conn:
-        _lock(conn)
+    by = by or _user()
+    with transaction(db, write=True) as conn:
         row = _round(conn, round_id, states=("solved",))
         _refuse_committed_sha(conn, row.instance_sha256, except_id=row.id)
         plan = json.loads(row.plan_json)
         if plan.get("status") not in ("optimal", "feasible"):
             raise LedgerError(f"round {row.id}: the plan's status is {plan.get('status')!r}; nothing to commit")
-        inst = models.from_dict(json.loads(row.instance_json), f"round {row.id}")
+        inst = _stored_instance(row)
         if plan.get("instance_sha256") != inst.sha256:
             raise LedgerError(f"round {row.id}: the stored plan is not of the round's instance")
         state = _totals(conn)
@@ -390,7 +413,7 @@ def commit_round(db: str, round_id: int | None = None, by: str | None = None) ->
         return {"id": row.id, "name": row.name, "claims": claims, "effects": added}
 
 
-def rollback_round(db: str) -> dict:
+def rollback_round(db: str) -> dict[str, Any]:
     """Undo the last committed round: subtract exactly what it added, in one transaction.
 
     Returns
@@ -404,8 +427,7 @@ def rollback_round(db: str) -> dict:
         When no round is committed, or a round is open (its instance was
         filled from the ledger being rolled back: abandon it first).
     """
-    with open_engine(db).begin() as conn:
-        _lock(conn)
+    with transaction(db, write=True) as conn:
         busy = conn.execute(select(rounds.c.id, rounds.c.status).where(rounds.c.status.in_(OPEN_STATES))).first()
         if busy is not None:
             raise LedgerError(f"round {busy.id} is {busy.status}: abandon it before rolling back")
@@ -440,18 +462,17 @@ def rollback_round(db: str) -> dict:
         return {"id": row.id, "name": row.name}
 
 
-def abandon_round(db: str, round_id: int | None = None) -> dict:
+def abandon_round(db: str, round_id: int | None = None) -> dict[str, Any]:
     """Drop the open (opened or solved) round without touching the ledger."""
-    with open_engine(db).begin() as conn:
-        _lock(conn)
+    with transaction(db, write=True) as conn:
         row = _round(conn, round_id)
         conn.execute(update(rounds).where(rounds.c.id == row.id).values(status="abandoned"))
         return {"id": row.id, "name": row.name}
 
 
-def round_plan(db: str, round_id: int | None = None) -> tuple[Instance, dict]:
+def round_plan(db: str, round_id: int | None = None) -> tuple[Instance, dict[str, Any]]:
     """A round's filled instance and its plan: round ``round_id``, or the latest round with a plan."""
-    with open_engine(db).begin() as conn:
+    with transaction(db) as conn:
         if round_id is None:
             row = conn.execute(
                 select(rounds).where(rounds.c.plan_json.is_not(None)).order_by(rounds.c.id.desc())
@@ -462,10 +483,10 @@ def round_plan(db: str, round_id: int | None = None) -> tuple[Instance, dict]:
             row = _round(conn, round_id, states=("solved", "committed", "rolled_back", "abandoned"))
             if row.plan_json is None:
                 raise LedgerError(f"round {row.id} ({row.name!r}) has no plan")
-    return models.from_dict(json.loads(row.instance_json), f"round {row.id}"), json.loads(row.plan_json)
+    return _stored_instance(row), json.loads(row.plan_json)
 
 
-def _summary(row) -> dict:
+def _summary(row: Row[Any]) -> dict[str, Any]:
     return {
         "id": row.id,
         "name": row.name,
@@ -479,16 +500,16 @@ def _summary(row) -> dict:
     }
 
 
-def history(db: str = DEFAULT_DB) -> list[dict]:
+def history(db: str = DEFAULT_DB) -> list[dict[str, Any]]:
     """Every round, oldest first, without the stored instance and plan."""
-    with open_engine(db).begin() as conn:
+    with transaction(db) as conn:
         return [_summary(r) for r in conn.execute(select(rounds).order_by(rounds.c.id))]
 
 
-def status(db: str = DEFAULT_DB) -> dict:
+def status(db: str = DEFAULT_DB) -> dict[str, Any]:
     """The ledger at a glance: schema version, the open round, the last committed round, totals."""
-    with open_engine(db).begin() as conn:
-        version = conn.execute(select(schema_version.c.version).order_by(schema_version.c.version.desc())).scalar()
+    with transaction(db) as conn:
+        version = conn.execute(select(func.max(schema_version.c.version))).scalar_one()
         open_ = conn.execute(
             select(rounds).where(rounds.c.status.in_(OPEN_STATES)).order_by(rounds.c.id.desc())
         ).first()
@@ -506,7 +527,7 @@ def status(db: str = DEFAULT_DB) -> dict:
 # --- declined offers and frame periods ------------------------------------------------
 
 
-def decline_offers(db: str, citizens, round_id: int | None = None) -> dict:
+def decline_offers(db: str, citizens: Iterable[str], round_id: int | None = None) -> dict[str, Any]:
     """Record that citizens declined the units the solved round's plan offered them.
 
     A declined offer is not a claim: the unit goes back to the housing
@@ -538,19 +559,16 @@ def decline_offers(db: str, citizens, round_id: int | None = None) -> dict:
         When the round is not solved, or a citizen has no offer in its plan.
     """
     ids = list(dict.fromkeys(citizens))
-    with open_engine(db).begin() as conn:
-        _lock(conn)
+    with transaction(db, write=True) as conn:
         row = _round(conn, round_id, states=("solved",))
         plan = without_offers(json.loads(row.instance_json), json.loads(row.plan_json), ids)
         conn.execute(
-            update(rounds)
-            .where(rounds.c.id == row.id, rounds.c.status == "solved")
-            .values(plan_json=json.dumps(plan, ensure_ascii=False, separators=(",", ":")))
+            update(rounds).where(rounds.c.id == row.id, rounds.c.status == "solved").values(plan_json=_compact(plan))
         )
     return plan
 
 
-def without_offers(doc: dict, plan: dict, citizens: list[str]) -> dict:
+def without_offers(doc: dict[str, Any], plan: dict[str, Any], citizens: list[str]) -> dict[str, Any]:
     """The plan of instance document ``doc`` without the assignments of ``citizens``.
 
     Objective, usage (pools, mixed-city caps, frames, quotas) and the
@@ -611,7 +629,9 @@ def without_offers(doc: dict, plan: dict, citizens: list[str]) -> dict:
     return plan
 
 
-def new_period(db: str = DEFAULT_DB, kinds=("frame", "quota", "department"), by: str | None = None) -> dict:
+def new_period(
+    db: str = DEFAULT_DB, kinds: Iterable[str] = ("frame", "quota", "department"), by: str | None = None
+) -> dict[str, Any]:
     """Start a new period: zero the counted usage of subsidy frames, grant quotas and/or mixed-city caps.
 
     Frames, quotas and the afdelinger's caps on vulnerable placements count
@@ -651,10 +671,9 @@ def new_period(db: str = DEFAULT_DB, kinds=("frame", "quota", "department"), by:
     bad = [k for k in kinds if k not in PERIOD_KINDS]
     if bad or not kinds:
         raise ValueError(f"kinds must be some of {', '.join(PERIOD_KINDS)}, got {list(kinds)!r}")
-    by = by or os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
+    by = by or _user()
     ledger_kinds = [PERIOD_KINDS[k] for k in kinds]
-    with open_engine(db).begin() as conn:
-        _lock(conn)
+    with transaction(db, write=True) as conn:
         _refuse_open_round(conn, "before starting a new period")
         used = conn.execute(
             select(totals.c.kind, totals.c.key, totals.c.claimed)
@@ -662,18 +681,15 @@ def new_period(db: str = DEFAULT_DB, kinds=("frame", "quota", "department"), by:
             .order_by(totals.c.kind, totals.c.key)
         ).all()
         now, name = utc_now(), "new period: " + ", ".join(kinds)
-        rid = int(
-            conn.execute(
-                insert(rounds).values(
-                    name=name,
-                    instance_sha256="",
-                    instance_json="{}",
-                    status=PERIOD_STATUS,
-                    opened_at=now,
-                    committed_by=by,
-                    committed_at=now,
-                )
-            ).inserted_primary_key[0]
+        rid = _insert_round(
+            conn,
+            name=name,
+            instance_sha256="",
+            instance_json="{}",
+            status=PERIOD_STATUS,
+            opened_at=now,
+            committed_by=by,
+            committed_at=now,
         )
         if used:
             conn.execute(

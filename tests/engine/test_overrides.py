@@ -16,7 +16,7 @@ from click.testing import CliRunner
 import models
 from models.validate import InstanceError
 from optimizer.check import check_plan
-from optimizer.cli.main import main
+from optimizer.cli import main
 from optimizer.engine.solve import solve
 
 from conftest import doc, housed, pairs_of, solved

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 import models
-from optimizer.cli.main import main
+from optimizer.cli import main
 from optimizer.engine.data import ProblemData
 from optimizer.engine.pairs import combine, eligible_pairs, score_parts
 from optimizer.engine.solve import solve

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import models
-from optimizer.cli.main import main
+from optimizer.cli import main
 from optimizer.engine.solve import solve
 from optimizer.plan.build import make_plan
 from optimizer.report.html import ReportError, render_report

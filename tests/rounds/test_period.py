@@ -12,12 +12,12 @@ from optimizer.rounds import workflow as R
 
 from conftest import doc
 
-TABLES = dict(
-    agreements=[{"id": "all", "municipality": "M", "share": 1.0}],
-    regions=[{"id": "R", "name": "R", "grant_quota": 3}],
-    municipalities=[{"id": "M", "name": "M", "region": "R", "subsidy_frame": 2}],
-    departments=[{"id": "D", "organisation": "O", "municipality": "M", "max_vulnerable": 2}],
-)
+TABLES = {
+    "agreements": [{"id": "all", "municipality": "M", "share": 1.0}],
+    "regions": [{"id": "R", "name": "R", "grant_quota": 3}],
+    "municipalities": [{"id": "M", "name": "M", "region": "R", "subsidy_frame": 2}],
+    "departments": [{"id": "D", "organisation": "O", "municipality": "M", "max_vulnerable": 2}],
+}
 
 
 def subsidised_week(n: int, k: int) -> models.Instance:
@@ -149,7 +149,7 @@ def test_rollback_refused_for_a_round_committed_before_the_reset(db):
 def test_cli_round_new_period(tmp_path, monkeypatch):
     """``anvis round new-period`` zeroes the chosen kinds and reports it; choosing none exits 2;
     history lists the reset; a rollback across it exits 2 with the reason on one line."""
-    from optimizer.cli.main import main
+    from optimizer.cli import main
 
     monkeypatch.chdir(tmp_path)
     db = str(tmp_path / "l.db")

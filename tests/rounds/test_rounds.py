@@ -83,12 +83,12 @@ def test_frames_quotas_and_department_caps_shrink(sqlite_db):
     """Committed subsidised and vulnerable placements shrink the next rounds' frame, quota and
     mixed-city cap (never below 0); an unlimited quota stays unlimited."""
     db = sqlite_db
-    tables = dict(
-        agreements=[{"id": "all", "municipality": "M", "share": 1.0}],
-        regions=[{"id": "R", "name": "R", "grant_quota": 3}, {"id": "R2", "name": "R2"}],
-        municipalities=[{"id": "M", "name": "M", "region": "R", "subsidy_frame": 2}],
-        departments=[{"id": "D", "organisation": "O", "municipality": "M", "max_vulnerable": 2}],
-    )
+    tables = {
+        "agreements": [{"id": "all", "municipality": "M", "share": 1.0}],
+        "regions": [{"id": "R", "name": "R", "grant_quota": 3}, {"id": "R2", "name": "R2"}],
+        "municipalities": [{"id": "M", "name": "M", "region": "R", "subsidy_frame": 2}],
+        "departments": [{"id": "D", "organisation": "O", "municipality": "M", "max_vulnerable": 2}],
+    }
 
     def subsidised_week(n, k):
         inst = week(n, units=k, citizens=k, **tables)
@@ -301,7 +301,7 @@ def test_schema_version_recorded_and_migrations_not_rerun(sqlite_db, monkeypatch
 
 def test_cli_round_open_solve_commit_status_history_rollback(tmp_path, monkeypatch):
     """The ``anvis round`` commands end to end; refusals are one line with exit 2."""
-    from optimizer.cli.main import main
+    from optimizer.cli import main
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("USER", "cli-user")

@@ -223,7 +223,7 @@ def test_jobs_do_not_change_the_report():
 def test_cli_simulate_writes_the_report_and_prints_the_comparison(tmp_path, monkeypatch):
     """``anvis simulate`` exits 0, writes the JSON report with both default regimes, and prints
     the comparison table beside the national figures (11.6 %, the 2,000 target)."""
-    from optimizer.cli.main import main
+    from optimizer.cli import main
 
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
@@ -269,7 +269,7 @@ def test_cli_simulate_writes_the_report_and_prints_the_comparison(tmp_path, monk
 )
 def test_cli_simulate_bad_options_exit_2(args):
     """Out-of-range or unknown options are refused by the CLI with exit code 2, nothing run."""
-    from optimizer.cli.main import main
+    from optimizer.cli import main
 
     res = CliRunner().invoke(main, ["simulate", *args])
     assert res.exit_code == 2, res.output
@@ -278,7 +278,7 @@ def test_cli_simulate_bad_options_exit_2(args):
 def test_cli_simulate_refuses_existing_ledgers_and_lists_every_regime(tmp_path):
     """A --db-dir that already holds a ledger of the run exits 2 with one line; the CLI's regime
     choices are exactly the library's regimes."""
-    from optimizer.cli.main import main
+    from optimizer.cli import main
 
     (tmp_path / "anvis-sim-quarter.db").write_text("")
     res = CliRunner().invoke(main, ["simulate", "--weeks", "1", "--scale", "0.02", "--db-dir", str(tmp_path)])

@@ -1,0 +1,161 @@
+"""``anvis explain`` and ``anvis report``: why each citizen got what they got, for a plan of an instance.
+
+The helpers :func:`explain_citizen` and :func:`write_report` serve the ledger's
+``round explain`` and ``round report`` too.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+import models
+from models.validate import InstanceError, Problem
+from optimizer.cli.common import BAD_INPUT, F, backend_option, fail, load_instance, read_plan_file, write_text
+
+__all__ = ["explain_citizen", "explain_command", "explain_option", "explain_options", "report", "write_report"]
+
+explain_option = click.option(
+    "--explain/--no-explain",
+    "explain",
+    default=True,
+    show_default=True,
+    help="Say why for every citizen (why this unit; why not housed).",
+)
+
+
+def explain_options(command: F) -> F:
+    """The options of `explain` and `round explain`."""
+    for option in reversed(
+        [
+            click.option("--json", "as_json", is_flag=True, help="Write the explanation as JSON."),
+            click.option(
+                "--no-counterfactual",
+                is_flag=True,
+                help="Skip the search for the smallest single change that would house an unassigned citizen.",
+            ),
+            click.option(
+                "--max-candidates",
+                type=click.IntRange(min=0),
+                default=10,
+                show_default=True,
+                help="Re-solve at most this many single changes.",
+            ),
+            click.option(
+                "--alternatives",
+                type=click.IntRange(min=0),
+                default=5,
+                show_default=True,
+                help="Other eligible units compared for a housed citizen.",
+            ),
+            backend_option("Solver backend for the re-solves."),
+            click.option(
+                "--time-limit",
+                type=click.FloatRange(min=0),
+                default=None,
+                help="Seconds per re-solve (default: each to proven optimum).",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+@click.command("explain")
+@click.argument("instance", type=click.Path(dir_okay=True))
+@click.argument("plan", type=click.Path())
+@click.argument("citizen")
+@explain_options
+def explain_command(instance: str, plan: str, citizen: str, **options: Any) -> None:
+    """Explain CITIZEN's outcome in PLAN: why this unit, or which rules and caps kept them out
+    and the smallest single change that would have housed them (found by re-solving).
+
+    A plan does not hold the rules, so the instance it was made for comes first.
+    """  # noqa: D205 - the first sentence is the --help summary and runs over two lines
+    explain_citizen(load_instance(instance), read_plan_file(plan), citizen, instance, plan, **options)
+
+
+def explain_citizen(
+    inst: models.Instance,
+    doc: dict[str, Any],
+    citizen: str,
+    instance_name: str,
+    plan_name: str,
+    as_json: bool,
+    no_counterfactual: bool,
+    max_candidates: int,
+    alternatives: int,
+    backend: str,
+    time_limit: float | None,
+) -> None:
+    """Print the explanation of one citizen's outcome; an unknown citizen or unfit plan exits 2."""
+    import json
+
+    from optimizer.explain.citizen import PlanMismatch, UnknownCitizen, explain
+
+    try:
+        out = explain(
+            inst,
+            doc,
+            citizen,
+            counterfactuals=not no_counterfactual,
+            alternatives=alternatives,
+            max_candidates=max_candidates,
+            backend=backend,
+            time_limit=time_limit,
+        )
+    except UnknownCitizen:
+        click.echo(f"error: unknown citizen {citizen!r}: not in {instance_name}", err=True)
+        sys.exit(BAD_INPUT)
+    except PlanMismatch as exc:
+        click.echo(f"{plan_name}: {exc} (is it a plan of {instance_name}?)", err=True)
+        sys.exit(BAD_INPUT)
+    click.echo(json.dumps(out, indent=2, ensure_ascii=False) if as_json else out["text"])
+
+
+@click.command()
+@click.argument("instance", type=click.Path(dir_okay=True))
+@click.argument("plan", type=click.Path())
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="HTML file (default: <plan stem>.html beside the plan).",
+)
+@explain_option
+def report(instance: str, plan: str, output: str | None, explain: bool) -> None:
+    """Write the round report of PLAN for INSTANCE: one self-contained HTML page for planners."""
+    inst = load_instance(instance)
+    doc = read_plan_file(plan)
+    if output is None:
+        output = str(Path(plan).with_name(f"{Path(plan).stem}.html"))
+    write_report(inst, doc, plan, output, explain)
+
+
+def write_report(inst: models.Instance, doc: dict[str, Any], source: str, output: str, explain: bool) -> None:
+    """Render and write a report atomically; a plan that does not fit the instance exits 2."""
+    from optimizer.report.html import ReportError, plan_warnings, render_report
+
+    explanations, why_not = None, None
+    if explain:
+        from optimizer.explain.citizen import explain_all
+
+        try:
+            explanations = explain_all(inst, doc)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            why_not = exc  # a plan unfit for the instance: render_report lists every problem below
+    try:
+        html = render_report(inst, doc, explanations)
+    except ReportError as exc:
+        fail(InstanceError(source, [Problem("", p) for p in exc.problems]))
+    if why_not is not None:
+        click.echo(f"warning: {source}: no explanations in the report: {why_not}", err=True)
+    for w in plan_warnings(inst, doc):
+        click.echo(f"warning: {source}: {w}", err=True)
+    write_text(output, html)
+    click.echo(f"report written to {output}")

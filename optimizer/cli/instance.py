@@ -1,0 +1,66 @@
+"""``anvis validate``, ``convert`` and ``generate``: instance files in and out."""
+
+from __future__ import annotations
+
+import click
+
+import models
+from optimizer.cli.common import load_instance
+
+__all__ = ["convert", "generate", "validate"]
+
+#: The generator's presets (listed here so that ``--help`` needs no generator import).
+PRESETS = ("national-week", "city-week", "city-year", "small", "tiny")
+
+
+@click.command()
+@click.argument("instance", type=click.Path(dir_okay=True))
+def validate(instance: str) -> None:
+    """Check an instance (JSON, CSV folder or xlsx) against the anvis/1 format."""
+    inst = load_instance(instance)
+    n_pools = len(models.pools(inst))
+    click.echo(
+        f"{instance}: valid anvis/1 instance {inst.name!r}: {len(inst.citizens)} citizens, "
+        f"{len(inst.units)} units, {n_pools} pools"
+    )
+
+
+@click.command()
+@click.argument("source", type=click.Path(dir_okay=True))
+@click.argument("target", type=click.Path())
+def convert(source: str, target: str) -> None:
+    """Convert an instance between JSON, a CSV folder and xlsx (by TARGET's name)."""
+    inst = load_instance(source)
+    models.save(inst, target)
+    click.echo(f"{source} -> {target}")
+
+
+@click.command()
+@click.argument("preset", type=click.Choice(PRESETS))
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(),
+    required=True,
+    help="Instance file: .json, .xlsx, or a folder for CSV.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--scale",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Multiplies the numbers of citizens and units.",
+)
+@click.option("--scores", is_flag=True, help="Write a score for every plausible pair.")
+def generate(preset: str, output: str, seed: int, scale: float, scores: bool) -> None:
+    """Write a realistic instance calibrated to the national figures (seeded, deterministic)."""
+    from optimizer.sim.generate import generate as make
+
+    inst = models.from_dict(make(preset, seed=seed, scale=scale, with_scores=scores), output)
+    models.save(inst, output)
+    click.echo(
+        f"{output}: {inst.name!r}, {len(inst.citizens)} citizens, {len(inst.units)} units, "
+        f"{len(inst.municipalities)} municipalities"
+    )

@@ -1,0 +1,279 @@
+"""``anvis round ...``: weekly allocation rounds over the persistent ledger."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+import models
+from models.validate import InstanceError
+from optimizer.cli.common import (
+    BAD_INPUT,
+    Overrides,
+    fail,
+    load_instance,
+    override_options,
+    solver_options,
+)
+from optimizer.cli.explain import explain_citizen, explain_option, explain_options, write_report
+
+__all__ = ["ledger_errors", "round_group"]
+
+db_option = click.option(
+    "--db",
+    "db",
+    default="anvis-ledger.db",
+    show_default=True,
+    help="Ledger database: an SQLite file (created on first use) or a URL (sqlite:///x.db, postgresql://...).",
+)
+round_option = click.option(
+    "--round", "round_id", type=int, default=None, help="Round id (default: the latest with a plan)."
+)
+
+
+@contextmanager
+def ledger_errors(named: Callable[[InstanceError], InstanceError] = lambda exc: exc) -> Iterator[None]:
+    """Run ledger operations; a refusal or database error is one line and exit 2.
+
+    ``named`` rewrites an :class:`InstanceError` (e.g. a lock that no longer fits the
+    caps the ledger leaves) before it is printed.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from optimizer.rounds.ledger import LedgerError
+
+    try:
+        yield
+        return
+    except InstanceError as exc:
+        fail(named(exc))
+    except LedgerError as exc:
+        click.echo(f"error: {exc}", err=True)
+    except SQLAlchemyError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        click.echo(f"error: ledger database: {first}", err=True)
+    except ImportError as exc:  # e.g. a postgresql:// URL without its driver installed
+        click.echo(f"error: ledger database: {exc}", err=True)
+    sys.exit(BAD_INPUT)
+
+
+@click.group("round")
+def round_group() -> None:
+    """Weekly allocation rounds over a persistent ledger of claims, frames, quotas and caps."""
+
+
+@round_group.command("open")
+@click.argument("instance", type=click.Path(dir_okay=True))
+@db_option
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(),
+    default=None,
+    help="Also write the instance with the ledger filled in (.json, .xlsx or a CSV folder).",
+)
+@override_options
+def round_open(
+    instance: str,
+    db: str,
+    output: str | None,
+    lock: tuple[str, ...],
+    forbid: tuple[str, ...],
+    reserve: tuple[str, ...],
+) -> None:
+    """Open a round for INSTANCE: fill in the ledger, remaining frames, quotas and caps."""
+    from optimizer.rounds.workflow import open_round
+
+    inst = Overrides(lock, forbid, reserve).add_to(load_instance(instance))
+    with ledger_errors():
+        rid, filled = open_round(db, inst)
+    if output:
+        models.save(filled, output)
+    click.echo(rid)
+
+
+@round_group.command("solve")
+@db_option
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(),
+    default=None,
+    help="Also write the plan (.json, .xlsx or a CSV folder).",
+)
+@solver_options
+@override_options
+def round_solve(
+    db: str,
+    output: str | None,
+    backend: str,
+    time_limit: float | None,
+    quiet: bool,
+    lock: tuple[str, ...],
+    forbid: tuple[str, ...],
+    reserve: tuple[str, ...],
+) -> None:
+    """Solve the open round and store its plan in the ledger (overrides are added to the round's)."""
+    from optimizer.report.summary import print_summary
+    from optimizer.rounds.workflow import round_instance, solve_round
+
+    overrides = Overrides(lock, forbid, reserve)
+    instance = None
+    if overrides:
+        with ledger_errors():
+            stored = round_instance(db)
+        # The solve checks every lock against the caps the ledger leaves: no check before it.
+        instance = overrides.add_to(stored, check_locks=False)
+    with ledger_errors(overrides.named):
+        plan, result = solve_round(db, instance=instance, backend=backend, time_limit=time_limit)
+    if output:
+        models.write_plan(plan, output)
+    if not quiet:
+        print_summary(plan, result.timings, output)
+    if plan["status"] == "error":
+        sys.exit(1)
+
+
+@round_group.command("commit")
+@db_option
+@click.option("--by", default=None, help="Who commits (default $USER).")
+def round_commit(db: str, by: str | None) -> None:
+    """Add the solved round's plan to the ledger (one transaction)."""
+    from optimizer.rounds.workflow import commit_round
+
+    with ledger_errors():
+        done = commit_round(db, by=by)
+    click.echo(f"round {done['id']} ({done['name']!r}) committed: {done['claims']} claims")
+
+
+@round_group.command("rollback")
+@db_option
+def round_rollback(db: str) -> None:
+    """Undo the last committed round."""
+    from optimizer.rounds.workflow import rollback_round
+
+    with ledger_errors():
+        done = rollback_round(db)
+    click.echo(f"round {done['id']} ({done['name']!r}) rolled back")
+
+
+@round_group.command("abandon")
+@db_option
+def round_abandon(db: str) -> None:
+    """Drop the open round without touching the ledger."""
+    from optimizer.rounds.workflow import abandon_round
+
+    with ledger_errors():
+        done = abandon_round(db)
+    click.echo(f"round {done['id']} ({done['name']!r}) abandoned")
+
+
+@round_group.command("status")
+@db_option
+def round_status(db: str) -> None:
+    """Show the open round, the last committed round and the cumulative pool ledger."""
+    from optimizer.rounds.workflow import status
+
+    with ledger_errors():
+        s = status(db)
+    click.echo(f"ledger {db} (schema version {s['schema_version']})")
+    for label, r in (("open round", s["open"]), ("last committed", s["last_committed"])):
+        if r is None:
+            click.echo(f"{label}: none")
+        else:
+            extra = f" by {r['committed_by']} at {r['committed_at']}" if r["status"] == "committed" else ""
+            click.echo(f"{label}: {r['id']} {r['name']!r} {r['status']}{extra}")
+    for kind, rows in s["totals"].items():
+        for key, t in rows.items():
+            if kind == "pool":
+                click.echo(f"pool {key}: {t['vacancies']} vacancies, {t['claimed']} claimed")
+            else:
+                what = "vulnerable placed" if kind == "department" else "subsidised"
+                click.echo(f"{kind} {key}: {t['claimed']} {what}")
+
+
+@round_group.command("history")
+@db_option
+def round_history(db: str) -> None:
+    """List every round, oldest first."""
+    from optimizer.rounds.workflow import history
+
+    with ledger_errors():
+        rows = history(db)
+    for r in rows:
+        extra = f" by {r['committed_by']} at {r['committed_at']}" if r["committed_at"] else ""
+        click.echo(f"{r['id']}\t{r['name']}\t{r['status']}\t{r['instance_sha256'][:12]}{extra}")
+
+
+@round_group.command("report")
+@db_option
+@round_option
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True, help="HTML file.")
+@explain_option
+def round_report(db: str, round_id: int | None, output: str, explain: bool) -> None:
+    """Write a round's report (its filled instance and plan from the ledger) as one HTML page."""
+    from optimizer.rounds.workflow import round_plan
+
+    with ledger_errors():
+        inst, doc = round_plan(db, round_id)
+    write_report(inst, doc, inst.source, output, explain)
+
+
+@round_group.command("explain")
+@db_option
+@round_option
+@click.argument("citizen")
+@explain_options
+def round_explain(db: str, round_id: int | None, citizen: str, **options: Any) -> None:
+    """Explain CITIZEN's outcome in a round's plan, from the ledger (instance and plan as stored)."""
+    from optimizer.rounds.workflow import round_plan
+
+    with ledger_errors():
+        inst, doc = round_plan(db, round_id)
+    explain_citizen(inst, doc, citizen, inst.source, inst.source, **options)
+
+
+@round_group.command("new-period")
+@db_option
+@click.option(
+    "--frames/--no-frames",
+    default=True,
+    show_default=True,
+    help="Zero the subsidised assignments counted against each municipality's frame.",
+)
+@click.option(
+    "--quotas/--no-quotas",
+    default=True,
+    show_default=True,
+    help="Zero the subsidised assignments counted against each region's grant quota.",
+)
+@click.option(
+    "--departments/--no-departments",
+    default=True,
+    show_default=True,
+    help="Zero the vulnerable placements counted against each afdeling's mixed-city cap.",
+)
+@click.option("--by", default=None, help="Who starts the period (default $USER).")
+def round_new_period(db: str, frames: bool, quotas: bool, departments: bool, by: str | None) -> None:
+    """Start a new period (e.g. a new year) of frames, quotas and mixed-city caps.
+
+    Zeroes the counted usage of the chosen kinds (all by default). The pools'
+    vacancies and claims are never reset: the share counts over time. Refused
+    while a round is open; recorded in the history; a round committed before
+    the new period can no longer be rolled back.
+    """
+    from optimizer.rounds.workflow import new_period
+
+    kinds = [k for k, on in (("frame", frames), ("quota", quotas), ("department", departments)) if on]
+    if not kinds:
+        raise click.UsageError("nothing to reset: --no-frames, --no-quotas and --no-departments all given")
+    with ledger_errors():
+        done = new_period(db, kinds=kinds, by=by)
+    n = sum(len(v) for v in done["reset"].values())
+    click.echo(f"new period started ({', '.join(kinds)}) as entry {done['id']}: {n} count{'s' * (n != 1)} zeroed")

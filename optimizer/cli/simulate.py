@@ -1,0 +1,146 @@
+"""``anvis simulate``: a year (or more) of weekly rounds through the ledger."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from optimizer.cli.common import BAD_INPUT, solver_options, writing
+
+__all__ = ["SIM_REGIMES", "simulate"]
+
+#: The regimes of optimizer.sim.simulate.REGIMES (listed here so --help needs no heavy import).
+SIM_REGIMES = ("quarter", "extended", "drawn")
+
+
+@click.command("simulate")
+@click.option(
+    "--weeks",
+    type=click.IntRange(min=1),
+    default=52,
+    show_default=True,
+    help="Weekly rounds. Frames, quotas and mixed-city caps are yearly: beyond 52 weeks "
+    "a new period starts every 52 weeks.",
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of the world, the vacancies, arrivals and declines."
+)
+@click.option(
+    "--scale",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Multiplies the stock, the urgent list, the inflow, frames and quotas (1: Denmark).",
+)
+@click.option(
+    "--decline-rate",
+    type=click.FloatRange(0, 1),
+    default=0.1,
+    show_default=True,
+    help="Probability that a citizen declines an offer: not a claim, the unit goes back to "
+    "its organisation and the citizen keeps waiting.",
+)
+@click.option(
+    "--regime",
+    "regimes",
+    type=click.Choice(SIM_REGIMES),
+    multiple=True,
+    help="Agreement regime, repeatable: quarter (the quarter share only), extended (every "
+    "municipality: all 1-room units, half of the units under 4,000 kr), drawn (the "
+    "generator's agreements). Default: quarter and extended.",
+)
+@click.option(
+    "-o", "--output", "output", type=click.Path(dir_okay=False), default=None, help="Write the full report as JSON."
+)
+@click.option(
+    "--db-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Keep the ledgers (anvis-sim-<regime>.db) in this folder; default: a temporary folder.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Regimes simulated at once, each in its own process (default: regimes or CPUs, whichever is fewer).",
+)
+@solver_options
+def simulate(
+    weeks: int,
+    seed: int,
+    scale: float,
+    decline_rate: float,
+    regimes: tuple[str, ...],
+    output: str | None,
+    db_dir: str | None,
+    jobs: int | None,
+    backend: str,
+    time_limit: float | None,
+    quiet: bool,
+) -> None:
+    """Simulate weekly rounds through the ledger and set the result beside the national figures.
+
+    Vacancies (re-letting 11 % a year) and urgent citizens (the homeless count,
+    then the yearly inflow) come from the generator's national calibration;
+    every regime sees the same world and runs through its own ledger.
+    """
+    import os
+
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from optimizer.rounds.ledger import LedgerError
+    from optimizer.sim.simulate import print_report, write_report
+    from optimizer.sim.simulate import simulate as run
+
+    chosen = list(dict.fromkeys(regimes or ("quarter", "extended")))
+    if jobs is None:
+        jobs = max(1, min(len(chosen), os.cpu_count() or 1))
+    err = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=quiet or not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("simulating", total=weeks * len(chosen))
+
+        def progress(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, description=label)
+
+        try:
+            report = run(
+                weeks=weeks,
+                seed=seed,
+                scale=scale,
+                decline_rate=decline_rate,
+                regimes=chosen,
+                db_dir=db_dir,
+                backend=backend,
+                time_limit=time_limit,
+                jobs=jobs,
+                progress=progress,
+            )
+        except (ValueError, FileExistsError, LedgerError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(BAD_INPUT)
+        except RuntimeError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+    if output:
+        with writing(output):
+            write_report(report, output)
+    if not quiet:
+        print_report(report)
+        click.echo(f"{report['timings']['total']:.1f} s" + (f"; report written to {output}" if output else ""))

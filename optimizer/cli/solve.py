@@ -1,0 +1,83 @@
+"""``anvis solve`` and ``anvis check``: make a plan, and check one independently."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+import models
+from models.validate import InstanceError
+from optimizer.cli.common import (
+    Overrides,
+    fail,
+    load_instance,
+    override_options,
+    read_plan_file,
+    solver_options,
+)
+
+__all__ = ["check", "solve"]
+
+
+@click.command()
+@click.argument("instance", type=click.Path(dir_okay=True))
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(),
+    default=None,
+    help="Plan file: .json (default <instance>.plan.json), .xlsx, or a folder for CSV.",
+)
+@solver_options
+@override_options
+def solve(
+    instance: str,
+    output: str | None,
+    backend: str,
+    time_limit: float | None,
+    quiet: bool,
+    lock: tuple[str, ...],
+    forbid: tuple[str, ...],
+    reserve: tuple[str, ...],
+) -> None:
+    """Find the best plan for INSTANCE and write it."""
+    from optimizer.engine.solve import solve as run
+    from optimizer.plan.build import make_plan
+    from optimizer.report.summary import print_summary
+
+    overrides = Overrides(lock, forbid, reserve)
+    # The solve checks every lock on the arrays it builds: no check before it.
+    inst = overrides.add_to(load_instance(instance, check_locks=False), check_locks=False)
+    if output is None:
+        output = f"{Path(instance.rstrip('/')).name.split('.')[0]}.plan.json"
+    try:
+        result = run(inst, backend=backend, time_limit=time_limit)
+    except InstanceError as exc:  # a lock that breaks a rule
+        fail(overrides.named(exc))
+    plan = make_plan(result)
+    models.write_plan(plan, output)
+    if not quiet:
+        print_summary(plan, result.timings, output)
+    if plan["status"] == "error":
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("instance", type=click.Path(dir_okay=True))
+@click.argument("plan", type=click.Path())
+def check(instance: str, plan: str) -> None:
+    """Independently check that PLAN obeys every rule of INSTANCE and states its objective right."""
+    from optimizer.check import check_plan, format_violations
+
+    inst = load_instance(instance)
+    doc = read_plan_file(plan)
+    violations = check_plan(inst, doc)
+    if violations:
+        for line in format_violations(violations):
+            click.echo(line)
+        click.echo(f"{plan}: {len(violations)} violation{'s' * (len(violations) != 1)}")
+        sys.exit(1)
+    click.echo(f"{plan}: valid plan for {inst.name!r} ({len(doc.get('assignments', []))} assignments)")
