@@ -92,21 +92,21 @@ def override_problems(data: ProblemData) -> list[Problem]:
     sub = data.u_rent[ui] > data.c_max_rent[ci]  # rule 8: subsidised where only the subsidy makes it affordable
     for _, group, counts, cap, label in _caps(data, ci, ui, sub):
         g, p = group[counts], pos[counts]
-        for j, n in zip(*(a.tolist() for a in np.unique(g, return_counts=True))):
+        for j, n in zip(*(a.tolist() for a in np.unique(g, return_counts=True)), strict=True):
             if cap[j] < NO_LIMIT and n > cap[j]:
                 where = ", ".join(f"overrides[{k}]" for k in p[g == j][:5])
+                need = f"{n} lock{'s' * (n > 1)} need{'s' * (n == 1)} the {label(j)}"
                 problems.append(
-                    Problem(
-                        f"overrides[{p[g == j][0]}]",
-                        f"{n} lock{'s' * (n > 1)} need{'s' * (n == 1)} the {label(j)}, which has room for {int(cap[j])} ({where})",
-                    )
+                    Problem(f"overrides[{p[g == j][0]}]", f"{need}, which has room for {int(cap[j])} ({where})")
                 )
     return problems
 
 
 def _caps(data: ProblemData, ci: Index, ui: Index, sub: npt.NDArray[np.bool_]) -> tuple[CapTable, ...]:
-    """Per cap kind, for pairs (ci, ui): (kind, group of each pair, whether the pair counts
-    against it, cap per group, name of a group).
+    """Per cap kind, the caps that pairs ``(ci, ui)`` count against (see :data:`CapTable`).
+
+    Each entry: kind, group of each pair, whether the pair counts against it, cap per
+    group, name of a group.
     """
     inst = data.inst
     return (

@@ -213,7 +213,7 @@ def _solve_blocks(
 
 def _housed(data: ProblemData, chosen: Pairs) -> dict[int, int]:
     counts = dict.fromkeys(data.inst.priorities, 0)
-    for p, n in zip(*np.unique(data.c_prio[chosen.citizen], return_counts=True)):
+    for p, n in zip(*np.unique(data.c_prio[chosen.citizen], return_counts=True), strict=True):
         counts[int(p)] = int(n)
     return counts
 

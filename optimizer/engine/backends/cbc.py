@@ -72,7 +72,7 @@ class CbcSession:
         least = sum(v for v in vals if v < 0)
         most = sum(v for v in vals if v > 0)
         xs = self.vars
-        terms = [(xs[j], v) for j, v in zip(cols, vals)]
+        terms = [(xs[j], v) for j, v in zip(cols, vals, strict=True)]
         has_lo = np.isfinite(lo) and lo > least
         has_hi = np.isfinite(hi) and hi < most
         if has_lo and has_hi and lo == hi:
@@ -88,7 +88,7 @@ class CbcSession:
         # every column stays in the objective (zero cost included) so that every
         # variable is written to CBC and read back from it
         self.cost = np.asarray(cost, dtype=float)
-        self.prob.setObjective(pulp.LpAffineExpression(list(zip(self.vars, (-self.cost).tolist()))))
+        self.prob.setObjective(pulp.LpAffineExpression(list(zip(self.vars, (-self.cost).tolist(), strict=True))))
 
     def add_row(self, cols: IndexArray, vals: FloatArray, lo: float, hi: float) -> None:
         """Add the row ``lo ≤ Σ vals · x[cols] ≤ hi``."""
@@ -99,7 +99,7 @@ class CbcSession:
     def solve(self, time_limit: float | None, start: IntArray | None, abs_gap: float) -> StageResult:
         """Solve with CBC from an optional MIP start, to an absolute gap."""
         if start is not None:
-            for var, value in zip(self.vars, np.rint(np.asarray(start)).astype(int).tolist()):
+            for var, value in zip(self.vars, np.rint(np.asarray(start)).astype(int).tolist(), strict=True):
                 var.setInitialValue(value)
         with warnings.catch_warnings():
             # PuLP 3 deprecates its bundled CBC in favour of a separately installed one

@@ -124,7 +124,7 @@ class CpSatSession:
         model = self.model
         model.clear_hints()  # type: ignore[no-untyped-call]  # (OR-Tools leaves it unannotated)
         if start is not None:
-            for var, value in zip(self.vars, np.rint(np.asarray(start)).astype(int).tolist()):
+            for var, value in zip(self.vars, np.rint(np.asarray(start)).astype(int).tolist(), strict=True):
                 model.add_hint(var, bool(value))
         solver = cp_model.CpSolver()
         p = solver.parameters
@@ -164,10 +164,10 @@ class CpSatSession:
 def _lower(v: float) -> int:
     if not np.isfinite(v):
         return cp_model.INT_MIN
-    return int(math.ceil(v - _TOL * max(1.0, abs(v))))
+    return math.ceil(v - _TOL * max(1.0, abs(v)))
 
 
 def _upper(v: float) -> int:
     if not np.isfinite(v):
         return cp_model.INT_MAX
-    return int(math.floor(v + _TOL * max(1.0, abs(v))))
+    return math.floor(v + _TOL * max(1.0, abs(v)))

@@ -77,7 +77,7 @@ def _classes(owner: Index, items: tuple[Index, ...], extra: tuple[Index, ...], n
     label = rank[label]
     assert isinstance(label, np.ndarray)
     # verify: every member's sorted entries equal its class representative's
-    order = np.lexsort(items[::-1] + (owner,))
+    order = np.lexsort((*items[::-1], owner))
     start = np.searchsorted(owner[order], np.arange(n))
     rep = _firsts(label)
     pos = np.arange(len(order)) - start[owner[order]]

@@ -173,8 +173,9 @@ class GrowingModel:
         self.session.set_costs(cost[self.cols].astype(float))
 
     def lp(self, time_limit: float | None, iteration_limit: int | None = None) -> tuple[float, Floats] | None:
-        """Solve the restricted LP: its value and row duals, or None when it stops early
-        (``self.stopped_by_iterations`` tells an iteration limit from the rest).
+        """Solve the restricted LP: its value and row duals, or None when it stops early.
+
+        ``self.stopped_by_iterations`` tells an iteration limit from the rest.
         """
         res = self.session.solve_lp(time_limit, iteration_limit)
         self.stopped_by_iterations = res.iteration_limit
@@ -226,7 +227,7 @@ class GrowingModel:
             sub.row_group,
         )
         session = open_session(self.backend, residual)
-        for p, h in zip(self.holds, self.hold_at_least):
+        for p, h in zip(self.holds, self.hold_at_least, strict=True):
             nz = np.flatnonzero(self.prio[free] == p)
             session.add_row(nz, np.ones(len(nz)), h - x[self.prio == p].sum(), np.inf)
         session.set_objective(cost[free])
@@ -248,7 +249,7 @@ class GrowingModel:
     def all_reduced_costs(self, cost: Floats, y: Floats, AT: sp.csr_matrix) -> Floats:
         """Reduced costs of every pair of the block under the duals ``y`` (hold rows included)."""
         d: Floats = cost - AT @ y[: self.milp.n_rows]
-        for p, yh in zip(self.holds, y[self.milp.n_rows :]):
+        for p, yh in zip(self.holds, y[self.milp.n_rows :], strict=True):
             d[self.prio == p] -= yh
         return d
 
@@ -439,9 +440,11 @@ def priced_stages(
 
 
 def _optimal_above(bound: float, abs_gap: float) -> float:
-    """The value from which a plan is optimal under an upper ``bound``: the bound less the
-    stage's gap, or for an integral objective (gap 0.5) the bound rounded down (kept a
-    hair above, so that round-off in the bound cannot pass a plan one short).
+    """The value from which a plan is optimal under an upper ``bound``.
+
+    That is the bound less the stage's gap, or for an integral objective (gap 0.5) the
+    bound rounded down (kept a hair above, so that round-off in the bound cannot pass a
+    plan one short).
     """
     if abs_gap >= 0.5:
         return float(np.floor(bound + 1e-4))
@@ -449,19 +452,21 @@ def _optimal_above(bound: float, abs_gap: float) -> float:
 
 
 def _price_with(model: GrowingModel, lp_cost: Floats, tied: bool) -> None:
-    """Set the LP's cost; the solver's own cost perturbation only without the tie-break
-    (with it, HiGHS's random perturbation, up to ~1e-3 on these costs, swamps the
-    tie-break and made one re-solve take 230 s).
+    """Set the LP's cost, with the solver's own cost perturbation only without the tie-break.
+
+    With the tie-break, HiGHS's random perturbation (up to ~1e-3 on these costs) swamps
+    it, and made one re-solve take 230 s.
     """
     model.set_objective(lp_cost)
     model.session.set_cost_perturbation(not tied)
 
 
 def _feasible(milp: Milp, x: Plan, model: GrowingModel) -> bool:
-    """Whether a 0/1 vector satisfies every row of the block and keeps every earlier stage's
-    optimum (guards the shortcuts).
+    """Whether a 0/1 vector satisfies every row of the block and keeps every earlier optimum.
+
+    (Guards the shortcuts.)
     """
-    holds = all(x[model.prio == p].sum() >= h - 1e-9 for p, h in zip(model.holds, model.hold_at_least))
+    holds = all(x[model.prio == p].sum() >= h - 1e-9 for p, h in zip(model.holds, model.hold_at_least, strict=True))
     kept = all(abs(float(c @ x) - v) <= 1e-6 for c, v in model.kept)
     return holds and kept and bool(np.all(milp.A @ x <= milp.row_hi + 1e-9))
 
