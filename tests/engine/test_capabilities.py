@@ -113,7 +113,8 @@ def test_backends_without_the_capability_never_get_column_generation(monkeypatch
 
 
 def test_column_generation_follows_the_declared_capability(monkeypatch):
-    """HiGHS gets column generation on large blocks; declared without duals, it no longer does, with the same optimum."""
+    """HiGHS gets column generation on large blocks; declared without duals, it no longer
+    does, and reaches the same optimum."""
     doc = generate("small", seed=1, scale=0.5)
     monkeypatch.setattr(solve_mod, "MIN_COLUMNS", 1)
     priced = solved(doc, backend="highs")
