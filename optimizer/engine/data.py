@@ -105,6 +105,23 @@ class ProblemData:
         """The index of each unit id."""
         return _index(u.id for u in self.inst.units)
 
+    def priority_position(self, prio: npt.NDArray[np.integer]) -> npt.NDArray[np.intp]:
+        """The position of each priority in ``inst.priorities`` (most urgent first)."""
+        return np.searchsorted(np.array(self.inst.priorities), prio)
+
+    def priority_weights(self) -> F64:
+        """The weighted objective's weight of each priority, in ``inst.priorities`` order.
+
+        Raises
+        ------
+        ValueError
+            When the instance has no priority weights (its objective is not weighted).
+        """
+        weights = self.inst.parameters.priority_weights
+        if weights is None:
+            raise ValueError("the instance has no priority_weights (its objective is not 'weighted')")
+        return np.array([weights[str(p)] for p in self.inst.priorities], dtype=float)
+
     @classmethod
     def build(cls, inst: Instance) -> ProblemData:
         """Compile an instance (validated, so every reference resolves)."""

@@ -230,10 +230,7 @@ def objectives(data: ProblemData, milp: Milp) -> list[tuple[str, npt.NDArray[np.
     prio = data.c_prio[milp.pairs.citizen]
     params = data.inst.parameters
     if params.objective == "weighted":
-        weights = params.priority_weights
-        assert weights is not None  # validation requires weights with the weighted objective
-        w = np.array([weights[str(p)] for p in data.inst.priorities])
-        weight = w[np.searchsorted(np.array(data.inst.priorities), prio)] if len(prio) else np.zeros(0)
+        weight = data.priority_weights()[data.priority_position(prio)] if len(prio) else np.zeros(0)
         return [("weighted", weight + milp.pairs.score)]
     stages: list[tuple[str, npt.NDArray[np.float64]]] = []
     levels = [p for p in data.inst.priorities if (prio == p).any()]

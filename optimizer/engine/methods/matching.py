@@ -45,12 +45,10 @@ def packed_weights(data: ProblemData, milp: Milp) -> Weights | None:
     score = p.score.astype(np.int64)
     prio = data.c_prio[p.citizen]
     if params.objective == "weighted":
-        weights = params.priority_weights
-        assert weights is not None  # validation requires weights with the weighted objective
-        w = np.array([weights[str(q)] for q in data.inst.priorities])
+        w = data.priority_weights()
         if not np.all(w == np.round(w)):
             return None
-        weight: Weights = w.astype(np.int64)[np.searchsorted(np.array(data.inst.priorities), prio)] + score
+        weight: Weights = w.astype(np.int64)[data.priority_position(prio)] + score
         return weight if int(weight.max()) * len(p) < EXACT_FLOAT else None
     # S: each citizen contributes at most its best score
     first = np.flatnonzero(np.r_[True, p.citizen[1:] != p.citizen[:-1]])
@@ -65,7 +63,7 @@ def packed_weights(data: ProblemData, milp: Milp) -> Weights | None:
         if acc >= EXACT_FLOAT:
             return None
     lv = np.array([level[q] for q in data.inst.priorities], dtype=np.int64)
-    packed: Weights = lv[np.searchsorted(np.array(data.inst.priorities), prio)] + score
+    packed: Weights = lv[data.priority_position(prio)] + score
     return packed
 
 
