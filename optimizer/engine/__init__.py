@@ -1,0 +1,1 @@
+"""The engine: from a validated instance to an optimal plan (data, pairs, model, methods, backends, solve)."""

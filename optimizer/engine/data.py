@@ -7,10 +7,13 @@ eligibility and constraints are computed on whole arrays, never pair by pair.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from models import Instance
 from models.pools import Pool, pools, unit_pools
@@ -21,7 +24,14 @@ KIND_BIT = {k: 1 << i for i, k in enumerate(KINDS)}
 NO_LIMIT = np.iinfo(np.int64).max
 
 
-def _index(ids) -> dict[str, int]:
+I8 = npt.NDArray[np.int8]
+I32 = npt.NDArray[np.int32]
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+Bool = npt.NDArray[np.bool_]
+
+
+def _index(ids: Iterable[str]) -> dict[str, int]:
     return {x: i for i, x in enumerate(ids)}
 
 
@@ -36,59 +46,81 @@ class ProblemData:
 
     inst: Instance
     # citizens
-    c_muni: np.ndarray
-    c_prio: np.ndarray
-    c_max_rent: np.ndarray
-    c_min_rooms: np.ndarray
-    c_max_rooms: np.ndarray
-    c_vulnerable: np.ndarray
-    c_subsidy: np.ndarray
-    c_needs_acc: np.ndarray
-    c_kinds: np.ndarray  # bit mask over KINDS
-    c_temp_ok: np.ndarray
-    c_barred: np.ndarray  # bit mask over AREAS
+    c_muni: I32
+    c_prio: I64
+    c_max_rent: F64
+    c_min_rooms: I64
+    c_max_rooms: I64
+    c_vulnerable: Bool
+    c_subsidy: Bool
+    c_needs_acc: Bool
+    c_kinds: I8  # bit mask over KINDS
+    c_temp_ok: Bool
+    c_barred: I8  # bit mask over AREAS
     # units
-    u_muni: np.ndarray
-    u_dept: np.ndarray
-    u_region: np.ndarray
-    u_pool: np.ndarray
-    u_rooms: np.ndarray
-    u_rent: np.ndarray
-    u_kind: np.ndarray  # one bit of KINDS
-    u_accessible: np.ndarray
-    u_temporary: np.ndarray
-    u_area: np.ndarray  # one bit of AREAS
+    u_muni: I32
+    u_dept: I32
+    u_region: I32
+    u_pool: I32
+    u_rooms: I64
+    u_rent: F64
+    u_kind: I8  # one bit of KINDS
+    u_accessible: Bool
+    u_temporary: Bool
+    u_area: I8  # one bit of AREAS
     # groups
     pool_list: tuple[Pool, ...]
-    pool_cap: np.ndarray
-    dept_cap: np.ndarray
-    muni_frame: np.ndarray
-    region_quota: np.ndarray
+    pool_cap: I64
+    dept_cap: I64
+    muni_frame: I64
+    region_quota: I64
     # sparse citizen × department relations, as keys citizen * n_departments + department
-    excluded_keys: np.ndarray
-    pref_keys: np.ndarray
-    pref_weight: np.ndarray
-    pref_max: np.ndarray  # largest preference weight of each citizen (0 when none)
+    excluded_keys: I64
+    pref_keys: I64
+    pref_weight: F64
+    pref_max: F64  # largest preference weight of each citizen (0 when none)
 
     @property
     def n_citizens(self) -> int:
+        """The number of citizens."""
         return len(self.c_prio)
 
     @property
     def n_units(self) -> int:
+        """The number of units."""
         return len(self.u_rent)
 
     @property
     def n_departments(self) -> int:
+        """The number of departments."""
         return len(self.dept_cap)
 
     @cached_property
     def citizen_index(self) -> dict[str, int]:
+        """The index of each citizen id."""
         return _index(c.id for c in self.inst.citizens)
 
     @cached_property
     def unit_index(self) -> dict[str, int]:
+        """The index of each unit id."""
         return _index(u.id for u in self.inst.units)
+
+    def priority_position(self, prio: npt.NDArray[np.integer]) -> npt.NDArray[np.intp]:
+        """The position of each priority in ``inst.priorities`` (most urgent first)."""
+        return np.searchsorted(np.array(self.inst.priorities), prio)
+
+    def priority_weights(self) -> F64:
+        """The weighted objective's weight of each priority, in ``inst.priorities`` order.
+
+        Raises
+        ------
+        ValueError
+            When the instance has no priority weights (its objective is not weighted).
+        """
+        weights = self.inst.parameters.priority_weights
+        if weights is None:
+            raise ValueError("the instance has no priority_weights (its objective is not 'weighted')")
+        return np.array([weights[str(p)] for p in self.inst.priorities], dtype=float)
 
     @classmethod
     def build(cls, inst: Instance) -> ProblemData:
@@ -108,7 +140,9 @@ class ProblemData:
         u_muni = dept_muni[u_dept] if len(U) else np.zeros(0, np.int32)
 
         nd = len(depts)
-        excl, pref, weight = [], [], []
+        excl: list[int] = []
+        pref: list[int] = []
+        weight: list[float] = []
         pref_max = np.zeros(len(C))
         for i, c in enumerate(C):
             excl.extend(i * nd + depts[d] for d in c.excluded_departments)
@@ -121,7 +155,7 @@ class ProblemData:
             pref_max[i] = max(best.values(), default=0.0)
         order = np.argsort(np.array(pref, dtype=np.int64), kind="stable")
 
-        def col(values, dtype):
+        def col(values: Iterable[Any], dtype: npt.DTypeLike) -> npt.NDArray[Any]:
             return np.fromiter(values, dtype=dtype, count=-1)
 
         return cls(

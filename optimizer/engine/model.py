@@ -9,9 +9,11 @@ matrix that each backend takes whole.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from optimizer.engine.data import NO_LIMIT, ProblemData
@@ -32,31 +34,40 @@ class Milp:
         The pairs the columns stand for (``pairs.take(i)`` is column i).
     A
         Constraint matrix, CSC, one column per pair.
+    row_lo, row_hi
+        Row bounds.
     row_kind, row_group
         What each row limits: a kind from ``KIND_NAMES`` and the index of the
         citizen, unit, pool, department, municipality or region.
+    parent_rows
+        Of a restricted model (:meth:`restrict`): the index of each row in the parent.
+    col_hi
+        Column upper bounds; None: binary columns.
+    multiplicity
+        Of an aggregated model: the class size of each representative citizen and unit.
     """
 
     pairs: Pairs
     A: sp.csc_matrix
-    row_lo: np.ndarray
-    row_hi: np.ndarray
-    row_kind: np.ndarray
-    row_group: np.ndarray
-    parent_rows: np.ndarray | None = None  # of a restricted model: its rows in the parent
-    col_hi: np.ndarray | None = None  # column upper bounds; None: binary columns
-    # of an aggregated model: the class size of each representative citizen and unit
-    multiplicity: tuple[np.ndarray, np.ndarray] | None = None
+    row_lo: npt.NDArray[np.float64]
+    row_hi: npt.NDArray[np.float64]
+    row_kind: npt.NDArray[np.int8]
+    row_group: npt.NDArray[np.int64]
+    parent_rows: npt.NDArray[np.int64] | None = None
+    col_hi: npt.NDArray[np.float64] | None = None
+    multiplicity: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
 
     @property
     def n_cols(self) -> int:
+        """The number of columns (pairs)."""
         return len(self.pairs)
 
     @property
     def n_rows(self) -> int:
+        """The number of rows."""
         return len(self.row_hi)
 
-    def restrict(self, cols: np.ndarray) -> Milp:
+    def restrict(self, cols: npt.NDArray[np.integer]) -> Milp:
         """The sub-model of some columns and every row that touches them."""
         sub = self.A[:, cols]
         rows = np.flatnonzero(np.diff(sub.tocsr().indptr))
@@ -72,9 +83,10 @@ class Milp:
             self.multiplicity,
         )
 
-    def rows(self):
-        """Yield ``(columns, coefficients, lo, hi)`` of every non-empty row, in order
-        (for backends that build their model row by row).
+    def rows(self) -> Iterator[tuple[npt.NDArray[np.int32], npt.NDArray[np.float64], float, float]]:
+        """Yield ``(columns, coefficients, lo, hi)`` of every non-empty row, in order.
+
+        For backends that build their model row by row.
         """
         A = self.A.tocsr()
         A.sort_indices()
@@ -83,7 +95,7 @@ class Milp:
             if a < b:
                 yield A.indices[a:b], A.data[a:b], float(self.row_lo[r]), float(self.row_hi[r])
 
-    def blocks(self) -> list[np.ndarray]:
+    def blocks(self) -> list[npt.NDArray[np.int64]]:
         """Column sets of the independent blocks: no row links two blocks.
 
         Solving each block on its own is exact for both objectives: the counts of
@@ -108,7 +120,7 @@ class Milp:
         return int((self.row_kind >= POOL).sum())
 
 
-def usable(data: ProblemData, pairs: Pairs) -> np.ndarray:
+def usable(data: ProblemData, pairs: Pairs) -> npt.NDArray[np.bool_]:
     """Mask of pairs that no zero cap forbids (pool, mixed-city, frame or quota)."""
     ok = data.pool_cap[data.u_pool[pairs.unit]] > 0
     ok &= ~(data.c_vulnerable[pairs.citizen] & (data.dept_cap[data.u_dept[pairs.unit]] == 0))
@@ -118,15 +130,19 @@ def usable(data: ProblemData, pairs: Pairs) -> np.ndarray:
     return ok
 
 
-def _distinct(group: np.ndarray, member: np.ndarray, n_groups: int) -> np.ndarray:
+def _distinct(group: npt.NDArray[np.integer], member: npt.NDArray[np.integer], n_groups: int) -> npt.NDArray[np.int64]:
     """How many distinct members each group has."""
     if len(group) == 0:
         return np.zeros(n_groups, np.int64)
     key = np.unique(group.astype(np.int64) * (int(member.max()) + 1) + member)
-    return np.bincount(key // (int(member.max()) + 1), minlength=n_groups)
+    counts: npt.NDArray[np.int64] = np.bincount(key // (int(member.max()) + 1), minlength=n_groups)
+    return counts
 
 
-def _group_rows(group: np.ndarray, cols: np.ndarray, cap: np.ndarray, pairs: Pairs):
+Index = npt.NDArray[np.integer]
+
+
+def _group_rows(group: Index, cols: Index, cap: npt.NDArray[np.int64], pairs: Pairs) -> tuple[Index, Index, Index]:
     """Rows ``Σ x[cols in group g] ≤ cap[g]`` for the groups where that can bind."""
     n = len(cap)
     can_fill = np.minimum(_distinct(group, pairs.citizen[cols], n), _distinct(group, pairs.unit[cols], n))
@@ -140,9 +156,10 @@ def build(data: ProblemData, pairs: Pairs) -> Milp:
     pairs = pairs.take(usable(data, pairs))
     cols = np.arange(len(pairs))
     ci, ui, sub = pairs.citizen, pairs.unit, pairs.subsidised
-    blocks = []  # (kind, group per entry, column per entry, groups with a row, their caps)
+    # (kind, group per entry, column per entry, groups with a row, their caps)
+    blocks: list[tuple[int, Index, Index, Index, npt.NDArray[np.int64]]] = []
 
-    def once(kind, members, n):
+    def once(kind: int, members: Index, n: int) -> None:
         count = np.bincount(members, minlength=n)
         keep = count[members] > 1
         rows = np.flatnonzero(count > 1)
@@ -156,11 +173,16 @@ def build(data: ProblemData, pairs: Pairs) -> Milp:
         (FRAME, data.u_muni[ui], sub, data.muni_frame),
         (QUOTA, data.u_region[ui], sub, data.region_quota),
     ):
-        g, c = (group, cols) if mask is None else (group[mask], cols[mask])
-        g, c, rows = _group_rows(g, c, cap, pairs)
-        blocks.append((kind, g, c, rows, cap[rows]))
+        in_g, in_c = (group, cols) if mask is None else (group[mask], cols[mask])
+        row_g, row_c, rows = _group_rows(in_g, in_c, cap, pairs)
+        blocks.append((kind, row_g, row_c, rows, cap[rows]))
 
-    row_of, entries_r, entries_c, hi, kinds, groups = 0, [], [], [], [], []
+    row_of = 0
+    entries_r: list[Index] = []
+    entries_c: list[Index] = []
+    hi: list[npt.NDArray[np.float64]] = []
+    kinds: list[npt.NDArray[np.int8]] = []
+    groups: list[npt.NDArray[np.int64]] = []
     for kind, g, c, rows, caps in blocks:
         # number the rows of this block, then map each entry's group to its row
         # (every group with a row has entries, so rows ⊆ g)

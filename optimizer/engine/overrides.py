@@ -17,9 +17,11 @@ refused with one line per broken lock.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from models.validate import InstanceError, Problem
 from optimizer.engine.data import NO_LIMIT, ProblemData
@@ -51,14 +53,21 @@ class Fixed:
     excluded: Pairs
 
 
-def _keys(data: ProblemData, citizens, units) -> np.ndarray:
-    return np.asarray(citizens, np.int64) * data.n_units + np.asarray(units, np.int64)
+Index = npt.NDArray[np.integer]
+I64 = npt.NDArray[np.int64]
+#: Per cap kind: (kind, group of each pair, whether the pair counts against it, cap per group, name of a group)
+CapTable = tuple[str, Index, npt.NDArray[np.bool_], I64, Callable[[int], str]]
 
 
-def _entries(data: ProblemData, action: str):
+def _keys(data: ProblemData, citizens: Index, units: Index) -> I64:
+    keys: I64 = np.asarray(citizens, np.int64) * data.n_units + np.asarray(units, np.int64)
+    return keys
+
+
+def _entries(data: ProblemData, action: str) -> tuple[I64, I64, I64]:
     """(position in overrides, citizen index, unit index) of every override of one action."""
     out = [
-        (i, data.citizen_index.get(o.citizen, -1), data.unit_index[o.unit])
+        (i, -1 if o.citizen is None else data.citizen_index.get(o.citizen, -1), data.unit_index[o.unit])
         for i, o in enumerate(data.inst.overrides)
         if o.action == action
     ]
@@ -83,21 +92,21 @@ def override_problems(data: ProblemData) -> list[Problem]:
     sub = data.u_rent[ui] > data.c_max_rent[ci]  # rule 8: subsidised where only the subsidy makes it affordable
     for _, group, counts, cap, label in _caps(data, ci, ui, sub):
         g, p = group[counts], pos[counts]
-        for j, n in zip(*(a.tolist() for a in np.unique(g, return_counts=True))):
+        for j, n in zip(*(a.tolist() for a in np.unique(g, return_counts=True)), strict=True):
             if cap[j] < NO_LIMIT and n > cap[j]:
                 where = ", ".join(f"overrides[{k}]" for k in p[g == j][:5])
+                need = f"{n} lock{'s' * (n > 1)} need{'s' * (n == 1)} the {label(j)}"
                 problems.append(
-                    Problem(
-                        f"overrides[{p[g == j][0]}]",
-                        f"{n} lock{'s' * (n > 1)} need{'s' * (n == 1)} the {label(j)}, which has room for {int(cap[j])} ({where})",
-                    )
+                    Problem(f"overrides[{p[g == j][0]}]", f"{need}, which has room for {int(cap[j])} ({where})")
                 )
     return problems
 
 
-def _caps(data: ProblemData, ci: np.ndarray, ui: np.ndarray, sub: np.ndarray):
-    """Per cap kind, for pairs (ci, ui): (kind, group of each pair, whether the pair counts
-    against it, cap per group, name of a group).
+def _caps(data: ProblemData, ci: Index, ui: Index, sub: npt.NDArray[np.bool_]) -> tuple[CapTable, ...]:
+    """Per cap kind, the caps that pairs ``(ci, ui)`` count against (see :data:`CapTable`).
+
+    Each entry: kind, group of each pair, whether the pair counts against it, cap per
+    group, name of a group.
     """
     inst = data.inst
     return (

@@ -7,9 +7,11 @@ chunks; memory stays bounded on city-sized instances.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from optimizer.engine.data import ProblemData
 
@@ -29,6 +31,11 @@ RULE_TEXT = {
 
 CHUNK = 4_000_000  # candidate pairs filtered at once
 
+#: Citizen or unit indices.
+Index = npt.NDArray[np.integer]
+#: One float per pair.
+Floats = npt.NDArray[np.float64]
+
 
 @dataclass(frozen=True)
 class Pairs:
@@ -44,15 +51,16 @@ class Pairs:
         The pair's score: the given one, else :func:`default_scores`.
     """
 
-    citizen: np.ndarray
-    unit: np.ndarray
-    subsidised: np.ndarray
-    score: np.ndarray
+    citizen: Index
+    unit: Index
+    subsidised: npt.NDArray[np.bool_]
+    score: Floats
 
     def __len__(self) -> int:
         return len(self.citizen)
 
-    def take(self, mask_or_index) -> Pairs:
+    def take(self, mask_or_index: npt.NDArray[np.bool_] | npt.NDArray[np.integer]) -> Pairs:
+        """The pairs selected by a mask or an index array, in that order."""
         return Pairs(
             self.citizen[mask_or_index],
             self.unit[mask_or_index],
@@ -61,7 +69,7 @@ class Pairs:
         )
 
 
-def candidates(data: ProblemData, citizens: np.ndarray | None = None):
+def candidates(data: ProblemData, citizens: Index | None = None) -> Iterator[tuple[Index, Index]]:
     """Yield ``(citizen, unit)`` index arrays of all same-municipality pairs, in chunks."""
     if citizens is None:
         citizens = np.arange(data.n_citizens)
@@ -85,11 +93,11 @@ def candidates(data: ProblemData, citizens: np.ndarray | None = None):
         start = stop
 
 
-def failure_codes(data: ProblemData, ci: np.ndarray, ui: np.ndarray) -> np.ndarray:
+def failure_codes(data: ProblemData, ci: Index, ui: Index) -> npt.NDArray[np.int8]:
     """The first rule each same-municipality pair breaks (see ``RULE_TEXT``), 0 if none."""
     code = np.zeros(len(ci), dtype=np.int8)
 
-    def mark(failed, c):
+    def mark(failed: npt.NDArray[np.bool_], c: int) -> None:
         code[(code == 0) & failed] = c
 
     rooms = data.u_rooms[ui]
@@ -115,7 +123,7 @@ def failure_codes(data: ProblemData, ci: np.ndarray, ui: np.ndarray) -> np.ndarr
 SCORE_WEIGHTS = {"pref": 0.45, "rent": 0.25, "rooms": 0.20, "access": 0.10}
 
 
-def score_parts(data: ProblemData, ci: np.ndarray, ui: np.ndarray, subsidised: np.ndarray) -> dict:
+def score_parts(data: ProblemData, ci: Index, ui: Index, subsidised: npt.NDArray[np.bool_]) -> dict[str, Floats]:
     """The four parts of the default score of eligible pairs, each in [0, 1].
 
     Returns
@@ -142,14 +150,15 @@ def score_parts(data: ProblemData, ci: np.ndarray, ui: np.ndarray, subsidised: n
     return {"pref": pref, "rent": rent, "rooms": rooms, "access": access}
 
 
-def combine(parts: dict) -> np.ndarray:
+def combine(parts: dict[str, Floats]) -> Floats:
     """The default score from its parts (rounding halves up)."""
     # summed in this fixed order so that every caller gets bit-identical floats
     raw = 100.0 * (0.45 * parts["pref"] + 0.25 * parts["rent"] + 0.20 * parts["rooms"] + 0.10 * parts["access"])
-    return np.floor(raw + 0.5)
+    score: Floats = np.floor(raw + 0.5)
+    return score
 
 
-def default_scores(data: ProblemData, ci: np.ndarray, ui: np.ndarray, subsidised: np.ndarray) -> np.ndarray:
+def default_scores(data: ProblemData, ci: Index, ui: Index, subsidised: npt.NDArray[np.bool_]) -> Floats:
     """The engine's match-quality score of eligible pairs, an integer in [0, 100].
 
     ``round(100 × (0.45·pref + 0.25·rent + 0.20·rooms + 0.10·access))``, rounding
@@ -169,7 +178,8 @@ def default_scores(data: ProblemData, ci: np.ndarray, ui: np.ndarray, subsidised
 
 def eligible_pairs(data: ProblemData) -> Pairs:
     """Every pair that rules 2–8 allow, with its subsidy flag and score (FORMAT.md §4)."""
-    cs, us = [], []
+    cs: list[npt.NDArray[np.int32]] = []
+    us: list[npt.NDArray[np.int32]] = []
     for ci, ui in candidates(data):
         ok = failure_codes(data, ci, ui) == ELIGIBLE
         cs.append(ci[ok].astype(np.int32))

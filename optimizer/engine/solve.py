@@ -12,19 +12,23 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from models import Instance
-from optimizer.engine.backends import BACKENDS, StageResult, open_session
+from optimizer.engine.backends import BACKENDS, capabilities, open_session
+from optimizer.engine.backends.base import StageResult
 from optimizer.engine.data import ProblemData
 from optimizer.engine.methods.aggregate import aggregate
 from optimizer.engine.methods.greedy import greedy
-from optimizer.engine.methods.matching import max_weight_matching, packed_weights
+from optimizer.engine.methods.matching import matching_plan
 from optimizer.engine.methods.pricing import MIN_COLUMNS, priced_stages
 from optimizer.engine.model import Milp, build
 from optimizer.engine.overrides import apply_overrides, merge
 from optimizer.engine.pairs import Pairs, eligible_pairs
+from optimizer.engine.stages import Objective, StageEntry, StagesResult, clean, stage_log
 from optimizer.engine.status import Status
 
 # Largest packed objective of one count stage; keeps every stage objective an
@@ -73,8 +77,8 @@ class Result:
     value: float | None
     bound: float | None
     gap: float | None
-    stats: dict = field(default_factory=dict)
-    timings: dict = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
     locked: Pairs | None = None
     excluded: Pairs | None = None
 
@@ -99,7 +103,7 @@ def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None
     -------
     Result
     """
-    if backend not in BACKENDS + ("auto",):
+    if backend not in (*BACKENDS, "auto"):
         raise ValueError(f"unknown backend {backend!r} (choose from auto, {', '.join(BACKENDS)})")
     t0 = time.perf_counter()
     full = ProblemData.build(inst)
@@ -117,10 +121,11 @@ def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None
     value = None
     if inst.parameters.objective == "weighted":
         w = inst.parameters.priority_weights
+        assert w is not None  # validation requires weights with the weighted objective
         value = float(sum(w[str(p)] * n for p, n in housed.items()) + chosen.score.sum())
     if status == Status.OPTIMAL:
         bound = value if value is not None else float(chosen.score.sum())
-    stats = {
+    stats: dict[str, Any] = {
         "backend": backend,
         "eligible_pairs": len(fixed.allowed) + len(fixed.excluded),
         "columns": milp.n_cols,
@@ -149,20 +154,30 @@ def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None
     )
 
 
-def _solve_blocks(data: ProblemData, milp: Milp, blocks, backend: str, deadline):
-    """Each block by its fastest exact method: a matching where no side row can bind, else stages."""
+def _solve_blocks(
+    data: ProblemData, milp: Milp, blocks: list[npt.NDArray[np.int64]], backend: str, deadline: float | None
+) -> tuple[npt.NDArray[np.int8], Status, float | None, float | None, list[dict[str, Any]], dict[str, int]]:
+    """Each block by its fastest exact method: a matching where no side row can bind, else stages.
+
+    Column generation runs on blocks of at least ``MIN_COLUMNS`` columns when the
+    backend has the capability for it (duals and added columns).
+    """
     x = np.zeros(milp.n_cols, np.int8)
-    status, bound, gap, log = Status.OPTIMAL, None, 0.0, []
+    status: Status = Status.OPTIMAL
+    bound: float | None = None
+    gap: float | None = 0.0
+    log: list[dict[str, Any]] = []
     matched = 0
     for cols in blocks:
         block = milp.restrict(cols) if len(blocks) > 1 else milp
-        fast = _fast_path(data, block) if backend == "auto" else None
+        fast = matching_plan(data, block) if backend == "auto" else None
         if fast is not None:
             x[cols] = fast
             matched += 1
             continue
         engine = "highs" if backend == "auto" else backend
-        extra = {}
+        extra: dict[str, int] = {}
+        bx: npt.NDArray[np.integer]
         agg = aggregate(data, block) if backend == "auto" else None
         if agg is not None and agg.milp.n_cols < MIN_COLUMNS:
             engine = "highs+aggregated"
@@ -173,11 +188,11 @@ def _solve_blocks(data: ProblemData, milp: Milp, blocks, backend: str, deadline)
                 "citizen_classes": len(agg.members_c),
                 "unit_classes": len(agg.members_u),
             }
-        elif engine == "highs" and block.n_cols >= MIN_COLUMNS:
-            engine = "highs+pricing"
+        elif block.n_cols >= MIN_COLUMNS and capabilities(engine).column_generation:
             bx, bstatus, stages, bbound, bgap = priced_stages(
-                data, block, _with_gaps(objectives(data, block)), deadline, _stage_log
+                data, block, _with_gaps(objectives(data, block)), deadline, backend=engine
             )
+            engine += "+pricing"
         else:
             bx, bstatus, stages, bbound, bgap = _stages(data, block, engine, deadline)
         x[cols] = bx
@@ -198,16 +213,16 @@ def _solve_blocks(data: ProblemData, milp: Milp, blocks, backend: str, deadline)
 
 def _housed(data: ProblemData, chosen: Pairs) -> dict[int, int]:
     counts = dict.fromkeys(data.inst.priorities, 0)
-    for p, n in zip(*np.unique(data.c_prio[chosen.citizen], return_counts=True)):
+    for p, n in zip(*np.unique(data.c_prio[chosen.citizen], return_counts=True), strict=True):
         counts[int(p)] = int(n)
     return counts
 
 
-def _integral(v: np.ndarray) -> bool:
+def _integral(v: npt.NDArray[np.float64]) -> bool:
     return bool(np.all(v == np.round(v)))
 
 
-def objectives(data: ProblemData, milp: Milp) -> list[tuple[str, np.ndarray]]:
+def objectives(data: ProblemData, milp: Milp) -> list[tuple[str, npt.NDArray[np.float64]]]:
     """The stage objectives of the instance's objective, in order.
 
     Lexicographic: packed priority counts, then score. Weighted: one stage.
@@ -215,10 +230,9 @@ def objectives(data: ProblemData, milp: Milp) -> list[tuple[str, np.ndarray]]:
     prio = data.c_prio[milp.pairs.citizen]
     params = data.inst.parameters
     if params.objective == "weighted":
-        w = np.array([params.priority_weights[str(p)] for p in data.inst.priorities])
-        weight = w[np.searchsorted(np.array(data.inst.priorities), prio)] if len(prio) else np.zeros(0)
+        weight = data.priority_weights()[data.priority_position(prio)] if len(prio) else np.zeros(0)
         return [("weighted", weight + milp.pairs.score)]
-    stages = []
+    stages: list[tuple[str, npt.NDArray[np.float64]]] = []
     levels = [p for p in data.inst.priorities if (prio == p).any()]
     # b[p]: most citizens of priority p that could be housed at all
     mult_c, mult_u = milp.multiplicity or (np.ones(data.n_citizens, np.int64), np.ones(data.n_units, np.int64))
@@ -232,69 +246,43 @@ def objectives(data: ProblemData, milp: Milp) -> list[tuple[str, np.ndarray]]:
     for p in reversed(levels):
         if groups:
             group = groups[-1]
-            weight = 1
+            size = 1  # the packed objective's range so far
             for q in group:
-                weight *= bound[q] + 1
-            if weight * bound[p] + weight - 1 <= PACK_LIMIT:
+                size *= bound[q] + 1
+            if size * bound[p] + size - 1 <= PACK_LIMIT:
                 group.insert(0, p)
                 continue
         groups.append([p])
     for group in reversed(groups):
-        weight = {}
-        w = 1
+        packed: dict[int, int] = {}
+        step = 1
         for p in reversed(group):
-            weight[p] = w
-            w = w * (bound[p] + 1)
+            packed[p] = step
+            step = step * (bound[p] + 1)
         cost = np.zeros(len(prio))
         for p in group:
-            cost[prio == p] = weight[p]
+            cost[prio == p] = packed[p]
         stages.append(("housed priority " + ",".join(map(str, group)), cost))
     stages.append(("total score", milp.pairs.score.astype(float)))
     return stages
 
 
-def _fast_path(data: ProblemData, milp: Milp):
-    """Solve exactly as a matching when no side row can bind; None when that does not apply."""
-    if milp.side_rows:
-        return None
-    weight = packed_weights(data, milp)
-    if weight is None:
-        return None
-    found = max_weight_matching(milp, weight)
-    if found is None:
-        return None
-    return found[0]
-
-
-def _with_gaps(stages):
+def _with_gaps(stages: list[tuple[str, npt.NDArray[np.float64]]]) -> list[Objective]:
     """Each objective with its absolute gap: below 1 proves integral objectives optimal."""
     return [(name, cost, 0.5 if _integral(cost) else 1e-6) for name, cost in stages]
 
 
-def _stage_log(
-    name, res: StageResult | None, value: float, rounds: int | None = None, columns: int | None = None
-) -> dict:
-    entry = {
-        "stage": name,
-        "status": str(res.status) if res else "optimal",
-        "objective": _clean(value),
-        "bound": _clean(res.bound) if res and res.status != Status.OPTIMAL else _clean(value),
-    }
-    if res is not None:
-        entry["nodes"] = res.nodes
-    if rounds is not None:
-        entry.update(pricing_rounds=rounds, columns_used=columns)
-    return entry
-
-
-def _stages(data, milp: Milp, backend: str, deadline):
+def _stages(data: ProblemData, milp: Milp, backend: str, deadline: float | None) -> StagesResult:
     """Run every objective stage; returns (x, status, stage log, bound, gap)."""
     # the greedy warm start knows 0/1 columns only; an aggregated model starts from nothing
-    x = greedy(data, milp) if milp.col_hi is None else np.zeros(milp.n_cols, np.int32)
+    x: npt.NDArray[np.integer] = greedy(data, milp) if milp.col_hi is None else np.zeros(milp.n_cols, np.int32)
     if milp.n_cols == 0:
         return x, Status.OPTIMAL, [], 0.0, 0.0
     session = open_session(backend, milp)
-    log, status, bound, gap = [], Status.OPTIMAL, None, 0.0
+    log: list[StageEntry] = []
+    status: Status = Status.OPTIMAL
+    bound: float | None = None
+    gap: float | None = 0.0
     stages = _with_gaps(objectives(data, milp))
     for k, (name, cost, abs_gap) in enumerate(stages):
         left = None if deadline is None else max(0.0, deadline - time.perf_counter())
@@ -303,13 +291,13 @@ def _stages(data, milp: Milp, backend: str, deadline):
         if res.x is not None and cost @ res.x >= cost @ x - 1e-9:
             x = res.x
         value = float(cost @ x)
-        log.append(_stage_log(name, res, value))
+        log.append(stage_log(name, res, value))
         if res.status != Status.OPTIMAL:
             status = Status.FEASIBLE if res.status in (Status.FEASIBLE, Status.ERROR) else res.status
-            bound = _clean(max(res.bound, value))
-            gap = None if bound is None else _clean((bound - value) / max(abs(bound), 1e-9))
+            bound = clean(max(res.bound, value))
+            gap = None if bound is None else clean((bound - value) / max(abs(bound), 1e-9))
             return x, status, log, bound, gap
-        bound = _clean(value)
+        bound = clean(value)
         if k == len(stages) - 1:
             break
         # hold this stage's optimum in every later stage: the count of each of its
@@ -319,8 +307,3 @@ def _stages(data, milp: Milp, backend: str, deadline):
             nz = np.flatnonzero(prio == p)
             session.add_row(nz, np.ones(len(nz)), float(x[nz].sum()), np.inf)
     return x, status, log, bound, gap
-
-
-def _clean(v: float) -> float | None:
-    """Round away solver noise so plans are stable (12 significant digits); None if not finite."""
-    return float(f"{v:.12g}") if np.isfinite(v) else None

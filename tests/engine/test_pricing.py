@@ -140,13 +140,14 @@ def test_lagrangian_bound_covers_every_pair(doc, seed):
         return
     rng = np.random.default_rng(seed)
     cost = rng.integers(0, 5, milp.n_cols).astype(float) + pricing.tie_break(milp)
-    model = pricing._Growing(milp, data.c_prio[milp.pairs.citizen])
+    model = pricing.GrowingModel(milp, data.c_prio[milp.pairs.citizen])
     inside = rng.random(milp.n_cols) < 0.4
     inside[0] = True  # (HiGHS reports no optimum for a model without columns)
     model.add(np.flatnonzero(inside), cost)
     model.set_objective(cost)
-    z, y = model.lp(None)
-    assert z is not None
+    lp = model.lp(None)
+    assert lp is not None
+    z, y = lp
     AT = milp.A.T.tocsr()
     extra, raised = model.lagrange(model.reduced_costs(cost, y, AT), y)
     left = np.flatnonzero(model.reduced_costs(cost, raised, AT) > 1e-9)

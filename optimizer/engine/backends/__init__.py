@@ -1,61 +1,75 @@
-"""Solver backends behind one interface.
+"""The registry of solver backends.
 
-A backend opens a :class:`Session` on a :class:`~optimizer.engine.model.Milp`; the
-lexicographic driver then sets objectives, adds rows and solves, stage after
-stage. Each backend maps its own status codes into :class:`~optimizer.engine.status.Status`.
+The backends' interface (:class:`~optimizer.engine.backends.base.Session`,
+:class:`~optimizer.engine.backends.base.Capabilities`, ...) lives in
+:mod:`optimizer.engine.backends.base`. A backend module is imported only when it
+is first used, so that one solver library is not loaded for another's solve.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Callable
 
 import numpy as np
+import numpy.typing as npt
 
+from optimizer.engine.backends.base import Capabilities, ColumnSession, Session
 from optimizer.engine.model import Milp
-from optimizer.engine.status import Status
-
-
-@dataclass(frozen=True)
-class StageResult:
-    """What one solve of one objective returned.
-
-    ``x`` is the 0/1 value of every column (``None`` if the solver found no
-    solution); ``bound`` the proven upper bound on the objective.
-    """
-
-    status: Status
-    x: np.ndarray | None
-    objective: float
-    bound: float
-    nodes: int = 0
-
-
-class Session(Protocol):
-    """An open model that keeps its rows between stages."""
-
-    def set_objective(self, cost: np.ndarray) -> None: ...
-
-    def add_row(self, cols: np.ndarray, vals: np.ndarray, lo: float, hi: float) -> None: ...
-
-    def solve(self, time_limit: float | None, start: np.ndarray | None, abs_gap: float) -> StageResult: ...
-
 
 BACKENDS = ("highs", "cpsat", "cbc")
 
 
-def open_session(name: str, milp: Milp) -> Session:
-    """Open a session of the named backend on a model."""
+def _session_class(name: str) -> tuple[Callable[[Milp], Session], Capabilities]:
     if name == "highs":
         from optimizer.engine.backends.highs import HighsSession
 
-        return HighsSession(milp)
+        return HighsSession, HighsSession.CAPABILITIES
     if name == "cpsat":
         from optimizer.engine.backends.cpsat import CpSatSession
 
-        return CpSatSession(milp)
+        return CpSatSession, CpSatSession.CAPABILITIES
     if name == "cbc":
         from optimizer.engine.backends.cbc import CbcSession
 
-        return CbcSession(milp)
+        return CbcSession, CbcSession.CAPABILITIES
     raise ValueError(f"unknown backend {name!r} (choose from {', '.join(BACKENDS)})")
+
+
+def open_session(name: str, milp: Milp) -> Session:
+    """Open a session of the named backend on a model.
+
+    Raises
+    ------
+    ValueError
+        For an unknown backend.
+    """
+    session, _ = _session_class(name)
+    return session(milp)
+
+
+def capabilities(name: str) -> Capabilities:
+    """What the named backend can do.
+
+    Raises
+    ------
+    ValueError
+        For an unknown backend.
+    """
+    return _session_class(name)[1]
+
+
+def open_column_session(name: str, row_hi: npt.NDArray[np.float64]) -> ColumnSession:
+    """Open an empty column session of the named backend: rows ``0 ≤ · ≤ row_hi``, no columns yet.
+
+    Raises
+    ------
+    ValueError
+        For an unknown backend, or one without the capability for column generation.
+    """
+    if not capabilities(name).column_generation:
+        raise ValueError(f"backend {name!r} cannot run column generation (it needs duals and added columns)")
+    if name == "highs":
+        from optimizer.engine.backends.highs import HighsColumnSession
+
+        return HighsColumnSession(row_hi)
+    raise ValueError(f"backend {name!r} declares column generation but has no column session")

@@ -16,18 +16,20 @@ when better solutions exist (coin-or/Cbc#296; seen here with the bundled CBC
 
 CBC through PuLP does not report its best bound: :attr:`StageResult.bound` is
 the objective when the stage is proven optimal, else ``float('inf')`` (no
-bound known).
+bound known). Nor does it report duals of a MILP, or grow a model by columns:
+column generation never runs on CBC.
 """
 
 from __future__ import annotations
 
 import tempfile
 import warnings
+from typing import ClassVar
 
 import numpy as np
 import pulp
 
-from optimizer.engine.backends import StageResult
+from optimizer.engine.backends.base import Capabilities, FloatArray, IndexArray, IntArray, StageResult
 from optimizer.engine.model import Milp
 from optimizer.engine.status import Status
 
@@ -40,15 +42,25 @@ _SOL_STATUS = {
 
 
 class CbcSession:
-    """A PuLP problem kept open across lexicographic stages, solved by CBC."""
+    """A PuLP problem kept open across lexicographic stages, solved by CBC.
 
-    def __init__(self, milp: Milp):
+    Parameters
+    ----------
+    milp
+        The model.
+    """
+
+    # warm start: a MIP start (PuLP's warmStart); deterministic: one thread; no bound,
+    # no duals of a MILP, and every solve writes the whole model anew (no added columns)
+    CAPABILITIES: ClassVar[Capabilities] = Capabilities(
+        duals=False, warm_start=True, mip_bound=False, deterministic=True, add_columns=False
+    )
+
+    def __init__(self, milp: Milp) -> None:
         self.n = milp.n_cols
         self.prob = pulp.LpProblem("anvis", pulp.LpMinimize)  # of -cost: see the module docstring
         # PuLP 3 creates variables through the problem (plain LpVariable is deprecated there)
-        new_var = getattr(self.prob, "add_variable", None) or (
-            lambda name, lo, up, cat: pulp.LpVariable(name, lo, up, cat)
-        )
+        new_var = getattr(self.prob, "add_variable", None) or pulp.LpVariable
         self.vars = [new_var(f"x{i}", 0, 1, pulp.LpBinary) for i in range(self.n)]
         self.cost = np.zeros(self.n)
         for cols, vals, lo, hi in milp.rows():
@@ -60,7 +72,7 @@ class CbcSession:
         least = sum(v for v in vals if v < 0)
         most = sum(v for v in vals if v > 0)
         xs = self.vars
-        terms = [(xs[j], v) for j, v in zip(cols, vals)]
+        terms = [(xs[j], v) for j, v in zip(cols, vals, strict=True)]
         has_lo = np.isfinite(lo) and lo > least
         has_hi = np.isfinite(hi) and hi < most
         if has_lo and has_hi and lo == hi:
@@ -71,20 +83,23 @@ class CbcSession:
         if has_hi:
             self.prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms), pulp.LpConstraintLE, rhs=hi))
 
-    def set_objective(self, cost: np.ndarray) -> None:
+    def set_objective(self, cost: FloatArray) -> None:
+        """Make ``cost · x`` the objective to maximise (posed as minimising ``-cost``)."""
         # every column stays in the objective (zero cost included) so that every
         # variable is written to CBC and read back from it
         self.cost = np.asarray(cost, dtype=float)
-        self.prob.setObjective(pulp.LpAffineExpression(list(zip(self.vars, (-self.cost).tolist()))))
+        self.prob.setObjective(pulp.LpAffineExpression(list(zip(self.vars, (-self.cost).tolist(), strict=True))))
 
-    def add_row(self, cols, vals, lo, hi) -> None:
+    def add_row(self, cols: IndexArray, vals: FloatArray, lo: float, hi: float) -> None:
+        """Add the row ``lo ≤ Σ vals · x[cols] ≤ hi``."""
         self._add(
             np.asarray(cols, dtype=np.int64).tolist(), np.asarray(vals, dtype=float).tolist(), float(lo), float(hi)
         )
 
-    def solve(self, time_limit, start, abs_gap) -> StageResult:
+    def solve(self, time_limit: float | None, start: IntArray | None, abs_gap: float) -> StageResult:
+        """Solve with CBC from an optional MIP start, to an absolute gap."""
         if start is not None:
-            for var, value in zip(self.vars, np.rint(np.asarray(start)).astype(int).tolist()):
+            for var, value in zip(self.vars, np.rint(np.asarray(start)).astype(int).tolist(), strict=True):
                 var.setInitialValue(value)
         with warnings.catch_warnings():
             # PuLP 3 deprecates its bundled CBC in favour of a separately installed one
@@ -102,11 +117,11 @@ class CbcSession:
                 solver.tmpDir = tmp
                 self.prob.solve(solver)
         except pulp.PulpSolverError:
-            status = Status.FEASIBLE if start is not None else Status.ERROR
-            return StageResult(status, None, float("nan"), float("inf"))
+            failed = Status.FEASIBLE if start is not None else Status.ERROR
+            return StageResult(failed, None, float("nan"), float("inf"))
         # sol_status, not prob.status: PuLP sets prob.status to "Optimal" also when
         # CBC stopped on the time limit with a solution ("Stopped on time - objective value")
-        status = _SOL_STATUS.get(self.prob.sol_status)
+        status: Status | None = _SOL_STATUS.get(self.prob.sol_status)
         x = None
         objective = float("nan")
         if status in (Status.OPTIMAL, Status.FEASIBLE):

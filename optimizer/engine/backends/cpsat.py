@@ -10,17 +10,20 @@ so a stage that CP-SAT proves optimal for the rounded costs is reported as
 rounding error so that it stays a valid upper bound.
 
 The search is deterministic: one worker (CP-SAT is only deterministic with a
-single worker) and a fixed random seed.
+single worker) and a fixed random seed. CP-SAT reports no duals and cannot grow
+a model by columns, so column generation never runs on it; a start is passed as
+solution hints.
 """
 
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 from ortools.sat.python import cp_model
 
-from optimizer.engine.backends import StageResult
+from optimizer.engine.backends.base import Capabilities, FloatArray, IndexArray, IntArray, StageResult
 from optimizer.engine.model import Milp
 from optimizer.engine.status import Status
 
@@ -56,9 +59,21 @@ _STATUS = {
 
 
 class CpSatSession:
-    """A CP-SAT model kept open across lexicographic stages."""
+    """A CP-SAT model kept open across lexicographic stages.
 
-    def __init__(self, milp: Milp):
+    Parameters
+    ----------
+    milp
+        The model; its constraint coefficients must be integers.
+    """
+
+    # deterministic: one worker and a fixed seed (with more workers CP-SAT is not);
+    # warm start: the start is given as solution hints; mip_bound: the best objective bound
+    CAPABILITIES: ClassVar[Capabilities] = Capabilities(
+        duals=False, warm_start=True, mip_bound=True, deterministic=True, add_columns=False
+    )
+
+    def __init__(self, milp: Milp) -> None:
         self.n = milp.n_cols
         model = cp_model.CpModel()
         self.vars = [model.new_bool_var(f"x{i}") for i in range(self.n)]
@@ -82,17 +97,19 @@ class CpSatSession:
             )
             model.add_linear_constraint(expr, _lower(lo), _upper(hi))
 
-    def set_objective(self, cost: np.ndarray) -> None:
+    def set_objective(self, cost: FloatArray) -> None:
+        """Make ``cost · x`` the objective to maximise (scaled to integers)."""
         cost = np.asarray(cost, dtype=float)
         s, ints, exact = integer_scale(cost)
         if np.abs(ints).sum() > _MAX_SUM:
             raise ValueError("CP-SAT backend: objective coefficients too large to scale to integers")
         self.cost, self.scale, self.exact = cost, s, exact
         self.slack = 0.0 if exact else float(np.abs(cost - ints / s).sum())
-        self.model.clear_objective()
+        self.model.clear_objective()  # type: ignore[no-untyped-call]  # (OR-Tools leaves it unannotated)
         self.model.maximize(cp_model.LinearExpr.weighted_sum(self.vars, ints.tolist()))
 
-    def add_row(self, cols, vals, lo, hi) -> None:
+    def add_row(self, cols: IndexArray, vals: FloatArray, lo: float, hi: float) -> None:
+        """Add the row ``lo ≤ Σ vals · x[cols] ≤ hi`` (coefficients with at most six decimals)."""
         cols = np.asarray(cols, dtype=np.int64)
         s, ints, exact = integer_scale(vals) if len(cols) else (1, np.zeros(0, np.int64), True)
         if not exact:
@@ -102,11 +119,12 @@ class CpSatSession:
         expr = cp_model.LinearExpr.weighted_sum([self.vars[j] for j in cols.tolist()], ints.tolist())
         self.model.add_linear_constraint(expr, _lower(lo_s), _upper(hi_s))
 
-    def solve(self, time_limit, start, abs_gap) -> StageResult:
+    def solve(self, time_limit: float | None, start: IntArray | None, abs_gap: float) -> StageResult:
+        """Solve from optional hints; stop at an absolute gap below ``abs_gap``."""
         model = self.model
-        model.clear_hints()
+        model.clear_hints()  # type: ignore[no-untyped-call]  # (OR-Tools leaves it unannotated)
         if start is not None:
-            for var, value in zip(self.vars, np.rint(np.asarray(start)).astype(int).tolist()):
+            for var, value in zip(self.vars, np.rint(np.asarray(start)).astype(int).tolist(), strict=True):
                 model.add_hint(var, bool(value))
         solver = cp_model.CpSolver()
         p = solver.parameters
@@ -146,10 +164,10 @@ class CpSatSession:
 def _lower(v: float) -> int:
     if not np.isfinite(v):
         return cp_model.INT_MIN
-    return int(math.ceil(v - _TOL * max(1.0, abs(v))))
+    return math.ceil(v - _TOL * max(1.0, abs(v)))
 
 
 def _upper(v: float) -> int:
     if not np.isfinite(v):
         return cp_model.INT_MAX
-    return int(math.floor(v + _TOL * max(1.0, abs(v))))
+    return math.floor(v + _TOL * max(1.0, abs(v)))

@@ -1,11 +1,26 @@
-"""HiGHS through highspy: the whole sparse matrix passed at once."""
+"""HiGHS through highspy: the whole sparse matrix passed at once.
+
+HiGHS is the one backend with every capability: LP duals and a model that grows by
+columns and re-solves from its basis (:class:`HighsColumnSession`, for column
+generation), MIP starts and bounds. It runs with one thread and a fixed seed, so its
+results are deterministic.
+"""
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 import highspy
 import numpy as np
 
-from optimizer.engine.backends import StageResult
+from optimizer.engine.backends.base import (
+    Capabilities,
+    FloatArray,
+    IndexArray,
+    IntArray,
+    LpResult,
+    StageResult,
+)
 from optimizer.engine.model import Milp
 from optimizer.engine.status import Status
 
@@ -17,6 +32,8 @@ _STATUS = {
     highspy.HighsModelStatus.kSolutionLimit: Status.FEASIBLE,
     highspy.HighsModelStatus.kInterrupt: Status.FEASIBLE,
 }
+
+_CAPABILITIES = Capabilities(duals=True, warm_start=True, mip_bound=True, deterministic=True, add_columns=True)
 
 
 def _highs() -> highspy.Highs:
@@ -34,10 +51,64 @@ def _highs() -> highspy.Highs:
     return h
 
 
-class HighsSession:
-    """A HiGHS model kept open across lexicographic stages."""
+def _set_time_limit(h: highspy.Highs, time_limit: float | None) -> None:
+    h.setOptionValue("time_limit", float(time_limit) if time_limit is not None else highspy.kHighsInf)
 
-    def __init__(self, milp: Milp):
+
+def _add_row(h: highspy.Highs, cols: IndexArray, vals: FloatArray, lo: float, hi: float) -> None:
+    h.addRow(
+        float(lo),
+        float(hi) if np.isfinite(hi) else highspy.kHighsInf,
+        len(cols),
+        np.asarray(cols, dtype=np.int32),
+        np.asarray(vals, dtype=float),
+    )
+
+
+def _run_mip(h: highspy.Highs, time_limit: float | None, start: IntArray | None, abs_gap: float) -> StageResult:
+    """Run a HiGHS MIP from an optional start and map the outcome into a :class:`StageResult`.
+
+    The model's first ``n`` columns are marked integer for the run and continuous again
+    after it: the model stays continuous between solves, since changing integrality
+    costs the LP its warm start.
+    """
+    n = h.getNumCol()
+    idx = np.arange(n, dtype=np.int32)
+    h.changeColsIntegrality(n, idx, np.full(n, highspy.HighsVarType.kInteger))
+    try:
+        _set_time_limit(h, time_limit)
+        h.setOptionValue("mip_abs_gap", float(abs_gap))
+        if start is not None:
+            sol = highspy.HighsSolution()
+            sol.col_value = np.asarray(start, dtype=float).tolist()
+            sol.value_valid = True
+            h.setSolution(sol)
+        h.run()
+        status = _STATUS.get(h.getModelStatus(), Status.ERROR)
+        info = h.getInfo()
+        x = None
+        if info.primal_solution_status == 2:  # kSolutionStatusFeasible
+            x = np.rint(np.asarray(h.getSolution().col_value)).astype(np.int32)
+        elif status == Status.FEASIBLE:
+            status = Status.ERROR if start is None else Status.FEASIBLE
+        bound = info.mip_dual_bound if status != Status.OPTIMAL else info.objective_function_value
+        return StageResult(status, x, float(info.objective_function_value), float(bound), int(info.mip_node_count))
+    finally:
+        h.changeColsIntegrality(n, idx, np.full(n, highspy.HighsVarType.kContinuous))
+
+
+class HighsSession:
+    """A HiGHS model kept open across lexicographic stages.
+
+    Parameters
+    ----------
+    milp
+        The model; its columns are binary unless ``milp.col_hi`` bounds them.
+    """
+
+    CAPABILITIES: ClassVar[Capabilities] = _CAPABILITIES
+
+    def __init__(self, milp: Milp) -> None:
         self.n = milp.n_cols
         h = _highs()
         lp = highspy.HighsLp()
@@ -59,9 +130,54 @@ class HighsSession:
         h.passModel(lp)
         self.h = h
 
-    @staticmethod
-    def empty(row_hi: np.ndarray) -> highspy.Highs:
-        """A maximising HiGHS model with rows ``≤ row_hi`` and no columns yet."""
+    def set_objective(self, cost: FloatArray) -> None:
+        """Make ``cost · x`` the objective to maximise."""
+        self.h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.asarray(cost, dtype=float))
+
+    def add_row(self, cols: IndexArray, vals: FloatArray, lo: float, hi: float) -> None:
+        """Add the row ``lo ≤ Σ vals · x[cols] ≤ hi``."""
+        _add_row(self.h, cols, vals, lo, hi)
+
+    def solve(self, time_limit: float | None, start: IntArray | None, abs_gap: float) -> StageResult:
+        """The LP's optimum when it is integral, else a MIP solve from ``start``."""
+        found = self._integral_lp(time_limit)
+        if found is not None:
+            return found
+        return _run_mip(self.h, time_limit, start, abs_gap)
+
+    def _integral_lp(self, time_limit: float | None) -> StageResult | None:
+        """The LP relaxation's optimum when it is integral (then it is the MILP's), else None.
+
+        Assignment-shaped models often have integral LP optima, and the simplex alone is
+        several times faster than HiGHS's MIP machinery around it. (The model is kept
+        continuous between stages; only a MIP solve marks the columns integer.)
+        """
+        h = self.h
+        _set_time_limit(h, time_limit)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        v = np.asarray(h.getSolution().col_value)
+        x = np.rint(v)
+        # within 1e-9 of 0/1, every row sum rounds to the same integer, so x keeps every row
+        if np.abs(v - x).max(initial=0.0) > 1e-9:
+            return None
+        value = float(h.getInfo().objective_function_value)
+        return StageResult(Status.OPTIMAL, x.astype(np.int32), value, value, 0)
+
+
+class HighsColumnSession:
+    """A maximising HiGHS model over fixed rows that grows by columns (column generation).
+
+    Parameters
+    ----------
+    row_hi
+        The upper bound of every row; rows start at ``0 ≤ · ≤ row_hi``, with no columns.
+    """
+
+    CAPABILITIES: ClassVar[Capabilities] = _CAPABILITIES
+
+    def __init__(self, row_hi: FloatArray) -> None:
         h = _highs()
         n = len(row_hi)
         h.addRows(
@@ -74,72 +190,79 @@ class HighsSession:
             np.zeros(0),
         )
         h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-        return h
+        self.h = h
 
-    def set_objective(self, cost: np.ndarray) -> None:
-        self.h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.asarray(cost, dtype=float))
+    @property
+    def n_cols(self) -> int:
+        """The number of columns in the model."""
+        return int(self.h.getNumCol())
 
-    def add_row(self, cols, vals, lo, hi) -> None:
-        self.h.addRow(
-            float(lo),
-            float(hi) if np.isfinite(hi) else highspy.kHighsInf,
-            len(cols),
-            np.asarray(cols, dtype=np.int32),
-            np.asarray(vals, dtype=float),
+    def add_columns(
+        self,
+        cost: FloatArray,
+        lower: FloatArray,
+        upper: FloatArray,
+        starts: IndexArray,
+        rows: IndexArray,
+        values: FloatArray,
+    ) -> None:
+        """Append columns, their matrix entries given column-wise (CSC ``starts``, ``rows``, ``values``)."""
+        self.h.addCols(
+            len(cost),
+            np.asarray(cost, dtype=float),
+            np.asarray(lower, dtype=float),
+            np.asarray(upper, dtype=float),
+            len(rows),
+            np.asarray(starts, dtype=np.int32),
+            np.asarray(rows, dtype=np.int32),
+            np.asarray(values, dtype=float),
         )
 
-    def solve(self, time_limit, start, abs_gap) -> StageResult:
-        found = self._integral_lp(time_limit)
-        if found is not None:
-            return found
-        h, idx = self.h, np.arange(self.n, dtype=np.int32)
-        h.changeColsIntegrality(self.n, idx, np.full(self.n, highspy.HighsVarType.kInteger))
-        try:
-            return run_mip(h, time_limit, start, abs_gap)
-        finally:
-            h.changeColsIntegrality(self.n, idx, np.full(self.n, highspy.HighsVarType.kContinuous))
+    def delete_columns(self, cols: IndexArray) -> None:
+        """Remove the columns at these positions."""
+        self.h.deleteCols(len(cols), np.asarray(cols, dtype=np.int32))
 
-    def _integral_lp(self, time_limit) -> StageResult | None:
-        """The LP relaxation's optimum when it is integral (then it is the MILP's), else None.
+    def set_costs(self, cost: FloatArray) -> None:
+        """Set the cost of every column."""
+        n = len(cost)
+        self.h.changeColsCost(n, np.arange(n, dtype=np.int32), np.asarray(cost, dtype=float))
 
-        Assignment-shaped models often have integral LP optima, and the simplex alone is
-        several times faster than HiGHS's MIP machinery around it. (The model is kept
-        continuous between stages; only a MIP solve marks the columns integer.)
-        """
+    def set_column_bounds(self, cols: IndexArray, lower: FloatArray, upper: FloatArray) -> None:
+        """Set the bounds of some columns."""
+        self.h.changeColsBounds(
+            len(cols), np.asarray(cols, dtype=np.int32), np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+        )
+
+    def set_row_bounds(self, rows: IndexArray, lower: FloatArray, upper: FloatArray) -> None:
+        """Set the bounds of some rows."""
+        self.h.changeRowsBounds(
+            len(rows), np.asarray(rows, dtype=np.int32), np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+        )
+
+    def add_row(self, cols: IndexArray, vals: FloatArray, lo: float, hi: float) -> None:
+        """Add the row ``lo ≤ Σ vals · x[cols] ≤ hi``."""
+        _add_row(self.h, cols, vals, lo, hi)
+
+    def set_cost_perturbation(self, on: bool) -> None:
+        """Switch the dual simplex's own cost perturbation on or off."""
+        self.h.setOptionValue("dual_simplex_cost_perturbation_multiplier", 1.0 if on else 0.0)
+
+    def solve_lp(self, time_limit: float | None, iteration_limit: int | None) -> LpResult:
+        """Solve the LP relaxation (the columns are continuous between MIP solves)."""
         h = self.h
-        set_time_limit(h, time_limit)
+        _set_time_limit(h, time_limit)
+        h.setOptionValue("simplex_iteration_limit", 2**31 - 1 if iteration_limit is None else iteration_limit)
         h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return None
-        v = np.asarray(h.getSolution().col_value)
-        x = np.rint(v)
-        # within 1e-9 of 0/1, every row sum rounds to the same integer, so x keeps every row
-        if np.abs(v - x).max(initial=0.0) > 1e-9:
-            return None
-        value = h.getInfo().objective_function_value
-        return StageResult(Status.OPTIMAL, x.astype(np.int32), value, value, 0)
+        code = h.getModelStatus()
+        sol = h.getSolution()
+        return LpResult(
+            _STATUS.get(code, Status.ERROR),
+            code == highspy.HighsModelStatus.kIterationLimit,
+            float(h.getInfo().objective_function_value),
+            np.asarray(sol.col_value, dtype=float),
+            np.asarray(sol.row_dual, dtype=float),
+        )
 
-
-def set_time_limit(h: highspy.Highs, time_limit: float | None) -> None:
-    h.setOptionValue("time_limit", float(time_limit) if time_limit is not None else highspy.kHighsInf)
-
-
-def run_mip(h: highspy.Highs, time_limit, start, abs_gap) -> StageResult:
-    """Run a HiGHS MIP from an optional start and map the outcome into a :class:`StageResult`."""
-    set_time_limit(h, time_limit)
-    h.setOptionValue("mip_abs_gap", float(abs_gap))
-    if start is not None:
-        sol = highspy.HighsSolution()
-        sol.col_value = np.asarray(start, dtype=float).tolist()
-        sol.value_valid = True
-        h.setSolution(sol)
-    h.run()
-    status = _STATUS.get(h.getModelStatus(), Status.ERROR)
-    info = h.getInfo()
-    x = None
-    if info.primal_solution_status == 2:  # kSolutionStatusFeasible
-        x = np.rint(np.asarray(h.getSolution().col_value)).astype(np.int32)
-    elif status == Status.FEASIBLE:
-        status = Status.ERROR if start is None else Status.FEASIBLE
-    bound = info.mip_dual_bound if status != Status.OPTIMAL else info.objective_function_value
-    return StageResult(status, x, info.objective_function_value, bound, int(info.mip_node_count))
+    def solve_mip(self, time_limit: float | None, start: IntArray, abs_gap: float) -> StageResult:
+        """Solve with integer columns from a start, to an absolute gap."""
+        return _run_mip(self.h, time_limit, start, abs_gap)

@@ -1,0 +1,1 @@
+"""Solution methods the engine chooses among per block: greedy, matching, aggregation, column generation."""

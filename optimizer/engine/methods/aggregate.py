@@ -20,10 +20,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
+from optimizer.engine.data import ProblemData
 from optimizer.engine.model import CITIZEN, POOL, UNIT, Milp
 from optimizer.engine.pairs import Pairs
+
+Index = npt.NDArray[np.integer]
+I64 = npt.NDArray[np.int64]
+U64 = npt.NDArray[np.uint64]
 
 MAX_SHARE = 0.6  # aggregate only when the model keeps at most this share of its columns
 
@@ -32,16 +38,17 @@ _M2 = np.uint64(0xBF58476D1CE4E5B9)
 _M3 = np.uint64(0x94D049BB133111EB)
 
 
-def _mix(x: np.ndarray) -> np.ndarray:
+def _mix(x: Index) -> U64:
     """splitmix64: spreads every input bit over the whole word."""
     with np.errstate(over="ignore"):
-        z = x.astype(np.uint64) + _M1
+        z: U64 = x.astype(np.uint64) + _M1
         z = (z ^ (z >> np.uint64(30))) * _M2
         z = (z ^ (z >> np.uint64(27))) * _M3
-        return z ^ (z >> np.uint64(31))
+        mixed: U64 = z ^ (z >> np.uint64(31))
+        return mixed
 
 
-def _pair_hash(*columns: np.ndarray) -> np.ndarray:
+def _pair_hash(*columns: Index) -> U64:
     h = np.zeros(len(columns[0]), np.uint64)
     for col in columns:
         with np.errstate(over="ignore"):
@@ -49,7 +56,7 @@ def _pair_hash(*columns: np.ndarray) -> np.ndarray:
     return h
 
 
-def _classes(owner: np.ndarray, items: tuple[np.ndarray, ...], extra: tuple[np.ndarray, ...], n: int):
+def _classes(owner: Index, items: tuple[Index, ...], extra: tuple[Index, ...], n: int) -> I64 | None:
     """Group owners (0..n-1) whose sets of item tuples are equal and whose ``extra`` agree.
 
     ``owner`` and ``items`` are parallel arrays of (owner, item...) entries, each tuple at
@@ -68,8 +75,9 @@ def _classes(owner: np.ndarray, items: tuple[np.ndarray, ...], extra: tuple[np.n
     rank = np.empty(len(first), np.int64)
     rank[np.argsort(first, kind="stable")] = np.arange(len(first))
     label = rank[label]
+    assert isinstance(label, np.ndarray)
     # verify: every member's sorted entries equal its class representative's
-    order = np.lexsort(items[::-1] + (owner,))
+    order = np.lexsort((*items[::-1], owner))
     start = np.searchsorted(owner[order], np.arange(n))
     rep = _firsts(label)
     pos = np.arange(len(order)) - start[owner[order]]
@@ -91,16 +99,18 @@ class Aggregated:
         Per class, the block's citizens (units) in index order, as split arrays.
     col_c, col_u
         The citizen and unit class of each aggregated column.
+    block
+        The block aggregated.
     """
 
     milp: Milp
-    col_c: np.ndarray
-    col_u: np.ndarray
-    members_c: list
-    members_u: list
+    col_c: I64
+    col_u: I64
+    members_c: list[Index]
+    members_u: list[Index]
     block: Milp
 
-    def expand(self, y: np.ndarray) -> np.ndarray:
+    def expand(self, y: npt.NDArray[np.integer]) -> npt.NDArray[np.int8]:
         """The 0/1 solution of the block that ``y`` (flows per aggregated column) stands for.
 
         Within a class pair, the first free citizens take the first free units, so the
@@ -112,7 +122,8 @@ class Aggregated:
         order = np.argsort(keys, kind="stable")
         next_c = np.zeros(len(self.members_c), np.int64)
         next_u = np.zeros(len(self.members_u), np.int64)
-        cs, us = [], []
+        cs: list[Index] = []
+        us: list[Index] = []
         for j in np.flatnonzero(y > 0).tolist():
             k, a, b = int(y[j]), int(self.col_c[j]), int(self.col_u[j])
             cs.append(self.members_c[a][next_c[a] : next_c[a] + k])
@@ -126,7 +137,7 @@ class Aggregated:
         return x
 
 
-def aggregate(data, block: Milp) -> Aggregated | None:
+def aggregate(data: ProblemData, block: Milp) -> Aggregated | None:
     """The aggregated model of a block, or None when it would not be much smaller."""
     p = block.pairs
     if block.n_cols == 0:
@@ -187,14 +198,16 @@ def aggregate(data, block: Milp) -> Aggregated | None:
     return Aggregated(milp, col_c, col_u, _members(c_class, cits), _members(u_class, units), block)
 
 
-def _firsts(label: np.ndarray) -> np.ndarray:
+def _firsts(label: I64) -> I64:
     """The first member of each class."""
     first = np.full(int(label.max()) + 1, -1, np.int64)
     first[label[::-1]] = np.arange(len(label))[::-1]
     return first
 
 
-def _class_rows(col_class: np.ndarray, size: np.ndarray, col_hi: np.ndarray):
+def _class_rows(
+    col_class: I64, size: I64, col_hi: npt.NDArray[np.float64]
+) -> tuple[sp.csr_matrix, npt.NDArray[np.float64], I64]:
     """Rows Σ columns of a class ≤ its size, for the classes whose columns could exceed it."""
     reach = np.bincount(col_class, weights=col_hi, minlength=len(size))
     need = np.flatnonzero(reach > size)
@@ -206,6 +219,7 @@ def _class_rows(col_class: np.ndarray, size: np.ndarray, col_hi: np.ndarray):
     return A, size[need].astype(float), need.astype(np.int64)
 
 
-def _members(label: np.ndarray, ids: np.ndarray) -> list:
+def _members(label: I64, ids: Index) -> list[Index]:
+    """Per class, its members' ids in index order."""
     order = np.argsort(label, kind="stable")
     return np.split(ids[order], np.flatnonzero(np.diff(label[order])) + 1)

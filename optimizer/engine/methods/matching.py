@@ -1,17 +1,19 @@
-"""Fast path: a pure assignment problem, solved exactly without a MILP.
+"""Method: exact maximum-weight matching, for blocks that are pure assignment problems.
 
-When no pool, department, frame or quota row can bind, the model is a
-bipartite matching. The lexicographic objective then packs into one integer
-weight per pair (priority levels dominate the score), and a maximum-weight
-matching solves it in one pass: scipy's LAPJV on a dense block when the
-eligible pairs are dense, OR-Tools' min-cost flow when they are sparse.
-Integer weights keep both exact; where they cannot be packed exactly the
-caller falls back to the MILP.
+When no pool, department, frame or quota row can bind, a block's model is a
+bipartite matching. Its objective then packs into one integer weight per pair
+(:func:`packed_weights`: priority levels dominate the score), and a
+maximum-weight matching (:func:`max_weight_matching`) solves every stage in
+one pass, without a MILP: scipy's LAPJV on a dense block when the eligible
+pairs are dense, OR-Tools' min-cost flow when they are sparse. Integer
+weights keep both exact; where they cannot be packed exactly, or neither
+method is exact at the size, the caller falls back to the MILP stages.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from optimizer.engine.data import ProblemData
 from optimizer.engine.model import Milp
@@ -21,8 +23,11 @@ EXACT_FLOW = 2**60  # room below int64 for OR-Tools' cost scaling
 DENSE_CELLS = 4_000_000  # largest dense block handed to LAPJV
 DENSE_SHARE = 0.3  # eligible share of the block from which dense is faster
 
+Weights = npt.NDArray[np.int64]
+Index = npt.NDArray[np.integer]
 
-def packed_weights(data: ProblemData, milp: Milp) -> np.ndarray | None:
+
+def packed_weights(data: ProblemData, milp: Milp) -> Weights | None:
     """One int64 weight per column whose maximum-weight matching is the optimum, or None.
 
     Lexicographic: ``W[p] + score`` with ``W[p] = 1 + S + Σ_{q less urgent} W[q]·b[q]``,
@@ -40,16 +45,16 @@ def packed_weights(data: ProblemData, milp: Milp) -> np.ndarray | None:
     score = p.score.astype(np.int64)
     prio = data.c_prio[p.citizen]
     if params.objective == "weighted":
-        w = np.array([params.priority_weights[str(q)] for q in data.inst.priorities])
+        w = data.priority_weights()
         if not np.all(w == np.round(w)):
             return None
-        weight = w.astype(np.int64)[np.searchsorted(np.array(data.inst.priorities), prio)] + score
+        weight: Weights = w.astype(np.int64)[data.priority_position(prio)] + score
         return weight if int(weight.max()) * len(p) < EXACT_FLOAT else None
     # S: each citizen contributes at most its best score
     first = np.flatnonzero(np.r_[True, p.citizen[1:] != p.citizen[:-1]])
     total = int(np.maximum.reduceat(score, first).sum())
     n_units = len(np.unique(p.unit))
-    level = {}
+    level: dict[int, int] = {}
     acc = total
     for q in reversed(data.inst.priorities):
         n_q = min(len(np.unique(p.citizen[prio == q])), n_units)
@@ -58,13 +63,27 @@ def packed_weights(data: ProblemData, milp: Milp) -> np.ndarray | None:
         if acc >= EXACT_FLOAT:
             return None
     lv = np.array([level[q] for q in data.inst.priorities], dtype=np.int64)
-    return lv[np.searchsorted(np.array(data.inst.priorities), prio)] + score
+    packed: Weights = lv[data.priority_position(prio)] + score
+    return packed
 
 
-def max_weight_matching(milp: Milp, weight: np.ndarray) -> tuple[np.ndarray, str] | None:
-    """0/1 per column, a maximum-weight matching of citizens to units (weights > 0), and the method.
+def max_weight_matching(milp: Milp, weight: Weights) -> tuple[npt.NDArray[np.int8], str] | None:
+    """A maximum-weight matching of a block's citizens to its units.
 
-    None when neither method is exact at this size (the caller then uses the MILP).
+    Parameters
+    ----------
+    milp
+        A block without side rows (only citizen and unit rows).
+    weight
+        The weight of each column (from :func:`packed_weights`); pairs of weight ≤ 0
+        are never worth taking.
+
+    Returns
+    -------
+    tuple or None
+        0/1 per column and the method used (``"empty"``, ``"lapjv"`` or
+        ``"min-cost-flow"``); None when neither method is exact at this size (the
+        caller then uses the MILP).
     """
     p = milp.pairs
     x = np.zeros(len(p), np.int8)
@@ -93,7 +112,8 @@ def max_weight_matching(milp: Milp, weight: np.ndarray) -> tuple[np.ndarray, str
     return _flow(r_idx, c_idx, weight, len(rows), len(cols)), "min-cost-flow"
 
 
-def _flow(r_idx, c_idx, weight, n_rows, n_cols) -> np.ndarray:
+def _flow(r_idx: Index, c_idx: Index, weight: Weights, n_rows: int, n_cols: int) -> npt.NDArray[np.int8]:
+    """The matching by OR-Tools' min-cost flow (source → citizens → units → sink)."""
     from ortools.graph.python import min_cost_flow
 
     f = min_cost_flow.SimpleMinCostFlow()
@@ -111,10 +131,28 @@ def _flow(r_idx, c_idx, weight, n_rows, n_cols) -> np.ndarray:
     status = f.solve()
     if status != f.OPTIMAL:
         raise RuntimeError(f"min-cost flow failed with status {status}")
-    flows = f.flows(np.arange(n_rows, n_rows + len(r_idx)))
-    return (flows > 0).astype(np.int8)
+    flows = np.asarray(f.flows(np.arange(n_rows, n_rows + len(r_idx))))
+    matched: npt.NDArray[np.int8] = (flows > 0).astype(np.int8)
+    return matched
 
 
-def flow_is_exact(weight: np.ndarray, n_nodes: int) -> bool:
+def flow_is_exact(weight: Weights, n_nodes: int) -> bool:
     """Whether OR-Tools' cost scaling can handle these weights without overflow."""
     return len(weight) == 0 or int(np.abs(weight).max()) * (n_nodes + 1) < EXACT_FLOW
+
+
+def matching_plan(data: ProblemData, milp: Milp) -> npt.NDArray[np.int8] | None:
+    """Solve a block exactly as a matching, or None when that does not apply.
+
+    It applies when no side row can bind (the block has none), the objective packs into
+    exact integer weights, and one of the methods is exact at the block's size.
+    """
+    if milp.side_rows:
+        return None
+    weight = packed_weights(data, milp)
+    if weight is None:
+        return None
+    found = max_weight_matching(milp, weight)
+    if found is None:
+        return None
+    return found[0]

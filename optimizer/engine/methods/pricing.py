@@ -16,25 +16,37 @@ pairs and proven optimal for the full set by LP duality:
    with a lower reduced cost lies in no plan better than ``z``, since any plan
    x has ``c·x ≤ z_LP + Σ_{d_j<0} d_j x_j``.
 
-One HiGHS model holds every row of the block from the start and grows by
-columns, so each LP re-solve starts from the previous basis. Integral stages
-first price a tie-broken cost (:func:`tie_break`) that keeps those re-solves
-short, and fall back to their plain cost when that does not prove the
-optimum. Only HiGHS gives the duals this needs.
+One backend model (a :class:`~optimizer.engine.backends.base.ColumnSession`)
+holds every row of the block from the start and grows by columns, so each LP
+re-solve starts from the previous basis. Integral stages first price a
+tie-broken cost (:func:`tie_break`) that keeps those re-solves short, and fall
+back to their plain cost when that does not prove the optimum. This needs a
+backend with duals and added columns (``Capabilities.column_generation``):
+HiGHS.
 """
 
 from __future__ import annotations
 
 import time
 
-import highspy
 import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
 
-from optimizer.engine.backends.highs import HighsSession, run_mip, set_time_limit
+from optimizer.engine.backends import open_column_session, open_session
+from optimizer.engine.backends.base import ColumnSession
 from optimizer.engine.data import ProblemData
 from optimizer.engine.methods.greedy import greedy
 from optimizer.engine.model import CITIZEN, Milp
+from optimizer.engine.stages import Objective, StageEntry, StagesResult, stage_log
 from optimizer.engine.status import Status
+
+#: Column (pair) indices of a block.
+Columns = npt.NDArray[np.int64]
+#: One float per column of a block (costs, reduced costs), or per row (duals).
+Floats = npt.NDArray[np.float64]
+#: A 0/1 plan: one entry per column of a block.
+Plan = npt.NDArray[np.int8]
 
 START_PER_CITIZEN = 12  # best-scoring pairs of each citizen in the first restricted set
 START_PER_UNIT = 4  # most urgent, best-scoring citizens of each unit
@@ -47,14 +59,15 @@ TIED_ITERATIONS = (8, 10_000)  # a tie-broken LP may take 8 iterations per row +
 FACE_TOL = 1e-6  # relative to the largest cost: reduced costs and duals this close to 0 count as 0
 
 
-def _top(key_group: np.ndarray, order: np.ndarray, k: int) -> np.ndarray:
+def _top(key_group: npt.NDArray[np.integer], order: Columns, k: int) -> Columns:
     """The first k entries of each group in ``order`` (groups of ``key_group``)."""
     g = key_group[order]
     first = np.searchsorted(g, g, side="left")
-    return order[np.arange(len(order)) - first < k]
+    top: Columns = order[np.arange(len(order)) - first < k]
+    return top
 
 
-def initial_columns(data: ProblemData, milp: Milp) -> np.ndarray:
+def initial_columns(data: ProblemData, milp: Milp) -> Columns:
     """Each citizen's best-scoring pairs and each unit's most urgent candidates."""
     p = milp.pairs
     by_citizen = np.lexsort((p.unit, -p.score, p.citizen))
@@ -62,13 +75,25 @@ def initial_columns(data: ProblemData, milp: Milp) -> np.ndarray:
     return np.union1d(_top(p.citizen, by_citizen, START_PER_CITIZEN), _top(p.unit, by_unit, START_PER_UNIT))
 
 
-class _Growing:
-    """A HiGHS model over all rows of a block whose columns are added as needed."""
+class GrowingModel:
+    """A backend model over all rows of a block whose columns are added as needed.
 
-    def __init__(self, milp: Milp, prio: np.ndarray):
-        self.milp, self.prio = milp, prio
-        self.h = HighsSession.empty(milp.row_hi)
-        self.cols = np.zeros(0, np.int64)  # block columns in model order
+    Parameters
+    ----------
+    milp
+        The block.
+    prio
+        The priority of each column's citizen.
+    backend
+        A backend that can run column generation (see :func:`open_column_session`).
+    """
+
+    def __init__(self, milp: Milp, prio: npt.NDArray[np.int64], backend: str = "highs") -> None:
+        self.milp, self.prio, self.backend = milp, prio, backend
+        self.session: ColumnSession = open_column_session(backend, milp.row_hi)
+        self.cols: Columns = np.zeros(0, np.int64)  # block columns in model order
+        self.lp_x: Floats = np.zeros(0)  # column values of the last LP, in model order
+        self.stopped_by_iterations = False  # whether the last LP stopped on its iteration limit
         self.holds: list[int] = []  # priority of each hold row, in row order
         self.hold_at_least: list[float] = []
         # the optimal faces of earlier stages: columns fixed at 0 (never priced again)
@@ -78,30 +103,28 @@ class _Growing:
         self.citizen_row[milp.row_group[is_c]] = is_c
         self.dead = np.zeros(milp.n_cols, bool)
         self.one = np.zeros(milp.n_cols, bool)
-        self.row_lo = np.asarray(milp.row_lo, dtype=float).copy()
-        self.row_hi = np.asarray(milp.row_hi, dtype=float).copy()
-        self.kept: list[tuple[np.ndarray, float]] = []  # (objective, value) of every earlier stage
+        self.row_lo: Floats = np.asarray(milp.row_lo, dtype=float).copy()
+        self.row_hi: Floats = np.asarray(milp.row_hi, dtype=float).copy()
+        self.kept: list[tuple[Floats, float]] = []  # (objective, value) of every earlier stage
 
-    def add(self, new: np.ndarray, cost: np.ndarray) -> None:
+    def add(self, new: Columns, cost: Floats) -> None:
+        """Add the block's columns ``new`` to the model, at their costs in ``cost`` (one per block column)."""
         A = self.milp.A[:, new]
         extra_rows, extra_cols = [], []
         for k, p in enumerate(self.holds):
             hit = np.flatnonzero(self.prio[new] == p)
             extra_rows.append(np.full(len(hit), self.milp.n_rows + k))
             extra_cols.append(hit)
-        rows = np.concatenate([A.indices] + extra_rows).astype(np.int32)
-        colid = np.concatenate([np.repeat(np.arange(len(new)), np.diff(A.indptr))] + extra_cols)
+        rows = np.concatenate([A.indices, *extra_rows]).astype(np.int32)
+        colid = np.concatenate([np.repeat(np.arange(len(new)), np.diff(A.indptr)), *extra_cols])
         order = np.lexsort((rows, colid))
         starts = np.searchsorted(colid[order], np.arange(len(new))).astype(np.int32)
-        n = len(new)
-        # columns stay continuous: only a MIP solve marks them integer (see mip), since
+        # columns stay continuous: only a MIP solve makes them integer (see mip), since
         # changing integrality costs the LP its warm start
-        self.h.addCols(
-            n,
+        self.session.add_columns(
             cost[new].astype(float),
             self.one[new].astype(float),
-            np.ones(n),
-            len(order),
+            np.ones(len(new)),
             starts,
             rows[order],
             np.ones(len(order)),
@@ -109,12 +132,13 @@ class _Growing:
         self.cols = np.concatenate([self.cols, new])
 
     def hold(self, p: int, at_least: float) -> None:
+        """Add a hold row: at least ``at_least`` citizens of priority ``p`` housed."""
         nz = np.flatnonzero(self.prio[self.cols] == p).astype(np.int32)
-        self.h.addRow(at_least, highspy.kHighsInf, len(nz), nz, np.ones(len(nz)))
+        self.session.add_row(nz, np.ones(len(nz)), at_least, np.inf)
         self.holds.append(p)
         self.hold_at_least.append(at_least)
 
-    def fix_face(self, d: np.ndarray, y: np.ndarray, x: np.ndarray, gap: float, scale: float) -> None:
+    def fix_face(self, d: Floats, y: Floats, x: Plan, gap: float, scale: float) -> None:
         """Restrict every later stage to the plans that keep this stage's optimum.
 
         ``y`` are duals of the stage's LP over the whole block (every unpriced pair has
@@ -135,37 +159,32 @@ class _Growing:
         self.one |= free & (d > tol)
         # fixed-out columns leave the model: the LPs of later stages stay small
         gone = np.flatnonzero(self.dead[self.cols]).astype(np.int32)
-        self.h.deleteCols(len(gone), gone)
+        self.session.delete_columns(gone)
         self.cols = self.cols[~self.dead[self.cols]]
         n = len(self.cols)
-        idx = np.arange(n, dtype=np.int32)
-        self.h.changeColsBounds(n, idx, self.one[self.cols].astype(float), np.ones(n))
+        self.session.set_column_bounds(np.arange(n, dtype=np.int32), self.one[self.cols].astype(float), np.ones(n))
         level = self.milp.A @ x.astype(float)
         tight = np.flatnonzero(np.abs(y[: self.milp.n_rows]) > tol).astype(np.int32)
-        self.h.changeRowsBounds(len(tight), tight, level[tight], level[tight])
+        self.session.set_row_bounds(tight, level[tight], level[tight])
         self.row_lo[tight] = self.row_hi[tight] = level[tight]
 
-    def set_objective(self, cost: np.ndarray) -> None:
-        n = len(self.cols)
-        self.h.changeColsCost(n, np.arange(n, dtype=np.int32), cost[self.cols].astype(float))
+    def set_objective(self, cost: Floats) -> None:
+        """Set the model's costs from ``cost`` (one per block column)."""
+        self.session.set_costs(cost[self.cols].astype(float))
 
-    def lp(self, time_limit, iteration_limit: int | None = None):
-        """Solve the restricted LP: its value and row duals, or (None, None) when it stops
-        early (``self.stopped_by_iterations`` tells an iteration limit from the rest).
+    def lp(self, time_limit: float | None, iteration_limit: int | None = None) -> tuple[float, Floats] | None:
+        """Solve the restricted LP: its value and row duals, or None when it stops early.
+
+        ``self.stopped_by_iterations`` tells an iteration limit from the rest.
         """
-        h = self.h
-        set_time_limit(h, time_limit)
-        h.setOptionValue("simplex_iteration_limit", 2**31 - 1 if iteration_limit is None else iteration_limit)
-        h.run()
-        status = h.getModelStatus()
-        self.stopped_by_iterations = status == highspy.HighsModelStatus.kIterationLimit
-        ok = status == highspy.HighsModelStatus.kOptimal
-        sol = h.getSolution()
-        z, y = h.getInfo().objective_function_value, np.asarray(sol.row_dual)
-        self.lp_x = np.asarray(sol.col_value)
-        return (z, y) if ok else (None, None)
+        res = self.session.solve_lp(time_limit, iteration_limit)
+        self.stopped_by_iterations = res.iteration_limit
+        self.lp_x = res.x
+        return (res.value, res.duals) if res.status == Status.OPTIMAL else None
 
-    def round_lp(self, cost: np.ndarray, abs_gap: float, target: float, band: np.ndarray, time_limit):
+    def round_lp(
+        self, cost: Floats, abs_gap: float, target: float, band: Columns, time_limit: float | None
+    ) -> Plan | None:
         """Keep most of the LP's values and solve a small MILP over the rest.
 
         First only the fractional columns are free. When that finds no plan worth
@@ -185,9 +204,11 @@ class _Growing:
                 break
         return best
 
-    def _complete(self, cost, v, free, abs_gap, time_limit):
+    def _complete(
+        self, cost: Floats, v: Floats, free: Columns, abs_gap: float, time_limit: float | None
+    ) -> Plan | None:
         """The LP's values fixed outside ``free``, the best completion inside (None if none)."""
-        x = np.zeros(self.milp.n_cols, np.int8)
+        x: Plan = np.zeros(self.milp.n_cols, np.int8)
         x[self.cols[v > 1 - 1e-9]] = 1
         free = free[~self.one[free]]  # pairs an earlier stage fixed at 1 stay at 1
         x[free] = 0
@@ -196,6 +217,7 @@ class _Growing:
         used = self.milp.A @ x
         sub = self.milp.restrict(free)
         rows = sub.parent_rows
+        assert rows is not None  # a restricted model knows its parent's rows
         residual = Milp(
             sub.pairs,
             sub.A,
@@ -204,8 +226,8 @@ class _Growing:
             sub.row_kind,
             sub.row_group,
         )
-        session = HighsSession(residual)
-        for p, h in zip(self.holds, self.hold_at_least):
+        session = open_session(self.backend, residual)
+        for p, h in zip(self.holds, self.hold_at_least, strict=True):
             nz = np.flatnonzero(self.prio[free] == p)
             session.add_row(nz, np.ones(len(nz)), h - x[self.prio == p].sum(), np.inf)
         session.set_objective(cost[free])
@@ -215,27 +237,23 @@ class _Growing:
         x[free] = res.x
         return x
 
-    def mip(self, time_limit, start: np.ndarray, abs_gap: float):
-        h, n = self.h, len(self.cols)
-        idx = np.arange(n, dtype=np.int32)
-        h.changeColsIntegrality(n, idx, np.full(n, highspy.HighsVarType.kInteger))
-        try:
-            res = run_mip(h, time_limit, start[self.cols], abs_gap)
-        finally:
-            h.changeColsIntegrality(n, idx, np.full(n, highspy.HighsVarType.kContinuous))
+    def mip(self, time_limit: float | None, start: Plan, abs_gap: float) -> tuple[Status, Plan | None, float, int]:
+        """Solve the restricted MILP from ``start``: status, plan (None if none), bound and nodes."""
+        res = self.session.solve_mip(time_limit, start[self.cols], abs_gap)
         x = None
         if res.x is not None:
             x = np.zeros_like(start)
             x[self.cols] = res.x
         return res.status, x, float(res.bound), res.nodes
 
-    def _reduced(self, cost: np.ndarray, y: np.ndarray, AT) -> np.ndarray:
-        d = cost - AT @ y[: self.milp.n_rows]
-        for p, yh in zip(self.holds, y[self.milp.n_rows :]):
+    def all_reduced_costs(self, cost: Floats, y: Floats, AT: sp.csr_matrix) -> Floats:
+        """Reduced costs of every pair of the block under the duals ``y`` (hold rows included)."""
+        d: Floats = cost - AT @ y[: self.milp.n_rows]
+        for p, yh in zip(self.holds, y[self.milp.n_rows :], strict=True):
             d[self.prio == p] -= yh
         return d
 
-    def lagrange(self, d: np.ndarray, y: np.ndarray):
+    def lagrange(self, d: Floats, y: Floats) -> tuple[float, Floats]:
         """Duals for the whole block from the restricted LP's duals ``y``.
 
         ``d`` holds the reduced costs of the pairs outside the model (−inf for the rest).
@@ -257,15 +275,15 @@ class _Growing:
         y[self.citizen_row[with_row]] += best[with_row]
         return float(best[with_row].sum() + d[pos[row < 0]].sum()), y
 
-    def reduced_costs(self, cost: np.ndarray, y: np.ndarray, AT) -> np.ndarray:
+    def reduced_costs(self, cost: Floats, y: Floats, AT: sp.csr_matrix) -> Floats:
         """Reduced costs of the pairs that may still enter (others: −inf)."""
-        d = self._reduced(cost, y, AT)
+        d = self.all_reduced_costs(cost, y, AT)
         d[self.cols] = -np.inf
         d[self.dead] = -np.inf
         return d
 
 
-def tie_break(milp: Milp) -> np.ndarray | None:
+def tie_break(milp: Milp) -> Floats | None:
     """A small positive cost per pair that gives an integral stage's LP one clear optimum.
 
     A count objective gives every pair of a citizen the same cost, so its LP has a huge
@@ -291,51 +309,80 @@ def tie_break(milp: Milp) -> np.ndarray | None:
     with np.errstate(over="ignore"):
         mixed = p.citizen.astype(np.uint64) * np.uint64(2654435761) + p.unit.astype(np.uint64) * np.uint64(40503)
     jitter = (mixed % np.uint64(1000)).astype(float) / 1000.0
-    return TIE_BUDGET / most * (0.5 * s + 0.25 * (1 + jitter))
+    tie: Floats = TIE_BUDGET / most * (0.5 * s + 0.25 * (1 + jitter))
+    return tie
 
 
-def _best_per_citizen(milp: Milp, d: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+def _best_per_citizen(milp: Milp, d: Floats, candidates: Columns) -> Columns:
     order = candidates[np.lexsort((-d[candidates], milp.pairs.citizen[candidates]))]
     return np.sort(_top(milp.pairs.citizen, order, ADD_PER_CITIZEN))
 
 
-def priced_stages(data: ProblemData, milp: Milp, objectives, deadline, log_stage, fix_faces: bool = True):
-    """Run the objective stages by column generation; same contract as ``solve._stages``.
+def priced_stages(
+    data: ProblemData,
+    milp: Milp,
+    objectives: list[Objective],
+    deadline: float | None,
+    fix_faces: bool = True,
+    backend: str = "highs",
+) -> StagesResult:
+    """Run the objective stages by column generation.
 
-    Later stages keep earlier optima by :meth:`_Growing.fix_face` where it applies. Should
-    a stage's plan ever lose an earlier optimum (a reduced cost misjudged within the
-    tolerances), the block is solved again with hold rows only.
+    Parameters
+    ----------
+    data
+        The problem.
+    milp
+        The block, with at least one column.
+    objectives
+        ``(name, cost, abs_gap)`` of every stage, in order.
+    deadline
+        ``time.perf_counter()`` by which to stop, or None.
+    fix_faces
+        Keep earlier optima by :meth:`GrowingModel.fix_face` where it applies (else by
+        hold rows). Should a stage's plan ever lose an earlier optimum (a reduced cost
+        misjudged within the tolerances), the block is solved again with hold rows only.
+    backend
+        A backend with the capability for column generation.
+
+    Returns
+    -------
+    tuple
+        ``(x, status, stage log, bound, gap)``, as the plain stage driver of
+        :mod:`optimizer.engine.solve` returns them.
     """
     prio = data.c_prio[milp.pairs.citizen]
     start = initial_columns(data, milp)
-    x = np.zeros(milp.n_cols, np.int8)
+    x: Plan = np.zeros(milp.n_cols, np.int8)
     x[start] = greedy(data, milp.restrict(start))
-    model = _Growing(milp, prio)
+    model = GrowingModel(milp, prio, backend)
     model.add(start, objectives[0][1])
     AT = milp.A.T.tocsr()
-    log, bound = [], None
+    log: list[StageEntry] = []
+    bound = None
     tie = tie_break(milp)
     for k, (name, cost, abs_gap) in enumerate(objectives):
         # integral stages first price a tie-broken cost ≥ cost (see tie_break)
         tied = tie is not None and abs_gap >= 0.5
-        lp_cost = cost + tie if tied else cost
+        lp_cost = cost + tie if tied and tie is not None else cost
         _price_with(model, lp_cost, tied)
         rounds = 0
         while True:
             rounds += 1
             limit = TIED_ITERATIONS[0] * milp.n_rows + TIED_ITERATIONS[1] if tied else None
-            z_lp, y = model.lp(_left(deadline), limit)
-            if z_lp is None and tied and model.stopped_by_iterations:
+            lp = model.lp(_left(deadline), limit)
+            if lp is None and tied and model.stopped_by_iterations:
                 # the tie-broken LP stalls: go on from its basis with the plain cost
                 tied, lp_cost = False, cost
                 _price_with(model, lp_cost, tied)
                 continue
-            if z_lp is None and fix_faces and model.kept and (deadline is None or time.perf_counter() < deadline):
+            if lp is None and fix_faces and model.kept and (deadline is None or time.perf_counter() < deadline):
                 # the LP failed for another reason than time: solve again with hold rows only
-                return priced_stages(data, milp, objectives, deadline, log_stage, fix_faces=False)
-            if z_lp is None:  # out of time: the current plan, unproven
-                log.append(log_stage(name, None, float(cost @ x), rounds, len(model.cols)) | {"status": "feasible"})
+                return priced_stages(data, milp, objectives, deadline, fix_faces=False, backend=backend)
+            if lp is None:  # out of time: the current plan, unproven
+                log.append(stage_log(name, None, float(cost @ x), rounds, len(model.cols), Status.FEASIBLE))
                 return x, Status.FEASIBLE, log, None, None
+            z_lp, y = lp
             d = model.reduced_costs(lp_cost, y, AT)
             # pairs whose reduced cost only the tie-break makes positive would make the
             # dual simplex shift costs; the Lagrangian bound below covers them instead
@@ -347,8 +394,8 @@ def priced_stages(data: ProblemData, milp: Milp, objectives, deadline, log_stage
             z_lp += extra  # now a bound over every pair of the block
             target = _optimal_above(z_lp, abs_gap)
             # a plan worth target keeps every pair whose |reduced cost| exceeds z_lp - target
-            # at its LP value (the penalty argument of _Growing.fix_face)
-            d_all = model._reduced(lp_cost, y, AT)  # every pair, under the raised duals
+            # at its LP value (the penalty argument of GrowingModel.fix_face)
+            d_all = model.all_reduced_costs(lp_cost, y, AT)  # every pair, under the raised duals
             band = model.cols[np.abs(d_all[model.cols]) <= z_lp - target + TOL]
             found = model.round_lp(cost, abs_gap, target, band, _left(deadline))
             if found is not None and _feasible(milp, found, model) and cost @ found >= target:
@@ -363,9 +410,7 @@ def priced_stages(data: ProblemData, milp: Milp, objectives, deadline, log_stage
                 x = found
             value = float(cost @ x)
             if status != Status.OPTIMAL:
-                log.append(
-                    log_stage(name, None, value, rounds, len(model.cols)) | {"status": "feasible", "nodes": nodes}
-                )
+                log.append(stage_log(name, None, value, rounds, len(model.cols), Status.FEASIBLE) | {"nodes": nodes})
                 b = max(b, value)
                 if not np.isfinite(b):
                     return x, Status.FEASIBLE, log, None, None
@@ -377,8 +422,8 @@ def priced_stages(data: ProblemData, milp: Milp, objectives, deadline, log_stage
             model.add(more, lp_cost)  # then the MILP once more, now provably over every useful pair
         value = float(cost @ x)
         if not all(abs(float(c @ x) - v) <= 1e-6 for c, v in model.kept):
-            return priced_stages(data, milp, objectives, deadline, log_stage, fix_faces=False)
-        log.append(log_stage(name, None, value, rounds, len(model.cols)))
+            return priced_stages(data, milp, objectives, deadline, fix_faces=False, backend=backend)
+        log.append(stage_log(name, None, value, rounds, len(model.cols)))
         if tie is not None and abs_gap >= 0.5:  # integral stage: started tie-broken
             log[-1]["tie_break"] = "proved" if tied else "fell back to plain cost"
         bound = value
@@ -395,32 +440,36 @@ def priced_stages(data: ProblemData, milp: Milp, objectives, deadline, log_stage
 
 
 def _optimal_above(bound: float, abs_gap: float) -> float:
-    """The value from which a plan is optimal under an upper ``bound``: the bound less the
-    stage's gap, or for an integral objective (gap 0.5) the bound rounded down (kept a
-    hair above, so that round-off in the bound cannot pass a plan one short).
+    """The value from which a plan is optimal under an upper ``bound``.
+
+    That is the bound less the stage's gap, or for an integral objective (gap 0.5) the
+    bound rounded down (kept a hair above, so that round-off in the bound cannot pass a
+    plan one short).
     """
     if abs_gap >= 0.5:
         return float(np.floor(bound + 1e-4))
     return bound - abs_gap
 
 
-def _price_with(model: _Growing, lp_cost: np.ndarray, tied: bool) -> None:
-    """Set the LP's cost; HiGHS's own cost perturbation only without the tie-break (with
-    it, HiGHS's random perturbation, up to ~1e-3 on these costs, swamps the tie-break and
-    made one re-solve take 230 s).
+def _price_with(model: GrowingModel, lp_cost: Floats, tied: bool) -> None:
+    """Set the LP's cost, with the solver's own cost perturbation only without the tie-break.
+
+    With the tie-break, HiGHS's random perturbation (up to ~1e-3 on these costs) swamps
+    it, and made one re-solve take 230 s.
     """
     model.set_objective(lp_cost)
-    model.h.setOptionValue("dual_simplex_cost_perturbation_multiplier", 0.0 if tied else 1.0)
+    model.session.set_cost_perturbation(not tied)
 
 
-def _feasible(milp: Milp, x: np.ndarray, model: _Growing) -> bool:
-    """Whether a 0/1 vector satisfies every row of the block and keeps every earlier stage's
-    optimum (guards the shortcuts).
+def _feasible(milp: Milp, x: Plan, model: GrowingModel) -> bool:
+    """Whether a 0/1 vector satisfies every row of the block and keeps every earlier optimum.
+
+    (Guards the shortcuts.)
     """
-    holds = all(x[model.prio == p].sum() >= h - 1e-9 for p, h in zip(model.holds, model.hold_at_least))
+    holds = all(x[model.prio == p].sum() >= h - 1e-9 for p, h in zip(model.holds, model.hold_at_least, strict=True))
     kept = all(abs(float(c @ x) - v) <= 1e-6 for c, v in model.kept)
     return holds and kept and bool(np.all(milp.A @ x <= milp.row_hi + 1e-9))
 
 
-def _left(deadline):
+def _left(deadline: float | None) -> float | None:
     return None if deadline is None else max(0.0, deadline - time.perf_counter())
