@@ -290,7 +290,7 @@ def test_round_solve_refuses_an_instance_that_is_not_the_rounds(tmp_path):
     from optimizer.rounds.ledger import LedgerError
 
     db = str(tmp_path / "l.db")
-    rid, filled = R.open_round(db, models.from_dict(doc(TWO, [{"id": "u1"}])))
+    R.open_round(db, models.from_dict(doc(TWO, [{"id": "u1"}])))
     other = models.from_dict(doc(TWO, [{"id": "u1", "rooms": 3}]))
     with pytest.raises(LedgerError, match="more than its overrides"):
         R.solve_round(db, instance=other)
