@@ -2,17 +2,22 @@
 
 This module is the second opinion on every plan the engine writes: it re-derives
 pools, caps and scores from FORMAT.md with plain loops and imports nothing from
-the solver (nor :mod:`models.pools`). Messages name ids only, never a citizen's
-other attributes.
+the solver (nor :mod:`models.pools`' pool derivation: only the default pool's id,
+which is part of the contract). It reads the plan as the document it is, so a
+malformed plan is reported as violations, never raised. Messages name ids only,
+never a citizen's other attributes.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-PLAN_FORMAT = "anvis-plan/1"
-STATUSES = ("optimal", "feasible", "infeasible", "error")
+from models import Plan, default_pool_id
+from models.plan import PLAN_FORMAT, STATUSES
+
 TOL = 1e-6
 
 
@@ -59,7 +64,7 @@ def pool_of_units(inst) -> dict[str, str]:
     result = {}
     for unit in inst.units:
         dept = departments[unit.department]
-        result[unit.id] = f"default:{dept.municipality}:{dept.organisation}"
+        result[unit.id] = default_pool_id(dept.municipality, dept.organisation)
         for ag in inst.agreements:
             if _agreement_matches(ag, unit, dept):
                 result[unit.id] = ag.id
@@ -454,14 +459,15 @@ def _check_overrides(inst, plan: dict, assignments: list[dict], out) -> None:
             out.append(Violation("override", f"{where}: unit {unit!r} is reserved but assigned"))
 
 
-def check_plan(inst, plan: dict) -> list[Violation]:
+def check_plan(inst, plan: Plan | Mapping[str, Any]) -> list[Violation]:
     """Every way ``plan`` breaks FORMAT.md for ``inst``; ``[]`` means the plan is valid.
 
     Parameters
     ----------
     inst : models.Instance
-    plan : dict
-        An ``anvis-plan/1`` document, e.g. from :func:`models.read_plan`.
+    plan : Plan or dict
+        A :class:`models.Plan`, or an ``anvis-plan/1`` document as read (e.g. by
+        :func:`models.read_plan`), which may be malformed in any way.
 
     Returns
     -------
@@ -469,6 +475,8 @@ def check_plan(inst, plan: dict) -> list[Violation]:
         In the order: format, rules 1-8 per assignment (with subsidy flag, effective
         rent and score), planner overrides, rules 9-12, objective, unassigned, usage.
     """
+    if isinstance(plan, Plan):
+        plan = plan.to_dict()
     if not isinstance(plan, dict):
         return [Violation("format", "a plan must be a JSON object")]
     out: list[Violation] = []

@@ -198,10 +198,10 @@ def solve(instance, output, backend, time_limit, quiet, lock, forbid, reserve):
     except InstanceError as exc:  # a lock in the file that breaks a rule
         _fail(exc)
     plan = make_plan(result)
-    models.write_plan(plan, output)
+    models.write_plan(plan.to_dict(), output)
     if not quiet:
-        print_summary(plan, result.timings, output)
-    if plan["status"] == "error":
+        print_summary(plan.to_dict(), result.timings, output)
+    if plan.status == "error":
         sys.exit(1)
 
 
@@ -345,10 +345,10 @@ def round_solve(db, output, backend, time_limit, quiet, lock, forbid, reserve):
         instance = _with_overrides(_ledger_call(round_instance, db), lock, forbid, reserve)
     plan, result = _ledger_call(solve_round, db, instance=instance, backend=backend, time_limit=time_limit)
     if output:
-        models.write_plan(plan, output)
+        models.write_plan(plan.to_dict(), output)
     if not quiet:
-        print_summary(plan, result.timings, output)
-    if plan["status"] == "error":
+        print_summary(plan.to_dict(), result.timings, output)
+    if plan.status == "error":
         sys.exit(1)
 
 
@@ -769,4 +769,6 @@ def _explain(
     except PlanMismatch as exc:
         click.echo(f"{plan_name}: {exc} (is it a plan of {instance_name}?)", err=True)
         sys.exit(BAD_INPUT)
+    except InstanceError as exc:  # not a well-formed plan: every malformed field, by path
+        _fail(InstanceError(plan_name, exc.problems))
     click.echo(json.dumps(out, indent=2, ensure_ascii=False) if as_json else out["text"])

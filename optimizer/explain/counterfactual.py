@@ -21,26 +21,17 @@ import math
 
 import numpy as np
 
-from models import Instance
+from models import Instance, Plan
 from models.instance import Scores
-from models.pools import Pool, pool_cap
+from models.pools import Pool, default_pool_id, pool_cap
 from models.schema import Agreement
 from optimizer.engine.data import NO_LIMIT, ProblemData
 from optimizer.engine.pairs import ELIGIBLE, candidates, failure_codes
-from optimizer.explain.citizen import (
-    MAX_CANDIDATES,
-    Context,
-    _citizen_units,
-    _index_of,
-    _kr,
-    _num,
-    _plural,
-    _Units,
-    _with_overrides,
-    blocking_caps,
-    context,
-)
+from optimizer.explain.context import Context, UnknownCitizen, Units, blocking_caps, citizen_units, context
+from optimizer.plan.usage import ID_FIELD
+from optimizer.text import kr, number, plural
 
+MAX_CANDIDATES = 10  # single changes re-solved per counterfactual, by default
 RENT_CODES = (7, 8, 9)  # failure codes of rule 8 (affordability)
 ROOMS_CODE = 1
 MAX_RENT_STEPS = 3  # distinct rent-limit increases tried
@@ -63,9 +54,10 @@ def block_of(inst: Instance, citizen_id: str, ctx: Context | None = None) -> tup
     -------
     (set of municipality ids, description)
     """
-    ctx = ctx if ctx is not None else context(inst, {"assignments": []})
-    data = ctx.data
-    c = _index_of(ctx, citizen_id)
+    data = ctx.data if ctx is not None else ProblemData.build(inst)
+    c = data.citizen_index.get(citizen_id)
+    if c is None:
+        raise UnknownCitizen(citizen_id)
     m = int(data.c_muni[c])
     muni = inst.municipalities[m]
     r = next(i for i, x in enumerate(inst.regions) if x.id == muni.region)
@@ -106,7 +98,7 @@ def restrict(inst: Instance, municipalities: set) -> Instance:
     units = tuple(u for u in inst.units if u.department in dids)
     uids = {u.id for u in units}
     agreements = tuple(a for a in inst.agreements if a.municipality in municipalities)
-    pool_ids = {a.id for a in agreements} | {f"default:{d.municipality}:{d.organisation}" for d in depts}
+    pool_ids = {a.id for a in agreements} | {default_pool_id(d.municipality, d.organisation) for d in depts}
     citizens = tuple(x for x in inst.citizens if x.municipality in municipalities)
     cids = {x.id for x in citizens}
     s = inst.scores
@@ -268,7 +260,7 @@ def _pool_change(ctx: Context, i: int) -> dict | None:
     return ch
 
 
-def _rent_steps(ctx: Context, c: int, units: _Units) -> list[int]:
+def _rent_steps(ctx: Context, c: int, units: Units) -> list[int]:
     """Smallest whole-krone increases of the rent limit that make some unit newly affordable.
 
     A unit excluded only by rule 8 becomes eligible at ``rent − limit`` (unsubsidised)
@@ -293,7 +285,7 @@ def _rent_steps(ctx: Context, c: int, units: _Units) -> list[int]:
     return steps[:MAX_RENT_STEPS]
 
 
-def _candidate_changes(ctx: Context, c: int, units: _Units) -> list[dict]:
+def _candidate_changes(ctx: Context, c: int, units: Units) -> list[dict]:
     """Single changes worth re-solving for an unassigned citizen, most promising first.
 
     Only caps that are full in the plan are candidates (a cap with room left is not
@@ -323,15 +315,7 @@ def _candidate_changes(ctx: Context, c: int, units: _Units) -> list[dict]:
         if ctx.taker[u] < 0:
             caps = blocking_caps(ctx, c, u, s)
             if len(caps) == 1:
-                k = caps[0]["kind"]
-                sole.add(
-                    (
-                        k,
-                        caps[0][
-                            {"pool": "pool", "department": "department", "frame": "municipality", "quota": "region"}[k]
-                        ],
-                    )
-                )
+                sole.add((caps[0]["kind"], caps[0][ID_FIELD[caps[0]["kind"]]]))
     ranked = []  # (tier, kind order, -covered units, index, change)
 
     def add(kind, key, covered, index, change):
@@ -414,10 +398,10 @@ def _candidate_changes(ctx: Context, c: int, units: _Units) -> list[dict]:
             {
                 "kind": "rent",
                 "citizen": cit.id,
-                "from": _num(cit.max_rent_kr),
-                "to": _num(to),
+                "from": number(cit.max_rent_kr),
+                "to": number(to),
                 "n_kr": n,
-                "text": f"rent limit + {n:,} kr ({_kr(cit.max_rent_kr)} → {_kr(to)})",
+                "text": f"rent limit + {n:,} kr ({kr(cit.max_rent_kr)} → {kr(to)})",
             }
         )
     rooms = data.u_rooms[units.unit[units.code == ROOMS_CODE]]
@@ -503,14 +487,14 @@ def _delta(ctx: Context, block: Instance, result, citizen_id: str) -> dict:
 
 def counterfactual(
     inst: Instance,
-    plan: dict,
+    plan: Plan | dict,
     citizen_id: str,
     *,
     max_candidates: int = MAX_CANDIDATES,
     backend: str = "auto",
     time_limit: float | None = None,
     ctx: Context | None = None,
-    _cache: dict | None = None,
+    cache: dict | None = None,
 ) -> dict:
     """The smallest single change that would have housed an unassigned citizen, by re-solving.
 
@@ -533,7 +517,9 @@ def counterfactual(
     backend, time_limit
         Passed to :func:`optimizer.engine.solve.solve` for each re-solve.
     ctx
-        A reusable :func:`context`.
+        A reusable :func:`~optimizer.explain.context.context`.
+    cache
+        Re-solved blocks by municipalities, shared across calls (as :func:`explain_all` does).
 
     Returns
     -------
@@ -545,14 +531,14 @@ def counterfactual(
     from optimizer.engine.solve import solve
 
     ctx = context(inst, plan) if ctx is None else ctx
-    c = _index_of(ctx, citizen_id)
+    c = ctx.index_of(citizen_id)
     if ctx.unit_of[c] >= 0:
         return {"applies": False, "text": "housed in the plan: no change needed"}
     munis, scope = block_of(inst, citizen_id, ctx)
     key = frozenset(munis)
-    cache = {} if _cache is None else _cache
+    cache = {} if cache is None else cache
     if key not in cache:
-        block = restrict(_with_overrides(inst, ctx), munis)
+        block = restrict(ctx.with_overrides(inst), munis)
         cache[key] = (block, solve(block, backend=backend, time_limit=time_limit))
     block, base = cache[key]
     out = {
@@ -577,7 +563,7 @@ def counterfactual(
             ),
         )
         return out
-    units = _citizen_units(ctx, c)
+    units = citizen_units(ctx, c)
     changes = _candidate_changes(ctx, c, units)
     tried, skipped = [], 0
     found = None
@@ -599,10 +585,10 @@ def counterfactual(
     out.update(found=found, tried=tried, not_tried=skipped)
     if found:
         out["text"] = (
-            f"{found['text']} houses them in {found['unit']} (re-solved {scope}; {_plural(len(tried), 'change')} tried)"
+            f"{found['text']} houses them in {found['unit']} (re-solved {scope}; {plural(len(tried), 'change')} tried)"
         )
     else:
         n = len(tried)
         more = f"; {skipped} more not tried (--max-candidates)" if skipped else ""
-        out["text"] = f"none of the {n} single change{'s' * (n != 1)} tried would house them (re-solved {scope}{more})"
+        out["text"] = f"none of the {plural(n, 'single change')} tried would house them (re-solved {scope}{more})"
     return out

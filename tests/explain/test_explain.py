@@ -428,7 +428,14 @@ def test_plan_delta_names_who_else_changes():
 def test_tie_or_suboptimal_plan_is_reported():
     """A valid plan that leaves a free fitting unit: re-solving the block unchanged houses the citizen."""
     inst = models.from_dict(doc([{"id": "a"}], [{"id": "u1"}]))
-    plan = {"format": "anvis-plan/1", "status": "feasible", "assignments": [], "unassigned": []}
+    plan = {
+        "format": "anvis-plan/1",
+        "instance": inst.name,
+        "status": "feasible",
+        "objective": {"housed_by_priority": {"1": 0}, "total_score": 0.0},
+        "assignments": [],
+        "unassigned": [],
+    }
     e = explain(inst, plan, "a")
     assert e["code"] == "time_limit" and e["eligible"]["free"] == ["u1"]
     assert e["counterfactual"]["found"]["kind"] == "none"
@@ -474,7 +481,7 @@ def test_block_is_the_municipality_without_a_binding_quota():
 def test_restricted_block_has_the_same_optimum():
     """Re-solving a citizen's block alone reaches the plan's optimum restricted to the block (counts and score)."""
     inst = models.from_dict(generate("small", seed=1))
-    plan = make_plan(solve(inst))
+    plan = make_plan(solve(inst)).to_dict()
     by_cit = {c.id: c for c in inst.citizens}
     seen = set()
     for c in inst.citizens:
@@ -496,7 +503,7 @@ def test_restricted_block_has_the_same_optimum():
 def test_explain_all_covers_every_citizen():
     """Every citizen gets a text; housed ones name their plan unit; codes agree with the plan's reasons."""
     inst = models.from_dict(generate("small", seed=2))
-    plan = make_plan(solve(inst))
+    plan = make_plan(solve(inst)).to_dict()
     out = explain_all(inst, plan)
     assert list(out) == [c.id for c in inst.citizens]
     assert all(isinstance(v["text"], str) and v["text"] for v in out.values())
