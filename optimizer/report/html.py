@@ -35,6 +35,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 import models
+from optimizer.engine.data import NO_LIMIT
+from optimizer.text import amount, number
 
 __all__ = ["ReportError", "plan_warnings", "render_report"]
 
@@ -164,10 +166,10 @@ def render_report(inst: models.Instance, plan: dict, explanations: Mapping | Non
             "unit": u,
             "department": d,
             "priority": p,
-            "rent": _kr(r),
-            "effective": _kr(e),
+            "rent": amount(r),
+            "effective": amount(e),
             "subsidised": s,
-            "score": "–" if math.isnan(sc) else _num(sc),
+            "score": "–" if math.isnan(sc) else number(sc, 2),
             "why": why.get(c, ""),
         }
         for c, u, d, p, r, e, s, sc in zip(
@@ -198,9 +200,9 @@ def render_report(inst: models.Instance, plan: dict, explanations: Mapping | Non
         sha=plan.get("instance_sha256") or inst.sha256,
         objective_kind=plan.get("objective_kind", inst.parameters.objective),
         housed_by_priority=", ".join(f"priority {k}: {v}" for k, v in hbp.items()) or "–",
-        total_score=_num(obj["total_score"]) if _is_number(obj.get("total_score")) else "–",
-        value=_num(obj["value"]) if _is_number(obj.get("value")) else None,
-        bound=_num(plan["bound"]) if _is_number(plan.get("bound")) else "–",
+        total_score=number(obj["total_score"], 2) if _is_number(obj.get("total_score")) else "–",
+        value=number(obj["value"], 2) if _is_number(obj.get("value")) else None,
+        bound=number(plan["bound"], 2) if _is_number(plan.get("bound")) else "–",
         gap=f"{100 * plan['gap']:.3g} %" if _is_number(plan.get("gap")) else "–",
         warnings=plan_warnings(inst, plan),
         summary=_summary(inst, plan, f),
@@ -291,7 +293,7 @@ def _facts(inst: models.Instance, plan: dict) -> dict:
     )
 
     dept_cap = np.array(
-        [-1 if d.max_vulnerable is None else d.max_vulnerable for d in inst.departments], dtype=np.int64
+        [NO_LIMIT if d.max_vulnerable is None else d.max_vulnerable for d in inst.departments], dtype=np.int64
     )
     dept_used = np.bincount(u_dept[ui][c_vul[ci]], minlength=len(dept_ids))
     departments = pd.DataFrame(
@@ -303,7 +305,7 @@ def _facts(inst: models.Instance, plan: dict) -> dict:
             "used": dept_used,
         }
     )
-    departments = departments[departments.cap >= 0].copy()
+    departments = departments[departments.cap < NO_LIMIT].copy()
     departments["left"] = (departments.cap - departments.used).clip(lower=0)
     departments["full"] = departments.used >= departments.cap
     # Most loaded first: placements, then how full, then id, so the plot's cut is stable.
@@ -333,11 +335,11 @@ def _facts(inst: models.Instance, plan: dict) -> dict:
             "kind": "quota",
             "id": region_ids.tolist(),
             "name": [r.name for r in inst.regions],
-            "cap": [-1 if r.grant_quota is None else r.grant_quota for r in inst.regions],
+            "cap": [NO_LIMIT if r.grant_quota is None else r.grant_quota for r in inst.regions],
             "used": quota_used,
         }
     )
-    quotas = quotas[quotas.cap >= 0]
+    quotas = quotas[quotas.cap < NO_LIMIT]
     limits = pd.concat([quotas, frames], ignore_index=True)
     limits["cap"] = limits.cap.astype(np.int64)
     limits["used"] = limits.used.astype(np.int64)
@@ -440,7 +442,7 @@ def _summary(inst: models.Instance, plan: dict, f: dict) -> dict:
             f"Average rent of the units assigned is {asg.rent_kr.mean():,.0f} kr a month; "
             f"after subsidy the citizens pay {asg.effective_rent_kr.mean():,.0f} kr on average. "
             f"{n_sub:,} assignment{'s' * (n_sub != 1)} use{'s' * (n_sub == 1)} the rent subsidy "
-            f"of {_kr(f['amount'])} kr a month."
+            f"of {amount(f['amount'])} kr a month."
         )
     d = f["departments"]
     if len(d):
@@ -571,7 +573,7 @@ def _plot_rent(f: dict) -> Figure:
     stop = 250 * (math.floor(max(before.max(), after.max()) / 250) + 1)
     step = 250 * max(1, math.ceil((stop - start) / 250 / 40))
     edges = np.arange(start, stop + step, step)
-    ax.axvspan(lo, hi, color=YELLOW, alpha=0.35, lw=0, label=f"subsidy band {_kr(lo)}–{_kr(hi)} kr")
+    ax.axvspan(lo, hi, color=YELLOW, alpha=0.35, lw=0, label=f"subsidy band {amount(lo)}–{amount(hi)} kr")
     ax.hist(before, bins=edges, histtype="stepfilled", color=GREY, label="rent (before subsidy)")
     ax.hist(after, bins=edges, histtype="step", color=BLUE, linewidth=1.8, label="rent paid (after subsidy)")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -659,17 +661,6 @@ _DIGITS = re.compile(r"(\d+)")
 
 def _is_number(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def _num(x: float):
-    x = float(x)
-    return int(x) if x.is_integer() else round(x, 2)
-
-
-def _kr(x: float) -> str:
-    """Kroner with thousands separators; decimals only where the data has them."""
-    x = float(x)
-    return f"{x:,.0f}" if abs(x - round(x)) < 0.005 else f"{x:,.2f}"
 
 
 def _version() -> str:
