@@ -93,7 +93,9 @@ def assignment(inst, cid: str, uid: str, **override) -> dict:
     citizen = next(c for c in inst.citizens if c.id == cid)
     unit = next(u for u in inst.units if u.id == uid)
     subsidised = unit.rent_kr > citizen.max_rent_kr
-    given = {(c, u): s for c, u, s in zip(inst.scores.citizen, inst.scores.unit, inst.scores.score.tolist())}
+    given = {
+        (c, u): s for c, u, s in zip(inst.scores.citizen, inst.scores.unit, inst.scores.score.tolist(), strict=True)
+    }
     a = {
         "citizen": cid,
         "unit": uid,

@@ -41,8 +41,8 @@ from optimizer.engine.pairs import (
 from optimizer.explain.context import (
     Context,
     PlanMismatch,
-    UnknownCitizen,
     Units,
+    UnknownCitizen,
     blocking_caps,
     citizen_units,
     context,
@@ -89,7 +89,7 @@ def explain(
     backend: str = "auto",
     time_limit: float | None = None,
     ctx: Context | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Explain one citizen's outcome in a plan.
 
     Parameters
@@ -127,24 +127,25 @@ def explain(
     data = ctx.data
     cit = inst.citizens[c]
     units = citizen_units(ctx, c)
-    out = {
+    limits: dict[str, Any] = {
+        "max_rent_kr": number(cit.max_rent_kr),
+        "min_rooms": cit.min_rooms,
+        "max_rooms": cit.max_rooms,
+        "subsidy_eligible": cit.subsidy_eligible,
+    }
+    out: dict[str, Any] = {
         "citizen": cit.id,
         "priority": cit.priority,
         "municipality": cit.municipality,
         "housed": bool(ctx.unit_of[c] >= 0),
-        "limits": {
-            "max_rent_kr": number(cit.max_rent_kr),
-            "min_rooms": cit.min_rooms,
-            "max_rooms": cit.max_rooms,
-            "subsidy_eligible": cit.subsidy_eligible,
-        },
+        "limits": limits,
         "units_in_municipality": len(units.unit),
         "eligible_units": int(units.eligible.sum()),
     }
     if units.overridden.any():
         out["excluded_by_overrides"] = [inst.units[u].id for u in units.unit[units.overridden].tolist()]
     if cit.vulnerable and (data.dept_cap[data.u_dept[units.unit[units.code == ELIGIBLE]]] < NO_LIMIT).any():
-        out["limits"]["vulnerable"] = True  # only where a mixed-city cap applies to their units
+        limits["vulnerable"] = True  # only where a mixed-city cap applies to their units
     if ctx.warnings:
         out["warnings"] = list(ctx.warnings)
     if ctx.unit_of[c] >= 0:
@@ -159,14 +160,14 @@ def explain(
     return out
 
 
-def _assigned(ctx: Context, c: int, units: Units, n_alt: int) -> dict:
+def _assigned(ctx: Context, c: int, units: Units, n_alt: int) -> dict[str, Any]:
     data, inst = ctx.data, ctx.inst
     u = int(ctx.unit_of[c])
     unit = inst.units[u]
     amount = inst.parameters.subsidy_amount_kr
     k = np.flatnonzero(units.unit == u)
     sub = bool(ctx.subsidised(c, u))
-    a = {
+    a: dict[str, Any] = {
         "unit": unit.id,
         "department": unit.department,
         "pool": data.pool_list[data.u_pool[u]].id,
@@ -182,10 +183,10 @@ def _assigned(ctx: Context, c: int, units: Units, n_alt: int) -> dict:
         a["not_eligible"] = RULE_TEXT.get(code, "unit of another municipality (rule 2)")
         score = 0.0
     else:
-        k = int(k[0])
-        score = float(units.score[k])
+        j = int(k[0])
+        score = float(units.score[j])
         a["score"] = number(score)
-        if units.given[k]:
+        if units.given[j]:
             a["score_source"] = "given in scores"
         else:
             a["score_source"] = "default"
@@ -211,12 +212,12 @@ def _assigned(ctx: Context, c: int, units: Units, n_alt: int) -> dict:
     return {"code": "assigned", "assignment": a, "other_eligible_units": len(others), "alternatives": alts}
 
 
-def _alternative(ctx: Context, c: int, u0: int, score0: float, a: int, sub: bool, score: float) -> dict:
+def _alternative(ctx: Context, c: int, u0: int, score0: float, a: int, sub: bool, score: float) -> dict[str, Any]:
     """Why citizen ``c`` (holding ``u0``) did not get the eligible unit ``a`` instead."""
     inst, data = ctx.inst, ctx.data
     amount = inst.parameters.subsidy_amount_kr
     rent = inst.units[a].rent_kr
-    out = {
+    out: dict[str, Any] = {
         "unit": inst.units[a].id,
         "score": number(score),
         "subsidised": sub,
@@ -251,7 +252,7 @@ def _alternative(ctx: Context, c: int, u0: int, score0: float, a: int, sub: bool
     return out
 
 
-def _unassigned(ctx: Context, c: int, units: Units) -> dict:
+def _unassigned(ctx: Context, c: int, units: Units) -> dict[str, Any]:
     inst, data = ctx.inst, ctx.data
     ids = [inst.units[u].id for u in units.unit.tolist()]
     excluded = []
@@ -260,9 +261,11 @@ def _unassigned(ctx: Context, c: int, units: Units) -> dict:
         excluded.append(
             {"rule_code": int(code), "rule": RULE_TEXT[code], "count": len(sel), "units": [ids[j] for j in sel]}
         )
-    more, other, free = [], [], []
+    more: list[dict[str, Any]] = []
+    other: list[dict[str, Any]] = []
+    free: list[str] = []
     overridden = [ids[j] for j in np.flatnonzero(units.overridden).tolist()]
-    blocked: dict[str, dict] = {}
+    blocked: dict[str, dict[str, Any]] = {}
     for j in np.flatnonzero(units.eligible).tolist():
         u = int(units.unit[j])
         t = int(ctx.taker[u])
@@ -272,7 +275,7 @@ def _unassigned(ctx: Context, c: int, units: Units) -> dict:
         caps = blocking_caps(ctx, c, u, bool(units.subsidised[j]))
         if caps:
             for cap in caps:
-                entry = blocked.setdefault(cap["text"], {**{k: v for k, v in cap.items()}, "units": []})
+                entry = blocked.setdefault(cap["text"], {**dict(cap.items()), "units": []})
                 entry["units"].append(ids[j])
         else:
             free.append(ids[j])
@@ -292,7 +295,7 @@ def _unassigned(ctx: Context, c: int, units: Units) -> dict:
 # --------------------------------------------------------------------------- text
 
 
-def _delta_text(delta: dict) -> str:
+def _delta_text(delta: dict[str, Any]) -> str:
     parts = []
     if delta["moved"]:
         parts.append(
@@ -313,7 +316,7 @@ def _delta_text(delta: dict) -> str:
     return "; ".join(parts) if parts else "nobody else changes"
 
 
-def format_explanation(e: dict) -> str:
+def format_explanation(e: dict[str, Any]) -> str:
     """The explanation of :func:`explain` in words, several lines."""
     lim = e["limits"]
     rooms = f"{lim['min_rooms']}–{lim['max_rooms']}" if lim["max_rooms"] is not None else f"{lim['min_rooms']}+"
@@ -374,7 +377,8 @@ def format_explanation(e: dict) -> str:
         )
     if el["to_equal_or_less_urgent"]:
         lines.append(
-            f"  {plural(len(el['to_equal_or_less_urgent']), 'eligible unit')} taken by citizens of equal or lower urgency "
+            f"  {plural(len(el['to_equal_or_less_urgent']), 'eligible unit')} taken by citizens of equal or "
+            "lower urgency "
             "(the plan houses more urgent citizens or scores higher this way): "
             + _taken_text(el["to_equal_or_less_urgent"])
         )
@@ -384,7 +388,8 @@ def format_explanation(e: dict) -> str:
         )
     if el["free"]:
         lines.append(
-            f"  {plural(len(el['free']), 'eligible unit')} free and unblocked (the solve was cut short): {compact_ids(el['free'])}"
+            f"  {plural(len(el['free']), 'eligible unit')} free and unblocked (the solve was cut short): "
+            f"{compact_ids(el['free'])}"
         )
     cf = e.get("counterfactual")
     if cf and cf.get("applies"):
@@ -397,7 +402,7 @@ def format_explanation(e: dict) -> str:
     return "\n".join(lines)
 
 
-def _taken_text(rows: list, limit: int = 8) -> str:
+def _taken_text(rows: list[dict[str, Any]], limit: int = 8) -> str:
     text = ", ".join(f"{r['unit']} ({r['citizen']}, priority {r['priority']})" for r in rows[:limit])
     return text + (f", … (+{len(rows) - limit} more)" if len(rows) > limit else "")
 
@@ -413,7 +418,7 @@ def explain_all(
     max_candidates: int = MAX_CANDIDATES,
     backend: str = "auto",
     time_limit: float | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """A short explanation of every citizen, for the round report.
 
     Vectorised over all eligible pairs (no citizen × unit loops); with
@@ -482,10 +487,10 @@ def explain_all(
             codes = failure_codes(data, ci, ui)
             np.add.at(rule_counts, (ci, codes), 1)
     per_muni = np.bincount(data.u_muni, minlength=len(inst.municipalities))
-    cf_cache: dict = {}
+    cf_cache: dict[Any, Any] = {}
     out = {}
     for c, cit in enumerate(inst.citizens):
-        entry = {"housed": bool(housed[c]), "priority": cit.priority}
+        entry: dict[str, Any] = {"housed": bool(housed[c]), "priority": cit.priority}
         if housed[c]:
             u = int(unit_of[c])
             sub = bool(data.u_rent[u] > data.c_max_rent[c])
@@ -505,7 +510,10 @@ def explain_all(
                 alt = _alternative(
                     ctx, c, u, 0.0 if np.isnan(s) else float(s), int(pu[j]), bool(ps[j]), float(score[j])
                 )
-                text += f" Best of {plural(n_other, 'other eligible unit')}: {alt['unit']} (score {alt['score']:g}), {alt['reason']}."
+                text += (
+                    f" Best of {plural(n_other, 'other eligible unit')}: {alt['unit']} "
+                    f"(score {alt['score']:g}), {alt['reason']}."
+                )
                 entry["best_alternative"] = {k: v for k, v in alt.items() if k in ("unit", "score", "why", "taken_by")}
             else:
                 text += " No other unit was eligible."

@@ -30,7 +30,7 @@ class UnknownCitizen(LookupError):
         super().__init__(f"unknown citizen {citizen_id!r}")
 
     def __str__(self) -> str:
-        return self.args[0]
+        return str(self.args[0])
 
 
 class PlanMismatch(ValueError):
@@ -70,29 +70,30 @@ class Context:
     unit_of: np.ndarray
     taker: np.ndarray
     used: Used
-    warnings: list = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     forbidden: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     reserved: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     locked: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     overrides: tuple[Override, ...] = ()
-    given: tuple | None = field(default=None, repr=False)  # cache of given_scores()
+    given: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)  # cache of given_scores()
 
     @property
     def inst(self) -> Instance:
+        """The instance."""
         return self.data.inst
 
-    def subsidised(self, c, u):
+    def subsidised(self, c: Any, u: Any) -> Any:
         """Whether the pair(s) are only affordable with the subsidy (rule 8)."""
         return self.data.u_rent[u] > self.data.c_max_rent[c]
 
-    def overridden(self, ci, ui) -> np.ndarray:
+    def overridden(self, ci: Any, ui: Any) -> np.ndarray:
         """Whether a planner override (forbid, or reserve of the unit) excludes each pair."""
         out = self.reserved[ui] if len(self.reserved) else np.zeros(len(ui), bool)
         if len(self.forbidden):
             out = out | np.isin(np.asarray(ci, np.int64) * self.data.n_units + ui, self.forbidden)
         return out
 
-    def given_scores(self):
+    def given_scores(self) -> tuple[np.ndarray, np.ndarray]:
         """The instance's given scores as sorted keys ``citizen * n_units + unit`` and values."""
         if self.given is None:
             data, given = self.data, self.inst.scores
@@ -120,7 +121,7 @@ class Context:
             raise UnknownCitizen(citizen_id)
         return c
 
-    def who(self, t: int) -> dict:
+    def who(self, t: int) -> dict[str, Any]:
         """Citizen ``t`` as other citizens' explanations may show them: id and priority only."""
         return {"citizen": self.inst.citizens[t].id, "priority": int(self.data.c_prio[t])}
 
@@ -205,7 +206,7 @@ def context(inst: Instance, plan: Plan | Mapping[str, Any]) -> Context:
     return Context(data, plan, unit_of, taker, used, warnings, forbidden, reserved, locked, tuple(overrides))
 
 
-def scores(ctx: Context, ci: np.ndarray, ui: np.ndarray, sub: np.ndarray):
+def scores(ctx: Context, ci: np.ndarray, ui: np.ndarray, sub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Scores of eligible pairs and whether each was given in the instance's ``scores``."""
     score = default_scores(ctx.data, ci, ui, sub)
     gk, gv = ctx.given_scores()
@@ -218,7 +219,7 @@ def scores(ctx: Context, ci: np.ndarray, ui: np.ndarray, sub: np.ndarray):
     return score, given
 
 
-def blocking_caps(ctx: Context, c: int, u: int, subsidised: bool, move_from: int = -1) -> list[dict]:
+def blocking_caps(ctx: Context, c: int, u: int, subsidised: bool, move_from: int = -1) -> list[dict[str, Any]]:
     """The full caps that stop citizen ``c`` from taking the free unit ``u`` in the plan.
 
     Parameters
@@ -242,7 +243,7 @@ def blocking_caps(ctx: Context, c: int, u: int, subsidised: bool, move_from: int
     return [_cap_dict(cap) for cap in full_caps(ctx.data, ctx.used, c, u, subsidised, move_from)]
 
 
-def _cap_dict(cap: FullCap) -> dict:
+def _cap_dict(cap: FullCap) -> dict[str, Any]:
     return {"kind": cap.kind, ID_FIELD[cap.kind]: cap.id, "used": cap.used, "limit": cap.limit, "text": cap.text}
 
 
@@ -272,7 +273,7 @@ class Units:
     @property
     def eligible(self) -> np.ndarray:
         """Eligible by rules 2–8 and not excluded by an override."""
-        return (self.code == ELIGIBLE) & ~self.overridden
+        return np.asarray((self.code == ELIGIBLE) & ~self.overridden, bool)
 
 
 def citizen_units(ctx: Context, c: int) -> Units:

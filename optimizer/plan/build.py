@@ -38,7 +38,9 @@ def make_plan(result: Result) -> Plan:
     used = count_used(data, ch.citizen, ch.unit, ch.subsidised)
     locked = set() if result.locked is None else set(result.locked.citizen.tolist())
     assignments = []
-    for c, u, sub, score in zip(ch.citizen.tolist(), ch.unit.tolist(), ch.subsidised.tolist(), ch.score.tolist()):
+    for c, u, sub, score in zip(
+        ch.citizen.tolist(), ch.unit.tolist(), ch.subsidised.tolist(), ch.score.tolist(), strict=True
+    ):
         unit = inst.units[u]
         assignments.append(
             Assignment(

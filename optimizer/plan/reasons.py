@@ -158,7 +158,7 @@ def unassigned_reasons(data: ProblemData, result: Result, used: Used) -> tuple[U
         idx = np.flatnonzero(f.full[kind])
         groups = group_of(data, kind, f.unit[idx])
         names: dict[int, str] = {}
-        for j, g in zip(idx.tolist(), groups.tolist()):
+        for j, g in zip(idx.tolist(), groups.tolist(), strict=True):
             if g not in names:
                 names[g] = cap_text(data, used, kind, g)
             cap_texts[j].append(names[g])

@@ -88,8 +88,11 @@ def group_of(data: ProblemData, kind: CapKind, unit: IntArray) -> IntArray:
 
 
 def applies(data: ProblemData, kind: CapKind, citizen: IntArray, subsidised: BoolArray) -> BoolArray:
-    """Whether a cap of the kind counts each pair: pools always, departments for vulnerable citizens,
-    frames and quotas for subsidised pairs."""
+    """Whether a cap of the kind counts each pair.
+
+    Pools count every pair, departments those of vulnerable citizens, frames and
+    quotas subsidised pairs.
+    """
     if kind == "pool":
         return np.ones(len(citizen), bool)
     if kind == "department":
@@ -206,19 +209,20 @@ def plan_usage(data: ProblemData, used: Used) -> Usage:
                 cap=p.cap,
                 used=int(n),
             )
-            for p, n in zip(data.pool_list, used.pool.tolist())
+            for p, n in zip(data.pool_list, used.pool.tolist(), strict=True)
         ),
         departments=tuple(
             DepartmentUsage(id=d.id, max_vulnerable=d.max_vulnerable, used=int(n))
-            for d, n in zip(inst.departments, used.department.tolist())
+            for d, n in zip(inst.departments, used.department.tolist(), strict=True)
             if d.max_vulnerable is not None
         ),
         frames=tuple(
             FrameUsage(municipality=m.id, frame=m.subsidy_frame, used=int(n))
-            for m, n in zip(inst.municipalities, used.frame.tolist())
+            for m, n in zip(inst.municipalities, used.frame.tolist(), strict=True)
         ),
         quotas=tuple(
-            QuotaUsage(region=r.id, quota=r.grant_quota, used=int(n)) for r, n in zip(inst.regions, used.quota.tolist())
+            QuotaUsage(region=r.id, quota=r.grant_quota, used=int(n))
+            for r, n in zip(inst.regions, used.quota.tolist(), strict=True)
         ),
     )
 

@@ -76,7 +76,8 @@ def assigned_doc() -> dict:
 
 
 def test_assigned_names_unit_and_alternatives():
-    """A housed citizen's explanation names the unit, its given score, and each better unit with why it went elsewhere."""
+    """A housed citizen's explanation names the unit, its given score, and each better unit with why it went
+    elsewhere."""
     inst, plan = setup(assigned_doc())
     e = explain(inst, plan, "a")
     assert e["housed"] and e["assignment"]["unit"] == "u1"
@@ -153,7 +154,10 @@ def test_score_parts_match_the_independent_checker_on_generated_instance():
     p = eligible_pairs(data)
     assert len(p) > 100
     ours = combine(score_parts(data, p.citizen, p.unit, p.subsidised))
-    theirs = [default_score(inst, inst.citizens[c], inst.units[u]) for c, u in zip(p.citizen.tolist(), p.unit.tolist())]
+    theirs = [
+        default_score(inst, inst.citizens[c], inst.units[u])
+        for c, u in zip(p.citizen.tolist(), p.unit.tolist(), strict=True)
+    ]
     assert ours.tolist() == theirs
 
 
@@ -367,7 +371,8 @@ def test_rooms_plus_one():
 
 
 def test_no_single_change_houses_them():
-    """Outranked for the only fitting unit; raising the full pool's share frees a unit nobody can use: none houses them."""
+    """Outranked for the only fitting unit; raising the full pool's share frees a unit nobody can use: none
+    houses them."""
     d = doc(
         [{"id": "a"}, {"id": "b", "priority": 2}],
         [{"id": "u1"}, {"id": "u2", "kind": "youth"}],
