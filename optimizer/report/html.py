@@ -35,7 +35,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 import models
-from optimizer.engine.data import NO_LIMIT
+from optimizer.engine.data import NO_LIMIT, ProblemData
+from optimizer.plan.usage import count_used
 from optimizer.text import amount, number
 
 __all__ = ["ReportError", "plan_warnings", "render_report"]
@@ -234,20 +235,16 @@ def _facts(inst: models.Instance, plan: dict) -> dict:
     muni_ids = pd.Index([m.id for m in inst.municipalities])
     region_ids = pd.Index([r.id for r in inst.regions])
     c_prio = np.array([c.priority for c in inst.citizens], dtype=np.int64)
-    c_vul = np.array([c.vulnerable for c in inst.citizens], dtype=bool)
     u_rent = np.array([u.rent_kr for u in inst.units], dtype=float)
     u_dept = dept_ids.get_indexer([u.department for u in inst.units])
-    d_muni = muni_ids.get_indexer([d.municipality for d in inst.departments])
-    m_region = region_ids.get_indexer([m.region for m in inst.municipalities])
-    u_muni = d_muni[u_dept]
     unit_pool = models.unit_pools(inst)
     pools = models.pools(inst, unit_pool)
     pool_ids = pd.Index(list(pools))
-    u_pool = pool_ids.get_indexer(unit_pool)
 
     cids, uids, subs, scores = _assignment_columns(plan, cit_ids, unit_ids)
     ci, ui = cit_ids.get_indexer(cids), unit_ids.get_indexer(uids)
     subs = np.asarray(subs, dtype=bool)
+    used = count_used(ProblemData.build(inst), ci, ui, subs)  # the one count of every cap
     rent = u_rent[ui]
     asg = pd.DataFrame(
         {
@@ -295,7 +292,7 @@ def _facts(inst: models.Instance, plan: dict) -> dict:
     dept_cap = np.array(
         [NO_LIMIT if d.max_vulnerable is None else d.max_vulnerable for d in inst.departments], dtype=np.int64
     )
-    dept_used = np.bincount(u_dept[ui][c_vul[ci]], minlength=len(dept_ids))
+    dept_used = used.department
     departments = pd.DataFrame(
         {
             "id": dept_ids.tolist(),
@@ -318,8 +315,7 @@ def _facts(inst: models.Instance, plan: dict) -> dict:
         ["used", "fill", "id"], ascending=[False, False, True], kind="stable"
     ).reset_index(drop=True)
 
-    frame_used = np.bincount(u_muni[ui][subs], minlength=len(muni_ids))
-    quota_used = np.bincount(m_region[u_muni[ui][subs]], minlength=len(region_ids))
+    frame_used, quota_used = used.frame, used.quota
     frames = pd.DataFrame(
         {
             "kind": "frame",
@@ -346,7 +342,7 @@ def _facts(inst: models.Instance, plan: dict) -> dict:
     limits["left"] = (limits.cap - limits.used).clip(lower=0)
     limits["full"] = limits.used >= limits.cap
 
-    pool_used = np.bincount(u_pool[ui], minlength=len(pool_ids))
+    pool_used = used.pool
     pool_table = pd.DataFrame(
         {
             "id": pool_ids.tolist(),
