@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from models import Instance, Plan
 from models.plan import DepartmentUsage, FrameUsage, PoolUsage, QuotaUsage, Usage
-from optimizer.engine.data import NO_LIMIT, ProblemData
+from optimizer.engine.data import ProblemData
 
 CapKind = Literal["pool", "department", "frame", "quota"]
 #: The kinds of cap, in the order texts and plans list them.
@@ -76,7 +76,7 @@ def count_used(data: ProblemData, citizen: IntArray, unit: IntArray, subsidised:
 
 
 def limits(data: ProblemData, kind: CapKind) -> IntArray:
-    """The limit of every cap of a kind, ``NO_LIMIT`` where there is none."""
+    """The limit of every cap of a kind, :data:`~optimizer.engine.data.NO_LIMIT` where there is none."""
     return {"pool": data.pool_cap, "department": data.dept_cap, "frame": data.muni_frame, "quota": data.region_quota}[
         kind
     ]
@@ -188,10 +188,6 @@ def full_mask(
     """Per pair, whether a full cap of the kind stops the citizen from taking the unit (vectorised)."""
     g = group_of(data, kind, unit)
     return applies(data, kind, citizen, sub) & (used[kind][g] >= limits(data, kind)[g])
-
-
-def _limit(v: int) -> int | None:
-    return None if int(v) >= NO_LIMIT else int(v)
 
 
 def plan_usage(data: ProblemData, used: Used) -> Usage:
