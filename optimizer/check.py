@@ -216,18 +216,18 @@ def _well_formed(inst: Instance, plan: Doc, out: list[Violation]) -> list[Doc]:
         if not isinstance(a, dict):
             bad(f"assignments[{i}] is not an object")
             continue
-        problems = []
+        problems = []  # (field, what is wrong): reported at the field's path
         if not _is_known(a.get("citizen"), citizens):
-            problems.append(f"unknown citizen {a.get('citizen')!r}")
+            problems.append(("citizen", f"unknown citizen {a.get('citizen')!r}"))
         if not _is_known(a.get("unit"), units):
-            problems.append(f"unknown unit {a.get('unit')!r}")
+            problems.append(("unit", f"unknown unit {a.get('unit')!r}"))
         if not isinstance(a.get("subsidised"), bool):
-            problems.append("subsidised is missing or not true/false")
+            problems.append(("subsidised", "missing or not true/false"))
         for key in ("effective_rent_kr", "score"):
             if not _is_number(a.get(key)):
-                problems.append(f"{key} is missing or not a number")
-        for p in problems:
-            bad(f"assignments[{i}]: {p}")
+                problems.append((key, "missing or not a number"))
+        for key, what in problems:
+            bad(f"assignments[{i}].{key}: {what}")
         if not problems:
             good.append(a)
     return good

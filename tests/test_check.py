@@ -137,6 +137,15 @@ def test_valid_small_plan_has_no_violations():
     assert check_plan(inst, plan) == []
 
 
+def test_typed_plan_is_checked_like_its_document():
+    """check_plan takes a models.Plan as well as the document: same violations either way."""
+    inst = small()
+    plan = pairs_plan(inst, [("a", "u1"), ("b", "u2")])
+    assert check_plan(inst, models.Plan.from_dict(plan)) == check_plan(inst, plan) == []
+    bad = pairs_plan(inst, [("c", "u1")])
+    assert check_plan(inst, models.Plan.from_dict(bad)) == check_plan(inst, bad) != []
+
+
 def test_empty_plan_is_valid():
     """Housing nobody breaks no rule, as long as everyone is listed as unassigned."""
     inst = small()
@@ -285,6 +294,7 @@ def test_malformed_assignment_is_a_format_violation(field, value):
     plan = pairs_plan(inst, [("a", "u1")])
     plan["assignments"][0][field] = value
     assert "format" in rules(check_plan(inst, plan))
+    assert any(v.rule == "format" and v.message.startswith(f"assignments[0].{field}: ") for v in check_plan(inst, plan))
     assert check_plan(inst, "not a plan")[0].rule == "format"
 
 
