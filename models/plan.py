@@ -111,6 +111,34 @@ class Usage(PlanRecord):
     quotas: tuple[QuotaUsage, ...] = ()
 
 
+class Solver(PlanRecord):
+    """Deterministic statistics of the solve (no times: plans are byte-identical).
+
+    Attributes
+    ----------
+    backend
+        The backend asked for (``auto``, ``highs``, ``cpsat``, ``cbc``).
+    eligible_pairs, columns, rows, side_rows
+        Size of the model: pairs the rules allow, the columns and rows built.
+    blocks, matching_blocks
+        Independent blocks, and how many were solved as plain matchings.
+    milp_blocks
+        Per block solved as a MILP: its size, backend and stages, as the engine logs them.
+    overrides
+        Locked pairs and pairs excluded by planner overrides (only when there are any).
+    """
+
+    backend: StrictStr | None = None
+    eligible_pairs: StrictInt | None = None
+    columns: StrictInt | None = None
+    rows: StrictInt | None = None
+    side_rows: StrictInt | None = None
+    blocks: StrictInt | None = None
+    matching_blocks: StrictInt | None = None
+    milp_blocks: list[dict[str, Any]] | None = None
+    overrides: dict[str, StrictInt] | None = None
+
+
 class Plan(PlanRecord):
     """An ``anvis-plan/1`` plan.
 
@@ -135,7 +163,7 @@ class Plan(PlanRecord):
     bound: Number | None = None
     gap: Number | None = None
     usage: Usage | None = None
-    solver: dict[str, Any] | None = None
+    solver: Solver | None = None
     overrides: tuple[Override, ...] | None = None
 
     @classmethod

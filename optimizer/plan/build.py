@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from models.plan import PLAN_FORMAT, Assignment, Objective, Plan, PlanStatus
+from models.plan import PLAN_FORMAT, Assignment, Objective, Plan, PlanStatus, Solver
 from models.schema import Override
 from optimizer.engine.solve import Result
 from optimizer.plan.reasons import unassigned_reasons
@@ -77,6 +77,6 @@ def make_plan(result: Result) -> Plan:
         bound=result.bound,
         gap=result.gap,
         usage=plan_usage(data, used),
-        solver=result.stats,
+        solver=Solver.model_validate(result.stats),
         **extra,
     )
