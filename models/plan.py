@@ -183,8 +183,3 @@ class Plan(PlanRecord):
     def to_dict(self) -> dict[str, Any]:
         """The plan as the JSON document the engine writes (FORMAT.md §5), fields in its order."""
         return self.model_dump(mode="json", exclude_unset=True)
-
-    @property
-    def housed(self) -> int:
-        """How many citizens the plan houses."""
-        return len(self.assignments)
