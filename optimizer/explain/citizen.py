@@ -97,7 +97,7 @@ def explain(
     inst
         The instance the plan was made for.
     plan
-        The plan document (``anvis-plan/1``).
+        The plan: a :class:`models.Plan`, or its ``anvis-plan/1`` document.
     citizen_id
         The citizen to explain.
     counterfactuals
