@@ -2,7 +2,8 @@
 
 from models.instance import Instance, Scores
 from models.io import load, read_plan, save, write_plan
-from models.pools import Pool, pool_cap, pools, unit_pools
+from models.plan import Plan
+from models.pools import Pool, default_pool_id, pool_cap, pools, unit_pools
 from models.schema import AREAS, FORMAT, KINDS
 from models.validate import InstanceError, Problem, from_dict
 
@@ -12,9 +13,11 @@ __all__ = [
     "KINDS",
     "Instance",
     "InstanceError",
+    "Plan",
     "Pool",
     "Problem",
     "Scores",
+    "default_pool_id",
     "from_dict",
     "load",
     "pool_cap",

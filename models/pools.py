@@ -38,6 +38,15 @@ class Pool:
     cap: int
 
 
+def default_pool_id(municipality: str, organisation: str) -> str:
+    """The id of the default pool of an organisation's units in a municipality (FORMAT.md §2).
+
+    ``default:<municipality>:<organisation>``: part of the contract, as ledgers and
+    plans name pools by it.
+    """
+    return f"default:{municipality}:{organisation}"
+
+
 def pool_cap(share: float, vacancies_before: int, vacancies: int, claimed_before: int) -> int:
     """The number of units of a pool that may be claimed this round (FORMAT.md §2)."""
     return max(0, math.floor(share * (vacancies_before + vacancies) + EPS) - claimed_before)
@@ -52,7 +61,7 @@ def unit_pools(inst: Instance) -> list[str]:
     out = []
     for u in inst.units:
         d = dept[u.department]
-        pool = f"default:{d.municipality}:{d.organisation}"
+        pool = default_pool_id(d.municipality, d.organisation)
         for a in by_municipality.get(d.municipality, ()):
             if (
                 (a.organisation is None or a.organisation == d.organisation)

@@ -2,17 +2,25 @@
 
 This module is the second opinion on every plan the engine writes: it re-derives
 pools, caps and scores from FORMAT.md with plain loops and imports nothing from
-the solver (nor :mod:`models.pools`). Messages name ids only, never a citizen's
-other attributes.
+the solver (nor :mod:`models.pools`' pool derivation: only the default pool's id,
+which is part of the contract). It reads the plan as the document it is, so a
+malformed plan is reported as violations, never raised. Messages name ids only,
+never a citizen's other attributes.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeGuard
 
-PLAN_FORMAT = "anvis-plan/1"
-STATUSES = ("optimal", "feasible", "infeasible", "error")
+from models import Instance, Plan, default_pool_id
+from models.plan import PLAN_FORMAT, STATUSES
+from models.schema import Agreement, Citizen, Department, Unit
+
+Doc = dict[str, Any]  # a JSON object of the plan as read, not yet known to be well formed
+
 TOL = 1e-6
 
 
@@ -34,7 +42,7 @@ class Violation:
     message: str
 
 
-def format_violations(violations) -> list[str]:
+def format_violations(violations: Iterable[Violation]) -> list[str]:
     """One ``"<rule>: <message>"`` line per violation, in the given order."""
     return [f"{v.rule}: {v.message}" for v in violations]
 
@@ -42,7 +50,7 @@ def format_violations(violations) -> list[str]:
 # --- pools and caps (FORMAT.md §2) ------------------------------------------------
 
 
-def _agreement_matches(ag, unit, dept) -> bool:
+def _agreement_matches(ag: Agreement, unit: Unit, dept: Department) -> bool:
     """Whether the unit lies in the agreement's municipality and passes its non-null filters."""
     return (
         ag.municipality == dept.municipality
@@ -53,13 +61,13 @@ def _agreement_matches(ag, unit, dept) -> bool:
     )
 
 
-def pool_of_units(inst) -> dict[str, str]:
+def pool_of_units(inst: Instance) -> dict[str, str]:
     """The pool id of every unit: the first matching agreement, else the default pool."""
     departments = {d.id: d for d in inst.departments}
     result = {}
     for unit in inst.units:
         dept = departments[unit.department]
-        result[unit.id] = f"default:{dept.municipality}:{dept.organisation}"
+        result[unit.id] = default_pool_id(dept.municipality, dept.organisation)
         for ag in inst.agreements:
             if _agreement_matches(ag, unit, dept):
                 result[unit.id] = ag.id
@@ -67,7 +75,7 @@ def pool_of_units(inst) -> dict[str, str]:
     return result
 
 
-def _pool_cap(inst, pool_id: str, vacancies: int) -> int:
+def _pool_cap(inst: Instance, pool_id: str, vacancies: int) -> int:
     """cap(P) = max(0, floor(share * (Vb + V) + 1e-9) - Cb) for the pool ``pool_id``."""
     share = next((ag.share for ag in inst.agreements if ag.id == pool_id), inst.parameters.default_share)
     entry = next((e for e in inst.ledger if e.pool == pool_id), None)
@@ -75,7 +83,7 @@ def _pool_cap(inst, pool_id: str, vacancies: int) -> int:
     return max(0, math.floor(share * (before + vacancies) + 1e-9) - claimed)
 
 
-def pool_caps(inst) -> dict[str, int]:
+def pool_caps(inst: Instance) -> dict[str, int]:
     """cap(P) of every pool that has at least one unit in the instance."""
     vacancies: dict[str, int] = {}
     for pool in pool_of_units(inst).values():
@@ -86,22 +94,16 @@ def pool_caps(inst) -> dict[str, int]:
 # --- scores ----------------------------------------------------------------------
 
 
-def _default_raw(inst, citizen, unit) -> float:
+def _default_raw(inst: Instance, citizen: Citizen, unit: Unit) -> float:
     """The documented match-quality score before rounding."""
-    if unit.rent_kr > citizen.max_rent_kr:
-        eff_rent = unit.rent_kr - inst.parameters.subsidy_amount_kr
-    else:
-        eff_rent = unit.rent_kr
+    eff_rent = unit.rent_kr - inst.parameters.subsidy_amount_kr if unit.rent_kr > citizen.max_rent_kr else unit.rent_kr
     pref = 0.0
     if citizen.preferences:
         wmax = max(p.weight for p in citizen.preferences)
         w = max([p.weight for p in citizen.preferences if p.department == unit.department], default=0.0)
         if wmax > 0:
             pref = w / wmax
-    if citizen.max_rent_kr > 0:
-        rent = (citizen.max_rent_kr - eff_rent) / citizen.max_rent_kr
-    else:
-        rent = 1.0
+    rent = (citizen.max_rent_kr - eff_rent) / citizen.max_rent_kr if citizen.max_rent_kr > 0 else 1.0
     rent = min(1.0, max(0.0, rent))
     # Pairs with too few rooms are ineligible (rule 3); the surplus is clamped at 0
     # only so that the function is defined for every pair.
@@ -110,7 +112,7 @@ def _default_raw(inst, citizen, unit) -> float:
     return 100 * (0.45 * pref + 0.25 * rent + 0.20 * rooms + 0.10 * access)
 
 
-def default_score(inst, citizen, unit) -> float:
+def default_score(inst: Instance, citizen: Citizen, unit: Unit) -> float:
     """The engine's default match-quality score of a pair, an integer 0..100 as float.
 
     Parameters
@@ -128,7 +130,7 @@ def default_score(inst, citizen, unit) -> float:
     return float(math.floor(_default_raw(inst, citizen, unit) + 0.5))
 
 
-def _accepted_scores(inst, table, citizen, unit) -> list[float]:
+def _accepted_scores(inst: Instance, table: dict[tuple[str, str], float], citizen: Citizen, unit: Unit) -> list[float]:
     """The pair's score, then the other rounding when the default score is at a .5 tie."""
     if (citizen.id, unit.id) in table:
         return [table[(citizen.id, unit.id)]]
@@ -139,16 +141,16 @@ def _accepted_scores(inst, table, citizen, unit) -> list[float]:
     return [score]
 
 
-def _score_table(inst) -> dict[tuple[str, str], float]:
+def _score_table(inst: Instance) -> dict[tuple[str, str], float]:
     s = inst.scores
-    return {(c, u): float(v) for c, u, v in zip(s.citizen, s.unit, s.score.tolist())}
+    return {(c, u): float(v) for c, u, v in zip(s.citizen, s.unit, s.score.tolist(), strict=True)}
 
 
-def _close(a, b) -> bool:
-    return abs(a - b) <= TOL
+def _close(a: float, b: float) -> bool:
+    return bool(abs(a - b) <= TOL)
 
 
-def recompute_objective(inst, assignments: list[dict]) -> dict:
+def recompute_objective(inst: Instance, assignments: list[Any]) -> Doc:
     """The objective (FORMAT.md §5) of a list of assignments, from the instance.
 
     Each assignment's score is its ``scores`` entry or :func:`default_score`; where
@@ -180,18 +182,23 @@ def recompute_objective(inst, assignments: list[dict]) -> dict:
 # --- the plan ----------------------------------------------------------------------
 
 
-def _is_number(x) -> bool:
+def _is_number(x: Any) -> TypeGuard[float]:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _is_known(name, ids) -> bool:
+def _is_known(name: Any, ids: Iterable[str]) -> TypeGuard[str]:
     """Whether ``name`` is an id string among ``ids`` (safe for any JSON value)."""
     return isinstance(name, str) and name in ids
 
 
-def _well_formed(inst, plan, out) -> list[dict]:
+def _adder(out: list[Violation], rule: str) -> Callable[[str], None]:
+    """A function that records one violation of ``rule`` with the given message."""
+    return lambda message: out.append(Violation(rule, message))
+
+
+def _well_formed(inst: Instance, plan: Doc, out: list[Violation]) -> list[Doc]:
     """Check the plan's fixed fields; return the assignments fit for the rule checks."""
-    bad = lambda msg: out.append(Violation("format", msg))  # noqa: E731
+    bad = _adder(out, "format")
     if plan.get("format") != PLAN_FORMAT:
         bad(f"format is {plan.get('format')!r}, expected {PLAN_FORMAT!r}")
     if plan.get("status") not in STATUSES:
@@ -209,27 +216,30 @@ def _well_formed(inst, plan, out) -> list[dict]:
         if not isinstance(a, dict):
             bad(f"assignments[{i}] is not an object")
             continue
-        problems = []
+        problems = []  # (field, what is wrong): reported at the field's path
         if not _is_known(a.get("citizen"), citizens):
-            problems.append(f"unknown citizen {a.get('citizen')!r}")
+            problems.append(("citizen", f"unknown citizen {a.get('citizen')!r}"))
         if not _is_known(a.get("unit"), units):
-            problems.append(f"unknown unit {a.get('unit')!r}")
+            problems.append(("unit", f"unknown unit {a.get('unit')!r}"))
         if not isinstance(a.get("subsidised"), bool):
-            problems.append("subsidised is missing or not true/false")
+            problems.append(("subsidised", "missing or not true/false"))
         for key in ("effective_rent_kr", "score"):
             if not _is_number(a.get(key)):
-                problems.append(f"{key} is missing or not a number")
-        for p in problems:
-            bad(f"assignments[{i}]: {p}")
+                problems.append((key, "missing or not a number"))
+        for key, what in problems:
+            bad(f"assignments[{i}].{key}: {what}")
         if not problems:
             good.append(a)
     return good
 
 
-def _pair_rules(inst, a, citizen, unit, dept, out) -> None:
+def _pair_rules(inst: Instance, a: Doc, citizen: Citizen, unit: Unit, dept: Department, out: list[Violation]) -> None:
     """Rules 2-8 for one assignment, plus its subsidised flag and effective rent."""
     c, u = f"citizen {citizen.id!r}", f"unit {unit.id!r}"
-    add = lambda rule, msg: out.append(Violation(rule, msg))  # noqa: E731
+
+    def add(rule: str, message: str) -> None:
+        out.append(Violation(rule, message))
+
     if dept.municipality != citizen.municipality:
         add(
             "R2-municipality",
@@ -280,7 +290,7 @@ SECTIONS = {
 }
 
 
-def recompute_usage(inst, assignments: list[dict]) -> dict:
+def recompute_usage(inst: Instance, assignments: list[Any]) -> dict[str, list[Doc]]:
     """What the assignments use of every frame, quota, pool and department.
 
     An assignment counts as subsidised when the unit's rent exceeds the citizen's
@@ -307,7 +317,7 @@ def recompute_usage(inst, assignments: list[dict]) -> dict:
             caps[pool] = _pool_cap(inst, pool, 0)
     used: dict[str, dict[str, int]] = {section: {} for section in SECTIONS}
 
-    def count(section, name):
+    def count(section: str, name: str) -> None:
         used[section][name] = used[section].get(name, 0) + 1
 
     for a in assignments:
@@ -321,7 +331,7 @@ def recompute_usage(inst, assignments: list[dict]) -> dict:
         if unit.rent_kr > citizen.max_rent_kr:
             count("frames", dept.municipality)
             count("quotas", region_of[dept.municipality])
-    limits = {
+    limits: dict[str, list[tuple[str, int | None]]] = {
         "frames": [(m.id, m.subsidy_frame) for m in inst.municipalities],
         "quotas": [(r.id, r.grant_quota) for r in inst.regions],
         "pools": list(caps.items()),
@@ -333,7 +343,7 @@ def recompute_usage(inst, assignments: list[dict]) -> dict:
     }
 
 
-def _counting_rules(usage, out) -> None:
+def _counting_rules(usage: dict[str, list[Doc]], out: list[Violation]) -> None:
     """Rules 9-12: frames, quotas, share caps, mixed city."""
     for section, (key, limit, rule, noun, what) in SECTIONS.items():
         for e in usage[section]:
@@ -341,9 +351,9 @@ def _counting_rules(usage, out) -> None:
                 out.append(Violation(rule, f"{noun} {e[key]!r} has {e['used']} {what}, {limit} {e[limit]}"))
 
 
-def _check_usage(plan_usage, usage, out) -> None:
+def _check_usage(plan_usage: Any, usage: dict[str, list[Doc]], out: list[Violation]) -> None:
     """Compare the plan's optional ``usage`` section with the recomputation."""
-    bad = lambda msg: out.append(Violation("usage", msg))  # noqa: E731
+    bad = _adder(out, "usage")
     if not isinstance(plan_usage, dict):
         bad("usage is not an object")
         return
@@ -366,10 +376,10 @@ def _check_usage(plan_usage, usage, out) -> None:
                     bad(f"usage.{section} {name!r}: {field} is {e.get(field)!r}, recomputed {mine[name][field]!r}")
 
 
-def _check_objective(inst, plan, assignments, out) -> None:
+def _check_objective(inst: Instance, plan: Doc, assignments: list[Doc], out: list[Violation]) -> None:
     expected = recompute_objective(inst, assignments)
     got = plan.get("objective")
-    bad = lambda msg: out.append(Violation("objective", msg))  # noqa: E731
+    bad = _adder(out, "objective")
     if not isinstance(got, dict):
         bad("objective is missing or not an object")
         return
@@ -387,8 +397,8 @@ def _check_objective(inst, plan, assignments, out) -> None:
         bad(f"total_score is {total!r}, recomputed {want:g}")
 
 
-def _check_unassigned(inst, plan, assigned: set[str], out) -> None:
-    bad = lambda msg: out.append(Violation("unassigned", msg))  # noqa: E731
+def _check_unassigned(inst: Instance, plan: Doc, assigned: set[str], out: list[Violation]) -> None:
+    bad = _adder(out, "unassigned")
     entries = plan.get("unassigned")
     if not isinstance(entries, list):
         bad("unassigned is missing or not a list")
@@ -413,7 +423,7 @@ def _check_unassigned(inst, plan, assigned: set[str], out) -> None:
             bad(f"citizen {c.id!r} is neither assigned nor listed as unassigned")
 
 
-def _overrides(inst, plan: dict, out) -> list[tuple[str, str, str | None, str]]:
+def _overrides(inst: Instance, plan: Doc, out: list[Violation]) -> list[tuple[str, str, str | None, str]]:
     """(where, action, citizen, unit) of the instance's overrides and those the plan states."""
     found = [(f"overrides[{i}]", o.action, o.citizen, o.unit) for i, o in enumerate(getattr(inst, "overrides", ()))]
     stated = plan.get("overrides", [])
@@ -435,7 +445,7 @@ def _overrides(inst, plan: dict, out) -> list[tuple[str, str, str | None, str]]:
     return found
 
 
-def _check_overrides(inst, plan: dict, assignments: list[dict], out) -> None:
+def _check_overrides(inst: Instance, plan: Doc, assignments: list[Doc], out: list[Violation]) -> None:
     """Locked pairs are in the plan; forbidden pairs and reserved units are not."""
     unit_of = {a["citizen"]: a["unit"] for a in assignments}
     assigned_units = set(unit_of.values())
@@ -454,14 +464,15 @@ def _check_overrides(inst, plan: dict, assignments: list[dict], out) -> None:
             out.append(Violation("override", f"{where}: unit {unit!r} is reserved but assigned"))
 
 
-def check_plan(inst, plan: dict) -> list[Violation]:
+def check_plan(inst: Instance, plan: Plan | Mapping[str, Any] | Any) -> list[Violation]:
     """Every way ``plan`` breaks FORMAT.md for ``inst``; ``[]`` means the plan is valid.
 
     Parameters
     ----------
     inst : models.Instance
-    plan : dict
-        An ``anvis-plan/1`` document, e.g. from :func:`models.read_plan`.
+    plan : Plan or dict
+        A :class:`models.Plan`, or an ``anvis-plan/1`` document as read (e.g. by
+        :func:`models.read_plan`), which may be malformed in any way.
 
     Returns
     -------
@@ -469,6 +480,8 @@ def check_plan(inst, plan: dict) -> list[Violation]:
         In the order: format, rules 1-8 per assignment (with subsidy flag, effective
         rent and score), planner overrides, rules 9-12, objective, unassigned, usage.
     """
+    if isinstance(plan, Plan):
+        plan = plan.to_dict()
     if not isinstance(plan, dict):
         return [Violation("format", "a plan must be a JSON object")]
     out: list[Violation] = []

@@ -100,9 +100,9 @@ def doc(citizens, units, **tables) -> dict:
 
 
 def solved(document: dict, **options) -> dict:
-    """Solve a document and return its plan, after the independent checker passed it."""
+    """Solve a document and return its plan document (as written), after the independent checker passed it."""
     inst = models.from_dict(document)
-    plan = make_plan(solve(inst, **options))
+    plan = make_plan(solve(inst, **options)).to_dict()
     violations = check_plan(inst, plan)
     assert not violations, "\n".join(format_violations(violations))
     return plan

@@ -93,7 +93,9 @@ def assignment(inst, cid: str, uid: str, **override) -> dict:
     citizen = next(c for c in inst.citizens if c.id == cid)
     unit = next(u for u in inst.units if u.id == uid)
     subsidised = unit.rent_kr > citizen.max_rent_kr
-    given = {(c, u): s for c, u, s in zip(inst.scores.citizen, inst.scores.unit, inst.scores.score.tolist())}
+    given = {
+        (c, u): s for c, u, s in zip(inst.scores.citizen, inst.scores.unit, inst.scores.score.tolist(), strict=True)
+    }
     a = {
         "citizen": cid,
         "unit": uid,
@@ -133,6 +135,15 @@ def test_valid_small_plan_has_no_violations():
     assert plan["assignments"][0]["score"] == 77
     assert plan["assignments"][1]["subsidised"] is True
     assert check_plan(inst, plan) == []
+
+
+def test_typed_plan_is_checked_like_its_document():
+    """check_plan takes a models.Plan as well as the document: same violations either way."""
+    inst = small()
+    plan = pairs_plan(inst, [("a", "u1"), ("b", "u2")])
+    assert check_plan(inst, models.Plan.from_dict(plan)) == check_plan(inst, plan) == []
+    bad = pairs_plan(inst, [("c", "u1")])
+    assert check_plan(inst, models.Plan.from_dict(bad)) == check_plan(inst, bad) != []
 
 
 def test_empty_plan_is_valid():
@@ -283,6 +294,7 @@ def test_malformed_assignment_is_a_format_violation(field, value):
     plan = pairs_plan(inst, [("a", "u1")])
     plan["assignments"][0][field] = value
     assert "format" in rules(check_plan(inst, plan))
+    assert any(v.rule == "format" and v.message.startswith(f"assignments[0].{field}: ") for v in check_plan(inst, plan))
     assert check_plan(inst, "not a plan")[0].rule == "format"
 
 

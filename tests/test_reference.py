@@ -32,7 +32,7 @@ def test_e1_plan_by_hand():
     """e1, worked by hand in the examples README: anna in u2, subsidised, effective rent 3,286."""
     if not SHARED.is_dir():
         pytest.skip(f"{SHARED} is absent")
-    plan = make_plan(solve(models.load(EXAMPLES / "e1-ledger-and-subsidy.json")))
+    plan = make_plan(solve(models.load(EXAMPLES / "e1-ledger-and-subsidy.json"))).to_dict()
     assert (
         plan["assignments"][0].items()
         >= {"citizen": "anna", "unit": "u2", "subsidised": True, "effective_rent_kr": 3286, "score": 70.0}.items()

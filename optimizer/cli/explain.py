@@ -113,6 +113,8 @@ def explain_citizen(
     except PlanMismatch as exc:
         click.echo(f"{plan_name}: {exc} (is it a plan of {instance_name}?)", err=True)
         sys.exit(BAD_INPUT)
+    except InstanceError as exc:  # not a well-formed plan: every malformed field, by path
+        fail(InstanceError(plan_name, exc.problems))
     click.echo(json.dumps(out, indent=2, ensure_ascii=False) if as_json else out["text"])
 
 

@@ -133,10 +133,10 @@ def round_solve(
     with ledger_errors(overrides.named):
         plan, result = solve_round(db, instance=instance, backend=backend, time_limit=time_limit)
     if output:
-        models.write_plan(plan, output)
+        models.write_plan(plan.to_dict(), output)
     if not quiet:
-        print_summary(plan, result.timings, output)
-    if plan["status"] == "error":
+        print_summary(plan.to_dict(), result.timings, output)
+    if plan.status == "error":
         sys.exit(1)
 
 

@@ -58,10 +58,10 @@ def solve(
     except InstanceError as exc:  # a lock that breaks a rule
         fail(overrides.named(exc))
     plan = make_plan(result)
-    models.write_plan(plan, output)
+    models.write_plan(plan.to_dict(), output)
     if not quiet:
-        print_summary(plan, result.timings, output)
-    if plan["status"] == "error":
+        print_summary(plan.to_dict(), result.timings, output)
+    if plan.status == "error":
         sys.exit(1)
 
 

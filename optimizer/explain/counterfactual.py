@@ -18,35 +18,29 @@ independent parts, so the block's optimum is the whole optimum restricted to it.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from models import Instance
+from models import Instance, Plan
 from models.instance import Scores
-from models.pools import Pool, pool_cap
+from models.pools import Pool, default_pool_id, pool_cap
 from models.schema import Agreement
 from optimizer.engine.data import NO_LIMIT, ProblemData
 from optimizer.engine.pairs import ELIGIBLE, candidates, failure_codes
-from optimizer.explain.citizen import (
-    MAX_CANDIDATES,
-    Context,
-    _citizen_units,
-    _index_of,
-    _kr,
-    _num,
-    _plural,
-    _Units,
-    _with_overrides,
-    blocking_caps,
-    context,
-)
+from optimizer.engine.solve import Result, solve
+from optimizer.explain.context import Context, Units, UnknownCitizen, blocking_caps, citizen_units, context
+from optimizer.plan.usage import ID_FIELD
+from optimizer.text import kr, number, plural
 
+MAX_CANDIDATES = 10  # single changes re-solved per counterfactual, by default
 RENT_CODES = (7, 8, 9)  # failure codes of rule 8 (affordability)
 ROOMS_CODE = 1
 MAX_RENT_STEPS = 3  # distinct rent-limit increases tried
 
 
-def block_of(inst: Instance, citizen_id: str, ctx: Context | None = None) -> tuple[set, str]:
+def block_of(inst: Instance, citizen_id: str, ctx: Context | None = None) -> tuple[set[str], str]:
     """The municipalities whose re-solve decides a citizen's outcome exactly.
 
     Units go only to citizens of their municipality, and pools, departments and
@@ -63,9 +57,10 @@ def block_of(inst: Instance, citizen_id: str, ctx: Context | None = None) -> tup
     -------
     (set of municipality ids, description)
     """
-    ctx = ctx if ctx is not None else context(inst, {"assignments": []})
-    data = ctx.data
-    c = _index_of(ctx, citizen_id)
+    data = ctx.data if ctx is not None else ProblemData.build(inst)
+    c = data.citizen_index.get(citizen_id)
+    if c is None:
+        raise UnknownCitizen(citizen_id)
     m = int(data.c_muni[c])
     muni = inst.municipalities[m]
     r = next(i for i, x in enumerate(inst.regions) if x.id == muni.region)
@@ -92,7 +87,7 @@ def block_of(inst: Instance, citizen_id: str, ctx: Context | None = None) -> tup
     )
 
 
-def restrict(inst: Instance, municipalities: set) -> Instance:
+def restrict(inst: Instance, municipalities: set[str]) -> Instance:
     """The part of an instance that lies in the given municipalities (and their regions).
 
     Units, departments, agreements, ledger entries, citizens and scores of other
@@ -106,28 +101,28 @@ def restrict(inst: Instance, municipalities: set) -> Instance:
     units = tuple(u for u in inst.units if u.department in dids)
     uids = {u.id for u in units}
     agreements = tuple(a for a in inst.agreements if a.municipality in municipalities)
-    pool_ids = {a.id for a in agreements} | {f"default:{d.municipality}:{d.organisation}" for d in depts}
+    pool_ids = {a.id for a in agreements} | {default_pool_id(d.municipality, d.organisation) for d in depts}
     citizens = tuple(x for x in inst.citizens if x.municipality in municipalities)
     cids = {x.id for x in citizens}
     s = inst.scores
     if len(s):
-        keep = np.fromiter((a in cids and b in uids for a, b in zip(s.citizen, s.unit)), bool, len(s))
+        keep = np.fromiter((a in cids and b in uids for a, b in zip(s.citizen, s.unit, strict=True)), bool, len(s))
         idx = np.flatnonzero(keep).tolist()
         scores = Scores(
             tuple(s.citizen[i] for i in idx), tuple(s.unit[i] for i in idx), np.asarray(s.score)[keep].copy()
         )
     else:
         scores = s
-    tables = dict(
-        regions=tuple(r for r in inst.regions if r.id in regions),
-        municipalities=munis,
-        departments=depts,
-        units=units,
-        agreements=agreements,
-        ledger=tuple(e for e in inst.ledger if e.pool in pool_ids),
-        citizens=citizens,
-        scores=scores,
-    )
+    tables = {
+        "regions": tuple(r for r in inst.regions if r.id in regions),
+        "municipalities": munis,
+        "departments": depts,
+        "units": units,
+        "agreements": agreements,
+        "ledger": tuple(e for e in inst.ledger if e.pool in pool_ids),
+        "citizens": citizens,
+        "scores": scores,
+    }
     if getattr(inst, "overrides", ()):
         tables["overrides"] = tuple(
             o for o in inst.overrides if o.unit in uids and (o.citizen is None or o.citizen in cids)
@@ -135,7 +130,7 @@ def restrict(inst: Instance, municipalities: set) -> Instance:
     return inst.replace(**tables)
 
 
-def apply_change(inst: Instance, change: dict) -> Instance:
+def apply_change(inst: Instance, change: dict[str, Any]) -> Instance:
     """The instance with one counterfactual change applied (no re-validation needed).
 
     Parameters
@@ -188,7 +183,7 @@ def apply_change(inst: Instance, change: dict) -> Instance:
             share=to,
         )
         ledger = tuple(e.model_copy(update={"pool": new.id}) if e.pool == change["pool"] else e for e in inst.ledger)
-        return inst.replace(agreements=inst.agreements + (new,), ledger=ledger)
+        return inst.replace(agreements=(*inst.agreements, new), ledger=ledger)
     if kind == "ledger":
         return inst.replace(
             ledger=tuple(
@@ -207,7 +202,7 @@ def _pct(s: float) -> str:
     return f"{100 * s:.4g}%"
 
 
-def _pool_change(ctx: Context, i: int) -> dict | None:
+def _pool_change(ctx: Context, i: int) -> dict[str, Any] | None:
     """The smallest change of one pool's terms that raises its cap by at least one.
 
     The share is raised in whole percentage points until the cap grows: the
@@ -268,7 +263,7 @@ def _pool_change(ctx: Context, i: int) -> dict | None:
     return ch
 
 
-def _rent_steps(ctx: Context, c: int, units: _Units) -> list[int]:
+def _rent_steps(ctx: Context, c: int, units: Units) -> list[int]:
     """Smallest whole-krone increases of the rent limit that make some unit newly affordable.
 
     A unit excluded only by rule 8 becomes eligible at ``rent − limit`` (unsubsidised)
@@ -293,7 +288,7 @@ def _rent_steps(ctx: Context, c: int, units: _Units) -> list[int]:
     return steps[:MAX_RENT_STEPS]
 
 
-def _candidate_changes(ctx: Context, c: int, units: _Units) -> list[dict]:
+def _candidate_changes(ctx: Context, c: int, units: Units) -> list[dict[str, Any]]:
     """Single changes worth re-solving for an unassigned citizen, most promising first.
 
     Only caps that are full in the plan are candidates (a cap with room left is not
@@ -319,22 +314,14 @@ def _candidate_changes(ctx: Context, c: int, units: _Units) -> list[dict]:
     eu, es = units.unit[elig], units.subsidised[elig]
     # caps that alone block a free eligible unit (tier 0)
     sole = set()
-    for u, s in zip(eu.tolist(), es.tolist()):
+    for u, s in zip(eu.tolist(), es.tolist(), strict=True):
         if ctx.taker[u] < 0:
             caps = blocking_caps(ctx, c, u, s)
             if len(caps) == 1:
-                k = caps[0]["kind"]
-                sole.add(
-                    (
-                        k,
-                        caps[0][
-                            {"pool": "pool", "department": "department", "frame": "municipality", "quota": "region"}[k]
-                        ],
-                    )
-                )
-    ranked = []  # (tier, kind order, -covered units, index, change)
+                sole.add((caps[0]["kind"], caps[0][ID_FIELD[caps[0]["kind"]]]))
+    ranked: list[tuple[int, int, int, int, dict[str, Any]]] = []  # (tier, kind order, -covered, index, change)
 
-    def add(kind, key, covered, index, change):
+    def add(kind: str, key: str, covered: int, index: int, change: dict[str, Any]) -> None:
         tier = 0 if (kind, key) in sole else 1 if covered else 3
         ranked.append((tier, ("frame", "quota", "department", "pool").index(kind), -covered, index, change))
 
@@ -414,10 +401,10 @@ def _candidate_changes(ctx: Context, c: int, units: _Units) -> list[dict]:
             {
                 "kind": "rent",
                 "citizen": cit.id,
-                "from": _num(cit.max_rent_kr),
-                "to": _num(to),
+                "from": number(cit.max_rent_kr),
+                "to": number(to),
                 "n_kr": n,
-                "text": f"rent limit + {n:,} kr ({_kr(cit.max_rent_kr)} → {_kr(to)})",
+                "text": f"rent limit + {n:,} kr ({kr(cit.max_rent_kr)} → {kr(to)})",
             }
         )
     rooms = data.u_rooms[units.unit[units.code == ROOMS_CODE]]
@@ -451,11 +438,11 @@ def _candidate_changes(ctx: Context, c: int, units: _Units) -> list[dict]:
     return [t[4] for t in ranked]
 
 
-def _adds_eligible(block: Instance, change: dict, citizen_id: str) -> bool:
+def _adds_eligible(block: Instance, change: dict[str, Any], citizen_id: str) -> bool:
     """Whether a change to the citizen's own limits makes a new unit eligible for them."""
     before, after = ProblemData.build(block), ProblemData.build(apply_change(block, change))
 
-    def count(data):
+    def count(data: ProblemData) -> int:
         c = data.citizen_index[citizen_id]
         got = list(candidates(data, np.array([c])))
         if not got:
@@ -466,7 +453,7 @@ def _adds_eligible(block: Instance, change: dict, citizen_id: str) -> bool:
     return count(after) > count(before)
 
 
-def _housed_in(result, citizen_id: str):
+def _housed_in(result: Result, citizen_id: str) -> tuple[str, bool] | None:
     """(unit id, subsidised) of the citizen in a solve result, or None."""
     inst = result.data.inst
     c = result.data.citizen_index[citizen_id]
@@ -477,17 +464,17 @@ def _housed_in(result, citizen_id: str):
     return inst.units[int(result.chosen.unit[j])].id, bool(result.chosen.subsidised[j])
 
 
-def _delta(ctx: Context, block: Instance, result, citizen_id: str) -> dict:
+def _delta(ctx: Context, block: Instance, result: Result, citizen_id: str) -> dict[str, Any]:
     """Who else changes between the plan and a re-solve of the block (ids and priorities only)."""
     inst = ctx.inst
-    before = {}
+    before: dict[str, str] = {}
     for x in block.citizens:
         u = ctx.unit_of[ctx.data.citizen_index[x.id]]
         if u >= 0:
             before[x.id] = inst.units[int(u)].id
     after = {
         result.data.inst.citizens[c].id: result.data.inst.units[u].id
-        for c, u in zip(result.chosen.citizen.tolist(), result.chosen.unit.tolist())
+        for c, u in zip(result.chosen.citizen.tolist(), result.chosen.unit.tolist(), strict=True)
     }
     prio = {x.id: x.priority for x in block.citizens}
     moved = sorted(x for x in before.keys() & after.keys() if before[x] != after[x] and x != citizen_id)
@@ -503,15 +490,15 @@ def _delta(ctx: Context, block: Instance, result, citizen_id: str) -> dict:
 
 def counterfactual(
     inst: Instance,
-    plan: dict,
+    plan: Plan | Mapping[str, Any],
     citizen_id: str,
     *,
     max_candidates: int = MAX_CANDIDATES,
     backend: str = "auto",
     time_limit: float | None = None,
     ctx: Context | None = None,
-    _cache: dict | None = None,
-) -> dict:
+    cache: dict[Any, Any] | None = None,
+) -> dict[str, Any]:
     """The smallest single change that would have housed an unassigned citizen, by re-solving.
 
     Candidate changes (:func:`_candidate_changes`), smallest first: one more subsidy
@@ -533,7 +520,9 @@ def counterfactual(
     backend, time_limit
         Passed to :func:`optimizer.engine.solve.solve` for each re-solve.
     ctx
-        A reusable :func:`context`.
+        A reusable :func:`~optimizer.explain.context.context`.
+    cache
+        Re-solved blocks by municipalities, shared across calls (as :func:`explain_all` does).
 
     Returns
     -------
@@ -542,17 +531,15 @@ def counterfactual(
         who else is housed, unhoused or moved) or ``None``; ``tried`` (each change
         re-solved, in order); ``scope`` (the block re-solved); ``text``.
     """
-    from optimizer.engine.solve import solve
-
     ctx = context(inst, plan) if ctx is None else ctx
-    c = _index_of(ctx, citizen_id)
+    c = ctx.index_of(citizen_id)
     if ctx.unit_of[c] >= 0:
         return {"applies": False, "text": "housed in the plan: no change needed"}
     munis, scope = block_of(inst, citizen_id, ctx)
     key = frozenset(munis)
-    cache = {} if _cache is None else _cache
+    cache = {} if cache is None else cache
     if key not in cache:
-        block = restrict(_with_overrides(inst, ctx), munis)
+        block = restrict(ctx.with_overrides(inst), munis)
         cache[key] = (block, solve(block, backend=backend, time_limit=time_limit))
     block, base = cache[key]
     out = {
@@ -577,9 +564,10 @@ def counterfactual(
             ),
         )
         return out
-    units = _citizen_units(ctx, c)
+    units = citizen_units(ctx, c)
     changes = _candidate_changes(ctx, c, units)
-    tried, skipped = [], 0
+    tried: list[dict[str, Any]] = []
+    skipped = 0
     found = None
     for ch in changes:
         if len(tried) >= max_candidates:
@@ -599,10 +587,10 @@ def counterfactual(
     out.update(found=found, tried=tried, not_tried=skipped)
     if found:
         out["text"] = (
-            f"{found['text']} houses them in {found['unit']} (re-solved {scope}; {_plural(len(tried), 'change')} tried)"
+            f"{found['text']} houses them in {found['unit']} (re-solved {scope}; {plural(len(tried), 'change')} tried)"
         )
     else:
         n = len(tried)
         more = f"; {skipped} more not tried (--max-candidates)" if skipped else ""
-        out["text"] = f"none of the {n} single change{'s' * (n != 1)} tried would house them (re-solved {scope}{more})"
+        out["text"] = f"none of the {plural(n, 'single change')} tried would house them (re-solved {scope}{more})"
     return out

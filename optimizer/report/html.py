@@ -37,6 +37,9 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 import models
+from optimizer.engine.data import NO_LIMIT, ProblemData
+from optimizer.plan.usage import count_used
+from optimizer.text import amount, number
 
 __all__ = ["ReportError", "plan_warnings", "render_report"]
 
@@ -166,10 +169,10 @@ def render_report(inst: models.Instance, plan: dict[str, Any], explanations: Map
             "unit": u,
             "department": d,
             "priority": p,
-            "rent": _kr(r),
-            "effective": _kr(e),
+            "rent": amount(r),
+            "effective": amount(e),
             "subsidised": s,
-            "score": "–" if math.isnan(sc) else _num(sc),
+            "score": "–" if math.isnan(sc) else number(sc, 2),
             "why": why.get(c, ""),
         }
         for c, u, d, p, r, e, s, sc in zip(
@@ -203,9 +206,9 @@ def render_report(inst: models.Instance, plan: dict[str, Any], explanations: Map
         sha=plan.get("instance_sha256") or inst.sha256,
         objective_kind=plan.get("objective_kind", inst.parameters.objective),
         housed_by_priority=", ".join(f"priority {k}: {v}" for k, v in hbp.items()) or "–",
-        total_score=_num(obj["total_score"]) if _is_number(obj.get("total_score")) else "–",
-        value=_num(obj["value"]) if _is_number(obj.get("value")) else None,
-        bound=_num(plan["bound"]) if _is_number(plan.get("bound")) else "–",
+        total_score=number(obj["total_score"], 2) if _is_number(obj.get("total_score")) else "–",
+        value=number(obj["value"], 2) if _is_number(obj.get("value")) else None,
+        bound=number(plan["bound"], 2) if _is_number(plan.get("bound")) else "–",
         gap=f"{100 * plan['gap']:.3g} %" if _is_number(plan.get("gap")) else "–",
         warnings=plan_warnings(inst, plan),
         summary=_summary(inst, plan, f),
@@ -237,20 +240,16 @@ def _facts(inst: models.Instance, plan: dict[str, Any]) -> dict[str, Any]:
     muni_ids = pd.Index([m.id for m in inst.municipalities])
     region_ids = pd.Index([r.id for r in inst.regions])
     c_prio = np.array([c.priority for c in inst.citizens], dtype=np.int64)
-    c_vul = np.array([c.vulnerable for c in inst.citizens], dtype=bool)
     u_rent = np.array([u.rent_kr for u in inst.units], dtype=float)
     u_dept = dept_ids.get_indexer([u.department for u in inst.units])
-    d_muni = muni_ids.get_indexer([d.municipality for d in inst.departments])
-    m_region = region_ids.get_indexer([m.region for m in inst.municipalities])
-    u_muni = d_muni[u_dept]
     unit_pool = models.unit_pools(inst)
     pools = models.pools(inst, unit_pool)
     pool_ids = pd.Index(list(pools))
-    u_pool = pool_ids.get_indexer(unit_pool)
 
     cids, uids, subsidised, scores = _assignment_columns(plan, cit_ids, unit_ids)
     ci, ui = cit_ids.get_indexer(cids), unit_ids.get_indexer(uids)
     subs = np.asarray(subsidised, dtype=bool)
+    used = count_used(ProblemData.build(inst), ci, ui, subs)  # the one count of every cap
     rent = u_rent[ui]
     asg = pd.DataFrame(
         {
@@ -296,9 +295,9 @@ def _facts(inst: models.Instance, plan: dict[str, Any]) -> dict[str, Any]:
     )
 
     dept_cap = np.array(
-        [-1 if d.max_vulnerable is None else d.max_vulnerable for d in inst.departments], dtype=np.int64
+        [NO_LIMIT if d.max_vulnerable is None else d.max_vulnerable for d in inst.departments], dtype=np.int64
     )
-    dept_used = np.bincount(u_dept[ui][c_vul[ci]], minlength=len(dept_ids))
+    dept_used = used.department
     departments = pd.DataFrame(
         {
             "id": dept_ids.tolist(),
@@ -308,7 +307,7 @@ def _facts(inst: models.Instance, plan: dict[str, Any]) -> dict[str, Any]:
             "used": dept_used,
         }
     )
-    departments = departments[departments.cap >= 0].copy()
+    departments = departments[departments.cap < NO_LIMIT].copy()
     departments["left"] = (departments.cap - departments.used).clip(lower=0)
     departments["full"] = departments.used >= departments.cap
     # Most loaded first: placements, then how full, then id, so the plot's cut is stable.
@@ -321,8 +320,7 @@ def _facts(inst: models.Instance, plan: dict[str, Any]) -> dict[str, Any]:
         ["used", "fill", "id"], ascending=[False, False, True], kind="stable"
     ).reset_index(drop=True)
 
-    frame_used = np.bincount(u_muni[ui][subs], minlength=len(muni_ids))
-    quota_used = np.bincount(m_region[u_muni[ui][subs]], minlength=len(region_ids))
+    frame_used, quota_used = used.frame, used.quota
     frames = pd.DataFrame(
         {
             "kind": "frame",
@@ -338,18 +336,18 @@ def _facts(inst: models.Instance, plan: dict[str, Any]) -> dict[str, Any]:
             "kind": "quota",
             "id": region_ids.tolist(),
             "name": [r.name for r in inst.regions],
-            "cap": [-1 if r.grant_quota is None else r.grant_quota for r in inst.regions],
+            "cap": [NO_LIMIT if r.grant_quota is None else r.grant_quota for r in inst.regions],
             "used": quota_used,
         }
     )
-    quotas = quotas[quotas.cap >= 0]
+    quotas = quotas[quotas.cap < NO_LIMIT]
     limits = pd.concat([quotas, frames], ignore_index=True)
     limits["cap"] = limits.cap.astype(np.int64)
     limits["used"] = limits.used.astype(np.int64)
     limits["left"] = (limits.cap - limits.used).clip(lower=0)
     limits["full"] = limits.used >= limits.cap
 
-    pool_used = np.bincount(u_pool[ui], minlength=len(pool_ids))
+    pool_used = used.pool
     pool_table = pd.DataFrame(
         {
             "id": pool_ids.tolist(),
@@ -452,7 +450,7 @@ def _summary(inst: models.Instance, plan: dict[str, Any], f: dict[str, Any]) -> 
             f"Average rent of the units assigned is {asg.rent_kr.mean():,.0f} kr a month; "
             f"after subsidy the citizens pay {asg.effective_rent_kr.mean():,.0f} kr on average. "
             f"{n_sub:,} assignment{'s' * (n_sub != 1)} use{'s' * (n_sub == 1)} the rent subsidy "
-            f"of {_kr(f['amount'])} kr a month."
+            f"of {amount(f['amount'])} kr a month."
         )
     d = f["departments"]
     if len(d):
@@ -564,7 +562,7 @@ def _plot_rent(f: dict[str, Any]) -> Figure:
     stop = 250 * (math.floor(max(before.max(), after.max()) / 250) + 1)
     step = 250 * max(1, math.ceil((stop - start) / 250 / 40))
     edges = np.arange(start, stop + step, step).tolist()
-    ax.axvspan(lo, hi, color=YELLOW, alpha=0.35, lw=0, label=f"subsidy band {_kr(lo)}–{_kr(hi)} kr")
+    ax.axvspan(lo, hi, color=YELLOW, alpha=0.35, lw=0, label=f"subsidy band {amount(lo)}–{amount(hi)} kr")
     ax.hist(before, bins=edges, histtype="stepfilled", color=GREY, label="rent (before subsidy)")
     ax.hist(after, bins=edges, histtype="step", color=BLUE, linewidth=1.8, label="rent paid (after subsidy)")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -686,17 +684,6 @@ _DIGITS = re.compile(r"(\d+)")
 
 def _is_number(x: object) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def _num(x: float) -> int | float:
-    x = float(x)
-    return int(x) if x.is_integer() else round(x, 2)
-
-
-def _kr(x: float) -> str:
-    """Kroner with thousands separators; decimals only where the data has them."""
-    x = float(x)
-    return f"{x:,.0f}" if abs(x - round(x)) < 0.005 else f"{x:,.2f}"
 
 
 def _version() -> str:

@@ -45,6 +45,7 @@ from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 import models
 from models.instance import Instance
+from models.plan import Plan
 from models.schema import LedgerEntry
 from optimizer.rounds.ledger import (
     DEFAULT_DB,
@@ -130,7 +131,7 @@ def ledger_totals(db: str = DEFAULT_DB) -> dict[str, dict[str, dict[str, int]]]:
 def _pool_ids(inst: Instance) -> set[str]:
     """Every pool id a ledger entry of this instance may name."""
     ids = {a.id for a in inst.agreements}
-    ids |= {f"default:{m.id}:{o.id}" for m in inst.municipalities for o in inst.organisations}
+    ids |= {models.default_pool_id(m.id, o.id) for m in inst.municipalities for o in inst.organisations}
     return ids
 
 
@@ -272,7 +273,7 @@ def solve_round(
     Returns
     -------
     plan, result
-        The plan dict and the solver's :class:`~optimizer.engine.solve.Result`.
+        The :class:`~models.Plan` and the solver's :class:`~optimizer.engine.solve.Result`.
     """
     from optimizer.engine.solve import solve
     from optimizer.plan.build import make_plan
@@ -293,7 +294,7 @@ def solve_round(
             .where(rounds.c.id == row.id)
             .values(
                 instance_json=_compact(inst.to_dict()),
-                plan_json=_compact(plan),
+                plan_json=_compact(plan.to_dict()),
                 status="solved",
                 solved_at=utc_now(),
             )
@@ -308,31 +309,39 @@ def _without_overrides(inst: Instance) -> dict[str, Any]:
 
 
 def round_effects(
-    inst: Instance, plan: dict[str, Any], state: Mapping[tuple[str, str], tuple[int, int]]
+    inst: Instance, plan: Plan, state: Mapping[tuple[str, str], tuple[int, int]]
 ) -> dict[tuple[str, str], tuple[int, int]]:
     """What committing ``plan`` of the filled instance adds to the ledger, per (kind, key).
 
     Pools add this round's vacancies and claims (for a pool the ledger does
     not know yet, also the history the instance's own ledger entry gave it);
     municipalities and regions add subsidised assignments; departments add
-    vulnerable citizens placed.
+    vulnerable citizens placed. All are recounted from the plan's assignments
+    and the instance (:mod:`optimizer.plan.usage`), never taken from the plan's
+    own ``usage``, which a stored plan could get wrong.
     """
-    usage = plan.get("usage") or {}
+    from optimizer.engine.data import ProblemData
+    from optimizer.plan.usage import assigned_pairs, count_used, plan_usage
+
+    data = ProblemData.build(inst)
+    used = count_used(data, *assigned_pairs(data, plan))
+    usage = plan_usage(data, used)
     out: dict[tuple[str, str], tuple[int, int]] = {}
-    for p in usage.get("pools", []):
-        v, c = int(p["vacancies"]), int(p["used"])
-        if ("pool", p["id"]) not in state:
-            v += int(p.get("vacancies_before", 0))
-            c += int(p.get("claimed_before", 0))
-        out[("pool", p["id"])] = (v, c)
-    for f in usage.get("frames", []):
-        if f["used"]:
-            out[("municipality", f["municipality"])] = (0, int(f["used"]))
-    for q in usage.get("quotas", []):
-        if q["used"]:
-            out[("region", q["region"])] = (0, int(q["used"]))
+    for p in usage.pools:
+        v, c = int(p.vacancies or 0), p.used
+        if ("pool", p.id) not in state:
+            v += int(p.vacancies_before or 0)
+            c += int(p.claimed_before or 0)
+        out[("pool", p.id)] = (v, c)
+    for f in usage.frames:
+        if f.used:
+            out[("municipality", f.municipality)] = (0, f.used)
+    for q in usage.quotas:
+        if q.used:
+            out[("region", q.region)] = (0, q.used)
     vulnerable = {c.id for c in inst.citizens if c.vulnerable}
-    placed = Counter(a["department"] for a in plan["assignments"] if a["citizen"] in vulnerable)
+    department = {u.id: u.department for u in inst.units}
+    placed = Counter(department[a.unit] for a in plan.assignments if a.citizen in vulnerable)
     for d, n in placed.items():
         out[("department", d)] = (0, n)
     return out
@@ -380,14 +389,20 @@ def commit_round(db: str, round_id: int | None = None, by: str | None = None) ->
     with transaction(db, write=True) as conn:
         row = _round(conn, round_id, states=("solved",))
         _refuse_committed_sha(conn, row.instance_sha256, except_id=row.id)
-        plan = json.loads(row.plan_json)
-        if plan.get("status") not in ("optimal", "feasible"):
-            raise LedgerError(f"round {row.id}: the plan's status is {plan.get('status')!r}; nothing to commit")
+        try:
+            plan = Plan.from_dict(json.loads(row.plan_json), f"round {row.id}")
+        except models.InstanceError as exc:
+            raise LedgerError(f"round {row.id}: the stored plan is malformed: {exc}") from None
+        if plan.status not in ("optimal", "feasible"):
+            raise LedgerError(f"round {row.id}: the plan's status is {plan.status!r}; nothing to commit")
         inst = _stored_instance(row)
-        if plan.get("instance_sha256") != inst.sha256:
+        if plan.instance_sha256 != inst.sha256:
             raise LedgerError(f"round {row.id}: the stored plan is not of the round's instance")
-        state = _totals(conn)
-        added = round_effects(inst, plan, state)
+        try:
+            state = _totals(conn)
+            added = round_effects(inst, plan, state)
+        except KeyError as exc:
+            raise LedgerError(f"round {row.id}: the stored plan names {exc} that the instance lacks") from None
         sleep = float(os.environ.get(SLEEP_ENV) or 0)
         for i, (key, (dv, dc)) in enumerate(sorted(added.items())):
             _add(conn, key, dv, dc, state)
@@ -409,7 +424,7 @@ def commit_round(db: str, round_id: int | None = None, by: str | None = None) ->
         )
         if done.rowcount != 1:  # cannot happen under the lock; never count twice if it does
             raise LedgerError(f"round {row.id} changed while committing; nothing committed")
-        claims = sum(int(p["used"]) for p in (plan.get("usage") or {}).get("pools", []))
+        claims = len(plan.assignments)  # every unit lies in one pool: one claim each
         return {"id": row.id, "name": row.name, "claims": claims, "effects": added}
 
 

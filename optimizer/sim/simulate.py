@@ -610,25 +610,23 @@ def _run_regime(
         rid, _ = open_round(db, inst)
         plan, result = solve_round(db, rid, backend=backend, time_limit=time_limit)
         run.solve_s += float(result.timings.get("total", 0.0))
-        if plan["status"] not in ("optimal", "feasible"):
-            raise RuntimeError(f"week {week} ({name}): the solve ended {plan['status']!r}")
-        offers = len(plan["assignments"])
+        if plan.status not in ("optimal", "feasible"):
+            raise RuntimeError(f"week {week} ({name}): the solve ended {plan.status!r}")
+        offers = len(plan.assignments)
         declined = [
-            a["citizen"]
-            for a in plan["assignments"]
-            if decline_rate and decline_draw(seed, week, a["citizen"]) < decline_rate
+            a.citizen for a in plan.assignments if decline_rate and decline_draw(seed, week, a.citizen) < decline_rate
         ]
         if declined:
-            plan = decline_offers(db, declined, rid)
+            plan = models.Plan.from_dict(decline_offers(db, declined, rid))
         commit_round(db, rid, by=COMMITTED_BY)
         housed: Counter[str] = Counter()
         subsidised = 0
-        for a in plan["assignments"]:
-            c, arrived = run.waiting.pop(a["citizen"])
-            u = unit_index[a["unit"]]
+        for a in plan.assignments:
+            c, arrived = run.waiting.pop(a.citizen)
+            u = unit_index[a.unit]
             d = int(w.u_dept[u])
             housed[str(c["priority"])] += 1
-            if a["subsidised"]:
+            if a.subsidised:
                 subsidised += 1
                 run.period_subsidised[w.departments[d]["municipality"]] += 1
             run.housed.append(
@@ -638,13 +636,13 @@ def _run_regime(
                     week,
                     int(rents[u]),
                     int(kinds[u]),
-                    bool(a["subsidised"]),
+                    a.subsidised,
                     d,
                     bool(c.get("vulnerable")),
-                    a["effective_rent_kr"],
+                    a.effective_rent_kr,
                 )
             )
-        prios = sorted(set(plan["objective"]["housed_by_priority"]) | set(housed), key=int)
+        prios = sorted(set(plan.objective.housed_by_priority) | set(housed), key=int)
         run.weekly.append(
             {
                 "week": week,
@@ -657,7 +655,7 @@ def _run_regime(
                 "in_round": len(listed),
                 "offers": offers,
                 "declined": len(declined),
-                "claims": len(plan["assignments"]),
+                "claims": len(plan.assignments),
                 "housed": {p: housed.get(p, 0) for p in prios},
                 "subsidised": subsidised,
             }

@@ -77,7 +77,7 @@ def _instance(case: str):
 
 
 def _checked(inst, result):
-    plan = make_plan(result)
+    plan = make_plan(result).to_dict()
     violations = check_plan(inst, plan)
     assert violations == [], "\n".join(format_violations(violations))
     return plan
@@ -229,7 +229,7 @@ def test_session_hold_rows_and_infeasible_status(backend):
 def test_same_plan_twice(backend):
     """The single-threaded, seeded backends are deterministic: two solves give byte-identical plans."""
     inst = _instance("small-s0")
-    first, second = (json.dumps(make_plan(solve(inst, backend=backend)), sort_keys=True) for _ in range(2))
+    first, second = (json.dumps(make_plan(solve(inst, backend=backend)).to_dict(), sort_keys=True) for _ in range(2))
     assert first == second
 
 

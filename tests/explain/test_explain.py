@@ -76,7 +76,8 @@ def assigned_doc() -> dict:
 
 
 def test_assigned_names_unit_and_alternatives():
-    """A housed citizen's explanation names the unit, its given score, and each better unit with why it went elsewhere."""
+    """A housed citizen's explanation names the unit, its given score, and each better unit with why it went
+    elsewhere."""
     inst, plan = setup(assigned_doc())
     e = explain(inst, plan, "a")
     assert e["housed"] and e["assignment"]["unit"] == "u1"
@@ -153,7 +154,10 @@ def test_score_parts_match_the_independent_checker_on_generated_instance():
     p = eligible_pairs(data)
     assert len(p) > 100
     ours = combine(score_parts(data, p.citizen, p.unit, p.subsidised))
-    theirs = [default_score(inst, inst.citizens[c], inst.units[u]) for c, u in zip(p.citizen.tolist(), p.unit.tolist())]
+    theirs = [
+        default_score(inst, inst.citizens[c], inst.units[u])
+        for c, u in zip(p.citizen.tolist(), p.unit.tolist(), strict=True)
+    ]
     assert ours.tolist() == theirs
 
 
@@ -367,7 +371,8 @@ def test_rooms_plus_one():
 
 
 def test_no_single_change_houses_them():
-    """Outranked for the only fitting unit; raising the full pool's share frees a unit nobody can use: none houses them."""
+    """Outranked for the only fitting unit; raising the full pool's share frees a unit nobody can use: none
+    houses them."""
     d = doc(
         [{"id": "a"}, {"id": "b", "priority": 2}],
         [{"id": "u1"}, {"id": "u2", "kind": "youth"}],
@@ -428,7 +433,14 @@ def test_plan_delta_names_who_else_changes():
 def test_tie_or_suboptimal_plan_is_reported():
     """A valid plan that leaves a free fitting unit: re-solving the block unchanged houses the citizen."""
     inst = models.from_dict(doc([{"id": "a"}], [{"id": "u1"}]))
-    plan = {"format": "anvis-plan/1", "status": "feasible", "assignments": [], "unassigned": []}
+    plan = {
+        "format": "anvis-plan/1",
+        "instance": inst.name,
+        "status": "feasible",
+        "objective": {"housed_by_priority": {"1": 0}, "total_score": 0.0},
+        "assignments": [],
+        "unassigned": [],
+    }
     e = explain(inst, plan, "a")
     assert e["code"] == "time_limit" and e["eligible"]["free"] == ["u1"]
     assert e["counterfactual"]["found"]["kind"] == "none"
@@ -474,7 +486,7 @@ def test_block_is_the_municipality_without_a_binding_quota():
 def test_restricted_block_has_the_same_optimum():
     """Re-solving a citizen's block alone reaches the plan's optimum restricted to the block (counts and score)."""
     inst = models.from_dict(generate("small", seed=1))
-    plan = make_plan(solve(inst))
+    plan = make_plan(solve(inst)).to_dict()
     by_cit = {c.id: c for c in inst.citizens}
     seen = set()
     for c in inst.citizens:
@@ -496,7 +508,7 @@ def test_restricted_block_has_the_same_optimum():
 def test_explain_all_covers_every_citizen():
     """Every citizen gets a text; housed ones name their plan unit; codes agree with the plan's reasons."""
     inst = models.from_dict(generate("small", seed=2))
-    plan = make_plan(solve(inst))
+    plan = make_plan(solve(inst)).to_dict()
     out = explain_all(inst, plan)
     assert list(out) == [c.id for c in inst.citizens]
     assert all(isinstance(v["text"], str) and v["text"] for v in out.values())

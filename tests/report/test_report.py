@@ -36,7 +36,7 @@ def without_svg(html: str) -> str:
 def demo():
     """The demo instance, its solved plan and its report."""
     inst = models.load(DEMO)
-    plan = make_plan(solve(inst))
+    plan = make_plan(solve(inst)).to_dict()
     return inst, plan, render_report(inst, plan)
 
 

@@ -31,7 +31,7 @@ def subsidised_week(n: int, k: int) -> models.Instance:
     return models.from_dict(d)
 
 
-def run_week(db: str, inst: models.Instance) -> tuple[models.Instance, dict]:
+def run_week(db: str, inst: models.Instance) -> tuple[models.Instance, models.Plan]:
     _, filled = R.open_round(db, inst)
     plan, _ = R.solve_round(db)
     R.commit_round(db, by="tester")
@@ -68,7 +68,7 @@ def test_new_period_zeroes_frames_quotas_and_caps_but_not_pools(db):
     filled, plan = run_week(db, subsidised_week(2, 1))
     assert limits(filled) == (2, 3, 2)
     assert models.pools(filled)["all"].vacancies_before == 2 and models.pools(filled)["all"].claimed_before == 2
-    assert len(plan["assignments"]) == 1 and plan["assignments"][0]["subsidised"]
+    assert len(plan.assignments) == 1 and plan.assignments[0].subsidised
     assert R.ledger_totals(db)["municipality"]["M"]["claimed"] == 1
 
 

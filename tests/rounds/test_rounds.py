@@ -46,16 +46,17 @@ def snapshot(db: str) -> dict:
         return {t.name: sorted(tuple(r) for r in conn.execute(select(t))) for t in (L.totals, L.effects)}
 
 
-def run_week(db: str, inst: models.Instance) -> tuple[int, models.Instance, dict]:
+def run_week(db: str, inst: models.Instance) -> tuple[int, models.Instance, models.Plan]:
     rid, filled = R.open_round(db, inst)
     plan, _ = R.solve_round(db)
     R.commit_round(db, by="tester")
     return rid, filled, plan
 
 
-def pool_cap_in(plan: dict, pool: str = POOL) -> tuple[int, int]:
-    p = next(p for p in plan["usage"]["pools"] if p["id"] == pool)
-    return p["cap"], p["used"]
+def pool_cap_in(plan: models.Plan, pool: str = POOL) -> tuple[int, int]:
+    assert plan.usage is not None
+    p = next(p for p in plan.usage.pools if p.id == pool)
+    return p.cap, p.used
 
 
 def test_share_counts_every_fourth_vacancy_over_three_rounds(db):
@@ -105,14 +106,14 @@ def test_frames_quotas_and_department_caps_shrink(sqlite_db):
         3,
         2,
     )
-    assert len(p1["assignments"]) == 1 and p1["assignments"][0]["subsidised"]
+    assert len(p1.assignments) == 1 and p1.assignments[0].subsidised
     _, f2, p2 = run_week(db, subsidised_week(2, 3))
     assert (f2.municipalities[0].subsidy_frame, f2.regions[0].grant_quota, f2.departments[0].max_vulnerable) == (
         1,
         2,
         1,
     )
-    assert len(p2["assignments"]) == 1
+    assert len(p2.assignments) == 1
     _, f3 = R.open_round(db, subsidised_week(3, 2))
     assert (f3.municipalities[0].subsidy_frame, f3.regions[0].grant_quota, f3.departments[0].max_vulnerable) == (
         0,
@@ -125,7 +126,7 @@ def test_frames_quotas_and_department_caps_shrink(sqlite_db):
     assert t["department"]["D"]["claimed"] == 2 and t["pool"]["all"] == {"vacancies": 4, "claimed": 2}
     # Frames 2 - 2 = 0 is the floor: nothing subsidised can be housed in week 3.
     plan, _ = R.solve_round(db)
-    assert plan["assignments"] == []
+    assert plan.assignments == ()
 
 
 def test_double_commit_refused_and_rollback_restores_exactly(sqlite_db):

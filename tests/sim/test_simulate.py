@@ -171,13 +171,13 @@ def test_decline_offers_keeps_the_declined_pair_out_of_the_ledger(tmp_path):
     )
     R.open_round(db, models.from_dict(d))
     plan, _ = R.solve_round(db)
-    assert len(plan["assignments"]) == 2
+    assert len(plan.assignments) == 2
     with pytest.raises(L.LedgerError, match="no offer to decline"):
         R.decline_offers(db, ["nobody"])
-    gone = plan["assignments"][0]
-    after = R.decline_offers(db, [gone["citizen"]])
-    assert [a["citizen"] for a in after["assignments"]] == [plan["assignments"][1]["citizen"]]
-    assert after["declined"][0]["unit"] == gone["unit"]
+    gone = plan.assignments[0]
+    after = R.decline_offers(db, [gone.citizen])
+    assert [a["citizen"] for a in after["assignments"]] == [plan.assignments[1].citizen]
+    assert after["declined"][0]["unit"] == gone.unit
     assert [u["code"] for u in after["unassigned"]] == ["declined"]
     inst = R.round_instance(db)
     assert check_plan(inst, after) == []
@@ -187,7 +187,7 @@ def test_decline_offers_keeps_the_declined_pair_out_of_the_ledger(tmp_path):
     assert t["municipality"]["M"]["claimed"] == 1 and t["region"]["R"]["claimed"] == 1
     assert t["department"]["D"]["claimed"] == 1
     with pytest.raises(L.LedgerError, match="not solved"):
-        R.decline_offers(db, [plan["assignments"][1]["citizen"]], 1)
+        R.decline_offers(db, [plan.assignments[1].citizen], 1)
     L.dispose_all()
 
 

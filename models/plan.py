@@ -1,0 +1,185 @@
+"""The plan (``anvis-plan/1``, FORMAT.md §5) as typed, immutable records.
+
+:class:`Plan` is what :func:`optimizer.plan.build.make_plan` returns and what
+every reader of a plan (explain, check, report, rounds, simulation, CLI) works
+with. :meth:`Plan.to_dict` gives exactly the JSON document the engine writes
+(fields in the engine's order, optional fields only where they were given), and
+:meth:`Plan.from_dict` reads one back, so a plan survives the round trip byte
+for byte. Fields the engine may add later (and fields such as ``declined`` that
+a round adds) are kept as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
+
+from models.schema import Override
+from models.validate import InstanceError, Problem, path_of
+
+PLAN_FORMAT = "anvis-plan/1"
+STATUSES = ("optimal", "feasible", "infeasible", "error")
+PlanStatus = Literal["optimal", "feasible", "infeasible", "error"]
+
+# JSON numbers keep their kind (an int stays an int), so a plan's bytes survive a round trip.
+Number = StrictInt | StrictFloat
+
+
+class PlanRecord(BaseModel):
+    """Base of the plan's records: immutable, strict scalars, fields beyond FORMAT.md kept."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+
+class Assignment(PlanRecord):
+    """One citizen in one unit (FORMAT.md §5); the engine adds priority, department, pool, locked."""
+
+    citizen: StrictStr
+    unit: StrictStr
+    subsidised: StrictBool
+    effective_rent_kr: Number
+    score: Number
+    priority: StrictInt | None = None
+    department: StrictStr | None = None
+    pool: StrictStr | None = None
+    locked: StrictBool | None = None
+
+
+class Unassigned(PlanRecord):
+    """A citizen the plan does not house, with a code, a reason a planner can defend and its details."""
+
+    citizen: StrictStr
+    priority: StrictInt | None = None
+    code: StrictStr | None = None
+    reason: StrictStr
+    details: dict[str, Any] | None = None
+
+
+class Objective(PlanRecord):
+    """Citizens housed per priority (every priority present, as strings), total score, weighted value."""
+
+    housed_by_priority: dict[str, StrictInt]
+    total_score: Number
+    value: Number | None = None
+
+
+class PoolUsage(PlanRecord):
+    """A pool's share, ledger, cap (FORMAT.md §2) and the assignments to its units."""
+
+    id: StrictStr
+    municipality: StrictStr | None = None
+    share: Number | None = None
+    vacancies: StrictInt | None = None
+    vacancies_before: StrictInt | None = None
+    claimed_before: StrictInt | None = None
+    cap: StrictInt
+    used: StrictInt
+
+
+class DepartmentUsage(PlanRecord):
+    """A department's mixed-city cap (``None``: unlimited) and vulnerable citizens placed."""
+
+    id: StrictStr
+    max_vulnerable: StrictInt | None = None
+    used: StrictInt
+
+
+class FrameUsage(PlanRecord):
+    """A municipality's subsidy frame and its subsidised assignments."""
+
+    municipality: StrictStr
+    frame: StrictInt | None = None
+    used: StrictInt
+
+
+class QuotaUsage(PlanRecord):
+    """A region's grant quota (``None``: unlimited) and its subsidised assignments."""
+
+    region: StrictStr
+    quota: StrictInt | None = None
+    used: StrictInt
+
+
+class Usage(PlanRecord):
+    """What the plan uses of every pool, department cap, subsidy frame and grant quota."""
+
+    pools: tuple[PoolUsage, ...] = ()
+    departments: tuple[DepartmentUsage, ...] = ()
+    frames: tuple[FrameUsage, ...] = ()
+    quotas: tuple[QuotaUsage, ...] = ()
+
+
+class Solver(PlanRecord):
+    """Deterministic statistics of the solve (no times: plans are byte-identical).
+
+    Attributes
+    ----------
+    backend
+        The backend asked for (``auto``, ``highs``, ``cpsat``, ``cbc``).
+    eligible_pairs, columns, rows, side_rows
+        Size of the model: pairs the rules allow, the columns and rows built.
+    blocks, matching_blocks
+        Independent blocks, and how many were solved as plain matchings.
+    milp_blocks
+        Per block solved as a MILP: its size, backend and stages, as the engine logs them.
+    overrides
+        Locked pairs and pairs excluded by planner overrides (only when there are any).
+    """
+
+    backend: StrictStr | None = None
+    eligible_pairs: StrictInt | None = None
+    columns: StrictInt | None = None
+    rows: StrictInt | None = None
+    side_rows: StrictInt | None = None
+    blocks: StrictInt | None = None
+    matching_blocks: StrictInt | None = None
+    milp_blocks: list[dict[str, Any]] | None = None
+    overrides: dict[str, StrictInt] | None = None
+
+
+class Plan(PlanRecord):
+    """An ``anvis-plan/1`` plan.
+
+    Attributes
+    ----------
+    format, instance, status, objective, assignments, unassigned
+        The fixed fields of FORMAT.md §5.
+    instance_sha256, objective_kind, bound, gap, usage, solver, overrides
+        What the engine adds: the instance's hash, its objective, the bound and
+        relative gap of the solve, usage of every cap, solver statistics, and the
+        planner overrides the plan honours (only when there are any).
+    """
+
+    format: Literal["anvis-plan/1"]
+    instance: StrictStr
+    status: PlanStatus
+    objective: Objective
+    assignments: tuple[Assignment, ...]
+    unassigned: tuple[Unassigned, ...]
+    instance_sha256: StrictStr | None = None
+    objective_kind: StrictStr | None = None
+    bound: Number | None = None
+    gap: Number | None = None
+    usage: Usage | None = None
+    solver: Solver | None = None
+    overrides: tuple[Override, ...] | None = None
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any], source: str = "plan") -> Plan:
+        """Read a plan document (e.g. from :func:`models.read_plan`).
+
+        Raises
+        ------
+        InstanceError
+            Naming the field path of every problem (``assignments[3].score``).
+        """
+        try:
+            return cls.model_validate(doc)
+        except ValidationError as exc:
+            raise InstanceError(source, [Problem(path_of(e["loc"]), e["msg"]) for e in exc.errors()]) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as the JSON document the engine writes (FORMAT.md §5), fields in its order."""
+        return self.model_dump(mode="json", exclude_unset=True)

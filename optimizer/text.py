@@ -1,0 +1,81 @@
+"""Numbers, kroner and plurals in words: the one place anvis formats them for people.
+
+Used by every layer that writes text (plans' reasons, explanations, reports,
+the CLI), so the same amount always reads the same.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import SupportsFloat
+
+SHOWN_IDS = 12  # ids listed per group in texts
+# An amount this close to a whole krone is written without øre.
+KR_TOLERANCE = 0.005
+
+
+def number(x: SupportsFloat, digits: int | None = None) -> int | float:
+    """A number as JSON and text should show it: an int when whole, else a float.
+
+    Parameters
+    ----------
+    x
+        The number.
+    digits
+        Round to this many decimals first (for display); ``None`` keeps it exact,
+        as plans must (an effective rent is exactly rent − subsidy).
+    """
+    x = float(x)
+    if digits is not None:
+        x = round(x, digits)
+    return int(x) if x.is_integer() else x
+
+
+def amount(x: SupportsFloat) -> str:
+    """A kroner amount without unit: thousands separators, øre only where there are any (``1,414``, ``3,386.50``)."""
+    x = float(x)
+    return f"{x:,.0f}" if abs(x - round(x)) < KR_TOLERANCE else f"{x:,.2f}"
+
+
+def kr(x: SupportsFloat) -> str:
+    """A kroner amount with its unit: ``1,414 kr``."""
+    return f"{amount(x)} kr"
+
+
+def plural(n: int, word: str) -> str:
+    """``1 unit``, ``2 units``, ``0 units``."""
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
+_SUFFIX = re.compile(r"^(.*?)(0|[1-9]\d*)$")
+
+
+def compact_ids(ids: Iterable[str], limit: int = SHOWN_IDS) -> str:
+    """Ids in a short form: three or more with one prefix and consecutive numbers as ``u3..u7``.
+
+    At most ``limit`` items are written, then ``… (+N more)`` counting the ids left out.
+    """
+    items: list[tuple[str, int]] = []  # (text, number of ids)
+    run: list[str] = []  # ids of the current run
+
+    def flush() -> None:
+        if len(run) >= 3:
+            items.append((f"{run[0]}..{run[-1]}", len(run)))
+        else:
+            items.extend((x, 1) for x in run)
+        run.clear()
+
+    prev: tuple[str, int] | None = None  # (prefix, number) of the last id in the run
+    for x in ids:
+        m = _SUFFIX.match(x)
+        key = (m.group(1), int(m.group(2))) if m else None
+        if not (key and prev and key[0] == prev[0] and key[1] == prev[1] + 1):
+            flush()
+        run.append(x)
+        prev = key
+    flush()
+    text = ", ".join(t for t, _ in items[:limit])
+    if len(items) > limit:
+        text += f", … (+{sum(n for _, n in items[limit:])} more)"
+    return text
