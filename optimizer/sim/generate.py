@@ -70,6 +70,16 @@ The documents are plain dicts, ready for :func:`models.from_dict` or
   affordable, if need be subsidised) 0–100 by rent slack plus noise; large
   for ``city-year`` (≈ 2 million rows).
 
+**Hard presets** (issue 12). ``hard-city`` (København, 900 citizens, 700 vacancies
+of a year's stock) and ``hard-national`` (the national week in afdelinger of ≈ 400
+units) reproduce the instances where the count stages' LP relaxation is fractional:
+citizens' rent limits + 600 kr and half of them subsidy-eligible (≈ 140,000 eligible
+pairs in the city), a share of 0.4, each region's quota lowered to its
+municipalities' frames, and a score for every citizen × unit pair of a municipality
+(630,000 in the city), so frames, quotas, shares and mixed-city caps bind together.
+The existing presets draw exactly as before: the hard keys change thresholds and
+add draws only after every other draw.
+
 Every number is drawn from ``numpy.random.default_rng(seed)``: the same
 preset, seed, scale and overrides give the identical document.
 """
@@ -107,6 +117,17 @@ from optimizer.sim.calibration import (
     TOP_TAIL_KR,
     UNITS_PER_AFDELING,
 )
+
+HARD: dict[str, Any] = {
+    "default_share": 0.4,
+    "rent_offset_kr": 600,
+    "subsidy_rate": 0.5,
+    "dense_scores": True,
+    "quota_within_frames": True,
+}
+"""What makes the ``hard-*`` presets hard (issue 12): citizens who can afford more (rent
+limits + 600 kr, half subsidy-eligible) so that 700 vacancies meet ≈ 140,000 eligible
+pairs; a share of 0.4, below the demand; quotas at the frames; a score for every pair."""
 
 PRESETS: dict[str, dict[str, Any]] = {
     "national-week": {
@@ -159,6 +180,35 @@ PRESETS: dict[str, dict[str, Any]] = {
         "areas": BOOSTED_AREAS,
         "agreement_rate": 0.7,
     },
+    "hard-city": {
+        "description": (
+            "A hard city round: København with 900 citizens, 700 vacancies and a score for every pair; "
+            "frames, grant quota, shares and mixed-city caps bind; the LP relaxation is fractional."
+        ),
+        "municipalities": ("101",),
+        "weeks": 52,
+        "citizens": 900,
+        "units": 700,
+        "organisations": None,
+        "areas": NATIONAL_AREAS,
+        "agreement_rate": 0.3,
+        **HARD,
+    },
+    "hard-national": {
+        "description": (
+            "The national week with a score for every pair of a municipality and binding side limits: "
+            "larger afdelinger, quotas at the frames, ≈ 6,000 citizens, ≈ 1,100 vacancies."
+        ),
+        "municipalities": None,
+        "weeks": 1,
+        "citizens": NATIONAL_HOMELESS,
+        "units": None,
+        "organisations": None,
+        "areas": NATIONAL_AREAS,
+        "agreement_rate": 0.3,
+        **HARD,
+        "afdeling_units": 400,
+    },
 }
 """Named presets. Keys a caller may override through :func:`generate`:
 
@@ -178,7 +228,37 @@ PRESETS: dict[str, dict[str, Any]] = {
     Share of afdelinger per non-ordinary area class.
 ``agreement_rate``
     Chance that a municipality other than København has extended agreements.
+
+Optional keys (absent: the calibrated national behaviour; the ``hard-*`` presets set
+them through :data:`HARD`):
+
+``afdeling_units``
+    Mean units per afdeling of the stock (default 81); larger afdelinger get several
+    vacancies of a week, so their mixed-city caps can bind.
+``rent_offset_kr``
+    Added to every citizen's ``max_rent_kr`` (default 0).
+``subsidy_rate``, ``vulnerable_rate``
+    Shares of subsidy-eligible and vulnerable citizens (defaults 0.45 and 0.5).
+``dense_scores``
+    A ``scores`` row for every citizen × unit pair of the same municipality (eligible
+    or not) instead of the engine's own score (default False).
+``quota_within_frames``
+    Lower each region's grant quota to the sum of its municipalities' frames
+    (default False), so that quotas bind too.
 """
+
+PRESET_NAMES: tuple[str, ...] = tuple(PRESETS)
+"""The preset names in order, for ``anvis generate PRESET``'s choice list."""
+
+OPTIONAL_KEYS = (
+    "afdeling_units",
+    "rent_offset_kr",
+    "subsidy_rate",
+    "vulnerable_rate",
+    "dense_scores",
+    "quota_within_frames",
+)
+"""Preset keys that any preset may set or override (see :data:`PRESETS`)."""
 
 EXTRA_OPTIONS = ("with_scores", "week", "name", "default_share")
 """Further overrides: ``with_scores`` (add a ``scores`` table), ``week`` (week of
@@ -191,8 +271,8 @@ def generate(preset: str = "national-week", seed: int = 0, scale: float = 1.0, *
     Parameters
     ----------
     preset
-        One of :data:`PRESETS`: ``"national-week"``, ``"city-week"``,
-        ``"city-year"``, ``"small"``, ``"tiny"``.
+        One of :data:`PRESET_NAMES`: ``"national-week"``, ``"city-week"``,
+        ``"city-year"``, ``"small"``, ``"tiny"``, ``"hard-city"``, ``"hard-national"``.
     seed
         Seed of ``numpy.random.default_rng``; the same preset, seed, scale and
         overrides give the identical document.
@@ -200,7 +280,7 @@ def generate(preset: str = "national-week", seed: int = 0, scale: float = 1.0, *
         Multiplies the numbers of citizens and units (and so the afdelinger,
         frames and quotas that follow from them), e.g. 0.05 for smoke runs.
     **overrides
-        Replace preset keys (see :data:`PRESETS`) or set ``with_scores``
+        Replace preset keys (see :data:`PRESETS`, optional keys included) or set ``with_scores``
         (bool, default False), ``week`` (int), ``name`` (str),
         ``default_share`` (float).
 
@@ -217,7 +297,8 @@ def generate(preset: str = "national-week", seed: int = 0, scale: float = 1.0, *
     """
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r} (choose from {', '.join(PRESETS)})")
-    unknown = sorted(set(overrides) - set(PRESETS[preset]) - set(EXTRA_OPTIONS) - {"description"})
+    allowed = set(PRESETS[preset]) | set(OPTIONAL_KEYS) | set(EXTRA_OPTIONS)
+    unknown = sorted(set(overrides) - allowed - {"description"})
     if unknown:
         raise ValueError(f"unknown option {', '.join(map(repr, unknown))} for generate()")
     if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
@@ -378,7 +459,8 @@ class Builder:
     def departments(self) -> None:
         """The afdelinger (area, cap, kind, organisation) and this round's vacancies in each."""
         rng, cfg = self.rng, self.cfg
-        n_afd = np.maximum(1, np.round(self.stock_eff / UNITS_PER_AFDELING)).astype(np.int64)
+        per_afd = cfg.get("afdeling_units", UNITS_PER_AFDELING)
+        n_afd = np.maximum(1, np.round(self.stock_eff / per_afd)).astype(np.int64)
         if cfg["organisations"] is None:
             n_org = np.round(self.org_factor * np.sqrt(self.stock_eff)).astype(np.int64)
         else:
@@ -588,9 +670,9 @@ class Builder:
         lo = np.array([2_800, 3_200, 3_900])[level]
         hi = np.array([3_200, 3_900, 4_500])[level]
         rent = rng.uniform(lo, hi) + np.where((house == 1) | (house == 2), rng.uniform(500, 1_800, n), 0.0)
-        max_rent = (np.round(rent / 50) * 50).astype(np.int64)
-        eligible = rng.random(n) < 0.45
-        vulnerable = rng.random(n) < 0.5
+        max_rent = (np.round(rent / 50) * 50).astype(np.int64) + int(self.cfg.get("rent_offset_kr", 0))
+        eligible = rng.random(n) < self.cfg.get("subsidy_rate", 0.45)
+        vulnerable = rng.random(n) < self.cfg.get("vulnerable_rate", 0.5)
         needs_acc = rng.random(n) < 0.04
         temp = rng.random(n) < 0.2
         kinds = _pick(rng, [0.85, 0.12, 0.03], n)
@@ -671,6 +753,29 @@ class Builder:
                 score = np.clip(np.round(55 + slack / 60 + rng.normal(0, 12, len(ci))), 0, 100).astype(np.int64)
                 for a, b, s in zip(c[ci, 0].tolist(), us[ui].tolist(), score.tolist(), strict=True):
                     out.append({"citizen": f"c{a + 1}", "unit": f"u{b + 1}", "score": s})
+        return out
+
+    def dense_scores(self) -> list[dict[str, Any]]:
+        """A score for every citizen × unit pair of the same municipality, eligible or not.
+
+        As a municipality that scores every pair of its own would give them (FORMAT.md §4:
+        a score never makes an ineligible pair eligible): 0–100 by rent slack plus noise
+        (σ 15), so the score stage has few ties. Drawn per municipality, citizens by units.
+        """
+        rng = self.rng
+        um = self.d_m[self.u_dept]
+        out: list[dict[str, Any]] = []
+        for m in range(len(self.sel)):
+            cs = np.flatnonzero(self.c_m == m)
+            us = np.flatnonzero(um == m)
+            if not len(cs) or not len(us):
+                continue
+            slack = (self.c_rent[cs, None] - self.u_rent[None, us]).clip(-SUBSIDY_KR, 1_500)
+            score = np.clip(np.round(50 + slack / 60 + rng.normal(0, 15, slack.shape)), 0, 100).astype(np.int64)
+            cid = [f"c{a + 1}" for a in cs.tolist()]
+            uid = [f"u{b + 1}" for b in us.tolist()]
+            flat = iter(score.ravel().tolist())
+            out.extend({"citizen": c, "unit": u, "score": next(flat)} for c in cid for u in uid)
         return out
 
     # -- the records shared by the document and the world (optimizer.sim.world)
@@ -769,9 +874,26 @@ class Builder:
             "ledger": self.led,
             "citizens": self.cit,
         }
-        if self.cfg.get("with_scores", False):
+        if self.cfg.get("quota_within_frames", False):
+            bind_quotas(doc)
+        if self.cfg.get("dense_scores", False):
+            doc["scores"] = self.dense_scores()
+        elif self.cfg.get("with_scores", False):
             doc["scores"] = self.scores()
         return doc
+
+
+def bind_quotas(doc: dict[str, Any]) -> None:
+    """Lower each region's grant quota to the sum of its municipalities' frames (in place).
+
+    A quota above that sum can never bind; at it, quota and frames fill together
+    wherever the subsidised demand exceeds them (the hard presets).
+    """
+    frames: dict[str, int] = {}
+    for m in doc["municipalities"]:
+        frames[m["region"]] = frames.get(m["region"], 0) + m["subsidy_frame"]
+    for r in doc["regions"]:
+        r["grant_quota"] = max(1, min(r["grant_quota"], frames.get(r["id"], 0)))
 
 
 def parameters(default_share: float) -> dict[str, Any]:

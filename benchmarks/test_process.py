@@ -1,0 +1,108 @@
+"""Whole-process benchmarks (issue 12): ``anvis solve FILE -o PLAN`` in a fresh process
+against a fresh process running the plain PuLP + CBC model on the same file.
+
+Both sides pay interpreter start-up, imports, reading and validating the file, the
+model, the solve and the output; wall clock, in one run. Instance files are written
+as ``anvis generate`` writes them (:func:`models.save` of the validated document).
+Each result records, besides the ratio, where anvis's time goes
+(``benchmarks/phases.py`` in another fresh process, and the start-up of a bare
+interpreter). Timings are recorded, never asserted; the optimum of both sides is.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import models
+from benchmarks.conftest import SHARED, SMOKE
+from optimizer.sim.generate import generate
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+ANVIS = str(Path(sys.executable).with_name("anvis"))
+ORLIB = SHARED / "refdata" / "orlib-assign"
+
+# name: (preset, full scale, smoke scale); assign800 is the OR-Library file
+INSTANCES = {
+    "national-week": ("national-week", 1.0, 0.03),
+    "city-week": ("city-week", 1.0, 0.03),
+    "hard-city": ("hard-city", 1.0, 0.1),
+    "hard-national": ("hard-national", 1.0, 0.03),
+    "assign800": (None, None, None),
+}
+SLOW = {"hard-city"}  # one anvis round at full size (about a minute)
+NO_PLAIN = set() if SMOKE else {"assign800"}  # 640,000 PuLP variables: minutes, no target asks for it
+
+
+def _wall(cmd: list[str]) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+    return time.perf_counter() - t
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """The instance files by name, generated once per run (never committed)."""
+    folder = tmp_path_factory.mktemp("process")
+    out = {}
+    for name, (preset, scale, smoke) in INSTANCES.items():
+        if preset is None:
+            path = ORLIB / ("assign100.txt" if SMOKE else "assign800.txt")
+            if not path.exists():
+                continue
+        else:
+            path = folder / f"{name}.json"
+            models.save(models.from_dict(generate(preset, seed=0, scale=smoke if SMOKE else scale)), path)
+        out[name] = path
+    return out
+
+
+@pytest.fixture(scope="module")
+def startup() -> float:
+    """Wall clock of a bare interpreter (``python -c pass``): the floor of any process."""
+    return min(_wall([PYTHON, "-c", "pass"]) for _ in range(3))
+
+
+@pytest.mark.parametrize("name", list(INSTANCES))
+def test_whole_process(benchmark, files, startup, name, tmp_path):
+    """Wall clock of ``anvis solve`` and of the plain model, each a fresh process; same optimum."""
+    if name not in files:
+        pytest.skip(f"{name}: reference file absent")
+    path = str(files[name])
+    plan_path = tmp_path / "plan.json"
+    runs: list[float] = []
+
+    def anvis() -> None:
+        runs.append(_wall([ANVIS, "solve", path, "-o", str(plan_path), "-q"]))
+
+    benchmark.pedantic(anvis, rounds=1 if SMOKE or name in SLOW else 3, iterations=1, warmup_rounds=0)
+    t_anvis = sorted(runs)[len(runs) // 2]
+    plan = json.loads(plan_path.read_text())
+    assert plan["status"] == "optimal"
+    info: dict = {"anvis_s": round(t_anvis, 3)}
+    if name not in NO_PLAIN:
+        out = tmp_path / "plain.json"
+        t_plain = _wall([PYTHON, "-m", "benchmarks.plain", path, str(out)])
+        plain = json.loads(out.read_text())
+        assert plain["housed_by_priority"] == plan["objective"]["housed_by_priority"]
+        assert plain["total_score"] == pytest.approx(plan["objective"]["total_score"], abs=1e-6)
+        info.update(plain_s=round(t_plain, 3), speedup=round(t_plain / t_anvis, 1))
+    phases = json.loads(
+        subprocess.run(
+            [PYTHON, "-m", "benchmarks.phases", path], cwd=ROOT, check=True, capture_output=True, text=True
+        ).stdout
+    )
+    info.update(
+        file_mb=round(Path(path).stat().st_size / 2**20, 1),
+        startup=round(startup, 3),
+        **phases,
+        housed=plan["objective"]["housed_by_priority"],
+        total_score=plan["objective"]["total_score"],
+    )
+    benchmark.extra_info.update(info)
