@@ -155,3 +155,11 @@ def test_round_solve_with_command_line_locks_builds_the_arrays_once(tmp_path, bu
     r = runner.invoke(main, ["round", "solve", "--db", db, "-q", "--lock", "c1=u4"])
     assert r.exit_code == 2
     assert r.stderr.startswith("command line: --lock c1=u4: cannot lock citizen 'c1' to unit 'u4': rent above")
+
+
+def test_generate_offers_every_preset():
+    """``anvis generate``'s choices are exactly the generator's presets (hard ones included)."""
+    from optimizer.cli.instance import PRESETS
+    from optimizer.sim.generate import PRESET_NAMES
+
+    assert PRESETS == PRESET_NAMES
