@@ -254,7 +254,7 @@ def round_instance(db: str, round_id: int | None = None) -> Instance:
 
 def solve_round(
     db: str, round_id: int | None = None, instance: Instance | None = None, **options: Any
-) -> tuple[dict[str, Any], Result]:
+) -> tuple[Plan, Result]:
     """Solve the open round's filled instance and store its plan (status ``solved``).
 
     Parameters
