@@ -521,10 +521,7 @@ class Builder:
         um = self.d_m[self.u_dept]
         org_ids = np.array(self.o_ids, dtype=object)[self.u_dept]
         pool = np.array(
-            [
-                default_pool_id(codes[m], o)
-                for m, o in zip(um.tolist(), org_ids.tolist(), strict=True)
-            ],
+            [default_pool_id(codes[m], o) for m, o in zip(um.tolist(), org_ids.tolist(), strict=True)],
             dtype=object,
         )
         free = np.ones(len(um), dtype=bool)
