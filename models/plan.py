@@ -183,3 +183,12 @@ class Plan(PlanRecord):
     def to_dict(self) -> dict[str, Any]:
         """The plan as the JSON document the engine writes (FORMAT.md §5), fields in its order."""
         return self.model_dump(mode="json", exclude_unset=True)
+
+
+def plan_document(plan: Plan | Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON document of a plan: :meth:`Plan.to_dict` of a :class:`Plan`, a document as it is.
+
+    The plan writers take either, so a plan document another tool wrote is
+    exported unchanged.
+    """
+    return plan.to_dict() if isinstance(plan, Plan) else dict(plan)

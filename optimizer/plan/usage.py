@@ -185,9 +185,7 @@ def full_caps(data: ProblemData, used: Used, c: int, u: int, subsidised: bool, m
     return out
 
 
-def full_mask(
-    data: ProblemData, used: Used, kind: CapKind, citizen: Index, unit: Index, sub: BoolArray
-) -> BoolArray:
+def full_mask(data: ProblemData, used: Used, kind: CapKind, citizen: Index, unit: Index, sub: BoolArray) -> BoolArray:
     """Per pair, whether a full cap of the kind stops the citizen from taking the unit (vectorised)."""
     g = group_of(data, kind, unit)
     return applies(data, kind, citizen, sub) & (used[kind][g] >= limits(data, kind)[g])
