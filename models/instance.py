@@ -32,7 +32,7 @@ class Scores:
     unit: tuple[str, ...] = ()
     score: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.score.setflags(write=False)
 
     def __len__(self) -> int:
@@ -42,7 +42,7 @@ class Scores:
         """The table as a list of ``{"citizen", "unit", "score"}`` dicts."""
         return [
             {"citizen": c, "unit": u, "score": _number(s)}
-            for c, u, s in zip(self.citizen, self.unit, self.score.tolist())
+            for c, u, s in zip(self.citizen, self.unit, self.score.tolist(), strict=True)
         ]
 
 
@@ -75,46 +75,57 @@ class Instance:
     # Short names for the tables, so callers write ``inst.units``.
     @property
     def name(self) -> str:
+        """The instance's name (the round it describes)."""
         return self.body.name
 
     @property
     def parameters(self) -> Parameters:
+        """The round's parameters, defaults filled in (FORMAT.md §1)."""
         return self.body.parameters
 
     @property
     def regions(self) -> tuple[Region, ...]:
+        """The regions, each with its grant quota."""
         return self.body.regions
 
     @property
     def municipalities(self) -> tuple[Municipality, ...]:
+        """The municipalities, each with its region and subsidy frame."""
         return self.body.municipalities
 
     @property
     def organisations(self) -> tuple[Organisation, ...]:
+        """The housing organisations."""
         return self.body.organisations
 
     @property
     def departments(self) -> tuple[Department, ...]:
+        """The departments (afdelinger), each with its organisation, municipality, area and mixed-city cap."""
         return self.body.departments
 
     @property
     def units(self) -> tuple[Unit, ...]:
+        """The vacant units of this round."""
         return self.body.units
 
     @property
     def agreements(self) -> tuple[Agreement, ...]:
+        """The agreements (pools with their shares), in list order: a unit's pool is the first that matches."""
         return self.body.agreements
 
     @property
     def ledger(self) -> tuple[LedgerEntry, ...]:
+        """The ledger entries: each pool's vacancies and claims of earlier rounds."""
         return self.body.ledger
 
     @property
     def citizens(self) -> tuple[Citizen, ...]:
+        """The citizens on the urgent list."""
         return self.body.citizens
 
     @property
     def overrides(self) -> tuple[Override, ...]:
+        """The planner's overrides (locks, forbidden pairs, reserved units)."""
         return self.body.overrides
 
     @cached_property

@@ -15,7 +15,8 @@ from models.validate import InstanceError, Problem
 
 def read_costs(path) -> np.ndarray:
     """The n × n cost matrix of an OR-Library assignment file (a token stream)."""
-    tokens = np.array(open(path, "rb").read().split(), dtype=np.int64)
+    with open(path, "rb") as f:
+        tokens = np.array(f.read().split(), dtype=np.int64)
     if tokens.size == 0:
         raise InstanceError(str(path), [Problem("", "empty file")])
     n = int(tokens[0])
@@ -46,8 +47,8 @@ def costs_to_document(cost: np.ndarray, name: str = "orlib") -> dict:
         "citizens": [{"id": c, "municipality": "M", "max_rent_kr": 0} for c in cids],
         "scores": [
             {"citizen": c, "unit": u, "score": s}
-            for c, row in zip(cids, np.array(score).reshape(n, n).tolist())
-            for u, s in zip(uids, row)
+            for c, row in zip(cids, np.array(score).reshape(n, n).tolist(), strict=True)
+            for u, s in zip(uids, row, strict=True)
         ],
     }
 
