@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,7 @@ class Scores:
     def __len__(self) -> int:
         return len(self.citizen)
 
-    def records(self) -> list[dict]:
+    def records(self) -> list[dict[str, Any]]:
         """The table as a list of ``{"citizen", "unit", "score"}`` dicts."""
         return [
             {"citizen": c, "unit": u, "score": _number(s)}
@@ -133,14 +134,15 @@ class Instance:
         """Every priority present among the citizens, most urgent first."""
         return tuple(sorted({c.priority for c in self.citizens}))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The instance as an ``anvis/1`` document, defaults written out."""
         doc = self.body.model_dump(mode="json")
         if not doc["overrides"]:
             # FORMAT.md has no overrides: plain instances keep their canonical form and hash
             del doc["overrides"]
         doc["scores"] = self.scores.records()
-        return _whole_numbers(doc)
+        out: dict[str, Any] = _whole_numbers(doc)
+        return out
 
     @cached_property
     def sha256(self) -> str:
@@ -148,13 +150,14 @@ class Instance:
         text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def replace(self, **tables) -> Instance:
+    def replace(self, **tables: Any) -> Instance:
         """A copy with some tables or fields of the body replaced (no re-validation)."""
         scores = tables.pop("scores", self.scores)
         return Instance(self.body.model_copy(update=tables), scores, self.source)
 
 
-def _whole_numbers(x):
+def _whole_numbers(x: Any) -> Any:
+    """``x`` with every whole float in it written as an int (recursively through dicts and lists)."""
     if isinstance(x, float):
         return _number(x)
     if isinstance(x, dict):

@@ -8,12 +8,16 @@ total score ``101·n − min cost``.
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from models.validate import InstanceError, Problem
 
 
-def read_costs(path) -> np.ndarray:
+def read_costs(path: str | os.PathLike[str]) -> npt.NDArray[np.int64]:
     """The n × n cost matrix of an OR-Library assignment file (a token stream)."""
     with open(path, "rb") as f:
         tokens = np.array(f.read().split(), dtype=np.int64)
@@ -27,7 +31,7 @@ def read_costs(path) -> np.ndarray:
     return tokens[1:].reshape(n, n)
 
 
-def costs_to_document(cost: np.ndarray, name: str = "orlib") -> dict:
+def costs_to_document(cost: npt.NDArray[np.int64], name: str = "orlib") -> dict[str, Any]:
     """An anvis/1 document whose lexicographic optimum solves the assignment problem."""
     n = cost.shape[0]
     width = len(str(n - 1))
@@ -53,8 +57,6 @@ def costs_to_document(cost: np.ndarray, name: str = "orlib") -> dict:
     }
 
 
-def read_orlib(path) -> dict:
+def read_orlib(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read an OR-Library assignment file as an anvis/1 document."""
-    import os
-
     return costs_to_document(read_costs(path), os.path.basename(str(path)).split(".")[0])
