@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from models.instance import Instance
+from models.plan import Plan, plan_document
 from models.validate import InstanceError, Problem, from_dict
 
 
@@ -149,16 +152,25 @@ def read_plan(path: str | os.PathLike) -> dict:
     return doc
 
 
-def write_plan(plan: dict, path: str | os.PathLike) -> None:
-    """Write a plan as JSON, or as a CSV folder / xlsx workbook of its tables for planners."""
+def write_plan(plan: Plan | Mapping[str, Any], path: str | os.PathLike[str]) -> None:
+    """Write a plan as JSON, or as a CSV folder / xlsx workbook of its tables for planners.
+
+    Parameters
+    ----------
+    plan
+        A :class:`~models.plan.Plan`, or a plan document (written as it is).
+    path
+        ``.json``, ``.xlsx``, or a folder for CSV (:func:`instance_kind`).
+    """
+    doc = plan_document(plan)
     kind = instance_kind(path)
     if kind == "csv":
         from models.tables import write_plan_csv
 
-        write_plan_csv(plan, path)
+        write_plan_csv(doc, path)
     elif kind == "xlsx":
         from models.tables import write_plan_xlsx
 
-        write_atomic(path, lambda tmp: write_plan_xlsx(plan, tmp))
+        write_atomic(path, lambda tmp: write_plan_xlsx(doc, tmp))
     else:
-        write_atomic(path, lambda tmp: Path(tmp).write_text(dump_json(plan)))
+        write_atomic(path, lambda tmp: Path(tmp).write_text(dump_json(doc)))

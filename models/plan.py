@@ -12,9 +12,10 @@ a round adds) are kept as they are.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, PlainValidator, StrictBool, StrictInt, StrictStr, ValidationError
+from pydantic_core import PydanticCustomError
 
 from models.schema import Override
 from models.validate import InstanceError, Problem, path_of
@@ -23,8 +24,18 @@ PLAN_FORMAT = "anvis-plan/1"
 STATUSES = ("optimal", "feasible", "infeasible", "error")
 PlanStatus = Literal["optimal", "feasible", "infeasible", "error"]
 
+
+def _number(value: object) -> int | float:
+    """``value`` as it is if it is a JSON number (an int or a float, not a bool)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    raise PydanticCustomError("number_type", "Input should be a valid number")
+
+
 # JSON numbers keep their kind (an int stays an int), so a plan's bytes survive a round trip.
-Number = StrictInt | StrictFloat
+# One validator, not the union StrictInt | StrictFloat: a bad value is one problem at the
+# field's own path, not one per member of the union ("score.int", "score.float").
+Number = Annotated[int | float, PlainValidator(_number)]
 
 
 class PlanRecord(BaseModel):
@@ -183,3 +194,12 @@ class Plan(PlanRecord):
     def to_dict(self) -> dict[str, Any]:
         """The plan as the JSON document the engine writes (FORMAT.md §5), fields in its order."""
         return self.model_dump(mode="json", exclude_unset=True)
+
+
+def plan_document(plan: Plan | Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON document of a plan: :meth:`Plan.to_dict` of a :class:`Plan`, a document as it is.
+
+    The plan writers take either, so a plan document another tool wrote is
+    exported unchanged.
+    """
+    return plan.to_dict() if isinstance(plan, Plan) else dict(plan)

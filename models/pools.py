@@ -6,7 +6,10 @@ import math
 from dataclasses import dataclass
 
 from models.instance import Instance
+from models.schema import Agreement
 
+#: How a default pool id begins (:func:`default_pool_id`).
+DEFAULT_PREFIX = "default:"
 # A share times vacancies that is a whole number in exact arithmetic must floor to it.
 EPS = 1e-9
 
@@ -44,7 +47,19 @@ def default_pool_id(municipality: str, organisation: str) -> str:
     ``default:<municipality>:<organisation>``: part of the contract, as ledgers and
     plans name pools by it.
     """
-    return f"default:{municipality}:{organisation}"
+    return f"{DEFAULT_PREFIX}{municipality}:{organisation}"
+
+
+def default_pool_owners(pool: str) -> list[tuple[str, str]]:
+    """Every ``(municipality, organisation)`` whose default pool id is ``pool`` (empty if none).
+
+    Ids may contain ``:`` themselves, so every split of the rest is a candidate;
+    the caller keeps those of known ids.
+    """
+    if not pool.startswith(DEFAULT_PREFIX):
+        return []
+    parts = pool[len(DEFAULT_PREFIX) :].split(":")
+    return [(":".join(parts[:k]), ":".join(parts[k:])) for k in range(1, len(parts))]
 
 
 def pool_cap(share: float, vacancies_before: int, vacancies: int, claimed_before: int) -> int:
@@ -55,7 +70,7 @@ def pool_cap(share: float, vacancies_before: int, vacancies: int, claimed_before
 def unit_pools(inst: Instance) -> list[str]:
     """The pool id of every unit, in unit order: the first matching agreement, else the default pool."""
     dept = {d.id: d for d in inst.departments}
-    by_municipality: dict[str, list] = {}
+    by_municipality: dict[str, list[Agreement]] = {}
     for a in inst.agreements:
         by_municipality.setdefault(a.municipality, []).append(a)
     out = []
@@ -83,7 +98,7 @@ def pools(inst: Instance, of_units: list[str] | None = None) -> dict[str, Pool]:
     dept_muni = {d.id: d.municipality for d in inst.departments}
     count: dict[str, int] = {}
     muni: dict[str, str] = {}
-    for u, p in zip(inst.units, of_units):
+    for u, p in zip(inst.units, of_units, strict=True):
         count[p] = count.get(p, 0) + 1
         muni.setdefault(p, dept_muni[u.department])
     out = {}

@@ -41,12 +41,16 @@ class Parameters(Record):
 
 
 class Region(Record):
+    """A region (FORMAT.md §1, ``regions``) and its grant quota from Fonden for blandede byer (rule 10)."""
+
     id: Id
     name: StrictStr = ""
     grant_quota: Count | None = None  # None: unlimited
 
 
 class Municipality(Record):
+    """A municipality (``municipalities``): its region and its subsidy frame, the tilsagnsramme (rule 9)."""
+
     id: Id
     name: StrictStr = ""
     region: Id
@@ -54,11 +58,15 @@ class Municipality(Record):
 
 
 class Organisation(Record):
+    """A housing organisation (``organisations``)."""
+
     id: Id
     name: StrictStr = ""
 
 
 class Department(Record):
+    """A department, an afdeling (``departments``): organisation, municipality, area, mixed-city cap (rule 12)."""
+
     id: Id
     organisation: Id
     municipality: Id
@@ -67,6 +75,8 @@ class Department(Record):
 
 
 class Unit(Record):
+    """A vacant unit (``units``): its department, size, rent, kind and whether it is accessible or temporary."""
+
     id: Id
     department: Id
     rooms: Rooms
@@ -97,11 +107,15 @@ class LedgerEntry(Record):
 
 
 class Preference(Record):
+    """A citizen's preference for a department, with its weight in the default score."""
+
     department: Id
     weight: Kr
 
 
 class Citizen(Record):
+    """A citizen on the urgent list (``citizens``): priority, needs, rent limit and preferences."""
+
     id: Id
     municipality: Id
     priority: Annotated[StrictInt, Field(ge=1)] = 1

@@ -50,10 +50,13 @@ import types
 import typing
 import warnings
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
+from models.plan import Plan, plan_document
 from models.schema import RECORD_OF, TABLES, Body, Parameters
 from models.validate import InstanceError, Problem, UnknownFieldWarning
 
@@ -437,7 +440,7 @@ def write_xlsx(doc: dict, path) -> None:
     _write_workbook(instance_tables(doc), path)
 
 
-def write_plan_csv(plan: dict, path) -> None:
+def write_plan_csv(plan: Plan | Mapping[str, Any], path: str | os.PathLike[str]) -> None:
     """Export a plan as a folder of CSV files for planners.
 
     Writes ``assignments.csv``, ``unassigned.csv``, one ``usage_<what>.csv``
@@ -447,29 +450,29 @@ def write_plan_csv(plan: dict, path) -> None:
     Parameters
     ----------
     plan
-        An ``anvis-plan/1`` document (FORMAT.md §5).
+        A :class:`~models.plan.Plan`, or an ``anvis-plan/1`` document (FORMAT.md §5).
     path
         The folder; created if needed.
     """
     folder = Path(path)
-    tables = plan_tables(plan)
+    tables = plan_tables(plan_document(plan))
     _write_csv_tables(tables, folder)
     for stale in sorted(folder.glob("usage_*.csv")):
         if stale.stem not in tables:
             stale.unlink()
 
 
-def write_plan_xlsx(plan: dict, path) -> None:
+def write_plan_xlsx(plan: Plan | Mapping[str, Any], path: str | os.PathLike[str]) -> None:
     """Export a plan as one workbook with the tables of :func:`write_plan_csv` as sheets.
 
     Parameters
     ----------
     plan
-        An ``anvis-plan/1`` document (FORMAT.md §5).
+        A :class:`~models.plan.Plan`, or an ``anvis-plan/1`` document (FORMAT.md §5).
     path
         The file to write (the caller moves it into place).
     """
-    _write_workbook(plan_tables(plan), path)
+    _write_workbook(plan_tables(plan_document(plan)), path)
 
 
 ASSIGNMENT_COLUMNS = ("citizen", "unit", "subsidised", "effective_rent_kr", "score")

@@ -15,9 +15,8 @@ import numpy as np
 import pydantic
 
 from models.instance import Instance, Scores
+from models.pools import default_pool_owners
 from models.schema import FORMAT, RECORD_OF, Body, Override, Parameters, Preference
-
-DEFAULT_POOL = "default:{municipality}:{organisation}"
 
 
 @dataclass(frozen=True)
@@ -408,14 +407,7 @@ def _parameters(raw: dict) -> list[Problem]:
 
 
 def _is_default_pool(pool: str, ids: dict) -> bool:
-    parts = pool.split(":")
-    # Ids may contain ':' themselves, so try every split of the rest into municipality:organisation.
-    if parts[0] != "default" or len(parts) < 3:
-        return False
-    return any(
-        ":".join(parts[1:k]) in ids["municipalities"] and ":".join(parts[k:]) in ids["organisations"]
-        for k in range(2, len(parts))
-    )
+    return any(m in ids["municipalities"] and o in ids["organisations"] for m, o in default_pool_owners(pool))
 
 
 def _records(raw: dict, name: str):

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from optimizer.check import check_plan
     from optimizer.engine.solve import Result, solve
     from optimizer.engine.status import Status
-    from optimizer.plan import make_plan
+    from optimizer.plan.build import make_plan
 
 #: Public name → the module that defines it.
 _HOME = {
@@ -38,7 +38,7 @@ _HOME = {
     "solve": "optimizer.engine.solve",
     "Result": "optimizer.engine.solve",
     "Status": "optimizer.engine.status",
-    "make_plan": "optimizer.plan",
+    "make_plan": "optimizer.plan.build",
     "check_plan": "optimizer.check",
 }
 

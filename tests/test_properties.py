@@ -170,7 +170,7 @@ def documents(
         agreements.append(a)
 
     pool_ids = [a["id"] for a in agreements] + sorted(
-        {f"default:{d['municipality']}:{d['organisation']}" for d in departments}
+        {models.default_pool_id(d["municipality"], d["organisation"]) for d in departments}
     )
     ledger = []
     for pool in pool_ids:  # earlier rounds for about half of the possible pools, in random order
@@ -356,7 +356,7 @@ class Spec:
         self.pool = {}
         for u in self.units:
             d = self.dept[u["id"]]
-            self.pool[u["id"]] = f"default:{d['municipality']}:{d['organisation']}"
+            self.pool[u["id"]] = models.default_pool_id(d["municipality"], d["organisation"])
             for a in agreements:
                 if (
                     a["municipality"] == d["municipality"]

@@ -31,6 +31,7 @@ __all__ = [
     "fail",
     "load_instance",
     "override_options",
+    "read_plan_document",
     "read_plan_file",
     "solver_options",
     "write_text",
@@ -90,8 +91,21 @@ def check_locks_obey_rules(inst: models.Instance) -> None:
     check_overrides(ProblemData.build(inst))
 
 
-def read_plan_file(path: str) -> dict[str, Any]:
-    """Read a plan file or exit 2 with one line per problem."""
+def read_plan_file(path: str) -> models.Plan:
+    """Read a plan file as a :class:`~models.Plan`, or exit 2 with one line per problem.
+
+    A file that is not JSON, or a plan with a malformed field, is bad input: each
+    problem names the file and the field's path (``assignments[3].score``).
+    """
+    with bad_input(path):
+        return models.Plan.from_dict(models.read_plan(path), path)
+
+
+def read_plan_document(path: str) -> dict[str, Any]:
+    """Read a plan file's JSON document, not yet typed, or exit 2 when it is not a JSON object.
+
+    For ``anvis check``, which reports a malformed plan as violations.
+    """
     with bad_input(path):
         return models.read_plan(path)
 

@@ -80,7 +80,7 @@ def explain_command(instance: str, plan: str, citizen: str, **options: Any) -> N
 
 def explain_citizen(
     inst: models.Instance,
-    doc: dict[str, Any],
+    plan: models.Plan,
     citizen: str,
     instance_name: str,
     plan_name: str,
@@ -99,7 +99,7 @@ def explain_citizen(
     try:
         out = explain(
             inst,
-            doc,
+            plan,
             citizen,
             counterfactuals=not no_counterfactual,
             alternatives=alternatives,
@@ -113,8 +113,6 @@ def explain_citizen(
     except PlanMismatch as exc:
         click.echo(f"{plan_name}: {exc} (is it a plan of {instance_name}?)", err=True)
         sys.exit(BAD_INPUT)
-    except InstanceError as exc:  # not a well-formed plan: every malformed field, by path
-        fail(InstanceError(plan_name, exc.problems))
     click.echo(json.dumps(out, indent=2, ensure_ascii=False) if as_json else out["text"])
 
 
@@ -133,13 +131,13 @@ def explain_citizen(
 def report(instance: str, plan: str, output: str | None, explain: bool) -> None:
     """Write the round report of PLAN for INSTANCE: one self-contained HTML page for planners."""
     inst = load_instance(instance)
-    doc = read_plan_file(plan)
+    typed = read_plan_file(plan)
     if output is None:
         output = str(Path(plan).with_name(f"{Path(plan).stem}.html"))
-    write_report(inst, doc, plan, output, explain)
+    write_report(inst, typed, plan, output, explain)
 
 
-def write_report(inst: models.Instance, doc: dict[str, Any], source: str, output: str, explain: bool) -> None:
+def write_report(inst: models.Instance, plan: models.Plan, source: str, output: str, explain: bool) -> None:
     """Render and write a report atomically; a plan that does not fit the instance exits 2."""
     from optimizer.report.html import ReportError, plan_warnings, render_report
 
@@ -148,16 +146,16 @@ def write_report(inst: models.Instance, doc: dict[str, Any], source: str, output
         from optimizer.explain.citizen import explain_all
 
         try:
-            explanations = explain_all(inst, doc)
+            explanations = explain_all(inst, plan)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             why_not = exc  # a plan unfit for the instance: render_report lists every problem below
     try:
-        html = render_report(inst, doc, explanations)
+        html = render_report(inst, plan, explanations)
     except ReportError as exc:
         fail(InstanceError(source, [Problem("", p) for p in exc.problems]))
     if why_not is not None:
         click.echo(f"warning: {source}: no explanations in the report: {why_not}", err=True)
-    for w in plan_warnings(inst, doc):
+    for w in plan_warnings(inst, plan):
         click.echo(f"warning: {source}: {w}", err=True)
     write_text(output, html)
     click.echo(f"report written to {output}")

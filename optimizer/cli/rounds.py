@@ -133,9 +133,9 @@ def round_solve(
     with ledger_errors(overrides.named):
         plan, result = solve_round(db, instance=instance, backend=backend, time_limit=time_limit)
     if output:
-        models.write_plan(plan.to_dict(), output)
+        models.write_plan(plan, output)
     if not quiet:
-        print_summary(plan.to_dict(), result.timings, output)
+        print_summary(plan, result.timings, output)
     if plan.status == "error":
         sys.exit(1)
 
@@ -221,8 +221,8 @@ def round_report(db: str, round_id: int | None, output: str, explain: bool) -> N
     from optimizer.rounds.workflow import round_plan
 
     with ledger_errors():
-        inst, doc = round_plan(db, round_id)
-    write_report(inst, doc, inst.source, output, explain)
+        inst, plan = round_plan(db, round_id)
+    write_report(inst, plan, inst.source, output, explain)
 
 
 @round_group.command("explain")
@@ -235,8 +235,8 @@ def round_explain(db: str, round_id: int | None, citizen: str, **options: Any) -
     from optimizer.rounds.workflow import round_plan
 
     with ledger_errors():
-        inst, doc = round_plan(db, round_id)
-    explain_citizen(inst, doc, citizen, inst.source, inst.source, **options)
+        inst, plan = round_plan(db, round_id)
+    explain_citizen(inst, plan, citizen, inst.source, inst.source, **options)
 
 
 @round_group.command("new-period")

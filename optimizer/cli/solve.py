@@ -14,7 +14,7 @@ from optimizer.cli.common import (
     fail,
     load_instance,
     override_options,
-    read_plan_file,
+    read_plan_document,
     solver_options,
 )
 
@@ -58,9 +58,9 @@ def solve(
     except InstanceError as exc:  # a lock that breaks a rule
         fail(overrides.named(exc))
     plan = make_plan(result)
-    models.write_plan(plan.to_dict(), output)
+    models.write_plan(plan, output)
     if not quiet:
-        print_summary(plan.to_dict(), result.timings, output)
+        print_summary(plan, result.timings, output)
     if plan.status == "error":
         sys.exit(1)
 
@@ -73,7 +73,7 @@ def check(instance: str, plan: str) -> None:
     from optimizer.check import check_plan, format_violations
 
     inst = load_instance(instance)
-    doc = read_plan_file(plan)
+    doc = read_plan_document(plan)  # not a Plan: a malformed field is a violation to report
     violations = check_plan(inst, doc)
     if violations:
         for line in format_violations(violations):

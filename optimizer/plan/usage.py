@@ -10,7 +10,7 @@ and name them here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,7 +25,10 @@ CAP_KINDS: tuple[CapKind, ...] = ("pool", "department", "frame", "quota")
 #: The id field naming a cap of each kind in plans and explanations.
 ID_FIELD: dict[CapKind, str] = {"pool": "pool", "department": "department", "frame": "municipality", "quota": "region"}
 
+#: Counts and limits per cap.
 IntArray = NDArray[np.int64]
+#: Indices into the instance's tables, of any integer dtype (the engine keeps int32 columns).
+Index = NDArray[np.integer[Any]]
 BoolArray = NDArray[np.bool_]
 
 
@@ -54,7 +57,7 @@ class Used:
         return {"pool": self.pool, "department": self.department, "frame": self.frame, "quota": self.quota}[kind]
 
 
-def count_used(data: ProblemData, citizen: IntArray, unit: IntArray, subsidised: BoolArray) -> Used:
+def count_used(data: ProblemData, citizen: Index, unit: Index, subsidised: BoolArray) -> Used:
     """What the assignments ``citizen[k] → unit[k]`` use of every cap.
 
     Parameters
@@ -82,12 +85,12 @@ def limits(data: ProblemData, kind: CapKind) -> IntArray:
     ]
 
 
-def group_of(data: ProblemData, kind: CapKind, unit: IntArray) -> IntArray:
+def group_of(data: ProblemData, kind: CapKind, unit: Index) -> Index:
     """The cap of a kind that each unit counts against."""
     return {"pool": data.u_pool, "department": data.u_dept, "frame": data.u_muni, "quota": data.u_region}[kind][unit]
 
 
-def applies(data: ProblemData, kind: CapKind, citizen: IntArray, subsidised: BoolArray) -> BoolArray:
+def applies(data: ProblemData, kind: CapKind, citizen: Index, subsidised: BoolArray) -> BoolArray:
     """Whether a cap of the kind counts each pair.
 
     Pools count every pair, departments those of vulnerable citizens, frames and
@@ -182,9 +185,7 @@ def full_caps(data: ProblemData, used: Used, c: int, u: int, subsidised: bool, m
     return out
 
 
-def full_mask(
-    data: ProblemData, used: Used, kind: CapKind, citizen: IntArray, unit: IntArray, sub: BoolArray
-) -> BoolArray:
+def full_mask(data: ProblemData, used: Used, kind: CapKind, citizen: Index, unit: Index, sub: BoolArray) -> BoolArray:
     """Per pair, whether a full cap of the kind stops the citizen from taking the unit (vectorised)."""
     g = group_of(data, kind, unit)
     return applies(data, kind, citizen, sub) & (used[kind][g] >= limits(data, kind)[g])

@@ -1,9 +1,10 @@
 """The round report: one self-contained HTML page a planner reads without the terminal.
 
-The page is built from the instance and the plan alone. Counts, loads and rents
-are re-derived from the instance's tables and the plan's assignments (the same
-way ``anvis check`` does), so any ``anvis-plan/1`` document can be reported on,
-not only one anvis wrote, and the figures cannot disagree with the instance.
+The page is built from the instance and the typed plan (:class:`models.Plan`)
+alone. Counts, loads and rents are re-derived from the instance's tables and the
+plan's assignments (the same way ``anvis check`` does), so any well-formed
+``anvis-plan/1`` plan can be reported on, not only one anvis wrote, and the
+figures cannot disagree with the instance.
 
 Plots are inline SVG drawn by matplotlib's object-oriented API (no pyplot, no
 figure registry); the page has no scripts, external styles, fonts or links.
@@ -22,7 +23,7 @@ import io
 import math
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 import jinja2
 import matplotlib as mpl
@@ -98,7 +99,7 @@ class ReportError(ValueError):
         super().__init__("\n".join(problems))
 
 
-def plan_warnings(inst: models.Instance, plan: dict[str, Any]) -> list[str]:
+def plan_warnings(inst: models.Instance, plan: models.Plan) -> list[str]:
     """Reasons to doubt that the plan was made for this instance.
 
     Parameters
@@ -106,7 +107,7 @@ def plan_warnings(inst: models.Instance, plan: dict[str, Any]) -> list[str]:
     inst
         The instance the report is made against.
     plan
-        The plan document.
+        The plan.
 
     Returns
     -------
@@ -115,20 +116,18 @@ def plan_warnings(inst: models.Instance, plan: dict[str, Any]) -> list[str]:
         this instance's name; otherwise one sentence per mismatch.
     """
     out = []
-    if plan.get("format") != "anvis-plan/1":
-        out.append(f"the plan's format is {plan.get('format')!r}, not 'anvis-plan/1'")
-    sha = plan.get("instance_sha256")
+    sha = plan.instance_sha256
     if sha is not None and sha != inst.sha256:
         out.append(
-            f"the plan was made for instance sha256 {str(sha)[:12]}…, not this instance "
+            f"the plan was made for instance sha256 {sha[:12]}…, not this instance "
             f"({inst.sha256[:12]}…); loads and caps below are this instance's"
         )
-    if plan.get("instance") is not None and plan.get("instance") != inst.name:
-        out.append(f"the plan names instance {plan.get('instance')!r}, this instance is {inst.name!r}")
+    if plan.instance != inst.name:
+        out.append(f"the plan names instance {plan.instance!r}, this instance is {inst.name!r}")
     return out
 
 
-def render_report(inst: models.Instance, plan: dict[str, Any], explanations: Mapping[str, Any] | None = None) -> str:
+def render_report(inst: models.Instance, plan: models.Plan, explanations: Mapping[str, Any] | None = None) -> str:
     """The round report of a plan as one self-contained HTML page.
 
     Parameters
@@ -136,9 +135,8 @@ def render_report(inst: models.Instance, plan: dict[str, Any], explanations: Map
     inst
         The validated instance the plan was made for.
     plan
-        An ``anvis-plan/1`` document (FORMAT.md §5); only ``assignments`` with
-        known ``citizen`` and ``unit`` ids are required, the other fields are
-        shown when present.
+        An ``anvis-plan/1`` plan (FORMAT.md §5), e.g. :meth:`models.Plan.from_dict`
+        of a plan file; the fields the engine adds are shown when present.
     explanations
         Optional mapping of citizen id to an explanation: a string, or a dict
         whose ``"text"`` is shown. Rendered in a "Why" column; ids not in the
@@ -155,8 +153,8 @@ def render_report(inst: models.Instance, plan: dict[str, Any], explanations: Map
     Raises
     ------
     ReportError
-        When ``assignments`` is not a list of objects naming known citizens
-        and units, or names a citizen or unit twice.
+        When ``assignments`` names a citizen or unit the instance lacks, or a
+        citizen or unit twice.
     """
     f = _facts(inst, plan)
     known = {c.id for c in inst.citizens}
@@ -196,20 +194,19 @@ def render_report(inst: models.Instance, plan: dict[str, Any], explanations: Map
     ]
     d = f["departments"]
     dept_candidates = int(((d.used > 0) | d.full).sum())
-    obj = _mapping(plan.get("objective"))
-    hbp = _mapping(obj.get("housed_by_priority"))
+    obj = plan.objective
     return _template().render(
         title=f"anvis round report: {inst.name}",
         inst=inst,
-        plan_instance=plan.get("instance", inst.name),
-        status=str(plan.get("status", "unknown")),
-        sha=plan.get("instance_sha256") or inst.sha256,
-        objective_kind=plan.get("objective_kind", inst.parameters.objective),
-        housed_by_priority=", ".join(f"priority {k}: {v}" for k, v in hbp.items()) or "–",
-        total_score=number(obj["total_score"], 2) if _is_number(obj.get("total_score")) else "–",
-        value=number(obj["value"], 2) if _is_number(obj.get("value")) else None,
-        bound=number(plan["bound"], 2) if _is_number(plan.get("bound")) else "–",
-        gap=f"{100 * plan['gap']:.3g} %" if _is_number(plan.get("gap")) else "–",
+        plan_instance=plan.instance,
+        status=plan.status,
+        sha=plan.instance_sha256 or inst.sha256,
+        objective_kind=inst.parameters.objective if plan.objective_kind is None else plan.objective_kind,
+        housed_by_priority=", ".join(f"priority {k}: {v}" for k, v in obj.housed_by_priority.items()) or "–",
+        total_score=number(obj.total_score, 2) if _is_number(obj.total_score) else "–",
+        value=number(obj.value, 2) if _is_number(obj.value) else None,
+        bound=number(plan.bound, 2) if _is_number(plan.bound) else "–",
+        gap=f"{100 * plan.gap:.3g} %" if _is_number(plan.gap) else "–",
         warnings=plan_warnings(inst, plan),
         summary=_summary(inst, plan, f),
         plots=plots,
@@ -231,7 +228,7 @@ def render_report(inst: models.Instance, plan: dict[str, Any], explanations: Map
 # --- facts: the instance and the plan as tables ------------------------------------
 
 
-def _facts(inst: models.Instance, plan: dict[str, Any]) -> dict[str, Any]:
+def _facts(inst: models.Instance, plan: models.Plan) -> dict[str, Any]:
     """Every table and count the page shows, aggregated with numpy and pandas."""
     amount = inst.parameters.subsidy_amount_kr
     cit_ids = pd.Index([c.id for c in inst.citizens])
@@ -246,9 +243,10 @@ def _facts(inst: models.Instance, plan: dict[str, Any]) -> dict[str, Any]:
     pools = models.pools(inst, unit_pool)
     pool_ids = pd.Index(list(pools))
 
-    cids, uids, subsidised, scores = _assignment_columns(plan, cit_ids, unit_ids)
-    ci, ui = cit_ids.get_indexer(cids), unit_ids.get_indexer(uids)
-    subs = np.asarray(subsidised, dtype=bool)
+    cids, uids, ci, ui = _assignment_ids(plan, cit_ids, unit_ids)
+    subs = np.array([a.subsidised for a in plan.assignments], dtype=bool)
+    # A non-finite score (JSON allows NaN) shows as "–", like a missing one.
+    scores = [a.score if _is_number(a.score) else math.nan for a in plan.assignments]
     used = count_used(ProblemData.build(inst), ci, ui, subs)  # the one count of every cap
     rent = u_rent[ui]
     asg = pd.DataFrame(
@@ -374,51 +372,33 @@ def _facts(inst: models.Instance, plan: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _assignment_columns(
-    plan: dict[str, Any], cit_ids: pd.Index, unit_ids: pd.Index
-) -> tuple[list[str], list[str], list[bool], list[float]]:
-    """The plan's assignments as four columns, or a ReportError listing what does not fit."""
-    raw = plan.get("assignments", [])
-    if not isinstance(raw, list):
-        raise ReportError(["assignments: must be a list"])
-    problems = []
-    ok = [isinstance(a, dict) and isinstance(a.get("citizen"), str) and isinstance(a.get("unit"), str) for a in raw]
-    problems += [
-        f"assignments[{i}]: must be an object with string 'citizen' and 'unit'"
-        for i in np.flatnonzero(~np.array(ok, dtype=bool)).tolist()
-    ]
-    cids = [a["citizen"] if k else "" for a, k in zip(raw, ok, strict=True)]
-    uids = [a["unit"] if k else "" for a, k in zip(raw, ok, strict=True)]
+def _assignment_ids(
+    plan: models.Plan, cit_ids: pd.Index, unit_ids: pd.Index
+) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
+    """The ids of the plan's citizens and units and their positions in the instance.
+
+    Raises
+    ------
+    ReportError
+        Listing every unknown id and every citizen or unit assigned twice.
+    """
+    cids = [a.citizen for a in plan.assignments]
+    uids = [a.unit for a in plan.assignments]
     ci, ui = cit_ids.get_indexer(cids), unit_ids.get_indexer(uids)
-    okarr = np.array(ok, dtype=bool)
-    problems += [
-        f"assignments[{i}].citizen: unknown citizen {cids[i]!r}" for i in np.flatnonzero(okarr & (ci < 0)).tolist()
-    ]
-    problems += [f"assignments[{i}].unit: unknown unit {uids[i]!r}" for i in np.flatnonzero(okarr & (ui < 0)).tolist()]
-    for name, ids in (("citizen", pd.Series(cids)), ("unit", pd.Series(uids))):
-        twice = ids[okarr & ids.duplicated().to_numpy()].unique().tolist()
+    problems = [f"assignments[{i}].citizen: unknown citizen {cids[i]!r}" for i in np.flatnonzero(ci < 0).tolist()]
+    problems += [f"assignments[{i}].unit: unknown unit {uids[i]!r}" for i in np.flatnonzero(ui < 0).tolist()]
+    for name, ids in (("citizen", pd.Series(cids, dtype=object)), ("unit", pd.Series(uids, dtype=object))):
+        twice = ids[ids.duplicated().to_numpy()].unique().tolist()
         problems += [f"assignments: {name} {x!r} assigned more than once" for x in twice]
     if problems:
         more = len(problems) - MAX_PROBLEMS
         raise ReportError(problems[:MAX_PROBLEMS] + ([f"… and {more} more"] if more > 0 else []))
-    subs = [a.get("subsidised") is True for a in raw]
-    scores = [a["score"] if _is_number(a.get("score")) else math.nan for a in raw]
-    return cids, uids, subs, scores
+    return cids, uids, ci, ui
 
 
-def _reasons(plan: dict[str, Any]) -> dict[str, tuple[str, str]]:
-    """Citizen id -> (code, reason) from the plan's ``unassigned`` list, ignoring malformed entries."""
-    raw = plan.get("unassigned", [])
-    out = {}
-    for e in raw if isinstance(raw, list) else []:
-        if isinstance(e, dict) and isinstance(e.get("citizen"), str):
-            out[e["citizen"]] = (str(e.get("code") or ""), str(e.get("reason") or ""))
-    return out
-
-
-def _mapping(x: object) -> dict[str, Any]:
-    """``x`` if it is a JSON object, else an empty one (a malformed plan still gets a report)."""
-    return x if isinstance(x, dict) else {}
+def _reasons(plan: models.Plan) -> dict[str, tuple[str, str]]:
+    """Citizen id -> (code, reason) from the plan's ``unassigned`` list."""
+    return {u.citizen: (u.code or "", u.reason) for u in plan.unassigned}
 
 
 def _why(explanations: Mapping[str, Any] | None) -> dict[str, str]:
@@ -434,7 +414,7 @@ def _why(explanations: Mapping[str, Any] | None) -> dict[str, str]:
 # --- plain-language summary ------------------------------------------------------------
 
 
-def _summary(inst: models.Instance, plan: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
+def _summary(inst: models.Instance, plan: models.Plan, f: dict[str, Any]) -> dict[str, Any]:
     """Sentences for planners: who was housed, what the subsidy did, which limits are full."""
     bp, asg = f["by_priority"], f["assignments"]
     n, h = int(bp.citizens.sum()), int(bp.housed.sum())
@@ -475,7 +455,7 @@ def _summary(inst: models.Instance, plan: dict[str, Any], f: dict[str, Any]) -> 
         )
     codes = f["unassigned"].code.value_counts()
     reasons = [{"n": int(codes[k]), "code": k or "none", "text": REASON_TEXT.get(k, k)} for k in sorted(codes.index)]
-    return {"status": STATUS_TEXT.get(str(plan.get("status")), ""), "lines": lines, "reasons": reasons}
+    return {"status": STATUS_TEXT.get(plan.status, ""), "lines": lines, "reasons": reasons}
 
 
 # --- plots -----------------------------------------------------------------------------
@@ -682,7 +662,8 @@ def _natural(col: pd.Series) -> pd.Series:
 _DIGITS = re.compile(r"(\d+)")
 
 
-def _is_number(x: object) -> bool:
+def _is_number(x: object) -> TypeGuard[int | float]:
+    """Whether ``x`` is a finite JSON number (not a bool)."""
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 

@@ -39,13 +39,13 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 import models
 from models.instance import Instance
-from models.plan import Plan
+from models.plan import DepartmentUsage, FrameUsage, Plan, PoolUsage, QuotaUsage, Unassigned
 from models.schema import LedgerEntry
 from optimizer.rounds.ledger import (
     DEFAULT_DB,
@@ -94,6 +94,14 @@ def _compact(doc: object) -> str:
 def _stored_instance(row: Row[Any]) -> Instance:
     """A round's stored (filled) instance."""
     return models.from_dict(json.loads(row.instance_json), f"round {row.id}")
+
+
+def _stored_plan(row: Row[Any]) -> Plan:
+    """A round's stored plan; a malformed one is a :class:`LedgerError` naming every bad field."""
+    try:
+        return Plan.from_dict(json.loads(row.plan_json), f"round {row.id}")
+    except models.InstanceError as exc:
+        raise LedgerError(f"round {row.id}: the stored plan is malformed: {exc}") from None
 
 
 def _insert_round(conn: Connection, **values: object) -> int:
@@ -254,7 +262,7 @@ def round_instance(db: str, round_id: int | None = None) -> Instance:
 
 def solve_round(
     db: str, round_id: int | None = None, instance: Instance | None = None, **options: Any
-) -> tuple[dict[str, Any], Result]:
+) -> tuple[Plan, Result]:
     """Solve the open round's filled instance and store its plan (status ``solved``).
 
     Parameters
@@ -389,10 +397,7 @@ def commit_round(db: str, round_id: int | None = None, by: str | None = None) ->
     with transaction(db, write=True) as conn:
         row = _round(conn, round_id, states=("solved",))
         _refuse_committed_sha(conn, row.instance_sha256, except_id=row.id)
-        try:
-            plan = Plan.from_dict(json.loads(row.plan_json), f"round {row.id}")
-        except models.InstanceError as exc:
-            raise LedgerError(f"round {row.id}: the stored plan is malformed: {exc}") from None
+        plan = _stored_plan(row)
         if plan.status not in ("optimal", "feasible"):
             raise LedgerError(f"round {row.id}: the plan's status is {plan.status!r}; nothing to commit")
         inst = _stored_instance(row)
@@ -485,8 +490,14 @@ def abandon_round(db: str, round_id: int | None = None) -> dict[str, Any]:
         return {"id": row.id, "name": row.name}
 
 
-def round_plan(db: str, round_id: int | None = None) -> tuple[Instance, dict[str, Any]]:
-    """A round's filled instance and its plan: round ``round_id``, or the latest round with a plan."""
+def round_plan(db: str, round_id: int | None = None) -> tuple[Instance, Plan]:
+    """A round's filled instance and its plan: round ``round_id``, or the latest round with a plan.
+
+    Raises
+    ------
+    LedgerError
+        When there is no such round or plan, or the stored plan is malformed.
+    """
     with transaction(db) as conn:
         if round_id is None:
             row = conn.execute(
@@ -498,7 +509,7 @@ def round_plan(db: str, round_id: int | None = None) -> tuple[Instance, dict[str
             row = _round(conn, round_id, states=("solved", "committed", "rolled_back", "abandoned"))
             if row.plan_json is None:
                 raise LedgerError(f"round {row.id} ({row.name!r}) has no plan")
-    return _stored_instance(row), json.loads(row.plan_json)
+    return _stored_instance(row), _stored_plan(row)
 
 
 def _summary(row: Row[Any]) -> dict[str, Any]:
@@ -542,7 +553,7 @@ def status(db: str = DEFAULT_DB) -> dict[str, Any]:
 # --- declined offers and frame periods ------------------------------------------------
 
 
-def decline_offers(db: str, citizens: Iterable[str], round_id: int | None = None) -> dict[str, Any]:
+def decline_offers(db: str, citizens: Iterable[str], round_id: int | None = None) -> Plan:
     """Record that citizens declined the units the solved round's plan offered them.
 
     A declined offer is not a claim: the unit goes back to the housing
@@ -565,7 +576,7 @@ def decline_offers(db: str, citizens: Iterable[str], round_id: int | None = None
 
     Returns
     -------
-    dict
+    Plan
         The updated plan, as stored.
 
     Raises
@@ -576,72 +587,119 @@ def decline_offers(db: str, citizens: Iterable[str], round_id: int | None = None
     ids = list(dict.fromkeys(citizens))
     with transaction(db, write=True) as conn:
         row = _round(conn, round_id, states=("solved",))
-        plan = without_offers(json.loads(row.instance_json), json.loads(row.plan_json), ids)
+        plan = without_offers(_stored_instance(row), _stored_plan(row), ids)
         conn.execute(
-            update(rounds).where(rounds.c.id == row.id, rounds.c.status == "solved").values(plan_json=_compact(plan))
+            update(rounds)
+            .where(rounds.c.id == row.id, rounds.c.status == "solved")
+            .values(plan_json=_compact(plan.to_dict()))
         )
     return plan
 
 
-def without_offers(doc: dict[str, Any], plan: dict[str, Any], citizens: list[str]) -> dict[str, Any]:
-    """The plan of instance document ``doc`` without the assignments of ``citizens``.
+#: The fields of a declined assignment that the plan's ``declined`` list keeps, in this order.
+DECLINED_FIELDS = ("citizen", "unit", "pool", "department", "subsidised")
+
+
+def without_offers(inst: Instance, plan: Plan, citizens: list[str]) -> Plan:
+    """The plan of ``inst`` without the assignments of ``citizens``.
 
     Objective, usage (pools, mixed-city caps, frames, quotas) and the
-    unassigned list are recounted; ``declined`` lists the removed pairs.
+    unassigned list are recounted; ``declined`` lists the removed pairs (after
+    those of earlier declines).
+
+    Parameters
+    ----------
+    inst
+        The round's filled instance.
+    plan
+        Its plan.
+    citizens
+        Ids of assigned citizens whose offers are withdrawn, in the order they are listed.
+
+    Returns
+    -------
+    Plan
+        A new plan; ``plan`` is unchanged (it is immutable).
 
     Raises
     ------
     LedgerError
         When a citizen is not assigned in the plan.
     """
-    plan = json.loads(json.dumps(plan))  # a deep copy
-    offered = {a["citizen"]: a for a in plan["assignments"]}
+    if not citizens:
+        return plan
+    offered = {a.citizen: a for a in plan.assignments}
     missing = [c for c in citizens if c not in offered]
     if missing:
         raise LedgerError(f"no offer to decline in the plan for citizen(s) {', '.join(map(repr, missing[:5]))}")
     gone = set(citizens)
-    muni_of = {d["id"]: d["municipality"] for d in doc["departments"]}
-    region_of = {m["id"]: m["region"] for m in doc["municipalities"]}
-    vulnerable = {c["id"] for c in doc["citizens"] if c.get("vulnerable")}
-    weights = (doc.get("parameters") or {}).get("priority_weights") or {}
-    usage = plan.get("usage") or {}
-    index = {
-        section: {e[key]: e for e in usage.get(section, [])}
-        for section, key in (("pools", "id"), ("departments", "id"), ("frames", "municipality"), ("quotas", "region"))
+    muni_of = {d.id: d.municipality for d in inst.departments}
+    region_of = {m.id: m.region for m in inst.municipalities}
+    vulnerable = {c.id for c in inst.citizens if c.vulnerable}
+    priority_of = {c.id: c.priority for c in inst.citizens}
+    weights = inst.parameters.priority_weights or {}
+    obj = plan.objective
+    housed = dict(obj.housed_by_priority)
+    total, value = obj.total_score, obj.value
+    # Per usage section, id -> assignments removed that it counted.
+    freed: dict[str, Counter[str | None]] = {
+        section: Counter() for section in ("pools", "departments", "frames", "quotas")
     }
-    obj = plan["objective"]
+    declined = list((plan.model_extra or {}).get("declined") or [])
+    unassigned = list(plan.unassigned)
     for cid in citizens:
         a = offered[cid]
-        prio = str(a.get("priority", next((c.get("priority", 1) for c in doc["citizens"] if c["id"] == cid), 1)))
-        obj["housed_by_priority"][prio] -= 1
-        obj["total_score"] = float(obj["total_score"] - a["score"])
-        if "value" in obj:
-            obj["value"] = obj["value"] - (weights.get(prio, 0) + a["score"])
-        if a.get("pool") in index["pools"]:
-            index["pools"][a["pool"]]["used"] -= 1
-        dept = a.get("department")
-        if cid in vulnerable and dept in index["departments"]:
-            index["departments"][dept]["used"] -= 1
-        if a.get("subsidised"):
-            muni = muni_of.get(dept)
-            if muni in index["frames"]:
-                index["frames"][muni]["used"] -= 1
-            if region_of.get(muni) in index["quotas"]:
-                index["quotas"][region_of[muni]]["used"] -= 1
-        plan.setdefault("declined", []).append(
-            {k: a[k] for k in ("citizen", "unit", "pool", "department", "subsidised") if k in a}
+        prio = str(a.priority if a.priority is not None else priority_of.get(cid, 1))
+        housed[prio] -= 1
+        total = float(total - a.score)
+        if value is not None:
+            value = value - (weights.get(prio, 0) + a.score)
+        freed["pools"][a.pool] += 1
+        if cid in vulnerable:
+            freed["departments"][a.department] += 1
+        if a.subsidised:
+            muni = muni_of.get(a.department) if a.department is not None else None
+            freed["frames"][muni] += 1
+            freed["quotas"][region_of.get(muni) if muni is not None else None] += 1
+        declined.append({k: getattr(a, k) for k in DECLINED_FIELDS if k in a.model_fields_set})
+        unassigned.append(
+            Unassigned(
+                citizen=cid,
+                priority=int(prio),
+                code="declined",
+                reason=f"declined the offer of unit {a.unit!r}; the unit went back to its housing organisation",
+                details={"unit": a.unit},
+            )
         )
-        plan["unassigned"].append(
-            {
-                "citizen": cid,
-                "priority": int(prio),
-                "code": "declined",
-                "reason": f"declined the offer of unit {a['unit']!r}; the unit went back to its housing organisation",
-                "details": {"unit": a["unit"]},
+    # Only fields the plan has are updated: a field set to None would be written as null.
+    figures: dict[str, Any] = {"housed_by_priority": housed, "total_score": total}
+    if "value" in obj.model_fields_set:
+        figures["value"] = value
+    update: dict[str, Any] = {
+        "objective": obj.model_copy(update=figures),
+        "assignments": tuple(a for a in plan.assignments if a.citizen not in gone),
+        "unassigned": tuple(unassigned),
+        "declined": declined,
+    }
+    if plan.usage is not None:
+        usage = plan.usage
+        key = {"pools": "id", "departments": "id", "frames": "municipality", "quotas": "region"}
+        update["usage"] = usage.model_copy(
+            update={
+                section: tuple(_less_used(r, freed[section][getattr(r, key[section])]) for r in getattr(usage, section))
+                for section in key
+                if section in usage.model_fields_set
             }
         )
-    plan["assignments"] = [a for a in plan["assignments"] if a["citizen"] not in gone]
-    return plan
+    return plan.model_copy(update=update)
+
+
+UsageRecord = TypeVar("UsageRecord", PoolUsage, DepartmentUsage, FrameUsage, QuotaUsage)
+
+
+def _less_used(record: UsageRecord, n: int) -> UsageRecord:
+    """A usage record with ``n`` fewer assignments counted."""
+    return record.model_copy(update={"used": record.used - n}) if n else record
 
 
 def new_period(

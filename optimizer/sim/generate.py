@@ -92,8 +92,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from models import AREAS, FORMAT, KINDS
-from models.validate import DEFAULT_POOL
+from models import AREAS, FORMAT, KINDS, default_pool_id
 from optimizer.sim.calibration import (
     BOOSTED_AREAS,
     FRAME_HOLDERS,
@@ -604,10 +603,7 @@ class Builder:
         um = self.d_m[self.u_dept]
         org_ids = np.array(self.o_ids, dtype=object)[self.u_dept]
         pool = np.array(
-            [
-                DEFAULT_POOL.format(municipality=codes[m], organisation=o)
-                for m, o in zip(um.tolist(), org_ids.tolist(), strict=True)
-            ],
+            [default_pool_id(codes[m], o) for m, o in zip(um.tolist(), org_ids.tolist(), strict=True)],
             dtype=object,
         )
         free = np.ones(len(um), dtype=bool)

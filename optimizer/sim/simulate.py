@@ -617,7 +617,7 @@ def _run_regime(
             a.citizen for a in plan.assignments if decline_rate and decline_draw(seed, week, a.citizen) < decline_rate
         ]
         if declined:
-            plan = models.Plan.from_dict(decline_offers(db, declined, rid))
+            plan = decline_offers(db, declined, rid)
         commit_round(db, rid, by=COMMITTED_BY)
         housed: Counter[str] = Counter()
         subsidised = 0

@@ -320,6 +320,26 @@ def test_check_bad_instance_or_unreadable_plan(tmp_path, good, bad):
     assert result.exit_code == 2 and result.stderr.startswith(f"{deep}: ")
 
 
+def test_plan_file_with_a_malformed_field_is_bad_input_except_for_check(tmp_path, good):
+    """``report`` and ``explain`` read a plan file into a Plan: a malformed field is bad input (exit 2),
+    one line per problem naming the file and the field's path, nothing written; ``check`` reports
+    the same file as format violations (exit 1)."""
+    plan_path = tmp_path / "plan.json"
+    assert run("solve", good, "-o", plan_path, "-q").exit_code == 0
+    plan = json.loads(plan_path.read_text())
+    plan["assignments"][0]["score"] = "high"
+    del plan["objective"]["total_score"]
+    write_json(plan_path, plan)
+    out = tmp_path / "r.html"
+    paths = ["assignments[0].score", "objective.total_score"]
+    assert_bad_input(run("report", good, plan_path, "-o", out), plan_path, paths)
+    assert not out.exists()
+    assert_bad_input(run("explain", good, plan_path, "c1", "--no-counterfactual"), plan_path, paths)
+    checked = run("check", good, plan_path)
+    assert checked.exit_code == 1, checked.output
+    assert "assignments[0].score" in checked.stdout and "violation" in checked.stdout.splitlines()[-1]
+
+
 def test_solve_time_limit(tmp_path, good):
     """``solve --time-limit 5`` runs and writes a valid plan."""
     plan = tmp_path / "plan.json"

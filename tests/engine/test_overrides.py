@@ -271,14 +271,14 @@ def test_round_solve_with_a_lock_after_seeing_the_plan(tmp_path):
     runner = CliRunner()
     assert runner.invoke(main, ["round", "open", str(inst), "--db", db]).exit_code == 0
     assert runner.invoke(main, ["round", "solve", "--db", db, "-q"]).exit_code == 0
-    assert pairs_of(R.round_plan(db)[1]) == {("a", "u1")}
+    assert pairs_of(R.round_plan(db)[1].to_dict()) == {("a", "u1")}
     r = runner.invoke(main, ["round", "solve", "--db", db, "-q", "--lock", "b=u2"])
     assert r.exit_code == 2 and "--lock b=u2: cannot lock citizen 'b' to unit 'u2'" in r.output
-    assert pairs_of(R.round_plan(db)[1]) == {("a", "u1")}
+    assert pairs_of(R.round_plan(db)[1].to_dict()) == {("a", "u1")}
     r = runner.invoke(main, ["round", "solve", "--db", db, "-q", "--lock", "b=u1"])
     assert r.exit_code == 0, r.output
     filled, plan = R.round_plan(db)
-    assert pairs_of(plan) == {("b", "u1")} and [o.citizen for o in filled.overrides] == ["b"]
+    assert pairs_of(plan.to_dict()) == {("b", "u1")} and [o.citizen for o in filled.overrides] == ["b"]
     assert check_plan(filled, plan) == []
     assert runner.invoke(main, ["round", "commit", "--db", db]).exit_code == 0
     assert R.ledger_totals(db)["pool"]["all"]["claimed"] == 1

@@ -530,7 +530,7 @@ def test_explain_all_feeds_the_round_report():
 
     inst, plan = setup(frame_doc())
     out = explain_all(inst, plan)
-    page = render_report(inst, plan, out)
+    page = render_report(inst, models.Plan.from_dict(plan), out)
     assert out["b"]["text"] in html.unescape(page) and out["a"]["text"] in html.unescape(page)
 
 
@@ -618,7 +618,9 @@ def test_cli_plan_of_another_instance_exits_2(files, tmp_path):
     """A plan that names units the instance does not have is bad input (exit 2), not a traceback."""
     _, inst_path, _ = files
     other = tmp_path / "other.plan.json"
-    other.write_text(json.dumps({"format": "anvis-plan/1", "assignments": [{"citizen": "a", "unit": "zz"}]}))
+    plan = solved(frame_doc())
+    plan["assignments"][0] = {**plan["assignments"][0], "citizen": "a", "unit": "zz"}
+    other.write_text(json.dumps(plan))
     r = run("explain", inst_path, other, "a")
     assert r.exit_code == 2 and "'zz'" in r.stderr and "Traceback" not in r.output
 

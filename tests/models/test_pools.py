@@ -3,7 +3,7 @@
 import pytest
 
 import models
-from models.pools import pool_cap, unit_pools
+from models.pools import default_pool_owners, pool_cap, unit_pools
 
 from conftest import doc
 
@@ -95,3 +95,12 @@ def test_pool_caps_of_worked_examples(name):
     expected = json.loads((EXAMPLES / "expected.json").read_text())[name]["pool_caps"]
     inst = models.load(EXAMPLES / f"{name}.json")
     assert {p.id: p.cap for p in models.pools(inst).values()} == expected
+
+
+def test_default_pool_owners_reads_back_every_split_of_a_default_pool_id():
+    """default_pool_owners inverts default_pool_id, for ids that contain ':' too; other ids have no owner."""
+    assert default_pool_owners(models.default_pool_id("M", "O")) == [("M", "O")]
+    assert default_pool_owners(models.default_pool_id("a:b", "c")) == [("a", "b:c"), ("a:b", "c")]
+    assert default_pool_owners("default:M") == []
+    assert default_pool_owners("p:M:O") == []
+    assert default_pool_owners("default:") == []

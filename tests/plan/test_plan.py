@@ -87,3 +87,32 @@ def test_plan_is_immutable_and_exported():
         plan.status = "error"  # type: ignore[misc]
     assert models.Plan is Plan
     assert models.default_pool_id("101", "fsb") == "default:101:fsb"
+
+
+def test_a_bad_number_is_one_problem_at_the_fields_own_path():
+    """A number field holding a string or a bool is one problem named by the field's path alone."""
+    inst = models.from_dict(doc([{"id": "a"}], [{"id": "u1"}]))
+    d = make_plan(solve(inst)).to_dict()
+    d["assignments"][0]["score"] = "77"
+    d["objective"]["total_score"] = True
+    with pytest.raises(models.InstanceError) as exc:
+        Plan.from_dict(d, "p.json")
+    assert sorted(p.path for p in exc.value.problems) == ["assignments[0].score", "objective.total_score"]
+
+
+@pytest.mark.parametrize("name", ["plan.json", "plan.xlsx", "plan"])
+def test_write_plan_takes_a_plan_and_writes_what_its_document_gives(tmp_path, name):
+    """models.write_plan of a Plan writes the same JSON, workbook or CSV folder as of its to_dict()."""
+    inst = models.from_dict(generate("tiny", seed=0))
+    plan = make_plan(solve(inst))
+    (tmp_path / "typed").mkdir()
+    (tmp_path / "doc").mkdir()
+    models.write_plan(plan, tmp_path / "typed" / name)
+    models.write_plan(plan.to_dict(), tmp_path / "doc" / name)
+    typed = sorted(p.relative_to(tmp_path / "typed") for p in (tmp_path / "typed").rglob("*") if p.is_file())
+    docs = sorted(p.relative_to(tmp_path / "doc") for p in (tmp_path / "doc").rglob("*") if p.is_file())
+    assert typed == docs and typed
+    for rel in typed:
+        assert (tmp_path / "typed" / rel).read_bytes() == (tmp_path / "doc" / rel).read_bytes(), rel
+    if name == "plan.json":
+        assert Plan.from_dict(json.loads((tmp_path / "typed" / name).read_text())) == plan

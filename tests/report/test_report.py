@@ -36,8 +36,8 @@ def without_svg(html: str) -> str:
 def demo():
     """The demo instance, its solved plan and its report."""
     inst = models.load(DEMO)
-    plan = make_plan(solve(inst)).to_dict()
-    return inst, plan, render_report(inst, plan)
+    plan = make_plan(solve(inst))
+    return inst, plan.to_dict(), render_report(inst, plan)
 
 
 def hostile_doc() -> dict:
@@ -126,7 +126,7 @@ def test_unassigned_table_is_collapsible(demo):
 def test_same_input_gives_byte_identical_html(demo):
     """Two renders of the same instance and plan are byte-identical (no date, fixed SVG ids)."""
     inst, plan, html = demo
-    assert render_report(inst, plan) == html
+    assert render_report(inst, models.Plan.from_dict(plan)) == html
     assert "dc:date" not in html
 
 
@@ -144,7 +144,7 @@ def test_ids_on_the_page_are_unique(demo):
 def hostile():
     """The hostile instance, its checked plan and its report."""
     inst, plan = models.from_dict(hostile_doc()), solved(hostile_doc())
-    return inst, plan, render_report(inst, plan)
+    return inst, plan, render_report(inst, models.Plan.from_dict(plan))
 
 
 def test_hostile_ids_are_escaped_in_tables_and_plots(hostile):
@@ -173,7 +173,7 @@ def test_explanations_go_into_a_why_column_escaped(hostile):
     assert "<th>why</th>" not in plain
     html = render_report(
         inst,
-        plan,
+        models.Plan.from_dict(plan),
         {
             "c<script>": "best score <of 3>",
             "a&b": {"text": "outranked & unlucky", "parts": [1]},
@@ -198,7 +198,7 @@ def test_department_plot_shows_the_40_most_loaded_and_says_so():
     )
     plan = solved(d)
     assert len(plan["assignments"]) == n
-    fig = figure(render_report(models.from_dict(d), plan), "departments")
+    fig = figure(render_report(models.from_dict(d), models.Plan.from_dict(plan)), "departments")
     assert len(set(re.findall(r">(D\d\d)<", fig))) == 40
     assert "the 40 most loaded of the 45 departments" in fig
 
@@ -208,7 +208,7 @@ def test_plan_naming_unknown_ids_is_refused(hostile):
     inst, plan, _ = hostile
     plan = {**plan, "assignments": [{**plan["assignments"][0], "unit": "ghost"}]}
     with pytest.raises(ReportError, match="unknown unit 'ghost'"):
-        render_report(inst, plan)
+        render_report(inst, models.Plan.from_dict(plan))
 
 
 # --------------------------------------------------------------------------- the command

@@ -175,12 +175,14 @@ def test_decline_offers_keeps_the_declined_pair_out_of_the_ledger(tmp_path):
     with pytest.raises(L.LedgerError, match="no offer to decline"):
         R.decline_offers(db, ["nobody"])
     gone = plan.assignments[0]
-    after = R.decline_offers(db, [gone.citizen])
+    declined = R.decline_offers(db, [gone.citizen])
+    assert R.round_plan(db)[1] == declined  # as stored
+    after = declined.to_dict()
     assert [a["citizen"] for a in after["assignments"]] == [plan.assignments[1].citizen]
     assert after["declined"][0]["unit"] == gone.unit
     assert [u["code"] for u in after["unassigned"]] == ["declined"]
     inst = R.round_instance(db)
-    assert check_plan(inst, after) == []
+    assert check_plan(inst, after) == [] and check_plan(inst, declined) == []
     R.commit_round(db, by="t")
     t = R.ledger_totals(db)
     assert t["pool"]["all"] == {"vacancies": 2, "claimed": 1}
