@@ -37,7 +37,7 @@ def _lp(milp: Milp, cost: np.ndarray) -> tuple[float, np.ndarray]:
 
 def _binding_side_rows(inst: models.Instance) -> collections.Counter:
     """Side rows of the engine's model that the optimal plan fills to their cap (by its ``usage``)."""
-    plan = make_plan(solve(inst))
+    plan = make_plan(solve(inst)).to_dict()
     assert plan["status"] == "optimal"
     usage = plan["usage"]
     dept_used = {d["id"]: (d["used"], d["max_vulnerable"]) for d in usage["departments"]}
