@@ -265,3 +265,28 @@ def test_backends_agree_on_v2(backend):
     d = v2(citizens, units, agreements=agreements, parameters={"default_share": 1 / 3})
     auto, other = solved(d), solved(d, backend=backend)
     assert other["objective"] == auto["objective"]
+
+
+def test_counterfactual_share_for_a_v2_default_choice_pool():
+    """A full default choice pool of anvis/2: the new agreement the counterfactual proposes takes
+    exactly that pool's units (its kind, mode choice) and houses the citizen; a youth unit stays in
+    its own pool."""
+    from optimizer.explain.counterfactual import apply_change
+
+    d = v2(
+        [{"id": "a"}, {"id": "b"}],
+        [{"id": "u1"}, {"id": "u2"}, {"id": "y1", "kind": "youth"}],
+        parameters={"default_mode": "choice", "default_share": 0.25},
+        ledger=[{"pool": "default:M:O:family", "vacancies_before": 98, "claimed_before": 24}],
+        scores=[{"citizen": "a", "unit": "u1", "score": 90}, {"citizen": "b", "unit": "u1", "score": 10}],
+    )
+    inst = models.from_dict(d)
+    plan = make_plan(solve(inst))
+    e = explain(inst, plan, "b")
+    found = e["counterfactual"]["found"]
+    assert (found["kind"], found["pool"], found["unit_kind"]) == ("share", "default:M:O:family", "family")
+    changed = models.from_dict(apply_change(inst, found).to_dict())
+    new = changed.agreements[-1]
+    assert (new.mode, new.kinds) == ("choice", ("family",))
+    assert models.unit_pools(changed) == [new.id, new.id, "default:M:O:youth"]
+    assert {a["citizen"] for a in solved(changed.to_dict())["assignments"]} == {"a", "b"}
