@@ -38,11 +38,12 @@ def to_v2(inst: Instance) -> Instance:
     """
     if inst.version == 2:
         return inst
+    ids = {"municipalities": [m.id for m in inst.municipalities], "organisations": [o.id for o in inst.organisations]}
     problems = [
-        Problem(f"{table}[{i}].id", f"{record.id!r} contains ':', which anvis/2 does not allow in this id")
-        for table, records in (("municipalities", inst.municipalities), ("organisations", inst.organisations))
-        for i, record in enumerate(records)
-        if ":" in record.id
+        Problem(f"{table}[{i}].id", f"{rid!r} contains ':', which anvis/2 does not allow in this id")
+        for table, listed in ids.items()
+        for i, rid in enumerate(listed)
+        if ":" in rid
     ]
     if problems:
         raise InstanceError(inst.source, problems)

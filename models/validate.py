@@ -510,7 +510,7 @@ class UnknownFieldWarning(UserWarning):
 # --- anvis/2 (FORMAT.md §6) --------------------------------------------------------
 
 
-def _without_v2_fields(body: dict) -> dict:
+def _without_v2_fields(body: dict[str, object]) -> dict[str, object]:
     """A version-1 body without the fields only anvis/2 defines (ignored, as unknown fields are)."""
     out = dict(body)
     for table, keys in V2_FIELDS.items():
@@ -522,7 +522,7 @@ def _without_v2_fields(body: dict) -> dict:
     return out
 
 
-def _v2_relations(raw: dict, ids: dict) -> list[Problem]:
+def _v2_relations(raw: dict[str, object], ids: dict[str, set[str]]) -> list[Problem]:
     """The relations anvis/2 adds (FORMAT.md §6).
 
     No ':' in municipality and organisation ids (they are parts of default pool
@@ -537,7 +537,8 @@ def _v2_relations(raw: dict, ids: dict) -> list[Problem]:
                     Problem(f"{name}[{i}].id", f"a {what} id must not contain ':' in anvis/2 (got {rid!r})")
                 )
     for i, r in _records(raw, "agreements"):
-        for j, u in _items(r.get("units")):
+        listed = r.get("units")
+        for j, u in enumerate(listed if isinstance(listed, list) else ()):
             if isinstance(u, str) and u and u not in ids["units"]:
                 problems.append(Problem(f"agreements[{i}].units[{j}]", f"unknown unit {u!r}"))
     return problems

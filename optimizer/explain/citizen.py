@@ -409,8 +409,10 @@ def format_explanation(e: dict[str, Any]) -> str:
 
 
 def turn_text(data: ProblemData, u: int) -> str:
-    """Why a unit of a rotation pool may not be assigned (FORMAT.md §6 rule 4), e.g.
-    "not the municipality's turn in pool 'P': vacancy 6 of the pool, turns are every 4th".
+    """Why a unit of a rotation pool may not be assigned (FORMAT.md §6 rule 4).
+
+    For example "not the municipality's turn in pool 'P': vacancy 6 of the pool,
+    turns are every 4th".
     """
     pool = data.pool_list[data.u_pool[u]]
     head = f"not the municipality's turn in pool {pool.id!r}: vacancy {int(data.u_vacancy[u])} of the pool"
