@@ -11,6 +11,9 @@ from typing import Any
 import numpy as np
 
 from models.schema import (
+    FORMAT_V2,
+    KINDS,
+    V2_FIELDS,
     Agreement,
     Body,
     Citizen,
@@ -54,7 +57,7 @@ def _number(x: float) -> int | float:
 
 @dataclass(frozen=True, eq=False)
 class Instance:
-    """A validated ``anvis/1`` instance (FORMAT.md §1).
+    """A validated ``anvis/1`` or ``anvis/2`` instance (FORMAT.md §1, §6).
 
     Build it with :func:`models.load` or :func:`models.from_dict`, which check
     every field, id and reference; the constructor itself trusts its input.
@@ -129,14 +132,36 @@ class Instance:
         """The planner's overrides (locks, forbidden pairs, reserved units)."""
         return self.body.overrides
 
+    @property
+    def version(self) -> int:
+        """The format version: 2 for ``anvis/2`` (FORMAT.md §6), else 1."""
+        return 2 if self.body.format == FORMAT_V2 else 1
+
+    @property
+    def subsidy_kinds(self) -> tuple[str, ...]:
+        """The unit kinds a subsidised assignment may use (rule 8; FORMAT.md §6 rule 6).
+
+        Every kind in version 1; ``parameters.subsidy_kinds`` in version 2.
+        """
+        return self.parameters.subsidy_kinds if self.version == 2 else KINDS
+
     @cached_property
     def priorities(self) -> tuple[int, ...]:
         """Every priority present among the citizens, most urgent first."""
         return tuple(sorted({c.priority for c in self.citizens}))
 
     def to_dict(self) -> dict[str, Any]:
-        """The instance as an ``anvis/1`` document, defaults written out."""
+        """The instance as an ``anvis/1`` or ``anvis/2`` document, defaults written out."""
         doc = self.body.model_dump(mode="json")
+        if self.version == 2:
+            # the anvis/2 fields are left out of model_dump, so that version 1 keeps its form and hash
+            for table, keys in V2_FIELDS.items():
+                records = [self.parameters] if table == "parameters" else getattr(self.body, table)
+                dumped = [doc[table]] if table == "parameters" else doc[table]
+                for record, out in zip(records, dumped, strict=True):
+                    for key in keys:
+                        value = getattr(record, key)
+                        out[key] = list(value) if isinstance(value, tuple) else value
         if not doc["overrides"]:
             # FORMAT.md has no overrides: plain instances keep their canonical form and hash
             del doc["overrides"]

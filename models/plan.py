@@ -21,6 +21,8 @@ from models.schema import Override
 from models.validate import InstanceError, Problem, path_of
 
 PLAN_FORMAT = "anvis-plan/1"
+#: Homeless citizens housed below this effective rent are counted in plans of anvis/2 (FORMAT.md §6 rule 7).
+HOMELESS_RENT_KR = 3500
 STATUSES = ("optimal", "feasible", "infeasible", "error")
 PlanStatus = Literal["optimal", "feasible", "infeasible", "error"]
 
@@ -157,6 +159,10 @@ class Plan(PlanRecord):
     ----------
     format, instance, status, objective, assignments, unassigned
         The fixed fields of FORMAT.md §5.
+    passed, homeless_housed_under_3500_kr
+        The fields a plan of an ``anvis/2`` instance adds (FORMAT.md §6): the units it
+        passes (turns and offered units left unassigned, in the order of ``units``),
+        and the homeless citizens it houses at an effective rent under 3,500 kr.
     instance_sha256, objective_kind, bound, gap, usage, solver, overrides
         What the engine adds: the instance's hash, its objective, the bound and
         relative gap of the solve, usage of every cap, solver statistics, and the
@@ -169,6 +175,8 @@ class Plan(PlanRecord):
     objective: Objective
     assignments: tuple[Assignment, ...]
     unassigned: tuple[Unassigned, ...]
+    passed: tuple[StrictStr, ...] | None = None
+    homeless_housed_under_3500_kr: StrictInt | None = None
     instance_sha256: StrictStr | None = None
     objective_kind: StrictStr | None = None
     bound: Number | None = None

@@ -1,4 +1,4 @@
-"""Typed, immutable records of an ``anvis/1`` instance (FORMAT.md §1).
+"""Typed, immutable records of an ``anvis/1`` or ``anvis/2`` instance (FORMAT.md §1, §6).
 
 Each record checks its own field types and ranges; relations between records
 (unique ids, references, pools) are checked in :mod:`models.validate`.
@@ -7,11 +7,13 @@ Defaults are exactly those of FORMAT.md §1.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, StrictInt, StrictStr
 
 FORMAT = "anvis/1"
+FORMAT_V2 = "anvis/2"
+FORMATS = (FORMAT, FORMAT_V2)
 AREAS = ("ordinary", "prevention", "disadvantaged", "transformation")
 KINDS = ("family", "youth", "elderly")
 
@@ -22,6 +24,18 @@ Rooms = Annotated[StrictInt, Field(ge=1)]
 Share = Annotated[float, Strict(), Field(ge=0, le=1, allow_inf_nan=False)]
 Area = Literal["ordinary", "prevention", "disadvantaged", "transformation"]
 Kind = Literal["family", "youth", "elderly"]
+Mode = Literal["rotation", "choice"]
+MODES = ("rotation", "choice")
+
+
+def V2(default: Any) -> Any:
+    """A field only ``anvis/2`` defines (FORMAT.md §6), with its default.
+
+    It is left out of ``model_dump``, so that version-1 records dump as they always
+    did; :meth:`models.Instance.to_dict` writes these fields for version-2 documents
+    (see ``V2_FIELDS``).
+    """
+    return Field(default=default, exclude=True)
 
 
 class Record(BaseModel):
@@ -38,6 +52,9 @@ class Parameters(Record):
     subsidy_band_kr: tuple[Kr, Kr] = (4500, 6500)
     objective: Literal["lexicographic", "weighted"] = "lexicographic"
     priority_weights: dict[StrictStr, Kr] | None = None
+    # anvis/2 (FORMAT.md §6): the mode of default pools, and the unit kinds a subsidy is given to
+    default_mode: Mode = V2("rotation")
+    subsidy_kinds: tuple[Kind, ...] = V2(("family",))
 
 
 class Region(Record):
@@ -84,6 +101,10 @@ class Unit(Record):
     kind: Kind = "family"
     accessible: StrictBool = False
     temporary: StrictBool = False
+    # anvis/2 (FORMAT.md §6): order of vacancy (None: position in ``units``), and a turn
+    # offered in an earlier round that the municipality still holds
+    sequence: Count | None = V2(None)
+    offered: StrictBool = V2(False)
 
 
 class Agreement(Record):
@@ -96,6 +117,10 @@ class Agreement(Record):
     max_rent_kr: Kr | None = None
     rooms: tuple[Rooms, ...] | None = None
     departments: tuple[Id, ...] | None = None
+    # anvis/2 (FORMAT.md §6): the pool's mode and two more filters
+    mode: Mode = V2("rotation")
+    kinds: tuple[Kind, ...] | None = V2(None)
+    units: tuple[Id, ...] | None = V2(None)
 
 
 class LedgerEntry(Record):
@@ -130,6 +155,7 @@ class Citizen(Record):
     barred_areas: tuple[Area, ...] = ()
     excluded_departments: tuple[Id, ...] = ()
     preferences: tuple[Preference, ...] = ()
+    homeless: StrictBool = V2(False)  # anvis/2 (FORMAT.md §6): changes no rule, counted in plans
 
 
 class Override(Record):
@@ -175,6 +201,14 @@ TABLES = (
     "scores",
     "overrides",
 )
+# Fields that only anvis/2 defines: a version-1 document ignores them (as unknown
+# fields) and never writes them, so its meaning and hash stay those of version 1.
+V2_FIELDS = {
+    "parameters": ("default_mode", "subsidy_kinds"),
+    "units": ("sequence", "offered"),
+    "agreements": ("mode", "kinds", "units"),
+    "citizens": ("homeless",),
+}
 RECORD_OF = {
     "regions": Region,
     "municipalities": Municipality,

@@ -15,8 +15,19 @@ import numpy as np
 import pydantic
 
 from models.instance import Instance, Scores
-from models.pools import default_pool_owners
-from models.schema import FORMAT, RECORD_OF, Body, Override, Parameters, Preference
+from models.pools import default_pool_id, default_pool_owners, pools, unit_pools
+from models.schema import (
+    FORMAT,
+    FORMAT_V2,
+    FORMATS,
+    KINDS,
+    RECORD_OF,
+    V2_FIELDS,
+    Body,
+    Override,
+    Parameters,
+    Preference,
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,8 @@ def from_dict(raw, source: str = "<memory>") -> Instance:
         raise InstanceError(source, [Problem("", f"expected a JSON object, got {type(raw).__name__}")])
     problems: list[Problem] = []
     body_raw = {k: v for k, v in raw.items() if k != "scores"}
+    if raw.get("format") != FORMAT_V2:
+        body_raw = _without_v2_fields(body_raw)
     body = None
     try:
         body = Body.model_validate(body_raw)
@@ -92,7 +105,10 @@ def from_dict(raw, source: str = "<memory>") -> Instance:
     _warn_unknown_fields(raw, source)
     if not body.name:
         body = body.model_copy(update={"name": _stem(source)})
-    return Instance(body, scores, source)
+    inst = Instance(body, scores, source)
+    if inst.version == 2 and (v2_problems := _v2_pool_problems(inst)):
+        raise InstanceError(source, v2_problems)
+    return inst
 
 
 def _stem(source: str) -> str:
@@ -161,8 +177,9 @@ def _relations(raw: dict) -> list[Problem]:
     """Unique ids, resolved references and checks that span fields or records."""
     problems: list[Problem] = []
     fmt = raw.get("format")
-    if isinstance(fmt, str) and fmt != FORMAT:
-        problems.append(Problem("format", f"unknown format version {fmt!r} (expected {FORMAT!r})"))
+    if isinstance(fmt, str) and fmt not in FORMATS:
+        problems.append(Problem("format", f"unknown format version {fmt!r} (expected {FORMAT!r} or {FORMAT_V2!r})"))
+    v2 = fmt == FORMAT_V2
     ids = {t: _ids(raw, t, problems) for t in RECORD_OF if t not in ("ledger", "overrides")}
 
     def ref(path: str, value, table: str, what: str):
@@ -182,7 +199,7 @@ def _relations(raw: dict) -> list[Problem]:
         for j, d in _items(r.get("departments")):
             ref(f"agreements[{i}].departments[{j}]", d, "departments", "department")
         rid = r.get("id")
-        if isinstance(rid, str) and _is_default_pool(rid, ids):
+        if isinstance(rid, str) and _is_default_pool(rid, ids, v2):
             problems.append(Problem(f"agreements[{i}].id", f"{rid!r} is the id of a default pool"))
     seen_pools: dict = {}
     for i, r in _records(raw, "ledger"):
@@ -194,11 +211,13 @@ def _relations(raw: dict) -> list[Problem]:
                 )
             else:
                 seen_pools[pool] = i
-            if pool not in ids["agreements"] and not _is_default_pool(pool, ids):
+            if pool not in ids["agreements"] and not _is_default_pool(pool, ids, v2):
                 problems.append(
                     Problem(
                         f"ledger[{i}].pool",
-                        f"unknown pool {pool!r} (neither an agreement id nor default:<municipality>:<organisation> of known ids)",
+                        f"unknown pool {pool!r} (neither an agreement id nor default:<municipality>:<organisation>"
+                        + (":<kind>" if v2 else "")
+                        + " of known ids)",
                     )
                 )
         vb, cb = r.get("vacancies_before", 0), r.get("claimed_before", 0)
@@ -218,6 +237,7 @@ def _relations(raw: dict) -> list[Problem]:
     if isinstance(scores, list) and scores:
         problems += _score_refs(scores, ids)
     problems += _override_refs(raw, ids)
+    problems += _v2_relations(raw, ids) if v2 else []
     problems += _parameters(raw)
     problems += _too_large(raw)
     return problems
@@ -229,7 +249,7 @@ INT_FIELDS = {
     "regions": ("grant_quota",),
     "municipalities": ("subsidy_frame",),
     "departments": ("max_vulnerable",),
-    "units": ("rooms",),
+    "units": ("rooms", "sequence"),
     "agreements": ("rooms",),
     "ledger": ("vacancies_before", "claimed_before"),
     "citizens": ("priority", "min_rooms", "max_rooms"),
@@ -406,7 +426,16 @@ def _parameters(raw: dict) -> list[Problem]:
     return problems
 
 
-def _is_default_pool(pool: str, ids: dict) -> bool:
+def _is_default_pool(pool: str, ids: dict, v2: bool = False) -> bool:
+    if v2:  # default:<municipality>:<organisation>:<kind>; these ids hold no ':' (FORMAT.md §6)
+        parts = pool.split(":")
+        return (
+            len(parts) == 4
+            and pool == default_pool_id(parts[1], parts[2], parts[3])
+            and parts[1] in ids["municipalities"]
+            and parts[2] in ids["organisations"]
+            and parts[3] in KINDS
+        )
     return any(m in ids["municipalities"] and o in ids["organisations"] for m, o in default_pool_owners(pool))
 
 
@@ -433,21 +462,25 @@ _KNOWN["top"] = set(Body.model_fields) | {"scores"}
 _KNOWN["scores"] = {"citizen", "unit", "score"}
 
 
+_KNOWN_V1 = {name: known - set(V2_FIELDS.get(name, ())) for name, known in _KNOWN.items()}
+
+
 def unknown_fields(raw: dict) -> list[str]:
     """Field paths present in the document but not in FORMAT.md (ignored by anvis)."""
-    out = [k for k in raw if k not in _KNOWN["top"]]
+    known = _KNOWN if raw.get("format") == FORMAT_V2 else _KNOWN_V1  # the fields of its version
+    out = [k for k in raw if k not in known["top"]]
     if isinstance(raw.get("parameters"), dict):
-        out += [f"parameters.{k}" for k in raw["parameters"] if k not in _KNOWN["parameters"]]
+        out += [f"parameters.{k}" for k in raw["parameters"] if k not in known["parameters"]]
     for name in RECORD_OF:
-        fields = _KNOWN[name]
+        fields = known[name]
         extra = sorted({k for _, r in _records(raw, name) for k in r if k not in fields})
         out += [f"{name}[*].{k}" for k in extra]
     prefs = [p for _, c in _records(raw, "citizens") for _, p in _items(c.get("preferences")) if isinstance(p, dict)]
-    out += [f"citizens[*].preferences[*].{k}" for k in sorted({k for p in prefs for k in p} - _KNOWN["preferences"])]
+    out += [f"citizens[*].preferences[*].{k}" for k in sorted({k for p in prefs for k in p} - known["preferences"])]
     scores = raw.get("scores")
     if isinstance(scores, list):
         out += [
-            f"scores[*].{k}" for k in sorted({k for r in scores if isinstance(r, dict) for k in r} - _KNOWN["scores"])
+            f"scores[*].{k}" for k in sorted({k for r in scores if isinstance(r, dict) for k in r} - known["scores"])
         ]
     return out
 
@@ -464,3 +497,57 @@ def _warn_unknown_fields(raw: dict, source: str) -> None:
 
 class UnknownFieldWarning(UserWarning):
     """A field the format does not define; it is ignored."""
+
+
+# --- anvis/2 (FORMAT.md §6) --------------------------------------------------------
+
+
+def _without_v2_fields(body: dict[str, object]) -> dict[str, object]:
+    """A version-1 body without the fields only anvis/2 defines (ignored, as unknown fields are)."""
+    out = dict(body)
+    for table, keys in V2_FIELDS.items():
+        value = out.get(table)
+        if table == "parameters" and isinstance(value, dict):
+            out[table] = {k: v for k, v in value.items() if k not in keys}
+        elif isinstance(value, list):
+            out[table] = [{k: v for k, v in r.items() if k not in keys} if isinstance(r, dict) else r for r in value]
+    return out
+
+
+def _v2_relations(raw: dict[str, object], ids: dict[str, set[str]]) -> list[Problem]:
+    """The relations anvis/2 adds (FORMAT.md §6).
+
+    No ':' in municipality and organisation ids (they are parts of default pool
+    ids), and known units in an agreement's ``units`` filter.
+    """
+    problems = []
+    for name, what in (("municipalities", "municipality"), ("organisations", "organisation")):
+        for i, r in _records(raw, name):
+            rid = r.get("id")
+            if isinstance(rid, str) and ":" in rid:
+                problems.append(
+                    Problem(f"{name}[{i}].id", f"a {what} id must not contain ':' in anvis/2 (got {rid!r})")
+                )
+    for i, r in _records(raw, "agreements"):
+        listed = r.get("units")
+        for j, u in enumerate(listed if isinstance(listed, list) else ()):
+            if isinstance(u, str) and u and u not in ids["units"]:
+                problems.append(Problem(f"agreements[{i}].units[{j}]", f"unknown unit {u!r}"))
+    return problems
+
+
+def _v2_pool_problems(inst: Instance) -> list[Problem]:
+    """``offered: true`` only on units of rotation pools (FORMAT.md §6 rule 4)."""
+    of_units = unit_pools(inst)
+    pool_map = pools(inst, of_units)
+    problems = []
+    for i, (u, pool) in enumerate(zip(inst.units, of_units, strict=True)):
+        if u.offered and pool_map[pool].mode != "rotation":
+            problems.append(
+                Problem(
+                    f"units[{i}].offered",
+                    f"unit {u.id!r} is in pool {pool!r}, whose mode is {pool_map[pool].mode!r}: "
+                    "only units of rotation pools can be offered",
+                )
+            )
+    return problems

@@ -33,7 +33,9 @@ class Violation:
     rule
         A short tag: ``"R1-citizen-twice"`` … ``"R12-mixed-city"`` for the rules of
         FORMAT.md §3, or ``"format"``, ``"subsidy"``, ``"score"``, ``"objective"``,
-        ``"unassigned"``, ``"usage"``, ``"override"`` (a lock, forbid or reserve broken).
+        ``"unassigned"``, ``"usage"``, ``"override"`` (a lock, forbid or reserve broken);
+        for anvis/2 also ``"rotation"`` (a unit that is not a turn), ``"passed"`` and
+        ``"homeless"`` (FORMAT.md §6).
     message
         One readable line naming the ids involved.
     """
@@ -58,16 +60,21 @@ def _agreement_matches(ag: Agreement, unit: Unit, dept: Department) -> bool:
         and (ag.max_rent_kr is None or ag.max_rent_kr >= unit.rent_kr)
         and (ag.rooms is None or unit.rooms in ag.rooms)
         and (ag.departments is None or unit.department in ag.departments)
+        and (ag.kinds is None or unit.kind in ag.kinds)  # anvis/2 filters (FORMAT.md §6 rule 2)
+        and (ag.units is None or unit.id in ag.units)
     )
 
 
 def pool_of_units(inst: Instance) -> dict[str, str]:
-    """The pool id of every unit: the first matching agreement, else the default pool."""
+    """The pool id of every unit: the first matching agreement, else the default pool.
+
+    In anvis/2 there is a default pool per unit kind (FORMAT.md §6 rule 2).
+    """
     departments = {d.id: d for d in inst.departments}
     result = {}
     for unit in inst.units:
         dept = departments[unit.department]
-        result[unit.id] = default_pool_id(dept.municipality, dept.organisation)
+        result[unit.id] = default_pool_id(dept.municipality, dept.organisation, *_kind_part(inst, unit))
         for ag in inst.agreements:
             if _agreement_matches(ag, unit, dept):
                 result[unit.id] = ag.id
@@ -84,11 +91,17 @@ def _pool_cap(inst: Instance, pool_id: str, vacancies: int) -> int:
 
 
 def pool_caps(inst: Instance) -> dict[str, int]:
-    """cap(P) of every pool that has at least one unit in the instance."""
+    """cap(P) of every pool that has at least one unit in the instance.
+
+    A rotation pool of anvis/2 has no share cap; its "cap" is the number of units
+    that may be assigned, its turns and offered units (FORMAT.md §6 rule 4).
+    """
     vacancies: dict[str, int] = {}
     for pool in pool_of_units(inst).values():
         vacancies[pool] = vacancies.get(pool, 0) + 1
-    return {pool: _pool_cap(inst, pool, v) for pool, v in vacancies.items()}
+    caps = {pool: _pool_cap(inst, pool, v) for pool, v in vacancies.items()}
+    caps.update(_rotation_caps(inst))
+    return caps
 
 
 # --- scores ----------------------------------------------------------------------
@@ -314,7 +327,7 @@ def recompute_usage(inst: Instance, assignments: list[Any]) -> dict[str, list[Do
     caps = pool_caps(inst)
     for pool in [ag.id for ag in inst.agreements] + [e.pool for e in inst.ledger]:
         if pool not in caps:
-            caps[pool] = _pool_cap(inst, pool, 0)
+            caps[pool] = 0 if pool_mode(inst, pool) == "rotation" else _pool_cap(inst, pool, 0)
     used: dict[str, dict[str, int]] = {section: {} for section in SECTIONS}
 
     def count(section: str, name: str) -> None:
@@ -508,6 +521,7 @@ def check_plan(inst: Instance, plan: Plan | Mapping[str, Any] | Any) -> list[Vio
                 Violation("score", f"citizen {citizen.id!r} in unit {unit.id!r}: score {a['score']:g}, expected {want}")
             )
     _check_overrides(inst, plan, assignments, out)
+    _check_version_2(inst, plan, assignments, out)
     usage = recompute_usage(inst, assignments)
     _counting_rules(usage, out)
     _check_objective(inst, plan, assignments, out)
@@ -515,3 +529,111 @@ def check_plan(inst: Instance, plan: Plan | Mapping[str, Any] | Any) -> list[Vio
     if "usage" in plan:
         _check_usage(plan["usage"], usage, out)
     return out
+
+
+# --- anvis/2: rotation, subsidy kinds, passed units, homeless (FORMAT.md §6) ------------
+
+
+def _kind_part(inst: Instance, unit: Unit) -> list[str]:
+    """The kind that ends a default pool id in anvis/2 (none in anvis/1)."""
+    return [unit.kind] if inst.body.format == "anvis/2" else []
+
+
+def pool_mode(inst: Instance, pool: str) -> str:
+    """A pool's mode, ``"rotation"`` or ``"choice"``.
+
+    Every pool of anvis/1 is a choice pool (rule 11); in anvis/2 an agreement's
+    ``mode``, else ``parameters.default_mode`` (FORMAT.md §6 rule 1).
+    """
+    if inst.body.format != "anvis/2":
+        return "choice"
+    for ag in inst.agreements:
+        if ag.id == pool:
+            return ag.mode
+    return inst.parameters.default_mode
+
+
+def rotation_units(inst: Instance) -> dict[str, tuple[int, bool]]:
+    """Every unit of a rotation pool: its vacancy number k and whether it may be assigned.
+
+    FORMAT.md §6 rule 4: k is 0 for an ``offered`` unit; a unit may be assigned when
+    it is a turn or ``offered``.
+    """
+    pool_of = pool_of_units(inst)
+    shares = {ag.id: ag.share for ag in inst.agreements}
+    before = {e.pool: e.vacancies_before for e in inst.ledger}
+    members: dict[str, list[tuple[int, int, Unit]]] = {}
+    out: dict[str, tuple[int, bool]] = {}
+    for position, unit in enumerate(inst.units):
+        pool = pool_of[unit.id]
+        if pool_mode(inst, pool) != "rotation":
+            continue
+        if unit.offered:
+            out[unit.id] = (0, True)
+        else:
+            sequence = position if unit.sequence is None else unit.sequence
+            members.setdefault(pool, []).append((sequence, position, unit))
+    for pool, units in members.items():
+        share = shares.get(pool, inst.parameters.default_share)
+        k = before.get(pool, 0)
+        for _, _, unit in sorted(units, key=lambda m: (m[0], m[1])):
+            k += 1
+            out[unit.id] = (k, math.floor(share * k + 1e-9) > math.floor(share * (k - 1) + 1e-9))
+    return out
+
+
+def _rotation_caps(inst: Instance) -> dict[str, int]:
+    """The units of each rotation pool that may be assigned: its turns and offered units."""
+    pool_of = pool_of_units(inst)
+    caps: dict[str, int] = {}
+    for unit_id, (_, may) in rotation_units(inst).items():
+        caps[pool_of[unit_id]] = caps.get(pool_of[unit_id], 0) + may
+    return caps
+
+
+def _check_version_2(inst: Instance, plan: Doc, assignments: list[Doc], out: list[Violation]) -> None:
+    """The rules of anvis/2 (FORMAT.md §6) beyond §3.
+
+    Only turns and offered units of rotation pools are assigned, a subsidy only on
+    units of ``subsidy_kinds``, and the plan's ``passed`` and
+    ``homeless_housed_under_3500_kr`` are right.
+    """
+    if inst.body.format != "anvis/2":
+        return
+    units = {u.id: u for u in inst.units}
+    citizens = {c.id: c for c in inst.citizens}
+    pool_of = pool_of_units(inst)
+    rotation = rotation_units(inst)
+    share = {ag.id: ag.share for ag in inst.agreements}
+    homeless = 0
+    for a in assignments:
+        unit, citizen = units[a["unit"]], citizens[a["citizen"]]
+        k, may = rotation.get(unit.id, (0, True))
+        if not may:
+            pool = pool_of[unit.id]
+            out.append(
+                Violation(
+                    "rotation",
+                    f"unit {unit.id!r} is vacancy {k} of rotation pool {pool!r} (share "
+                    f"{share.get(pool, inst.parameters.default_share):g}), not a turn: it may not be assigned",
+                )
+            )
+        subsidised = unit.rent_kr > citizen.max_rent_kr
+        if subsidised and unit.kind not in inst.parameters.subsidy_kinds:
+            out.append(
+                Violation(
+                    "R8-affordability",
+                    f"unit {unit.id!r} is unaffordable for citizen {citizen.id!r} and cannot be subsidised: "
+                    f"kind {unit.kind!r} is not among subsidy_kinds",
+                )
+            )
+        rent = unit.rent_kr - inst.parameters.subsidy_amount_kr if subsidised else unit.rent_kr
+        homeless += citizen.homeless and rent < 3500
+    assigned = {a["unit"] for a in assignments}
+    passed = [u.id for u in inst.units if rotation.get(u.id, (0, False))[1] and u.id not in assigned]
+    bad = _adder(out, "passed")
+    if plan.get("passed") != passed:
+        bad(f"passed is {plan.get('passed')!r}, expected {passed!r} (turns and offered units left unassigned)")
+    got = plan.get("homeless_housed_under_3500_kr")
+    if got != homeless or isinstance(got, bool):
+        _adder(out, "homeless")(f"homeless_housed_under_3500_kr is {got!r}, recomputed {homeless}")

@@ -50,25 +50,9 @@ def db(request, tmp_path):
 
 
 def worked_examples() -> list:
-    """Every worked example of ../shared/spec/examples as a pytest param named by its stem.
-
-    Version-2 documents (FORMAT.md §6) skip with a visible reason until anvis reads
-    ``anvis/2``; the list is empty where ../shared is absent.
-    """
-    import json
-
-    params = []
-    for path in sorted(EXAMPLES.glob("e[0-9]*.json")):
-        version = json.loads(path.read_text(encoding="utf-8")).get("format")
-        marks = []
-        if version != "anvis/1":
-            marks.append(
-                pytest.mark.skip(
-                    reason=f"{path.name} is {version} (FORMAT.md §6): not read until the anvis/2 issue lands"
-                )
-            )
-        params.append(pytest.param(path, id=path.stem, marks=marks))
-    return params
+    """Every worked example of ../shared/spec/examples (``anvis/1`` and ``anvis/2``) as a
+    pytest param named by its stem; the list is empty where ../shared is absent."""
+    return [pytest.param(path, id=path.stem) for path in sorted(EXAMPLES.glob("e[0-9]*.json"))]
 
 
 needs_shared = pytest.mark.skipif(

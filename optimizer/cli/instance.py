@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 import models
-from optimizer.cli.common import load_instance
+from models.convert import to_v2
+from optimizer.cli.common import bad_input, load_instance
 
 __all__ = ["convert", "generate", "validate"]
 
@@ -21,7 +22,7 @@ def validate(instance: str) -> None:
     inst = load_instance(instance)
     n_pools = len(models.pools(inst))
     click.echo(
-        f"{instance}: valid anvis/1 instance {inst.name!r}: {len(inst.citizens)} citizens, "
+        f"{instance}: valid {inst.body.format} instance {inst.name!r}: {len(inst.citizens)} citizens, "
         f"{len(inst.units)} units, {n_pools} pools"
     )
 
@@ -29,9 +30,19 @@ def validate(instance: str) -> None:
 @click.command()
 @click.argument("source", type=click.Path(dir_okay=True))
 @click.argument("target", type=click.Path())
-def convert(source: str, target: str) -> None:
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(["anvis/2"]),
+    default=None,
+    help="Also convert the format version, keeping the instance's meaning (FORMAT.md §6).",
+)
+def convert(source: str, target: str, to: str | None) -> None:
     """Convert an instance between JSON, a CSV folder and xlsx (by TARGET's name)."""
     inst = load_instance(source)
+    if to == "anvis/2":
+        with bad_input(source):
+            inst = to_v2(inst)
     models.save(inst, target)
     click.echo(f"{source} -> {target}")
 

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models import Instance
-from models.pools import Pool, pools, unit_pools
+from models.pools import Pool, pools, turns, unit_pools
 from models.schema import AREAS, KINDS
 
 AREA_BIT = {a: 1 << i for i, a in enumerate(AREAS)}
@@ -68,9 +68,13 @@ class ProblemData:
     u_accessible: Bool
     u_temporary: Bool
     u_area: I8  # one bit of AREAS
+    u_vacancy: I64  # number k of a unit of a rotation pool (FORMAT.md §6 rule 4), else 0
+    u_turn: Bool  # a turn or an offered unit of a rotation pool: it may be assigned, else it is passed
     # groups
     pool_list: tuple[Pool, ...]
     pool_cap: I64
+    pool_rotation: Bool  # mode "rotation": only turns and offered units may be assigned
+    subsidy_kinds: int  # bit mask over KINDS of the units a subsidy may be used for (rule 8)
     dept_cap: I64
     muni_frame: I64
     region_quota: I64
@@ -136,6 +140,7 @@ class ProblemData:
         of_unit = unit_pools(inst)
         pool_map = pools(inst, of_unit)
         pool_ids = _index(pool_map)
+        vacancy, turn = turns(inst, of_unit, pool_map)
         u_dept = np.array([depts[u.department] for u in U], dtype=np.int32)
         u_muni = dept_muni[u_dept] if len(U) else np.zeros(0, np.int32)
 
@@ -181,8 +186,12 @@ class ProblemData:
             u_accessible=col((u.accessible for u in U), bool),
             u_temporary=col((u.temporary for u in U), bool),
             u_area=dept_area[u_dept] if len(U) else np.zeros(0, np.int8),
+            u_vacancy=vacancy,
+            u_turn=turn,
             pool_list=tuple(pool_map.values()),
             pool_cap=np.array([q.cap for q in pool_map.values()], dtype=np.int64),
+            pool_rotation=np.array([q.mode == "rotation" for q in pool_map.values()], dtype=bool),
+            subsidy_kinds=sum(KIND_BIT[k] for k in set(inst.subsidy_kinds)),
             dept_cap=col(
                 (NO_LIMIT if d.max_vulnerable is None else d.max_vulnerable for d in inst.departments), np.int64
             ),

@@ -27,7 +27,11 @@ RULE_TEXT = {
     7: "rent above max_rent_kr, citizen not subsidy-eligible (rule 8)",
     8: "rent above max_rent_kr and outside the subsidy band (rule 8)",
     9: "rent above max_rent_kr even with the subsidy (rule 8)",
+    10: "rent above max_rent_kr, and no subsidy for this unit kind (rule 8, FORMAT.md §6)",
+    11: "not a turn of the municipality (rotation, FORMAT.md §6)",
 }
+#: The failure code of a unit of a rotation pool that is neither a turn nor offered.
+NOT_A_TURN = 11
 
 CHUNK = 4_000_000  # candidate pairs filtered at once
 
@@ -94,7 +98,11 @@ def candidates(data: ProblemData, citizens: Index | None = None) -> Iterator[tup
 
 
 def failure_codes(data: ProblemData, ci: Index, ui: Index) -> npt.NDArray[np.int8]:
-    """The first rule each same-municipality pair breaks (see ``RULE_TEXT``), 0 if none."""
+    """The first rule each same-municipality pair breaks (see ``RULE_TEXT``), 0 if none.
+
+    Rule 8 is checked before the rotation of FORMAT.md §6 (code ``NOT_A_TURN``), which
+    is about the unit alone.
+    """
     code = np.zeros(len(ci), dtype=np.int8)
 
     def mark(failed: npt.NDArray[np.bool_], c: int) -> None:
@@ -113,9 +121,11 @@ def failure_codes(data: ProblemData, ci: Index, ui: Index) -> npt.NDArray[np.int
     rent, limit = data.u_rent[ui], data.c_max_rent[ci]
     dear = rent > limit
     mark(dear & ~data.c_subsidy[ci], 7)
+    mark(dear & ((data.u_kind[ui] & data.subsidy_kinds) == 0), 10)
     low, high = p.subsidy_band_kr
     mark(dear & ((rent < low) | (rent > high)), 8)
     mark(dear & (rent - p.subsidy_amount_kr > limit), 9)
+    mark(data.pool_rotation[data.u_pool[ui]] & ~data.u_turn[ui], NOT_A_TURN)
     return code
 
 

@@ -28,9 +28,10 @@ from typing import Any
 import numpy as np
 
 from models import Instance, Plan
-from optimizer.engine.data import NO_LIMIT
+from optimizer.engine.data import NO_LIMIT, ProblemData
 from optimizer.engine.pairs import (
     ELIGIBLE,
+    NOT_A_TURN,
     RULE_TEXT,
     SCORE_WEIGHTS,
     candidates,
@@ -180,7 +181,9 @@ def _assigned(ctx: Context, c: int, units: Units, n_alt: int) -> dict[str, Any]:
         a["locked"] = True
     if len(k) == 0 or units.code[k[0]] != ELIGIBLE:
         code = int(units.code[k[0]]) if len(k) else 0
-        a["not_eligible"] = RULE_TEXT.get(code, "unit of another municipality (rule 2)")
+        a["not_eligible"] = (
+            turn_text(data, u) if code == NOT_A_TURN else RULE_TEXT.get(code, "unit of another municipality (rule 2)")
+        )
         score = 0.0
     else:
         j = int(k[0])
@@ -261,6 +264,8 @@ def _unassigned(ctx: Context, c: int, units: Units) -> dict[str, Any]:
         excluded.append(
             {"rule_code": int(code), "rule": RULE_TEXT[code], "count": len(sel), "units": [ids[j] for j in sel]}
         )
+        if code == NOT_A_TURN:  # which vacancy of which pool each unit is (FORMAT.md §6)
+            excluded[-1]["turns"] = {ids[j]: turn_text(data, int(units.unit[j])) for j in sel.tolist()}
     more: list[dict[str, Any]] = []
     other: list[dict[str, Any]] = []
     free: list[str] = []
@@ -364,6 +369,7 @@ def format_explanation(e: dict[str, Any]) -> str:
         lines.append(f"  {plural(n_all, 'unit')} in the municipality this round; {n_el} eligible.")
     for x in e["excluded"]:
         lines.append(f"  {plural(x['count'], 'unit')}: {x['rule']}: {compact_ids(x['units'])}")
+        lines.extend(f"    {unit}: {text}" for unit, text in x.get("turns", {}).items())
     el = e["eligible"]
     if el.get("overridden"):
         lines.append(
@@ -400,6 +406,24 @@ def format_explanation(e: dict[str, Any]) -> str:
             if not t["housed"]:
                 lines.append(f"    tried, not housed: {t['text']}")
     return "\n".join(lines)
+
+
+def turn_text(data: ProblemData, u: int) -> str:
+    """Why a unit of a rotation pool may not be assigned (FORMAT.md §6 rule 4).
+
+    For example "not the municipality's turn in pool 'P': vacancy 6 of the pool,
+    turns are every 4th".
+    """
+    pool = data.pool_list[data.u_pool[u]]
+    head = f"not the municipality's turn in pool {pool.id!r}: vacancy {int(data.u_vacancy[u])} of the pool"
+    if pool.share <= 0:
+        return f"{head}, which has no turns (share 0)"
+    every = 1 / pool.share
+    if abs(every - round(every)) < 1e-9:
+        n = round(every)
+        suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+        return f"{head}, turns are every {n}{suffix}"
+    return f"{head}, turns are a share {pool.share:g} of the vacancies"
 
 
 def _taken_text(rows: list[dict[str, Any]], limit: int = 8) -> str:

@@ -26,7 +26,7 @@ import numpy as np
 from models import Instance, Plan
 from models.instance import Scores
 from models.pools import Pool, default_pool_id, pool_cap
-from models.schema import Agreement
+from models.schema import KINDS, Agreement
 from optimizer.engine.data import NO_LIMIT, ProblemData
 from optimizer.engine.pairs import ELIGIBLE, candidates, failure_codes
 from optimizer.engine.solve import Result, solve
@@ -101,7 +101,10 @@ def restrict(inst: Instance, municipalities: set[str]) -> Instance:
     units = tuple(u for u in inst.units if u.department in dids)
     uids = {u.id for u in units}
     agreements = tuple(a for a in inst.agreements if a.municipality in municipalities)
-    pool_ids = {a.id for a in agreements} | {default_pool_id(d.municipality, d.organisation) for d in depts}
+    kinds = KINDS if inst.version == 2 else (None,)  # anvis/2: a default pool per unit kind (FORMAT.md §6)
+    pool_ids = {a.id for a in agreements} | {
+        default_pool_id(d.municipality, d.organisation, k) for d in depts for k in kinds
+    }
     citizens = tuple(x for x in inst.citizens if x.municipality in municipalities)
     cids = {x.id for x in citizens}
     s = inst.scores
@@ -181,6 +184,8 @@ def apply_change(inst: Instance, change: dict[str, Any]) -> Instance:
             municipality=change["municipality"],
             organisation=change["organisation"],
             share=to,
+            # anvis/2: a default pool holds one unit kind and is a choice pool here (rotation has no cap)
+            **({"mode": "choice", "kinds": (change["unit_kind"],)} if "unit_kind" in change else {}),
         )
         ledger = tuple(e.model_copy(update={"pool": new.id}) if e.pool == change["pool"] else e for e in inst.ledger)
         return inst.replace(agreements=(*inst.agreements, new), ledger=ledger)
@@ -253,6 +258,8 @@ def _pool_change(ctx: Context, i: int) -> dict[str, Any] | None:
         while new_id in taken:
             new_id += "+"
         ch.update(new_agreement=new_id, municipality=p.municipality, organisation=org)
+        if ctx.inst.version == 2:  # the default pool of one unit kind (FORMAT.md §6 rule 2)
+            ch["unit_kind"] = ctx.inst.units[int(np.flatnonzero(ctx.data.u_pool == i)[0])].kind
         ch["text"] = (
             f"a share of {_pct(s)} instead of the default {_pct(p.share)} for organisation {org!r} "
             f"in municipality {p.municipality!r} (pool {p.id!r}, {pts}; cap {p.cap} → {cap}; "
@@ -389,8 +396,8 @@ def _candidate_changes(ctx: Context, c: int, units: Units) -> list[dict[str, Any
     p_units = np.bincount(data.u_pool[in_muni], minlength=len(data.pool_list))
     mine_p = np.bincount(data.u_pool[eu], minlength=len(data.pool_list))
     for i in np.flatnonzero((p_units > 0) & (used["pool"] >= data.pool_cap)).tolist():
-        if data.pool_cap[i] >= data.pool_list[i].vacancies:
-            continue
+        if data.pool_cap[i] >= data.pool_list[i].vacancies or data.pool_rotation[i]:
+            continue  # (a rotation pool's units are turns or not: no share change is offered)
         ch = _pool_change(ctx, i)
         if ch is not None:
             add("pool", data.pool_list[i].id, int(mine_p[i]), i, ch)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import cast
 
-from models.plan import PLAN_FORMAT, Assignment, Objective, Plan, PlanStatus, Solver
+import numpy as np
+
+from models.plan import HOMELESS_RENT_KR, PLAN_FORMAT, Assignment, Objective, Plan, PlanStatus, Solver
 from models.schema import Override
 from optimizer.engine.solve import Result
 from optimizer.plan.reasons import unassigned_reasons
@@ -60,7 +62,9 @@ def make_plan(result: Result) -> Plan:
         total_score=float(result.total_score),
         **({} if result.value is None else {"value": result.value}),
     )
-    extra = {}
+    extra: dict[str, object] = {}
+    if inst.version == 2:
+        extra.update(version_2_fields(result))
     if inst.overrides:
         # the plan says which planner decisions it honours, so `anvis check` verifies them
         # even against the instance file the overrides were added to on the command line
@@ -80,3 +84,23 @@ def make_plan(result: Result) -> Plan:
         solver=Solver.model_validate(result.stats),
         **extra,
     )
+
+
+def version_2_fields(result: Result) -> dict[str, object]:
+    """The fields a plan of an ``anvis/2`` instance adds (FORMAT.md §6).
+
+    Returns
+    -------
+    dict
+        ``passed``: the turns and offered units the plan leaves unassigned, in the
+        order of ``units``; ``homeless_housed_under_3500_kr``: homeless citizens
+        housed at an effective rent under 3,500 kr.
+    """
+    data, ch = result.data, result.chosen
+    inst = data.inst
+    assigned = np.zeros(data.n_units, dtype=bool)
+    assigned[ch.unit] = True
+    passed = tuple(inst.units[u].id for u in np.flatnonzero(data.u_turn & ~assigned).tolist())
+    rent = data.u_rent[ch.unit] - np.where(ch.subsidised, inst.parameters.subsidy_amount_kr, 0)
+    homeless = np.fromiter((inst.citizens[c].homeless for c in ch.citizen.tolist()), bool, len(ch.citizen))
+    return {"passed": passed, "homeless_housed_under_3500_kr": int((homeless & (rent < HOMELESS_RENT_KR)).sum())}

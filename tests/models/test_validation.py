@@ -129,8 +129,8 @@ def test_format_is_required():
 
 
 def test_unknown_format_version():
-    """Only ``anvis/1`` is accepted; the offending version is named."""
-    assert_error(base(format="anvis/2"), "format", "'anvis/2'", "anvis/1")
+    """Only ``anvis/1`` and ``anvis/2`` are accepted; the offending version is named."""
+    assert_error(base(format="anvis/3"), "format", "'anvis/3'", "anvis/1", "anvis/2")
 
 
 def test_format_must_be_a_string():
