@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from models.instance import Instance
-from models.validate import InstanceError, Problem, from_dict
+from models.validate import InstanceError, LongInteger, Problem, from_dict, short
 
 
 def instance_kind(path: str | os.PathLike) -> str:
@@ -55,7 +57,7 @@ def read_document(path: str | os.PathLike) -> dict:
 
             return read_orlib(path)
         with open(path, "rb") as f:
-            return json.loads(f.read())
+            return parse_json(f.read(), source)
     except InstanceError:
         raise
     except json.JSONDecodeError as exc:
@@ -68,6 +70,69 @@ def read_document(path: str | os.PathLike) -> dict:
         raise InstanceError(source, [Problem("", "not readable: nested too deeply")]) from None
     except (OSError, ValueError) as exc:
         raise InstanceError(source, [Problem("", f"cannot read: {exc}")]) from None
+
+
+class _Duplicates(dict):
+    """The keys an object named more than once: ``{key: every value given}``."""
+
+
+_DUPLICATES = "\x00duplicates"  # the key marking such an object until the error is reported
+
+
+def _object_counting(seen: list[int]) -> Callable[[list[tuple[str, Any]]], dict]:
+    def make(pairs: list[tuple[str, Any]]) -> dict:
+        obj = dict(pairs)
+        if len(obj) == len(pairs):
+            return obj
+        repeated: dict[str, list] = {}
+        for key, value in pairs:
+            repeated.setdefault(key, []).append(value)
+        obj[_DUPLICATES] = _Duplicates({k: v for k, v in repeated.items() if len(v) > 1})
+        seen.append(1)
+        return obj
+
+    return make
+
+
+def _long_int(digits: str) -> int | LongInteger:
+    try:
+        return int(digits)
+    except ValueError:  # over Python's 4,300-digit limit: report it at its field path
+        return LongInteger(digits)
+
+
+def parse_json(data: str | bytes, source: str) -> Any:
+    """Parse a JSON text strictly: a key named twice in one object is an error, not last-one-wins.
+
+    Raises
+    ------
+    InstanceError
+        Naming the path of every object with a repeated key.
+    json.JSONDecodeError
+        When the text is not JSON.
+    """
+    seen: list[int] = []
+    doc = json.loads(data, object_pairs_hook=_object_counting(seen), parse_int=_long_int)
+    if seen:  # walk the document only when some object repeated a key
+        raise InstanceError(source, list(_repeated_keys(doc, "")))
+    return doc
+
+
+def _repeated_keys(value: Any, path: str) -> Iterator[Problem]:
+    """Problems for every object marked by :func:`_object`, depth first in document order."""
+    stack = [(value, path)]
+    while stack:  # not recursive: a deeply nested document must not hit the recursion limit here
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            repeated = node.pop(_DUPLICATES, None)
+            if isinstance(repeated, _Duplicates):
+                for key, values in repeated.items():
+                    at = f"{where}.{key}" if where else key
+                    shown = ", ".join(short(v) for v in values)
+                    yield Problem(at, f"given {len(values)} times in one object ({shown}); a key may appear once")
+            stack.extend((v, f"{where}.{k}" if where else k) for k, v in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend((v, f"{where}[{i}]") for i, v in reversed(list(enumerate(node))))
 
 
 def load(path: str | os.PathLike) -> Instance:
@@ -99,7 +164,8 @@ def save(inst: Instance, path: str | os.PathLike) -> None:
 
 def dump_json(doc: dict) -> str:
     """The one JSON layout anvis writes: stable key order, indented, newline at the end."""
-    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+    # Strict JSON: NaN or Infinity would be refused by other readers (and means a bug upstream).
+    return json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _umask() -> int:
@@ -141,7 +207,9 @@ def read_plan(path: str | os.PathLike) -> dict:
     """
     try:
         with open(path, "rb") as f:
-            doc = json.loads(f.read())
+            doc = parse_json(f.read(), str(path))
+    except InstanceError:
+        raise
     except (OSError, ValueError) as exc:
         raise InstanceError(str(path), [Problem("", f"cannot read plan: {exc}")]) from None
     if not isinstance(doc, dict):

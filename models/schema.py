@@ -7,16 +7,66 @@ Defaults are exactly those of FORMAT.md §1.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, StrictInt, StrictStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StrictBool, StrictInt, StrictStr
 
 FORMAT = "anvis/1"
 AREAS = ("ordinary", "prevention", "disadvantaged", "transformation")
 KINDS = ("family", "youth", "elderly")
+LIST_SEP = ";"
+"""The separator of list items in a CSV or xlsx cell (see :mod:`models.tables`)."""
 
-Id = Annotated[StrictStr, Field(min_length=1)]
-Kr = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
+# Characters no copy of an instance can keep. XML 1.0 (xlsx) forbids these controls and
+# turns CR into LF; lone surrogates cannot be encoded as UTF-8 at all.
+_LOST_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def id_problem(value: str) -> str | None:
+    """Why an id cannot be kept exactly in every file format, or None when it can.
+
+    FORMAT.md allows any non-empty string; anvis refuses only what a CSV folder or
+    workbook cannot hold and read back as the same id: blanks at either end (list
+    items in a cell are read without them), control characters (line breaks, tabs,
+    ...) and the list separator ``;``.
+    """
+    if value != value.strip():
+        return "an id must not start or end with a blank (a CSV or xlsx copy would lose it)"
+    bad = _CONTROL.search(value)
+    if bad is not None:
+        return f"an id must not hold the control character {bad.group()!r} (a CSV or xlsx copy would change it)"
+    if LIST_SEP in value:
+        return "an id must not hold ';', the list separator of CSV and xlsx cells"
+    return None
+
+
+def text_problem(value: str) -> str | None:
+    """Why a free text (a name, a note) cannot be kept exactly in a workbook, or None."""
+    bad = _LOST_IN_TEXT.search(value)
+    if bad is None:
+        return None
+    return f"text must not hold the control character {bad.group()!r} (an xlsx copy would lose or change it)"
+
+
+def _check(problem):
+    def check(value: str) -> str:
+        found = problem(value)
+        if found:
+            raise ValueError(found)
+        return value
+
+    return check
+
+
+def _positive_zero(value: float) -> float:
+    return value + 0.0  # -0.0 + 0.0 is 0.0: a rent of -0 is 0 and prints as "0 kr"
+
+
+Id = Annotated[StrictStr, Field(min_length=1), AfterValidator(_check(id_problem))]
+Text = Annotated[StrictStr, AfterValidator(_check(text_problem))]
+Kr = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False), AfterValidator(_positive_zero)]
 Count = Annotated[StrictInt, Field(ge=0)]
 Rooms = Annotated[StrictInt, Field(ge=1)]
 Share = Annotated[float, Strict(), Field(ge=0, le=1, allow_inf_nan=False)]
@@ -42,20 +92,20 @@ class Parameters(Record):
 
 class Region(Record):
     id: Id
-    name: StrictStr = ""
+    name: Text = ""
     grant_quota: Count | None = None  # None: unlimited
 
 
 class Municipality(Record):
     id: Id
-    name: StrictStr = ""
+    name: Text = ""
     region: Id
     subsidy_frame: Count = 0
 
 
 class Organisation(Record):
     id: Id
-    name: StrictStr = ""
+    name: Text = ""
 
 
 class Department(Record):
@@ -129,14 +179,14 @@ class Override(Record):
     action: Literal["lock", "forbid", "reserve"]
     unit: Id
     citizen: Id | None = None  # required for lock and forbid, absent for reserve
-    note: StrictStr = ""  # the planner's reason, kept for the record
+    note: Text = ""  # the planner's reason, kept for the record
 
 
 class Body(Record):
     """Every table of an instance but ``scores``, which is kept columnar."""
 
     format: StrictStr
-    name: StrictStr = ""
+    name: Text = ""
     parameters: Parameters = Parameters()
     regions: tuple[Region, ...] = ()
     municipalities: tuple[Municipality, ...] = ()

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pydantic
 
 from models.instance import Instance, Scores
-from models.schema import FORMAT, RECORD_OF, Body, Parameters, Preference
+from models.schema import FORMAT, RECORD_OF, Body, Parameters, Preference, id_problem
 
 DEFAULT_POOL = "default:{municipality}:{organisation}"
 
@@ -38,9 +39,9 @@ class InstanceError(ValueError):
         self.problems = problems
         super().__init__("\n".join(self.lines()))
 
-    def lines(self) -> list[str]:
-        """One line per problem, each starting with the file name."""
-        return [f"{self.source}: {p}" for p in self.problems]
+    def lines(self, limit: int | None = None) -> list[str]:
+        """One line per problem, each starting with the file name (see :func:`format_problems`)."""
+        return format_problems(self.problems, self.source, limit)
 
 
 def path_of(loc) -> str:
@@ -54,7 +55,21 @@ def path_of(loc) -> str:
     return out
 
 
-def short(value) -> str:
+class LongInteger(str):
+    """The digits of an integer too long to parse (Python refuses over 4,300 digits).
+
+    Readers keep such a number as this text so that validation reports it at its
+    field path instead of the whole file failing.
+    """
+
+
+def too_long(digits: str) -> str:
+    """The message for an integer of too many digits."""
+    return f"a {len(digits.lstrip('+-'))}-digit number is too large (at most {MAX_INT})"
+
+
+def short(value: object) -> str:
+    """The ``repr`` of a value, cut to 60 characters for a message."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -83,10 +98,16 @@ def from_dict(raw, source: str = "<memory>") -> Instance:
                 continue
             # Pydantic names the union branch or the tuple index in loc; keep the path readable.
             loc = tuple(p for p in loc if not (isinstance(p, str) and p in ("tuple", "list", "dict")))
+            if isinstance(err.get("input"), LongInteger):
+                problems.append(Problem(path_of(loc), too_long(err["input"])))
+                continue
+            msg = msg.removeprefix("Value error, ")  # our own checks (ids, texts) say what is wrong
             problems.append(Problem(path_of(loc), f"{msg} (got {short(err.get('input'))})"))
     scores, score_problems = _scores(raw.get("scores", []))
     problems += score_problems
     problems += _relations(raw)
+    if not problems and body is not None:
+        problems += _objective_range(body, scores)
     if problems:
         raise InstanceError(source, problems)
     _warn_unknown_fields(raw, source)
@@ -115,8 +136,9 @@ def _scores(raw) -> tuple[Scores, list[Problem]]:
         val = [r["score"] for r in raw]
         if set(map(type, cit)) == {str} and set(map(type, uni)) == {str} and set(map(type, val)) <= {int, float}:
             arr = np.asarray(val, dtype=float)
-            if np.isfinite(arr).all() and (arr >= 0).all() and all(cit) and all(uni):
-                return Scores(tuple(cit), tuple(uni), arr), []
+            ids_ok = all(id_problem(x) is None for x in set(cit) | set(uni))  # few distinct ids
+            if np.isfinite(arr).all() and (arr >= 0).all() and all(cit) and all(uni) and ids_ok:
+                return Scores(tuple(cit), tuple(uni), arr + 0.0), []  # + 0.0: a score of -0 is 0
     except (KeyError, TypeError):
         pass
     problems = []
@@ -129,11 +151,15 @@ def _scores(raw) -> tuple[Scores, list[Problem]]:
                 problems.append(Problem(f"scores[{i}].{key}", "required field is missing"))
             elif not isinstance(r[key], str) or not r[key]:
                 problems.append(Problem(f"scores[{i}].{key}", f"expected a non-empty id string (got {short(r[key])})"))
+            elif id_problem(r[key]):
+                problems.append(Problem(f"scores[{i}].{key}", f"{id_problem(r[key])} (got {short(r[key])})"))
         if "score" not in r:
             problems.append(Problem(f"scores[{i}].score", "required field is missing"))
         else:
             s = r["score"]
-            if isinstance(s, bool) or not isinstance(s, (int, float)) or not math.isfinite(s) or s < 0:
+            if isinstance(s, LongInteger):
+                problems.append(Problem(f"scores[{i}].score", too_long(s)))
+            elif isinstance(s, bool) or not isinstance(s, (int, float)) or not math.isfinite(s) or s < 0:
                 problems.append(Problem(f"scores[{i}].score", f"expected a finite number >= 0 (got {short(s)})"))
     return Scores(), problems
 
@@ -248,6 +274,87 @@ def _too_large(raw: dict) -> list[Problem]:
                             Problem(f"{name}[{i}].{key}{suffix}", f"{short(x)} is too large (at most {MAX_INT})")
                         )
     return problems
+
+
+EXACT = 2**53
+"""Every whole number up to 2^53 is exact in double precision; sums beyond it are rounded."""
+MAX_DECIMALS = 6
+"""The finest resolution of weights and scores that the objective bound keeps exact (10^-6)."""
+DEFAULT_SCORE_MAX = 100  # the engine's own match-quality score lies in [0, 100] (README)
+
+
+def resolution(values: np.ndarray) -> float:
+    """The step of the decimal grid the values lie on: 1 for whole numbers, 0.25 -> 0.01, ...
+
+    Values finer than 10^-MAX_DECIMALS count as that (they are not exact decimals anyway).
+    """
+    for decimals in range(MAX_DECIMALS + 1):
+        if np.array_equal(np.round(values, decimals), values):
+            return float(10.0**-decimals)
+    return float(10.0**-MAX_DECIMALS)
+
+
+def _objective_range(body: Body, scores: Scores) -> list[Problem]:
+    """Weights and scores small enough that any objective value is exact in double precision.
+
+    The objective is a sum over at most min(citizens, units) assignments of (priority
+    weight + score). It is exact (solvers agree, and the best plan is told apart from the
+    next) only while every such sum, counted in steps of the data's resolution, stays
+    below 2^53. Beyond that, weights of 1e16 gave wrong plans labelled optimal.
+    """
+    n = min(len(body.citizens), len(body.units))
+    if n == 0:
+        return []
+    weights: dict[str, float] = {}
+    if body.parameters.objective == "weighted" and body.parameters.priority_weights:
+        present = {str(c.priority) for c in body.citizens}
+        weights = {k: w for k, w in body.parameters.priority_weights.items() if k in present}
+    w_key = max(weights, key=lambda k: weights[k], default=None)
+    w_max = weights[w_key] if w_key is not None else 0.0
+    s_at = int(np.argmax(scores.score)) if len(scores) else None
+    s_max = max(DEFAULT_SCORE_MAX, float(scores.score[s_at])) if s_at is not None else DEFAULT_SCORE_MAX
+    step = resolution(np.concatenate([np.asarray(list(weights.values()), dtype=float), scores.score]))
+    limit = EXACT * step / n  # largest weight + score of one assignment
+    if w_max + s_max < limit:
+        return []
+    if w_key is not None and w_max >= s_max:
+        path, value = f"parameters.priority_weights.{w_key}", w_max
+    else:
+        path, value = f"scores[{s_at}].score", s_max
+    return [
+        Problem(
+            path,
+            f"{value:g} is too large: a sum over up to {n} assignments of priority weight + score must stay "
+            f"below 2^53 steps of {step:g} to be exact in double precision, so weight + score must be below "
+            f"{limit:.6g}",
+        )
+    ]
+
+
+def format_problems(problems: Sequence[Problem], source: str | None = None, limit: int | None = 50) -> list[str]:
+    """The lines to print for the problems of a file: the first ``limit``, then how many more.
+
+    Parameters
+    ----------
+    problems
+        Everything wrong, in the order found.
+    source
+        The file's name, put before every line (as :meth:`InstanceError.lines` does); None: no prefix.
+    limit
+        How many problems to list; None lists all.
+
+    Returns
+    -------
+    list of str
+        One line per problem shown, and a last line counting the rest when some are left out.
+    """
+    prefix = f"{source}: " if source is not None else ""
+    shown = problems if limit is None else problems[:limit]
+    lines = [f"{prefix}{p}" for p in shown]
+    rest = len(problems) - len(shown)
+    if rest:
+        lines.append(f"{prefix}... and {rest} more problem{'s' * (rest != 1)} not shown")
+    return lines
 
 
 def _override_refs(raw: dict, ids: dict) -> list[Problem]:
