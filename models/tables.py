@@ -40,6 +40,7 @@ Everything written is deterministic: the same document gives the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
 import json
@@ -50,15 +51,16 @@ import types
 import typing
 import warnings
 import zipfile
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
+from typing import Any, Union
 
 from pydantic import BaseModel
 
-from models.schema import RECORD_OF, TABLES, Body, Parameters
-from models.validate import InstanceError, Problem, UnknownFieldWarning
+from models.schema import LIST_SEP, RECORD_OF, TABLES, Body, Parameters
+from models.validate import InstanceError, LongInteger, Problem, UnknownFieldWarning, short
 
 PARAMETERS = "parameters"
-LIST_SEP = ";"
 PAIR_SEP = ":"
 FIXED_TIME = datetime.datetime(2000, 1, 1)
 """Creation and modification time written into every workbook (bytes must not depend on the clock)."""
@@ -79,8 +81,10 @@ NUMBER_RE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 # ``k:v;k2:v2`` into a dict, or ("pairs", key field, value field, value type)
 # for ``k:v;k2:v2`` into a list of two-field records.
 
+CellType = Union[str, tuple[Any, ...]]
 
-def cell_type(annotation):
+
+def cell_type(annotation: Any) -> CellType:
     """The cell type of a field annotation of :mod:`models.schema`."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is typing.Annotated:
@@ -101,13 +105,13 @@ def cell_type(annotation):
     return {str: "str", int: "int", float: "float", bool: "bool"}[annotation]
 
 
-def _field_types(model) -> dict:
+def _field_types(model: type[BaseModel]) -> dict[str, CellType]:
     return {name: cell_type(info.annotation) for name, info in model.model_fields.items()}
 
 
-FIELD_TYPES: dict[str, dict] = {name: _field_types(rec) for name, rec in RECORD_OF.items()}
+FIELD_TYPES: dict[str, dict[str, CellType]] = {name: _field_types(rec) for name, rec in RECORD_OF.items()}
 FIELD_TYPES["scores"] = {"citizen": "str", "unit": "str", "score": "float"}
-PARAMETER_TYPES = {"format": "str", "name": "str", **_field_types(Parameters)}
+PARAMETER_TYPES: dict[str, CellType] = {"format": "str", "name": "str", **_field_types(Parameters)}
 TOP_LEVEL = ("format", "name")
 assert set(TOP_LEVEL) <= set(Body.model_fields)
 
@@ -117,12 +121,12 @@ assert set(TOP_LEVEL) <= set(Body.model_fields)
 # ---------------------------------------------------------------------------
 
 
-def is_empty(value) -> bool:
+def is_empty(value: object) -> bool:
     """An empty cell: nothing, or only blanks."""
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def convert(value, kind):
+def convert(value: Any, kind: CellType) -> Any:
     """A cell value (text, or a number / bool from a workbook) as the field's type.
 
     Returns the value unchanged when it does not convert, so that validation
@@ -142,7 +146,14 @@ def convert(value, kind):
     return value  # numbers and booleans are already typed; anything else stays raw
 
 
-def _from_text(text: str, kind):
+def _integer(digits: str) -> int | LongInteger:
+    try:
+        return int(digits)
+    except ValueError:  # over Python's 4,300-digit limit: validation reports it at its path
+        return LongInteger(digits)
+
+
+def _from_text(text: str, kind: CellType) -> Any:
     if kind == "str":
         return text
     s = text.strip()
@@ -150,13 +161,13 @@ def _from_text(text: str, kind):
         return s
     if kind == "int":
         if INT_RE.fullmatch(s):
-            return int(s)
+            return _integer(s)
         if NUMBER_RE.fullmatch(s) and float(s).is_integer():
             return int(float(s))
         return text
     if kind == "float":
         if INT_RE.fullmatch(s):
-            return int(s)
+            return _integer(s)
         return float(s) if NUMBER_RE.fullmatch(s) else text
     if kind == "bool":
         low = s.lower()
@@ -166,7 +177,7 @@ def _from_text(text: str, kind):
         return [_from_text(item, kind[1]) for item in items]
     if kind[0] == "pairs":
         _, key, value, value_kind = kind
-        out = []
+        out: list[Any] = []
         for item in items:
             k, sep, v = item.rpartition(PAIR_SEP)
             out.append({key: k.strip(), value: _from_text(v, value_kind)} if sep else item)
@@ -183,7 +194,7 @@ def _from_text(text: str, kind):
 # ---------------------------------------------------------------------------
 
 
-def to_text(value) -> str:
+def to_text(value: Any) -> str:
     """A document value as the text of one cell (the inverse of :func:`convert`)."""
     if value is None:
         return ""
@@ -201,14 +212,37 @@ def to_text(value) -> str:
     return str(value)
 
 
-def to_cell(value):
+def to_cell(value: Any) -> Any:
     """A document value as a workbook cell: numbers and booleans stay typed, lists become text."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return to_text(value)
 
 
-def columns(rows: list[dict], default=()) -> list[str]:
+QUOTE = "'"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+"""Text a spreadsheet may take for a formula when it starts so (OWASP, CSV injection)."""
+
+
+def csv_text(value: Any) -> str:
+    """A document value as the text of a CSV cell that no spreadsheet evaluates.
+
+    Text starting like a formula gets a leading ``'`` (and so does text that
+    starts with ``'`` itself, so that :func:`unquote` gives back exactly what was
+    written). Numbers stay as they are: ``-5`` is the number -5.
+    """
+    text = to_text(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return text
+    return QUOTE + text if text.startswith((*FORMULA_START, QUOTE)) else text
+
+
+def unquote(cell: str) -> str:
+    """The text of a CSV cell as :func:`csv_text` was given it: one leading ``'`` removed."""
+    return cell[1:] if cell.startswith(QUOTE) else cell
+
+
+def columns(rows: list[dict], default: Collection[str] = ()) -> list[str]:
     """``default`` followed by every other key of the rows, in first-seen order."""
     out = dict.fromkeys(default)
     for r in rows:
@@ -216,11 +250,15 @@ def columns(rows: list[dict], default=()) -> list[str]:
     return list(out)
 
 
-def instance_tables(doc: dict) -> dict[str, tuple[list[str], list[list]]]:
+Table = tuple[list[str], list[list[Any]]]
+"""A table to write: its header and its rows of values."""
+
+
+def instance_tables(doc: dict) -> dict[str, Table]:
     """The tables of an instance document: ``{name: (header, rows of values)}``, parameters first."""
     params = {k: doc.get(k) for k in TOP_LEVEL}
     params.update(doc.get(PARAMETERS) or {})
-    tables = {PARAMETERS: (["key", "value"], [[k, v] for k, v in params.items()])}
+    tables: dict[str, Table] = {PARAMETERS: (["key", "value"], [[k, v] for k, v in params.items()])}
     for name in TABLES:
         records = doc.get(name) or []
         header = columns(records, FIELD_TYPES[name])
@@ -232,8 +270,18 @@ def instance_tables(doc: dict) -> dict[str, tuple[list[str], list[list]]]:
 # Reading
 # ---------------------------------------------------------------------------
 
+Row = list[Any]
+Grid = list[tuple[int, Row]]
+"""The rows of a table, each with its number as a spreadsheet shows it (the header row is 1)."""
+Place = Callable[[str], str]
 
-def read_csv_folder(path) -> dict:
+
+def table_key(name: str) -> str:
+    """The table a file stem or sheet title names: blanks (also no-break spaces) and case do not count."""
+    return name.strip().lower()
+
+
+def read_csv_folder(path: str | os.PathLike) -> dict:
     """Read an instance from a folder of CSV files.
 
     Parameters
@@ -250,31 +298,77 @@ def read_csv_folder(path) -> dict:
     ------
     InstanceError
         When a file as a whole is wrong (no ``parameters.csv``, not UTF-8, a
-        duplicated column, ...).
+        duplicated column, two files for one table, an unclosed quote, ...).
     """
     folder = Path(path)
     if not folder.is_dir():
         raise InstanceError(str(path), [Problem("", "expected a folder of CSV files (parameters.csv, units.csv, ...)")])
-    files = {p.stem.strip().lower(): p for p in sorted(folder.iterdir()) if p.suffix.lower() == ".csv" and p.is_file()}
-    grids, problems = {}, []
+    problems: list[Problem] = []
+    files: dict[str, Path] = {}
+    for file in sorted(folder.iterdir()):
+        if file.suffix.lower() != ".csv" or not file.is_file():
+            continue
+        key = table_key(file.stem)
+        if key in files:
+            problems.append(Problem(f"{key}.csv", _twice(key, files[key].name, file.name, "files")))
+        else:
+            files[key] = file
+    grids = {}
     for key, file in files.items():
         if key not in TABLES and key != PARAMETERS:
             warnings.warn(
                 f"{path}: ignoring {file.name}, which is not a table of anvis/1", UnknownFieldWarning, stacklevel=3
             )
             continue
-        try:
-            with open(file, encoding="utf-8-sig", newline="") as f:
-                grids[key] = list(csv.reader(f))
-        except UnicodeDecodeError as exc:
-            problems.append(Problem(file.name, f"not UTF-8 text: {exc.reason} at byte {exc.start}"))
-        except (OSError, csv.Error) as exc:
-            problems.append(Problem(file.name, f"cannot read: {exc}"))
+        grid = _read_csv_file(file, problems)
+        if grid is not None:
+            grids[key] = grid
     return _document(grids, lambda name: f"{name}.csv", str(path), problems)
 
 
-def read_xlsx(path) -> dict:
+def _twice(key: str, first: str, second: str, what: str) -> str:
+    return f"the {what} {first!r} and {second!r} are both the table {key!r}; keep one (nothing is merged)"
+
+
+def _read_csv_file(file: Path, problems: list[Problem]) -> Grid | None:
+    """The rows of one CSV file, or None (with a problem) when the file as a whole is unreadable."""
+    try:
+        if file.stat().st_size == 0:
+            problems.append(Problem(file.name, "the file is empty (0 bytes): a table needs at least its header row"))
+            return None
+        with open(file, encoding="utf-8-sig", newline="") as f:
+            reader = csv.reader(f, strict=True)
+            grid: Grid = []
+            line = 1  # where the row being read starts
+            try:
+                for number, row in enumerate(reader, start=1):
+                    grid.append((number, [unquote(cell) for cell in row]))
+                    line = reader.line_num + 1
+            except csv.Error as exc:
+                problems.append(Problem(file.name, _csv_error(str(exc), line, reader.line_num)))
+                return None
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(file.name, f"not UTF-8 text: {exc.reason} at byte {exc.start}"))
+        return None
+    except OSError as exc:
+        problems.append(Problem(file.name, f"cannot read: {exc}"))
+        return None
+    return grid
+
+
+def _csv_error(message: str, line: int, last: int) -> str:
+    if message == "unexpected end of data":
+        return f"line {line}: a quote (\") opens a cell that is never closed (it would run to line {last}, the end)"
+    return f"line {line}: badly quoted cell ({message}); a quote inside a quoted cell is written twice (\"\")"
+
+
+def read_xlsx(path: str | os.PathLike) -> dict:
     """Read an instance from an ``.xlsx`` workbook with one sheet per table.
+
+    A formula is read as the value the spreadsheet program last computed and stored;
+    a formula without one, an error value (``#DIV/0!``) or merged cells in a table
+    are refused, naming the sheet and the cell. Only the columns the header names
+    are read, so a stray cell far to the right costs nothing (it is reported).
 
     Parameters
     ----------
@@ -289,18 +383,20 @@ def read_xlsx(path) -> dict:
     Raises
     ------
     InstanceError
-        When the workbook cannot be read, or a sheet as a whole is wrong.
+        When the workbook cannot be read, or a sheet as a whole or a cell is wrong.
     """
     import openpyxl
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
         raise InstanceError(str(path), [Problem("", f"cannot read workbook: {exc or type(exc).__name__}")]) from None
-    grids = {}
+    grids: dict[str, Grid] = {}
+    titles: dict[str, str] = {}
+    problems: list[Problem] = []
     try:
         for ws in wb.worksheets:
-            key = ws.title.strip().lower()
+            key = table_key(ws.title)
             if key not in TABLES and key != PARAMETERS:
                 warnings.warn(
                     f"{path}: ignoring sheet {ws.title!r}, which is not a table of anvis/1",
@@ -308,18 +404,110 @@ def read_xlsx(path) -> dict:
                     stacklevel=3,
                 )
                 continue
-            ws.reset_dimensions()  # stored dimensions may be wrong; read every row
-            grids[key] = [list(row) for row in ws.iter_rows(values_only=True)]
+            if key in titles:
+                problems.append(Problem(f"{key} sheet", _twice(key, titles[key], ws.title, "sheets")))
+                continue
+            titles[key] = ws.title
+            grids[key] = _read_sheet(wb, ws, f"{key} sheet", problems)
     except Exception as exc:
         raise InstanceError(str(path), [Problem("", f"cannot read workbook: {exc or type(exc).__name__}")]) from None
     finally:
         wb.close()
-    return _document(grids, lambda name: f"{name} sheet", str(path))
+    return _document(grids, lambda name: f"{name} sheet", str(path), problems)
 
 
-def _document(grids: dict[str, list[list]], place, source: str, problems=None) -> dict:
+@contextlib.contextmanager
+def _sheet_cells(wb: Any, ws: Any, data_only: bool) -> Iterator[Any]:
+    """openpyxl's parser of one sheet, yielding ``(row number, [cell dicts])`` for the cells present.
+
+    openpyxl's own read-only rows are padded to the sheet's widest row (one cell at
+    column XFD made every row 16,384 cells: 836 MB for a 41 KB file) and drop the
+    merged ranges; its parser gives only the cells present, their types and the
+    merged ranges. It is not public API, hence this one place that uses it.
+    """
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    with wb._archive.open(ws._worksheet_path) as src:
+        yield WorkSheetParser(
+            src,
+            ws._shared_strings,
+            data_only=data_only,
+            epoch=wb.epoch,
+            date_formats=wb._date_formats,
+            timedelta_formats=wb._timedelta_formats,
+        )
+
+
+def _read_sheet(wb: Any, ws: Any, where: str, problems: list[Problem]) -> Grid:
+    """The rows of a sheet, as wide as its header; formulas replaced by their stored values."""
+    from openpyxl.utils.cell import get_column_letter, range_boundaries
+
+    grid: Grid = []
+    formulas: dict[tuple[int, int], Any] = {}
+    width = 0
+    with _sheet_cells(wb, ws, data_only=False) as parser:
+        for number, cells in parser.parse():
+            present = [c for c in cells if not is_empty(c["value"])]
+            last = max((c["column"] for c in present), default=0)
+            if number == 1:
+                width = last
+            elif last > width:
+                problems.append(Problem(where, f"row {number} has {last} cells but only {width} columns are named"))
+                continue
+            row: Row = [None] * last
+            for c in present:
+                column, value = c["column"], c["value"]
+                if c["data_type"] == "f":
+                    formulas[(number, column)] = value
+                elif c["data_type"] == "e":
+                    problems.append(Problem(where, f"cell {get_column_letter(column)}{number} holds the error {value}"))
+                row[column - 1] = value
+            grid.append((number, row))
+        merged = parser.merged_cells.mergeCell if parser.merged_cells else []
+    for cells in merged:
+        first_column = range_boundaries(cells.ref)[0]
+        if first_column is not None and (first_column <= width or width == 0):
+            problems.append(
+                Problem(where, f"cells {cells.ref} are merged: unmerge them and fill in every cell of the table")
+            )
+    if formulas:
+        _formula_values(wb, ws, grid, formulas, where, problems)
+    return grid
+
+
+def _formula_values(
+    wb: Any, ws: Any, grid: Grid, formulas: dict[tuple[int, int], Any], where: str, problems: list[Problem]
+) -> None:
+    """Put the stored result of each formula in its place, or report a formula without one."""
+    from openpyxl.utils.cell import get_column_letter
+
+    stored: dict[tuple[int, int], Any] = {}
+    with _sheet_cells(wb, ws, data_only=True) as parser:
+        for number, cells in parser.parse():
+            for c in cells:
+                if (number, c["column"]) in formulas:
+                    stored[(number, c["column"])] = (c["value"], c["data_type"])
+    rows = dict(grid)
+    for (number, column), formula in formulas.items():
+        value, data_type = stored.get((number, column), (None, "n"))
+        cell = f"cell {get_column_letter(column)}{number}"
+        text = getattr(formula, "text", formula)  # array formulas are objects
+        if value is None:
+            problems.append(
+                Problem(
+                    where,
+                    f"{cell} holds the formula {short(text)} without a computed value: open and save the "
+                    "workbook in a spreadsheet program, or type the value",
+                )
+            )
+        elif data_type == "e":
+            problems.append(Problem(where, f"{cell} holds the formula {short(text)}, which gives the error {value}"))
+        else:
+            rows[number][column - 1] = value
+
+
+def _document(grids: dict[str, Grid], place: Place, source: str, problems: list[Problem]) -> dict:
     """The raw document of the grids (rows of cells) of each table; raises on file-level problems."""
-    problems = list(problems or [])
     doc: dict = {}
     if PARAMETERS in grids:
         doc.update(_parameters(grids[PARAMETERS], place(PARAMETERS), problems))
@@ -332,7 +520,7 @@ def _document(grids: dict[str, list[list]], place, source: str, problems=None) -
     return doc
 
 
-def _trim(row: list) -> list:
+def _trim(row: Row) -> Row:
     """A row without its trailing empty cells."""
     end = len(row)
     while end and is_empty(row[end - 1]):
@@ -340,35 +528,53 @@ def _trim(row: list) -> list:
     return row[:end]
 
 
-def _header(grid: list[list], where: str, problems: list[Problem]) -> list[str] | None:
-    """The column names of a table (first row), or None when they are unusable."""
-    header = _trim(grid[0]) if grid else []
+SEPARATORS = (";", "\t", "|")
+"""Column separators of other CSV dialects (Excel in Danish locales writes ';')."""
+
+
+def _header(grid: Grid, known: Collection[str], where: str, problems: list[Problem]) -> list[str] | None:
+    """The column names of a table (its row 1), or None when they are unusable."""
+    header = _trim(grid[0][1]) if grid and grid[0][0] == 1 else []
     names = [str(convert(c, "str")).strip() if c is not None else "" for c in header]
-    ok = True
-    for i, name in enumerate(names):
-        if not name:
-            problems.append(Problem(where, f"column {i + 1} has no name in the first row"))
-            ok = False
-        elif name in names[:i]:
-            problems.append(Problem(where, f"column {name!r} appears twice"))
-            ok = False
-    return names if ok else None
+    for name in names:
+        parts = [part.strip() for sep in SEPARATORS for part in name.split(sep) if sep in name]
+        if name not in known and any(part in known for part in parts):
+            sep = next(sep for sep in SEPARATORS if sep in name)
+            problems.append(
+                Problem(
+                    where,
+                    f"the column names {short(name)} are one cell, separated by {sep!r}: anvis reads "
+                    "comma-separated CSV (save as \"CSV UTF-8 (comma delimited)\")",
+                )
+            )
+            return None
+    nameless = [i + 1 for i, name in enumerate(names) if not name]
+    if nameless:
+        more = f" (and {len(nameless) - 1} more columns)" if len(nameless) > 1 else ""
+        problems.append(Problem(where, f"column {nameless[0]} has no name in the first row{more}"))
+    twice = [name for i, name in enumerate(names) if name and name in names[:i]]
+    problems.extend(Problem(where, f"column {name!r} appears twice") for name in dict.fromkeys(twice))
+    return None if nameless or twice else names
 
 
-def _rows(grid: list[list], header: list[str], where: str, problems: list[Problem]):
+def _rows(grid: Grid, header: list[str], where: str, problems: list[Problem]) -> Iterator[dict[str, Any]]:
     """The non-blank data rows, as dicts of the non-empty cells."""
-    for line, row in enumerate(grid[1:], start=2):
-        row = _trim(row)
+    for number, cells in grid:
+        if number == 1:
+            continue  # the header
+        row = _trim(cells)
         if not row:
             continue
         if len(row) > len(header):
-            problems.append(Problem(where, f"row {line} has {len(row)} cells but only {len(header)} columns are named"))
+            problems.append(
+                Problem(where, f"row {number} has {len(row)} cells but only {len(header)} columns are named")
+            )
             continue
-        yield {name: cell for name, cell in zip(header, row) if not is_empty(cell)}
+        yield {name: cell for name, cell in zip(header, row, strict=False) if not is_empty(cell)}
 
 
-def _records(grid: list[list], types: dict, where: str, problems: list[Problem]) -> list[dict]:
-    header = _header(grid, where, problems)
+def _records(grid: Grid, types: dict[str, CellType], where: str, problems: list[Problem]) -> list[dict]:
+    header = _header(grid, types, where, problems)
     if header is None:
         return []
     return [
@@ -377,15 +583,17 @@ def _records(grid: list[list], types: dict, where: str, problems: list[Problem])
     ]
 
 
-def _parameters(grid: list[list], where: str, problems: list[Problem]) -> dict:
+def _parameters(grid: Grid, where: str, problems: list[Problem]) -> dict:
     """``format``, ``name`` and ``parameters`` of the key/value table."""
-    header = _header(grid, where, problems)
+    header = _header(grid, ("key", "value"), where, problems)
     if header is None:
         return {}
     if not {"key", "value"} <= set(header):
         problems.append(Problem(where, f"needs the columns 'key' and 'value' (found {', '.join(header) or 'none'})"))
         return {}
-    doc, params, seen = {}, {}, set()
+    doc: dict[str, Any] = {}
+    params: dict[str, Any] = {}
+    seen: set[str] = set()
     for row in _rows(grid, header, where, problems):
         key = str(convert(row.get("key", ""), "str")).strip()
         if not key:
@@ -408,7 +616,7 @@ def _parameters(grid: list[list], where: str, problems: list[Problem]) -> dict:
 # ---------------------------------------------------------------------------
 
 
-def write_csv_folder(doc: dict, path) -> None:
+def write_csv_folder(doc: dict, path: str | os.PathLike) -> None:
     """Write an instance document as a folder of CSV files.
 
     Every table is written, an empty one as its header only, and
@@ -424,7 +632,7 @@ def write_csv_folder(doc: dict, path) -> None:
     _write_csv_tables(instance_tables(doc), Path(path))
 
 
-def write_xlsx(doc: dict, path) -> None:
+def write_xlsx(doc: dict, path: str | os.PathLike) -> None:
     """Write an instance document as one workbook, one sheet per table (``parameters`` first).
 
     Parameters
@@ -437,7 +645,7 @@ def write_xlsx(doc: dict, path) -> None:
     _write_workbook(instance_tables(doc), path)
 
 
-def write_plan_csv(plan: dict, path) -> None:
+def write_plan_csv(plan: dict, path: str | os.PathLike) -> None:
     """Export a plan as a folder of CSV files for planners.
 
     Writes ``assignments.csv``, ``unassigned.csv``, one ``usage_<what>.csv``
@@ -459,7 +667,7 @@ def write_plan_csv(plan: dict, path) -> None:
             stale.unlink()
 
 
-def write_plan_xlsx(plan: dict, path) -> None:
+def write_plan_xlsx(plan: dict, path: str | os.PathLike) -> None:
     """Export a plan as one workbook with the tables of :func:`write_plan_csv` as sheets.
 
     Parameters
@@ -478,7 +686,7 @@ USAGE_KEY = {"pools": "pool", "departments": "department", "frames": "municipali
 """The column naming the row of each usage table, when ``usage`` maps ids to figures."""
 
 
-def plan_tables(plan: dict) -> dict[str, tuple[list[str], list[list]]]:
+def plan_tables(plan: dict) -> dict[str, Table]:
     """The tables of a plan: ``{name: (header, rows of values)}``.
 
     Nested values (dicts and lists, e.g. ``details``) are compact JSON text.
@@ -500,7 +708,7 @@ def plan_tables(plan: dict) -> dict[str, tuple[list[str], list[list]]]:
     return tables
 
 
-def _usage_rows(figures, key: str) -> list[dict]:
+def _usage_rows(figures: Any, key: str) -> list[dict]:
     if isinstance(figures, list):
         return [r if isinstance(r, dict) else {"value": r} for r in figures]
     if isinstance(figures, dict):
@@ -521,17 +729,17 @@ def _summary(plan: dict) -> dict:
     return out
 
 
-def _plan_table(rows: list[dict], header: list[str]) -> tuple[list[str], list[list]]:
+def _plan_table(rows: list[dict], header: list[str]) -> Table:
     return header, [[_plan_value(r.get(c)) for c in header] for r in rows]
 
 
-def _plan_value(value):
+def _plan_value(value: Any) -> Any:
     if isinstance(value, (dict, list, tuple)):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return value
 
 
-def _write_csv_tables(tables: dict[str, tuple[list[str], list[list]]], folder: Path) -> None:
+def _write_csv_tables(tables: dict[str, Table], folder: Path) -> None:
     """One ``<name>.csv`` per table, each replaced in one step (no half-written file)."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, (header, rows) in tables.items():
@@ -540,8 +748,8 @@ def _write_csv_tables(tables: dict[str, tuple[list[str], list[list]]], folder: P
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
                 out = csv.writer(f, lineterminator="\n")
-                out.writerow(header)
-                out.writerows([to_text(v) for v in row] for row in rows)
+                out.writerow([csv_text(v) for v in header])
+                out.writerows([csv_text(v) for v in row] for row in rows)
             os.chmod(tmp, 0o644)
             os.replace(tmp, target)
         except BaseException:
@@ -550,7 +758,7 @@ def _write_csv_tables(tables: dict[str, tuple[list[str], list[list]]], folder: P
             raise
 
 
-def _write_workbook(tables: dict[str, tuple[list[str], list[list]]], path) -> None:
+def _write_workbook(tables: dict[str, Table], path: str | os.PathLike) -> None:
     """One sheet per table, then freeze the clock-dependent parts of the file."""
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
@@ -560,11 +768,10 @@ def _write_workbook(tables: dict[str, tuple[list[str], list[list]]], path) -> No
         if len(rows) + 1 > MAX_SHEET_ROWS:
             raise ValueError(f"table {name} has {len(rows)} rows, more than a sheet holds ({MAX_SHEET_ROWS - 1})")
         ws = wb.create_sheet(name)
-        ws.append(header)
-        for row in rows:
+        for row in [header, *rows]:
             cells = [to_cell(v) for v in row]
             for i, c in enumerate(cells):
-                if isinstance(c, str) and c.startswith("="):  # text, not a formula
+                if isinstance(c, str) and c.startswith("="):  # openpyxl would write a formula: keep it text
                     cells[i] = WriteOnlyCell(ws, c)
                     cells[i].data_type = "s"
             ws.append(cells)
@@ -575,13 +782,13 @@ def _write_workbook(tables: dict[str, tuple[list[str], list[list]]], path) -> No
     _freeze_zip(path, {"docProps/core.xml": _xml(wb.properties.to_tree())})
 
 
-def _xml(tree) -> bytes:
+def _xml(tree: Any) -> bytes:
     from openpyxl.xml.functions import tostring
 
     return tostring(tree)
 
 
-def _freeze_zip(path, replace: dict[str, bytes]) -> None:
+def _freeze_zip(path: str | os.PathLike, replace: dict[str, bytes]) -> None:
     """Rewrite a zip file with fixed entry times (and some entries replaced), so bytes do not depend on the clock."""
     with zipfile.ZipFile(path) as z:
         entries = [(info.filename, z.read(info)) for info in z.infolist()]
