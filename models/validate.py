@@ -191,8 +191,9 @@ def _relations(raw: dict) -> list[Problem]:
         problems.append(Problem("format", f"unknown format version {fmt!r} (expected {FORMAT!r})"))
     ids = {t: _ids(raw, t, problems) for t in RECORD_OF if t not in ("ledger", "overrides")}
 
-    def ref(path: str, value, table: str, what: str):
-        if isinstance(value, str) and value and value not in ids[table]:
+    def ref(path: str, value: object, table: str, what: str) -> None:
+        # an id that no copy could keep is reported by the schema check already
+        if isinstance(value, str) and value and value not in ids[table] and id_problem(value) is None:
             problems.append(Problem(path, f"unknown {what} {value!r}"))
 
     for i, r in _records(raw, "municipalities"):
@@ -368,12 +369,12 @@ def _override_refs(raw: dict, ids: dict) -> list[Problem]:
     pair_action: dict = {}
     for i, r in _records(raw, "overrides"):
         action, c, u = r.get("action"), r.get("citizen"), r.get("unit")
-        if isinstance(u, str) and u and u not in ids["units"]:
+        if isinstance(u, str) and u and u not in ids["units"] and id_problem(u) is None:
             problems.append(Problem(f"overrides[{i}].unit", f"unknown unit {u!r}"))
         if action in ("lock", "forbid"):
             if "citizen" not in r or c is None:
                 problems.append(Problem(f"overrides[{i}].citizen", f"required with action {action!r}"))
-            elif isinstance(c, str) and c and c not in ids["citizens"]:
+            elif isinstance(c, str) and c and c not in ids["citizens"] and id_problem(c) is None:
                 problems.append(Problem(f"overrides[{i}].citizen", f"unknown citizen {c!r}"))
         elif action == "reserve" and c is not None:
             problems.append(
@@ -419,9 +420,9 @@ def _score_refs(scores: list, ids: dict) -> list[Problem]:
         if not isinstance(r, dict):
             continue
         c, u = r.get("citizen"), r.get("unit")
-        if isinstance(c, str) and c and c not in citizens:
+        if isinstance(c, str) and c and c not in citizens and id_problem(c) is None:
             problems.append(Problem(f"scores[{i}].citizen", f"unknown citizen {c!r}"))
-        if isinstance(u, str) and u and u not in units:
+        if isinstance(u, str) and u and u not in units and id_problem(u) is None:
             problems.append(Problem(f"scores[{i}].unit", f"unknown unit {u!r}"))
         key = (c, u)
         try:
