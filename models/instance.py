@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -30,19 +31,19 @@ class Scores:
 
     citizen: tuple[str, ...] = ()
     unit: tuple[str, ...] = ()
-    score: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    score: np.ndarray[Any, np.dtype[np.float64]] = field(default_factory=lambda: np.zeros(0))
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.score.setflags(write=False)
 
     def __len__(self) -> int:
         return len(self.citizen)
 
-    def records(self) -> list[dict]:
+    def records(self) -> list[dict[str, Any]]:
         """The table as a list of ``{"citizen", "unit", "score"}`` dicts."""
         return [
             {"citizen": c, "unit": u, "score": _number(s)}
-            for c, u, s in zip(self.citizen, self.unit, self.score.tolist())
+            for c, u, s in zip(self.citizen, self.unit, self.score.tolist(), strict=True)
         ]
 
 
@@ -75,46 +76,57 @@ class Instance:
     # Short names for the tables, so callers write ``inst.units``.
     @property
     def name(self) -> str:
+        """The instance's name (FORMAT.md ``name``)."""
         return self.body.name
 
     @property
     def parameters(self) -> Parameters:
+        """The round's parameters."""
         return self.body.parameters
 
     @property
     def regions(self) -> tuple[Region, ...]:
+        """The regions with their grant quotas."""
         return self.body.regions
 
     @property
     def municipalities(self) -> tuple[Municipality, ...]:
+        """The municipalities with their subsidy frames."""
         return self.body.municipalities
 
     @property
     def organisations(self) -> tuple[Organisation, ...]:
+        """The housing organisations."""
         return self.body.organisations
 
     @property
     def departments(self) -> tuple[Department, ...]:
+        """The departments (afdelinger)."""
         return self.body.departments
 
     @property
     def units(self) -> tuple[Unit, ...]:
+        """The vacant units of this round."""
         return self.body.units
 
     @property
     def agreements(self) -> tuple[Agreement, ...]:
+        """The agreements (udlejningsaftaler), in list order."""
         return self.body.agreements
 
     @property
     def ledger(self) -> tuple[LedgerEntry, ...]:
+        """The ledger of earlier rounds, per pool."""
         return self.body.ledger
 
     @property
     def citizens(self) -> tuple[Citizen, ...]:
+        """The citizens on the urgent list."""
         return self.body.citizens
 
     @property
     def overrides(self) -> tuple[Override, ...]:
+        """The planner's overrides (locks, forbids, reserves)."""
         return self.body.overrides
 
     @cached_property
@@ -122,14 +134,15 @@ class Instance:
         """Every priority present among the citizens, most urgent first."""
         return tuple(sorted({c.priority for c in self.citizens}))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The instance as an ``anvis/1`` document, defaults written out."""
         doc = self.body.model_dump(mode="json")
         if not doc["overrides"]:
             # FORMAT.md has no overrides: plain instances keep their canonical form and hash
             del doc["overrides"]
         doc["scores"] = self.scores.records()
-        return _whole_numbers(doc)
+        out: dict[str, Any] = _whole_numbers(doc)
+        return out
 
     @cached_property
     def sha256(self) -> str:
@@ -137,13 +150,13 @@ class Instance:
         text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def replace(self, **tables) -> Instance:
+    def replace(self, **tables: Any) -> Instance:
         """A copy with some tables or fields of the body replaced (no re-validation)."""
         scores = tables.pop("scores", self.scores)
         return Instance(self.body.model_copy(update=tables), scores, self.source)
 
 
-def _whole_numbers(x):
+def _whole_numbers(x: Any) -> Any:
     if isinstance(x, float):
         return _number(x)
     if isinstance(x, dict):

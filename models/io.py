@@ -19,7 +19,7 @@ from models.instance import Instance
 from models.validate import InstanceError, LongInteger, Problem, from_dict, short
 
 
-def instance_kind(path: str | os.PathLike) -> str:
+def instance_kind(path: str | os.PathLike[str]) -> str:
     """``"json"``, ``"csv"`` (a folder) or ``"xlsx"``, from the path's name."""
     p = Path(path)
     if p.is_dir() or p.suffix == "" or p.suffix.lower() == ".csv":
@@ -31,7 +31,7 @@ def instance_kind(path: str | os.PathLike) -> str:
     return "json"
 
 
-def read_document(path: str | os.PathLike) -> dict:
+def read_document(path: str | os.PathLike[str]) -> Any:
     """The raw instance document of a file, not yet validated.
 
     Raises
@@ -72,19 +72,21 @@ def read_document(path: str | os.PathLike) -> dict:
         raise InstanceError(source, [Problem("", f"cannot read: {exc}")]) from None
 
 
-class _Duplicates(dict):
+class _Duplicates(dict[str, list[Any]]):
     """The keys an object named more than once: ``{key: every value given}``."""
 
 
 _DUPLICATES = "\x00duplicates"  # the key marking such an object until the error is reported
 
 
-def _object_counting(seen: list[int]) -> Callable[[list[tuple[str, Any]]], dict]:
-    def make(pairs: list[tuple[str, Any]]) -> dict:
+def _object_counting(seen: list[int]) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
+    """A JSON object hook that marks objects repeating a key and counts them in ``seen``."""
+
+    def make(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         obj = dict(pairs)
         if len(obj) == len(pairs):
             return obj
-        repeated: dict[str, list] = {}
+        repeated: dict[str, list[Any]] = {}
         for key, value in pairs:
             repeated.setdefault(key, []).append(value)
         obj[_DUPLICATES] = _Duplicates({k: v for k, v in repeated.items() if len(v) > 1})
@@ -135,7 +137,7 @@ def _repeated_keys(value: Any, path: str) -> Iterator[Problem]:
             stack.extend((v, f"{where}[{i}]") for i, v in reversed(list(enumerate(node))))
 
 
-def load(path: str | os.PathLike) -> Instance:
+def load(path: str | os.PathLike[str]) -> Instance:
     """Read and validate an instance from JSON, a CSV folder, xlsx or an OR-Library ``.txt``.
 
     Raises
@@ -146,7 +148,7 @@ def load(path: str | os.PathLike) -> Instance:
     return from_dict(read_document(path), str(path))
 
 
-def save(inst: Instance, path: str | os.PathLike) -> None:
+def save(inst: Instance, path: str | os.PathLike[str]) -> None:
     """Write an instance in the format its path names (JSON, CSV folder or xlsx)."""
     kind = instance_kind(path)
     doc = inst.to_dict()
@@ -162,7 +164,7 @@ def save(inst: Instance, path: str | os.PathLike) -> None:
         write_atomic(path, lambda tmp: Path(tmp).write_text(dump_json(doc)))
 
 
-def dump_json(doc: dict) -> str:
+def dump_json(doc: dict[str, Any]) -> str:
     """The one JSON layout anvis writes: stable key order, indented, newline at the end."""
     # Strict JSON: NaN or Infinity would be refused by other readers (and means a bug upstream).
     return json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
@@ -177,7 +179,7 @@ def _umask() -> int:
 _UMASK = _umask()
 
 
-def write_atomic(path: str | os.PathLike, write) -> None:
+def write_atomic(path: str | os.PathLike[str], write: Callable[[str], object]) -> None:
     """Call ``write(tmp_path)`` and move the result over ``path`` only once it is complete.
 
     A failure half-way leaves an existing file at ``path`` untouched.
@@ -197,7 +199,7 @@ def write_atomic(path: str | os.PathLike, write) -> None:
         raise
 
 
-def read_plan(path: str | os.PathLike) -> dict:
+def read_plan(path: str | os.PathLike[str]) -> dict[str, Any]:
     """A plan (``anvis-plan/1`` JSON) as a dict.
 
     Raises
@@ -217,7 +219,7 @@ def read_plan(path: str | os.PathLike) -> dict:
     return doc
 
 
-def write_plan(plan: dict, path: str | os.PathLike) -> None:
+def write_plan(plan: dict[str, Any], path: str | os.PathLike[str]) -> None:
     """Write a plan as JSON, or as a CSV folder / xlsx workbook of its tables for planners."""
     kind = instance_kind(path)
     if kind == "csv":

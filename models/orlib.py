@@ -8,14 +8,18 @@ total score ``101·n − min cost``.
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 import numpy as np
 
 from models.validate import InstanceError, Problem
 
 
-def read_costs(path) -> np.ndarray:
+def read_costs(path: str | os.PathLike[str]) -> np.ndarray[Any, np.dtype[np.int64]]:
     """The n × n cost matrix of an OR-Library assignment file (a token stream)."""
-    tokens = np.array(open(path, "rb").read().split(), dtype=np.int64)
+    with open(path, "rb") as f:
+        tokens = np.array(f.read().split(), dtype=np.int64)
     if tokens.size == 0:
         raise InstanceError(str(path), [Problem("", "empty file")])
     n = int(tokens[0])
@@ -26,7 +30,7 @@ def read_costs(path) -> np.ndarray:
     return tokens[1:].reshape(n, n)
 
 
-def costs_to_document(cost: np.ndarray, name: str = "orlib") -> dict:
+def costs_to_document(cost: np.ndarray[Any, np.dtype[np.int64]], name: str = "orlib") -> dict[str, Any]:
     """An anvis/1 document whose lexicographic optimum solves the assignment problem."""
     n = cost.shape[0]
     width = len(str(n - 1))
@@ -46,14 +50,12 @@ def costs_to_document(cost: np.ndarray, name: str = "orlib") -> dict:
         "citizens": [{"id": c, "municipality": "M", "max_rent_kr": 0} for c in cids],
         "scores": [
             {"citizen": c, "unit": u, "score": s}
-            for c, row in zip(cids, np.array(score).reshape(n, n).tolist())
-            for u, s in zip(uids, row)
+            for c, row in zip(cids, np.array(score).reshape(n, n).tolist(), strict=True)
+            for u, s in zip(uids, row, strict=True)
         ],
     }
 
 
-def read_orlib(path) -> dict:
+def read_orlib(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read an OR-Library assignment file as an anvis/1 document."""
-    import os
-
     return costs_to_document(read_costs(path), os.path.basename(str(path)).split(".")[0])

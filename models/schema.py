@@ -8,6 +8,7 @@ Defaults are exactly those of FORMAT.md §1.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StrictBool, StrictInt, StrictStr
@@ -50,7 +51,9 @@ def text_problem(value: str) -> str | None:
     return f"text must not hold the control character {bad.group()!r} (an xlsx copy would lose or change it)"
 
 
-def _check(problem):
+def _check(problem: Callable[[str], str | None]) -> Callable[[str], str]:
+    """A pydantic validator refusing a string for which ``problem`` gives a reason."""
+
     def check(value: str) -> str:
         found = problem(value)
         if found:
@@ -91,12 +94,16 @@ class Parameters(Record):
 
 
 class Region(Record):
+    """A region (FORMAT.md §1, ``regions``); ``grant_quota`` None is unlimited."""
+
     id: Id
     name: Text = ""
     grant_quota: Count | None = None  # None: unlimited
 
 
 class Municipality(Record):
+    """A municipality with its region and subsidy frame (tilsagnsramme)."""
+
     id: Id
     name: Text = ""
     region: Id
@@ -104,11 +111,15 @@ class Municipality(Record):
 
 
 class Organisation(Record):
+    """A housing organisation (boligorganisation)."""
+
     id: Id
     name: Text = ""
 
 
 class Department(Record):
+    """A department (afdeling) with its area class and mixed-city cap."""
+
     id: Id
     organisation: Id
     municipality: Id
@@ -117,6 +128,8 @@ class Department(Record):
 
 
 class Unit(Record):
+    """A vacant unit of this round."""
+
     id: Id
     department: Id
     rooms: Rooms
@@ -147,11 +160,15 @@ class LedgerEntry(Record):
 
 
 class Preference(Record):
+    """A citizen's weight for a department (near network and support)."""
+
     department: Id
     weight: Kr
 
 
 class Citizen(Record):
+    """A citizen on the urgent list, with the needs and limits rules 2-8 check."""
+
     id: Id
     municipality: Id
     priority: Annotated[StrictInt, Field(ge=1)] = 1
@@ -211,7 +228,7 @@ TABLES = (
     "scores",
     "overrides",
 )
-RECORD_OF = {
+RECORD_OF: dict[str, type[Record]] = {
     "regions": Region,
     "municipalities": Municipality,
     "organisations": Organisation,

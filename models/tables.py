@@ -53,7 +53,7 @@ import warnings
 import zipfile
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 from pydantic import BaseModel
 
@@ -81,7 +81,7 @@ NUMBER_RE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 # ``k:v;k2:v2`` into a dict, or ("pairs", key field, value field, value type)
 # for ``k:v;k2:v2`` into a list of two-field records.
 
-CellType = Union[str, tuple[Any, ...]]
+CellType: TypeAlias = str | tuple[Any, ...]
 
 
 def cell_type(annotation: Any) -> CellType:
@@ -172,6 +172,8 @@ def _from_text(text: str, kind: CellType) -> Any:
     if kind == "bool":
         low = s.lower()
         return True if low in TRUE_WORDS else False if low in FALSE_WORDS else text
+    if isinstance(kind, str):  # every scalar kind is handled above
+        raise ValueError(f"unknown cell type {kind!r}")
     items = [item.strip() for item in s.split(LIST_SEP) if item.strip()]
     if kind[0] == "list":
         return [_from_text(item, kind[1]) for item in items]
@@ -242,7 +244,7 @@ def unquote(cell: str) -> str:
     return cell[1:] if cell.startswith(QUOTE) else cell
 
 
-def columns(rows: list[dict], default: Collection[str] = ()) -> list[str]:
+def columns(rows: list[dict[str, Any]], default: Collection[str] = ()) -> list[str]:
     """``default`` followed by every other key of the rows, in first-seen order."""
     out = dict.fromkeys(default)
     for r in rows:
@@ -254,7 +256,7 @@ Table = tuple[list[str], list[list[Any]]]
 """A table to write: its header and its rows of values."""
 
 
-def instance_tables(doc: dict) -> dict[str, Table]:
+def instance_tables(doc: dict[str, Any]) -> dict[str, Table]:
     """The tables of an instance document: ``{name: (header, rows of values)}``, parameters first."""
     params = {k: doc.get(k) for k in TOP_LEVEL}
     params.update(doc.get(PARAMETERS) or {})
@@ -281,7 +283,7 @@ def table_key(name: str) -> str:
     return name.strip().lower()
 
 
-def read_csv_folder(path: str | os.PathLike) -> dict:
+def read_csv_folder(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read an instance from a folder of CSV files.
 
     Parameters
@@ -358,11 +360,11 @@ def _read_csv_file(file: Path, problems: list[Problem]) -> Grid | None:
 
 def _csv_error(message: str, line: int, last: int) -> str:
     if message == "unexpected end of data":
-        return f"line {line}: a quote (\") opens a cell that is never closed (it would run to line {last}, the end)"
-    return f"line {line}: badly quoted cell ({message}); a quote inside a quoted cell is written twice (\"\")"
+        return f'line {line}: a quote (") opens a cell that is never closed (it would run to line {last}, the end)'
+    return f'line {line}: badly quoted cell ({message}); a quote inside a quoted cell is written twice ("")'
 
 
-def read_xlsx(path: str | os.PathLike) -> dict:
+def read_xlsx(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read an instance from an ``.xlsx`` workbook with one sheet per table.
 
     A formula is read as the value the spreadsheet program last computed and stored;
@@ -418,7 +420,7 @@ def read_xlsx(path: str | os.PathLike) -> dict:
 
 @contextlib.contextmanager
 def _sheet_cells(wb: Any, ws: Any, data_only: bool) -> Iterator[Any]:
-    """openpyxl's parser of one sheet, yielding ``(row number, [cell dicts])`` for the cells present.
+    """The parser of one sheet (openpyxl's), yielding ``(row number, [cell dicts])`` for the cells present.
 
     openpyxl's own read-only rows are padded to the sheet's widest row (one cell at
     column XFD made every row 16,384 cells: 836 MB for a 41 KB file) and drop the
@@ -506,9 +508,9 @@ def _formula_values(
             rows[number][column - 1] = value
 
 
-def _document(grids: dict[str, Grid], place: Place, source: str, problems: list[Problem]) -> dict:
+def _document(grids: dict[str, Grid], place: Place, source: str, problems: list[Problem]) -> dict[str, Any]:
     """The raw document of the grids (rows of cells) of each table; raises on file-level problems."""
-    doc: dict = {}
+    doc: dict[str, Any] = {}
     if PARAMETERS in grids:
         doc.update(_parameters(grids[PARAMETERS], place(PARAMETERS), problems))
     elif not any(p.path == place(PARAMETERS) for p in problems):
@@ -544,7 +546,7 @@ def _header(grid: Grid, known: Collection[str], where: str, problems: list[Probl
                 Problem(
                     where,
                     f"the column names {short(name)} are one cell, separated by {sep!r}: anvis reads "
-                    "comma-separated CSV (save as \"CSV UTF-8 (comma delimited)\")",
+                    'comma-separated CSV (save as "CSV UTF-8 (comma delimited)")',
                 )
             )
             return None
@@ -573,7 +575,7 @@ def _rows(grid: Grid, header: list[str], where: str, problems: list[Problem]) ->
         yield {name: cell for name, cell in zip(header, row, strict=False) if not is_empty(cell)}
 
 
-def _records(grid: Grid, types: dict[str, CellType], where: str, problems: list[Problem]) -> list[dict]:
+def _records(grid: Grid, types: dict[str, CellType], where: str, problems: list[Problem]) -> list[dict[str, Any]]:
     header = _header(grid, types, where, problems)
     if header is None:
         return []
@@ -583,7 +585,7 @@ def _records(grid: Grid, types: dict[str, CellType], where: str, problems: list[
     ]
 
 
-def _parameters(grid: Grid, where: str, problems: list[Problem]) -> dict:
+def _parameters(grid: Grid, where: str, problems: list[Problem]) -> dict[str, Any]:
     """``format``, ``name`` and ``parameters`` of the key/value table."""
     header = _header(grid, ("key", "value"), where, problems)
     if header is None:
@@ -616,7 +618,7 @@ def _parameters(grid: Grid, where: str, problems: list[Problem]) -> dict:
 # ---------------------------------------------------------------------------
 
 
-def write_csv_folder(doc: dict, path: str | os.PathLike) -> None:
+def write_csv_folder(doc: dict[str, Any], path: str | os.PathLike[str]) -> None:
     """Write an instance document as a folder of CSV files.
 
     Every table is written, an empty one as its header only, and
@@ -632,7 +634,7 @@ def write_csv_folder(doc: dict, path: str | os.PathLike) -> None:
     _write_csv_tables(instance_tables(doc), Path(path))
 
 
-def write_xlsx(doc: dict, path: str | os.PathLike) -> None:
+def write_xlsx(doc: dict[str, Any], path: str | os.PathLike[str]) -> None:
     """Write an instance document as one workbook, one sheet per table (``parameters`` first).
 
     Parameters
@@ -645,7 +647,7 @@ def write_xlsx(doc: dict, path: str | os.PathLike) -> None:
     _write_workbook(instance_tables(doc), path)
 
 
-def write_plan_csv(plan: dict, path: str | os.PathLike) -> None:
+def write_plan_csv(plan: dict[str, Any], path: str | os.PathLike[str]) -> None:
     """Export a plan as a folder of CSV files for planners.
 
     Writes ``assignments.csv``, ``unassigned.csv``, one ``usage_<what>.csv``
@@ -667,7 +669,7 @@ def write_plan_csv(plan: dict, path: str | os.PathLike) -> None:
             stale.unlink()
 
 
-def write_plan_xlsx(plan: dict, path: str | os.PathLike) -> None:
+def write_plan_xlsx(plan: dict[str, Any], path: str | os.PathLike[str]) -> None:
     """Export a plan as one workbook with the tables of :func:`write_plan_csv` as sheets.
 
     Parameters
@@ -686,7 +688,7 @@ USAGE_KEY = {"pools": "pool", "departments": "department", "frames": "municipali
 """The column naming the row of each usage table, when ``usage`` maps ids to figures."""
 
 
-def plan_tables(plan: dict) -> dict[str, Table]:
+def plan_tables(plan: dict[str, Any]) -> dict[str, Table]:
     """The tables of a plan: ``{name: (header, rows of values)}``.
 
     Nested values (dicts and lists, e.g. ``details``) are compact JSON text.
@@ -708,7 +710,7 @@ def plan_tables(plan: dict) -> dict[str, Table]:
     return tables
 
 
-def _usage_rows(figures: Any, key: str) -> list[dict]:
+def _usage_rows(figures: Any, key: str) -> list[dict[str, Any]]:
     if isinstance(figures, list):
         return [r if isinstance(r, dict) else {"value": r} for r in figures]
     if isinstance(figures, dict):
@@ -716,9 +718,9 @@ def _usage_rows(figures: Any, key: str) -> list[dict]:
     return [{"value": figures}]
 
 
-def _summary(plan: dict) -> dict:
+def _summary(plan: dict[str, Any]) -> dict[str, Any]:
     """``format``, ``instance``, ``status``, ``total_score``, ``housed_priority_<p>``, then any other scalar."""
-    objective = plan.get("objective") if isinstance(plan.get("objective"), dict) else {}
+    objective: dict[str, Any] = plan["objective"] if isinstance(plan.get("objective"), dict) else {}
     out = {k: plan.get(k) for k in ("format", "instance", "status")}
     out["total_score"] = objective.get("total_score")
     out.update({f"housed_priority_{p}": n for p, n in (objective.get("housed_by_priority") or {}).items()})
@@ -729,7 +731,7 @@ def _summary(plan: dict) -> dict:
     return out
 
 
-def _plan_table(rows: list[dict], header: list[str]) -> Table:
+def _plan_table(rows: list[dict[str, Any]], header: list[str]) -> Table:
     return header, [[_plan_value(r.get(c)) for c in header] for r in rows]
 
 
@@ -758,7 +760,7 @@ def _write_csv_tables(tables: dict[str, Table], folder: Path) -> None:
             raise
 
 
-def _write_workbook(tables: dict[str, Table], path: str | os.PathLike) -> None:
+def _write_workbook(tables: dict[str, Table], path: str | os.PathLike[str]) -> None:
     """One sheet per table, then freeze the clock-dependent parts of the file."""
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
@@ -785,10 +787,11 @@ def _write_workbook(tables: dict[str, Table], path: str | os.PathLike) -> None:
 def _xml(tree: Any) -> bytes:
     from openpyxl.xml.functions import tostring
 
-    return tostring(tree)
+    data: bytes = tostring(tree)
+    return data
 
 
-def _freeze_zip(path: str | os.PathLike, replace: dict[str, bytes]) -> None:
+def _freeze_zip(path: str | os.PathLike[str], replace: dict[str, bytes]) -> None:
     """Rewrite a zip file with fixed entry times (and some entries replaced), so bytes do not depend on the clock."""
     with zipfile.ZipFile(path) as z:
         entries = [(info.filename, z.read(info)) for info in z.infolist()]

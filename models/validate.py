@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeGuard
 
 import numpy as np
 import pydantic
@@ -18,6 +19,9 @@ from models.instance import Instance, Scores
 from models.schema import FORMAT, RECORD_OF, Body, Parameters, Preference, id_problem
 
 DEFAULT_POOL = "default:{municipality}:{organisation}"
+Raw = dict[str, Any]
+"""A raw document or record, as parsed and not yet validated."""
+Ids = dict[str, set[str]]
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ class InstanceError(ValueError):
         return format_problems(self.problems, self.source, limit)
 
 
-def path_of(loc) -> str:
+def path_of(loc: Iterable[str | int]) -> str:
     """``('units', 3, 'rooms')`` → ``units[3].rooms``."""
     out = ""
     for part in loc:
@@ -74,7 +78,7 @@ def short(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def from_dict(raw, source: str = "<memory>") -> Instance:
+def from_dict(raw: object, source: str = "<memory>") -> Instance:
     """Validate a parsed ``anvis/1`` document and build the :class:`Instance`.
 
     Raises
@@ -111,6 +115,7 @@ def from_dict(raw, source: str = "<memory>") -> Instance:
     if problems:
         raise InstanceError(source, problems)
     _warn_unknown_fields(raw, source)
+    assert body is not None  # no problems: the schema check built it
     if not body.name:
         body = body.model_copy(update={"name": _stem(source)})
     return Instance(body, scores, source)
@@ -123,7 +128,7 @@ def _stem(source: str) -> str:
     return base.split(".")[0] or "instance"
 
 
-def _scores(raw) -> tuple[Scores, list[Problem]]:
+def _scores(raw: object) -> tuple[Scores, list[Problem]]:
     if not isinstance(raw, list):
         return Scores(), [Problem("scores", f"expected a list, got {short(raw)}")]
     if not raw:
@@ -164,15 +169,15 @@ def _scores(raw) -> tuple[Scores, list[Problem]]:
     return Scores(), problems
 
 
-def _table(raw: dict, name: str) -> list:
+def _table(raw: Raw, name: str) -> list[Any]:
     """A table of raw records, or [] where it is absent or not a list (type errors come from pydantic)."""
     t = raw.get(name, [])
     return t if isinstance(t, list) else []
 
 
-def _ids(raw: dict, name: str, problems: list[Problem]) -> set:
+def _ids(raw: Raw, name: str, problems: list[Problem]) -> set[str]:
     """The ids of a table; reports duplicates."""
-    first: dict = {}
+    first: dict[str, int] = {}
     for i, r in enumerate(_table(raw, name)):
         if isinstance(r, dict) and isinstance(r.get("id"), str):
             rid = r["id"]
@@ -183,7 +188,7 @@ def _ids(raw: dict, name: str, problems: list[Problem]) -> set:
     return set(first)
 
 
-def _relations(raw: dict) -> list[Problem]:
+def _relations(raw: Raw) -> list[Problem]:
     """Unique ids, resolved references and checks that span fields or records."""
     problems: list[Problem] = []
     fmt = raw.get("format")
@@ -211,7 +216,7 @@ def _relations(raw: dict) -> list[Problem]:
         rid = r.get("id")
         if isinstance(rid, str) and _is_default_pool(rid, ids):
             problems.append(Problem(f"agreements[{i}].id", f"{rid!r} is the id of a default pool"))
-    seen_pools: dict = {}
+    seen_pools: dict[str, int] = {}
     for i, r in _records(raw, "ledger"):
         pool = r.get("pool")
         if isinstance(pool, str) and pool:
@@ -225,7 +230,8 @@ def _relations(raw: dict) -> list[Problem]:
                 problems.append(
                     Problem(
                         f"ledger[{i}].pool",
-                        f"unknown pool {pool!r} (neither an agreement id nor default:<municipality>:<organisation> of known ids)",
+                        f"unknown pool {pool!r} (neither an agreement id nor "
+                        "default:<municipality>:<organisation> of known ids)",
                     )
                 )
         vb, cb = r.get("vacancies_before", 0), r.get("claimed_before", 0)
@@ -263,7 +269,7 @@ INT_FIELDS = {
 }
 
 
-def _too_large(raw: dict) -> list[Problem]:
+def _too_large(raw: Raw) -> list[Problem]:
     problems = []
     for name, keys in INT_FIELDS.items():
         for i, r in _records(raw, name):
@@ -358,15 +364,17 @@ def format_problems(problems: Sequence[Problem], source: str | None = None, limi
     return lines
 
 
-def _override_refs(raw: dict, ids: dict) -> list[Problem]:
-    """References and contradictions among overrides (whether a lock obeys the rules is
-    checked by :func:`optimizer.engine.overrides.override_problems`, which knows the rules).
+def _override_refs(raw: Raw, ids: Ids) -> list[Problem]:
+    """References and contradictions among overrides.
+
+    Whether a lock obeys the rules is checked by
+    :func:`optimizer.engine.overrides.override_problems`, which knows the rules.
     """
     problems = []
-    locked_citizen: dict = {}
-    locked_unit: dict = {}
-    reserved: dict = {}
-    pair_action: dict = {}
+    locked_citizen: dict[str | None, int] = {}
+    locked_unit: dict[str | None, int] = {}
+    reserved: dict[str, int] = {}
+    pair_action: dict[tuple[str | None, str], tuple[str, int]] = {}
     for i, r in _records(raw, "overrides"):
         action, c, u = r.get("action"), r.get("citizen"), r.get("unit")
         if isinstance(u, str) and u and u not in ids["units"] and id_problem(u) is None:
@@ -412,10 +420,10 @@ def _override_refs(raw: dict, ids: dict) -> list[Problem]:
     return problems
 
 
-def _score_refs(scores: list, ids: dict) -> list[Problem]:
+def _score_refs(scores: list[Any], ids: Ids) -> list[Problem]:
     problems = []
     citizens, units = ids["citizens"], ids["units"]
-    seen: dict = {}
+    seen: dict[tuple[Any, Any], int] = {}
     for i, r in enumerate(scores):
         if not isinstance(r, dict):
             continue
@@ -440,7 +448,7 @@ def _score_refs(scores: list, ids: dict) -> list[Problem]:
     return problems
 
 
-def _parameters(raw: dict) -> list[Problem]:
+def _parameters(raw: Raw) -> list[Problem]:
     p = raw.get("parameters", {})
     if not isinstance(p, dict):
         return []
@@ -474,7 +482,7 @@ def _parameters(raw: dict) -> list[Problem]:
     return problems
 
 
-def _is_default_pool(pool: str, ids: dict) -> bool:
+def _is_default_pool(pool: str, ids: Ids) -> bool:
     parts = pool.split(":")
     # Ids may contain ':' themselves, so try every split of the rest into municipality:organisation.
     if parts[0] != "default" or len(parts) < 3:
@@ -485,19 +493,19 @@ def _is_default_pool(pool: str, ids: dict) -> bool:
     )
 
 
-def _records(raw: dict, name: str):
+def _records(raw: Raw, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
     return ((i, r) for i, r in enumerate(_table(raw, name)) if isinstance(r, dict))
 
 
-def _items(value):
+def _items(value: object) -> Iterable[tuple[int, Any]]:
     return enumerate(value) if isinstance(value, list) else ()
 
 
-def _is_int(x) -> bool:
+def _is_int(x: object) -> TypeGuard[int]:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
-def _is_num(x) -> bool:
+def _is_num(x: object) -> TypeGuard[float]:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
@@ -508,7 +516,7 @@ _KNOWN["top"] = set(Body.model_fields) | {"scores"}
 _KNOWN["scores"] = {"citizen", "unit", "score"}
 
 
-def unknown_fields(raw: dict) -> list[str]:
+def unknown_fields(raw: Raw) -> list[str]:
     """Field paths present in the document but not in FORMAT.md (ignored by anvis)."""
     out = [k for k in raw if k not in _KNOWN["top"]]
     if isinstance(raw.get("parameters"), dict):
@@ -527,7 +535,7 @@ def unknown_fields(raw: dict) -> list[str]:
     return out
 
 
-def _warn_unknown_fields(raw: dict, source: str) -> None:
+def _warn_unknown_fields(raw: Raw, source: str) -> None:
     extra = unknown_fields(raw)
     if extra:
         warnings.warn(

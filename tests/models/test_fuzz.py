@@ -26,7 +26,11 @@ import models
 from conftest import doc
 
 # ANVIS_FUZZ_EXAMPLES=2000 fuzzes longer (e.g. before a release); CI runs a quick 40 per reader.
-FUZZ = settings(max_examples=int(os.environ.get("ANVIS_FUZZ_EXAMPLES", "40")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=int(os.environ.get("ANVIS_FUZZ_EXAMPLES", "40")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 VALID = doc(
     [
@@ -81,7 +85,7 @@ def mutated_documents(draw: st.DrawFn) -> dict:
         elif isinstance(d.get(table), list) and d[table]:
             record = draw(st.sampled_from(d[table]))
             if isinstance(record, dict):
-                keys = sorted(record) + ["id", "extra"]
+                keys = [*sorted(record), "id", "extra"]
                 record[draw(st.sampled_from(keys))] = draw(values)
     return d
 

@@ -135,7 +135,9 @@ def test_formula_giving_an_error_is_refused(tmp_path):
     with zipfile.ZipFile(book) as z:
         entries = {info.filename: z.read(info) for info in z.infolist()}
     name = next(n for n in entries if n.startswith("xl/worksheets/") and b"1/0" in entries[n])
-    entries[name] = entries[name].replace(b'<c r="C2"><f>1/0</f><v /></c>', b'<c r="C2" t="e"><f>1/0</f><v>#DIV/0!</v></c>')
+    entries[name] = entries[name].replace(
+        b'<c r="C2"><f>1/0</f><v /></c>', b'<c r="C2" t="e"><f>1/0</f><v>#DIV/0!</v></c>'
+    )
     with zipfile.ZipFile(book, "w") as z:
         for n, data in entries.items():
             z.writestr(n, data)
@@ -183,7 +185,9 @@ def test_two_sheets_for_one_table_are_refused(tmp_path):
 def test_duplicate_json_keys_are_refused_at_their_path(tmp_path):
     """Item 6: json.loads keeps the last of two equal keys; anvis refuses them, naming each place."""
     text = json.dumps(base())
-    text = text.replace('"citizens": [', '"citizens": [{"id": "x", "municipality": "M", "max_rent_kr": 1}], "citizens": [')
+    text = text.replace(
+        '"citizens": [', '"citizens": [{"id": "x", "municipality": "M", "max_rent_kr": 1}], "citizens": ['
+    )
     text = text.replace('"id": "c2"', '"id": "c2", "priority": 1, "priority": 2')
     path = tmp_path / "dup.json"
     path.write_text(text, encoding="utf-8")
@@ -276,7 +280,7 @@ def test_names_with_line_breaks_tabs_and_edge_blanks_round_trip(tmp_path):
         assert models.load(tmp_path / target).organisations[0].name == " two\nlines\tand a tab "
 
 
-# --------------------------------------------------------------------------- 8: CSV structure, long numbers, capped output
+# ------------------------------------------------------------ 8: CSV structure, long numbers, capped output
 
 
 def test_wrong_delimiter_is_one_problem(tmp_path):
@@ -387,7 +391,9 @@ def test_the_bound_counts_the_scores_resolution():
 
 
 def test_huge_scores_are_refused_at_the_score():
-    problems = refused_doc(base(scores=[{"citizen": "c1", "unit": "u1", "score": 1}, {"citizen": "c2", "unit": "u2", "score": 1e300}]))
+    problems = refused_doc(
+        base(scores=[{"citizen": "c1", "unit": "u1", "score": 1}, {"citizen": "c2", "unit": "u2", "score": 1e300}])
+    )
     assert [p.path for p in problems] == ["scores[1].score"]
 
 

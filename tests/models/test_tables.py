@@ -163,7 +163,7 @@ def test_examples_chain_json_csv_xlsx_json(example, tmp_path):
 
 @pytest.mark.parametrize("target", ["x", "x.xlsx"])
 def test_every_field_round_trips(rich, tmp_path, target):
-    """Every field kind (optional, lists, preferences, weights, floats, ids with ':', text like a formula) round-trips."""
+    """Every field kind (optional, lists, preferences, weights, floats, ids with ':', formula-like text) round-trips."""
     models.save(rich, tmp_path / target)
     back = models.load(tmp_path / target)
     assert back.to_dict() == rich.to_dict()
@@ -219,7 +219,9 @@ MINIMAL = {
     "regions.csv": "id,name,grant_quota\nH,Hovedstaden,\n",
     "municipalities.csv": "id,name,region,subsidy_frame\n101,København,H,1\n",
     "organisations.csv": "id,name\nfsb,fsb\nkab:2,KAB\n",
-    "departments.csv": "id,organisation,municipality,area,max_vulnerable\nd:1,fsb,101,,\nd2,kab:2,101,disadvantaged,1\n",
+    "departments.csv": (
+        "id,organisation,municipality,area,max_vulnerable\nd:1,fsb,101,,\nd2,kab:2,101,disadvantaged,1\n"
+    ),
 }
 
 
@@ -425,10 +427,10 @@ def test_csv_layout(rich, tmp_path):
         "priority_weights": "1:100;2:10.5",
     }
     header, first, second = read_csv(tmp_path / "x" / "citizens.csv")
-    row = dict(zip(header, first))
+    row = dict(zip(header, first, strict=True))
     assert row["kinds"] == "family;youth" and row["vulnerable"] == "true"
     assert row["preferences"] == "fsb:12:10;7:2.5"
-    assert dict(zip(header, second))["max_rooms"] == ""
+    assert dict(zip(header, second, strict=True))["max_rooms"] == ""
 
 
 def test_writing_is_deterministic(rich, tmp_path, monkeypatch):
@@ -501,7 +503,7 @@ PLAN_TABLES = {
 
 
 def test_plan_csv_tables(tmp_path):
-    """write_plan_csv writes assignments (all keys, first-seen order, nested values as JSON), unassigned, usage and summary."""
+    """write_plan_csv writes assignments (all keys, first-seen order, nested values as JSON), unassigned, usage."""
     write_plan_csv(PLAN, tmp_path / "plan")
     files = sorted(p.stem for p in (tmp_path / "plan").iterdir())
     assert files == sorted(PLAN_TABLES)

@@ -44,7 +44,7 @@ def errors(document, source: str = SRC) -> models.InstanceError:
 
 def line_for(exc: models.InstanceError, path: str) -> str:
     """The one reported line whose field path is exactly ``path``."""
-    hits = [line for line, p in zip(exc.lines(), exc.problems) if p.path == path]
+    hits = [line for line, p in zip(exc.lines(), exc.problems, strict=True) if p.path == path]
     assert hits, f"no problem at {path!r}; got:\n" + "\n".join(exc.lines())
     assert len(hits) == 1, f"{path!r} reported more than once:\n" + "\n".join(hits)
     assert hits[0].startswith(f"{exc.source}: {path}: "), hits[0]
