@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from models.instance import Instance
-from models.validate import InstanceError, LongInteger, Problem, from_dict, short
+from models.validate import InstanceError, Problem, from_dict, parse_integer, short
 
 
 def instance_kind(path: str | os.PathLike[str]) -> str:
@@ -96,13 +96,6 @@ def _object_counting(seen: list[int]) -> Callable[[list[tuple[str, Any]]], dict[
     return make
 
 
-def _long_int(digits: str) -> int | LongInteger:
-    try:
-        return int(digits)
-    except ValueError:  # over Python's 4,300-digit limit: report it at its field path
-        return LongInteger(digits)
-
-
 def parse_json(data: str | bytes, source: str) -> Any:
     """Parse a JSON text strictly: a key named twice in one object is an error, not last-one-wins.
 
@@ -114,7 +107,7 @@ def parse_json(data: str | bytes, source: str) -> Any:
         When the text is not JSON.
     """
     seen: list[int] = []
-    doc = json.loads(data, object_pairs_hook=_object_counting(seen), parse_int=_long_int)
+    doc = json.loads(data, object_pairs_hook=_object_counting(seen), parse_int=parse_integer)
     if seen:  # walk the document only when some object repeated a key
         raise InstanceError(source, list(_repeated_keys(doc, "")))
     return doc

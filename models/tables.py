@@ -15,10 +15,18 @@ Layout (the same for CSV and xlsx)
   ``department:weight``, ``priority_weights`` as ``1:100;2:10`` -- and split
   on the *last* ``:``, as ids may contain ``:``.
 * An empty cell means "field absent", so the FORMAT.md default applies (for
-  an agreement's list filters: not applied, i.e. null). Hence an explicitly
-  empty list that differs from the default (citizen ``kinds`` ``[]``,
-  agreement ``rooms`` ``[]``) cannot be written as a table; nor can an id
-  holding ``;`` inside a list cell, or list items with surrounding blanks.
+  an agreement's list filters: not applied, i.e. null). An explicitly empty
+  list that differs from the default (citizen ``kinds`` ``[]``, agreement
+  ``rooms`` ``[]``) is a cell holding only ``;``.
+* Ids are kept exactly, which is why validation refuses the few ids no table
+  can hold (:func:`models.schema.id_problem`: blanks at either end, control
+  characters, ``;``).
+* In CSV, text that a spreadsheet would run as a formula (starting with
+  ``=``, ``+``, ``-``, ``@``, a tab or a line break) is written with a leading
+  ``'``, and so is text starting with ``'``; reading removes one leading
+  ``'`` from every cell, so each value reads back as written. Numbers are
+  never quoted (``-5`` is the number -5). In xlsx such text is a string cell,
+  never a formula.
 
 Reading converts each cell with the type of its field in :mod:`models.schema`
 (ids and names stay strings even when they look like numbers, or were typed
@@ -28,8 +36,11 @@ raw text, so that validation reports it with its path, e.g.
 names are kept verbatim; numbers, booleans, enumerated words and list items
 are read with surrounding blanks removed. Columns that are not fields are
 kept (validation warns about them). Problems with a file as a whole (no
-``parameters`` table, an unreadable workbook, a duplicated column, ...)
-raise :class:`~models.validate.InstanceError` naming the file or sheet.
+``parameters`` table, an unreadable workbook, a duplicated column, two files
+or sheets for one table, an empty file, an unclosed quote, a ``;``-separated
+CSV, ...) raise :class:`~models.validate.InstanceError` naming the file or
+sheet. A workbook's formulas are read as their stored results; a formula
+without one, an error value and merged cells are refused, naming the cell.
 
 Plans (FORMAT.md §5) are exported for planners as the tables
 ``assignments``, ``unassigned``, ``usage_<what>`` (from ``plan["usage"]``)
@@ -58,7 +69,7 @@ from typing import Any, TypeAlias
 from pydantic import BaseModel
 
 from models.schema import LIST_SEP, RECORD_OF, TABLES, Body, Parameters
-from models.validate import InstanceError, LongInteger, Problem, UnknownFieldWarning, short
+from models.validate import InstanceError, Problem, UnknownFieldWarning, parse_integer, short
 
 PARAMETERS = "parameters"
 PAIR_SEP = ":"
@@ -146,13 +157,6 @@ def convert(value: Any, kind: CellType) -> Any:
     return value  # numbers and booleans are already typed; anything else stays raw
 
 
-def _integer(digits: str) -> int | LongInteger:
-    try:
-        return int(digits)
-    except ValueError:  # over Python's 4,300-digit limit: validation reports it at its path
-        return LongInteger(digits)
-
-
 def _from_text(text: str, kind: CellType) -> Any:
     if kind == "str":
         return text
@@ -161,13 +165,13 @@ def _from_text(text: str, kind: CellType) -> Any:
         return s
     if kind == "int":
         if INT_RE.fullmatch(s):
-            return _integer(s)
+            return parse_integer(s)
         if NUMBER_RE.fullmatch(s) and float(s).is_integer():
             return int(float(s))
         return text
     if kind == "float":
         if INT_RE.fullmatch(s):
-            return _integer(s)
+            return parse_integer(s)
         return float(s) if NUMBER_RE.fullmatch(s) else text
     if kind == "bool":
         low = s.lower()
@@ -256,15 +260,42 @@ Table = tuple[list[str], list[list[Any]]]
 """A table to write: its header and its rows of values."""
 
 
+EMPTY_LIST = LIST_SEP
+"""A cell holding only ``;`` is an explicitly empty list (an empty cell is the field's default)."""
+
+
+def _explicit_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The list and map fields whose default is not empty: an empty value must be written as such."""
+    return frozenset(
+        name
+        for name, info in model.model_fields.items()
+        if not isinstance(cell_type(info.annotation), str) and info.default not in ((), [], {})
+    )
+
+
+EXPLICIT_EMPTY = {name: _explicit_fields(rec) for name, rec in RECORD_OF.items()}
+EXPLICIT_EMPTY[PARAMETERS] = _explicit_fields(Parameters)
+
+
+def _value(value: Any, field: str, explicit: frozenset[str]) -> Any:
+    if field in explicit and isinstance(value, (list, tuple, dict)) and not value:
+        return EMPTY_LIST  # citizen kinds [] (not the default ["family"]), agreement rooms [] (not null)
+    return value
+
+
 def instance_tables(doc: dict[str, Any]) -> dict[str, Table]:
     """The tables of an instance document: ``{name: (header, rows of values)}``, parameters first."""
     params = {k: doc.get(k) for k in TOP_LEVEL}
     params.update(doc.get(PARAMETERS) or {})
-    tables: dict[str, Table] = {PARAMETERS: (["key", "value"], [[k, v] for k, v in params.items()])}
+    explicit = EXPLICIT_EMPTY[PARAMETERS]
+    tables: dict[str, Table] = {
+        PARAMETERS: (["key", "value"], [[k, _value(v, k, explicit)] for k, v in params.items()])
+    }
     for name in TABLES:
         records = doc.get(name) or []
         header = columns(records, FIELD_TYPES[name])
-        tables[name] = (header, [[r.get(c) for c in header] for r in records])
+        explicit = EXPLICIT_EMPTY.get(name, frozenset())
+        tables[name] = (header, [[_value(r.get(c), c, explicit) for c in header] for r in records])
     return tables
 
 

@@ -67,6 +67,14 @@ class LongInteger(str):
     """
 
 
+def parse_integer(digits: str) -> int | LongInteger:
+    """The integer of a string of digits, or a :class:`LongInteger` when Python refuses that many."""
+    try:
+        return int(digits)
+    except ValueError:  # over Python's 4,300-digit limit: validation reports it at its path
+        return LongInteger(digits)
+
+
 def too_long(digits: str) -> str:
     """The message for an integer of too many digits."""
     return f"a {len(digits.lstrip('+-'))}-digit number is too large (at most {MAX_INT})"

@@ -55,6 +55,7 @@ values = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.booleans(),
     st.none(),
+    st.sampled_from([[], {}]),
     st.lists(st.one_of(texts, st.integers(-3, 3)), max_size=3),
     st.dictionaries(texts, st.one_of(texts, st.integers(-3, 3)), max_size=2),
 )

@@ -535,3 +535,22 @@ def test_negative_zero_is_read_as_zero(tmp_path):
 def test_raw_reading_keeps_quoted_text(tmp_path):
     folder = folder_of(tmp_path, organisations="id,name\nO,'=SUM(1)\n")
     assert read_csv_folder(folder)["organisations"] == [{"id": "O", "name": "=SUM(1)"}]
+
+
+# --------------------------------------------------------------------------- 7: empty lists that are not the default
+
+
+def test_explicitly_empty_lists_convert_exactly(tmp_path):
+    """Item 7: citizen kinds [] was written as an empty cell and read back as the default ["family"]."""
+    d = base(agreements=[{"id": "all", "municipality": "M", "share": 1.0, "rooms": [], "departments": []}])
+    d["citizens"][0]["kinds"] = []
+    inst = models.from_dict(d)
+    for target in ("copy", "copy.xlsx"):
+        models.save(inst, tmp_path / target)
+        again = models.load(tmp_path / target)
+        assert again.citizens[0].kinds == () and again.agreements[0].rooms == (), target
+        assert again.sha256 == inst.sha256, target
+    rows = (tmp_path / "copy" / "citizens.csv").read_text(encoding="utf-8").splitlines()
+    header, first, second = (row.split(",") for row in rows)
+    assert first[header.index("kinds")] == ";" and second[header.index("kinds")] == "family"
+    assert first[header.index("barred_areas")] == ""  # [] is the default there: an empty cell
