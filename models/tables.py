@@ -219,8 +219,15 @@ def to_text(value: Any) -> str:
 
 
 def to_cell(value: Any) -> Any:
-    """A document value as a workbook cell: numbers and booleans stay typed, lists become text."""
-    if value is None or isinstance(value, (bool, int, float, str)):
+    """A document value as a workbook cell: numbers and booleans stay typed, lists become text.
+
+    openpyxl writes numbers with 16 significant digits (``"%.16g"``); a number that needs
+    17 (``123456789.12345679``, the largest double) is written as its exact text instead,
+    which reading converts back to the same number.
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value if float(f"{value:.16g}") == value else to_text(value)
+    if value is None or isinstance(value, (bool, str)):
         return value
     return to_text(value)
 

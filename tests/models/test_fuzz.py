@@ -16,7 +16,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
@@ -66,10 +66,13 @@ def outcome(path: Path) -> models.Instance | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return models.load(path)
+            inst = models.load(path)
         except models.InstanceError as exc:
             assert exc.problems and all(str(p) for p in exc.problems)
+            event("refused")
             return None
+    event("read")
+    return inst
 
 
 @st.composite

@@ -554,3 +554,13 @@ def test_explicitly_empty_lists_convert_exactly(tmp_path):
     header, first, second = (row.split(",") for row in rows)
     assert first[header.index("kinds")] == ";" and second[header.index("kinds")] == "family"
     assert first[header.index("barred_areas")] == ""  # [] is the default there: an empty cell
+
+
+@pytest.mark.parametrize("rent", [123456789.12345679, 1.7976931348623157e308, 4800.5, 2**53])
+def test_numbers_of_17_digits_convert_exactly_to_xlsx(rent, tmp_path):
+    """Found by fuzzing: openpyxl writes 16 significant digits, so such numbers changed (or became inf)."""
+    d = base()
+    d["units"][0]["rent_kr"] = rent
+    inst = models.from_dict(d)
+    models.save(inst, tmp_path / "i.xlsx")
+    assert models.load(tmp_path / "i.xlsx").units[0].rent_kr == rent
