@@ -564,3 +564,14 @@ def test_numbers_of_17_digits_convert_exactly_to_xlsx(rent, tmp_path):
     inst = models.from_dict(d)
     models.save(inst, tmp_path / "i.xlsx")
     assert models.load(tmp_path / "i.xlsx").units[0].rent_kr == rent
+
+
+@pytest.mark.parametrize(
+    ("text", "word"), [("2\n1 2 3 99999999999999999999999\n", "99999999999999999999999"), ("2 1 x 3 4", "x")]
+)
+def test_orlib_numbers_out_of_range_are_refused(text, word, tmp_path):
+    """An OR-Library cost beyond int64 raised OverflowError (a traceback) instead of an InstanceError."""
+    path = tmp_path / "assign.txt"
+    path.write_text(text, encoding="utf-8")
+    problems = refused(path)
+    assert len(problems) == 1 and f"'{word}'" in problems[0].message, messages(problems)
