@@ -24,15 +24,9 @@ def read_costs(path: str | os.PathLike[str]) -> np.ndarray[Any, np.dtype[np.int6
         tokens = np.array(words, dtype=np.int64)
     except (ValueError, OverflowError):  # not a number, or beyond int64
         at, word = next((i, w) for i, w in enumerate(words) if not _is_int64(w))
-        raise InstanceError(
-            str(path),
-            [
-                Problem(
-                    "",
-                    f"number {at + 1} of the file, {short(word.decode('utf-8', 'replace'))}, is not a whole number of int64 range",
-                )
-            ],
-        ) from None
+        text = short(word.decode("utf-8", "replace"))
+        message = f"number {at + 1} of the file, {text}, is not a whole number of int64 range"
+        raise InstanceError(str(path), [Problem("", message)]) from None
     if tokens.size == 0:
         raise InstanceError(str(path), [Problem("", "empty file")])
     n = int(tokens[0])
