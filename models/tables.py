@@ -387,6 +387,11 @@ def _read_csv_file(file: Path, problems: list[Problem]) -> Grid | None:
             except csv.Error as exc:
                 problems.append(Problem(file.name, _csv_error(str(exc), line, reader.line_num)))
                 return None
+        if not any(_trim(cells) for _, cells in grid):
+            problems.append(
+                Problem(file.name, "the file holds only blank lines: a table needs at least its header row")
+            )
+            return None
     except UnicodeDecodeError as exc:
         problems.append(Problem(file.name, f"not UTF-8 text: {exc.reason} at byte {exc.start}"))
         return None
@@ -491,6 +496,9 @@ def _read_sheet(wb: Any, ws: Any, where: str, problems: list[Problem]) -> Grid:
             last = max((c["column"] for c in present), default=0)
             if number == 1:
                 width = last
+            elif last and not width:
+                problems.append(Problem(where, EMPTY_HEADER))
+                break
             elif last > width:
                 problems.append(Problem(where, f"row {number} has {last} cells but only {width} columns are named"))
                 continue
@@ -568,6 +576,7 @@ def _trim(row: Row) -> Row:
     return row[:end]
 
 
+EMPTY_HEADER = "the first row is empty: it must name the columns"
 SEPARATORS = (";", "\t", "|")
 """Column separators of other CSV dialects (Excel in Danish locales writes ';')."""
 
@@ -576,6 +585,10 @@ def _header(grid: Grid, known: Collection[str], where: str, problems: list[Probl
     """The column names of a table (its row 1), or None when they are unusable."""
     header = _trim(grid[0][1]) if grid and grid[0][0] == 1 else []
     names = [str(convert(c, "str")).strip() if c is not None else "" for c in header]
+    if not names and any(_trim(cells) for number, cells in grid if number != 1):
+        # one line, not one "has cells but only 0 columns are named" per data row
+        problems.append(Problem(where, EMPTY_HEADER))
+        return None
     for name in names:
         parts = [part.strip() for sep in SEPARATORS for part in name.split(sep) if sep in name]
         if name not in known and any(part in known for part in parts):

@@ -575,3 +575,22 @@ def test_orlib_numbers_out_of_range_are_refused(text, word, tmp_path):
     path.write_text(text, encoding="utf-8")
     problems = refused(path)
     assert len(problems) == 1 and f"'{word}'" in problems[0].message, messages(problems)
+
+
+def test_a_csv_file_of_blank_lines_is_reported(tmp_path):
+    problems = refused(folder_of(tmp_path, citizens="\n,,\n\n"))
+    assert messages(problems) == [
+        "citizens.csv: the file holds only blank lines: a table needs at least its header row"
+    ]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_missing_header_row_is_one_problem(kind, tmp_path):
+    """Data without a header used to give one 'only 0 columns are named' line per row."""
+    units = [[""], *[[f"u{i}", "D", "1", "2000"] for i in range(60)]]
+    if kind == "csv":
+        path = folder_of(tmp_path, units="\n".join(",".join(row) for row in units) + "\n")
+    else:
+        path = book_of(tmp_path / "h.xlsx", sheets_of(units=[[None], *units[1:]]))
+    problems = refused(path)
+    assert [p.message for p in problems] == ["the first row is empty: it must name the columns"]
