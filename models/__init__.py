@@ -4,7 +4,7 @@ from models.instance import Instance, Scores
 from models.io import load, read_plan, save, write_plan
 from models.pools import Pool, pool_cap, pools, unit_pools
 from models.schema import AREAS, FORMAT, KINDS
-from models.validate import InstanceError, Problem, from_dict
+from models.validate import InstanceError, Problem, format_problems, from_dict
 
 __all__ = [
     "AREAS",
@@ -15,6 +15,7 @@ __all__ = [
     "Pool",
     "Problem",
     "Scores",
+    "format_problems",
     "from_dict",
     "load",
     "pool_cap",

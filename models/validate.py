@@ -473,12 +473,15 @@ def _parameters(raw: Raw) -> list[Problem]:
     if not isinstance(weights, dict):
         return problems  # reported by the type check
     for key in weights:
-        # ASCII digits only: str.isdigit() also accepts '²', on which int() raises.
-        if not (isinstance(key, str) and key.isascii() and key.isdigit() and int(key) >= 1 and str(int(key)) == key):
+        # ASCII digits only: str.isdigit() also accepts '²', on which int() raises; at most 16
+        # digits (priorities are at most MAX_INT), so int() never meets Python's digit limit.
+        digits = isinstance(key, str) and key.isascii() and key.isdigit() and len(key) <= len(str(MAX_INT))
+        if not (digits and int(key) >= 1 and str(int(key)) == key):
+            shown = key if len(str(key)) <= 40 else f"{str(key)[:37]}..."
             problems.append(
                 Problem(
-                    f"parameters.priority_weights.{key}",
-                    f"key {key!r} is not a priority (a positive integer as a string)",
+                    f"parameters.priority_weights.{shown}",
+                    f"key {short(key)} is not a priority (a positive integer as a string)",
                 )
             )
     present = sorted({r.get("priority", 1) for _, r in _records(raw, "citizens") if _is_int(r.get("priority", 1))})

@@ -594,3 +594,10 @@ def test_a_missing_header_row_is_one_problem(kind, tmp_path):
         path = book_of(tmp_path / "h.xlsx", sheets_of(units=[[None], *units[1:]]))
     problems = refused(path)
     assert [p.message for p in problems] == ["the first row is empty: it must name the columns"]
+
+
+def test_a_weight_key_of_thousands_of_digits_is_not_a_priority():
+    """Found by the fuzzer: int() of a 4,301-digit key raised ValueError inside validation."""
+    problems = refused_doc(weighted({"1": 1, "2": 1, "9" * 4301: 1}))
+    assert [p.path for p in problems] == [f"parameters.priority_weights.{'9' * 37}..."]
+    assert "is not a priority" in problems[0].message and len(str(problems[0])) < 200
