@@ -152,7 +152,7 @@ def _scores(raw: object) -> tuple[Scores, list[Problem]]:
             ids_ok = all(id_problem(x) is None for x in set(cit) | set(uni))  # few distinct ids
             if np.isfinite(arr).all() and (arr >= 0).all() and all(cit) and all(uni) and ids_ok:
                 return Scores(tuple(cit), tuple(uni), arr + 0.0), []  # + 0.0: a score of -0 is 0
-    except (KeyError, TypeError):
+    except (KeyError, TypeError, OverflowError):  # OverflowError: an integer beyond any float
         pass
     problems = []
     for i, r in enumerate(raw):
@@ -172,6 +172,8 @@ def _scores(raw: object) -> tuple[Scores, list[Problem]]:
             s = r["score"]
             if isinstance(s, LongInteger):
                 problems.append(Problem(f"scores[{i}].score", too_long(s)))
+            elif _is_int(s) and s > MAX_INT:  # before isfinite, which fails on ints beyond any float
+                problems.append(Problem(f"scores[{i}].score", f"{short(s)} is too large (at most {MAX_INT})"))
             elif isinstance(s, bool) or not isinstance(s, (int, float)) or not math.isfinite(s) or s < 0:
                 problems.append(Problem(f"scores[{i}].score", f"expected a finite number >= 0 (got {short(s)})"))
     return Scores(), problems

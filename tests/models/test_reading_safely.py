@@ -601,3 +601,13 @@ def test_a_weight_key_of_thousands_of_digits_is_not_a_priority():
     problems = refused_doc(weighted({"1": 1, "2": 1, "9" * 4301: 1}))
     assert [p.path for p in problems] == [f"parameters.priority_weights.{'9' * 37}..."]
     assert "is not a priority" in problems[0].message and len(str(problems[0])) < 200
+
+
+@pytest.mark.parametrize("score", [10**309, 2**53 + 2])
+def test_integer_scores_beyond_doubles_are_refused(score, tmp_path):
+    """Found by the fuzzer: a score of 309 digits raised OverflowError converting the scores to floats."""
+    problems = refused_doc(base(scores=[{"citizen": "c1", "unit": "u1", "score": score}]))
+    assert [p.path for p in problems] == ["scores[0].score"]
+    assert "too large" in problems[0].message
+    scores = f"citizen,unit,score\nc1,u1,{score}\n"
+    assert [p.path for p in refused(folder_of(tmp_path, scores=scores))] == ["scores[0].score"]
