@@ -5,7 +5,7 @@ from models.io import load, read_plan, save, write_plan
 from models.plan import Plan
 from models.pools import Pool, default_pool_id, pool_cap, pools, unit_pools
 from models.schema import AREAS, FORMAT, KINDS
-from models.validate import InstanceError, Problem, from_dict
+from models.validate import InstanceError, Problem, format_problems, from_dict
 
 __all__ = [
     "AREAS",
@@ -18,6 +18,7 @@ __all__ = [
     "Problem",
     "Scores",
     "default_pool_id",
+    "format_problems",
     "from_dict",
     "load",
     "pool_cap",

@@ -34,7 +34,7 @@ class Scores:
 
     citizen: tuple[str, ...] = ()
     unit: tuple[str, ...] = ()
-    score: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    score: np.ndarray[Any, np.dtype[np.float64]] = field(default_factory=lambda: np.zeros(0))
 
     def __post_init__(self) -> None:
         self.score.setflags(write=False)

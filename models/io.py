@@ -11,16 +11,16 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from models.instance import Instance
 from models.plan import Plan, plan_document
-from models.validate import InstanceError, Problem, from_dict
+from models.validate import InstanceError, Problem, from_dict, parse_integer, short
 
 
-def instance_kind(path: str | os.PathLike) -> str:
+def instance_kind(path: str | os.PathLike[str]) -> str:
     """``"json"``, ``"csv"`` (a folder) or ``"xlsx"``, from the path's name."""
     p = Path(path)
     if p.is_dir() or p.suffix == "" or p.suffix.lower() == ".csv":
@@ -32,7 +32,7 @@ def instance_kind(path: str | os.PathLike) -> str:
     return "json"
 
 
-def read_document(path: str | os.PathLike) -> dict:
+def read_document(path: str | os.PathLike[str]) -> Any:
     """The raw instance document of a file, not yet validated.
 
     Raises
@@ -58,7 +58,7 @@ def read_document(path: str | os.PathLike) -> dict:
 
             return read_orlib(path)
         with open(path, "rb") as f:
-            return json.loads(f.read())
+            return parse_json(f.read(), source)
     except InstanceError:
         raise
     except json.JSONDecodeError as exc:
@@ -73,7 +73,65 @@ def read_document(path: str | os.PathLike) -> dict:
         raise InstanceError(source, [Problem("", f"cannot read: {exc}")]) from None
 
 
-def load(path: str | os.PathLike) -> Instance:
+class _Duplicates(dict[str, list[Any]]):
+    """The keys an object named more than once: ``{key: every value given}``."""
+
+
+_DUPLICATES = "\x00duplicates"  # the key marking such an object until the error is reported
+
+
+def _object_counting(seen: list[int]) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
+    """A JSON object hook that marks objects repeating a key and counts them in ``seen``."""
+
+    def make(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) == len(pairs):
+            return obj
+        repeated: dict[str, list[Any]] = {}
+        for key, value in pairs:
+            repeated.setdefault(key, []).append(value)
+        obj[_DUPLICATES] = _Duplicates({k: v for k, v in repeated.items() if len(v) > 1})
+        seen.append(1)
+        return obj
+
+    return make
+
+
+def parse_json(data: str | bytes, source: str) -> Any:
+    """Parse a JSON text strictly: a key named twice in one object is an error, not last-one-wins.
+
+    Raises
+    ------
+    InstanceError
+        Naming the path of every object with a repeated key.
+    json.JSONDecodeError
+        When the text is not JSON.
+    """
+    seen: list[int] = []
+    doc = json.loads(data, object_pairs_hook=_object_counting(seen), parse_int=parse_integer)
+    if seen:  # walk the document only when some object repeated a key
+        raise InstanceError(source, list(_repeated_keys(doc, "")))
+    return doc
+
+
+def _repeated_keys(value: Any, path: str) -> Iterator[Problem]:
+    """Problems for every object marked by :func:`_object`, depth first in document order."""
+    stack = [(value, path)]
+    while stack:  # not recursive: a deeply nested document must not hit the recursion limit here
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            repeated = node.pop(_DUPLICATES, None)
+            if isinstance(repeated, _Duplicates):
+                for key, values in repeated.items():
+                    at = f"{where}.{key}" if where else key
+                    shown = ", ".join(short(v) for v in values)
+                    yield Problem(at, f"given {len(values)} times in one object ({shown}); a key may appear once")
+            stack.extend((v, f"{where}.{k}" if where else k) for k, v in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend((v, f"{where}[{i}]") for i, v in reversed(list(enumerate(node))))
+
+
+def load(path: str | os.PathLike[str]) -> Instance:
     """Read and validate an instance from JSON, a CSV folder, xlsx or an OR-Library ``.txt``.
 
     Raises
@@ -84,7 +142,7 @@ def load(path: str | os.PathLike) -> Instance:
     return from_dict(read_document(path), str(path))
 
 
-def save(inst: Instance, path: str | os.PathLike) -> None:
+def save(inst: Instance, path: str | os.PathLike[str]) -> None:
     """Write an instance in the format its path names (JSON, CSV folder or xlsx)."""
     kind = instance_kind(path)
     doc = inst.to_dict()
@@ -100,9 +158,10 @@ def save(inst: Instance, path: str | os.PathLike) -> None:
         write_atomic(path, lambda tmp: Path(tmp).write_text(dump_json(doc)))
 
 
-def dump_json(doc: dict) -> str:
+def dump_json(doc: dict[str, Any]) -> str:
     """The one JSON layout anvis writes: stable key order, indented, newline at the end."""
-    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+    # Strict JSON: NaN or Infinity would be refused by other readers (and means a bug upstream).
+    return json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _umask() -> int:
@@ -114,7 +173,7 @@ def _umask() -> int:
 _UMASK = _umask()
 
 
-def write_atomic(path: str | os.PathLike, write) -> None:
+def write_atomic(path: str | os.PathLike[str], write: Callable[[str], object]) -> None:
     """Call ``write(tmp_path)`` and move the result over ``path`` only once it is complete.
 
     A failure half-way leaves an existing file at ``path`` untouched.
@@ -134,7 +193,7 @@ def write_atomic(path: str | os.PathLike, write) -> None:
         raise
 
 
-def read_plan(path: str | os.PathLike) -> dict:
+def read_plan(path: str | os.PathLike[str]) -> dict[str, Any]:
     """A plan (``anvis-plan/1`` JSON) as a dict.
 
     Raises
@@ -144,7 +203,9 @@ def read_plan(path: str | os.PathLike) -> dict:
     """
     try:
         with open(path, "rb") as f:
-            doc = json.loads(f.read())
+            doc = parse_json(f.read(), str(path))
+    except InstanceError:
+        raise
     except (OSError, ValueError) as exc:
         raise InstanceError(str(path), [Problem("", f"cannot read plan: {exc}")]) from None
     if not isinstance(doc, dict):

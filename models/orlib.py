@@ -12,15 +12,21 @@ import os
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
-from models.validate import InstanceError, Problem
+from models.validate import InstanceError, Problem, short
 
 
-def read_costs(path: str | os.PathLike[str]) -> npt.NDArray[np.int64]:
+def read_costs(path: str | os.PathLike[str]) -> np.ndarray[Any, np.dtype[np.int64]]:
     """The n × n cost matrix of an OR-Library assignment file (a token stream)."""
     with open(path, "rb") as f:
-        tokens = np.array(f.read().split(), dtype=np.int64)
+        words = f.read().split()
+    try:
+        tokens = np.array(words, dtype=np.int64)
+    except (ValueError, OverflowError):  # not a number, or beyond int64
+        at, word = next((i, w) for i, w in enumerate(words) if not _is_int64(w))
+        text = short(word.decode("utf-8", "replace"))
+        message = f"number {at + 1} of the file, {text}, is not a whole number of int64 range"
+        raise InstanceError(str(path), [Problem("", message)]) from None
     if tokens.size == 0:
         raise InstanceError(str(path), [Problem("", "empty file")])
     n = int(tokens[0])
@@ -31,7 +37,14 @@ def read_costs(path: str | os.PathLike[str]) -> npt.NDArray[np.int64]:
     return tokens[1:].reshape(n, n)
 
 
-def costs_to_document(cost: npt.NDArray[np.int64], name: str = "orlib") -> dict[str, Any]:
+def _is_int64(word: bytes) -> bool:
+    try:
+        return -(2**63) <= int(word) < 2**63
+    except ValueError:
+        return False
+
+
+def costs_to_document(cost: np.ndarray[Any, np.dtype[np.int64]], name: str = "orlib") -> dict[str, Any]:
     """An anvis/1 document whose lexicographic optimum solves the assignment problem."""
     n = cost.shape[0]
     width = len(str(n - 1))

@@ -7,18 +7,71 @@ Defaults are exactly those of FORMAT.md §1.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, StrictInt, StrictStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StrictBool, StrictInt, StrictStr
 
 FORMAT = "anvis/1"
 FORMAT_V2 = "anvis/2"
 FORMATS = (FORMAT, FORMAT_V2)
 AREAS = ("ordinary", "prevention", "disadvantaged", "transformation")
 KINDS = ("family", "youth", "elderly")
+LIST_SEP = ";"
+"""The separator of list items in a CSV or xlsx cell (see :mod:`models.tables`)."""
 
-Id = Annotated[StrictStr, Field(min_length=1)]
-Kr = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
+# Characters no copy of an instance can keep. XML 1.0 (xlsx) forbids these controls and
+# turns CR into LF; lone surrogates cannot be encoded as UTF-8 at all.
+_LOST_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def id_problem(value: str) -> str | None:
+    """Why an id cannot be kept exactly in every file format, or None when it can.
+
+    FORMAT.md allows any non-empty string; anvis refuses only what a CSV folder or
+    workbook cannot hold and read back as the same id: blanks at either end (list
+    items in a cell are read without them), control characters (line breaks, tabs,
+    ...) and the list separator ``;``.
+    """
+    if value != value.strip():
+        return "an id must not start or end with a blank (a CSV or xlsx copy would lose it)"
+    bad = _CONTROL.search(value)
+    if bad is not None:
+        return f"an id must not hold the control character {bad.group()!r} (a CSV or xlsx copy would change it)"
+    if LIST_SEP in value:
+        return "an id must not hold ';', the list separator of CSV and xlsx cells"
+    return None
+
+
+def text_problem(value: str) -> str | None:
+    """Why a free text (a name, a note) cannot be kept exactly in a workbook, or None."""
+    bad = _LOST_IN_TEXT.search(value)
+    if bad is None:
+        return None
+    return f"text must not hold the control character {bad.group()!r} (an xlsx copy would lose or change it)"
+
+
+def _check(problem: Callable[[str], str | None]) -> Callable[[str], str]:
+    """A pydantic validator refusing a string for which ``problem`` gives a reason."""
+
+    def check(value: str) -> str:
+        found = problem(value)
+        if found:
+            raise ValueError(found)
+        return value
+
+    return check
+
+
+def _positive_zero(value: float) -> float:
+    return value + 0.0  # -0.0 + 0.0 is 0.0: a rent of -0 is 0 and prints as "0 kr"
+
+
+Id = Annotated[StrictStr, Field(min_length=1), AfterValidator(_check(id_problem))]
+Text = Annotated[StrictStr, AfterValidator(_check(text_problem))]
+Kr = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False), AfterValidator(_positive_zero)]
 Count = Annotated[StrictInt, Field(ge=0)]
 Rooms = Annotated[StrictInt, Field(ge=1)]
 Share = Annotated[float, Strict(), Field(ge=0, le=1, allow_inf_nan=False)]
@@ -61,7 +114,7 @@ class Region(Record):
     """A region (FORMAT.md §1, ``regions``) and its grant quota from Fonden for blandede byer (rule 10)."""
 
     id: Id
-    name: StrictStr = ""
+    name: Text = ""
     grant_quota: Count | None = None  # None: unlimited
 
 
@@ -69,7 +122,7 @@ class Municipality(Record):
     """A municipality (``municipalities``): its region and its subsidy frame, the tilsagnsramme (rule 9)."""
 
     id: Id
-    name: StrictStr = ""
+    name: Text = ""
     region: Id
     subsidy_frame: Count = 0
 
@@ -78,7 +131,7 @@ class Organisation(Record):
     """A housing organisation (``organisations``)."""
 
     id: Id
-    name: StrictStr = ""
+    name: Text = ""
 
 
 class Department(Record):
@@ -169,14 +222,14 @@ class Override(Record):
     action: Literal["lock", "forbid", "reserve"]
     unit: Id
     citizen: Id | None = None  # required for lock and forbid, absent for reserve
-    note: StrictStr = ""  # the planner's reason, kept for the record
+    note: Text = ""  # the planner's reason, kept for the record
 
 
 class Body(Record):
     """Every table of an instance but ``scores``, which is kept columnar."""
 
     format: StrictStr
-    name: StrictStr = ""
+    name: Text = ""
     parameters: Parameters = Parameters()
     regions: tuple[Region, ...] = ()
     municipalities: tuple[Municipality, ...] = ()
@@ -209,7 +262,7 @@ V2_FIELDS = {
     "agreements": ("mode", "kinds", "units"),
     "citizens": ("homeless",),
 }
-RECORD_OF = {
+RECORD_OF: dict[str, type[Record]] = {
     "regions": Region,
     "municipalities": Municipality,
     "organisations": Organisation,

@@ -15,10 +15,18 @@ Layout (the same for CSV and xlsx)
   ``department:weight``, ``priority_weights`` as ``1:100;2:10`` -- and split
   on the *last* ``:``, as ids may contain ``:``.
 * An empty cell means "field absent", so the FORMAT.md default applies (for
-  an agreement's list filters: not applied, i.e. null). Hence an explicitly
-  empty list that differs from the default (citizen ``kinds`` ``[]``,
-  agreement ``rooms`` ``[]``) cannot be written as a table; nor can an id
-  holding ``;`` inside a list cell, or list items with surrounding blanks.
+  an agreement's list filters: not applied, i.e. null). An explicitly empty
+  list that differs from the default (citizen ``kinds`` ``[]``, agreement
+  ``rooms`` ``[]``) is a cell holding only ``;``.
+* Ids are kept exactly, which is why validation refuses the few ids no table
+  can hold (:func:`models.schema.id_problem`: blanks at either end, control
+  characters, ``;``).
+* In CSV, text that a spreadsheet would run as a formula (starting with
+  ``=``, ``+``, ``-``, ``@``, a tab or a line break) is written with a leading
+  ``'``, and so is text starting with ``'``; reading removes one leading
+  ``'`` from every cell, so each value reads back as written. Numbers are
+  never quoted (``-5`` is the number -5). In xlsx such text is a string cell,
+  never a formula.
 
 Reading converts each cell with the type of its field in :mod:`models.schema`
 (ids and names stay strings even when they look like numbers, or were typed
@@ -28,8 +36,11 @@ raw text, so that validation reports it with its path, e.g.
 names are kept verbatim; numbers, booleans, enumerated words and list items
 are read with surrounding blanks removed. Columns that are not fields are
 kept (validation warns about them). Problems with a file as a whole (no
-``parameters`` table, an unreadable workbook, a duplicated column, ...)
-raise :class:`~models.validate.InstanceError` naming the file or sheet.
+``parameters`` table, an unreadable workbook, a duplicated column, two files
+or sheets for one table, an empty file, an unclosed quote, a ``;``-separated
+CSV, ...) raise :class:`~models.validate.InstanceError` naming the file or
+sheet. A workbook's formulas are read as their stored results; a formula
+without one, an error value and merged cells are refused, naming the cell.
 
 Plans (FORMAT.md §5) are exported for planners as the tables
 ``assignments``, ``unassigned``, ``usage_<what>`` (from ``plan["usage"]``)
@@ -40,6 +51,7 @@ Everything written is deterministic: the same document gives the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
 import json
@@ -50,18 +62,17 @@ import types
 import typing
 import warnings
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from pydantic import BaseModel
 
 from models.plan import Plan, plan_document
-from models.schema import RECORD_OF, TABLES, Body, Parameters
-from models.validate import InstanceError, Problem, UnknownFieldWarning
+from models.schema import LIST_SEP, RECORD_OF, TABLES, Body, Parameters
+from models.validate import InstanceError, Problem, UnknownFieldWarning, parse_integer, short
 
 PARAMETERS = "parameters"
-LIST_SEP = ";"
 PAIR_SEP = ":"
 FIXED_TIME = datetime.datetime(2000, 1, 1)
 """Creation and modification time written into every workbook (bytes must not depend on the clock)."""
@@ -82,8 +93,10 @@ NUMBER_RE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 # ``k:v;k2:v2`` into a dict, or ("pairs", key field, value field, value type)
 # for ``k:v;k2:v2`` into a list of two-field records.
 
+CellType: TypeAlias = str | tuple[Any, ...]
 
-def cell_type(annotation):
+
+def cell_type(annotation: Any) -> CellType:
     """The cell type of a field annotation of :mod:`models.schema`."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is typing.Annotated:
@@ -104,13 +117,13 @@ def cell_type(annotation):
     return {str: "str", int: "int", float: "float", bool: "bool"}[annotation]
 
 
-def _field_types(model) -> dict:
+def _field_types(model: type[BaseModel]) -> dict[str, CellType]:
     return {name: cell_type(info.annotation) for name, info in model.model_fields.items()}
 
 
-FIELD_TYPES: dict[str, dict] = {name: _field_types(rec) for name, rec in RECORD_OF.items()}
+FIELD_TYPES: dict[str, dict[str, CellType]] = {name: _field_types(rec) for name, rec in RECORD_OF.items()}
 FIELD_TYPES["scores"] = {"citizen": "str", "unit": "str", "score": "float"}
-PARAMETER_TYPES = {"format": "str", "name": "str", **_field_types(Parameters)}
+PARAMETER_TYPES: dict[str, CellType] = {"format": "str", "name": "str", **_field_types(Parameters)}
 TOP_LEVEL = ("format", "name")
 assert set(TOP_LEVEL) <= set(Body.model_fields)
 
@@ -120,12 +133,12 @@ assert set(TOP_LEVEL) <= set(Body.model_fields)
 # ---------------------------------------------------------------------------
 
 
-def is_empty(value) -> bool:
+def is_empty(value: object) -> bool:
     """An empty cell: nothing, or only blanks."""
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def convert(value, kind):
+def convert(value: Any, kind: CellType) -> Any:
     """A cell value (text, or a number / bool from a workbook) as the field's type.
 
     Returns the value unchanged when it does not convert, so that validation
@@ -145,7 +158,7 @@ def convert(value, kind):
     return value  # numbers and booleans are already typed; anything else stays raw
 
 
-def _from_text(text: str, kind):
+def _from_text(text: str, kind: CellType) -> Any:
     if kind == "str":
         return text
     s = text.strip()
@@ -153,23 +166,25 @@ def _from_text(text: str, kind):
         return s
     if kind == "int":
         if INT_RE.fullmatch(s):
-            return int(s)
+            return parse_integer(s)
         if NUMBER_RE.fullmatch(s) and float(s).is_integer():
             return int(float(s))
         return text
     if kind == "float":
         if INT_RE.fullmatch(s):
-            return int(s)
+            return parse_integer(s)
         return float(s) if NUMBER_RE.fullmatch(s) else text
     if kind == "bool":
         low = s.lower()
         return True if low in TRUE_WORDS else False if low in FALSE_WORDS else text
+    if isinstance(kind, str):  # every scalar kind is handled above
+        raise ValueError(f"unknown cell type {kind!r}")
     items = [item.strip() for item in s.split(LIST_SEP) if item.strip()]
     if kind[0] == "list":
         return [_from_text(item, kind[1]) for item in items]
     if kind[0] == "pairs":
         _, key, value, value_kind = kind
-        out = []
+        out: list[Any] = []
         for item in items:
             k, sep, v = item.rpartition(PAIR_SEP)
             out.append({key: k.strip(), value: _from_text(v, value_kind)} if sep else item)
@@ -186,7 +201,7 @@ def _from_text(text: str, kind):
 # ---------------------------------------------------------------------------
 
 
-def to_text(value) -> str:
+def to_text(value: Any) -> str:
     """A document value as the text of one cell (the inverse of :func:`convert`)."""
     if value is None:
         return ""
@@ -204,14 +219,44 @@ def to_text(value) -> str:
     return str(value)
 
 
-def to_cell(value):
-    """A document value as a workbook cell: numbers and booleans stay typed, lists become text."""
-    if value is None or isinstance(value, (bool, int, float, str)):
+def to_cell(value: Any) -> Any:
+    """A document value as a workbook cell: numbers and booleans stay typed, lists become text.
+
+    openpyxl writes numbers with 16 significant digits (``"%.16g"``); a number that needs
+    17 (``123456789.12345679``, the largest double) is written as its exact text instead,
+    which reading converts back to the same number.
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value if float(f"{value:.16g}") == value else to_text(value)
+    if value is None or isinstance(value, (bool, str)):
         return value
     return to_text(value)
 
 
-def columns(rows: list[dict], default=()) -> list[str]:
+QUOTE = "'"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+"""Text a spreadsheet may take for a formula when it starts so (OWASP, CSV injection)."""
+
+
+def csv_text(value: Any) -> str:
+    """A document value as the text of a CSV cell that no spreadsheet evaluates.
+
+    Text starting like a formula gets a leading ``'`` (and so does text that
+    starts with ``'`` itself, so that :func:`unquote` gives back exactly what was
+    written). Numbers stay as they are: ``-5`` is the number -5.
+    """
+    text = to_text(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return text
+    return QUOTE + text if text.startswith((*FORMULA_START, QUOTE)) else text
+
+
+def unquote(cell: str) -> str:
+    """The text of a CSV cell as :func:`csv_text` was given it: one leading ``'`` removed."""
+    return cell[1:] if cell.startswith(QUOTE) else cell
+
+
+def columns(rows: list[dict[str, Any]], default: Collection[str] = ()) -> list[str]:
     """``default`` followed by every other key of the rows, in first-seen order."""
     out = dict.fromkeys(default)
     for r in rows:
@@ -219,15 +264,46 @@ def columns(rows: list[dict], default=()) -> list[str]:
     return list(out)
 
 
-def instance_tables(doc: dict) -> dict[str, tuple[list[str], list[list]]]:
+Table = tuple[list[str], list[list[Any]]]
+"""A table to write: its header and its rows of values."""
+
+
+EMPTY_LIST = LIST_SEP
+"""A cell holding only ``;`` is an explicitly empty list (an empty cell is the field's default)."""
+
+
+def _explicit_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The list and map fields whose default is not empty: an empty value must be written as such."""
+    return frozenset(
+        name
+        for name, info in model.model_fields.items()
+        if not isinstance(cell_type(info.annotation), str) and info.default not in ((), [], {})
+    )
+
+
+EXPLICIT_EMPTY = {name: _explicit_fields(rec) for name, rec in RECORD_OF.items()}
+EXPLICIT_EMPTY[PARAMETERS] = _explicit_fields(Parameters)
+
+
+def _value(value: Any, field: str, explicit: frozenset[str]) -> Any:
+    if field in explicit and isinstance(value, (list, tuple, dict)) and not value:
+        return EMPTY_LIST  # citizen kinds [] (not the default ["family"]), agreement rooms [] (not null)
+    return value
+
+
+def instance_tables(doc: dict[str, Any]) -> dict[str, Table]:
     """The tables of an instance document: ``{name: (header, rows of values)}``, parameters first."""
     params = {k: doc.get(k) for k in TOP_LEVEL}
     params.update(doc.get(PARAMETERS) or {})
-    tables = {PARAMETERS: (["key", "value"], [[k, v] for k, v in params.items()])}
+    explicit = EXPLICIT_EMPTY[PARAMETERS]
+    tables: dict[str, Table] = {
+        PARAMETERS: (["key", "value"], [[k, _value(v, k, explicit)] for k, v in params.items()])
+    }
     for name in TABLES:
         records = doc.get(name) or []
         header = columns(records, FIELD_TYPES[name])
-        tables[name] = (header, [[r.get(c) for c in header] for r in records])
+        explicit = EXPLICIT_EMPTY.get(name, frozenset())
+        tables[name] = (header, [[_value(r.get(c), c, explicit) for c in header] for r in records])
     return tables
 
 
@@ -235,8 +311,18 @@ def instance_tables(doc: dict) -> dict[str, tuple[list[str], list[list]]]:
 # Reading
 # ---------------------------------------------------------------------------
 
+Row = list[Any]
+Grid = list[tuple[int, Row]]
+"""The rows of a table, each with its number as a spreadsheet shows it (the header row is 1)."""
+Place = Callable[[str], str]
 
-def read_csv_folder(path) -> dict:
+
+def table_key(name: str) -> str:
+    """The table a file stem or sheet title names: blanks (also no-break spaces) and case do not count."""
+    return name.strip().lower()
+
+
+def read_csv_folder(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read an instance from a folder of CSV files.
 
     Parameters
@@ -253,31 +339,82 @@ def read_csv_folder(path) -> dict:
     ------
     InstanceError
         When a file as a whole is wrong (no ``parameters.csv``, not UTF-8, a
-        duplicated column, ...).
+        duplicated column, two files for one table, an unclosed quote, ...).
     """
     folder = Path(path)
     if not folder.is_dir():
         raise InstanceError(str(path), [Problem("", "expected a folder of CSV files (parameters.csv, units.csv, ...)")])
-    files = {p.stem.strip().lower(): p for p in sorted(folder.iterdir()) if p.suffix.lower() == ".csv" and p.is_file()}
-    grids, problems = {}, []
+    problems: list[Problem] = []
+    files: dict[str, Path] = {}
+    for file in sorted(folder.iterdir()):
+        if file.suffix.lower() != ".csv" or not file.is_file():
+            continue
+        key = table_key(file.stem)
+        if key in files:
+            problems.append(Problem(f"{key}.csv", _twice(key, files[key].name, file.name, "files")))
+        else:
+            files[key] = file
+    grids = {}
     for key, file in files.items():
         if key not in TABLES and key != PARAMETERS:
             warnings.warn(
                 f"{path}: ignoring {file.name}, which is not a table of anvis/1", UnknownFieldWarning, stacklevel=3
             )
             continue
-        try:
-            with open(file, encoding="utf-8-sig", newline="") as f:
-                grids[key] = list(csv.reader(f))
-        except UnicodeDecodeError as exc:
-            problems.append(Problem(file.name, f"not UTF-8 text: {exc.reason} at byte {exc.start}"))
-        except (OSError, csv.Error) as exc:
-            problems.append(Problem(file.name, f"cannot read: {exc}"))
+        grid = _read_csv_file(file, problems)
+        if grid is not None:
+            grids[key] = grid
     return _document(grids, lambda name: f"{name}.csv", str(path), problems)
 
 
-def read_xlsx(path) -> dict:
+def _twice(key: str, first: str, second: str, what: str) -> str:
+    return f"the {what} {first!r} and {second!r} are both the table {key!r}; keep one (nothing is merged)"
+
+
+def _read_csv_file(file: Path, problems: list[Problem]) -> Grid | None:
+    """The rows of one CSV file, or None (with a problem) when the file as a whole is unreadable."""
+    try:
+        if file.stat().st_size == 0:
+            problems.append(Problem(file.name, "the file is empty (0 bytes): a table needs at least its header row"))
+            return None
+        with open(file, encoding="utf-8-sig", newline="") as f:
+            reader = csv.reader(f, strict=True)
+            grid: Grid = []
+            line = 1  # where the row being read starts
+            try:
+                for number, row in enumerate(reader, start=1):
+                    grid.append((number, [unquote(cell) for cell in row]))
+                    line = reader.line_num + 1
+            except csv.Error as exc:
+                problems.append(Problem(file.name, _csv_error(str(exc), line, reader.line_num)))
+                return None
+        if not any(_trim(cells) for _, cells in grid):
+            problems.append(
+                Problem(file.name, "the file holds only blank lines: a table needs at least its header row")
+            )
+            return None
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(file.name, f"not UTF-8 text: {exc.reason} at byte {exc.start}"))
+        return None
+    except OSError as exc:
+        problems.append(Problem(file.name, f"cannot read: {exc}"))
+        return None
+    return grid
+
+
+def _csv_error(message: str, line: int, last: int) -> str:
+    if message == "unexpected end of data":
+        return f'line {line}: a quote (") opens a cell that is never closed (it would run to line {last}, the end)'
+    return f'line {line}: badly quoted cell ({message}); a quote inside a quoted cell is written twice ("")'
+
+
+def read_xlsx(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read an instance from an ``.xlsx`` workbook with one sheet per table.
+
+    A formula is read as the value the spreadsheet program last computed and stored;
+    a formula without one, an error value (``#DIV/0!``) or merged cells in a table
+    are refused, naming the sheet and the cell. Only the columns the header names
+    are read, so a stray cell far to the right costs nothing (it is reported).
 
     Parameters
     ----------
@@ -292,18 +429,20 @@ def read_xlsx(path) -> dict:
     Raises
     ------
     InstanceError
-        When the workbook cannot be read, or a sheet as a whole is wrong.
+        When the workbook cannot be read, or a sheet as a whole or a cell is wrong.
     """
     import openpyxl
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
         raise InstanceError(str(path), [Problem("", f"cannot read workbook: {exc or type(exc).__name__}")]) from None
-    grids = {}
+    grids: dict[str, Grid] = {}
+    titles: dict[str, str] = {}
+    problems: list[Problem] = []
     try:
         for ws in wb.worksheets:
-            key = ws.title.strip().lower()
+            key = table_key(ws.title)
             if key not in TABLES and key != PARAMETERS:
                 warnings.warn(
                     f"{path}: ignoring sheet {ws.title!r}, which is not a table of anvis/1",
@@ -311,19 +450,114 @@ def read_xlsx(path) -> dict:
                     stacklevel=3,
                 )
                 continue
-            ws.reset_dimensions()  # stored dimensions may be wrong; read every row
-            grids[key] = [list(row) for row in ws.iter_rows(values_only=True)]
+            if key in titles:
+                problems.append(Problem(f"{key} sheet", _twice(key, titles[key], ws.title, "sheets")))
+                continue
+            titles[key] = ws.title
+            grids[key] = _read_sheet(wb, ws, f"{key} sheet", problems)
     except Exception as exc:
         raise InstanceError(str(path), [Problem("", f"cannot read workbook: {exc or type(exc).__name__}")]) from None
     finally:
         wb.close()
-    return _document(grids, lambda name: f"{name} sheet", str(path))
+    return _document(grids, lambda name: f"{name} sheet", str(path), problems)
 
 
-def _document(grids: dict[str, list[list]], place, source: str, problems=None) -> dict:
+@contextlib.contextmanager
+def _sheet_cells(wb: Any, ws: Any, data_only: bool) -> Iterator[Any]:
+    """The parser of one sheet (openpyxl's), yielding ``(row number, [cell dicts])`` for the cells present.
+
+    openpyxl's own read-only rows are padded to the sheet's widest row (one cell at
+    column XFD made every row 16,384 cells: 836 MB for a 41 KB file) and drop the
+    merged ranges; its parser gives only the cells present, their types and the
+    merged ranges. It is not public API, hence this one place that uses it.
+    """
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    with wb._archive.open(ws._worksheet_path) as src:
+        yield WorkSheetParser(
+            src,
+            ws._shared_strings,
+            data_only=data_only,
+            epoch=wb.epoch,
+            date_formats=wb._date_formats,
+            timedelta_formats=wb._timedelta_formats,
+        )
+
+
+def _read_sheet(wb: Any, ws: Any, where: str, problems: list[Problem]) -> Grid:
+    """The rows of a sheet, as wide as its header; formulas replaced by their stored values."""
+    from openpyxl.utils.cell import get_column_letter, range_boundaries
+
+    grid: Grid = []
+    formulas: dict[tuple[int, int], Any] = {}
+    width = 0
+    with _sheet_cells(wb, ws, data_only=False) as parser:
+        for number, cells in parser.parse():
+            present = [c for c in cells if not is_empty(c["value"])]
+            last = max((c["column"] for c in present), default=0)
+            if number == 1:
+                width = last
+            elif last and not width:
+                problems.append(Problem(where, EMPTY_HEADER))
+                break
+            elif last > width:
+                problems.append(Problem(where, f"row {number} has {last} cells but only {width} columns are named"))
+                continue
+            row: Row = [None] * last
+            for c in present:
+                column, value = c["column"], c["value"]
+                if c["data_type"] == "f":
+                    formulas[(number, column)] = value
+                elif c["data_type"] == "e":
+                    problems.append(Problem(where, f"cell {get_column_letter(column)}{number} holds the error {value}"))
+                row[column - 1] = value
+            grid.append((number, row))
+        merged = parser.merged_cells.mergeCell if parser.merged_cells else []
+    for cells in merged:
+        first_column = range_boundaries(cells.ref)[0]
+        if first_column is not None and (first_column <= width or width == 0):
+            problems.append(
+                Problem(where, f"cells {cells.ref} are merged: unmerge them and fill in every cell of the table")
+            )
+    if formulas:
+        _formula_values(wb, ws, grid, formulas, where, problems)
+    return grid
+
+
+def _formula_values(
+    wb: Any, ws: Any, grid: Grid, formulas: dict[tuple[int, int], Any], where: str, problems: list[Problem]
+) -> None:
+    """Put the stored result of each formula in its place, or report a formula without one."""
+    from openpyxl.utils.cell import get_column_letter
+
+    stored: dict[tuple[int, int], Any] = {}
+    with _sheet_cells(wb, ws, data_only=True) as parser:
+        for number, cells in parser.parse():
+            for c in cells:
+                if (number, c["column"]) in formulas:
+                    stored[(number, c["column"])] = (c["value"], c["data_type"])
+    rows = dict(grid)
+    for (number, column), formula in formulas.items():
+        value, data_type = stored.get((number, column), (None, "n"))
+        cell = f"cell {get_column_letter(column)}{number}"
+        text = getattr(formula, "text", formula)  # array formulas are objects
+        if value is None:
+            problems.append(
+                Problem(
+                    where,
+                    f"{cell} holds the formula {short(text)} without a computed value: open and save the "
+                    "workbook in a spreadsheet program, or type the value",
+                )
+            )
+        elif data_type == "e":
+            problems.append(Problem(where, f"{cell} holds the formula {short(text)}, which gives the error {value}"))
+        else:
+            rows[number][column - 1] = value
+
+
+def _document(grids: dict[str, Grid], place: Place, source: str, problems: list[Problem]) -> dict[str, Any]:
     """The raw document of the grids (rows of cells) of each table; raises on file-level problems."""
-    problems = list(problems or [])
-    doc: dict = {}
+    doc: dict[str, Any] = {}
     if PARAMETERS in grids:
         doc.update(_parameters(grids[PARAMETERS], place(PARAMETERS), problems))
     elif not any(p.path == place(PARAMETERS) for p in problems):
@@ -335,7 +569,7 @@ def _document(grids: dict[str, list[list]], place, source: str, problems=None) -
     return doc
 
 
-def _trim(row: list) -> list:
+def _trim(row: Row) -> Row:
     """A row without its trailing empty cells."""
     end = len(row)
     while end and is_empty(row[end - 1]):
@@ -343,35 +577,58 @@ def _trim(row: list) -> list:
     return row[:end]
 
 
-def _header(grid: list[list], where: str, problems: list[Problem]) -> list[str] | None:
-    """The column names of a table (first row), or None when they are unusable."""
-    header = _trim(grid[0]) if grid else []
+EMPTY_HEADER = "the first row is empty: it must name the columns"
+SEPARATORS = (";", "\t", "|")
+"""Column separators of other CSV dialects (Excel in Danish locales writes ';')."""
+
+
+def _header(grid: Grid, known: Collection[str], where: str, problems: list[Problem]) -> list[str] | None:
+    """The column names of a table (its row 1), or None when they are unusable."""
+    header = _trim(grid[0][1]) if grid and grid[0][0] == 1 else []
     names = [str(convert(c, "str")).strip() if c is not None else "" for c in header]
-    ok = True
-    for i, name in enumerate(names):
-        if not name:
-            problems.append(Problem(where, f"column {i + 1} has no name in the first row"))
-            ok = False
-        elif name in names[:i]:
-            problems.append(Problem(where, f"column {name!r} appears twice"))
-            ok = False
-    return names if ok else None
+    if not names and any(_trim(cells) for number, cells in grid if number != 1):
+        # one line, not one "has cells but only 0 columns are named" per data row
+        problems.append(Problem(where, EMPTY_HEADER))
+        return None
+    for name in names:
+        parts = [part.strip() for sep in SEPARATORS for part in name.split(sep) if sep in name]
+        if name not in known and any(part in known for part in parts):
+            sep = next(sep for sep in SEPARATORS if sep in name)
+            problems.append(
+                Problem(
+                    where,
+                    f"the column names {short(name)} are one cell, separated by {sep!r}: anvis reads "
+                    'comma-separated CSV (save as "CSV UTF-8 (comma delimited)")',
+                )
+            )
+            return None
+    nameless = [i + 1 for i, name in enumerate(names) if not name]
+    if nameless:
+        more = f" (and {len(nameless) - 1} more columns)" if len(nameless) > 1 else ""
+        problems.append(Problem(where, f"column {nameless[0]} has no name in the first row{more}"))
+    twice = [name for i, name in enumerate(names) if name and name in names[:i]]
+    problems.extend(Problem(where, f"column {name!r} appears twice") for name in dict.fromkeys(twice))
+    return None if nameless or twice else names
 
 
-def _rows(grid: list[list], header: list[str], where: str, problems: list[Problem]):
+def _rows(grid: Grid, header: list[str], where: str, problems: list[Problem]) -> Iterator[dict[str, Any]]:
     """The non-blank data rows, as dicts of the non-empty cells."""
-    for line, row in enumerate(grid[1:], start=2):
-        row = _trim(row)
+    for number, cells in grid:
+        if number == 1:
+            continue  # the header
+        row = _trim(cells)
         if not row:
             continue
         if len(row) > len(header):
-            problems.append(Problem(where, f"row {line} has {len(row)} cells but only {len(header)} columns are named"))
+            problems.append(
+                Problem(where, f"row {number} has {len(row)} cells but only {len(header)} columns are named")
+            )
             continue
-        yield {name: cell for name, cell in zip(header, row) if not is_empty(cell)}
+        yield {name: cell for name, cell in zip(header, row, strict=False) if not is_empty(cell)}
 
 
-def _records(grid: list[list], types: dict, where: str, problems: list[Problem]) -> list[dict]:
-    header = _header(grid, where, problems)
+def _records(grid: Grid, types: dict[str, CellType], where: str, problems: list[Problem]) -> list[dict[str, Any]]:
+    header = _header(grid, types, where, problems)
     if header is None:
         return []
     return [
@@ -380,15 +637,17 @@ def _records(grid: list[list], types: dict, where: str, problems: list[Problem])
     ]
 
 
-def _parameters(grid: list[list], where: str, problems: list[Problem]) -> dict:
+def _parameters(grid: Grid, where: str, problems: list[Problem]) -> dict[str, Any]:
     """``format``, ``name`` and ``parameters`` of the key/value table."""
-    header = _header(grid, where, problems)
+    header = _header(grid, ("key", "value"), where, problems)
     if header is None:
         return {}
     if not {"key", "value"} <= set(header):
         problems.append(Problem(where, f"needs the columns 'key' and 'value' (found {', '.join(header) or 'none'})"))
         return {}
-    doc, params, seen = {}, {}, set()
+    doc: dict[str, Any] = {}
+    params: dict[str, Any] = {}
+    seen: set[str] = set()
     for row in _rows(grid, header, where, problems):
         key = str(convert(row.get("key", ""), "str")).strip()
         if not key:
@@ -411,7 +670,7 @@ def _parameters(grid: list[list], where: str, problems: list[Problem]) -> dict:
 # ---------------------------------------------------------------------------
 
 
-def write_csv_folder(doc: dict, path) -> None:
+def write_csv_folder(doc: dict[str, Any], path: str | os.PathLike[str]) -> None:
     """Write an instance document as a folder of CSV files.
 
     Every table is written, an empty one as its header only, and
@@ -427,7 +686,7 @@ def write_csv_folder(doc: dict, path) -> None:
     _write_csv_tables(instance_tables(doc), Path(path))
 
 
-def write_xlsx(doc: dict, path) -> None:
+def write_xlsx(doc: dict[str, Any], path: str | os.PathLike[str]) -> None:
     """Write an instance document as one workbook, one sheet per table (``parameters`` first).
 
     Parameters
@@ -481,7 +740,7 @@ USAGE_KEY = {"pools": "pool", "departments": "department", "frames": "municipali
 """The column naming the row of each usage table, when ``usage`` maps ids to figures."""
 
 
-def plan_tables(plan: dict) -> dict[str, tuple[list[str], list[list]]]:
+def plan_tables(plan: dict[str, Any]) -> dict[str, Table]:
     """The tables of a plan: ``{name: (header, rows of values)}``.
 
     Nested values (dicts and lists, e.g. ``details``) are compact JSON text.
@@ -503,7 +762,7 @@ def plan_tables(plan: dict) -> dict[str, tuple[list[str], list[list]]]:
     return tables
 
 
-def _usage_rows(figures, key: str) -> list[dict]:
+def _usage_rows(figures: Any, key: str) -> list[dict[str, Any]]:
     if isinstance(figures, list):
         return [r if isinstance(r, dict) else {"value": r} for r in figures]
     if isinstance(figures, dict):
@@ -511,9 +770,9 @@ def _usage_rows(figures, key: str) -> list[dict]:
     return [{"value": figures}]
 
 
-def _summary(plan: dict) -> dict:
+def _summary(plan: dict[str, Any]) -> dict[str, Any]:
     """``format``, ``instance``, ``status``, ``total_score``, ``housed_priority_<p>``, then any other scalar."""
-    objective = plan.get("objective") if isinstance(plan.get("objective"), dict) else {}
+    objective: dict[str, Any] = plan["objective"] if isinstance(plan.get("objective"), dict) else {}
     out = {k: plan.get(k) for k in ("format", "instance", "status")}
     out["total_score"] = objective.get("total_score")
     out.update({f"housed_priority_{p}": n for p, n in (objective.get("housed_by_priority") or {}).items()})
@@ -524,17 +783,17 @@ def _summary(plan: dict) -> dict:
     return out
 
 
-def _plan_table(rows: list[dict], header: list[str]) -> tuple[list[str], list[list]]:
+def _plan_table(rows: list[dict[str, Any]], header: list[str]) -> Table:
     return header, [[_plan_value(r.get(c)) for c in header] for r in rows]
 
 
-def _plan_value(value):
+def _plan_value(value: Any) -> Any:
     if isinstance(value, (dict, list, tuple)):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return value
 
 
-def _write_csv_tables(tables: dict[str, tuple[list[str], list[list]]], folder: Path) -> None:
+def _write_csv_tables(tables: dict[str, Table], folder: Path) -> None:
     """One ``<name>.csv`` per table, each replaced in one step (no half-written file)."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, (header, rows) in tables.items():
@@ -543,8 +802,8 @@ def _write_csv_tables(tables: dict[str, tuple[list[str], list[list]]], folder: P
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
                 out = csv.writer(f, lineterminator="\n")
-                out.writerow(header)
-                out.writerows([to_text(v) for v in row] for row in rows)
+                out.writerow([csv_text(v) for v in header])
+                out.writerows([csv_text(v) for v in row] for row in rows)
             os.chmod(tmp, 0o644)
             os.replace(tmp, target)
         except BaseException:
@@ -553,7 +812,7 @@ def _write_csv_tables(tables: dict[str, tuple[list[str], list[list]]], folder: P
             raise
 
 
-def _write_workbook(tables: dict[str, tuple[list[str], list[list]]], path) -> None:
+def _write_workbook(tables: dict[str, Table], path: str | os.PathLike[str]) -> None:
     """One sheet per table, then freeze the clock-dependent parts of the file."""
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
@@ -563,11 +822,10 @@ def _write_workbook(tables: dict[str, tuple[list[str], list[list]]], path) -> No
         if len(rows) + 1 > MAX_SHEET_ROWS:
             raise ValueError(f"table {name} has {len(rows)} rows, more than a sheet holds ({MAX_SHEET_ROWS - 1})")
         ws = wb.create_sheet(name)
-        ws.append(header)
-        for row in rows:
+        for row in [header, *rows]:
             cells = [to_cell(v) for v in row]
             for i, c in enumerate(cells):
-                if isinstance(c, str) and c.startswith("="):  # text, not a formula
+                if isinstance(c, str) and c.startswith("="):  # openpyxl would write a formula: keep it text
                     cells[i] = WriteOnlyCell(ws, c)
                     cells[i].data_type = "s"
             ws.append(cells)
@@ -578,13 +836,14 @@ def _write_workbook(tables: dict[str, tuple[list[str], list[list]]], path) -> No
     _freeze_zip(path, {"docProps/core.xml": _xml(wb.properties.to_tree())})
 
 
-def _xml(tree) -> bytes:
+def _xml(tree: Any) -> bytes:
     from openpyxl.xml.functions import tostring
 
-    return tostring(tree)
+    data: bytes = tostring(tree)
+    return data
 
 
-def _freeze_zip(path, replace: dict[str, bytes]) -> None:
+def _freeze_zip(path: str | os.PathLike[str], replace: dict[str, bytes]) -> None:
     """Rewrite a zip file with fixed entry times (and some entries replaced), so bytes do not depend on the clock."""
     with zipfile.ZipFile(path) as z:
         entries = [(info.filename, z.read(info)) for info in z.infolist()]

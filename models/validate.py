@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeGuard
 
 import numpy as np
 import pydantic
@@ -27,7 +28,12 @@ from models.schema import (
     Override,
     Parameters,
     Preference,
+    id_problem,
 )
+
+Raw = dict[str, Any]
+"""A raw document or record, as parsed and not yet validated."""
+Ids = dict[str, set[str]]
 
 
 @dataclass(frozen=True)
@@ -49,12 +55,12 @@ class InstanceError(ValueError):
         self.problems = problems
         super().__init__("\n".join(self.lines()))
 
-    def lines(self) -> list[str]:
-        """One line per problem, each starting with the file name."""
-        return [f"{self.source}: {p}" for p in self.problems]
+    def lines(self, limit: int | None = None) -> list[str]:
+        """One line per problem, each starting with the file name (see :func:`format_problems`)."""
+        return format_problems(self.problems, self.source, limit)
 
 
-def path_of(loc) -> str:
+def path_of(loc: Iterable[str | int]) -> str:
     """``('units', 3, 'rooms')`` → ``units[3].rooms``."""
     out = ""
     for part in loc:
@@ -65,12 +71,34 @@ def path_of(loc) -> str:
     return out
 
 
-def short(value) -> str:
+class LongInteger(str):
+    """The digits of an integer too long to parse (Python refuses over 4,300 digits).
+
+    Readers keep such a number as this text so that validation reports it at its
+    field path instead of the whole file failing.
+    """
+
+
+def parse_integer(digits: str) -> int | LongInteger:
+    """The integer of a string of digits, or a :class:`LongInteger` when Python refuses that many."""
+    try:
+        return int(digits)
+    except ValueError:  # over Python's 4,300-digit limit: validation reports it at its path
+        return LongInteger(digits)
+
+
+def too_long(digits: str) -> str:
+    """The message for an integer of too many digits."""
+    return f"a {len(digits.lstrip('+-'))}-digit number is too large (at most {MAX_INT})"
+
+
+def short(value: object) -> str:
+    """The ``repr`` of a value, cut to 60 characters for a message."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def from_dict(raw, source: str = "<memory>") -> Instance:
+def from_dict(raw: object, source: str = "<memory>") -> Instance:
     """Validate a parsed ``anvis/1`` document and build the :class:`Instance`.
 
     Raises
@@ -96,13 +124,20 @@ def from_dict(raw, source: str = "<memory>") -> Instance:
                 continue
             # Pydantic names the union branch or the tuple index in loc; keep the path readable.
             loc = tuple(p for p in loc if not (isinstance(p, str) and p in ("tuple", "list", "dict")))
+            if isinstance(err.get("input"), LongInteger):
+                problems.append(Problem(path_of(loc), too_long(err["input"])))
+                continue
+            msg = msg.removeprefix("Value error, ")  # our own checks (ids, texts) say what is wrong
             problems.append(Problem(path_of(loc), f"{msg} (got {short(err.get('input'))})"))
     scores, score_problems = _scores(raw.get("scores", []))
     problems += score_problems
     problems += _relations(raw)
+    if not problems and body is not None:
+        problems += _objective_range(body, scores)
     if problems:
         raise InstanceError(source, problems)
     _warn_unknown_fields(raw, source)
+    assert body is not None  # no problems: the schema check built it
     if not body.name:
         body = body.model_copy(update={"name": _stem(source)})
     inst = Instance(body, scores, source)
@@ -118,7 +153,7 @@ def _stem(source: str) -> str:
     return base.split(".")[0] or "instance"
 
 
-def _scores(raw) -> tuple[Scores, list[Problem]]:
+def _scores(raw: object) -> tuple[Scores, list[Problem]]:
     if not isinstance(raw, list):
         return Scores(), [Problem("scores", f"expected a list, got {short(raw)}")]
     if not raw:
@@ -131,9 +166,10 @@ def _scores(raw) -> tuple[Scores, list[Problem]]:
         val = [r["score"] for r in raw]
         if set(map(type, cit)) == {str} and set(map(type, uni)) == {str} and set(map(type, val)) <= {int, float}:
             arr = np.asarray(val, dtype=float)
-            if np.isfinite(arr).all() and (arr >= 0).all() and all(cit) and all(uni):
-                return Scores(tuple(cit), tuple(uni), arr), []
-    except (KeyError, TypeError):
+            ids_ok = all(id_problem(x) is None for x in set(cit) | set(uni))  # few distinct ids
+            if np.isfinite(arr).all() and (arr >= 0).all() and all(cit) and all(uni) and ids_ok:
+                return Scores(tuple(cit), tuple(uni), arr + 0.0), []  # + 0.0: a score of -0 is 0
+    except (KeyError, TypeError, OverflowError):  # OverflowError: an integer beyond any float
         pass
     problems = []
     for i, r in enumerate(raw):
@@ -145,24 +181,30 @@ def _scores(raw) -> tuple[Scores, list[Problem]]:
                 problems.append(Problem(f"scores[{i}].{key}", "required field is missing"))
             elif not isinstance(r[key], str) or not r[key]:
                 problems.append(Problem(f"scores[{i}].{key}", f"expected a non-empty id string (got {short(r[key])})"))
+            elif id_problem(r[key]):
+                problems.append(Problem(f"scores[{i}].{key}", f"{id_problem(r[key])} (got {short(r[key])})"))
         if "score" not in r:
             problems.append(Problem(f"scores[{i}].score", "required field is missing"))
         else:
             s = r["score"]
-            if isinstance(s, bool) or not isinstance(s, (int, float)) or not math.isfinite(s) or s < 0:
+            if isinstance(s, LongInteger):
+                problems.append(Problem(f"scores[{i}].score", too_long(s)))
+            elif _is_int(s) and s > MAX_INT:  # before isfinite, which fails on ints beyond any float
+                problems.append(Problem(f"scores[{i}].score", f"{short(s)} is too large (at most {MAX_INT})"))
+            elif isinstance(s, bool) or not isinstance(s, (int, float)) or not math.isfinite(s) or s < 0:
                 problems.append(Problem(f"scores[{i}].score", f"expected a finite number >= 0 (got {short(s)})"))
     return Scores(), problems
 
 
-def _table(raw: dict, name: str) -> list:
+def _table(raw: Raw, name: str) -> list[Any]:
     """A table of raw records, or [] where it is absent or not a list (type errors come from pydantic)."""
     t = raw.get(name, [])
     return t if isinstance(t, list) else []
 
 
-def _ids(raw: dict, name: str, problems: list[Problem]) -> set:
+def _ids(raw: Raw, name: str, problems: list[Problem]) -> set[str]:
     """The ids of a table; reports duplicates."""
-    first: dict = {}
+    first: dict[str, int] = {}
     for i, r in enumerate(_table(raw, name)):
         if isinstance(r, dict) and isinstance(r.get("id"), str):
             rid = r["id"]
@@ -173,7 +215,7 @@ def _ids(raw: dict, name: str, problems: list[Problem]) -> set:
     return set(first)
 
 
-def _relations(raw: dict) -> list[Problem]:
+def _relations(raw: Raw) -> list[Problem]:
     """Unique ids, resolved references and checks that span fields or records."""
     problems: list[Problem] = []
     fmt = raw.get("format")
@@ -182,8 +224,9 @@ def _relations(raw: dict) -> list[Problem]:
     v2 = fmt == FORMAT_V2
     ids = {t: _ids(raw, t, problems) for t in RECORD_OF if t not in ("ledger", "overrides")}
 
-    def ref(path: str, value, table: str, what: str):
-        if isinstance(value, str) and value and value not in ids[table]:
+    def ref(path: str, value: object, table: str, what: str) -> None:
+        # an id that no copy could keep is reported by the schema check already
+        if isinstance(value, str) and value and value not in ids[table] and id_problem(value) is None:
             problems.append(Problem(path, f"unknown {what} {value!r}"))
 
     for i, r in _records(raw, "municipalities"):
@@ -201,7 +244,7 @@ def _relations(raw: dict) -> list[Problem]:
         rid = r.get("id")
         if isinstance(rid, str) and _is_default_pool(rid, ids, v2):
             problems.append(Problem(f"agreements[{i}].id", f"{rid!r} is the id of a default pool"))
-    seen_pools: dict = {}
+    seen_pools: dict[str, int] = {}
     for i, r in _records(raw, "ledger"):
         pool = r.get("pool")
         if isinstance(pool, str) and pool:
@@ -256,7 +299,7 @@ INT_FIELDS = {
 }
 
 
-def _too_large(raw: dict) -> list[Problem]:
+def _too_large(raw: Raw) -> list[Problem]:
     problems = []
     for name, keys in INT_FIELDS.items():
         for i, r in _records(raw, name):
@@ -270,23 +313,106 @@ def _too_large(raw: dict) -> list[Problem]:
     return problems
 
 
-def _override_refs(raw: dict, ids: dict) -> list[Problem]:
-    """References and contradictions among overrides (whether a lock obeys the rules is
-    checked by :func:`optimizer.engine.overrides.override_problems`, which knows the rules).
+EXACT = 2**53
+"""Every whole number up to 2^53 is exact in double precision; sums beyond it are rounded."""
+MAX_DECIMALS = 6
+"""The finest resolution of weights and scores that the objective bound keeps exact (10^-6)."""
+DEFAULT_SCORE_MAX = 100  # the engine's own match-quality score lies in [0, 100] (README)
+
+
+def resolution(values: np.ndarray) -> float:
+    """The step of the decimal grid the values lie on: 1 for whole numbers, 0.25 -> 0.01, ...
+
+    Values finer than 10^-MAX_DECIMALS count as that (they are not exact decimals anyway).
+    """
+    for decimals in range(MAX_DECIMALS + 1):
+        if np.array_equal(np.round(values, decimals), values):
+            return float(10.0**-decimals)
+    return float(10.0**-MAX_DECIMALS)
+
+
+def _objective_range(body: Body, scores: Scores) -> list[Problem]:
+    """Weights and scores small enough that any objective value is exact in double precision.
+
+    The objective is a sum over at most min(citizens, units) assignments of (priority
+    weight + score). It is exact (solvers agree, and the best plan is told apart from the
+    next) only while every such sum, counted in steps of the data's resolution, stays
+    below 2^53. Beyond that, weights of 1e16 gave wrong plans labelled optimal.
+    """
+    n = min(len(body.citizens), len(body.units))
+    if n == 0:
+        return []
+    weights: dict[str, float] = {}
+    if body.parameters.objective == "weighted" and body.parameters.priority_weights:
+        present = {str(c.priority) for c in body.citizens}
+        weights = {k: w for k, w in body.parameters.priority_weights.items() if k in present}
+    w_key = max(weights, key=lambda k: weights[k], default=None)
+    w_max = weights[w_key] if w_key is not None else 0.0
+    s_at = int(np.argmax(scores.score)) if len(scores) else None
+    s_max = max(DEFAULT_SCORE_MAX, float(scores.score[s_at])) if s_at is not None else DEFAULT_SCORE_MAX
+    step = resolution(np.concatenate([np.asarray(list(weights.values()), dtype=float), scores.score]))
+    limit = EXACT * step / n  # largest weight + score of one assignment
+    if w_max + s_max < limit:
+        return []
+    if w_key is not None and w_max >= s_max:
+        path, value = f"parameters.priority_weights.{w_key}", w_max
+    else:
+        path, value = f"scores[{s_at}].score", s_max
+    return [
+        Problem(
+            path,
+            f"{value:g} is too large: a sum over up to {n} assignments of priority weight + score must stay "
+            f"below 2^53 steps of {step:g} to be exact in double precision, so weight + score must be below "
+            f"{limit:.6g}",
+        )
+    ]
+
+
+def format_problems(problems: Sequence[Problem], source: str | None = None, limit: int | None = 50) -> list[str]:
+    """The lines to print for the problems of a file: the first ``limit``, then how many more.
+
+    Parameters
+    ----------
+    problems
+        Everything wrong, in the order found.
+    source
+        The file's name, put before every line (as :meth:`InstanceError.lines` does); None: no prefix.
+    limit
+        How many problems to list; None lists all.
+
+    Returns
+    -------
+    list of str
+        One line per problem shown, and a last line counting the rest when some are left out.
+    """
+    prefix = f"{source}: " if source is not None else ""
+    shown = problems if limit is None else problems[:limit]
+    lines = [f"{prefix}{p}" for p in shown]
+    rest = len(problems) - len(shown)
+    if rest:
+        lines.append(f"{prefix}... and {rest} more problem{'s' * (rest != 1)} not shown")
+    return lines
+
+
+def _override_refs(raw: Raw, ids: Ids) -> list[Problem]:
+    """References and contradictions among overrides.
+
+    Whether a lock obeys the rules is checked by
+    :func:`optimizer.engine.overrides.override_problems`, which knows the rules.
     """
     problems = []
-    locked_citizen: dict = {}
-    locked_unit: dict = {}
-    reserved: dict = {}
-    pair_action: dict = {}
+    locked_citizen: dict[str | None, int] = {}
+    locked_unit: dict[str | None, int] = {}
+    reserved: dict[str, int] = {}
+    pair_action: dict[tuple[str | None, str], tuple[str, int]] = {}
     for i, r in _records(raw, "overrides"):
         action, c, u = r.get("action"), r.get("citizen"), r.get("unit")
-        if isinstance(u, str) and u and u not in ids["units"]:
+        if isinstance(u, str) and u and u not in ids["units"] and id_problem(u) is None:
             problems.append(Problem(f"overrides[{i}].unit", f"unknown unit {u!r}"))
         if action in ("lock", "forbid"):
             if "citizen" not in r or c is None:
                 problems.append(Problem(f"overrides[{i}].citizen", f"required with action {action!r}"))
-            elif isinstance(c, str) and c and c not in ids["citizens"]:
+            elif isinstance(c, str) and c and c not in ids["citizens"] and id_problem(c) is None:
                 problems.append(Problem(f"overrides[{i}].citizen", f"unknown citizen {c!r}"))
         elif action == "reserve" and c is not None:
             problems.append(
@@ -364,17 +490,17 @@ def add_overrides(inst: Instance, overrides: Sequence[Mapping[str, object]]) -> 
     return inst.replace(overrides=inst.overrides + added)
 
 
-def _score_refs(scores: list, ids: dict) -> list[Problem]:
+def _score_refs(scores: list[Any], ids: Ids) -> list[Problem]:
     problems = []
     citizens, units = ids["citizens"], ids["units"]
-    seen: dict = {}
+    seen: dict[tuple[Any, Any], int] = {}
     for i, r in enumerate(scores):
         if not isinstance(r, dict):
             continue
         c, u = r.get("citizen"), r.get("unit")
-        if isinstance(c, str) and c and c not in citizens:
+        if isinstance(c, str) and c and c not in citizens and id_problem(c) is None:
             problems.append(Problem(f"scores[{i}].citizen", f"unknown citizen {c!r}"))
-        if isinstance(u, str) and u and u not in units:
+        if isinstance(u, str) and u and u not in units and id_problem(u) is None:
             problems.append(Problem(f"scores[{i}].unit", f"unknown unit {u!r}"))
         key = (c, u)
         try:
@@ -392,7 +518,7 @@ def _score_refs(scores: list, ids: dict) -> list[Problem]:
     return problems
 
 
-def _parameters(raw: dict) -> list[Problem]:
+def _parameters(raw: Raw) -> list[Problem]:
     p = raw.get("parameters", {})
     if not isinstance(p, dict):
         return []
@@ -409,12 +535,15 @@ def _parameters(raw: dict) -> list[Problem]:
     if not isinstance(weights, dict):
         return problems  # reported by the type check
     for key in weights:
-        # ASCII digits only: str.isdigit() also accepts '²', on which int() raises.
-        if not (isinstance(key, str) and key.isascii() and key.isdigit() and int(key) >= 1 and str(int(key)) == key):
+        # ASCII digits only: str.isdigit() also accepts '²', on which int() raises; at most 16
+        # digits (priorities are at most MAX_INT), so int() never meets Python's digit limit.
+        digits = isinstance(key, str) and key.isascii() and key.isdigit() and len(key) <= len(str(MAX_INT))
+        if not (digits and int(key) >= 1 and str(int(key)) == key):
+            shown = key if len(str(key)) <= 40 else f"{str(key)[:37]}..."
             problems.append(
                 Problem(
-                    f"parameters.priority_weights.{key}",
-                    f"key {key!r} is not a priority (a positive integer as a string)",
+                    f"parameters.priority_weights.{shown}",
+                    f"key {short(key)} is not a priority (a positive integer as a string)",
                 )
             )
     present = sorted({r.get("priority", 1) for _, r in _records(raw, "citizens") if _is_int(r.get("priority", 1))})
@@ -426,7 +555,7 @@ def _parameters(raw: dict) -> list[Problem]:
     return problems
 
 
-def _is_default_pool(pool: str, ids: dict, v2: bool = False) -> bool:
+def _is_default_pool(pool: str, ids: Ids, v2: bool = False) -> bool:
     if v2:  # default:<municipality>:<organisation>:<kind>; these ids hold no ':' (FORMAT.md §6)
         parts = pool.split(":")
         return (
@@ -439,19 +568,19 @@ def _is_default_pool(pool: str, ids: dict, v2: bool = False) -> bool:
     return any(m in ids["municipalities"] and o in ids["organisations"] for m, o in default_pool_owners(pool))
 
 
-def _records(raw: dict, name: str):
+def _records(raw: Raw, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
     return ((i, r) for i, r in enumerate(_table(raw, name)) if isinstance(r, dict))
 
 
-def _items(value):
+def _items(value: object) -> Iterable[tuple[int, Any]]:
     return enumerate(value) if isinstance(value, list) else ()
 
 
-def _is_int(x) -> bool:
+def _is_int(x: object) -> TypeGuard[int]:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
-def _is_num(x) -> bool:
+def _is_num(x: object) -> TypeGuard[float]:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
@@ -465,7 +594,7 @@ _KNOWN["scores"] = {"citizen", "unit", "score"}
 _KNOWN_V1 = {name: known - set(V2_FIELDS.get(name, ())) for name, known in _KNOWN.items()}
 
 
-def unknown_fields(raw: dict) -> list[str]:
+def unknown_fields(raw: Raw) -> list[str]:
     """Field paths present in the document but not in FORMAT.md (ignored by anvis)."""
     known = _KNOWN if raw.get("format") == FORMAT_V2 else _KNOWN_V1  # the fields of its version
     out = [k for k in raw if k not in known["top"]]
@@ -485,7 +614,7 @@ def unknown_fields(raw: dict) -> list[str]:
     return out
 
 
-def _warn_unknown_fields(raw: dict, source: str) -> None:
+def _warn_unknown_fields(raw: Raw, source: str) -> None:
     extra = unknown_fields(raw)
     if extra:
         warnings.warn(

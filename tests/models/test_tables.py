@@ -503,8 +503,7 @@ PLAN_TABLES = {
 
 
 def test_plan_csv_tables(tmp_path):
-    """write_plan_csv writes assignments (all keys, first-seen order, nested values as JSON), unassigned,
-    usage and summary."""
+    """write_plan_csv writes assignments (all keys, first-seen order, nested as JSON), unassigned, usage, summary."""
     write_plan_csv(PLAN, tmp_path / "plan")
     files = sorted(p.stem for p in (tmp_path / "plan").iterdir())
     assert files == sorted(PLAN_TABLES)
