@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 import models
-from optimizer.cli.common import load_instance
+from optimizer.cli.common import guard_output, load_instance, printable, save_instance
 
 __all__ = ["convert", "generate", "validate"]
 
@@ -20,7 +20,7 @@ def validate(instance: str) -> None:
     inst = load_instance(instance)
     n_pools = len(models.pools(inst))
     click.echo(
-        f"{instance}: valid anvis/1 instance {inst.name!r}: {len(inst.citizens)} citizens, "
+        f"{printable(instance)}: valid anvis/1 instance {printable(repr(inst.name))}: {len(inst.citizens)} citizens, "
         f"{len(inst.units)} units, {n_pools} pools"
     )
 
@@ -29,10 +29,14 @@ def validate(instance: str) -> None:
 @click.argument("source", type=click.Path(dir_okay=True))
 @click.argument("target", type=click.Path())
 def convert(source: str, target: str) -> None:
-    """Convert an instance between JSON, a CSV folder and xlsx (by TARGET's name)."""
+    """Convert an instance between JSON, a CSV folder and xlsx (by TARGET's name).
+
+    TARGET may not be SOURCE (nor inside a SOURCE folder); it is written whole or not at all.
+    """
+    guard_output(target, [source])
     inst = load_instance(source)
-    models.save(inst, target)
-    click.echo(f"{source} -> {target}")
+    save_instance(inst, target)
+    click.echo(printable(f"{source} -> {target}"))
 
 
 @click.command()
@@ -58,9 +62,10 @@ def generate(preset: str, output: str, seed: int, scale: float, scores: bool) ->
     """Write a realistic instance calibrated to the national figures (seeded, deterministic)."""
     from optimizer.sim.generate import generate as make
 
+    guard_output(output)
     inst = models.from_dict(make(preset, seed=seed, scale=scale, with_scores=scores), output)
-    models.save(inst, output)
+    save_instance(inst, output)
     click.echo(
-        f"{output}: {inst.name!r}, {len(inst.citizens)} citizens, {len(inst.units)} units, "
+        f"{printable(output)}: {printable(repr(inst.name))}, {len(inst.citizens)} citizens, {len(inst.units)} units, "
         f"{len(inst.municipalities)} municipalities"
     )
