@@ -254,6 +254,8 @@ def ensure_ledger(db: str | os.PathLike[str] = DEFAULT_DB, create: bool = False)
     key = (os.getpid(), url)
     path = sqlite_path(url)
     if path is not None and not create:
+        if not os.path.isdir(os.path.dirname(path)):
+            raise LedgerError(f"{path}: folder {os.path.dirname(path)} does not exist")
         if not os.path.exists(path):
             raise LedgerError(f"{path}: no such ledger (start one with 'anvis round open INSTANCE --db {db}')")
         if os.path.isfile(path) and os.path.getsize(path) == 0:
