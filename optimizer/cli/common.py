@@ -175,32 +175,30 @@ def guard_output(output: str, inputs: Iterable[str | None] = (), db: str | None 
     inputs
         The files and folders it reads: the output may be none of them (compared by
         device and inode, so symbolic and hard links count), nor lie inside an input
-        folder, nor (as a CSV folder) hold an input's CSV table.
+        folder (such as a CSV instance).
     db
         The ledger (a path or URL); an SQLite ledger's file counts as an input.
     """
     from models.io import instance_kind
 
-    paths = [p for p in inputs if p]
+    paths = [(p, "input") for p in inputs if p]
     if db is not None:
         from optimizer.rounds.ledger import sqlite_path
 
         ledger = sqlite_path(db)
         if ledger is not None:
-            paths.append(ledger)
+            paths.append((ledger, "ledger"))
     target = Path(output)
     resolved = target.resolve()
-    folder_output = instance_kind(output) == "csv"
-    for source in paths:
+    folder_output = instance_kind(output) == "csv"  # a CSV folder; checked by _check_writable
+    for source, what in paths:
         src = Path(source)
         if not src.exists():
             continue
         if _same(target, src) or resolved == src.resolve():
-            error(f"cannot write {output}: it is the input {source} (choose another output); nothing written")
+            error(f"cannot write {output}: it is the {what} {source} (choose another output); nothing written")
         if src.is_dir() and any(_same(a, src) for a in resolved.parents):
             error(f"cannot write {output}: it is inside the input folder {source}; nothing written")
-        if folder_output and src.suffix.lower() == ".csv" and _same(src.resolve().parent, resolved):
-            error(f"cannot write {output}: the folder holds the input {source}; nothing written")
     _check_writable(output, folder_output)
 
 

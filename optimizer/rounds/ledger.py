@@ -269,7 +269,8 @@ def ensure_ledger(db: str | os.PathLike[str] = DEFAULT_DB, create: bool = False)
                 version = current_version(conn)
                 refuse_damaged(conn, version)
                 conn.rollback()
-            if version == 0 and not create:
+            if version == 0 and (not create or (path is not None and _has_tables(eng))):
+                # A new ledger goes into a new (or empty) SQLite file, never beside another program's tables.
                 raise LedgerError(f"{path or db}: not an anvis ledger (it has no schema_version table)")
             migrate(eng)
         except BaseException:
@@ -277,6 +278,14 @@ def ensure_ledger(db: str | os.PathLike[str] = DEFAULT_DB, create: bool = False)
             raise
         _engines[key] = eng
         return version == 0
+
+
+def _has_tables(engine: Engine) -> bool:
+    """Whether the database holds any table."""
+    with engine.connect() as conn:
+        names = inspect(conn).get_table_names()
+        conn.rollback()
+    return bool(names)
 
 
 def _new_engine(url: str) -> Engine:
