@@ -110,8 +110,6 @@ def _stored(row: Row[Any], column: str) -> Any:
 
 def _stored_instance(row: Row[Any]) -> Instance:
     """A round's stored (filled) instance."""
-    if row.status == PURGED_STATUS:
-        raise LedgerError(f"round {row.id} ({row.name!r}) was purged: its instance is no longer stored")
     return models.from_dict(_stored(row, "instance_json"), f"round {row.id}")
 
 
