@@ -127,6 +127,9 @@ def explain_citizen(
     except PlanMismatch as exc:
         click.echo(printable(f"{plan_name}: {exc} (is it a plan of {instance_name}?)"), err=True)
         sys.exit(BAD_INPUT)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # a damaged plan (as in write_report)
+        click.echo(printable(f"{plan_name}: not a readable plan: {type(exc).__name__}: {exc}"), err=True)
+        sys.exit(BAD_INPUT)
     if as_json:  # JSON escapes C0 controls itself; DEL, C1 and bidi controls get \uXXXX escapes too
         text = json.dumps(out, indent=2, ensure_ascii=False)
         click.echo(JSON_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text))

@@ -370,3 +370,12 @@ def test_single_equals_lock_is_as_before(tmp_path, monkeypatch):
 def test_instances_written_by_models_are_unchanged(work):
     """The atomic CSV folder writer writes the same tables as before (a round trip is exact)."""
     assert models.load("incsv").to_dict() == models.load("in.json").to_dict()
+
+
+def test_explain_of_a_damaged_plan_is_one_line(work):
+    """A plan whose assignments are not a list (found by the fuzz test): exit 2, one line, no traceback."""
+    plan = json.loads(Path("plan.json").read_text())
+    plan["assignments"] = True
+    Path("bad-plan.json").write_text(json.dumps(plan))
+    res = run("explain", "in.json", "bad-plan.json", "c1", "--no-counterfactual")
+    assert_refused(res, "bad-plan.json", "not a readable plan")
