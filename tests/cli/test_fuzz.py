@@ -18,7 +18,11 @@ from optimizer.rounds import ledger as L
 from conftest import doc, solved
 
 BASE = doc(
-    [{"id": "c1", "vulnerable": True}, {"id": "c2", "priority": 2}, {"id": "c3", "preferences": [{"department": "D", "weight": 5}]}],
+    [
+        {"id": "c1", "vulnerable": True},
+        {"id": "c2", "priority": 2},
+        {"id": "c3", "preferences": [{"department": "D", "weight": 5}]},
+    ],
     [{"id": "u1"}, {"id": "u2", "rooms": 1}, {"id": "u3", "rent_kr": 4500}],
     overrides=[{"action": "lock", "citizen": "c1", "unit": "u1"}],
 )
