@@ -35,7 +35,9 @@ __all__ = [
     "guard_output",
     "load_instance",
     "override_options",
+    "print_plan_summary",
     "printable",
+    "printable_tree",
     "read_plan_file",
     "save_instance",
     "solver_options",
@@ -65,6 +67,29 @@ def printable(text: object) -> str:
     so a name cannot break the one-line-per-item layout of a listing.
     """
     return _CONTROL.sub("", str(text))
+
+
+def printable_tree(value: Any) -> Any:
+    """A JSON-like value with :func:`printable` applied to every string in it (keys too)."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {printable_tree(k): printable_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [printable_tree(v) for v in value]
+    return value
+
+
+def print_plan_summary(plan: dict[str, Any], timings: dict[str, float] | None, path: str | None) -> None:
+    """The terminal summary of a plan (:func:`optimizer.report.summary.print_summary`), ids made printable.
+
+    The plan's ids (pools, departments, the instance's name) are data a planner typed:
+    they are shown without control characters. Assignments are not summarised, so not copied.
+    """
+    from optimizer.report.summary import print_summary
+
+    view = {k: v if k == "assignments" else printable_tree(v) for k, v in plan.items()}
+    print_summary(view, timings, None if path is None else printable(path))
 
 
 def error(message: str) -> NoReturn:

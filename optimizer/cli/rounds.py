@@ -18,6 +18,7 @@ from optimizer.cli.common import (
     guard_output,
     load_instance,
     override_options,
+    print_plan_summary,
     printable,
     save_instance,
     solver_options,
@@ -153,7 +154,6 @@ def round_solve(
 
     An output that cannot be written is refused before the solve, so the ledger stays as it was.
     """
-    from optimizer.report.summary import print_summary
     from optimizer.rounds.workflow import round_instance, solve_round
 
     if output:
@@ -171,7 +171,7 @@ def round_solve(
     if output:
         write_plan(plan, output)
     if not quiet:
-        print_summary(plan, result.timings, output)
+        print_plan_summary(plan, result.timings, output)
     if plan["status"] == "error":
         sys.exit(1)
 

@@ -14,6 +14,7 @@ from optimizer.cli.common import (
     guard_output,
     load_instance,
     override_options,
+    print_plan_summary,
     printable,
     read_plan_file,
     solver_options,
@@ -50,7 +51,6 @@ def solve(
     """Find the best plan for INSTANCE and write it (never over INSTANCE; whole or not at all)."""
     from optimizer.engine.solve import solve as run
     from optimizer.plan.build import make_plan
-    from optimizer.report.summary import print_summary
 
     overrides = Overrides(lock, forbid, reserve, lock_pair, forbid_pair)
     if output is None:
@@ -65,7 +65,7 @@ def solve(
     plan = make_plan(result)
     write_plan(plan, output)
     if not quiet:
-        print_summary(plan, result.timings, output)
+        print_plan_summary(plan, result.timings, output)
     if plan["status"] == "error":
         sys.exit(1)
 

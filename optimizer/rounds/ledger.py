@@ -2,7 +2,8 @@
 
 The ledger is persistent state shared by the weekly allocation rounds (see
 :mod:`optimizer.rounds.workflow`). It lives in any database SQLAlchemy 2 reaches: an
-SQLite file by default (created on first use), or e.g. PostgreSQL by URL.
+SQLite file by default (started by ``anvis round open``, never by a command that only reads
+or changes a ledger: see :func:`ensure_ledger`), or e.g. PostgreSQL by URL.
 
 The schema is versioned: the ``schema_version`` table records every applied
 migration, and :data:`MIGRATIONS` is the ordered list of migration functions.

@@ -27,7 +27,8 @@ subsidy frames, grant quotas and/or mixed-city caps (never the pools), is
 recorded in the history, and rounds committed before it can no longer be
 rolled back.
 
-``db`` arguments are a file path (SQLite, created on first use) or a
+``db`` arguments are a file path (SQLite, created on first use by the library; the CLI starts
+one only with ``round open``) or a
 SQLAlchemy URL (``sqlite:///x.db``, ``postgresql://…``).
 """
 

@@ -379,3 +379,19 @@ def test_explain_of_a_damaged_plan_is_one_line(work):
     Path("bad-plan.json").write_text(json.dumps(plan))
     res = run("explain", "in.json", "bad-plan.json", "c1", "--no-counterfactual")
     assert_refused(res, "bad-plan.json", "not a readable plan")
+
+
+def test_plan_summaries_print_no_control_characters(tmp_path, monkeypatch):
+    """``solve`` and ``round solve`` summaries show a pool id typed with an escape sequence without it."""
+    from optimizer.rounds import ledger as L
+
+    monkeypatch.chdir(tmp_path)
+    pool = f"pool{ESC}"
+    Path("in.json").write_text(json.dumps(good_doc(agreements=[{"id": pool, "municipality": "M", "share": 1.0}])))
+    for args in (("solve", "in.json", "-o", "p.json"), ("round", "open", "in.json"), ("round", "solve")):
+        res = run(*args)
+        assert res.exit_code == 0, res.output
+        assert "\x1b" not in res.output
+    assert "pool pool[2J" in res.output
+    assert json.loads(Path("p.json").read_text())["usage"]["pools"][0]["id"] == pool  # the plan keeps the id
+    L.dispose_all()
