@@ -102,7 +102,7 @@ def simulate(
     from optimizer.sim.simulate import simulate as run
 
     if output:  # refused before a simulation that may run for minutes, not after it
-        guard_output(output, [db_dir])
+        guard_output(output)
     chosen = list(dict.fromkeys(regimes or ("quarter", "extended")))
     if jobs is None:
         jobs = max(1, min(len(chosen), os.cpu_count() or 1))

@@ -395,3 +395,16 @@ def test_plan_summaries_print_no_control_characters(tmp_path, monkeypatch):
     assert "pool pool[2J" in res.output
     assert json.loads(Path("p.json").read_text())["usage"]["pools"][0]["id"] == pool  # the plan keeps the id
     L.dispose_all()
+
+
+def test_simulate_refuses_an_unwritable_report_before_simulating(work, monkeypatch):
+    """``simulate -o`` under a file is refused at once, not after a simulation of minutes."""
+    import optimizer.sim.simulate as sim
+
+    def never(**_options):
+        raise AssertionError("simulated although the report cannot be written")
+
+    monkeypatch.setattr(sim, "simulate", never)
+    before = tree(work)
+    assert_refused(run("simulate", "--weeks", "1", "-q", "-o", "in.json/sim.json"), "cannot write", "in.json")
+    assert tree(work) == before
