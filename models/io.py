@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -149,7 +150,7 @@ def save(inst: Instance, path: str | os.PathLike[str]) -> None:
     if kind == "csv":
         from models.tables import write_csv_folder
 
-        write_csv_folder(doc, path)
+        write_atomic_folder(path, lambda tmp: write_csv_folder(doc, tmp))
     elif kind == "xlsx":
         from models.tables import write_xlsx
 
@@ -164,33 +165,75 @@ def dump_json(doc: dict[str, Any]) -> str:
     return json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def _umask() -> int:
-    mask = os.umask(0)
+def current_umask() -> int:
+    """The process's umask, read without changing it where Linux shows it (``/proc/self/status``)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0)  # elsewhere: set and restore (not thread-safe, but only then)
     os.umask(mask)
     return mask
-
-
-_UMASK = _umask()
 
 
 def write_atomic(path: str | os.PathLike[str], write: Callable[[str], object]) -> None:
     """Call ``write(tmp_path)`` and move the result over ``path`` only once it is complete.
 
-    A failure half-way leaves an existing file at ``path`` untouched.
+    The temporary file is in ``path``'s folder (created if missing), so the move is
+    one atomic rename: a failure or a kill half-way leaves an existing file at ``path``
+    untouched and no half file. The file gets the mode the user's umask gives.
     """
     path = Path(path)
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a plan is an ordinary file
     try:
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; a plan is an ordinary file
         write(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def write_atomic_folder(
+    path: str | os.PathLike[str], write: Callable[[Path], object], stale: str | None = None
+) -> None:
+    """Call ``write(tmp_folder)`` and move the files it wrote into the folder ``path`` once all are complete.
+
+    A new folder appears whole (one rename). Into an existing folder each file moves
+    by one atomic rename, after every file was written, so a failure while writing
+    changes nothing and no file is ever half written; other files there stay. Files
+    of the existing folder matching the glob ``stale`` that this write did not
+    produce are removed (an earlier export's tables). Modes follow the user's umask.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        write(tmp)
+        umask = current_umask()
+        names = sorted(f.name for f in tmp.iterdir())
+        for name in names:
+            os.chmod(tmp / name, 0o666 & ~umask)
+        if not path.exists():
+            os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700
+            os.rename(tmp, path)
+            return
+        for name in names:
+            os.replace(tmp / name, path / name)
+        if stale:
+            for old in sorted(path.glob(stale)):
+                if old.name not in names:
+                    old.unlink()
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def read_plan(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -228,7 +271,7 @@ def write_plan(plan: Plan | Mapping[str, Any], path: str | os.PathLike[str]) -> 
     if kind == "csv":
         from models.tables import write_plan_csv
 
-        write_plan_csv(doc, path)
+        write_atomic_folder(path, lambda tmp: write_plan_csv(doc, tmp), stale="usage_*.csv")
     elif kind == "xlsx":
         from models.tables import write_plan_xlsx
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import SupportsFloat
+from typing import Any, SupportsFloat
 
 SHOWN_IDS = 12  # ids listed per group in texts
 # An amount this close to a whole krone is written without øre.
@@ -79,3 +79,28 @@ def compact_ids(ids: Iterable[str], limit: int = SHOWN_IDS) -> str:
     if len(items) > limit:
         text += f", … (+{sum(n for _, n in items[limit:])} more)"
     return text
+
+
+#: Control characters (C0, DEL, C1) and bidirectional overrides: never echoed to a terminal.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: object) -> str:
+    r"""``text`` (or ``str(text)``) without control characters, for one line on a terminal.
+
+    Used for every id, name and path the CLI echoes: an instance named
+    ``"\x1b[2J"`` must not clear the planner's screen. Tabs and newlines go too,
+    so a name cannot break the one-line-per-item layout of a listing.
+    """
+    return _CONTROL.sub("", str(text))
+
+
+def printable_tree(value: Any) -> Any:
+    """A JSON-like value with :func:`printable` applied to every string in it (keys too)."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {printable_tree(k): printable_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [printable_tree(v) for v in value]
+    return value

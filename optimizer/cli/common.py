@@ -9,9 +9,10 @@ Only ``click`` and :mod:`models` are imported at module level, so that
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -20,6 +21,7 @@ import click
 
 import models
 from models.validate import InstanceError, Problem, UnknownFieldWarning, add_overrides
+from optimizer.text import printable, printable_tree
 
 __all__ = [
     "BACKENDS",
@@ -28,12 +30,19 @@ __all__ = [
     "backend_option",
     "bad_input",
     "check_locks_obey_rules",
+    "error",
     "fail",
+    "guard_output",
     "load_instance",
     "override_options",
+    "print_plan_summary",
+    "printable",
+    "printable_tree",
     "read_plan_document",
     "read_plan_file",
+    "save_instance",
     "solver_options",
+    "write_plan",
     "write_text",
     "writing",
 ]
@@ -46,12 +55,32 @@ BACKENDS = ("auto", "highs", "cpsat", "cbc")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: Control characters (C0, DEL, C1) and the bidirectional overrides: they move the cursor,
+#: clear the screen or reorder text on a terminal, so no name or id the CLI echoes keeps them.
+def print_plan_summary(plan: models.Plan, timings: dict[str, float] | None, path: str | None) -> None:
+    """The terminal summary of a plan (:func:`optimizer.report.summary.print_summary`, ids made printable)."""
+    from optimizer.report.summary import print_summary
+
+    print_summary(plan, timings, path)
+
+
+def error(message: str) -> NoReturn:
+    """Print ``error: MESSAGE`` (printable) as one line on stderr and exit 2."""
+    click.echo(f"error: {printable(message)}", err=True)
+    sys.exit(BAD_INPUT)
+
+
+#: Problems listed before the rest are only counted (a wrong delimiter is one line, but
+#: a file of another kind can still give thousands).
+SHOWN_PROBLEMS = 50
+
+
 def fail(exc: InstanceError) -> NoReturn:
-    """Print every problem on its own line, then a count, and exit 2."""
-    for line in exc.lines():
-        click.echo(line, err=True)
+    """Print the first :data:`SHOWN_PROBLEMS` problems one a line, a count of the rest and of all, and exit 2."""
+    for line in exc.lines(SHOWN_PROBLEMS):
+        click.echo(printable(line), err=True)
     n = len(exc.problems)
-    click.echo(f"{exc.source}: {n} problem{'s' * (n != 1)}; nothing written", err=True)
+    click.echo(f"{printable(exc.source)}: {n} problem{'s' * (n != 1)}; nothing written", err=True)
     sys.exit(BAD_INPUT)
 
 
@@ -110,14 +139,22 @@ def read_plan_document(path: str) -> dict[str, Any]:
         return models.read_plan(path)
 
 
+# --- writing output ------------------------------------------------------------------
+
+
 @contextmanager
 def writing(path: str) -> Iterator[None]:
-    """Write ``path`` in the block; an OS error (no such folder, no permission) is one line and exit 2."""
+    """Write ``path`` in the block; an OS error (no such folder, no permission) is one line and exit 2.
+
+    The writers of :mod:`models.io` write atomically, so nothing is left at ``path`` then.
+    A ``ValueError`` is a table too large for its format (e.g. an xlsx sheet).
+    """
     try:
         yield
     except OSError as exc:
-        click.echo(f"error: cannot write {path}: {exc.strerror or exc}", err=True)
-        sys.exit(BAD_INPUT)
+        error(f"cannot write {path}: {exc.strerror or exc}")
+    except ValueError as exc:
+        error(f"cannot write {path}: {exc}")
 
 
 def write_text(path: str, text: str) -> None:
@@ -126,6 +163,85 @@ def write_text(path: str, text: str) -> None:
 
     with writing(path):
         write_atomic(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def save_instance(inst: models.Instance, path: str) -> None:
+    """Write an instance (JSON, CSV folder or xlsx by its name) atomically; a failure is one line and exit 2."""
+    with writing(path):
+        models.save(inst, path)
+
+
+def write_plan(plan: dict[str, Any], path: str) -> None:
+    """Write a plan (JSON, CSV folder or xlsx by its name) atomically; a failure is one line and exit 2."""
+    with writing(path):
+        models.write_plan(plan, path)
+
+
+def guard_output(output: str, inputs: Iterable[str | None] = (), db: str | None = None) -> None:
+    """Refuse (one line, exit 2) an output that would replace an input or the ledger, or cannot be written.
+
+    Call it before anything is read, solved or changed: a refused output leaves
+    every file and the ledger as they were.
+
+    Parameters
+    ----------
+    output
+        The file (or CSV folder) the command will write.
+    inputs
+        The files and folders it reads: the output may be none of them (compared by
+        device and inode, so symbolic and hard links count), nor lie inside an input
+        folder (such as a CSV instance).
+    db
+        The ledger (a path or URL); an SQLite ledger's file counts as an input.
+    """
+    from models.io import instance_kind
+
+    paths = [(p, "input") for p in inputs if p]
+    if db is not None:
+        from optimizer.rounds.ledger import sqlite_path
+
+        ledger = sqlite_path(db)
+        if ledger is not None:
+            paths.append((ledger, "ledger"))
+    target = Path(output)
+    resolved = target.resolve()
+    folder_output = instance_kind(output) == "csv"  # a CSV folder; checked by _check_writable
+    for source, what in paths:
+        src = Path(source)
+        if not src.exists():
+            continue
+        if _same(target, src) or resolved == src.resolve():
+            error(f"cannot write {output}: it is the {what} {source} (choose another output); nothing written")
+        if src.is_dir() and any(_same(a, src) for a in resolved.parents):
+            error(f"cannot write {output}: it is inside the input folder {source}; nothing written")
+    _check_writable(output, folder_output)
+
+
+def _same(a: Path, b: Path) -> bool:
+    """Whether two existing paths are one file or folder (symbolic and hard links included)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _check_writable(output: str, folder: bool) -> None:
+    """Exit 2 unless ``output`` (a file, or a folder when ``folder``) can be written where it is."""
+    target = Path(output)
+    if target.exists():
+        if folder and not target.is_dir():
+            error(f"cannot write {output}: a file is there, not a folder")
+        if not folder and target.is_dir():
+            error(f"cannot write {output}: it is a folder")
+        if not os.access(target, os.W_OK):
+            error(f"cannot write {output}: read-only")
+    parent = target.absolute().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent  # the writers create missing folders inside an existing one
+    if not parent.is_dir():
+        error(f"cannot write {output}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        error(f"cannot write {output}: the folder {parent} is not writable")
 
 
 # --- options ---------------------------------------------------------------------
@@ -148,20 +264,50 @@ def solver_options(command: F) -> F:
     return backend_option("Solver backend.")(command)
 
 
+#: How ``--lock`` and ``--forbid`` read CITIZEN=UNIT, and the escape for ids holding ``=``.
+PAIR_HELP = (
+    "Ids may hold '=' when only one split names a known citizen and unit; otherwise use --{flag}-pair CITIZEN UNIT."
+)
+
+
 def override_options(command: F) -> F:
-    """--lock, --forbid and --reserve: planner overrides added to the instance's own."""
+    """--lock, --forbid and --reserve: planner overrides added to the instance's own.
+
+    ``--lock-pair CITIZEN UNIT`` and ``--forbid-pair CITIZEN UNIT`` take any ids,
+    ``=`` included (see :data:`PAIR_HELP`).
+    """
     command = click.option(
         "--reserve", "reserve", multiple=True, metavar="UNIT", help="Do not assign UNIT this round (repeatable)."
     )(command)
     command = click.option(
-        "--forbid", "forbid", multiple=True, metavar="CITIZEN=UNIT", help="Never give UNIT to CITIZEN (repeatable)."
+        "--forbid-pair",
+        "forbid_pair",
+        multiple=True,
+        nargs=2,
+        metavar="CITIZEN UNIT",
+        help="As --forbid, for any ids (repeatable).",
+    )(command)
+    command = click.option(
+        "--forbid",
+        "forbid",
+        multiple=True,
+        metavar="CITIZEN=UNIT",
+        help="Never give UNIT to CITIZEN (repeatable). " + PAIR_HELP.format(flag="forbid"),
+    )(command)
+    command = click.option(
+        "--lock-pair",
+        "lock_pair",
+        multiple=True,
+        nargs=2,
+        metavar="CITIZEN UNIT",
+        help="As --lock, for any ids (repeatable).",
     )(command)
     return click.option(
         "--lock",
         "lock",
         multiple=True,
         metavar="CITIZEN=UNIT",
-        help="Give UNIT to CITIZEN; refused if that breaks a rule (repeatable).",
+        help="Give UNIT to CITIZEN; refused if that breaks a rule (repeatable). " + PAIR_HELP.format(flag="lock"),
     )(command)
 
 
@@ -173,26 +319,70 @@ class Overrides:
 
     A problem with one of them is reported under the option the planner typed
     (``command line: --lock c1=u12: ...``), not as a position in a list they never saw.
+    ``CITIZEN=UNIT`` with more than one ``=`` is split where it names a known citizen
+    and unit (:meth:`add_to` knows the instance); the ``-pair`` forms take any ids.
     """
 
-    def __init__(self, lock: tuple[str, ...] = (), forbid: tuple[str, ...] = (), reserve: tuple[str, ...] = ()):
-        records: list[dict[str, str]] = []
-        flags: list[str] = []
-        for flag, action, values in (("--lock", "lock", lock), ("--forbid", "forbid", forbid)):
+    def __init__(
+        self,
+        lock: tuple[str, ...] = (),
+        forbid: tuple[str, ...] = (),
+        reserve: tuple[str, ...] = (),
+        lock_pair: tuple[tuple[str, str], ...] = (),
+        forbid_pair: tuple[tuple[str, str], ...] = (),
+    ):
+        #: (flag as typed, action, the CITIZEN=UNIT text or the pair, unit) in the order they are added.
+        self._options: list[tuple[str, str, str | tuple[str, str] | None]] = []
+        for flag, action, values, pairs in (
+            ("--lock", "lock", lock, lock_pair),
+            ("--forbid", "forbid", forbid, forbid_pair),
+        ):
             for text in values:
-                citizen, unit = _pair(text, flag)
-                records.append({"action": action, "citizen": citizen, "unit": unit, "note": "command line"})
-                flags.append(f"{flag} {text}")
+                if "=" not in text.strip("="):
+                    raise click.BadParameter(f"expected CITIZEN=UNIT, got {text!r}", param_hint=flag)
+                self._options.append((f"{flag} {text}", action, text))
+            for citizen, unit in pairs:
+                if not citizen or not unit:
+                    raise click.BadParameter(
+                        f"expected CITIZEN UNIT, got {citizen!r} {unit!r}", param_hint=f"{flag}-pair"
+                    )
+                self._options.append((f"{flag}-pair {citizen} {unit}", action, (citizen, unit)))
         for unit in reserve:
-            records.append({"action": "reserve", "unit": unit, "note": "command line"})
-            flags.append(f"--reserve {unit}")
-        self.records = tuple(records)
-        self.flags = tuple(flags)
+            self._options.append((f"--reserve {unit}", "reserve", unit))
+        self.flags = tuple(flag for flag, _, _ in self._options)
+        self.records: tuple[dict[str, str], ...] = ()
         #: Position of the first option in the instance's overrides, once added.
         self.first: int | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.records)
+        return bool(self._options)
+
+    def _resolve(self, inst: models.Instance) -> tuple[dict[str, str], ...]:
+        """The override records, each CITIZEN=UNIT split where it names ids of ``inst``."""
+        citizens = {c.id for c in inst.citizens}
+        units = {u.id for u in inst.units}
+        records: list[dict[str, str]] = []
+        ambiguous: list[Problem] = []
+        for flag, action, value in self._options:
+            if action == "reserve":
+                records.append({"action": action, "unit": str(value), "note": "command line"})
+                continue
+            if isinstance(value, tuple):
+                citizen, unit = value
+            else:
+                splits = _splits(str(value))
+                known = [(c, u) for c, u in splits if c in citizens and u in units]
+                if len(known) > 1:
+                    options = " or ".join(f"{c!r} and {u!r}" for c, u in known)
+                    hint = flag.split()[0]
+                    ambiguous.append(
+                        Problem(flag, f"ambiguous: the citizen and unit may be {options}; use {hint}-pair CITIZEN UNIT")
+                    )
+                citizen, unit = known[0] if known else splits[0]
+            records.append({"action": action, "citizen": citizen, "unit": unit, "note": "command line"})
+        if ambiguous:
+            fail(InstanceError("command line", ambiguous))
+        return tuple(records)
 
     def add_to(self, inst: models.Instance, check_locks: bool = True) -> models.Instance:
         """The instance with these overrides appended; a bad one exits 2 named by its option.
@@ -202,6 +392,7 @@ class Overrides:
         """
         if not self:
             return inst
+        self.records = self._resolve(inst)
         self.first = len(inst.overrides)
         try:
             out = add_overrides(inst, self.records)
@@ -248,11 +439,9 @@ class Overrides:
         return Problem(flags[k], p.message) if k is not None else p
 
 
-def _pair(text: str, flag: str) -> tuple[str, str]:
-    citizen, sep, unit = text.partition("=")
-    if not sep or not citizen or not unit:
-        raise click.BadParameter(f"expected CITIZEN=UNIT, got {text!r}", param_hint=flag)
-    return citizen, unit
+def _splits(text: str) -> list[tuple[str, str]]:
+    """Every (citizen, unit) split of ``CITIZEN=UNIT`` at one ``=``, both sides non-empty, first split first."""
+    return [(text[:i], text[i + 1 :]) for i, ch in enumerate(text) if ch == "=" and 0 < i < len(text) - 1]
 
 
 def _override_index(path: str, first: int) -> int | None:

@@ -6,6 +6,7 @@ The helpers :func:`explain_citizen` and :func:`write_report` serve the ledger's
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,23 @@ import click
 
 import models
 from models.validate import InstanceError, Problem
-from optimizer.cli.common import BAD_INPUT, F, backend_option, fail, load_instance, read_plan_file, write_text
+from optimizer.cli.common import (
+    BAD_INPUT,
+    F,
+    backend_option,
+    error,
+    fail,
+    guard_output,
+    load_instance,
+    printable,
+    read_plan_file,
+    write_text,
+)
 
 __all__ = ["explain_citizen", "explain_command", "explain_option", "explain_options", "report", "write_report"]
+
+#: What json.dumps leaves unescaped but a terminal acts on (see :func:`~optimizer.cli.common.printable`).
+JSON_CONTROL = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 explain_option = click.option(
     "--explain/--no-explain",
@@ -108,12 +123,18 @@ def explain_citizen(
             time_limit=time_limit,
         )
     except UnknownCitizen:
-        click.echo(f"error: unknown citizen {citizen!r}: not in {instance_name}", err=True)
-        sys.exit(BAD_INPUT)
+        error(f"unknown citizen {citizen!r}: not in {instance_name}")
     except PlanMismatch as exc:
-        click.echo(f"{plan_name}: {exc} (is it a plan of {instance_name}?)", err=True)
+        click.echo(printable(f"{plan_name}: {exc} (is it a plan of {instance_name}?)"), err=True)
         sys.exit(BAD_INPUT)
-    click.echo(json.dumps(out, indent=2, ensure_ascii=False) if as_json else out["text"])
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # a damaged plan (as in write_report)
+        click.echo(printable(f"{plan_name}: not a readable plan: {type(exc).__name__}: {exc}"), err=True)
+        sys.exit(BAD_INPUT)
+    if as_json:  # JSON escapes C0 controls itself; DEL, C1 and bidi controls get \uXXXX escapes too
+        text = json.dumps(out, indent=2, ensure_ascii=False)
+        click.echo(JSON_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+    else:
+        click.echo("\n".join(printable(line) for line in out["text"].split("\n")))
 
 
 @click.command()
@@ -130,10 +151,11 @@ def explain_citizen(
 @explain_option
 def report(instance: str, plan: str, output: str | None, explain: bool) -> None:
     """Write the round report of PLAN for INSTANCE: one self-contained HTML page for planners."""
-    inst = load_instance(instance)
-    typed = read_plan_file(plan)
     if output is None:
         output = str(Path(plan).with_name(f"{Path(plan).stem}.html"))
+    guard_output(output, [instance, plan])
+    inst = load_instance(instance)
+    typed = read_plan_file(plan)
     write_report(inst, typed, plan, output, explain)
 
 
@@ -154,8 +176,8 @@ def write_report(inst: models.Instance, plan: models.Plan, source: str, output: 
     except ReportError as exc:
         fail(InstanceError(source, [Problem("", p) for p in exc.problems]))
     if why_not is not None:
-        click.echo(f"warning: {source}: no explanations in the report: {why_not}", err=True)
+        click.echo(printable(f"warning: {source}: no explanations in the report: {why_not}"), err=True)
     for w in plan_warnings(inst, plan):
-        click.echo(f"warning: {source}: {w}", err=True)
+        click.echo(printable(f"warning: {source}: {w}"), err=True)
     write_text(output, html)
-    click.echo(f"report written to {output}")
+    click.echo(printable(f"report written to {output}"))

@@ -6,7 +6,7 @@ import click
 
 import models
 from models.convert import to_v2
-from optimizer.cli.common import bad_input, load_instance
+from optimizer.cli.common import bad_input, guard_output, load_instance, printable, save_instance
 
 __all__ = ["convert", "generate", "validate"]
 
@@ -22,7 +22,8 @@ def validate(instance: str) -> None:
     inst = load_instance(instance)
     n_pools = len(models.pools(inst))
     click.echo(
-        f"{instance}: valid {inst.body.format} instance {inst.name!r}: {len(inst.citizens)} citizens, "
+        f"{printable(instance)}: valid {inst.body.format} instance {printable(repr(inst.name))}: "
+        f"{len(inst.citizens)} citizens, "
         f"{len(inst.units)} units, {n_pools} pools"
     )
 
@@ -38,13 +39,17 @@ def validate(instance: str) -> None:
     help="Also convert the format version, keeping the instance's meaning (FORMAT.md §6).",
 )
 def convert(source: str, target: str, to: str | None) -> None:
-    """Convert an instance between JSON, a CSV folder and xlsx (by TARGET's name)."""
+    """Convert an instance between JSON, a CSV folder and xlsx (by TARGET's name).
+
+    TARGET may not be SOURCE (nor inside a SOURCE folder); it is written whole or not at all.
+    """
+    guard_output(target, [source])
     inst = load_instance(source)
     if to == "anvis/2":
         with bad_input(source):
             inst = to_v2(inst)
-    models.save(inst, target)
-    click.echo(f"{source} -> {target}")
+    save_instance(inst, target)
+    click.echo(printable(f"{source} -> {target}"))
 
 
 @click.command()
@@ -70,9 +75,10 @@ def generate(preset: str, output: str, seed: int, scale: float, scores: bool) ->
     """Write a realistic instance calibrated to the national figures (seeded, deterministic)."""
     from optimizer.sim.generate import generate as make
 
+    guard_output(output)
     inst = models.from_dict(make(preset, seed=seed, scale=scale, with_scores=scores), output)
-    models.save(inst, output)
+    save_instance(inst, output)
     click.echo(
-        f"{output}: {inst.name!r}, {len(inst.citizens)} citizens, {len(inst.units)} units, "
+        f"{printable(output)}: {printable(repr(inst.name))}, {len(inst.citizens)} citizens, {len(inst.units)} units, "
         f"{len(inst.municipalities)} municipalities"
     )

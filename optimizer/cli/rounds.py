@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -9,26 +10,31 @@ from typing import Any
 
 import click
 
-import models
 from models.validate import InstanceError
 from optimizer.cli.common import (
     BAD_INPUT,
     Overrides,
     fail,
+    guard_output,
     load_instance,
     override_options,
+    print_plan_summary,
+    printable,
+    save_instance,
     solver_options,
+    write_plan,
 )
 from optimizer.cli.explain import explain_citizen, explain_option, explain_options, write_report
 
-__all__ = ["ledger_errors", "round_group"]
+__all__ = ["existing_ledger", "ledger_errors", "round_group"]
 
 db_option = click.option(
     "--db",
     "db",
     default="anvis-ledger.db",
     show_default=True,
-    help="Ledger database: an SQLite file (created on first use) or a URL (sqlite:///x.db, postgresql://...).",
+    help="Ledger database: an SQLite file or a URL (sqlite:///x.db, postgresql://...). "
+    "Only 'round open' starts a new one (and says so).",
 )
 round_option = click.option(
     "--round", "round_id", type=int, default=None, help="Round id (default: the latest with a plan)."
@@ -52,13 +58,25 @@ def ledger_errors(named: Callable[[InstanceError], InstanceError] = lambda exc: 
     except InstanceError as exc:
         fail(named(exc))
     except LedgerError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {printable(exc)}", err=True)
     except SQLAlchemyError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        click.echo(f"error: ledger database: {first}", err=True)
+        click.echo(f"error: ledger database: {printable(first)}", err=True)
     except ImportError as exc:  # e.g. a postgresql:// URL without its driver installed
-        click.echo(f"error: ledger database: {exc}", err=True)
+        click.echo(f"error: ledger database: {printable(exc)}", err=True)
+    except json.JSONDecodeError as exc:  # a damaged row the workflow reads without its own check
+        click.echo(
+            f"error: ledger database: a stored document is not valid JSON ({exc}): the ledger is damaged", err=True
+        )
     sys.exit(BAD_INPUT)
+
+
+def existing_ledger(db: str) -> None:
+    """Exit 2 (one line) unless ``db`` holds a ledger: commands other than ``round open`` never start one."""
+    from optimizer.rounds.ledger import ensure_ledger
+
+    with ledger_errors():
+        ensure_ledger(db, create=False)
 
 
 @click.group("round")
@@ -85,15 +103,26 @@ def round_open(
     lock: tuple[str, ...],
     forbid: tuple[str, ...],
     reserve: tuple[str, ...],
+    lock_pair: tuple[tuple[str, str], ...],
+    forbid_pair: tuple[tuple[str, str], ...],
 ) -> None:
-    """Open a round for INSTANCE: fill in the ledger, remaining frames, quotas and caps."""
+    """Open a round for INSTANCE: fill in the ledger, remaining frames, quotas and caps.
+
+    Starts a new ledger when --db names none yet (and says so on stderr). An
+    output that cannot be written is refused before the ledger changes.
+    """
+    from optimizer.rounds.ledger import ensure_ledger, sqlite_path
     from optimizer.rounds.workflow import open_round
 
-    inst = Overrides(lock, forbid, reserve).add_to(load_instance(instance))
+    if output:
+        guard_output(output, [instance], db=db)
+    inst = Overrides(lock, forbid, reserve, lock_pair, forbid_pair).add_to(load_instance(instance))
     with ledger_errors():
+        if ensure_ledger(db, create=True):
+            click.echo(f"created a new ledger at {printable(sqlite_path(db) or db)}", err=True)
         rid, filled = open_round(db, inst)
     if output:
-        models.save(filled, output)
+        save_instance(filled, output)
     click.echo(rid)
 
 
@@ -118,12 +147,19 @@ def round_solve(
     lock: tuple[str, ...],
     forbid: tuple[str, ...],
     reserve: tuple[str, ...],
+    lock_pair: tuple[tuple[str, str], ...],
+    forbid_pair: tuple[tuple[str, str], ...],
 ) -> None:
-    """Solve the open round and store its plan in the ledger (overrides are added to the round's)."""
-    from optimizer.report.summary import print_summary
+    """Solve the open round and store its plan in the ledger (overrides are added to the round's).
+
+    An output that cannot be written is refused before the solve, so the ledger stays as it was.
+    """
     from optimizer.rounds.workflow import round_instance, solve_round
 
-    overrides = Overrides(lock, forbid, reserve)
+    if output:
+        guard_output(output, db=db)
+    existing_ledger(db)
+    overrides = Overrides(lock, forbid, reserve, lock_pair, forbid_pair)
     instance = None
     if overrides:
         with ledger_errors():
@@ -133,9 +169,9 @@ def round_solve(
     with ledger_errors(overrides.named):
         plan, result = solve_round(db, instance=instance, backend=backend, time_limit=time_limit)
     if output:
-        models.write_plan(plan, output)
+        write_plan(plan, output)
     if not quiet:
-        print_summary(plan, result.timings, output)
+        print_plan_summary(plan, result.timings, output)
     if plan.status == "error":
         sys.exit(1)
 
@@ -147,9 +183,10 @@ def round_commit(db: str, by: str | None) -> None:
     """Add the solved round's plan to the ledger (one transaction)."""
     from optimizer.rounds.workflow import commit_round
 
+    existing_ledger(db)
     with ledger_errors():
         done = commit_round(db, by=by)
-    click.echo(f"round {done['id']} ({done['name']!r}) committed: {done['claims']} claims")
+    click.echo(printable(f"round {done['id']} ({done['name']!r}) committed: {done['claims']} claims"))
 
 
 @round_group.command("rollback")
@@ -158,9 +195,10 @@ def round_rollback(db: str) -> None:
     """Undo the last committed round."""
     from optimizer.rounds.workflow import rollback_round
 
+    existing_ledger(db)
     with ledger_errors():
         done = rollback_round(db)
-    click.echo(f"round {done['id']} ({done['name']!r}) rolled back")
+    click.echo(printable(f"round {done['id']} ({done['name']!r}) rolled back"))
 
 
 @round_group.command("abandon")
@@ -169,9 +207,10 @@ def round_abandon(db: str) -> None:
     """Drop the open round without touching the ledger."""
     from optimizer.rounds.workflow import abandon_round
 
+    existing_ledger(db)
     with ledger_errors():
         done = abandon_round(db)
-    click.echo(f"round {done['id']} ({done['name']!r}) abandoned")
+    click.echo(printable(f"round {done['id']} ({done['name']!r}) abandoned"))
 
 
 @round_group.command("status")
@@ -180,22 +219,23 @@ def round_status(db: str) -> None:
     """Show the open round, the last committed round and the cumulative pool ledger."""
     from optimizer.rounds.workflow import status
 
+    existing_ledger(db)
     with ledger_errors():
         s = status(db)
-    click.echo(f"ledger {db} (schema version {s['schema_version']})")
+    click.echo(printable(f"ledger {db} (schema version {s['schema_version']})"))
     for label, r in (("open round", s["open"]), ("last committed", s["last_committed"])):
         if r is None:
             click.echo(f"{label}: none")
         else:
             extra = f" by {r['committed_by']} at {r['committed_at']}" if r["status"] == "committed" else ""
-            click.echo(f"{label}: {r['id']} {r['name']!r} {r['status']}{extra}")
+            click.echo(printable(f"{label}: {r['id']} {r['name']!r} {r['status']}{extra}"))
     for kind, rows in s["totals"].items():
         for key, t in rows.items():
             if kind == "pool":
-                click.echo(f"pool {key}: {t['vacancies']} vacancies, {t['claimed']} claimed")
+                click.echo(printable(f"pool {key}: {t['vacancies']} vacancies, {t['claimed']} claimed"))
             else:
                 what = "vulnerable placed" if kind == "department" else "subsidised"
-                click.echo(f"{kind} {key}: {t['claimed']} {what}")
+                click.echo(printable(f"{kind} {key}: {t['claimed']} {what}"))
 
 
 @round_group.command("history")
@@ -204,11 +244,13 @@ def round_history(db: str) -> None:
     """List every round, oldest first."""
     from optimizer.rounds.workflow import history
 
+    existing_ledger(db)
     with ledger_errors():
         rows = history(db)
     for r in rows:
-        extra = f" by {r['committed_by']} at {r['committed_at']}" if r["committed_at"] else ""
-        click.echo(f"{r['id']}\t{r['name']}\t{r['status']}\t{r['instance_sha256'][:12]}{extra}")
+        extra = f" by {printable(r['committed_by'])} at {printable(r['committed_at'])}" if r["committed_at"] else ""
+        fields = (r["id"], r["name"], r["status"], r["instance_sha256"][:12])
+        click.echo("\t".join(printable(f) for f in fields) + extra)
 
 
 @round_group.command("report")
@@ -220,6 +262,8 @@ def round_report(db: str, round_id: int | None, output: str, explain: bool) -> N
     """Write a round's report (its filled instance and plan from the ledger) as one HTML page."""
     from optimizer.rounds.workflow import round_plan
 
+    guard_output(output, db=db)
+    existing_ledger(db)
     with ledger_errors():
         inst, plan = round_plan(db, round_id)
     write_report(inst, plan, inst.source, output, explain)
@@ -234,6 +278,7 @@ def round_explain(db: str, round_id: int | None, citizen: str, **options: Any) -
     """Explain CITIZEN's outcome in a round's plan, from the ledger (instance and plan as stored)."""
     from optimizer.rounds.workflow import round_plan
 
+    existing_ledger(db)
     with ledger_errors():
         inst, plan = round_plan(db, round_id)
     explain_citizen(inst, plan, citizen, inst.source, inst.source, **options)
@@ -273,7 +318,39 @@ def round_new_period(db: str, frames: bool, quotas: bool, departments: bool, by:
     kinds = [k for k, on in (("frame", frames), ("quota", quotas), ("department", departments)) if on]
     if not kinds:
         raise click.UsageError("nothing to reset: --no-frames, --no-quotas and --no-departments all given")
+    existing_ledger(db)
     with ledger_errors():
         done = new_period(db, kinds=kinds, by=by)
     n = sum(len(v) for v in done["reset"].values())
     click.echo(f"new period started ({', '.join(kinds)}) as entry {done['id']}: {n} count{'s' * (n != 1)} zeroed")
+
+
+@round_group.command("purge")
+@db_option
+@click.option(
+    "--abandoned",
+    "abandoned",
+    is_flag=True,
+    help="Remove the stored instances and plans of every abandoned round (required: what to purge).",
+)
+@click.option("--by", default=None, help="Who purges (default $USER).")
+def round_purge(db: str, abandoned: bool, by: str | None) -> None:
+    """Remove citizens' data the ledger no longer needs: the instances and plans of abandoned rounds.
+
+    The rounds stay in the history, with status 'purged'; the purge itself is a
+    history entry (who, when, which rounds). Committed rounds keep theirs: the
+    ledger's audit trail needs them.
+    """
+    from optimizer.rounds.workflow import purge_abandoned
+
+    if not abandoned:
+        raise click.UsageError("say what to purge: --abandoned")
+    existing_ledger(db)
+    with ledger_errors():
+        done = purge_abandoned(db, by=by)
+    ids = done["rounds"]
+    if not ids:
+        click.echo("no abandoned round to purge")
+    else:
+        n = len(ids)
+        click.echo(f"purged {n} abandoned round{'s' * (n != 1)} ({', '.join(map(str, ids))}) as entry {done['id']}")

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from optimizer.cli.common import BAD_INPUT, solver_options, writing
+from optimizer.cli.common import BAD_INPUT, guard_output, printable, solver_options, writing
 
 __all__ = ["SIM_REGIMES", "simulate"]
 
@@ -101,6 +101,8 @@ def simulate(
     from optimizer.sim.simulate import print_report, write_report
     from optimizer.sim.simulate import simulate as run
 
+    if output:  # refused before a simulation that may run for minutes, not after it
+        guard_output(output)
     chosen = list(dict.fromkeys(regimes or ("quarter", "extended")))
     if jobs is None:
         jobs = max(1, min(len(chosen), os.cpu_count() or 1))
@@ -133,10 +135,10 @@ def simulate(
                 progress=progress,
             )
         except (ValueError, FileExistsError, LedgerError) as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {printable(exc)}", err=True)
             sys.exit(BAD_INPUT)
         except RuntimeError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {printable(exc)}", err=True)
             sys.exit(1)
     if output:
         with writing(output):

@@ -7,15 +7,18 @@ from pathlib import Path
 
 import click
 
-import models
 from models.validate import InstanceError
 from optimizer.cli.common import (
     Overrides,
     fail,
+    guard_output,
     load_instance,
     override_options,
+    print_plan_summary,
+    printable,
     read_plan_document,
     solver_options,
+    write_plan,
 )
 
 __all__ = ["check", "solve"]
@@ -42,25 +45,27 @@ def solve(
     lock: tuple[str, ...],
     forbid: tuple[str, ...],
     reserve: tuple[str, ...],
+    lock_pair: tuple[tuple[str, str], ...],
+    forbid_pair: tuple[tuple[str, str], ...],
 ) -> None:
-    """Find the best plan for INSTANCE and write it."""
+    """Find the best plan for INSTANCE and write it (never over INSTANCE; whole or not at all)."""
     from optimizer.engine.solve import solve as run
     from optimizer.plan.build import make_plan
-    from optimizer.report.summary import print_summary
 
-    overrides = Overrides(lock, forbid, reserve)
-    # The solve checks every lock on the arrays it builds: no check before it.
-    inst = overrides.add_to(load_instance(instance, check_locks=False), check_locks=False)
+    overrides = Overrides(lock, forbid, reserve, lock_pair, forbid_pair)
     if output is None:
         output = f"{Path(instance.rstrip('/')).name.split('.')[0]}.plan.json"
+    guard_output(output, [instance])
+    # The solve checks every lock on the arrays it builds: no check before it.
+    inst = overrides.add_to(load_instance(instance, check_locks=False), check_locks=False)
     try:
         result = run(inst, backend=backend, time_limit=time_limit)
     except InstanceError as exc:  # a lock that breaks a rule
         fail(overrides.named(exc))
     plan = make_plan(result)
-    models.write_plan(plan, output)
+    write_plan(plan, output)
     if not quiet:
-        print_summary(plan, result.timings, output)
+        print_plan_summary(plan, result.timings, output)
     if plan.status == "error":
         sys.exit(1)
 
@@ -77,7 +82,8 @@ def check(instance: str, plan: str) -> None:
     violations = check_plan(inst, doc)
     if violations:
         for line in format_violations(violations):
-            click.echo(line)
-        click.echo(f"{plan}: {len(violations)} violation{'s' * (len(violations) != 1)}")
+            click.echo(printable(line))
+        click.echo(f"{printable(plan)}: {len(violations)} violation{'s' * (len(violations) != 1)}")
         sys.exit(1)
-    click.echo(f"{plan}: valid plan for {inst.name!r} ({len(doc.get('assignments', []))} assignments)")
+    n = len(doc.get("assignments", []))
+    click.echo(f"{printable(plan)}: valid plan for {printable(repr(inst.name))} ({n} assignments)")

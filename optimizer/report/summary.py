@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from models.plan import Plan, Usage
+from optimizer.text import printable
 
 
 def print_summary(
@@ -29,11 +30,12 @@ def print_summary(
     console
         Where to print; the terminal by default.
     """
-    # Ids are data, not markup: "[x]" or ":100:" must print as typed.
+    # Ids are data, not markup: "[x]" or ":100:" must print as typed, and without
+    # control characters (a name must not clear the planner's screen).
     console = console or Console(emoji=False, markup=False, highlight=False)
     obj = plan.objective
     waiting = Counter("?" if u.priority is None else str(u.priority) for u in plan.unassigned)
-    t = Table(title=f"anvis plan for {plan.instance!r}: {plan.status}", title_justify="left")
+    t = Table(title=f"anvis plan for {printable(repr(plan.instance))}: {plan.status}", title_justify="left")
     t.add_column("priority", justify="right")
     t.add_column("housed", justify="right")
     t.add_column("not housed", justify="right")
@@ -57,7 +59,7 @@ def print_summary(
     rows += [(f"quota {q.region}", q.used, q.quota) for q in usage.quotas]
     full = [r for r in rows if r[2] is not None and r[1] >= r[2]]
     for name, used, cap in rows if len(rows) <= 15 else full[:15]:
-        caps.add_row(name, str(used), "-" if cap is None else str(cap))
+        caps.add_row(printable(name), str(used), "-" if cap is None else str(cap))
     if rows:
         if len(rows) > 15:
             caps.caption = f"{len(full)} of {len(rows)} limits full; all in the plan's usage section"
@@ -68,4 +70,4 @@ def print_summary(
     if timings:
         console.print("time: " + ", ".join(f"{k} {v:.3f}s" for k, v in timings.items()))
     if path:
-        console.print(f"plan written to {path}")
+        console.print(f"plan written to {printable(path)}")

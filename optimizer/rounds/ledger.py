@@ -2,7 +2,8 @@
 
 The ledger is persistent state shared by the weekly allocation rounds (see
 :mod:`optimizer.rounds.workflow`). It lives in any database SQLAlchemy 2 reaches: an
-SQLite file by default (created on first use), or e.g. PostgreSQL by URL.
+SQLite file by default (started by ``anvis round open``, never by a command that only reads
+or changes a ledger: see :func:`ensure_ledger`), or e.g. PostgreSQL by URL.
 
 The schema is versioned: the ``schema_version`` table records every applied
 migration, and :data:`MIGRATIONS` is the ordered list of migration functions.
@@ -141,13 +142,26 @@ def current_version(conn: Connection) -> int:
     return 0 if v is None else int(v[0])
 
 
+def refuse_damaged(conn: Connection, version: int) -> None:
+    """Raise :class:`LedgerError` when the schema table says "empty" but the ledger's tables are there.
+
+    Migrating such a database again would start the ledger over beside its rounds.
+    """
+    if version == 0 and inspect(conn).has_table(rounds.name):
+        raise LedgerError(
+            "the ledger's schema_version table is empty but its rounds are there: "
+            "the ledger is damaged (restore it from a backup)"
+        )
+
+
 def migrate(engine: Engine) -> int:
     """Apply the missing migrations in order, in one locked transaction; return the version.
 
     Raises
     ------
     LedgerError
-        When the database's schema is newer than this program knows.
+        When the database's schema is newer than this program knows, or its
+        schema table was emptied while the ledger's tables remain.
     """
     with engine.connect() as conn:  # cheap check first: nothing to do (the usual case)
         v = current_version(conn)
@@ -159,6 +173,7 @@ def migrate(engine: Engine) -> int:
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7264917)")
         schema_version.create(conn, checkfirst=True)
         v = current_version(conn)
+        refuse_damaged(conn, v)
         if v > len(MIGRATIONS):
             raise LedgerError(f"ledger schema version {v} is newer than this anvis knows ({len(MIGRATIONS)})")
         for i in range(v, len(MIGRATIONS)):
@@ -186,41 +201,115 @@ def db_url(db: str | os.PathLike[str]) -> str:
     return "sqlite:///" + os.path.abspath(db)
 
 
+#: Seconds a connection to a database server may take before giving up (PostgreSQL).
+CONNECT_TIMEOUT_S = 10
+
 _engines: dict[tuple[int, str], Engine] = {}
 _engines_lock = threading.Lock()
 
 
-def open_engine(db: str | os.PathLike[str] = DEFAULT_DB) -> Engine:
+def sqlite_path(db: str | os.PathLike[str]) -> str | None:
+    """The file of an SQLite ledger (absolute), or None for a server URL or an in-memory database."""
+    try:
+        u = make_url(db_url(db))
+    except Exception:
+        return None
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return os.path.abspath(u.database)
+
+
+def open_engine(db: str | os.PathLike[str] = DEFAULT_DB, create: bool = True) -> Engine:
     """An engine for the ledger at ``db`` (path or URL), migrated to the current schema.
 
     Engines are cached per process and URL, so migrations are checked once.
     On SQLite every transaction starts with ``BEGIN IMMEDIATE`` (it takes the
     write lock at once, so a check-then-update inside it is race-free) and
-    waits up to :data:`BUSY_TIMEOUT_S` for another writer.
+    waits up to :data:`BUSY_TIMEOUT_S` for another writer. A server connection
+    gives up after :data:`CONNECT_TIMEOUT_S`.
+
+    ``create=False`` refuses (:class:`LedgerError`) a ledger that does not exist
+    yet, instead of starting an empty one: see :func:`ensure_ledger`.
+    """
+    ensure_ledger(db, create=create)
+    return _engines[(os.getpid(), db_url(db))]
+
+
+def ensure_ledger(db: str | os.PathLike[str] = DEFAULT_DB, create: bool = False) -> bool:
+    """Check that ``db`` holds an anvis ledger (migrating it), or start one when ``create``.
+
+    Returns
+    -------
+    bool
+        True when this call started a new ledger (an SQLite file that did not exist
+        or was empty, or a database without the ledger's tables).
+
+    Raises
+    ------
+    LedgerError
+        When ``create`` is false and there is no ledger at ``db`` (no such file, an
+        empty file, a database without the ledger's tables), when the ledger's schema
+        table was emptied, or when its schema is newer than this program knows.
     """
     url = db_url(db)
     key = (os.getpid(), url)
+    path = sqlite_path(url)
+    if path is not None and not create:
+        if not os.path.isdir(os.path.dirname(path)):
+            raise LedgerError(f"{path}: folder {os.path.dirname(path)} does not exist")
+        if not os.path.exists(path):
+            raise LedgerError(f"{path}: no such ledger (start one with 'anvis round open INSTANCE --db {db}')")
+        if os.path.isfile(path) and os.path.getsize(path) == 0:
+            raise LedgerError(f"{path}: empty file, not an anvis ledger")
     with _engines_lock:
-        eng = _engines.get(key)
-        if eng is not None:
-            return eng
+        if key in _engines:
+            return False
+        eng = _new_engine(url)
         try:
-            u = make_url(url)
-        except Exception as exc:
-            raise LedgerError(f"not a database path or URL: {url!r} ({exc})") from None
-        if u.get_backend_name() == "sqlite":
-            path = u.database
-            if path and path != ":memory:":
-                parent = os.path.dirname(os.path.abspath(path))
-                if not os.path.isdir(parent):
-                    raise LedgerError(f"{path}: folder {parent} does not exist")
-            eng = create_engine(u, connect_args={"timeout": BUSY_TIMEOUT_S})
-            _sqlite_immediate(eng)
-        else:
-            eng = create_engine(u, pool_pre_ping=True)
-        migrate(eng)
+            with eng.connect() as conn:
+                version = current_version(conn)
+                refuse_damaged(conn, version)
+                conn.rollback()
+            if version == 0 and (not create or (path is not None and _has_tables(eng))):
+                # A new ledger goes into a new (or empty) SQLite file, never beside another program's tables.
+                raise LedgerError(f"{path or db}: not an anvis ledger (it has no schema_version table)")
+            migrate(eng)
+        except BaseException:
+            eng.dispose()
+            raise
         _engines[key] = eng
+        return version == 0
+
+
+def _has_tables(engine: Engine) -> bool:
+    """Whether the database holds any table."""
+    with engine.connect() as conn:
+        names = inspect(conn).get_table_names()
+        conn.rollback()
+    return bool(names)
+
+
+def _new_engine(url: str) -> Engine:
+    """An engine for ``url``, not yet migrated."""
+    try:
+        u = make_url(url)
+    except Exception as exc:
+        raise LedgerError(f"not a database path or URL: {url!r} ({exc})") from None
+    if u.get_backend_name() == "sqlite":
+        path = u.database
+        if path and path != ":memory:":
+            parent = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(parent):
+                raise LedgerError(f"{path}: folder {parent} does not exist")
+            if os.path.isdir(path):
+                raise LedgerError(f"{path}: a folder, not a ledger file")
+        eng = create_engine(u, connect_args={"timeout": BUSY_TIMEOUT_S})
+        _sqlite_immediate(eng)
         return eng
+    connect_args: dict[str, Any] = {}
+    if u.get_backend_name() == "postgresql":  # a closed port or a dropped packet fails in seconds, not minutes
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
+    return create_engine(u, pool_pre_ping=True, connect_args=connect_args)
 
 
 @contextmanager

@@ -27,7 +27,8 @@ subsidy frames, grant quotas and/or mixed-city caps (never the pools), is
 recorded in the history, and rounds committed before it can no longer be
 rolled back.
 
-``db`` arguments are a file path (SQLite, created on first use) or a
+``db`` arguments are a file path (SQLite, created on first use by the library; the CLI starts
+one only with ``round open``) or a
 SQLAlchemy URL (``sqlite:///x.db``, ``postgresql://…``).
 """
 
@@ -39,6 +40,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
@@ -71,6 +73,7 @@ __all__ = [
     "ledger_totals",
     "new_period",
     "open_round",
+    "purge_abandoned",
     "rollback_round",
     "round_plan",
     "solve_round",
@@ -82,6 +85,12 @@ OPEN_STATES = ("opened", "solved")
 PERIOD_KINDS = {"frame": "municipality", "quota": "region", "department": "department"}
 #: Status of the ``rounds`` row that records a period reset.
 PERIOD_STATUS = "new_period"
+#: A round committed less than this many seconds ago was "just committed" (e.g. by a concurrent commit).
+JUST_S = 60.0
+#: Status of an abandoned round whose instance and plan :func:`purge_abandoned` removed.
+PURGED_STATUS = "purged"
+#: Status of the ``rounds`` row that records a purge (who purged which rounds, when).
+PURGE_STATUS = "purge"
 #: Environment variable (tests only): seconds to sleep inside the commit transaction.
 SLEEP_ENV = "ANVIS_TEST_SLEEP_IN_COMMIT"
 
@@ -91,15 +100,25 @@ def _compact(doc: object) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
+def _stored(row: Row[Any], column: str) -> Any:
+    """A JSON document stored in a round's row; a damaged one is a :class:`LedgerError`."""
+    try:
+        return json.loads(getattr(row, column))
+    except (TypeError, ValueError) as exc:  # None, or not JSON (JSONDecodeError is a ValueError)
+        raise LedgerError(
+            f"round {row.id}: its stored {column} is not valid JSON ({exc}): the ledger is damaged"
+        ) from None
+
+
 def _stored_instance(row: Row[Any]) -> Instance:
     """A round's stored (filled) instance."""
-    return models.from_dict(json.loads(row.instance_json), f"round {row.id}")
+    return models.from_dict(_stored(row, "instance_json"), f"round {row.id}")
 
 
 def _stored_plan(row: Row[Any]) -> Plan:
     """A round's stored plan; a malformed one is a :class:`LedgerError` naming every bad field."""
     try:
-        return Plan.from_dict(json.loads(row.plan_json), f"round {row.id}")
+        return Plan.from_dict(_stored(row, "plan_json"), f"round {row.id}")
     except models.InstanceError as exc:
         raise LedgerError(f"round {row.id}: the stored plan is malformed: {exc}") from None
 
@@ -184,7 +203,7 @@ def _round(conn: Connection, round_id: int | None, states: tuple[str, ...] = OPE
     if round_id is None:
         row = conn.execute(select(rounds).where(rounds.c.status.in_(OPEN_STATES)).order_by(rounds.c.id.desc())).first()
         if row is None:
-            raise LedgerError("no open round (start one with 'anvis round open INSTANCE')")
+            raise LedgerError(_no_open_round(conn))
     else:
         row = conn.execute(select(rounds).where(rounds.c.id == round_id)).first()
         if row is None:
@@ -195,6 +214,32 @@ def _round(conn: Connection, round_id: int | None, states: tuple[str, ...] = OPE
             f"not {' or '.join(s.replace('_', ' ') for s in states)}"
         )
     return row
+
+
+def _no_open_round(conn: Connection) -> str:
+    """Why there is no open round: the latest round's fate (e.g. another planner just committed it)."""
+    last = conn.execute(
+        select(rounds).where(rounds.c.status.not_in((PERIOD_STATUS, PURGE_STATUS))).order_by(rounds.c.id.desc())
+    ).first()
+    hint = "start one with 'anvis round open INSTANCE'"
+    if last is None:
+        return f"no open round ({hint})"
+    if last.status == "committed":
+        just = " just" if _seconds_ago(last.committed_at) < JUST_S else ""
+        return (
+            f"no open round: round {last.id} ({last.name!r}) was{just} committed "
+            f"by {last.committed_by} at {last.committed_at} ({hint})"
+        )
+    return f"no open round: round {last.id} ({last.name!r}) is {last.status.replace('_', ' ')} ({hint})"
+
+
+def _seconds_ago(when: str | None) -> float:
+    """Seconds since a stored UTC ISO time (infinite when missing or unreadable)."""
+    try:
+        then = datetime.fromisoformat(when or "")
+    except ValueError:
+        return float("inf")
+    return (datetime.now(timezone.utc) - then).total_seconds()
 
 
 def _refuse_open_round(conn: Connection, when: str) -> None:
@@ -774,3 +819,56 @@ def new_period(
     for k, key, c in used:
         reset[k][key] = int(c)
     return {"id": rid, "name": name, "kinds": list(kinds), "reset": reset}
+
+
+# --- purging personal data --------------------------------------------------------------
+
+
+def purge_abandoned(db: str = DEFAULT_DB, by: str | None = None) -> dict[str, Any]:
+    """Remove the stored instances and plans of abandoned rounds (they hold citizens' data).
+
+    The rounds' rows stay in the history with status ``purged`` (name, sha256 and
+    times kept); the purge itself is a history row of status ``purge`` naming the
+    rounds, who purged them and when. Committed and rolled-back rounds keep theirs:
+    the ledger's audit trail needs them.
+
+    Parameters
+    ----------
+    db
+        Ledger database: a path or a SQLAlchemy URL.
+    by
+        Who purges; ``$USER`` by default.
+
+    Returns
+    -------
+    dict
+        ``rounds``: the ids purged (empty when there was nothing to purge; no history
+        row is written then); ``id``: the purge's history entry, or None.
+    """
+    by = by or _user()
+    with transaction(db, write=True) as conn:
+        if conn.dialect.name == "sqlite":  # overwrite the freed pages, so the data leaves the file
+            conn.exec_driver_sql("PRAGMA secure_delete = ON")
+        ids = [
+            int(r.id)
+            for r in conn.execute(select(rounds.c.id).where(rounds.c.status == "abandoned").order_by(rounds.c.id))
+        ]
+        if not ids:
+            return {"id": None, "rounds": []}
+        conn.execute(
+            update(rounds)
+            .where(rounds.c.id.in_(ids), rounds.c.status == "abandoned")
+            .values(status=PURGED_STATUS, instance_json="{}", plan_json=None)
+        )
+        now = utc_now()
+        rid = _insert_round(
+            conn,
+            name="purged abandoned rounds " + ", ".join(map(str, ids)),
+            instance_sha256="",
+            instance_json="{}",
+            status=PURGE_STATUS,
+            opened_at=now,
+            committed_by=by,
+            committed_at=now,
+        )
+    return {"id": rid, "rounds": ids}

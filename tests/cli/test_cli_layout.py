@@ -32,7 +32,8 @@ def test_entry_point_is_the_click_group():
     assert ep.load() is main and isinstance(main, click.Group)
     assert set(main.commands) == COMMANDS
     assert set(main.commands["round"].commands) == {
-        "open", "solve", "commit", "rollback", "abandon", "status", "history", "report", "explain", "new-period"
+        "open", "solve", "commit", "rollback", "abandon", "status", "history", "report", "explain", "new-period",
+        "purge",
     }  # fmt: skip
 
 

@@ -313,7 +313,7 @@ def test_cli_round_open_solve_commit_status_history_rollback(tmp_path, monkeypat
     def ok(*args):
         res = runner.invoke(main, list(args))
         assert res.exit_code == 0, res.output
-        return res.output
+        return res.stdout  # stderr says when 'round open' starts the ledger
 
     assert ok("round", "open", "w1.json", "-o", "filled.json").strip() == "1"
     assert json.loads(Path("filled.json").read_text())["name"] == "week-1"
