@@ -11,6 +11,7 @@ never a citizen's other attributes.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -720,9 +721,7 @@ def _declined(plan: Doc, assignments: list[Doc], known: Mapping[str, Any]) -> li
     ]
 
 
-def _check_reasons(
-    inst: Instance, plan: Doc, facts: dict[str, Doc], declined: dict[str, str], out: list[Violation]
-) -> None:
+def _check_reasons(plan: Doc, facts: dict[str, Doc], declined: dict[str, str], out: list[Violation]) -> None:
     """Unassigned codes, counts and reasons agree with the recomputed facts and state no attribute."""
     entries = plan.get("unassigned")
     bad = _adder(out, "unassigned")
@@ -731,7 +730,8 @@ def _check_reasons(
         if not (_is_known(cid, facts) or _is_known(cid, declined)):
             continue
         code, reason, details = e.get("code"), e.get("reason"), e.get("details")
-        texts = [reason if isinstance(reason, str) else repr(reason), "" if details is None else repr(details)]
+        # JSON quotes strings with ", so only the ids a text quotes with ' are left out
+        texts = [reason if isinstance(reason, str) else repr(reason), json.dumps(details, default=str)]
         words = list(dict.fromkeys(w for t in texts for w in revealing_words(t)))
         if words:
             out.append(Violation("privacy", f"unassigned citizen {cid!r}: the reason states {', '.join(words)}"))
@@ -880,6 +880,6 @@ def check_plan(inst: Instance, plan: Plan | Mapping[str, Any] | Any) -> list[Vio
     declined = _declined(plan, assignments, {"citizens": citizens, "units": units})
     excluded = {(c if action == "forbid" else None, u) for _, action, c, u in overrides if action != "lock"}
     facts = unassigned_facts(inst, assignments + declined, excluded)
-    _check_reasons(inst, plan, facts, {d["citizen"]: d["unit"] for d in declined}, out)
+    _check_reasons(plan, facts, {d["citizen"]: d["unit"] for d in declined}, out)
     _check_status(inst, plan, assignments, facts, out)
     return out

@@ -662,6 +662,8 @@ def test_unassigned_reason_that_states_an_attribute_is_refused():
     bad = copy.deepcopy(plan)
     bad["unassigned"][0]["details"]["blocked_by"] = {"department 'd1' mixed-city cap full (1/1)": 1}
     assert rules(check_plan(inst, bad)) == {"privacy"}
+    bad["unassigned"][0]["details"]["blocked_by"] = {"a limit on the units full": 1, "note": "citizen is vulnerable"}
+    assert rules(check_plan(inst, bad)) == {"privacy"}
     ok = copy.deepcopy(plan)
     ok["unassigned"][0]["reason"] = entry["reason"] + "; pool 'vulnerable-homeless' share cap full (1/1)"
     assert check_plan(inst, ok) == []
