@@ -10,14 +10,19 @@ never a citizen's other attributes.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import math
-from collections.abc import Callable, Iterable, Mapping
+import re
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
+import numpy as np
+
 from models import Instance, Plan, default_pool_id
 from models.plan import PLAN_FORMAT, STATUSES
-from models.schema import Agreement, Citizen, Department, Unit
+from models.schema import KINDS, Agreement, Citizen, Department, Override, Unit
 
 Doc = dict[str, Any]  # a JSON object of the plan as read, not yet known to be well formed
 
@@ -33,7 +38,12 @@ class Violation:
     rule
         A short tag: ``"R1-citizen-twice"`` … ``"R12-mixed-city"`` for the rules of
         FORMAT.md §3, or ``"format"``, ``"subsidy"``, ``"score"``, ``"objective"``,
-        ``"unassigned"``, ``"usage"``, ``"override"`` (a lock, forbid or reserve broken);
+        ``"unassigned"``, ``"usage"``, ``"override"`` (a lock, forbid or reserve broken),
+        ``"instance"`` (the plan's ``instance_sha256`` is another instance's),
+        ``"assignment"`` (an assignment's ``priority``, ``department``, ``pool`` or
+        ``locked`` differs from the instance), ``"status"`` (the status contradicts
+        the plan), ``"bound"`` (an optimal plan's bound below its objective),
+        ``"privacy"`` (a reason states a citizen's attribute);
         for anvis/2 also ``"rotation"`` (a unit that is not a turn), ``"passed"`` and
         ``"homeless"`` (FORMAT.md §6).
     message
@@ -175,7 +185,8 @@ def recompute_objective(inst: Instance, assignments: list[Any]) -> Doc:
     -------
     dict
         ``{"housed_by_priority": {"1": n, ...}, "total_score": float}`` with every
-        priority present among the citizens, as strings, most urgent first.
+        priority present among the citizens, as strings, most urgent first; with
+        the ``weighted`` objective also ``"value"``: Σ (priority weight + score).
     """
     citizens = {c.id: c for c in inst.citizens}
     units = {u.id: u for u in inst.units}
@@ -189,7 +200,11 @@ def recompute_objective(inst: Instance, assignments: list[Any]) -> Doc:
         housed[str(citizen.priority)] += 1
         accepted, given = _accepted_scores(inst, table, citizen, unit), a.get("score")
         total += next((s for s in accepted if _is_number(given) and _close(given, s)), accepted[0])
-    return {"housed_by_priority": housed, "total_score": float(total)}
+    out: Doc = {"housed_by_priority": housed, "total_score": float(total)}
+    weights = inst.parameters.priority_weights
+    if inst.parameters.objective == "weighted" and weights is not None:
+        out["value"] = float(sum(weights[p] * n for p, n in housed.items()) + total)
+    return out
 
 
 # --- the plan ----------------------------------------------------------------------
@@ -246,33 +261,31 @@ def _well_formed(inst: Instance, plan: Doc, out: list[Violation]) -> list[Doc]:
     return good
 
 
-def _pair_rules(inst: Instance, a: Doc, citizen: Citizen, unit: Unit, dept: Department, out: list[Violation]) -> None:
-    """Rules 2-8 for one assignment, plus its subsidised flag and effective rent."""
+def broken_rules(inst: Instance, citizen: Citizen, unit: Unit, dept: Department) -> list[tuple[str, str]]:
+    """The rules 2-8 (FORMAT.md §3) that the pair breaks, as ``(rule tag, message)``; empty if eligible."""
     c, u = f"citizen {citizen.id!r}", f"unit {unit.id!r}"
-
-    def add(rule: str, message: str) -> None:
-        out.append(Violation(rule, message))
-
+    out = []
     if dept.municipality != citizen.municipality:
-        add(
-            "R2-municipality",
-            f"{c} assigned to {u} in municipality {dept.municipality!r} but lives in {citizen.municipality!r}",
+        out.append(
+            (
+                "R2-municipality",
+                f"{c} assigned to {u} in municipality {dept.municipality!r} but lives in {citizen.municipality!r}",
+            )
         )
     if unit.rooms < citizen.min_rooms or (citizen.max_rooms is not None and unit.rooms > citizen.max_rooms):
-        add("R3-rooms", f"{u} ({unit.rooms} rooms) is outside the room range of {c}")
+        out.append(("R3-rooms", f"{u} ({unit.rooms} rooms) is outside the room range of {c}"))
     if unit.kind not in citizen.kinds:
-        add("R4-kind", f"{u} is of kind {unit.kind!r}, which {c} does not accept")
+        out.append(("R4-kind", f"{u} is of kind {unit.kind!r}, which {c} does not accept"))
     if citizen.needs_accessible and not unit.accessible:
-        add("R5-accessible", f"{u} assigned to {c} is not accessible")
+        out.append(("R5-accessible", f"{u} assigned to {c} is not accessible"))
     if unit.temporary and not citizen.accepts_temporary:
-        add("R6-temporary", f"{u} is temporary, which {c} does not accept")
+        out.append(("R6-temporary", f"{u} is temporary, which {c} does not accept"))
     if dept.id in citizen.excluded_departments:
-        add("R7-excluded-department", f"{u} is in department {dept.id!r}, excluded by {c}")
+        out.append(("R7-excluded-department", f"{u} is in department {dept.id!r}, excluded by {c}"))
     if dept.area in citizen.barred_areas:
-        add("R7-barred-area", f"{u} is in area {dept.area!r}, barred for {c}")
+        out.append(("R7-barred-area", f"{u} is in area {dept.area!r}, barred for {c}"))
     params = inst.parameters
-    needs_subsidy = unit.rent_kr > citizen.max_rent_kr
-    if needs_subsidy:
+    if unit.rent_kr > citizen.max_rent_kr:
         low, high = params.subsidy_band_kr
         reasons = []
         if not citizen.subsidy_eligible:
@@ -282,16 +295,31 @@ def _pair_rules(inst: Instance, a: Doc, citizen: Citizen, unit: Unit, dept: Depa
         if unit.rent_kr - params.subsidy_amount_kr > citizen.max_rent_kr:
             reasons.append("it stays unaffordable even with the subsidy")
         if reasons:
-            add("R8-affordability", f"{u} is unaffordable for {c} and cannot be subsidised: " + "; ".join(reasons))
+            out.append(
+                ("R8-affordability", f"{u} is unaffordable for {c} and cannot be subsidised: " + "; ".join(reasons))
+            )
+    return out
+
+
+def _pair_rules(inst: Instance, a: Doc, citizen: Citizen, unit: Unit, dept: Department, out: list[Violation]) -> None:
+    """Rules 2-8 for one assignment, plus its subsidised flag and effective rent."""
+    c, u = f"citizen {citizen.id!r}", f"unit {unit.id!r}"
+    out.extend(Violation(rule, message) for rule, message in broken_rules(inst, citizen, unit, dept))
+    params = inst.parameters
+    needs_subsidy = unit.rent_kr > citizen.max_rent_kr
     if a["subsidised"] != needs_subsidy:
-        add(
-            "subsidy",
-            f"{c} in {u}: subsidised is {a['subsidised']}, expected {needs_subsidy}"
-            f" (a subsidy is used exactly when the rent exceeds the citizen's limit)",
+        out.append(
+            Violation(
+                "subsidy",
+                f"{c} in {u}: subsidised is {a['subsidised']}, expected {needs_subsidy}"
+                f" (a subsidy is used exactly when the rent exceeds the citizen's limit)",
+            )
         )
     expected = unit.rent_kr - params.subsidy_amount_kr if a["subsidised"] else unit.rent_kr
     if not _close(a["effective_rent_kr"], expected):
-        add("subsidy", f"{c} in {u}: effective_rent_kr is {a['effective_rent_kr']:g}, expected {expected:g}")
+        out.append(
+            Violation("subsidy", f"{c} in {u}: effective_rent_kr is {a['effective_rent_kr']:g}, expected {expected:g}")
+        )
 
 
 # Per usage section: id key, limit key, rule (9-12), and the noun and what is counted.
@@ -408,6 +436,13 @@ def _check_objective(inst: Instance, plan: Doc, assignments: list[Doc], out: lis
     total, want = got.get("total_score"), expected["total_score"]
     if not _is_number(total) or abs(total - want) > TOL * max(1.0, abs(want)):
         bad(f"total_score is {total!r}, recomputed {want:g}")
+    value = got.get("value")
+    if "value" in expected and value is not None and not (_is_number(value) and _close_rel(value, expected["value"])):
+        bad(f"value is {value!r}, recomputed {expected['value']:g}")
+
+
+def _close_rel(a: float, b: float) -> bool:
+    return bool(abs(a - b) <= TOL * max(1.0, abs(b)))
 
 
 def _check_unassigned(inst: Instance, plan: Doc, assigned: set[str], out: list[Violation]) -> None:
@@ -458,11 +493,13 @@ def _overrides(inst: Instance, plan: Doc, out: list[Violation]) -> list[tuple[st
     return found
 
 
-def _check_overrides(inst: Instance, plan: Doc, assignments: list[Doc], out: list[Violation]) -> None:
+def _check_overrides(
+    assignments: list[Doc], overrides: list[tuple[str, str, str | None, str]], out: list[Violation]
+) -> None:
     """Locked pairs are in the plan; forbidden pairs and reserved units are not."""
     unit_of = {a["citizen"]: a["unit"] for a in assignments}
     assigned_units = set(unit_of.values())
-    for where, action, citizen, unit in _overrides(inst, plan, out):
+    for where, action, citizen, unit in overrides:
         if action == "lock" and unit_of.get(citizen) != unit:
             out.append(
                 Violation(
@@ -475,6 +512,340 @@ def _check_overrides(inst: Instance, plan: Doc, assignments: list[Doc], out: lis
             out.append(Violation("override", f"{where}: citizen {citizen!r} gets unit {unit!r}, which is forbidden"))
         elif action == "reserve" and unit in assigned_units:
             out.append(Violation("override", f"{where}: unit {unit!r} is reserved but assigned"))
+
+
+# --- what the plan says about itself -----------------------------------------------------
+
+#: Words that state a citizen's own attributes. A plan names rules, units and caps only
+#: (README "The plan"); ``anvis explain``, the caseworker's tool, is where these belong.
+REVEALING = (
+    "needs accessible",
+    "subsidy-eligible",
+    "subsidy eligible",
+    "eligible for subsidy",
+    "vulnerable",
+    "mixed-city",
+    "subsidy frame",
+    "grant quota",
+    "homeless",
+    "max_rent",
+    "rent limit",
+    "temporary",
+    "barred",
+    "for the citizen",
+    "citizen's",
+    "citizen needs",
+    "citizen does not",
+    "citizen not",
+)
+_QUOTED = re.compile(r"'[^']*'")
+
+
+def revealing_words(text: str) -> list[str]:
+    """The words of :data:`REVEALING` in ``text``, quoted ids left out (an id is data, not a statement)."""
+    bare = _QUOTED.sub("''", text).lower()
+    return [w for w in REVEALING if w in bare]
+
+
+def _check_instance_hash(inst: Instance, plan: Doc, out: list[Violation]) -> None:
+    """``instance_sha256``, when given, is the instance's (with the overrides the plan states, if any)."""
+    sha = plan.get("instance_sha256")
+    if sha is None:
+        return
+    accepted = {inst.sha256}
+    stated = plan.get("overrides")
+    if isinstance(stated, list) and stated:
+        # overrides given on the command line are in the plan, not in the instance file
+        with contextlib.suppress(ValueError, TypeError):  # a malformed override is a format violation
+            accepted.add(inst.replace(overrides=tuple(Override.model_validate(o) for o in stated)).sha256)
+    if sha not in accepted:
+        out.append(Violation("instance", f"instance_sha256 {sha!r} is not this instance's ({inst.sha256})"))
+
+
+def _check_assignment_fields(
+    inst: Instance, assignments: list[Doc], locks: set[tuple[str, str]], out: list[Violation]
+) -> None:
+    """An assignment's ``priority``, ``department``, ``pool`` and ``locked``, where written, are the instance's."""
+    citizens = {c.id: c for c in inst.citizens}
+    units = {u.id: u for u in inst.units}
+    pool_of = pool_of_units(inst)
+    bad = _adder(out, "assignment")
+    for a in assignments:
+        cid, uid = a["citizen"], a["unit"]
+        expected = {"priority": citizens[cid].priority, "department": units[uid].department, "pool": pool_of[uid]}
+        for key, want in expected.items():
+            if key in a and (a[key] != want or isinstance(a[key], bool)):
+                bad(f"citizen {cid!r} in unit {uid!r}: {key} is {a[key]!r}, the instance says {want!r}")
+        # an engine-written assignment (it has a priority) marks exactly the locked pairs
+        if ("locked" in a or "priority" in a) and (a.get("locked") is True) != ((cid, uid) in locks):
+            want_lock = "a planner's lock" if (cid, uid) in locks else "no lock"
+            bad(f"citizen {cid!r} in unit {uid!r}: locked is {a.get('locked')!r}, but the pair has {want_lock}")
+
+
+def _unit_columns(
+    units: list[Unit],
+    departments: Mapping[str, Department],
+    rotation: Mapping[str, tuple[int, bool]],
+    subsidy_kinds: Collection[str],
+) -> dict[str, np.ndarray]:
+    """The rule-relevant fields of units (one municipality's), as columns for :func:`_eligible_mask`.
+
+    ``rotation`` is :func:`rotation_units` (units of rotation pools that may be assigned:
+    turns and offered ones); ``subsidy_kinds`` the kinds a subsidy may go to (FORMAT.md §6).
+    """
+    return {
+        "assignable": np.array([rotation.get(u.id, (0, True))[1] for u in units], bool),
+        "subsidy_kind": np.array([u.kind in subsidy_kinds for u in units], bool),
+        "rooms": np.array([u.rooms for u in units], np.int64),
+        "kind": np.array([u.kind for u in units], object),
+        "accessible": np.array([u.accessible for u in units], bool),
+        "temporary": np.array([u.temporary for u in units], bool),
+        "department": np.array([u.department for u in units], object),
+        "area": np.array([departments[u.department].area for u in units], object),
+        "rent": np.array([u.rent_kr for u in units], np.float64),
+    }
+
+
+def _eligible_mask(inst: Instance, citizen: Citizen, units: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Rules 3-8 of FORMAT.md §3 for one citizen against a municipality's units, all at once.
+
+    The same rules as :func:`broken_rules` (one pair, with messages), on columns: a
+    city's year of vacancies times its waiting list is millions of pairs.
+    """
+    low, high = inst.parameters.subsidy_band_kr
+    amount = inst.parameters.subsidy_amount_kr
+    rooms, rent = units["rooms"], units["rent"]
+    ok = rooms >= citizen.min_rooms
+    if citizen.max_rooms is not None:
+        ok &= rooms <= citizen.max_rooms
+    ok &= np.isin(units["kind"], list(citizen.kinds))
+    if citizen.needs_accessible:
+        ok &= units["accessible"]
+    if not citizen.accepts_temporary:
+        ok &= ~units["temporary"]
+    if citizen.excluded_departments:
+        ok &= ~np.isin(units["department"], list(citizen.excluded_departments))
+    if citizen.barred_areas:
+        ok &= ~np.isin(units["area"], list(citizen.barred_areas))
+    dear = rent > citizen.max_rent_kr
+    subsidy = citizen.subsidy_eligible & (rent >= low) & (rent <= high) & (rent - amount <= citizen.max_rent_kr)
+    subsidy &= units["subsidy_kind"]
+    # A unit of a rotation pool that is neither a turn nor offered is no unit of this round's (§6 rule 4).
+    return np.asarray(ok & (~dear | subsidy) & units["assignable"], bool)
+
+
+def unassigned_facts(
+    inst: Instance,
+    assignments: list[Doc],
+    excluded: set[tuple[str | None, str]],
+) -> dict[str, Doc]:
+    """What became of every eligible unit of each citizen the assignments leave unhoused (README "The plan").
+
+    Parameters
+    ----------
+    inst
+        The instance.
+    assignments
+        Well-formed assignments naming known ids (declined offers included: the
+        plan's reasons were given for the plan as offered).
+    excluded
+        ``(citizen, unit)`` pairs a forbid excludes and ``(None, unit)`` for reserved units.
+
+    Returns
+    -------
+    dict
+        Citizen id -> ``{"code", "municipality", "units_in_municipality", "eligible_units",
+        "to_more_urgent", "to_equal_or_less_urgent", "blocked", "excluded_by_overrides",
+        "free"}``. The code is the first of: ``no_eligible_unit`` (no unit passes
+        rules 2-8 and the overrides), ``time_limit`` (an eligible unit is free and no
+        full cap blocks it), ``capacity`` (a free eligible unit is blocked by a full
+        pool, mixed-city cap, frame or quota), ``competition`` (an eligible unit went to
+        a citizen of equal or lower urgency), ``outranked``.
+    """
+    citizens = {c.id: c for c in inst.citizens}
+    departments = {d.id: d for d in inst.departments}
+    region_of = {m.id: m.region for m in inst.municipalities}
+    pool_of = pool_of_units(inst)
+    taker = {a["unit"]: citizens[a["citizen"]] for a in assignments}
+    housed = {a["citizen"] for a in assignments}
+    usage = recompute_usage(inst, assignments)
+    full: dict[str, set[str]] = {}
+    for section, (key, limit, *_) in SECTIONS.items():
+        full[section] = {e[key] for e in usage[section] if e[limit] is not None and e["used"] >= e[limit]}
+    by_muni: dict[str, list[Unit]] = {}
+    for unit in inst.units:
+        by_muni.setdefault(departments[unit.department].municipality, []).append(unit)
+    rotation = rotation_units(inst)
+    kinds = inst.parameters.subsidy_kinds if inst.body.format == "anvis/2" else KINDS
+    tables = {m: _unit_columns(units, departments, rotation, kinds) for m, units in by_muni.items()}
+    out = {}
+    for citizen in inst.citizens:
+        if citizen.id in housed:
+            continue
+        muni_units = by_muni.get(citizen.municipality, [])
+        facts: Doc = {"municipality": citizen.municipality, "units_in_municipality": len(muni_units), "free": []}
+        n = more = same = blocked = over = 0
+        if not muni_units:
+            facts.update(code="no_eligible_unit", eligible_units=0, to_more_urgent=0, to_equal_or_less_urgent=0)
+            out[citizen.id] = {**facts, "blocked": 0, "excluded_by_overrides": 0}
+            continue
+        for k in np.flatnonzero(_eligible_mask(inst, citizen, tables[citizen.municipality])).tolist():
+            unit = muni_units[k]
+            dept = departments[unit.department]
+            if (citizen.id, unit.id) in excluded or (None, unit.id) in excluded:
+                over += 1
+                continue
+            n += 1
+            other = taker.get(unit.id)
+            if other is not None:
+                more, same = (more + 1, same) if other.priority < citizen.priority else (more, same + 1)
+                continue
+            subsidised = unit.rent_kr > citizen.max_rent_kr
+            if (
+                pool_of[unit.id] in full["pools"]
+                or (citizen.vulnerable and dept.id in full["departments"])
+                or (
+                    subsidised
+                    and (dept.municipality in full["frames"] or region_of[dept.municipality] in full["quotas"])
+                )
+            ):
+                blocked += 1
+            else:
+                facts["free"].append(unit.id)
+        code = (
+            "no_eligible_unit"
+            if n == 0
+            else "time_limit"
+            if facts["free"]
+            else "capacity"
+            if blocked
+            else "competition"
+            if same
+            else "outranked"
+        )
+        facts.update(
+            code=code,
+            eligible_units=n,
+            to_more_urgent=more,
+            to_equal_or_less_urgent=same,
+            blocked=blocked,
+            excluded_by_overrides=over,
+        )
+        out[citizen.id] = facts
+    return out
+
+
+def _declined(plan: Doc, assignments: list[Doc], known: Mapping[str, Any]) -> list[Doc]:
+    """The plan's ``declined`` offers (a round's refused pairs) that name known, unassigned ids."""
+    raw = plan.get("declined", [])
+    housed = {a["citizen"] for a in assignments}
+    return [
+        d
+        for d in (raw if isinstance(raw, list) else [])
+        if isinstance(d, dict)
+        and _is_known(d.get("citizen"), known["citizens"])
+        and _is_known(d.get("unit"), known["units"])
+        and d["citizen"] not in housed
+    ]
+
+
+def _check_reasons(plan: Doc, facts: dict[str, Doc], declined: dict[str, str], out: list[Violation]) -> None:
+    """Unassigned codes, counts and reasons agree with the recomputed facts and state no attribute."""
+    entries = plan.get("unassigned")
+    bad = _adder(out, "unassigned")
+    for e in entries if isinstance(entries, list) else []:
+        cid = e.get("citizen") if isinstance(e, dict) else None
+        if not (_is_known(cid, facts) or _is_known(cid, declined)):
+            continue
+        code, reason, details = e.get("code"), e.get("reason"), e.get("details")
+        # JSON quotes strings with ", so only the ids a text quotes with ' are left out
+        texts = [reason if isinstance(reason, str) else repr(reason), json.dumps(details, default=str)]
+        words = list(dict.fromkeys(w for t in texts for w in revealing_words(t)))
+        if words:
+            out.append(Violation("privacy", f"unassigned citizen {cid!r}: the reason states {', '.join(words)}"))
+        if code is None:
+            continue  # FORMAT.md asks for a reason only; a code is anvis' own, checked where given
+        if cid in declined:
+            if code != "declined":
+                bad(f"citizen {cid!r} declined unit {declined[cid]!r}, but the code is {code!r}")
+            continue
+        f = facts[cid]
+        if code != f["code"]:
+            bad(f"citizen {cid!r}: code is {code!r}, recomputed {f['code']!r}")
+            continue
+        n = f["eligible_units"]
+        if code == "no_eligible_unit":
+            m, muni = f["units_in_municipality"], f["municipality"]
+            head = (
+                "no eligible unit: no vacant unit"
+                if m == 0
+                else f"no eligible unit: of {m} unit{'s' * (m != 1)} in municipality {muni!r}, "
+            )
+        else:
+            head = f"{n} eligible unit{'s' * (n != 1)}:"
+        if not (isinstance(reason, str) and reason.startswith(head)):
+            bad(f"citizen {cid!r}: reason {reason!r} does not begin {head.strip()!r}")
+        if isinstance(details, dict):
+            for key in ("units_in_municipality", "eligible_units", "to_more_urgent", "to_equal_or_less_urgent", "free"):
+                if key in details and details[key] != f[key]:
+                    bad(f"citizen {cid!r}: details.{key} is {details[key]!r}, recomputed {f[key]!r}")
+            if details.get("excluded_by_overrides", 0) != f["excluded_by_overrides"] and code != "no_eligible_unit":
+                bad(
+                    f"citizen {cid!r}: details.excluded_by_overrides is {details.get('excluded_by_overrides', 0)!r}, "
+                    f"recomputed {f['excluded_by_overrides']!r}"
+                )
+            ruled = details.get("ruled_out_by")
+            want = f["units_in_municipality"]
+            if isinstance(ruled, dict) and sum(v for v in ruled.values() if _is_number(v)) != want:
+                bad(f"citizen {cid!r}: details.ruled_out_by counts {ruled!r}, not {want} units")
+
+
+def _check_status(
+    inst: Instance, plan: Doc, assignments: list[Doc], facts: dict[str, Doc], out: list[Violation]
+) -> None:
+    """The status agrees with the plan.
+
+    No assignments unless a plan was found; an optimal plan leaves no eligible unit free
+    for an unhoused citizen, and has a bound not below its objective and no gap.
+    """
+    status, raw = plan.get("status"), plan.get("assignments")
+    if status in ("infeasible", "error") and isinstance(raw, list) and raw:
+        out.append(Violation("status", f"status is {status!r} but the plan has {len(raw)} assignments"))
+    if status != "optimal":
+        return
+    citizens = {c.id: c for c in inst.citizens}
+    # a better plan is the plan plus one pair: a claim that means something only of an otherwise valid plan
+    valid = not out
+    units = {u.id: u for u in inst.units}
+    weights = inst.parameters.priority_weights if inst.parameters.objective == "weighted" else None
+    table = _score_table(inst)
+    better = []  # (citizen, free unit) pairs that would improve the plan
+    for cid, f in facts.items() if valid else ():
+        for uid in f["free"]:
+            gain = 1.0  # lexicographic: one more citizen housed at their priority, nobody less
+            if weights is not None:
+                gain = (
+                    weights[str(citizens[cid].priority)] + _accepted_scores(inst, table, citizens[cid], units[uid])[0]
+                )
+            if gain > 0:
+                better.append((cid, uid))
+                break
+    if better:
+        (cid, uid), more = better[0], len(better) - 1
+        out.append(
+            Violation(
+                "status",
+                f"status is 'optimal' but unhoused citizen {cid!r} could take the free unit {uid!r} with no cap "
+                f"full{f' (and {more} more citizens could too)' if more else ''}: a better plan exists",
+            )
+        )
+    expected = recompute_objective(inst, assignments)
+    objective: float = expected["value"] if "value" in expected else expected["total_score"]
+    bound, gap = plan.get("bound"), plan.get("gap")
+    if bound is not None and (not _is_number(bound) or bound < objective - TOL * max(1.0, abs(objective))):
+        out.append(Violation("bound", f"bound {bound!r} is below the objective {objective:g}"))
+    if gap is not None and (not _is_number(gap) or gap > TOL):
+        out.append(Violation("status", f"status is 'optimal' but the gap is {gap!r}"))
 
 
 def check_plan(inst: Instance, plan: Plan | Mapping[str, Any] | Any) -> list[Violation]:
@@ -491,7 +862,9 @@ def check_plan(inst: Instance, plan: Plan | Mapping[str, Any] | Any) -> list[Vio
     -------
     list of Violation
         In the order: format, rules 1-8 per assignment (with subsidy flag, effective
-        rent and score), planner overrides, rules 9-12, objective, unassigned, usage.
+        rent and score), planner overrides, instance hash, assignment fields, rules
+        9-12, objective, unassigned, usage, unassigned codes and reasons (and any
+        attribute of a citizen they state), status, bound.
     """
     if isinstance(plan, Plan):
         plan = plan.to_dict()
@@ -520,7 +893,11 @@ def check_plan(inst: Instance, plan: Plan | Mapping[str, Any] | Any) -> list[Vio
             out.append(
                 Violation("score", f"citizen {citizen.id!r} in unit {unit.id!r}: score {a['score']:g}, expected {want}")
             )
-    _check_overrides(inst, plan, assignments, out)
+    overrides = _overrides(inst, plan, out)
+    _check_overrides(assignments, overrides, out)
+    _check_instance_hash(inst, plan, out)
+    locks = {(c, u) for _, action, c, u in overrides if action == "lock" and c is not None}
+    _check_assignment_fields(inst, assignments, locks, out)
     _check_version_2(inst, plan, assignments, out)
     usage = recompute_usage(inst, assignments)
     _counting_rules(usage, out)
@@ -528,6 +905,12 @@ def check_plan(inst: Instance, plan: Plan | Mapping[str, Any] | Any) -> list[Vio
     _check_unassigned(inst, plan, seen_citizens, out)
     if "usage" in plan:
         _check_usage(plan["usage"], usage, out)
+    # the reasons were given for the plan as solved: offers declined in a round still count as taken
+    declined = _declined(plan, assignments, {"citizens": citizens, "units": units})
+    excluded = {(c if action == "forbid" else None, u) for _, action, c, u in overrides if action != "lock"}
+    facts = unassigned_facts(inst, assignments + declined, excluded)
+    _check_reasons(plan, facts, {d["citizen"]: d["unit"] for d in declined}, out)
+    _check_status(inst, plan, assignments, facts, out)
     return out
 
 

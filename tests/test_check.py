@@ -498,3 +498,264 @@ def test_pool_caps_match_reference(name):
     """pool_caps reproduces the caps of the independent reference model in expected.json."""
     expected = json.loads((EXAMPLES / "expected.json").read_text())[name]["pool_caps"]
     assert pool_caps(models.load(EXAMPLES / f"{name}.json")) == expected
+
+
+# --- what a plan says about itself (issue 10, item 14) ---------------------------------
+
+
+def engine_plan(document: dict | None = None) -> tuple[models.Instance, dict]:
+    """An instance and the plan anvis makes of it (codes, reasons, details, usage, hash, bound)."""
+    from optimizer.engine.solve import solve
+    from optimizer.plan.build import make_plan
+
+    inst = models.from_dict(copy.deepcopy(document or BASE))
+    plan = make_plan(solve(inst)).to_dict()
+    assert check_plan(inst, plan) == [], format_violations(check_plan(inst, plan))
+    return inst, plan
+
+
+def with_codes() -> dict:
+    """The small instance plus a citizen no unit fits (rule 3) and one whose only unit goes to c."""
+    d = copy.deepcopy(BASE)
+    d["citizens"] += [
+        {"id": "big", "municipality": "m1", "max_rent_kr": 4000, "min_rooms": 9},
+        {"id": "late", "municipality": "m2", "max_rent_kr": 4000, "subsidy_eligible": True, "priority": 3},
+    ]
+    return d
+
+
+def test_engine_plan_of_small_states_every_code_it_can():
+    """The plan anvis makes of the small instance passes, and has the codes the checker recomputes."""
+    inst, plan = engine_plan(with_codes())
+    facts = check.unassigned_facts(inst, plan["assignments"], set())
+    assert {u["citizen"]: u["code"] for u in plan["unassigned"]} == {c: f["code"] for c, f in facts.items()}
+    assert {f["code"] for f in facts.values()} == {"no_eligible_unit", "outranked", "capacity"}
+
+
+@pytest.mark.parametrize("status", ["infeasible", "error"])
+def test_status_without_a_plan_has_no_assignments(status):
+    """'infeasible' or 'error' with assignments contradicts itself; without any it is consistent."""
+    inst = small()
+    plan = pairs_plan(inst, [("a", "u1")])
+    plan["status"] = status
+    assert rules(check_plan(inst, plan)) == {"status"}
+    assert check_plan(inst, {**pairs_plan(inst, []), "status": status}) == []
+
+
+def test_optimal_plan_with_a_free_eligible_unit_is_refused():
+    """An 'optimal' plan that leaves an eligible unit free and unblocked for an unhoused citizen is not
+    optimal; the same plan as 'feasible' (a time limit) is valid."""
+    inst = small()
+    plan = pairs_plan(inst, [("a", "u1")])
+    assert check_plan(inst, plan) == []  # feasible
+    plan["status"] = "optimal"
+    (v,) = check_plan(inst, plan)
+    assert v.rule == "status" and "citizen 'b' could take the free unit 'u2'" in v.message
+
+
+def test_optimal_plan_bound_and_gap():
+    """An optimal plan's bound is not below its objective and its gap is 0."""
+    inst, plan = engine_plan()
+    assert plan["status"] == "optimal" and plan["bound"] == plan["objective"]["total_score"]
+    low = copy.deepcopy(plan)
+    low["bound"] = plan["objective"]["total_score"] - 1
+    assert rules(check_plan(inst, low)) == {"bound"}
+    gap = copy.deepcopy(plan)
+    gap["gap"] = 0.1
+    assert rules(check_plan(inst, gap)) == {"status"}
+    high = copy.deepcopy(plan)
+    high["bound"] = plan["objective"]["total_score"] + 5  # a bound above is no contradiction
+    assert check_plan(inst, high) == []
+
+
+def test_instance_hash_must_be_the_instances():
+    """A plan whose instance_sha256 is another instance's is refused, naming both."""
+    inst, plan = engine_plan()
+    assert plan["instance_sha256"] == inst.sha256
+    plan["instance_sha256"] = "0" * 64
+    (v,) = check_plan(inst, plan)
+    assert v.rule == "instance" and inst.sha256 in v.message
+
+
+def test_instance_hash_counts_the_overrides_the_plan_states():
+    """A plan made with overrides given on the command line carries the hash of the instance with them:
+    checked against the file without them, it is valid; with a changed override it is not."""
+    with_lock = copy.deepcopy(BASE)
+    with_lock["overrides"] = [{"action": "lock", "citizen": "b", "unit": "u3"}]
+    _, plan = engine_plan(with_lock)
+    plain = small()
+    assert plan["instance_sha256"] != plain.sha256
+    assert check_plan(plain, plan) == []
+    plan["overrides"][0]["note"] = "changed"
+    assert "instance" in rules(check_plan(plain, plan))
+
+
+@pytest.mark.parametrize(
+    "field, value", [("priority", 2), ("priority", True), ("department", "d2"), ("pool", "tight"), ("locked", True)]
+)
+def test_assignment_fields_must_be_the_instances(field, value):
+    """An assignment's priority, department, pool and locked flag are the instance's."""
+    inst, plan = engine_plan()
+    a = next(a for a in plan["assignments"] if a["citizen"] == "a")
+    assert (a["priority"], a["department"], a["pool"], "locked" in a) == (1, "d1", "default:m1:o1", False)
+    a[field] = value
+    assert rules(check_plan(inst, plan)) == {"assignment"}
+
+
+def test_locked_flag_is_required_on_a_locked_pair():
+    """A locked pair of an engine plan is marked locked; dropping the mark is refused."""
+    with_lock = copy.deepcopy(BASE)
+    with_lock["overrides"] = [{"action": "lock", "citizen": "b", "unit": "u3"}]
+    inst, plan = engine_plan(with_lock)
+    a = next(a for a in plan["assignments"] if a["citizen"] == "b")
+    assert a["locked"] is True
+    del a["locked"]
+    assert rules(check_plan(inst, plan)) == {"assignment"}
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        "code",
+        "eligible_units",
+        "to_more_urgent",
+        "free",
+        "units_in_municipality",
+        "ruled_out_by",
+        "reason count",
+    ],
+)
+def test_unassigned_codes_counts_and_reasons_must_be_the_instances(edit):
+    """A code, a count in the details or the count a reason begins with that the instance does not
+    imply is refused; the plan as made passes."""
+    inst, plan = engine_plan(with_codes())
+    by_code = {u["code"]: u for u in plan["unassigned"]}
+    outranked, none = by_code["outranked"], by_code["no_eligible_unit"]
+    if edit == "code":
+        outranked["code"] = "capacity"
+    elif edit in ("eligible_units", "to_more_urgent"):
+        outranked["details"][edit] += 1
+    elif edit == "free":
+        outranked["details"]["free"] = ["u9"]
+    elif edit == "units_in_municipality":
+        none["details"]["units_in_municipality"] += 1
+    elif edit == "ruled_out_by":
+        key = next(iter(none["details"]["ruled_out_by"]))
+        none["details"]["ruled_out_by"][key] += 1
+    else:
+        outranked["reason"] = "9" + outranked["reason"]
+    assert rules(check_plan(inst, plan)) == {"unassigned"}
+
+
+def test_unassigned_reason_that_states_an_attribute_is_refused():
+    """A reason or its details that state the citizen's attribute is a privacy violation; ids in quotes
+    are data and do not count."""
+    inst, plan = engine_plan()
+    entry = plan["unassigned"][0]
+    for text in (
+        "rent above max_rent_kr, citizen not subsidy-eligible (rule 8)",
+        "not accessible, citizen needs accessible",
+    ):
+        bad = copy.deepcopy(plan)
+        bad["unassigned"][0]["reason"] = entry["reason"] + "; " + text
+        assert rules(check_plan(inst, bad)) == {"privacy"}, text
+    bad = copy.deepcopy(plan)
+    bad["unassigned"][0]["details"]["blocked_by"] = {"department 'd1' mixed-city cap full (1/1)": 1}
+    assert rules(check_plan(inst, bad)) == {"privacy"}
+    bad["unassigned"][0]["details"]["blocked_by"] = {"a limit on the units full": 1, "note": "citizen is vulnerable"}
+    assert rules(check_plan(inst, bad)) == {"privacy"}
+    ok = copy.deepcopy(plan)
+    ok["unassigned"][0]["reason"] = entry["reason"] + "; pool 'vulnerable-homeless' share cap full (1/1)"
+    assert check_plan(inst, ok) == []
+
+
+def test_weighted_value_is_recomputed():
+    """With the weighted objective the plan's value is Σ (priority weight + score)."""
+    weighted = copy.deepcopy(BASE)
+    weighted["parameters"].update(objective="weighted", priority_weights={"1": 100, "2": 10})
+    inst, plan = engine_plan(weighted)
+    assert (
+        plan["objective"]["value"]
+        == 100 * plan["objective"]["housed_by_priority"]["1"]
+        + 10 * plan["objective"]["housed_by_priority"]["2"]
+        + plan["objective"]["total_score"]
+    )
+    plan["objective"]["value"] += 1
+    assert rules(check_plan(inst, plan)) == {"objective"}
+
+
+# --- anvis check --prove ------------------------------------------------------------------
+
+
+def prove_doc() -> dict:
+    """a (priority 1) fits u1 only (u2 has 3 rooms); b (priority 2) fits both; scores favour a-u1, b-u2."""
+    return {
+        "format": "anvis/1",
+        "name": "prove",
+        "regions": [{"id": "R"}],
+        "municipalities": [{"id": "M", "region": "R"}],
+        "organisations": [{"id": "O"}],
+        "departments": [{"id": "D", "organisation": "O", "municipality": "M"}],
+        "agreements": [{"id": "all", "municipality": "M", "share": 1.0}],
+        "units": [
+            {"id": "u1", "department": "D", "rooms": 2, "rent_kr": 3000},
+            {"id": "u2", "department": "D", "rooms": 3, "rent_kr": 3000},
+        ],
+        "citizens": [
+            {"id": "a", "municipality": "M", "max_rent_kr": 5000, "max_rooms": 2},
+            {"id": "b", "municipality": "M", "max_rent_kr": 5000, "priority": 2},
+        ],
+        "scores": [
+            {"citizen": "a", "unit": "u1", "score": 50},
+            {"citizen": "b", "unit": "u1", "score": 90},
+            {"citizen": "b", "unit": "u2", "score": 10},
+        ],
+    }
+
+
+def run_check(tmp_path, document: dict, plan: dict, *args: str):
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    (tmp_path / "i.json").write_text(json.dumps(document))
+    (tmp_path / "p.json").write_text(json.dumps(plan))
+    return CliRunner().invoke(main, ["check", str(tmp_path / "i.json"), str(tmp_path / "p.json"), *args])
+
+
+def test_prove_accepts_an_optimal_plan(tmp_path):
+    """The plan anvis makes is valid and, re-solved, optimal: one line, exit 0."""
+    _, plan = engine_plan(prove_doc())
+    got = run_check(tmp_path, prove_doc(), plan, "--prove")
+    assert got.exit_code == 0 and got.output.strip().endswith("(2 assignments, optimal by a re-solve)"), got.output
+
+
+def test_prove_refuses_a_plan_that_claims_optimal_but_is_not(tmp_path):
+    """A valid plan that claims 'optimal' passes the checker (no unit is free for an unhoused citizen),
+    but --prove re-solves and refuses it in one line with exit 1: fewer of priority 1 housed."""
+    inst = models.from_dict(prove_doc())
+    plan = pairs_plan(inst, [("b", "u1")])
+    plan["status"] = "optimal"
+    assert check_plan(inst, plan) == [], format_violations(check_plan(inst, plan))
+    assert run_check(tmp_path, prove_doc(), plan).exit_code == 0
+    got = run_check(tmp_path, prove_doc(), plan, "--prove")
+    assert got.exit_code == 1, got.output
+    assert got.output.count("\n") == 1 and "claims 'optimal' but is not" in got.output
+    assert "houses more urgent citizens (priority 1: 0 housed, the optimum 1)" in got.output
+
+
+def test_prove_refuses_a_lower_score(tmp_path):
+    """Same counts as the optimum, a lower total score: refused by --prove only."""
+    document = prove_doc()
+    document["citizens"][0]["max_rooms"] = 3  # a fits both units now
+    document["scores"] += [{"citizen": "a", "unit": "u2", "score": 20}]
+    inst = models.from_dict(document)
+    plan = pairs_plan(inst, [("a", "u2"), ("b", "u1")])  # 20 + 90 = 110 > a-u1 + b-u2 = 60: optimal
+    plan["status"] = "optimal"
+    assert run_check(tmp_path, document, plan, "--prove").exit_code == 0
+    worse = pairs_plan(inst, [("a", "u1"), ("b", "u2")])  # 60
+    worse["status"] = "optimal"
+    assert check_plan(inst, worse) == []
+    got = run_check(tmp_path, document, worse, "--prove")
+    assert got.exit_code == 1 and got.output.count("\n") == 1, got.output
+    assert "the optimum scores 110, the plan 60" in got.output

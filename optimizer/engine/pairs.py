@@ -17,19 +17,41 @@ from optimizer.engine.data import ProblemData
 
 # Why a candidate pair (same municipality) is not eligible; 0 = eligible.
 ELIGIBLE = 0
-RULE_TEXT = {
-    1: "rooms outside the citizen's min_rooms..max_rooms (rule 3)",
-    2: "unit kind not among the citizen's kinds (rule 4)",
-    3: "not accessible, citizen needs accessible (rule 5)",
-    4: "temporary unit, citizen does not accept temporary (rule 6)",
-    5: "department excluded for the citizen (rule 7)",
-    6: "area class barred for the citizen (rule 7)",
-    7: "rent above max_rent_kr, citizen not subsidy-eligible (rule 8)",
-    8: "rent above max_rent_kr and outside the subsidy band (rule 8)",
-    9: "rent above max_rent_kr even with the subsidy (rule 8)",
-    10: "rent above max_rent_kr, and no subsidy for this unit kind (rule 8, FORMAT.md §6)",
-    11: "not a turn of the municipality (rotation, FORMAT.md §6)",
+#: Per failure code (:func:`failure_codes`): the rule in the caseworker's words, which
+#: state the citizen's own attributes (``anvis explain`` only), and in the words of plans
+#: and reports, which name the rule and the units, never the citizen's attributes
+#: (README "The plan": plans carry ids, priorities and assignments only). The plan
+#: wording groups rules 5-7 (accessibility, temporary units, excluded departments and
+#: barred areas: health, housing path, social circumstances) and the three ways rule 8
+#: fails (which tell whether the citizen may get the subsidy), so that no count in a
+#: plan singles out one attribute.
+RULES: dict[int, tuple[str, str]] = {
+    1: ("rooms outside the citizen's min_rooms..max_rooms (rule 3)", "outside the room rule (rule 3)"),
+    2: ("unit kind not among the citizen's kinds (rule 4)", "outside the unit-kind rule (rule 4)"),
+    3: ("not accessible, citizen needs accessible (rule 5)", "outside the unit-feature and area rules (rules 5-7)"),
+    4: (
+        "temporary unit, citizen does not accept temporary (rule 6)",
+        "outside the unit-feature and area rules (rules 5-7)",
+    ),
+    5: ("department excluded for the citizen (rule 7)", "outside the unit-feature and area rules (rules 5-7)"),
+    6: ("area class barred for the citizen (rule 7)", "outside the unit-feature and area rules (rules 5-7)"),
+    7: ("rent above max_rent_kr, citizen not subsidy-eligible (rule 8)", "outside the rent and subsidy rule (rule 8)"),
+    8: ("rent above max_rent_kr and outside the subsidy band (rule 8)", "outside the rent and subsidy rule (rule 8)"),
+    9: ("rent above max_rent_kr even with the subsidy (rule 8)", "outside the rent and subsidy rule (rule 8)"),
+    10: (
+        "rent above max_rent_kr, and no subsidy for this unit kind (rule 8, FORMAT.md §6)",
+        "outside the rent and subsidy rule (rule 8)",
+    ),
+    # A turn is about the units (the organisation's order of vacancies), not the citizen.
+    11: (
+        "not a turn of the municipality (rotation, FORMAT.md §6)",
+        "not a turn of the municipality (rotation, FORMAT.md §6)",
+    ),
 }
+#: The caseworker's wording of each failure code (``anvis explain``, lock refusals).
+RULE_TEXT = {code: text for code, (text, _) in RULES.items()}
+#: The wording of each failure code in plans and reports: the rule and the units only.
+PLAN_RULE_TEXT = {code: text for code, (_, text) in RULES.items()}
 #: The failure code of a unit of a rotation pool that is neither a turn nor offered.
 NOT_A_TURN = 11
 

@@ -49,8 +49,16 @@ from optimizer.explain.context import (
     context,
 )
 from optimizer.explain.counterfactual import MAX_CANDIDATES, counterfactual
-from optimizer.plan.reasons import OVERRIDDEN, fates, reason_code, reason_codes
-from optimizer.plan.usage import CAP_KINDS, cap_text, group_of
+from optimizer.plan.reasons import (
+    OVERRIDDEN,
+    UNNAMED_CAP,
+    fates,
+    plan_cap_text,
+    plan_rule_counts,
+    reason_code,
+    reason_codes,
+)
+from optimizer.plan.usage import CAP_KINDS, group_of
 from optimizer.text import compact_ids, kr, number, plural
 
 __all__ = [
@@ -445,6 +453,14 @@ def explain_all(
 ) -> dict[str, Any]:
     """A short explanation of every citizen, for the round report.
 
+    Like a plan's reasons, the texts name rules, units and caps, never the citizen's
+    own attributes: rules in the plan's wording
+    (:data:`~optimizer.engine.pairs.PLAN_RULE_TEXT`), and a mixed-city cap, subsidy
+    frame or grant quota only as another limit on the units
+    (:func:`~optimizer.plan.reasons.plan_cap_text`), since naming one would say the
+    citizen is vulnerable or needs the subsidy. Only the counterfactuals, which are
+    the caseworker's, state a rent limit or room range.
+
     Vectorised over all eligible pairs (no citizen × unit loops); with
     ``counterfactuals`` each unassigned citizen's smallest change is also searched
     by re-solving (slow: one block re-solve per candidate change).
@@ -502,7 +518,9 @@ def explain_all(
         keys = np.unique(f.citizen[idx] * (1 << 32) + group_of(data, kind, f.unit[idx]))
         for k in keys.tolist():
             c, i = divmod(k, 1 << 32)
-            caps_of.setdefault(c, []).append(cap_text(data, ctx.used, kind, i, full=False))
+            text = plan_cap_text(data, ctx.used, kind, i, full=False)  # the report names no attribute
+            if text not in caps_of.setdefault(c, []):
+                caps_of[c].append(text)
     # no eligible unit: rule counts over the municipality's units
     none = np.flatnonzero(~housed & (n_elig == 0))
     rule_counts = np.zeros((C, max(RULE_TEXT) + 1), np.int64)
@@ -534,6 +552,9 @@ def explain_all(
                 alt = _alternative(
                     ctx, c, u, 0.0 if np.isnan(s) else float(s), int(pu[j]), bool(ps[j]), float(score[j])
                 )
+                if alt["why"] == "cap_full":  # the report names no cap that states an attribute
+                    texts = [x["text"] if x["kind"] == "pool" else f"{UNNAMED_CAP} full" for x in alt["caps"]]
+                    alt["reason"] = "free, but " + "; ".join(dict.fromkeys(texts))
                 text += (
                     f" Best of {plural(n_other, 'other eligible unit')}: {alt['unit']} "
                     f"(score {alt['score']:g}), {alt['reason']}."
@@ -548,9 +569,8 @@ def explain_all(
                 text = f"Not housed: no vacant unit in municipality {cit.municipality!r} this round."
             else:
                 counts = rule_counts[c]
-                rules = [
-                    f"{int(counts[k])} {RULE_TEXT[k]}" for k in np.argsort(-counts[1:], kind="stable") + 1 if counts[k]
-                ]
+                by_text = plan_rule_counts({int(k): int(counts[k]) for k in range(1, len(counts)) if counts[k]})
+                rules = [f"{n} {text}" for text, n in sorted(by_text.items(), key=lambda kv: -kv[1])]
                 if n_over[c]:
                     rules.append(f"{int(n_over[c])} {OVERRIDDEN}")
                 text = (

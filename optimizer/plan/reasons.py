@@ -21,6 +21,7 @@ in a plan cut short). The reason code follows from the counts, in this order:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,7 @@ from numpy.typing import NDArray
 
 from models.plan import Unassigned
 from optimizer.engine.data import ProblemData
-from optimizer.engine.pairs import RULE_TEXT, Pairs, candidates, failure_codes
+from optimizer.engine.pairs import PLAN_RULE_TEXT, Pairs, candidates, failure_codes
 from optimizer.engine.solve import Result
 from optimizer.plan.usage import (
     CAP_KINDS,
@@ -46,6 +47,34 @@ from optimizer.text import plural
 #: Reason codes, in the order the chain tries them.
 CODES = ("no_eligible_unit", "time_limit", "capacity", "competition", "outranked")
 OVERRIDDEN = "excluded by a planner override (forbid or reserve)"
+#: A full cap in a plan or report when naming it would state a citizen's attribute: a
+#: department's mixed-city cap binds only vulnerable citizens, a subsidy frame or grant
+#: quota only those who need the subsidy. Pool share caps bind everyone and are named.
+UNNAMED_CAP = "a limit on the units"
+
+
+def plan_cap_text(data: ProblemData, used: Used, kind: CapKind, i: int, full: bool = True) -> str:
+    """A cap as plans and reports name it: a pool by id and use, any other cap unnamed (``full`` adds "full").
+
+    See :data:`UNNAMED_CAP`; ``anvis explain`` names every cap (:func:`~optimizer.plan.usage.cap_text`).
+    """
+    return cap_text(data, used, kind, i, full) if kind == "pool" else UNNAMED_CAP + " full" * full
+
+
+def plan_rule_counts(counts: Mapping[int, int]) -> dict[str, int]:
+    """Units per failure code as plans and reports count them: per rule wording, in the given order.
+
+    Parameters
+    ----------
+    counts
+        Failure code (:func:`~optimizer.engine.pairs.failure_codes`; 0: eligible by
+        the rules, so a planner's forbid or reserve took the unit out) -> units.
+    """
+    out: dict[str, int] = {}
+    for code, n in counts.items():
+        text = PLAN_RULE_TEXT.get(code, OVERRIDDEN)
+        out[text] = out.get(text, 0) + int(n)
+    return out
 
 
 def reason_codes(n_eligible: IntArray, n_free: IntArray, n_blocked: IntArray, n_same: IntArray) -> NDArray[np.str_]:
@@ -160,8 +189,9 @@ def unassigned_reasons(data: ProblemData, result: Result, used: Used) -> tuple[U
         names: dict[int, str] = {}
         for j, g in zip(idx.tolist(), groups.tolist(), strict=True):
             if g not in names:
-                names[g] = cap_text(data, used, kind, g)
-            cap_texts[j].append(names[g])
+                names[g] = plan_cap_text(data, used, kind, g)
+            if names[g] not in cap_texts[j]:  # a unit counts once under the unnamed caps
+                cap_texts[j].append(names[g])
     out = []
     for c in unhoused.tolist():
         cit = inst.citizens[c]
@@ -226,12 +256,10 @@ def no_eligible(data: ProblemData, c: int) -> dict[str, Any]:
             "reason": f"no eligible unit: no vacant unit in municipality {muni!r} this round",
             "details": {"units_in_municipality": 0},
         }
-    counts = Counter(codes.tolist())
-    # code 0: eligible by the rules, so a forbid or reserve took the unit out
-    rules = {RULE_TEXT.get(k, OVERRIDDEN): v for k, v in sorted(counts.items())}
+    rules = plan_rule_counts(dict(sorted(Counter(codes.tolist()).items())))
     text = "; ".join(f"{v} {k}" for k, v in rules.items())
     return {
         "code": "no_eligible_unit",
-        "reason": f"no eligible unit: of {len(codes)} units in municipality {muni!r}, {text}",
+        "reason": f"no eligible unit: of {plural(len(codes), 'unit')} in municipality {muni!r}, {text}",
         "details": {"units_in_municipality": len(codes), "ruled_out_by": rules},
     }

@@ -436,7 +436,10 @@ def commit_round(db: str, round_id: int | None = None, by: str | None = None) ->
     ------
     LedgerError
         When the round is not solved (e.g. committed already), its plan is not
-        a valid plan, or an instance with the same sha256 was committed.
+        a valid plan, or an instance with the same sha256 was committed. The
+        stored plan is re-checked against the stored instance by the independent
+        checker (:func:`optimizer.check.check_plan`) inside the transaction: a
+        plan edited in the database is refused, naming its first violations.
     """
     by = by or _user()
     with transaction(db, write=True) as conn:
@@ -448,6 +451,7 @@ def commit_round(db: str, round_id: int | None = None, by: str | None = None) ->
         inst = _stored_instance(row)
         if plan.instance_sha256 != inst.sha256:
             raise LedgerError(f"round {row.id}: the stored plan is not of the round's instance")
+        _refuse_unchecked(row.id, inst, plan)
         try:
             state = _totals(conn)
             added = round_effects(inst, plan, state)
@@ -476,6 +480,36 @@ def commit_round(db: str, round_id: int | None = None, by: str | None = None) ->
             raise LedgerError(f"round {row.id} changed while committing; nothing committed")
         claims = len(plan.assignments)  # every unit lies in one pool: one claim each
         return {"id": row.id, "name": row.name, "claims": claims, "effects": added}
+
+
+#: At most this many violations are named when a stored plan is refused.
+MAX_NAMED_VIOLATIONS = 3
+
+
+def _refuse_unchecked(round_id: int, inst: Instance, plan: Plan) -> None:
+    """Refuse a stored plan the independent checker does not pass, naming its first violations.
+
+    The plan was checked when it was solved, but it lies in the database until the
+    commit: what is committed is what the checker passes now, never what was stored.
+    """
+    from optimizer.check import check_plan, format_violations  # the checker imports only models
+    from optimizer.plan.usage import recount
+
+    violations = check_plan(inst, plan)
+    if not violations and plan.usage != recount(inst, plan):
+        # every plan anvis stores has its usage; the next round's ledger is read from it
+        raise LedgerError(
+            f"round {round_id}: the stored plan's usage is missing or differs from its recount; nothing committed"
+        )
+    if violations:
+        named = format_violations(violations[:MAX_NAMED_VIOLATIONS])
+        more = len(violations) - len(named)
+        raise LedgerError(
+            f"round {round_id}: the stored plan fails the independent check: "
+            + "; ".join(named)
+            + (f" (+{more} more)" if more else "")
+            + "; nothing committed"
+        )
 
 
 def rollback_round(db: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from models.validate import InstanceError
 from optimizer.check import check_plan
 from optimizer.cli import main
 from optimizer.engine.solve import solve
+from optimizer.explain.citizen import explain, format_explanation
 
 from conftest import doc, housed, pairs_of, solved
 
@@ -45,7 +46,10 @@ def test_lock_uses_up_caps_for_the_rest():
     d["overrides"] = [{"action": "lock", "citizen": "b", "unit": "u2"}]
     plan = solved(d)
     assert pairs_of(plan) == {("b", "u2")}
-    assert "mixed-city cap full (1/1)" in plan["unassigned"][0]["reason"]
+    # the plan names no cap that says the citizen is vulnerable; explain (the caseworker's) does
+    assert "blocked by a full cap: a limit on the units full [1 unit]" in plan["unassigned"][0]["reason"]
+    text = format_explanation(explain(models.from_dict(d), plan, "a", counterfactuals=False))
+    assert "department 'D' mixed-city cap full (1/1)" in text
 
 
 def test_forbid_removes_only_that_pair():

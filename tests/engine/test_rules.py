@@ -5,7 +5,17 @@ relaxed, and asserts the answers differ as the rule demands; every plan passes
 the independent checker (``solved``).
 """
 
+import models
+from optimizer.explain.citizen import explain, format_explanation
+
 from conftest import doc, housed, pairs_of, solved
+
+UNNAMED = "a limit on the units full"  # a plan names no cap that states an attribute
+
+
+def explained(d: dict, plan: dict, citizen: str) -> str:
+    """The caseworker's explanation of a citizen's outcome (it names every cap)."""
+    return format_explanation(explain(models.from_dict(d), plan, citizen, counterfactuals=False))
 
 
 def test_rule1_each_unit_at_most_once():
@@ -149,7 +159,8 @@ def test_rule9_subsidy_frame():
     del d["municipalities"][0]["subsidy_frame"]
     plan = solved(d)
     assert housed(plan) == set()
-    assert all(u["code"] == "capacity" and "subsidy frame" in u["reason"] for u in plan["unassigned"])
+    assert all(u["code"] == "capacity" and UNNAMED in u["reason"] for u in plan["unassigned"])
+    assert all("subsidy frame" in explained(d, plan, u["citizen"]) for u in plan["unassigned"])
 
 
 def test_rule10_regional_quota_shared_by_municipalities():
@@ -163,7 +174,8 @@ def test_rule10_regional_quota_shared_by_municipalities():
         d["units"][i]["department"] = "D2"
     plan = solved(d)
     assert len(housed(plan)) == 3
-    assert "grant quota of region 'R' full (3/3)" in plan["unassigned"][0]["reason"]
+    assert UNNAMED in plan["unassigned"][0]["reason"]
+    assert "grant quota of region 'R' full (3/3)" in explained(d, plan, plan["unassigned"][0]["citizen"])
     d["regions"][0]["grant_quota"] = None
     assert len(housed(solved(d))) == 4
 
@@ -218,7 +230,8 @@ def test_rule12_mixed_city_cap():
     d["departments"][0]["max_vulnerable"] = 1
     plan = solved(d)
     assert housed(plan) in ({"v1", "n1"}, {"v2", "n1"})
-    assert "mixed-city cap full (1/1)" in plan["unassigned"][0]["reason"]
+    assert UNNAMED in plan["unassigned"][0]["reason"]
+    assert "mixed-city cap full (1/1)" in explained(d, plan, plan["unassigned"][0]["citizen"])
     d["departments"][0]["max_vulnerable"] = 2
     assert housed(solved(d)) == {"v1", "v2", "n1"}
 

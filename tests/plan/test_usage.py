@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from sqlalchemy import select, update
 
 import models
@@ -52,8 +53,9 @@ def test_full_caps_name_the_full_cap_and_moving_frees_its_place():
     assert full_caps(data, used, 0, 1, True, move_from=0) == []  # c0 moving from u0 to u1 frees the slot
 
 
-def test_commit_recounts_usage_instead_of_trusting_the_stored_plan(tmp_path):
-    """A stored plan whose usage is faked is committed with the real usage of its assignments."""
+def test_commit_refuses_a_stored_plan_with_faked_usage(tmp_path):
+    """A stored plan whose usage is faked is refused (issue 10, item 3): the ledger is read from the
+    recount of its assignments, and a plan that disagrees with it is not the plan that was solved."""
     db = str(tmp_path / "l.db")
     inst = models.from_dict(subsidised_doc())
     R.open_round(db, inst)
@@ -68,6 +70,17 @@ def test_commit_recounts_usage_instead_of_trusting_the_stored_plan(tmp_path):
         conn.execute(update(L.rounds).values(plan_json=json.dumps(doc_)))
         stored = json.loads(conn.execute(select(L.rounds.c.plan_json)).scalar_one())
     assert stored["usage"]["pools"][0]["used"] == 7
+    with pytest.raises(R.LedgerError, match=r"round 1: the stored plan fails the independent check: usage: "):
+        R.commit_round(db, by="t")
+    assert R.ledger_totals(db) == {}
+    doc_ = plan.to_dict()
+    doc_["usage"]["pools"][0]["vacancies"] = 99  # a lie the checker's recount has no field for
+    with L.open_engine(db).begin() as conn:
+        conn.execute(update(L.rounds).values(plan_json=json.dumps(doc_)))
+    with pytest.raises(R.LedgerError, match="usage is missing or differs from its recount"):
+        R.commit_round(db, by="t")
+    with L.open_engine(db).begin() as conn:
+        conn.execute(update(L.rounds).values(plan_json=json.dumps(plan.to_dict())))
     done = R.commit_round(db, by="t")
     assert done["claims"] == 1
     t = R.ledger_totals(db)
