@@ -158,10 +158,10 @@ class Instance:
             for table, keys in V2_FIELDS.items():
                 records = [self.parameters] if table == "parameters" else getattr(self.body, table)
                 dumped = [doc[table]] if table == "parameters" else doc[table]
-                for record, out in zip(records, dumped, strict=True):
+                for record, row in zip(records, dumped, strict=True):
                     for key in keys:
                         value = getattr(record, key)
-                        out[key] = list(value) if isinstance(value, tuple) else value
+                        row[key] = list(value) if isinstance(value, tuple) else value
         if not doc["overrides"]:
             # FORMAT.md has no overrides: plain instances keep their canonical form and hash
             del doc["overrides"]

@@ -171,7 +171,7 @@ def save_instance(inst: models.Instance, path: str) -> None:
         models.save(inst, path)
 
 
-def write_plan(plan: dict[str, Any], path: str) -> None:
+def write_plan(plan: models.Plan, path: str) -> None:
     """Write a plan (JSON, CSV folder or xlsx by its name) atomically; a failure is one line and exit 2."""
     with writing(path):
         models.write_plan(plan, path)
