@@ -25,8 +25,10 @@ def consultant(inst) -> tuple[dict, float]:
     """Solve lexicographically with PuLP/CBC; returns (housed by priority, total score)."""
     data = ProblemData.build(inst)
     pairs = eligible_pairs(data)
-    x = {k: pulp.LpVariable(f"x{k}", cat="Binary") for k in range(len(pairs))}
     prob = pulp.LpProblem("baseline", pulp.LpMaximize)
+    # PuLP 3 creates variables through the problem (a plain LpVariable is deprecated there)
+    new_var = getattr(prob, "add_variable", None) or pulp.LpVariable
+    x = {k: new_var(f"x{k}", cat="Binary") for k in range(len(pairs))}
     groups = defaultdict(list)
     for k, (c, u, sub) in enumerate(
         zip(pairs.citizen.tolist(), pairs.unit.tolist(), pairs.subsidised.tolist(), strict=False)
