@@ -57,7 +57,6 @@ import datetime
 import json
 import os
 import re
-import tempfile
 import types
 import typing
 import warnings
@@ -794,22 +793,17 @@ def _plan_value(value: Any) -> Any:
 
 
 def _write_csv_tables(tables: dict[str, Table], folder: Path) -> None:
-    """One ``<name>.csv`` per table, each replaced in one step (no half-written file)."""
+    """One ``<name>.csv`` per table, created with the user's umask.
+
+    Callers write into a fresh folder that :func:`models.io.write_atomic_folder` moves
+    into place once every file is complete, so no reader ever sees half a folder.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     for name, (header, rows) in tables.items():
-        target = folder / f"{name}.csv"
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-                out = csv.writer(f, lineterminator="\n")
-                out.writerow([csv_text(v) for v in header])
-                out.writerows([csv_text(v) for v in row] for row in rows)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with open(folder / f"{name}.csv", "w", encoding="utf-8", newline="") as f:
+            out = csv.writer(f, lineterminator="\n")
+            out.writerow([csv_text(v) for v in header])
+            out.writerows([csv_text(v) for v in row] for row in rows)
 
 
 def _write_workbook(tables: dict[str, Table], path: str | os.PathLike[str]) -> None:
