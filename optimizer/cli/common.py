@@ -9,6 +9,7 @@ Only ``click`` and :mod:`models` are imported at module level, so that
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import warnings
@@ -270,48 +271,46 @@ PAIR_HELP = (
 )
 
 
-def override_options(command: F) -> F:
+def override_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--lock, --forbid and --reserve: planner overrides added to the instance's own.
 
     ``--lock-pair CITIZEN UNIT`` and ``--forbid-pair CITIZEN UNIT`` take any ids,
-    ``=`` included (see :data:`PAIR_HELP`).
+    ``=`` included (see :data:`PAIR_HELP`). The command receives them parsed once, as
+    one ``overrides`` argument (an :class:`Overrides`).
     """
-    command = click.option(
+
+    @functools.wraps(command)
+    def with_overrides(
+        *args: Any,
+        lock: tuple[str, ...],
+        lock_pair: tuple[tuple[str, str], ...],
+        forbid: tuple[str, ...],
+        forbid_pair: tuple[tuple[str, str], ...],
+        reserve: tuple[str, ...],
+        **kwargs: Any,
+    ) -> Any:
+        return command(*args, overrides=Overrides(lock, forbid, reserve, lock_pair, forbid_pair), **kwargs)
+
+    pairs = (
+        ("lock", "Give UNIT to CITIZEN; refused if that breaks a rule (repeatable). "),
+        ("forbid", "Never give UNIT to CITIZEN (repeatable). "),
+    )
+    wrapped: Callable[..., Any] = click.option(
         "--reserve", "reserve", multiple=True, metavar="UNIT", help="Do not assign UNIT this round (repeatable)."
-    )(command)
-    command = click.option(
-        "--forbid-pair",
-        "forbid_pair",
-        multiple=True,
-        nargs=2,
-        metavar="CITIZEN UNIT",
-        help="As --forbid, for any ids (repeatable).",
-    )(command)
-    command = click.option(
-        "--forbid",
-        "forbid",
-        multiple=True,
-        metavar="CITIZEN=UNIT",
-        help="Never give UNIT to CITIZEN (repeatable). " + PAIR_HELP.format(flag="forbid"),
-    )(command)
-    command = click.option(
-        "--lock-pair",
-        "lock_pair",
-        multiple=True,
-        nargs=2,
-        metavar="CITIZEN UNIT",
-        help="As --lock, for any ids (repeatable).",
-    )(command)
-    return click.option(
-        "--lock",
-        "lock",
-        multiple=True,
-        metavar="CITIZEN=UNIT",
-        help="Give UNIT to CITIZEN; refused if that breaks a rule (repeatable). " + PAIR_HELP.format(flag="lock"),
-    )(command)
-
-
-# --- planner overrides from the command line ----------------------------------------
+    )(with_overrides)
+    for flag, text in reversed(pairs):  # click lists options in the reverse order they are added
+        wrapped = click.option(
+            f"--{flag}-pair",
+            f"{flag}_pair",
+            multiple=True,
+            nargs=2,
+            metavar="CITIZEN UNIT",
+            help=f"As --{flag}, for any ids (repeatable).",
+        )(wrapped)
+        wrapped = click.option(
+            f"--{flag}", flag, multiple=True, metavar="CITIZEN=UNIT", help=text + PAIR_HELP.format(flag=flag)
+        )(wrapped)
+    return wrapped
 
 
 class Overrides:

@@ -100,11 +100,7 @@ def round_open(
     instance: str,
     db: str,
     output: str | None,
-    lock: tuple[str, ...],
-    forbid: tuple[str, ...],
-    reserve: tuple[str, ...],
-    lock_pair: tuple[tuple[str, str], ...],
-    forbid_pair: tuple[tuple[str, str], ...],
+    overrides: Overrides,
 ) -> None:
     """Open a round for INSTANCE: fill in the ledger, remaining frames, quotas and caps.
 
@@ -116,7 +112,7 @@ def round_open(
 
     if output:
         guard_output(output, [instance], db=db)
-    inst = Overrides(lock, forbid, reserve, lock_pair, forbid_pair).add_to(load_instance(instance))
+    inst = overrides.add_to(load_instance(instance))
     with ledger_errors():
         if ensure_ledger(db, create=True):
             click.echo(f"created a new ledger at {printable(sqlite_path(db) or db)}", err=True)
@@ -144,11 +140,7 @@ def round_solve(
     backend: str,
     time_limit: float | None,
     quiet: bool,
-    lock: tuple[str, ...],
-    forbid: tuple[str, ...],
-    reserve: tuple[str, ...],
-    lock_pair: tuple[tuple[str, str], ...],
-    forbid_pair: tuple[tuple[str, str], ...],
+    overrides: Overrides,
 ) -> None:
     """Solve the open round and store its plan in the ledger (overrides are added to the round's).
 
@@ -159,7 +151,6 @@ def round_solve(
     if output:
         guard_output(output, db=db)
     existing_ledger(db)
-    overrides = Overrides(lock, forbid, reserve, lock_pair, forbid_pair)
     instance = None
     if overrides:
         with ledger_errors():
@@ -195,10 +186,7 @@ def round_rollback(db: str) -> None:
     """Undo the last committed round."""
     from optimizer.rounds.workflow import rollback_round
 
-    existing_ledger(db)
-    with ledger_errors():
-        done = rollback_round(db)
-    click.echo(printable(f"round {done['id']} ({done['name']!r}) rolled back"))
+    _report_done(rollback_round, db, "rolled back")
 
 
 @round_group.command("abandon")
@@ -207,10 +195,15 @@ def round_abandon(db: str) -> None:
     """Drop the open round without touching the ledger."""
     from optimizer.rounds.workflow import abandon_round
 
+    _report_done(abandon_round, db, "abandoned")
+
+
+def _report_done(action: Callable[[str], dict[str, Any]], db: str, done_word: str) -> None:
+    """Run a round action on an existing ledger and say which round it took: ``round 3 ('w47') abandoned``."""
     existing_ledger(db)
     with ledger_errors():
-        done = abandon_round(db)
-    click.echo(printable(f"round {done['id']} ({done['name']!r}) abandoned"))
+        done = action(db)
+    click.echo(printable(f"round {done['id']} ({done['name']!r}) {done_word}"))
 
 
 @round_group.command("status")

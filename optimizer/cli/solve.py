@@ -44,17 +44,12 @@ def solve(
     backend: str,
     time_limit: float | None,
     quiet: bool,
-    lock: tuple[str, ...],
-    forbid: tuple[str, ...],
-    reserve: tuple[str, ...],
-    lock_pair: tuple[tuple[str, str], ...],
-    forbid_pair: tuple[tuple[str, str], ...],
+    overrides: Overrides,
 ) -> None:
     """Find the best plan for INSTANCE and write it (never over INSTANCE; whole or not at all)."""
     from optimizer.engine.solve import solve as run
     from optimizer.plan.build import make_plan
 
-    overrides = Overrides(lock, forbid, reserve, lock_pair, forbid_pair)
     if output is None:
         output = f"{Path(instance.rstrip('/')).name.split('.')[0]}.plan.json"
     guard_output(output, [instance])
