@@ -18,6 +18,8 @@ TABLES = {
     "municipalities": [{"id": "M", "name": "M", "region": "R", "subsidy_frame": 2}],
     "departments": [{"id": "D", "organisation": "O", "municipality": "M", "max_vulnerable": 2}],
 }
+#: Every kind a period resets (frames and quotas only when asked: they are totals until spent).
+ALL = ("frame", "quota", "department")
 
 
 def subsidised_week(n: int, k: int) -> models.Instance:
@@ -58,7 +60,7 @@ def test_new_period_zeroes_frames_quotas_and_caps_but_not_pools(db):
     _, f = R.open_round(db, subsidised_week(2, 1))
     assert limits(f) == (0, 1, 0)
     R.abandon_round(db)
-    done = R.new_period(db, by="planner")
+    done = R.new_period(db, kinds=ALL, by="planner")
     assert done["kinds"] == ["frame", "quota", "department"]
     assert done["reset"] == {"municipality": {"M": 2}, "region": {"R": 2}, "department": {"D": 2}}
     t = R.ledger_totals(db)
@@ -130,7 +132,7 @@ def test_rollback_refused_for_a_round_committed_before_the_reset(db):
     changes nothing; a round committed after the reset rolls back normally (exactly), and then
     the older round is refused again."""
     run_week(db, subsidised_week(1, 2))
-    R.new_period(db)
+    R.new_period(db, kinds=ALL)
     before = snapshot(db)
     with pytest.raises(L.LedgerError, match=r"round 1 \('week-1'\) was committed before the new period"):
         R.rollback_round(db)
@@ -158,7 +160,7 @@ def test_cli_round_new_period(tmp_path, monkeypatch):
     runner = CliRunner()
     res = runner.invoke(main, ["round", "new-period", "--db", db, "--no-frames", "--no-quotas", "--no-departments"])
     assert res.exit_code == 2 and "nothing to reset" in res.output
-    res = runner.invoke(main, ["round", "new-period", "--db", db, "--no-departments", "--by", "bo"])
+    res = runner.invoke(main, ["round", "new-period", "--db", db, "--frames", "--quotas", "--no-departments", "--by", "bo"])
     assert res.exit_code == 0, res.output
     assert "new period started (frame, quota) as entry 2: 2 counts zeroed" in res.output
     t = R.ledger_totals(db)
