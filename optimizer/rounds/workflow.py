@@ -6,14 +6,25 @@ solved) at a time. :func:`open_round` fills the ledger's state into the week's
 instance:
 
 * a ``ledger`` entry for every pool the ledger knows (cumulative vacancies and
-  claims of committed rounds), so the share caps count vacancies over time;
+  claims of committed rounds), so the share caps count vacancies over time and a
+  rotation pool of ``anvis/2`` numbers its vacancies on from its position
+  (FORMAT.md §6 rule 4: its turns fall every fourth vacancy across rounds; its
+  claims are counted but limit nothing);
+* the units the municipality held in the last committed round, back with
+  ``offered: true`` (:func:`with_held`);
 * the remaining subsidy frame of every municipality (frame − subsidised so
   far, at least 0), the remaining grant quota of every region (likewise;
   unlimited stays unlimited) and the remaining mixed-city cap of every
   department (``max_vulnerable`` − vulnerable placed so far, at least 0).
 
 :func:`commit_round` adds the round's plan to the ledger in one transaction
-and records exactly what it added, which :func:`rollback_round` subtracts.
+and records exactly what it added, which :func:`rollback_round` subtracts; it
+also records each pool's mode and the units the round passed (the plan's
+``passed`` but the held ones). A hold (``hold=`` of :func:`open_round` and
+:func:`solve_round`, or a ``hold`` override) keeps an offered turn for the next
+round: it is a reserve of this round's instance, not passed, comes back offered,
+and costs the municipality the empty-unit rent (tomgangsleje), monthly rent ×
+12 / 52 a week (:func:`hold_cost_kr`).
 Every writing transaction takes the database's write lock first (``BEGIN
 IMMEDIATE`` on SQLite, a row lock elsewhere) and checks the round's status
 inside it, so two processes can neither commit one round twice nor count a
@@ -22,10 +33,11 @@ claim twice; a process killed mid-commit leaves the ledger as it was.
 :func:`decline_offers` records, before the commit, offers the citizens
 declined: those assignments leave the stored plan, so the ledger counts
 exactly the accepted claims (a declined unit is still a vacancy of its pool).
-:func:`new_period` starts a new frame period: it zeroes the counted usage of
-subsidy frames, grant quotas and/or mixed-city caps (never the pools), is
-recorded in the history, and rounds committed before it can no longer be
-rolled back.
+:func:`new_period` starts a new period: it zeroes the counted usage of
+mixed-city caps, and when asked of subsidy frames and grant quotas (totals
+until spent otherwise) and the banked rights of choice pools (never the pools'
+vacancies), is recorded in the history, and rounds committed before it can no
+longer be rolled back.
 
 ``db`` arguments are a file path (SQLite, created on first use by the library; the CLI starts
 one only with ``round open``) or a
@@ -1005,6 +1017,8 @@ def without_offers(inst: Instance, plan: Plan, citizens: list[str]) -> Plan:
         "unassigned": tuple(unassigned),
         "declined": declined,
     }
+    if plan.passed is not None:  # anvis/2: a declined turn goes back to the organisation, so it is passed
+        update["passed"] = passed_with(inst, plan.passed, {offered[c].unit for c in citizens})
     if plan.usage is not None:
         usage = plan.usage
         key = {"pools": "id", "departments": "id", "frames": "municipality", "quotas": "region"}
@@ -1016,6 +1030,17 @@ def without_offers(inst: Instance, plan: Plan, citizens: list[str]) -> Plan:
             }
         )
     return plan.model_copy(update=update)
+
+
+def passed_with(inst: Instance, passed: Iterable[str], freed: set[str]) -> tuple[str, ...]:
+    """The passed units (FORMAT.md §6) once the units ``freed`` are left unassigned too, in the order of ``units``.
+
+    A freed unit is passed when it is a turn or an offered unit of a rotation pool.
+    """
+    of_units = unit_pools(inst)
+    _, may = turns(inst, of_units, models.pools(inst, of_units))
+    old = set(passed)
+    return tuple(u.id for u, m in zip(inst.units, may.tolist(), strict=True) if u.id in old or (m and u.id in freed))
 
 
 UsageRecord = TypeVar("UsageRecord", PoolUsage, DepartmentUsage, FrameUsage, QuotaUsage)

@@ -300,3 +300,16 @@ def test_cli_hold_status_and_new_period_flags(tmp_path, monkeypatch):
     assert res.exit_code == 2 and "nothing to reset" in res.output
     assert "(choice_rights)" in ok("round", "new-period", "--no-departments", "--expire-choice-rights")
     L.dispose_all()
+
+
+def test_a_declined_turn_is_passed(db):
+    """A citizen declines the turn u2-0: the unit goes back to the organisation, so the stored plan
+    lists it as passed (the checker requires it) and the commit records the pass."""
+    run(db, week(1))
+    R.open_round(db, week(2))
+    plan, _ = R.solve_round(db)
+    assert plan.passed == () and assigned(plan) == ["u2-0"]
+    plan = R.decline_offers(db, [plan.assignments[0].citizen])
+    assert plan.passed == ("u2-0",)
+    assert R.commit_round(db)["passed"] == 1
+    assert R.status(db)["passed"] == {"rot": 1}
