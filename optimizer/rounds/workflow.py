@@ -103,9 +103,6 @@ OPEN_STATES = ("opened", "solved")
 PERIOD_KINDS = {"frame": "municipality", "quota": "region", "department": "department"}
 #: The period kind of :func:`new_period` that expires the banked rights of choice pools.
 CHOICE_RIGHTS = "choice_rights"
-#: The kinds :func:`new_period` resets when not told: only the mixed-city caps. Frames and
-#: grant quotas are totals until spent (issue #11), so they are reset only when asked.
-DEFAULT_PERIOD_KINDS = ("department",)
 #: The note of the reserve a hold becomes in the round's instance (see :func:`as_reserves`).
 HOLD_NOTE = "held for the next round (anvis round --hold)"
 #: Weeks in a year and months in a year: a held unit's empty-unit rent (tomgangsleje) per week
@@ -1052,13 +1049,15 @@ def _less_used(record: UsageRecord, n: int) -> UsageRecord:
 
 
 def new_period(
-    db: str = DEFAULT_DB, kinds: Iterable[str] = DEFAULT_PERIOD_KINDS, by: str | None = None
+    db: str = DEFAULT_DB, kinds: Iterable[str] = ("frame", "quota", "department"), by: str | None = None
 ) -> dict[str, Any]:
-    """Start a new period: zero counted usage of mixed-city caps (and frames, quotas, choice rights when asked).
+    """Start a new period: zero the counted usage of the chosen caps, or expire choice pools' banked rights.
 
     The afdelinger's caps on vulnerable placements count "in the current period" (a
-    year), so a new period zeroes them by default. Subsidy frames and grant quotas are
-    totals until spent: they are zeroed only when asked (``"frame"``, ``"quota"``).
+    year). Subsidy frames and grant quotas are totals until spent in anvis/2 (issue
+    #11): ``anvis round new-period`` zeroes them only when asked, while this function
+    keeps its version-1 default of all three (library callers such as the simulation
+    choose their kinds).
     ``"choice_rights"`` expires the rights a choice pool has banked: its claims are
     raised to ``floor(share × vacancies)``, so its cap starts again from this round's
     vacancies (a pool that claimed more keeps its claims). The pools' vacancies are never
@@ -1075,8 +1074,8 @@ def new_period(
         Ledger database: a path or a SQLAlchemy URL.
     kinds
         Any of ``"frame"`` (subsidised assignments per municipality), ``"quota"`` (per
-        region), ``"department"`` (vulnerable placements per afdeling; the default)
-        and ``"choice_rights"`` (banked rights of choice pools).
+        region), ``"department"`` (vulnerable placements per afdeling) and
+        ``"choice_rights"`` (banked rights of choice pools).
     by
         Who starts the period; ``$USER`` by default.
 

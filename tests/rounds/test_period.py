@@ -18,8 +18,6 @@ TABLES = {
     "municipalities": [{"id": "M", "name": "M", "region": "R", "subsidy_frame": 2}],
     "departments": [{"id": "D", "organisation": "O", "municipality": "M", "max_vulnerable": 2}],
 }
-#: Every kind a period resets (frames and quotas only when asked: they are totals until spent).
-ALL = ("frame", "quota", "department")
 
 
 def subsidised_week(n: int, k: int) -> models.Instance:
@@ -60,7 +58,7 @@ def test_new_period_zeroes_frames_quotas_and_caps_but_not_pools(db):
     _, f = R.open_round(db, subsidised_week(2, 1))
     assert limits(f) == (0, 1, 0)
     R.abandon_round(db)
-    done = R.new_period(db, kinds=ALL, by="planner")
+    done = R.new_period(db, by="planner")
     assert done["kinds"] == ["frame", "quota", "department"]
     assert done["reset"] == {"municipality": {"M": 2}, "region": {"R": 2}, "department": {"D": 2}}
     t = R.ledger_totals(db)
@@ -132,7 +130,7 @@ def test_rollback_refused_for_a_round_committed_before_the_reset(db):
     changes nothing; a round committed after the reset rolls back normally (exactly), and then
     the older round is refused again."""
     run_week(db, subsidised_week(1, 2))
-    R.new_period(db, kinds=ALL)
+    R.new_period(db)
     before = snapshot(db)
     with pytest.raises(L.LedgerError, match=r"round 1 \('week-1'\) was committed before the new period"):
         R.rollback_round(db)

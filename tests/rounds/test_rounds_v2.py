@@ -225,11 +225,11 @@ def subsidised(n: int, **tables) -> models.Instance:
 
 
 def test_new_period_resets_mixed_city_caps_only_unless_asked(db):
-    """By default a new period zeroes the vulnerable placements only: frames and quotas are totals
-    until spent. Frames and quotas are zeroed when asked."""
+    """A new period of mixed-city caps zeroes the vulnerable placements only: frames and quotas are
+    totals until spent. Frames and quotas are zeroed when asked. (The CLI's defaults: see below.)"""
     run(db, subsidised(1))
     assert counts(db) == (1, 1, 1)
-    done = R.new_period(db)
+    done = R.new_period(db, kinds=("department",))
     assert done["kinds"] == ["department"] and done["reset"] == {"department": {"D": 1}}
     assert counts(db) == (1, 1, 0)
     _, filled = R.open_round(db, subsidised(2))
