@@ -674,11 +674,12 @@ def _record_rotation(conn: Connection, round_id: int, inst: Instance, plan: Plan
     The plan's ``passed`` lists every turn and offered unit left unassigned (FORMAT.md
     §6); the held ones among them are not passed: they come back in the next round.
     """
-    modes = {p: pool_mode(inst, p) for p in dict.fromkeys(unit_pools(inst))}
+    of_units = unit_pools(inst)
+    modes = {p: pool_mode(inst, p) for p in dict.fromkeys(of_units)}
     if modes:
         conn.execute(insert(pool_modes), [{"round_id": round_id, "pool": p, "mode": m} for p, m in modes.items()])
     held = {h.unit for h in _held_rows(conn, round_id)}
-    pool_of = dict(zip((u.id for u in inst.units), unit_pools(inst), strict=True))
+    pool_of = dict(zip((u.id for u in inst.units), of_units, strict=True))
     gone = [u for u in plan.passed or () if u not in held]
     if gone:
         conn.execute(insert(passes), [{"round_id": round_id, "unit": u, "pool": pool_of[u]} for u in gone])
