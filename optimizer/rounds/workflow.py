@@ -360,6 +360,13 @@ def with_held(inst: Instance, held: list[Row[Any]]) -> Instance:
     A held unit the week's file lists gets ``offered: true``; one it lacks is appended
     as stored when it was held (with its department, when the file lacks that too).
 
+    Parameters
+    ----------
+    inst
+        The week's instance, as the planner wrote it.
+    held
+        The ``holds`` rows of the last committed round.
+
     Raises
     ------
     LedgerError
@@ -1034,6 +1041,15 @@ def passed_with(inst: Instance, passed: Iterable[str], freed: set[str]) -> tuple
     """The passed units (FORMAT.md §6) once the units ``freed`` are left unassigned too, in the order of ``units``.
 
     A freed unit is passed when it is a turn or an offered unit of a rotation pool.
+
+    Parameters
+    ----------
+    inst
+        The round's filled instance.
+    passed
+        The plan's ``passed`` units.
+    freed
+        Units the plan no longer assigns (declined offers).
     """
     of_units = unit_pools(inst)
     _, may = turns(inst, of_units, models.pools(inst, of_units))
