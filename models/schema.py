@@ -217,11 +217,14 @@ class Override(Record):
     ``lock``: the citizen gets the unit. ``forbid``: the citizen does not get the
     unit. ``reserve``: the unit is not assigned this round (it still counts as a
     vacancy of its pool: it is vacant, the municipality just does not claim it).
+    ``hold`` (anvis/2, FORMAT.md §6): an offered turn of a rotation pool is not
+    assigned this round, like a reserved unit, and is kept for the next round
+    instead of being passed (``anvis round`` brings it back ``offered``).
     """
 
-    action: Literal["lock", "forbid", "reserve"]
+    action: Literal["lock", "forbid", "reserve", "hold"]
     unit: Id
-    citizen: Id | None = None  # required for lock and forbid, absent for reserve
+    citizen: Id | None = None  # required for lock and forbid, absent for reserve and hold
     note: Text = ""  # the planner's reason, kept for the record
 
 

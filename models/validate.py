@@ -404,6 +404,7 @@ def _override_refs(raw: Raw, ids: Ids) -> list[Problem]:
     locked_citizen: dict[str | None, int] = {}
     locked_unit: dict[str | None, int] = {}
     reserved: dict[str, int] = {}
+    held_back: dict[str, str] = {}  # unit -> "reserved" or "held", as the first of them says
     pair_action: dict[tuple[str | None, str], tuple[str, int]] = {}
     for i, r in _records(raw, "overrides"):
         action, c, u = r.get("action"), r.get("citizen"), r.get("unit")
@@ -414,11 +415,11 @@ def _override_refs(raw: Raw, ids: Ids) -> list[Problem]:
                 problems.append(Problem(f"overrides[{i}].citizen", f"required with action {action!r}"))
             elif isinstance(c, str) and c and c not in ids["citizens"] and id_problem(c) is None:
                 problems.append(Problem(f"overrides[{i}].citizen", f"unknown citizen {c!r}"))
-        elif action == "reserve" and c is not None:
+        elif action in ("reserve", "hold") and c is not None:
             problems.append(
                 Problem(
                     f"overrides[{i}].citizen",
-                    f"a reserve holds back a unit for everyone; remove the citizen ({short(c)})",
+                    f"a {action} holds back a unit for everyone; remove the citizen ({short(c)})",
                 )
             )
         if not (isinstance(c, (str, type(None))) and isinstance(u, str)):
@@ -431,8 +432,9 @@ def _override_refs(raw: Raw, ids: Ids) -> list[Problem]:
                     )
                 else:
                     seen[key] = i
-        elif action == "reserve":
+        elif action in ("reserve", "hold"):
             reserved.setdefault(u, i)
+            held_back.setdefault(u, "reserved" if action == "reserve" else "held")
         if action in ("lock", "forbid"):
             other = pair_action.setdefault((c, u), (action, i))
             if other[0] != action:
@@ -445,7 +447,10 @@ def _override_refs(raw: Raw, ids: Ids) -> list[Problem]:
     for u, i in locked_unit.items():
         if u in reserved:
             problems.append(
-                Problem(f"overrides[{i}]", f"unit {u!r} is locked and reserved (see overrides[{reserved[u]}])")
+                Problem(
+                    f"overrides[{i}]",
+                    f"unit {u!r} is locked and {held_back[u]} (see overrides[{reserved[u]}])",
+                )
             )
     return problems
 

@@ -36,6 +36,14 @@ db_option = click.option(
     help="Ledger database: an SQLite file or a URL (sqlite:///x.db, postgresql://...). "
     "Only 'round open' starts a new one (and says so).",
 )
+hold_option = click.option(
+    "--hold",
+    "hold",
+    multiple=True,
+    metavar="UNIT",
+    help="Keep an offered turn (anvis/2 rotation pool) for the next round instead of passing it: "
+    "it is not assigned now and comes back offered; the ledger counts the empty-unit rent (repeatable).",
+)
 round_option = click.option(
     "--round", "round_id", type=int, default=None, help="Round id (default: the latest with a plan)."
 )
@@ -96,16 +104,19 @@ def round_group() -> None:
     help="Also write the instance with the ledger filled in (.json, .xlsx or a CSV folder).",
 )
 @override_options
+@hold_option
 def round_open(
     instance: str,
     db: str,
     output: str | None,
     overrides: Overrides,
+    hold: tuple[str, ...],
 ) -> None:
     """Open a round for INSTANCE: fill in the ledger, remaining frames, quotas and caps.
 
-    Starts a new ledger when --db names none yet (and says so on stderr). An
-    output that cannot be written is refused before the ledger changes.
+    Starts a new ledger when --db names none yet (and says so on stderr). Units
+    held in the last committed round come back with offered: true. An output
+    that cannot be written is refused before the ledger changes.
     """
     from optimizer.rounds.ledger import ensure_ledger, sqlite_path
     from optimizer.rounds.workflow import open_round
@@ -116,7 +127,7 @@ def round_open(
     with ledger_errors():
         if ensure_ledger(db, create=True):
             click.echo(f"created a new ledger at {printable(sqlite_path(db) or db)}", err=True)
-        rid, filled = open_round(db, inst)
+        rid, filled = open_round(db, inst, hold=hold)
     if output:
         save_instance(filled, output)
     click.echo(rid)
@@ -134,6 +145,7 @@ def round_open(
 )
 @solver_options
 @override_options
+@hold_option
 def round_solve(
     db: str,
     output: str | None,
@@ -141,6 +153,7 @@ def round_solve(
     time_limit: float | None,
     quiet: bool,
     overrides: Overrides,
+    hold: tuple[str, ...],
 ) -> None:
     """Solve the open round and store its plan in the ledger (overrides are added to the round's).
 
@@ -158,7 +171,7 @@ def round_solve(
         # The solve checks every lock against the caps the ledger leaves: no check before it.
         instance = overrides.add_to(stored, check_locks=False)
     with ledger_errors(overrides.named):
-        plan, result = solve_round(db, instance=instance, backend=backend, time_limit=time_limit)
+        plan, result = solve_round(db, instance=instance, hold=hold, backend=backend, time_limit=time_limit)
     if output:
         write_plan(plan, output)
     if not quiet:
@@ -177,7 +190,9 @@ def round_commit(db: str, by: str | None) -> None:
     existing_ledger(db)
     with ledger_errors():
         done = commit_round(db, by=by)
-    click.echo(printable(f"round {done['id']} ({done['name']!r}) committed: {done['claims']} claims"))
+    passes = f", {done['passed']} passed" if done["passed"] else ""
+    held = f", {done['held']} held" if done["held"] else ""
+    click.echo(printable(f"round {done['id']} ({done['name']!r}) committed: {done['claims']} claims{passes}{held}"))
 
 
 @round_group.command("rollback")
@@ -225,10 +240,18 @@ def round_status(db: str) -> None:
     for kind, rows in s["totals"].items():
         for key, t in rows.items():
             if kind == "pool":
-                click.echo(printable(f"pool {key}: {t['vacancies']} vacancies, {t['claimed']} claimed"))
+                # a rotation pool's vacancies are its position in its vacancy sequence
+                turns = f", rotation, {s['passed'].get(key, 0)} passed" if s["modes"].get(key) == "rotation" else ""
+                click.echo(printable(f"pool {key}: {t['vacancies']} vacancies, {t['claimed']} claimed{turns}"))
             else:
                 what = "vulnerable placed" if kind == "department" else "subsidised"
                 click.echo(printable(f"{kind} {key}: {t['claimed']} {what}"))
+    for h in s["holds"]:
+        weeks = f"{h['weeks']} week{'s' * (h['weeks'] != 1)}"
+        where = f"pool {h['pool']}, {h['rent_kr']} kr a month"
+        click.echo(printable(f"held {h['unit']} ({where}): {weeks}, {h['cost_kr']} kr tomgangsleje"))
+    if s["tomgangsleje_kr"] or s["holds"]:
+        click.echo(f"tomgangsleje paid for held units: {s['tomgangsleje_kr']} kr")
 
 
 @round_group.command("history")
@@ -281,15 +304,17 @@ def round_explain(db: str, round_id: int | None, citizen: str, **options: Any) -
 @db_option
 @click.option(
     "--frames/--no-frames",
-    default=True,
+    default=False,
     show_default=True,
-    help="Zero the subsidised assignments counted against each municipality's frame.",
+    help="Zero the subsidised assignments counted against each municipality's frame "
+    "(frames are totals until spent: only when asked).",
 )
 @click.option(
     "--quotas/--no-quotas",
-    default=True,
+    default=False,
     show_default=True,
-    help="Zero the subsidised assignments counted against each region's grant quota.",
+    help="Zero the subsidised assignments counted against each region's grant quota "
+    "(quotas are totals until spent: only when asked).",
 )
 @click.option(
     "--departments/--no-departments",
@@ -297,20 +322,34 @@ def round_explain(db: str, round_id: int | None, citizen: str, **options: Any) -
     show_default=True,
     help="Zero the vulnerable placements counted against each afdeling's mixed-city cap.",
 )
+@click.option(
+    "--expire-choice-rights",
+    "expire_choice_rights",
+    is_flag=True,
+    help="Expire the rights choice pools have banked: claimed = floor(share x vacancies).",
+)
 @click.option("--by", default=None, help="Who starts the period (default $USER).")
-def round_new_period(db: str, frames: bool, quotas: bool, departments: bool, by: str | None) -> None:
-    """Start a new period (e.g. a new year) of frames, quotas and mixed-city caps.
+def round_new_period(
+    db: str, frames: bool, quotas: bool, departments: bool, expire_choice_rights: bool, by: str | None
+) -> None:
+    """Start a new period (e.g. a new year): mixed-city caps, and frames, quotas or choice rights when asked.
 
-    Zeroes the counted usage of the chosen kinds (all by default). The pools'
-    vacancies and claims are never reset: the share counts over time. Refused
-    while a round is open; recorded in the history; a round committed before
-    the new period can no longer be rolled back.
+    Zeroes the vulnerable placements counted against the mixed-city caps (unless
+    --no-departments), and with --frames / --quotas the subsidised assignments counted
+    against frames and grant quotas (totals until spent otherwise). With
+    --expire-choice-rights the rights choice pools have banked expire. The pools'
+    vacancies (their positions) are never reset. Refused while a round is open;
+    recorded in the history; a round committed before the new period can no longer
+    be rolled back.
     """
-    from optimizer.rounds.workflow import new_period
+    from optimizer.rounds.workflow import CHOICE_RIGHTS, new_period
 
-    kinds = [k for k, on in (("frame", frames), ("quota", quotas), ("department", departments)) if on]
+    chosen = (("frame", frames), ("quota", quotas), ("department", departments), (CHOICE_RIGHTS, expire_choice_rights))
+    kinds = [k for k, on in chosen if on]
     if not kinds:
-        raise click.UsageError("nothing to reset: --no-frames, --no-quotas and --no-departments all given")
+        raise click.UsageError(
+            "nothing to reset: give --frames, --quotas or --expire-choice-rights with --no-departments"
+        )
     existing_ledger(db)
     with ledger_errors():
         done = new_period(db, kinds=kinds, by=by)

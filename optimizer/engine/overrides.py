@@ -1,8 +1,9 @@
-"""Planner overrides: lock a citizen to a unit, forbid a pair, reserve a unit.
+"""Planner overrides: lock a citizen to a unit, forbid a pair, reserve or hold a unit.
 
 An anvis extension of FORMAT.md (``overrides`` in the instance, or ``--lock``,
 ``--forbid`` and ``--reserve`` on the command line). Forbidden pairs and
-reserved units leave the eligible pairs. Locked pairs are fixed before the
+reserved units leave the eligible pairs; so do held units (anvis/2: an offered
+turn kept for the next round is not assigned this round, like a reserved unit). Locked pairs are fixed before the
 model is built: their citizens and units leave the model, and the places they
 use are taken off the caps they count against. That is exact for both
 objectives: a locked pair adds a constant to every plan's counts and score,
@@ -76,11 +77,12 @@ def _entries(data: ProblemData, action: str) -> tuple[I64, I64, I64]:
 
 
 def override_problems(data: ProblemData) -> list[Problem]:
-    """Every lock that breaks a rule: an ineligible pair, or locks that overfill a cap."""
+    """Every lock that breaks a rule (an ineligible pair, or locks that overfill a cap), every hold not offered."""
+    problems = hold_problems(data)
     pos, ci, ui = _entries(data, "lock")
     if len(pos) == 0:
-        return []
-    inst, problems = data.inst, []
+        return problems
+    inst = data.inst
     same_muni = data.c_muni[ci] == data.u_muni[ui]
     codes = failure_codes(data, ci, ui)
     found = same_muni & (codes == 0)
@@ -100,6 +102,19 @@ def override_problems(data: ProblemData) -> list[Problem]:
                     Problem(f"overrides[{p[g == j][0]}]", f"{need}, which has room for {int(cap[j])} ({where})")
                 )
     return problems
+
+
+def hold_problems(data: ProblemData) -> list[Problem]:
+    """Every hold of a unit that is not offered to the municipality (a turn or offered unit, FORMAT.md §6)."""
+    pos, _, ui = _entries(data, "hold")
+    return [
+        Problem(
+            f"overrides[{p}]",
+            f"cannot hold unit {data.inst.overrides[p].unit!r}: only a turn or an offered unit of a rotation pool "
+            "is offered to the municipality (FORMAT.md §6 rule 4)",
+        )
+        for p in pos[~data.u_turn[ui]].tolist()
+    ]
 
 
 def _caps(data: ProblemData, ci: Index, ui: Index, sub: npt.NDArray[np.bool_]) -> tuple[CapTable, ...]:
@@ -163,7 +178,8 @@ def apply_overrides(data: ProblemData, pairs: Pairs) -> Fixed:
     keys = _keys(data, pairs.citizen, pairs.unit)
     _, fc, fu = _entries(data, "forbid")
     _, _, reserved = _entries(data, "reserve")
-    out = np.isin(keys, _keys(data, fc, fu)) | np.isin(pairs.unit, reserved)
+    _, _, held = _entries(data, "hold")  # a held unit is not assigned this round, like a reserved one
+    out = np.isin(keys, _keys(data, fc, fu)) | np.isin(pairs.unit, reserved) | np.isin(pairs.unit, held)
     allowed = pairs.take(~out)
     _, lc, lu = _entries(data, "lock")
     is_lock = np.isin(_keys(data, allowed.citizen, allowed.unit), _keys(data, lc, lu))

@@ -27,6 +27,20 @@ Tables
     Exactly what each committed round added to ``totals``: a rollback
     subtracts exactly that and deletes the round's rows. For a period reset,
     what it zeroed (negative ``claimed``), kept for the audit trail.
+``pool_modes``
+    Per committed round and pool, the pool's mode in that round (``rotation`` or
+    ``choice``, FORMAT.md §6 rule 1): the ledger's mode of a pool is its mode in the
+    latest committed round that had it. With the pool's ``vacancies`` in ``totals``
+    (its position: the vacancies numbered so far) it is the pool's place in its
+    vacancy sequence.
+``passes``
+    Per committed round, the units it passed (turns and offered units left
+    unassigned and not held: they went back to the organisation).
+``holds``
+    Per round, the offered turns the municipality holds for the next round instead
+    of passing them (``--hold``): the unit as stored (so the next round can add it
+    back with ``offered: true``), its pool, monthly rent and the weeks held so far
+    counting this round. Only rows of committed rounds count.
 ``lock``
     One row, locked ``FOR UPDATE`` by every writing transaction on servers
     with row locks (SQLite instead takes its write lock at ``BEGIN IMMEDIATE``).
@@ -108,6 +122,34 @@ effects = Table(
     Column("claimed", Integer, nullable=False),
 )
 
+pool_modes = Table(
+    "pool_modes",
+    metadata,
+    Column("round_id", Integer, primary_key=True, autoincrement=False),
+    Column("pool", String(300), primary_key=True),
+    Column("mode", String(20), nullable=False),
+)
+
+passes = Table(
+    "passes",
+    metadata,
+    Column("round_id", Integer, primary_key=True, autoincrement=False),
+    Column("unit", String(300), primary_key=True),
+    Column("pool", String(300), nullable=False),
+)
+
+holds = Table(
+    "holds",
+    metadata,
+    Column("round_id", Integer, primary_key=True, autoincrement=False),
+    Column("unit", String(300), primary_key=True),
+    Column("pool", String(300), nullable=False),
+    Column("rent_kr", Integer, nullable=False),
+    Column("weeks", Integer, nullable=False),
+    Column("unit_json", Text, nullable=False),
+    Column("department_json", Text, nullable=False),
+)
+
 lock = Table(
     "lock",
     metadata,
@@ -130,8 +172,14 @@ def _m1_initial(conn: Connection) -> None:
     conn.execute(insert(lock).values(id=1))
 
 
+def _m2_rotation(conn: Connection) -> None:
+    """anvis/2 rotation (FORMAT.md §6): the pools' modes, the passed units and the held turns."""
+    for t in (pool_modes, passes, holds):
+        t.create(conn, checkfirst=True)
+
+
 #: The ordered migrations: version ``i + 1`` is ``MIGRATIONS[i]``. Append only.
-MIGRATIONS: list[Callable[[Connection], None]] = [_m1_initial]
+MIGRATIONS: list[Callable[[Connection], None]] = [_m1_initial, _m2_rotation]
 
 
 def current_version(conn: Connection) -> int:

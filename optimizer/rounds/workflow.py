@@ -6,14 +6,25 @@ solved) at a time. :func:`open_round` fills the ledger's state into the week's
 instance:
 
 * a ``ledger`` entry for every pool the ledger knows (cumulative vacancies and
-  claims of committed rounds), so the share caps count vacancies over time;
+  claims of committed rounds), so the share caps count vacancies over time and a
+  rotation pool of ``anvis/2`` numbers its vacancies on from its position
+  (FORMAT.md §6 rule 4: its turns fall every fourth vacancy across rounds; its
+  claims are counted but limit nothing);
+* the units the municipality held in the last committed round, back with
+  ``offered: true`` (:func:`with_held`);
 * the remaining subsidy frame of every municipality (frame − subsidised so
   far, at least 0), the remaining grant quota of every region (likewise;
   unlimited stays unlimited) and the remaining mixed-city cap of every
   department (``max_vulnerable`` − vulnerable placed so far, at least 0).
 
 :func:`commit_round` adds the round's plan to the ledger in one transaction
-and records exactly what it added, which :func:`rollback_round` subtracts.
+and records exactly what it added, which :func:`rollback_round` subtracts; it
+also records each pool's mode and the units the round passed (the plan's
+``passed`` but the held ones). A hold (``hold=`` of :func:`open_round` and
+:func:`solve_round`, or a ``hold`` override) keeps an offered turn for the next
+round: it is a reserve of this round's instance, not passed, comes back offered,
+and costs the municipality the empty-unit rent (tomgangsleje), monthly rent ×
+12 / 52 a week (:func:`hold_cost_kr`).
 Every writing transaction takes the database's write lock first (``BEGIN
 IMMEDIATE`` on SQLite, a row lock elsewhere) and checks the round's status
 inside it, so two processes can neither commit one round twice nor count a
@@ -22,10 +33,11 @@ claim twice; a process killed mid-commit leaves the ledger as it was.
 :func:`decline_offers` records, before the commit, offers the citizens
 declined: those assignments leave the stored plan, so the ledger counts
 exactly the accepted claims (a declined unit is still a vacancy of its pool).
-:func:`new_period` starts a new frame period: it zeroes the counted usage of
-subsidy frames, grant quotas and/or mixed-city caps (never the pools), is
-recorded in the history, and rounds committed before it can no longer be
-rolled back.
+:func:`new_period` starts a new period: it zeroes the counted usage of
+mixed-city caps, and when asked of subsidy frames and grant quotas (totals
+until spent otherwise) and the banked rights of choice pools (never the pools'
+vacancies), is recorded in the history, and rounds committed before it can no
+longer be rolled back.
 
 ``db`` arguments are a file path (SQLite, created on first use by the library; the CLI starts
 one only with ``round open``) or a
@@ -35,6 +47,7 @@ SQLAlchemy URL (``sqlite:///x.db``, ``postgresql://…``).
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
@@ -48,11 +61,15 @@ from sqlalchemy import Connection, Row, delete, func, insert, select, update
 import models
 from models.instance import Instance
 from models.plan import DepartmentUsage, FrameUsage, Plan, PoolUsage, QuotaUsage, Unassigned
-from models.schema import LedgerEntry
+from models.pools import EPS, pool_mode, turns, unit_pools
+from models.schema import KINDS, LedgerEntry, Override
 from optimizer.rounds.ledger import (
     DEFAULT_DB,
     LedgerError,
     effects,
+    holds,
+    passes,
+    pool_modes,
     rounds,
     schema_version,
     totals,
@@ -70,6 +87,7 @@ __all__ = [
     "commit_round",
     "decline_offers",
     "history",
+    "hold_cost_kr",
     "ledger_totals",
     "new_period",
     "open_round",
@@ -83,6 +101,13 @@ __all__ = [
 OPEN_STATES = ("opened", "solved")
 #: Period kinds of :func:`new_period` and the ledger kind each resets.
 PERIOD_KINDS = {"frame": "municipality", "quota": "region", "department": "department"}
+#: The period kind of :func:`new_period` that expires the banked rights of choice pools.
+CHOICE_RIGHTS = "choice_rights"
+#: The note of the reserve a hold becomes in the round's instance (see :func:`as_reserves`).
+HOLD_NOTE = "held for the next round (anvis round --hold)"
+#: Weeks in a year and months in a year: a held unit's empty-unit rent (tomgangsleje) per week
+#: is its monthly rent × 12 / 52.
+WEEKS_PER_YEAR, MONTHS_PER_YEAR = 52, 12
 #: Status of the ``rounds`` row that records a period reset.
 PERIOD_STATUS = "new_period"
 #: A round committed less than this many seconds ago was "just committed" (e.g. by a concurrent commit).
@@ -158,7 +183,10 @@ def ledger_totals(db: str = DEFAULT_DB) -> dict[str, dict[str, dict[str, int]]]:
 def _pool_ids(inst: Instance) -> set[str]:
     """Every pool id a ledger entry of this instance may name."""
     ids = {a.id for a in inst.agreements}
-    ids |= {models.default_pool_id(m.id, o.id) for m in inst.municipalities for o in inst.organisations}
+    kinds: tuple[str | None, ...] = KINDS if inst.version == 2 else (None,)  # FORMAT.md §6 rule 2
+    ids |= {
+        models.default_pool_id(m.id, o.id, k) for m in inst.municipalities for o in inst.organisations for k in kinds
+    }
     return ids
 
 
@@ -262,8 +290,13 @@ def _refuse_committed_sha(conn: Connection, sha: str, except_id: int | None = No
         raise LedgerError(f"this instance (sha256 {sha[:12]}…) was already committed as round {row.id} ({row.name!r})")
 
 
-def open_round(db: str, inst: Instance) -> tuple[int, Instance]:
+def open_round(db: str, inst: Instance, hold: Iterable[str] = ()) -> tuple[int, Instance]:
     """Open a round for a week's instance and fill the ledger state into it.
+
+    Units the municipality held in the last committed round come back offered
+    (:func:`with_held`); held units of this round (``hold`` and the instance's
+    ``hold`` overrides) become reserves of the filled instance and are recorded
+    (:func:`as_reserves`).
 
     Parameters
     ----------
@@ -271,6 +304,9 @@ def open_round(db: str, inst: Instance) -> tuple[int, Instance]:
         Ledger database: a path or a SQLAlchemy URL.
     inst
         The week's validated instance, as the planner wrote it.
+    hold
+        Ids of offered turns (units of rotation pools the municipality may be given)
+        to keep for the next round instead of passing them.
 
     Returns
     -------
@@ -280,13 +316,16 @@ def open_round(db: str, inst: Instance) -> tuple[int, Instance]:
     Raises
     ------
     LedgerError
-        When another round is open or solved and not committed, or this
-        instance was committed already.
+        When another round is open or solved and not committed, this instance was
+        committed already, a held unit cannot come back (a version-1 instance), or a
+        unit to hold is not a turn or offered unit of a rotation pool.
     """
     with transaction(db, write=True) as conn:
         _refuse_open_round(conn, "first")
         _refuse_committed_sha(conn, inst.sha256)
-        filled = fill(inst, _totals(conn))
+        back = _held_rows(conn, _last_committed(conn))
+        filled = fill(with_held(inst, back), _totals(conn))
+        filled, held = as_reserves(filled, hold)
         rid = _insert_round(
             conn,
             name=inst.name,
@@ -295,7 +334,154 @@ def open_round(db: str, inst: Instance) -> tuple[int, Instance]:
             status="opened",
             opened_at=utc_now(),
         )
+        _record_holds(conn, rid, filled, held, back)
         return rid, filled
+
+
+# --- holds: offered turns kept for the next round -------------------------------------
+
+
+def _last_committed(conn: Connection) -> int | None:
+    """The id of the latest committed round (None when there is none)."""
+    row = conn.execute(select(rounds.c.id).where(rounds.c.status == "committed").order_by(rounds.c.id.desc())).first()
+    return None if row is None else int(row.id)
+
+
+def _held_rows(conn: Connection, round_id: int | None) -> list[Row[Any]]:
+    """The holds of a round, in unit order of the round (none for None)."""
+    if round_id is None:
+        return []
+    return list(conn.execute(select(holds).where(holds.c.round_id == round_id).order_by(holds.c.unit)))
+
+
+def with_held(inst: Instance, held: list[Row[Any]]) -> Instance:
+    """The week's instance with the units held in the last committed round back as ``offered: true``.
+
+    A held unit the week's file lists gets ``offered: true``; one it lacks is appended
+    as stored when it was held (with its department, when the file lacks that too).
+
+    Parameters
+    ----------
+    inst
+        The week's instance, as the planner wrote it.
+    held
+        The ``holds`` rows of the last committed round.
+
+    Raises
+    ------
+    LedgerError
+        When there are held units and the instance is not ``anvis/2``, or the result
+        is not a valid instance (e.g. the unit's municipality is missing).
+    """
+    if not held:
+        return inst
+    if inst.version != 2:
+        raise LedgerError(
+            f"units held in the last committed round ({', '.join(repr(h.unit) for h in held[:5])}) come back "
+            "offered, which only an anvis/2 instance can say"
+        )
+    doc = inst.to_dict()
+    by_id = {u["id"]: u for u in doc["units"]}
+    departments = {d["id"] for d in doc["departments"]}
+    for h in held:
+        if h.unit in by_id:
+            by_id[h.unit]["offered"] = True
+            continue
+        unit = json.loads(h.unit_json)
+        doc["units"].append({**unit, "offered": True})
+        department = json.loads(h.department_json)
+        if department["id"] not in departments:
+            doc["departments"].append(department)
+            departments.add(department["id"])
+    try:
+        return models.from_dict(doc, inst.source)
+    except models.InstanceError as exc:
+        raise LedgerError(f"the units held in the last committed round cannot come back: {exc}") from None
+
+
+def as_reserves(inst: Instance, hold: Iterable[str] = ()) -> tuple[Instance, list[str]]:
+    """The instance with its holds made reserves, and the held unit ids in unit order.
+
+    A held unit is not assigned this round, like a reserved one (its ``hold``
+    override becomes a ``reserve`` noted :data:`HOLD_NOTE`, so a plan states only
+    the overrides every reader knows); the ledger records it, so that it is not
+    counted as passed and comes back offered in the next round.
+
+    Parameters
+    ----------
+    inst
+        The round's filled instance.
+    hold
+        Ids of units to hold beside the instance's ``hold`` overrides.
+
+    Raises
+    ------
+    LedgerError
+        When a unit is unknown, or is not a turn or offered unit of a rotation pool
+        (FORMAT.md §6 rule 4: only an offer can be held).
+    """
+    wanted = list(dict.fromkeys([*hold, *(o.unit for o in inst.overrides if o.action == "hold")]))
+    if not wanted:
+        return inst, []
+    index = {u.id: i for i, u in enumerate(inst.units)}
+    unknown = [u for u in wanted if u not in index]
+    if unknown:
+        raise LedgerError(f"cannot hold unknown unit(s) {', '.join(map(repr, unknown[:5]))}")
+    of_units = unit_pools(inst)
+    _, may = turns(inst, of_units, models.pools(inst, of_units))
+    not_offers = [u for u in wanted if not may[index[u]]]
+    if not_offers:
+        raise LedgerError(
+            f"cannot hold unit(s) {', '.join(map(repr, not_offers[:5]))}: only a turn or an offered unit "
+            "of a rotation pool is offered to the municipality (FORMAT.md §6 rule 4)"
+        )
+    reserved = {o.unit for o in inst.overrides if o.action == "reserve"}
+    kept = tuple(
+        Override(action="reserve", unit=o.unit, note=o.note or HOLD_NOTE) if o.action == "hold" else o
+        for o in inst.overrides
+    )
+    kept = tuple(o for i, o in enumerate(kept) if o.action != "reserve" or o.unit not in {k.unit for k in kept[:i]})
+    reserved |= {o.unit for o in kept if o.action == "reserve"}
+    extra = tuple(Override(action="reserve", unit=u, note=HOLD_NOTE) for u in wanted if u not in reserved)
+    return inst.replace(overrides=kept + extra), sorted(wanted, key=index.__getitem__)
+
+
+def _record_holds(conn: Connection, round_id: int, inst: Instance, held: list[str], back: list[Row[Any]]) -> None:
+    """Record a round's holds (those recorded already are kept), counting the weeks each unit has been held."""
+    if not held:
+        return
+    recorded = {h.unit for h in _held_rows(conn, round_id)}
+    weeks_before = {h.unit: int(h.weeks) for h in back}
+    doc = inst.to_dict()
+    units = {u["id"]: u for u in doc["units"]}
+    departments = {d["id"]: d for d in doc["departments"]}
+    pool_of = dict(zip((u.id for u in inst.units), unit_pools(inst), strict=True))
+    rows = []
+    for u in held:
+        if u in recorded:
+            continue
+        unit = {k: v for k, v in units[u].items() if k != "offered"}
+        rows.append(
+            {
+                "round_id": round_id,
+                "unit": u,
+                "pool": pool_of[u],
+                "rent_kr": int(unit["rent_kr"]),
+                "weeks": weeks_before.get(u, 0) + 1,
+                "unit_json": _compact(unit),
+                "department_json": _compact(departments[unit["department"]]),
+            }
+        )
+    if rows:
+        conn.execute(insert(holds), rows)
+
+
+def hold_cost_kr(rent_kr: int, weeks: int) -> int:
+    """The empty-unit rent (tomgangsleje) of holding a unit for some weeks, in whole kroner.
+
+    Monthly rent × 12 / 52 a week, rounded half up at the end (whole kroner, FORMAT.md §1).
+    """
+    return (2 * rent_kr * MONTHS_PER_YEAR * weeks + WEEKS_PER_YEAR) // (2 * WEEKS_PER_YEAR)
 
 
 def round_instance(db: str, round_id: int | None = None) -> Instance:
@@ -306,7 +492,7 @@ def round_instance(db: str, round_id: int | None = None) -> Instance:
 
 
 def solve_round(
-    db: str, round_id: int | None = None, instance: Instance | None = None, **options: Any
+    db: str, round_id: int | None = None, instance: Instance | None = None, hold: Iterable[str] = (), **options: Any
 ) -> tuple[Plan, Result]:
     """Solve the open round's filled instance and store its plan (status ``solved``).
 
@@ -320,6 +506,9 @@ def solve_round(
         The round's filled instance with other planner overrides (a planner locks,
         forbids or reserves after seeing a plan); it replaces the stored one. Anything
         but the overrides must be as stored.
+    hold
+        Offered turns to keep for the next round (see :func:`open_round`), beside the
+        instance's ``hold`` overrides and the holds recorded when the round was opened.
     **options
         Passed to :func:`optimizer.engine.solve.solve` (``backend``, ``time_limit``, …).
 
@@ -338,10 +527,12 @@ def solve_round(
         if _without_overrides(instance) != _without_overrides(inst):
             raise LedgerError(f"round {row.id}: the instance given differs from the round's in more than its overrides")
         inst = instance
+    inst, held = as_reserves(inst, hold)
     result = solve(inst, **options)
     plan = make_plan(result)
     with transaction(db, write=True) as conn:
         _round(conn, row.id)  # still open: nobody committed or abandoned it meanwhile
+        _record_holds(conn, row.id, inst, held, _held_rows(conn, _last_committed(conn)))
         conn.execute(
             update(rounds)
             .where(rounds.c.id == row.id)
@@ -471,6 +662,7 @@ def commit_round(db: str, round_id: int | None = None, by: str | None = None) ->
                     for (k, key), (v, c) in sorted(added.items())
                 ],
             )
+        passed = _record_rotation(conn, row.id, inst, plan)
         done = conn.execute(
             update(rounds)
             .where(rounds.c.id == row.id, rounds.c.status == "solved")
@@ -479,7 +671,26 @@ def commit_round(db: str, round_id: int | None = None, by: str | None = None) ->
         if done.rowcount != 1:  # cannot happen under the lock; never count twice if it does
             raise LedgerError(f"round {row.id} changed while committing; nothing committed")
         claims = len(plan.assignments)  # every unit lies in one pool: one claim each
-        return {"id": row.id, "name": row.name, "claims": claims, "effects": added}
+        held = len(_held_rows(conn, row.id))
+        return {"id": row.id, "name": row.name, "claims": claims, "effects": added, "passed": passed, "held": held}
+
+
+def _record_rotation(conn: Connection, round_id: int, inst: Instance, plan: Plan) -> int:
+    """Record each pool's mode in the round and the units it passed; the number passed.
+
+    The plan's ``passed`` lists every turn and offered unit left unassigned (FORMAT.md
+    §6); the held ones among them are not passed: they come back in the next round.
+    """
+    of_units = unit_pools(inst)
+    modes = {p: pool_mode(inst, p) for p in dict.fromkeys(of_units)}
+    if modes:
+        conn.execute(insert(pool_modes), [{"round_id": round_id, "pool": p, "mode": m} for p, m in modes.items()])
+    held = {h.unit for h in _held_rows(conn, round_id)}
+    pool_of = dict(zip((u.id for u in inst.units), of_units, strict=True))
+    gone = [u for u in plan.passed or () if u not in held]
+    if gone:
+        conn.execute(insert(passes), [{"round_id": round_id, "unit": u, "pool": pool_of[u]} for u in gone])
+    return len(gone)
 
 
 #: At most this many violations are named when a stored plan is refused.
@@ -551,6 +762,8 @@ def rollback_round(db: str) -> dict[str, Any]:
                 .values(vacancies=totals.c.vacancies - e.vacancies, claimed=totals.c.claimed - e.claimed)
             )
         conn.execute(delete(effects).where(effects.c.round_id == row.id))
+        for t in (pool_modes, passes):  # its holds stay recorded: only committed rounds' holds count
+            conn.execute(delete(t).where(t.c.round_id == row.id))
         # Keys this round created and that are back at zero leave no trace.
         conn.execute(delete(totals).where(totals.c.vacancies == 0, totals.c.claimed == 0))
         conn.execute(
@@ -620,12 +833,61 @@ def status(db: str = DEFAULT_DB) -> dict[str, Any]:
         ).first()
         last = conn.execute(select(rounds).where(rounds.c.status == "committed").order_by(rounds.c.id.desc())).first()
         n = Counter(r[0] for r in conn.execute(select(rounds.c.status)))
+        rotation = _rotation_status(conn)
     return {
         "schema_version": int(version),
         "open": _summary(open_) if open_ else None,
         "last_committed": _summary(last) if last else None,
         "rounds": dict(n),
         "totals": ledger_totals(db),
+        **rotation,
+    }
+
+
+def _rotation_status(conn: Connection) -> dict[str, Any]:
+    """The pools' modes and passes, the current holds and the empty-unit rent paid for holds.
+
+    ``modes``: pool -> its mode in the latest committed round that had it; ``passed``:
+    pool -> units passed in committed rounds; ``holds``: the units held in the latest
+    committed round (``unit``, ``pool``, ``rent_kr``, ``weeks`` held so far,
+    ``cost_kr`` of those weeks); ``tomgangsleje_kr``: the empty-unit rent of every week
+    held in a committed round.
+    """
+    committed = select(rounds.c.id).where(rounds.c.status == "committed")
+    modes: dict[str, str] = {}
+    for pool, mode in conn.execute(
+        select(pool_modes.c.pool, pool_modes.c.mode)
+        .where(pool_modes.c.round_id.in_(committed))
+        .order_by(pool_modes.c.round_id)
+    ):
+        modes[pool] = mode
+    passed = {
+        pool: int(n)
+        for pool, n in conn.execute(
+            select(passes.c.pool, func.count())
+            .where(passes.c.round_id.in_(committed))
+            .group_by(passes.c.pool)
+            .order_by(passes.c.pool)
+        )
+    }
+    current = [
+        {
+            "unit": h.unit,
+            "pool": h.pool,
+            "rent_kr": h.rent_kr,
+            "weeks": h.weeks,
+            "cost_kr": hold_cost_kr(h.rent_kr, h.weeks),
+        }
+        for h in _held_rows(conn, _last_committed(conn))
+    ]
+    weeks_rent = conn.execute(
+        select(func.coalesce(func.sum(holds.c.rent_kr), 0)).where(holds.c.round_id.in_(committed))
+    ).scalar_one()
+    return {
+        "modes": dict(sorted(modes.items())),
+        "passed": passed,
+        "holds": current,
+        "tomgangsleje_kr": hold_cost_kr(int(weeks_rent), 1),
     }
 
 
@@ -760,6 +1022,8 @@ def without_offers(inst: Instance, plan: Plan, citizens: list[str]) -> Plan:
         "unassigned": tuple(unassigned),
         "declined": declined,
     }
+    if plan.passed is not None:  # anvis/2: a declined turn goes back to the organisation, so it is passed
+        update["passed"] = passed_with(inst, plan.passed, {offered[c].unit for c in citizens})
     if plan.usage is not None:
         usage = plan.usage
         key = {"pools": "id", "departments": "id", "frames": "municipality", "quotas": "region"}
@@ -773,6 +1037,26 @@ def without_offers(inst: Instance, plan: Plan, citizens: list[str]) -> Plan:
     return plan.model_copy(update=update)
 
 
+def passed_with(inst: Instance, passed: Iterable[str], freed: set[str]) -> tuple[str, ...]:
+    """The passed units (FORMAT.md §6) once the units ``freed`` are left unassigned too, in the order of ``units``.
+
+    A freed unit is passed when it is a turn or an offered unit of a rotation pool.
+
+    Parameters
+    ----------
+    inst
+        The round's filled instance.
+    passed
+        The plan's ``passed`` units.
+    freed
+        Units the plan no longer assigns (declined offers).
+    """
+    of_units = unit_pools(inst)
+    _, may = turns(inst, of_units, models.pools(inst, of_units))
+    old = set(passed)
+    return tuple(u.id for u, m in zip(inst.units, may.tolist(), strict=True) if u.id in old or (m and u.id in freed))
+
+
 UsageRecord = TypeVar("UsageRecord", PoolUsage, DepartmentUsage, FrameUsage, QuotaUsage)
 
 
@@ -784,33 +1068,40 @@ def _less_used(record: UsageRecord, n: int) -> UsageRecord:
 def new_period(
     db: str = DEFAULT_DB, kinds: Iterable[str] = ("frame", "quota", "department"), by: str | None = None
 ) -> dict[str, Any]:
-    """Start a new period: zero the counted usage of subsidy frames, grant quotas and/or mixed-city caps.
+    """Start a new period: zero the counted usage of the chosen caps, or expire choice pools' banked rights.
 
-    Frames, quotas and the afdelinger's caps on vulnerable placements count
-    "in the current period" (a year). The pools' vacancies and claims are not
-    reset: the share counts over time. The reset is recorded in the rounds
-    history (status ``new_period``, name ``new period: <kinds>``, who and
-    when), and what it zeroed is stored as its effects (negative claims), so
-    the ledger stays auditable. Rounds committed before a reset can no longer
-    be rolled back (:func:`rollback_round` refuses: it would subtract from the
-    new period).
+    The afdelinger's caps on vulnerable placements count "in the current period" (a
+    year). Subsidy frames and grant quotas are totals until spent in anvis/2 (issue
+    #11): ``anvis round new-period`` zeroes them only when asked, while this function
+    keeps its version-1 default of all three (library callers such as the simulation
+    choose their kinds).
+    ``"choice_rights"`` expires the rights a choice pool has banked: its claims are
+    raised to ``floor(share × vacancies)``, so its cap starts again from this round's
+    vacancies (a pool that claimed more keeps its claims). The pools' vacancies are never
+    reset: they are the pools' positions in their vacancy sequences. The reset is
+    recorded in the rounds history (status ``new_period``, name ``new period: <kinds>``,
+    who and when), and what it changed is stored as its effects (the claims it added
+    or, negative, zeroed), so the ledger stays auditable. Rounds committed before a
+    reset can no longer be rolled back (:func:`rollback_round` refuses: it would
+    subtract from the new period).
 
     Parameters
     ----------
     db
         Ledger database: a path or a SQLAlchemy URL.
     kinds
-        Any of ``"frame"`` (subsidised assignments per municipality),
-        ``"quota"`` (per region) and ``"department"`` (vulnerable placements
-        per afdeling).
+        Any of ``"frame"`` (subsidised assignments per municipality), ``"quota"`` (per
+        region), ``"department"`` (vulnerable placements per afdeling) and
+        ``"choice_rights"`` (banked rights of choice pools).
     by
         Who starts the period; ``$USER`` by default.
 
     Returns
     -------
     dict
-        The history entry's ``id`` and ``name``, the ``kinds`` and what was
-        zeroed (``reset``: ``{ledger kind: {key: claimed before}}``).
+        The history entry's ``id`` and ``name``, the ``kinds`` and what was changed
+        (``reset``: ``{ledger kind: {key: claimed before}}`` for zeroed counts, and
+        ``{"choice_rights": {pool: rights expired}}``).
 
     Raises
     ------
@@ -820,11 +1111,11 @@ def new_period(
         For no kinds or an unknown kind.
     """
     kinds = tuple(dict.fromkeys(kinds))
-    bad = [k for k in kinds if k not in PERIOD_KINDS]
+    bad = [k for k in kinds if k not in PERIOD_KINDS and k != CHOICE_RIGHTS]
     if bad or not kinds:
-        raise ValueError(f"kinds must be some of {', '.join(PERIOD_KINDS)}, got {list(kinds)!r}")
+        raise ValueError(f"kinds must be some of {', '.join([*PERIOD_KINDS, CHOICE_RIGHTS])}, got {list(kinds)!r}")
     by = by or _user()
-    ledger_kinds = [PERIOD_KINDS[k] for k in kinds]
+    ledger_kinds = [PERIOD_KINDS[k] for k in kinds if k in PERIOD_KINDS]
     with transaction(db, write=True) as conn:
         _refuse_open_round(conn, "before starting a new period")
         used = conn.execute(
@@ -832,6 +1123,7 @@ def new_period(
             .where(totals.c.kind.in_(ledger_kinds), totals.c.claimed != 0)
             .order_by(totals.c.kind, totals.c.key)
         ).all()
+        expired = _banked_rights(conn) if CHOICE_RIGHTS in kinds else {}
         now, name = utc_now(), "new period: " + ", ".join(kinds)
         rid = _insert_round(
             conn,
@@ -843,16 +1135,65 @@ def new_period(
             committed_by=by,
             committed_at=now,
         )
-        if used:
-            conn.execute(
-                insert(effects),
-                [{"round_id": rid, "kind": k, "key": key, "vacancies": 0, "claimed": -int(c)} for k, key, c in used],
-            )
+        changes = [{"round_id": rid, "kind": k, "key": key, "vacancies": 0, "claimed": -int(c)} for k, key, c in used]
+        changes += [
+            {"round_id": rid, "kind": "pool", "key": p, "vacancies": 0, "claimed": n} for p, n in expired.items()
+        ]
+        if changes:
+            conn.execute(insert(effects), changes)
         conn.execute(update(totals).where(totals.c.kind.in_(ledger_kinds)).values(claimed=0))
+        for p, n in expired.items():
+            conn.execute(
+                update(totals).where(totals.c.kind == "pool", totals.c.key == p).values(claimed=totals.c.claimed + n)
+            )
     reset: dict[str, dict[str, int]] = {k: {} for k in ledger_kinds}
     for k, key, c in used:
         reset[k][key] = int(c)
+    if CHOICE_RIGHTS in kinds:
+        reset[CHOICE_RIGHTS] = expired
     return {"id": rid, "name": name, "kinds": list(kinds), "reset": reset}
+
+
+def _banked_rights(conn: Connection) -> dict[str, int]:
+    """Per choice pool of the ledger, the rights it has banked: ``floor(share × vacancies) − claimed`` when > 0.
+
+    A pool's mode is its mode in the latest committed round that had it (choice for
+    rounds committed before the ledger knew modes: every version-1 pool is a choice
+    pool); its share is read from the latest committed round's instance that has the
+    pool. Rotation pools bank nothing (FORMAT.md §6 rule 4).
+    """
+    pools_ = {
+        key: (int(v), int(c))
+        for key, v, c in conn.execute(
+            select(totals.c.key, totals.c.vacancies, totals.c.claimed).where(totals.c.kind == "pool")
+        )
+    }
+    committed = select(rounds.c.id).where(rounds.c.status == "committed")
+    mode: dict[str, str] = {}
+    for pool, m in conn.execute(
+        select(pool_modes.c.pool, pool_modes.c.mode)
+        .where(pool_modes.c.round_id.in_(committed))
+        .order_by(pool_modes.c.round_id)
+    ):
+        mode[pool] = m
+    todo = {p for p in pools_ if mode.get(p, "choice") == "choice"}
+    share: dict[str, float] = {}
+    for row in conn.execute(select(rounds).where(rounds.c.status == "committed").order_by(rounds.c.id.desc())):
+        if not todo:
+            break
+        inst = _stored_instance(row)
+        in_round = set(unit_pools(inst)) | {e.pool for e in inst.ledger}
+        agreed = {a.id: a.share for a in inst.agreements}
+        for p in sorted(todo & in_round):
+            share[p] = agreed.get(p, inst.parameters.default_share)
+            todo.discard(p)
+    out = {}
+    for p, s in sorted(share.items()):
+        v, c = pools_[p]
+        banked = math.floor(s * v + EPS) - c
+        if banked > 0:
+            out[p] = banked
+    return out
 
 
 # --- purging personal data --------------------------------------------------------------

@@ -158,7 +158,9 @@ def test_cli_round_new_period(tmp_path, monkeypatch):
     runner = CliRunner()
     res = runner.invoke(main, ["round", "new-period", "--db", db, "--no-frames", "--no-quotas", "--no-departments"])
     assert res.exit_code == 2 and "nothing to reset" in res.output
-    res = runner.invoke(main, ["round", "new-period", "--db", db, "--no-departments", "--by", "bo"])
+    res = runner.invoke(
+        main, ["round", "new-period", "--db", db, "--frames", "--quotas", "--no-departments", "--by", "bo"]
+    )
     assert res.exit_code == 0, res.output
     assert "new period started (frame, quota) as entry 2: 2 counts zeroed" in res.output
     t = R.ledger_totals(db)
