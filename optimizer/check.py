@@ -471,6 +471,11 @@ def _check_unassigned(inst: Instance, plan: Doc, assigned: set[str], out: list[V
             bad(f"citizen {c.id!r} is neither assigned nor listed as unassigned")
 
 
+#: Overrides that take a unit out of the round: a reserve, and a hold (an offered turn the
+#: municipality keeps for the next round, anvis/2); the word for each in messages.
+UNIT_ACTIONS = {"reserve": "reserved", "hold": "held"}
+
+
 def _overrides(inst: Instance, plan: Doc, out: list[Violation]) -> list[tuple[str, str, str | None, str]]:
     """(where, action, citizen, unit) of the instance's overrides and those the plan states."""
     found = [(f"overrides[{i}]", o.action, o.citizen, o.unit) for i, o in enumerate(getattr(inst, "overrides", ()))]
@@ -483,11 +488,11 @@ def _overrides(inst: Instance, plan: Doc, out: list[Violation]) -> list[tuple[st
         where = f"plan overrides[{i}]"
         if not (
             isinstance(o, dict)
-            and o.get("action") in ("lock", "forbid", "reserve")
+            and o.get("action") in ("lock", "forbid", *UNIT_ACTIONS)
             and _is_known(o.get("unit"), units)
-            and (o["action"] == "reserve" or _is_known(o.get("citizen"), citizens))
+            and (o["action"] in UNIT_ACTIONS or _is_known(o.get("citizen"), citizens))
         ):
-            out.append(Violation("format", f"{where} is not a lock, forbid or reserve of known ids: {o!r}"))
+            out.append(Violation("format", f"{where} is not a lock, forbid, reserve or hold of known ids: {o!r}"))
             continue
         found.append((where, o["action"], o.get("citizen"), o["unit"]))
     return found
@@ -510,8 +515,8 @@ def _check_overrides(
             )
         elif action == "forbid" and unit_of.get(citizen) == unit:
             out.append(Violation("override", f"{where}: citizen {citizen!r} gets unit {unit!r}, which is forbidden"))
-        elif action == "reserve" and unit in assigned_units:
-            out.append(Violation("override", f"{where}: unit {unit!r} is reserved but assigned"))
+        elif action in UNIT_ACTIONS and unit in assigned_units:
+            out.append(Violation("override", f"{where}: unit {unit!r} is {UNIT_ACTIONS[action]} but assigned"))
 
 
 # --- what the plan says about itself -----------------------------------------------------

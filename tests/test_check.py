@@ -759,3 +759,24 @@ def test_prove_refuses_a_lower_score(tmp_path):
     got = run_check(tmp_path, document, worse, "--prove")
     assert got.exit_code == 1 and got.output.count("\n") == 1, got.output
     assert "the optimum scores 110, the plan 60" in got.output
+
+
+@needs_shared
+def test_a_held_turn_is_checked_like_a_reserved_unit(tmp_path):
+    """A hold (anvis/2: an offered turn kept for the next round) takes its unit out of the plan:
+    the checker accepts the plan that leaves it alone and refuses one that assigns it."""
+    import copy
+
+    from optimizer.engine.solve import solve
+    from optimizer.plan.build import make_plan
+
+    raw = json.loads((EXAMPLES / "e5-rotation.json").read_text())
+    raw["overrides"] = [{"action": "hold", "unit": "f5"}]  # f5 is a turn c takes in the optimum
+    inst = models.from_dict(raw)
+    plan = make_plan(solve(inst)).to_dict()
+    assert "f5" not in {a["unit"] for a in plan["assignments"]}
+    assert check.check_plan(inst, plan) == []
+    bad = copy.deepcopy(plan)
+    victim = next(a for a in bad["assignments"] if a["citizen"] == "c")
+    victim["unit"] = "f5"
+    assert any("held but assigned" in v.message for v in check.check_plan(inst, bad))

@@ -197,7 +197,7 @@ def context(inst: Instance, plan: Plan | Mapping[str, Any]) -> Context:
         )
     )
     reserved = np.zeros(data.n_units, bool)
-    reserved[[uidx[o.unit] for o in known if o.action == "reserve"]] = True
+    reserved[[uidx[o.unit] for o in known if o.action in ("reserve", "hold")]] = True  # out of this round
     locked = np.zeros(data.n_citizens, bool)
     for o in known:
         if o.action == "lock" and o.citizen:
