@@ -27,6 +27,12 @@ Tables
     Exactly what each committed round added to ``totals``: a rollback
     subtracts exactly that and deletes the round's rows. For a period reset,
     what it zeroed (negative ``claimed``), kept for the audit trail.
+``subsidies``
+    Every subsidised tenancy a committed round started (migration 2, see
+    :mod:`optimizer.rounds.subsidies`): round id, citizen id, unit id,
+    municipality, start date, the monthly subsidy, the unit's rent and the tenant's
+    rent limit. The rent limit is a citizen attribute: it is kept only to count the
+    tenants whose limit is below their tapered rent, and is never printed per citizen.
 ``lock``
     One row, locked ``FOR UPDATE`` by every writing transaction on servers
     with row locks (SQLite instead takes its write lock at ``BEGIN IMMEDIATE``).
@@ -45,6 +51,7 @@ from sqlalchemy import (
     Column,
     Connection,
     Engine,
+    Float,
     Integer,
     MetaData,
     String,
@@ -115,6 +122,20 @@ lock = Table(
 )
 
 
+subsidies = Table(
+    "subsidies",
+    metadata,
+    Column("round_id", Integer, primary_key=True, autoincrement=False),
+    Column("citizen", String(300), primary_key=True),
+    Column("unit", String(300), nullable=False),
+    Column("municipality", String(300), nullable=False, index=True),
+    Column("start", String(10), nullable=False),  # ISO date, YYYY-MM-DD
+    Column("monthly_subsidy_kr", Float, nullable=False),
+    Column("rent_kr", Float, nullable=False),
+    Column("rent_limit_kr", Float, nullable=False),  # only for counts (see the module docstring)
+)
+
+
 def utc_now() -> str:
     """The current time as a UTC ISO 8601 string."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -130,8 +151,13 @@ def _m1_initial(conn: Connection) -> None:
     conn.execute(insert(lock).values(id=1))
 
 
+def _m2_subsidies(conn: Connection) -> None:
+    """Create the subsidies table (the subsidised tenancies, for the subsidy's taper)."""
+    subsidies.create(conn, checkfirst=True)
+
+
 #: The ordered migrations: version ``i + 1`` is ``MIGRATIONS[i]``. Append only.
-MIGRATIONS: list[Callable[[Connection], None]] = [_m1_initial]
+MIGRATIONS: list[Callable[[Connection], None]] = [_m1_initial, _m2_subsidies]
 
 
 def current_version(conn: Connection) -> int:

@@ -59,6 +59,7 @@ from optimizer.rounds.ledger import (
     transaction,
     utc_now,
 )
+from optimizer.rounds.subsidies import record_subsidies
 
 if TYPE_CHECKING:  # the solver is imported when a round is solved, not with the ledger
     from optimizer.engine.solve import Result
@@ -471,6 +472,7 @@ def commit_round(db: str, round_id: int | None = None, by: str | None = None) ->
                     for (k, key), (v, c) in sorted(added.items())
                 ],
             )
+        record_subsidies(conn, row.id, inst, plan)  # the subsidy's years start now (optimizer.rounds.subsidies)
         done = conn.execute(
             update(rounds)
             .where(rounds.c.id == row.id, rounds.c.status == "solved")
