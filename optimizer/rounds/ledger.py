@@ -30,9 +30,11 @@ Tables
 ``subsidies``
     Every subsidised tenancy a committed round started (migration 2, see
     :mod:`optimizer.rounds.subsidies`): round id, citizen id, unit id,
-    municipality, start date, the monthly subsidy, the unit's rent and the tenant's
-    rent limit. The rent limit is a citizen attribute: it is kept only to count the
-    tenants whose limit is below their tapered rent, and is never printed per citizen.
+    municipality, start date, the monthly subsidy, the unit's rent, and the first
+    tenancy year whose tapered rent is above the tenant's rent limit (or none). The
+    rent limit is a citizen's circumstance: it is not stored, only that year, which is
+    all the count "tenants whose limit is below their tapered rent" needs; it is never
+    printed per citizen.
 ``lock``
     One row, locked ``FOR UPDATE`` by every writing transaction on servers
     with row locks (SQLite instead takes its write lock at ``BEGIN IMMEDIATE``).
@@ -132,7 +134,9 @@ subsidies = Table(
     Column("start", String(10), nullable=False),  # ISO date, YYYY-MM-DD
     Column("monthly_subsidy_kr", Float, nullable=False),
     Column("rent_kr", Float, nullable=False),
-    Column("rent_limit_kr", Float, nullable=False),  # only for counts (see the module docstring)
+    # the first tenancy year (5-9) whose tapered rent is above the tenant's rent limit, else NULL:
+    # all the count needs of the limit, a citizen's circumstance (see optimizer.rounds.subsidies)
+    Column("limit_below_from_year", Integer, nullable=True),
 )
 
 

@@ -11,10 +11,12 @@ amount, and nothing from year 10 (the ninth year still pays, as the source says)
 A committed round records each of its subsidised assignments
 (:func:`record_subsidies`, called by :func:`optimizer.rounds.workflow.commit_round`):
 round, citizen, unit, municipality, start date (the commit's UTC date), the monthly
-subsidy, the unit's rent and the tenant's rent limit. The rent limit is a citizen's
-circumstance: it is stored only to count, per year, the tenants whose limit is below
-their tapered rent, and no output of this module carries it per citizen. A round
-rolled back or a tenancy of a round no longer ``committed`` is not counted.
+subsidy, the unit's rent, and the first tenancy year in which the tapered rent (rent
+minus that year's subsidy) is above the tenant's rent limit. The rent limit is a
+citizen's circumstance: it is not stored, only that year (all that the count of
+tenants whose limit is below their tapered rent needs), and no output of this module
+carries it per citizen. A tenancy of a round no longer ``committed`` (rolled back) is
+not counted.
 
 Simplifications (said where the figures are shown): the amount is the one at the
 start (the yearly price index is not applied); a tenancy runs for the whole nine
@@ -55,7 +57,8 @@ TAPER_YEARS = 5
 class Tenancy:
     """One subsidised tenancy as the ledger keeps it.
 
-    ``rent_limit_kr`` is the tenant's rent limit, kept only for counts (never shown per citizen).
+    ``limit_below_from_year`` is the first tenancy year whose tapered rent is above the
+    tenant's rent limit (None: never); kept for counts only, never shown per citizen.
     """
 
     round_id: int
@@ -65,7 +68,7 @@ class Tenancy:
     start: date
     monthly_subsidy_kr: float
     rent_kr: float
-    rent_limit_kr: float
+    limit_below_from_year: int | None
 
 
 def subsidy_factor(year: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -77,6 +80,16 @@ def subsidy_factor(year: npt.ArrayLike) -> npt.NDArray[np.float64]:
     y = np.asarray(year, dtype=np.int64)
     taper = (FULL_YEARS + TAPER_YEARS + 1 - y) / (TAPER_YEARS + 1)
     return np.where(y < 1, 0.0, np.where(y <= FULL_YEARS, 1.0, np.clip(taper, 0.0, 1.0)))
+
+
+def limit_below_from_year(rent: float, monthly: float, limit: float) -> int | None:
+    """The first tenancy year whose tapered rent (rent − subsidy × :func:`subsidy_factor`) is above ``limit``.
+
+    None when the limit covers the rent in every year of the subsidy's taper and after it.
+    """
+    years = np.arange(1, FULL_YEARS + TAPER_YEARS + 2)  # the year after the last subsidy: the full rent
+    above = np.flatnonzero(limit < rent - monthly * subsidy_factor(years))
+    return int(years[above[0]]) if len(above) else None
 
 
 def record_subsidies(conn: Connection, round_id: int, inst: Instance, plan: Plan, start: str | None = None) -> int:
@@ -107,7 +120,9 @@ def record_subsidies(conn: Connection, round_id: int, inst: Instance, plan: Plan
             "start": day,
             "monthly_subsidy_kr": amount,
             "rent_kr": float(unit[a.unit].rent_kr),
-            "rent_limit_kr": float(citizen[a.citizen].max_rent_kr),
+            "limit_below_from_year": limit_below_from_year(
+                float(unit[a.unit].rent_kr), amount, float(citizen[a.citizen].max_rent_kr)
+            ),
         }
         for a in plan.assignments
         if a.subsidised
@@ -135,7 +150,7 @@ def tenancies(db: str = DEFAULT_DB) -> list[Tenancy]:
             start=date.fromisoformat(r.start),
             monthly_subsidy_kr=float(r.monthly_subsidy_kr),
             rent_kr=float(r.rent_kr),
-            rent_limit_kr=float(r.rent_limit_kr),
+            limit_below_from_year=None if r.limit_below_from_year is None else int(r.limit_below_from_year),
         )
         for r in got
     ]
@@ -152,27 +167,26 @@ def taper_schedule(rows: list[Tenancy]) -> list[dict[str, Any]]:
         ``tenancies`` (paid a subsidy in the year); ``in_taper`` (paid a tapered subsidy in
         the year); ``cost_kr`` (the subsidy paid in the year, whole months); and
         ``limit_below_tapered_rent`` (how many tenants in the taper have a rent limit below
-        their highest tapered rent of the year: rent minus the smallest subsidy they get
+        their highest tapered rent of the year, that of the latest tenancy year they reach
         in it). Counts only: no rent limit is returned.
     """
     if not rows:
         return []
     start = np.array([t.start.year * 12 + t.start.month - 1 for t in rows], dtype=np.int64)
     monthly = np.array([t.monthly_subsidy_kr for t in rows])
-    rent = np.array([t.rent_kr for t in rows])
-    limit = np.array([t.rent_limit_kr for t in rows])
+    below_from = np.array([99 if t.limit_below_from_year is None else t.limit_below_from_year for t in rows])
     months = 12 * (FULL_YEARS + TAPER_YEARS)
     first, last = int(start.min()) // 12, int(start.max() + months - 1) // 12
     years = np.arange(first, last + 1)
     # tenancy × year × month: the month's index since move-in, its tenancy year and subsidy
     since = (years[None, :, None] * 12 + np.arange(12)[None, None, :]) - start[:, None, None]
-    factor = subsidy_factor(np.where(since >= 0, since // 12 + 1, 0))
+    tenancy_year = np.where(since >= 0, since // 12 + 1, 0)
+    factor = subsidy_factor(tenancy_year)
     paid = monthly[:, None, None] * factor
     tapering = (factor > 0) & (factor < 1)
     in_taper = np.asarray(tapering.any(axis=2), dtype=bool)  # tenancy × year
-    lowest = np.where(tapering, factor, np.inf).min(axis=2)
-    tapered_rent = rent[:, None] - monthly[:, None] * np.where(in_taper, lowest, 1.0)
-    below = in_taper & (limit[:, None] < tapered_rent)
+    latest = np.where(tapering, tenancy_year, 0).max(axis=2)  # the highest tapered rent's year
+    below = in_taper & (latest >= below_from[:, None])
     entering = np.asarray((since == 12 * FULL_YEARS).any(axis=2), dtype=bool)
     # per year, all at once
     n_subsidised = np.asarray((factor > 0).any(axis=2), dtype=bool).sum(axis=0).tolist()

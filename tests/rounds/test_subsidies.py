@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 import models
 from optimizer.rounds import ledger as L
 from optimizer.rounds import workflow as R
-from optimizer.rounds.subsidies import Tenancy, subsidy_factor, taper_schedule, tenancies
+from optimizer.rounds.subsidies import Tenancy, limit_below_from_year, subsidy_factor, taper_schedule, tenancies
 
 from conftest import doc
 
@@ -27,7 +27,7 @@ def db(tmp_path):
 
 
 def tenancy(start: date, rent: float = 5000.0, limit: float = 4000.0, cid: str = "c") -> Tenancy:
-    return Tenancy(1, cid, "u-" + cid, "M", start, AMOUNT, rent, limit)
+    return Tenancy(1, cid, "u-" + cid, "M", start, AMOUNT, rent, limit_below_from_year(rent, AMOUNT, limit))
 
 
 def subsidised_week(n: int = 1, limit: float = 4000.0) -> models.Instance:
@@ -91,6 +91,19 @@ def test_limit_below_tapered_rent_is_counted_per_year():
     assert "4100" not in json.dumps(list(years.values())) and "3700" not in json.dumps(list(years.values()))
 
 
+def test_limit_below_from_year():
+    """Rent 5,000, subsidy 1,414: the tapered rent passes 4,000 in year 6, 4,500 in year 8, 4,999 in
+    year 10 (no subsidy); a limit of 5,000 never falls below it."""
+    assert [limit_below_from_year(5000, AMOUNT, x) for x in (3500, 3800, 4000, 4500, 4999, 5000)] == [
+        1,
+        5,
+        6,
+        8,
+        10,
+        None,
+    ]
+
+
 def test_schedule_of_nothing_is_empty():
     assert taper_schedule([]) == []
 
@@ -105,7 +118,11 @@ def test_commit_records_tenancy_and_rollback_drops_it(db):
     assert len(got) == 1
     t = got[0]
     assert (t.round_id, t.citizen, t.unit, t.municipality) == (1, "c1", "u1", "M")
-    assert (t.monthly_subsidy_kr, t.rent_kr, t.rent_limit_kr) == (1414.0, 5000.0, 4000.0)
+    # limit 4,000: tapered rents 3,822 (year 5), 4,057 (year 6): below from year 6; the limit is not stored
+    assert (t.monthly_subsidy_kr, t.rent_kr, t.limit_below_from_year) == (1414.0, 5000.0, 6)
+    with L.open_engine(db).begin() as conn:
+        stored = [tuple(r) for r in conn.execute(select(L.subsidies))]
+    assert "4000" not in repr(stored) and 4000 not in stored[0]
     with L.open_engine(db).begin() as conn:
         committed = conn.execute(select(L.rounds.c.committed_at)).scalar_one()
     assert t.start.isoformat() == committed[:10]
