@@ -372,3 +372,12 @@ def test_e5_plan_with_wrong_passed_is_flagged(e5):
 def test_v1_page_has_no_rotation_or_homeless(demo):
     _, _, html = demo
     assert "Rotation" not in html and "homeless" not in html
+
+
+def test_e5_names_no_citizen_as_homeless(e5):
+    """Homelessness is a citizen's circumstance: it enters only the count, never a citizen's row."""
+    inst, _, html = e5
+    assert sum(c.homeless for c in inst.citizens) >= 2
+    assert html.count("homeless") == 1  # the summary's count
+    for table in re.findall(r"<table>.*?</table>", html, re.S):
+        assert "homeless" not in table
