@@ -386,3 +386,47 @@ def round_purge(db: str, abandoned: bool, by: str | None) -> None:
     else:
         n = len(ids)
         click.echo(f"purged {n} abandoned round{'s' * (n != 1)} ({', '.join(map(str, ids))}) as entry {done['id']}")
+
+
+@round_group.command("subsidies")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print the schedule as JSON.")
+def round_subsidies(db: str, as_json: bool) -> None:
+    """List, per year, the subsidised tenancies entering the taper, the cost and rent limits below it.
+
+    The subsidy is full for 4 years from move-in and then tapers over 5 (linearly here:
+    the source gives no shape). Rent limits are only counted, never shown per citizen.
+    """
+    from optimizer.rounds.subsidies import FULL_YEARS, TAPER_YEARS, taper_schedule, tenancies
+
+    existing_ledger(db)
+    with ledger_errors():
+        rows = tenancies(db)
+    years = taper_schedule(rows)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"tenancies": len(rows), "full_years": FULL_YEARS, "taper_years": TAPER_YEARS, "years": years},
+                indent=1,
+                ensure_ascii=False,
+            )
+        )
+        return
+    click.echo(
+        f"{len(rows):,} subsidised tenanc{'y' if len(rows) == 1 else 'ies'}: full subsidy for {FULL_YEARS} years "
+        f"from the commit date, then a linear taper over {TAPER_YEARS} (amounts at their start, not indexed)"
+    )
+    for y in years:
+        n = len(y["entering_taper"])
+        click.echo(
+            f"{y['year']}: {n:,} entering the taper, {y['in_taper']:,} in it, {y['tenancies']:,} subsidised; "
+            f"cost {y['cost_kr']:,.0f} kr; {y['limit_below_tapered_rent']:,} with a rent limit below "
+            "their tapered rent"
+        )
+        for t in y["entering_taper"]:
+            click.echo(
+                printable(
+                    f"  round {t['round']}: citizen {t['citizen']} in unit {t['unit']} "
+                    f"(municipality {t['municipality']}, since {t['start']})"
+                )
+            )

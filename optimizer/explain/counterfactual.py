@@ -1,8 +1,8 @@
 """The smallest single change that would have housed a citizen, found by re-solving.
 
 Candidate changes (one more frame or quota slot, a mixed-city cap + 1, a share
-point or one claim fewer in the ledger, the citizen's rent limit + N kr, one room
-more or fewer) are tried most promising first; each is applied to the instance
+point or one claim fewer in the ledger, one more turn in a rotation pool, the
+citizen's rent limit + N kr, one room more or fewer) are tried most promising first; each is applied to the instance
 and the citizen's block is solved again (:func:`counterfactual`).
 
 Re-solving is restricted to the citizen's independent block (:func:`block_of`).
@@ -17,6 +17,7 @@ independent parts, so the block's optimum is the whole optimum restricted to it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -25,10 +26,10 @@ import numpy as np
 
 from models import Instance, Plan
 from models.instance import Scores
-from models.pools import Pool, default_pool_id, pool_cap
+from models.pools import Pool, default_pool_id, pool_cap, turns
 from models.schema import KINDS, Agreement
 from optimizer.engine.data import NO_LIMIT, ProblemData
-from optimizer.engine.pairs import ELIGIBLE, candidates, failure_codes
+from optimizer.engine.pairs import ELIGIBLE, NOT_A_TURN, candidates, failure_codes
 from optimizer.engine.solve import Result, solve
 from optimizer.explain.context import Context, Units, UnknownCitizen, blocking_caps, citizen_units, context
 from optimizer.plan.usage import ID_FIELD
@@ -142,8 +143,9 @@ def apply_change(inst: Instance, change: dict[str, Any]) -> Instance:
         The instance (whole, or a block of it from :func:`restrict`).
     change
         A change as found by :func:`counterfactual`: ``kind`` is ``frame``,
-        ``quota``, ``department``, ``share``, ``ledger``, ``rent`` or ``rooms``,
-        with its target id and the new value ``to``.
+        ``quota``, ``department``, ``share``, ``turn`` (a rotation pool's share,
+        raised until one more of its vacancies is a turn), ``ledger``, ``rent`` or
+        ``rooms``, with its target id and the new value ``to``.
 
     Returns
     -------
@@ -170,7 +172,7 @@ def apply_change(inst: Instance, change: dict[str, Any]) -> Instance:
                 for d in inst.departments
             )
         )
-    if kind == "share":
+    if kind in ("share", "turn"):
         if change.get("new_agreement") is None:
             return inst.replace(
                 agreements=tuple(
@@ -184,8 +186,13 @@ def apply_change(inst: Instance, change: dict[str, Any]) -> Instance:
             municipality=change["municipality"],
             organisation=change["organisation"],
             share=to,
-            # anvis/2: a default pool holds one unit kind and is a choice pool here (rotation has no cap)
-            **({"mode": "choice", "kinds": (change["unit_kind"],)} if "unit_kind" in change else {}),
+            # anvis/2: a default pool holds one unit kind; a share change is of a choice pool (rotation
+            # has no cap), one more turn of a rotation pool
+            **(
+                {"mode": "rotation" if kind == "turn" else "choice", "kinds": (change["unit_kind"],)}
+                if "unit_kind" in change
+                else {}
+            ),
         )
         ledger = tuple(e.model_copy(update={"pool": new.id}) if e.pool == change["pool"] else e for e in inst.ledger)
         return inst.replace(agreements=(*inst.agreements, new), ledger=ledger)
@@ -252,14 +259,8 @@ def _pool_change(ctx: Context, i: int) -> dict[str, Any] | None:
     ch = {"kind": "share", "pool": p.id, "from": p.share, "to": s, "points": k, "cap_from": p.cap, "cap_to": cap}
     pts = f"+{k} point{'s' * (k > 1)}"
     if default:
-        org = ctx.inst.departments[int(ctx.data.u_dept[np.flatnonzero(ctx.data.u_pool == i)[0]])].organisation
-        taken = {a.id for a in ctx.inst.agreements}
-        new_id = f"share-{p.municipality}-{org}"
-        while new_id in taken:
-            new_id += "+"
-        ch.update(new_agreement=new_id, municipality=p.municipality, organisation=org)
-        if ctx.inst.version == 2:  # the default pool of one unit kind (FORMAT.md §6 rule 2)
-            ch["unit_kind"] = ctx.inst.units[int(np.flatnonzero(ctx.data.u_pool == i)[0])].kind
+        ch.update(_new_agreement(ctx, i))
+        org, new_id = ch["organisation"], ch["new_agreement"]
         ch["text"] = (
             f"a share of {_pct(s)} instead of the default {_pct(p.share)} for organisation {org!r} "
             f"in municipality {p.municipality!r} (pool {p.id!r}, {pts}; cap {p.cap} → {cap}; "
@@ -267,6 +268,94 @@ def _pool_change(ctx: Context, i: int) -> dict[str, Any] | None:
         )
     else:
         ch["text"] = f"share of agreement {p.id!r} {_pct(p.share)} → {_pct(s)} ({pts}; cap {p.cap} → {cap})"
+    return ch
+
+
+def _new_agreement(ctx: Context, i: int) -> dict[str, Any]:
+    """The agreement that takes over default pool ``i`` at a changed share (see :func:`apply_change`).
+
+    Appended last, it matches exactly the units that fell to the default pool (its
+    organisation in its municipality, and in ``anvis/2`` its unit kind) and takes over
+    the pool's ledger entry, leaving every other default pool alone.
+    """
+    p: Pool = ctx.data.pool_list[i]
+    first = int(np.flatnonzero(ctx.data.u_pool == i)[0])
+    org = ctx.inst.departments[int(ctx.data.u_dept[first])].organisation
+    taken = {a.id for a in ctx.inst.agreements}
+    new_id = f"share-{p.municipality}-{org}"
+    while new_id in taken:
+        new_id += "+"
+    out: dict[str, Any] = {"new_agreement": new_id, "municipality": p.municipality, "organisation": org}
+    if ctx.inst.version == 2:  # the default pool of one unit kind (FORMAT.md §6 rule 2)
+        out["unit_kind"] = ctx.inst.units[first].kind
+    return out
+
+
+def _ids(ids: list[str]) -> str:
+    return ", ".join(ids) if ids else "none"
+
+
+def _turn_change(ctx: Context, i: int, fitting: np.ndarray) -> dict[str, Any] | None:
+    """One more turn in rotation pool ``i`` that falls on a unit the citizen fits, by the smallest share step.
+
+    In a rotation pool (FORMAT.md §6 rule 4) the municipality may take only its turns, so
+    the lever a negotiator has is the pool's share: it is raised in whole percentage points
+    until the pool has more turns this round and one of them is a unit in ``fitting``
+    (units the citizen fits in every rule but the turn). A raised share may also move
+    other turns; the change says which units are turns before and after. A default pool
+    gets a new agreement at the raised share (in rotation mode, see :func:`_new_agreement`).
+    The turns are found by :func:`models.pools.turns`, the one place that numbers vacancies.
+    """
+    data, inst = ctx.data, ctx.inst
+    p: Pool = data.pool_list[i]
+    members = np.flatnonzero(data.u_pool == i)
+    # the pool's units alone, each with its order of vacancy made explicit (a default
+    # sequence is the unit's position in the whole instance)
+    units = tuple(
+        inst.units[u].model_copy(update={"sequence": u if inst.units[u].sequence is None else inst.units[u].sequence})
+        for u in members.tolist()
+    )
+    alone, of_units = inst.replace(units=units), [p.id] * len(units)
+    want = np.isin(members, fitting)
+    numbered = data.u_vacancy[members] > 0
+    before = data.u_turn[members] & numbered
+    for k in range(1, 101):
+        s = min(1.0, round(p.share + k / 100, 10))
+        after = turns(alone, of_units, {p.id: dataclasses.replace(p, share=s)})[1] & numbered
+        if (after & want).any() and after.sum() > before.sum():
+            break  # (a unit the citizen fits is never a turn before: it would be eligible)
+        if s >= 1.0:
+            return None
+    ids = [inst.units[u].id for u in members.tolist()]
+    new = int(np.flatnonzero(after & want)[0])
+    unit, vacancy = ids[new], int(data.u_vacancy[members[new]])
+    was = [ids[j] for j in np.flatnonzero(before).tolist()]
+    now = [ids[j] for j in np.flatnonzero(after).tolist()]
+    pts = f"+{k} point{'s' * (k > 1)}"
+    ch: dict[str, Any] = {
+        "kind": "turn",
+        "pool": p.id,
+        "turn_unit": unit,
+        "vacancy": vacancy,
+        "from": p.share,
+        "to": s,
+        "points": k,
+        "turns_from": was,
+        "turns_to": now,
+    }
+    if p.id in {a.id for a in inst.agreements}:
+        how = f"share of agreement {p.id!r} {_pct(p.share)} → {_pct(s)} ({pts})"
+    else:
+        ch.update(_new_agreement(ctx, i), mode="rotation")
+        how = (
+            f"a share of {_pct(s)} instead of the default {_pct(p.share)} for organisation "
+            f"{ch['organisation']!r} in municipality {p.municipality!r} ({pts}; as new agreement "
+            f"{ch['new_agreement']!r})"
+        )
+    ch["text"] = (
+        f"one more turn in pool {p.id!r}: {how} makes unit {unit} (vacancy {vacancy} of the pool) "
+        f"the municipality's turn (turns this round {len(was)} → {len(now)}: {_ids(was)} → {_ids(now)})"
+    )
     return ch
 
 
@@ -309,8 +398,12 @@ def _candidate_changes(ctx: Context, c: int, units: Units) -> list[dict[str, Any
     3. the other full caps of the municipality and region (they can free one of
        the citizen's units by moving its taker elsewhere).
 
-    Within a tier: frame, quota, department, pool; then by how many of the
-    citizen's eligible units the cap covers.
+    One more turn in a rotation pool (:func:`_turn_change`) is in tier 1, after the
+    caps: it makes a unit the citizen fits in every other rule assignable (one change
+    per pool holding such units), also when nothing is eligible for them now.
+
+    Within a tier: frame, quota, department, pool, turn; then by how many of the
+    citizen's eligible units the cap covers (for a turn: the citizen's units in the pool).
     """
     inst, data, used = ctx.inst, ctx.data, ctx.used
     cit = inst.citizens[c]
@@ -438,8 +531,16 @@ def _candidate_changes(ctx: Context, c: int, units: Units) -> list[dict[str, Any
                 "text": f"one room more accepted (max_rooms {cit.max_rooms} → {cit.max_rooms + 1})",
             }
         )
-    if not len(elig):  # a cap change never makes a unit eligible: only the citizen's own limits can help
+    if not len(elig):  # a cap change never makes a unit eligible: only a turn or the citizen's limits can
         ranked.clear()
+    # one more turn: units the citizen fits in every rule but the rotation (FORMAT.md §6)
+    blocked = units.unit[units.code == NOT_A_TURN]
+    blocked = blocked[~ctx.overridden(np.full(len(blocked), c), blocked)]
+    for i in np.unique(data.u_pool[blocked]).tolist():
+        ch = _turn_change(ctx, i, blocked)
+        if ch is not None:
+            covered = int((data.u_pool[blocked] == i).sum())
+            ranked.append((1, 4, -covered, i, ch))
     ranked.extend((2, 0, 0, j, ch) for j, ch in enumerate(own))
     ranked.sort(key=lambda t: t[:4])
     return [t[4] for t in ranked]
@@ -511,7 +612,9 @@ def counterfactual(
     Candidate changes (:func:`_candidate_changes`), smallest first: one more subsidy
     frame slot, one more grant-quota slot, a department's mixed-city cap + 1, a pool's
     share raised by whole percentage points until its cap grows by one (or one claim
-    fewer in its ledger), the citizen's rent limit + N kr (the smallest N that makes
+    fewer in its ledger), one more turn in a rotation pool (its share raised by whole
+    points until one more of its vacancies, one the citizen fits, is the municipality's
+    turn), the citizen's rent limit + N kr (the smallest N that makes
     another unit affordable, possibly with the subsidy), one room more or fewer.
     Each is applied to the citizen's independent block (:func:`block_of`), which is
     re-solved to optimum; the first change under which the citizen is housed is the

@@ -13,7 +13,8 @@ page is user data. The same instance and plan give the same bytes.
 
 Personal data: a citizen appears by id with their priority, their assignment
 and the plan's reason or explanation; no other attribute of a citizen is
-printed per citizen (vulnerability enters only department totals).
+printed per citizen (vulnerability enters only department totals, homelessness only
+the count of homeless citizens housed under 3,500 kr of an ``anvis/2`` plan).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 import models
+from models.plan import HOMELESS_RENT_KR
 from optimizer.engine.data import NO_LIMIT, ProblemData
 from optimizer.plan.usage import count_used
 from optimizer.text import amount, number
@@ -148,7 +150,9 @@ def render_report(inst: models.Instance, plan: models.Plan, explanations: Mappin
         The HTML page: header, plain-language summary, four inline SVG plots
         (mixed-city load, rents before and after subsidy, housed by priority,
         frames and quotas), and tables of assignments, citizens not housed,
-        pool usage and mixed-city caps. Byte-identical for equal input.
+        pool usage and mixed-city caps; for an ``anvis/2`` instance also the turns
+        of each rotation pool used and passed, and the homeless citizens housed
+        under 3,500 kr (FORMAT.md §6). Byte-identical for equal input.
 
     Raises
     ------
@@ -207,7 +211,7 @@ def render_report(inst: models.Instance, plan: models.Plan, explanations: Mappin
         value=number(obj.value, 2) if _is_number(obj.value) else None,
         bound=number(plan.bound, 2) if _is_number(plan.bound) else "–",
         gap=f"{100 * plan.gap:.3g} %" if _is_number(plan.gap) else "–",
-        warnings=plan_warnings(inst, plan),
+        warnings=plan_warnings(inst, plan) + _recount_warnings(plan, f),
         summary=_summary(inst, plan, f),
         plots=plots,
         assigned=assigned,
@@ -215,6 +219,7 @@ def render_report(inst: models.Instance, plan: models.Plan, explanations: Mappin
         with_why=bool(why),
         pools=f["pools"].to_dict("records"),
         n_pools_full=int(f["pools"].full.sum()),
+        rotation=f["rotation"].to_dict("records") if f["version"] == 2 else None,
         departments=f["departments"].to_dict("records"),
         n_departments_full=int(f["departments"].full.sum()),
         dept_candidates=dept_candidates,
@@ -247,8 +252,10 @@ def _facts(inst: models.Instance, plan: models.Plan) -> dict[str, Any]:
     subs = np.array([a.subsidised for a in plan.assignments], dtype=bool)
     # A non-finite score (JSON allows NaN) shows as "–", like a missing one.
     scores = [a.score if _is_number(a.score) else math.nan for a in plan.assignments]
-    used = count_used(ProblemData.build(inst), ci, ui, subs)  # the one count of every cap
+    data = ProblemData.build(inst)
+    used = count_used(data, ci, ui, subs)  # the one count of every cap
     rent = u_rent[ui]
+    effective = rent - amount * subs
     asg = pd.DataFrame(
         {
             "citizen": cids,
@@ -256,7 +263,7 @@ def _facts(inst: models.Instance, plan: models.Plan) -> dict[str, Any]:
             "department": dept_ids[u_dept[ui]].tolist() if len(ui) else [],
             "priority": c_prio[ci],
             "rent_kr": rent,
-            "effective_rent_kr": rent - amount * subs,
+            "effective_rent_kr": effective,
             "subsidised": subs,
             "score": np.asarray(scores, dtype=float),
         }
@@ -360,6 +367,8 @@ def _facts(inst: models.Instance, plan: models.Plan) -> dict[str, Any]:
     pool_table["left"] = (pool_table.cap - pool_table.used).clip(lower=0)
     pool_table["full"] = pool_table.used >= pool_table.cap
 
+    rotation, passed = _rotation(data, ui)
+    homeless = np.fromiter((c.homeless for c in inst.citizens), bool, len(inst.citizens))
     return {
         "assignments": asg,
         "unassigned": waiting,
@@ -367,9 +376,63 @@ def _facts(inst: models.Instance, plan: models.Plan) -> dict[str, Any]:
         "departments": departments,
         "limits": limits,
         "pools": pool_table,
+        "rotation": rotation,
+        "passed": passed,
+        # FORMAT.md §6 rule 7: homeless citizens housed at an effective rent under 3,500 kr
+        "homeless": int((homeless[ci] & (effective < HOMELESS_RENT_KR)).sum()),
+        "version": inst.version,
         "band": tuple(inst.parameters.subsidy_band_kr),
         "amount": amount,
     }
+
+
+def _rotation(data: ProblemData, ui: np.ndarray) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Per rotation pool (FORMAT.md §6 rule 4): its turns this round, offered units held, used and passed.
+
+    A turn or an offered unit may be assigned; one the plan leaves unassigned is
+    passed back to the organisation. Also returns the passed units' ids in the
+    order of ``units`` (what the plan's ``passed`` should say).
+    """
+    n_pools = len(data.pool_list)
+    assigned = np.zeros(data.n_units, bool)
+    assigned[ui] = True
+    may = data.u_turn & data.pool_rotation[data.u_pool]
+    offered = may & (data.u_vacancy == 0)  # offered units are not numbered
+    passed = tuple(data.inst.units[u].id for u in np.flatnonzero(may & ~assigned).tolist())
+
+    def per_pool(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(data.u_pool[mask], minlength=n_pools)
+
+    table = pd.DataFrame(
+        {
+            "id": [p.id for p in data.pool_list],
+            "municipality": [p.municipality for p in data.pool_list],
+            "share": [f"{p.share:.4g}" for p in data.pool_list],
+            "vacancies": per_pool(data.u_vacancy > 0),
+            "turns": per_pool(may & ~offered),
+            "offered": per_pool(offered),
+            "used": per_pool(may & assigned),
+            "passed": per_pool(may & ~assigned),
+        }
+    )
+    return table[data.pool_rotation].reset_index(drop=True), passed
+
+
+def _recount_warnings(plan: models.Plan, f: dict[str, Any]) -> list[str]:
+    """Where an anvis/2 plan's own ``passed`` or homeless figure differs from the page's recount."""
+    out = []
+    if plan.passed is not None and tuple(plan.passed) != f["passed"]:
+        out.append(
+            f"the plan says it passes {len(plan.passed):,} units, the recount from its assignments "
+            f"passes {len(f['passed']):,} (the page shows the recount)"
+        )
+    h = plan.homeless_housed_under_3500_kr
+    if h is not None and h != f["homeless"]:
+        out.append(
+            f"the plan says it houses {h:,} homeless citizens under {amount(HOMELESS_RENT_KR)} kr, "
+            f"the recount from its assignments {f['homeless']:,} (the page shows the recount)"
+        )
+    return out
 
 
 def _assignment_ids(
@@ -452,6 +515,20 @@ def _summary(inst: models.Instance, plan: models.Plan, f: dict[str, Any]) -> dic
         lines.append(
             f"{int(pools.full.sum()):,} of {len(pools):,} pools have no claim left this round "
             f"({int(pools.used.sum()):,} claims of {int(pools.cap.sum()):,} allowed)."
+        )
+    if f["version"] == 2:  # FORMAT.md §6: the turns and the homeless target of seed 004
+        rot = f["rotation"]
+        if len(rot):
+            may, offered = int(rot.turns.sum() + rot.offered.sum()), int(rot.offered.sum())
+            lines.append(
+                f"Rotation: the municipality had {may:,} turn{'s' * (may != 1)} in {len(rot):,} rotation "
+                f"pool{'s' * (len(rot) != 1)} ({offered:,} offered in earlier rounds and held); it used "
+                f"{int(rot.used.sum()):,} and passed {int(rot.passed.sum()):,} back to the organisations."
+            )
+        h = f["homeless"]
+        lines.append(
+            f"{h:,} homeless citizen{'s' * (h != 1)} housed at an effective rent under "
+            f"{amount(HOMELESS_RENT_KR)} kr a month."
         )
     codes = f["unassigned"].code.value_counts()
     reasons = [{"n": int(codes[k]), "code": k or "none", "text": REASON_TEXT.get(k, k)} for k in sorted(codes.index)]

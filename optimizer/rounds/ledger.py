@@ -41,6 +41,14 @@ Tables
     of passing them (``--hold``): the unit as stored (so the next round can add it
     back with ``offered: true``), its pool, monthly rent and the weeks held so far
     counting this round. Only rows of committed rounds count.
+``subsidies``
+    Every subsidised tenancy a committed round started (migration 3, see
+    :mod:`optimizer.rounds.subsidies`): round id, citizen id, unit id,
+    municipality, start date, the monthly subsidy, the unit's rent, and the first
+    tenancy year whose tapered rent is above the tenant's rent limit (or none). The
+    rent limit is a citizen's circumstance: it is not stored, only that year, which is
+    all the count "tenants whose limit is below their tapered rent" needs; it is never
+    printed per citizen.
 ``lock``
     One row, locked ``FOR UPDATE`` by every writing transaction on servers
     with row locks (SQLite instead takes its write lock at ``BEGIN IMMEDIATE``).
@@ -59,6 +67,7 @@ from sqlalchemy import (
     Column,
     Connection,
     Engine,
+    Float,
     Integer,
     MetaData,
     String,
@@ -157,6 +166,22 @@ lock = Table(
 )
 
 
+subsidies = Table(
+    "subsidies",
+    metadata,
+    Column("round_id", Integer, primary_key=True, autoincrement=False),
+    Column("citizen", String(300), primary_key=True),
+    Column("unit", String(300), nullable=False),
+    Column("municipality", String(300), nullable=False, index=True),
+    Column("start", String(10), nullable=False),  # ISO date, YYYY-MM-DD
+    Column("monthly_subsidy_kr", Float, nullable=False),
+    Column("rent_kr", Float, nullable=False),
+    # the first tenancy year (5-9) whose tapered rent is above the tenant's rent limit, else NULL:
+    # all the count needs of the limit, a citizen's circumstance (see optimizer.rounds.subsidies)
+    Column("limit_below_from_year", Integer, nullable=True),
+)
+
+
 def utc_now() -> str:
     """The current time as a UTC ISO 8601 string."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -178,8 +203,13 @@ def _m2_rotation(conn: Connection) -> None:
         t.create(conn, checkfirst=True)
 
 
+def _m3_subsidies(conn: Connection) -> None:
+    """Create the subsidies table (the subsidised tenancies, for the subsidy's taper)."""
+    subsidies.create(conn, checkfirst=True)
+
+
 #: The ordered migrations: version ``i + 1`` is ``MIGRATIONS[i]``. Append only.
-MIGRATIONS: list[Callable[[Connection], None]] = [_m1_initial, _m2_rotation]
+MIGRATIONS: list[Callable[[Connection], None]] = [_m1_initial, _m2_rotation, _m3_subsidies]
 
 
 def current_version(conn: Connection) -> int:

@@ -76,6 +76,7 @@ from optimizer.rounds.ledger import (
     transaction,
     utc_now,
 )
+from optimizer.rounds.subsidies import record_subsidies
 
 if TYPE_CHECKING:  # the solver is imported when a round is solved, not with the ledger
     from optimizer.engine.solve import Result
@@ -663,6 +664,7 @@ def commit_round(db: str, round_id: int | None = None, by: str | None = None) ->
                 ],
             )
         passed = _record_rotation(conn, row.id, inst, plan)
+        record_subsidies(conn, row.id, inst, plan)  # the subsidy's years start now (optimizer.rounds.subsidies)
         done = conn.execute(
             update(rounds)
             .where(rounds.c.id == row.id, rounds.c.status == "solved")

@@ -33,7 +33,7 @@ def test_entry_point_is_the_click_group():
     assert set(main.commands) == COMMANDS
     assert set(main.commands["round"].commands) == {
         "open", "solve", "commit", "rollback", "abandon", "status", "history", "report", "explain", "new-period",
-        "purge",
+        "purge", "subsidies",
     }  # fmt: skip
 
 

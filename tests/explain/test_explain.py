@@ -642,3 +642,95 @@ def test_cli_round_explain_reads_instance_and_plan_from_the_ledger(tmp_path):
     assert "taken by more urgent citizens" in r.output
     r = runner.invoke(main, ["round", "explain", "--db", db, "nobody"])
     assert r.exit_code == 2 and "unknown citizen 'nobody'" in r.output
+
+
+# --------------------------------------------------------------------------- one more turn (anvis/2)
+
+
+def v2_doc(citizens, units, **tables) -> dict:
+    """A one-municipality anvis/2 document (see ``conftest.doc``): one rotation default pool per kind."""
+    d = doc(citizens, units, **{"agreements": [], **tables})
+    d["format"] = "anvis/2"
+    return d
+
+
+def turn_ids(inst: models.Instance, pool: str) -> list[str]:
+    """The units of a pool the municipality may be given (turns and offered), by models.pools.turns."""
+    from models.pools import turns
+
+    of = models.unit_pools(inst)
+    _, may = turns(inst, of, models.pools(inst, of))
+    return [u.id for u, p, m in zip(inst.units, of, may.tolist(), strict=True) if p == pool and m]
+
+
+def test_e5_citizen_e_one_more_turn_in_the_youth_pool():
+    """e5's e fits only the youth units y1 and y2, vacancies 1 and 2 of a new pool at a quarter: no
+    turn. The smallest share with a turn among them is 50 % (vacancy 2); as a new agreement for
+    fsb's youth units in rotation, it leaves the family pool's turns (f4, f5) as they were."""
+    from conftest import EXAMPLES
+
+    if not EXAMPLES.is_dir():
+        pytest.skip("reference data ../shared is absent")
+    inst = models.load(EXAMPLES / "e5-rotation.json")
+    plan = solved(inst.to_dict())
+    assert "e" not in housed(plan)
+    cf = explain(inst, plan, "e")["counterfactual"]
+    found = cf["found"]
+    assert (found["kind"], found["pool"], found["turn_unit"], found["vacancy"]) == (
+        "turn",
+        "default:101:fsb:youth",
+        "y2",
+        2,
+    )
+    assert (found["from"], found["to"], found["points"]) == (0.25, 0.5, 25)
+    assert (found["turns_from"], found["turns_to"]) == ([], ["y2"])
+    assert found["unit"] == "y2" and found["delta"] == {"newly_housed": [], "no_longer_housed": [], "moved": []}
+    assert found["text"].startswith("one more turn in pool 'default:101:fsb:youth': a share of 50% instead of")
+    assert (
+        "makes unit y2 (vacancy 2 of the pool) the municipality's turn (turns this round 0 → 1: none → y2)"
+        in found["text"]
+    )
+    changed = models.from_dict(apply_change(inst, found).to_dict())
+    new = changed.agreements[-1]
+    assert (new.id, new.mode, new.kinds, new.share) == ("share-101-fsb", "rotation", ("youth",), 0.5)
+    assert turn_ids(changed, new.id) == ["y2"]
+    assert turn_ids(changed, "default:101:fsb:family") == ["f4", "f5"] == turn_ids(inst, "default:101:fsb:family")
+    after = solved(changed.to_dict())
+    assert housed(after) == housed(plan) | {"e"}
+
+
+def test_one_more_turn_in_an_agreement_pool_may_move_other_turns():
+    """Agreement P (rotation, a quarter) over u1..u8: turns u4 and u8. x fits only u6 (3 rooms).
+    At 34-37 % u6 is a turn but so are u3 and u6 only (two turns, not one more); at 38 % the turns
+    are u3, u6 and u8: the change says so, and y (housed in u4) is no longer housed."""
+    units = [{"id": f"u{k}", "rooms": 3 if k == 6 else 2} for k in range(1, 9)]
+    citizens = [{"id": "x", "min_rooms": 3, "priority": 2}, {"id": "y", "max_rooms": 2}]
+    d = v2_doc(citizens, units, agreements=[{"id": "P", "municipality": "M", "share": 0.25, "mode": "rotation"}])
+    inst, plan = setup(d)
+    assert housed(plan) == {"y"}
+    found = counterfactual(inst, plan, "x")["found"]
+    assert (found["kind"], found["pool"], found["turn_unit"], found["to"], found["points"]) == (
+        "turn",
+        "P",
+        "u6",
+        0.38,
+        13,
+    )
+    assert (found["turns_from"], found["turns_to"]) == (["u4", "u8"], ["u3", "u6", "u8"])
+    assert found["text"] == (
+        "one more turn in pool 'P': share of agreement 'P' 25% → 38% (+13 points) makes unit u6 "
+        "(vacancy 6 of the pool) the municipality's turn (turns this round 2 → 3: u4, u8 → u3, u6, u8)"
+    )
+    assert "new_agreement" not in found
+    assert found["unit"] == "u6"
+    assert housed_after(inst, found) == {"x", "y"}  # y moves to u3 or u8
+
+
+def test_no_turn_change_for_a_unit_the_citizen_does_not_fit():
+    """A rotation pool's non-turns that the citizen does not fit (rent) are no turn candidates: the rent
+    change alone is tried, and it cannot help (u1 and u2 are vacancies 1 and 2, no turn)."""
+    d = v2_doc([{"id": "x", "max_rent_kr": 3000}], [{"id": "u1", "rent_kr": 4000}, {"id": "u2", "rent_kr": 4000}])
+    inst, plan = setup(d)
+    cf = counterfactual(inst, plan, "x")
+    assert [t["kind"] for t in cf["tried"]] == ["rent"]
+    assert cf["found"] is None

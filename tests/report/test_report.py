@@ -299,3 +299,85 @@ def test_round_report_from_the_ledger(files, tmp_path):
     missing = tmp_path / "none.html"
     r = CliRunner().invoke(main, ["round", "report", "--db", str(db), "--round", "9", "-o", str(missing)])
     assert r.exit_code == 2 and "no round 9" in r.output and not missing.exists()
+
+
+# --------------------------------------------------------------------------- anvis/2: turns and the homeless
+
+
+@pytest.fixture(scope="module")
+def e5():
+    """Worked example e5 (anvis/2, FORMAT.md §6), its plan and its page without the plots."""
+    from conftest import EXAMPLES
+
+    if not EXAMPLES.is_dir():
+        pytest.skip("reference data ../shared is absent")
+    inst = models.load(EXAMPLES / "e5-rotation.json")
+    plan = make_plan(solve(inst))
+    return inst, plan, without_svg(render_report(inst, plan))
+
+
+def rotation_rows(html: str) -> dict[str, list[str]]:
+    """The rotation table: pool id -> its cells after the id."""
+    section = html[html.index("<h2>Rotation pools") : html.index("<h2>Mixed-city caps")]
+    rows = re.findall(r"<tr><td>(.*?)</td>(.*?)</tr>", section, re.S)
+    return {pid: re.findall(r"<td[^>]*>(.*?)</td>", rest) for pid, rest in rows}
+
+
+def test_e5_shows_turns_used_and_passed_per_rotation_pool(e5):
+    """By hand (examples/README.md): fsb family has turns f4 and f5 (f5 used, f4 passed); fsb youth
+    none; kab family the turn k1 (used) and the offered k3 (passed); kab-elderly the turn k2 (used).
+    Columns: municipality, share, vacancies, turns, offered, used, passed."""
+    _, plan, html = e5
+    assert plan.passed == ("f4", "k3")
+    assert rotation_rows(html) == {
+        "default:101:fsb:family": ["101", "0.25", "6", "2", "0", "1", "1"],
+        "default:101:fsb:youth": ["101", "0.25", "2", "0", "0", "0", "0"],
+        "default:101:kab:family": ["101", "0.25", "1", "1", "1", "1", "1"],
+        "kab-elderly": ["101", "1", "1", "1", "0", "1", "0"],
+    }
+    assert "fsb-choice" not in rotation_rows(html)  # a choice pool has no turns
+
+
+def test_e5_summary_states_turns_and_homeless_figure(e5):
+    """a (3,386 kr after subsidy) and b (2,900 kr) are homeless and housed under 3,500 kr: 2."""
+    _, plan, html = e5
+    assert plan.homeless_housed_under_3500_kr == 2
+    assert (
+        "<li>Rotation: the municipality had 5 turns in 4 rotation pools (1 offered in earlier rounds and held); "
+        "it used 3 and passed 2 back to the organisations.</li>"
+    ) in html
+    assert "<li>2 homeless citizens housed at an effective rent under 3,500 kr a month.</li>" in html
+    assert "Warning" not in html
+
+
+def test_e5_homeless_counts_the_rent_after_subsidy(e5):
+    """Without a's subsidy (3,386 → 4,800 kr) a is no longer under 3,500 kr: the figure is 1 and the
+    plan's own 2 is flagged as differing from the recount."""
+    inst, plan, _ = e5
+    asg = tuple(a.model_copy(update={"subsidised": False}) if a.citizen == "a" else a for a in plan.assignments)
+    html = without_svg(render_report(inst, plan.model_copy(update={"assignments": asg})))
+    assert "<li>1 homeless citizen housed at an effective rent under 3,500 kr a month.</li>" in html
+    assert "says it houses 2 homeless citizens under 3,500 kr, the recount from its assignments 1" in html
+
+
+def test_e5_plan_with_wrong_passed_is_flagged(e5):
+    """A plan that leaves c's unit f5 out but does not say it passes it: the recount says 3."""
+    inst, plan, _ = e5
+    asg = tuple(a for a in plan.assignments if a.citizen != "c")
+    html = without_svg(render_report(inst, plan.model_copy(update={"assignments": asg})))
+    assert rotation_rows(html)["default:101:fsb:family"][-2:] == ["0", "2"]
+    assert "says it passes 2 units, the recount from its assignments passes 3" in html
+
+
+def test_v1_page_has_no_rotation_or_homeless(demo):
+    _, _, html = demo
+    assert "Rotation" not in html and "homeless" not in html
+
+
+def test_e5_names_no_citizen_as_homeless(e5):
+    """Homelessness is a citizen's circumstance: it enters only the count, never a citizen's row."""
+    inst, _, html = e5
+    assert sum(c.homeless for c in inst.citizens) >= 2
+    assert html.count("homeless") == 1  # the summary's count
+    for table in re.findall(r"<table>.*?</table>", html, re.S):
+        assert "homeless" not in table

@@ -77,6 +77,7 @@ READERS = {
     "explain": ["round", "explain", "c1-0"],
     "new-period": ["round", "new-period"],
     "purge": ["round", "purge", "--abandoned"],
+    "subsidies": ["round", "subsidies"],
 }
 
 

@@ -269,35 +269,37 @@ def test_two_processes_open_rounds_at_once_one_wins(sqlite_db, tmp_path):
     assert sorted(p.returncode for p in procs) == [0, 3], outs
     assert len(R.history(db)) == 1
     with L.open_engine(db).begin() as conn:
-        assert conn.execute(select(L.schema_version.c.version)).scalars().all() == [1, 2]
+        assert conn.execute(select(L.schema_version.c.version)).scalars().all() == list(range(1, len(L.MIGRATIONS) + 1))
 
 
 def test_schema_version_recorded_and_migrations_not_rerun(sqlite_db, monkeypatch):
-    """A new ledger records schema versions 1 and 2; reopening runs no migration; a new migration
-    appended to the list is applied once, in order, and recorded."""
+    """A new ledger records every schema version (1 first); reopening runs no migration; a new
+    migration appended to the list is applied once, in order, and recorded."""
     db = sqlite_db
     L.open_engine(db)
     with L.open_engine(db).begin() as conn:
         rows = conn.execute(select(L.schema_version.c.version, L.schema_version.c.name)).all()
-    assert [tuple(r) for r in rows] == [(1, "m1_initial"), (2, "m2_rotation")]
+    n = len(L.MIGRATIONS)
+    assert [name for _, name in rows] == ["m1_initial", "m2_rotation", "m3_subsidies"]
+    assert [tuple(r) for r in rows] == [(i + 1, m.__name__.lstrip("_")) for i, m in enumerate(L.MIGRATIONS)]
     calls = []
 
     def boom(conn):
         calls.append("m1")
-        raise AssertionError("migration re-run")
+        raise AssertionError("a migration re-run")
 
-    def m3_note(conn):
-        calls.append("m3")
+    def m_next(conn):
+        calls.append("next")
 
-    monkeypatch.setattr(L, "MIGRATIONS", [boom, boom, m3_note])
+    monkeypatch.setattr(L, "MIGRATIONS", [boom] * n + [m_next])
     L.dispose_all()
     L.open_engine(db)
     L.dispose_all()
     L.open_engine(db)
-    assert calls == ["m3"]
+    assert calls == ["next"]
     with L.open_engine(db).begin() as conn:
-        assert conn.execute(select(L.schema_version.c.version)).scalars().all() == [1, 2, 3]
-    assert R.status(db)["schema_version"] == 3
+        assert conn.execute(select(L.schema_version.c.version)).scalars().all() == list(range(1, n + 2))
+    assert R.status(db)["schema_version"] == n + 1
 
 
 def test_cli_round_open_solve_commit_status_history_rollback(tmp_path, monkeypatch):
@@ -324,7 +326,7 @@ def test_cli_round_open_solve_commit_status_history_rollback(tmp_path, monkeypat
     ok("round", "solve", "-q")
     assert "committed: 1 claims" in ok("round", "commit", "--by", "anna")
     status = ok("round", "status")
-    assert "schema version 2" in status and "by anna" in status
+    assert f"schema version {len(L.MIGRATIONS)}" in status and "by anna" in status
     assert f"pool {POOL}: 6 vacancies, 1 claimed" in status
     hist = ok("round", "history").splitlines()
     assert [h.split("\t")[:3] for h in hist] == [["1", "week-1", "committed"], ["2", "week-2", "committed"]]
