@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -133,8 +134,21 @@ class Instance:
 
     @cached_property
     def sha256(self) -> str:
-        """Hash of the canonical document: equal for equal content in any file format."""
-        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """Hash of the canonical document: equal for equal content in any file format.
+
+        The canonical document is ``json.dumps(self.to_dict(), sort_keys=True,
+        separators=(",", ":"))``. It is written here table by table, the scores
+        column-wise, to the same text: ``to_dict`` would rebuild a dict per score
+        (hundreds of thousands in a city's year) only to serialise it again.
+        """
+        doc = self.body.model_dump(mode="json")
+        if not doc["overrides"]:
+            del doc["overrides"]  # as in to_dict
+        doc = _whole_numbers(doc)
+        # json.dumps of a dict with sorted keys is "{" + "k":v joined by "," + "}"
+        parts = {json.dumps(k): _canonical(v) for k, v in doc.items()}
+        parts[json.dumps("scores")] = _scores_json(self.scores)
+        text = "{" + ",".join(f"{k}:{parts[k]}" for k in sorted(parts)) + "}"
         return hashlib.sha256(text.encode()).hexdigest()
 
     def replace(self, **tables) -> Instance:
@@ -143,7 +157,23 @@ class Instance:
         return Instance(self.body.model_copy(update=tables), scores, self.source)
 
 
-def _whole_numbers(x):
+def _canonical(x: object) -> str:
+    return json.dumps(x, sort_keys=True, separators=(",", ":"))
+
+
+def _scores_json(scores: Scores) -> str:
+    """``_canonical(scores.records())``, written column-wise (keys citizen, score, unit)."""
+    ids = {i: json.dumps(i) for i in {*scores.citizen, *scores.unit}}
+    # json.dumps writes an int or a float by its repr; records() makes whole numbers ints
+    nums = [str(int(v)) if v.is_integer() else repr(v) for v in scores.score.tolist()]
+    rows = [
+        f'{{"citizen":{ids[c]},"score":{n},"unit":{ids[u]}}}'
+        for c, n, u in zip(scores.citizen, nums, scores.unit, strict=True)
+    ]
+    return "[" + ",".join(rows) + "]"
+
+
+def _whole_numbers(x: Any) -> Any:
     if isinstance(x, float):
         return _number(x)
     if isinstance(x, dict):
