@@ -3,6 +3,10 @@
 - ``Instance.sha256`` writes the canonical document table by table (scores
   column-wise); its value is that of ``json.dumps(inst.to_dict(), sort_keys=True,
   separators=(",", ":"))``, which plans carry and tests pin.
+- Dense blocks (many eligible pairs per citizen, as in ``hard-city``) are solved by
+  column generation, whose MILP step ends after at most two MILP solves: the first
+  over the priced pairs, the second with every pair whose reduced cost lets it into
+  a better plan. Both reach the optimum of the whole staged MILP.
 """
 
 from __future__ import annotations
@@ -10,10 +14,15 @@ from __future__ import annotations
 import hashlib
 import json
 
+import pytest
 from hypothesis import given, settings
 from test_properties import SETTINGS, documents
 
 import models
+from optimizer.engine import solve as solve_mod
+from optimizer.engine.methods import pricing
+from optimizer.engine.solve import solve
+from optimizer.sim.generate import generate
 
 from conftest import doc
 
@@ -57,3 +66,70 @@ def test_sha256_without_scores():
 def test_sha256_equals_the_canonical_documents_hash(document):
     inst = models.from_dict(document)
     assert inst.sha256 == _plain_sha256(inst)
+
+
+def _same_optimum(a, b) -> bool:
+    return a.housed_by_priority == b.housed_by_priority and a.total_score == pytest.approx(b.total_score, abs=1e-6)
+
+
+def _plain(inst: models.Instance, monkeypatch) -> solve_mod.Result:
+    """The whole staged MILP on HiGHS: no column generation."""
+    with monkeypatch.context() as m:
+        m.setattr(solve_mod, "MIN_COLUMNS", 10**12)
+        m.setattr(solve_mod, "dense", lambda milp: False)
+        return solve(inst, backend="highs")
+
+
+def test_dense_hard_city_block_is_priced_and_reaches_the_whole_milps_optimum(monkeypatch):
+    inst = models.from_dict(generate("hard-city", seed=0, scale=0.3))
+    fast = solve(inst)
+    (block,) = fast.stats["milp_blocks"]
+    assert block["backend"] == "highs+pricing" and block["columns"] < solve_mod.MIN_COLUMNS
+    plain = _plain(inst, monkeypatch)
+    assert plain.stats["milp_blocks"][0]["backend"] == "highs"
+    assert fast.status == plain.status == "optimal" and _same_optimum(fast, plain)
+
+
+def test_sparse_blocks_are_not_dense():
+    """national-week's blocks (about 11 pairs per citizen) keep the whole MILP: their plans stay as they were."""
+    inst = models.from_dict(generate("national-week", seed=0, scale=0.3))
+    assert all(b["backend"] in ("highs", "highs+aggregated") for b in solve(inst).stats["milp_blocks"])
+
+
+def test_priced_milp_solves_reach_the_plain_optimum(monkeypatch):
+    """Small hard-city instances, every block priced from one pair per citizen and unit:
+    the same optimum as the whole staged MILP, and the second MILP solve (pairs added by
+    reduced cost) is really taken on some of them."""
+    solves = []
+    for seed in range(40):
+        inst = models.from_dict(generate("hard-city", seed=seed, scale=0.05))
+        plain = _plain(inst, monkeypatch)
+        with monkeypatch.context() as m:
+            m.setattr(solve_mod, "MIN_COLUMNS", 1)
+            m.setattr(pricing, "START_PER_CITIZEN", 1)
+            m.setattr(pricing, "START_PER_UNIT", 1)
+            fast = solve(inst, backend="highs")
+        assert fast.status == plain.status == "optimal"
+        assert _same_optimum(fast, plain), seed
+        solves += [s.get("milp_solves", 0) for b in fast.stats["milp_blocks"] for s in b["stages"]]
+    assert 2 in solves
+
+
+@settings(max_examples=40, **SETTINGS)
+@given(documents())
+def test_priced_from_one_pair_each_matches_the_plain_model(document):
+    """Random instances, priced from the fewest start pairs (so that stages reach the
+    MILP step): the lexicographic or weighted optimum of the whole staged MILP."""
+    inst = models.from_dict(document)
+    saved = solve_mod.MIN_COLUMNS, solve_mod.dense, pricing.START_PER_CITIZEN, pricing.START_PER_UNIT
+    try:
+        solve_mod.MIN_COLUMNS, solve_mod.dense = 10**12, lambda milp: False
+        plain = solve(inst, backend="highs")
+        solve_mod.MIN_COLUMNS, pricing.START_PER_CITIZEN, pricing.START_PER_UNIT = 1, 1, 1
+        fast = solve(inst, backend="highs")
+    finally:
+        solve_mod.MIN_COLUMNS, solve_mod.dense, pricing.START_PER_CITIZEN, pricing.START_PER_UNIT = saved
+    assert fast.status == plain.status
+    assert _same_optimum(fast, plain)
+    if plain.value is not None:
+        assert fast.value == pytest.approx(plain.value, abs=1e-6)
