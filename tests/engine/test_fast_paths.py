@@ -133,6 +133,7 @@ def test_priced_from_one_pair_each_matches_the_plain_model(document):
     finally:
         solve_mod.MIN_COLUMNS, solve_mod.dense, pricing.START_PER_CITIZEN, pricing.START_PER_UNIT = saved
     assert fast.status == plain.status
-    assert _same_optimum(fast, plain)
-    if plain.value is not None:
+    if plain.value is None:
+        assert _same_optimum(fast, plain)
+    else:  # weighted: equal value (plans of equal value may house other priorities)
         assert fast.value == pytest.approx(plain.value, abs=1e-6)
