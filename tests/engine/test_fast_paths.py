@@ -24,7 +24,7 @@ from optimizer.engine.methods import pricing
 from optimizer.engine.solve import solve
 from optimizer.sim.generate import generate
 
-from conftest import doc
+from conftest import doc, solved
 
 
 def _plain_sha256(inst: models.Instance) -> str:
@@ -137,3 +137,30 @@ def test_priced_from_one_pair_each_matches_the_plain_model(document):
         assert _same_optimum(fast, plain)
     else:  # weighted: equal value (plans of equal value may house other priorities)
         assert fast.value == pytest.approx(plain.value, abs=1e-6)
+
+
+def test_band_milp_stopped_early_keeps_a_valid_plan_and_bound(monkeypatch):
+    """When the band MILP runs out of time, the stage ends feasible with the best plan
+    known (it passes the checker) and a bound no lower than the true optimum."""
+    document = generate("hard-city", seed=7, scale=0.05)
+    plain = _plain(models.from_dict(document), monkeypatch)
+    original = pricing.GrowingModel.best_in_band
+
+    def out_of_time(self, cost, d, bound, start, abs_gap, scale, time_limit):
+        return original(self, cost, d, bound, start, abs_gap, scale, 0.0)
+
+    monkeypatch.setattr(solve_mod, "MIN_COLUMNS", 1)
+    monkeypatch.setattr(pricing, "START_PER_CITIZEN", 1)
+    monkeypatch.setattr(pricing, "START_PER_UNIT", 1)
+    monkeypatch.setattr(pricing.GrowingModel, "best_in_band", out_of_time)
+    plan = solved(document, backend="highs")
+    stages = [s for b in plan["solver"]["milp_blocks"] for s in b["stages"]]
+    stopped = [s for s in stages if s["status"] == "feasible"]
+    assert plan["status"] == "feasible" and stopped and "milp_band" in stopped[0]
+    # the stopped stage's plan and bound enclose the whole staged MILP's optimum of that stage
+    (optimum,) = [
+        s["objective"] for b in plain.stats["milp_blocks"] for s in b["stages"] if s["stage"] == stopped[0]["stage"]
+    ]
+    assert stopped[0]["objective"] <= optimum <= stopped[0]["bound"] < float("inf")
+    if stopped[0]["stage"] == "total score":
+        assert plan["objective"]["total_score"] <= plain.total_score <= plan["bound"] + 1e-9

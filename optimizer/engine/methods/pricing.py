@@ -43,7 +43,7 @@ from optimizer.engine.backends.base import ColumnSession, StageResult
 from optimizer.engine.data import ProblemData
 from optimizer.engine.methods.greedy import greedy
 from optimizer.engine.model import CITIZEN, Milp
-from optimizer.engine.stages import Objective, StageEntry, StagesResult, stage_log
+from optimizer.engine.stages import Objective, StageEntry, StagesResult, clean, stage_log
 from optimizer.engine.status import Status
 
 #: Column (pair) indices of a block.
@@ -495,12 +495,13 @@ def priced_stages(
             model.add(np.setdiff1d(milp_band, model.cols), lp_cost)  # later stages price from x's pairs
             value = float(cost @ x)
             if not ok or (res is not None and res.status != Status.OPTIMAL):
-                entry = stage_log(name, None, value, rounds, len(model.cols), Status.FEASIBLE)
-                log.append(entry | {"nodes": 0 if res is None else res.nodes, "milp_band": len(milp_band)})
                 fixed = x.copy()
                 fixed[milp_band] = 0
                 b = z_lp if res is None else min(z_lp, float(cost @ fixed) + res.bound)
                 b = max(b, value)
+                entry = stage_log(name, None, value, rounds, len(model.cols), Status.FEASIBLE)
+                entry |= {"bound": clean(b), "nodes": 0 if res is None else res.nodes, "milp_band": len(milp_band)}
+                log.append(entry)
                 if not np.isfinite(b):
                     return x, Status.FEASIBLE, log, None, None
                 return x, Status.FEASIBLE, log, b, (b - value) / max(abs(b), 1e-9)
