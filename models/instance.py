@@ -152,6 +152,13 @@ class Instance:
 
     def to_dict(self) -> dict[str, Any]:
         """The instance as an ``anvis/1`` or ``anvis/2`` document, defaults written out."""
+        doc = self._tables()
+        doc["scores"] = self.scores.records()
+        out: dict[str, Any] = _whole_numbers(doc)
+        return out
+
+    def _tables(self) -> dict[str, Any]:
+        """Every part of :meth:`to_dict` but ``scores``, before whole floats become ints."""
         doc = self.body.model_dump(mode="json")
         if self.version == 2:
             # the anvis/2 fields are left out of model_dump, so that version 1 keeps its form and hash
@@ -165,20 +172,44 @@ class Instance:
         if not doc["overrides"]:
             # FORMAT.md has no overrides: plain instances keep their canonical form and hash
             del doc["overrides"]
-        doc["scores"] = self.scores.records()
-        out: dict[str, Any] = _whole_numbers(doc)
-        return out
+        return doc
 
     @cached_property
     def sha256(self) -> str:
-        """Hash of the canonical document: equal for equal content in any file format."""
-        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """Hash of the canonical document: equal for equal content in any file format.
+
+        The canonical document is ``json.dumps(self.to_dict(), sort_keys=True,
+        separators=(",", ":"))``. It is written here table by table, the scores
+        column-wise, to the same text: ``to_dict`` would rebuild a dict per score
+        (hundreds of thousands in a city's year) only to serialise it again.
+        """
+        doc = _whole_numbers(self._tables())
+        # json.dumps of a dict with sorted keys is "{" + "k":v joined by "," + "}"
+        parts = {json.dumps(k): _canonical(v) for k, v in doc.items()}
+        parts[json.dumps("scores")] = _scores_json(self.scores)
+        text = "{" + ",".join(f"{k}:{parts[k]}" for k in sorted(parts)) + "}"
         return hashlib.sha256(text.encode()).hexdigest()
 
     def replace(self, **tables: Any) -> Instance:
         """A copy with some tables or fields of the body replaced (no re-validation)."""
         scores = tables.pop("scores", self.scores)
         return Instance(self.body.model_copy(update=tables), scores, self.source)
+
+
+def _canonical(x: object) -> str:
+    return json.dumps(x, sort_keys=True, separators=(",", ":"))
+
+
+def _scores_json(scores: Scores) -> str:
+    """``_canonical(scores.records())``, written column-wise (keys citizen, score, unit)."""
+    ids = {i: json.dumps(i) for i in {*scores.citizen, *scores.unit}}
+    # json.dumps writes an int or a float by its repr; records() makes whole numbers ints
+    nums = [str(int(v)) if v.is_integer() else repr(v) for v in scores.score.tolist()]
+    rows = [
+        f'{{"citizen":{ids[c]},"score":{n},"unit":{ids[u]}}}'
+        for c, n, u in zip(scores.citizen, nums, scores.unit, strict=True)
+    ]
+    return "[" + ",".join(rows) + "]"
 
 
 def _whole_numbers(x: Any) -> Any:

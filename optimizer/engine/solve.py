@@ -24,7 +24,7 @@ from optimizer.engine.data import ProblemData
 from optimizer.engine.methods.aggregate import aggregate
 from optimizer.engine.methods.greedy import greedy
 from optimizer.engine.methods.matching import matching_plan
-from optimizer.engine.methods.pricing import MIN_COLUMNS, priced_stages
+from optimizer.engine.methods.pricing import MIN_COLUMNS, dense, priced_stages
 from optimizer.engine.model import Milp, build
 from optimizer.engine.overrides import apply_overrides, merge
 from optimizer.engine.pairs import Pairs, eligible_pairs
@@ -159,7 +159,8 @@ def _solve_blocks(
 ) -> tuple[npt.NDArray[np.int8], Status, float | None, float | None, list[dict[str, Any]], dict[str, int]]:
     """Each block by its fastest exact method: a matching where no side row can bind, else stages.
 
-    Column generation runs on blocks of at least ``MIN_COLUMNS`` columns when the
+    Column generation runs on blocks of at least ``MIN_COLUMNS`` columns, and on dense
+    ones (:func:`~optimizer.engine.methods.pricing.dense`), when the
     backend has the capability for it (duals and added columns).
     """
     x = np.zeros(milp.n_cols, np.int8)
@@ -188,7 +189,7 @@ def _solve_blocks(
                 "citizen_classes": len(agg.members_c),
                 "unit_classes": len(agg.members_u),
             }
-        elif block.n_cols >= MIN_COLUMNS and capabilities(engine).column_generation:
+        elif (block.n_cols >= MIN_COLUMNS or dense(block)) and capabilities(engine).column_generation:
             bx, bstatus, stages, bbound, bgap = priced_stages(
                 data, block, _with_gaps(objectives(data, block)), deadline, backend=engine
             )
