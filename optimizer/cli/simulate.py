@@ -11,7 +11,7 @@ from optimizer.cli.common import BAD_INPUT, guard_output, printable, solver_opti
 __all__ = ["SIM_REGIMES", "simulate"]
 
 #: The regimes of optimizer.sim.simulate.REGIMES (listed here so --help needs no heavy import).
-SIM_REGIMES = ("quarter", "extended", "drawn")
+SIM_REGIMES = ("rotation", "choice", "extended", "drawn")
 
 
 @click.command("simulate")

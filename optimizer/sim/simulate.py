@@ -1,4 +1,4 @@
-"""A year of weekly allocation rounds over the ledger (``anvis simulate``).
+"""A year of weekly allocation rounds over the ledger, under ``anvis/2`` (``anvis simulate``).
 
 One fixed world is generated from the generator's national calibration
 (:func:`optimizer.sim.world.world`): the whole almene stock (afdelinger,
@@ -7,7 +7,10 @@ yearly subsidy frames and grant quotas, and the standing urgent list (the
 homeless count). Then every week, for every agreement regime:
 
 1. **Vacancies.** Each unit of the stock becomes vacant with probability
-   11 % / 52 (re-letting 11 % a year): ≈ 1,100 a week nationally.
+   11 % / 52 (re-letting 11 % a year): ≈ 1,100 a week nationally; family units under
+   3,500 kr at ≈ 17 % / 52 (5,400 of 31,300 re-let in 2022), the others a little less.
+   They fall vacant in a seeded order (``sequence``), which decides the turns of rotation
+   pools (FORMAT.md §6 rule 4).
 2. **Arrivals.** Poisson(``HOMELESS_INFLOW`` × scale / 52) new urgent
    citizens (a subset of municipalities gets its part; ≈ 183 a week: the 15,000–16,000 people hit by homelessness over
    a year less the 5,989 counted at its start), with the generator's
@@ -29,14 +32,34 @@ homeless count). Then every week, for every agreement regime:
    (:func:`~optimizer.rounds.workflow.decline_offers`), the unit goes back to the
    housing organisation (it stays a vacancy of its pool) and the citizen keeps
    waiting. The ledger therefore holds exactly the accepted assignments.
-5. **Periods.** Frames, quotas and mixed-city caps are yearly: a run longer
-   than 52 weeks starts a new period in every ledger before weeks 53, 105, …
-   (:func:`~optimizer.rounds.workflow.new_period`); the pools' counts run on.
+   A declined turn of a rotation pool is **passed** like a turn the plan leaves
+   unassigned: the offer goes back to the organisation.
+5. **Periods.** A run longer than 52 weeks starts a new period in every ledger before
+   weeks 53, 105, … (:func:`~optimizer.rounds.workflow.new_period`); the pools' counts run on.
 
-Every generated citizen is on the municipal urgent list the generator
-calibrates to the homeless count, so **every citizen counts as homeless**
-(all priorities). The target's "units under 3,500 kr" are family units with
-a rent (before any subsidy) under 3,500 kr, as in the agreement (seed 004).
+**Regimes** (:data:`REGIMES`): ``rotation``, the statutory baseline (almenboligloven § 59
+stk. 1: every fourth vacancy of each organisation's units of a kind, offered in turn and
+used or passed); ``choice``, today's behaviour (the municipality picks up to the quarter of
+each pool's vacancies, FORMAT.md rule 11); ``extended``, rotation plus the extended
+agreements of seed 004 in every municipality (all 1-room family units, half of the family
+units under 4,000 kr, in turn); ``drawn``, the generator's drawn agreements.
+:func:`simulate_seeds` runs several seeds and gives each measure's mean and spread.
+
+The urgent list is calibrated to the homeless count; ``anvis/2`` citizens carry the
+``homeless`` flag (80 %, :data:`~optimizer.sim.calibration.HOMELESS_SHARE`). The target's
+"units under 3,500 kr" are counted two ways: family units with a rent (before any
+subsidy) under 3,500 kr (``homeless_housed_in_cheap_units``: every housed citizen, as in
+version 1), and homeless citizens housed at an effective rent under 3,500 kr (the plans'
+``homeless_housed_under_3500_kr``, FORMAT.md §6 rule 7).
+
+No holds: the simulation passes every turn it does not use, so it pays no tomgangsleje.
+
+**Work-around** (until the rounds' ledger knows ``anvis/2`` default pools): the ledger fills
+only pools named by an agreement or a version-1 default pool id, so every week's instance
+spells each per-kind default pool out as an agreement ``<organisation>-<kind>`` (the
+municipality and organisation, ``kinds: [kind]``, the default share and mode), appended
+after the regime's agreements: the same units, share and mode as the default pool, so the
+same rule, and the ledger carries each pool's position in its vacancy sequence across weeks.
 
 The result is deterministic for a seed (apart from ``timings``) and holds
 aggregates only: no citizen id or attribute.
@@ -58,6 +81,8 @@ import models
 from optimizer.engine.data import ProblemData
 from optimizer.engine.pairs import ELIGIBLE, candidates, failure_codes
 from optimizer.rounds.workflow import commit_round, decline_offers, ledger_totals, new_period, open_round, solve_round
+from models import KINDS
+from models.schema import FORMAT_V2
 from optimizer.sim.calibration import (
     CHEAP_KOMMUNAL_ANVISNING_2022,
     CHEAP_KR,
@@ -75,7 +100,8 @@ from optimizer.sim.world import world as make_world
 if TYPE_CHECKING:
     from rich.console import Console
 
-REPORT_FORMAT = "anvis-simulation/1"
+REPORT_FORMAT = "anvis-simulation/2"
+SEEDS_FORMAT = "anvis-simulation-seeds/1"
 WEEKS_PER_PERIOD = 52
 COMMITTED_BY = "anvis simulate"
 
@@ -84,6 +110,8 @@ NATIONAL: dict[str, int | float | str] = {
     "relettings_2022": RELETTINGS_2022,
     "kommunal_anvisning_2022": KOMMUNAL_ANVISNING_2022,
     "share_kommunal_anvisning_2022": round(KOMMUNAL_ANVISNING_2022 / RELETTINGS_2022, 3),
+    # seed 001 also gives 9.4 % by another count (of all almene re-lettings, youth and elderly too)
+    "share_kommunal_anvisning_other_count": 0.094,
     "cheap_relettings_2022": CHEAP_RELETTINGS_2022,
     "cheap_kommunal_anvisning_2022": CHEAP_KOMMUNAL_ANVISNING_2022,
     "share_cheap_kommunal_anvisning_2022": CHEAP_KOMMUNAL_ANVISNING_2022 / CHEAP_RELETTINGS_2022,
@@ -99,7 +127,7 @@ def _no_agreements(w: World) -> list[dict[str, Any]]:
 
 
 def _extended_agreements(w: World) -> list[dict[str, Any]]:
-    """Every municipality: all 1-room units (share 1) and half of the units under 4,000 kr."""
+    """Every municipality: all 1-room family units (share 1) and half of those under 4,000 kr, in turn."""
     out = []
     for m in w.municipalities:
         code = m["id"]
@@ -112,6 +140,8 @@ def _extended_agreements(w: World) -> list[dict[str, Any]]:
                 "max_rent_kr": None,
                 "rooms": [1],
                 "departments": None,
+                "mode": "rotation",
+                "kinds": ["family"],
             }
         )
         out.append(
@@ -123,6 +153,8 @@ def _extended_agreements(w: World) -> list[dict[str, Any]]:
                 "max_rent_kr": 4000,
                 "rooms": None,
                 "departments": None,
+                "mode": "rotation",
+                "kinds": ["family"],
             }
         )
     return out
@@ -132,28 +164,78 @@ def _drawn_agreements(w: World) -> list[dict[str, Any]]:
     return [dict(a) for a in w.agreements]
 
 
-#: Agreement regimes: name → (description, default share, agreements of a world).
-REGIMES: dict[str, tuple[str, float, Callable[[World], list[dict[str, Any]]]]] = {
-    "quarter": (
-        "the quarter share only (almenboligloven § 59 stk. 1): every fourth vacancy of each "
-        "organisation, no agreements",
+class Regime(NamedTuple):
+    """An agreement regime of the simulation."""
+
+    description: str
+    default_share: float
+    default_mode: str  # of the default pools (FORMAT.md §6 rule 1)
+    agreements: Callable[[World], list[dict[str, Any]]]
+
+
+#: Agreement regimes by name (the CLI lists them in ``optimizer.cli.simulate.SIM_REGIMES``).
+REGIMES: dict[str, Regime] = {
+    "rotation": Regime(
+        "the statutory baseline (almenboligloven § 59 stk. 1): every fourth vacancy of each "
+        "organisation's units of a kind, offered in turn, used or passed; no agreements",
         0.25,
+        "rotation",
         _no_agreements,
     ),
-    "extended": (
-        "an extended agreement in every municipality (seed 004): all 1-room units and half "
-        "of the units under 4,000 kr; the quarter share for the rest",
+    "choice": Regime(
+        "today's behaviour: the municipality picks up to a quarter of each pool's vacancies "
+        "(rule 11); no agreements",
         0.25,
+        "choice",
+        _no_agreements,
+    ),
+    "extended": Regime(
+        "rotation plus an extended agreement in every municipality (seed 004): all 1-room "
+        "family units and half of the family units under 4,000 kr, in turn",
+        0.25,
+        "rotation",
         _extended_agreements,
     ),
-    "drawn": (
-        "the generator's drawn agreements: København and about 30 % of the other municipalities "
-        "(1-room units, units under 4,000 kr, a third of one organisation); the quarter share "
-        "for the rest",
+    "drawn": Regime(
+        "rotation plus the generator's drawn agreements: København and about 30 % of the other "
+        "municipalities (1-room units and units under 4,000 kr in turn, a third of one "
+        "organisation by choice)",
         0.25,
+        "rotation",
         _drawn_agreements,
     ),
 }
+
+#: The regimes run when none is named.
+DEFAULT_REGIMES = ("rotation", "choice", "extended")
+
+
+def kind_pool_agreements(
+    w: World, units: np.ndarray, share: float, mode: str, taken: set[str]
+) -> list[dict[str, Any]]:
+    """The per-kind default pools of these units spelt out as agreements (the work-around above).
+
+    One agreement ``<organisation>-<kind>`` per (organisation, kind) with units, in order of
+    first unit, with the default pool's filters (municipality, organisation, kind), ``share``
+    and ``mode``. Appended after the regime's agreements, it takes exactly the units the
+    default pool would take. Ids in ``taken`` are refused (they would clash).
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for d, k in zip(w.u_dept[units].tolist(), w.u_kind[units].tolist(), strict=True):
+        dept = w.departments[d]
+        aid = f"{dept['organisation']}-{KINDS[k]}"
+        if aid not in out:
+            if aid in taken:
+                raise ValueError(f"agreement id {aid!r} clashes with a per-kind pool")
+            out[aid] = {
+                "id": aid,
+                "municipality": dept["municipality"],
+                "organisation": dept["organisation"],
+                "kinds": [KINDS[k]],
+                "share": share,
+                "mode": mode,
+            }
+    return list(out.values())
 
 
 def decline_draw(seed: int, week: int, citizen: str) -> float:
@@ -164,6 +246,12 @@ def decline_draw(seed: int, week: int, citizen: str) -> float:
     """
     key = int.from_bytes(hashlib.blake2b(citizen.encode(), digest_size=8).digest(), "little")
     return float(np.random.default_rng([seed, week, 3, key]).random())
+
+
+def rotation_units(inst: models.Instance) -> set[str]:
+    """Ids of the units of ``inst`` in rotation pools (FORMAT.md §6 rule 1; none in version 1)."""
+    modes = {p: q.mode for p, q in models.pools(inst).items()}
+    return {u.id for u, p in zip(inst.units, models.unit_pools(inst), strict=True) if modes[p] == "rotation"}
 
 
 def has_eligible_unit(inst: models.Instance) -> np.ndarray:
@@ -194,15 +282,17 @@ class _Housed(NamedTuple):
     department: int  # index into World.departments
     vulnerable: bool
     effective_rent: float  # kr, after any subsidy
+    homeless: bool
 
 
 class _Run:
     """One regime's state over the run: its ledger, waiting list and what happened."""
 
     def __init__(self, name: str, db: str, w: World):
-        desc, share, agreements = REGIMES[name]
-        self.name, self.db, self.description, self.default_share = name, db, desc, share
-        self.agreements = agreements(w)
+        regime = REGIMES[name]
+        self.name, self.db, self.description = name, db, regime.description
+        self.default_share, self.default_mode = regime.default_share, regime.default_mode
+        self.agreements = regime.agreements(w)
         self.waiting: dict[str, tuple[dict[str, Any], int]] = {}  # citizen id -> (record, arrival week)
         self.housed: list[_Housed] = []
         self.weekly: list[dict[str, Any]] = []
@@ -225,6 +315,7 @@ def _period_summary(run: _Run, w: World, period: int, first: int, last: int) -> 
         "period": period,
         "weeks": [first, last],
         "subsidised": int(sum(used.values())),
+        # anvis/2: frames and quotas are totals until spent (they carry over between periods)
         "frames_total": int(sum(frames.values())),
         "frame_holders": sum(1 for f in frames.values() if f),
         "municipalities_at_frame": sum(1 for m, f in frames.items() if f and used.get(m, 0) >= f),
@@ -286,9 +377,12 @@ def _regime_report(run: _Run, w: World, weeks: int, scale: float) -> dict[str, A
         if r.vulnerable:
             by_area[area[w.departments[r.department]["id"]]] += 1
     pools = tot.get("pool", {})
+    passed = sum(x["passed"] for x in wk)
+    homeless_cheap = sum(1 for r in h if r.homeless and r.effective_rent < CHEAP_KR)
     return {
         "description": run.description,
         "default_share": run.default_share,
+        "default_mode": run.default_mode,
         "agreements": len(run.agreements),
         "totals": {
             "vacancies": vac,
@@ -300,7 +394,14 @@ def _regime_report(run: _Run, w: World, weeks: int, scale: float) -> dict[str, A
             "housed_by_priority": housed_by,
             "subsidised": sum(1 for r in h if r.subsidised),
             "vulnerable_housed": sum(1 for r in h if r.vulnerable),
+            "homeless_housed": sum(1 for r in h if r.homeless),
+            "turns": sum(x["turns"] for x in wk),
+            "passed": passed,
         },
+        "share_of_turns_passed": _ratio(passed, sum(x["turns"] for x in wk)),
+        "homeless_housed_under_3500_kr": homeless_cheap,
+        "homeless_housed_under_3500_kr_per_year": round(homeless_cheap / years, 1),
+        "tomgangsleje_kr": 0,  # no holds in the simulation
         "share_of_relettings": _ratio(claims, vac),
         "share_of_family_relettings": _ratio(fam_claims, fam_vac),
         "share_of_cheap_family_relettings": _ratio(cheap, cheap_vac),
@@ -344,7 +445,7 @@ def simulate(
     seed: int = 0,
     scale: float = 1.0,
     decline_rate: float = 0.1,
-    regimes: Iterable[str] = ("quarter", "extended"),
+    regimes: Iterable[str] = DEFAULT_REGIMES,
     db_dir: str | os.PathLike[str] | None = None,
     backend: str = "auto",
     time_limit: float | None = None,
@@ -603,9 +704,15 @@ def _run_regime(
         waiting_before = len(run.waiting)
         waiting = [c for c, _ in run.waiting.values()]
         # Who could be housed does not depend on the agreements: the probe has none (pools are cheap).
-        probe = models.from_dict(w.instance(f"sim-{name}-w{week:03d}", vac, waiting, []), f"week {week}")
+        probe = models.from_dict(w.instance(f"sim-{name}-w{week:03d}", vac, waiting, [], week=week), f"week {week}")
         listed = [c for c, ok in zip(waiting, has_eligible_unit(probe), strict=True) if ok]
-        doc = w.instance(f"sim-{name}-w{week:03d}", vac, listed, run.agreements, run.default_share)
+        agreements = run.agreements
+        if w.format == FORMAT_V2:
+            taken = {a["id"] for a in agreements}
+            agreements = agreements + kind_pool_agreements(w, vac, run.default_share, run.default_mode, taken)
+        doc = w.instance(
+            f"sim-{name}-w{week:03d}", vac, listed, agreements, run.default_share, run.default_mode, week=week
+        )
         inst = models.from_dict(doc, f"week {week} ({name})")
         rid, _ = open_round(db, inst)
         plan, result = solve_round(db, rid, backend=backend, time_limit=time_limit)
@@ -616,7 +723,12 @@ def _run_regime(
         declined = [
             a.citizen for a in plan.assignments if decline_rate and decline_draw(seed, week, a.citizen) < decline_rate
         ]
+        in_rotation = rotation_units(inst)
+        left = len(plan.passed or ())
+        turns = left + sum(1 for a in plan.assignments if a.unit in in_rotation)
         if declined:
+            gone = set(declined)
+            left += sum(1 for a in plan.assignments if a.citizen in gone and a.unit in in_rotation)
             plan = decline_offers(db, declined, rid)
         commit_round(db, rid, by=COMMITTED_BY)
         housed: Counter[str] = Counter()
@@ -640,6 +752,7 @@ def _run_regime(
                     d,
                     bool(c.get("vulnerable")),
                     a.effective_rent_kr,
+                    bool(c.get("homeless")),
                 )
             )
         prios = sorted(set(plan.objective.housed_by_priority) | set(housed), key=int)
@@ -656,6 +769,8 @@ def _run_regime(
                 "offers": offers,
                 "declined": len(declined),
                 "claims": len(plan.assignments),
+                "turns": turns,
+                "passed": left,
                 "housed": {p: housed.get(p, 0) for p in prios},
                 "subsidised": subsidised,
             }
