@@ -130,7 +130,12 @@ NATIONAL_ORGANISATIONS = 560
 #: Fixed stock (units) of the large cities; the others are drawn.
 STOCK_ANCHORS = {"101": 56_000, "751": 45_000, "851": 27_000, "461": 24_000}
 #: Family-unit rent bands, January 2023: (low, high, units). The top band has an exponential tail.
-RENT_BANDS = ((2_300, 3_500, CHEAP_FAMILY_STOCK), (3_500, 4_500, 79_500), (4_500, 6_500, 247_500), (6_500, None, 148_000))
+RENT_BANDS = (
+    (2_300, 3_500, CHEAP_FAMILY_STOCK),
+    (3_500, 4_500, 79_500),
+    (4_500, 6_500, 247_500),
+    (6_500, None, 148_000),
+)
 #: Scale (kr) of the top band's exponential tail and the highest family rent drawn.
 TOP_TAIL_KR, TOP_MAX_KR = 1_100, 12_000
 #: Share of afdelinger per non-ordinary area class: the 2024 lists (12 udsatte, 7 omdannelses-,

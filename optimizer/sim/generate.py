@@ -653,10 +653,7 @@ class Builder:
         org_ids = np.array(self.o_ids, dtype=object)[self.u_dept]
         kinds: list[str | None] = [KINDS[k] for k in self.u_kind.tolist()] if self.v2 else [None] * len(um)
         pool = np.array(
-            [
-                default_pool_id(codes[m], o, k)
-                for m, o, k in zip(um.tolist(), org_ids.tolist(), kinds, strict=True)
-            ],
+            [default_pool_id(codes[m], o, k) for m, o, k in zip(um.tolist(), org_ids.tolist(), kinds, strict=True)],
             dtype=object,
         )
         free = np.ones(len(um), dtype=bool)
@@ -947,7 +944,6 @@ class Builder:
         elif self.cfg.get("with_scores", False):
             doc["scores"] = self.scores()
         return doc
-
 
     def order_and_holds(self, units: list[dict[str, Any]]) -> None:
         """``anvis/2``: the order of vacancy and the offered units of rotation pools (in place).

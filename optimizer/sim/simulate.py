@@ -78,11 +78,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 import models
+from models import KINDS
+from models.schema import FORMAT_V2
 from optimizer.engine.data import ProblemData
 from optimizer.engine.pairs import ELIGIBLE, candidates, failure_codes
 from optimizer.rounds.workflow import commit_round, decline_offers, ledger_totals, new_period, open_round, solve_round
-from models import KINDS
-from models.schema import FORMAT_V2
 from optimizer.sim.calibration import (
     CHEAP_KOMMUNAL_ANVISNING_2022,
     CHEAP_KR,
@@ -183,8 +183,7 @@ REGIMES: dict[str, Regime] = {
         _no_agreements,
     ),
     "choice": Regime(
-        "today's behaviour: the municipality picks up to a quarter of each pool's vacancies "
-        "(rule 11); no agreements",
+        "today's behaviour: the municipality picks up to a quarter of each pool's vacancies (rule 11); no agreements",
         0.25,
         "choice",
         _no_agreements,
@@ -210,9 +209,7 @@ REGIMES: dict[str, Regime] = {
 DEFAULT_REGIMES = ("rotation", "choice", "extended")
 
 
-def kind_pool_agreements(
-    w: World, units: np.ndarray, share: float, mode: str, taken: set[str]
-) -> list[dict[str, Any]]:
+def kind_pool_agreements(w: World, units: np.ndarray, share: float, mode: str, taken: set[str]) -> list[dict[str, Any]]:
     """The per-kind default pools of these units spelt out as agreements (the work-around above).
 
     One agreement ``<organisation>-<kind>`` per (organisation, kind) with units, in order of
@@ -259,7 +256,10 @@ def has_eligible_unit(inst: models.Instance) -> np.ndarray:
 
     The engine's own eligibility (:func:`optimizer.engine.pairs.failure_codes`
     on :class:`~optimizer.engine.data.ProblemData`, so the subsidy amount and
-    band are the instance's ``parameters``), without the scores. A citizen
+    band are the instance's ``parameters``), without the scores. Give it an instance
+    without rotation pools (``default_mode`` ``choice``, no agreements): the rotation's
+    turns depend on the ledger, so a unit that is not a turn in the probe may be one in the
+    round. A citizen
     without such a unit has no eligible pair: leaving them out of a round
     changes no assignment, and keeps the rounds small and fast.
     """
@@ -293,6 +293,8 @@ class _Run:
         self.name, self.db, self.description = name, db, regime.description
         self.default_share, self.default_mode = regime.default_share, regime.default_mode
         self.agreements = regime.agreements(w)
+        if w.format != FORMAT_V2:  # version 1 knows neither modes nor kind filters
+            self.agreements = [{k: v for k, v in a.items() if k not in ("mode", "kinds")} for a in self.agreements]
         self.waiting: dict[str, tuple[dict[str, Any], int]] = {}  # citizen id -> (record, arrival week)
         self.housed: list[_Housed] = []
         self.weekly: list[dict[str, Any]] = []
@@ -452,6 +454,7 @@ def simulate(
     municipalities: Sequence[str] | None = None,
     jobs: int = 1,
     progress: Callable[[int, int, str], None] | None = None,
+    format: str = FORMAT_V2,
 ) -> dict[str, Any]:
     """Run weekly allocation rounds over one ledger per agreement regime and report.
 
@@ -484,11 +487,15 @@ def simulate(
         needs the ``if __name__ == "__main__":`` guard.
     progress
         Called after every round with (rounds done, rounds in all, a label).
+    format
+        ``"anvis/2"`` (default) or ``"anvis/1"``: the version of the world and its rounds.
+        In version 1 every pool is a choice pool (``rotation`` and ``choice`` are the same
+        regime: the quarter share of version 1) and the agreements lose their version-2 fields.
 
     Returns
     -------
     dict
-        The report (``format`` ``anvis-simulation/1``): ``options``, ``world``,
+        The report (``format`` ``anvis-simulation/2``): ``options``, ``world``,
         ``national`` (the observed figures), per regime in ``regimes``
         the totals, re-letting shares, homeless housed in cheap units,
         waiting times, department loads, subsidy use per period, the ledger's
@@ -514,7 +521,7 @@ def simulate(
     if unknown or not regimes:
         raise ValueError(f"regimes must be some of {', '.join(REGIMES)}, got {regimes!r}")
     t0 = time.perf_counter()
-    w = make_world(seed=seed, scale=scale, municipalities=municipalities)
+    w = make_world(seed=seed, scale=scale, municipalities=municipalities, format=format)
     t_world = time.perf_counter() - t0
     tmp = None
     if db_dir is None:
@@ -537,7 +544,7 @@ def simulate(
             "time_limit": time_limit,
         }
         if jobs > 1 and len(regimes) > 1:
-            results = _in_processes(regimes, dbs, opts, municipalities, jobs, progress)
+            results = _in_processes(regimes, dbs, opts, municipalities, jobs, progress, format)
         else:
             results, done = {}, [0]
 
@@ -567,6 +574,7 @@ def simulate(
             "backend": backend,
             "time_limit": time_limit,
             "municipalities": list(municipalities) if municipalities else None,
+            "format": format,
         },
         "world": {
             "units": w.n_units,
@@ -598,6 +606,133 @@ def simulate(
     return report
 
 
+#: The measures :func:`summarise` gives over seeds: name → how to read it from a regime's report.
+SEED_MEASURES: dict[str, Callable[[dict[str, Any]], float | None]] = {
+    "vacancies": lambda r: r["totals"]["vacancies"],
+    "claims": lambda r: r["totals"]["claims"],
+    "share_of_relettings": lambda r: r["share_of_relettings"],
+    "share_of_family_relettings": lambda r: r["share_of_family_relettings"],
+    "share_of_cheap_family_relettings": lambda r: r["share_of_cheap_family_relettings"],
+    "homeless_housed_in_cheap_units": lambda r: r["homeless_housed_in_cheap_units"],
+    "homeless_housed_under_3500_kr": lambda r: r["homeless_housed_under_3500_kr"],
+    "turns": lambda r: r["totals"]["turns"],
+    "passed": lambda r: r["totals"]["passed"],
+    "share_of_turns_passed": lambda r: r["share_of_turns_passed"],
+    "subsidised": lambda r: r["totals"]["subsidised"],
+    "still_waiting": lambda r: r["waiting"]["still_waiting"],
+    "wait_mean_weeks": lambda r: r["waiting"]["housed_weeks"]["mean"],
+    "tomgangsleje_kr": lambda r: r["tomgangsleje_kr"],
+}
+
+
+def summarise(reports: Sequence[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Mean and spread over seeds of every :data:`SEED_MEASURES` measure, per regime.
+
+    Parameters
+    ----------
+    reports
+        Reports of :func:`simulate` with the same options but the seed.
+
+    Returns
+    -------
+    dict
+        ``{regime: {measure: {"mean", "sd", "min", "max", "values"}}}``; ``sd`` is the
+        sample standard deviation (``None`` for one seed), values in seed order.
+    """
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for name in reports[0]["regimes"]:
+        out[name] = {}
+        for measure, read in SEED_MEASURES.items():
+            values = [read(r["regimes"][name]) for r in reports]
+            known = np.array([v for v in values if v is not None], dtype=float)
+            out[name][measure] = {
+                "mean": round(float(known.mean()), 4) if len(known) else None,
+                "sd": round(float(known.std(ddof=1)), 4) if len(known) > 1 else None,
+                "min": float(known.min()) if len(known) else None,
+                "max": float(known.max()) if len(known) else None,
+                "values": values,
+            }
+    return out
+
+
+def simulate_seeds(seeds: int = 2, seed: int = 0, **options: Any) -> dict[str, Any]:
+    """:func:`simulate` over the seeds ``seed``, …, ``seed + seeds − 1``; each measure's mean and spread.
+
+    Parameters
+    ----------
+    seeds
+        How many seeds (≥ 1).
+    seed
+        The first seed.
+    **options
+        Passed to :func:`simulate` (``db_dir`` gets a sub-folder ``seed-<n>`` per seed).
+
+    Returns
+    -------
+    dict
+        ``format`` ``anvis-simulation-seeds/1``: ``options``, ``national``, ``summary``
+        (:func:`summarise`), ``runs`` (the reports, in seed order) and ``timings``.
+    """
+    if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
+        raise ValueError(f"seeds must be a positive integer, got {seeds!r}")
+    t0 = time.perf_counter()
+    db_dir = options.pop("db_dir", None)
+    runs = []
+    for s in range(seed, seed + seeds):
+        folder = None if db_dir is None else os.path.join(os.fspath(db_dir), f"seed-{s}")
+        runs.append(simulate(seed=s, db_dir=folder, **options))
+    opts = {k: v for k, v in runs[0]["options"].items() if k != "seed"}
+    return {
+        "format": SEEDS_FORMAT,
+        "options": {**opts, "seeds": list(range(seed, seed + seeds))},
+        "national": dict(NATIONAL),
+        "summary": summarise(runs),
+        "runs": runs,
+        "timings": {"total": round(time.perf_counter() - t0, 3)},
+    }
+
+
+def print_seeds(report: dict[str, Any], console: Console | None = None) -> None:
+    """Print the mean ± spread of each measure per regime over the seeds (rich)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console(emoji=False, markup=False, highlight=False)
+    o = report["options"]
+    summary = report["summary"]
+    t = Table(
+        title=f"anvis simulate: {o['weeks']} weeks, seeds {', '.join(map(str, o['seeds']))}, scale {o['scale']:g}: "
+        "mean ± standard deviation over the seeds",
+        title_justify="left",
+    )
+    t.add_column("measure")
+    for name in summary:
+        t.add_column(name, justify="right")
+    t.add_column("national figure")
+    nat = report["national"]
+    national = {
+        "share_of_relettings": f"{100 * nat['share_kommunal_anvisning_2022']:.1f} % (2022); "
+        f"{100 * nat['share_kommunal_anvisning_other_count']:.1f} % by the other count",
+        "share_of_cheap_family_relettings": "≈ 11 % (600 of 5,400, 2022)",
+        "homeless_housed_under_3500_kr": f"target {nat['target_homeless_in_cheap_units'] * o['scale']:,.0f}",
+        "claims": f"{nat['kommunal_anvisning_2022'] * o['scale']:,.0f} (2022)",
+        "vacancies": f"{nat['relettings_2022'] * o['scale']:,.0f} (2022)",
+    }
+    for measure in SEED_MEASURES:
+        cells = []
+        for name in summary:
+            m = summary[name][measure]
+            if m["mean"] is None:
+                cells.append("-")
+                continue
+            pct = measure.startswith("share")
+            mean = f"{100 * m['mean']:.1f} %" if pct else f"{m['mean']:,.1f}"
+            sd = "" if m["sd"] is None else (f" ± {100 * m['sd']:.1f}" if pct else f" ± {m['sd']:,.1f}")
+            cells.append(mean + sd)
+        t.add_row(measure.replace("_", " "), *cells, national.get(measure, ""))
+    console.print(t)
+
+
 def _in_processes(
     regimes: list[str],
     dbs: dict[str, str],
@@ -605,6 +740,7 @@ def _in_processes(
     municipalities: Sequence[str] | None,
     jobs: int,
     progress: Callable[[int, int, str], None] | None,
+    format: str,
 ) -> dict[str, Any]:
     """Run the regimes in ``jobs`` worker processes; relay their progress to ``progress``."""
     import concurrent.futures as cf
@@ -617,7 +753,7 @@ def _in_processes(
     with cf.ProcessPoolExecutor(
         max_workers=min(jobs, len(regimes)), mp_context=ctx, initializer=_worker_init, initargs=(q,)
     ) as pool:
-        futures = {pool.submit(_worker, name, dbs[name], opts, municipalities): name for name in regimes}
+        futures = {pool.submit(_worker, name, dbs[name], opts, municipalities, format): name for name in regimes}
         pending = set(futures)
         while pending:
             finished, pending = cf.wait(pending, timeout=0.2, return_when=cf.FIRST_COMPLETED)
@@ -651,8 +787,10 @@ def _worker_init(q: Any) -> None:
     _WORKER["queue"] = q
 
 
-def _worker(name: str, db: str, opts: dict[str, Any], municipalities: Sequence[str] | None) -> dict[str, Any]:
-    w = make_world(seed=opts["seed"], scale=opts["scale"], municipalities=municipalities)
+def _worker(
+    name: str, db: str, opts: dict[str, Any], municipalities: Sequence[str] | None, format: str
+) -> dict[str, Any]:
+    w = make_world(seed=opts["seed"], scale=opts["scale"], municipalities=municipalities, format=format)
     parent = os.getppid()
 
     def tick(label: str) -> None:
@@ -704,7 +842,10 @@ def _run_regime(
         waiting_before = len(run.waiting)
         waiting = [c for c, _ in run.waiting.values()]
         # Who could be housed does not depend on the agreements: the probe has none (pools are cheap).
-        probe = models.from_dict(w.instance(f"sim-{name}-w{week:03d}", vac, waiting, [], week=week), f"week {week}")
+        # Its pools are choice pools: rules 2-8 only, not the turns (which the ledger decides).
+        probe = models.from_dict(
+            w.instance(f"sim-{name}-w{week:03d}", vac, waiting, [], default_mode="choice", week=week), f"week {week}"
+        )
         listed = [c for c, ok in zip(waiting, has_eligible_unit(probe), strict=True) if ok]
         agreements = run.agreements
         if w.format == FORMAT_V2:
@@ -910,12 +1051,20 @@ def write_report(report: dict[str, Any], path: str | os.PathLike[str]) -> None:
 
 __all__ = [
     "CHEAP_KR",
+    "DEFAULT_REGIMES",
     "NATIONAL",
     "REGIMES",
+    "SEED_MEASURES",
+    "Regime",
     "decline_draw",
     "has_eligible_unit",
+    "kind_pool_agreements",
     "print_report",
+    "print_seeds",
+    "rotation_units",
     "simulate",
+    "simulate_seeds",
+    "summarise",
     "summary_rows",
     "write_report",
 ]

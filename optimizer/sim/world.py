@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from models import FORMAT
 from models.schema import FORMAT_V2, FORMATS
 from optimizer.sim.calibration import (
     CHEAP_KR,
