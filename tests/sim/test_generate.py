@@ -230,3 +230,20 @@ def test_v2_frames_and_quotas_are_totals():
     assert abs(f2 - 1_345) <= 45 and f1 < 100
     q2 = sum(r["grant_quota"] for r in v2["regions"])
     assert abs(q2 - 1_800) <= 10
+
+
+def test_cli_generate_format(tmp_path):
+    """``anvis generate`` writes anvis/2 by default and, with ``--format anvis/1``, the version-1
+    document of ``generate(format="anvis/1")``."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    runner = CliRunner()
+    for fmt, args in (("anvis/2", []), ("anvis/1", ["--format", "anvis/1"])):
+        out = tmp_path / f"{fmt[-1]}.json"
+        res = runner.invoke(main, ["generate", "tiny", "--seed", "2", "-o", str(out), *args])
+        assert res.exit_code == 0, res.output
+        written = models.load(out)
+        assert written.body.format == fmt
+        assert written.to_dict() == models.from_dict(generate("tiny", seed=2, format=fmt)).to_dict()
