@@ -58,7 +58,8 @@ def files(tmp_path_factory):
                 continue
         else:
             path = folder / f"{name}.json"
-            models.save(models.from_dict(generate(preset, seed=0, scale=smoke if SMOKE else scale)), path)
+            doc = generate(preset, seed=0, scale=smoke if SMOKE else scale, format="anvis/1")
+            models.save(models.from_dict(doc), path)
         out[name] = path
     return out
 

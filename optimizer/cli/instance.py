@@ -71,12 +71,20 @@ def convert(source: str, target: str, to: str | None) -> None:
     help="Multiplies the numbers of citizens and units.",
 )
 @click.option("--scores", is_flag=True, help="Write a score for every plausible pair.")
-def generate(preset: str, output: str, seed: int, scale: float, scores: bool) -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["anvis/2", "anvis/1"]),
+    default="anvis/2",
+    show_default=True,
+    help="Format version; anvis/1 writes exactly the version-1 documents of earlier releases.",
+)
+def generate(preset: str, output: str, seed: int, scale: float, scores: bool, fmt: str) -> None:
     """Write a realistic instance calibrated to the national figures (seeded, deterministic)."""
     from optimizer.sim.generate import generate as make
 
     guard_output(output)
-    inst = models.from_dict(make(preset, seed=seed, scale=scale, with_scores=scores), output)
+    inst = models.from_dict(make(preset, seed=seed, scale=scale, with_scores=scores, format=fmt), output)
     save_instance(inst, output)
     click.echo(
         f"{printable(output)}: {printable(repr(inst.name))}, {len(inst.citizens)} citizens, {len(inst.units)} units, "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -11,7 +12,7 @@ from optimizer.cli.common import BAD_INPUT, guard_output, printable, solver_opti
 __all__ = ["SIM_REGIMES", "simulate"]
 
 #: The regimes of optimizer.sim.simulate.REGIMES (listed here so --help needs no heavy import).
-SIM_REGIMES = ("quarter", "extended", "drawn")
+SIM_REGIMES = ("rotation", "choice", "extended", "drawn")
 
 
 @click.command("simulate")
@@ -46,9 +47,18 @@ SIM_REGIMES = ("quarter", "extended", "drawn")
     "regimes",
     type=click.Choice(SIM_REGIMES),
     multiple=True,
-    help="Agreement regime, repeatable: quarter (the quarter share only), extended (every "
-    "municipality: all 1-room units, half of the units under 4,000 kr), drawn (the "
-    "generator's agreements). Default: quarter and extended.",
+    help="Agreement regime, repeatable: rotation (the statutory baseline: every fourth vacancy "
+    "in turn), choice (today's behaviour: the municipality picks up to the quarter), extended "
+    "(rotation plus, in every municipality, all 1-room family units and half of those under "
+    "4,000 kr), drawn (rotation plus the generator's agreements). Default: rotation, choice "
+    "and extended.",
+)
+@click.option(
+    "--seeds",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Run the seeds SEED, SEED+1, ... and report each measure's mean and spread over them.",
 )
 @click.option(
     "-o", "--output", "output", type=click.Path(dir_okay=False), default=None, help="Write the full report as JSON."
@@ -72,6 +82,7 @@ def simulate(
     scale: float,
     decline_rate: float,
     regimes: tuple[str, ...],
+    seeds: int,
     output: str | None,
     db_dir: str | None,
     jobs: int | None,
@@ -98,12 +109,12 @@ def simulate(
     )
 
     from optimizer.rounds.ledger import LedgerError
-    from optimizer.sim.simulate import print_report, write_report
+    from optimizer.sim.simulate import DEFAULT_REGIMES, print_report, print_seeds, simulate_seeds, write_report
     from optimizer.sim.simulate import simulate as run
 
     if output:  # refused before a simulation that may run for minutes, not after it
         guard_output(output)
-    chosen = list(dict.fromkeys(regimes or ("quarter", "extended")))
+    chosen = list(dict.fromkeys(regimes or DEFAULT_REGIMES))
     if jobs is None:
         jobs = max(1, min(len(chosen), os.cpu_count() or 1))
     err = Console(stderr=True)
@@ -116,24 +127,27 @@ def simulate(
         console=err,
         disable=quiet or not err.is_terminal,
     ) as bar:
-        task = bar.add_task("simulating", total=weeks * len(chosen))
+        task = bar.add_task("simulating", total=weeks * len(chosen) * seeds)
+        offset = [0]
 
         def progress(done: int, total: int, label: str) -> None:
-            bar.update(task, completed=done, description=label)
+            bar.update(task, completed=offset[0] + done, description=label)
+            if done == total:  # the next seed's rounds count on from here
+                offset[0] += total
 
+        options: dict[str, Any] = {
+            "weeks": weeks,
+            "scale": scale,
+            "decline_rate": decline_rate,
+            "regimes": chosen,
+            "db_dir": db_dir,
+            "backend": backend,
+            "time_limit": time_limit,
+            "jobs": jobs,
+            "progress": progress,
+        }
         try:
-            report = run(
-                weeks=weeks,
-                seed=seed,
-                scale=scale,
-                decline_rate=decline_rate,
-                regimes=chosen,
-                db_dir=db_dir,
-                backend=backend,
-                time_limit=time_limit,
-                jobs=jobs,
-                progress=progress,
-            )
+            report = run(seed=seed, **options) if seeds == 1 else simulate_seeds(seeds, seed=seed, **options)
         except (ValueError, FileExistsError, LedgerError) as exc:
             click.echo(f"error: {printable(exc)}", err=True)
             sys.exit(BAD_INPUT)
@@ -144,5 +158,5 @@ def simulate(
         with writing(output):
             write_report(report, output)
     if not quiet:
-        print_report(report)
+        (print_report if seeds == 1 else print_seeds)(report)
         click.echo(f"{report['timings']['total']:.1f} s" + (f"; report written to {output}" if output else ""))

@@ -60,7 +60,7 @@ from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 import models
 from models.instance import Instance
-from models.plan import DepartmentUsage, FrameUsage, Plan, PoolUsage, QuotaUsage, Unassigned
+from models.plan import HOMELESS_RENT_KR, DepartmentUsage, FrameUsage, Plan, PoolUsage, QuotaUsage, Unassigned
 from models.pools import EPS, pool_mode, turns, unit_pools
 from models.schema import KINDS, LedgerEntry, Override
 from optimizer.rounds.ledger import (
@@ -948,7 +948,9 @@ def without_offers(inst: Instance, plan: Plan, citizens: list[str]) -> Plan:
 
     Objective, usage (pools, mixed-city caps, frames, quotas) and the
     unassigned list are recounted; ``declined`` lists the removed pairs (after
-    those of earlier declines).
+    those of earlier declines). In a plan of ``anvis/2`` a declined unit of a rotation
+    pool is ``passed`` (it goes back to the organisation, FORMAT.md §6 rule 4) and
+    ``homeless_housed_under_3500_kr`` is recounted.
 
     Parameters
     ----------
@@ -1026,6 +1028,10 @@ def without_offers(inst: Instance, plan: Plan, citizens: list[str]) -> Plan:
     }
     if plan.passed is not None:  # anvis/2: a declined turn goes back to the organisation, so it is passed
         update["passed"] = passed_with(inst, plan.passed, {offered[c].unit for c in citizens})
+    if plan.homeless_housed_under_3500_kr is not None:
+        homeless = {c.id for c in inst.citizens if c.homeless}
+        fewer = sum(1 for c in citizens if c in homeless and offered[c].effective_rent_kr < HOMELESS_RENT_KR)
+        update["homeless_housed_under_3500_kr"] = plan.homeless_housed_under_3500_kr - fewer
     if plan.usage is not None:
         usage = plan.usage
         key = {"pools": "id", "departments": "id", "frames": "municipality", "quotas": "region"}

@@ -121,6 +121,8 @@ MUNICIPALITIES = (
 NATIONAL_STOCK = 520_000
 #: Re-lettings a year over units (2022: 57,862 re-lettings, 11 %): 11 %/52 of the stock a week.
 RELET_RATE = 0.11
+#: Family units under 3,500 kr (January 2023, seed 001): the first of :data:`RENT_BANDS`.
+CHEAP_FAMILY_STOCK = 31_300
 #: Units per afdeling (≈ 7,000 afdelinger).
 UNITS_PER_AFDELING = 81
 #: Housing organisations nationally.
@@ -128,7 +130,12 @@ NATIONAL_ORGANISATIONS = 560
 #: Fixed stock (units) of the large cities; the others are drawn.
 STOCK_ANCHORS = {"101": 56_000, "751": 45_000, "851": 27_000, "461": 24_000}
 #: Family-unit rent bands, January 2023: (low, high, units). The top band has an exponential tail.
-RENT_BANDS = ((2_300, 3_500, 31_300), (3_500, 4_500, 79_500), (4_500, 6_500, 247_500), (6_500, None, 148_000))
+RENT_BANDS = (
+    (2_300, 3_500, CHEAP_FAMILY_STOCK),
+    (3_500, 4_500, 79_500),
+    (4_500, 6_500, 247_500),
+    (6_500, None, 148_000),
+)
 #: Scale (kr) of the top band's exponential tail and the highest family rent drawn.
 TOP_TAIL_KR, TOP_MAX_KR = 1_100, 12_000
 #: Share of afdelinger per non-ordinary area class: the 2024 lists (12 udsatte, 7 omdannelses-,
@@ -149,11 +156,26 @@ HOMELESS_YEARLY = 15_500
 #: those already counted homeless at its start (≈ 183 a week nationally).
 HOMELESS_INFLOW = HOMELESS_YEARLY - NATIONAL_HOMELESS
 
+#: ``anvis/2``: share of the urgent list flagged ``homeless``. The list is calibrated to the
+#: homeless count, but a municipal urgent list also holds citizens leaving institutions or
+#: crisis shelters who are not counted homeless; no source gives the split, so this is an
+#: assumption (most of the list).
+HOMELESS_SHARE = 0.8
+#: ``anvis/2``: citizens' rent limit levels (share, low kr, high kr): those on kontanthjælp can
+#: pay about 2,800–3,500 kr a month (seed 002: 2,800 kr on the lowest kontanthjælp, VIVE's 3,500
+#: kr), the others up to 3,900 and 4,500 kr. Singles; families add 500–1,800 kr.
+RENT_LEVELS_V2 = ((0.4, 2_800, 3_500), (0.35, 3_500, 3_900), (0.25, 3_900, 4_500))
+#: ``anvis/2``: share of the units of a rotation pool in a generated week that are ``offered``:
+#: turns of an earlier round the municipality still holds (an assumption: few holds).
+OFFERED_SHARE = 0.02
+
 # --------------------------------------------------------------------------- subsidy (seeds 001 and 004)
 
-#: Municipal subsidy frames: holders, units in total, smallest and largest frame (a year).
+#: Municipal subsidy frames: holders, units in total, smallest and largest frame. ``anvis/1``
+#: instances treat them as yearly; ``anvis/2`` instances as totals until spent (tilsagnsrammer).
 FRAME_HOLDERS, FRAME_TOTAL, FRAME_MIN, FRAME_MAX = 30, 1_345, 6, 350
-#: Fonden for blandede byer: subsidy grants in existing units (a yearly quota over the regions).
+#: Fonden for blandede byer: subsidy grants in existing units, over the regions (``anvis/1``:
+#: a yearly quota; ``anvis/2``: a total until spent).
 GRANTS = 1_800
 #: The huslejetilskud a month: 16,965 kr/year (2023) / 12. Written into every generated
 #: instance's ``parameters``; the engine reads it from there.
@@ -171,3 +193,7 @@ RELETTINGS_2022, KOMMUNAL_ANVISNING_2022 = 57_862, 6_732
 CHEAP_RELETTINGS_2022, CHEAP_KOMMUNAL_ANVISNING_2022 = 5_400, 600
 #: The target: homeless citizens housed in units under 3,500 kr, and its year.
 TARGET_HOMELESS_IN_CHEAP_UNITS, TARGET_YEAR = 2_000, 2025
+
+#: Re-letting rate of the family units under 3,500 kr: 5,400 of 31,300 re-let in 2022 (≈ 17 %
+#: a year against 11 % overall, seed 001). ``anvis/2`` instances and worlds re-let them at it.
+CHEAP_RELET_RATE = CHEAP_RELETTINGS_2022 / CHEAP_FAMILY_STOCK

@@ -1,4 +1,4 @@
-"""Seeded generator of realistic ``anvis/1`` instance documents.
+"""Seeded generator of realistic ``anvis/2`` (by default) and ``anvis/1`` instance documents.
 
 The documents are plain dicts, ready for :func:`models.from_dict` or
 :func:`models.save`, calibrated to the national figures of the domain brief
@@ -80,6 +80,29 @@ municipalities' frames, and a score for every citizen × unit pair of a municipa
 The existing presets draw exactly as before: the hard keys change thresholds and
 add draws only after every other draw.
 
+**Version 2** (FORMAT.md §6; the default, ``format="anvis/1"`` gives exactly the
+version-1 documents above, byte for byte):
+
+- **Rotation.** ``default_mode`` is ``rotation``; the drawn extended agreements (1-room
+  units, units under 4,000 kr) are ``rotation`` pools of family units (``kinds:
+  ["family"]``), the third of one organisation a ``choice`` pool (a negotiated right to
+  pick). Youth and elderly units fall in their own per-kind default pools
+  ``default:<municipality>:<organisation>:<kind>``.
+- **Unit kinds** keep the stock's shares: family afdelinger 86 % (≈ 506,000 of ≈ 593,000
+  almene units), youth 8 %, elderly 6 %.
+- **Cheap units re-let at their own rate**: 5,400 of the 31,300 family units under 3,500 kr
+  were re-let in 2022 (≈ 17 % a year against 11 % overall), so a round's family vacancies
+  hold that band ≈ 1.57 times its stock share (≈ 9.7 % of family vacancies, not 6.2 %).
+- **Order of vacancy**: every unit carries ``sequence``, a random permutation of the round.
+- **Offered units**: 2 % of the units of rotation pools are ``offered`` (turns of an earlier
+  round still held; they are not vacancies of the round).
+- **Citizens**: ``homeless`` for 80 % (an assumption; the list is calibrated to the homeless
+  count); single's rent limits 2,800–3,500 kr for the 40 % on kontanthjælp (seed 002),
+  3,500–3,900 (35 %) and 3,900–4,500 (25 %); families 500–1,800 kr more.
+- **Frames and quotas are totals** until spent (tilsagnsrammer, the Fonden's grants): an
+  instance gets ``ceil(frame × f)`` (no ``weeks / 52``).
+- ``subsidy_kinds`` is ``["family"]`` (huslejetilskud is given to almene familieboliger).
+
 Every number is drawn from ``numpy.random.default_rng(seed)``: the same
 preset, seed, scale and overrides give the identical document.
 """
@@ -93,22 +116,27 @@ import numpy as np
 import numpy.typing as npt
 
 from models import AREAS, FORMAT, KINDS, default_pool_id
+from models.schema import FORMAT_V2, FORMATS
 from optimizer.sim.calibration import (
     BOOSTED_AREAS,
+    CHEAP_RELET_RATE,
     FRAME_HOLDERS,
     FRAME_MAX,
     FRAME_MIN,
     FRAME_TOTAL,
     GRANTS,
     HOMELESS_ANCHORS,
+    HOMELESS_SHARE,
     MUNICIPALITIES,
     NATIONAL_AREAS,
     NATIONAL_HOMELESS,
     NATIONAL_ORGANISATIONS,
     NATIONAL_STOCK,
+    OFFERED_SHARE,
     REGIONS,
     RELET_RATE,
     RENT_BANDS,
+    RENT_LEVELS_V2,
     STOCK_ANCHORS,
     SUBSIDY_BAND,
     SUBSIDY_KR,
@@ -259,13 +287,14 @@ OPTIONAL_KEYS = (
 )
 """Preset keys that any preset may set or override (see :data:`PRESETS`)."""
 
-EXTRA_OPTIONS = ("with_scores", "week", "name", "default_share")
+EXTRA_OPTIONS = ("with_scores", "week", "name", "default_share", "format")
 """Further overrides: ``with_scores`` (add a ``scores`` table), ``week`` (week of
-the year, 2–52, for the ledger), ``name``, ``default_share``."""
+the year, 2–52, for the ledger), ``name``, ``default_share``, ``format`` (``"anvis/2"``,
+the default, or ``"anvis/1"``: exactly the version-1 documents)."""
 
 
 def generate(preset: str = "national-week", seed: int = 0, scale: float = 1.0, **overrides: Any) -> dict[str, Any]:
-    """Generate one realistic ``anvis/1`` instance document.
+    """Generate one realistic ``anvis/2`` (or ``anvis/1``) instance document.
 
     Parameters
     ----------
@@ -281,7 +310,7 @@ def generate(preset: str = "national-week", seed: int = 0, scale: float = 1.0, *
     **overrides
         Replace preset keys (see :data:`PRESETS`, optional keys included) or set ``with_scores``
         (bool, default False), ``week`` (int), ``name`` (str),
-        ``default_share`` (float).
+        ``default_share`` (float), ``format`` (``"anvis/2"``, the default, or ``"anvis/1"``).
 
     Returns
     -------
@@ -302,6 +331,8 @@ def generate(preset: str = "national-week", seed: int = 0, scale: float = 1.0, *
         raise ValueError(f"unknown option {', '.join(map(repr, unknown))} for generate()")
     if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be a positive number, got {scale!r}")
+    if overrides.get("format", FORMAT_V2) not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {overrides['format']!r}")
     cfg = {**PRESETS[preset], **overrides}
     rng = np.random.default_rng(seed)
     name = cfg.get("name") or (f"{preset}-s{seed}" if scale == 1 else f"{preset}-s{seed}-x{scale:g}")
@@ -340,9 +371,14 @@ def _pick(rng: np.random.Generator, probs: list[float], size: int) -> npt.NDArra
     return idx.clip(0, len(p) - 1)
 
 
-def _family_rent(q: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
-    """Family rents (kr, multiples of 10) at quantiles ``q`` ∈ [0, 1) of the 2023 bands."""
+def _family_rent(q: npt.NDArray[np.float64], cheap_weight: float = 1.0) -> npt.NDArray[np.int64]:
+    """Family rents (kr, multiples of 10) at quantiles ``q`` ∈ [0, 1) of the 2023 bands.
+
+    ``cheap_weight`` multiplies the band under 3,500 kr: the rents of vacancies when that
+    band re-lets faster than the stock (``anvis/2``), 1 for the stock itself.
+    """
     counts = np.array([b[2] for b in RENT_BANDS], dtype=float)
+    counts[0] *= cheap_weight
     edges = np.concatenate([[0.0], np.cumsum(counts) / counts.sum()])
     band = np.searchsorted(edges, q, side="right").clip(1, len(RENT_BANDS)) - 1
     t = (q - edges[band]) / (edges[band + 1] - edges[band])
@@ -365,8 +401,13 @@ def _family_rent(q: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
 class Builder:
     """One generation run; methods run in a fixed order so the draws are reproducible."""
 
+    #: Whether the units are a round's vacancies (so cheap units are over-represented by their
+    #: faster re-letting in ``anvis/2``) rather than the stock (:class:`optimizer.sim.world.StockBuilder`).
+    units_are_vacancies = True
+
     def __init__(self, cfg: dict[str, Any], rng: np.random.Generator, scale: float, name: str):
         self.cfg, self.rng, self.scale, self.name = cfg, rng, scale, name
+        self.v2 = cfg.get("format", FORMAT_V2) == FORMAT_V2
 
     # -- the national profile: stock and homeless of all 98 municipalities
     def national(self) -> None:
@@ -531,7 +572,8 @@ class Builder:
         q = (np.argsort(np.argsort(z, kind="stable"), kind="stable") + rng.random(int(fam.sum()))) / max(
             1, int(fam.sum())
         )
-        rent[fam] = _family_rent(q)
+        cheap_weight = CHEAP_RELET_RATE / RELET_RATE if self.v2 and self.units_are_vacancies else 1.0
+        rent[fam] = _family_rent(q, cheap_weight)
         rent[youth] = np.round(rng.uniform(2_400, 4_200, int(youth.sum())) / 10).astype(np.int64) * 10
         rent[eld] = np.round(rng.uniform(4_000, 7_500, int(eld.sum())) / 10).astype(np.int64) * 10
         acc_p = np.where(eld, 0.85, np.where(youth, 0.03, 0.07))
@@ -566,6 +608,7 @@ class Builder:
                         "max_rent_kr": None,
                         "rooms": [1],
                         "departments": None,
+                        **self.v2_terms("rotation"),
                     }
                 )
             if kinds[1]:
@@ -579,6 +622,7 @@ class Builder:
                         "max_rent_kr": 4000,
                         "rooms": None,
                         "departments": None,
+                        **self.v2_terms("rotation"),
                     }
                 )
             if kinds[2]:
@@ -593,17 +637,23 @@ class Builder:
                         "max_rent_kr": None,
                         "rooms": None,
                         "departments": None,
+                        **self.v2_terms("choice"),
                     }
                 )
         self.agr = out
 
+    def v2_terms(self, mode: str) -> dict[str, Any]:
+        """An agreement's ``anvis/2`` fields: its mode, over family units (none in ``anvis/1``)."""
+        return {"mode": mode, "kinds": ["family"]} if self.v2 else {}
+
     def pools(self) -> list[str]:
-        """The pool of every unit (FORMAT.md §2): first matching agreement, else the default."""
+        """The pool of every unit (FORMAT.md §2, §6): first matching agreement, else the default."""
         codes = [self.codes[i] for i in self.sel]
         um = self.d_m[self.u_dept]
         org_ids = np.array(self.o_ids, dtype=object)[self.u_dept]
+        kinds: list[str | None] = [KINDS[k] for k in self.u_kind.tolist()] if self.v2 else [None] * len(um)
         pool = np.array(
-            [default_pool_id(codes[m], o) for m, o in zip(um.tolist(), org_ids.tolist(), strict=True)],
+            [default_pool_id(codes[m], o, k) for m, o, k in zip(um.tolist(), org_ids.tolist(), kinds, strict=True)],
             dtype=object,
         )
         free = np.ones(len(um), dtype=bool)
@@ -615,6 +665,8 @@ class Builder:
                 m &= self.u_rent <= a["max_rent_kr"]
             if a["rooms"] is not None:
                 m &= np.isin(self.u_rooms, a["rooms"])
+            if a.get("kinds") is not None:
+                m &= np.isin(self.u_kind, [KINDS.index(k) for k in a["kinds"]])
             pool[m] = a["id"]
             free &= ~m
         out: list[str] = pool.tolist()
@@ -635,6 +687,7 @@ class Builder:
         week = self.cfg.get("week")
         if week is None:
             week = int(rng.integers(2, 53))
+        self.u_pool = pool
         out = []
         for p in order:
             if rng.random() >= 0.7:
@@ -662,9 +715,14 @@ class Builder:
         wide = rng.random(n) < 0.3
         min_r = np.choose(house, [np.ones(n, int), np.full(n, 2), np.full(n, 3), np.where(wide, 2, 1)])
         max_r = np.choose(house, [np.where(wide, 3, 2), np.full(n, 3), np.where(wide, 5, 4), np.full(n, 3)])
-        level = _pick(rng, [0.25, 0.5, 0.25], n)
-        lo = np.array([2_800, 3_200, 3_900])[level]
-        hi = np.array([3_200, 3_900, 4_500])[level]
+        if self.v2:  # those on kontanthjælp pay about 2,800–3,500 kr (seed 002)
+            level = _pick(rng, [x[0] for x in RENT_LEVELS_V2], n)
+            lo = np.array([x[1] for x in RENT_LEVELS_V2])[level]
+            hi = np.array([x[2] for x in RENT_LEVELS_V2])[level]
+        else:
+            level = _pick(rng, [0.25, 0.5, 0.25], n)
+            lo = np.array([2_800, 3_200, 3_900])[level]
+            hi = np.array([3_200, 3_900, 4_500])[level]
         rent = rng.uniform(lo, hi) + np.where((house == 1) | (house == 2), rng.uniform(500, 1_800, n), 0.0)
         max_rent = (np.round(rent / 50) * 50).astype(np.int64) + int(self.cfg.get("rent_offset_kr", 0))
         eligible = rng.random(n) < self.cfg.get("subsidy_rate", 0.45)
@@ -678,6 +736,8 @@ class Builder:
         pref_u = rng.random((n, 3))
         excl_u = rng.random(n)
         weights = rng.integers(1, 11, (n, 3))
+        # anvis/2: drawn after every version-1 draw, so the version-1 citizens stay as they were
+        homeless = (rng.random(n) < HOMELESS_SHARE).tolist() if self.v2 else None
         # Afdelinger of each municipality, drawn by size.
         by_m = [np.flatnonzero(self.d_m == m) for m in range(len(self.sel))]
         cums = [np.cumsum(self.d_size[d]) / self.d_size[d].sum() if len(d) else None for d in by_m]
@@ -720,6 +780,8 @@ class Builder:
                     "preferences": prefs,
                 }
             )
+            if homeless is not None:
+                out[-1]["homeless"] = homeless[i]
         self.cit = out
         self.c_m, self.c_min, self.c_max, self.c_rent = cm, min_r, max_r, max_rent
         self.c_elig, self.c_kinds = eligible, kinds
@@ -848,24 +910,29 @@ class Builder:
         self.agreements()
         self.ledger()
         self.citizens()
+        # anvis/2: frames and quotas are totals until spent, not a slice of a year's
+        weeks = None if self.v2 else self.weeks
+        units = unit_records(
+            np.arange(len(self.u_dept)),
+            [self.d_ids[d] for d in self.u_dept.tolist()],
+            self.u_rooms,
+            self.u_rent,
+            self.u_kind,
+            self.u_acc,
+            self.u_temp,
+        )
+        if self.v2:
+            self.order_and_holds(units)
         doc = {
-            "format": FORMAT,
+            "format": FORMAT_V2 if self.v2 else FORMAT,
             "name": self.name,
-            "parameters": parameters(float(self.cfg.get("default_share", 0.25))),
+            "parameters": parameters(float(self.cfg.get("default_share", 0.25)), v2=self.v2),
             # Regions: the quota of the selected municipalities' part of each region's grants.
-            "regions": self.region_records(self.weeks),
-            "municipalities": self.municipality_records(self.weeks),
+            "regions": self.region_records(weeks),
+            "municipalities": self.municipality_records(weeks),
             "organisations": self.organisation_records(),
             "departments": self.department_records(),
-            "units": unit_records(
-                np.arange(len(self.u_dept)),
-                [self.d_ids[d] for d in self.u_dept.tolist()],
-                self.u_rooms,
-                self.u_rent,
-                self.u_kind,
-                self.u_acc,
-                self.u_temp,
-            ),
+            "units": units,
             "agreements": self.agr,
             "ledger": self.led,
             "citizens": self.cit,
@@ -877,6 +944,23 @@ class Builder:
         elif self.cfg.get("with_scores", False):
             doc["scores"] = self.scores()
         return doc
+
+    def order_and_holds(self, units: list[dict[str, Any]]) -> None:
+        """``anvis/2``: the order of vacancy and the offered units of rotation pools (in place).
+
+        Drawn after every other draw: ``sequence`` a random permutation of the round (units
+        fall vacant in any order, not in list order), ``offered`` for
+        :data:`~optimizer.sim.calibration.OFFERED_SHARE` of the units of rotation pools.
+        """
+        n = len(units)
+        sequence = self.rng.permutation(n).tolist()
+        mode = {a["id"]: a.get("mode", "rotation") for a in self.agr}
+        rotation = np.array([mode.get(p, "rotation") == "rotation" for p in self.u_pool], dtype=bool)
+        offered = (rotation & (self.rng.random(n) < OFFERED_SHARE)).tolist()
+        for u, s, o in zip(units, sequence, offered, strict=True):
+            u["sequence"] = s
+            if o:
+                u["offered"] = True
 
 
 def bind_quotas(doc: dict[str, Any]) -> None:
@@ -892,14 +976,20 @@ def bind_quotas(doc: dict[str, Any]) -> None:
         r["grant_quota"] = max(1, min(r["grant_quota"], frames.get(r["id"], 0)))
 
 
-def parameters(default_share: float) -> dict[str, Any]:
-    """The ``parameters`` of a generated instance: the calibrated subsidy, lexicographic objective."""
-    return {
+def parameters(default_share: float, v2: bool = False, default_mode: str = "rotation") -> dict[str, Any]:
+    """The ``parameters`` of a generated instance: the calibrated subsidy, lexicographic objective.
+
+    In ``anvis/2`` also the mode of the default pools and the subsidy on family units only.
+    """
+    out: dict[str, Any] = {
         "default_share": float(default_share),
         "subsidy_amount_kr": SUBSIDY_KR,
         "subsidy_band_kr": list(SUBSIDY_BAND),
         "objective": "lexicographic",
     }
+    if v2:
+        out |= {"default_mode": default_mode, "subsidy_kinds": ["family"]}
+    return out
 
 
 def unit_records(

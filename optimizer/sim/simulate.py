@@ -1,4 +1,4 @@
-"""A year of weekly allocation rounds over the ledger (``anvis simulate``).
+"""A year of weekly allocation rounds over the ledger, under ``anvis/2`` (``anvis simulate``).
 
 One fixed world is generated from the generator's national calibration
 (:func:`optimizer.sim.world.world`): the whole almene stock (afdelinger,
@@ -7,7 +7,10 @@ yearly subsidy frames and grant quotas, and the standing urgent list (the
 homeless count). Then every week, for every agreement regime:
 
 1. **Vacancies.** Each unit of the stock becomes vacant with probability
-   11 % / 52 (re-letting 11 % a year): ≈ 1,100 a week nationally.
+   11 % / 52 (re-letting 11 % a year): ≈ 1,100 a week nationally; family units under
+   3,500 kr at ≈ 17 % / 52 (5,400 of 31,300 re-let in 2022), the others a little less.
+   They fall vacant in a seeded order (``sequence``), which decides the turns of rotation
+   pools (FORMAT.md §6 rule 4).
 2. **Arrivals.** Poisson(``HOMELESS_INFLOW`` × scale / 52) new urgent
    citizens (a subset of municipalities gets its part; ≈ 183 a week: the 15,000–16,000 people hit by homelessness over
    a year less the 5,989 counted at its start), with the generator's
@@ -29,14 +32,34 @@ homeless count). Then every week, for every agreement regime:
    (:func:`~optimizer.rounds.workflow.decline_offers`), the unit goes back to the
    housing organisation (it stays a vacancy of its pool) and the citizen keeps
    waiting. The ledger therefore holds exactly the accepted assignments.
-5. **Periods.** Frames, quotas and mixed-city caps are yearly: a run longer
-   than 52 weeks starts a new period in every ledger before weeks 53, 105, …
-   (:func:`~optimizer.rounds.workflow.new_period`); the pools' counts run on.
+   A declined turn of a rotation pool is **passed** like a turn the plan leaves
+   unassigned: the offer goes back to the organisation.
+5. **Periods.** A run longer than 52 weeks starts a new period in every ledger before
+   weeks 53, 105, … (:func:`~optimizer.rounds.workflow.new_period`); the pools' counts run on.
 
-Every generated citizen is on the municipal urgent list the generator
-calibrates to the homeless count, so **every citizen counts as homeless**
-(all priorities). The target's "units under 3,500 kr" are family units with
-a rent (before any subsidy) under 3,500 kr, as in the agreement (seed 004).
+**Regimes** (:data:`REGIMES`): ``rotation``, the statutory baseline (almenboligloven § 59
+stk. 1: every fourth vacancy of each organisation's units of a kind, offered in turn and
+used or passed); ``choice``, today's behaviour (the municipality picks up to the quarter of
+each pool's vacancies, FORMAT.md rule 11); ``extended``, rotation plus the extended
+agreements of seed 004 in every municipality (all 1-room family units, half of the family
+units under 4,000 kr, in turn); ``drawn``, the generator's drawn agreements.
+:func:`simulate_seeds` runs several seeds and gives each measure's mean and spread.
+
+The urgent list is calibrated to the homeless count; ``anvis/2`` citizens carry the
+``homeless`` flag (80 %, :data:`~optimizer.sim.calibration.HOMELESS_SHARE`). The target's
+"units under 3,500 kr" are counted two ways: family units with a rent (before any
+subsidy) under 3,500 kr (``homeless_housed_in_cheap_units``: every housed citizen, as in
+version 1), and homeless citizens housed at an effective rent under 3,500 kr (the plans'
+``homeless_housed_under_3500_kr``, FORMAT.md §6 rule 7).
+
+No holds: the simulation passes every turn it does not use, so it pays no tomgangsleje.
+
+**Work-around** (until the rounds' ledger knows ``anvis/2`` default pools): the ledger fills
+only pools named by an agreement or a version-1 default pool id, so every week's instance
+spells each per-kind default pool out as an agreement ``<organisation>-<kind>`` (the
+municipality and organisation, ``kinds: [kind]``, the default share and mode), appended
+after the regime's agreements: the same units, share and mode as the default pool, so the
+same rule, and the ledger carries each pool's position in its vacancy sequence across weeks.
 
 The result is deterministic for a seed (apart from ``timings``) and holds
 aggregates only: no citizen id or attribute.
@@ -55,6 +78,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 import models
+from models import KINDS
+from models.schema import FORMAT_V2
 from optimizer.engine.data import ProblemData
 from optimizer.engine.pairs import ELIGIBLE, candidates, failure_codes
 from optimizer.rounds.workflow import commit_round, decline_offers, ledger_totals, new_period, open_round, solve_round
@@ -75,7 +100,8 @@ from optimizer.sim.world import world as make_world
 if TYPE_CHECKING:
     from rich.console import Console
 
-REPORT_FORMAT = "anvis-simulation/1"
+REPORT_FORMAT = "anvis-simulation/2"
+SEEDS_FORMAT = "anvis-simulation-seeds/1"
 WEEKS_PER_PERIOD = 52
 COMMITTED_BY = "anvis simulate"
 
@@ -84,6 +110,8 @@ NATIONAL: dict[str, int | float | str] = {
     "relettings_2022": RELETTINGS_2022,
     "kommunal_anvisning_2022": KOMMUNAL_ANVISNING_2022,
     "share_kommunal_anvisning_2022": round(KOMMUNAL_ANVISNING_2022 / RELETTINGS_2022, 3),
+    # seed 001 also gives 9.4 % by another count (of all almene re-lettings, youth and elderly too)
+    "share_kommunal_anvisning_other_count": 0.094,
     "cheap_relettings_2022": CHEAP_RELETTINGS_2022,
     "cheap_kommunal_anvisning_2022": CHEAP_KOMMUNAL_ANVISNING_2022,
     "share_cheap_kommunal_anvisning_2022": CHEAP_KOMMUNAL_ANVISNING_2022 / CHEAP_RELETTINGS_2022,
@@ -99,7 +127,7 @@ def _no_agreements(w: World) -> list[dict[str, Any]]:
 
 
 def _extended_agreements(w: World) -> list[dict[str, Any]]:
-    """Every municipality: all 1-room units (share 1) and half of the units under 4,000 kr."""
+    """Every municipality: all 1-room family units (share 1) and half of those under 4,000 kr, in turn."""
     out = []
     for m in w.municipalities:
         code = m["id"]
@@ -112,6 +140,8 @@ def _extended_agreements(w: World) -> list[dict[str, Any]]:
                 "max_rent_kr": None,
                 "rooms": [1],
                 "departments": None,
+                "mode": "rotation",
+                "kinds": ["family"],
             }
         )
         out.append(
@@ -123,6 +153,8 @@ def _extended_agreements(w: World) -> list[dict[str, Any]]:
                 "max_rent_kr": 4000,
                 "rooms": None,
                 "departments": None,
+                "mode": "rotation",
+                "kinds": ["family"],
             }
         )
     return out
@@ -132,28 +164,75 @@ def _drawn_agreements(w: World) -> list[dict[str, Any]]:
     return [dict(a) for a in w.agreements]
 
 
-#: Agreement regimes: name → (description, default share, agreements of a world).
-REGIMES: dict[str, tuple[str, float, Callable[[World], list[dict[str, Any]]]]] = {
-    "quarter": (
-        "the quarter share only (almenboligloven § 59 stk. 1): every fourth vacancy of each "
-        "organisation, no agreements",
+class Regime(NamedTuple):
+    """An agreement regime of the simulation."""
+
+    description: str
+    default_share: float
+    default_mode: str  # of the default pools (FORMAT.md §6 rule 1)
+    agreements: Callable[[World], list[dict[str, Any]]]
+
+
+#: Agreement regimes by name (the CLI lists them in ``optimizer.cli.simulate.SIM_REGIMES``).
+REGIMES: dict[str, Regime] = {
+    "rotation": Regime(
+        "the statutory baseline (almenboligloven § 59 stk. 1): every fourth vacancy of each "
+        "organisation's units of a kind, offered in turn, used or passed; no agreements",
         0.25,
+        "rotation",
         _no_agreements,
     ),
-    "extended": (
-        "an extended agreement in every municipality (seed 004): all 1-room units and half "
-        "of the units under 4,000 kr; the quarter share for the rest",
+    "choice": Regime(
+        "today's behaviour: the municipality picks up to a quarter of each pool's vacancies (rule 11); no agreements",
         0.25,
+        "choice",
+        _no_agreements,
+    ),
+    "extended": Regime(
+        "rotation plus an extended agreement in every municipality (seed 004): all 1-room "
+        "family units and half of the family units under 4,000 kr, in turn",
+        0.25,
+        "rotation",
         _extended_agreements,
     ),
-    "drawn": (
-        "the generator's drawn agreements: København and about 30 % of the other municipalities "
-        "(1-room units, units under 4,000 kr, a third of one organisation); the quarter share "
-        "for the rest",
+    "drawn": Regime(
+        "rotation plus the generator's drawn agreements: København and about 30 % of the other "
+        "municipalities (1-room units and units under 4,000 kr in turn, a third of one "
+        "organisation by choice)",
         0.25,
+        "rotation",
         _drawn_agreements,
     ),
 }
+
+#: The regimes run when none is named.
+DEFAULT_REGIMES = ("rotation", "choice", "extended")
+
+
+def kind_pool_agreements(w: World, units: np.ndarray, share: float, mode: str, taken: set[str]) -> list[dict[str, Any]]:
+    """The per-kind default pools of these units spelt out as agreements (the work-around above).
+
+    One agreement ``<organisation>-<kind>`` per (organisation, kind) with units, in order of
+    first unit, with the default pool's filters (municipality, organisation, kind), ``share``
+    and ``mode``. Appended after the regime's agreements, it takes exactly the units the
+    default pool would take. Ids in ``taken`` are refused (they would clash).
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for d, k in zip(w.u_dept[units].tolist(), w.u_kind[units].tolist(), strict=True):
+        dept = w.departments[d]
+        aid = f"{dept['organisation']}-{KINDS[k]}"
+        if aid not in out:
+            if aid in taken:
+                raise ValueError(f"agreement id {aid!r} clashes with a per-kind pool")
+            out[aid] = {
+                "id": aid,
+                "municipality": dept["municipality"],
+                "organisation": dept["organisation"],
+                "kinds": [KINDS[k]],
+                "share": share,
+                "mode": mode,
+            }
+    return list(out.values())
 
 
 def decline_draw(seed: int, week: int, citizen: str) -> float:
@@ -166,12 +245,21 @@ def decline_draw(seed: int, week: int, citizen: str) -> float:
     return float(np.random.default_rng([seed, week, 3, key]).random())
 
 
+def rotation_units(inst: models.Instance) -> set[str]:
+    """Ids of the units of ``inst`` in rotation pools (FORMAT.md §6 rule 1; none in version 1)."""
+    modes = {p: q.mode for p, q in models.pools(inst).items()}
+    return {u.id for u, p in zip(inst.units, models.unit_pools(inst), strict=True) if modes[p] == "rotation"}
+
+
 def has_eligible_unit(inst: models.Instance) -> np.ndarray:
     """Per citizen of ``inst``: whether some unit passes rules 2–8 for them (FORMAT.md §3).
 
     The engine's own eligibility (:func:`optimizer.engine.pairs.failure_codes`
     on :class:`~optimizer.engine.data.ProblemData`, so the subsidy amount and
-    band are the instance's ``parameters``), without the scores. A citizen
+    band are the instance's ``parameters``), without the scores. Give it an instance
+    without rotation pools (``default_mode`` ``choice``, no agreements): the rotation's
+    turns depend on the ledger, so a unit that is not a turn in the probe may be one in the
+    round. A citizen
     without such a unit has no eligible pair: leaving them out of a round
     changes no assignment, and keeps the rounds small and fast.
     """
@@ -194,15 +282,19 @@ class _Housed(NamedTuple):
     department: int  # index into World.departments
     vulnerable: bool
     effective_rent: float  # kr, after any subsidy
+    homeless: bool
 
 
 class _Run:
     """One regime's state over the run: its ledger, waiting list and what happened."""
 
     def __init__(self, name: str, db: str, w: World):
-        desc, share, agreements = REGIMES[name]
-        self.name, self.db, self.description, self.default_share = name, db, desc, share
-        self.agreements = agreements(w)
+        regime = REGIMES[name]
+        self.name, self.db, self.description = name, db, regime.description
+        self.default_share, self.default_mode = regime.default_share, regime.default_mode
+        self.agreements = regime.agreements(w)
+        if w.format != FORMAT_V2:  # version 1 knows neither modes nor kind filters
+            self.agreements = [{k: v for k, v in a.items() if k not in ("mode", "kinds")} for a in self.agreements]
         self.waiting: dict[str, tuple[dict[str, Any], int]] = {}  # citizen id -> (record, arrival week)
         self.housed: list[_Housed] = []
         self.weekly: list[dict[str, Any]] = []
@@ -225,6 +317,7 @@ def _period_summary(run: _Run, w: World, period: int, first: int, last: int) -> 
         "period": period,
         "weeks": [first, last],
         "subsidised": int(sum(used.values())),
+        # anvis/2: frames and quotas are totals until spent (they carry over between periods)
         "frames_total": int(sum(frames.values())),
         "frame_holders": sum(1 for f in frames.values() if f),
         "municipalities_at_frame": sum(1 for m, f in frames.items() if f and used.get(m, 0) >= f),
@@ -286,9 +379,12 @@ def _regime_report(run: _Run, w: World, weeks: int, scale: float) -> dict[str, A
         if r.vulnerable:
             by_area[area[w.departments[r.department]["id"]]] += 1
     pools = tot.get("pool", {})
+    passed = sum(x["passed"] for x in wk)
+    homeless_cheap = sum(1 for r in h if r.homeless and r.effective_rent < CHEAP_KR)
     return {
         "description": run.description,
         "default_share": run.default_share,
+        "default_mode": run.default_mode,
         "agreements": len(run.agreements),
         "totals": {
             "vacancies": vac,
@@ -300,7 +396,14 @@ def _regime_report(run: _Run, w: World, weeks: int, scale: float) -> dict[str, A
             "housed_by_priority": housed_by,
             "subsidised": sum(1 for r in h if r.subsidised),
             "vulnerable_housed": sum(1 for r in h if r.vulnerable),
+            "homeless_housed": sum(1 for r in h if r.homeless),
+            "turns": sum(x["turns"] for x in wk),
+            "passed": passed,
         },
+        "share_of_turns_passed": _ratio(passed, sum(x["turns"] for x in wk)),
+        "homeless_housed_under_3500_kr": homeless_cheap,
+        "homeless_housed_under_3500_kr_per_year": round(homeless_cheap / years, 1),
+        "tomgangsleje_kr": 0,  # no holds in the simulation
         "share_of_relettings": _ratio(claims, vac),
         "share_of_family_relettings": _ratio(fam_claims, fam_vac),
         "share_of_cheap_family_relettings": _ratio(cheap, cheap_vac),
@@ -344,13 +447,14 @@ def simulate(
     seed: int = 0,
     scale: float = 1.0,
     decline_rate: float = 0.1,
-    regimes: Iterable[str] = ("quarter", "extended"),
+    regimes: Iterable[str] = DEFAULT_REGIMES,
     db_dir: str | os.PathLike[str] | None = None,
     backend: str = "auto",
     time_limit: float | None = None,
     municipalities: Sequence[str] | None = None,
     jobs: int = 1,
     progress: Callable[[int, int, str], None] | None = None,
+    format: str = FORMAT_V2,
 ) -> dict[str, Any]:
     """Run weekly allocation rounds over one ledger per agreement regime and report.
 
@@ -383,11 +487,15 @@ def simulate(
         needs the ``if __name__ == "__main__":`` guard.
     progress
         Called after every round with (rounds done, rounds in all, a label).
+    format
+        ``"anvis/2"`` (default) or ``"anvis/1"``: the version of the world and its rounds.
+        In version 1 every pool is a choice pool (``rotation`` and ``choice`` are the same
+        regime: the quarter share of version 1) and the agreements lose their version-2 fields.
 
     Returns
     -------
     dict
-        The report (``format`` ``anvis-simulation/1``): ``options``, ``world``,
+        The report (``format`` ``anvis-simulation/2``): ``options``, ``world``,
         ``national`` (the observed figures), per regime in ``regimes``
         the totals, re-letting shares, homeless housed in cheap units,
         waiting times, department loads, subsidy use per period, the ledger's
@@ -413,7 +521,7 @@ def simulate(
     if unknown or not regimes:
         raise ValueError(f"regimes must be some of {', '.join(REGIMES)}, got {regimes!r}")
     t0 = time.perf_counter()
-    w = make_world(seed=seed, scale=scale, municipalities=municipalities)
+    w = make_world(seed=seed, scale=scale, municipalities=municipalities, format=format)
     t_world = time.perf_counter() - t0
     tmp = None
     if db_dir is None:
@@ -436,7 +544,7 @@ def simulate(
             "time_limit": time_limit,
         }
         if jobs > 1 and len(regimes) > 1:
-            results = _in_processes(regimes, dbs, opts, municipalities, jobs, progress)
+            results = _in_processes(regimes, dbs, opts, municipalities, jobs, progress, format)
         else:
             results, done = {}, [0]
 
@@ -466,6 +574,7 @@ def simulate(
             "backend": backend,
             "time_limit": time_limit,
             "municipalities": list(municipalities) if municipalities else None,
+            "format": format,
         },
         "world": {
             "units": w.n_units,
@@ -497,6 +606,133 @@ def simulate(
     return report
 
 
+#: The measures :func:`summarise` gives over seeds: name → how to read it from a regime's report.
+SEED_MEASURES: dict[str, Callable[[dict[str, Any]], float | None]] = {
+    "vacancies": lambda r: r["totals"]["vacancies"],
+    "claims": lambda r: r["totals"]["claims"],
+    "share_of_relettings": lambda r: r["share_of_relettings"],
+    "share_of_family_relettings": lambda r: r["share_of_family_relettings"],
+    "share_of_cheap_family_relettings": lambda r: r["share_of_cheap_family_relettings"],
+    "homeless_housed_in_cheap_units": lambda r: r["homeless_housed_in_cheap_units"],
+    "homeless_housed_under_3500_kr": lambda r: r["homeless_housed_under_3500_kr"],
+    "turns": lambda r: r["totals"]["turns"],
+    "passed": lambda r: r["totals"]["passed"],
+    "share_of_turns_passed": lambda r: r["share_of_turns_passed"],
+    "subsidised": lambda r: r["totals"]["subsidised"],
+    "still_waiting": lambda r: r["waiting"]["still_waiting"],
+    "wait_mean_weeks": lambda r: r["waiting"]["housed_weeks"]["mean"],
+    "tomgangsleje_kr": lambda r: r["tomgangsleje_kr"],
+}
+
+
+def summarise(reports: Sequence[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Mean and spread over seeds of every :data:`SEED_MEASURES` measure, per regime.
+
+    Parameters
+    ----------
+    reports
+        Reports of :func:`simulate` with the same options but the seed.
+
+    Returns
+    -------
+    dict
+        ``{regime: {measure: {"mean", "sd", "min", "max", "values"}}}``; ``sd`` is the
+        sample standard deviation (``None`` for one seed), values in seed order.
+    """
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for name in reports[0]["regimes"]:
+        out[name] = {}
+        for measure, read in SEED_MEASURES.items():
+            values = [read(r["regimes"][name]) for r in reports]
+            known = np.array([v for v in values if v is not None], dtype=float)
+            out[name][measure] = {
+                "mean": round(float(known.mean()), 4) if len(known) else None,
+                "sd": round(float(known.std(ddof=1)), 4) if len(known) > 1 else None,
+                "min": float(known.min()) if len(known) else None,
+                "max": float(known.max()) if len(known) else None,
+                "values": values,
+            }
+    return out
+
+
+def simulate_seeds(seeds: int = 2, seed: int = 0, **options: Any) -> dict[str, Any]:
+    """:func:`simulate` over the seeds ``seed``, …, ``seed + seeds − 1``; each measure's mean and spread.
+
+    Parameters
+    ----------
+    seeds
+        How many seeds (≥ 1).
+    seed
+        The first seed.
+    **options
+        Passed to :func:`simulate` (``db_dir`` gets a sub-folder ``seed-<n>`` per seed).
+
+    Returns
+    -------
+    dict
+        ``format`` ``anvis-simulation-seeds/1``: ``options``, ``national``, ``summary``
+        (:func:`summarise`), ``runs`` (the reports, in seed order) and ``timings``.
+    """
+    if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
+        raise ValueError(f"seeds must be a positive integer, got {seeds!r}")
+    t0 = time.perf_counter()
+    db_dir = options.pop("db_dir", None)
+    runs = []
+    for s in range(seed, seed + seeds):
+        folder = None if db_dir is None else os.path.join(os.fspath(db_dir), f"seed-{s}")
+        runs.append(simulate(seed=s, db_dir=folder, **options))
+    opts = {k: v for k, v in runs[0]["options"].items() if k != "seed"}
+    return {
+        "format": SEEDS_FORMAT,
+        "options": {**opts, "seeds": list(range(seed, seed + seeds))},
+        "national": dict(NATIONAL),
+        "summary": summarise(runs),
+        "runs": runs,
+        "timings": {"total": round(time.perf_counter() - t0, 3)},
+    }
+
+
+def print_seeds(report: dict[str, Any], console: Console | None = None) -> None:
+    """Print the mean ± spread of each measure per regime over the seeds (rich)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console(emoji=False, markup=False, highlight=False)
+    o = report["options"]
+    summary = report["summary"]
+    t = Table(
+        title=f"anvis simulate: {o['weeks']} weeks, seeds {', '.join(map(str, o['seeds']))}, scale {o['scale']:g}: "
+        "mean ± standard deviation over the seeds",
+        title_justify="left",
+    )
+    t.add_column("measure")
+    for name in summary:
+        t.add_column(name, justify="right")
+    t.add_column("national figure")
+    nat = report["national"]
+    national = {
+        "share_of_relettings": f"{100 * nat['share_kommunal_anvisning_2022']:.1f} % (2022); "
+        f"{100 * nat['share_kommunal_anvisning_other_count']:.1f} % by the other count",
+        "share_of_cheap_family_relettings": "≈ 11 % (600 of 5,400, 2022)",
+        "homeless_housed_under_3500_kr": f"target {nat['target_homeless_in_cheap_units'] * o['scale']:,.0f}",
+        "claims": f"{nat['kommunal_anvisning_2022'] * o['scale']:,.0f} (2022)",
+        "vacancies": f"{nat['relettings_2022'] * o['scale']:,.0f} (2022)",
+    }
+    for measure in SEED_MEASURES:
+        cells = []
+        for name in summary:
+            m = summary[name][measure]
+            if m["mean"] is None:
+                cells.append("-")
+                continue
+            pct = measure.startswith("share")
+            mean = f"{100 * m['mean']:.1f} %" if pct else f"{m['mean']:,.1f}"
+            sd = "" if m["sd"] is None else (f" ± {100 * m['sd']:.1f}" if pct else f" ± {m['sd']:,.1f}")
+            cells.append(mean + sd)
+        t.add_row(measure.replace("_", " "), *cells, national.get(measure, ""))
+    console.print(t)
+
+
 def _in_processes(
     regimes: list[str],
     dbs: dict[str, str],
@@ -504,6 +740,7 @@ def _in_processes(
     municipalities: Sequence[str] | None,
     jobs: int,
     progress: Callable[[int, int, str], None] | None,
+    format: str,
 ) -> dict[str, Any]:
     """Run the regimes in ``jobs`` worker processes; relay their progress to ``progress``."""
     import concurrent.futures as cf
@@ -516,7 +753,7 @@ def _in_processes(
     with cf.ProcessPoolExecutor(
         max_workers=min(jobs, len(regimes)), mp_context=ctx, initializer=_worker_init, initargs=(q,)
     ) as pool:
-        futures = {pool.submit(_worker, name, dbs[name], opts, municipalities): name for name in regimes}
+        futures = {pool.submit(_worker, name, dbs[name], opts, municipalities, format): name for name in regimes}
         pending = set(futures)
         while pending:
             finished, pending = cf.wait(pending, timeout=0.2, return_when=cf.FIRST_COMPLETED)
@@ -550,8 +787,10 @@ def _worker_init(q: Any) -> None:
     _WORKER["queue"] = q
 
 
-def _worker(name: str, db: str, opts: dict[str, Any], municipalities: Sequence[str] | None) -> dict[str, Any]:
-    w = make_world(seed=opts["seed"], scale=opts["scale"], municipalities=municipalities)
+def _worker(
+    name: str, db: str, opts: dict[str, Any], municipalities: Sequence[str] | None, format: str
+) -> dict[str, Any]:
+    w = make_world(seed=opts["seed"], scale=opts["scale"], municipalities=municipalities, format=format)
     parent = os.getppid()
 
     def tick(label: str) -> None:
@@ -603,9 +842,18 @@ def _run_regime(
         waiting_before = len(run.waiting)
         waiting = [c for c, _ in run.waiting.values()]
         # Who could be housed does not depend on the agreements: the probe has none (pools are cheap).
-        probe = models.from_dict(w.instance(f"sim-{name}-w{week:03d}", vac, waiting, []), f"week {week}")
+        # Its pools are choice pools: rules 2-8 only, not the turns (which the ledger decides).
+        probe = models.from_dict(
+            w.instance(f"sim-{name}-w{week:03d}", vac, waiting, [], default_mode="choice", week=week), f"week {week}"
+        )
         listed = [c for c, ok in zip(waiting, has_eligible_unit(probe), strict=True) if ok]
-        doc = w.instance(f"sim-{name}-w{week:03d}", vac, listed, run.agreements, run.default_share)
+        agreements = run.agreements
+        if w.format == FORMAT_V2:
+            taken = {a["id"] for a in agreements}
+            agreements = agreements + kind_pool_agreements(w, vac, run.default_share, run.default_mode, taken)
+        doc = w.instance(
+            f"sim-{name}-w{week:03d}", vac, listed, agreements, run.default_share, run.default_mode, week=week
+        )
         inst = models.from_dict(doc, f"week {week} ({name})")
         rid, _ = open_round(db, inst)
         plan, result = solve_round(db, rid, backend=backend, time_limit=time_limit)
@@ -616,7 +864,12 @@ def _run_regime(
         declined = [
             a.citizen for a in plan.assignments if decline_rate and decline_draw(seed, week, a.citizen) < decline_rate
         ]
+        in_rotation = rotation_units(inst)
+        left = len(plan.passed or ())
+        turns = left + sum(1 for a in plan.assignments if a.unit in in_rotation)
         if declined:
+            gone = set(declined)
+            left += sum(1 for a in plan.assignments if a.citizen in gone and a.unit in in_rotation)
             plan = decline_offers(db, declined, rid)
         commit_round(db, rid, by=COMMITTED_BY)
         housed: Counter[str] = Counter()
@@ -640,6 +893,7 @@ def _run_regime(
                     d,
                     bool(c.get("vulnerable")),
                     a.effective_rent_kr,
+                    bool(c.get("homeless")),
                 )
             )
         prios = sorted(set(plan.objective.housed_by_priority) | set(housed), key=int)
@@ -656,6 +910,8 @@ def _run_regime(
                 "offers": offers,
                 "declined": len(declined),
                 "claims": len(plan.assignments),
+                "turns": turns,
+                "passed": left,
                 "housed": {p: housed.get(p, 0) for p in prios},
                 "subsidised": subsidised,
             }
@@ -795,12 +1051,20 @@ def write_report(report: dict[str, Any], path: str | os.PathLike[str]) -> None:
 
 __all__ = [
     "CHEAP_KR",
+    "DEFAULT_REGIMES",
     "NATIONAL",
     "REGIMES",
+    "SEED_MEASURES",
+    "Regime",
     "decline_draw",
     "has_eligible_unit",
+    "kind_pool_agreements",
     "print_report",
+    "print_seeds",
+    "rotation_units",
     "simulate",
+    "simulate_seeds",
+    "summarise",
     "summary_rows",
     "write_report",
 ]

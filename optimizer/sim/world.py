@@ -4,8 +4,8 @@
 (:mod:`optimizer.sim.generate`, :mod:`optimizer.sim.calibration`) but with the
 whole housing stock of the selected municipalities as its units instead of one
 round's vacancies. Its weekly vacancies and arrivals are pure functions of
-``(seed, week)``, and :meth:`World.instance` writes one round's ``anvis/1``
-document.
+``(seed, week)``, and :meth:`World.instance` writes one round's ``anvis/2`` (or
+``anvis/1``) document.
 """
 
 from __future__ import annotations
@@ -17,8 +17,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from models import FORMAT
-from optimizer.sim.calibration import HOMELESS_INFLOW, NATIONAL_AREAS, NATIONAL_HOMELESS, RELET_RATE
+from models.schema import FORMAT_V2, FORMATS
+from optimizer.sim.calibration import (
+    CHEAP_KR,
+    CHEAP_RELET_RATE,
+    HOMELESS_INFLOW,
+    NATIONAL_AREAS,
+    NATIONAL_HOMELESS,
+    RELET_RATE,
+)
 from optimizer.sim.generate import PRESETS, Builder, apportion, parameters, unit_records
 
 
@@ -31,6 +38,8 @@ class StockBuilder(Builder):
     calibration (the rent bands then hold for the stock itself). The urgent
     list is the selected municipalities' own part of the homeless count.
     """
+
+    units_are_vacancies = False  # the stock: rents follow the stock's bands
 
     def counts(self) -> None:
         """Units: the selection's stock times ``scale``; citizens: its homeless count times ``scale``."""
@@ -58,7 +67,9 @@ class World:
     any number of simulated regimes see the identical world, in any order:
 
     - :meth:`vacancies`: each unit becomes vacant with probability
-      ``RELET_RATE / 52`` (re-letting 11 % a year);
+      ``RELET_RATE / 52`` (re-letting 11 % a year); in ``anvis/2`` family units under
+      3,500 kr at ``CHEAP_RELET_RATE / 52`` (≈ 17 % a year) and the others a little less,
+      so that the stock still re-lets 11 % a year;
     - :meth:`arrivals`: Poisson(``HOMELESS_INFLOW × scale / 52``) new urgent
       citizens, over the municipalities by homeless count, with the
       generator's citizen attributes (ids ``c<week>-<n>``);
@@ -67,7 +78,7 @@ class World:
 
     Attributes
     ----------
-    seed, scale
+    seed, scale, format
         As given to :func:`world`.
     codes
         The kommune codes of the world, in order.
@@ -89,8 +100,8 @@ class World:
         The urgent list at the start, ``anvis/1`` citizen records.
     """
 
-    def __init__(self, b: StockBuilder, seed: int, scale: float):
-        self.seed, self.scale, self._builder = seed, scale, b
+    def __init__(self, b: StockBuilder, seed: int, scale: float, format: str = FORMAT_V2):
+        self.seed, self.scale, self._builder, self.format = seed, scale, b, format
         sel = b.sel
         self.codes = [b.codes[i] for i in sel]
         self.regions = b.region_records(None)
@@ -104,6 +115,13 @@ class World:
         self.homeless = {c: float(h) for c, h in zip(self.codes, b.homeless[sel].tolist(), strict=True)}
         self.inflow_share = float(b.homeless[sel].sum() / b.homeless.sum())
         self.initial = _renamed(b.cit, 0)
+        self.relet = np.full(self.n_units, RELET_RATE)
+        if format == FORMAT_V2:
+            cheap = (self.u_kind == 0) & (self.u_rent < CHEAP_KR)
+            n_cheap = int(cheap.sum())
+            if n_cheap < self.n_units:
+                self.relet[cheap] = CHEAP_RELET_RATE
+                self.relet[~cheap] = (RELET_RATE * self.n_units - CHEAP_RELET_RATE * n_cheap) / (self.n_units - n_cheap)
 
     @property
     def n_units(self) -> int:
@@ -118,10 +136,15 @@ class World:
     def vacancies(self, week: int) -> npt.NDArray[np.intp]:
         """Indices of the units that become vacant in ``week`` (1-based), ascending."""
         rng = np.random.default_rng([self.seed, week, 1])
-        return np.flatnonzero(rng.random(self.n_units) < RELET_RATE / 52)
+        return np.flatnonzero(rng.random(self.n_units) < self.relet / 52)
+
+    def sequence(self, week: int, n: int) -> list[int]:
+        """The order in which the week's ``n`` vacancies fell vacant (``anvis/2`` ``sequence``)."""
+        out: list[int] = np.random.default_rng([self.seed, week, 4]).permutation(n).tolist()
+        return out
 
     def arrivals(self, week: int) -> list[dict[str, Any]]:
-        """The urgent citizens arriving in ``week`` (1-based), ``anvis/1`` records."""
+        """The urgent citizens arriving in ``week`` (1-based), citizen records of :attr:`format`."""
         rng = np.random.default_rng([self.seed, week, 2])
         b = self._builder
         n = int(rng.poisson(self.inflow_per_year / 52))
@@ -141,8 +164,10 @@ class World:
         citizens: list[dict[str, Any]],
         agreements: list[dict[str, Any]],
         default_share: float = 0.25,
+        default_mode: str = "rotation",
+        week: int = 0,
     ) -> dict[str, Any]:
-        """One round's ``anvis/1`` document: these vacant units and the citizens waiting.
+        """One round's document of :attr:`format`: these vacant units and the citizens waiting.
 
         Parameters
         ----------
@@ -156,6 +181,10 @@ class World:
             Agreement records (their organisations must be of this world).
         default_share
             The share of the default pools.
+        default_mode
+            ``anvis/2``: the mode of the default pools.
+        week
+            ``anvis/2``: the week whose order of vacancy (:meth:`sequence`) the units carry.
 
         Returns
         -------
@@ -173,23 +202,28 @@ class World:
         org_ids = {d["organisation"] for d in departments} | {
             a["organisation"] for a in agreements if a.get("organisation")
         }
+        records = unit_records(
+            units,
+            [self.departments[d]["id"] for d in self.u_dept[units].tolist()],
+            self.u_rooms[units],
+            self.u_rent[units],
+            self.u_kind[units],
+            self.u_acc[units],
+            self.u_temp[units],
+        )
+        v2 = self.format == FORMAT_V2
+        if v2:
+            for u, s in zip(records, self.sequence(week, len(records)), strict=True):
+                u["sequence"] = s
         return {
-            "format": FORMAT,
+            "format": self.format,
             "name": name,
-            "parameters": parameters(default_share),
+            "parameters": parameters(default_share, v2=v2, default_mode=default_mode),
             "regions": [dict(r) for r in self.regions],
             "municipalities": [dict(m) for m in self.municipalities],
             "organisations": [o for o in self.organisations if o["id"] in org_ids],
             "departments": [dict(d) for d in departments],
-            "units": unit_records(
-                units,
-                [self.departments[d]["id"] for d in self.u_dept[units].tolist()],
-                self.u_rooms[units],
-                self.u_rent[units],
-                self.u_kind[units],
-                self.u_acc[units],
-                self.u_temp[units],
-            ),
+            "units": records,
             "agreements": [dict(a) for a in agreements],
             "ledger": [],
             "citizens": citizens,
@@ -209,6 +243,7 @@ def world(
     municipalities: Sequence[str] | None = None,
     agreement_rate: float = 0.3,
     areas: dict[str, float] | None = None,
+    format: str = FORMAT_V2,
 ) -> World:
     """A persistent world for simulations: the whole stock and the urgent list, seeded.
 
@@ -228,6 +263,9 @@ def world(
         agreements (:attr:`World.agreements`).
     areas
         Share of afdelinger per non-ordinary area class (national by default).
+    format
+        ``"anvis/2"`` (default: per-kind pools, cheap units re-let faster, homeless flags,
+        order of vacancy) or ``"anvis/1"`` (the version-1 world).
 
     Returns
     -------
@@ -240,11 +278,14 @@ def world(
     """
     if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be a positive number, got {scale!r}")
+    if format not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
     cfg: dict[str, Any] = {
         **PRESETS["national-week"],
         "municipalities": municipalities,
         "agreement_rate": agreement_rate,
         "areas": areas or NATIONAL_AREAS,
+        "format": format,
     }
     b = StockBuilder(cfg, np.random.default_rng(seed), float(scale), f"world-s{seed}")
     b.national()
@@ -255,4 +296,4 @@ def world(
     b.units()
     b.agreements()
     b.citizens()
-    return World(b, seed, float(scale))
+    return World(b, seed, float(scale), format)

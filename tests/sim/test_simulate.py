@@ -18,13 +18,22 @@ from optimizer.engine.pairs import eligible_pairs
 from optimizer.engine.solve import solve
 from optimizer.rounds import ledger as L
 from optimizer.rounds import workflow as R
-from optimizer.sim.calibration import RELET_RATE
-from optimizer.sim.simulate import REGIMES, decline_draw, has_eligible_unit, simulate
+from optimizer.sim.calibration import CHEAP_KR, CHEAP_RELET_RATE, RELET_RATE
+from optimizer.sim.simulate import (
+    DEFAULT_REGIMES,
+    REGIMES,
+    decline_draw,
+    has_eligible_unit,
+    simulate,
+    simulate_seeds,
+    summarise,
+)
 from optimizer.sim.world import world
 
 from conftest import doc
 
 SMALL = {"seed": 3, "scale": 0.03, "weeks": 6, "decline_rate": 0.2}
+V1 = {"format": "anvis/1", "regimes": ["choice", "extended"]}
 
 
 def strip(report: dict) -> dict:
@@ -34,9 +43,18 @@ def strip(report: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    """One small two-regime run with its ledgers kept: (report, ledger folder)."""
+    """One small run of the default regimes (anvis/2) with its ledgers kept: (report, ledger folder)."""
     folder = tmp_path_factory.mktemp("ledgers")
     report = simulate(**SMALL, db_dir=folder)
+    yield report, folder
+    L.dispose_all()
+
+
+@pytest.fixture(scope="module")
+def run_v1(tmp_path_factory):
+    """The same run in anvis/1 (the quarter share as choice, and the extended agreements)."""
+    folder = tmp_path_factory.mktemp("ledgers-v1")
+    report = simulate(**SMALL, **V1, db_dir=folder)
     yield report, folder
     L.dispose_all()
 
@@ -73,15 +91,25 @@ def test_prefilter_never_drops_a_citizen_with_an_eligible_unit():
     w = world(seed=2, scale=0.05)
     vac = w.vacancies(1)
     citizens = w.initial + w.arrivals(1)
-    full = models.from_dict(w.instance("full", vac, citizens, []))
+    full = models.from_dict(w.instance("full", vac, citizens, [], default_mode="choice", week=1))
     pairs = eligible_pairs(ProblemData.build(full))
     with_pair = {full.citizens[i].id for i in np.unique(pairs.citizen).tolist()}
     keep = has_eligible_unit(full)
     kept = {c["id"] for c, k in zip(citizens, keep, strict=True) if k}
     assert with_pair == kept and len(kept) < len(citizens)
-    part = models.from_dict(w.instance("part", vac, [c for c, k in zip(citizens, keep, strict=True) if k], []))
+    part = models.from_dict(
+        w.instance(
+            "part", vac, [c for c, k in zip(citizens, keep, strict=True) if k], [], default_mode="choice", week=1
+        )
+    )
     a, b = solve(full), solve(part)
     assert a.housed_by_priority == b.housed_by_priority
+    assert abs(a.total_score - b.total_score) < 1e-6
+    # and the rounds in rotation (anvis/2's default) lose nothing either: turns only restrict more
+    listed = [c for c, k in zip(citizens, keep, strict=True) if k]
+    a = solve(models.from_dict(w.instance("full", vac, citizens, [], week=1)))
+    b = solve(models.from_dict(w.instance("part", vac, listed, [], week=1)))
+    assert {p: n for p, n in a.housed_by_priority.items() if n} == {p: n for p, n in b.housed_by_priority.items() if n}
     assert abs(a.total_score - b.total_score) < 1e-6
 
 
@@ -98,11 +126,12 @@ def test_same_seed_same_report_and_no_citizen_attributes():
         assert word not in text
 
 
-def test_ledger_holds_exactly_the_committed_accepted_assignments(run):
+@pytest.mark.parametrize("fixture", ["run", "run_v1"])
+def test_ledger_holds_exactly_the_committed_accepted_assignments(fixture, request):
     """Per regime, the ledger's pool claims equal the sum of the committed plans' assignments and
     the report's claims; its pool vacancies equal all vacancies of the run; no declined citizen
     is in a committed plan, and every committed plan passes the independent checker."""
-    report, folder = run
+    report, folder = request.getfixturevalue(fixture)
     for name, reg in report["regimes"].items():
         db = str(folder / f"anvis-sim-{name}.db")
         plans = committed_plans(db)
@@ -127,12 +156,12 @@ def test_ledger_holds_exactly_the_committed_accepted_assignments(run):
         assert reg["subsidy"]["periods"][0]["subsidised"] == subsidised == reg["totals"]["subsidised"]
 
 
-def test_regimes_see_the_same_world_and_extended_claims_at_least_as_many(run):
-    """Both regimes get the identical weekly vacancies and arrivals; the extended agreement
-    claims at least as many units as the quarter share and houses at least as many homeless
-    citizens in family units under 3,500 kr."""
-    report, _ = run
-    q, e = report["regimes"]["quarter"], report["regimes"]["extended"]
+def test_regimes_see_the_same_world_and_extended_claims_at_least_as_many(run_v1):
+    """anvis/1: both regimes get the identical weekly vacancies and arrivals; the extended agreement
+    claims at least as many units as the quarter share (the choice regime) and houses at least as
+    many homeless citizens in family units under 3,500 kr."""
+    report, _ = run_v1
+    q, e = report["regimes"]["choice"], report["regimes"]["extended"]
     for key in ("vacancies", "family_vacancies", "cheap_family_vacancies", "arrivals"):
         assert [x[key] for x in q["weekly"]] == [x[key] for x in e["weekly"]]
     assert q["totals"]["vacancies"] == report["world"]["vacancies"]
@@ -149,7 +178,7 @@ def test_declines_reduce_housed_and_never_count_as_claims():
     """With no declines nothing is declined; with half the offers declined fewer citizens are
     housed on the same world; when every offer is declined nothing is claimed, yet every
     vacancy still counts in the ledger's pools."""
-    opts = {"seed": 4, "scale": 0.03, "weeks": 4, "regimes": ["extended"]}
+    opts = {"seed": 4, "scale": 0.03, "weeks": 4, "regimes": ["extended"], "format": "anvis/1"}
     none, half, every = (simulate(**opts, decline_rate=r)["regimes"]["extended"] for r in (0.0, 0.5, 1.0))
     assert none["totals"]["declined"] == 0 and half["totals"]["declined"] > 0
     assert half["totals"]["claims"] < none["totals"]["claims"]
@@ -198,7 +227,14 @@ def test_more_than_52_weeks_starts_a_new_period(tmp_path):
     history after round 52): the subsidy use is reported per period, and the ledger's frame use
     at the end is that of weeks 53-54 only, while the pools count all 54 weeks."""
     rep = simulate(
-        seed=0, scale=0.04, weeks=54, decline_rate=0.0, regimes=["extended"], municipalities=("101",), db_dir=tmp_path
+        seed=0,
+        scale=0.04,
+        weeks=54,
+        decline_rate=0.0,
+        regimes=["extended"],
+        municipalities=("101",),
+        db_dir=tmp_path,
+        format="anvis/1",  # frames and quotas are yearly in version 1
     )
     reg = rep["regimes"]["extended"]
     p1, p2 = reg["subsidy"]["periods"]
@@ -219,7 +255,7 @@ def test_jobs_do_not_change_the_report():
     seen = []
     a = simulate(**opts, jobs=2, progress=lambda done, total, label: seen.append((done, total)))
     assert strip(a) == strip(simulate(**opts))
-    assert seen[-1] == (2, 2)
+    assert seen[-1] == (len(DEFAULT_REGIMES), len(DEFAULT_REGIMES))  # one week of each regime
 
 
 def test_cli_simulate_writes_the_report_and_prints_the_comparison(tmp_path, monkeypatch):
@@ -233,8 +269,8 @@ def test_cli_simulate_writes_the_report_and_prints_the_comparison(tmp_path, monk
     assert res.exit_code == 0, res.output
     assert res.output == ""
     rep = json.loads((tmp_path / "r.json").read_text())
-    assert rep["format"] == "anvis-simulation/1" and list(rep["regimes"]) == ["quarter", "extended"]
-    assert rep["options"]["weeks"] == 2 and len(rep["regimes"]["quarter"]["weekly"]) == 2
+    assert rep["format"] == "anvis-simulation/2" and list(rep["regimes"]) == list(DEFAULT_REGIMES)
+    assert rep["options"]["weeks"] == 2 and len(rep["regimes"]["rotation"]["weekly"]) == 2
     res = runner.invoke(
         main,
         [
@@ -248,7 +284,7 @@ def test_cli_simulate_writes_the_report_and_prints_the_comparison(tmp_path, monk
             "--regime",
             "drawn",
             "--regime",
-            "quarter",
+            "choice",
             "--db-dir",
             "dbs",
         ],
@@ -282,7 +318,7 @@ def test_cli_simulate_refuses_existing_ledgers_and_lists_every_regime(tmp_path):
     choices are exactly the library's regimes."""
     from optimizer.cli import main
 
-    (tmp_path / "anvis-sim-quarter.db").write_text("")
+    (tmp_path / "anvis-sim-rotation.db").write_text("")
     res = CliRunner().invoke(main, ["simulate", "--weeks", "1", "--scale", "0.02", "--db-dir", str(tmp_path)])
     assert res.exit_code == 2 and "exists" in res.output and res.output.count("\n") == 1
     # read from the command's own --regime option, not from a private name of the CLI module
@@ -351,3 +387,99 @@ def test_round_filter_leaves_out_a_citizen_whose_only_unit_is_in_an_excluded_afd
     inst = models.from_dict(d)
     assert has_eligible_unit(inst).tolist() == [False, True]
     assert eligible_citizens(inst) == {"b"}
+
+
+# --------------------------------------------------------------------------- anvis/2
+
+
+def test_rotation_gets_every_fourth_vacancy_of_each_pool_across_weeks(run):
+    """anvis/2 rotation: the ledger carries each pool's position over the weeks, so the turns of
+    the run are exactly floor(vacancies / 4) per pool (not per week: a pool with fewer than four
+    vacancies a week still gets its turns); every turn is claimed or passed (the declined ones
+    are passed too); the choice regime has no turns; and every regime sees the same vacancies."""
+    report, folder = run
+    rot = report["regimes"]["rotation"]
+    pools = R.ledger_totals(str(folder / "anvis-sim-rotation.db"))["pool"]
+    assert rot["totals"]["turns"] == sum(v["vacancies"] // 4 for v in pools.values()) > 0
+    for x in rot["weekly"]:
+        assert x["turns"] == x["passed"] + x["claims"]
+    assert rot["totals"]["turns"] == rot["totals"]["passed"] + rot["totals"]["claims"]
+    assert rot["totals"]["passed"] > 0
+    ch = report["regimes"]["choice"]
+    assert ch["totals"]["turns"] == ch["totals"]["passed"] == 0
+    for key in ("vacancies", "family_vacancies", "cheap_family_vacancies", "arrivals"):
+        assert len({tuple(x[key] for x in r["weekly"]) for r in report["regimes"].values()}) == 1
+    ext = report["regimes"]["extended"]
+    assert ext["totals"]["turns"] >= rot["totals"]["turns"]  # 1-room and cheap units: more turns
+    assert ext["agreements"] == 2 * report["world"]["municipalities"]
+
+
+def test_committed_v2_plans_name_their_passes_and_homeless(run):
+    """Every committed anvis/2 plan of the rotation regime carries ``passed`` and the homeless
+    figure, declined turns among the passes, and its instance has per-kind pools in rotation."""
+    report, folder = run
+    plans = committed_plans(str(folder / "anvis-sim-rotation.db"))
+    assert {inst.version for inst, _ in plans} == {2}
+    assert sum(len(p["passed"]) for _, p in plans) == report["regimes"]["rotation"]["totals"]["passed"]
+    declined = [d["unit"] for _, p in plans for d in p.get("declined", [])]
+    passed = {u for _, p in plans for u in p["passed"]}
+    assert set(declined) <= passed
+    homeless = sum(p["homeless_housed_under_3500_kr"] for _, p in plans)
+    assert homeless == report["regimes"]["rotation"]["homeless_housed_under_3500_kr"]
+    inst = plans[0][0]
+    assert {q.mode for q in models.pools(inst).values()} == {"rotation"}
+    assert all(len(a.kinds or ()) == 1 for a in inst.agreements)
+
+
+def test_v2_world_relets_cheap_family_units_at_their_own_rate():
+    """anvis/2: family units under 3,500 kr fall vacant at ≈ 17 % a year, the others so that the
+    whole stock still re-lets 11 %; the vacancies carry a sequence that is a permutation; the
+    citizens carry the homeless flag; anvis/1 re-lets every unit at 11 %."""
+    w = world(seed=1, scale=0.2)
+    cheap = (w.u_kind == 0) & (w.u_rent < CHEAP_KR)
+    assert w.relet[cheap] == pytest.approx(CHEAP_RELET_RATE)
+    assert w.relet.mean() == pytest.approx(RELET_RATE)
+    year = np.zeros(w.n_units)
+    for week in range(1, 53):
+        year[w.vacancies(week)] += 1
+    assert abs(year[cheap].mean() - CHEAP_RELET_RATE) < 0.02
+    assert abs(year[~cheap].mean() - w.relet[~cheap][0]) < 0.005
+    doc = w.instance("x", w.vacancies(3), w.initial[:5], [], week=3)
+    assert doc["format"] == "anvis/2"
+    assert sorted(u["sequence"] for u in doc["units"]) == list(range(len(doc["units"])))
+    assert {type(c["homeless"]) for c in w.initial} == {bool} and any(c["homeless"] for c in w.initial)
+    v1 = world(seed=1, scale=0.2, format="anvis/1")
+    assert set(v1.relet.tolist()) == {RELET_RATE} and "homeless" not in v1.initial[0]
+    with pytest.raises(ValueError, match="format"):
+        world(format="anvis/3")
+
+
+def test_seeds_give_mean_and_spread():
+    """simulate_seeds runs consecutive seeds and summarises each measure by mean, sample
+    standard deviation, min and max over them, per regime; one seed has no spread."""
+    rep = simulate_seeds(2, seed=5, scale=0.03, weeks=2, regimes=["rotation"])
+    assert rep["options"]["seeds"] == [5, 6] and [r["options"]["seed"] for r in rep["runs"]] == [5, 6]
+    m = rep["summary"]["rotation"]["vacancies"]
+    values = [r["regimes"]["rotation"]["totals"]["vacancies"] for r in rep["runs"]]
+    assert m["values"] == values and m["mean"] == pytest.approx(np.mean(values))
+    assert m["sd"] == pytest.approx(np.std(values, ddof=1), abs=1e-4) and m["sd"] > 0
+    one = summarise(rep["runs"][:1])["rotation"]["vacancies"]
+    assert one["sd"] is None and one["mean"] == values[0]
+    with pytest.raises(ValueError, match="seeds"):
+        simulate_seeds(0)
+
+
+def test_cli_simulate_seeds(tmp_path):
+    """``anvis simulate --seeds 2`` writes the seeds report and prints mean ± spread."""
+    from optimizer.cli import main
+
+    res = CliRunner().invoke(
+        main,
+        ["simulate", "--weeks", "1", "--scale", "0.02", "--jobs", "1", "--seeds", "2", "-o", str(tmp_path / "r.json")],
+    )
+    assert res.exit_code == 0, res.output
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert rep["format"] == "anvis-simulation-seeds/1" and len(rep["runs"]) == 2
+    assert list(rep["summary"]) == list(DEFAULT_REGIMES)
+    assert "±" in res.output and "9.4 %" in res.output
+    L.dispose_all()
