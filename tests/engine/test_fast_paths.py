@@ -88,7 +88,7 @@ def _plain(inst: models.Instance, monkeypatch) -> solve_mod.Result:
 
 
 def test_dense_hard_city_block_is_priced_and_reaches_the_whole_milps_optimum(monkeypatch):
-    inst = models.from_dict(generate("hard-city", seed=0, scale=0.3))
+    inst = models.from_dict(generate("hard-city", seed=0, scale=0.3, format="anvis/1"))
     fast = solve(inst)
     (block,) = fast.stats["milp_blocks"]
     assert block["backend"] == "highs+pricing" and block["columns"] < solve_mod.MIN_COLUMNS
@@ -110,7 +110,7 @@ def test_band_milp_reaches_the_plain_optimum(monkeypatch, scale):
     of them (in count stages too, whose later stages must keep the count)."""
     bands = []
     for seed in range(40):
-        inst = models.from_dict(generate("hard-city", seed=seed, scale=scale))
+        inst = models.from_dict(generate("hard-city", seed=seed, scale=scale, format="anvis/1"))
         plain = _plain(inst, monkeypatch)
         with monkeypatch.context() as m:
             m.setattr(solve_mod, "MIN_COLUMNS", 1)
@@ -149,7 +149,7 @@ def test_priced_from_one_pair_each_matches_the_plain_model(document):
 def test_band_milp_stopped_early_keeps_a_valid_plan_and_bound(monkeypatch):
     """When the band MILP runs out of time, the stage ends feasible with the best plan
     known (it passes the checker) and a bound no lower than the true optimum."""
-    document = generate("hard-city", seed=7, scale=0.05)
+    document = generate("hard-city", seed=7, scale=0.05, format="anvis/1")
     plain = _plain(models.from_dict(document), monkeypatch)
     original = pricing.GrowingModel.best_in_band
 
