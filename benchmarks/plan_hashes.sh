@@ -3,7 +3,7 @@
 #
 #   benchmarks/plan_hashes.sh REPO OUTDIR
 #
-# Generates every classic preset at seed 0 (and `small` with scores), solves them, and
+# Generates every classic preset at seed 0 as anvis/1 (and `small` with scores), solves them, and
 # solves the worked examples e1-e4 and instances/* on HiGHS (auto), CP-SAT and CBC, with
 # REPO's own .venv/bin/anvis; writes OUTDIR/SHA256SUMS. Run it on two checkouts (e.g. a
 # `git worktree` of the commit before a change) and `diff` the two SHA256SUMS.
@@ -11,10 +11,10 @@ set -euo pipefail
 repo=$(cd "$1" && pwd); out=$2; mkdir -p "$out"
 anvis=$repo/.venv/bin/anvis
 for p in tiny small national-week city-week city-year; do
-  "$anvis" generate "$p" -o "$out/$p.json" --seed 0
+  "$anvis" generate "$p" -o "$out/$p.json" --seed 0 --format anvis/1
   "$anvis" solve "$out/$p.json" -o "$out/$p.plan.json" -q
 done
-"$anvis" generate small -o "$out/small-scores.json" --seed 1 --scores
+"$anvis" generate small -o "$out/small-scores.json" --seed 1 --scores --format anvis/1
 "$anvis" solve "$out/small-scores.json" -o "$out/small-scores.plan.json" -q
 for f in "$repo"/../shared/spec/examples/e[1-4]*.json "$repo"/instances/*.json; do
   b=$(basename "$f" .json)
