@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -85,6 +85,16 @@ def existing_ledger(db: str) -> None:
 
     with ledger_errors():
         ensure_ledger(db, create=False)
+
+
+T = TypeVar("T")
+
+
+def on_ledger(db: str, action: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``action(db, *args, **kwargs)`` on an existing ledger; a refusal is one line and exit 2."""
+    existing_ledger(db)
+    with ledger_errors():
+        return action(db, *args, **kwargs)
 
 
 @click.group("round")
@@ -187,9 +197,7 @@ def round_commit(db: str, by: str | None) -> None:
     """Add the solved round's plan to the ledger (one transaction)."""
     from optimizer.rounds.workflow import commit_round
 
-    existing_ledger(db)
-    with ledger_errors():
-        done = commit_round(db, by=by)
+    done = on_ledger(db, commit_round, by=by)
     passes = f", {done['passed']} passed" if done["passed"] else ""
     held = f", {done['held']} held" if done["held"] else ""
     click.echo(printable(f"round {done['id']} ({done['name']!r}) committed: {done['claims']} claims{passes}{held}"))
@@ -215,9 +223,7 @@ def round_abandon(db: str) -> None:
 
 def _report_done(action: Callable[[str], dict[str, Any]], db: str, done_word: str) -> None:
     """Run a round action on an existing ledger and say which round it took: ``round 3 ('w47') abandoned``."""
-    existing_ledger(db)
-    with ledger_errors():
-        done = action(db)
+    done = on_ledger(db, action)
     click.echo(printable(f"round {done['id']} ({done['name']!r}) {done_word}"))
 
 
@@ -227,9 +233,7 @@ def round_status(db: str) -> None:
     """Show the open round, the last committed round and the cumulative pool ledger."""
     from optimizer.rounds.workflow import status
 
-    existing_ledger(db)
-    with ledger_errors():
-        s = status(db)
+    s = on_ledger(db, status)
     click.echo(printable(f"ledger {db} (schema version {s['schema_version']})"))
     for label, r in (("open round", s["open"]), ("last committed", s["last_committed"])):
         if r is None:
@@ -260,9 +264,7 @@ def round_history(db: str) -> None:
     """List every round, oldest first."""
     from optimizer.rounds.workflow import history
 
-    existing_ledger(db)
-    with ledger_errors():
-        rows = history(db)
+    rows = on_ledger(db, history)
     for r in rows:
         extra = f" by {printable(r['committed_by'])} at {printable(r['committed_at'])}" if r["committed_at"] else ""
         fields = (r["id"], r["name"], r["status"], r["instance_sha256"][:12])
@@ -279,9 +281,7 @@ def round_report(db: str, round_id: int | None, output: str, explain: bool) -> N
     from optimizer.rounds.workflow import round_plan
 
     guard_output(output, db=db)
-    existing_ledger(db)
-    with ledger_errors():
-        inst, plan = round_plan(db, round_id)
+    inst, plan = on_ledger(db, round_plan, round_id)
     write_report(inst, plan, inst.source, output, explain)
 
 
@@ -294,9 +294,7 @@ def round_explain(db: str, round_id: int | None, citizen: str, **options: Any) -
     """Explain CITIZEN's outcome in a round's plan, from the ledger (instance and plan as stored)."""
     from optimizer.rounds.workflow import round_plan
 
-    existing_ledger(db)
-    with ledger_errors():
-        inst, plan = round_plan(db, round_id)
+    inst, plan = on_ledger(db, round_plan, round_id)
     explain_citizen(inst, plan, citizen, inst.source, inst.source, **options)
 
 
@@ -350,9 +348,7 @@ def round_new_period(
         raise click.UsageError(
             "nothing to reset: give --frames, --quotas or --expire-choice-rights with --no-departments"
         )
-    existing_ledger(db)
-    with ledger_errors():
-        done = new_period(db, kinds=kinds, by=by)
+    done = on_ledger(db, new_period, kinds=kinds, by=by)
     n = sum(len(v) for v in done["reset"].values())
     click.echo(f"new period started ({', '.join(kinds)}) as entry {done['id']}: {n} count{'s' * (n != 1)} zeroed")
 
@@ -377,9 +373,7 @@ def round_purge(db: str, abandoned: bool, by: str | None) -> None:
 
     if not abandoned:
         raise click.UsageError("say what to purge: --abandoned")
-    existing_ledger(db)
-    with ledger_errors():
-        done = purge_abandoned(db, by=by)
+    done = on_ledger(db, purge_abandoned, by=by)
     ids = done["rounds"]
     if not ids:
         click.echo("no abandoned round to purge")
@@ -399,9 +393,7 @@ def round_subsidies(db: str, as_json: bool) -> None:
     """
     from optimizer.rounds.subsidies import FULL_YEARS, TAPER_YEARS, taper_schedule, tenancies
 
-    existing_ledger(db)
-    with ledger_errors():
-        rows = tenancies(db)
+    rows = on_ledger(db, tenancies)
     years = taper_schedule(rows)
     if as_json:
         click.echo(
