@@ -10,6 +10,7 @@ import math
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, TypeGuard
 
 import numpy as np
@@ -505,9 +506,9 @@ def _score_refs(scores: list[Any], ids: Ids) -> list[Problem]:
     :func:`_score_row_refs`, which checks tables with rows of other shapes (type errors).
     """
     try:
-        cit = [r["citizen"] for r in scores]
-        uni = [r["unit"] for r in scores]
-    except (KeyError, TypeError):  # a row that is not an object or lacks an id
+        cit = list(map(itemgetter("citizen"), scores))
+        uni = list(map(itemgetter("unit"), scores))
+    except (KeyError, TypeError, IndexError):  # a row that is not an object or lacks an id
         return _score_row_refs(scores, ids)
     if set(map(type, cit)) != {str} or set(map(type, uni)) != {str}:
         return _score_row_refs(scores, ids)
