@@ -20,7 +20,6 @@ in a plan cut short). The reason code follows from the counts, in this order:
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +29,7 @@ from numpy.typing import NDArray
 
 from models.plan import Unassigned
 from optimizer.engine.data import ProblemData
-from optimizer.engine.pairs import PLAN_RULE_TEXT, Pairs, candidates, failure_codes
+from optimizer.engine.pairs import NOT_A_TURN, PLAN_RULE_TEXT, Pairs, candidates, failure_codes
 from optimizer.engine.solve import Result
 from optimizer.plan.usage import (
     CAP_KINDS,
@@ -170,42 +169,40 @@ def unassigned_reasons(data: ProblemData, result: Result, used: Used) -> tuple[U
         The result's usage of every cap (:func:`optimizer.plan.usage.count_used`).
     """
     inst, pairs, ch = data.inst, result.pairs, result.chosen
-    housed = np.zeros(data.n_citizens, bool)
+    n_cit = data.n_citizens
+    housed = np.zeros(n_cit, bool)
     housed[ch.citizen] = True
     taker = np.full(data.n_units, -1, np.int64)
     taker[ch.unit] = ch.citizen
-    overridden = np.zeros(data.n_citizens, np.int64)
+    overridden = np.zeros(n_cit, np.int64)
     if result.excluded is not None:
-        overridden = np.bincount(result.excluded.citizen, minlength=data.n_citizens)
+        overridden = np.bincount(result.excluded.citizen, minlength=n_cit)
     unhoused = np.flatnonzero(~housed)
     mine: Pairs = pairs.take(~housed[pairs.citizen])
     f = fates(data, used, taker, mine.citizen.astype(np.int64), mine.unit.astype(np.int64), mine.subsidised)
-    start = np.searchsorted(f.citizen, np.arange(data.n_citizens + 1))
-    # the blocking cap texts of every blocked pair, as (pair, text), in cap-kind order
-    cap_texts: list[list[str]] = [[] for _ in range(len(f.citizen))]
-    for kind in CAP_KINDS:
-        idx = np.flatnonzero(f.full[kind])
-        groups = group_of(data, kind, f.unit[idx])
-        names: dict[int, str] = {}
-        for j, g in zip(idx.tolist(), groups.tolist(), strict=True):
-            if g not in names:
-                names[g] = plan_cap_text(data, used, kind, g)
-            if names[g] not in cap_texts[j]:  # a unit counts once under the unnamed caps
-                cap_texts[j].append(names[g])
+    start = np.searchsorted(f.citizen, np.arange(n_cit + 1))
+    # per-citizen counts of the pairs' fates, all at once
+    n_elig = np.diff(start)
+    n_more = np.bincount(f.citizen[f.more_urgent], minlength=n_cit)
+    n_same = np.bincount(f.citizen[f.same_or_less], minlength=n_cit)
+    n_free = np.bincount(f.citizen[f.free], minlength=n_cit)
+    blocked = blocked_by(data, used, f)
+    n_blocked = np.zeros(n_cit, np.int64)
+    for c, caps in blocked.items():
+        n_blocked[c] = len(caps)
+    codes = reason_codes(n_elig, n_free, n_blocked, n_same).tolist()
+    lacking = unhoused[n_elig[unhoused] == 0]
+    lacking_reasons = dict(zip(lacking.tolist(), no_eligible_all(data, lacking), strict=True))
     out = []
     for c in unhoused.tolist():
         cit = inst.citizens[c]
-        lo, hi = int(start[c]), int(start[c + 1])
-        if lo == hi:
-            out.append(Unassigned(citizen=cit.id, priority=cit.priority, **no_eligible(data, c)))
+        if c in lacking_reasons:
+            out.append(Unassigned(citizen=cit.id, priority=cit.priority, **lacking_reasons[c]))
             continue
-        more_urgent = int(f.more_urgent[lo:hi].sum())
-        same_or_less = int(f.same_or_less[lo:hi].sum())
-        blocked: Counter[str] = Counter()
-        for j in np.flatnonzero(f.blocked[lo:hi]).tolist():
-            blocked.update(cap_texts[lo + j])
-        free = [inst.units[u].id for u in f.unit[lo:hi][f.free[lo:hi]].tolist()]
-        n = hi - lo
+        lo, hi = int(start[c]), int(start[c + 1])
+        more_urgent, same_or_less, n = int(n_more[c]), int(n_same[c]), hi - lo
+        caps = blocked.get(c, {})
+        free = [inst.units[u].id for u in f.unit[lo:hi][f.free[lo:hi]].tolist()] if n_free[c] else []
         parts = []
         if overridden[c]:
             parts.append(f"{overridden[c]} more excluded by planner overrides (forbid or reserve)")
@@ -216,17 +213,15 @@ def unassigned_reasons(data: ProblemData, result: Result, used: Used) -> tuple[U
                 f"{same_or_less} went to citizens of equal or lower urgency in a plan that "
                 "houses more urgent citizens or scores higher"
             )
-        if blocked:
-            parts.append(
-                "blocked by a full cap: " + "; ".join(f"{k} [{plural(v, 'unit')}]" for k, v in sorted(blocked.items()))
-            )
+        if caps:
+            parts.append("blocked by a full cap: " + "; ".join(f"{k} [{plural(v, 'unit')}]" for k, v in caps.items()))
         if free:
             parts.append(f"unit(s) {', '.join(free[:5])} still free: the solve was cut short")
         details: dict[str, Any] = {
             "eligible_units": n,
             "to_more_urgent": more_urgent,
             "to_equal_or_less_urgent": same_or_less,
-            "blocked_by": dict(sorted(blocked.items())),
+            "blocked_by": dict(caps),
             "free": free,
         }
         if overridden[c]:
@@ -235,7 +230,7 @@ def unassigned_reasons(data: ProblemData, result: Result, used: Used) -> tuple[U
             Unassigned(
                 citizen=cit.id,
                 priority=cit.priority,
-                code=reason_code(n, len(free), len(blocked), same_or_less),
+                code=codes[c],
                 reason=f"{plural(n, 'eligible unit')}: " + "; ".join(parts),
                 details=details,
             )
@@ -243,23 +238,72 @@ def unassigned_reasons(data: ProblemData, result: Result, used: Used) -> tuple[U
     return tuple(out)
 
 
+def blocked_by(data: ProblemData, used: Used, f: Fates) -> dict[int, dict[str, int]]:
+    """Per citizen with blocked pairs: the full caps blocking them, as plans name them, sorted -> units.
+
+    A unit counts once under each name (several unnamed caps of one unit are one
+    :data:`UNNAMED_CAP`), so pairs and names are made unique before counting.
+    """
+    texts: dict[str, int] = {}
+    pair_parts, text_parts = [], []
+    for kind in CAP_KINDS:
+        idx = np.flatnonzero(f.full[kind])
+        groups, inverse = np.unique(group_of(data, kind, f.unit[idx]), return_inverse=True)
+        ids = [texts.setdefault(plan_cap_text(data, used, kind, g), len(texts)) for g in groups.tolist()]
+        pair_parts.append(idx)
+        text_parts.append(np.asarray(ids, np.int64)[inverse.ravel()])
+    if not texts:
+        return {}
+    # each text id's position among the sorted texts, so that counting in key order sorts by name
+    names = sorted(texts)
+    position = {t: i for i, t in enumerate(names)}
+    rank = np.array([position[t] for t in texts], np.int64)
+    per_pair = np.unique(np.concatenate(pair_parts) * len(texts) + rank[np.concatenate(text_parts)])
+    cit = f.citizen[per_pair // len(texts)]
+    keys, counts = np.unique(cit * len(texts) + per_pair % len(texts), return_counts=True)
+    out: dict[int, dict[str, int]] = {}
+    for key, n in zip(keys.tolist(), counts.tolist(), strict=True):
+        out.setdefault(key // len(texts), {})[names[key % len(texts)]] = n
+    return out
+
+
+def no_eligible_all(data: ProblemData, citizens: IntArray) -> list[dict[str, Any]]:
+    """:func:`no_eligible` of several citizens (ascending indices) at once, one pass over their candidates."""
+    inst = data.inst
+    k = NOT_A_TURN + 1  # failure codes are 0..NOT_A_TURN
+    cits = np.asarray(citizens, np.int64)
+    # counted chunk by chunk: the candidate pairs of many citizens can outgrow memory
+    counts = np.zeros(len(cits) * k, np.int64)
+    for ci, ui in candidates(data, cits):
+        at = np.searchsorted(cits, ci)
+        counts += np.bincount(at * k + failure_codes(data, ci, ui), minlength=len(counts))
+    per = counts.reshape(len(cits), k)
+    out = []
+    for c, row in zip(cits.tolist(), per.tolist(), strict=True):
+        muni = inst.municipalities[data.c_muni[c]].id
+        counted = {code: n for code, n in enumerate(row) if n}  # in ascending code order
+        if not counted:
+            out.append(
+                {
+                    "code": "no_eligible_unit",
+                    "reason": f"no eligible unit: no vacant unit in municipality {muni!r} this round",
+                    "details": {"units_in_municipality": 0},
+                }
+            )
+            continue
+        total = sum(counted.values())
+        rules = plan_rule_counts(counted)
+        text = "; ".join(f"{n} {rule}" for rule, n in rules.items())
+        out.append(
+            {
+                "code": "no_eligible_unit",
+                "reason": f"no eligible unit: of {plural(total, 'unit')} in municipality {muni!r}, {text}",
+                "details": {"units_in_municipality": total, "ruled_out_by": rules},
+            }
+        )
+    return out
+
+
 def no_eligible(data: ProblemData, c: int) -> dict[str, Any]:
     """``code``, ``reason`` and ``details`` of a citizen no unit is eligible for: which rules, how often."""
-    inst = data.inst
-    muni = inst.municipalities[data.c_muni[c]].id
-    codes = np.concatenate(
-        [failure_codes(data, ci, ui) for ci, ui in candidates(data, np.array([c]))] or [np.zeros(0, np.int8)]
-    )
-    if len(codes) == 0:
-        return {
-            "code": "no_eligible_unit",
-            "reason": f"no eligible unit: no vacant unit in municipality {muni!r} this round",
-            "details": {"units_in_municipality": 0},
-        }
-    rules = plan_rule_counts(dict(sorted(Counter(codes.tolist()).items())))
-    text = "; ".join(f"{v} {k}" for k, v in rules.items())
-    return {
-        "code": "no_eligible_unit",
-        "reason": f"no eligible unit: of {plural(len(codes), 'unit')} in municipality {muni!r}, {text}",
-        "details": {"units_in_municipality": len(codes), "ruled_out_by": rules},
-    }
+    return no_eligible_all(data, np.array([c]))[0]

@@ -307,6 +307,44 @@ def test_duplicate_score_pair():
     assert_error(d, "scores[2]", "duplicate", "'c1'", "'u1'", "scores[0]")
 
 
+BAD_SCORES = [
+    {"citizen": "c1", "unit": "u1", "score": 1},
+    {"citizen": "cX", "unit": "u1", "score": 1},
+    {"citizen": "c2", "unit": "uY", "score": 1},
+    {"citizen": "c1", "unit": "u1", "score": 2},
+    {"citizen": "cX", "unit": "uY", "score": 1},
+    {"citizen": "cX", "unit": "u1", "score": 3},
+    {"citizen": "c2", "unit": "u2", "score": 1},
+    {"citizen": "c1", "unit": "u1", "score": 4},
+]
+BAD_SCORE_LINES = [
+    "scores[1].citizen: unknown citizen 'cX'",
+    "scores[2].unit: unknown unit 'uY'",
+    "scores[3]: duplicate score for citizen 'c1' and unit 'u1' (first at scores[0])",
+    "scores[4].citizen: unknown citizen 'cX'",
+    "scores[4].unit: unknown unit 'uY'",
+    "scores[5].citizen: unknown citizen 'cX'",
+    "scores[5]: duplicate score for citizen 'cX' and unit 'u1' (first at scores[1])",
+    "scores[7]: duplicate score for citizen 'c1' and unit 'u1' (first at scores[0])",
+]
+
+
+def test_several_bad_score_rows_in_row_order():
+    """Unknown ids and duplicates of a score table: every one, row by row, citizen, unit, duplicate."""
+    exc = errors(base(scores=BAD_SCORES))
+    assert [str(p) for p in exc.problems] == BAD_SCORE_LINES
+    assert exc.lines() == [f"{SRC}: {line}" for line in BAD_SCORE_LINES]
+
+
+def test_bad_score_rows_worded_alike_in_any_table():
+    """A table with a malformed row (checked row by row) words its reference problems as a well-formed one."""
+    exc = errors(base(scores=[*BAD_SCORES, "not a score"]))
+    assert [str(p) for p in exc.problems] == [
+        "scores[8]: expected an object, got 'not a score'",
+        *BAD_SCORE_LINES,
+    ]
+
+
 # --------------------------------------------------------------------------- missing required fields
 
 

@@ -9,7 +9,7 @@ import models
 from optimizer.engine.solve import solve
 from optimizer.explain.citizen import explain, explain_all
 from optimizer.plan.build import make_plan
-from optimizer.plan.reasons import CODES, reason_code, reason_codes
+from optimizer.plan.reasons import CODES, no_eligible, no_eligible_all, reason_code, reason_codes
 from optimizer.text import amount, compact_ids, kr, number, plural
 
 from conftest import doc
@@ -73,3 +73,21 @@ def test_text_helpers():
     assert (plural(1, "unit"), plural(0, "unit"), plural(2, "unit")) == ("1 unit", "0 units", "2 units")
     assert compact_ids(["u1", "u2", "u3", "x", "u5"]) == "u1..u3, x, u5"
     assert compact_ids([f"u{i}" for i in range(0, 40, 2)], limit=2) == "u0, u2, … (+18 more)"
+
+
+def test_no_eligible_of_many_citizens_at_once_as_of_each():
+    """The batched rule counts of citizens without an eligible unit equal each citizen's own."""
+    d = doc(
+        [
+            {"id": "c1", "min_rooms": 5},
+            {"id": "c2", "max_rent_kr": 10},
+            {"id": "c3", "needs_accessible": True},
+            {"id": "c4", "min_rooms": 4, "max_rent_kr": 10},
+        ],
+        [{"id": "u1"}, {"id": "u2", "rooms": 3}, {"id": "u3", "rent_kr": 9000}],
+    )
+    data = solve(models.from_dict(d)).data
+    every = np.arange(data.n_citizens)
+    batched = no_eligible_all(data, every)
+    assert batched == [no_eligible(data, int(c)) for c in every]
+    assert len({str(b["details"]) for b in batched}) > 1  # the citizens differ, so the rows are not swapped
