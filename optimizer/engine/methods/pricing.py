@@ -497,7 +497,7 @@ def priced_stages(
             if found is not None and rounded and cost @ found >= target:
                 x = found
                 break
-            if found is not None and not model.keeps(found) and _hold_kept(model, x):
+            if found is not None and not model.keeps(found) and hold_kept(model, x):
                 # the LP's optimum trades an earlier stage's optimum away (the optimal faces
                 # are only fixed where reduced costs are clear): hold each earlier priority's
                 # count as a row and solve again (else the band MILP below would span that
@@ -566,7 +566,7 @@ def priced_stages(
     return x, Status.OPTIMAL, log, bound, 0.0
 
 
-def _hold_kept(model: GrowingModel, x: Plan) -> bool:
+def hold_kept(model: GrowingModel, x: Plan) -> bool:
     """Add a hold row for each priority of an earlier count stage not held yet, at its count in ``x``.
 
     ``x`` keeps every earlier stage's optimum. Returns whether a row was added.
