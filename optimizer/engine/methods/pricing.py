@@ -487,6 +487,10 @@ def priced_stages(
                 continue
             extra, y = model.lagrange(d, y)
             z_lp += extra  # now a bound over every pair of the block
+            lp_plan = np.zeros(milp.n_cols)
+            lp_plan[model.cols] = model.lp_x
+            if any(float(c @ lp_plan) < v - 1e-6 for c, v in model.kept) and hold_kept(model, x):
+                continue  # the LP drops an earlier optimum: no rounding of it keeps them (see below)
             target = _optimal_above(z_lp, abs_gap)
             # a plan worth target keeps every pair whose |reduced cost| exceeds z_lp - target
             # at its LP value (the penalty argument of GrowingModel.fix_face)
