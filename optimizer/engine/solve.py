@@ -28,7 +28,7 @@ from optimizer.engine.methods.pricing import MIN_COLUMNS, dense, priced_stages
 from optimizer.engine.model import Milp, build
 from optimizer.engine.overrides import apply_overrides, merge
 from optimizer.engine.pairs import Pairs, eligible_pairs
-from optimizer.engine.stages import Objective, StageEntry, StagesResult, clean, stage_log
+from optimizer.engine.stages import Objective, StageEntry, StagesResult, clean, count_stage, stage_log
 from optimizer.engine.status import Status
 
 # Largest packed objective of one count stage; keeps every stage objective an
@@ -191,7 +191,12 @@ def _solve_blocks(
             }
         elif (block.n_cols >= MIN_COLUMNS or dense(block)) and capabilities(engine).column_generation:
             bx, bstatus, stages, bbound, bgap = priced_stages(
-                data, block, _with_gaps(objectives(data, block)), deadline, backend=engine
+                data,
+                block,
+                _with_gaps(objectives(data, block)),
+                deadline,
+                backend=engine,
+                groups=count_groups(data, block),
             )
             engine += "+pricing"
         else:
@@ -223,17 +228,21 @@ def _integral(v: npt.NDArray[np.float64]) -> bool:
     return bool(np.all(v == np.round(v)))
 
 
-def objectives(data: ProblemData, milp: Milp) -> list[tuple[str, npt.NDArray[np.float64]]]:
-    """The stage objectives of the instance's objective, in order.
+def count_groups(data: ProblemData, milp: Milp) -> list[list[int]]:
+    """The priorities of each count stage of the lexicographic objective, most urgent first.
 
-    Lexicographic: packed priority counts, then score. Weighted: one stage.
+    Consecutive priorities share one stage when their counts can be packed into one
+    integer objective without loss (see :func:`objectives`). Empty for the weighted
+    objective.
     """
+    if data.inst.parameters.objective == "weighted":
+        return []
+    return [group for group, _ in _packed(data, milp)]
+
+
+def _packed(data: ProblemData, milp: Milp) -> list[tuple[list[int], dict[int, int]]]:
+    """Each count stage's priorities and the packed weight of each of them."""
     prio = data.c_prio[milp.pairs.citizen]
-    params = data.inst.parameters
-    if params.objective == "weighted":
-        weight = data.priority_weights()[data.priority_position(prio)] if len(prio) else np.zeros(0)
-        return [("weighted", weight + milp.pairs.score)]
-    stages: list[tuple[str, npt.NDArray[np.float64]]] = []
     levels = [p for p in data.inst.priorities if (prio == p).any()]
     # b[p]: most citizens of priority p that could be housed at all
     mult_c, mult_u = milp.multiplicity or (np.ones(data.n_citizens, np.int64), np.ones(data.n_units, np.int64))
@@ -254,16 +263,33 @@ def objectives(data: ProblemData, milp: Milp) -> list[tuple[str, npt.NDArray[np.
                 group.insert(0, p)
                 continue
         groups.append([p])
+    out = []
     for group in reversed(groups):
         packed: dict[int, int] = {}
         step = 1
         for p in reversed(group):
             packed[p] = step
             step = step * (bound[p] + 1)
+        out.append((group, packed))
+    return out
+
+
+def objectives(data: ProblemData, milp: Milp) -> list[tuple[str, npt.NDArray[np.float64]]]:
+    """The stage objectives of the instance's objective, in order.
+
+    Lexicographic: packed priority counts (:func:`count_groups`), then score. Weighted: one stage.
+    """
+    prio = data.c_prio[milp.pairs.citizen]
+    params = data.inst.parameters
+    if params.objective == "weighted":
+        weight = data.priority_weights()[data.priority_position(prio)] if len(prio) else np.zeros(0)
+        return [("weighted", weight + milp.pairs.score)]
+    stages: list[tuple[str, npt.NDArray[np.float64]]] = []
+    for group, packed in _packed(data, milp):
         cost = np.zeros(len(prio))
         for p in group:
             cost[prio == p] = packed[p]
-        stages.append(("housed priority " + ",".join(map(str, group)), cost))
+        stages.append((count_stage(group), cost))
     stages.append(("total score", milp.pairs.score.astype(float)))
     return stages
 

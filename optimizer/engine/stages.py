@@ -23,6 +23,11 @@ Objective = tuple[str, npt.NDArray[np.float64], float]
 StagesResult = tuple[npt.NDArray[np.integer], Status, list[StageEntry], float | None, float | None]
 
 
+def count_stage(priorities: list[int]) -> str:
+    """The name of the stage that maximises the numbers housed of ``priorities`` (packed in one objective)."""
+    return "housed priority " + ",".join(map(str, priorities))
+
+
 def clean(v: float) -> float | None:
     """Round away solver noise so plans are stable (12 significant digits); None if not finite."""
     return float(f"{v:.12g}") if np.isfinite(v) else None

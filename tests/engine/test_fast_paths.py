@@ -116,6 +116,9 @@ def test_band_milp_reaches_the_plain_optimum(monkeypatch, scale):
             m.setattr(solve_mod, "MIN_COLUMNS", 1)
             m.setattr(pricing, "START_PER_CITIZEN", 1)
             m.setattr(pricing, "START_PER_UNIT", 1)
+            # without hold rows for an LP that drops an earlier optimum (which prove the
+            # count stages here before a band is needed), so that the band MILP is reached
+            m.setattr(pricing, "hold_kept", lambda model, x: False)
             fast = solve(inst, backend="highs")
         assert fast.status == plain.status == "optimal"
         assert _same_optimum(fast, plain), seed
@@ -160,6 +163,9 @@ def test_band_milp_stopped_early_keeps_a_valid_plan_and_bound(monkeypatch):
     monkeypatch.setattr(pricing, "START_PER_CITIZEN", 1)
     monkeypatch.setattr(pricing, "START_PER_UNIT", 1)
     monkeypatch.setattr(pricing.GrowingModel, "best_in_band", out_of_time)
+    # so that a count stage reaches the band, under the plain model's stage names
+    monkeypatch.setattr(pricing, "hold_kept", lambda model, x: False)
+    monkeypatch.setattr(solve_mod, "count_groups", lambda data, milp: [])
     plan = solved(document, backend="highs")
     stages = [s for b in plan["solver"]["milp_blocks"] for s in b["stages"]]
     stopped = [s for s in stages if s["status"] == "feasible"]
@@ -171,3 +177,22 @@ def test_band_milp_stopped_early_keeps_a_valid_plan_and_bound(monkeypatch):
     assert stopped[0]["objective"] <= optimum <= stopped[0]["bound"] < float("inf")
     if stopped[0]["stage"] == "total score":
         assert plan["objective"]["total_score"] <= plain.total_score <= plan["bound"] + 1e-9
+
+
+def test_count_stages_need_no_band_milp(monkeypatch):
+    """Regression (anvis/2 city-year took minutes): a count stage whose LP over the earlier
+    stages' optimal faces drops an earlier optimum is re-solved with hold rows, not sent to
+    a band MILP measured from the old plan (nearly the whole block). On small hard-city
+    instances priced from one pair each, no count stage reaches the band MILP (they did
+    before: see test_band_milp_reaches_the_plain_optimum) and the optimum is the plain one."""
+    for seed in range(40):
+        inst = models.from_dict(generate("hard-city", seed=seed, scale=0.05, format="anvis/1"))
+        plain = _plain(inst, monkeypatch)
+        with monkeypatch.context() as m:
+            m.setattr(solve_mod, "MIN_COLUMNS", 1)
+            m.setattr(pricing, "START_PER_CITIZEN", 1)
+            m.setattr(pricing, "START_PER_UNIT", 1)
+            fast = solve(inst, backend="highs")
+        assert _same_optimum(fast, plain), seed
+        stages = [s for b in fast.stats["milp_blocks"] for s in b["stages"]]
+        assert not [s["stage"] for s in stages if s["stage"].startswith("housed") and "milp_band" in s], seed

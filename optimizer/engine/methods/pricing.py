@@ -43,7 +43,7 @@ from optimizer.engine.backends.base import ColumnSession, StageResult
 from optimizer.engine.data import ProblemData
 from optimizer.engine.methods.greedy import greedy
 from optimizer.engine.model import CITIZEN, Milp
-from optimizer.engine.stages import Objective, StageEntry, StagesResult, clean, stage_log
+from optimizer.engine.stages import Objective, StageEntry, StagesResult, clean, count_stage, stage_log
 from optimizer.engine.status import Status
 
 #: Column (pair) indices of a block.
@@ -221,6 +221,11 @@ class GrowingModel:
         best = None
         for free in (frac, np.union1d(frac, band)):
             x, _ = self._complete(cost, at_lp, free, abs_gap, time_limit)
+            if x is not None and not self.keeps(x):
+                # the completion traded an earlier stage's optimum for this one: complete
+                # again under those optima as rows (else the stage falls through to a band
+                # MILP as wide as that trade; city-year anvis/2: minutes)
+                x, _ = self._complete(cost, at_lp, free, abs_gap, time_limit, exact=True)
             if x is not None and (best is None or cost @ x > cost @ best):
                 best = x
             if best is not None and cost @ best >= target:
@@ -308,6 +313,10 @@ class GrowingModel:
             return None, res
         x[free] = res.x
         return x, res
+
+    def keeps(self, x: Plan) -> bool:
+        """Whether a plan keeps every earlier stage's optimum."""
+        return all(abs(float(c @ x) - v) <= 1e-6 for c, v in self.kept)
 
     def mip(self, time_limit: float | None, start: Plan, abs_gap: float) -> tuple[Status, Plan | None, float, int]:
         """Solve the restricted MILP from ``start``: status, plan (None if none), bound and nodes."""
@@ -397,6 +406,7 @@ def priced_stages(
     deadline: float | None,
     fix_faces: bool = True,
     backend: str = "highs",
+    groups: list[list[int]] | None = None,
 ) -> StagesResult:
     """Run the objective stages by column generation.
 
@@ -416,6 +426,12 @@ def priced_stages(
         misjudged within the tolerances), the block is solved again with hold rows only.
     backend
         A backend with the capability for column generation.
+    groups
+        The priorities of each count stage, for the first ``len(groups)`` objectives
+        (:func:`optimizer.engine.solve.count_groups`). A stage of several priorities that its
+        rounded LP does not prove is solved as one stage per priority instead (the
+        same lexicographic optimum): its band
+        MILP would span trades of a more urgent citizen for less urgent ones.
 
     Returns
     -------
@@ -433,13 +449,19 @@ def priced_stages(
     log: list[StageEntry] = []
     bound = None
     tie = tie_break(milp)
-    for k, (name, cost, abs_gap) in enumerate(objectives):
+    levels = groups or []
+    todo = [(objective, levels[k] if k < len(levels) else []) for k, objective in enumerate(objectives)]
+    k = -1
+    while k < len(todo) - 1:
+        k += 1
+        (name, cost, abs_gap), group = todo[k]
         # integral stages first price a tie-broken cost ≥ cost (see tie_break)
         tied = tie is not None and abs_gap >= 0.5
         lp_cost = cost + tie if tied and tie is not None else cost
         _price_with(model, lp_cost, tied)
         rounds = 0
         milp_band = None  # the pairs of the stage's MILP, when it had one
+        split = False
         while True:
             rounds += 1
             limit = TIED_ITERATIONS[0] * milp.n_rows + TIED_ITERATIONS[1] if tied else None
@@ -451,7 +473,7 @@ def priced_stages(
                 continue
             if lp is None and fix_faces and model.kept and (deadline is None or time.perf_counter() < deadline):
                 # the LP failed for another reason than time: solve again with hold rows only
-                return priced_stages(data, milp, objectives, deadline, fix_faces=False, backend=backend)
+                return priced_stages(data, milp, objectives, deadline, fix_faces=False, backend=backend, groups=groups)
             if lp is None:  # out of time: the current plan, unproven
                 log.append(stage_log(name, None, float(cost @ x), rounds, len(model.cols), Status.FEASIBLE))
                 return x, Status.FEASIBLE, log, None, None
@@ -465,6 +487,10 @@ def priced_stages(
                 continue
             extra, y = model.lagrange(d, y)
             z_lp += extra  # now a bound over every pair of the block
+            lp_plan = np.zeros(milp.n_cols)
+            lp_plan[model.cols] = model.lp_x
+            if any(float(c @ lp_plan) < v - 1e-6 for c, v in model.kept) and hold_kept(model, x):
+                continue  # the LP drops an earlier optimum: no rounding of it keeps them (see below)
             target = _optimal_above(z_lp, abs_gap)
             # a plan worth target keeps every pair whose |reduced cost| exceeds z_lp - target
             # at its LP value (the penalty argument of GrowingModel.fix_face)
@@ -474,6 +500,21 @@ def priced_stages(
             rounded = found is not None and _feasible(milp, found, model)
             if found is not None and rounded and cost @ found >= target:
                 x = found
+                break
+            if found is not None and not model.keeps(found) and hold_kept(model, x):
+                # the LP's optimum trades an earlier stage's optimum away (the optimal faces
+                # are only fixed where reduced costs are clear): hold each earlier priority's
+                # count as a row and solve again (else the band MILP below would span that
+                # trade: city-year anvis/2, minutes)
+                continue
+            if len(group) > 1:
+                # the LP trades part of a more urgent citizen for many less urgent ones
+                # (city-year anvis/2: half a priority-2 citizen for 127 of priority 3): a
+                # band MILP over the packed cost would span such trades, nearly the whole
+                # block; one stage per priority keeps each band to a citizen or two
+                todo[k : k + 1] = [((count_stage([p]), (prio == p).astype(float), abs_gap), [p]) for p in group]
+                k -= 1
+                split = True
                 break
             if tied:  # not proven with the tie-break: go on with the plain cost
                 tied, lp_cost = False, cost
@@ -506,16 +547,18 @@ def priced_stages(
                     return x, Status.FEASIBLE, log, None, None
                 return x, Status.FEASIBLE, log, b, (b - value) / max(abs(b), 1e-9)
             break
+        if split:
+            continue
         value = float(cost @ x)
-        if not all(abs(float(c @ x) - v) <= 1e-6 for c, v in model.kept):
-            return priced_stages(data, milp, objectives, deadline, fix_faces=False, backend=backend)
+        if not model.keeps(x):
+            return priced_stages(data, milp, objectives, deadline, fix_faces=False, backend=backend, groups=groups)
         log.append(stage_log(name, None, value, rounds, len(model.cols)))
         if milp_band is not None:
             log[-1]["milp_band"] = len(milp_band)
         if tie is not None and abs_gap >= 0.5:  # integral stage: started tie-broken
             log[-1]["tie_break"] = "proved" if tied else "fell back to plain cost"
         bound = value
-        if k < len(objectives) - 1:
+        if k < len(todo) - 1:
             if fix_faces:
                 model.fix_face(d_all, y, x, max(0.0, z_lp - value), float(np.abs(lp_cost).max(initial=0.0)))
                 model.kept.append((cost, value))
@@ -525,6 +568,22 @@ def priced_stages(
                 for p in np.unique(prio[cost > 0]):
                     model.hold(int(p), float(x[prio == p].sum()))
     return x, Status.OPTIMAL, log, bound, 0.0
+
+
+def hold_kept(model: GrowingModel, x: Plan) -> bool:
+    """Add a hold row for each priority of an earlier count stage not held yet, at its count in ``x``.
+
+    ``x`` keeps every earlier stage's optimum. Returns whether a row was added.
+    """
+    new = [
+        int(p)
+        for cost, _ in model.kept
+        for p in np.unique(model.prio[cost > 0]).tolist()
+        if int(p) not in model.holds and np.all(cost[model.prio == p] == cost[model.prio == p][0])
+    ]
+    for p in new:
+        model.hold(p, float(x[model.prio == p].sum()))
+    return bool(new)
 
 
 def _optimal_above(bound: float, abs_gap: float) -> float:
@@ -555,8 +614,7 @@ def _feasible(milp: Milp, x: Plan, model: GrowingModel) -> bool:
     (Guards the shortcuts.)
     """
     holds = all(x[model.prio == p].sum() >= h - 1e-9 for p, h in zip(model.holds, model.hold_at_least, strict=True))
-    kept = all(abs(float(c @ x) - v) <= 1e-6 for c, v in model.kept)
-    return holds and kept and bool(np.all(milp.A @ x <= milp.row_hi + 1e-9))
+    return holds and model.keeps(x) and bool(np.all(milp.A @ x <= milp.row_hi + 1e-9))
 
 
 def _left(deadline: float | None) -> float | None:
