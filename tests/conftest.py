@@ -98,3 +98,17 @@ def pairs_of(plan: dict) -> set[tuple[str, str]]:
 
 def housed(plan: dict) -> set[str]:
     return {a["citizen"] for a in plan["assignments"]}
+
+
+def write_book(path: Path, sheets: dict[str, list[list]]) -> Path:
+    """A workbook from ``{sheet: rows of cell values}``, as a planner would type it."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    wb.save(path)
+    return path

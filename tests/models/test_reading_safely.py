@@ -23,7 +23,7 @@ from models.schema import id_problem, text_problem
 from models.tables import csv_text, read_csv_folder, read_xlsx, unquote, write_plan_csv, write_plan_xlsx
 from models.validate import EXACT, InstanceError, Problem, format_problems
 
-from conftest import doc
+from conftest import doc, write_book
 
 # --------------------------------------------------------------------------- helpers
 
@@ -57,17 +57,6 @@ def sheets_of(**replace: list[list]) -> dict[str, list[list]]:
         for name, text in TABLES.items()
     }
     return {**grids, **replace}
-
-
-def book_of(path: Path, sheets: dict[str, list[list]]) -> Path:
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        for row in rows:
-            ws.append(row)
-    wb.save(path)
-    return path
 
 
 def refused(path: Path) -> list[Problem]:
@@ -114,7 +103,7 @@ CITIZENS_WITH_FORMULA = [["id", "municipality", "priority", "max_rent_kr"], ["c1
 
 def test_formula_without_a_stored_value_is_refused_by_cell(tmp_path):
     """Item 5: priority '=1+2' without a computed value was read as empty, i.e. the default 1."""
-    book = book_of(tmp_path / "f.xlsx", sheets_of(citizens=CITIZENS_WITH_FORMULA))
+    book = write_book(tmp_path / "f.xlsx", sheets_of(citizens=CITIZENS_WITH_FORMULA))
     problems = refused(book)
     assert len(problems) == 1, messages(problems)
     assert problems[0].path == "citizens sheet"
@@ -124,14 +113,14 @@ def test_formula_without_a_stored_value_is_refused_by_cell(tmp_path):
 
 def test_formula_with_a_stored_value_reads_that_value(tmp_path):
     """Item 5: the value the spreadsheet computed and stored is the cell's value."""
-    book = with_cached_values(book_of(tmp_path / "f.xlsx", sheets_of(citizens=CITIZENS_WITH_FORMULA)), {"1+2": "3"})
+    book = with_cached_values(write_book(tmp_path / "f.xlsx", sheets_of(citizens=CITIZENS_WITH_FORMULA)), {"1+2": "3"})
     inst = models.load(book)
     assert inst.citizens[0].priority == 3
 
 
 def test_formula_giving_an_error_is_refused(tmp_path):
     rows = [["id", "municipality", "priority", "max_rent_kr"], ["c1", "M", "=1/0", 5000]]
-    book = book_of(tmp_path / "f.xlsx", sheets_of(citizens=rows))
+    book = write_book(tmp_path / "f.xlsx", sheets_of(citizens=rows))
     with zipfile.ZipFile(book) as z:
         entries = {info.filename: z.read(info) for info in z.infolist()}
     name = next(n for n in entries if n.startswith("xl/worksheets/") and b"1/0" in entries[n])
@@ -147,7 +136,7 @@ def test_formula_giving_an_error_is_refused(tmp_path):
 
 def test_merged_cells_in_a_table_are_refused(tmp_path):
     """Item 5: merged cells keep the value only in their first cell; the others were read as empty."""
-    book = book_of(
+    book = write_book(
         tmp_path / "m.xlsx",
         sheets_of(units=[["id", "department", "rooms", "rent_kr"], ["u1", "D", 2, 3000], ["u2", None, 1, 2000]]),
     )
@@ -176,7 +165,7 @@ def test_two_csv_files_for_one_table_are_refused(tmp_path, other):
 
 def test_two_sheets_for_one_table_are_refused(tmp_path):
     sheets = sheets_of()
-    book = book_of(tmp_path / "d.xlsx", {**sheets, "Citizens ": [["id", "municipality", "max_rent_kr"]]})
+    book = write_book(tmp_path / "d.xlsx", {**sheets, "Citizens ": [["id", "municipality", "max_rent_kr"]]})
     problems = refused(book)
     assert [p.path for p in problems] == ["citizens sheet"]
     assert "'citizens' and 'Citizens '" in problems[0].message
@@ -416,7 +405,7 @@ def test_plans_are_strict_json(tmp_path):
 def test_a_cell_far_right_costs_neither_time_nor_memory(tmp_path):
     """Item 10: one cell at column XFD per row padded every row to 16,384 cells (836 MB for 41 KB)."""
     rows = [["id", "department", "rooms", "rent_kr"]] + [[f"u{i}", "D", 1, 2000] for i in range(300)]
-    book = book_of(tmp_path / "wide.xlsx", sheets_of(units=rows))
+    book = write_book(tmp_path / "wide.xlsx", sheets_of(units=rows))
     wb = openpyxl.load_workbook(book)
     for r in range(2, 302):
         wb["units"].cell(row=r, column=16384, value="x")
@@ -437,7 +426,7 @@ def test_a_cell_far_right_costs_neither_time_nor_memory(tmp_path):
 
 
 def test_a_wide_header_is_one_problem(tmp_path):
-    book = book_of(tmp_path / "wide.xlsx", sheets_of())
+    book = write_book(tmp_path / "wide.xlsx", sheets_of())
     wb = openpyxl.load_workbook(book)
     wb["units"].cell(row=1, column=16384, value="note")
     wb.save(book)
@@ -591,7 +580,7 @@ def test_a_missing_header_row_is_one_problem(kind, tmp_path):
     if kind == "csv":
         path = folder_of(tmp_path, units="\n".join(",".join(row) for row in units) + "\n")
     else:
-        path = book_of(tmp_path / "h.xlsx", sheets_of(units=[[None], *units[1:]]))
+        path = write_book(tmp_path / "h.xlsx", sheets_of(units=[[None], *units[1:]]))
     problems = refused(path)
     assert [p.message for p in problems] == ["the first row is empty: it must name the columns"]
 

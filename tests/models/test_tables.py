@@ -14,7 +14,7 @@ import models
 from models.tables import read_csv_folder, read_xlsx, write_plan_csv, write_plan_xlsx
 from models.validate import UnknownFieldWarning
 
-from conftest import worked_examples
+from conftest import worked_examples, write_book
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 EXAMPLES = worked_examples()
@@ -32,18 +32,6 @@ def write_folder(folder: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
     return folder
-
-
-def write_book(path: Path, sheets: dict[str, list[list]]) -> Path:
-    """A workbook from ``{sheet: rows of cell values}``, as a planner would type it."""
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        for row in rows:
-            ws.append(row)
-    wb.save(path)
-    return path
 
 
 def read_csv(path: Path) -> list[list[str]]:
