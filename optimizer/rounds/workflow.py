@@ -126,6 +126,17 @@ def _compact(doc: object) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
+def _ledger_modes(conn: Connection) -> dict[str, str]:
+    """Each pool's mode in the latest committed round that recorded one (FORMAT.md §6 rule 1)."""
+    committed = select(rounds.c.id).where(rounds.c.status == "committed")
+    rows = conn.execute(
+        select(pool_modes.c.pool, pool_modes.c.mode)
+        .where(pool_modes.c.round_id.in_(committed))
+        .order_by(pool_modes.c.round_id)
+    )
+    return {str(pool): str(mode) for pool, mode in rows.tuples()}  # later rounds overwrite earlier ones
+
+
 def _stored(row: Row[Any], column: str) -> Any:
     """A JSON document stored in a round's row; a damaged one is a :class:`LedgerError`."""
     try:
@@ -856,13 +867,7 @@ def _rotation_status(conn: Connection) -> dict[str, Any]:
     held in a committed round.
     """
     committed = select(rounds.c.id).where(rounds.c.status == "committed")
-    modes: dict[str, str] = {}
-    for pool, mode in conn.execute(
-        select(pool_modes.c.pool, pool_modes.c.mode)
-        .where(pool_modes.c.round_id.in_(committed))
-        .order_by(pool_modes.c.round_id)
-    ):
-        modes[pool] = mode
+    modes = _ledger_modes(conn)
     passed = {
         pool: int(n)
         for pool, n in conn.execute(
@@ -1176,14 +1181,7 @@ def _banked_rights(conn: Connection) -> dict[str, int]:
             select(totals.c.key, totals.c.vacancies, totals.c.claimed).where(totals.c.kind == "pool")
         )
     }
-    committed = select(rounds.c.id).where(rounds.c.status == "committed")
-    mode: dict[str, str] = {}
-    for pool, m in conn.execute(
-        select(pool_modes.c.pool, pool_modes.c.mode)
-        .where(pool_modes.c.round_id.in_(committed))
-        .order_by(pool_modes.c.round_id)
-    ):
-        mode[pool] = m
+    mode = _ledger_modes(conn)
     todo = {p for p in pools_ if mode.get(p, "choice") == "choice"}
     share: dict[str, float] = {}
     for row in conn.execute(select(rounds).where(rounds.c.status == "committed").order_by(rounds.c.id.desc())):
