@@ -134,7 +134,7 @@ def _ledger_modes(conn: Connection) -> dict[str, str]:
         .where(pool_modes.c.round_id.in_(committed))
         .order_by(pool_modes.c.round_id)
     )
-    return {str(pool): str(mode) for pool, mode in rows.tuples()}  # later rounds overwrite earlier ones
+    return {str(pool): str(mode) for pool, mode in rows}  # later rounds overwrite earlier ones
 
 
 def _stored(row: Row[Any], column: str) -> Any:
