@@ -528,7 +528,7 @@ def _round_rows(info: Mapping[str, Any] | None, lang: str) -> list[tuple[str, st
     ]
 
 
-def _override_row(o: Mapping[str, Any], lang: str) -> dict[str, str]:
+def _override_row(o: Mapping[str, Any], lang: str) -> dict[str, Any]:
     """One override as the table shows it: kind in words, ids, note and its cost in words."""
     kind = str(o.get("kind", ""))
     effect = o.get("effect")
