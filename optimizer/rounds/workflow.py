@@ -929,7 +929,12 @@ def solve_round(
     if cost and inst.overrides and plan.status in ("optimal", "feasible"):
         spent = _cost_of_overrides(inst, plan, **options)
     with transaction(db, write=True) as conn:
-        _round(conn, row.id)  # still open: nobody committed or abandoned it meanwhile
+        now_row = _round(conn, row.id)  # still open: nobody committed or abandoned it meanwhile
+        if now_row.instance_json != row.instance_json:  # e.g. another planner added an override meanwhile
+            raise LedgerError(
+                f"round {row.id} changed while it was solved (its overrides were changed); "
+                "nothing stored: solve it again"
+            )
         _record_holds(conn, row.id, inst, held, _held_rows(conn, _last_committed(conn)))
         now = utc_now()
         _sync_overrides(conn, row.id, inst, by or _user(), now)
