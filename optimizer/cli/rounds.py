@@ -534,7 +534,7 @@ def _open_round_or_fail(db: str) -> int:
 
 def _add_command(kind: str, with_citizen: bool) -> click.Command:
     """``round lock|forbid CITIZEN=UNIT`` or ``round reserve|hold UNIT``: add one override with a note."""
-    target = "CITIZEN=UNIT" if with_citizen else "UNIT"
+    spec = "CITIZEN=UNIT" if with_citizen else "UNIT"
     what = {
         "lock": "Give UNIT to CITIZEN (refused if that breaks a rule)",
         "forbid": "Never give UNIT to CITIZEN",
@@ -542,7 +542,7 @@ def _add_command(kind: str, with_citizen: bool) -> click.Command:
         "hold": "Keep the offered turn UNIT for the next round instead of passing it (anvis/2)",
     }[kind]
 
-    @click.argument("target", metavar=target)
+    @click.argument("target", metavar=spec)
     @db_option
     @note_option
     @by_option
@@ -567,9 +567,9 @@ def _add_command(kind: str, with_citizen: bool) -> click.Command:
 
 def _remove_command(kind: str, with_citizen: bool) -> click.Command:
     """``round unlock|unforbid CITIZEN=UNIT`` or ``round unreserve|unhold UNIT`` (or ``-n N``)."""
-    target = "CITIZEN=UNIT" if with_citizen else "UNIT"
+    spec = "CITIZEN=UNIT" if with_citizen else "UNIT"
 
-    @click.argument("target", metavar=f"[{target}]", required=False)
+    @click.argument("target", metavar=f"[{spec}]", required=False)
     @click.option("-n", "--number", "number", type=int, default=None, help="The override's number instead.")
     @db_option
     @by_option
@@ -577,7 +577,7 @@ def _remove_command(kind: str, with_citizen: bool) -> click.Command:
         from optimizer.rounds.workflow import remove_override, round_overrides
 
         if (target is None) == (number is None):
-            raise click.UsageError(f"give {target} or -n N (see 'anvis round overrides')")
+            raise click.UsageError(f"give {spec} or -n N (see 'anvis round overrides')")
         existing_ledger(db)
         with ledger_errors():
             entries = [e for e in round_overrides(db) if e["kind"] == kind]
@@ -594,10 +594,11 @@ def _remove_command(kind: str, with_citizen: bool) -> click.Command:
             for e in matches:
                 remove_override(db, e["n"], by=by)
         for e in matches:
-            click.echo(printable(f"override {e['n']} removed: {override_line(e)} (solve the round again)"))
+            ids = f"{e['citizen']}={e['unit']}" if e["citizen"] is not None else e["unit"]
+            click.echo(printable(f"override {e['n']} removed: {kind} {ids} (solve the round again)"))
 
     command.__doc__ = (
-        f"Remove the open round's {kind} of {target} (or override -n N); the round must be solved again. "
+        f"Remove the open round's {kind} of {spec} (or override -n N); the round must be solved again. "
         "The override stays in the ledger, marked removed."
     )
     return click.command(f"un{kind}")(command)

@@ -49,6 +49,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -701,7 +702,8 @@ def add_override(
     with transaction(db, write=True) as conn:
         row = _round(conn, round_id)
         inst = _stored_instance(row)
-        candidate = _with_override(inst, record, f"round {row.id}")
+        numbers = [int(r.n) for r in _override_rows(conn, row.id)]
+        candidate = _with_override(inst, record, f"round {row.id}", numbers)
         filled, held = as_reserves(candidate)
         _record_holds(conn, row.id, filled, held, _held_rows(conn, _last_committed(conn)))
         _sync_overrides(conn, row.id, filled, by, utc_now())
@@ -709,16 +711,28 @@ def add_override(
         return _entry(_override_rows(conn, row.id)[-1])
 
 
-def _with_override(inst: Instance, record: dict[str, object], source: str) -> Instance:
-    """``inst`` with one more override, checked (a lock against every rule); problems named ``override``."""
+#: A position in an instance's ``overrides`` as a problem's path or message names it.
+_OVERRIDE_AT = re.compile(r"overrides\[(\d+)\]")
+
+
+def _with_override(inst: Instance, record: dict[str, object], source: str, numbers: list[int]) -> Instance:
+    """``inst`` with one more override, checked (a lock against every rule).
+
+    Problems name the new one ``override`` and the round's others by their number
+    (``override 3``), never by a position in a list the planner does not see; ``numbers``
+    are the numbers of ``inst.overrides``, in order.
+    """
     from optimizer.engine.data import ProblemData
     from optimizer.engine.overrides import check_overrides
 
-    at = f"overrides[{len(inst.overrides)}]"
+    def name(match: re.Match[str]) -> str:
+        k = int(match.group(1))
+        return f"override {numbers[k]}" if k < len(numbers) else "override"
 
     def named(exc: models.InstanceError) -> models.InstanceError:
         return models.InstanceError(
-            source, [models.Problem(p.path.replace(at, "override", 1), p.message) for p in exc.problems]
+            source,
+            [models.Problem(_OVERRIDE_AT.sub(name, p.path), _OVERRIDE_AT.sub(name, p.message)) for p in exc.problems],
         )
 
     try:

@@ -226,3 +226,15 @@ def test_an_upgraded_ledger_knows_who_its_committed_rounds_housed(db):
         "citizen 'p1' was already housed in unit 'u1' by round 1 ('t')",
         "unit 'u1' was already let to citizen 'p1' in round 1 ('t')",
     ]
+
+
+def test_a_contradiction_names_the_rounds_override_by_its_number(db):
+    """A forbid of a locked pair is refused naming the lock by its number in the round, not a list position."""
+    R.open_round(db, two_by_two())
+    R.add_override(db, "reserve", "u2")
+    R.add_override(db, "lock", "u1", citizen="a")
+    R.remove_override(db, 1)
+    with pytest.raises(models.InstanceError) as e:
+        R.add_override(db, "forbid", "u1", citizen="a")
+    text_ = str(e.value)
+    assert "override 2" in text_ and "overrides[" not in text_
