@@ -18,7 +18,21 @@ from typing import SupportsFloat
 
 from optimizer.text import KR_TOLERANCE
 
-__all__ = ["DEFAULT_LANG", "LANGS", "TEXT", "amount", "date", "datetime", "kr", "number", "percent", "plural", "say"]
+__all__ = [
+    "DEFAULT_LANG",
+    "LANGS",
+    "NOUNS",
+    "TEXT",
+    "amount",
+    "date",
+    "datetime",
+    "decimal",
+    "kr",
+    "number",
+    "percent",
+    "plural",
+    "say",
+]
 
 #: The languages of the catalogue; the first is the default.
 LANGS = ("da", "en")
@@ -52,6 +66,8 @@ TEXT: dict[str, dict[str, str]] = {
         "report.objective_text": "{kind}: anvist {housed}; samlet score {score}",
         "report.weighted": "; vægtet mål {value}",
         "report.bound_gap": "Grænse / afstand",
+        "objective.lexicographic": "prioritet først (leksikografisk)",
+        "objective.weighted": "vægtet",
         "report.warning": "Advarsel",
         "report.footer": "Lavet af anvis {version} ud fra datasættet og planen alene. Borgere vises kun med id, "
         "prioritet og anvisning.",
@@ -81,12 +97,171 @@ TEXT: dict[str, dict[str, str]] = {
         "ov.kind.forbid": "forbudt",
         "ov.kind.reserve": "reserveret",
         "ov.kind.hold": "holdt tilbage",
-        "ov.moved": "{n} borger(e) fik en anden bolig: {ids}",
-        "ov.lost": "{n} borger(e) mistede deres bolig: {ids}",
+        "ov.moved": "{n} fik en anden bolig: {ids}",
+        "ov.lost": "{n} mistede sin bolig: {ids}",
         "ov.priority_lost": "tabte pladser: {parts}",
         "ov.priority_part": "prioritet {p}: {n}",
         "ov.no_effect": "ingen ændring for andre borgere",
         "ov.unknown_effect": "virkning ikke beregnet",
+        # sections
+        "sec.summary": "Sammenfatning",
+        "sec.priority": "Anvist pr. prioritet",
+        "sec.departments": "Pr. afdeling",
+        "sec.plots": "Figurer",
+        "sec.assigned": "Anviste borgere ({n})",
+        "sec.unassigned": "Ikke anviste borgere ({n})",
+        "sec.pools": "Anvisningsret: anvisninger mod puljens andel",
+        "sec.rotation": "Turnus: ture brugt og givet videre",
+        "sec.mixed": "Blandet by: lofter over udsatte lejere",
+        # status
+        "status.optimal": "optimal",
+        "status.feasible": "gyldig",
+        "status.infeasible": "umulig",
+        "status.error": "fejl",
+        "status_text.optimal": "Planen er bevist optimal: ingen plan, der overholder reglerne, anviser flere akutte "
+        "borgere eller passer dem bedre.",
+        "status_text.feasible": "Planen overholder alle regler, men er ikke bevist bedst: løsningen stoppede ved "
+        "tidsgrænsen.",
+        "status_text.infeasible": "Ingen plan overholder alle regler (planlæggerens låsninger eller "
+        "tilsidesættelser strider mod hinanden).",
+        "status_text.error": "Løseren fejlede; planen anviser ingen.",
+        # reasons (codes in words)
+        "reason.no_eligible_unit": "ingen ledig bolig i denne runde passer til borgerens behov, huslejegrænse "
+        "og reglerne",
+        "reason.capacity": "egnede boliger var ledige, men en anvisningsret, et loft for blandet by, en "
+        "tilsagnsramme eller en kvote var opbrugt",
+        "reason.outranked": "alle egnede boliger gik til mere akutte borgere",
+        "reason.competition": "egnede boliger gik til borgere med samme eller lavere prioritet, i en plan der "
+        "anviser flere akutte borgere eller passer bedre samlet",
+        "reason.time_limit": "en egnet bolig er stadig ledig: løsningen blev afbrudt af tidsgrænsen",
+        "reason.": "planen angiver ingen årsag",
+        "reason.short.no_eligible_unit": "ingen egnet bolig",
+        "reason.short.capacity": "loft eller ramme opbrugt",
+        "reason.short.outranked": "mere akutte gik forud",
+        "reason.short.competition": "gik til andre i en bedre samlet plan",
+        "reason.short.time_limit": "tidsgrænse",
+        "reason.short.": "ingen årsag",
+        # summary sentences
+        "sum.housed": "Denne runde anviste {h} af {n} borgere på den akutte liste",
+        "sum.priority": "Prioritet {p}{most}: {k} af {n} anvist.",
+        "sum.most_urgent": " (mest akut)",
+        "sum.rent": "Den gennemsnitlige husleje for de anviste boliger er {rent} om måneden; efter "
+        "huslejetilskud betaler borgerne {after} i gennemsnit. {n} huslejetilskuddet på "
+        "{amount} om måneden.",
+        "sum.mixed": "Blandet by: {full} af {n} afdelinger med loft over udsatte lejere har nået loftet efter "
+        "denne runde; {used} fik udsatte borgere.",
+        "sum.frames": "{full} af {n} kommuners tilsagnsrammer til huslejetilskud er opbrugt ({used} brugt, "
+        "{left} tilbage).",
+        "sum.quotas": "{full} af {n} regioners kvoter for særligt billige boliger er opbrugt ({used} brugt, "
+        "{left} tilbage).",
+        "sum.pools": "{full} af {n} puljer har ingen anvisningsret tilbage i denne runde ({used} anvisninger af "
+        "{cap} tilladte).",
+        "sum.rotation": "Turnus: kommunen havde {may} i {pools} ({offered} tilbudt i "
+        "tidligere runder og holdt); den brugte {used} og gav {passed} tilbage til boligorganisationerne.",
+        "sum.homeless": "{h} anvist til en husleje efter tilskud under {limit} om måneden.",
+        "sum.why_not": "Hvorfor borgere ikke blev anvist:",
+        # tables
+        "col.citizen": "borger",
+        "col.unit": "bolig",
+        "col.department": "afdeling",
+        "col.organisation": "boligorganisation",
+        "col.municipality": "kommune",
+        "col.area": "område",
+        "col.priority": "prioritet",
+        "col.rent": "husleje (kr.)",
+        "col.paid": "husleje efter tilskud (kr.)",
+        "col.subsidised": "huslejetilskud",
+        "col.score": "score",
+        "col.why": "hvorfor",
+        "col.reason": "årsag",
+        "col.details": "detaljer",
+        "col.citizens": "borgere",
+        "col.housed": "anvist",
+        "col.not_housed": "ikke anvist",
+        "col.share_housed": "andel anvist",
+        "col.vacant": "ledige boliger",
+        "col.with_subsidy": "med huslejetilskud",
+        "col.vulnerable": "udsatte anvist",
+        "col.cap": "loft",
+        "col.pool": "pulje",
+        "col.share": "andel",
+        "col.vacancies": "ledige",
+        "col.before": "anvist / ledige før",
+        "col.claims": "anvisninger",
+        "col.left": "tilbage",
+        "col.turns": "ture",
+        "col.offered": "tilbudt",
+        "col.used": "brugt",
+        "col.passed": "givet videre",
+        "yes": "ja",
+        "no": "nej",
+        "area.ordinary": "almindeligt",
+        "area.prevention": "forebyggelsesområde",
+        "area.disadvantaged": "udsat boligområde",
+        "area.transformation": "omdannelsesområde",
+        "tbl.search": "Søg",
+        "tbl.search_hint": "skriv for at filtrere; klik på en kolonne for at sortere",
+        "tbl.none_housed": "Ingen borger blev anvist i denne plan.",
+        "tbl.all_housed": "Alle borgere på listen blev anvist.",
+        "tbl.unassigned_summary": "{n} borgere ikke anvist, med årsagen (klik for at åbne)",
+        "tbl.pools_summary": "{n} puljer, {full} uden anvisningsret tilbage",
+        "tbl.mixed_summary": "{n} afdelinger med loft, {full} fulde",
+        "tbl.departments_summary": "{n} afdelinger med ledige boliger eller anvisninger",
+        "tbl.no_departments": "Ingen afdeling har ledige boliger i denne runde.",
+        "tbl.no_mixed": "Ingen afdeling har loft over udsatte lejere.",
+        "tbl.no_rotation": "Ingen pulje er i turnus.",
+        "rotation.intro": "I en turnuspulje må kommunen kun tage sine ture (hver fjerde ledige bolig, eller "
+        "puljens andel, talt i den rækkefølge boligerne bliver ledige) og bruger eller giver hver tur videre; en "
+        "tilbudt bolig er en tur fra en tidligere runde, som kommunen har holdt. En bolig givet videre går "
+        "tilbage til boligorganisationen.",
+        # plots
+        "plot.dept.title": "Blandet by: udsatte borgere anvist mod loft pr. afdeling",
+        "plot.dept.x": "udsatte borgere",
+        "plot.dept.empty": "Ingen afdeling med loft over udsatte lejere er i brug eller fuld.",
+        "plot.dept.placed": "anvist",
+        "plot.dept.full": "anvist, loft nået",
+        "plot.dept.cap": "loft (max_vulnerable)",
+        "plot.rent.title": "Husleje for de anviste boliger, før og efter huslejetilskud",
+        "plot.rent.empty": "Ingen anvisninger i denne plan.",
+        "plot.rent.band": "tilskudsinterval {lo}–{hi} kr.",
+        "plot.rent.before": "husleje (før tilskud)",
+        "plot.rent.after": "betalt husleje (efter tilskud)",
+        "plot.rent.x": "kr. om måneden",
+        "plot.rent.y": "anvisninger",
+        "plot.prio.title": "Anvist pr. prioritet (1 er mest akut)",
+        "plot.prio.empty": "Ingen borgere i dette datasæt.",
+        "plot.prio.housed": "anvist",
+        "plot.prio.not_housed": "ikke anvist",
+        "plot.prio.bar": "{h} af {n} anvist",
+        "plot.prio.x": "prioritet",
+        "plot.prio.y": "borgere",
+        "plot.lim.title": "Tilsagnsrammer (kommuner) og kvoter (regioner): brugt og tilbage",
+        "plot.lim.x": "anvisninger med huslejetilskud",
+        "plot.lim.empty": "Ingen tilsagnsramme eller kvote i dette datasæt.",
+        "plot.lim.used": "brugt",
+        "plot.lim.left": "tilbage",
+        "plot.lim.over": "over grænsen",
+        "plot.lim.frame": "ramme",
+        "plot.lim.quota": "kvote",
+        "cap.dept": "Udsatte borgere anvist i hver afdeling med loft for blandet by (søjle) mod loftet (ramme); "
+        "rød: loft nået.",
+        "cap.dept_shown": " Vist: de {shown} mest belastede af de {n} afdelinger, der fik udsatte borgere eller "
+        "er fulde",
+        "cap.dept_all": "; alle afdelinger med loft står i tabellen nedenfor",
+        "cap.rent": "Månedlig husleje for de anviste boliger (grå) og den husleje, borgerne betaler efter "
+        "huslejetilskud (blå linje); det skraverede interval er, hvor tilskud kan gives.",
+        "cap.prio": "Borgere anvist og ikke anvist pr. prioritet.",
+        "cap.lim": "Anvisninger med huslejetilskud mod hver kommunes tilsagnsramme og hver regions kvote (kun "
+        "dem, der har en)",
+        "cap.lim_shown": "; de {shown} mest brugte af {n} er vist",
+        # warnings (the page's; the terminal's stay English)
+        "warn.sha": "planen blev lavet til datasæt sha256 {plan}…, ikke dette datasæt ({inst}…); belastning "
+        "og lofter nedenfor er dette datasæts",
+        "warn.name": "planen nævner datasættet {plan}, dette datasæt hedder {inst}",
+        "warn.passed": "planen siger, at den giver {plan} videre, genoptællingen ud fra dens "
+        "anvisninger giver {recount} videre (siden viser genoptællingen)",
+        "warn.homeless": "planen siger, at den anviser {plan} hjemløse borgere under {limit}, genoptællingen ud "
+        "fra dens anvisninger {recount} (siden viser genoptællingen)",
     },
     "en": {
         "report.title": "anvis round report: {name}",
@@ -98,6 +273,8 @@ TEXT: dict[str, dict[str, str]] = {
         "report.objective_text": "{kind}: housed {housed}; total score {score}",
         "report.weighted": "; weighted objective {value}",
         "report.bound_gap": "Bound / gap",
+        "objective.lexicographic": "lexicographic",
+        "objective.weighted": "weighted",
         "report.warning": "Warning",
         "report.footer": "Made by anvis {version} from the instance and the plan alone. Citizens are shown by id "
         "with their priority and assignment only.",
@@ -125,12 +302,181 @@ TEXT: dict[str, dict[str, str]] = {
         "ov.kind.forbid": "forbid",
         "ov.kind.reserve": "reserve",
         "ov.kind.hold": "hold",
-        "ov.moved": "{n} citizen(s) moved to another unit: {ids}",
-        "ov.lost": "{n} citizen(s) lost their unit: {ids}",
+        "ov.moved": "{n} moved to another unit: {ids}",
+        "ov.lost": "{n} lost their unit: {ids}",
         "ov.priority_lost": "places lost: {parts}",
         "ov.priority_part": "priority {p}: {n}",
         "ov.no_effect": "no change for other citizens",
         "ov.unknown_effect": "effect not computed",
+        "sec.summary": "Summary",
+        "sec.priority": "Housed by priority",
+        "sec.departments": "By department",
+        "sec.plots": "Plots",
+        "sec.assigned": "Assignments ({n})",
+        "sec.unassigned": "Not housed ({n})",
+        "sec.pools": "Pools: claims against the share cap",
+        "sec.rotation": "Rotation pools: turns used and passed",
+        "sec.mixed": "Mixed-city caps",
+        "status.optimal": "optimal",
+        "status.feasible": "feasible",
+        "status.infeasible": "infeasible",
+        "status.error": "error",
+        "status_text.optimal": "The plan is proven optimal: no plan obeying the rules houses more urgent citizens "
+        "or fits them better.",
+        "status_text.feasible": "The plan obeys every rule but is not proven best: the solve stopped at its time "
+        "limit.",
+        "status_text.infeasible": "No plan obeys every rule (planner locks or overrides conflict).",
+        "status_text.error": "The solver failed; this plan houses no one.",
+        "reason.no_eligible_unit": "no vacant unit this round fits their needs, rent limit and the rules",
+        "reason.capacity": "suitable units were free, but a share cap, mixed-city cap, subsidy frame or grant "
+        "quota was full",
+        "reason.outranked": "every suitable unit went to a more urgent citizen",
+        "reason.competition": "suitable units went to citizens of equal or lower urgency, in a plan that houses "
+        "more urgent citizens or fits better overall",
+        "reason.time_limit": "a suitable unit is still free: the solve was cut short by its time limit",
+        "reason.": "no reason given in the plan",
+        "reason.short.no_eligible_unit": "no eligible unit",
+        "reason.short.capacity": "cap or frame full",
+        "reason.short.outranked": "outranked",
+        "reason.short.competition": "competition",
+        "reason.short.time_limit": "time limit",
+        "reason.short.": "no reason",
+        "sum.housed": "This round housed {h} of {n} citizens on the urgent list",
+        "sum.priority": "Priority {p}{most}: {k} of {n} housed.",
+        "sum.most_urgent": " (most urgent)",
+        "sum.rent": "Average rent of the units assigned is {rent} a month; after subsidy the citizens pay {after} "
+        "on average. {n} the rent subsidy of {amount} a month.",
+        "sum.mixed": "Mixed city: {full} of {n} departments with a cap on vulnerable tenants are at their cap "
+        "after this round; {used} received vulnerable citizens.",
+        "sum.frames": "{full} of {n} municipalities' subsidy frames are used up ({used} used, {left} left).",
+        "sum.quotas": "{full} of {n} regions' grant quotas are used up ({used} used, {left} left).",
+        "sum.pools": "{full} of {n} pools have no claim left this round ({used} claims of {cap} allowed).",
+        "sum.rotation": "Rotation: the municipality had {may} in {pools} ({offered} "
+        "offered in earlier rounds and held); it used {used} and passed {passed} back to the organisations.",
+        "sum.homeless": "{h} housed at an effective rent under {limit} a month.",
+        "sum.why_not": "Why citizens were not housed:",
+        "col.citizen": "citizen",
+        "col.unit": "unit",
+        "col.department": "department",
+        "col.organisation": "organisation",
+        "col.municipality": "municipality",
+        "col.area": "area",
+        "col.priority": "priority",
+        "col.rent": "rent (kr)",
+        "col.paid": "rent paid (kr)",
+        "col.subsidised": "subsidised",
+        "col.score": "score",
+        "col.why": "why",
+        "col.reason": "code",
+        "col.details": "reason",
+        "col.citizens": "citizens",
+        "col.housed": "housed",
+        "col.not_housed": "not housed",
+        "col.share_housed": "share housed",
+        "col.vacant": "vacant units",
+        "col.with_subsidy": "subsidised",
+        "col.vulnerable": "vulnerable placed",
+        "col.cap": "cap",
+        "col.pool": "pool",
+        "col.share": "share",
+        "col.vacancies": "vacancies",
+        "col.before": "claimed / vacancies before",
+        "col.claims": "claims",
+        "col.left": "left",
+        "col.turns": "turns",
+        "col.offered": "offered",
+        "col.used": "used",
+        "col.passed": "passed",
+        "yes": "yes",
+        "no": "no",
+        "area.ordinary": "ordinary",
+        "area.prevention": "prevention",
+        "area.disadvantaged": "disadvantaged",
+        "area.transformation": "transformation",
+        "tbl.search": "Search",
+        "tbl.search_hint": "type to filter; click a column to sort",
+        "tbl.none_housed": "No citizen was housed in this plan.",
+        "tbl.all_housed": "Every citizen on the list was housed.",
+        "tbl.unassigned_summary": "{n} citizens not housed, with the reason (click to open)",
+        "tbl.pools_summary": "{n} pools, {full} with no claim left",
+        "tbl.mixed_summary": "{n} departments with a cap, {full} full",
+        "tbl.departments_summary": "{n} departments with vacant units or assignments",
+        "tbl.no_departments": "No department has vacant units this round.",
+        "tbl.no_mixed": "No department has a cap on vulnerable tenants.",
+        "tbl.no_rotation": "No pool is in rotation mode.",
+        "rotation.intro": "In a rotation pool the municipality may take only its turns (every fourth vacancy, or "
+        "the pool's share, counted in the order units fall vacant) and uses or passes each; an offered unit is a "
+        "turn of an earlier round that it held. A passed unit goes back to the organisation.",
+        "plot.dept.title": "Mixed city: vulnerable tenants placed vs cap per department",
+        "plot.dept.x": "vulnerable citizens",
+        "plot.dept.empty": "No department with a cap on vulnerable tenants is in use or full.",
+        "plot.dept.placed": "placed",
+        "plot.dept.full": "placed, cap reached",
+        "plot.dept.cap": "cap (max_vulnerable)",
+        "plot.rent.title": "Rent of the units assigned, before and after subsidy",
+        "plot.rent.empty": "No assignments in this plan.",
+        "plot.rent.band": "subsidy band {lo}–{hi} kr",
+        "plot.rent.before": "rent (before subsidy)",
+        "plot.rent.after": "rent paid (after subsidy)",
+        "plot.rent.x": "kr per month",
+        "plot.rent.y": "assignments",
+        "plot.prio.title": "Housed by priority (1 is the most urgent)",
+        "plot.prio.empty": "No citizens in this instance.",
+        "plot.prio.housed": "housed",
+        "plot.prio.not_housed": "not housed",
+        "plot.prio.bar": "{h} of {n} housed",
+        "plot.prio.x": "priority",
+        "plot.prio.y": "citizens",
+        "plot.lim.title": "Subsidy frames (municipalities) and grant quotas (regions): used and left",
+        "plot.lim.x": "subsidised assignments",
+        "plot.lim.empty": "No subsidy frame or grant quota in this instance.",
+        "plot.lim.used": "used",
+        "plot.lim.left": "left",
+        "plot.lim.over": "over the limit",
+        "plot.lim.frame": "frame",
+        "plot.lim.quota": "quota",
+        "cap.dept": "Vulnerable citizens placed in each department with a mixed-city cap (bar) against its cap "
+        "(outline); red: cap reached.",
+        "cap.dept_shown": " Shown: the {shown} most loaded of the {n} departments that received vulnerable "
+        "citizens or are full",
+        "cap.dept_all": "; every department with a cap is in the table below",
+        "cap.rent": "Monthly rent of the units assigned (grey) and the rent the citizens pay after the rent "
+        "subsidy (blue line); the shaded band is where a subsidy can apply.",
+        "cap.prio": "Citizens housed and not housed, per priority.",
+        "cap.lim": "Subsidised assignments against each municipality's subsidy frame and each region's grant "
+        "quota (only those that have one)",
+        "cap.lim_shown": "; the {shown} most used of {n} are shown",
+        "warn.sha": "the plan was made for instance sha256 {plan}…, not this instance ({inst}…); loads and caps "
+        "below are this instance's",
+        "warn.name": "the plan names instance {plan}, this instance is {inst}",
+        "warn.passed": "the plan says it passes {plan}, the recount from its assignments passes {recount} "
+        "(the page shows the recount)",
+        "warn.homeless": "the plan says it houses {plan} homeless citizens under {limit}, the recount from its "
+        "assignments {recount} (the page shows the recount)",
+    },
+}
+
+#: ``NOUNS[lang][key]``: a counted word, (one, many), for :func:`plural`.
+NOUNS: dict[str, dict[str, tuple[str, str]]] = {
+    "da": {
+        "citizen": ("borger", "borgere"),
+        "unit": ("bolig", "boliger"),
+        "assignment_uses": ("anvisning bruger", "anvisninger bruger"),
+        "turn": ("tur", "ture"),
+        "rotation_pool": ("turnuspulje", "turnuspuljer"),
+        "homeless_citizen": ("hjemløs borger", "hjemløse borgere"),
+        "eligible_unit": ("egnet bolig", "egnede boliger"),
+        "other_eligible_unit": ("anden egnet bolig", "andre egnede boliger"),
+    },
+    "en": {
+        "citizen": ("citizen", "citizens"),
+        "unit": ("unit", "units"),
+        "assignment_uses": ("assignment uses", "assignments use"),
+        "turn": ("turn", "turns"),
+        "rotation_pool": ("rotation pool", "rotation pools"),
+        "homeless_citizen": ("homeless citizen", "homeless citizens"),
+        "eligible_unit": ("eligible unit", "eligible units"),
+        "other_eligible_unit": ("other eligible unit", "other eligible units"),
     },
 }
 
@@ -168,10 +514,20 @@ def number(x: SupportsFloat, lang: str = DEFAULT_LANG, digits: int = 0) -> str:
         Decimals shown.
     """
     text = f"{float(x):,.{digits}f}"
-    if _check(lang) == "da":
-        # Swap the separators through a placeholder: "," groups thousands in Python's format.
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
+    return _swap(text) if _check(lang) == "da" else text
+
+
+def decimal(x: SupportsFloat, lang: str = DEFAULT_LANG, digits: int = 2) -> str:
+    """A number rounded to ``digits`` decimals, without trailing zeros: ``83,5`` (Danish), ``83.5``."""
+    text = f"{round(float(x), digits):,.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return _swap(text) if _check(lang) == "da" else text
+
+
+def _swap(text: str) -> str:
+    """English separators to Danish: "," groups thousands, "." marks decimals in Python's format."""
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
 def amount(x: SupportsFloat, lang: str = DEFAULT_LANG) -> str:
@@ -227,6 +583,7 @@ def datetime(d: dt.date | str, lang: str = DEFAULT_LANG) -> str:
     return f"{date(when, lang)} {when.hour:02d}:{when.minute:02d}{zone}"
 
 
-def plural(n: int, one: str, many: str, lang: str = DEFAULT_LANG) -> str:
-    """``1 bolig``, ``2 boliger``: the count in the language's digits with the word for it."""
+def plural(n: int, noun: str, lang: str = DEFAULT_LANG) -> str:
+    """``1 bolig``, ``2.000 boliger``: the count in the language's digits with the word for it (:data:`NOUNS`)."""
+    one, many = NOUNS[_check(lang)][noun]
     return f"{number(n, lang)} {one if n == 1 else many}"
