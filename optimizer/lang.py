@@ -72,6 +72,7 @@ TEXT: dict[str, dict[str, str]] = {
         "report.footer": "Lavet af anvis {version} ud fra datasættet og planen alene. Borgere vises kun med id, "
         "prioritet og anvisning.",
         "report.contents": "Indhold",
+        "report.print_footer": "anvis: anvisningsrapport",
         "report.print_hint": "Ved udskrift åbnes alle afsnit; lange tabeller fortsætter over flere sider.",
         # round
         "round.round": "Runde",
@@ -306,7 +307,8 @@ TEXT: dict[str, dict[str, str]] = {
         "tbl.search_hint": "skriv for at filtrere; klik på en kolonne for at sortere",
         "tbl.none_housed": "Ingen borger blev anvist i denne plan.",
         "tbl.all_housed": "Alle borgere på listen blev anvist.",
-        "tbl.unassigned_summary": "{n} borgere ikke anvist, med årsagen (klik for at åbne)",
+        "tbl.unassigned_summary": "{n} borgere ikke anvist, med årsagen",
+        "tbl.click": "(klik for at åbne)",
         "tbl.pools_summary": "{n} puljer, {full} uden anvisningsret tilbage",
         "tbl.mixed_summary": "{n} afdelinger med loft, {full} fulde",
         "tbl.departments_summary": "{n} afdelinger med ledige boliger eller anvisninger",
@@ -382,6 +384,7 @@ TEXT: dict[str, dict[str, str]] = {
         "report.footer": "Made by anvis {version} from the instance and the plan alone. Citizens are shown by id "
         "with their priority and assignment only.",
         "report.contents": "Contents",
+        "report.print_footer": "anvis: round report",
         "report.print_hint": "When printed, every section opens; long tables continue over several pages.",
         "round.round": "Round",
         "round.status": "Round status",
@@ -597,7 +600,8 @@ TEXT: dict[str, dict[str, str]] = {
         "tbl.search_hint": "type to filter; click a column to sort",
         "tbl.none_housed": "No citizen was housed in this plan.",
         "tbl.all_housed": "Every citizen on the list was housed.",
-        "tbl.unassigned_summary": "{n} citizens not housed, with the reason (click to open)",
+        "tbl.unassigned_summary": "{n} citizens not housed, with the reason",
+        "tbl.click": "(click to open)",
         "tbl.pools_summary": "{n} pools, {full} with no claim left",
         "tbl.mixed_summary": "{n} departments with a cap, {full} full",
         "tbl.departments_summary": "{n} departments with vacant units or assignments",
