@@ -297,11 +297,16 @@ def test_cli_report_says_why_for_every_citizen(files):
     citizen lost the only unit to a more urgent one); --no-explain leaves it out."""
     inst_path, plan_path = files
     out = plan_path.parent / "r.html"
-    assert run("report", inst_path, plan_path, "-o", out).exit_code == 0
+    assert run("report", inst_path, plan_path, "-o", out, "--lang", "en").exit_code == 0
     page = out.read_text(encoding="utf-8")
+    assert '<html lang="en">' in page
     assert "1 taken by more urgent citizens" in page and "No other unit was eligible" in page
-    assert run("report", inst_path, plan_path, "-o", out, "--no-explain").exit_code == 0
+    assert run("report", inst_path, plan_path, "-o", out, "--no-explain", "--lang", "en").exit_code == 0
     assert "No other unit was eligible" not in out.read_text(encoding="utf-8")
+    assert run("report", inst_path, plan_path, "-o", out).exit_code == 0  # Danish by default
+    page = out.read_text(encoding="utf-8")
+    assert '<html lang="da">' in page
+    assert "1 taget af mere akutte borgere" in page and "Ingen anden bolig var egnet" in page
 
 
 def test_round_report_from_the_ledger(files, tmp_path):
