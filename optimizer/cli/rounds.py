@@ -18,6 +18,7 @@ from optimizer.cli.common import (
     error,
     fail,
     guard_output,
+    lang_option,
     load_instance,
     override_options,
     print_plan_summary,
@@ -26,7 +27,7 @@ from optimizer.cli.common import (
     solver_options,
     write_plan,
 )
-from optimizer.cli.explain import explain_citizen, explain_option, explain_options
+from optimizer.cli.explain import explain_citizen, explain_option, explain_options, write_report
 
 __all__ = ["DB_ENV", "existing_ledger", "ledger_errors", "round_group"]
 
@@ -397,9 +398,7 @@ def chosen_round(db: str, round_id: int | None) -> int:
 @round_option
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True, help="HTML file.")
 @explain_option
-@click.option(
-    "--lang", type=click.Choice(["da", "en"]), default="da", show_default=True, help="Language of the report."
-)
+@lang_option
 def round_report(db: str, round_id: int | None, output: str, explain: bool, lang: str) -> None:
     """Write a round's report (its filled instance and plan from the ledger) as one HTML page.
 
@@ -415,37 +414,7 @@ def round_report(db: str, round_id: int | None, output: str, explain: bool, lang
         inst, plan = round_plan(db, rid)
         info = round_info(db, rid)
         overrides = report_overrides(overrides_with_cost(db, rid))
-    write_round_report(inst, plan, output, explain, round_info=info, overrides=overrides, lang=lang)
-
-
-def write_round_report(inst: Any, plan: Any, output: str, explain: bool, **context: Any) -> None:
-    """Render a round's report with the round's ``context`` (round_info, overrides, lang) and write it atomically.
-
-    As :func:`optimizer.cli.explain.write_report`, which takes no round context.
-    """
-    from models.validate import Problem
-    from optimizer.cli.common import write_text
-    from optimizer.report.html import ReportError, plan_warnings, render_report
-
-    source = inst.source
-    explanations, why_not = None, None
-    if explain:
-        from optimizer.explain.citizen import explain_all
-
-        try:
-            explanations = explain_all(inst, plan)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            why_not = exc  # a plan unfit for the instance: render_report lists every problem below
-    try:
-        html = render_report(inst, plan, explanations, **context)
-    except ReportError as exc:
-        fail(InstanceError(source, [Problem("", p) for p in exc.problems]))
-    if why_not is not None:
-        click.echo(printable(f"warning: {source}: no explanations in the report: {why_not}"), err=True)
-    for w in plan_warnings(inst, plan):
-        click.echo(printable(f"warning: {source}: {w}"), err=True)
-    write_text(output, html)
-    click.echo(printable(f"report written to {output}"))
+    write_report(inst, plan, inst.source, output, explain, lang=lang, round_info=info, overrides=overrides)
 
 
 @round_group.command("explain")
