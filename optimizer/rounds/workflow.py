@@ -39,6 +39,15 @@ until spent otherwise) and the banked rights of choice pools (never the pools'
 vacancies), is recorded in the history, and rounds committed before it can no
 longer be rolled back.
 
+A round's overrides (lock, forbid, reserve, hold) are ledger rows numbered in the
+round, each with the planner's note, who added it and when (:func:`round_overrides`,
+:func:`add_override`, :func:`remove_override`); the round's stored instance carries
+exactly those not removed. A solve with overrides also solves without them, and without
+each one, and stores who moved and who lost their place (:func:`override_cost`).
+:func:`housed_before` names citizens and units of a new week that committed rounds
+housed or let already, and :func:`carry_round` writes next week's instance: who still
+waits (``waiting_days`` increased), the held turns and the ledger's counts.
+
 ``db`` arguments are a file path (SQLite, created on first use by the library; the CLI starts
 one only with ``round open``) or a
 SQLAlchemy URL (``sqlite:///x.db``, ``postgresql://…``).
