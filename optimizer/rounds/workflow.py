@@ -1045,8 +1045,9 @@ MAX_COSTED_EACH = 8
 def _cost_of_overrides(inst: Instance, plan: Plan, **options: Any) -> dict[str, Any]:
     """:func:`override_cost` of all the overrides (one solve without them), and of each.
 
-    Up to :data:`MAX_COSTED_EACH` overrides, ``each`` maps an override's position in
-    ``inst.overrides`` (a string) to its own cost: the plan against the plan solved
+    Up to :data:`MAX_COSTED_EACH` overrides, ``each`` lists, in the order of
+    ``inst.overrides``, each one (``override``: its ``action``, ``unit``, ``citizen`` and
+    ``note`` as in the instance) with its own ``cost``: the plan against the plan solved
     without that one override.
     """
     from optimizer.engine.solve import solve
@@ -1057,16 +1058,22 @@ def _cost_of_overrides(inst: Instance, plan: Plan, **options: Any) -> dict[str, 
 
     out = override_cost(inst, plan, without(()))
     k = len(inst.overrides)
-    if k == 1:
-        out["each"] = {"0": {key: v for key, v in out.items() if key != "overrides"}}
-    elif k <= MAX_COSTED_EACH:
-        each = {}
-        for i in range(k):
+    if k > MAX_COSTED_EACH:
+        return out
+    each = []
+    for i, o in enumerate(inst.overrides):
+        if k == 1:  # without it is without them all
+            one = {key: v for key, v in out.items() if key != "overrides"}
+        else:
             one = override_cost(inst, plan, without(inst.overrides[:i] + inst.overrides[i + 1 :]))
             one.pop("overrides")
-            each[str(i)] = one
-        out["each"] = each
+        each.append({"override": dict(zip(_KEY_FIELDS, _override_key(o), strict=True)), "cost": one})
+    out["each"] = each
     return out
+
+
+#: The fields of an override that identify it in a stored cost (see :func:`_cost_of_overrides`).
+_KEY_FIELDS = ("action", "unit", "citizen", "note")
 
 
 def round_override_cost(db: str, round_id: int | None = None) -> dict[str, Any] | None:
@@ -1094,12 +1101,21 @@ def overrides_with_cost(db: str, round_id: int) -> list[dict[str, Any]]:
     It is missing when the round has no plan with its cost (not solved since the
     overrides changed, or more than :data:`MAX_COSTED_EACH` overrides).
     """
-    entries = round_overrides(db, round_id)
-    spent = round_override_cost(db, round_id)
-    each = (spent or {}).get("each") or {}
-    if len(each) != len(entries):  # stored for other overrides: never attach a cost to the wrong one
-        return entries
-    return [dict(e, cost=each[str(i)]) for i, e in enumerate(entries)]
+    with transaction(db) as conn:
+        row = _round(conn, round_id, states=ROUND_STATES)
+        rows = _override_rows(conn, row.id)
+    spent = None if row.override_cost_json is None else _stored(row, "override_cost_json")
+    costs: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for e in (spent or {}).get("each") or ():
+        costs.setdefault(tuple(e["override"][k] for k in _KEY_FIELDS), []).append(e["cost"])
+    out = []
+    for r in rows:  # each cost goes to the override it was found for, never to another
+        entry = _entry(r)
+        found = costs.get(_override_key(_as_override(r)))
+        if found:
+            entry["cost"] = found.pop(0)
+        out.append(entry)
+    return out
 
 
 def round_effects(

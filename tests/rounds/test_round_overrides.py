@@ -238,3 +238,17 @@ def test_a_contradiction_names_the_rounds_override_by_its_number(db):
         R.add_override(db, "forbid", "u1", citizen="a")
     text_ = str(e.value)
     assert "override 2" in text_ and "overrides[" not in text_
+
+
+def test_beyond_the_limit_only_the_overrides_together_are_costed(db, monkeypatch):
+    """More overrides than MAX_COSTED_EACH: the cost of all of them is stored, none per override."""
+    monkeypatch.setattr(R, "MAX_COSTED_EACH", 1)
+    R.open_round(db, one_unit())
+    R.add_override(db, "lock", "u1", citizen="q")
+    R.add_override(db, "forbid", "u1", citizen="p1")
+    R.solve_round(db)
+    cost = R.round_override_cost(db, 1)
+    assert [x["citizen"] for x in cost["lost"]] == ["p1"] and "each" not in cost
+    assert [("cost" in e) for e in R.overrides_with_cost(db, 1)] == [False, False]
+    R.solve_round(db, cost=False)
+    assert R.round_override_cost(db, 1) is None
