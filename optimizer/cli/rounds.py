@@ -608,7 +608,9 @@ def round_carry(db: str, output: str, days: int | None, round_id: int | None) ->
     guard_output(output, db=db)
     existing_ledger(db)
     with ledger_errors():
-        inst, days = carry_round(db, days=days, round_id=round_id)
+        inst, days, notes = carry_round(db, days=days, round_id=round_id)
+    for note in notes:
+        click.echo(printable(f"note: {note}"), err=True)
     save_instance(inst, output)
     n = len(inst.citizens)
     click.echo(

@@ -1525,7 +1525,7 @@ def _days_between(earlier: str | None, later: str | None) -> int | None:
     return max(0, round((b - a).total_seconds() / 86400))
 
 
-def carry_round(db: str, days: int | None = None, round_id: int | None = None) -> tuple[Instance, int]:
+def carry_round(db: str, days: int | None = None, round_id: int | None = None) -> tuple[Instance, int, list[str]]:
     """Next week's instance from a committed round: who still waits, the held turns, the ledger's counts.
 
     The instance keeps the round's parameters, regions, municipalities, organisations,
@@ -1536,6 +1536,11 @@ def carry_round(db: str, days: int | None = None, round_id: int | None = None) -
     its units are the turns the round held, ``offered: true`` (anvis/2); its ledger
     entries are the pools' counts after the round; scores are kept for the pairs that
     remain; it has no overrides. The planner adds the week's new units and citizens to it.
+
+    A rotation pool may have more claims than counted vacancies (an offered turn of an
+    instance the ledger did not see is a claim, not a vacancy: FORMAT.md §6 rule 4); a
+    ledger entry cannot say so (FORMAT.md §2), and claims play no part in rotation, so
+    that pool's entry is left out, with a note: ``round open`` fills it from the ledger.
 
     Parameters
     ----------
@@ -1549,8 +1554,9 @@ def carry_round(db: str, days: int | None = None, round_id: int | None = None) -
 
     Returns
     -------
-    instance, days
-        The next week's validated instance and the days added to each waiting time.
+    instance, days, notes
+        The next week's validated instance, the days added to each waiting time, and
+        one line per ledger entry left out.
 
     Raises
     ------
@@ -1594,17 +1600,20 @@ def carry_round(db: str, days: int | None = None, round_id: int | None = None) -
     for d in doc["departments"]:
         d["max_vulnerable"] = given("department", d["id"], d["max_vulnerable"])
     valid = _pool_ids(inst)
-    doc["ledger"] = [
-        {"pool": key, "vacancies_before": v, "claimed_before": c}
-        for (kind, key), (v, c) in sorted(after.items())
-        if kind == "pool" and key in valid
+    counts = [(key, v, c) for (kind, key), (v, c) in sorted(after.items()) if kind == "pool" and key in valid]
+    doc["ledger"] = [{"pool": key, "vacancies_before": v, "claimed_before": c} for key, v, c in counts if c <= v]
+    notes = [
+        f"pool {key!r}: its {c} claims exceed its {v} counted vacancies (offered turns), which a ledger "
+        "entry cannot say: left out ('round open' fills it from the ledger)"
+        for key, v, c in counts
+        if c > v
     ]
     doc.pop("overrides", None)
     citizens, units = {c["id"] for c in doc["citizens"]}, {u["id"] for u in doc["units"]}
     doc["scores"] = [s for s in doc["scores"] if s["citizen"] in citizens and s["unit"] in units]
     doc["name"] = f"{inst.name} (carried over from round {row.id})"
     try:
-        return models.from_dict(doc, f"round {row.id} carried over"), days
+        return models.from_dict(doc, f"round {row.id} carried over"), days, notes
     except models.InstanceError as exc:
         raise LedgerError(f"round {row.id} cannot be carried over: {exc}") from None
 
