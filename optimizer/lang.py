@@ -104,6 +104,32 @@ TEXT: dict[str, dict[str, str]] = {
         "ov.priority_part": "prioritet {p}: {n}",
         "ov.no_effect": "ingen ændring for andre borgere",
         "ov.unknown_effect": "virkning ikke beregnet",
+        # counterfactuals (the smallest single change), from the change's fields
+        "cf.frame": "én plads mere i tilsagnsrammen for kommune {municipality} (ramme {frm} → {to})",
+        "cf.quota": "én plads mere i kvoten for region {region} (kvote {frm} → {to})",
+        "cf.department": "loftet for blandet by i afdeling {department} + 1 (max_vulnerable {frm} → {to})",
+        "cf.ledger": "anvisningsretten i pulje {pool} + 1: én anvisning færre i puljens regnskab (claimed_before "
+        "{frm} → {to}; loft {cap_from} → {cap_to})",
+        "cf.share": "andelen i aftale {pool} {frm} → {to} ({points}; loft {cap_from} → {cap_to})",
+        "cf.share_default": "en andel på {to} i stedet for standarden {frm} for boligorganisation {organisation} i "
+        "kommune {municipality} (pulje {pool}, {points}; loft {cap_from} → {cap_to}; som ny aftale {new})",
+        "cf.turn": "én tur mere i pulje {pool}: {how} gør bolig {unit} (ledig bolig nr. {vacancy} i puljen) til "
+        "kommunens tur (ture i denne runde {n_from} → {n_to}: {was} → {now})",
+        "cf.turn_share": "andelen i aftale {pool} {frm} → {to} ({points})",
+        "cf.turn_default": "en andel på {to} i stedet for standarden {frm} for boligorganisation {organisation} i "
+        "kommune {municipality} ({points}; som ny aftale {new})",
+        "cf.points": "+{k} procentpoint",
+        "cf.rent": "huslejegrænse + {n} ({frm} → {to})",
+        "cf.min_rooms": "ét værelse færre accepteret (min_rooms {frm} → {to})",
+        "cf.max_rooms": "ét værelse mere accepteret (max_rooms {frm} → {to})",
+        "cf.none": "ingen ændring: en ny beregning af blokken, som den er, anviser borgeren",
+        "cf.none_ids": "ingen",
+                "cf.found": "{change} anviser borgeren til {unit} (ny beregning for {scope}; {n} prøvet)",
+        "cf.unchanged": "en ny beregning for {scope} uden ændringer anviser borgeren til {unit}: planen valgte "
+        "mellem lige gode planer eller var ikke optimal",
+        "cf.not_found": "ingen af de {n}, der blev prøvet, ville anvise borgeren (ny beregning for {scope}{more})",
+        "cf.not_tried": "; {n} mere ikke prøvet (--max-candidates)",
+        "cf.housed": "anvist i planen: ingen ændring nødvendig",
         # terminal summary
         "sm.title": "anvis-plan for {name}: {status}",
         "sm.priority": "prioritet",
@@ -414,6 +440,31 @@ TEXT: dict[str, dict[str, str]] = {
         "ov.priority_part": "priority {p}: {n}",
         "ov.no_effect": "no change for other citizens",
         "ov.unknown_effect": "effect not computed",
+        "cf.frame": "one more subsidy frame slot for municipality {municipality} (frame {frm} → {to})",
+        "cf.quota": "one more grant-quota slot for region {region} (quota {frm} → {to})",
+        "cf.department": "department {department} mixed-city cap + 1 (max_vulnerable {frm} → {to})",
+        "cf.ledger": "pool {pool} cap + 1: one claim fewer in its ledger (claimed_before {frm} → {to}; cap "
+        "{cap_from} → {cap_to})",
+        "cf.share": "share of agreement {pool} {frm} → {to} ({points}; cap {cap_from} → {cap_to})",
+        "cf.share_default": "a share of {to} instead of the default {frm} for organisation {organisation} in "
+        "municipality {municipality} (pool {pool}, {points}; cap {cap_from} → {cap_to}; as new agreement {new})",
+        "cf.turn": "one more turn in pool {pool}: {how} makes unit {unit} (vacancy {vacancy} of the pool) the "
+        "municipality's turn (turns this round {n_from} → {n_to}: {was} → {now})",
+        "cf.turn_share": "share of agreement {pool} {frm} → {to} ({points})",
+        "cf.turn_default": "a share of {to} instead of the default {frm} for organisation {organisation} in "
+        "municipality {municipality} ({points}; as new agreement {new})",
+        "cf.points": "+{k} point(s)",
+        "cf.rent": "rent limit + {n} ({frm} → {to})",
+        "cf.min_rooms": "one room fewer accepted (min_rooms {frm} → {to})",
+        "cf.max_rooms": "one room more accepted (max_rooms {frm} → {to})",
+        "cf.none": "no change: re-solving the block as it is houses them",
+        "cf.none_ids": "none",
+                "cf.found": "{change} houses them in {unit} (re-solved {scope}; {n} tried)",
+        "cf.unchanged": "re-solving {scope} unchanged houses them in {unit}: the plan chose among equally good "
+        "plans or was not optimal",
+        "cf.not_found": "none of the {n} tried would house them (re-solved {scope}{more})",
+        "cf.not_tried": "; {n} more not tried (--max-candidates)",
+        "cf.housed": "housed in the plan: no change needed",
         "sm.title": "anvis plan for {name}: {status}",
         "sm.priority": "priority",
         "sm.housed": "housed",
@@ -674,6 +725,7 @@ NOUNS: dict[str, dict[str, tuple[str, str]]] = {
         "free_unit": ("ledig bolig", "ledige boliger"),
         "change": ("ændring", "ændringer"),
         "single_change": ("enkeltændring", "enkeltændringer"),
+        "municipality": ("kommune", "kommuner"),
     },
     "en": {
         "citizen": ("citizen", "citizens"),
@@ -687,6 +739,7 @@ NOUNS: dict[str, dict[str, tuple[str, str]]] = {
         "free_unit": ("free unit", "free units"),
         "change": ("change", "changes"),
         "single_change": ("single change", "single changes"),
+        "municipality": ("municipality", "municipalities"),
     },
 }
 

@@ -67,11 +67,15 @@ __all__ = [
     "WEIGHTS",
     "PlanMismatch",
     "UnknownCitizen",
+    "cap_words",
+    "change_words",
     "compact_ids",
     "context",
+    "counterfactual_words",
     "explain",
     "explain_all",
     "format_explanation",
+    "rule_words",
 ]
 
 #: Weights of the default score's parts (see :func:`optimizer.engine.pairs.default_scores`).
@@ -381,6 +385,98 @@ def _decided(t: int, ours: float, own_score: np.ndarray, n_elig: np.ndarray) -> 
     return ("alt.other_better" if theirs > ours else "alt.other_worse", theirs)
 
 
+def _pct(s: float, lang: str) -> str:
+    text = f"{100 * s:.4g}"
+    return f"{text.replace('.', ',')} %" if lang == "da" else f"{text}%"
+
+
+def change_words(ch: Mapping[str, Any], lang: str = L.DEFAULT_LANG) -> str:
+    """A candidate change of :func:`~optimizer.explain.counterfactual.counterfactual` in words.
+
+    English is the change's own ``text`` (the engine's wording); Danish is written
+    from the change's fields (``kind``, ``from``, ``to``, ...), so both say the same.
+    """
+    if lang == "en":
+        return str(ch["text"])
+    kind = ch["kind"]
+
+    def q(key: str) -> str:
+        return repr(ch[key])
+
+    def points() -> str:
+        return L.say("cf.points", lang, k=ch["points"])
+
+    if kind in ("frame", "quota", "department"):
+        field = {"frame": "municipality", "quota": "region", "department": "department"}[kind]
+        return L.say(f"cf.{kind}", lang, **{field: q(field)}, frm=ch["from"], to=ch["to"])
+    if kind == "ledger":
+        return L.say(
+            "cf.ledger", lang, pool=q("pool"), frm=ch["from"], to=ch["to"], cap_from=ch["cap_from"], cap_to=ch["cap_to"]
+        )
+    if kind == "share":
+        fields = {"pool": q("pool"), "frm": _pct(ch["from"], lang), "to": _pct(ch["to"], lang), "points": points()}
+        fields |= {"cap_from": ch["cap_from"], "cap_to": ch["cap_to"]}
+        if "new_agreement" in ch:
+            more = {"organisation": q("organisation"), "municipality": q("municipality"), "new": q("new_agreement")}
+            return L.say("cf.share_default", lang, **fields, **more)
+        return L.say("cf.share", lang, **fields)
+    if kind == "turn":
+        frm, to = _pct(ch["from"], lang), _pct(ch["to"], lang)
+        if "new_agreement" in ch:
+            how = L.say(
+                "cf.turn_default",
+                lang,
+                frm=frm,
+                to=to,
+                points=points(),
+                organisation=q("organisation"),
+                municipality=q("municipality"),
+                new=q("new_agreement"),
+            )
+        else:
+            how = L.say("cf.turn_share", lang, pool=q("pool"), frm=frm, to=to, points=points())
+        was, now = ch["turns_from"], ch["turns_to"]
+        none = L.say("cf.none_ids", lang)
+        return L.say(
+            "cf.turn",
+            lang,
+            pool=q("pool"),
+            how=how,
+            unit=ch["turn_unit"],
+            vacancy=ch["vacancy"],
+            n_from=len(was),
+            n_to=len(now),
+            was=", ".join(was) or none,
+            now=", ".join(now) or none,
+        )
+    if kind == "rent":
+        return L.say("cf.rent", lang, n=L.kr(ch["n_kr"], lang), frm=L.kr(ch["from"], lang), to=L.kr(ch["to"], lang))
+    if kind == "rooms":
+        return L.say(f"cf.{ch['field']}", lang, frm=ch["from"], to=ch["to"])
+    if kind == "none":
+        return L.say("cf.none", lang)
+    return str(ch.get("text", kind))
+
+
+def counterfactual_words(cf: Mapping[str, Any], lang: str = L.DEFAULT_LANG) -> str:
+    """The conclusion of a counterfactual in words (English: its own ``text``; Danish: from its fields)."""
+    if lang == "en":
+        return str(cf["text"])
+    if not cf.get("applies"):
+        return L.say("cf.housed", lang)
+    scope = L.plural(cf["block"]["municipalities"], "municipality", lang)
+    found = cf.get("found")
+    if found and found["kind"] == "none":
+        return L.say("cf.unchanged", lang, scope=scope, unit=found["unit"])
+    n = len(cf.get("tried", []))
+    if found:
+        tried = L.plural(n, "change", lang)
+        return L.say("cf.found", lang, change=change_words(found, lang), unit=found["unit"], scope=scope, n=tried)
+    skipped = cf.get("not_tried", 0)
+    more = L.say("cf.not_tried", lang, n=skipped) if skipped else ""
+    return L.say("cf.not_found", lang, n=L.plural(n, "single_change", lang), scope=scope, more=more)
+
+
 def _delta_text(delta: dict[str, Any], lang: str = L.DEFAULT_LANG) -> str:
     parts = []
 
@@ -507,12 +603,12 @@ def format_explanation(e: dict[str, Any], lang: str = L.DEFAULT_LANG) -> str:
         lines.append(L.say("ex.free", lang, n=n_units(len(el["free"]), "eligible_unit"), ids=compact_ids(el["free"])))
     cf = e.get("counterfactual")
     if cf and cf.get("applies"):
-        lines.append(L.say("ex.cf", lang, text=cf["text"]))
+        lines.append(L.say("ex.cf", lang, text=counterfactual_words(cf, lang)))
         if cf.get("found") and cf["found"].get("delta") is not None:
             lines.append(L.say("ex.cf_delta", lang, delta=_delta_text(cf["found"]["delta"], lang)))
         for tried in cf.get("tried", []):
             if not tried["housed"]:
-                lines.append(L.say("ex.cf_tried", lang, text=tried["text"]))
+                lines.append(L.say("ex.cf_tried", lang, text=change_words(tried, lang)))
     return "\n".join(lines)
 
 
@@ -741,7 +837,7 @@ def explain_all(
                 cache=cf_cache,
             )
             entry["counterfactual"] = cf
-            text += L.say("all.cf", lang, text=cf["text"])
+            text += L.say("all.cf", lang, text=counterfactual_words(cf, lang))
         entry["text"] = text
         out[cit.id] = entry
     return out
