@@ -633,3 +633,14 @@ def test_danish_e5_rotation_and_homeless(e5):
     ) in html
     assert "<li>2 hjemløse borgere anvist til en husleje efter tilskud under 3.500 kr. om måneden.</li>" in html
     assert '<td class="n">0,25</td>' in html
+
+
+def test_danish_page_warns_in_danish(demo):
+    """A plan naming another instance: the page's warning is Danish, the terminal's (plan_warnings' default) English."""
+    from optimizer.report.html import plan_warnings
+
+    inst, plan, _ = demo
+    other = models.Plan.from_dict({**plan, "instance": "other-week"})
+    html = without_svg(render_report(inst, other))
+    assert '<p class="warning">Advarsel: planen nævner datasættet &#39;other-week&#39;, dette datasæt hedder' in html
+    assert plan_warnings(inst, other) == [f"the plan names instance 'other-week', this instance is {inst.name!r}"]
