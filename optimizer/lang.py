@@ -53,7 +53,10 @@ _MONTHS_DA = (
     "december",
 )
 
-#: ``TEXT[lang][key]``: a phrase, with ``{name}`` fields filled by :func:`say`.
+#: ``TEXT[lang][key]``: a phrase, with ``{name}`` fields filled by :func:`say`. Every key is in
+#: both languages. Where the engine already words a thing in English (a rule, a cap, a
+#: counterfactual change, the plans' reasons), English output uses the engine's text and the
+#: English entry here only mirrors it, so that both languages have the same keys and fields.
 TEXT: dict[str, dict[str, str]] = {
     "da": {
         # page and header

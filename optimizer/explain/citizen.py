@@ -53,6 +53,7 @@ from optimizer.explain.context import (
 from optimizer.explain.counterfactual import MAX_CANDIDATES, counterfactual
 from optimizer.plan.reasons import (
     OVERRIDDEN,
+    UNNAMED_CAP,
     fates,
     plan_cap_text,
     reason_code,
@@ -341,6 +342,11 @@ def cap_words(cap: Mapping[str, Any], lang: str = L.DEFAULT_LANG, *, full: bool 
     return L.say("cap.full" if full else "cap.use", lang, name=name, used=cap["used"], limit=cap["limit"])
 
 
+def _unnamed_full(lang: str) -> str:
+    """A full cap the report may not name (it would state an attribute), as the plan's reasons word it."""
+    return f"{UNNAMED_CAP} full" if lang == "en" else L.say("cap.unnamed_full", lang)
+
+
 def _alt_reason(alt: Mapping[str, Any], own: float, lang: str, report: bool = False) -> str:
     """Why an assigned citizen did not get the alternative ``alt`` (of :func:`_alternative`), in ``lang``.
 
@@ -360,7 +366,7 @@ def _alt_reason(alt: Mapping[str, Any], own: float, lang: str, report: bool = Fa
         return L.say(key, lang, theirs=_g(theirs, lang), ours=_g(alt["score"], lang), **who)
     if why == "cap_full":
         texts = [
-            cap_words(x, lang) if x["kind"] == "pool" or not report else L.say("cap.unnamed_full", lang)
+            cap_words(x, lang) if x["kind"] == "pool" or not report else _unnamed_full(lang)
             for x in alt["caps"]
         ]
         return L.say("alt.cap", lang, caps="; ".join(dict.fromkeys(texts)))
