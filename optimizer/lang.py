@@ -126,7 +126,7 @@ TEXT: dict[str, dict[str, str]] = {
         "cf.max_rooms": "ét værelse mere accepteret (max_rooms {frm} → {to})",
         "cf.none": "ingen ændring: en ny beregning af blokken, som den er, anviser borgeren",
         "cf.none_ids": "ingen",
-                "cf.found": "{change} anviser borgeren til {unit} (ny beregning for {scope}; {n} prøvet)",
+        "cf.found": "{change} anviser borgeren til {unit} (ny beregning for {scope}; {n} prøvet)",
         "cf.unchanged": "en ny beregning for {scope} uden ændringer anviser borgeren til {unit}: planen valgte "
         "mellem lige gode planer eller var ikke optimal",
         "cf.not_found": "ingen af de {n}, der blev prøvet, ville anvise borgeren (ny beregning for {scope}{more})",
@@ -456,7 +456,7 @@ TEXT: dict[str, dict[str, str]] = {
         "cf.max_rooms": "one room more accepted (max_rooms {frm} → {to})",
         "cf.none": "no change: re-solving the block as it is houses them",
         "cf.none_ids": "none",
-                "cf.found": "{change} houses them in {unit} (re-solved {scope}; {n} tried)",
+        "cf.found": "{change} houses them in {unit} (re-solved {scope}; {n} tried)",
         "cf.unchanged": "re-solving {scope} unchanged houses them in {unit}: the plan chose among equally good "
         "plans or was not optimal",
         "cf.not_found": "none of the {n} tried would house them (re-solved {scope}{more})",

@@ -365,10 +365,7 @@ def _alt_reason(alt: Mapping[str, Any], own: float, lang: str, report: bool = Fa
         key, theirs = decided
         return L.say(key, lang, theirs=_g(theirs, lang), ours=_g(alt["score"], lang), **who)
     if why == "cap_full":
-        texts = [
-            cap_words(x, lang) if x["kind"] == "pool" or not report else _unnamed_full(lang)
-            for x in alt["caps"]
-        ]
+        texts = [cap_words(x, lang) if x["kind"] == "pool" or not report else _unnamed_full(lang) for x in alt["caps"]]
         return L.say("alt.cap", lang, caps="; ".join(dict.fromkeys(texts)))
     if why == "lower_score":
         key = "alt.lower" if alt["score"] < own else "alt.same"
@@ -684,7 +681,8 @@ def explain_all(
     -------
     dict
         Citizen id → ``{"text", "housed", "code", ...}`` for every citizen, in
-        instance order; housed citizens also have ``unit``. A housed citizen's text
+        instance order; housed citizens also have ``unit`` and ``why`` (the text
+        without the sentence that repeats the assignment). A housed citizen's text
         names the deciding comparison for their best other unit: who took it and why
         (more urgent; it was the taker's only eligible unit; the taker scores higher
         there; or the plan as a whole), a full cap, or a lower score.
@@ -774,7 +772,7 @@ def explain_all(
                 alt = _alternative(ctx, c, u, own, int(pu[j]), bool(ps[j]), float(score[j]))
                 if alt["why"] == "taken_other":
                     alt["decided"] = _decided(int(ctx.taker[pu[j]]), float(score[j]), own_score, n_elig)
-                text += L.say(
+                why = L.say(
                     "all.best",
                     lang,
                     n=L.plural(n_other, "other_eligible_unit", lang),
@@ -784,7 +782,10 @@ def explain_all(
                 )
                 entry["best_alternative"] = {k: v for k, v in alt.items() if k in ("unit", "score", "why", "taken_by")}
             else:
-                text += L.say("all.only", lang)
+                why = L.say("all.only", lang)
+            text += why
+            # The report's row already shows unit, afdeling, score and rents: its "why" is the comparison.
+            entry["why"] = why.strip()
         elif n_elig[c] == 0:
             entry["code"] = "no_eligible_unit"
             n_units = int(per_muni[data.c_muni[c]])

@@ -139,7 +139,8 @@ def render_report(
         of a plan file; the fields the engine adds are shown when present.
     explanations
         Optional mapping of citizen id to an explanation: a string, or a dict
-        whose ``"text"`` is shown. Rendered in a "Why" column; ids not in the
+        whose ``"why"`` (else ``"text"``) is shown, as
+        :func:`~optimizer.explain.citizen.explain_all` gives them. Rendered in a "Why" column; ids not in the
         instance are ignored.
     round_info
         The ledger's round the plan belongs to, when it comes from one: keys ``id``,
@@ -588,10 +589,10 @@ def _reasons(plan: models.Plan) -> dict[str, tuple[str, str]]:
 
 
 def _why(explanations: Mapping[str, Any] | None) -> dict[str, str]:
-    """Citizen id -> explanation text; a dict contributes its ``"text"``."""
+    """Citizen id -> explanation text; a dict contributes its ``"why"``, else its ``"text"``."""
     out = {}
     for cid, e in (explanations or {}).items():
-        text = e.get("text", "") if isinstance(e, Mapping) else e
+        text = (e.get("why") or e.get("text", "")) if isinstance(e, Mapping) else e
         if text is not None and str(text):
             out[str(cid)] = str(text)
     return out

@@ -540,7 +540,9 @@ def test_explain_all_feeds_the_round_report():
     inst, plan = setup(frame_doc())
     out = explain_all(inst, plan, lang="en")
     page = render_report(inst, models.Plan.from_dict(plan), out)
-    assert out["b"]["text"] in html.unescape(page) and out["a"]["text"] in html.unescape(page)
+    assert out["b"]["text"] in html.unescape(page) and out["a"]["why"] in html.unescape(page)
+    assert out["a"]["text"].endswith(" " + out["a"]["why"]) and out["a"]["why"].startswith("Best of 1 other")
+    assert out["a"]["text"] not in html.unescape(page)  # the row shows unit, rent and score already
 
 
 def test_explain_all_with_counterfactuals_on_tiny():
