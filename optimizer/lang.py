@@ -823,6 +823,15 @@ def decimal(x: SupportsFloat, lang: str = DEFAULT_LANG, digits: int = 2) -> str:
     return _swap(text) if _check(lang) == "da" else text
 
 
+def short(x: SupportsFloat, lang: str = DEFAULT_LANG, spec: str = "g") -> str:
+    """A number in Python's short ``spec`` format (``g``: ``83.5``, ``1e+06``), with the language's decimal mark.
+
+    For scores and shares, which English writes as ``:g`` does; no thousands separator.
+    """
+    text = format(float(x), spec)
+    return text.replace(".", ",") if _check(lang) == "da" else text
+
+
 def _swap(text: str) -> str:
     """English separators to Danish: "," groups thousands, "." marks decimals in Python's format."""
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")

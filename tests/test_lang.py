@@ -88,3 +88,8 @@ def test_unknown_language_is_refused():
         L.say("report.title", "sv", name="x")
     with pytest.raises(ValueError):
         L.number(1, "de")
+
+
+def test_short_numbers_keep_the_engines_digits():
+    assert L.short(83.456) == "83,456" and L.short(83.456, "en") == "83.456" and L.short(1e6, "en") == "1e+06"
+    assert L.short(26.5, "da", ".4g") == "26,5" and L.short(80.0) == "80"

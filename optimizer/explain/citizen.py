@@ -319,12 +319,6 @@ def _unassigned(ctx: Context, c: int, units: Units, lang: str) -> dict[str, Any]
 # --------------------------------------------------------------------------- text
 
 
-def _g(x: float, lang: str) -> str:
-    """A score as ``:g`` writes it, with the language's decimal mark."""
-    text = f"{float(x):g}"
-    return text.replace(".", ",") if lang == "da" else text
-
-
 def rule_words(code: int, lang: str = L.DEFAULT_LANG, *, plan: bool = False) -> str:
     """A failure code's rule in words: the caseworker's (default) or the plan's and report's wording."""
     if lang == "en":
@@ -363,13 +357,13 @@ def _alt_reason(alt: Mapping[str, Any], own: float, lang: str, report: bool = Fa
         if decided is None:
             return L.say("alt.other", lang, **who)
         key, theirs = decided
-        return L.say(key, lang, theirs=_g(theirs, lang), ours=_g(alt["score"], lang), **who)
+        return L.say(key, lang, theirs=L.short(theirs, lang), ours=L.short(alt["score"], lang), **who)
     if why == "cap_full":
         texts = [cap_words(x, lang) if x["kind"] == "pool" or not report else _unnamed_full(lang) for x in alt["caps"]]
         return L.say("alt.cap", lang, caps="; ".join(dict.fromkeys(texts)))
     if why == "lower_score":
         key = "alt.lower" if alt["score"] < own else "alt.same"
-        return L.say(key, lang, score=_g(alt["score"], lang), own=_g(own, lang))
+        return L.say(key, lang, score=L.short(alt["score"], lang), own=L.short(own, lang))
     return L.say("alt.higher", lang)
 
 
@@ -389,8 +383,9 @@ def _decided(t: int, ours: float, own_score: np.ndarray, n_elig: np.ndarray) -> 
 
 
 def _pct(s: float, lang: str) -> str:
-    text = f"{100 * s:.4g}"
-    return f"{text.replace('.', ',')} %" if lang == "da" else f"{text}%"
+    """A share in per cent as the engine writes it (``26.5%``); Danish ``26,5 %``."""
+    text = L.short(100 * s, lang, ".4g")
+    return f"{text} %" if lang == "da" else f"{text}%"
 
 
 def change_words(ch: Mapping[str, Any], lang: str = L.DEFAULT_LANG) -> str:
@@ -530,12 +525,12 @@ def format_explanation(e: dict[str, Any], lang: str = L.DEFAULT_LANG) -> str:
         if "not_eligible" in a:
             lines.append(L.say("ex.not_eligible", lang, why=a["not_eligible"]))
         elif a["score_source"] == "given in scores":
-            lines.append(L.say("ex.score_given", lang, score=_g(a["score"], lang)))
+            lines.append(L.say("ex.score_given", lang, score=L.short(a["score"], lang)))
         else:
             parts = " + ".join(f"{p['weight']:.2f}·{k} {p['value']:.2f}" for k, p in a["parts"].items())
             if lang == "da":
                 parts = parts.replace(".", ",")
-            lines.append(L.say("ex.score_parts", lang, score=_g(a["score"], lang), parts=parts))
+            lines.append(L.say("ex.score_parts", lang, score=L.short(a["score"], lang), parts=parts))
         rent, eff, limit = (L.kr(x, lang) for x in (a["rent_kr"], a["effective_rent_kr"], lim["max_rent_kr"]))
         key = "ex.rent_sub" if a["subsidised"] else "ex.rent"
         lines.append(L.say(key, lang, rent=rent, eff=eff, limit=limit))
@@ -547,7 +542,7 @@ def format_explanation(e: dict[str, Any], lang: str = L.DEFAULT_LANG) -> str:
             own = float(a.get("score", 0.0))
             for alt in e["alternatives"]:
                 reason = alt["reason"] if lang == "en" else _alt_reason(alt, own, lang)
-                lines.append(L.say("ex.alt", lang, unit=alt["unit"], score=_g(alt["score"], lang), reason=reason))
+                lines.append(L.say("ex.alt", lang, unit=alt["unit"], score=L.short(alt["score"], lang), reason=reason))
         return "\n".join(lines)
     code = e["code"] if lang == "en" else t.get(f"reason.{e['code']}", e["code"])
     lines.append(
@@ -631,7 +626,7 @@ def turn_text(data: ProblemData, u: int, lang: str = "en") -> str:
         n = round(every)
         suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
         return L.say("turn.every", lang, head=head, n=n, suffix=suffix)
-    return L.say("turn.share", lang, head=head, share=_g(pool.share, lang))
+    return L.say("turn.share", lang, head=head, share=L.short(pool.share, lang))
 
 
 def _taken_text(rows: list[dict[str, Any]], limit: int = 8, lang: str = L.DEFAULT_LANG) -> str:
@@ -761,7 +756,7 @@ def explain_all(
                 lang,
                 unit=inst.units[u].id,
                 department=repr(inst.units[u].department),
-                score="" if np.isnan(s) else L.say("all.score", lang, score=_g(s, lang)),
+                score="" if np.isnan(s) else L.say("all.score", lang, score=L.short(s, lang)),
                 eff=L.kr(eff, lang),
                 sub=L.say("all.sub", lang) if sub else "",
             )
@@ -777,7 +772,7 @@ def explain_all(
                     lang,
                     n=L.plural(n_other, "other_eligible_unit", lang),
                     unit=alt["unit"],
-                    score=_g(alt["score"], lang),
+                    score=L.short(alt["score"], lang),
                     reason=_alt_reason(alt, own, lang, report=True),
                 )
                 entry["best_alternative"] = {k: v for k, v in alt.items() if k in ("unit", "score", "why", "taken_by")}
