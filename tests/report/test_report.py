@@ -644,3 +644,11 @@ def test_danish_page_warns_in_danish(demo):
     html = without_svg(render_report(inst, other))
     assert '<p class="warning">Advarsel: planen nævner datasættet &#39;other-week&#39;, dette datasæt hedder' in html
     assert plan_warnings(inst, other) == [f"the plan names instance 'other-week', this instance is {inst.name!r}"]
+
+
+def test_danish_page_with_round_and_overrides_is_byte_identical(demo):
+    inst, plan, _ = demo
+    typed = models.Plan.from_dict(plan)
+    pages = [render_report(inst, typed, round_info=ROUND, overrides=OVERRIDES) for _ in range(2)]
+    assert pages[0] == pages[1]
+    assert pages[0] != render_report(inst, typed, round_info=ROUND, overrides=OVERRIDES, lang="en")
