@@ -1929,7 +1929,8 @@ def purge_abandoned(db: str = DEFAULT_DB, by: str | None = None) -> dict[str, An
     """Remove the stored instances and plans of abandoned rounds (they hold citizens' data).
 
     The rounds' rows stay in the history with status ``purged`` (name, sha256 and
-    times kept); the purge itself is a history row of status ``purge`` naming the
+    times kept; their overrides, with the planners' notes, and what they cost are
+    removed too); the purge itself is a history row of status ``purge`` naming the
     rounds, who purged them and when. Committed and rolled-back rounds keep theirs:
     the ledger's audit trail needs them.
 
@@ -1959,8 +1960,9 @@ def purge_abandoned(db: str = DEFAULT_DB, by: str | None = None) -> dict[str, An
         conn.execute(
             update(rounds)
             .where(rounds.c.id.in_(ids), rounds.c.status == "abandoned")
-            .values(status=PURGED_STATUS, instance_json="{}", plan_json=None)
+            .values(status=PURGED_STATUS, instance_json="{}", plan_json=None, override_cost_json=None)
         )
+        conn.execute(delete(overrides).where(overrides.c.round_id.in_(ids)))  # citizens' ids and planners' notes
         now = utc_now()
         rid = _insert_round(
             conn,

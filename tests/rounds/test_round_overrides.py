@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select, text
 
@@ -252,3 +254,17 @@ def test_beyond_the_limit_only_the_overrides_together_are_costed(db, monkeypatch
     assert [("cost" in e) for e in R.overrides_with_cost(db, 1)] == [False, False]
     R.solve_round(db, cost=False)
     assert R.round_override_cost(db, 1) is None
+
+
+def test_purging_an_abandoned_round_removes_its_overrides_and_their_cost(db):
+    """The overrides of an abandoned round name citizens and carry notes: a purge removes them."""
+    R.open_round(db, one_unit())
+    R.add_override(db, "lock", "u1", citizen="q", note="private reason")
+    R.solve_round(db)
+    R.abandon_round(db)
+    R.purge_abandoned(db)
+    L.dispose_all()
+    with L.open_engine(db).begin() as conn:
+        assert conn.execute(select(L.overrides)).all() == []
+        assert conn.execute(select(L.rounds.c.override_cost_json)).scalars().all() == [None, None]
+    assert b"private reason" not in Path(db).read_bytes()
