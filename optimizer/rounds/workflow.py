@@ -39,6 +39,15 @@ until spent otherwise) and the banked rights of choice pools (never the pools'
 vacancies), is recorded in the history, and rounds committed before it can no
 longer be rolled back.
 
+A round's overrides (lock, forbid, reserve, hold) are ledger rows numbered in the
+round, each with the planner's note, who added it and when (:func:`round_overrides`,
+:func:`add_override`, :func:`remove_override`); the round's stored instance carries
+exactly those not removed. A solve with overrides also solves without them, and without
+each one, and stores who moved and who lost their place (:func:`override_cost`).
+:func:`housed_before` names citizens and units of a new week that committed rounds
+housed or let already, and :func:`carry_round` writes next week's instance: who still
+waits (``waiting_days`` increased), the held turns and the ledger's counts.
+
 ``db`` arguments are a file path (SQLite, created on first use by the library; the CLI starts
 one only with ``round open``) or a
 SQLAlchemy URL (``sqlite:///x.db``, ``postgresql://…``).
@@ -49,6 +58,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -63,11 +73,15 @@ from models.instance import Instance
 from models.plan import HOMELESS_RENT_KR, DepartmentUsage, FrameUsage, Plan, PoolUsage, QuotaUsage, Unassigned
 from models.pools import EPS, pool_mode, turns, unit_pools
 from models.schema import KINDS, LedgerEntry, Override
+from models.validate import add_overrides
 from optimizer.rounds.ledger import (
     DEFAULT_DB,
+    HOLD_NOTE,
     LedgerError,
     effects,
     holds,
+    lettings,
+    overrides,
     passes,
     pool_modes,
     rounds,
@@ -85,27 +99,39 @@ __all__ = [
     "DEFAULT_DB",
     "LedgerError",
     "abandon_round",
+    "add_override",
+    "carry_round",
     "commit_round",
     "decline_offers",
     "history",
     "hold_cost_kr",
+    "housed_before",
+    "latest_committed",
     "ledger_totals",
     "new_period",
     "open_round",
+    "open_round_id",
+    "override_cost",
+    "overrides_with_cost",
     "purge_abandoned",
+    "remove_override",
+    "report_overrides",
     "rollback_round",
+    "round_info",
+    "round_override_cost",
+    "round_overrides",
     "round_plan",
     "solve_round",
     "status",
 ]
 
 OPEN_STATES = ("opened", "solved")
+#: The states of a round that has its instance (a purged round's was removed).
+ROUND_STATES = ("opened", "solved", "committed", "rolled_back", "abandoned")
 #: Period kinds of :func:`new_period` and the ledger kind each resets.
 PERIOD_KINDS = {"frame": "municipality", "quota": "region", "department": "department"}
 #: The period kind of :func:`new_period` that expires the banked rights of choice pools.
 CHOICE_RIGHTS = "choice_rights"
-#: The note of the reserve a hold becomes in the round's instance (see :func:`as_reserves`).
-HOLD_NOTE = "held for the next round (anvis round --hold)"
 #: Weeks in a year and months in a year: a held unit's empty-unit rent (tomgangsleje) per week
 #: is its monthly rent × 12 / 52.
 WEEKS_PER_YEAR, MONTHS_PER_YEAR = 52, 12
@@ -302,7 +328,9 @@ def _refuse_committed_sha(conn: Connection, sha: str, except_id: int | None = No
         raise LedgerError(f"this instance (sha256 {sha[:12]}…) was already committed as round {row.id} ({row.name!r})")
 
 
-def open_round(db: str, inst: Instance, hold: Iterable[str] = ()) -> tuple[int, Instance]:
+def open_round(
+    db: str, inst: Instance, hold: Iterable[str] = (), by: str | None = None, hold_note: str = ""
+) -> tuple[int, Instance]:
     """Open a round for a week's instance and fill the ledger state into it.
 
     Units the municipality held in the last committed round come back offered
@@ -319,6 +347,12 @@ def open_round(db: str, inst: Instance, hold: Iterable[str] = ()) -> tuple[int, 
     hold
         Ids of offered turns (units of rotation pools the municipality may be given)
         to keep for the next round instead of passing them.
+    by
+        Who opens the round; ``$USER`` by default. The instance's overrides and the
+        holds are recorded as the round's overrides (:func:`round_overrides`), added by
+        them.
+    hold_note
+        Why the units ``hold`` names are held (recorded with those holds).
 
     Returns
     -------
@@ -337,16 +371,19 @@ def open_round(db: str, inst: Instance, hold: Iterable[str] = ()) -> tuple[int, 
         _refuse_committed_sha(conn, inst.sha256)
         back = _held_rows(conn, _last_committed(conn))
         filled = fill(with_held(inst, back), _totals(conn))
-        filled, held = as_reserves(filled, hold)
+        filled, held = as_reserves(filled, hold, hold_note)
+        now = utc_now()
         rid = _insert_round(
             conn,
             name=inst.name,
             instance_sha256=inst.sha256,
             instance_json=_compact(filled.to_dict()),
             status="opened",
-            opened_at=utc_now(),
+            opened_at=now,
+            opened_by=by or _user(),
         )
         _record_holds(conn, rid, filled, held, back)
+        _sync_overrides(conn, rid, filled, by or _user(), now)
         return rid, filled
 
 
@@ -411,7 +448,7 @@ def with_held(inst: Instance, held: list[Row[Any]]) -> Instance:
         raise LedgerError(f"the units held in the last committed round cannot come back: {exc}") from None
 
 
-def as_reserves(inst: Instance, hold: Iterable[str] = ()) -> tuple[Instance, list[str]]:
+def as_reserves(inst: Instance, hold: Iterable[str] = (), note: str = "") -> tuple[Instance, list[str]]:
     """The instance with its holds made reserves, and the held unit ids in unit order.
 
     A held unit is not assigned this round, like a reserved one (its ``hold``
@@ -425,6 +462,8 @@ def as_reserves(inst: Instance, hold: Iterable[str] = ()) -> tuple[Instance, lis
         The round's filled instance.
     hold
         Ids of units to hold beside the instance's ``hold`` overrides.
+    note
+        Why they are held (the reserves' note; :data:`HOLD_NOTE` when empty).
 
     Raises
     ------
@@ -454,7 +493,7 @@ def as_reserves(inst: Instance, hold: Iterable[str] = ()) -> tuple[Instance, lis
     )
     kept = tuple(o for i, o in enumerate(kept) if o.action != "reserve" or o.unit not in {k.unit for k in kept[:i]})
     reserved |= {o.unit for o in kept if o.action == "reserve"}
-    extra = tuple(Override(action="reserve", unit=u, note=HOLD_NOTE) for u in wanted if u not in reserved)
+    extra = tuple(Override(action="reserve", unit=u, note=note or HOLD_NOTE) for u in wanted if u not in reserved)
     return inst.replace(overrides=kept + extra), sorted(wanted, key=index.__getitem__)
 
 
@@ -496,15 +535,374 @@ def hold_cost_kr(rent_kr: int, weeks: int) -> int:
     return (2 * rent_kr * MONTHS_PER_YEAR * weeks + WEEKS_PER_YEAR) // (2 * WEEKS_PER_YEAR)
 
 
+# --- overrides: numbered ledger rows, with note, who and when ----------------------------
+
+#: The kinds of override a round records (``hold`` is a reserve kept for the next round).
+OVERRIDE_KINDS = ("lock", "forbid", "reserve", "hold")
+
+
+def _override_rows(conn: Connection, round_id: int) -> list[Row[Any]]:
+    """The overrides of a round not removed, by number."""
+    return list(
+        conn.execute(
+            select(overrides)
+            .where(overrides.c.round_id == round_id, overrides.c.removed_at.is_(None))
+            .order_by(overrides.c.n)
+        )
+    )
+
+
+def _as_override(row: Row[Any]) -> Override:
+    """The override a ledger row is in the round's instance (a hold is the reserve :func:`as_reserves` makes)."""
+    if row.action == "hold":
+        return Override(action="reserve", unit=row.unit, note=row.note or HOLD_NOTE)
+    if row.citizen is None:
+        return Override(action=row.action, unit=row.unit, note=row.note)
+    return Override(action=row.action, unit=row.unit, citizen=row.citizen, note=row.note)
+
+
+def _override_key(o: Override) -> tuple[str, str, str | None, str]:
+    return (o.action, o.unit, o.citizen, o.note)
+
+
+def _entry(row: Row[Any]) -> dict[str, Any]:
+    """A round's override as the library gives it (see :func:`round_overrides`)."""
+    return {
+        "n": int(row.n),
+        "kind": row.action,
+        "citizen": row.citizen,
+        "unit": row.unit,
+        "note": row.note,
+        "by": row.added_by,
+        "at": row.added_at,
+    }
+
+
+def _sync_overrides(conn: Connection, round_id: int, inst: Instance, by: str, at: str) -> None:
+    """Make the round's override rows those of ``inst`` (the round's instance as it will be stored).
+
+    Rows that ``inst`` still has keep their number, note and author; rows it lacks are
+    marked removed (by ``by`` at ``at``); its new overrides are numbered on, added by
+    ``by``. A reserve of a unit the round holds is recorded as the hold it is.
+    """
+    rows = _override_rows(conn, round_id)
+    have = Counter(_override_key(_as_override(r)) for r in rows)
+    new = []
+    for o in inst.overrides:
+        k = _override_key(o)
+        if have[k] > 0:
+            have[k] -= 1
+        else:
+            new.append(o)
+    for r in rows:  # what is left in ``have`` was removed
+        k = _override_key(_as_override(r))
+        if have[k] > 0:
+            have[k] -= 1
+            conn.execute(
+                update(overrides)
+                .where(overrides.c.round_id == round_id, overrides.c.n == r.n)
+                .values(removed_by=by, removed_at=at)
+            )
+    if not new:
+        return
+    held = {h.unit for h in _held_rows(conn, round_id)}
+    last = conn.execute(select(func.max(overrides.c.n)).where(overrides.c.round_id == round_id)).scalar_one()
+    first = int(last or 0) + 1
+    values = []
+    for n, o in enumerate(new, start=first):
+        hold = o.action == "reserve" and o.unit in held
+        values.append(
+            {
+                "round_id": round_id,
+                "n": n,
+                "action": "hold" if hold else o.action,
+                "unit": o.unit,
+                "citizen": o.citizen,
+                "note": "" if hold and o.note == HOLD_NOTE else o.note,
+                "added_by": by,
+                "added_at": at,
+            }
+        )
+    conn.execute(insert(overrides), values)
+
+
+def round_overrides(db: str, round_id: int | None = None) -> list[dict[str, Any]]:
+    """The overrides of a round (the open one by default) that were not removed, by number.
+
+    Parameters
+    ----------
+    db
+        Ledger database: a path or a SQLAlchemy URL.
+    round_id
+        Any round; the open (opened or solved) one by default.
+
+    Returns
+    -------
+    list of dict
+        Per override: ``n`` (its number in the round, kept when others are removed),
+        ``kind`` (``lock``, ``forbid``, ``reserve`` or ``hold``), ``citizen`` (None for a
+        reserve or hold), ``unit``, ``note`` (the planner's reason, may be empty), ``by``
+        (who added it; None for one a ledger older than schema version 4 stored) and
+        ``at`` (when, UTC ISO).
+
+    Raises
+    ------
+    LedgerError
+        When there is no such round (or no open round).
+    """
+    with transaction(db) as conn:
+        row = _round(conn, round_id, states=ROUND_STATES)
+        return [_entry(r) for r in _override_rows(conn, row.id)]
+
+
+def add_override(
+    db: str,
+    kind: str,
+    unit: str,
+    citizen: str | None = None,
+    note: str = "",
+    by: str | None = None,
+    round_id: int | None = None,
+) -> dict[str, Any]:
+    """Add an override, with a note, to the open round; the round must be solved again.
+
+    The override is checked as one in the instance file would be (known ids, no
+    contradiction with the round's others); a lock must obey every rule with the caps
+    the ledger leaves, and a hold must be of an offered turn (:func:`as_reserves`). The
+    round's stored instance gets it; a solved round goes back to ``opened`` (its plan
+    and the overrides' cost are dropped: they no longer fit).
+
+    Parameters
+    ----------
+    db
+        Ledger database: a path or a SQLAlchemy URL.
+    kind
+        ``lock``, ``forbid``, ``reserve`` or ``hold``.
+    unit
+        The unit's id.
+    citizen
+        The citizen's id: required for ``lock`` and ``forbid``, absent otherwise.
+    note
+        Why (kept in the ledger and the round's instance).
+    by
+        Who adds it; ``$USER`` by default.
+    round_id
+        The round; the open one by default. It must be opened or solved.
+
+    Returns
+    -------
+    dict
+        The new override, as :func:`round_overrides` lists it.
+
+    Raises
+    ------
+    LedgerError
+        When the round is not open, or a hold is not of an offered turn.
+    models.InstanceError
+        When the override is not valid for the round's instance (one problem per reason,
+        at the path ``override``).
+    """
+    if kind not in OVERRIDE_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(OVERRIDE_KINDS)}, got {kind!r}")
+    record: dict[str, object] = {"action": kind, "unit": unit, "note": note}
+    if citizen is not None:
+        record["citizen"] = citizen
+    by = by or _user()
+    with transaction(db, write=True) as conn:
+        row = _round(conn, round_id)
+        inst = _stored_instance(row)
+        numbers = [int(r.n) for r in _override_rows(conn, row.id)]
+        candidate = _with_override(inst, record, f"round {row.id}", numbers)
+        filled, held = as_reserves(candidate)
+        _record_holds(conn, row.id, filled, held, _held_rows(conn, _last_committed(conn)))
+        _sync_overrides(conn, row.id, filled, by, utc_now())
+        _store_changed(conn, row.id, filled)
+        return _entry(_override_rows(conn, row.id)[-1])
+
+
+#: A position in an instance's ``overrides`` as a problem's path or message names it.
+_OVERRIDE_AT = re.compile(r"overrides\[(\d+)\]")
+
+
+def _with_override(inst: Instance, record: dict[str, object], source: str, numbers: list[int]) -> Instance:
+    """``inst`` with one more override, checked (a lock against every rule).
+
+    Problems name the new one ``override`` and the round's others by their number
+    (``override 3``), never by a position in a list the planner does not see; ``numbers``
+    are the numbers of ``inst.overrides``, in order.
+    """
+    from optimizer.engine.data import ProblemData
+    from optimizer.engine.overrides import check_overrides
+
+    def name(match: re.Match[str]) -> str:
+        k = int(match.group(1))
+        return f"override {numbers[k]}" if k < len(numbers) else "override"
+
+    def named(exc: models.InstanceError) -> models.InstanceError:
+        return models.InstanceError(
+            source,
+            [models.Problem(_OVERRIDE_AT.sub(name, p.path), _OVERRIDE_AT.sub(name, p.message)) for p in exc.problems],
+        )
+
+    try:
+        out = add_overrides(inst, [record])
+        if record["action"] == "lock":
+            check_overrides(ProblemData.build(out))
+    except models.InstanceError as exc:
+        raise named(exc) from None
+    return out
+
+
+def _store_changed(conn: Connection, round_id: int, inst: Instance) -> None:
+    """Store a round's instance with changed overrides: the round is open again, without a plan."""
+    conn.execute(
+        update(rounds)
+        .where(rounds.c.id == round_id)
+        .values(
+            instance_json=_compact(inst.to_dict()),
+            plan_json=None,
+            override_cost_json=None,
+            status="opened",
+            solved_at=None,
+        )
+    )
+
+
+def remove_override(db: str, n: int, by: str | None = None, round_id: int | None = None) -> dict[str, Any]:
+    """Remove override ``n`` of the open round; the round must be solved again.
+
+    The override stays in the ledger, marked removed (by whom, when); the round's stored
+    instance loses it; removing a hold removes the unit's hold (it is passed or offered
+    again as the solve decides). A solved round goes back to ``opened``.
+
+    Parameters
+    ----------
+    db
+        Ledger database: a path or a SQLAlchemy URL.
+    n
+        The override's number (:func:`round_overrides`).
+    by
+        Who removes it; ``$USER`` by default.
+    round_id
+        The round; the open one by default. It must be opened or solved.
+
+    Returns
+    -------
+    dict
+        The removed override, as :func:`round_overrides` listed it.
+
+    Raises
+    ------
+    LedgerError
+        When the round is not open, or has no override ``n`` (or it was removed already).
+    """
+    by = by or _user()
+    with transaction(db, write=True) as conn:
+        row = _round(conn, round_id)
+        gone = conn.execute(select(overrides).where(overrides.c.round_id == row.id, overrides.c.n == n)).first()
+        if gone is None:
+            raise LedgerError(f"round {row.id} has no override {n}")
+        if gone.removed_at is not None:
+            raise LedgerError(f"override {n} of round {row.id} was removed by {gone.removed_by} at {gone.removed_at}")
+        conn.execute(
+            update(overrides)
+            .where(overrides.c.round_id == row.id, overrides.c.n == n)
+            .values(removed_by=by, removed_at=utc_now())
+        )
+        left = _override_rows(conn, row.id)
+        if gone.action == "hold" and not any(r.action == "hold" and r.unit == gone.unit for r in left):
+            conn.execute(delete(holds).where(holds.c.round_id == row.id, holds.c.unit == gone.unit))
+        inst = _stored_instance(row).replace(overrides=tuple(_as_override(r) for r in left))
+        _store_changed(conn, row.id, inst)
+        return _entry(gone)
+
+
+def report_overrides(entries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Overrides as :func:`optimizer.report.html.render_report` takes them (``overrides=``).
+
+    Parameters
+    ----------
+    entries
+        :func:`overrides_with_cost` of a round.
+
+    Returns
+    -------
+    list of dict
+        Per override: ``kind``, ``citizen``, ``unit``, ``note`` and, when its cost was found,
+        ``effect``: ``moved`` and ``lost`` (citizen ids) and ``priority_lost`` (priority ->
+        places lost).
+    """
+    out = []
+    for e in entries:
+        row = {k: e[k] for k in ("kind", "citizen", "unit", "note")}
+        cost = e.get("cost")
+        if cost is not None:
+            row["effect"] = {
+                "moved": [m["citizen"] for m in cost["moved"]],
+                "lost": [m["citizen"] for m in cost["lost"]],
+                "priority_lost": {p: n["lost"] for p, n in cost["by_priority"].items() if n["lost"]},
+            }
+        out.append(row)
+    return out
+
+
+def open_round_id(db: str) -> int | None:
+    """The id of the open (opened or solved) round, or None when no round is open."""
+    with transaction(db) as conn:
+        row = conn.execute(select(rounds.c.id).where(rounds.c.status.in_(OPEN_STATES))).first()
+        return None if row is None else int(row.id)
+
+
+def latest_committed(db: str) -> int | None:
+    """The id of the latest committed round (not rolled back), or None when no round is committed."""
+    with transaction(db) as conn:
+        return _last_committed(conn)
+
+
+def round_info(db: str, round_id: int | None = None) -> dict[str, Any]:
+    """A round's metadata: the latest committed round by default.
+
+    Returns
+    -------
+    dict
+        ``id``, ``name``, ``status`` (``opened``, ``solved``, ``committed``,
+        ``rolled_back``, ``abandoned``, ``purged``), ``instance_sha256``, ``opened_by``
+        (None for a round a ledger older than schema version 4 stored), ``opened_at``,
+        ``solved_at``, ``committed_by``, ``committed_at`` and ``rolled_back_at`` (None
+        when it did not happen).
+
+    Raises
+    ------
+    LedgerError
+        When there is no such round, or no committed round.
+    """
+    with transaction(db) as conn:
+        if round_id is None:
+            round_id = _last_committed(conn)
+            if round_id is None:
+                raise LedgerError("no committed round yet")
+        row = conn.execute(select(rounds).where(rounds.c.id == round_id)).first()
+        if row is None or row.status in (PERIOD_STATUS, PURGE_STATUS):
+            raise LedgerError(f"no round {round_id}")
+        return _summary(row)
+
+
 def round_instance(db: str, round_id: int | None = None) -> Instance:
     """The filled instance of a round (the open one by default)."""
     with transaction(db) as conn:
-        row = _round(conn, round_id, states=("opened", "solved", "committed", "rolled_back", "abandoned"))
+        row = _round(conn, round_id, states=ROUND_STATES)
     return _stored_instance(row)
 
 
 def solve_round(
-    db: str, round_id: int | None = None, instance: Instance | None = None, hold: Iterable[str] = (), **options: Any
+    db: str,
+    round_id: int | None = None,
+    instance: Instance | None = None,
+    hold: Iterable[str] = (),
+    by: str | None = None,
+    cost: bool = True,
+    hold_note: str = "",
+    **options: Any,
 ) -> tuple[Plan, Result]:
     """Solve the open round's filled instance and store its plan (status ``solved``).
 
@@ -521,6 +919,14 @@ def solve_round(
     hold
         Offered turns to keep for the next round (see :func:`open_round`), beside the
         instance's ``hold`` overrides and the holds recorded when the round was opened.
+    by
+        Who adds the overrides ``instance`` and ``hold`` add (recorded with them); ``$USER``
+        by default.
+    cost
+        When the round has overrides, also solve it once without them (same options) and
+        store what they cost (:func:`override_cost`, read back by :func:`round_override_cost`).
+    hold_note
+        Why the units ``hold`` names are held (recorded with those holds).
     **options
         Passed to :func:`optimizer.engine.solve.solve` (``backend``, ``time_limit``, …).
 
@@ -539,20 +945,31 @@ def solve_round(
         if _without_overrides(instance) != _without_overrides(inst):
             raise LedgerError(f"round {row.id}: the instance given differs from the round's in more than its overrides")
         inst = instance
-    inst, held = as_reserves(inst, hold)
+    inst, held = as_reserves(inst, hold, hold_note)
     result = solve(inst, **options)
     plan = make_plan(result)
+    spent = None
+    if cost and inst.overrides and plan.status in ("optimal", "feasible"):
+        spent = _cost_of_overrides(inst, plan, **options)
     with transaction(db, write=True) as conn:
-        _round(conn, row.id)  # still open: nobody committed or abandoned it meanwhile
+        now_row = _round(conn, row.id)  # still open: nobody committed or abandoned it meanwhile
+        if now_row.instance_json != row.instance_json:  # e.g. another planner added an override meanwhile
+            raise LedgerError(
+                f"round {row.id} changed while it was solved (its overrides were changed); "
+                "nothing stored: solve it again"
+            )
         _record_holds(conn, row.id, inst, held, _held_rows(conn, _last_committed(conn)))
+        now = utc_now()
+        _sync_overrides(conn, row.id, inst, by or _user(), now)
         conn.execute(
             update(rounds)
             .where(rounds.c.id == row.id)
             .values(
                 instance_json=_compact(inst.to_dict()),
                 plan_json=_compact(plan.to_dict()),
+                override_cost_json=None if spent is None else _compact(spent),
                 status="solved",
-                solved_at=utc_now(),
+                solved_at=now,
             )
         )
     return plan, result
@@ -562,6 +979,143 @@ def _without_overrides(inst: Instance) -> dict[str, Any]:
     doc = inst.to_dict()
     doc.pop("overrides", None)
     return doc
+
+
+# --- what the overrides cost ------------------------------------------------------------
+
+
+def override_cost(inst: Instance, plan: Plan, free: Plan) -> dict[str, Any]:
+    """What a round's overrides cost: who the plan houses otherwise than the plan without them.
+
+    Parameters
+    ----------
+    inst
+        The round's instance, with its overrides.
+    plan
+        Its plan (solved with the overrides).
+    free
+        The plan of ``inst`` solved without any override, by the same backend and options.
+
+    Returns
+    -------
+    dict
+        ``overrides``: how many there were; ``moved``: citizens housed in both plans in
+        different units (``citizen``, ``priority``, ``without`` and ``with``: the units);
+        ``lost``: citizens housed without the overrides and not with them (``citizen``,
+        ``priority``, ``without``); ``gained``: the reverse (``citizen``, ``priority``,
+        ``with``); ``by_priority``: per priority (a string, as in the plan) the number of
+        each, for priorities with any. Lists are in the instance's citizen order. Ids and
+        priorities only: no citizen's circumstances. Where the solver has several equally
+        good plans, a move may be one of them rather than the overrides' doing.
+    """
+    with_ = {a.citizen: a.unit for a in plan.assignments}
+    without = {a.citizen: a.unit for a in free.assignments}
+    moved: list[dict[str, Any]] = []
+    lost: list[dict[str, Any]] = []
+    gained: list[dict[str, Any]] = []
+    count: dict[str, Counter[str]] = {}
+    for c in inst.citizens:
+        a, b = without.get(c.id), with_.get(c.id)
+        if a == b:
+            continue
+        if a is not None and b is not None:
+            what, entry = "moved", {"citizen": c.id, "priority": c.priority, "without": a, "with": b}
+            moved.append(entry)
+        elif a is not None:
+            what = "lost"
+            lost.append({"citizen": c.id, "priority": c.priority, "without": a})
+        else:
+            what = "gained"
+            gained.append({"citizen": c.id, "priority": c.priority, "with": b})
+        count.setdefault(str(c.priority), Counter())[what] += 1
+    by_priority = {p: {k: count[p][k] for k in ("moved", "lost", "gained")} for p in sorted(count, key=int)}
+    return {
+        "overrides": len(inst.overrides),
+        "moved": moved,
+        "lost": lost,
+        "gained": gained,
+        "by_priority": by_priority,
+    }
+
+
+#: Up to this many overrides, each one's own cost is found too (one more solve each, without it).
+MAX_COSTED_EACH = 8
+
+
+def _cost_of_overrides(inst: Instance, plan: Plan, **options: Any) -> dict[str, Any]:
+    """:func:`override_cost` of all the overrides (one solve without them), and of each.
+
+    Up to :data:`MAX_COSTED_EACH` overrides, ``each`` lists, in the order of
+    ``inst.overrides``, each one (``override``: its ``action``, ``unit``, ``citizen`` and
+    ``note`` as in the instance) with its own ``cost``: the plan against the plan solved
+    without that one override.
+    """
+    from optimizer.engine.solve import solve
+    from optimizer.plan.build import make_plan
+
+    def without(keep: tuple[Override, ...]) -> Plan:
+        return make_plan(solve(inst.replace(overrides=keep), **options))
+
+    out = override_cost(inst, plan, without(()))
+    k = len(inst.overrides)
+    if k > MAX_COSTED_EACH:
+        return out
+    each = []
+    for i, o in enumerate(inst.overrides):
+        if k == 1:  # without it is without them all
+            one = {key: v for key, v in out.items() if key != "overrides"}
+        else:
+            one = override_cost(inst, plan, without(inst.overrides[:i] + inst.overrides[i + 1 :]))
+            one.pop("overrides")
+        each.append({"override": dict(zip(_KEY_FIELDS, _override_key(o), strict=True)), "cost": one})
+    out["each"] = each
+    return out
+
+
+#: The fields of an override that identify it in a stored cost (see :func:`_cost_of_overrides`).
+_KEY_FIELDS = ("action", "unit", "citizen", "note")
+
+
+def round_override_cost(db: str, round_id: int | None = None) -> dict[str, Any] | None:
+    """What a round's overrides cost (:func:`override_cost`), as stored when it was solved.
+
+    The latest committed round by default. None when the round was solved without
+    overrides (or before the ledger stored the cost, or with ``cost=False``).
+    """
+    with transaction(db) as conn:
+        if round_id is None:
+            round_id = _last_committed(conn)
+            if round_id is None:
+                raise LedgerError("no committed round yet")
+        row = _round(conn, round_id, states=ROUND_STATES)
+        if row.override_cost_json is None:
+            return None
+        return dict(_stored(row, "override_cost_json"))
+
+
+def overrides_with_cost(db: str, round_id: int) -> list[dict[str, Any]]:
+    """A round's overrides (:func:`round_overrides`), each with its ``cost`` when it was found.
+
+    ``cost`` is the override's own :func:`override_cost` (``moved``, ``lost``, ``gained``,
+    ``by_priority``): the round's plan against the plan solved without that one override.
+    It is missing when the round has no plan with its cost (not solved since the
+    overrides changed, or more than :data:`MAX_COSTED_EACH` overrides).
+    """
+    with transaction(db) as conn:
+        row = _round(conn, round_id, states=ROUND_STATES)
+        rows = _override_rows(conn, row.id)
+    spent = None if row.override_cost_json is None else _stored(row, "override_cost_json")
+    costs: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for e in (spent or {}).get("each") or ():
+        costs.setdefault(tuple(e["override"][k] for k in _KEY_FIELDS), []).append(e["cost"])
+    out = []
+    for r in rows:  # each cost goes to the override it was found for, never to another
+        entry = _entry(r)
+        found = costs.get(_override_key(_as_override(r)))
+        if found:
+            entry["cost"] = found.pop(0)
+        out.append(entry)
+    return out
 
 
 def round_effects(
@@ -676,6 +1230,11 @@ def commit_round(db: str, round_id: int | None = None, by: str | None = None) ->
             )
         passed = _record_rotation(conn, row.id, inst, plan)
         record_subsidies(conn, row.id, inst, plan)  # the subsidy's years start now (optimizer.rounds.subsidies)
+        if plan.assignments:
+            conn.execute(
+                insert(lettings),
+                [{"round_id": row.id, "citizen": a.citizen, "unit": a.unit} for a in plan.assignments],
+            )
         done = conn.execute(
             update(rounds)
             .where(rounds.c.id == row.id, rounds.c.status == "solved")
@@ -823,6 +1382,7 @@ def _summary(row: Row[Any]) -> dict[str, Any]:
         "name": row.name,
         "status": row.status,
         "instance_sha256": row.instance_sha256,
+        "opened_by": row.opened_by,
         "opened_at": row.opened_at,
         "solved_at": row.solved_at,
         "committed_by": row.committed_by,
@@ -896,6 +1456,166 @@ def _rotation_status(conn: Connection) -> dict[str, Any]:
         "holds": current,
         "tomgangsleje_kr": hold_cost_kr(int(weeks_rent), 1),
     }
+
+
+# --- the next round: what committed rounds did, and carrying over ----------------------
+
+
+def housed_before(db: str, inst: Instance) -> list[str]:
+    """Warnings, one line each, for citizens of ``inst`` housed and units let in committed rounds.
+
+    A week's file that repeats last week's citizens would house them again; the lines
+    name the citizen or unit, the unit or citizen of that letting and the round. Citizens
+    come first, in the instance's order, then units.
+
+    Parameters
+    ----------
+    db
+        Ledger database: a path or a SQLAlchemy URL.
+    inst
+        The week's instance, before it is opened.
+
+    Returns
+    -------
+    list of str
+        The warnings (empty when the ledger is new or nothing repeats).
+    """
+    with transaction(db) as conn:
+        rows = conn.execute(
+            select(lettings.c.round_id, lettings.c.citizen, lettings.c.unit, rounds.c.name)
+            .join(rounds, rounds.c.id == lettings.c.round_id)
+            .where(rounds.c.status == "committed")
+            .order_by(lettings.c.round_id, lettings.c.citizen)
+        ).all()
+    by_citizen = {r.citizen: r for r in rows}  # the latest letting wins
+    by_unit = {r.unit: r for r in rows}
+    out = [
+        f"citizen {c.id!r} was already housed in unit {r.unit!r} by round {r.round_id} ({r.name!r})"
+        for c in inst.citizens
+        if (r := by_citizen.get(c.id)) is not None
+    ]
+    out += [
+        f"unit {u.id!r} was already let to citizen {r.citizen!r} in round {r.round_id} ({r.name!r})"
+        for u in inst.units
+        if (r := by_unit.get(u.id)) is not None
+    ]
+    return out
+
+
+#: Days between rounds when the ledger cannot tell (one committed round): rounds are weekly.
+DEFAULT_DAYS = 7
+
+
+def _state_through(conn: Connection, round_id: int) -> dict[tuple[str, str], tuple[int, int]]:
+    """The ledger's totals right after ``round_id``: what committed rounds and period resets added up to it."""
+    rows = conn.execute(
+        select(effects.c.kind, effects.c.key, func.sum(effects.c.vacancies), func.sum(effects.c.claimed))
+        .where(effects.c.round_id <= round_id)
+        .group_by(effects.c.kind, effects.c.key)
+    )
+    return {(k, key): (int(v), int(c)) for k, key, v, c in rows}
+
+
+def _days_between(earlier: str | None, later: str | None) -> int | None:
+    """Whole days (rounded) between two stored UTC ISO times; None when either is missing or unreadable."""
+    try:
+        a, b = datetime.fromisoformat(earlier or ""), datetime.fromisoformat(later or "")
+    except ValueError:
+        return None
+    return max(0, round((b - a).total_seconds() / 86400))
+
+
+def carry_round(db: str, days: int | None = None, round_id: int | None = None) -> tuple[Instance, int, list[str]]:
+    """Next week's instance from a committed round: who still waits, the held turns, the ledger's counts.
+
+    The instance keeps the round's parameters, regions, municipalities, organisations,
+    departments and agreements, with the frames, quotas and mixed-city caps as the planner
+    gave them (the round stored them less what the ledger had counted: that is added
+    back, so ``round open`` counts it once). Its citizens are those the round did not
+    house (declined offers included), each with ``waiting_days`` increased by ``days``;
+    its units are the turns the round held, ``offered: true`` (anvis/2); its ledger
+    entries are the pools' counts after the round; scores are kept for the pairs that
+    remain; it has no overrides. The planner adds the week's new units and citizens to it.
+
+    A rotation pool may have more claims than counted vacancies (an offered turn of an
+    instance the ledger did not see is a claim, not a vacancy: FORMAT.md §6 rule 4); a
+    ledger entry cannot say so (FORMAT.md §2), and claims play no part in rotation, so
+    that pool's entry is left out, with a note: ``round open`` fills it from the ledger.
+
+    Parameters
+    ----------
+    db
+        Ledger database: a path or a SQLAlchemy URL.
+    days
+        Days until the next round; by default the days between this round's commit and
+        the previous committed round's (:data:`DEFAULT_DAYS` when there is none).
+    round_id
+        A committed round; the latest by default.
+
+    Returns
+    -------
+    instance, days, notes
+        The next week's validated instance, the days added to each waiting time, and
+        one line per ledger entry left out.
+
+    Raises
+    ------
+    LedgerError
+        When there is no committed round (or ``round_id`` is not committed).
+    """
+    with transaction(db) as conn:
+        if round_id is None:
+            round_id = _last_committed(conn)
+            if round_id is None:
+                raise LedgerError("no committed round to carry over")
+        row = _round(conn, round_id, states=("committed",))
+        before = _state_through(conn, row.id - 1)
+        after = _state_through(conn, row.id)
+        held = _held_rows(conn, row.id)
+        if days is None:
+            prev = conn.execute(
+                select(rounds.c.committed_at)
+                .where(rounds.c.status == "committed", rounds.c.id < row.id)
+                .order_by(rounds.c.id.desc())
+            ).first()
+            days = _days_between(prev.committed_at, row.committed_at) if prev is not None else None
+            days = DEFAULT_DAYS if days is None else days
+    inst, plan = _stored_instance(row), _stored_plan(row)
+    if days < 0:
+        raise ValueError(f"days must be at least 0, got {days}")
+    doc = inst.to_dict()
+    housed = {a.citizen for a in plan.assignments}
+    waiting = {c.id: (c.waiting_days or 0) + days for c in inst.citizens}
+    doc["citizens"] = [dict(c, waiting_days=waiting[c["id"]]) for c in doc["citizens"] if c["id"] not in housed]
+    back = {h.unit for h in held}
+    doc["units"] = [dict(u, offered=True) for u in doc["units"] if u["id"] in back]
+
+    def given(kind: str, key: str, value: int | None) -> int | None:
+        return None if value is None else value + before.get((kind, key), (0, 0))[1]
+
+    for m in doc["municipalities"]:
+        m["subsidy_frame"] = given("municipality", m["id"], m["subsidy_frame"])
+    for r in doc["regions"]:
+        r["grant_quota"] = given("region", r["id"], r["grant_quota"])
+    for d in doc["departments"]:
+        d["max_vulnerable"] = given("department", d["id"], d["max_vulnerable"])
+    valid = _pool_ids(inst)
+    counts = [(key, v, c) for (kind, key), (v, c) in sorted(after.items()) if kind == "pool" and key in valid]
+    doc["ledger"] = [{"pool": key, "vacancies_before": v, "claimed_before": c} for key, v, c in counts if c <= v]
+    notes = [
+        f"pool {key!r}: its {c} claims exceed its {v} counted vacancies (offered turns), which a ledger "
+        "entry cannot say: left out ('round open' fills it from the ledger)"
+        for key, v, c in counts
+        if c > v
+    ]
+    doc.pop("overrides", None)
+    citizens, units = {c["id"] for c in doc["citizens"]}, {u["id"] for u in doc["units"]}
+    doc["scores"] = [s for s in doc["scores"] if s["citizen"] in citizens and s["unit"] in units]
+    doc["name"] = f"{inst.name} (carried over from round {row.id})"
+    try:
+        return models.from_dict(doc, f"round {row.id} carried over"), days, notes
+    except models.InstanceError as exc:
+        raise LedgerError(f"round {row.id} cannot be carried over: {exc}") from None
 
 
 # --- declined offers and frame periods ------------------------------------------------
@@ -1209,7 +1929,8 @@ def purge_abandoned(db: str = DEFAULT_DB, by: str | None = None) -> dict[str, An
     """Remove the stored instances and plans of abandoned rounds (they hold citizens' data).
 
     The rounds' rows stay in the history with status ``purged`` (name, sha256 and
-    times kept); the purge itself is a history row of status ``purge`` naming the
+    times kept; their overrides, with the planners' notes, and what they cost are
+    removed too); the purge itself is a history row of status ``purge`` naming the
     rounds, who purged them and when. Committed and rolled-back rounds keep theirs:
     the ledger's audit trail needs them.
 
@@ -1239,8 +1960,9 @@ def purge_abandoned(db: str = DEFAULT_DB, by: str | None = None) -> dict[str, An
         conn.execute(
             update(rounds)
             .where(rounds.c.id.in_(ids), rounds.c.status == "abandoned")
-            .values(status=PURGED_STATUS, instance_json="{}", plan_json=None)
+            .values(status=PURGED_STATUS, instance_json="{}", plan_json=None, override_cost_json=None)
         )
+        conn.execute(delete(overrides).where(overrides.c.round_id.in_(ids)))  # citizens' ids and planners' notes
         now = utc_now()
         rid = _insert_round(
             conn,
