@@ -1,0 +1,43 @@
+"""The pages' templates: one Jinja2 environment, and :func:`render` with the request's CSRF token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from optimizer.serve.service import OVERRIDE_ACTIONS, STATUS_TEXT
+
+__all__ = ["environment", "render"]
+
+
+def environment() -> jinja2.Environment:
+    """The templates of :mod:`optimizer.serve` (``templates/``), autoescaped, undefined names an error."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("optimizer.serve", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.globals["STATUS_TEXT"] = STATUS_TEXT
+    env.globals["ACTIONS"] = OVERRIDE_ACTIONS
+    env.filters["kr"] = kr
+    return env
+
+
+def kr(x: Any) -> str:
+    """An amount in whole kroner the Danish way (``3.690 kr.``); a dash for none."""
+    if x is None:
+        return "–"
+    return f"{round(float(x)):,} kr.".replace(",", ".")
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """A page from its template, with the request's CSRF token for its forms."""
+    templates: Jinja2Templates = request.app.state.templates
+    token = request.scope.get("state", {}).get("csrf_token", "")
+    return templates.TemplateResponse(request, template, {"csrf_token": token, **context}, status_code=status_code)
