@@ -22,7 +22,7 @@ PACKAGES = ("models", "optimizer")
 #: ``optimizer.check`` is the independent checker: it may import ``models`` only.
 LAYERS = [
     ("models",),
-    ("optimizer.text",),
+    ("optimizer.text", "optimizer.lang"),
     ("optimizer.engine",),
     ("optimizer.plan",),
     ("optimizer.check",),

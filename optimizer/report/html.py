@@ -23,7 +23,7 @@ import functools
 import io
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeGuard
 
 import jinja2
@@ -40,9 +40,10 @@ from matplotlib.ticker import MaxNLocator
 
 import models
 from models.plan import HOMELESS_RENT_KR
+from optimizer import lang as L
 from optimizer.engine.data import NO_LIMIT, ProblemData
 from optimizer.plan.usage import count_used
-from optimizer.text import amount, number
+from optimizer.text import amount, compact_ids, number
 
 __all__ = ["ReportError", "plan_warnings", "render_report"]
 
@@ -129,7 +130,15 @@ def plan_warnings(inst: models.Instance, plan: models.Plan) -> list[str]:
     return out
 
 
-def render_report(inst: models.Instance, plan: models.Plan, explanations: Mapping[str, Any] | None = None) -> str:
+def render_report(
+    inst: models.Instance,
+    plan: models.Plan,
+    explanations: Mapping[str, Any] | None = None,
+    *,
+    round_info: Mapping[str, Any] | None = None,
+    overrides: Sequence[Mapping[str, Any]] | None = None,
+    lang: str = L.DEFAULT_LANG,
+) -> str:
     """The round report of a plan as one self-contained HTML page.
 
     Parameters
@@ -143,6 +152,20 @@ def render_report(inst: models.Instance, plan: models.Plan, explanations: Mappin
         Optional mapping of citizen id to an explanation: a string, or a dict
         whose ``"text"`` is shown. Rendered in a "Why" column; ids not in the
         instance are ignored.
+    round_info
+        The ledger's round the plan belongs to, when it comes from one: keys ``id``,
+        ``status``, ``committed_by``, ``committed_at`` and ``opened_at`` (ISO 8601
+        times; a missing or ``None`` value shows as "–"). The header names them.
+    overrides
+        The planner's overrides of the round, each ``{"kind": "lock" | "forbid" |
+        "reserve" | "hold", "citizen": id | None, "unit": id | None, "note": str |
+        None, "effect": {"moved": [ids], "lost": [ids], "priority_lost": {"1": n}}}``
+        (``effect`` may be missing: not computed). Listed in a section "Overrides"
+        with their note and what each cost. ``None`` leaves the section out; an
+        empty sequence says there were none.
+    lang
+        ``"da"`` (default) or ``"en"``: the language of every heading, sentence,
+        number and date on the page.
 
     Returns
     -------
@@ -160,6 +183,7 @@ def render_report(inst: models.Instance, plan: models.Plan, explanations: Mappin
         When ``assignments`` names a citizen or unit the instance lacks, or a
         citizen or unit twice.
     """
+    L.say("report.title", lang)  # an unknown language fails here, before any work
     f = _facts(inst, plan)
     known = {c.id for c in inst.citizens}
     why = {c: text for c, text in _why(explanations).items() if c in known}
@@ -227,6 +251,10 @@ def render_report(inst: models.Instance, plan: models.Plan, explanations: Mappin
         limits_total=len(f["limits"]),
         limits_shown=min(len(f["limits"]), MAX_LIMITS_PLOTTED),
         version=_version(),
+        lang=lang,
+        t=L.TEXT[lang],
+        round_info=_round_rows(round_info, lang),
+        overrides=None if overrides is None else [_override_row(o, lang) for o in overrides],
     )
 
 
@@ -472,6 +500,65 @@ def _why(explanations: Mapping[str, Any] | None) -> dict[str, str]:
         if text is not None and str(text):
             out[str(cid)] = str(text)
     return out
+
+
+def _round_rows(info: Mapping[str, Any] | None, lang: str) -> list[tuple[str, str]] | None:
+    """The header's (label, value) rows for the ledger round, in ``lang``."""
+    if info is None:
+        return None
+
+    def value(key: str) -> str:
+        v = info.get(key)
+        return "–" if v is None or v == "" else str(v)
+
+    status = value("status")
+    when = info.get("committed_at")
+    return [
+        (L.say("round.round", lang), value("id")),
+        (L.say("round.status", lang), L.TEXT[lang].get(f"round.status.{status}", status)),
+        (L.say("round.committed_by", lang), value("committed_by")),
+        (
+            L.say("round.committed_at", lang),
+            L.say("round.not_committed", lang) if not when else L.datetime(str(when), lang),
+        ),
+        (
+            L.say("round.opened_at", lang),
+            "–" if not info.get("opened_at") else L.datetime(str(info["opened_at"]), lang),
+        ),
+    ]
+
+
+def _override_row(o: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """One override as the table shows it: kind in words, ids, note and its cost in words."""
+    kind = str(o.get("kind", ""))
+    effect = o.get("effect")
+    if effect is None:
+        cost = [L.say("ov.unknown_effect", lang)]
+    else:
+        moved = [str(x) for x in effect.get("moved") or ()]
+        lost = [str(x) for x in effect.get("lost") or ()]
+        by_prio = {str(k): int(v) for k, v in (effect.get("priority_lost") or {}).items() if int(v)}
+        cost = []
+        if moved:
+            cost.append(L.say("ov.moved", lang, n=L.number(len(moved), lang), ids=compact_ids(moved)))
+        if lost:
+            cost.append(L.say("ov.lost", lang, n=L.number(len(lost), lang), ids=compact_ids(lost)))
+        if by_prio:
+            parts = ", ".join(
+                L.say("ov.priority_part", lang, p=p, n=L.number(n, lang))
+                for p, n in sorted(by_prio.items(), key=lambda kv: _natural_key(kv[0]))
+            )
+            cost.append(L.say("ov.priority_lost", lang, parts=parts))
+        if not cost:
+            cost.append(L.say("ov.no_effect", lang))
+    return {
+        "kind": L.TEXT[lang].get(f"ov.kind.{kind}", kind),
+        "citizen": "–" if o.get("citizen") is None else str(o["citizen"]),
+        "unit": "–" if o.get("unit") is None else str(o["unit"]),
+        "note": "" if o.get("note") is None else str(o["note"]),
+        "effect": "; ".join(cost),
+        "costly": bool(effect and (effect.get("moved") or effect.get("lost"))),
+    }
 
 
 # --- plain-language summary ------------------------------------------------------------
@@ -737,6 +824,10 @@ def _natural(col: pd.Series) -> pd.Series:
 
 
 _DIGITS = re.compile(r"(\d+)")
+
+
+def _natural_key(s: str) -> tuple[Any, ...]:
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(_DIGITS.split(s)))
 
 
 def _is_number(x: object) -> TypeGuard[int | float]:

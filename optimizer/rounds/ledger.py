@@ -49,6 +49,15 @@ Tables
     rent limit is a citizen's circumstance: it is not stored, only that year, which is
     all the count "tenants whose limit is below their tapered rent" needs; it is never
     printed per citizen.
+``overrides``
+    The planner's overrides of each round (migration 4): per round numbered ``n`` = 1, 2, …
+    in the order they were added (a number is never reused), the kind (``lock``,
+    ``forbid``, ``reserve``, ``hold``), unit, citizen, the planner's note, who added it
+    and when, and who removed it and when (a removed override stays, for the record).
+    The round's stored instance carries exactly the ones not removed, in this order (a
+    hold as the reserve it is in the solve). Migration 4 also adds ``opened_by`` and
+    ``override_cost_json`` (what the overrides cost: see
+    :func:`optimizer.rounds.workflow.override_cost`) to ``rounds``.
 ``lock``
     One row, locked ``FOR UPDATE`` by every writing transaction on servers
     with row locks (SQLite instead takes its write lock at ``BEGIN IMMEDIATE``).
@@ -56,6 +65,7 @@ Tables
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -86,6 +96,9 @@ DEFAULT_DB = "anvis-ledger.db"
 #: Seconds a connection waits for another's write lock before giving up.
 BUSY_TIMEOUT_S = 30.0
 
+#: The note of the reserve a hold becomes in a round's instance (see :func:`optimizer.rounds.workflow.as_reserves`).
+HOLD_NOTE = "held for the next round (anvis round --hold)"
+
 metadata = MetaData()
 
 schema_version = Table(
@@ -110,6 +123,9 @@ rounds = Table(
     Column("committed_by", String(200), nullable=True),
     Column("committed_at", String(40), nullable=True),
     Column("rolled_back_at", String(40), nullable=True),
+    # migration 4: who opened the round, and what its overrides cost (optimizer.rounds.workflow)
+    Column("opened_by", String(200), nullable=True),
+    Column("override_cost_json", Text, nullable=True),
 )
 
 totals = Table(
@@ -182,6 +198,22 @@ subsidies = Table(
 )
 
 
+overrides = Table(
+    "overrides",
+    metadata,
+    Column("round_id", Integer, primary_key=True, autoincrement=False),
+    Column("n", Integer, primary_key=True, autoincrement=False),
+    Column("action", String(10), nullable=False),
+    Column("unit", String(300), nullable=False),
+    Column("citizen", String(300), nullable=True),
+    Column("note", Text, nullable=False),
+    Column("added_by", String(200), nullable=True),
+    Column("added_at", String(40), nullable=True),
+    Column("removed_by", String(200), nullable=True),
+    Column("removed_at", String(40), nullable=True),
+)
+
+
 def utc_now() -> str:
     """The current time as a UTC ISO 8601 string."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -208,8 +240,59 @@ def _m3_subsidies(conn: Connection) -> None:
     subsidies.create(conn, checkfirst=True)
 
 
+#: The columns migration 4 adds to ``rounds`` (a ledger started since has them from migration 1).
+_M4_ROUND_COLUMNS = {"opened_by": "VARCHAR(200)", "override_cost_json": "TEXT"}
+
+
+def _m4_overrides(conn: Connection) -> None:
+    """Overrides as ledger rows (numbered, with note, who and when), who opened a round, what overrides cost.
+
+    The overrides of the rounds already stored (in their instances) become rows added by
+    nobody at the round's opening time, so an upgraded ledger lists them too; a reserve
+    of a unit the round holds is listed as the hold it is.
+    """
+    have = {c["name"] for c in inspect(conn).get_columns(rounds.name)}
+    for name, sql_type in _M4_ROUND_COLUMNS.items():
+        if name not in have:
+            conn.exec_driver_sql(f"ALTER TABLE {rounds.name} ADD COLUMN {name} {sql_type}")
+    overrides.create(conn, checkfirst=True)
+    held = {(int(r), str(u)) for r, u in conn.execute(select(holds.c.round_id, holds.c.unit))}
+    rows = []
+    for rid, doc, opened_at in conn.execute(
+        select(rounds.c.id, rounds.c.instance_json, rounds.c.opened_at).order_by(rounds.c.id)
+    ):
+        try:
+            stored = json.loads(doc).get("overrides") or []
+        except (TypeError, ValueError, AttributeError):  # a damaged row stays as it is: reading it says so
+            continue
+        for n, o in enumerate(stored, start=1):
+            if not isinstance(o, dict):
+                continue
+            action = str(o.get("action", ""))
+            unit = str(o.get("unit", ""))
+            note = str(o.get("note") or "")
+            if action == "reserve" and (int(rid), unit) in held:
+                action = "hold"
+                note = "" if note == HOLD_NOTE else note
+            citizen = o.get("citizen")
+            rows.append(
+                {
+                    "round_id": rid,
+                    "n": n,
+                    "action": action,
+                    "unit": unit,
+                    "citizen": None if citizen is None else str(citizen),
+                    "note": note,
+                    "added_by": None,
+                    "added_at": opened_at,
+                }
+            )
+    if rows:
+        conn.execute(insert(overrides), rows)
+
+
 #: The ordered migrations: version ``i + 1`` is ``MIGRATIONS[i]``. Append only.
-MIGRATIONS: list[Callable[[Connection], None]] = [_m1_initial, _m2_rotation, _m3_subsidies]
+MIGRATIONS: list[Callable[[Connection], None]] = [_m1_initial, _m2_rotation, _m3_subsidies, _m4_overrides]
 
 
 def current_version(conn: Connection) -> int:

@@ -63,11 +63,14 @@ from models.instance import Instance
 from models.plan import HOMELESS_RENT_KR, DepartmentUsage, FrameUsage, Plan, PoolUsage, QuotaUsage, Unassigned
 from models.pools import EPS, pool_mode, turns, unit_pools
 from models.schema import KINDS, LedgerEntry, Override
+from models.validate import add_overrides
 from optimizer.rounds.ledger import (
     DEFAULT_DB,
+    HOLD_NOTE,
     LedgerError,
     effects,
     holds,
+    overrides,
     passes,
     pool_modes,
     rounds,
@@ -85,27 +88,35 @@ __all__ = [
     "DEFAULT_DB",
     "LedgerError",
     "abandon_round",
+    "add_override",
     "commit_round",
     "decline_offers",
     "history",
     "hold_cost_kr",
+    "latest_committed",
     "ledger_totals",
     "new_period",
     "open_round",
+    "override_cost",
+    "overrides_with_cost",
     "purge_abandoned",
+    "remove_override",
     "rollback_round",
+    "round_info",
+    "round_override_cost",
+    "round_overrides",
     "round_plan",
     "solve_round",
     "status",
 ]
 
 OPEN_STATES = ("opened", "solved")
+#: The states of a round that has its instance (a purged round's was removed).
+ROUND_STATES = ("opened", "solved", "committed", "rolled_back", "abandoned")
 #: Period kinds of :func:`new_period` and the ledger kind each resets.
 PERIOD_KINDS = {"frame": "municipality", "quota": "region", "department": "department"}
 #: The period kind of :func:`new_period` that expires the banked rights of choice pools.
 CHOICE_RIGHTS = "choice_rights"
-#: The note of the reserve a hold becomes in the round's instance (see :func:`as_reserves`).
-HOLD_NOTE = "held for the next round (anvis round --hold)"
 #: Weeks in a year and months in a year: a held unit's empty-unit rent (tomgangsleje) per week
 #: is its monthly rent × 12 / 52.
 WEEKS_PER_YEAR, MONTHS_PER_YEAR = 52, 12
@@ -302,7 +313,7 @@ def _refuse_committed_sha(conn: Connection, sha: str, except_id: int | None = No
         raise LedgerError(f"this instance (sha256 {sha[:12]}…) was already committed as round {row.id} ({row.name!r})")
 
 
-def open_round(db: str, inst: Instance, hold: Iterable[str] = ()) -> tuple[int, Instance]:
+def open_round(db: str, inst: Instance, hold: Iterable[str] = (), by: str | None = None) -> tuple[int, Instance]:
     """Open a round for a week's instance and fill the ledger state into it.
 
     Units the municipality held in the last committed round come back offered
@@ -319,6 +330,10 @@ def open_round(db: str, inst: Instance, hold: Iterable[str] = ()) -> tuple[int, 
     hold
         Ids of offered turns (units of rotation pools the municipality may be given)
         to keep for the next round instead of passing them.
+    by
+        Who opens the round; ``$USER`` by default. The instance's overrides and the
+        holds are recorded as the round's overrides (:func:`round_overrides`), added by
+        them.
 
     Returns
     -------
@@ -338,15 +353,18 @@ def open_round(db: str, inst: Instance, hold: Iterable[str] = ()) -> tuple[int, 
         back = _held_rows(conn, _last_committed(conn))
         filled = fill(with_held(inst, back), _totals(conn))
         filled, held = as_reserves(filled, hold)
+        now = utc_now()
         rid = _insert_round(
             conn,
             name=inst.name,
             instance_sha256=inst.sha256,
             instance_json=_compact(filled.to_dict()),
             status="opened",
-            opened_at=utc_now(),
+            opened_at=now,
+            opened_by=by or _user(),
         )
         _record_holds(conn, rid, filled, held, back)
+        _sync_overrides(conn, rid, filled, by or _user(), now)
         return rid, filled
 
 
@@ -496,15 +514,324 @@ def hold_cost_kr(rent_kr: int, weeks: int) -> int:
     return (2 * rent_kr * MONTHS_PER_YEAR * weeks + WEEKS_PER_YEAR) // (2 * WEEKS_PER_YEAR)
 
 
+# --- overrides: numbered ledger rows, with note, who and when ----------------------------
+
+#: The kinds of override a round records (``hold`` is a reserve kept for the next round).
+OVERRIDE_KINDS = ("lock", "forbid", "reserve", "hold")
+
+
+def _override_rows(conn: Connection, round_id: int) -> list[Row[Any]]:
+    """The overrides of a round not removed, by number."""
+    return list(
+        conn.execute(
+            select(overrides)
+            .where(overrides.c.round_id == round_id, overrides.c.removed_at.is_(None))
+            .order_by(overrides.c.n)
+        )
+    )
+
+
+def _as_override(row: Row[Any]) -> Override:
+    """The override a ledger row is in the round's instance (a hold is the reserve :func:`as_reserves` makes)."""
+    if row.action == "hold":
+        return Override(action="reserve", unit=row.unit, note=row.note or HOLD_NOTE)
+    if row.citizen is None:
+        return Override(action=row.action, unit=row.unit, note=row.note)
+    return Override(action=row.action, unit=row.unit, citizen=row.citizen, note=row.note)
+
+
+def _override_key(o: Override) -> tuple[str, str, str | None, str]:
+    return (o.action, o.unit, o.citizen, o.note)
+
+
+def _entry(row: Row[Any]) -> dict[str, Any]:
+    """A round's override as the library gives it (see :func:`round_overrides`)."""
+    return {
+        "n": int(row.n),
+        "kind": row.action,
+        "citizen": row.citizen,
+        "unit": row.unit,
+        "note": row.note,
+        "by": row.added_by,
+        "at": row.added_at,
+    }
+
+
+def _sync_overrides(conn: Connection, round_id: int, inst: Instance, by: str, at: str) -> None:
+    """Make the round's override rows those of ``inst`` (the round's instance as it will be stored).
+
+    Rows that ``inst`` still has keep their number, note and author; rows it lacks are
+    marked removed (by ``by`` at ``at``); its new overrides are numbered on, added by
+    ``by``. A reserve of a unit the round holds is recorded as the hold it is.
+    """
+    rows = _override_rows(conn, round_id)
+    have = Counter(_override_key(_as_override(r)) for r in rows)
+    new = []
+    for o in inst.overrides:
+        k = _override_key(o)
+        if have[k] > 0:
+            have[k] -= 1
+        else:
+            new.append(o)
+    for r in rows:  # what is left in ``have`` was removed
+        k = _override_key(_as_override(r))
+        if have[k] > 0:
+            have[k] -= 1
+            conn.execute(
+                update(overrides)
+                .where(overrides.c.round_id == round_id, overrides.c.n == r.n)
+                .values(removed_by=by, removed_at=at)
+            )
+    if not new:
+        return
+    held = {h.unit for h in _held_rows(conn, round_id)}
+    last = conn.execute(select(func.max(overrides.c.n)).where(overrides.c.round_id == round_id)).scalar_one()
+    first = int(last or 0) + 1
+    values = []
+    for n, o in enumerate(new, start=first):
+        hold = o.action == "reserve" and o.unit in held
+        values.append(
+            {
+                "round_id": round_id,
+                "n": n,
+                "action": "hold" if hold else o.action,
+                "unit": o.unit,
+                "citizen": o.citizen,
+                "note": "" if hold and o.note == HOLD_NOTE else o.note,
+                "added_by": by,
+                "added_at": at,
+            }
+        )
+    conn.execute(insert(overrides), values)
+
+
+def round_overrides(db: str, round_id: int | None = None) -> list[dict[str, Any]]:
+    """The overrides of a round (the open one by default) that were not removed, by number.
+
+    Parameters
+    ----------
+    db
+        Ledger database: a path or a SQLAlchemy URL.
+    round_id
+        Any round; the open (opened or solved) one by default.
+
+    Returns
+    -------
+    list of dict
+        Per override: ``n`` (its number in the round, kept when others are removed),
+        ``kind`` (``lock``, ``forbid``, ``reserve`` or ``hold``), ``citizen`` (None for a
+        reserve or hold), ``unit``, ``note`` (the planner's reason, may be empty), ``by``
+        (who added it; None for one a ledger older than schema version 4 stored) and
+        ``at`` (when, UTC ISO).
+
+    Raises
+    ------
+    LedgerError
+        When there is no such round (or no open round).
+    """
+    with transaction(db) as conn:
+        row = _round(conn, round_id, states=ROUND_STATES)
+        return [_entry(r) for r in _override_rows(conn, row.id)]
+
+
+def add_override(
+    db: str,
+    kind: str,
+    unit: str,
+    citizen: str | None = None,
+    note: str = "",
+    by: str | None = None,
+    round_id: int | None = None,
+) -> dict[str, Any]:
+    """Add an override, with a note, to the open round; the round must be solved again.
+
+    The override is checked as one in the instance file would be (known ids, no
+    contradiction with the round's others); a lock must obey every rule with the caps
+    the ledger leaves, and a hold must be of an offered turn (:func:`as_reserves`). The
+    round's stored instance gets it; a solved round goes back to ``opened`` (its plan
+    and the overrides' cost are dropped: they no longer fit).
+
+    Parameters
+    ----------
+    db
+        Ledger database: a path or a SQLAlchemy URL.
+    kind
+        ``lock``, ``forbid``, ``reserve`` or ``hold``.
+    unit
+        The unit's id.
+    citizen
+        The citizen's id: required for ``lock`` and ``forbid``, absent otherwise.
+    note
+        Why (kept in the ledger and the round's instance).
+    by
+        Who adds it; ``$USER`` by default.
+    round_id
+        The round; the open one by default. It must be opened or solved.
+
+    Returns
+    -------
+    dict
+        The new override, as :func:`round_overrides` lists it.
+
+    Raises
+    ------
+    LedgerError
+        When the round is not open, or a hold is not of an offered turn.
+    models.InstanceError
+        When the override is not valid for the round's instance (one problem per reason,
+        at the path ``override``).
+    """
+    if kind not in OVERRIDE_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(OVERRIDE_KINDS)}, got {kind!r}")
+    record: dict[str, object] = {"action": kind, "unit": unit, "note": note}
+    if citizen is not None:
+        record["citizen"] = citizen
+    by = by or _user()
+    with transaction(db, write=True) as conn:
+        row = _round(conn, round_id)
+        inst = _stored_instance(row)
+        candidate = _with_override(inst, record, f"round {row.id}")
+        filled, held = as_reserves(candidate)
+        _record_holds(conn, row.id, filled, held, _held_rows(conn, _last_committed(conn)))
+        _sync_overrides(conn, row.id, filled, by, utc_now())
+        _store_changed(conn, row.id, filled)
+        return _entry(_override_rows(conn, row.id)[-1])
+
+
+def _with_override(inst: Instance, record: dict[str, object], source: str) -> Instance:
+    """``inst`` with one more override, checked (a lock against every rule); problems named ``override``."""
+    from optimizer.engine.data import ProblemData
+    from optimizer.engine.overrides import check_overrides
+
+    at = f"overrides[{len(inst.overrides)}]"
+
+    def named(exc: models.InstanceError) -> models.InstanceError:
+        return models.InstanceError(
+            source, [models.Problem(p.path.replace(at, "override", 1), p.message) for p in exc.problems]
+        )
+
+    try:
+        out = add_overrides(inst, [record])
+        if record["action"] == "lock":
+            check_overrides(ProblemData.build(out))
+    except models.InstanceError as exc:
+        raise named(exc) from None
+    return out
+
+
+def _store_changed(conn: Connection, round_id: int, inst: Instance) -> None:
+    """Store a round's instance with changed overrides: the round is open again, without a plan."""
+    conn.execute(
+        update(rounds)
+        .where(rounds.c.id == round_id)
+        .values(
+            instance_json=_compact(inst.to_dict()),
+            plan_json=None,
+            override_cost_json=None,
+            status="opened",
+            solved_at=None,
+        )
+    )
+
+
+def remove_override(db: str, n: int, by: str | None = None, round_id: int | None = None) -> dict[str, Any]:
+    """Remove override ``n`` of the open round; the round must be solved again.
+
+    The override stays in the ledger, marked removed (by whom, when); the round's stored
+    instance loses it; removing a hold removes the unit's hold (it is passed or offered
+    again as the solve decides). A solved round goes back to ``opened``.
+
+    Parameters
+    ----------
+    db
+        Ledger database: a path or a SQLAlchemy URL.
+    n
+        The override's number (:func:`round_overrides`).
+    by
+        Who removes it; ``$USER`` by default.
+    round_id
+        The round; the open one by default. It must be opened or solved.
+
+    Returns
+    -------
+    dict
+        The removed override, as :func:`round_overrides` listed it.
+
+    Raises
+    ------
+    LedgerError
+        When the round is not open, or has no override ``n`` (or it was removed already).
+    """
+    by = by or _user()
+    with transaction(db, write=True) as conn:
+        row = _round(conn, round_id)
+        gone = conn.execute(select(overrides).where(overrides.c.round_id == row.id, overrides.c.n == n)).first()
+        if gone is None:
+            raise LedgerError(f"round {row.id} has no override {n}")
+        if gone.removed_at is not None:
+            raise LedgerError(f"override {n} of round {row.id} was removed by {gone.removed_by} at {gone.removed_at}")
+        conn.execute(
+            update(overrides)
+            .where(overrides.c.round_id == row.id, overrides.c.n == n)
+            .values(removed_by=by, removed_at=utc_now())
+        )
+        left = _override_rows(conn, row.id)
+        if gone.action == "hold" and not any(r.action == "hold" and r.unit == gone.unit for r in left):
+            conn.execute(delete(holds).where(holds.c.round_id == row.id, holds.c.unit == gone.unit))
+        inst = _stored_instance(row).replace(overrides=tuple(_as_override(r) for r in left))
+        _store_changed(conn, row.id, inst)
+        return _entry(gone)
+
+
+def latest_committed(db: str) -> int | None:
+    """The id of the latest committed round (not rolled back), or None when no round is committed."""
+    with transaction(db) as conn:
+        return _last_committed(conn)
+
+
+def round_info(db: str, round_id: int | None = None) -> dict[str, Any]:
+    """A round's metadata: the latest committed round by default.
+
+    Returns
+    -------
+    dict
+        ``id``, ``name``, ``status`` (``opened``, ``solved``, ``committed``,
+        ``rolled_back``, ``abandoned``, ``purged``), ``instance_sha256``, ``opened_by``
+        (None for a round a ledger older than schema version 4 stored), ``opened_at``,
+        ``solved_at``, ``committed_by``, ``committed_at`` and ``rolled_back_at`` (None
+        when it did not happen).
+
+    Raises
+    ------
+    LedgerError
+        When there is no such round, or no committed round.
+    """
+    with transaction(db) as conn:
+        if round_id is None:
+            round_id = _last_committed(conn)
+            if round_id is None:
+                raise LedgerError("no committed round yet")
+        row = conn.execute(select(rounds).where(rounds.c.id == round_id)).first()
+        if row is None or row.status in (PERIOD_STATUS, PURGE_STATUS):
+            raise LedgerError(f"no round {round_id}")
+        return _summary(row)
+
+
 def round_instance(db: str, round_id: int | None = None) -> Instance:
     """The filled instance of a round (the open one by default)."""
     with transaction(db) as conn:
-        row = _round(conn, round_id, states=("opened", "solved", "committed", "rolled_back", "abandoned"))
+        row = _round(conn, round_id, states=ROUND_STATES)
     return _stored_instance(row)
 
 
 def solve_round(
-    db: str, round_id: int | None = None, instance: Instance | None = None, hold: Iterable[str] = (), **options: Any
+    db: str,
+    round_id: int | None = None,
+    instance: Instance | None = None,
+    hold: Iterable[str] = (),
+    by: str | None = None,
+    cost: bool = True,
+    **options: Any,
 ) -> tuple[Plan, Result]:
     """Solve the open round's filled instance and store its plan (status ``solved``).
 
@@ -521,6 +848,12 @@ def solve_round(
     hold
         Offered turns to keep for the next round (see :func:`open_round`), beside the
         instance's ``hold`` overrides and the holds recorded when the round was opened.
+    by
+        Who adds the overrides ``instance`` and ``hold`` add (recorded with them); ``$USER``
+        by default.
+    cost
+        When the round has overrides, also solve it once without them (same options) and
+        store what they cost (:func:`override_cost`, read back by :func:`round_override_cost`).
     **options
         Passed to :func:`optimizer.engine.solve.solve` (``backend``, ``time_limit``, …).
 
@@ -542,17 +875,23 @@ def solve_round(
     inst, held = as_reserves(inst, hold)
     result = solve(inst, **options)
     plan = make_plan(result)
+    spent = None
+    if cost and inst.overrides and plan.status in ("optimal", "feasible"):
+        spent = _cost_of_overrides(inst, plan, **options)
     with transaction(db, write=True) as conn:
         _round(conn, row.id)  # still open: nobody committed or abandoned it meanwhile
         _record_holds(conn, row.id, inst, held, _held_rows(conn, _last_committed(conn)))
+        now = utc_now()
+        _sync_overrides(conn, row.id, inst, by or _user(), now)
         conn.execute(
             update(rounds)
             .where(rounds.c.id == row.id)
             .values(
                 instance_json=_compact(inst.to_dict()),
                 plan_json=_compact(plan.to_dict()),
+                override_cost_json=None if spent is None else _compact(spent),
                 status="solved",
-                solved_at=utc_now(),
+                solved_at=now,
             )
         )
     return plan, result
@@ -562,6 +901,127 @@ def _without_overrides(inst: Instance) -> dict[str, Any]:
     doc = inst.to_dict()
     doc.pop("overrides", None)
     return doc
+
+
+# --- what the overrides cost ------------------------------------------------------------
+
+
+def override_cost(inst: Instance, plan: Plan, free: Plan) -> dict[str, Any]:
+    """What a round's overrides cost: who the plan houses otherwise than the plan without them.
+
+    Parameters
+    ----------
+    inst
+        The round's instance, with its overrides.
+    plan
+        Its plan (solved with the overrides).
+    free
+        The plan of ``inst`` solved without any override, by the same backend and options.
+
+    Returns
+    -------
+    dict
+        ``overrides``: how many there were; ``moved``: citizens housed in both plans in
+        different units (``citizen``, ``priority``, ``without`` and ``with``: the units);
+        ``lost``: citizens housed without the overrides and not with them (``citizen``,
+        ``priority``, ``without``); ``gained``: the reverse (``citizen``, ``priority``,
+        ``with``); ``by_priority``: per priority (a string, as in the plan) the number of
+        each, for priorities with any. Lists are in the instance's citizen order. Ids and
+        priorities only: no citizen's circumstances. Where the solver has several equally
+        good plans, a move may be one of them rather than the overrides' doing.
+    """
+    with_ = {a.citizen: a.unit for a in plan.assignments}
+    without = {a.citizen: a.unit for a in free.assignments}
+    moved: list[dict[str, Any]] = []
+    lost: list[dict[str, Any]] = []
+    gained: list[dict[str, Any]] = []
+    count: dict[str, Counter[str]] = {}
+    for c in inst.citizens:
+        a, b = without.get(c.id), with_.get(c.id)
+        if a == b:
+            continue
+        if a is not None and b is not None:
+            what, entry = "moved", {"citizen": c.id, "priority": c.priority, "without": a, "with": b}
+            moved.append(entry)
+        elif a is not None:
+            what = "lost"
+            lost.append({"citizen": c.id, "priority": c.priority, "without": a})
+        else:
+            what = "gained"
+            gained.append({"citizen": c.id, "priority": c.priority, "with": b})
+        count.setdefault(str(c.priority), Counter())[what] += 1
+    by_priority = {p: {k: count[p][k] for k in ("moved", "lost", "gained")} for p in sorted(count, key=int)}
+    return {
+        "overrides": len(inst.overrides),
+        "moved": moved,
+        "lost": lost,
+        "gained": gained,
+        "by_priority": by_priority,
+    }
+
+
+#: Up to this many overrides, each one's own cost is found too (one more solve each, without it).
+MAX_COSTED_EACH = 8
+
+
+def _cost_of_overrides(inst: Instance, plan: Plan, **options: Any) -> dict[str, Any]:
+    """:func:`override_cost` of all the overrides (one solve without them), and of each.
+
+    Up to :data:`MAX_COSTED_EACH` overrides, ``each`` maps an override's position in
+    ``inst.overrides`` (a string) to its own cost: the plan against the plan solved
+    without that one override.
+    """
+    from optimizer.engine.solve import solve
+    from optimizer.plan.build import make_plan
+
+    def without(keep: tuple[Override, ...]) -> Plan:
+        return make_plan(solve(inst.replace(overrides=keep), **options))
+
+    out = override_cost(inst, plan, without(()))
+    k = len(inst.overrides)
+    if k == 1:
+        out["each"] = {"0": {key: v for key, v in out.items() if key != "overrides"}}
+    elif k <= MAX_COSTED_EACH:
+        each = {}
+        for i in range(k):
+            one = override_cost(inst, plan, without(inst.overrides[:i] + inst.overrides[i + 1 :]))
+            one.pop("overrides")
+            each[str(i)] = one
+        out["each"] = each
+    return out
+
+
+def round_override_cost(db: str, round_id: int | None = None) -> dict[str, Any] | None:
+    """What a round's overrides cost (:func:`override_cost`), as stored when it was solved.
+
+    The latest committed round by default. None when the round was solved without
+    overrides (or before the ledger stored the cost, or with ``cost=False``).
+    """
+    with transaction(db) as conn:
+        if round_id is None:
+            round_id = _last_committed(conn)
+            if round_id is None:
+                raise LedgerError("no committed round yet")
+        row = _round(conn, round_id, states=ROUND_STATES)
+        if row.override_cost_json is None:
+            return None
+        return dict(_stored(row, "override_cost_json"))
+
+
+def overrides_with_cost(db: str, round_id: int) -> list[dict[str, Any]]:
+    """A round's overrides (:func:`round_overrides`), each with its ``cost`` when it was found.
+
+    ``cost`` is the override's own :func:`override_cost` (``moved``, ``lost``, ``gained``,
+    ``by_priority``): the round's plan against the plan solved without that one override.
+    It is missing when the round has no plan with its cost (not solved since the
+    overrides changed, or more than :data:`MAX_COSTED_EACH` overrides).
+    """
+    entries = round_overrides(db, round_id)
+    spent = round_override_cost(db, round_id)
+    each = (spent or {}).get("each") or {}
+    if len(each) != len(entries):  # stored for other overrides: never attach a cost to the wrong one
+        return entries
+    return [dict(e, cost=each[str(i)]) for i, e in enumerate(entries)]
 
 
 def round_effects(
@@ -823,6 +1283,7 @@ def _summary(row: Row[Any]) -> dict[str, Any]:
         "name": row.name,
         "status": row.status,
         "instance_sha256": row.instance_sha256,
+        "opened_by": row.opened_by,
         "opened_at": row.opened_at,
         "solved_at": row.solved_at,
         "committed_by": row.committed_by,

@@ -381,3 +381,93 @@ def test_e5_names_no_citizen_as_homeless(e5):
     assert html.count("homeless") == 1  # the summary's count
     for table in re.findall(r"<table>.*?</table>", html, re.S):
         assert "homeless" not in table
+
+
+# --------------------------------------------------------------------------- round and overrides
+
+
+ROUND = {
+    "id": "2026-48",
+    "status": "committed",
+    "committed_by": "mette<b>",
+    "committed_at": "2026-11-29T14:05:00Z",
+    "opened_at": "2026-11-27T08:00:00Z",
+}
+OVERRIDES = [
+    {
+        "kind": "lock",
+        "citizen": "c1",
+        "unit": "u3",
+        "note": "akut <sag>",
+        "effect": {"moved": ["c2", "c3", "c4"], "lost": ["c9"], "priority_lost": {"1": 1}},
+    },
+    {"kind": "forbid", "citizen": "c5", "unit": "u1", "note": None, "effect": {"moved": [], "lost": []}},
+    {"kind": "hold", "citizen": None, "unit": "u7", "note": "tur holdt"},
+]
+
+
+def overrides_section(html: str) -> str:
+    m = re.search(r'<h2 id="overrides">(.*?)<h2', html, re.S)
+    assert m, "no overrides section"
+    return m.group(1)
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_round_header_names_round_status_committer_and_times(demo, lang):
+    inst, plan, _ = demo
+    html = without_svg(render_report(inst, models.Plan.from_dict(plan), round_info=ROUND, lang=lang))
+    header = html[html.index('<dl class="header">') : html.index("</dl>")]
+    assert "2026-48" in header
+    assert "mette&lt;b&gt;" in header  # the committer's name is data: escaped
+    if lang == "da":
+        assert "<dt>Runde</dt>" in header and "godkendt" in header
+        assert "29. november 2026 kl. 14.05 UTC" in header and "27. november 2026 kl. 08.00 UTC" in header
+    else:
+        assert "<dt>Round</dt>" in header and "committed" in header
+        assert "2026-11-29 14:05 UTC" in header and "2026-11-27 08:00 UTC" in header
+
+
+def test_round_not_yet_committed_says_so(demo):
+    inst, plan, _ = demo
+    info = {"id": 7, "status": "solved", "committed_by": None, "committed_at": None, "opened_at": None}
+    html = without_svg(render_report(inst, models.Plan.from_dict(plan), round_info=info, lang="da"))
+    assert "<dd>ikke godkendt</dd>" in html and "<dd>løst</dd>" in html and "<dd>7</dd>" in html
+
+
+def test_no_round_info_no_round_rows(demo):
+    _, _, html = demo
+    assert "Runde</dt>" not in html and "Round</dt>" not in html
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_overrides_listed_with_note_and_cost(demo, lang):
+    inst, plan, _ = demo
+    html = without_svg(render_report(inst, models.Plan.from_dict(plan), overrides=OVERRIDES, lang=lang))
+    sec = overrides_section(html)
+    rows = re.findall(r"<tr.*?</tr>", sec, re.S)[1:]
+    assert len(rows) == 3
+    assert "akut &lt;sag&gt;" in rows[0] and "c2..c4" in rows[0] and "c9" in rows[0]
+    assert 'class="full"' in rows[0] and 'class="full"' not in rows[1]
+    if lang == "da":
+        assert sec.startswith("Tilsidesættelser")
+        assert "låst" in rows[0] and "3 borger(e) fik en anden bolig" in rows[0]
+        assert "1 borger(e) mistede deres bolig" in rows[0] and "tabte pladser: prioritet 1: 1" in rows[0]
+        assert "forbudt" in rows[1] and "ingen ændring for andre borgere" in rows[1]
+        assert "holdt tilbage" in rows[2] and "virkning ikke beregnet" in rows[2]
+    else:
+        assert sec.startswith("Overrides")
+        assert "lock" in rows[0] and "3 citizen(s) moved" in rows[0] and "priority 1: 1" in rows[0]
+        assert "no change for other citizens" in rows[1] and "effect not computed" in rows[2]
+
+
+def test_overrides_section_only_when_given(demo):
+    inst, plan, html = demo
+    assert 'id="overrides"' not in html
+    empty = without_svg(render_report(inst, models.Plan.from_dict(plan), overrides=[], lang="da"))
+    assert "Ingen tilsidesættelser i denne runde." in overrides_section(empty)
+
+
+def test_unknown_language_is_refused(demo):
+    inst, plan, _ = demo
+    with pytest.raises(ValueError, match="unknown language"):
+        render_report(inst, models.Plan.from_dict(plan), lang="sv")

@@ -280,7 +280,7 @@ def test_schema_version_recorded_and_migrations_not_rerun(sqlite_db, monkeypatch
     with L.open_engine(db).begin() as conn:
         rows = conn.execute(select(L.schema_version.c.version, L.schema_version.c.name)).all()
     n = len(L.MIGRATIONS)
-    assert [name for _, name in rows] == ["m1_initial", "m2_rotation", "m3_subsidies"]
+    assert [name for _, name in rows] == ["m1_initial", "m2_rotation", "m3_subsidies", "m4_overrides"]
     assert [tuple(r) for r in rows] == [(i + 1, m.__name__.lstrip("_")) for i, m in enumerate(L.MIGRATIONS)]
     calls = []
 

@@ -1,0 +1,189 @@
+"""Overrides as ledger rows (issue 14): listed, added with a note, removed, upgraded, and what they cost."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, text
+
+import models
+from models.validate import add_overrides
+from optimizer.check import check_plan
+from optimizer.rounds import ledger as L
+from optimizer.rounds import workflow as R
+
+from conftest import doc
+
+
+@pytest.fixture
+def db(tmp_path):
+    yield str(tmp_path / "ledger.db")
+    L.dispose_all()
+
+
+def pairs(plan: models.Plan) -> set[tuple[str, str]]:
+    return {(a.citizen, a.unit) for a in plan.assignments}
+
+
+def two_by_two(**tables) -> models.Instance:
+    """Citizens a and b (priority 1) and units u1, u2: a prefers u1 and b u2 (scores), so unforced a→u1, b→u2."""
+    scores = [
+        {"citizen": "a", "unit": "u1", "score": 90},
+        {"citizen": "a", "unit": "u2", "score": 10},
+        {"citizen": "b", "unit": "u1", "score": 10},
+        {"citizen": "b", "unit": "u2", "score": 90},
+    ]
+    return models.from_dict(doc([{"id": "a"}, {"id": "b"}], [{"id": "u1"}, {"id": "u2"}], scores=scores, **tables))
+
+
+def one_unit() -> models.Instance:
+    """One unit u1 and citizens p1 (priority 1) and q (priority 2): unforced, p1 is housed."""
+    return models.from_dict(doc([{"id": "p1", "priority": 1}, {"id": "q", "priority": 2}], [{"id": "u1"}]))
+
+
+def test_overrides_are_numbered_listed_added_with_a_note_and_removed(db):
+    """The instance's own override is number 1 (added by who opened the round); an added lock is
+    number 2 with its note, who and when; the round's instance carries both; removing 1 keeps
+    number 2 (numbers are never reused) and a solved round goes back to opened without its plan."""
+    inst = two_by_two(overrides=[{"action": "forbid", "citizen": "a", "unit": "u2", "note": "family"}])
+    rid, _ = R.open_round(db, inst, by="anna")
+    assert R.round_info(db, rid)["opened_by"] == "anna"
+    [first] = R.round_overrides(db)
+    assert first == {
+        "n": 1,
+        "kind": "forbid",
+        "citizen": "a",
+        "unit": "u2",
+        "note": "family",
+        "by": "anna",
+        "at": first["at"],
+    }
+    R.solve_round(db)
+    added = R.add_override(db, "lock", "u1", citizen="b", note="doctor's letter", by="bo")
+    assert (added["n"], added["kind"], added["note"], added["by"]) == (2, "lock", "doctor's letter", "bo")
+    assert R.round_info(db, rid)["status"] == "opened"  # the plan no longer fits: solve again
+    with pytest.raises(L.LedgerError, match="is opened, not solved"):
+        R.round_plan(db, rid)
+    assert [(o.action, o.citizen, o.note) for o in R.round_instance(db).overrides] == [
+        ("forbid", "a", "family"),
+        ("lock", "b", "doctor's letter"),
+    ]
+    plan, _ = R.solve_round(db)
+    assert pairs(plan) == {("b", "u1")}  # a may not have u2 and b holds u1
+    assert R.remove_override(db, 1, by="bo")["kind"] == "forbid"
+    assert [e["n"] for e in R.round_overrides(db)] == [2]
+    assert [o.action for o in R.round_instance(db).overrides] == ["lock"]
+    plan, _ = R.solve_round(db)
+    filled, stored = R.round_plan(db)
+    assert pairs(plan) == {("b", "u1"), ("a", "u2")} and check_plan(filled, stored) == []
+    with pytest.raises(L.LedgerError, match="override 1 of round 1 was removed by bo"):
+        R.remove_override(db, 1)
+    with pytest.raises(L.LedgerError, match="round 1 has no override 7"):
+        R.remove_override(db, 7)
+    R.commit_round(db, by="carl")
+    assert R.latest_committed(db) == rid
+    info = R.round_info(db)
+    assert (info["id"], info["status"], info["committed_by"]) == (rid, "committed", "carl")
+    assert [e["n"] for e in R.round_overrides(db, rid)] == [2]  # a committed round's, by id
+    with pytest.raises(L.LedgerError, match="no open round"):
+        R.add_override(db, "reserve", "u1")
+
+
+def test_a_bad_override_is_refused_and_changes_nothing(db):
+    """Unknown ids and a lock that breaks a rule are InstanceErrors naming ``override``; the round is untouched."""
+    R.open_round(db, two_by_two())
+    R.solve_round(db)
+    with pytest.raises(models.InstanceError) as e:
+        R.add_override(db, "lock", "u9", citizen="a")
+    assert "override" in str(e.value) and "u9" in str(e.value)
+    expensive = models.from_dict(doc([{"id": "a", "max_rent_kr": 1000}], [{"id": "u1"}]))
+    R.abandon_round(db)
+    R.open_round(db, expensive)
+    with pytest.raises(models.InstanceError, match="cannot lock citizen 'a' to unit 'u1'"):
+        R.add_override(db, "lock", "u1", citizen="a")
+    assert R.round_overrides(db) == [] and R.round_info(db, 2)["status"] == "opened"
+    with pytest.raises(ValueError, match="kind must be one of"):
+        R.add_override(db, "pin", "u1")
+
+
+def test_round_solve_with_a_new_instance_records_its_new_overrides(db):
+    """solve_round(instance=...) (``round solve --lock``) numbers the new overrides on, by who solves."""
+    R.open_round(db, two_by_two(), by="anna")
+    inst = add_overrides(R.round_instance(db), [{"action": "lock", "citizen": "a", "unit": "u2"}])
+    R.solve_round(db, instance=inst, by="bo")
+    assert [(e["n"], e["kind"], e["by"]) for e in R.round_overrides(db)] == [(1, "lock", "bo")]
+
+
+def test_a_lock_that_displaces_a_priority_1_citizen_costs_that_place(db):
+    """Locking q (priority 2) to the one unit: p1 (priority 1) loses the place the plan without
+    overrides gave, q gains it; the cost is stored with the round and attached to the override."""
+    R.open_round(db, one_unit())
+    R.add_override(db, "lock", "u1", citizen="q", note="medical")
+    plan, _ = R.solve_round(db)
+    assert pairs(plan) == {("q", "u1")}
+    cost = R.round_override_cost(db, 1)
+    assert cost is not None
+    assert cost["lost"] == [{"citizen": "p1", "priority": 1, "without": "u1"}]
+    assert cost["gained"] == [{"citizen": "q", "priority": 2, "with": "u1"}]
+    assert cost["moved"] == [] and cost["overrides"] == 1
+    assert cost["by_priority"] == {"1": {"moved": 0, "lost": 1, "gained": 0}, "2": {"moved": 0, "lost": 0, "gained": 1}}
+    [entry] = R.overrides_with_cost(db, 1)
+    assert entry["note"] == "medical" and entry["cost"]["lost"] == cost["lost"]
+
+
+def test_each_override_has_its_own_cost_and_moves_are_counted(db):
+    """Two overrides: the lock a=u2 moves a and b; the reserve of nothing-relevant u3 costs nothing."""
+    inst = models.from_dict(
+        dict(
+            two_by_two().to_dict(),
+            units=[*two_by_two().to_dict()["units"], {"id": "u3", "department": "D", "rooms": 2, "rent_kr": 9000}],
+        )
+    )
+    R.open_round(db, inst)
+    R.add_override(db, "lock", "u2", citizen="a")
+    R.add_override(db, "reserve", "u3")
+    plan, _ = R.solve_round(db)
+    assert pairs(plan) == {("a", "u2"), ("b", "u1")}
+    cost = R.round_override_cost(db, 1)
+    moved = [(m["citizen"], m["without"], m["with"]) for m in cost["moved"]]
+    assert moved == [("a", "u1", "u2"), ("b", "u2", "u1")] and cost["lost"] == []
+    lock, reserve = R.overrides_with_cost(db, 1)
+    assert len(lock["cost"]["moved"]) == 2
+    assert reserve["cost"] == {"moved": [], "lost": [], "gained": [], "by_priority": {}}
+    again = R.round_override_cost(db, 1)
+    assert again == cost  # stored as computed: deterministic
+
+
+def test_no_cost_without_overrides(db):
+    R.open_round(db, one_unit())
+    R.solve_round(db)
+    assert R.round_override_cost(db, 1) is None
+    assert R.overrides_with_cost(db, 1) == []
+
+
+def test_a_ledger_of_schema_3_upgrades_and_lists_its_rounds_overrides(db):
+    """A schema-3 ledger (migration 4 undone) with an open round whose instance has an override:
+    migration 4 adds the columns and the table, and lists the override, added by nobody at the
+    round's opening time."""
+    R.open_round(db, two_by_two(overrides=[{"action": "reserve", "unit": "u2", "note": "repairs"}]))
+    with L.open_engine(db).begin() as conn:
+        L.overrides.drop(conn)
+        conn.execute(text("ALTER TABLE rounds DROP COLUMN opened_by"))
+        conn.execute(text("ALTER TABLE rounds DROP COLUMN override_cost_json"))
+        conn.execute(L.schema_version.delete().where(L.schema_version.c.version >= 4))
+    L.dispose_all()
+    [entry] = R.round_overrides(db)
+    opened_at = R.round_instance(db) and R.history(db)[0]["opened_at"]
+    assert entry == {
+        "n": 1,
+        "kind": "reserve",
+        "citizen": None,
+        "unit": "u2",
+        "note": "repairs",
+        "by": None,
+        "at": opened_at,
+    }
+    with L.open_engine(db).begin() as conn:
+        assert conn.execute(select(L.schema_version.c.version)).scalars().all() == [1, 2, 3, 4]
+    assert R.round_info(db, 1)["opened_by"] is None
+    R.add_override(db, "forbid", "u1", citizen="a")
+    assert [e["n"] for e in R.round_overrides(db)] == [1, 2]
