@@ -11,14 +11,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field
 
 from optimizer.rounds.ledger import ensure_ledger
 from optimizer.rounds.workflow import abandon_round, commit_round, open_round
 from optimizer.serve import service
+from optimizer.serve.jobs import Job
 from optimizer.serve.service import ServeError
 
-__all__ = ["OverrideIn", "CommitIn", "commit", "open_upload", "router"]
+__all__ = ["CommitIn", "OverrideIn", "commit", "open_upload", "router"]
 
 log = logging.getLogger("anvis.serve")
 router = APIRouter(prefix="/api", tags=["runder"])
@@ -27,7 +28,9 @@ router = APIRouter(prefix="/api", tags=["runder"])
 class OverrideIn(BaseModel):
     """A planner override of the open round, as in an instance's ``overrides`` (with a note)."""
 
-    action: Literal["lock", "forbid", "reserve", "hold"]
+    kind: Literal["lock", "forbid", "reserve", "hold"] = Field(
+        validation_alias=AliasChoices("kind", "action"), description="lock, forbid, reserve or hold ('action' too)."
+    )
     citizen: str | None = Field(None, description="The citizen (lock and forbid).")
     unit: str = Field(description="The unit.")
     note: str | None = Field(None, description="Why: shown beside the override, stored with it.")
@@ -64,7 +67,7 @@ def commit(db: str, round_id: int, by: str) -> dict[str, Any]:
         raise ServeError(422, "Skriv dit navn: godkendelsen registreres med navn.")
     try:
         done = service.ledger_call(commit_round, db, round_id, by=by)
-    except ServeError as exc:
+    except ServeError:
         row = service.find_round(db, round_id)
         if row["status"] == "committed":
             raise ServeError(409, service.committed_message(row)) from None
@@ -110,7 +113,7 @@ def solve(request: Request, round_id: int, wait: Annotated[bool, Query()] = Fals
     row = service.find_round(db, round_id)
     if row["status"] not in ("opened", "solved"):
         raise ServeError(409, f"Runde {round_id} er {row['status_text']} og kan ikke løses igen.")
-    job = request.app.state.solves.start(round_id, service.instance_to_solve(db, round_id), wait=wait)
+    job = request.app.state.solves.start(round_id, wait=wait)
     return JSONResponse(job.as_dict(), status_code=200 if job.state != "running" else 202)
 
 
@@ -118,7 +121,7 @@ def solve(request: Request, round_id: int, wait: Annotated[bool, Query()] = Fals
 def solve_status(request: Request, round_id: int) -> dict[str, Any]:
     """``state`` running, done or failed; seconds so far; the plan's status and what changed."""
     service.find_round(db_of(request), round_id)
-    job = request.app.state.solves.get(round_id)
+    job: Job | None = request.app.state.solves.get(round_id)
     if job is None:
         return {"round": round_id, "state": "none"}
     return job.as_dict()
@@ -142,14 +145,18 @@ def overrides(request: Request, round_id: int) -> list[dict[str, Any]]:
 @router.post("/rounds/{round_id}/overrides", status_code=201, summary="Tilføj en tilsidesættelse")
 def add_override(request: Request, round_id: int, body: OverrideIn) -> dict[str, Any]:
     """Lock, forbid, reserve or hold, with a note; it counts from the next solve."""
-    record = body.model_dump(exclude={"by"})
-    return service.add_override(db_of(request), round_id, record, by=body.by)
+    db = db_of(request)
+    request.app.state.solves.remember(round_id)  # the plan before, to show what the next solve changes
+    return service.add_override(db, round_id, body.model_dump(exclude={"by"}), by=body.by)
 
 
 @router.delete("/rounds/{round_id}/overrides/{n}", summary="Fjern tilsidesættelse nr. n")
-def remove_override(request: Request, round_id: int, n: int) -> dict[str, Any]:
+def remove_override(
+    request: Request, round_id: int, n: int, by: Annotated[str | None, Query()] = None
+) -> dict[str, Any]:
     """Remove override ``n``; it stops counting from the next solve."""
-    return service.remove_override(db_of(request), round_id, n)
+    request.app.state.solves.remember(round_id)
+    return service.remove_override(db_of(request), round_id, n, by=by)
 
 
 @router.post("/rounds/{round_id}/commit", summary="Godkend runden")

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.instance import Instance
+from models.plan import Plan
 from optimizer.rounds.workflow import solve_round
 from optimizer.serve.service import ServeError, diff_plans, ledger_call, stored
 
@@ -68,14 +68,27 @@ class Solves:
         self._jobs: dict[int, Job] = {}
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        #: The latest plan of each round seen here: adding an override drops the stored plan,
+        #: and the next solve shows what changed against this one.
+        self._plans: dict[int, Plan] = {}
+
+    def remember(self, round_id: int) -> None:
+        """Keep the round's stored plan (if any) as the plan the next solve is compared with."""
+        try:
+            _, plan = stored(self.db, round_id)
+        except ServeError:
+            return
+        if plan is not None:
+            with self._lock:
+                self._plans[round_id] = plan
 
     def get(self, round_id: int) -> Job | None:
         """The latest solve of a round (None when none was started by this app)."""
         with self._lock:
             return self._jobs.get(round_id)
 
-    def start(self, round_id: int, instance: Instance | None = None, wait: bool = False) -> Job:
-        """Start solving a round (its stored instance, or ``instance`` with other overrides).
+    def start(self, round_id: int, wait: bool = False) -> Job:
+        """Start solving a round with its overrides (``wait``: return when it is done).
 
         Raises
         ------
@@ -88,17 +101,21 @@ class Solves:
                 raise ServeError(409, f"Runde {round_id} bliver allerede løst; vent til den er færdig.")
             job = Job(round_id)
             self._jobs[round_id] = job
-        thread = threading.Thread(target=self._run, args=(job, instance), name=f"anvis-solve-{round_id}", daemon=True)
+        thread = threading.Thread(target=self._run, args=(job,), name=f"anvis-solve-{round_id}", daemon=True)
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
         if wait:
             thread.join()
         return job
 
-    def _run(self, job: Job, instance: Instance | None) -> None:
+    def _run(self, job: Job) -> None:
         try:
             _, before = stored(self.db, job.round_id)
-            plan, _ = ledger_call(solve_round, self.db, job.round_id, instance=instance, **self.options)
+            with self._lock:
+                before = before or self._plans.get(job.round_id)
+            plan, _ = ledger_call(solve_round, self.db, job.round_id, **self.options)
+            with self._lock:
+                self._plans[job.round_id] = plan
             job.changes = diff_plans(before, plan)
             job.status = plan.status
             housed = len(plan.assignments)
@@ -110,7 +127,9 @@ class Solves:
             log.info("round %s not solved: refused", job.round_id)
         except Exception as exc:  # reported to the page, never lost in a thread
             job.state, job.message = "failed", f"Fejl under løsningen: {type(exc).__name__}"
-            log.error("round %s: the solve failed (%s)", job.round_id, type(exc).__name__)  # no message: it may quote data
+            log.error(
+                "round %s: the solve failed (%s)", job.round_id, type(exc).__name__
+            )  # no message: it may quote data
         finally:
             job.seconds = time.monotonic() - job.started
 

@@ -12,10 +12,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from optimizer.rounds.workflow import abandon_round
+from optimizer.rounds.workflow import abandon_round, round_info
 from optimizer.serve import api, service
-from optimizer.serve.templating import render
 from optimizer.serve.service import PLAN_FORMATS, ServeError
+from optimizer.serve.templating import render
 
 __all__ = ["router"]
 
@@ -167,17 +167,20 @@ def add_override(
     unit: Annotated[str, Form()],
     citizen: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
+    by: Annotated[str, Form()] = "",
     back: Annotated[str, Form()] = "",
 ) -> Response:
     """Add a lock, forbid, reserve or hold with a note (from the round's or a citizen's page)."""
-    record = {"action": action, "citizen": citizen or None, "unit": unit, "note": note.strip() or None}
-    service.add_override(api.db_of(request), round_id, record)
+    record = {"kind": action, "citizen": citizen or None, "unit": unit, "note": note}
+    request.app.state.solves.remember(round_id)
+    service.add_override(api.db_of(request), round_id, record, by=by or None)
     return _back(_local(back) or f"/rounds/{round_id}#tilsidesaettelser")
 
 
 @router.post("/rounds/{round_id}/overrides/{n}/delete")
 def remove_override(request: Request, round_id: int, n: int) -> Response:
     """Remove override ``n``."""
+    request.app.state.solves.remember(round_id)
     service.remove_override(api.db_of(request), round_id, n)
     return _back(f"/rounds/{round_id}#tilsidesaettelser")
 
@@ -243,8 +246,10 @@ def report(request: Request, round_id: int, download: bool = False) -> Response:
     inst, plan = service.stored(db, round_id)
     if plan is None:
         raise ServeError(404, f"Runde {round_id} er ikke løst endnu.")
+    info = service.ledger_call(round_info, db, round_id)
+    overrides = service.report_overrides(service.list_overrides(db, round_id))
     try:
-        html = render_report(inst, plan, explain_all(inst, plan))
+        html = render_report(inst, plan, explain_all(inst, plan), round_info=info, overrides=overrides)
     except ReportError as exc:
         raise ServeError(409, "Rapporten kan ikke laves.", list(exc.problems)) from None
     headers = {"content-disposition": f'attachment; filename="runde-{round_id}.html"'} if download else None

@@ -15,7 +15,6 @@ import io
 import json
 import os
 import stat
-import threading
 import tempfile
 import warnings
 import zipfile
@@ -26,30 +25,31 @@ from typing import Any, TypeVar
 import models
 from models.instance import Instance
 from models.plan import Plan
-from models.validate import InstanceError, UnknownFieldWarning, add_overrides
+from models.validate import InstanceError, UnknownFieldWarning
 from optimizer.rounds.ledger import LedgerError, ensure_ledger
-from optimizer.rounds.workflow import history, round_instance, round_plan
+from optimizer.rounds.workflow import add_override as workflow_add_override
+from optimizer.rounds.workflow import history, overrides_with_cost, round_instance, round_plan
+from optimizer.rounds.workflow import remove_override as workflow_remove_override
 
 __all__ = [
     "OVERRIDE_ACTIONS",
     "STATUS_TEXT",
     "UPLOAD_KINDS",
     "ServeError",
+    "add_override",
     "committed_message",
     "diff_plans",
-    "add_override",
     "find_round",
-    "instance_to_solve",
-    "list_overrides",
-    "remove_override",
     "has_ledger",
     "ledger_call",
+    "list_overrides",
     "plan_download",
-    "read_upload",
     "plan_json",
+    "read_upload",
+    "remove_override",
+    "report_overrides",
     "round_rows",
     "stored",
-    "with_override",
 ]
 
 #: Round statuses in the planners' words.
@@ -256,27 +256,6 @@ def _is_junk(filename: str) -> bool:
     return parts[0] == "__MACOSX" or PurePosixPath(filename).name.startswith("._")
 
 
-# --- overrides ---------------------------------------------------------------------------
-
-
-def with_override(inst: Instance, record: dict[str, Any]) -> Instance:
-    """The instance with one more planner override; a bad one is a 422 :class:`ServeError`.
-
-    A lock is checked against the rules here (as ``anvis round solve --lock`` does
-    when it solves); against the caps the ledger leaves, the solve checks it.
-    """
-    clean = {k: v for k, v in record.items() if v not in (None, "")}
-    try:
-        out = add_overrides(inst, [clean])
-        if clean.get("action") == "lock":
-            _check_locks(out)
-    except InstanceError as exc:
-        n = len(inst.overrides)
-        lines = [str(p).replace(f"overrides[{n}]", "tilsidesættelsen") for p in exc.problems]
-        raise ServeError(422, "Tilsidesættelsen kan ikke bruges.", lines) from None
-    return out
-
-
 # --- plans --------------------------------------------------------------------------------
 
 
@@ -349,68 +328,54 @@ def plan_json(plan: Plan) -> Any:
 
 
 # --- the round's overrides ---------------------------------------------------------------
-#
-# Until the ledger stores overrides between solves, the overrides a planner adds or
-# removes are kept here, per ledger and round, and given to the next solve as the
-# round's instance with those overrides (``solve_round(instance=...)``), which stores
-# them with the plan.
-
-_pending: dict[tuple[str, int], tuple[dict[str, Any], ...]] = {}
-_pending_lock = threading.Lock()
-
-
-def _records(inst: Instance) -> tuple[dict[str, Any], ...]:
-    return tuple(o.model_dump(mode="json", exclude_none=True) for o in inst.overrides)
-
-
-def _open_instance(db: str, round_id: int) -> Instance:
-    row = find_round(db, round_id)
-    if row["status"] not in ("opened", "solved"):
-        raise ServeError(409, f"Runde {round_id} er {row['status_text']}: tilsidesættelser kan ikke ændres.")
-    return ledger_call(round_instance, db, round_id)
 
 
 def list_overrides(db: str, round_id: int) -> list[dict[str, Any]]:
-    """The round's overrides, numbered from 1, each with ``action``, ``citizen``, ``unit`` and ``note``."""
-    inst = ledger_call(round_instance, db, round_id)
-    with _pending_lock:
-        records = _pending.get((db, round_id), _records(inst))
-    return [{"n": i, **r, "applied": r in _records(inst)} for i, r in enumerate(records, 1)]
+    """The round's overrides (:func:`~optimizer.rounds.workflow.overrides_with_cost`), by number.
+
+    Each has ``n``, ``kind``, ``citizen``, ``unit``, ``note``, ``by``, ``at`` and, when
+    the round was solved with them, ``cost`` (who moved, who lost their place).
+    """
+    return ledger_call(overrides_with_cost, db, round_id)
 
 
 def add_override(db: str, round_id: int, record: dict[str, Any], by: str | None = None) -> dict[str, Any]:
-    """Add an override to the open round (it counts from the next solve); its number."""
-    inst = _open_instance(db, round_id)
-    with _pending_lock:
-        current = inst.replace(overrides=()) if (db, round_id) in _pending else inst
-        base = _pending.get((db, round_id), _records(inst))
-        with_base = add_overrides(current, list(base)) if (db, round_id) in _pending else inst
-        out = with_override(with_base, record)
-        _pending[(db, round_id)] = _records(out)
-        n = len(out.overrides)
-    return {"n": n, **_records(out)[-1]}
+    """Add an override with a note to the open round (:func:`~optimizer.rounds.workflow.add_override`).
+
+    The round must be solved again; a bad override is a 422 naming each problem.
+    """
+    if record.get("kind") not in OVERRIDE_ACTIONS:
+        raise ServeError(422, f"Ukendt handling {record.get('kind')!r}: brug {', '.join(OVERRIDE_ACTIONS)}.")
+    if not record.get("unit"):
+        raise ServeError(422, "Angiv en bolig.")
+    return ledger_call(
+        workflow_add_override,
+        db,
+        record["kind"],
+        str(record["unit"]).strip(),
+        citizen=(str(record["citizen"]).strip() or None) if record.get("citizen") else None,
+        note=(record.get("note") or "").strip(),
+        by=by,
+        round_id=round_id,
+    )
 
 
-def remove_override(db: str, round_id: int, n: int) -> dict[str, Any]:
-    """Remove override ``n`` of the open round (it stops counting from the next solve)."""
-    inst = _open_instance(db, round_id)
-    with _pending_lock:
-        records = list(_pending.get((db, round_id), _records(inst)))
-        if not 1 <= n <= len(records):
-            raise ServeError(404, f"Runde {round_id} har ingen tilsidesættelse nr. {n}.")
-        gone = records.pop(n - 1)
-        _pending[(db, round_id)] = tuple(records)
-    return {"n": n, **gone}
+def remove_override(db: str, round_id: int, n: int, by: str | None = None) -> dict[str, Any]:
+    """Remove override ``n`` of the open round (:func:`~optimizer.rounds.workflow.remove_override`)."""
+    return ledger_call(workflow_remove_override, db, n, by=by, round_id=round_id)
 
 
-def instance_to_solve(db: str, round_id: int) -> Instance | None:
-    """The round's instance with the overrides added or removed since its last solve (None: as stored)."""
-    with _pending_lock:
-        records = _pending.get((db, round_id))
-    if records is None:
-        return None
-    inst = ledger_call(round_instance, db, round_id)
-    try:
-        return add_overrides(inst.replace(overrides=()), list(records))
-    except InstanceError as exc:
-        raise ServeError(422, "Tilsidesættelserne kan ikke bruges.", exc.lines(None)) from None
+def report_overrides(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The overrides as :func:`optimizer.report.html.render_report` lists them, each with its cost when known."""
+    out = []
+    for e in entries:
+        row: dict[str, Any] = {k: e.get(k) for k in ("kind", "citizen", "unit", "note")}
+        cost = e.get("cost")
+        if cost is not None:
+            row["effect"] = {
+                "moved": [m["citizen"] for m in cost.get("moved", ())],
+                "lost": [m["citizen"] for m in cost.get("lost", ())],
+                "priority_lost": {p: v.get("lost", 0) for p, v in cost.get("by_priority", {}).items()},
+            }
+        out.append(row)
+    return out
