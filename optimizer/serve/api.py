@@ -10,7 +10,7 @@ import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import AliasChoices, BaseModel, Field
 
 from optimizer.rounds.ledger import ensure_ledger
@@ -128,12 +128,12 @@ def solve_status(request: Request, round_id: int) -> dict[str, Any]:
 
 
 @router.get("/rounds/{round_id}/plan", summary="Planen (anvis-plan/1 JSON)")
-def plan(request: Request, round_id: int) -> Any:
-    """The round's stored plan, exactly as ``anvis round solve -o plan.json`` writes it."""
+def plan(request: Request, round_id: int) -> Response:
+    """The round's stored plan, byte for byte as ``anvis round solve -o plan.json`` writes it."""
     _, stored = service.stored(db_of(request), round_id)
     if stored is None:
         raise ServeError(404, f"Runde {round_id} er ikke løst endnu.")
-    return service.plan_json(stored)
+    return Response(service.plan_download(stored, "json"), media_type="application/json")
 
 
 @router.get("/rounds/{round_id}/overrides", summary="Rundens tilsidesættelser")

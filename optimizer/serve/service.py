@@ -44,7 +44,6 @@ __all__ = [
     "ledger_call",
     "list_overrides",
     "plan_download",
-    "plan_json",
     "read_upload",
     "remove_override",
     "report_overrides",
@@ -114,7 +113,7 @@ def ledger_call(action: Callable[..., T], db: str, *args: Any, **kwargs: Any) ->
         raise ServeError(422, "Tilsidesættelsen kan ikke bruges.", exc.lines(None)) from None
     except LedgerError as exc:
         text = str(exc)
-        status = 404 if text.startswith("no round ") else 409
+        status = 404 if text.startswith("no round ") or " has no override " in text else 409
         raise ServeError(status, text) from None
     except SQLAlchemyError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -320,11 +319,6 @@ def stored(db: str, round_id: int) -> tuple[Instance, Plan | None]:
     if row["status"] == "opened":
         return inst, None
     return ledger_call(round_plan, db, round_id)
-
-
-def plan_json(plan: Plan) -> Any:
-    """The plan's JSON document, exactly as written to a file."""
-    return json.loads(plan_download(plan, "json"))
 
 
 # --- the round's overrides ---------------------------------------------------------------
