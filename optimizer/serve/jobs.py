@@ -17,7 +17,7 @@ from typing import Any
 
 from models.plan import Plan
 from optimizer.rounds.workflow import solve_round
-from optimizer.serve.service import ServeError, diff_plans, ledger_call, stored
+from optimizer.serve.service import PLAN_STATUS, ServeError, diff_plans, ledger_call, stored
 
 __all__ = ["Job", "Solves"]
 
@@ -35,7 +35,7 @@ class Job:
     status: str | None = None
     message: str | None = None
     problems: list[str] = field(default_factory=list)
-    changes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    changes: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON the polling endpoint returns."""
@@ -119,7 +119,8 @@ class Solves:
             job.changes = diff_plans(before, plan)
             job.status = plan.status
             housed = len(plan.assignments)
-            job.message = f"{housed} af {housed + len(plan.unassigned)} borgere boligplaceret ({plan.status})."
+            status = PLAN_STATUS.get(plan.status, plan.status)
+            job.message = f"{housed} af {housed + len(plan.unassigned)} borgere boligplaceret; planen er {status}."
             job.state = "done"
             log.info("round %s solved: %s, %s assignments", job.round_id, plan.status, housed)
         except ServeError as exc:

@@ -60,7 +60,7 @@ SAFE_HEADERS = [
     (b"x-frame-options", b"SAMEORIGIN"),
     (b"content-security-policy", b"frame-ancestors 'self'"),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),  # "no-referrer" would make browsers send "Origin: null"
     (b"cache-control", b"no-store"),
 ]
 

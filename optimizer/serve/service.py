@@ -33,6 +33,8 @@ from optimizer.rounds.workflow import remove_override as workflow_remove_overrid
 
 __all__ = [
     "OVERRIDE_ACTIONS",
+    "PLAN_STATUS",
+    "REASON_TEXT",
     "STATUS_TEXT",
     "UPLOAD_KINDS",
     "ServeError",
@@ -62,8 +64,24 @@ STATUS_TEXT = {
     "purged": "opgivet (data slettet)",
     "purge": "sletning af data",
 }
+#: A plan's status in words.
+PLAN_STATUS = {
+    "optimal": "optimal (bevist)",
+    "feasible": "gyldig, ikke bevist optimal",
+    "infeasible": "ingen gyldig plan",
+    "error": "fejl",
+}
 #: Planner overrides and their Danish names.
 OVERRIDE_ACTIONS = {"lock": "lås", "forbid": "forbyd", "reserve": "reservér", "hold": "hold til næste runde"}
+#: Why a citizen is not housed, by the plan's ``code``, in a few words (the plan's reason is in full beside it).
+REASON_TEXT = {
+    "no_eligible_unit": "ingen bolig opfylder reglerne",
+    "capacity": "et loft er nået",
+    "outranked": "boligerne gik til mere akutte",
+    "competition": "boligerne gik til andre i en bedre plan",
+    "time_limit": "tidsgrænsen blev nået",
+    "declined": "takkede nej",
+}
 #: Upload file endings and what they hold.
 UPLOAD_KINDS = {".json": "JSON", ".xlsx": "Excel-projektmappe", ".zip": "mappe med CSV-filer (zip)"}
 #: A zip of CSV files may unpack to at most this many bytes (a zip bomb is refused) and files.
@@ -258,13 +276,14 @@ def _is_junk(filename: str) -> bool:
 # --- plans --------------------------------------------------------------------------------
 
 
-def diff_plans(before: Plan | None, after: Plan) -> dict[str, list[dict[str, Any]]]:
+def diff_plans(before: Plan | None, after: Plan) -> dict[str, Any]:
     """What changed from one plan of a round to the next: who moved, who is newly housed, who lost their unit.
 
     Each list is sorted by priority, then citizen id; entries hold ids, priorities and units only.
+    ``compared`` is false when there was no plan before (the first solve).
     """
     if before is None:
-        return {"moved": [], "housed": [], "lost": []}
+        return {"compared": False, "moved": [], "housed": [], "lost": []}
     old = {a.citizen: a for a in before.assignments}
     new = {a.citizen: a for a in after.assignments}
     prio = {u.citizen: u.priority for u in (*before.unassigned, *after.unassigned)}
@@ -279,7 +298,7 @@ def diff_plans(before: Plan | None, after: Plan) -> dict[str, list[dict[str, Any
     moved = [entry(c, before=old[c].unit, after=new[c].unit) for c in new if c in old and old[c].unit != new[c].unit]
     housed = [entry(c, after=new[c].unit) for c in new if c not in old]
     lost = [entry(c, before=old[c].unit) for c in old if c not in new]
-    return {"moved": order(moved), "housed": order(housed), "lost": order(lost)}
+    return {"compared": True, "moved": order(moved), "housed": order(housed), "lost": order(lost)}
 
 
 #: Download formats of a plan: media type and file ending.

@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from optimizer.serve.service import OVERRIDE_ACTIONS, STATUS_TEXT
+from optimizer.serve.service import OVERRIDE_ACTIONS, PLAN_STATUS, REASON_TEXT, STATUS_TEXT
 
 __all__ = ["environment", "render"]
 
@@ -25,6 +25,8 @@ def environment() -> jinja2.Environment:
     )
     env.globals["STATUS_TEXT"] = STATUS_TEXT
     env.globals["ACTIONS"] = OVERRIDE_ACTIONS
+    env.globals["REASONS"] = REASON_TEXT
+    env.globals["PLAN_STATUS"] = PLAN_STATUS
     env.filters["kr"] = kr
     return env
 

@@ -51,7 +51,9 @@ def test_allowed_hosts():
     assert allowed_hosts("::1", None) >= {"[::1]", "localhost"}
 
 
-@pytest.mark.parametrize("origin", ["http://evil.example", "http://127.0.0.1:9999", "null", "https://localhost:8000.evil"])
+@pytest.mark.parametrize(
+    "origin", ["http://evil.example", "http://127.0.0.1:9999", "null", "https://localhost:8000.evil"]
+)
 def test_a_cross_site_origin_is_refused(client, origin):
     r = client.post("/api/rounds", files={"file": ("w.json", DEMO.read_bytes())}, headers={"Origin": origin})
     assert r.status_code == 403
@@ -165,7 +167,9 @@ def test_logs_carry_no_citizen_attributes(client, db, caplog):
     caplog.set_level(logging.DEBUG)
     rid = upload(client)
     solve(client, rid)
-    r = client.post(f"/api/rounds/{rid}/overrides", json={"action": "lock", "citizen": "c2", "unit": "u3", "note": note})
+    r = client.post(
+        f"/api/rounds/{rid}/overrides", json={"action": "lock", "citizen": "c2", "unit": "u3", "note": note}
+    )
     assert r.status_code == 201
     solve(client, rid)
     for c in ("c1", "c2", "c18"):
