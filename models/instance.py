@@ -169,6 +169,9 @@ class Instance:
                     for key in keys:
                         value = getattr(record, key)
                         row[key] = list(value) if isinstance(value, tuple) else value
+        for citizen, row in zip(self.body.citizens, doc["citizens"], strict=True):
+            if citizen.waiting_days is not None:  # an anvis extension: only when given (see Citizen)
+                row["waiting_days"] = citizen.waiting_days
         if not doc["overrides"]:
             # FORMAT.md has no overrides: plain instances keep their canonical form and hash
             del doc["overrides"]

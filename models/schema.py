@@ -209,6 +209,9 @@ class Citizen(Record):
     excluded_departments: tuple[Id, ...] = ()
     preferences: tuple[Preference, ...] = ()
     homeless: StrictBool = V2(False)  # anvis/2 (FORMAT.md §6): changes no rule, counted in plans
+    # An anvis extension (``anvis round carry``): days on the urgent list so far. It changes no
+    # rule; written only when given, so documents without it keep their form and hash.
+    waiting_days: Annotated[StrictInt, Field(ge=0)] | None = Field(default=None, exclude=True)
 
 
 class Override(Record):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from models.validate import InstanceError
 from optimizer.cli.common import (
     BAD_INPUT,
     Overrides,
+    error,
     fail,
     guard_output,
     load_instance,
@@ -24,18 +26,53 @@ from optimizer.cli.common import (
     solver_options,
     write_plan,
 )
-from optimizer.cli.explain import explain_citizen, explain_option, explain_options, write_report
+from optimizer.cli.explain import explain_citizen, explain_option, explain_options
 
-__all__ = ["existing_ledger", "ledger_errors", "round_group"]
+__all__ = ["DB_ENV", "existing_ledger", "ledger_errors", "round_group"]
 
-db_option = click.option(
-    "--db",
-    "db",
-    default="anvis-ledger.db",
-    show_default=True,
-    help="Ledger database: an SQLite file or a URL (sqlite:///x.db, postgresql://...). "
-    "Only 'round open' starts a new one (and says so).",
+#: The environment variable naming the ledger when neither ``anvis round --db`` nor the command's ``--db`` does.
+DB_ENV = "ANVIS_DB"
+#: Where the ``round`` group leaves its ``--db`` for its commands (click's context ``meta`` is shared).
+_GROUP_DB = "anvis.round.db"
+DB_HELP = (
+    "Ledger database: an SQLite file or a URL (sqlite:///x.db, postgresql://...). "
+    "Only 'round open' starts a new one (and says so)."
 )
+
+
+def ledger_db(db: str | None) -> str:
+    """The ledger a ``round`` command works on: its own ``--db``, else the group's ``--db`` or $ANVIS_DB.
+
+    Exits 2 with one line when none is given: there is no default ledger, so a command
+    run in another folder never starts or reads a ledger of its own by mistake.
+    """
+    if db:
+        return db
+    ctx = click.get_current_context(silent=True)
+    group = None if ctx is None else ctx.meta.get(_GROUP_DB)
+    if group:
+        return str(group)
+    error(f"no ledger given: use 'anvis round --db LEDGER COMMAND' (or --db after the command), or set {DB_ENV}")
+
+
+def db_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--db`` on a ``round`` command (kept for compatibility): the command gets the ledger :func:`ledger_db` names."""
+
+    @functools.wraps(command)
+    def with_db(*args: Any, db: str | None, **kwargs: Any) -> Any:
+        return command(*args, db=ledger_db(db), **kwargs)
+
+    return click.option("--db", "db", default=None, help=DB_HELP + " Overrides 'anvis round --db'.")(with_db)
+
+
+note_option = click.option(
+    "--note",
+    "note",
+    default="",
+    metavar="TEXT",
+    help="Why: recorded with each --lock, --forbid, --reserve and --hold of this command (see 'round overrides').",
+)
+by_option = click.option("--by", default=None, help="Who (default $USER).")
 hold_option = click.option(
     "--hold",
     "hold",
@@ -45,7 +82,7 @@ hold_option = click.option(
     "it is not assigned now and comes back offered; the ledger counts the empty-unit rent (repeatable).",
 )
 round_option = click.option(
-    "--round", "round_id", type=int, default=None, help="Round id (default: the latest with a plan)."
+    "--round", "round_id", type=int, default=None, help="Round id (default: the latest committed round)."
 )
 
 
@@ -98,8 +135,14 @@ def on_ledger(db: str, action: Callable[..., T], *args: Any, **kwargs: Any) -> T
 
 
 @click.group("round")
-def round_group() -> None:
-    """Weekly allocation rounds over a persistent ledger of claims, frames, quotas and caps."""
+@click.option("--db", "db", default=None, envvar=DB_ENV, show_envvar=True, help=DB_HELP)
+@click.pass_context
+def round_group(ctx: click.Context, db: str | None) -> None:
+    """Weekly allocation rounds over a persistent ledger of claims, frames, quotas and caps.
+
+    Name the ledger once: 'anvis round --db LEDGER COMMAND', or set ANVIS_DB.
+    """
+    ctx.meta[_GROUP_DB] = db
 
 
 @round_group.command("open")
@@ -115,32 +158,48 @@ def round_group() -> None:
 )
 @override_options
 @hold_option
+@note_option
+@by_option
 def round_open(
     instance: str,
     db: str,
     output: str | None,
     overrides: Overrides,
     hold: tuple[str, ...],
+    note: str,
+    by: str | None,
 ) -> None:
     """Open a round for INSTANCE: fill in the ledger, remaining frames, quotas and caps.
 
     Starts a new ledger when --db names none yet (and says so on stderr). Units
-    held in the last committed round come back with offered: true. An output
-    that cannot be written is refused before the ledger changes.
+    held in the last committed round come back with offered: true. Citizens
+    already housed and units already let in committed rounds are named in a
+    warning each (the round still opens). An output that cannot be written is
+    refused before the ledger changes.
     """
     from optimizer.rounds.ledger import ensure_ledger, sqlite_path
-    from optimizer.rounds.workflow import open_round
+    from optimizer.rounds.workflow import housed_before, open_round
 
     if output:
         guard_output(output, [instance], db=db)
-    inst = overrides.add_to(load_instance(instance))
+    inst = with_note(overrides.add_to(load_instance(instance)), overrides.first, note)
     with ledger_errors():
         if ensure_ledger(db, create=True):
             click.echo(f"created a new ledger at {printable(sqlite_path(db) or db)}", err=True)
-        rid, filled = open_round(db, inst, hold=hold)
+        for line in housed_before(db, inst):
+            click.echo(printable(f"warning: {instance}: {line}"), err=True)
+        rid, filled = open_round(db, inst, hold=hold, by=by, hold_note=note)
     if output:
         save_instance(filled, output)
     click.echo(rid)
+
+
+def with_note(inst: Any, first: int | None, note: str) -> Any:
+    """``inst`` with the overrides from position ``first`` on (those of the command line) noted ``note``."""
+    if not note or first is None:
+        return inst
+    mine = tuple(o.model_copy(update={"note": note}) for o in inst.overrides[first:])
+    return inst.replace(overrides=inst.overrides[:first] + mine)
 
 
 @round_group.command("solve")
@@ -156,6 +215,14 @@ def round_open(
 @solver_options
 @override_options
 @hold_option
+@note_option
+@by_option
+@click.option(
+    "--no-cost",
+    "no_cost",
+    is_flag=True,
+    help="Do not solve again without the overrides to find what they cost (faster).",
+)
 def round_solve(
     db: str,
     output: str | None,
@@ -164,9 +231,15 @@ def round_solve(
     quiet: bool,
     overrides: Overrides,
     hold: tuple[str, ...],
+    note: str,
+    by: str | None,
+    no_cost: bool,
 ) -> None:
     """Solve the open round and store its plan in the ledger (overrides are added to the round's).
 
+    When the round has overrides it is also solved without them (and without each one,
+    up to 8), with the same backend, to find what they cost: who moved and who lost
+    their place ('round overrides', 'round status' and the report show it).
     An output that cannot be written is refused before the solve, so the ledger stays as it was.
     """
     from optimizer.rounds.workflow import round_instance, solve_round
@@ -179,13 +252,29 @@ def round_solve(
         with ledger_errors():
             stored = round_instance(db)
         # The solve checks every lock against the caps the ledger leaves: no check before it.
-        instance = overrides.add_to(stored, check_locks=False)
+        instance = with_note(overrides.add_to(stored, check_locks=False), overrides.first, note)
     with ledger_errors(overrides.named):
-        plan, result = solve_round(db, instance=instance, hold=hold, backend=backend, time_limit=time_limit)
+        plan, result = solve_round(
+            db,
+            instance=instance,
+            hold=hold,
+            by=by,
+            cost=not no_cost,
+            hold_note=note,
+            backend=backend,
+            time_limit=time_limit,
+        )
     if output:
         write_plan(plan, output)
     if not quiet:
         print_plan_summary(plan, result.timings, output)
+        from optimizer.rounds.workflow import open_round_id, round_override_cost
+
+        with ledger_errors():
+            rid = open_round_id(db)
+            cost = None if rid is None else round_override_cost(db, rid)
+        if cost is not None:
+            click.echo(printable("overrides: " + cost_words(cost)))
     if plan.status == "error":
         sys.exit(1)
 
@@ -256,6 +345,24 @@ def round_status(db: str) -> None:
         click.echo(printable(f"held {h['unit']} ({where}): {weeks}, {h['cost_kr']} kr tomgangsleje"))
     if s["tomgangsleje_kr"] or s["holds"]:
         click.echo(f"tomgangsleje paid for held units: {s['tomgangsleje_kr']} kr")
+    _status_overrides(db, s)
+
+
+def _status_overrides(db: str, s: dict[str, Any]) -> None:
+    """The open round's overrides (with what each cost) and what the last committed round's cost."""
+    from optimizer.rounds.workflow import overrides_with_cost, round_override_cost
+
+    with ledger_errors():
+        if s["open"] is not None:
+            for e in overrides_with_cost(db, s["open"]["id"]):
+                click.echo(f"override {override_line(e)}")
+            cost = round_override_cost(db, s["open"]["id"])
+            if cost is not None:
+                click.echo(printable(f"open round's overrides: {cost_words(cost)}"))
+        if s["last_committed"] is not None:
+            cost = round_override_cost(db, s["last_committed"]["id"])
+            if cost is not None:
+                click.echo(printable(f"last committed round's overrides: {cost_words(cost)}"))
 
 
 @round_group.command("history")
@@ -271,18 +378,74 @@ def round_history(db: str) -> None:
         click.echo("\t".join(printable(f) for f in fields) + extra)
 
 
+def chosen_round(db: str, round_id: int | None) -> int:
+    """The round a reading command shows: ``--round``, else the latest committed one (exit 2 when none)."""
+    from optimizer.rounds.workflow import latest_committed
+
+    existing_ledger(db)
+    if round_id is not None:
+        return round_id
+    with ledger_errors():
+        rid = latest_committed(db)
+    if rid is None:
+        error("no committed round yet: give --round N for another round (see 'anvis round history')")
+    return rid
+
+
 @round_group.command("report")
 @db_option
 @round_option
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True, help="HTML file.")
 @explain_option
-def round_report(db: str, round_id: int | None, output: str, explain: bool) -> None:
-    """Write a round's report (its filled instance and plan from the ledger) as one HTML page."""
-    from optimizer.rounds.workflow import round_plan
+@click.option(
+    "--lang", type=click.Choice(["da", "en"]), default="da", show_default=True, help="Language of the report."
+)
+def round_report(db: str, round_id: int | None, output: str, explain: bool, lang: str) -> None:
+    """Write a round's report (its filled instance and plan from the ledger) as one HTML page.
+
+    The latest committed round by default (--round N for another). The header names the
+    round, its status, who committed it and when; a section lists the round's overrides
+    with their notes and what each cost.
+    """
+    from optimizer.rounds.workflow import overrides_with_cost, report_overrides, round_info, round_plan
 
     guard_output(output, db=db)
-    inst, plan = on_ledger(db, round_plan, round_id)
-    write_report(inst, plan, inst.source, output, explain)
+    rid = chosen_round(db, round_id)
+    with ledger_errors():
+        inst, plan = round_plan(db, rid)
+        info = round_info(db, rid)
+        overrides = report_overrides(overrides_with_cost(db, rid))
+    write_round_report(inst, plan, output, explain, round_info=info, overrides=overrides, lang=lang)
+
+
+def write_round_report(inst: Any, plan: Any, output: str, explain: bool, **context: Any) -> None:
+    """Render a round's report with the round's ``context`` (round_info, overrides, lang) and write it atomically.
+
+    As :func:`optimizer.cli.explain.write_report`, which takes no round context.
+    """
+    from models.validate import Problem
+    from optimizer.cli.common import write_text
+    from optimizer.report.html import ReportError, plan_warnings, render_report
+
+    source = inst.source
+    explanations, why_not = None, None
+    if explain:
+        from optimizer.explain.citizen import explain_all
+
+        try:
+            explanations = explain_all(inst, plan)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            why_not = exc  # a plan unfit for the instance: render_report lists every problem below
+    try:
+        html = render_report(inst, plan, explanations, **context)
+    except ReportError as exc:
+        fail(InstanceError(source, [Problem("", p) for p in exc.problems]))
+    if why_not is not None:
+        click.echo(printable(f"warning: {source}: no explanations in the report: {why_not}"), err=True)
+    for w in plan_warnings(inst, plan):
+        click.echo(printable(f"warning: {source}: {w}"), err=True)
+    write_text(output, html)
+    click.echo(printable(f"report written to {output}"))
 
 
 @round_group.command("explain")
@@ -291,11 +454,199 @@ def round_report(db: str, round_id: int | None, output: str, explain: bool) -> N
 @click.argument("citizen")
 @explain_options
 def round_explain(db: str, round_id: int | None, citizen: str, **options: Any) -> None:
-    """Explain CITIZEN's outcome in a round's plan, from the ledger (instance and plan as stored)."""
+    """Explain CITIZEN's outcome in a round's plan, from the ledger (instance and plan as stored).
+
+    The latest committed round by default (--round N for another).
+    """
     from optimizer.rounds.workflow import round_plan
 
-    inst, plan = on_ledger(db, round_plan, round_id)
+    rid = chosen_round(db, round_id)
+    with ledger_errors():
+        inst, plan = round_plan(db, rid)
     explain_citizen(inst, plan, citizen, inst.source, inst.source, **options)
+
+
+# --- overrides ---------------------------------------------------------------------------
+
+
+def cost_words(cost: dict[str, Any]) -> str:
+    """What overrides cost, in one line: ``2 moved (c1, c2); 1 lost their place (p1, priority 1)``."""
+
+    def ids(rows: list[dict[str, Any]], shown: int = 10) -> str:
+        names = [f"{r['citizen']} (priority {r['priority']})" for r in rows[:shown]]
+        return ", ".join(names) + (f", +{len(rows) - shown} more" if len(rows) > shown else "")
+
+    parts = []
+    if cost["moved"]:
+        parts.append(f"{len(cost['moved'])} moved to another unit: {ids(cost['moved'])}")
+    if cost["lost"]:
+        parts.append(f"{len(cost['lost'])} lost their place: {ids(cost['lost'])}")
+    if cost["gained"]:
+        parts.append(f"{len(cost['gained'])} housed instead: {ids(cost['gained'])}")
+    return "; ".join(parts) or "no other citizen housed differently"
+
+
+def override_line(e: dict[str, Any]) -> str:
+    """One override as ``round overrides`` lists it: number, kind, ids, note, who and when (tab-separated)."""
+    who = e["citizen"] if e["citizen"] is not None else "-"
+    fields = [str(e["n"]), e["kind"], who, e["unit"], e["note"] or "-", e["by"] or "-", e["at"] or "-"]
+    line = "\t".join(printable(f) for f in fields)
+    if "cost" in e:
+        line += "\t" + printable(cost_words(e["cost"]))
+    return line
+
+
+@round_group.command("overrides")
+@db_option
+@click.option("--round", "round_id", type=int, default=None, help="Round id (default: the open round).")
+@click.option("--json", "as_json", is_flag=True, help="Print them as JSON.")
+def round_overrides_command(db: str, round_id: int | None, as_json: bool) -> None:
+    """List a round's overrides: number, kind, citizen, unit, note, who added it, when, and what it cost.
+
+    One tab-separated line each; the cost is there once the round was solved with them.
+    Remove one with 'round unlock', 'unforbid', 'unreserve' or 'unhold'.
+    """
+    from optimizer.rounds.workflow import overrides_with_cost, round_overrides
+
+    existing_ledger(db)
+    with ledger_errors():
+        if round_id is None:
+            round_id = _open_round_or_fail(db)
+        entries = round_overrides(db, round_id)
+        entries = overrides_with_cost(db, round_id) if entries else entries
+    if as_json:
+        click.echo(json.dumps(entries, indent=1, ensure_ascii=False))
+        return
+    if not entries:
+        click.echo(f"round {round_id} has no overrides")
+    for e in entries:
+        click.echo(override_line(e))
+
+
+def _open_round_or_fail(db: str) -> int:
+    from optimizer.rounds.workflow import open_round_id
+
+    rid = open_round_id(db)
+    if rid is None:
+        error("no open round: give --round N for another round (see 'anvis round history')")
+    return rid
+
+
+def _add_command(kind: str, with_citizen: bool) -> click.Command:
+    """``round lock|forbid CITIZEN=UNIT`` or ``round reserve|hold UNIT``: add one override with a note."""
+    target = "CITIZEN=UNIT" if with_citizen else "UNIT"
+    what = {
+        "lock": "Give UNIT to CITIZEN (refused if that breaks a rule)",
+        "forbid": "Never give UNIT to CITIZEN",
+        "reserve": "Do not assign UNIT this round",
+        "hold": "Keep the offered turn UNIT for the next round instead of passing it (anvis/2)",
+    }[kind]
+
+    @click.argument("target", metavar=target)
+    @db_option
+    @note_option
+    @by_option
+    def command(db: str, target: str, note: str, by: str | None) -> None:
+        from optimizer.rounds.workflow import add_override, round_instance
+
+        existing_ledger(db)
+        with ledger_errors():
+            inst = round_instance(db)
+        citizen, unit = None, target
+        if with_citizen:
+            options = Overrides(lock=(target,)) if kind == "lock" else Overrides(forbid=(target,))
+            options.add_to(inst)  # a malformed or unknown pair, or a lock that breaks a rule: exit 2, named
+            citizen, unit = options.records[0]["citizen"], options.records[0]["unit"]
+        with ledger_errors():
+            e = add_override(db, kind, unit, citizen=citizen, note=note, by=by)
+        click.echo(printable(f"override {e['n']} added: {kind} {target} (solve the round again)"))
+
+    command.__doc__ = f"{what}: an override of the open round, with --note why. The round must be solved again."
+    return click.command(kind)(command)
+
+
+def _remove_command(kind: str, with_citizen: bool) -> click.Command:
+    """``round unlock|unforbid CITIZEN=UNIT`` or ``round unreserve|unhold UNIT`` (or ``-n N``)."""
+    target = "CITIZEN=UNIT" if with_citizen else "UNIT"
+
+    @click.argument("target", metavar=f"[{target}]", required=False)
+    @click.option("-n", "--number", "number", type=int, default=None, help="The override's number instead.")
+    @db_option
+    @by_option
+    def command(db: str, target: str | None, number: int | None, by: str | None) -> None:
+        from optimizer.rounds.workflow import remove_override, round_overrides
+
+        if (target is None) == (number is None):
+            raise click.UsageError(f"give {target} or -n N (see 'anvis round overrides')")
+        existing_ledger(db)
+        with ledger_errors():
+            entries = [e for e in round_overrides(db) if e["kind"] == kind]
+        if number is not None:
+            matches = [e for e in entries if e["n"] == number]
+        elif with_citizen:
+            matches = [e for e in entries if f"{e['citizen']}={e['unit']}" == target]
+        else:
+            matches = [e for e in entries if e["unit"] == target]
+        if not matches:
+            which = f"number {number}" if number is not None else repr(target)
+            error(f"the open round has no {kind} override {which} (see 'anvis round overrides')")
+        with ledger_errors():
+            for e in matches:
+                remove_override(db, e["n"], by=by)
+        for e in matches:
+            click.echo(printable(f"override {e['n']} removed: {override_line(e)} (solve the round again)"))
+
+    command.__doc__ = (
+        f"Remove the open round's {kind} of {target} (or override -n N); the round must be solved again. "
+        "The override stays in the ledger, marked removed."
+    )
+    return click.command(f"un{kind}")(command)
+
+
+for _kind, _pair in (("lock", True), ("forbid", True), ("reserve", False), ("hold", False)):
+    round_group.add_command(_add_command(_kind, _pair))
+    round_group.add_command(_remove_command(_kind, _pair))
+
+
+@round_group.command("carry")
+@db_option
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(),
+    required=True,
+    help="Next week's instance (.json, .xlsx or a CSV folder).",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Days until the next round, added to each waiting time (default: the days between the last two "
+    "committed rounds, or 7).",
+)
+@click.option("--round", "round_id", type=int, default=None, help="A committed round (default: the latest).")
+def round_carry(db: str, output: str, days: int | None, round_id: int | None) -> None:
+    """Write next week's instance from the latest committed round: who still waits, the held turns, the counts.
+
+    Citizens the round did not house keep waiting, their waiting_days increased; turns the
+    round held come back offered; the pools' ledger counts and the frames, quotas and caps
+    as given are kept. Add the week's new units and citizens, then 'round open' it.
+    """
+    from optimizer.rounds.workflow import carry_round
+
+    guard_output(output, db=db)
+    existing_ledger(db)
+    with ledger_errors():
+        inst, days = carry_round(db, days=days, round_id=round_id)
+    save_instance(inst, output)
+    n = len(inst.citizens)
+    click.echo(
+        printable(
+            f"{output}: {n} citizen{'s' * (n != 1)} still waiting (+{days} days), "
+            f"{len(inst.units)} held unit{'s' * (len(inst.units) != 1)} back offered"
+        )
+    )
 
 
 @round_group.command("new-period")

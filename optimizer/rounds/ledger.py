@@ -58,6 +58,11 @@ Tables
     hold as the reserve it is in the solve). Migration 4 also adds ``opened_by`` and
     ``override_cost_json`` (what the overrides cost: see
     :func:`optimizer.rounds.workflow.override_cost`) to ``rounds``.
+``lettings``
+    Per committed round, who was housed where (citizen and unit ids of its plan's
+    assignments, migration 4, filled from the committed plans on upgrade): ``round open``
+    warns about citizens already housed and units already let. Only rows of committed
+    rounds count.
 ``lock``
     One row, locked ``FOR UPDATE`` by every writing transaction on servers
     with row locks (SQLite instead takes its write lock at ``BEGIN IMMEDIATE``).
@@ -214,6 +219,15 @@ overrides = Table(
 )
 
 
+lettings = Table(
+    "lettings",
+    metadata,
+    Column("round_id", Integer, primary_key=True, autoincrement=False),
+    Column("citizen", String(300), primary_key=True),
+    Column("unit", String(300), nullable=False),
+)
+
+
 def utc_now() -> str:
     """The current time as a UTC ISO 8601 string."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -245,7 +259,7 @@ _M4_ROUND_COLUMNS = {"opened_by": "VARCHAR(200)", "override_cost_json": "TEXT"}
 
 
 def _m4_overrides(conn: Connection) -> None:
-    """Overrides as ledger rows (numbered, with note, who and when), who opened a round, what overrides cost.
+    """Overrides as ledger rows (numbered, with note, who and when), lettings, who opened a round, override costs.
 
     The overrides of the rounds already stored (in their instances) become rows added by
     nobody at the round's opening time, so an upgraded ledger lists them too; a reserve
@@ -255,7 +269,25 @@ def _m4_overrides(conn: Connection) -> None:
     for name, sql_type in _M4_ROUND_COLUMNS.items():
         if name not in have:
             conn.exec_driver_sql(f"ALTER TABLE {rounds.name} ADD COLUMN {name} {sql_type}")
-    overrides.create(conn, checkfirst=True)
+    if inspect(conn).has_table(overrides.name):  # migrated already (its version row was lost): nothing to fill
+        return
+    overrides.create(conn)
+    lettings.create(conn, checkfirst=True)
+    let = []
+    for rid, doc in conn.execute(
+        select(rounds.c.id, rounds.c.plan_json).where(rounds.c.status == "committed").order_by(rounds.c.id)
+    ):
+        try:
+            assigned = json.loads(doc).get("assignments") or []
+        except (TypeError, ValueError, AttributeError):
+            continue
+        let += [
+            {"round_id": rid, "citizen": str(a["citizen"]), "unit": str(a["unit"])}
+            for a in assigned
+            if isinstance(a, dict) and "citizen" in a and "unit" in a
+        ]
+    if let:
+        conn.execute(insert(lettings), let)
     held = {(int(r), str(u)) for r, u in conn.execute(select(holds.c.round_id, holds.c.unit))}
     rows = []
     for rid, doc, opened_at in conn.execute(

@@ -70,6 +70,7 @@ from optimizer.rounds.ledger import (
     LedgerError,
     effects,
     holds,
+    lettings,
     overrides,
     passes,
     pool_modes,
@@ -89,18 +90,22 @@ __all__ = [
     "LedgerError",
     "abandon_round",
     "add_override",
+    "carry_round",
     "commit_round",
     "decline_offers",
     "history",
     "hold_cost_kr",
+    "housed_before",
     "latest_committed",
     "ledger_totals",
     "new_period",
     "open_round",
+    "open_round_id",
     "override_cost",
     "overrides_with_cost",
     "purge_abandoned",
     "remove_override",
+    "report_overrides",
     "rollback_round",
     "round_info",
     "round_override_cost",
@@ -313,7 +318,9 @@ def _refuse_committed_sha(conn: Connection, sha: str, except_id: int | None = No
         raise LedgerError(f"this instance (sha256 {sha[:12]}…) was already committed as round {row.id} ({row.name!r})")
 
 
-def open_round(db: str, inst: Instance, hold: Iterable[str] = (), by: str | None = None) -> tuple[int, Instance]:
+def open_round(
+    db: str, inst: Instance, hold: Iterable[str] = (), by: str | None = None, hold_note: str = ""
+) -> tuple[int, Instance]:
     """Open a round for a week's instance and fill the ledger state into it.
 
     Units the municipality held in the last committed round come back offered
@@ -334,6 +341,8 @@ def open_round(db: str, inst: Instance, hold: Iterable[str] = (), by: str | None
         Who opens the round; ``$USER`` by default. The instance's overrides and the
         holds are recorded as the round's overrides (:func:`round_overrides`), added by
         them.
+    hold_note
+        Why the units ``hold`` names are held (recorded with those holds).
 
     Returns
     -------
@@ -352,7 +361,7 @@ def open_round(db: str, inst: Instance, hold: Iterable[str] = (), by: str | None
         _refuse_committed_sha(conn, inst.sha256)
         back = _held_rows(conn, _last_committed(conn))
         filled = fill(with_held(inst, back), _totals(conn))
-        filled, held = as_reserves(filled, hold)
+        filled, held = as_reserves(filled, hold, hold_note)
         now = utc_now()
         rid = _insert_round(
             conn,
@@ -429,7 +438,7 @@ def with_held(inst: Instance, held: list[Row[Any]]) -> Instance:
         raise LedgerError(f"the units held in the last committed round cannot come back: {exc}") from None
 
 
-def as_reserves(inst: Instance, hold: Iterable[str] = ()) -> tuple[Instance, list[str]]:
+def as_reserves(inst: Instance, hold: Iterable[str] = (), note: str = "") -> tuple[Instance, list[str]]:
     """The instance with its holds made reserves, and the held unit ids in unit order.
 
     A held unit is not assigned this round, like a reserved one (its ``hold``
@@ -443,6 +452,8 @@ def as_reserves(inst: Instance, hold: Iterable[str] = ()) -> tuple[Instance, lis
         The round's filled instance.
     hold
         Ids of units to hold beside the instance's ``hold`` overrides.
+    note
+        Why they are held (the reserves' note; :data:`HOLD_NOTE` when empty).
 
     Raises
     ------
@@ -472,7 +483,7 @@ def as_reserves(inst: Instance, hold: Iterable[str] = ()) -> tuple[Instance, lis
     )
     kept = tuple(o for i, o in enumerate(kept) if o.action != "reserve" or o.unit not in {k.unit for k in kept[:i]})
     reserved |= {o.unit for o in kept if o.action == "reserve"}
-    extra = tuple(Override(action="reserve", unit=u, note=HOLD_NOTE) for u in wanted if u not in reserved)
+    extra = tuple(Override(action="reserve", unit=u, note=note or HOLD_NOTE) for u in wanted if u not in reserved)
     return inst.replace(overrides=kept + extra), sorted(wanted, key=index.__getitem__)
 
 
@@ -783,6 +794,42 @@ def remove_override(db: str, n: int, by: str | None = None, round_id: int | None
         return _entry(gone)
 
 
+def report_overrides(entries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Overrides as :func:`optimizer.report.html.render_report` takes them (``overrides=``).
+
+    Parameters
+    ----------
+    entries
+        :func:`overrides_with_cost` of a round.
+
+    Returns
+    -------
+    list of dict
+        Per override: ``kind``, ``citizen``, ``unit``, ``note`` and, when its cost was found,
+        ``effect``: ``moved`` and ``lost`` (citizen ids) and ``priority_lost`` (priority ->
+        places lost).
+    """
+    out = []
+    for e in entries:
+        row = {k: e[k] for k in ("kind", "citizen", "unit", "note")}
+        cost = e.get("cost")
+        if cost is not None:
+            row["effect"] = {
+                "moved": [m["citizen"] for m in cost["moved"]],
+                "lost": [m["citizen"] for m in cost["lost"]],
+                "priority_lost": {p: n["lost"] for p, n in cost["by_priority"].items() if n["lost"]},
+            }
+        out.append(row)
+    return out
+
+
+def open_round_id(db: str) -> int | None:
+    """The id of the open (opened or solved) round, or None when no round is open."""
+    with transaction(db) as conn:
+        row = conn.execute(select(rounds.c.id).where(rounds.c.status.in_(OPEN_STATES))).first()
+        return None if row is None else int(row.id)
+
+
 def latest_committed(db: str) -> int | None:
     """The id of the latest committed round (not rolled back), or None when no round is committed."""
     with transaction(db) as conn:
@@ -831,6 +878,7 @@ def solve_round(
     hold: Iterable[str] = (),
     by: str | None = None,
     cost: bool = True,
+    hold_note: str = "",
     **options: Any,
 ) -> tuple[Plan, Result]:
     """Solve the open round's filled instance and store its plan (status ``solved``).
@@ -854,6 +902,8 @@ def solve_round(
     cost
         When the round has overrides, also solve it once without them (same options) and
         store what they cost (:func:`override_cost`, read back by :func:`round_override_cost`).
+    hold_note
+        Why the units ``hold`` names are held (recorded with those holds).
     **options
         Passed to :func:`optimizer.engine.solve.solve` (``backend``, ``time_limit``, …).
 
@@ -872,7 +922,7 @@ def solve_round(
         if _without_overrides(instance) != _without_overrides(inst):
             raise LedgerError(f"round {row.id}: the instance given differs from the round's in more than its overrides")
         inst = instance
-    inst, held = as_reserves(inst, hold)
+    inst, held = as_reserves(inst, hold, hold_note)
     result = solve(inst, **options)
     plan = make_plan(result)
     spent = None
@@ -1136,6 +1186,11 @@ def commit_round(db: str, round_id: int | None = None, by: str | None = None) ->
             )
         passed = _record_rotation(conn, row.id, inst, plan)
         record_subsidies(conn, row.id, inst, plan)  # the subsidy's years start now (optimizer.rounds.subsidies)
+        if plan.assignments:
+            conn.execute(
+                insert(lettings),
+                [{"round_id": row.id, "citizen": a.citizen, "unit": a.unit} for a in plan.assignments],
+            )
         done = conn.execute(
             update(rounds)
             .where(rounds.c.id == row.id, rounds.c.status == "solved")
@@ -1357,6 +1412,157 @@ def _rotation_status(conn: Connection) -> dict[str, Any]:
         "holds": current,
         "tomgangsleje_kr": hold_cost_kr(int(weeks_rent), 1),
     }
+
+
+# --- the next round: what committed rounds did, and carrying over ----------------------
+
+
+def housed_before(db: str, inst: Instance) -> list[str]:
+    """Warnings, one line each, for citizens of ``inst`` housed and units let in committed rounds.
+
+    A week's file that repeats last week's citizens would house them again; the lines
+    name the citizen or unit, the unit or citizen of that letting and the round. Citizens
+    come first, in the instance's order, then units.
+
+    Parameters
+    ----------
+    db
+        Ledger database: a path or a SQLAlchemy URL.
+    inst
+        The week's instance, before it is opened.
+
+    Returns
+    -------
+    list of str
+        The warnings (empty when the ledger is new or nothing repeats).
+    """
+    with transaction(db) as conn:
+        rows = conn.execute(
+            select(lettings.c.round_id, lettings.c.citizen, lettings.c.unit, rounds.c.name)
+            .join(rounds, rounds.c.id == lettings.c.round_id)
+            .where(rounds.c.status == "committed")
+            .order_by(lettings.c.round_id, lettings.c.citizen)
+        ).all()
+    by_citizen = {r.citizen: r for r in rows}  # the latest letting wins
+    by_unit = {r.unit: r for r in rows}
+    out = [
+        f"citizen {c.id!r} was already housed in unit {r.unit!r} by round {r.round_id} ({r.name!r})"
+        for c in inst.citizens
+        if (r := by_citizen.get(c.id)) is not None
+    ]
+    out += [
+        f"unit {u.id!r} was already let to citizen {r.citizen!r} in round {r.round_id} ({r.name!r})"
+        for u in inst.units
+        if (r := by_unit.get(u.id)) is not None
+    ]
+    return out
+
+
+#: Days between rounds when the ledger cannot tell (one committed round): rounds are weekly.
+DEFAULT_DAYS = 7
+
+
+def _state_through(conn: Connection, round_id: int) -> dict[tuple[str, str], tuple[int, int]]:
+    """The ledger's totals right after ``round_id``: what committed rounds and period resets added up to it."""
+    rows = conn.execute(
+        select(effects.c.kind, effects.c.key, func.sum(effects.c.vacancies), func.sum(effects.c.claimed))
+        .where(effects.c.round_id <= round_id)
+        .group_by(effects.c.kind, effects.c.key)
+    )
+    return {(k, key): (int(v), int(c)) for k, key, v, c in rows}
+
+
+def _days_between(earlier: str | None, later: str | None) -> int | None:
+    """Whole days (rounded) between two stored UTC ISO times; None when either is missing or unreadable."""
+    try:
+        a, b = datetime.fromisoformat(earlier or ""), datetime.fromisoformat(later or "")
+    except ValueError:
+        return None
+    return max(0, round((b - a).total_seconds() / 86400))
+
+
+def carry_round(db: str, days: int | None = None, round_id: int | None = None) -> tuple[Instance, int]:
+    """Next week's instance from a committed round: who still waits, the held turns, the ledger's counts.
+
+    The instance keeps the round's parameters, regions, municipalities, organisations,
+    departments and agreements, with the frames, quotas and mixed-city caps as the planner
+    gave them (the round stored them less what the ledger had counted: that is added
+    back, so ``round open`` counts it once). Its citizens are those the round did not
+    house (declined offers included), each with ``waiting_days`` increased by ``days``;
+    its units are the turns the round held, ``offered: true`` (anvis/2); its ledger
+    entries are the pools' counts after the round; scores are kept for the pairs that
+    remain; it has no overrides. The planner adds the week's new units and citizens to it.
+
+    Parameters
+    ----------
+    db
+        Ledger database: a path or a SQLAlchemy URL.
+    days
+        Days until the next round; by default the days between this round's commit and
+        the previous committed round's (:data:`DEFAULT_DAYS` when there is none).
+    round_id
+        A committed round; the latest by default.
+
+    Returns
+    -------
+    instance, days
+        The next week's validated instance and the days added to each waiting time.
+
+    Raises
+    ------
+    LedgerError
+        When there is no committed round (or ``round_id`` is not committed).
+    """
+    with transaction(db) as conn:
+        if round_id is None:
+            round_id = _last_committed(conn)
+            if round_id is None:
+                raise LedgerError("no committed round to carry over")
+        row = _round(conn, round_id, states=("committed",))
+        before = _state_through(conn, row.id - 1)
+        after = _state_through(conn, row.id)
+        held = _held_rows(conn, row.id)
+        if days is None:
+            prev = conn.execute(
+                select(rounds.c.committed_at)
+                .where(rounds.c.status == "committed", rounds.c.id < row.id)
+                .order_by(rounds.c.id.desc())
+            ).first()
+            days = _days_between(prev.committed_at, row.committed_at) if prev is not None else None
+            days = DEFAULT_DAYS if days is None else days
+    inst, plan = _stored_instance(row), _stored_plan(row)
+    if days < 0:
+        raise ValueError(f"days must be at least 0, got {days}")
+    doc = inst.to_dict()
+    housed = {a.citizen for a in plan.assignments}
+    waiting = {c.id: (c.waiting_days or 0) + days for c in inst.citizens}
+    doc["citizens"] = [dict(c, waiting_days=waiting[c["id"]]) for c in doc["citizens"] if c["id"] not in housed]
+    back = {h.unit for h in held}
+    doc["units"] = [dict(u, offered=True) for u in doc["units"] if u["id"] in back]
+
+    def given(kind: str, key: str, value: int | None) -> int | None:
+        return None if value is None else value + before.get((kind, key), (0, 0))[1]
+
+    for m in doc["municipalities"]:
+        m["subsidy_frame"] = given("municipality", m["id"], m["subsidy_frame"])
+    for r in doc["regions"]:
+        r["grant_quota"] = given("region", r["id"], r["grant_quota"])
+    for d in doc["departments"]:
+        d["max_vulnerable"] = given("department", d["id"], d["max_vulnerable"])
+    valid = _pool_ids(inst)
+    doc["ledger"] = [
+        {"pool": key, "vacancies_before": v, "claimed_before": c}
+        for (kind, key), (v, c) in sorted(after.items())
+        if kind == "pool" and key in valid
+    ]
+    doc.pop("overrides", None)
+    citizens, units = {c["id"] for c in doc["citizens"]}, {u["id"] for u in doc["units"]}
+    doc["scores"] = [s for s in doc["scores"] if s["citizen"] in citizens and s["unit"] in units]
+    doc["name"] = f"{inst.name} (carried over from round {row.id})"
+    try:
+        return models.from_dict(doc, f"round {row.id} carried over"), days
+    except models.InstanceError as exc:
+        raise LedgerError(f"round {row.id} cannot be carried over: {exc}") from None
 
 
 # --- declined offers and frame periods ------------------------------------------------

@@ -127,7 +127,8 @@ def test_distinct_outputs_beside_the_inputs_still_work(work):
     """The guard refuses only collisions: outputs beside the inputs, or a CSV folder beside them, are written."""
     assert run("solve", "incsv", "-o", "p.json", "-q").exit_code == 0
     assert run("convert", "incsv", "incsv2").exit_code == 0
-    assert run("round", "report", "--db", "L.db", "-o", "r.html").exit_code == 0
+    # round 1 is solved, not committed: --round names it
+    assert run("round", "report", "--db", "L.db", "--round", "1", "-o", "r.html").exit_code == 0
     assert Path("p.json").is_file() and Path("incsv2/citizens.csv").is_file() and Path("r.html").is_file()
 
 
@@ -279,6 +280,7 @@ def test_round_history_and_status_print_no_control_characters(tmp_path, monkeypa
     from optimizer.rounds import ledger as L
 
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ANVIS_DB", "anvis-ledger.db")  # the round commands have no default ledger
     evil = f"evil{ESC}\tname\nline"
     Path("evil.json").write_text(json.dumps(good_doc(name=evil)))
     refused = run("validate", "evil.json")

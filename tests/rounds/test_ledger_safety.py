@@ -156,11 +156,12 @@ def test_a_folder_is_not_a_ledger(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("column", "args", "status"),
     [
-        ("plan_json", ["round", "report", "-o", "r.html"], "solved"),
-        ("plan_json", ["round", "explain", "c1-0"], "solved"),
+        # report and explain show the latest committed round unless --round names another
+        ("plan_json", ["round", "report", "-o", "r.html", "--round", "1"], "solved"),
+        ("plan_json", ["round", "explain", "c1-0", "--round", "1"], "solved"),
         ("plan_json", ["round", "commit"], "solved"),
         ("instance_json", ["round", "solve", "-q"], "solved"),
-        ("instance_json", ["round", "report", "-o", "r.html"], "solved"),
+        ("instance_json", ["round", "report", "-o", "r.html", "--round", "1"], "solved"),
     ],
 )
 def test_corrupt_json_in_a_ledger_row_is_one_line(tmp_path, monkeypatch, column, args, status):
