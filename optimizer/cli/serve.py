@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from optimizer.cli.common import BACKENDS, error, printable
+from optimizer.cli.rounds import DB_ENV
 
 __all__ = ["serve"]
 
@@ -13,10 +14,10 @@ __all__ = ["serve"]
 @click.option(
     "--db",
     "db",
-    default="anvis-ledger.db",
-    show_default=True,
-    help="Ledger database: an SQLite file or a URL (sqlite:///x.db, postgresql://...). "
-    "Opening a round in the browser starts it when there is none yet.",
+    default=None,
+    envvar=DB_ENV,
+    help="Ledger database: an SQLite file or a URL (sqlite:///x.db, postgresql://...), as 'anvis round --db'; "
+    f"${DB_ENV} when not given. Opening a round in the browser starts it when there is none yet.",
 )
 @click.option(
     "--host",
@@ -29,7 +30,7 @@ __all__ = ["serve"]
 @click.option(
     "--time-limit", type=click.FloatRange(min=0), default=None, help="Seconds per solve (default: to proven optimum)."
 )
-def serve(db: str, host: str, port: int, backend: str, time_limit: float | None) -> None:
+def serve(db: str | None, host: str, port: int, backend: str, time_limit: float | None) -> None:
     """Start the web app for planners at http://HOST:PORT (Ctrl-C stops it).
 
     Upload the week's file, look at the plan, ask why, lock or forbid, solve again,
@@ -37,6 +38,9 @@ def serve(db: str, host: str, port: int, backend: str, time_limit: float | None)
     'anvis round ...'.
     """
     import logging
+
+    if not db:  # no default ledger, as for 'anvis round': a server started elsewhere never makes its own
+        error(f"name the ledger: anvis serve --db LEDGER, or set {DB_ENV}")
 
     import uvicorn
 

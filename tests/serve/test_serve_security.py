@@ -158,6 +158,12 @@ def test_binds_127_0_0_1_by_default(monkeypatch, tmp_path):
     assert r.exit_code == 0 and (seen["host"], seen["port"]) == ("0.0.0.0", 8123)
     assert "no login" in r.output  # listening beyond this machine is said aloud
     assert not (tmp_path / "l.db").exists()  # starting the app starts no ledger
+    monkeypatch.delenv("ANVIS_DB", raising=False)
+    seen.clear()
+    r = CliRunner().invoke(main, ["serve"])
+    assert r.exit_code == 2 and "--db" in r.output and not seen  # no default ledger
+    monkeypatch.setenv("ANVIS_DB", str(tmp_path / "env.db"))
+    assert CliRunner().invoke(main, ["serve"]).exit_code == 0 and seen["host"] == "127.0.0.1"
 
 
 def test_logs_carry_no_citizen_attributes(client, db, caplog):
