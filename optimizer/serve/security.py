@@ -25,10 +25,12 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import secrets
-from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
     "CSRF_COOKIE",
@@ -63,12 +65,6 @@ SAFE_HEADERS = [
     (b"referrer-policy", b"same-origin"),  # "no-referrer" would make browsers send "Origin: null"
     (b"cache-control", b"no-store"),
 ]
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 def new_token() -> str:
@@ -234,20 +230,54 @@ def _replay(body: bytes) -> Receive:
 
 def _form_token(headers: dict[str, str], body: bytes) -> str | None:
     """The ``csrf_token`` field of a URL-encoded or multipart form body."""
-    kind = headers.get("content-type", "")
-    if kind.startswith("application/x-www-form-urlencoded"):
+    kind, options = parse_options_header(headers.get("content-type", ""))
+    if kind == b"application/x-www-form-urlencoded":
         values = parse_qs(body.decode("latin-1"), keep_blank_values=True).get(CSRF_FIELD)
         return values[0] if values else None
-    if kind.startswith("multipart/form-data"):
-        # The field is small and comes first in the pages' forms; look for it without parsing files.
-        marker = f'name="{CSRF_FIELD}"'.encode()
-        at = body.find(marker)
-        if at < 0:
-            return None
-        start = body.find(b"\r\n\r\n", at)
-        end = body.find(b"\r\n", start + 4) if start >= 0 else -1
-        return body[start + 4 : end].decode("latin-1") if end >= 0 else None
-    return None
+    if kind != b"multipart/form-data" or not options.get(b"boundary"):
+        return None
+    return _multipart_field(options[b"boundary"], body, CSRF_FIELD)
+
+
+def _multipart_field(boundary: bytes, body: bytes, name: str) -> str | None:
+    """The value of the form field ``name`` in a multipart body (files are skipped, not kept)."""
+    wanted = name.encode()
+    state: dict[str, Any] = {"header": b"", "value": b"", "this": False, "found": None}
+
+    def on_part_begin() -> None:
+        state["this"] = False
+        state["value"] = b""
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        state["header"] = data[start:end].lower()
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        if state["header"] == b"content-disposition":
+            state["this"] = parse_options_header(data[start:end])[1].get(b"name") == wanted
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        if state["this"]:
+            state["value"] += data[start:end]
+
+    def on_part_end() -> None:
+        if state["this"] and state["found"] is None:
+            state["found"] = state["value"].decode("latin-1")
+
+    callbacks: Any = {
+        "on_part_begin": on_part_begin,
+        "on_header_field": on_header_field,
+        "on_header_value": on_header_value,
+        "on_part_data": on_part_data,
+        "on_part_end": on_part_end,
+    }
+    try:
+        parser = MultipartParser(boundary, callbacks)
+        parser.write(body)
+        parser.finalize()
+    except Exception:  # a malformed body: no token (the app would refuse it anyway)
+        return None
+    found: str | None = state["found"]
+    return found
 
 
 async def _refuse(send: Send, status: int, message: str) -> None:

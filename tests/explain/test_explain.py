@@ -634,6 +634,7 @@ def test_cli_round_explain_reads_instance_and_plan_from_the_ledger(tmp_path):
     db = str(tmp_path / "l.db")
     R.open_round(db, models.from_dict(d))
     R.solve_round(db)
+    R.commit_round(db)  # round explain explains the latest committed round by default
     runner = CliRunner()
     r = runner.invoke(main, ["round", "explain", "--db", db, "b", "--no-counterfactual"])
     assert r.exit_code == 0, r.output

@@ -286,12 +286,13 @@ def test_cli_report_says_why_for_every_citizen(files):
 
 
 def test_round_report_from_the_ledger(files, tmp_path):
-    """`anvis round report` renders the latest solved round from the ledger; an unknown round
+    """`anvis round report` renders the latest committed round from the ledger; an unknown round
     exits 2 and writes nothing."""
     inst_path, _ = files
     db = tmp_path / "ledger.db"
     assert run("round", "open", inst_path, "--db", db).exit_code == 0
     assert run("round", "solve", "--db", db, "-q").exit_code == 0
+    assert run("round", "commit", "--db", db).exit_code == 0
     out = tmp_path / "round.html"
     r = run("round", "report", "--db", db, "-o", out)
     assert r.exit_code == 0, r.output

@@ -88,6 +88,16 @@ def test_posts_need_the_csrf_token(client, db):
     assert r.status_code == 303
 
 
+def test_the_form_token_is_its_own_field(client):
+    """A file named like the field is not the field; the field is found after a file too."""
+    token = client.headers.pop("X-CSRF-Token")
+    body = DEMO.read_bytes()
+    r = client.post("/rounds", files={"file": ("csrf_token", token.encode())}, data={"csrf_token": "wrong"})
+    assert r.status_code == 403
+    r = client.post("/rounds", files={"file": ("csrf_token", body)}, data={"csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303
+
+
 def test_without_the_cookie_a_token_is_refused(db):
     """Another site cannot set the cookie: a token it made up in the form alone is refused."""
     app = create_app(db, host="127.0.0.1", port=8000)
