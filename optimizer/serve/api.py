@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import AliasChoices, BaseModel, Field
 
@@ -48,14 +49,14 @@ def db_of(request: Request) -> str:
     return str(request.app.state.db)
 
 
-def open_upload(db: str, filename: str, data: bytes) -> dict[str, Any]:
+def open_upload(db: str, filename: str, data: bytes, by: str | None = None) -> dict[str, Any]:
     """Open a round from an uploaded file (``anvis round open``); the new round's id and the reader's warnings."""
     inst, notes = service.read_upload(filename, data)
     try:
         ensure_ledger(db, create=True)
     except Exception as exc:
         raise ServeError(409, f"ledger {db}: {exc}") from None
-    rid, _ = service.ledger_call(open_round, db, inst)
+    rid, _ = service.ledger_call(open_round, db, inst, by=(by or "").strip() or None)
     log.info("round %s opened from an upload", rid)
     return {"id": rid, "warnings": notes}
 
@@ -90,11 +91,14 @@ def list_rounds(request: Request) -> list[dict[str, Any]]:
 
 @router.post("/rounds", status_code=201, summary="Åbn en runde fra en fil")
 async def create_round(
-    request: Request, file: Annotated[UploadFile, File(description="JSON, .xlsx, or a CSV folder as .zip")]
+    request: Request,
+    file: Annotated[UploadFile, File(description="JSON, .xlsx, or a CSV folder as .zip")],
+    by: Annotated[str | None, Form(description="Who opens the round.")] = None,
 ) -> dict[str, Any]:
     """Open a round from a week's file, as ``anvis round open``: ``{"id": …}``; bad input is 422, one line a problem."""
     data = await file.read()
-    return open_upload(db_of(request), file.filename or "upload", data)
+    # reading a workbook and opening the round block: off the event loop, like the other endpoints
+    return await run_in_threadpool(open_upload, db_of(request), file.filename or "upload", data, by)
 
 
 @router.get("/rounds/{round_id}", summary="En runde: status, tilsidesættelser, seneste løsning")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from optimizer.rounds.workflow import abandon_round, round_info
@@ -36,12 +37,12 @@ def index(request: Request) -> Response:
 
 
 @router.post("/rounds", response_class=HTMLResponse)
-async def upload(request: Request, file: UploadFile) -> Response:
+async def upload(request: Request, file: UploadFile, by: Annotated[str, Form()] = "") -> Response:
     """Open a round from the uploaded file; its problems shown per row on the upload page when it is invalid."""
     db = api.db_of(request)
     data = await file.read()
     try:
-        done = api.open_upload(db, file.filename or "upload", data)
+        done = await run_in_threadpool(api.open_upload, db, file.filename or "upload", data, by)
     except ServeError as exc:
         rows = [r for r in service.round_rows(db) if r["status"] not in ("new_period", "purge")]
         open_ = next((r for r in rows if r["status"] in ("opened", "solved")), None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import jinja2
@@ -11,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from optimizer.serve.service import OVERRIDE_ACTIONS, PLAN_STATUS, REASON_TEXT, STATUS_TEXT
 
-__all__ = ["environment", "render"]
+__all__ = ["environment", "kr", "render", "when"]
 
 
 def environment() -> jinja2.Environment:
@@ -28,6 +29,7 @@ def environment() -> jinja2.Environment:
     env.globals["REASONS"] = REASON_TEXT
     env.globals["PLAN_STATUS"] = PLAN_STATUS
     env.filters["kr"] = kr
+    env.filters["when"] = when
     return env
 
 
@@ -36,6 +38,17 @@ def kr(x: Any) -> str:
     if x is None:
         return "–"
     return f"{round(float(x)):,} kr.".replace(",", ".")
+
+
+def when(stamp: str | None) -> str:
+    """A stored UTC time (ISO) the Danish way, ``29.11.2026 20:40 UTC``; empty for none, as stored if unreadable."""
+    if not stamp:
+        return ""
+    try:
+        t = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    return t.strftime("%d.%m.%Y %H:%M") + (" UTC" if t.utcoffset() is not None and not t.utcoffset() else "")
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -323,3 +323,9 @@ def test_openapi_documents_the_endpoints(client):
         assert paths[path][method].get("description")
     assert not any(p.startswith("/rounds") for p in paths)  # pages are not API
     assert client.get("/api/docs").status_code == 200
+
+
+def test_upload_records_who_opened_the_round(client, db):
+    r = client.post("/api/rounds", files={"file": ("w.json", DEMO.read_bytes())}, data={"by": "Mette"})
+    assert r.status_code == 201
+    assert workflow.round_info(db, r.json()["id"])["opened_by"] == "Mette"

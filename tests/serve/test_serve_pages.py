@@ -162,3 +162,11 @@ def test_abandon_form(client, db):
 def test_unknown_round_is_a_danish_404_page(client):
     r = client.get("/rounds/42")
     assert r.status_code == 404 and "Runde 42 findes ikke" in r.text and "<html" in r.text
+
+
+def test_times_are_shown_the_danish_way():
+    from optimizer.serve.templating import kr, when
+
+    assert when("2026-11-29T20:40:51+00:00") == "29.11.2026 20:40 UTC"
+    assert when(None) == "" and when("garbled") == "garbled"
+    assert kr(3690) == "3.690 kr." and kr(None) == "–"
