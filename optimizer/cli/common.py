@@ -34,6 +34,7 @@ __all__ = [
     "error",
     "fail",
     "guard_output",
+    "lang_option",
     "load_instance",
     "override_options",
     "print_plan_summary",
@@ -58,11 +59,44 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: Control characters (C0, DEL, C1) and the bidirectional overrides: they move the cursor,
 #: clear the screen or reorder text on a terminal, so no name or id the CLI echoes keeps them.
-def print_plan_summary(plan: models.Plan, timings: dict[str, float] | None, path: str | None) -> None:
-    """The terminal summary of a plan (:func:`optimizer.report.summary.print_summary`, ids made printable)."""
+def print_plan_summary(
+    plan: models.Plan, timings: dict[str, float] | None, path: str | None, lang: str | None = None
+) -> None:
+    """The terminal summary of a plan (:func:`optimizer.report.summary.print_summary`, ids made printable).
+
+    ``lang`` ``None`` takes the running command's ``--lang`` (:data:`lang_option`) when
+    it has one, else ``ANVIS_LANG``, else Danish: a command gains Danish or English
+    summaries by taking the option, with no change here.
+    """
     from optimizer.report.summary import print_summary
 
-    print_summary(plan, timings, path)
+    if lang is None:
+        ctx = click.get_current_context(silent=True)
+        lang = ctx.params.get("lang") if ctx is not None else None
+    print_summary(plan, timings, path, lang=lang if lang in LANGS else env_lang())
+
+
+#: The languages of what planners read (:mod:`optimizer.lang`; listed here so that
+#: ``--help`` imports nothing more).
+LANGS = ("da", "en")
+
+
+def env_lang() -> str:
+    """``ANVIS_LANG`` when it names a language of :data:`LANGS`, else Danish."""
+    value = os.environ.get("ANVIS_LANG", "")
+    return value if value in LANGS else LANGS[0]
+
+
+#: ``--lang``: the language of reports, summaries and explanations (errors stay English).
+lang_option = click.option(
+    "--lang",
+    "lang",
+    type=click.Choice(list(LANGS)),
+    default="da",
+    show_default=True,
+    envvar="ANVIS_LANG",
+    help="Language of what planners read: da (Danish) or en (English). Also ANVIS_LANG.",
+)
 
 
 def error(message: str) -> NoReturn:

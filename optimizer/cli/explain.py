@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from optimizer.cli.common import (
     error,
     fail,
     guard_output,
+    lang_option,
     load_instance,
     printable,
     read_plan_file,
@@ -47,6 +49,7 @@ def explain_options(command: F) -> F:
     for option in reversed(
         [
             click.option("--json", "as_json", is_flag=True, help="Write the explanation as JSON."),
+            lang_option,
             click.option(
                 "--no-counterfactual",
                 is_flag=True,
@@ -105,8 +108,9 @@ def explain_citizen(
     alternatives: int,
     backend: str,
     time_limit: float | None,
+    lang: str = "da",
 ) -> None:
-    """Print the explanation of one citizen's outcome; an unknown citizen or unfit plan exits 2."""
+    """Print the explanation of one citizen's outcome (in ``lang``); an unknown citizen or unfit plan exits 2."""
     import json
 
     from optimizer.explain.citizen import PlanMismatch, UnknownCitizen, explain
@@ -121,6 +125,7 @@ def explain_citizen(
             max_candidates=max_candidates,
             backend=backend,
             time_limit=time_limit,
+            lang=lang,
         )
     except UnknownCitizen:
         error(f"unknown citizen {citizen!r}: not in {instance_name}")
@@ -149,18 +154,32 @@ def explain_citizen(
     help="HTML file (default: <plan stem>.html beside the plan).",
 )
 @explain_option
-def report(instance: str, plan: str, output: str | None, explain: bool) -> None:
+@lang_option
+def report(instance: str, plan: str, output: str | None, explain: bool, lang: str) -> None:
     """Write the round report of PLAN for INSTANCE: one self-contained HTML page for planners."""
     if output is None:
         output = str(Path(plan).with_name(f"{Path(plan).stem}.html"))
     guard_output(output, [instance, plan])
     inst = load_instance(instance)
     typed = read_plan_file(plan)
-    write_report(inst, typed, plan, output, explain)
+    write_report(inst, typed, plan, output, explain, lang=lang)
 
 
-def write_report(inst: models.Instance, plan: models.Plan, source: str, output: str, explain: bool) -> None:
-    """Render and write a report atomically; a plan that does not fit the instance exits 2."""
+def write_report(
+    inst: models.Instance,
+    plan: models.Plan,
+    source: str,
+    output: str,
+    explain: bool,
+    *,
+    lang: str = "da",
+    round_info: Mapping[str, Any] | None = None,
+    overrides: Sequence[Mapping[str, Any]] | None = None,
+) -> None:
+    """Render and write a report atomically (in ``lang``); a plan that does not fit the instance exits 2.
+
+    ``round_info`` and ``overrides`` go to :func:`~optimizer.report.html.render_report`.
+    """
     from optimizer.report.html import ReportError, plan_warnings, render_report
 
     explanations, why_not = None, None
@@ -168,11 +187,11 @@ def write_report(inst: models.Instance, plan: models.Plan, source: str, output: 
         from optimizer.explain.citizen import explain_all
 
         try:
-            explanations = explain_all(inst, plan)
+            explanations = explain_all(inst, plan, lang=lang)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             why_not = exc  # a plan unfit for the instance: render_report lists every problem below
     try:
-        html = render_report(inst, plan, explanations)
+        html = render_report(inst, plan, explanations, round_info=round_info, overrides=overrides, lang=lang)
     except ReportError as exc:
         fail(InstanceError(source, [Problem("", p) for p in exc.problems]))
     if why_not is not None:

@@ -18,6 +18,7 @@ from optimizer.cli.common import (
     error,
     fail,
     guard_output,
+    lang_option,
     load_instance,
     override_options,
     print_plan_summary,
@@ -26,7 +27,7 @@ from optimizer.cli.common import (
     solver_options,
     write_plan,
 )
-from optimizer.cli.explain import explain_citizen, explain_option, explain_options
+from optimizer.cli.explain import explain_citizen, explain_option, explain_options, write_report
 
 __all__ = ["DB_ENV", "existing_ledger", "ledger_errors", "round_group"]
 
@@ -397,9 +398,7 @@ def chosen_round(db: str, round_id: int | None) -> int:
 @round_option
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True, help="HTML file.")
 @explain_option
-@click.option(
-    "--lang", type=click.Choice(["da", "en"]), default="da", show_default=True, help="Language of the report."
-)
+@lang_option
 def round_report(db: str, round_id: int | None, output: str, explain: bool, lang: str) -> None:
     """Write a round's report (its filled instance and plan from the ledger) as one HTML page.
 
@@ -415,37 +414,7 @@ def round_report(db: str, round_id: int | None, output: str, explain: bool, lang
         inst, plan = round_plan(db, rid)
         info = round_info(db, rid)
         overrides = report_overrides(overrides_with_cost(db, rid))
-    write_round_report(inst, plan, output, explain, round_info=info, overrides=overrides, lang=lang)
-
-
-def write_round_report(inst: Any, plan: Any, output: str, explain: bool, **context: Any) -> None:
-    """Render a round's report with the round's ``context`` (round_info, overrides, lang) and write it atomically.
-
-    As :func:`optimizer.cli.explain.write_report`, which takes no round context.
-    """
-    from models.validate import Problem
-    from optimizer.cli.common import write_text
-    from optimizer.report.html import ReportError, plan_warnings, render_report
-
-    source = inst.source
-    explanations, why_not = None, None
-    if explain:
-        from optimizer.explain.citizen import explain_all
-
-        try:
-            explanations = explain_all(inst, plan)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            why_not = exc  # a plan unfit for the instance: render_report lists every problem below
-    try:
-        html = render_report(inst, plan, explanations, **context)
-    except ReportError as exc:
-        fail(InstanceError(source, [Problem("", p) for p in exc.problems]))
-    if why_not is not None:
-        click.echo(printable(f"warning: {source}: no explanations in the report: {why_not}"), err=True)
-    for w in plan_warnings(inst, plan):
-        click.echo(printable(f"warning: {source}: {w}"), err=True)
-    write_text(output, html)
-    click.echo(printable(f"report written to {output}"))
+    write_report(inst, plan, inst.source, output, explain, lang=lang, round_info=info, overrides=overrides)
 
 
 @round_group.command("explain")
@@ -534,7 +503,7 @@ def _open_round_or_fail(db: str) -> int:
 
 def _add_command(kind: str, with_citizen: bool) -> click.Command:
     """``round lock|forbid CITIZEN=UNIT`` or ``round reserve|hold UNIT``: add one override with a note."""
-    target = "CITIZEN=UNIT" if with_citizen else "UNIT"
+    spec = "CITIZEN=UNIT" if with_citizen else "UNIT"
     what = {
         "lock": "Give UNIT to CITIZEN (refused if that breaks a rule)",
         "forbid": "Never give UNIT to CITIZEN",
@@ -542,7 +511,7 @@ def _add_command(kind: str, with_citizen: bool) -> click.Command:
         "hold": "Keep the offered turn UNIT for the next round instead of passing it (anvis/2)",
     }[kind]
 
-    @click.argument("target", metavar=target)
+    @click.argument("target", metavar=spec)
     @db_option
     @note_option
     @by_option
@@ -567,9 +536,9 @@ def _add_command(kind: str, with_citizen: bool) -> click.Command:
 
 def _remove_command(kind: str, with_citizen: bool) -> click.Command:
     """``round unlock|unforbid CITIZEN=UNIT`` or ``round unreserve|unhold UNIT`` (or ``-n N``)."""
-    target = "CITIZEN=UNIT" if with_citizen else "UNIT"
+    spec = "CITIZEN=UNIT" if with_citizen else "UNIT"
 
-    @click.argument("target", metavar=f"[{target}]", required=False)
+    @click.argument("target", metavar=f"[{spec}]", required=False)
     @click.option("-n", "--number", "number", type=int, default=None, help="The override's number instead.")
     @db_option
     @by_option
@@ -577,7 +546,7 @@ def _remove_command(kind: str, with_citizen: bool) -> click.Command:
         from optimizer.rounds.workflow import remove_override, round_overrides
 
         if (target is None) == (number is None):
-            raise click.UsageError(f"give {target} or -n N (see 'anvis round overrides')")
+            raise click.UsageError(f"give {spec} or -n N (see 'anvis round overrides')")
         existing_ledger(db)
         with ledger_errors():
             entries = [e for e in round_overrides(db) if e["kind"] == kind]
@@ -594,10 +563,11 @@ def _remove_command(kind: str, with_citizen: bool) -> click.Command:
             for e in matches:
                 remove_override(db, e["n"], by=by)
         for e in matches:
-            click.echo(printable(f"override {e['n']} removed: {override_line(e)} (solve the round again)"))
+            ids = f"{e['citizen']}={e['unit']}" if e["citizen"] is not None else e["unit"]
+            click.echo(printable(f"override {e['n']} removed: {kind} {ids} (solve the round again)"))
 
     command.__doc__ = (
-        f"Remove the open round's {kind} of {target} (or override -n N); the round must be solved again. "
+        f"Remove the open round's {kind} of {spec} (or override -n N); the round must be solved again. "
         "The override stays in the ledger, marked removed."
     )
     return click.command(f"un{kind}")(command)
@@ -638,7 +608,9 @@ def round_carry(db: str, output: str, days: int | None, round_id: int | None) ->
     guard_output(output, db=db)
     existing_ledger(db)
     with ledger_errors():
-        inst, days = carry_round(db, days=days, round_id=round_id)
+        inst, days, notes = carry_round(db, days=days, round_id=round_id)
+    for note in notes:
+        click.echo(printable(f"note: {note}"), err=True)
     save_instance(inst, output)
     n = len(inst.citizens)
     click.echo(

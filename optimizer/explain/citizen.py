@@ -28,10 +28,12 @@ from typing import Any
 import numpy as np
 
 from models import Instance, Plan
+from optimizer import lang as L
 from optimizer.engine.data import NO_LIMIT, ProblemData
 from optimizer.engine.pairs import (
     ELIGIBLE,
     NOT_A_TURN,
+    PLAN_RULE_TEXT,
     RULE_TEXT,
     SCORE_WEIGHTS,
     candidates,
@@ -51,15 +53,13 @@ from optimizer.explain.context import (
 from optimizer.explain.counterfactual import MAX_CANDIDATES, counterfactual
 from optimizer.plan.reasons import (
     OVERRIDDEN,
-    UNNAMED_CAP,
     fates,
     plan_cap_text,
-    plan_rule_counts,
     reason_code,
     reason_codes,
 )
-from optimizer.plan.usage import CAP_KINDS, group_of
-from optimizer.text import compact_ids, kr, number, plural
+from optimizer.plan.usage import CAP_KINDS, ID_FIELD, cap_id, group_of, limits
+from optimizer.text import compact_ids, number
 
 __all__ = [
     "MAX_CANDIDATES",
@@ -98,6 +98,7 @@ def explain(
     backend: str = "auto",
     time_limit: float | None = None,
     ctx: Context | None = None,
+    lang: str = L.DEFAULT_LANG,
 ) -> dict[str, Any]:
     """Explain one citizen's outcome in a plan.
 
@@ -118,6 +119,9 @@ def explain(
         Passed to :func:`counterfactual`.
     ctx
         A :func:`context` of ``inst`` and ``plan`` to reuse (built when ``None``).
+    lang
+        The language of ``"text"`` (:func:`format_explanation`): ``"da"`` or ``"en"``.
+        The other fields are the same in both (the ``reason`` of an alternative is English).
 
     Returns
     -------
@@ -158,18 +162,18 @@ def explain(
     if ctx.warnings:
         out["warnings"] = list(ctx.warnings)
     if ctx.unit_of[c] >= 0:
-        out.update(_assigned(ctx, c, units, alternatives))
+        out.update(_assigned(ctx, c, units, alternatives, lang))
     else:
-        out.update(_unassigned(ctx, c, units))
+        out.update(_unassigned(ctx, c, units, lang))
         if counterfactuals:
             out["counterfactual"] = counterfactual(
                 inst, plan, citizen_id, max_candidates=max_candidates, backend=backend, time_limit=time_limit, ctx=ctx
             )
-    out["text"] = format_explanation(out)
+    out["text"] = format_explanation(out, lang)
     return out
 
 
-def _assigned(ctx: Context, c: int, units: Units, n_alt: int) -> dict[str, Any]:
+def _assigned(ctx: Context, c: int, units: Units, n_alt: int, lang: str) -> dict[str, Any]:
     data, inst = ctx.data, ctx.inst
     u = int(ctx.unit_of[c])
     unit = inst.units[u]
@@ -190,7 +194,9 @@ def _assigned(ctx: Context, c: int, units: Units, n_alt: int) -> dict[str, Any]:
     if len(k) == 0 or units.code[k[0]] != ELIGIBLE:
         code = int(units.code[k[0]]) if len(k) else 0
         a["not_eligible"] = (
-            turn_text(data, u) if code == NOT_A_TURN else RULE_TEXT.get(code, "unit of another municipality (rule 2)")
+            turn_text(data, u, lang)
+            if code == NOT_A_TURN
+            else rule_words(code, lang) or L.say("rule.other_municipality", lang)
         )
         score = 0.0
     else:
@@ -263,7 +269,7 @@ def _alternative(ctx: Context, c: int, u0: int, score0: float, a: int, sub: bool
     return out
 
 
-def _unassigned(ctx: Context, c: int, units: Units) -> dict[str, Any]:
+def _unassigned(ctx: Context, c: int, units: Units, lang: str) -> dict[str, Any]:
     inst, data = ctx.inst, ctx.data
     ids = [inst.units[u].id for u in units.unit.tolist()]
     excluded = []
@@ -273,7 +279,7 @@ def _unassigned(ctx: Context, c: int, units: Units) -> dict[str, Any]:
             {"rule_code": int(code), "rule": RULE_TEXT[code], "count": len(sel), "units": [ids[j] for j in sel]}
         )
         if code == NOT_A_TURN:  # which vacancy of which pool each unit is (FORMAT.md §6)
-            excluded[-1]["turns"] = {ids[j]: turn_text(data, int(units.unit[j])) for j in sel.tolist()}
+            excluded[-1]["turns"] = {ids[j]: turn_text(data, int(units.unit[j]), lang) for j in sel.tolist()}
     more: list[dict[str, Any]] = []
     other: list[dict[str, Any]] = []
     free: list[str] = []
@@ -308,135 +314,230 @@ def _unassigned(ctx: Context, c: int, units: Units) -> dict[str, Any]:
 # --------------------------------------------------------------------------- text
 
 
-def _delta_text(delta: dict[str, Any]) -> str:
+def _g(x: float, lang: str) -> str:
+    """A score as ``:g`` writes it, with the language's decimal mark."""
+    text = f"{float(x):g}"
+    return text.replace(".", ",") if lang == "da" else text
+
+
+def rule_words(code: int, lang: str = L.DEFAULT_LANG, *, plan: bool = False) -> str:
+    """A failure code's rule in words: the caseworker's (default) or the plan's and report's wording."""
+    if lang == "en":
+        return (PLAN_RULE_TEXT if plan else RULE_TEXT).get(code, OVERRIDDEN if plan else "")
+    if code not in L.RULES_DA:
+        return L.say("rule.overridden", lang) if plan else ""
+    return L.RULES_DA[code][1 if plan else 0]
+
+
+def cap_words(cap: Mapping[str, Any], lang: str = L.DEFAULT_LANG, *, full: bool = True) -> str:
+    """A full cap of :func:`~optimizer.explain.context.blocking_caps` in words (English: its ``text``)."""
+    if lang == "en":
+        return str(cap["text"])
+    name = L.say(f"cap.{cap['kind']}", lang, id=repr(cap[ID_FIELD[cap["kind"]]]))
+    return L.say("cap.full" if full else "cap.use", lang, name=name, used=cap["used"], limit=cap["limit"])
+
+
+def _alt_reason(alt: Mapping[str, Any], own: float, lang: str, report: bool = False) -> str:
+    """Why an assigned citizen did not get the alternative ``alt`` (of :func:`_alternative`), in ``lang``.
+
+    ``report`` leaves unnamed every cap but a pool's (a mixed-city cap, frame or quota would
+    say the citizen is vulnerable or needs the subsidy); a taker's comparison
+    (``alt["decided"]``, from :func:`explain_all`) is used when present.
+    """
+    why = alt["why"]
+    if why in ("taken_more_urgent", "taken_other"):
+        who = alt["taken_by"]
+        if why == "taken_more_urgent":
+            return L.say("alt.more_urgent", lang, **who)
+        decided = alt.get("decided")
+        if decided is None:
+            return L.say("alt.other", lang, **who)
+        key, theirs = decided
+        return L.say(key, lang, theirs=_g(theirs, lang), ours=_g(alt["score"], lang), **who)
+    if why == "cap_full":
+        texts = [
+            cap_words(x, lang) if x["kind"] == "pool" or not report else L.say("cap.unnamed_full", lang)
+            for x in alt["caps"]
+        ]
+        return L.say("alt.cap", lang, caps="; ".join(dict.fromkeys(texts)))
+    if why == "lower_score":
+        key = "alt.lower" if alt["score"] < own else "alt.same"
+        return L.say(key, lang, score=_g(alt["score"], lang), own=_g(own, lang))
+    return L.say("alt.higher", lang)
+
+
+def _decided(t: int, ours: float, own_score: np.ndarray, n_elig: np.ndarray) -> tuple[str, float] | None:
+    """The comparison that gave taker ``t`` the unit a citizen scoring ``ours`` there wanted.
+
+    The phrase key and the taker's own score there: it was the taker's only eligible
+    unit, or the taker scores higher there, or (the taker scores no higher) the plan as a
+    whole does better this way. ``None`` when the taker's score is unknown (a locked pair).
+    """
+    theirs = float(own_score[t])
+    if np.isnan(theirs):
+        return None
+    if n_elig[t] == 1:
+        return ("alt.other_only", theirs)
+    return ("alt.other_better" if theirs > ours else "alt.other_worse", theirs)
+
+
+def _delta_text(delta: dict[str, Any], lang: str = L.DEFAULT_LANG) -> str:
     parts = []
+
+    def who(rows: list[dict[str, Any]]) -> str:
+        return ", ".join(L.say("ex.delta_who", lang, citizen=x["citizen"], priority=x["priority"]) for x in rows[:6])
+
     if delta["moved"]:
-        parts.append(
-            f"{plural(len(delta['moved']), 'citizen')} move ("
-            + ", ".join(f"{m['citizen']} {m['from']}→{m['to']}" for m in delta["moved"][:6])
-            + (", …" if len(delta["moved"]) > 6 else "")
-            + ")"
-        )
+        moves = ", ".join(f"{m['citizen']} {m['from']}→{m['to']}" for m in delta["moved"][:6])
+        moves += ", …" if len(delta["moved"]) > 6 else ""
+        parts.append(L.say("ex.delta_moved", lang, n=L.plural(len(delta["moved"]), "citizen", lang), moves=moves))
     if delta["newly_housed"]:
-        parts.append(
-            "also housed: " + ", ".join(f"{x['citizen']} (priority {x['priority']})" for x in delta["newly_housed"][:6])
-        )
+        parts.append(L.say("ex.delta_new", lang, who=who(delta["newly_housed"])))
     if delta["no_longer_housed"]:
-        parts.append(
-            "no longer housed: "
-            + ", ".join(f"{x['citizen']} (priority {x['priority']})" for x in delta["no_longer_housed"][:6])
-        )
-    return "; ".join(parts) if parts else "nobody else changes"
+        parts.append(L.say("ex.delta_gone", lang, who=who(delta["no_longer_housed"])))
+    return "; ".join(parts) if parts else L.say("ex.delta_none", lang)
 
 
-def format_explanation(e: dict[str, Any]) -> str:
-    """The explanation of :func:`explain` in words, several lines."""
+def format_explanation(e: dict[str, Any], lang: str = L.DEFAULT_LANG) -> str:
+    """The explanation of :func:`explain` in words, several lines, in ``lang`` (``"da"`` or ``"en"``).
+
+    Codes are said in words (a reason code in Danish by its meaning); numbers, kroner
+    and scores are written the language's way. A counterfactual's own description is
+    the engine's (English).
+    """
+    head = L.say("ex.head", lang, citizen=e["citizen"], priority=e["priority"], municipality=repr(e["municipality"]))
+    t = L.TEXT[lang]  # a known language: say() raised otherwise
     lim = e["limits"]
     rooms = f"{lim['min_rooms']}–{lim['max_rooms']}" if lim["max_rooms"] is not None else f"{lim['min_rooms']}+"
-    head = f"Citizen {e['citizen']} (priority {e['priority']}, municipality {e['municipality']!r})"
-    lines = []
-    for w in e.get("warnings", []):
-        lines.append(f"warning: {w}")
+    lines = [L.say("ex.warning", lang, w=w) for w in e.get("warnings", [])]
+
+    def n_units(n: int, noun: str = "unit") -> str:
+        return L.plural(n, noun, lang)
+
     if e["housed"]:
         a = e["assignment"]
         lines.append(
-            f"{head} is housed in unit {a['unit']} (department {a['department']!r}, pool {a['pool']!r}, "
-            f"{a['rooms']} rooms){', locked by the planner' if a.get('locked') else ''}."
+            L.say(
+                "ex.housed",
+                lang,
+                head=head,
+                unit=a["unit"],
+                department=repr(a["department"]),
+                pool=repr(a["pool"]),
+                rooms=a["rooms"],
+                locked=t["ex.locked"] if a.get("locked") else "",
+            )
         )
         if "not_eligible" in a:
-            lines.append(f"  The plan's unit is not eligible for this citizen: {a['not_eligible']}.")
+            lines.append(L.say("ex.not_eligible", lang, why=a["not_eligible"]))
         elif a["score_source"] == "given in scores":
-            lines.append(f"  Score {a['score']:g}: given in scores.")
+            lines.append(L.say("ex.score_given", lang, score=_g(a["score"], lang)))
         else:
             parts = " + ".join(f"{p['weight']:.2f}·{k} {p['value']:.2f}" for k, p in a["parts"].items())
-            lines.append(f"  Score {a['score']:g} = 100 × ({parts})")
-        if a["subsidised"]:
-            lines.append(
-                f"  Rent {kr(a['rent_kr'])}, subsidised: effective rent {kr(a['effective_rent_kr'])} "
-                f"(rent limit {kr(lim['max_rent_kr'])})."
-            )
-        else:
-            lines.append(f"  Rent {kr(a['rent_kr'])}, no subsidy (rent limit {kr(lim['max_rent_kr'])}).")
+            if lang == "da":
+                parts = parts.replace(".", ",")
+            lines.append(L.say("ex.score_parts", lang, score=_g(a["score"], lang), parts=parts))
+        rent, eff, limit = (L.kr(x, lang) for x in (a["rent_kr"], a["effective_rent_kr"], lim["max_rent_kr"]))
+        key = "ex.rent_sub" if a["subsidised"] else "ex.rent"
+        lines.append(L.say(key, lang, rent=rent, eff=eff, limit=limit))
         n = e["other_eligible_units"]
         if n == 0:
-            lines.append("  No other unit was eligible.")
+            lines.append(t["ex.no_other"])
         else:
-            lines.append(f"  {plural(n, 'other eligible unit')}; the best by score:")
+            lines.append(L.say("ex.others", lang, n=n_units(n, "other_eligible_unit")))
+            own = float(a.get("score", 0.0))
             for alt in e["alternatives"]:
-                lines.append(f"    {alt['unit']}  score {alt['score']:g}  {alt['reason']}")
+                reason = alt["reason"] if lang == "en" else _alt_reason(alt, own, lang)
+                lines.append(L.say("ex.alt", lang, unit=alt["unit"], score=_g(alt["score"], lang), reason=reason))
         return "\n".join(lines)
+    code = e["code"] if lang == "en" else t.get(f"reason.{e['code']}", e["code"])
     lines.append(
-        f"{head} is not housed ({e['code']}); rent limit {kr(lim['max_rent_kr'])}, rooms {rooms}"
-        f"{', subsidy-eligible' if lim['subsidy_eligible'] else ''}"
-        f"{', vulnerable' if lim.get('vulnerable') else ''}."
+        L.say(
+            "ex.not_housed",
+            lang,
+            head=head,
+            code=code,
+            limit=L.kr(lim["max_rent_kr"], lang),
+            rooms=rooms,
+            sub=t["ex.sub"] if lim["subsidy_eligible"] else "",
+            vul=t["ex.vul"] if lim.get("vulnerable") else "",
+        )
     )
     n_all, n_el = e["units_in_municipality"], e["eligible_units"]
     if n_all == 0:
-        lines.append(f"  No vacant unit in municipality {e['municipality']!r} this round (rule 2).")
+        lines.append(L.say("ex.no_units", lang, municipality=repr(e["municipality"])))
     else:
-        lines.append(f"  {plural(n_all, 'unit')} in the municipality this round; {n_el} eligible.")
+        lines.append(L.say("ex.units", lang, n=n_units(n_all), eligible=L.number(n_el, lang)))
     for x in e["excluded"]:
-        lines.append(f"  {plural(x['count'], 'unit')}: {x['rule']}: {compact_ids(x['units'])}")
+        rule = x["rule"] if lang == "en" else rule_words(x["rule_code"], lang)
+        lines.append(L.say("ex.excluded", lang, n=n_units(x["count"]), rule=rule, ids=compact_ids(x["units"])))
         lines.extend(f"    {unit}: {text}" for unit, text in x.get("turns", {}).items())
     el = e["eligible"]
     if el.get("overridden"):
-        lines.append(
-            f"  {plural(len(el['overridden']), 'unit')}: eligible by the rules, but excluded by a planner "
-            f"override (forbid or reserve): {compact_ids(el['overridden'])}"
-        )
+        lines.append(L.say("ex.overridden", lang, n=n_units(len(el["overridden"])), ids=compact_ids(el["overridden"])))
     if el["to_more_urgent"]:
         lines.append(
-            f"  {plural(len(el['to_more_urgent']), 'eligible unit')} taken by more urgent citizens: "
-            + _taken_text(el["to_more_urgent"])
+            L.say(
+                "ex.to_more_urgent",
+                lang,
+                n=n_units(len(el["to_more_urgent"]), "eligible_unit"),
+                taken=_taken_text(el["to_more_urgent"], lang=lang),
+            )
         )
     if el["to_equal_or_less_urgent"]:
         lines.append(
-            f"  {plural(len(el['to_equal_or_less_urgent']), 'eligible unit')} taken by citizens of equal or "
-            "lower urgency "
-            "(the plan houses more urgent citizens or scores higher this way): "
-            + _taken_text(el["to_equal_or_less_urgent"])
+            L.say(
+                "ex.to_other",
+                lang,
+                n=n_units(len(el["to_equal_or_less_urgent"]), "eligible_unit"),
+                taken=_taken_text(el["to_equal_or_less_urgent"], lang=lang),
+            )
         )
     for b in el["blocked"]:
         lines.append(
-            f"  {plural(len(b['units']), 'eligible unit')} free but blocked: {b['text']}: {compact_ids(b['units'])}"
+            L.say(
+                "ex.blocked",
+                lang,
+                n=n_units(len(b["units"]), "eligible_unit"),
+                cap=cap_words(b, lang),
+                ids=compact_ids(b["units"]),
+            )
         )
     if el["free"]:
-        lines.append(
-            f"  {plural(len(el['free']), 'eligible unit')} free and unblocked (the solve was cut short): "
-            f"{compact_ids(el['free'])}"
-        )
+        lines.append(L.say("ex.free", lang, n=n_units(len(el["free"]), "eligible_unit"), ids=compact_ids(el["free"])))
     cf = e.get("counterfactual")
     if cf and cf.get("applies"):
-        lines.append(f"  Smallest single change: {cf['text']}.")
+        lines.append(L.say("ex.cf", lang, text=cf["text"]))
         if cf.get("found") and cf["found"].get("delta") is not None:
-            lines.append(f"    Plan delta: {_delta_text(cf['found']['delta'])}.")
-        for t in cf.get("tried", []):
-            if not t["housed"]:
-                lines.append(f"    tried, not housed: {t['text']}")
+            lines.append(L.say("ex.cf_delta", lang, delta=_delta_text(cf["found"]["delta"], lang)))
+        for tried in cf.get("tried", []):
+            if not tried["housed"]:
+                lines.append(L.say("ex.cf_tried", lang, text=tried["text"]))
     return "\n".join(lines)
 
 
-def turn_text(data: ProblemData, u: int) -> str:
+def turn_text(data: ProblemData, u: int, lang: str = "en") -> str:
     """Why a unit of a rotation pool may not be assigned (FORMAT.md §6 rule 4).
 
     For example "not the municipality's turn in pool 'P': vacancy 6 of the pool,
-    turns are every 4th".
+    turns are every 4th" (``lang="da"``: "ikke kommunens tur i pulje 'P': ledig
+    bolig nr. 6 i puljen, turene er hver 4.").
     """
     pool = data.pool_list[data.u_pool[u]]
-    head = f"not the municipality's turn in pool {pool.id!r}: vacancy {int(data.u_vacancy[u])} of the pool"
+    head = L.say("turn.head", lang, pool=repr(pool.id), vacancy=int(data.u_vacancy[u]))
     if pool.share <= 0:
-        return f"{head}, which has no turns (share 0)"
+        return L.say("turn.none", lang, head=head)
     every = 1 / pool.share
     if abs(every - round(every)) < 1e-9:
         n = round(every)
         suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-        return f"{head}, turns are every {n}{suffix}"
-    return f"{head}, turns are a share {pool.share:g} of the vacancies"
+        return L.say("turn.every", lang, head=head, n=n, suffix=suffix)
+    return L.say("turn.share", lang, head=head, share=_g(pool.share, lang))
 
 
-def _taken_text(rows: list[dict[str, Any]], limit: int = 8) -> str:
-    text = ", ".join(f"{r['unit']} ({r['citizen']}, priority {r['priority']})" for r in rows[:limit])
-    return text + (f", … (+{len(rows) - limit} more)" if len(rows) > limit else "")
+def _taken_text(rows: list[dict[str, Any]], limit: int = 8, lang: str = L.DEFAULT_LANG) -> str:
+    text = ", ".join(L.say("ex.taken", lang, **r) for r in rows[:limit])
+    return text + (L.say("ex.more", lang, n=L.number(len(rows) - limit, lang)) if len(rows) > limit else "")
 
 
 # --------------------------------------------------------------------------- all citizens
@@ -450,6 +551,7 @@ def explain_all(
     max_candidates: int = MAX_CANDIDATES,
     backend: str = "auto",
     time_limit: float | None = None,
+    lang: str = L.DEFAULT_LANG,
 ) -> dict[str, Any]:
     """A short explanation of every citizen, for the round report.
 
@@ -473,13 +575,19 @@ def explain_all(
         Also run :func:`counterfactual` for every unassigned citizen.
     max_candidates, backend, time_limit
         Passed to :func:`counterfactual`.
+    lang
+        The language of the texts, ``"da"`` or ``"en"``.
 
     Returns
     -------
     dict
         Citizen id → ``{"text", "housed", "code", ...}`` for every citizen, in
-        instance order; housed citizens also have ``unit``.
+        instance order; housed citizens also have ``unit``. A housed citizen's text
+        names the deciding comparison for their best other unit: who took it and why
+        (more urgent; it was the taker's only eligible unit; the taker scores higher
+        there; or the plan as a whole), a full cap, or a lower score.
     """
+    L.say("all.only", lang)  # an unknown language fails here, before any work
     ctx = context(inst, plan)
     data = ctx.data
     C = data.n_citizens
@@ -518,7 +626,14 @@ def explain_all(
         keys = np.unique(f.citizen[idx] * (1 << 32) + group_of(data, kind, f.unit[idx]))
         for k in keys.tolist():
             c, i = divmod(k, 1 << 32)
-            text = plan_cap_text(data, ctx.used, kind, i, full=False)  # the report names no attribute
+            # the report names no attribute: a pool by id, any other cap unnamed
+            if lang == "en":
+                text = plan_cap_text(data, ctx.used, kind, i, full=False)
+            elif kind == "pool":
+                name = L.say("cap.pool", lang, id=repr(cap_id(data, kind, i)))
+                text = L.say("cap.use", lang, name=name, used=int(ctx.used[kind][i]), limit=int(limits(data, kind)[i]))
+            else:
+                text = L.say("cap.unnamed", lang)
             if text not in caps_of.setdefault(c, []):
                 caps_of[c].append(text)
     # no eligible unit: rule counts over the municipality's units
@@ -541,57 +656,79 @@ def explain_all(
             entry.update(code="assigned", unit=inst.units[u].id)
             if len(ctx.locked) and ctx.locked[c]:
                 entry["locked"] = True
-            text = (
-                f"Housed in {inst.units[u].id} (department {inst.units[u].department!r}"
-                + ("" if np.isnan(s) else f", score {s:g}")
-                + f"; effective rent {kr(eff)}{', subsidised' if sub else ''})."
+            text = L.say(
+                "all.housed",
+                lang,
+                unit=inst.units[u].id,
+                department=repr(inst.units[u].department),
+                score="" if np.isnan(s) else L.say("all.score", lang, score=_g(s, lang)),
+                eff=L.kr(eff, lang),
+                sub=L.say("all.sub", lang) if sub else "",
             )
             j = int(best[c])
             n_other = int(n_elig[c]) - (0 if np.isnan(s) else 1)
             if j >= 0:
-                alt = _alternative(
-                    ctx, c, u, 0.0 if np.isnan(s) else float(s), int(pu[j]), bool(ps[j]), float(score[j])
-                )
-                if alt["why"] == "cap_full":  # the report names no cap that states an attribute
-                    texts = [x["text"] if x["kind"] == "pool" else f"{UNNAMED_CAP} full" for x in alt["caps"]]
-                    alt["reason"] = "free, but " + "; ".join(dict.fromkeys(texts))
-                text += (
-                    f" Best of {plural(n_other, 'other eligible unit')}: {alt['unit']} "
-                    f"(score {alt['score']:g}), {alt['reason']}."
+                own = 0.0 if np.isnan(s) else float(s)
+                alt = _alternative(ctx, c, u, own, int(pu[j]), bool(ps[j]), float(score[j]))
+                if alt["why"] == "taken_other":
+                    alt["decided"] = _decided(int(ctx.taker[pu[j]]), float(score[j]), own_score, n_elig)
+                text += L.say(
+                    "all.best",
+                    lang,
+                    n=L.plural(n_other, "other_eligible_unit", lang),
+                    unit=alt["unit"],
+                    score=_g(alt["score"], lang),
+                    reason=_alt_reason(alt, own, lang, report=True),
                 )
                 entry["best_alternative"] = {k: v for k, v in alt.items() if k in ("unit", "score", "why", "taken_by")}
             else:
-                text += " No other unit was eligible."
+                text += L.say("all.only", lang)
         elif n_elig[c] == 0:
             entry["code"] = "no_eligible_unit"
             n_units = int(per_muni[data.c_muni[c]])
             if n_units == 0:
-                text = f"Not housed: no vacant unit in municipality {cit.municipality!r} this round."
+                text = L.say("all.no_units", lang, municipality=repr(cit.municipality))
             else:
                 counts = rule_counts[c]
-                by_text = plan_rule_counts({int(k): int(counts[k]) for k in range(1, len(counts)) if counts[k]})
-                rules = [f"{n} {text}" for text, n in sorted(by_text.items(), key=lambda kv: -kv[1])]
+                by_text: dict[str, int] = {}  # units per rule wording, grouped as plans group them
+                for k in range(1, len(counts)):
+                    if counts[k]:
+                        words = rule_words(k, lang, plan=True)
+                        by_text[words] = by_text.get(words, 0) + int(counts[k])
+                rules = [
+                    L.say("all.rule_count", lang, n=L.number(n, lang), rule=words)
+                    for words, n in sorted(by_text.items(), key=lambda kv: -kv[1])
+                ]
                 if n_over[c]:
-                    rules.append(f"{int(n_over[c])} {OVERRIDDEN}")
-                text = (
-                    f"Not housed: none of the {plural(n_units, 'unit')} of municipality {cit.municipality!r} "
-                    f"is eligible: " + "; ".join(rules) + "."
+                    rules.append(L.say("all.rule_count", lang, n=int(n_over[c]), rule=rule_words(0, lang, plan=True)))
+                text = L.say(
+                    "all.none_eligible",
+                    lang,
+                    n=L.plural(n_units, "unit", lang),
+                    municipality=repr(cit.municipality),
+                    rules="; ".join(rules),
                 )
         else:
             parts = []
-            if n_over[c]:
-                parts.append(f"{n_over[c]} more excluded by planner overrides")
-            if n_more[c]:
-                parts.append(f"{n_more[c]} taken by more urgent citizens")
-            if n_same[c]:
-                parts.append(f"{n_same[c]} taken by citizens of equal or lower urgency")
-            if n_blocked[c]:
-                parts.append(f"{n_blocked[c]} free but blocked by a full cap: " + "; ".join(sorted(caps_of.get(c, []))))
-            if n_free[c]:
-                parts.append(f"{n_free[c]} free (the solve was cut short)")
+            for key, n in (
+                ("all.overridden", n_over[c]),
+                ("all.more_urgent", n_more[c]),
+                ("all.same", n_same[c]),
+                ("all.blocked", n_blocked[c]),
+                ("all.free", n_free[c]),
+            ):
+                if n:
+                    caps = "; ".join(sorted(caps_of.get(c, []))) if key == "all.blocked" else ""
+                    parts.append(L.say(key, lang, n=L.number(n, lang), caps=caps))
             code = str(reason_of[c])
             entry["code"] = code
-            text = f"Not housed ({code}): {plural(int(n_elig[c]), 'eligible unit')}: " + "; ".join(parts) + "."
+            text = L.say(
+                "all.not_housed",
+                lang,
+                code=code if lang == "en" else L.TEXT[lang].get(f"reason.short.{code}", code),
+                n=L.plural(int(n_elig[c]), "eligible_unit", lang),
+                parts="; ".join(parts),
+            )
         if counterfactuals and not housed[c]:
             cf = counterfactual(
                 inst,
@@ -604,7 +741,7 @@ def explain_all(
                 cache=cf_cache,
             )
             entry["counterfactual"] = cf
-            text += f" Smallest single change: {cf['text']}."
+            text += L.say("all.cf", lang, text=cf["text"])
         entry["text"] = text
         out[cit.id] = entry
     return out

@@ -36,14 +36,14 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 import models
 from models.plan import HOMELESS_RENT_KR
 from optimizer import lang as L
 from optimizer.engine.data import NO_LIMIT, ProblemData
 from optimizer.plan.usage import count_used
-from optimizer.text import amount, compact_ids, number
+from optimizer.text import compact_ids
 
 __all__ = ["ReportError", "plan_warnings", "render_report"]
 
@@ -70,23 +70,6 @@ _RC = {
     "legend.frameon": False,
 }
 
-REASON_TEXT = {
-    "no_eligible_unit": "no vacant unit this round fits their needs, rent limit and the rules",
-    "capacity": "suitable units were free, but a share cap, mixed-city cap, subsidy frame or grant quota was full",
-    "outranked": "every suitable unit went to a more urgent citizen",
-    "competition": "suitable units went to citizens of equal or lower urgency, in a plan that houses "
-    "more urgent citizens or fits better overall",
-    "time_limit": "a suitable unit is still free: the solve was cut short by its time limit",
-    "": "no reason given in the plan",
-}
-
-STATUS_TEXT = {
-    "optimal": "The plan is proven optimal: no plan obeying the rules houses more urgent citizens or fits them better.",
-    "feasible": "The plan obeys every rule but is not proven best: the solve stopped at its time limit.",
-    "infeasible": "No plan obeys every rule (planner locks or overrides conflict).",
-    "error": "The solver failed; this plan houses no one.",
-}
-
 
 class ReportError(ValueError):
     """A plan does not fit its instance well enough to report on.
@@ -102,7 +85,7 @@ class ReportError(ValueError):
         super().__init__("\n".join(problems))
 
 
-def plan_warnings(inst: models.Instance, plan: models.Plan) -> list[str]:
+def plan_warnings(inst: models.Instance, plan: models.Plan, *, lang: str = "en") -> list[str]:
     """Reasons to doubt that the plan was made for this instance.
 
     Parameters
@@ -111,6 +94,8 @@ def plan_warnings(inst: models.Instance, plan: models.Plan) -> list[str]:
         The instance the report is made against.
     plan
         The plan.
+    lang
+        ``"en"`` (default: the terminal's warnings) or ``"da"`` (the page's).
 
     Returns
     -------
@@ -121,12 +106,9 @@ def plan_warnings(inst: models.Instance, plan: models.Plan) -> list[str]:
     out = []
     sha = plan.instance_sha256
     if sha is not None and sha != inst.sha256:
-        out.append(
-            f"the plan was made for instance sha256 {sha[:12]}…, not this instance "
-            f"({inst.sha256[:12]}…); loads and caps below are this instance's"
-        )
+        out.append(L.say("warn.sha", lang, plan=sha[:12], inst=inst.sha256[:12]))
     if plan.instance != inst.name:
-        out.append(f"the plan names instance {plan.instance!r}, this instance is {inst.name!r}")
+        out.append(L.say("warn.name", lang, plan=repr(plan.instance), inst=repr(inst.name)))
     return out
 
 
@@ -184,10 +166,15 @@ def render_report(
         citizen or unit twice.
     """
     L.say("report.title", lang)  # an unknown language fails here, before any work
+    t = L.TEXT[lang]
     f = _facts(inst, plan)
     known = {c.id for c in inst.citizens}
     why = {c: text for c, text in _why(explanations).items() if c in known}
-    plots = _plots(f)
+    plots = _plots(f, lang)
+
+    def num(x: Any) -> str:
+        return L.number(x, lang)
+
     rows = f["assignments"]
     assigned = [
         {
@@ -195,10 +182,10 @@ def render_report(
             "unit": u,
             "department": d,
             "priority": p,
-            "rent": amount(r),
-            "effective": amount(e),
-            "subsidised": s,
-            "score": "–" if math.isnan(sc) else number(sc, 2),
+            "rent": L.amount(r, lang),
+            "effective": L.amount(e, lang),
+            "subsidised": t["yes"] if s else t["no"],
+            "score": "–" if math.isnan(sc) else L.decimal(sc, lang),
             "why": why.get(c, ""),
         }
         for c, u, d, p, r, e, s, sc in zip(
@@ -214,8 +201,18 @@ def render_report(
         )
     ]
     waiting = f["unassigned"]
+    english = lang == "en"
     unassigned = [
-        {"citizen": c, "priority": p, "code": code, "reason": reason, "why": why.get(c, "")}
+        {
+            "citizen": c,
+            "priority": p,
+            # English shows the plan's code and reason as written; Danish explains the code in
+            # words (the plan's reason text is English machine text, FORMAT.md §5).
+            "code": code if english else t.get(f"reason.short.{code}", code),
+            "code_title": code,
+            "reason": reason,
+            "why": why.get(c, ""),
+        }
         for c, p, code, reason in zip(
             waiting.citizen, waiting.priority.tolist(), waiting.code, waiting.reason, strict=True
         )
@@ -223,39 +220,101 @@ def render_report(
     d = f["departments"]
     dept_candidates = int(((d.used > 0) | d.full).sum())
     obj = plan.objective
+    limits_total, limits_shown = len(f["limits"]), min(len(f["limits"]), MAX_LIMITS_PLOTTED)
+    dept_shown = min(dept_candidates, MAX_DEPARTMENTS_PLOTTED)
+    caption_dept = t["cap.dept"]
+    if dept_candidates:
+        caption_dept += L.say("cap.dept_shown", lang, shown=num(dept_shown), n=num(dept_candidates))
+        caption_dept += (t["cap.dept_all"] if dept_shown < dept_candidates else "") + "."
+    caption_lim = t["cap.lim"]
+    if limits_shown < limits_total:
+        caption_lim += L.say("cap.lim_shown", lang, shown=num(limits_shown), n=num(limits_total))
+    caption_lim += "."
+    pools = [
+        {**p, "share": _share(p["share"], lang), "vacancies": num(p["vacancies"]), "cap": num(p["cap"])}
+        for p in f["pools"].to_dict("records")
+    ]
+    rotation = None
+    if f["version"] == 2:
+        rotation = [{**p, "share": _share(p["share"], lang)} for p in f["rotation"].to_dict("records")]
+    by_priority = [
+        {
+            "priority": p,
+            "citizens": num(c),
+            "housed": num(h),
+            "not_housed": num(c - h),
+            "share": L.percent(h / c, lang) if c else "–",
+        }
+        for p, c, h in zip(
+            f["by_priority"].priority.tolist(),
+            f["by_priority"].citizens.tolist(),
+            f["by_priority"].housed.tolist(),
+            strict=True,
+        )
+    ]
+    by_department = [
+        {
+            **r,
+            "area": t.get(f"area.{r['area']}", r["area"]),
+            "cap": "–" if r["cap"] >= NO_LIMIT else num(r["cap"]),
+        }
+        for r in f["by_department"].to_dict("records")
+    ]
+    mixed = [{**r, "area": t.get(f"area.{r['area']}", r["area"])} for r in f["departments"].to_dict("records")]
+    status = plan.status
     return _template().render(
-        title=f"anvis round report: {inst.name}",
+        lang=lang,
+        t=t,
+        num=num,
+        title=L.say("report.title", lang, name=inst.name),
         inst=inst,
         plan_instance=plan.instance,
-        status=plan.status,
+        status=status,
+        status_words=t.get(f"status.{status}", status),
         sha=plan.instance_sha256 or inst.sha256,
-        objective_kind=inst.parameters.objective if plan.objective_kind is None else plan.objective_kind,
-        housed_by_priority=", ".join(f"priority {k}: {v}" for k, v in obj.housed_by_priority.items()) or "–",
-        total_score=number(obj.total_score, 2) if _is_number(obj.total_score) else "–",
-        value=number(obj.value, 2) if _is_number(obj.value) else None,
-        bound=number(plan.bound, 2) if _is_number(plan.bound) else "–",
-        gap=f"{100 * plan.gap:.3g} %" if _is_number(plan.gap) else "–",
-        warnings=plan_warnings(inst, plan) + _recount_warnings(plan, f),
-        summary=_summary(inst, plan, f),
+        objective=L.say(
+            "report.objective_text",
+            lang,
+            kind=_objective_words(
+                inst.parameters.objective if plan.objective_kind is None else plan.objective_kind, lang
+            ),
+            housed=", ".join(L.say("ov.priority_part", lang, p=k, n=num(v)) for k, v in obj.housed_by_priority.items())
+            or "–",
+            score=L.decimal(obj.total_score, lang) if _is_number(obj.total_score) else "–",
+        )
+        + (L.say("report.weighted", lang, value=L.decimal(obj.value, lang)) if _is_number(obj.value) else ""),
+        bound=L.decimal(plan.bound, lang) if _is_number(plan.bound) else "–",
+        gap=f"{L.decimal(100 * plan.gap, lang, 3)} %" if _is_number(plan.gap) else "–",
+        warnings=plan_warnings(inst, plan, lang=lang) + _recount_warnings(plan, f, lang),
+        summary=_summary(plan, f, lang),
         plots=plots,
+        caption_dept=caption_dept,
+        caption_lim=caption_lim,
         assigned=assigned,
         unassigned=unassigned,
         with_why=bool(why),
-        pools=f["pools"].to_dict("records"),
+        # Danish pages show the plan's English reason text only when there is no explanation.
+        show_reason=english or not why,
+        pools=pools,
         n_pools_full=int(f["pools"].full.sum()),
-        rotation=f["rotation"].to_dict("records") if f["version"] == 2 else None,
-        departments=f["departments"].to_dict("records"),
+        rotation=rotation,
+        by_priority=by_priority,
+        by_department=by_department,
+        departments=mixed,
         n_departments_full=int(f["departments"].full.sum()),
-        dept_candidates=dept_candidates,
-        dept_shown=min(dept_candidates, MAX_DEPARTMENTS_PLOTTED),
-        limits_total=len(f["limits"]),
-        limits_shown=min(len(f["limits"]), MAX_LIMITS_PLOTTED),
         version=_version(),
-        lang=lang,
-        t=L.TEXT[lang],
         round_info=_round_rows(round_info, lang),
         overrides=None if overrides is None else [_override_row(o, lang) for o in overrides],
     )
+
+
+def _objective_words(kind: str, lang: str) -> str:
+    return L.TEXT[lang].get(f"objective.{kind}", kind)
+
+
+def _share(text: str, lang: str) -> str:
+    """A pool's share as the facts write it (``0.25``), with the language's decimal mark."""
+    return text.replace(".", ",") if lang == "da" else text
 
 
 # --- facts: the instance and the plan as tables ------------------------------------
@@ -395,6 +454,23 @@ def _facts(inst: models.Instance, plan: models.Plan) -> dict[str, Any]:
     pool_table["left"] = (pool_table.cap - pool_table.used).clip(lower=0)
     pool_table["full"] = pool_table.used >= pool_table.cap
 
+    n_dept = len(dept_ids)
+    by_department = pd.DataFrame(
+        {
+            "id": dept_ids.tolist(),
+            "organisation": [d.organisation for d in inst.departments],
+            "municipality": [d.municipality for d in inst.departments],
+            "area": [d.area for d in inst.departments],
+            "vacant": np.bincount(u_dept, minlength=n_dept),
+            "housed": np.bincount(u_dept[ui], minlength=n_dept),
+            "subsidised": np.bincount(u_dept[ui[subs]], minlength=n_dept),
+            "vulnerable": dept_used,
+            "cap": dept_cap,
+        }
+    )
+    by_department = by_department[(by_department.vacant > 0) | (by_department.housed > 0)]
+    by_department = by_department.sort_values("id", key=_natural, kind="stable").reset_index(drop=True)
+
     rotation, passed = _rotation(data, ui)
     homeless = np.fromiter((c.homeless for c in inst.citizens), bool, len(inst.citizens))
     return {
@@ -402,6 +478,7 @@ def _facts(inst: models.Instance, plan: models.Plan) -> dict[str, Any]:
         "unassigned": waiting,
         "by_priority": by_priority,
         "departments": departments,
+        "by_department": by_department,
         "limits": limits,
         "pools": pool_table,
         "rotation": rotation,
@@ -446,19 +523,28 @@ def _rotation(data: ProblemData, ui: np.ndarray) -> tuple[pd.DataFrame, tuple[st
     return table[data.pool_rotation].reset_index(drop=True), passed
 
 
-def _recount_warnings(plan: models.Plan, f: dict[str, Any]) -> list[str]:
+def _recount_warnings(plan: models.Plan, f: dict[str, Any], lang: str) -> list[str]:
     """Where an anvis/2 plan's own ``passed`` or homeless figure differs from the page's recount."""
     out = []
     if plan.passed is not None and tuple(plan.passed) != f["passed"]:
         out.append(
-            f"the plan says it passes {len(plan.passed):,} units, the recount from its assignments "
-            f"passes {len(f['passed']):,} (the page shows the recount)"
+            L.say(
+                "warn.passed",
+                lang,
+                plan=L.plural(len(plan.passed), "unit", lang),
+                recount=L.number(len(f["passed"]), lang),
+            )
         )
     h = plan.homeless_housed_under_3500_kr
     if h is not None and h != f["homeless"]:
         out.append(
-            f"the plan says it houses {h:,} homeless citizens under {amount(HOMELESS_RENT_KR)} kr, "
-            f"the recount from its assignments {f['homeless']:,} (the page shows the recount)"
+            L.say(
+                "warn.homeless",
+                lang,
+                plan=L.number(h, lang),
+                limit=L.kr(HOMELESS_RENT_KR, lang),
+                recount=L.number(f["homeless"], lang),
+            )
         )
     return out
 
@@ -540,9 +626,9 @@ def _override_row(o: Mapping[str, Any], lang: str) -> dict[str, Any]:
         by_prio = {str(k): int(v) for k, v in (effect.get("priority_lost") or {}).items() if int(v)}
         cost = []
         if moved:
-            cost.append(L.say("ov.moved", lang, n=L.number(len(moved), lang), ids=compact_ids(moved)))
+            cost.append(L.say("ov.moved", lang, n=L.plural(len(moved), "citizen", lang), ids=compact_ids(moved)))
         if lost:
-            cost.append(L.say("ov.lost", lang, n=L.number(len(lost), lang), ids=compact_ids(lost)))
+            cost.append(L.say("ov.lost", lang, n=L.plural(len(lost), "citizen", lang), ids=compact_ids(lost)))
         if by_prio:
             parts = ", ".join(
                 L.say("ov.priority_part", lang, p=p, n=L.number(n, lang))
@@ -564,78 +650,102 @@ def _override_row(o: Mapping[str, Any], lang: str) -> dict[str, Any]:
 # --- plain-language summary ------------------------------------------------------------
 
 
-def _summary(inst: models.Instance, plan: models.Plan, f: dict[str, Any]) -> dict[str, Any]:
+def _summary(plan: models.Plan, f: dict[str, Any], lang: str) -> dict[str, Any]:
     """Sentences for planners: who was housed, what the subsidy did, which limits are full."""
     bp, asg = f["by_priority"], f["assignments"]
     n, h = int(bp.citizens.sum()), int(bp.housed.sum())
-    lines = [
-        f"This round housed {h:,} of {n:,} citizens on the urgent list" + (f" ({100 * h / n:.0f} %)." if n else ".")
-    ]
+
+    def num(x: Any) -> str:
+        return L.number(x, lang)
+
+    lines = [L.say("sum.housed", lang, h=num(h), n=num(n)) + (f" ({L.percent(h / n, lang)})." if n else ".")]
     for p, c, k in zip(bp.priority.tolist(), bp.citizens.tolist(), bp.housed.tolist(), strict=True):
-        label = f"Priority {p}" + (" (most urgent)" if p == bp.priority.iloc[0] and len(bp) > 1 else "")
-        lines.append(f"{label}: {k:,} of {c:,} housed.")
+        most = L.say("sum.most_urgent", lang) if p == bp.priority.iloc[0] and len(bp) > 1 else ""
+        lines.append(L.say("sum.priority", lang, p=p, most=most, k=num(k), n=num(c)))
     n_sub = int(asg.subsidised.sum())
     if len(asg):
         lines.append(
-            f"Average rent of the units assigned is {asg.rent_kr.mean():,.0f} kr a month; "
-            f"after subsidy the citizens pay {asg.effective_rent_kr.mean():,.0f} kr on average. "
-            f"{n_sub:,} assignment{'s' * (n_sub != 1)} use{'s' * (n_sub == 1)} the rent subsidy "
-            f"of {amount(f['amount'])} kr a month."
+            L.say(
+                "sum.rent",
+                lang,
+                rent=L.kr(round(asg.rent_kr.mean()), lang),
+                after=L.kr(round(asg.effective_rent_kr.mean()), lang),
+                n=L.plural(n_sub, "assignment_uses", lang),
+                amount=L.kr(f["amount"], lang),
+            )
         )
     d = f["departments"]
     if len(d):
-        lines.append(
-            f"Mixed city: {int(d.full.sum()):,} of {len(d):,} departments with a cap on vulnerable "
-            f"tenants are at their cap after this round; {int((d.used > 0).sum()):,} received vulnerable "
-            "citizens."
-        )
+        lines.append(L.say("sum.mixed", lang, full=num(d.full.sum()), n=num(len(d)), used=num((d.used > 0).sum())))
     lim = f["limits"]
-    for kind, what in (("frame", "municipalities' subsidy frames"), ("quota", "regions' grant quotas")):
+    for kind in ("frame", "quota"):
         part = lim[lim.kind == kind]
         if len(part):
             lines.append(
-                f"{int(part.full.sum()):,} of {len(part):,} {what} are used up "
-                f"({int(part.used.sum()):,} used, {int(part.left.sum()):,} left)."
+                L.say(
+                    f"sum.{kind}s",
+                    lang,
+                    full=num(part.full.sum()),
+                    n=num(len(part)),
+                    used=num(part.used.sum()),
+                    left=num(part.left.sum()),
+                )
             )
     pools = f["pools"]
     if len(pools):
         lines.append(
-            f"{int(pools.full.sum()):,} of {len(pools):,} pools have no claim left this round "
-            f"({int(pools.used.sum()):,} claims of {int(pools.cap.sum()):,} allowed)."
+            L.say(
+                "sum.pools",
+                lang,
+                full=num(pools.full.sum()),
+                n=num(len(pools)),
+                used=num(pools.used.sum()),
+                cap=num(pools.cap.sum()),
+            )
         )
     if f["version"] == 2:  # FORMAT.md §6: the turns and the homeless target of seed 004
         rot = f["rotation"]
         if len(rot):
             may, offered = int(rot.turns.sum() + rot.offered.sum()), int(rot.offered.sum())
             lines.append(
-                f"Rotation: the municipality had {may:,} turn{'s' * (may != 1)} in {len(rot):,} rotation "
-                f"pool{'s' * (len(rot) != 1)} ({offered:,} offered in earlier rounds and held); it used "
-                f"{int(rot.used.sum()):,} and passed {int(rot.passed.sum()):,} back to the organisations."
+                L.say(
+                    "sum.rotation",
+                    lang,
+                    may=L.plural(may, "turn", lang),
+                    pools=L.plural(len(rot), "rotation_pool", lang),
+                    offered=num(offered),
+                    used=num(rot.used.sum()),
+                    passed=num(rot.passed.sum()),
+                )
             )
-        h = f["homeless"]
         lines.append(
-            f"{h:,} homeless citizen{'s' * (h != 1)} housed at an effective rent under "
-            f"{amount(HOMELESS_RENT_KR)} kr a month."
+            L.say(
+                "sum.homeless",
+                lang,
+                h=L.plural(f["homeless"], "homeless_citizen", lang),
+                limit=L.kr(HOMELESS_RENT_KR, lang),
+            )
         )
     codes = f["unassigned"].code.value_counts()
-    reasons = [{"n": int(codes[k]), "code": k or "none", "text": REASON_TEXT.get(k, k)} for k in sorted(codes.index)]
-    return {"status": STATUS_TEXT.get(plan.status, ""), "lines": lines, "reasons": reasons}
+    t = L.TEXT[lang]
+    reasons = [{"n": num(codes[k]), "code": k or "none", "text": t.get(f"reason.{k}", k)} for k in sorted(codes.index)]
+    return {"status": t.get(f"status_text.{plan.status}", ""), "lines": lines, "reasons": reasons}
 
 
 # --- plots -----------------------------------------------------------------------------
 
 
-def _plots(f: dict[str, Any]) -> dict[str, Markup]:
+def _plots(f: dict[str, Any], lang: str) -> dict[str, Markup]:
     """The four plots as inline SVG, drawn under fixed defaults whatever the user's matplotlibrc."""
     with mpl.rc_context():
         # rc_context restores every rcParam on exit, so resetting to defaults here is local
         # (to this call, not to other threads: matplotlib's rcParams are process-wide).
         mpl.style.use(["default", _RC])
         figures = {
-            "departments": _plot_departments(f["departments"]),
-            "rent": _plot_rent(f),
-            "priority": _plot_priority(f["by_priority"]),
-            "limits": _plot_limits(f["limits"]),
+            "departments": _plot_departments(f["departments"], lang),
+            "rent": _plot_rent(f, lang),
+            "priority": _plot_priority(f["by_priority"], lang),
+            "limits": _plot_limits(f["limits"], lang),
         }
         return {name: _svg(fig, name) for name, fig in figures.items()}
 
@@ -647,14 +757,21 @@ def _svg(fig: Figure, name: str) -> Markup:
     # plot keeps them distinct when four SVGs share the page's id namespace.
     with mpl.rc_context({"svg.hashsalt": f"anvis-report-{name}"}):
         FigureCanvasSVG(fig)
-        fig.savefig(buf, format="svg", metadata={"Date": None})
+        # No RDF metadata block: its Dublin Core and licence URLs would be the page's only links out.
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     text = buf.getvalue()
     text = text[text.index("<svg") :]
+    # Inline in HTML the parser gives <svg> its namespace (and xlink:href its own), so the
+    # namespace declarations go too: the page names no URL at all.
+    text = _XMLNS.sub("", text, count=2)
     # Group ids ("axes_1", ...) are counted per figure; prefix them so they stay unique on
     # the page. matplotlib escapes "<" in every text and attribute it writes, so this
     # matches only real tags, never an id that is data.
     text = text.replace('<g id="', f'<g id="{name}-')
     return Markup(text)
+
+
+_XMLNS = re.compile(r'\s+xmlns(?::xlink)?="[^"]*"')
 
 
 def _empty(fig: Figure, title: str, message: str) -> Figure:
@@ -665,11 +782,17 @@ def _empty(fig: Figure, title: str, message: str) -> Figure:
     return fig
 
 
+def _axis_numbers(axis: Any, lang: str) -> None:
+    """Tick labels in the language's digits (``3.500`` in Danish), whatever the locale."""
+    axis.set_major_formatter(FuncFormatter(lambda x, _: L.decimal(x, lang)))
+
+
 def _label(text: str, width: int = 32) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _plot_departments(d: pd.DataFrame) -> Figure:
+def _plot_departments(d: pd.DataFrame, lang: str) -> Figure:
+    t = L.TEXT[lang]
     shown = d[(d.used > 0) | d.full].head(MAX_DEPARTMENTS_PLOTTED)
 
     def bars(ax: Axes, y: np.ndarray) -> None:
@@ -677,27 +800,29 @@ def _plot_departments(d: pd.DataFrame) -> Figure:
         ax.barh(y, shown.used, height=0.5, color=np.where(shown.full, VERMILION, BLUE))
 
     return _used_against_cap(
-        "Mixed city: vulnerable tenants placed vs cap per department",
+        t["plot.dept.title"],
         shown.id.tolist(),
         shown.used,
         shown.cap,
         bars,
-        xlabel="vulnerable citizens",
-        empty="No department with a cap on vulnerable tenants is in use or full.",
+        xlabel=t["plot.dept.x"],
+        empty=t["plot.dept.empty"],
         legend=[
-            Patch(facecolor=BLUE, label="placed"),
-            Patch(facecolor=VERMILION, label="placed, cap reached"),
-            Patch(facecolor="none", edgecolor="#666666", label="cap (max_vulnerable)"),
+            Patch(facecolor=BLUE, label=t["plot.dept.placed"]),
+            Patch(facecolor=VERMILION, label=t["plot.dept.full"]),
+            Patch(facecolor="none", edgecolor="#666666", label=t["plot.dept.cap"]),
         ],
+        lang=lang,
     )
 
 
-def _plot_rent(f: dict[str, Any]) -> Figure:
-    title = "Rent of the units assigned, before and after subsidy"
+def _plot_rent(f: dict[str, Any], lang: str) -> Figure:
+    t = L.TEXT[lang]
+    title = t["plot.rent.title"]
     asg = f["assignments"]
     fig = Figure(figsize=(7.5, 3.2), layout="constrained")
     if len(asg) == 0:
-        return _empty(fig, title, "No assignments in this plan.")
+        return _empty(fig, title, t["plot.rent.empty"])
     ax = fig.add_subplot()
     before, after = asg.rent_kr.to_numpy(), asg.effective_rent_kr.to_numpy()
     lo, hi = f["band"]
@@ -706,63 +831,75 @@ def _plot_rent(f: dict[str, Any]) -> Figure:
     stop = 250 * (math.floor(max(before.max(), after.max()) / 250) + 1)
     step = 250 * max(1, math.ceil((stop - start) / 250 / 40))
     edges = np.arange(start, stop + step, step).tolist()
-    ax.axvspan(lo, hi, color=YELLOW, alpha=0.35, lw=0, label=f"subsidy band {amount(lo)}–{amount(hi)} kr")
-    ax.hist(before, bins=edges, histtype="stepfilled", color=GREY, label="rent (before subsidy)")
-    ax.hist(after, bins=edges, histtype="step", color=BLUE, linewidth=1.8, label="rent paid (after subsidy)")
+    band = L.say("plot.rent.band", lang, lo=L.amount(lo, lang), hi=L.amount(hi, lang))
+    ax.axvspan(lo, hi, color=YELLOW, alpha=0.35, lw=0, label=band)
+    ax.hist(before, bins=edges, histtype="stepfilled", color=GREY, label=t["plot.rent.before"])
+    ax.hist(after, bins=edges, histtype="step", color=BLUE, linewidth=1.8, label=t["plot.rent.after"])
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("kr per month")
-    ax.set_ylabel("assignments")
+    _axis_numbers(ax.xaxis, lang)
+    ax.set_xlabel(t["plot.rent.x"])
+    ax.set_ylabel(t["plot.rent.y"])
     ax.set_title(title, loc="left")
     fig.legend(loc="outside lower center", ncols=3, fontsize=8)
     return fig
 
 
-def _plot_priority(bp: pd.DataFrame) -> Figure:
-    title = "Housed by priority (1 is the most urgent)"
+def _plot_priority(bp: pd.DataFrame, lang: str) -> Figure:
+    t = L.TEXT[lang]
+    title = t["plot.prio.title"]
     fig = Figure(figsize=(7.5, 3.0), layout="constrained")
     if len(bp) == 0:
-        return _empty(fig, title, "No citizens in this instance.")
+        return _empty(fig, title, t["plot.prio.empty"])
     ax = fig.add_subplot()
     x = np.arange(len(bp))
-    ax.bar(x, bp.housed, color=BLUE, label="housed")
-    waiting = ax.bar(x, bp.not_housed, bottom=bp.housed, color=GREY, label="not housed")
+    ax.bar(x, bp.housed, color=BLUE, label=t["plot.prio.housed"])
+    waiting = ax.bar(x, bp.not_housed, bottom=bp.housed, color=GREY, label=t["plot.prio.not_housed"])
     # Above the bar, not inside it: a few housed among thousands leaves no room for a label.
     ax.bar_label(
         waiting,
-        labels=[f"{h:,} of {n:,} housed" for h, n in zip(bp.housed, bp.citizens, strict=True)],
+        labels=[
+            L.say("plot.prio.bar", lang, h=L.number(h, lang), n=L.number(n, lang))
+            for h, n in zip(bp.housed, bp.citizens, strict=True)
+        ],
         padding=2,
         fontsize=8,
     )
     ax.margins(y=0.12)
     ax.set_xticks(x, labels=[str(p) for p in bp.priority])
-    ax.set_xlabel("priority")
-    ax.set_ylabel("citizens")
+    ax.set_xlabel(t["plot.prio.x"])
+    ax.set_ylabel(t["plot.prio.y"])
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    _axis_numbers(ax.yaxis, lang)
     ax.set_title(title, loc="left")
     fig.legend(loc="outside lower center", ncols=2, fontsize=8)
     return fig
 
 
-def _plot_limits(lim: pd.DataFrame) -> Figure:
+def _plot_limits(lim: pd.DataFrame, lang: str) -> Figure:
+    t = L.TEXT[lang]
     if len(lim) > MAX_LIMITS_PLOTTED:
         lim = lim.sort_values(["used", "id"], ascending=[False, True], kind="stable").head(MAX_LIMITS_PLOTTED)
     within = np.minimum(lim.used, lim.cap)
     over = (lim.used - lim.cap).clip(lower=0)
 
     def bars(ax: Axes, y: np.ndarray) -> None:
-        ax.barh(y, within, color=ORANGE, label="used")
-        ax.barh(y, lim.left, left=within, color=GREY, label="left")
+        ax.barh(y, within, color=ORANGE, label=t["plot.lim.used"])
+        ax.barh(y, lim.left, left=within, color=GREY, label=t["plot.lim.left"])
         if over.any():
-            ax.barh(y, over, left=within, color=VERMILION, label="over the limit")
+            ax.barh(y, over, left=within, color=VERMILION, label=t["plot.lim.over"])
 
     return _used_against_cap(
-        "Subsidy frames (municipalities) and grant quotas (regions): used and left",
-        [f"{k} {i}" + (f" {nm}" if nm else "") for k, i, nm in zip(lim.kind, lim.id, lim.name, strict=True)],
+        t["plot.lim.title"],
+        [
+            f"{t['plot.lim.' + k]} {i}" + (f" {nm}" if nm else "")
+            for k, i, nm in zip(lim.kind, lim.id, lim.name, strict=True)
+        ],
         lim.used,
         lim.cap,
         bars,
-        xlabel="subsidised assignments",
-        empty="No subsidy frame or grant quota in this instance.",
+        xlabel=t["plot.lim.x"],
+        empty=t["plot.lim.empty"],
+        lang=lang,
     )
 
 
@@ -775,6 +912,7 @@ def _used_against_cap(
     xlabel: str,
     empty: str,
     legend: list[Patch] | None = None,
+    lang: str = L.DEFAULT_LANG,
 ) -> Figure:
     """One horizontal bar row per label, drawn by ``bars``, each row annotated "used/cap".
 
@@ -794,7 +932,7 @@ def _used_against_cap(
     # A cap of 0 draws no bar at all, so every row also says "used/cap" in words.
     for yi, u, c in zip(y.tolist(), used.tolist(), cap.tolist(), strict=True):
         ax.annotate(
-            f"{u}/{c}",
+            f"{L.number(u, lang)}/{L.number(c, lang)}",
             (max(u, c), yi),
             xytext=(4, 0),
             textcoords="offset points",
@@ -803,6 +941,7 @@ def _used_against_cap(
             color="#333333",
         )
     ax.set_xlim(0, max(1, int(cap.max()), int(used.max())) * 1.08)
+    _axis_numbers(ax.xaxis, lang)
     ax.set_xlabel(xlabel)
     ax.set_title(title, loc="left")
     if legend is None:
@@ -817,7 +956,7 @@ def _used_against_cap(
 
 def _natural(col: pd.Series) -> pd.Series:
     """Sort key for an id column: ``c2`` before ``c10``, as a planner counts."""
-    if col.dtype != object:
+    if not pd.api.types.is_string_dtype(col):  # ids are "str" (pandas 3) or object
         return col
     # Splitting on digit runs always alternates text, number, text, ..., so tuples compare cleanly.
     return col.map(lambda s: tuple(int(p) if i % 2 else p for i, p in enumerate(_DIGITS.split(s))))

@@ -39,6 +39,15 @@ until spent otherwise) and the banked rights of choice pools (never the pools'
 vacancies), is recorded in the history, and rounds committed before it can no
 longer be rolled back.
 
+A round's overrides (lock, forbid, reserve, hold) are ledger rows numbered in the
+round, each with the planner's note, who added it and when (:func:`round_overrides`,
+:func:`add_override`, :func:`remove_override`); the round's stored instance carries
+exactly those not removed. A solve with overrides also solves without them, and without
+each one, and stores who moved and who lost their place (:func:`override_cost`).
+:func:`housed_before` names citizens and units of a new week that committed rounds
+housed or let already, and :func:`carry_round` writes next week's instance: who still
+waits (``waiting_days`` increased), the held turns and the ledger's counts.
+
 ``db`` arguments are a file path (SQLite, created on first use by the library; the CLI starts
 one only with ``round open``) or a
 SQLAlchemy URL (``sqlite:///x.db``, ``postgresql://…``).
@@ -49,6 +58,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -701,7 +711,8 @@ def add_override(
     with transaction(db, write=True) as conn:
         row = _round(conn, round_id)
         inst = _stored_instance(row)
-        candidate = _with_override(inst, record, f"round {row.id}")
+        numbers = [int(r.n) for r in _override_rows(conn, row.id)]
+        candidate = _with_override(inst, record, f"round {row.id}", numbers)
         filled, held = as_reserves(candidate)
         _record_holds(conn, row.id, filled, held, _held_rows(conn, _last_committed(conn)))
         _sync_overrides(conn, row.id, filled, by, utc_now())
@@ -709,16 +720,28 @@ def add_override(
         return _entry(_override_rows(conn, row.id)[-1])
 
 
-def _with_override(inst: Instance, record: dict[str, object], source: str) -> Instance:
-    """``inst`` with one more override, checked (a lock against every rule); problems named ``override``."""
+#: A position in an instance's ``overrides`` as a problem's path or message names it.
+_OVERRIDE_AT = re.compile(r"overrides\[(\d+)\]")
+
+
+def _with_override(inst: Instance, record: dict[str, object], source: str, numbers: list[int]) -> Instance:
+    """``inst`` with one more override, checked (a lock against every rule).
+
+    Problems name the new one ``override`` and the round's others by their number
+    (``override 3``), never by a position in a list the planner does not see; ``numbers``
+    are the numbers of ``inst.overrides``, in order.
+    """
     from optimizer.engine.data import ProblemData
     from optimizer.engine.overrides import check_overrides
 
-    at = f"overrides[{len(inst.overrides)}]"
+    def name(match: re.Match[str]) -> str:
+        k = int(match.group(1))
+        return f"override {numbers[k]}" if k < len(numbers) else "override"
 
     def named(exc: models.InstanceError) -> models.InstanceError:
         return models.InstanceError(
-            source, [models.Problem(p.path.replace(at, "override", 1), p.message) for p in exc.problems]
+            source,
+            [models.Problem(_OVERRIDE_AT.sub(name, p.path), _OVERRIDE_AT.sub(name, p.message)) for p in exc.problems],
         )
 
     try:
@@ -929,7 +952,12 @@ def solve_round(
     if cost and inst.overrides and plan.status in ("optimal", "feasible"):
         spent = _cost_of_overrides(inst, plan, **options)
     with transaction(db, write=True) as conn:
-        _round(conn, row.id)  # still open: nobody committed or abandoned it meanwhile
+        now_row = _round(conn, row.id)  # still open: nobody committed or abandoned it meanwhile
+        if now_row.instance_json != row.instance_json:  # e.g. another planner added an override meanwhile
+            raise LedgerError(
+                f"round {row.id} changed while it was solved (its overrides were changed); "
+                "nothing stored: solve it again"
+            )
         _record_holds(conn, row.id, inst, held, _held_rows(conn, _last_committed(conn)))
         now = utc_now()
         _sync_overrides(conn, row.id, inst, by or _user(), now)
@@ -1017,8 +1045,9 @@ MAX_COSTED_EACH = 8
 def _cost_of_overrides(inst: Instance, plan: Plan, **options: Any) -> dict[str, Any]:
     """:func:`override_cost` of all the overrides (one solve without them), and of each.
 
-    Up to :data:`MAX_COSTED_EACH` overrides, ``each`` maps an override's position in
-    ``inst.overrides`` (a string) to its own cost: the plan against the plan solved
+    Up to :data:`MAX_COSTED_EACH` overrides, ``each`` lists, in the order of
+    ``inst.overrides``, each one (``override``: its ``action``, ``unit``, ``citizen`` and
+    ``note`` as in the instance) with its own ``cost``: the plan against the plan solved
     without that one override.
     """
     from optimizer.engine.solve import solve
@@ -1029,16 +1058,22 @@ def _cost_of_overrides(inst: Instance, plan: Plan, **options: Any) -> dict[str, 
 
     out = override_cost(inst, plan, without(()))
     k = len(inst.overrides)
-    if k == 1:
-        out["each"] = {"0": {key: v for key, v in out.items() if key != "overrides"}}
-    elif k <= MAX_COSTED_EACH:
-        each = {}
-        for i in range(k):
+    if k > MAX_COSTED_EACH:
+        return out
+    each = []
+    for i, o in enumerate(inst.overrides):
+        if k == 1:  # without it is without them all
+            one = {key: v for key, v in out.items() if key != "overrides"}
+        else:
             one = override_cost(inst, plan, without(inst.overrides[:i] + inst.overrides[i + 1 :]))
             one.pop("overrides")
-            each[str(i)] = one
-        out["each"] = each
+        each.append({"override": dict(zip(_KEY_FIELDS, _override_key(o), strict=True)), "cost": one})
+    out["each"] = each
     return out
+
+
+#: The fields of an override that identify it in a stored cost (see :func:`_cost_of_overrides`).
+_KEY_FIELDS = ("action", "unit", "citizen", "note")
 
 
 def round_override_cost(db: str, round_id: int | None = None) -> dict[str, Any] | None:
@@ -1066,12 +1101,21 @@ def overrides_with_cost(db: str, round_id: int) -> list[dict[str, Any]]:
     It is missing when the round has no plan with its cost (not solved since the
     overrides changed, or more than :data:`MAX_COSTED_EACH` overrides).
     """
-    entries = round_overrides(db, round_id)
-    spent = round_override_cost(db, round_id)
-    each = (spent or {}).get("each") or {}
-    if len(each) != len(entries):  # stored for other overrides: never attach a cost to the wrong one
-        return entries
-    return [dict(e, cost=each[str(i)]) for i, e in enumerate(entries)]
+    with transaction(db) as conn:
+        row = _round(conn, round_id, states=ROUND_STATES)
+        rows = _override_rows(conn, row.id)
+    spent = None if row.override_cost_json is None else _stored(row, "override_cost_json")
+    costs: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for e in (spent or {}).get("each") or ():
+        costs.setdefault(tuple(e["override"][k] for k in _KEY_FIELDS), []).append(e["cost"])
+    out = []
+    for r in rows:  # each cost goes to the override it was found for, never to another
+        entry = _entry(r)
+        found = costs.get(_override_key(_as_override(r)))
+        if found:
+            entry["cost"] = found.pop(0)
+        out.append(entry)
+    return out
 
 
 def round_effects(
@@ -1481,7 +1525,7 @@ def _days_between(earlier: str | None, later: str | None) -> int | None:
     return max(0, round((b - a).total_seconds() / 86400))
 
 
-def carry_round(db: str, days: int | None = None, round_id: int | None = None) -> tuple[Instance, int]:
+def carry_round(db: str, days: int | None = None, round_id: int | None = None) -> tuple[Instance, int, list[str]]:
     """Next week's instance from a committed round: who still waits, the held turns, the ledger's counts.
 
     The instance keeps the round's parameters, regions, municipalities, organisations,
@@ -1492,6 +1536,11 @@ def carry_round(db: str, days: int | None = None, round_id: int | None = None) -
     its units are the turns the round held, ``offered: true`` (anvis/2); its ledger
     entries are the pools' counts after the round; scores are kept for the pairs that
     remain; it has no overrides. The planner adds the week's new units and citizens to it.
+
+    A rotation pool may have more claims than counted vacancies (an offered turn of an
+    instance the ledger did not see is a claim, not a vacancy: FORMAT.md §6 rule 4); a
+    ledger entry cannot say so (FORMAT.md §2), and claims play no part in rotation, so
+    that pool's entry is left out, with a note: ``round open`` fills it from the ledger.
 
     Parameters
     ----------
@@ -1505,8 +1554,9 @@ def carry_round(db: str, days: int | None = None, round_id: int | None = None) -
 
     Returns
     -------
-    instance, days
-        The next week's validated instance and the days added to each waiting time.
+    instance, days, notes
+        The next week's validated instance, the days added to each waiting time, and
+        one line per ledger entry left out.
 
     Raises
     ------
@@ -1550,17 +1600,20 @@ def carry_round(db: str, days: int | None = None, round_id: int | None = None) -
     for d in doc["departments"]:
         d["max_vulnerable"] = given("department", d["id"], d["max_vulnerable"])
     valid = _pool_ids(inst)
-    doc["ledger"] = [
-        {"pool": key, "vacancies_before": v, "claimed_before": c}
-        for (kind, key), (v, c) in sorted(after.items())
-        if kind == "pool" and key in valid
+    counts = [(key, v, c) for (kind, key), (v, c) in sorted(after.items()) if kind == "pool" and key in valid]
+    doc["ledger"] = [{"pool": key, "vacancies_before": v, "claimed_before": c} for key, v, c in counts if c <= v]
+    notes = [
+        f"pool {key!r}: its {c} claims exceed its {v} counted vacancies (offered turns), which a ledger "
+        "entry cannot say: left out ('round open' fills it from the ledger)"
+        for key, v, c in counts
+        if c > v
     ]
     doc.pop("overrides", None)
     citizens, units = {c["id"] for c in doc["citizens"]}, {u["id"] for u in doc["units"]}
     doc["scores"] = [s for s in doc["scores"] if s["citizen"] in citizens and s["unit"] in units]
     doc["name"] = f"{inst.name} (carried over from round {row.id})"
     try:
-        return models.from_dict(doc, f"round {row.id} carried over"), days
+        return models.from_dict(doc, f"round {row.id} carried over"), days, notes
     except models.InstanceError as exc:
         raise LedgerError(f"round {row.id} cannot be carried over: {exc}") from None
 

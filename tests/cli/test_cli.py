@@ -391,7 +391,7 @@ def test_solve_exports_xlsx_and_csv_folder(tmp_path, good):
 def test_solve_prints_summary(tmp_path, good):
     """Without ``-q`` a summary table (status, housed per priority, where written) goes to stdout."""
     plan = tmp_path / "plan.json"
-    result = run("solve", good, "-o", plan)
+    result = CliRunner(env={"ANVIS_LANG": "en"}).invoke(main, ["solve", str(good), "-o", str(plan)])
     assert result.exit_code == 0
     out = result.stdout
     assert "optimal" in out and "priority" in out and "housed" in out
@@ -403,7 +403,7 @@ def test_solve_prints_summary(tmp_path, good):
 @needs_shared
 def test_solve_summary_of_shared_example(tmp_path):
     """The summary of e1 shows the optimum of its README: one citizen of priority 1 housed, score 70."""
-    result = run("solve", E1, "-o", tmp_path / "e1.plan.json")
+    result = CliRunner(env={"ANVIS_LANG": "en"}).invoke(main, ["solve", str(E1), "-o", str(tmp_path / "e1.plan.json")])
     assert result.exit_code == 0, result.output
     assert "total score 70" in result.stdout
     assert "e1-ledger-and-subsidy" in result.stdout

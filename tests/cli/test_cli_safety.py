@@ -435,7 +435,7 @@ def test_plan_summaries_print_no_control_characters():
         },
     }
     out = io.StringIO()
-    print_summary(Plan.from_dict(doc), path=f"p{ESC}.json", console=Console(file=out, width=200))
+    print_summary(Plan.from_dict(doc), path=f"p{ESC}.json", console=Console(file=out, width=200), lang="en")
     text = out.getvalue()
     assert "\x1b" not in text
     assert "pool pool[2J" in text and "plan written to p[2J.json" in text

@@ -85,6 +85,9 @@ def test_report_and_explain_show_the_latest_committed_round_not_an_abandoned_or_
     html = Path("r.html").read_text()
     assert "p1" in html and "w2-c" not in html and "w3-c" not in html
     assert "Round status" in html and "committed" in html and "bo" in html
+    ok("round", *db, "report", "-o", "da.html")  # Danish by default
+    html = Path("da.html").read_text()
+    assert "Rundens status" in html and "godkendt" in html and "bo" in html and "w3-c" not in html
     out = ok("round", *db, "explain", "p1", "--json")
     assert json.loads(out)["citizen"] == "p1"
     ok("round", *db, "report", "-o", "r3.html", "--round", "3", "--lang", "en")

@@ -48,7 +48,7 @@ def test_lock_uses_up_caps_for_the_rest():
     assert pairs_of(plan) == {("b", "u2")}
     # the plan names no cap that says the citizen is vulnerable; explain (the caseworker's) does
     assert "blocked by a full cap: a limit on the units full [1 unit]" in plan["unassigned"][0]["reason"]
-    text = format_explanation(explain(models.from_dict(d), plan, "a", counterfactuals=False))
+    text = format_explanation(explain(models.from_dict(d), plan, "a", counterfactuals=False), "en")
     assert "department 'D' mixed-city cap full (1/1)" in text
 
 

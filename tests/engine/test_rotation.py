@@ -106,7 +106,7 @@ def test_e5_explains_a_unit_that_is_not_a_turn():
     """e (youth only) is told why y1 and y2 are out: not the municipality's turn, with the vacancy."""
     inst = models.load(E5)
     plan = make_plan(solve(inst))
-    e = explain(inst, plan, "e", counterfactuals=False)
+    e = explain(inst, plan, "e", counterfactuals=False, lang="en")
     text = e["text"] if isinstance(e, dict) and "text" in e else str(e)
     assert "not the municipality's turn in pool 'default:101:fsb:youth': vacancy 2 of the pool" in text
     assert "turns are every 4th" in text

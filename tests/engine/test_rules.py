@@ -15,7 +15,7 @@ UNNAMED = "a limit on the units full"  # a plan names no cap that states an attr
 
 def explained(d: dict, plan: dict, citizen: str) -> str:
     """The caseworker's explanation of a citizen's outcome (it names every cap)."""
-    return format_explanation(explain(models.from_dict(d), plan, citizen, counterfactuals=False))
+    return format_explanation(explain(models.from_dict(d), plan, citizen, counterfactuals=False), "en")
 
 
 def test_rule1_each_unit_at_most_once():

@@ -26,7 +26,7 @@ from optimizer.explain.counterfactual import apply_change, block_of, counterfact
 from optimizer.plan.build import make_plan
 from optimizer.sim.generate import generate
 
-from conftest import doc, housed, solved
+from conftest import doc, housed, pairs_of, solved
 
 
 def setup(document: dict):
@@ -79,7 +79,7 @@ def test_assigned_names_unit_and_alternatives():
     """A housed citizen's explanation names the unit, its given score, and each better unit with why it went
     elsewhere."""
     inst, plan = setup(assigned_doc())
-    e = explain(inst, plan, "a")
+    e = explain(inst, plan, "a", lang="en")
     assert e["housed"] and e["assignment"]["unit"] == "u1"
     assert e["assignment"]["score"] == 50 and e["assignment"]["score_source"] == "given in scores"
     alts = {x["unit"]: x for x in e["alternatives"]}
@@ -97,7 +97,7 @@ def test_assigned_names_unit_and_alternatives():
 def test_assigned_alternatives_are_capped():
     """Only the requested number of alternatives is listed, the count of all others is kept."""
     inst, plan = setup(assigned_doc())
-    e = explain(inst, plan, "a", alternatives=2)
+    e = explain(inst, plan, "a", alternatives=2, lang="en")
     assert len(e["alternatives"]) == 2 and e["other_eligible_units"] == 4
 
 
@@ -116,7 +116,7 @@ def test_moving_within_a_full_pool_is_not_blocked():
     d["ledger"] = [{"pool": "p", "vacancies_before": 1, "claimed_before": 1}]  # cap = floor(0.5 × 4) − 1 = 1
     inst, plan = setup(d)
     assert plan["usage"]["pools"][0]["used"] == plan["usage"]["pools"][0]["cap"] == 1
-    alts = {x["unit"]: x for x in explain(inst, plan, "a")["alternatives"]}
+    alts = {x["unit"]: x for x in explain(inst, plan, "a", lang="en")["alternatives"]}
     assert alts["u2"]["why"] == "lower_score" and alts["u3"]["why"] == "lower_score"
 
 
@@ -135,7 +135,7 @@ def test_default_score_parts_add_up():
     )
     d["departments"].append({"id": "D2", "organisation": "O", "municipality": "M"})
     inst, plan = setup(d)
-    e = explain(inst, plan, "a")
+    e = explain(inst, plan, "a", lang="en")
     a = e["assignment"]
     assert a["score_source"] == "default"
     total = sum(p["points"] for p in a["parts"].values())
@@ -178,7 +178,7 @@ def test_rule_exclusions_grouped_with_rule_text():
         ],
     )
     inst, plan = setup(d)
-    e = explain(inst, plan, "a", counterfactuals=False)
+    e = explain(inst, plan, "a", counterfactuals=False, lang="en")
     assert e["code"] == "no_eligible_unit" and e["eligible_units"] == 0
     groups = {g["rule_code"]: g["units"] for g in e["excluded"]}
     assert groups == {1: ["u1", "u2", "u3"], 2: ["u4"], 7: ["u5", "u6"]}
@@ -225,7 +225,7 @@ def test_full_frame_blocks_and_one_more_slot_houses():
     """Blocked by the full frame; the counterfactual is +1 frame slot, and re-solving with it houses them."""
     inst, plan = setup(frame_doc())
     assert housed(plan) == {"a"}
-    e = explain(inst, plan, "b")
+    e = explain(inst, plan, "b", lang="en")
     assert e["code"] == "capacity"
     assert e["eligible"]["blocked"][0]["text"] == "subsidy frame of municipality 'M' full (1/1)"
     assert e["eligible"]["to_more_urgent"] == [{"unit": "u1", "citizen": "a", "priority": 1}]
@@ -255,7 +255,7 @@ def test_department_cap_blocks_and_plus_one_houses():
     )
     d["departments"][0]["max_vulnerable"] = 1
     inst, plan = setup(d)
-    e = explain(inst, plan, "b")
+    e = explain(inst, plan, "b", lang="en")
     assert e["eligible"]["blocked"][0]["department"] == "D"
     found = e["counterfactual"]["found"]
     assert (found["kind"], found["department"], found["from"], found["to"]) == ("department", "D", 1, 2)
@@ -286,7 +286,7 @@ def test_share_point_raises_the_pool_cap_and_houses(agreement):
     """A full pool: the smallest share increase in whole points (25 % → 26 %) raises its cap 1 → 2 and houses them."""
     inst, plan = setup(share_doc(agreement))
     assert housed(plan) == {"a"}
-    e = explain(inst, plan, "b")
+    e = explain(inst, plan, "b", lang="en")
     pool = "p" if agreement else "default:M:O"
     assert e["eligible"]["blocked"][0]["pool"] == pool
     found = e["counterfactual"]["found"]
@@ -353,7 +353,7 @@ def test_rent_limit_plus_n_through_the_subsidy():
         municipalities=[{"id": "M", "name": "M", "region": "R", "subsidy_frame": 1}],
     )
     inst, plan = setup(d)
-    e = explain(inst, plan, "a")
+    e = explain(inst, plan, "a", lang="en")
     assert e["excluded"][0]["rule_code"] == 9
     found = e["counterfactual"]["found"]
     assert (found["kind"], found["n_kr"], found["subsidised"]) == ("rent", 286, True)
@@ -380,7 +380,7 @@ def test_no_single_change_houses_them():
     )
     inst, plan = setup(d)
     assert housed(plan) == {"a"}
-    e = explain(inst, plan, "b")
+    e = explain(inst, plan, "b", lang="en")
     cf = e["counterfactual"]
     assert e["code"] == "outranked"
     assert cf["found"] is None
@@ -422,7 +422,7 @@ def test_plan_delta_names_who_else_changes():
     # a prefers u1 only slightly in score, but without a frame slot u1 is a's only option
     inst, plan = setup(d)
     assert housed(plan) == {"a"}
-    e = explain(inst, plan, "b")
+    e = explain(inst, plan, "b", lang="en")
     found = e["counterfactual"]["found"]
     assert found["kind"] == "frame"
     assert found["delta"]["moved"] == [{"citizen": "a", "from": "u1", "to": "u2"}]
@@ -441,7 +441,7 @@ def test_tie_or_suboptimal_plan_is_reported():
         "assignments": [],
         "unassigned": [],
     }
-    e = explain(inst, plan, "a")
+    e = explain(inst, plan, "a", lang="en")
     assert e["code"] == "time_limit" and e["eligible"]["free"] == ["u1"]
     assert e["counterfactual"]["found"]["kind"] == "none"
     assert "unchanged houses them in u1" in e["text"]
@@ -455,12 +455,12 @@ def test_planner_overrides_are_explained_and_kept_when_re_solving():
         {"action": "lock", "citizen": "a", "unit": "u2"},
     ]
     inst, plan = setup(d)
-    e = explain(inst, plan, "b")
+    e = explain(inst, plan, "b", lang="en")
     assert e["eligible"]["overridden"] == ["u2"] and e["eligible_units"] == 1
     assert "excluded by a planner override" in e["text"]
     found = e["counterfactual"]["found"]
     assert found["kind"] == "frame" and found["unit"] == "u1"
-    a = explain(inst, plan, "a")
+    a = explain(inst, plan, "a", lang="en")
     assert a["assignment"]["locked"] and "locked by the planner" in a["text"]
 
 
@@ -509,7 +509,7 @@ def test_explain_all_covers_every_citizen():
     """Every citizen gets a text; housed ones name their plan unit; codes agree with the plan's reasons."""
     inst = models.from_dict(generate("small", seed=2))
     plan = make_plan(solve(inst)).to_dict()
-    out = explain_all(inst, plan)
+    out = explain_all(inst, plan, lang="en")
     assert list(out) == [c.id for c in inst.citizens]
     assert all(isinstance(v["text"], str) and v["text"] for v in out.values())
     units = {a["citizen"]: a["unit"] for a in plan["assignments"]}
@@ -529,7 +529,7 @@ def test_explain_all_feeds_the_round_report():
     from optimizer.report.html import render_report
 
     inst, plan = setup(frame_doc())
-    out = explain_all(inst, plan)
+    out = explain_all(inst, plan, lang="en")
     page = render_report(inst, models.Plan.from_dict(plan), out)
     assert out["b"]["text"] in html.unescape(page) and out["a"]["text"] in html.unescape(page)
 
@@ -537,7 +537,7 @@ def test_explain_all_feeds_the_round_report():
 def test_explain_all_with_counterfactuals_on_tiny():
     """With counterfactuals, every unassigned citizen's text ends with the smallest-change verdict."""
     inst, plan = setup(frame_doc())
-    out = explain_all(inst, plan, counterfactuals=True)
+    out = explain_all(inst, plan, counterfactuals=True, lang="en")
     assert "Smallest single change: one more subsidy frame slot" in out["b"]["text"]
     assert "counterfactual" not in out["a"]
 
@@ -547,7 +547,7 @@ def test_explain_all_is_fast_on_national_week():
     inst = models.from_dict(generate("national-week"))
     plan = make_plan(solve(inst))
     t = time.perf_counter()
-    out = explain_all(inst, plan)
+    out = explain_all(inst, plan, lang="en")
     assert time.perf_counter() - t < 10
     assert len(out) == len(inst.citizens) > 5000
 
@@ -559,7 +559,7 @@ def test_unknown_citizen_and_foreign_plan():
     """An unknown id raises UnknownCitizen naming it; a plan naming unknown units raises PlanMismatch."""
     inst, plan = setup(frame_doc())
     with pytest.raises(UnknownCitizen, match="'ghost'"):
-        explain(inst, plan, "ghost")
+        explain(inst, plan, "ghost", lang="en")
     bad = {**plan, "assignments": [{"citizen": "a", "unit": "nope"}]}
     with pytest.raises(PlanMismatch, match="'nope'"):
         context(inst, bad)
@@ -584,22 +584,22 @@ def files(tmp_path):
 def test_cli_text(files):
     """`anvis explain INSTANCE PLAN CITIZEN` prints the explanation and the smallest change; exit 0."""
     _, inst_path, plan_path = files
-    r = run("explain", inst_path, plan_path, "b")
+    r = run("explain", "--lang", "en", inst_path, plan_path, "b")
     assert r.exit_code == 0, r.output
     assert "Citizen b (priority 2" in r.stdout and "not housed (capacity)" in r.stdout
     assert "one more subsidy frame slot" in r.stdout
-    r = run("explain", inst_path, plan_path, "a")
+    r = run("explain", "--lang", "en", inst_path, plan_path, "a")
     assert r.exit_code == 0 and "housed in unit u1" in r.stdout
 
 
 def test_cli_json_and_no_counterfactual(files):
     """--json writes one JSON document; --no-counterfactual leaves the re-solving out."""
     _, inst_path, plan_path = files
-    r = run("explain", inst_path, plan_path, "b", "--json")
+    r = run("explain", "--lang", "en", inst_path, plan_path, "b", "--json")
     assert r.exit_code == 0
     e = json.loads(r.stdout)
     assert e["citizen"] == "b" and e["counterfactual"]["found"]["kind"] == "frame"
-    r = run("explain", inst_path, plan_path, "b", "--json", "--no-counterfactual")
+    r = run("explain", "--lang", "en", inst_path, plan_path, "b", "--json", "--no-counterfactual")
     assert "counterfactual" not in json.loads(r.stdout)
 
 
@@ -607,7 +607,7 @@ def test_cli_unknown_citizen_exits_2(files):
     """An unknown citizen: exit 2, one line on stderr naming the id, nothing on stdout, no file written."""
     folder, inst_path, plan_path = files
     before = sorted(p.name for p in folder.iterdir())
-    r = run("explain", inst_path, plan_path, "ghost")
+    r = run("explain", "--lang", "en", inst_path, plan_path, "ghost")
     assert r.exit_code == 2
     assert r.stdout == ""
     assert len(r.stderr.splitlines()) == 1 and "'ghost'" in r.stderr
@@ -621,7 +621,7 @@ def test_cli_plan_of_another_instance_exits_2(files, tmp_path):
     plan = solved(frame_doc())
     plan["assignments"][0] = {**plan["assignments"][0], "citizen": "a", "unit": "zz"}
     other.write_text(json.dumps(plan))
-    r = run("explain", inst_path, other, "a")
+    r = run("explain", "--lang", "en", inst_path, other, "a")
     assert r.exit_code == 2 and "'zz'" in r.stderr and "Traceback" not in r.output
 
 
@@ -634,12 +634,12 @@ def test_cli_round_explain_reads_instance_and_plan_from_the_ledger(tmp_path):
     db = str(tmp_path / "l.db")
     R.open_round(db, models.from_dict(d))
     R.solve_round(db)
-    R.commit_round(db)  # round explain explains the latest committed round by default
+    R.commit_round(db)  # round explain shows the latest committed round
     runner = CliRunner()
-    r = runner.invoke(main, ["round", "explain", "--db", db, "b", "--no-counterfactual"])
+    r = runner.invoke(main, ["round", "explain", "--db", db, "b", "--no-counterfactual", "--lang", "en"])
     assert r.exit_code == 0, r.output
     inst, plan = R.round_plan(db)
-    assert r.output.strip() == explain(inst, plan, "b", counterfactuals=False)["text"].strip()
+    assert r.output.strip() == explain(inst, plan, "b", counterfactuals=False, lang="en")["text"].strip()
     assert "taken by more urgent citizens" in r.output
     r = runner.invoke(main, ["round", "explain", "--db", db, "nobody"])
     assert r.exit_code == 2 and "unknown citizen 'nobody'" in r.output
@@ -675,7 +675,7 @@ def test_e5_citizen_e_one_more_turn_in_the_youth_pool():
     inst = models.load(EXAMPLES / "e5-rotation.json")
     plan = solved(inst.to_dict())
     assert "e" not in housed(plan)
-    cf = explain(inst, plan, "e")["counterfactual"]
+    cf = explain(inst, plan, "e", lang="en")["counterfactual"]
     found = cf["found"]
     assert (found["kind"], found["pool"], found["turn_unit"], found["vacancy"]) == (
         "turn",
@@ -735,3 +735,119 @@ def test_no_turn_change_for_a_unit_the_citizen_does_not_fit():
     cf = counterfactual(inst, plan, "x")
     assert [t["kind"] for t in cf["tried"]] == ["rent"]
     assert cf["found"] is None
+
+
+# --------------------------------------------------------------------------- Danish (the default)
+
+
+def two_citizens_doc(scores: dict[tuple[str, str], int], c_max_rooms: int = 2) -> dict:
+    """a and c, both priority 1, and units u1 (3 rooms) and u2 (2 rooms) with given scores."""
+    return doc(
+        [{"id": "a", "max_rooms": 3}, {"id": "c", "max_rooms": c_max_rooms}],
+        [{"id": "u1", "rooms": 3}, {"id": "u2"}],
+        scores=[{"citizen": c, "unit": u, "score": s} for (c, u), s in scores.items()],
+    )
+
+
+def test_housed_why_names_the_takers_only_unit():
+    """a wanted u2 (90 against 50 for u1), but u2 was c's only eligible unit: the report says so."""
+    d = two_citizens_doc({("a", "u1"): 50, ("a", "u2"): 90, ("c", "u2"): 10})
+    inst, plan = setup(d)
+    assert pairs_of(plan) == {("a", "u1"), ("c", "u2")}
+    en = explain_all(inst, plan, lang="en")["a"]["text"]
+    assert "Best of 1 other eligible unit: u2 (score 90), taken by c (priority 1), for whom it was the only " in en
+    da = explain_all(inst, plan)["a"]["text"]
+    assert da.startswith("Anvist til u1 (afdeling 'D', score 50; husleje efter tilskud 3.000 kr.).")
+    assert "Bedste af 1 anden egnet bolig: u2 (score 90), taget af c (prioritet 1), for hvem den var den eneste " in da
+
+
+def test_housed_why_names_the_takers_higher_score():
+    """c scores 95 on u2 against a's 90: the plan gives u2 to c, and a's text gives both scores."""
+    d = two_citizens_doc({("a", "u1"): 50, ("a", "u2"): 90, ("c", "u1"): 10, ("c", "u2"): 95}, c_max_rooms=3)
+    inst, plan = setup(d)
+    assert pairs_of(plan) == {("a", "u1"), ("c", "u2")}
+    assert (
+        "taken by c (priority 1), who scores 95 there against 90 here."
+        in explain_all(inst, plan, lang="en")["a"]["text"]
+    )
+    assert "taget af c (prioritet 1), der scorer 95 på den mod 90 her." in explain_all(inst, plan)["a"]["text"]
+
+
+def test_housed_why_when_the_taker_scores_lower():
+    """c scores 80 on u2 against a's 90 but only 5 on u1: the plan as a whole scores higher, in words."""
+    d = two_citizens_doc({("a", "u1"): 50, ("a", "u2"): 90, ("c", "u1"): 5, ("c", "u2"): 80}, c_max_rooms=3)
+    inst, plan = setup(d)
+    assert pairs_of(plan) == {("a", "u1"), ("c", "u2")}  # 130 against 95
+    text = explain_all(inst, plan)["a"]["text"]
+    assert "taget af c (prioritet 1), der scorer 80 på den mod 90 her, men ellers ville" in text
+
+
+def test_danish_explanation_of_a_housed_citizen():
+    inst, plan = setup(assigned_doc())
+    text = explain(inst, plan, "a")["text"]
+    assert text.startswith("Borger a (prioritet 2, kommune 'M') er anvist til bolig u1 (afdeling 'D', pulje 'all',")
+    assert "Score 50: givet i scores." in text
+    assert "taget af b (prioritet 1, mere akut)" in text
+    assert "anvisningsretten i pulje 'zero' er opbrugt (0/0)" in text
+    assert "ledig, men scorer lavere (40 mod 50)" in text
+    assert "huslejegrænse 5.000 kr." in text
+    for english in ("housed", "taken", "priority", "score 50:", "free", "pool 'zero' share cap"):
+        assert english not in text, english
+
+
+def test_danish_explanation_of_an_unhoused_citizen_explains_rules_and_code_in_words():
+    d = doc(
+        [{"id": "a", "max_rent_kr": 3500, "max_rooms": 2}],
+        [{"id": "u1", "rooms": 5}, {"id": "u2", "rooms": 6}, {"id": "u3", "rooms": 7}, {"id": "u4", "rent_kr": 4000}],
+    )
+    inst, plan = setup(d)
+    e = explain(inst, plan, "a", counterfactuals=False)
+    assert e["code"] == "no_eligible_unit" and e["excluded"][0]["rule"].startswith("rooms outside")  # JSON: English
+    text = e["text"]
+    assert "er ikke anvist (ingen ledig bolig i denne runde passer til borgerens behov" in text
+    assert "huslejegrænse 3.500 kr., værelser 1–2." in text
+    assert "3 boliger: antal værelser uden for borgerens min_rooms..max_rooms (regel 3): u1..u3" in text
+    assert "1 bolig: husleje over max_rent_kr, borgeren kan ikke få huslejetilskud (regel 8): u4" in text
+    assert "no_eligible_unit" not in text
+    every = explain_all(inst, plan)["a"]["text"]
+    assert every == (
+        "Ikke anvist: ingen af de 4 boliger i kommune 'M' er egnede: 3 uden for reglen om værelser (regel 3); "
+        "1 uden for reglen om husleje og huslejetilskud (regel 8)."
+    )
+
+
+def test_danish_report_texts_name_no_attribute():
+    """As in English (tests/plan/test_privacy.py): explain_all's Danish texts name a full mixed-city cap,
+    frame or quota only as "en grænse for boligerne"; explain names it."""
+    d = doc(
+        [{"id": "v1", "vulnerable": True}, {"id": "v2", "vulnerable": True, "priority": 2}],
+        [{"id": "a1"}, {"id": "a2"}],
+        departments=[{"id": "D", "organisation": "O", "municipality": "M", "max_vulnerable": 1}],
+    )
+    inst, plan = setup(d)
+    text = explain_all(inst, plan)["v2"]["text"]
+    assert "en grænse for boligerne" in text, text
+    for word in ("blandet by", "udsat", "tilsagnsramme", "kvote", "huslejegrænse", "værelser"):
+        assert word not in text.lower(), word
+    assert "loftet for blandet by i afdeling 'D' er opbrugt (1/1)" in explain(inst, plan, "v2")["text"]
+
+
+def test_cli_explain_language(files):
+    """`anvis explain` speaks Danish by default, English with --lang en or ANVIS_LANG=en; --json keeps its keys."""
+    _, inst_path, plan_path = files
+    da = run("explain", inst_path, plan_path, "b", "--no-counterfactual")
+    assert da.exit_code == 0 and da.stdout.startswith("Borger b (prioritet 2")
+    en = run("explain", "--lang", "en", inst_path, plan_path, "b", "--no-counterfactual")
+    assert en.stdout.startswith("Citizen b (priority 2")
+    env = CliRunner(env={"ANVIS_LANG": "en"}).invoke(
+        main, ["explain", str(inst_path), str(plan_path), "b", "--no-counterfactual"]
+    )
+    assert env.stdout == en.stdout
+    as_json = [
+        json.loads(run("explain", inst_path, plan_path, "b", "--json", "--no-counterfactual", *lang).stdout)
+        for lang in ((), ("--lang", "en"))
+    ]
+    assert as_json[0].keys() == as_json[1].keys()
+    assert {k: v for k, v in as_json[0].items() if k != "text"} == {k: v for k, v in as_json[1].items() if k != "text"}
+    bad = CliRunner().invoke(main, ["explain", "--lang", "sv", str(inst_path), str(plan_path), "b"])
+    assert bad.exit_code == 2 and "sv" in bad.output

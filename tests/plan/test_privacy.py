@@ -136,7 +136,7 @@ def test_each_attribute_is_stated_by_explain_only():
         assert reason[cid].endswith("blocked by a full cap: a limit on the units full [1 unit]"), reason[cid]
     assert not {c: w for c, t in reason.items() if (w := revealing(t))}
     assert not [t for t in plan_texts(plan) if revealing(t)]
-    report = explain_all(inst, plan)
+    report = explain_all(inst, plan, lang="en")
     assert not {c: w for c, e in report.items() if (w := revealing(e["text"]))}
     stated = {
         "acc": "needs accessible",
@@ -147,7 +147,7 @@ def test_each_attribute_is_stated_by_explain_only():
         "s2": "subsidy frame of municipality 'S' full (1/1)",
     }
     for cid, words in stated.items():
-        assert words in format_explanation(explain(inst, plan, cid, counterfactuals=False)), cid
+        assert words in format_explanation(explain(inst, plan, cid, counterfactuals=False), "en"), cid
 
 
 def test_the_report_names_no_attribute_of_a_housed_citizen():
@@ -168,9 +168,9 @@ def test_the_report_names_no_attribute_of_a_housed_citizen():
     inst = models.from_dict(d)
     plan = make_plan(solve(inst))
     assert {(a.citizen, a.unit) for a in plan.assignments} == {("v1", "a1"), ("v2", "b1")}
-    text = explain_all(inst, plan)["v2"]["text"]
+    text = explain_all(inst, plan, lang="en")["v2"]["text"]
     assert "a limit on the units full" in text and not revealing(text), text
-    assert "mixed-city cap full (1/1)" in format_explanation(explain(inst, plan, "v2", counterfactuals=False))
+    assert "mixed-city cap full (1/1)" in format_explanation(explain(inst, plan, "v2", counterfactuals=False), "en")
 
 
 @pytest.mark.parametrize("preset, scale", [("tiny", 1.0), ("small", 1.0), ("city-week", 0.3)])
@@ -183,6 +183,6 @@ def test_plans_of_the_presets_state_no_attribute(preset, scale):
     assert {u.code for u in plan.unassigned} >= {"no_eligible_unit", "capacity"}
     found = {t: w for t in texts if (w := revealing(t))}
     assert not found, found
-    report = explain_all(inst, plan)
+    report = explain_all(inst, plan, lang="en")
     found = {c: w for c, e in report.items() if (w := revealing(e["text"]))}
     assert not found, found

@@ -32,12 +32,18 @@ def without_svg(html: str) -> str:
     return re.sub(r"<svg.*?</svg>", "", html, flags=re.S)
 
 
+def visible(html: str) -> str:
+    """The words a reader sees: no style, script, SVG, tags or attributes."""
+    html = re.sub(r"<(style|script|svg)\b.*?</\1>", "", html, flags=re.S)
+    return re.sub(r"<[^>]*>", " ", html)
+
+
 @pytest.fixture(scope="module")
 def demo():
     """The demo instance, its solved plan and its report."""
     inst = models.load(DEMO)
     plan = make_plan(solve(inst))
-    return inst, plan.to_dict(), render_report(inst, plan)
+    return inst, plan.to_dict(), render_report(inst, plan, lang="en")
 
 
 def hostile_doc() -> dict:
@@ -58,21 +64,32 @@ def hostile_doc() -> dict:
 
 
 def test_demo_page_is_one_self_contained_document_with_four_svg_plots(demo):
-    """The demo report is a full HTML page with exactly four inline SVG plots and nothing fetched."""
+    """The demo report is a full HTML page with exactly four inline SVG plots and nothing fetched:
+    one inline script (sorting and searching), no external URL but the SVG namespaces."""
     _, _, html = demo
-    assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
+    assert_self_contained(html)
     assert html.count("<svg") == 4
     for name in PLOTS:
         assert "<svg" in figure(html, name), name
+
+
+def assert_self_contained(html: str) -> None:
+    """One HTML page that fetches nothing: no link, image, frame, import or source; one inline script;
+    every URL on the page is an XML namespace name of an inline SVG (never fetched)."""
+    assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
     lower = html.lower()
-    for external in ("<script", "<link", "<img", "<iframe", "@import", "src=", "url(http", 'href="http'):
+    for external in ("<link", "<img", "<iframe", "<object", "<embed", "@import", "src=", "fetch(", "xmlhttprequest"):
         assert external not in lower, external
+    assert all(u.startswith("#") for u in re.findall(r"url\(([^)]*)\)", lower))  # SVG clip paths on the page
+    assert re.findall(r"<script[^>]*>", lower) == ["<script>"]
+    assert not re.search(r"(?:https?:)?//[a-z0-9]", lower), "a URL on the page"
+    assert all(h.startswith("#") for h in re.findall(r'href="([^"]*)"', lower))
 
 
 def test_header_states_status_hash_and_objective(demo):
     """The header names the instance, the status, the instance hash and the plan's objective."""
     inst, plan, html = demo
-    head = html[html.index("<body>") : html.index("<h2>")]
+    head = html[html.index("<body>") : html.index("<h2")]
     assert inst.name in head
     assert plan["status"] in head
     assert plan["instance_sha256"] in head
@@ -88,7 +105,8 @@ def test_names_every_housed_citizen_with_unit_and_every_unassigned_citizen(demo)
     for a in plan["assignments"]:
         assert f"<tr><td>{a['citizen']}</td><td>{a['unit']}</td><td>{a['department']}</td>" in html, a
     for u in plan["unassigned"]:
-        assert f'<tr><td>{u["citizen"]}</td><td class="n">{u["priority"]}</td><td>{u["code"]}</td>' in html, u
+        row = f'<tr><td>{u["citizen"]}</td><td class="n">{u["priority"]}</td><td title="{u["code"]}">{u["code"]}</td>'
+        assert row in html, u
 
 
 def test_assignment_rows_show_rent_before_and_after_subsidy(demo):
@@ -118,7 +136,7 @@ def test_summary_counts_housed_per_priority(demo):
 def test_unassigned_table_is_collapsible(demo):
     """The long list of citizens not housed sits inside a <details> element."""
     _, plan, html = demo
-    section = html[html.index("<h2>Not housed") :]
+    section = html[html.index('<h2 id="unassigned">Not housed') :]
     details = section[section.index("<details>") : section.index("</details>")]
     assert all(f"<td>{u['citizen']}</td>" in details for u in plan["unassigned"])
 
@@ -126,7 +144,7 @@ def test_unassigned_table_is_collapsible(demo):
 def test_same_input_gives_byte_identical_html(demo):
     """Two renders of the same instance and plan are byte-identical (no date, fixed SVG ids)."""
     inst, plan, html = demo
-    assert render_report(inst, models.Plan.from_dict(plan)) == html
+    assert render_report(inst, models.Plan.from_dict(plan), lang="en") == html
     assert "dc:date" not in html
 
 
@@ -144,14 +162,14 @@ def test_ids_on_the_page_are_unique(demo):
 def hostile():
     """The hostile instance, its checked plan and its report."""
     inst, plan = models.from_dict(hostile_doc()), solved(hostile_doc())
-    return inst, plan, render_report(inst, models.Plan.from_dict(plan))
+    return inst, plan, render_report(inst, models.Plan.from_dict(plan), lang="en")
 
 
 def test_hostile_ids_are_escaped_in_tables_and_plots(hostile):
     """Ids and names that look like markup print as typed: escaped in tables, in SVG text, no mathtext."""
     _, plan, html = hostile
     assert [a["citizen"] for a in plan["assignments"]] == ["c<script>"]
-    assert "<script" not in html.lower()
+    assert html.lower().count("<script") == 1 and "c&lt;script&gt;" in html  # only the page's own script
     assert "<b>" not in html and "<i>" not in html
     assert "<td>c&lt;script&gt;</td><td>u&lt;b&gt;x&lt;/b&gt;</td>" in html
     assert "<td>a&amp;b</td>" in html
@@ -179,6 +197,7 @@ def test_explanations_go_into_a_why_column_escaped(hostile):
             "a&b": {"text": "outranked & unlucky", "parts": [1]},
             "ghost": "never shown",
         },
+        lang="en",
     )
     assert html.count("<th>why</th>") == 2
     assert '<td class="why">best score &lt;of 3&gt;</td>' in html
@@ -198,7 +217,7 @@ def test_department_plot_shows_the_40_most_loaded_and_says_so():
     )
     plan = solved(d)
     assert len(plan["assignments"]) == n
-    fig = figure(render_report(models.from_dict(d), models.Plan.from_dict(plan)), "departments")
+    fig = figure(render_report(models.from_dict(d), models.Plan.from_dict(plan), lang="en"), "departments")
     assert len(set(re.findall(r">(D\d\d)<", fig))) == 40
     assert "the 40 most loaded of the 45 departments" in fig
 
@@ -278,11 +297,16 @@ def test_cli_report_says_why_for_every_citizen(files):
     citizen lost the only unit to a more urgent one); --no-explain leaves it out."""
     inst_path, plan_path = files
     out = plan_path.parent / "r.html"
-    assert run("report", inst_path, plan_path, "-o", out).exit_code == 0
+    assert run("report", inst_path, plan_path, "-o", out, "--lang", "en").exit_code == 0
     page = out.read_text(encoding="utf-8")
+    assert '<html lang="en">' in page
     assert "1 taken by more urgent citizens" in page and "No other unit was eligible" in page
-    assert run("report", inst_path, plan_path, "-o", out, "--no-explain").exit_code == 0
+    assert run("report", inst_path, plan_path, "-o", out, "--no-explain", "--lang", "en").exit_code == 0
     assert "No other unit was eligible" not in out.read_text(encoding="utf-8")
+    assert run("report", inst_path, plan_path, "-o", out).exit_code == 0  # Danish by default
+    page = out.read_text(encoding="utf-8")
+    assert '<html lang="da">' in page
+    assert "1 taget af mere akutte borgere" in page and "Ingen anden bolig var egnet" in page
 
 
 def test_round_report_from_the_ledger(files, tmp_path):
@@ -314,12 +338,12 @@ def e5():
         pytest.skip("reference data ../shared is absent")
     inst = models.load(EXAMPLES / "e5-rotation.json")
     plan = make_plan(solve(inst))
-    return inst, plan, without_svg(render_report(inst, plan))
+    return inst, plan, without_svg(render_report(inst, plan, lang="en"))
 
 
 def rotation_rows(html: str) -> dict[str, list[str]]:
     """The rotation table: pool id -> its cells after the id."""
-    section = html[html.index("<h2>Rotation pools") : html.index("<h2>Mixed-city caps")]
+    section = html[html.index('<h2 id="rotation">Rotation pools') : html.index('<h2 id="mixed">Mixed-city caps')]
     rows = re.findall(r"<tr><td>(.*?)</td>(.*?)</tr>", section, re.S)
     return {pid: re.findall(r"<td[^>]*>(.*?)</td>", rest) for pid, rest in rows}
 
@@ -356,7 +380,7 @@ def test_e5_homeless_counts_the_rent_after_subsidy(e5):
     plan's own 2 is flagged as differing from the recount."""
     inst, plan, _ = e5
     asg = tuple(a.model_copy(update={"subsidised": False}) if a.citizen == "a" else a for a in plan.assignments)
-    html = without_svg(render_report(inst, plan.model_copy(update={"assignments": asg})))
+    html = without_svg(render_report(inst, plan.model_copy(update={"assignments": asg}), lang="en"))
     assert "<li>1 homeless citizen housed at an effective rent under 3,500 kr a month.</li>" in html
     assert "says it houses 2 homeless citizens under 3,500 kr, the recount from its assignments 1" in html
 
@@ -365,7 +389,7 @@ def test_e5_plan_with_wrong_passed_is_flagged(e5):
     """A plan that leaves c's unit f5 out but does not say it passes it: the recount says 3."""
     inst, plan, _ = e5
     asg = tuple(a for a in plan.assignments if a.citizen != "c")
-    html = without_svg(render_report(inst, plan.model_copy(update={"assignments": asg})))
+    html = without_svg(render_report(inst, plan.model_copy(update={"assignments": asg}), lang="en"))
     assert rotation_rows(html)["default:101:fsb:family"][-2:] == ["0", "2"]
     assert "says it passes 2 units, the recount from its assignments passes 3" in html
 
@@ -451,13 +475,14 @@ def test_overrides_listed_with_note_and_cost(demo, lang):
     assert 'class="full"' in rows[0] and 'class="full"' not in rows[1]
     if lang == "da":
         assert sec.startswith("Tilsidesættelser")
-        assert "låst" in rows[0] and "3 borger(e) fik en anden bolig" in rows[0]
-        assert "1 borger(e) mistede deres bolig" in rows[0] and "tabte pladser: prioritet 1: 1" in rows[0]
+        assert "låst" in rows[0] and "3 borgere fik en anden bolig" in rows[0]
+        assert "1 borger mistede sin bolig" in rows[0] and "tabte pladser: prioritet 1: 1" in rows[0]
         assert "forbudt" in rows[1] and "ingen ændring for andre borgere" in rows[1]
         assert "holdt tilbage" in rows[2] and "virkning ikke beregnet" in rows[2]
     else:
         assert sec.startswith("Overrides")
-        assert "lock" in rows[0] and "3 citizen(s) moved" in rows[0] and "priority 1: 1" in rows[0]
+        assert "lock" in rows[0] and "3 citizens moved" in rows[0] and "1 citizen lost" in rows[0]
+        assert "priority 1: 1" in rows[0]
         assert "no change for other citizens" in rows[1] and "effect not computed" in rows[2]
 
 
@@ -472,3 +497,140 @@ def test_unknown_language_is_refused(demo):
     inst, plan, _ = demo
     with pytest.raises(ValueError, match="unknown language"):
         render_report(inst, models.Plan.from_dict(plan), lang="sv")
+
+
+# --------------------------------------------------------------------------- Danish, print, scale
+
+
+@pytest.fixture(scope="module")
+def demo_da(demo):
+    """The demo report in the default language (Danish), without the plots' SVG."""
+    inst, plan, _ = demo
+    return inst, plan, render_report(inst, models.Plan.from_dict(plan))
+
+
+def test_danish_is_the_default_language(demo_da):
+    _, plan, html = demo_da
+    assert '<html lang="da">' in html
+    assert_self_contained(html)
+    # The plan's own reason texts are English (FORMAT.md §5), marked as such; without
+    # explanations they are the only detail of why a citizen waits.
+    assert html.count('<td lang="en">') == len(plan["unassigned"])
+    text = visible(re.sub(r'<td lang="en">.*?</td>', "", html))
+    for heading in (
+        "Sammenfatning",
+        "Anvist pr. prioritet",
+        "Pr. afdeling",
+        "Figurer",
+        "Anviste borgere (",
+        "Ikke anviste borgere (",
+        "Anvisningsret",
+        "Blandet by",
+    ):
+        assert f"{heading}" in text, heading
+    for english in ("Summary", "Assignments", "Not housed", "department", "citizens", "subsidy", "priority"):
+        assert english not in text, english
+
+
+def test_danish_numbers_and_amounts(demo_da):
+    """Thousands with ".", kroner as "1.414 kr.", yes/no as ja/nej; each rent as the instance has it."""
+    inst, plan, html = demo_da
+    text = without_svg(html)
+    assert "huslejetilskuddet på 1.414 kr. om måneden" in text
+    rent = {u.id: u.rent_kr for u in inst.units}
+    for a in plan["assignments"]:
+        r = f"{rent[a['unit']]:,.0f}".replace(",", ".")
+        e = f"{a['effective_rent_kr']:,.0f}".replace(",", ".")
+        yes = "ja" if a["subsidised"] else "nej"
+        assert f'<td class="n">{r}</td><td class="n">{e}</td><td>{yes}</td>' in text, a
+
+
+def test_danish_plots_have_danish_labels(demo_da):
+    _, _, html = demo_da
+    assert "Anvist pr. prioritet (1 er mest akut)" in figure(html, "priority")
+    assert "kr. om måneden" in figure(html, "rent")
+    assert "housed" not in figure(html, "priority") and "assignments" not in figure(html, "rent")
+
+
+def test_codes_are_explained_in_words(demo_da):
+    """A reason code is shown as Danish words; the code itself only as the cell's title."""
+    _, plan, html = demo_da
+    codes = {u["code"] for u in plan["unassigned"]}
+    assert "outranked" in codes
+    assert '<td title="outranked">mere akutte gik forud</td>' in html
+    assert "alle egnede boliger gik til mere akutte borgere (<code>outranked</code>)" in html
+
+
+def test_sections_in_order_summary_first(demo_da):
+    """Summary first, then per-priority and per-afdeling tables, then plots and the citizen lists."""
+    html = demo_da[2]
+    order = ["summary", "by-priority", "by-department", "plots", "assigned", "unassigned", "pools", "mixed"]
+    at = [html.index(f'<h2 id="{name}">') for name in order]
+    assert at == sorted(at)
+
+
+def test_per_priority_table_matches_the_plan(demo_da):
+    inst, plan, html = demo_da
+    sec = html[html.index('<h2 id="by-priority">') : html.index('<h2 id="by-department">')]
+    for p, k in plan["objective"]["housed_by_priority"].items():
+        n = sum(c.priority == int(p) for c in inst.citizens)
+        row = f'<tr><td class="n">{p}</td><td class="n">{n}</td><td class="n">{k}</td><td class="n">{n - k}</td>'
+        assert row in sec, p
+
+
+def test_per_department_table_counts_units_and_assignments(demo_da):
+    """Each afdeling with a vacant unit has a row: organisation, vacant units, housed, subsidised."""
+    inst, plan, html = demo_da
+    sec = html[html.index('<h2 id="by-department">') : html.index('<h2 id="plots">')]
+    rows = dict(re.findall(r"<tr><td>([^<]*)</td>(.*?)</tr>", sec))
+    dept = {u.id: u.department for u in inst.units}
+    org = {d.id: d.organisation for d in inst.departments}
+    assert set(rows) == set(dept.values())
+    for d, cells in rows.items():
+        vals = re.findall(r"<td[^>]*>(.*?)</td>", cells)
+        housed = [a for a in plan["assignments"] if dept[a["unit"]] == d]
+        assert vals[0] == org[d]
+        assert vals[3:6] == [
+            str(sum(v == d for v in dept.values())),
+            str(len(housed)),
+            str(sum(a["subsidised"] for a in housed)),
+        ], d
+
+
+def test_citizen_tables_are_sortable_and_searchable(demo_da):
+    html = demo_da[2]
+    for table in ("t-assigned", "t-unassigned", "t-departments", "t-pools", "t-mixed"):
+        assert f'<table id="{table}" class="sortable">' in html, table
+        assert f'<input type="search" data-filter="{table}"' in html, table
+    script = html[html.index("<script>") : html.index("</script>")]
+    assert "table.sortable" in script and "data-filter" in script and "beforeprint" in script
+
+
+def test_print_style_is_a4_and_prints_every_section(demo_da):
+    """A4 pages, closed <details> open on paper, the header row repeats, searches do not hide rows."""
+    html = demo_da[2]
+    style = html[html.index("<style>") : html.index("</style>")]
+    assert "@page { size: A4;" in style
+    media = style[style.index("@media print") :]
+    assert "details::details-content { content-visibility: visible; display: contents; }" in media
+    assert "thead { display: table-header-group; }" in media
+    assert "tr[hidden] { display: table-row; }" in media
+    assert "Letter" not in style
+
+
+def test_danish_page_escapes_user_data_too(hostile):
+    inst, plan, _ = hostile
+    html = render_report(inst, models.Plan.from_dict(plan))
+    assert html.lower().count("<script") == 1 and "<b>" not in html
+    assert "<td>c&lt;script&gt;</td><td>u&lt;b&gt;x&lt;/b&gt;</td>" in html
+
+
+def test_danish_e5_rotation_and_homeless(e5):
+    inst, plan, _ = e5
+    html = without_svg(render_report(inst, plan))
+    assert (
+        "<li>Turnus: kommunen havde 5 ture i 4 turnuspuljer (1 tilbudt i tidligere runder og holdt); den brugte 3 "
+        "og gav 2 tilbage til boligorganisationerne.</li>"
+    ) in html
+    assert "<li>2 hjemløse borgere anvist til en husleje efter tilskud under 3.500 kr. om måneden.</li>" in html
+    assert '<td class="n">0,25</td>' in html

@@ -93,8 +93,8 @@ def test_carrying_then_opening_gives_no_warnings_and_keeps_the_waiting_times(db)
     a_week_before = datetime.fromisoformat(R.round_info(db, 2)["committed_at"]) - timedelta(days=7)
     with L.transaction(db, write=True) as conn:
         conn.execute(update(L.rounds).where(L.rounds.c.id == 1).values(committed_at=a_week_before.isoformat()))
-    nxt, days = R.carry_round(db)
-    assert days == 7
+    nxt, days, notes = R.carry_round(db)
+    assert days == 7 and notes == []
     assert [(c.id, c.waiting_days) for c in nxt.citizens] == [("c2-0", 37), ("c2-1", 7), ("c2-2", 7)]
     assert [(u.id, u.offered) for u in nxt.units] == [("u2-0", True)]
     assert [(e.pool, e.vacancies_before, e.claimed_before) for e in nxt.ledger] == [("rot", 6, 0)]
@@ -127,8 +127,8 @@ def test_carry_drops_the_housed_keeps_frames_as_given_and_counts_days_between_ro
         conn.execute(update(L.rounds).where(L.rounds.c.id == 1).values(committed_at="2026-01-01T10:00:00+00:00"))
         conn.execute(update(L.rounds).where(L.rounds.c.id == 2).values(committed_at="2026-01-15T09:00:00+00:00"))
     assert R.round_instance(db, 2).municipalities[0].subsidy_frame == 2  # as stored: 3 less 1 counted
-    nxt, days = R.carry_round(db)
-    assert days == 14
+    nxt, days, notes = R.carry_round(db)
+    assert days == 14 and notes == []
     assert nxt.municipalities[0].subsidy_frame == 3
     assert len(nxt.citizens) == 1 and nxt.citizens[0].waiting_days == 14
     assert nxt.units == () and nxt.version == 1
@@ -146,3 +146,16 @@ def test_carry_needs_a_committed_round_and_counts_a_week_after_the_first(db):
     R.solve_round(db)
     R.commit_round(db)
     assert R.carry_round(db)[1] == R.DEFAULT_DAYS == 7
+
+
+def test_a_rotation_pool_with_more_claims_than_vacancies_is_left_out_with_a_note(db):
+    """A turn offered before the ledger began is a claim and no vacancy: 1 claim, 0 vacancies,
+    which a ledger entry cannot say; carry leaves the entry out and says so; open fills it."""
+    d = week(1, units=0, citizens=1).to_dict()
+    d["units"] = [{"id": "old", "department": "D", "rooms": 2, "rent_kr": 3000, "offered": True}]
+    commit(db, models.from_dict(d))
+    assert R.ledger_totals(db)["pool"]["rot"] == {"vacancies": 0, "claimed": 1}
+    nxt, _, notes = R.carry_round(db)
+    assert nxt.ledger == () and len(notes) == 1 and "pool 'rot': its 1 claims exceed its 0" in notes[0]
+    _, filled = R.open_round(db, nxt)
+    assert [(e.pool, e.vacancies_before, e.claimed_before) for e in filled.ledger] == [("rot", 0, 1)]

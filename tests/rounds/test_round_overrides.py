@@ -187,3 +187,68 @@ def test_a_ledger_of_schema_3_upgrades_and_lists_its_rounds_overrides(db):
     assert R.round_info(db, 1)["opened_by"] is None
     R.add_override(db, "forbid", "u1", citizen="a")
     assert [e["n"] for e in R.round_overrides(db)] == [1, 2]
+
+
+def test_a_solve_does_not_store_over_an_override_added_meanwhile(db, monkeypatch):
+    """Another planner adds an override while the round is being solved: the solve stores
+    nothing (its plan would ignore that override) and says so; the override stays."""
+    from optimizer.engine import solve as S
+
+    R.open_round(db, one_unit())
+    real = S.solve
+
+    def solve_and_meanwhile(inst, **options):
+        if not R.round_overrides(db):
+            R.add_override(db, "forbid", "u1", citizen="p1", note="added in another tab")
+        return real(inst, **options)
+
+    monkeypatch.setattr(S, "solve", solve_and_meanwhile)
+    with pytest.raises(L.LedgerError, match="changed while it was solved"):
+        R.solve_round(db)
+    assert [e["note"] for e in R.round_overrides(db)] == ["added in another tab"]
+    assert R.round_info(db, 1)["status"] == "opened"
+
+
+def test_an_upgraded_ledger_knows_who_its_committed_rounds_housed(db):
+    """Migration 4 fills the lettings from the committed plans: re-opening the week warns."""
+    R.open_round(db, one_unit())
+    R.solve_round(db)
+    R.commit_round(db)
+    with L.open_engine(db).begin() as conn:
+        L.overrides.drop(conn)
+        L.lettings.drop(conn)
+        conn.execute(text("ALTER TABLE rounds DROP COLUMN opened_by"))
+        conn.execute(text("ALTER TABLE rounds DROP COLUMN override_cost_json"))
+        conn.execute(L.schema_version.delete().where(L.schema_version.c.version >= 4))
+    L.dispose_all()
+    again = models.from_dict(dict(one_unit().to_dict(), name="again"))
+    assert R.housed_before(db, again) == [
+        "citizen 'p1' was already housed in unit 'u1' by round 1 ('t')",
+        "unit 'u1' was already let to citizen 'p1' in round 1 ('t')",
+    ]
+
+
+def test_a_contradiction_names_the_rounds_override_by_its_number(db):
+    """A forbid of a locked pair is refused naming the lock by its number in the round, not a list position."""
+    R.open_round(db, two_by_two())
+    R.add_override(db, "reserve", "u2")
+    R.add_override(db, "lock", "u1", citizen="a")
+    R.remove_override(db, 1)
+    with pytest.raises(models.InstanceError) as e:
+        R.add_override(db, "forbid", "u1", citizen="a")
+    text_ = str(e.value)
+    assert "override 2" in text_ and "overrides[" not in text_
+
+
+def test_beyond_the_limit_only_the_overrides_together_are_costed(db, monkeypatch):
+    """More overrides than MAX_COSTED_EACH: the cost of all of them is stored, none per override."""
+    monkeypatch.setattr(R, "MAX_COSTED_EACH", 1)
+    R.open_round(db, one_unit())
+    R.add_override(db, "lock", "u1", citizen="q")
+    R.add_override(db, "forbid", "u1", citizen="p1")
+    R.solve_round(db)
+    cost = R.round_override_cost(db, 1)
+    assert [x["citizen"] for x in cost["lost"]] == ["p1"] and "each" not in cost
+    assert [("cost" in e) for e in R.overrides_with_cost(db, 1)] == [False, False]
+    R.solve_round(db, cost=False)
+    assert R.round_override_cost(db, 1) is None
