@@ -120,7 +120,7 @@ class Solves:
             job.status = plan.status
             housed = len(plan.assignments)
             status = PLAN_STATUS.get(plan.status, plan.status)
-            job.message = f"{housed} af {housed + len(plan.unassigned)} borgere boligplaceret; planen er {status}."
+            job.message = f"{housed} af {housed + len(plan.unassigned)} borgere anvist; planen er {status}."
             job.state = "done"
             log.info("round %s solved: %s, %s assignments", job.round_id, plan.status, housed)
         except ServeError as exc:

@@ -59,6 +59,12 @@ async def upload(request: Request, file: UploadFile, by: Annotated[str, Form()] 
     return _back(f"/rounds/{done['id']}")
 
 
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """No icon (and no 404 in the log for each page)."""
+    return Response(status_code=204)
+
+
 @router.get("/history", response_class=HTMLResponse)
 def history_page(request: Request) -> Response:
     """Every entry of the ledger's history, new periods and purges too, oldest first."""

@@ -90,6 +90,7 @@ def test_a_round_walked_in_the_browser_is_the_round_the_cli_shows(server, page):
 
     # upload the week's file: the round opens
     page.set_input_files("input[name=file]", str(DEMO))
+    page.fill("input[name=by]", "Mette")
     page.click("text=Åbn runde")
     page.wait_for_url(f"{base}/rounds/1")
     assert page.locator("#round-status").inner_text() == "åben"
@@ -138,7 +139,14 @@ def test_a_round_walked_in_the_browser_is_the_round_the_cli_shows(server, page):
     page.wait_for_selector("#plan")
     changes = page.locator("#changes + .card").inner_text()
     assert target in changes
-    page.screenshot(path=str(SHOTS / "serve-4-resolved.png"), full_page=True)
+    report = page.frame_locator("iframe.report")
+    report.locator("svg").first.wait_for()
+    assert "aftalt på visitationsmødet" in report.locator("body").inner_text()  # the report lists the lock's note
+    page.locator("iframe.report").scroll_into_view_if_needed()
+    page.wait_for_timeout(300)  # let the frame paint: a screenshot does not wait for it
+    page.screenshot(path=str(SHOTS / "serve-6-report.png"))
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(SHOTS / "serve-4-resolved.png"), full_page=True)  # (frames show blank here)
 
     # commit with a name
     page.fill("#commit-form input[name=by]", "Mette Hansen")
@@ -153,6 +161,7 @@ def test_a_round_walked_in_the_browser_is_the_round_the_cli_shows(server, page):
     # the CLI's library sees the same round: committed by that name, with the lock and its note
     info = workflow.round_info(db)
     assert (info["id"], info["status"], info["committed_by"]) == (1, "committed", "Mette Hansen")
+    assert info["opened_by"] == "Mette"
     inst, plan = workflow.round_plan(db, 1)
     assert not check_plan(inst, plan)
     assert next(a for a in plan.assignments if a.citizen == target).unit == "u3"

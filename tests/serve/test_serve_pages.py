@@ -126,7 +126,7 @@ def test_citizen_page_explains_and_offers_the_units(client, db):
     assert f'id="current-unit">{housed.unit}<' in page
     waiting = plan.unassigned[0].citizen
     page = client.get(f"/rounds/{rid}/citizens/{waiting}").text
-    assert "Ikke boligplaceret" in page and waiting in page
+    assert "Ikke anvist" in page and waiting in page
     muni = next(c.municipality for c in inst.citizens if c.id == waiting)
     dept = {d.id: d.municipality for d in inst.departments}
     offered = re.findall(r'<option value="([^"]+)"', page.split('id="unit"')[1].split("</select>")[0])
