@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import threading
 import zipfile
 
@@ -18,13 +19,7 @@ from optimizer.cli import main
 from optimizer.rounds import workflow
 from optimizer.rounds.workflow import SLEEP_ENV
 
-
-@pytest.fixture
-def db(tmp_path):
-    from optimizer.rounds.ledger import dispose_all
-
-    yield str(tmp_path / "ledger.db")
-    dispose_all()
+# ``db`` is conftest's ledger: an SQLite file, and the PostgreSQL database of $ANVIS_TEST_POSTGRES_URL.
 
 
 @pytest.fixture
@@ -85,7 +80,8 @@ def test_bad_workbook_lists_each_problem_by_sheet_and_row_and_opens_nothing(clie
     assert any("units" in p and "rooms" in p for p in problems)
     assert str(tmp_path) not in r.text and "anvis-serve-" not in r.text  # the temporary path never shows
     assert client.get("/api/rounds").json() == []
-    assert not (tmp_path / "ledger.db").exists()  # bad input starts no ledger
+    if "://" not in db:
+        assert not os.path.exists(db)  # bad input starts no ledger
 
 
 def test_upload_refuses_other_files_and_unsafe_zips(client):
