@@ -45,9 +45,9 @@ def serve(db: str | None, host: str, port: int, backend: str, time_limit: float 
     import uvicorn
 
     from optimizer.serve import create_app
-    from optimizer.serve.security import allowed_hosts
+    from optimizer.serve.security import is_loopback
 
-    if not allowed_hosts(host, None) & {"127.0.0.1", "localhost", "[::1]"}:
+    if not is_loopback(host):
         click.echo(
             printable(f"warning: listening on {host}: anyone who can reach it can commit rounds (there is no login)"),
             err=True,

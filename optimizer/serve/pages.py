@@ -208,7 +208,7 @@ def abandon(request: Request, round_id: int) -> Response:
     return _back("/")
 
 
-@router.get("/rounds/{round_id}/citizens/{citizen}", response_class=HTMLResponse)
+@router.get("/rounds/{round_id}/citizens/{citizen:path}", response_class=HTMLResponse)
 def citizen_page(request: Request, round_id: int, citizen: str) -> Response:
     """A citizen's outcome explained (``anvis round explain``) and the smallest change that would house them."""
     from optimizer.explain.citizen import PlanMismatch, UnknownCitizen, explain

@@ -22,9 +22,11 @@ whole (a ``Content-Length`` above it at once, a chunked body once it passes it).
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import ipaddress
 import secrets
+import socket
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
@@ -39,6 +41,7 @@ __all__ = [
     "MAX_UPLOAD_BYTES",
     "SecurityMiddleware",
     "allowed_hosts",
+    "is_loopback",
     "new_token",
 ]
 
@@ -72,7 +75,7 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     """Whether a bind address is the loopback interface."""
     if host == "localhost":
         return True
@@ -86,8 +89,10 @@ def allowed_hosts(host: str, port: int | None) -> frozenset[str]:
     """The ``Host`` header values a server bound to ``host`` (and ``port``) answers.
 
     A server bound to the loopback interface answers its loopback names; one bound to
-    another address answers that address only. With ``port`` the port must be given
-    too (as browsers send it), without it any port is accepted.
+    another address answers that address only; one bound to every interface
+    (``0.0.0.0``, ``::``) answers the loopback names and the machine's own names and
+    addresses. With ``port`` the port must be given too (as browsers send it), without
+    it any port is accepted.
 
     Parameters
     ----------
@@ -96,12 +101,27 @@ def allowed_hosts(host: str, port: int | None) -> frozenset[str]:
     port
         The port it listens on, or None to accept any.
     """
-    names = {host if ":" not in host or host.startswith("[") else f"[{host}]"}
-    if _is_loopback(host):
+    names = {_bracketed(host)}
+    if is_loopback(host):
         names |= set(LOOPBACK_NAMES)
+    if host in ("0.0.0.0", "::", "[::]"):
+        names |= set(LOOPBACK_NAMES) | _own_names()
     if port is None:
         return frozenset(names)
     return frozenset(f"{n}:{port}" for n in names)
+
+
+def _bracketed(host: str) -> str:
+    """An IPv6 address as a Host header names it (``[::1]``)."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def _own_names() -> set[str]:
+    """The machine's host names and addresses, as a browser on the network would name it."""
+    names = {socket.gethostname(), socket.getfqdn()}
+    with contextlib.suppress(OSError):  # a host name that does not resolve: its names only
+        names |= {str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None)}
+    return {_bracketed(n.lower()) for n in names if n}
 
 
 def _headers(scope: Scope) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -200,3 +201,33 @@ def test_logs_carry_no_citizen_attributes(client, db, caplog):
     rents = {str(c.max_rent_kr) for c in inst.citizens}
     assert not [r for r in rents if r in text]
     assert json.dumps(note, ensure_ascii=False) not in text
+
+
+def test_bound_to_every_interface_answers_the_machines_names():
+    import socket
+
+    hosts = allowed_hosts("0.0.0.0", 8000)
+    assert {"127.0.0.1:8000", "localhost:8000", f"{socket.gethostname().lower()}:8000"} <= hosts
+    assert "evil.example:8000" not in hosts and "0.0.0.0:8000" in hosts
+
+
+def test_ids_are_escaped_in_pages(tmp_path):
+    """An id is text: markup in it is shown, never run, and its link still leads to its page."""
+    import models
+
+    from conftest import doc
+
+    hostile = '<img src=x onerror="alert(1)">/x'
+    d = doc([{"id": hostile}, {"id": "c2"}], [{"id": "u1"}])
+    path = tmp_path / "h.json"
+    path.write_text(json.dumps(d))
+    with client_for(str(tmp_path / "l.db")) as c:
+        rid = upload(c, path)
+        solve(c, rid)
+        page = c.get(f"/rounds/{rid}").text
+        assert hostile not in page and "&lt;img src=x" in page
+        href = re.search(r'href="(/rounds/1/citizens/[^"]*img[^"]*)"', page).group(1)
+        r = c.get(href.replace("&amp;", "&"))
+        assert r.status_code == 200 and hostile not in r.text
+        assert models.load(path).citizens[0].id == hostile
+        c.app.state.solves.join()
