@@ -53,7 +53,10 @@ _MONTHS_DA = (
     "december",
 )
 
-#: ``TEXT[lang][key]``: a phrase, with ``{name}`` fields filled by :func:`say`.
+#: ``TEXT[lang][key]``: a phrase, with ``{name}`` fields filled by :func:`say`. Every key is in
+#: both languages. Where the engine already words a thing in English (a rule, a cap, a
+#: counterfactual change, the plans' reasons), English output uses the engine's text and the
+#: English entry here only mirrors it, so that both languages have the same keys and fields.
 TEXT: dict[str, dict[str, str]] = {
     "da": {
         # page and header
@@ -73,7 +76,6 @@ TEXT: dict[str, dict[str, str]] = {
         "prioritet og anvisning.",
         "report.contents": "Indhold",
         "report.print_footer": "anvis: anvisningsrapport",
-        "report.print_hint": "Ved udskrift åbnes alle afsnit; lange tabeller fortsætter over flere sider.",
         # round
         "round.round": "Runde",
         "round.status": "Rundens status",
@@ -104,6 +106,32 @@ TEXT: dict[str, dict[str, str]] = {
         "ov.priority_part": "prioritet {p}: {n}",
         "ov.no_effect": "ingen ændring for andre borgere",
         "ov.unknown_effect": "virkning ikke beregnet",
+        # counterfactuals (the smallest single change), from the change's fields
+        "cf.frame": "én plads mere i tilsagnsrammen for kommune {municipality} (ramme {frm} → {to})",
+        "cf.quota": "én plads mere i kvoten for region {region} (kvote {frm} → {to})",
+        "cf.department": "loftet for blandet by i afdeling {department} + 1 (max_vulnerable {frm} → {to})",
+        "cf.ledger": "anvisningsretten i pulje {pool} + 1: én anvisning færre i puljens regnskab (claimed_before "
+        "{frm} → {to}; loft {cap_from} → {cap_to})",
+        "cf.share": "andelen i aftale {pool} {frm} → {to} ({points}; loft {cap_from} → {cap_to})",
+        "cf.share_default": "en andel på {to} i stedet for standarden {frm} for boligorganisation {organisation} i "
+        "kommune {municipality} (pulje {pool}, {points}; loft {cap_from} → {cap_to}; som ny aftale {new})",
+        "cf.turn": "én tur mere i pulje {pool}: {how} gør bolig {unit} (ledig bolig nr. {vacancy} i puljen) til "
+        "kommunens tur (ture i denne runde {n_from} → {n_to}: {was} → {now})",
+        "cf.turn_share": "andelen i aftale {pool} {frm} → {to} ({points})",
+        "cf.turn_default": "en andel på {to} i stedet for standarden {frm} for boligorganisation {organisation} i "
+        "kommune {municipality} ({points}; som ny aftale {new})",
+        "cf.points": "+{k} procentpoint",
+        "cf.rent": "huslejegrænse + {n} ({frm} → {to})",
+        "cf.min_rooms": "ét værelse færre accepteret (min_rooms {frm} → {to})",
+        "cf.max_rooms": "ét værelse mere accepteret (max_rooms {frm} → {to})",
+        "cf.none": "ingen ændring: en ny beregning af blokken, som den er, anviser borgeren",
+        "cf.none_ids": "ingen",
+        "cf.found": "{change} anviser borgeren til {unit} (ny beregning for {scope}; {n} prøvet)",
+        "cf.unchanged": "en ny beregning for {scope} uden ændringer anviser borgeren til {unit}: planen valgte "
+        "mellem lige gode planer eller var ikke optimal",
+        "cf.not_found": "ingen af de {n}, der blev prøvet, ville anvise borgeren (ny beregning for {scope}{more})",
+        "cf.not_tried": "; {n} mere ikke prøvet (--max-candidates)",
+        "cf.housed": "anvist i planen: ingen ændring nødvendig",
         # terminal summary
         "sm.title": "anvis-plan for {name}: {status}",
         "sm.priority": "prioritet",
@@ -199,10 +227,6 @@ TEXT: dict[str, dict[str, str]] = {
         "cap.quota": "kvoten for særligt billige boliger i region {id}",
         "rule.overridden": "udelukket af planlæggerens tilsidesættelse (forbud eller reservation)",
         "rule.other_municipality": "bolig i en anden kommune (regel 2)",
-        "part.pref": "ønske om afdelingen",
-        "part.rent": "andel af huslejegrænsen tilbage",
-        "part.rooms": "størrelse (mindste bolig, der passer)",
-        "part.access": "tilgængelig bolig ikke taget fra dem, der har brug for en",
         "turn.head": "ikke kommunens tur i pulje {pool}: ledig bolig nr. {vacancy} i puljen",
         "turn.none": "{head}, som ikke har nogen ture (andel 0)",
         "turn.every": "{head}, turene er hver {n}.",
@@ -385,7 +409,6 @@ TEXT: dict[str, dict[str, str]] = {
         "with their priority and assignment only.",
         "report.contents": "Contents",
         "report.print_footer": "anvis: round report",
-        "report.print_hint": "When printed, every section opens; long tables continue over several pages.",
         "round.round": "Round",
         "round.status": "Round status",
         "round.committed_by": "Committed by",
@@ -414,6 +437,31 @@ TEXT: dict[str, dict[str, str]] = {
         "ov.priority_part": "priority {p}: {n}",
         "ov.no_effect": "no change for other citizens",
         "ov.unknown_effect": "effect not computed",
+        "cf.frame": "one more subsidy frame slot for municipality {municipality} (frame {frm} → {to})",
+        "cf.quota": "one more grant-quota slot for region {region} (quota {frm} → {to})",
+        "cf.department": "department {department} mixed-city cap + 1 (max_vulnerable {frm} → {to})",
+        "cf.ledger": "pool {pool} cap + 1: one claim fewer in its ledger (claimed_before {frm} → {to}; cap "
+        "{cap_from} → {cap_to})",
+        "cf.share": "share of agreement {pool} {frm} → {to} ({points}; cap {cap_from} → {cap_to})",
+        "cf.share_default": "a share of {to} instead of the default {frm} for organisation {organisation} in "
+        "municipality {municipality} (pool {pool}, {points}; cap {cap_from} → {cap_to}; as new agreement {new})",
+        "cf.turn": "one more turn in pool {pool}: {how} makes unit {unit} (vacancy {vacancy} of the pool) the "
+        "municipality's turn (turns this round {n_from} → {n_to}: {was} → {now})",
+        "cf.turn_share": "share of agreement {pool} {frm} → {to} ({points})",
+        "cf.turn_default": "a share of {to} instead of the default {frm} for organisation {organisation} in "
+        "municipality {municipality} ({points}; as new agreement {new})",
+        "cf.points": "+{k} point(s)",
+        "cf.rent": "rent limit + {n} ({frm} → {to})",
+        "cf.min_rooms": "one room fewer accepted (min_rooms {frm} → {to})",
+        "cf.max_rooms": "one room more accepted (max_rooms {frm} → {to})",
+        "cf.none": "no change: re-solving the block as it is houses them",
+        "cf.none_ids": "none",
+        "cf.found": "{change} houses them in {unit} (re-solved {scope}; {n} tried)",
+        "cf.unchanged": "re-solving {scope} unchanged houses them in {unit}: the plan chose among equally good "
+        "plans or was not optimal",
+        "cf.not_found": "none of the {n} tried would house them (re-solved {scope}{more})",
+        "cf.not_tried": "; {n} more not tried (--max-candidates)",
+        "cf.housed": "housed in the plan: no change needed",
         "sm.title": "anvis plan for {name}: {status}",
         "sm.priority": "priority",
         "sm.housed": "housed",
@@ -503,10 +551,6 @@ TEXT: dict[str, dict[str, str]] = {
         "cap.quota": "grant quota of region {id}",
         "rule.overridden": "excluded by a planner override (forbid or reserve)",
         "rule.other_municipality": "unit of another municipality (rule 2)",
-        "part.pref": "preference for the department",
-        "part.rent": "share of the rent limit left",
-        "part.rooms": "size fit (smallest unit that fits)",
-        "part.access": "accessible unit not taken from those who need one",
         "turn.head": "not the municipality's turn in pool {pool}: vacancy {vacancy} of the pool",
         "turn.none": "{head}, which has no turns (share 0)",
         "turn.every": "{head}, turns are every {n}{suffix}",
@@ -674,6 +718,7 @@ NOUNS: dict[str, dict[str, tuple[str, str]]] = {
         "free_unit": ("ledig bolig", "ledige boliger"),
         "change": ("ændring", "ændringer"),
         "single_change": ("enkeltændring", "enkeltændringer"),
+        "municipality": ("kommune", "kommuner"),
     },
     "en": {
         "citizen": ("citizen", "citizens"),
@@ -687,6 +732,7 @@ NOUNS: dict[str, dict[str, tuple[str, str]]] = {
         "free_unit": ("free unit", "free units"),
         "change": ("change", "changes"),
         "single_change": ("single change", "single changes"),
+        "municipality": ("municipality", "municipalities"),
     },
 }
 
@@ -775,6 +821,15 @@ def decimal(x: SupportsFloat, lang: str = DEFAULT_LANG, digits: int = 2) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return _swap(text) if _check(lang) == "da" else text
+
+
+def short(x: SupportsFloat, lang: str = DEFAULT_LANG, spec: str = "g") -> str:
+    """A number in Python's short ``spec`` format (``g``: ``83.5``, ``1e+06``), with the language's decimal mark.
+
+    For scores and shares, which English writes as ``:g`` does; no thousands separator.
+    """
+    text = format(float(x), spec)
+    return text.replace(".", ",") if _check(lang) == "da" else text
 
 
 def _swap(text: str) -> str:

@@ -1,7 +1,9 @@
-"""Numbers, kroner and plurals in words: the one place anvis formats them for people.
+"""Numbers, kroner and plurals in the engine's English: machine texts and terminal safety.
 
-Used by every layer that writes text (plans' reasons, explanations, reports,
-the CLI), so the same amount always reads the same.
+Used for the texts of machine formats (plans' reasons, FORMAT.md §5; the engine's
+own wording of rules, caps and changes) and for what the CLI echoes
+(:func:`printable`). What planners read (reports, summaries, explanations) is
+worded and formatted by :mod:`optimizer.lang`, in Danish or English.
 """
 
 from __future__ import annotations

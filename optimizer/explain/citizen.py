@@ -53,6 +53,7 @@ from optimizer.explain.context import (
 from optimizer.explain.counterfactual import MAX_CANDIDATES, counterfactual
 from optimizer.plan.reasons import (
     OVERRIDDEN,
+    UNNAMED_CAP,
     fates,
     plan_cap_text,
     reason_code,
@@ -67,11 +68,15 @@ __all__ = [
     "WEIGHTS",
     "PlanMismatch",
     "UnknownCitizen",
+    "cap_words",
+    "change_words",
     "compact_ids",
     "context",
+    "counterfactual_words",
     "explain",
     "explain_all",
     "format_explanation",
+    "rule_words",
 ]
 
 #: Weights of the default score's parts (see :func:`optimizer.engine.pairs.default_scores`).
@@ -314,12 +319,6 @@ def _unassigned(ctx: Context, c: int, units: Units, lang: str) -> dict[str, Any]
 # --------------------------------------------------------------------------- text
 
 
-def _g(x: float, lang: str) -> str:
-    """A score as ``:g`` writes it, with the language's decimal mark."""
-    text = f"{float(x):g}"
-    return text.replace(".", ",") if lang == "da" else text
-
-
 def rule_words(code: int, lang: str = L.DEFAULT_LANG, *, plan: bool = False) -> str:
     """A failure code's rule in words: the caseworker's (default) or the plan's and report's wording."""
     if lang == "en":
@@ -335,6 +334,11 @@ def cap_words(cap: Mapping[str, Any], lang: str = L.DEFAULT_LANG, *, full: bool 
         return str(cap["text"])
     name = L.say(f"cap.{cap['kind']}", lang, id=repr(cap[ID_FIELD[cap["kind"]]]))
     return L.say("cap.full" if full else "cap.use", lang, name=name, used=cap["used"], limit=cap["limit"])
+
+
+def _unnamed_full(lang: str) -> str:
+    """A full cap the report may not name (it would state an attribute), as the plan's reasons word it."""
+    return f"{UNNAMED_CAP} full" if lang == "en" else L.say("cap.unnamed_full", lang)
 
 
 def _alt_reason(alt: Mapping[str, Any], own: float, lang: str, report: bool = False) -> str:
@@ -353,16 +357,13 @@ def _alt_reason(alt: Mapping[str, Any], own: float, lang: str, report: bool = Fa
         if decided is None:
             return L.say("alt.other", lang, **who)
         key, theirs = decided
-        return L.say(key, lang, theirs=_g(theirs, lang), ours=_g(alt["score"], lang), **who)
+        return L.say(key, lang, theirs=L.short(theirs, lang), ours=L.short(alt["score"], lang), **who)
     if why == "cap_full":
-        texts = [
-            cap_words(x, lang) if x["kind"] == "pool" or not report else L.say("cap.unnamed_full", lang)
-            for x in alt["caps"]
-        ]
+        texts = [cap_words(x, lang) if x["kind"] == "pool" or not report else _unnamed_full(lang) for x in alt["caps"]]
         return L.say("alt.cap", lang, caps="; ".join(dict.fromkeys(texts)))
     if why == "lower_score":
         key = "alt.lower" if alt["score"] < own else "alt.same"
-        return L.say(key, lang, score=_g(alt["score"], lang), own=_g(own, lang))
+        return L.say(key, lang, score=L.short(alt["score"], lang), own=L.short(own, lang))
     return L.say("alt.higher", lang)
 
 
@@ -379,6 +380,99 @@ def _decided(t: int, ours: float, own_score: np.ndarray, n_elig: np.ndarray) -> 
     if n_elig[t] == 1:
         return ("alt.other_only", theirs)
     return ("alt.other_better" if theirs > ours else "alt.other_worse", theirs)
+
+
+def _pct(s: float, lang: str) -> str:
+    """A share in per cent as the engine writes it (``26.5%``); Danish ``26,5 %``."""
+    text = L.short(100 * s, lang, ".4g")
+    return f"{text} %" if lang == "da" else f"{text}%"
+
+
+def change_words(ch: Mapping[str, Any], lang: str = L.DEFAULT_LANG) -> str:
+    """A candidate change of :func:`~optimizer.explain.counterfactual.counterfactual` in words.
+
+    English is the change's own ``text`` (the engine's wording); Danish is written
+    from the change's fields (``kind``, ``from``, ``to``, ...), so both say the same.
+    """
+    if lang == "en":
+        return str(ch["text"])
+    kind = ch["kind"]
+
+    def q(key: str) -> str:
+        return repr(ch[key])
+
+    def points() -> str:
+        return L.say("cf.points", lang, k=ch["points"])
+
+    if kind in ("frame", "quota", "department"):
+        field = {"frame": "municipality", "quota": "region", "department": "department"}[kind]
+        return L.say(f"cf.{kind}", lang, **{field: q(field)}, frm=ch["from"], to=ch["to"])
+    if kind == "ledger":
+        return L.say(
+            "cf.ledger", lang, pool=q("pool"), frm=ch["from"], to=ch["to"], cap_from=ch["cap_from"], cap_to=ch["cap_to"]
+        )
+    if kind == "share":
+        fields = {"pool": q("pool"), "frm": _pct(ch["from"], lang), "to": _pct(ch["to"], lang), "points": points()}
+        fields |= {"cap_from": ch["cap_from"], "cap_to": ch["cap_to"]}
+        if "new_agreement" in ch:
+            more = {"organisation": q("organisation"), "municipality": q("municipality"), "new": q("new_agreement")}
+            return L.say("cf.share_default", lang, **fields, **more)
+        return L.say("cf.share", lang, **fields)
+    if kind == "turn":
+        frm, to = _pct(ch["from"], lang), _pct(ch["to"], lang)
+        if "new_agreement" in ch:
+            how = L.say(
+                "cf.turn_default",
+                lang,
+                frm=frm,
+                to=to,
+                points=points(),
+                organisation=q("organisation"),
+                municipality=q("municipality"),
+                new=q("new_agreement"),
+            )
+        else:
+            how = L.say("cf.turn_share", lang, pool=q("pool"), frm=frm, to=to, points=points())
+        was, now = ch["turns_from"], ch["turns_to"]
+        none = L.say("cf.none_ids", lang)
+        return L.say(
+            "cf.turn",
+            lang,
+            pool=q("pool"),
+            how=how,
+            unit=ch["turn_unit"],
+            vacancy=ch["vacancy"],
+            n_from=len(was),
+            n_to=len(now),
+            was=", ".join(was) or none,
+            now=", ".join(now) or none,
+        )
+    if kind == "rent":
+        return L.say("cf.rent", lang, n=L.kr(ch["n_kr"], lang), frm=L.kr(ch["from"], lang), to=L.kr(ch["to"], lang))
+    if kind == "rooms":
+        return L.say(f"cf.{ch['field']}", lang, frm=ch["from"], to=ch["to"])
+    if kind == "none":
+        return L.say("cf.none", lang)
+    return str(ch.get("text", kind))
+
+
+def counterfactual_words(cf: Mapping[str, Any], lang: str = L.DEFAULT_LANG) -> str:
+    """The conclusion of a counterfactual in words (English: its own ``text``; Danish: from its fields)."""
+    if lang == "en":
+        return str(cf["text"])
+    if not cf.get("applies"):
+        return L.say("cf.housed", lang)
+    scope = L.plural(cf["block"]["municipalities"], "municipality", lang)
+    found = cf.get("found")
+    if found and found["kind"] == "none":
+        return L.say("cf.unchanged", lang, scope=scope, unit=found["unit"])
+    n = len(cf.get("tried", []))
+    if found:
+        tried = L.plural(n, "change", lang)
+        return L.say("cf.found", lang, change=change_words(found, lang), unit=found["unit"], scope=scope, n=tried)
+    skipped = cf.get("not_tried", 0)
+    more = L.say("cf.not_tried", lang, n=skipped) if skipped else ""
+    return L.say("cf.not_found", lang, n=L.plural(n, "single_change", lang), scope=scope, more=more)
 
 
 def _delta_text(delta: dict[str, Any], lang: str = L.DEFAULT_LANG) -> str:
@@ -431,12 +525,12 @@ def format_explanation(e: dict[str, Any], lang: str = L.DEFAULT_LANG) -> str:
         if "not_eligible" in a:
             lines.append(L.say("ex.not_eligible", lang, why=a["not_eligible"]))
         elif a["score_source"] == "given in scores":
-            lines.append(L.say("ex.score_given", lang, score=_g(a["score"], lang)))
+            lines.append(L.say("ex.score_given", lang, score=L.short(a["score"], lang)))
         else:
             parts = " + ".join(f"{p['weight']:.2f}·{k} {p['value']:.2f}" for k, p in a["parts"].items())
             if lang == "da":
                 parts = parts.replace(".", ",")
-            lines.append(L.say("ex.score_parts", lang, score=_g(a["score"], lang), parts=parts))
+            lines.append(L.say("ex.score_parts", lang, score=L.short(a["score"], lang), parts=parts))
         rent, eff, limit = (L.kr(x, lang) for x in (a["rent_kr"], a["effective_rent_kr"], lim["max_rent_kr"]))
         key = "ex.rent_sub" if a["subsidised"] else "ex.rent"
         lines.append(L.say(key, lang, rent=rent, eff=eff, limit=limit))
@@ -448,7 +542,7 @@ def format_explanation(e: dict[str, Any], lang: str = L.DEFAULT_LANG) -> str:
             own = float(a.get("score", 0.0))
             for alt in e["alternatives"]:
                 reason = alt["reason"] if lang == "en" else _alt_reason(alt, own, lang)
-                lines.append(L.say("ex.alt", lang, unit=alt["unit"], score=_g(alt["score"], lang), reason=reason))
+                lines.append(L.say("ex.alt", lang, unit=alt["unit"], score=L.short(alt["score"], lang), reason=reason))
         return "\n".join(lines)
     code = e["code"] if lang == "en" else t.get(f"reason.{e['code']}", e["code"])
     lines.append(
@@ -507,12 +601,12 @@ def format_explanation(e: dict[str, Any], lang: str = L.DEFAULT_LANG) -> str:
         lines.append(L.say("ex.free", lang, n=n_units(len(el["free"]), "eligible_unit"), ids=compact_ids(el["free"])))
     cf = e.get("counterfactual")
     if cf and cf.get("applies"):
-        lines.append(L.say("ex.cf", lang, text=cf["text"]))
+        lines.append(L.say("ex.cf", lang, text=counterfactual_words(cf, lang)))
         if cf.get("found") and cf["found"].get("delta") is not None:
             lines.append(L.say("ex.cf_delta", lang, delta=_delta_text(cf["found"]["delta"], lang)))
         for tried in cf.get("tried", []):
             if not tried["housed"]:
-                lines.append(L.say("ex.cf_tried", lang, text=tried["text"]))
+                lines.append(L.say("ex.cf_tried", lang, text=change_words(tried, lang)))
     return "\n".join(lines)
 
 
@@ -532,7 +626,7 @@ def turn_text(data: ProblemData, u: int, lang: str = "en") -> str:
         n = round(every)
         suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
         return L.say("turn.every", lang, head=head, n=n, suffix=suffix)
-    return L.say("turn.share", lang, head=head, share=_g(pool.share, lang))
+    return L.say("turn.share", lang, head=head, share=L.short(pool.share, lang))
 
 
 def _taken_text(rows: list[dict[str, Any]], limit: int = 8, lang: str = L.DEFAULT_LANG) -> str:
@@ -582,7 +676,8 @@ def explain_all(
     -------
     dict
         Citizen id → ``{"text", "housed", "code", ...}`` for every citizen, in
-        instance order; housed citizens also have ``unit``. A housed citizen's text
+        instance order; housed citizens also have ``unit`` and ``why`` (the text
+        without the sentence that repeats the assignment). A housed citizen's text
         names the deciding comparison for their best other unit: who took it and why
         (more urgent; it was the taker's only eligible unit; the taker scores higher
         there; or the plan as a whole), a full cap, or a lower score.
@@ -661,7 +756,7 @@ def explain_all(
                 lang,
                 unit=inst.units[u].id,
                 department=repr(inst.units[u].department),
-                score="" if np.isnan(s) else L.say("all.score", lang, score=_g(s, lang)),
+                score="" if np.isnan(s) else L.say("all.score", lang, score=L.short(s, lang)),
                 eff=L.kr(eff, lang),
                 sub=L.say("all.sub", lang) if sub else "",
             )
@@ -672,17 +767,20 @@ def explain_all(
                 alt = _alternative(ctx, c, u, own, int(pu[j]), bool(ps[j]), float(score[j]))
                 if alt["why"] == "taken_other":
                     alt["decided"] = _decided(int(ctx.taker[pu[j]]), float(score[j]), own_score, n_elig)
-                text += L.say(
+                why = L.say(
                     "all.best",
                     lang,
                     n=L.plural(n_other, "other_eligible_unit", lang),
                     unit=alt["unit"],
-                    score=_g(alt["score"], lang),
+                    score=L.short(alt["score"], lang),
                     reason=_alt_reason(alt, own, lang, report=True),
                 )
                 entry["best_alternative"] = {k: v for k, v in alt.items() if k in ("unit", "score", "why", "taken_by")}
             else:
-                text += L.say("all.only", lang)
+                why = L.say("all.only", lang)
+            text += why
+            # The report's row already shows unit, afdeling, score and rents: its "why" is the comparison.
+            entry["why"] = why.strip()
         elif n_elig[c] == 0:
             entry["code"] = "no_eligible_unit"
             n_units = int(per_muni[data.c_muni[c]])
@@ -741,7 +839,7 @@ def explain_all(
                 cache=cf_cache,
             )
             entry["counterfactual"] = cf
-            text += L.say("all.cf", lang, text=cf["text"])
+            text += L.say("all.cf", lang, text=counterfactual_words(cf, lang))
         entry["text"] = text
         out[cit.id] = entry
     return out

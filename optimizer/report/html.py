@@ -7,9 +7,16 @@ plan's assignments (the same way ``anvis check`` does), so any well-formed
 figures cannot disagree with the instance.
 
 Plots are inline SVG drawn by matplotlib's object-oriented API (no pyplot, no
-figure registry); the page has no scripts, external styles, fonts or links.
-The HTML is rendered by Jinja2 with autoescaping on, because every id on the
-page is user data. The same instance and plan give the same bytes.
+figure registry). The page fetches nothing and names no URL: no external styles,
+fonts, images or links; its one inline script sorts and searches the tables
+(the page reads fully without it). The HTML is rendered by Jinja2 with
+autoescaping on, because every id on the page is user data. The same instance,
+plan and language give the same bytes.
+
+Language: Danish by default, English with ``lang="en"``; every word comes from
+:mod:`optimizer.lang`, numbers and amounts in the language's format
+(``3.690 kr.``). The print style is A4: every section prints (a closed
+``<details>`` opens on paper), long tables repeat their header row on each page.
 
 Personal data: a citizen appears by id with their priority, their assignment
 and the plan's reason or explanation; no other attribute of a citizen is
@@ -132,7 +139,8 @@ def render_report(
         of a plan file; the fields the engine adds are shown when present.
     explanations
         Optional mapping of citizen id to an explanation: a string, or a dict
-        whose ``"text"`` is shown. Rendered in a "Why" column; ids not in the
+        whose ``"why"`` (else ``"text"``) is shown, as
+        :func:`~optimizer.explain.citizen.explain_all` gives them. Rendered in a "Why" column; ids not in the
         instance are ignored.
     round_info
         The ledger's round the plan belongs to, when it comes from one: keys ``id``,
@@ -152,11 +160,13 @@ def render_report(
     Returns
     -------
     str
-        The HTML page: header, plain-language summary, four inline SVG plots
-        (mixed-city load, rents before and after subsidy, housed by priority,
-        frames and quotas), and tables of assignments, citizens not housed,
-        pool usage and mixed-city caps; for an ``anvis/2`` instance also the turns
-        of each rotation pool used and passed, and the homeless citizens housed
+        The HTML page, summary first: header (with the round, when given),
+        plain-language summary, the overrides (when given), tables per priority
+        and per afdeling, four inline SVG plots (housed by priority, rents
+        before and after subsidy, mixed-city load, frames and quotas), then the
+        sortable, searchable tables of assignments and citizens not housed, pool
+        usage and mixed-city caps; for an ``anvis/2`` instance also the turns of
+        each rotation pool used and passed, and the homeless citizens housed
         under 3,500 kr (FORMAT.md §6). Byte-identical for equal input.
 
     Raises
@@ -579,10 +589,10 @@ def _reasons(plan: models.Plan) -> dict[str, tuple[str, str]]:
 
 
 def _why(explanations: Mapping[str, Any] | None) -> dict[str, str]:
-    """Citizen id -> explanation text; a dict contributes its ``"text"``."""
+    """Citizen id -> explanation text; a dict contributes its ``"why"``, else its ``"text"``."""
     out = {}
     for cid, e in (explanations or {}).items():
-        text = e.get("text", "") if isinstance(e, Mapping) else e
+        text = (e.get("why") or e.get("text", "")) if isinstance(e, Mapping) else e
         if text is not None and str(text):
             out[str(cid)] = str(text)
     return out

@@ -53,11 +53,11 @@ def print_summary(
     for p, n in obj.housed_by_priority.items():
         tab.add_row(p, L.number(n, lang), L.number(waiting.get(p, 0), lang))
     console.print(tab)
-    line = L.say("sm.score", lang, score=_g(obj.total_score, lang))
+    line = L.say("sm.score", lang, score=L.short(obj.total_score, lang))
     if obj.value is not None:
-        line += L.say("sm.weighted", lang, value=_g(obj.value, lang))
+        line += L.say("sm.weighted", lang, value=L.short(obj.value, lang))
     if plan.gap and plan.bound is not None:
-        line += L.say("sm.gap", lang, bound=_g(plan.bound, lang), gap=_g(float(f"{100 * plan.gap:.3g}"), lang))
+        line += L.say("sm.gap", lang, bound=L.short(plan.bound, lang), gap=L.short(100 * plan.gap, lang, ".3g"))
     console.print(line)
     usage = plan.usage or Usage()
     caps = Table(title=t["sm.limits"], title_justify="left")
@@ -86,11 +86,6 @@ def print_summary(
         console.print(L.say("sm.time", lang, times=", ".join(f"{k} {_seconds(v, lang)}" for k, v in timings.items())))
     if path:
         console.print(L.say("sm.written", lang, path=printable(path)))
-
-
-def _g(x: float, lang: str) -> str:
-    text = f"{x:g}"
-    return text.replace(".", ",") if lang == "da" else text
 
 
 def _seconds(x: float, lang: str) -> str:

@@ -188,3 +188,26 @@ def test_round_help_names_the_ledger_options(here):
     out = ok("round", "--help")
     assert "--db" in out and "ANVIS_DB" in out
     assert "--note" in ok("round", "solve", "--help") and "--note" in ok("round", "open", "--help")
+
+
+def test_hold_with_a_note_is_listed_and_unhold_removes_it(here, monkeypatch):
+    """anvis/2: week 2's first vacancy is the rotation pool's turn. 'round open --hold --note'
+    lists it as a hold with the note; 'round unhold' removes it and 'round hold' adds it back."""
+    monkeypatch.setenv("ANVIS_DB", "L.db")
+    rotation = [{"id": "rot", "municipality": "M", "share": 0.25, "mode": "rotation"}]
+    for n, citizens in ((1, 3), (2, 0)):
+        d = doc(
+            [{"id": f"c{n}-{i}"} for i in range(citizens)],
+            [{"id": f"u{n}-{i}", "sequence": i} for i in range(3)],
+            agreements=rotation,
+        )
+        d["format"], d["name"] = "anvis/2", f"w{n}"
+        Path(f"w{n}.json").write_text(json.dumps(d))
+    for args in (("open", "w1.json"), ("solve", "-q"), ("commit",)):
+        ok("round", *args)
+    ok("round", "open", "w2.json", "--hold", "u2-0", "--note", "for the Hansen family")
+    assert ok("round", "overrides").split("\t")[:5] == ["1", "hold", "-", "u2-0", "for the Hansen family"]
+    assert "override 1 removed: hold u2-0" in ok("round", "unhold", "u2-0")
+    assert "override 2 added: hold u2-0" in ok("round", "hold", "u2-0", "--note", "after all")
+    ok("round", "solve", "-q")
+    assert "1 held" in ok("round", "commit")

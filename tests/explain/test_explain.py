@@ -21,7 +21,16 @@ from optimizer.cli import main
 from optimizer.engine.data import ProblemData
 from optimizer.engine.pairs import combine, eligible_pairs, score_parts
 from optimizer.engine.solve import solve
-from optimizer.explain.citizen import PlanMismatch, UnknownCitizen, compact_ids, context, explain, explain_all
+from optimizer.explain.citizen import (
+    PlanMismatch,
+    UnknownCitizen,
+    change_words,
+    compact_ids,
+    context,
+    counterfactual_words,
+    explain,
+    explain_all,
+)
 from optimizer.explain.counterfactual import apply_change, block_of, counterfactual, restrict
 from optimizer.plan.build import make_plan
 from optimizer.sim.generate import generate
@@ -531,7 +540,9 @@ def test_explain_all_feeds_the_round_report():
     inst, plan = setup(frame_doc())
     out = explain_all(inst, plan, lang="en")
     page = render_report(inst, models.Plan.from_dict(plan), out)
-    assert out["b"]["text"] in html.unescape(page) and out["a"]["text"] in html.unescape(page)
+    assert out["b"]["text"] in html.unescape(page) and out["a"]["why"] in html.unescape(page)
+    assert out["a"]["text"].endswith(" " + out["a"]["why"]) and out["a"]["why"].startswith("Best of 1 other")
+    assert out["a"]["text"] not in html.unescape(page)  # the row shows unit, rent and score already
 
 
 def test_explain_all_with_counterfactuals_on_tiny():
@@ -851,3 +862,40 @@ def test_cli_explain_language(files):
     assert {k: v for k, v in as_json[0].items() if k != "text"} == {k: v for k, v in as_json[1].items() if k != "text"}
     bad = CliRunner().invoke(main, ["explain", "--lang", "sv", str(inst_path), str(plan_path), "b"])
     assert bad.exit_code == 2 and "sv" in bad.output
+
+
+def test_danish_counterfactual_frame_change_in_words():
+    """The smallest change found (one more frame slot) said in Danish, from the change's fields."""
+    inst, plan = setup(frame_doc())
+    text = explain(inst, plan, "b")["text"]
+    assert (
+        "Mindste enkeltændring: én plads mere i tilsagnsrammen for kommune 'M' (ramme 1 → 2) anviser borgeren til u2 "
+        "(ny beregning for 1 kommune; 1 ændring prøvet)."
+    ) in text
+    assert "houses them" not in text and "re-solved" not in text
+    every = explain_all(inst, plan, counterfactuals=True)["b"]["text"]
+    assert every.endswith(
+        "Mindste enkeltændring: én plads mere i tilsagnsrammen for kommune 'M' (ramme 1 → 2) "
+        "anviser borgeren til u2 (ny beregning for 1 kommune; 1 ændring prøvet)."
+    )
+
+
+def test_danish_counterfactual_rent_and_rooms_changes():
+    d = doc([{"id": "a", "max_rent_kr": 3000}], [{"id": "u1", "rent_kr": 3250}, {"id": "u2", "rent_kr": 3500}])
+    inst, plan = setup(d)
+    cf = counterfactual(inst, plan, "a")
+    assert change_words(cf["found"], "da") == "huslejegrænse + 250 kr. (3.000 kr. → 3.250 kr.)"
+    assert change_words(cf["found"], "en") == cf["found"]["text"]
+    assert counterfactual_words(cf, "en") == cf["text"]
+    rooms = {"kind": "rooms", "field": "max_rooms", "from": 2, "to": 3, "text": "x"}
+    assert change_words(rooms, "da") == "ét værelse mere accepteret (max_rooms 2 → 3)"
+
+
+def test_danish_counterfactual_of_a_share_change_names_the_agreement():
+    """A pool change in Danish: the agreement, the share in per cent with a decimal comma, the points and the cap."""
+    ch = {"kind": "share", "pool": "p", "from": 0.25, "to": 0.265, "points": 2, "cap_from": 1, "cap_to": 2, "text": ""}
+    assert change_words(ch, "da") == "andelen i aftale 'p' 25 % → 26,5 % (+2 procentpoint; loft 1 → 2)"
+    ledger = {"kind": "ledger", "pool": "p", "from": 99, "to": 98, "cap_from": 1, "cap_to": 2, "text": ""}
+    assert change_words(ledger, "da") == (
+        "anvisningsretten i pulje 'p' + 1: én anvisning færre i puljens regnskab (claimed_before 99 → 98; loft 1 → 2)"
+    )

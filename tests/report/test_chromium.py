@@ -75,3 +75,67 @@ def test_screenshot_renders(page):
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert int.from_bytes(data[16:20], "big") == 1280
+
+
+#: Appended after the page's own script: sorts the assignments by rent both ways (three rents
+#: made ones a text sort would misorder), by citizen, then searches.
+HARNESS = """<script>
+(function () {
+  var t = document.getElementById("t-assigned");
+  var th = t.tHead.rows[0].cells[4];
+  function column(i) { return [].map.call(t.tBodies[0].rows, function (r) { return r.cells[i].textContent; }); }
+  // amounts a text sort would misorder: more digits, fewer digits, øre
+  ["12.500", "950", "3.386,50"].forEach(function (x, i) { t.tBodies[0].rows[i].cells[4].textContent = x; });
+  th.click();
+  var asc = column(4), sort1 = th.getAttribute("aria-sort");
+  th.click();
+  var desc = column(4), sort2 = th.getAttribute("aria-sort");
+  t.tHead.rows[0].cells[0].click();
+  var ids = column(0);
+  var input = document.querySelector('input[data-filter="t-assigned"]');
+  input.value = "C9 ";
+  input.dispatchEvent(new Event("input"));
+  var shown = [].filter.call(t.tBodies[0].rows, function (r) { return !r.hidden; });
+  document.body.setAttribute("data-test", JSON.stringify({
+    asc: asc, desc: desc, sort1: sort1, sort2: sort2, ids: ids,
+    shown: shown.map(function (r) { return r.textContent; }),
+    count: document.querySelector('[data-count="t-assigned"]').textContent
+  }));
+}());
+</script>
+</body>"""
+
+
+def test_tables_sort_and_search_in_the_browser(page):
+    """The page's own script sorts a column of Danish amounts as numbers (both ways), ids as a planner
+    counts (c9 before c10), and a search keeps exactly the rows that contain it, case-insensitively."""
+    import html as htmllib
+    import json
+
+    html = page.read_text(encoding="utf-8")
+    test = page.with_name("sorted.html")
+    test.write_text(html.replace("</body>", HARNESS), encoding="utf-8")
+    assert CHROMIUM is not None
+    dom = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", test.as_uri()],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    ).stdout
+    got = json.loads(htmllib.unescape(re.search(r'data-test="([^"]*)"', dom).group(1)))
+
+    def kroner(text: str) -> float:
+        return float(text.replace(".", "").replace(",", "."))
+
+    rents = [kroner(x) for x in got["asc"]]
+    assert rents == sorted(rents) and rents[0] == 950 and rents[-1] == 12500 and 3386.5 in rents
+    assert [kroner(x) for x in got["desc"]] == sorted(rents, reverse=True)
+    assert (got["sort1"], got["sort2"]) == ("ascending", "descending")
+    numbers = [int(x[1:]) for x in got["ids"]]
+    assert numbers == sorted(numbers)
+    start = html.index('<table id="t-assigned"')
+    rows = re.findall(r"<tr><td>(c\d+)</td>(.*?)</tr>", html[start : html.index("</table>", start)], re.S)
+    expected = sum("c9" in re.sub(r"<[^>]*>", "", c + r).lower() for c, r in rows)
+    assert len(got["shown"]) == expected >= 1 and all("c9" in s.lower() for s in got["shown"])
+    assert got["count"] == f"{expected} / {len(rows)}"

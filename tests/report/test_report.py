@@ -634,3 +634,22 @@ def test_danish_e5_rotation_and_homeless(e5):
     ) in html
     assert "<li>2 hjemløse borgere anvist til en husleje efter tilskud under 3.500 kr. om måneden.</li>" in html
     assert '<td class="n">0,25</td>' in html
+
+
+def test_danish_page_warns_in_danish(demo):
+    """A plan naming another instance: the page's warning is Danish, the terminal's (plan_warnings' default) English."""
+    from optimizer.report.html import plan_warnings
+
+    inst, plan, _ = demo
+    other = models.Plan.from_dict({**plan, "instance": "other-week"})
+    html = without_svg(render_report(inst, other))
+    assert '<p class="warning">Advarsel: planen nævner datasættet &#39;other-week&#39;, dette datasæt hedder' in html
+    assert plan_warnings(inst, other) == [f"the plan names instance 'other-week', this instance is {inst.name!r}"]
+
+
+def test_danish_page_with_round_and_overrides_is_byte_identical(demo):
+    inst, plan, _ = demo
+    typed = models.Plan.from_dict(plan)
+    pages = [render_report(inst, typed, round_info=ROUND, overrides=OVERRIDES) for _ in range(2)]
+    assert pages[0] == pages[1]
+    assert pages[0] != render_report(inst, typed, round_info=ROUND, overrides=OVERRIDES, lang="en")
