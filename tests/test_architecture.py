@@ -30,7 +30,8 @@ LAYERS = [
     ("optimizer.report",),
     ("optimizer.rounds",),
     ("optimizer.sim",),
-    ("optimizer.cli", "optimizer.serve"),
+    ("optimizer.serve",),  # the web app: over rounds, explain and report; the CLI starts it
+    ("optimizer.cli",),
     ("optimizer",),  # the package's public surface (optimizer/__init__.py)
 ]
 

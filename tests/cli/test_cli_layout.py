@@ -20,9 +20,22 @@ from optimizer.engine.data import ProblemData
 
 from conftest import doc
 
-HEAVY = ("highspy", "ortools", "pulp", "pandas", "matplotlib", "scipy", "networkx", "sqlalchemy", "jinja2", "rich")
+HEAVY = (
+    "highspy",
+    "ortools",
+    "pulp",
+    "pandas",
+    "matplotlib",
+    "scipy",
+    "networkx",
+    "sqlalchemy",
+    "jinja2",
+    "rich",
+    "fastapi",
+    "uvicorn",
+)
 
-COMMANDS = {"validate", "solve", "check", "convert", "generate", "round", "report", "simulate", "explain"}
+COMMANDS = {"validate", "solve", "check", "convert", "generate", "round", "report", "simulate", "explain", "serve"}
 
 
 def test_entry_point_is_the_click_group():
