@@ -30,6 +30,7 @@ LAYERS = [
     ("optimizer.report",),
     ("optimizer.rounds",),
     ("optimizer.sim",),
+    ("optimizer.scenario",),
     ("optimizer.cli", "optimizer.serve"),
     ("optimizer",),  # the package's public surface (optimizer/__init__.py)
 ]
