@@ -143,7 +143,7 @@ def test_every_layer_is_a_folder():
 
 
 #: Distribution name → import name, where they differ.
-IMPORT_NAME = {"psycopg[binary]": "psycopg", "pyyaml": "yaml"}
+IMPORT_NAME = {"psycopg[binary]": "psycopg", "pyyaml": "yaml", "dask[distributed]": "dask"}
 
 
 def declared_dependencies() -> list[str]:

@@ -28,7 +28,7 @@ from models.pools import DEFAULT_PREFIX, default_pool_owners, unit_pools
 from models.schema import FORMAT_V2, MODES
 from models.validate import InstanceError, unknown_fields
 
-__all__ = ["APPENDED_PREFIX", "TERMS", "ScenarioError", "apply_changes", "describe"]
+__all__ = ["APPENDED_PREFIX", "TERMS", "ScenarioError", "apply_changes", "describe", "show_value"]
 
 #: The terms a change may have, each with the keys it takes beyond ``term``.
 TERMS: dict[str, tuple[str, ...]] = {
@@ -83,15 +83,20 @@ def describe(change: Mapping[str, Any]) -> str:
         parts.append(f"{change['value'].get('id', '?')} {change.get('position', 'last')}")
     elif "value" in change:
         v = change["value"]
-        parts.append("=unlimited" if v is None else f"={_show(v)}")
+        parts.append(f"={show_value(v)}")
     return " ".join(parts)
 
 
-def _show(v: object) -> str:
+def show_value(v: object) -> str:
+    """A change's value as names and tables show it: ``5``, ``0.5``, ``[4500,6500]``, ``unlimited``."""
+    if v is None:
+        return "unlimited"
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     if isinstance(v, (list, tuple)):
-        return "[" + ",".join(_show(x) for x in v) + "]"
+        return "[" + ",".join(show_value(x) for x in v) + "]"
+    if isinstance(v, Mapping):
+        return str(v.get("id", "?"))
     return str(v)
 
 
