@@ -22,7 +22,7 @@ from conftest import doc
 
 HEAVY = ("highspy", "ortools", "pulp", "pandas", "matplotlib", "scipy", "networkx", "sqlalchemy", "jinja2", "rich")
 
-COMMANDS = {"validate", "solve", "check", "convert", "generate", "round", "report", "simulate", "explain"}
+COMMANDS = {"validate", "solve", "check", "convert", "generate", "round", "report", "simulate", "explain", "scenario"}
 
 
 def test_entry_point_is_the_click_group():

@@ -1,0 +1,146 @@
+"""``anvis scenario``: what-if variants of an instance, solved and compared, for negotiators."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from optimizer.cli.common import (
+    BAD_INPUT,
+    bad_input,
+    guard_output,
+    printable,
+    save_instance,
+    solver_options,
+    write_text,
+)
+
+if TYPE_CHECKING:
+    from optimizer.scenario.scenario import Variant
+
+__all__ = ["scenario"]
+
+
+@click.command()
+@click.argument("scenario_file", metavar="SCENARIO.toml", type=click.Path(dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Results JSON (default <scenario>.results.json).",
+)
+@click.option("--html", "html", type=click.Path(dir_okay=False), default=None, help="Comparison page with plots.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None, help="Comparison table as CSV.")
+@click.option(
+    "--write-instances",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder for each variant's instance (NNN-name.json), to solve any of them alone.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Variants solved at once, on a local Dask cluster of that many processes.",
+)
+@click.option("--scheduler", default=None, help="Address of a running Dask scheduler (tcp://host:8786) to solve on.")
+@solver_options
+def scenario(
+    scenario_file: str,
+    output: str | None,
+    html: str | None,
+    csv_path: str | None,
+    write_instances: str | None,
+    jobs: int,
+    scheduler: str | None,
+    backend: str,
+    time_limit: float | None,
+    quiet: bool,
+) -> None:
+    """Solve the base and every variant, sweep and grid of SCENARIO.toml and compare them.
+
+    The results are the same bytes however many jobs solve them. Bad input (the file,
+    its base, any change) is listed one problem a line, with exit 2 and nothing written.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from models.io import dump_json
+    from optimizer.scenario.compare import csv_document, render_html
+    from optimizer.scenario.scenario import read_scenario, run_scenario
+
+    if output is None:
+        output = f"{Path(scenario_file).name.split('.')[0]}.results.json"
+    outputs = [p for p in (output, html, csv_path) if p]
+    if len({str(Path(p).resolve()) for p in outputs}) != len(outputs):
+        click.echo("error: --output, --html and --csv must be different files; nothing written", err=True)
+        sys.exit(BAD_INPUT)
+    for path in outputs:
+        guard_output(path, [scenario_file])
+    with bad_input(scenario_file):
+        scen = read_scenario(scenario_file)
+    inputs = [scenario_file, scen.base.source]
+    for path in outputs:  # the base is known only now: never write over it either
+        guard_output(path, inputs)
+    names = _file_names(scen.variants)
+    if write_instances:
+        for name in names:
+            guard_output(str(Path(write_instances) / name), inputs)
+    err = Console(stderr=True)
+    with Progress(
+        TextColumn("solving variants"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet or not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("variants", total=len(scen.variants))
+        doc = run_scenario(
+            scen,
+            backend=backend,
+            time_limit=time_limit,
+            jobs=jobs,
+            scheduler=scheduler,
+            progress=lambda done, _total: bar.update(task, completed=done),
+        )
+    write_text(output, dump_json(doc))
+    if html:
+        write_text(html, render_html(doc))
+    if csv_path:
+        write_text(csv_path, csv_document(doc))
+    if write_instances:
+        for name, inst in zip(names, scen.instances, strict=True):
+            save_instance(inst, str(Path(write_instances) / name))
+    if not quiet:
+        for r in doc["results"]:
+            housed = r["objective"]["housed_by_priority"]
+            by = ", ".join(f"p{p} {n}" for p, n in housed.items())
+            click.echo(
+                printable(
+                    f"{r['name']}: {r['status']}, housed {sum(housed.values())} ({by}), "
+                    f"score {r['objective']['total_score']:g}, subsidised {r['subsidised']}"
+                )
+            )
+        click.echo(f"wrote {printable(output)}" + "".join(f", {printable(p)}" for p in outputs[1:]))
+    if any(r["status"] in ("error", "infeasible") for r in doc["results"]):
+        sys.exit(1)
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _file_names(variants: Sequence[Variant]) -> list[str]:
+    """``000-base.json``, ``001-<name>.json``, …: numbered, so that names that clean up alike stay apart."""
+    out = []
+    for i, v in enumerate(variants):
+        stem = _UNSAFE.sub("-", v.name).strip("-.")[:60] or "variant"
+        out.append(f"{i:03d}-{stem}.json")
+    return out
