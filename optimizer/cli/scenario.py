@@ -1,4 +1,4 @@
-"""``anvis scenario``: what-if variants of an instance, solved and compared, for negotiators."""
+"""``anvis scenario`` and ``anvis prices``: what-if variants solved and compared, and the price of each limit."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,7 +23,7 @@ from optimizer.cli.common import (
 if TYPE_CHECKING:
     from optimizer.scenario.scenario import Variant
 
-__all__ = ["scenario"]
+__all__ = ["prices", "scenario"]
 
 
 @click.command()
@@ -144,3 +144,47 @@ def _file_names(variants: Sequence[Variant]) -> list[str]:
         stem = _UNSAFE.sub("-", v.name).strip("-.")[:60] or "variant"
         out.append(f"{i:03d}-{stem}.json")
     return out
+
+
+@click.command()
+@click.argument("instance", type=click.Path(dir_okay=True))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Prices JSON (default <instance>.prices.json).",
+)
+@solver_options
+def prices(instance: str, output: str | None, backend: str, time_limit: float | None, quiet: bool) -> None:
+    """The exact gain of one more and one fewer of every limit INSTANCE's optimum uses up.
+
+    Choice pool caps, rotation pool turns, mixed-city caps, subsidy frames and grant
+    quotas: each moved by one and its region re-solved; sorted by value.
+    """
+    from models.io import dump_json
+    from optimizer.cli.common import load_instance
+    from optimizer.scenario.prices import prices as price
+
+    if output is None:
+        output = f"{Path(instance.rstrip('/')).name.split('.')[0]}.prices.json"
+    guard_output(output, [instance])
+    inst = load_instance(instance)
+    doc = price(inst, backend=backend, time_limit=time_limit)
+    write_text(output, dump_json(doc))
+    if not quiet:
+        for row in doc["limits"]:
+            click.echo(
+                printable(
+                    f"{row['kind']} {row['id']} ({row['used']}/{row['limit']}): "
+                    f"+1 {_gain_text(row['gain_plus_one'])}; -1 {_gain_text(row['gain_minus_one'])}"
+                )
+            )
+        click.echo(f"{len(doc['limits'])} binding limits; wrote {printable(output)}")
+
+
+def _gain_text(gain: dict[str, Any] | None) -> str:
+    if gain is None:
+        return "cannot move"
+    housed = ", ".join(f"p{p} {n:+d}" for p, n in gain["housed_by_priority"].items())
+    return f"housed {housed}, score {gain['total_score']:+g}"

@@ -22,7 +22,19 @@ from conftest import doc
 
 HEAVY = ("highspy", "ortools", "pulp", "pandas", "matplotlib", "scipy", "networkx", "sqlalchemy", "jinja2", "rich")
 
-COMMANDS = {"validate", "solve", "check", "convert", "generate", "round", "report", "simulate", "explain", "scenario"}
+COMMANDS = {
+    "validate",
+    "solve",
+    "check",
+    "convert",
+    "generate",
+    "round",
+    "report",
+    "simulate",
+    "explain",
+    "scenario",
+    "prices",
+}
 
 
 def test_entry_point_is_the_click_group():
