@@ -101,7 +101,10 @@ def show_value(v: object) -> str:
 
 
 def apply_changes(
-    inst: models.Instance, changes: Iterable[Mapping[str, Any]], where: str = "changes"
+    inst: models.Instance,
+    changes: Iterable[Mapping[str, Any]],
+    where: str = "changes",
+    document: Mapping[str, Any] | None = None,
 ) -> models.Instance:
     """The instance with every change applied in order, validated.
 
@@ -114,6 +117,9 @@ def apply_changes(
     where
         How messages name the list of changes (``variant 'x' changes``); change ``i``
         is ``{where}[i]``.
+    document
+        ``inst.to_dict()``, when the caller has it already (it is not changed): many
+        variants of one base then skip writing it out again.
 
     Returns
     -------
@@ -130,7 +136,7 @@ def apply_changes(
     changes = list(changes)
     if not changes:
         return inst
-    session = _Session(inst)
+    session = _Session(inst, document)
     problems: list[str] = []
     for i, change in enumerate(changes):
         label = f"{where}[{i}] ({describe(change)})" if isinstance(change, Mapping) else f"{where}[{i}]"
@@ -152,9 +158,13 @@ class _Bad(Exception):
 class _Session:
     """The document being changed, with what the ledger check needs to know."""
 
-    def __init__(self, inst: models.Instance):
+    def __init__(self, inst: models.Instance, document: Mapping[str, Any] | None):
         self.base = inst
-        self.doc: dict[str, Any] = copy.deepcopy(inst.to_dict())
+        # Only the tables a change touches are copied (they are small: no citizens or scores),
+        # so that hundreds of variants of one base cost little time and memory.
+        self.base_doc = inst.to_dict() if document is None else document
+        self.doc: dict[str, Any] = dict(self.base_doc)
+        self.copied: set[str] = set()
         self.v2 = self.doc.get("format") == FORMAT_V2
         base_pools = unit_pools(inst)
         self.base_units: dict[str, int] = {}
@@ -162,6 +172,13 @@ class _Session:
             self.base_units[p] = self.base_units.get(p, 0) + 1
         # appended agreement id -> the default pool it took over (and whose ledger row it holds)
         self.took_over: dict[str, str] = {}
+
+    def table(self, name: str) -> Any:
+        """A table (or ``parameters``) of the document, copied from the base before its first change."""
+        if name not in self.copied:
+            self.doc[name] = copy.deepcopy(self.base_doc[name])
+            self.copied.add(name)
+        return self.doc[name]
 
     # ------------------------------------------------------------------ dispatch
 
@@ -201,7 +218,7 @@ class _Session:
         """The agreement of a pool, appending one that takes over a default pool."""
         if not isinstance(pool, str):
             raise _Bad(f"'pool' is an agreement or default pool id, got {pool!r}")
-        agreements: list[dict[str, Any]] = self.doc["agreements"]
+        agreements: list[dict[str, Any]] = self.table("agreements")
         taken = next((a for a in agreements if a["id"] == APPENDED_PREFIX + pool and self.took_over.get(a["id"])), None)
         if taken is not None:  # a default pool taken over by an earlier change of this variant
             return taken
@@ -217,7 +234,7 @@ class _Session:
         new_id = APPENDED_PREFIX + pool
         if any(a["id"] == new_id for a in agreements):
             raise _Bad(f"agreement id {new_id!r}, for default pool {pool!r}, is taken already")
-        params = self.doc["parameters"]
+        params = self.table("parameters")
         agreement: dict[str, Any] = {
             "id": new_id,
             "municipality": municipality,
@@ -230,7 +247,7 @@ class _Session:
         if self.v2:
             agreement.update({"mode": params.get("default_mode", "rotation"), "kinds": [kind], "units": None})
         agreements.append(agreement)  # last: it matches exactly the units no earlier agreement took
-        for row in self.doc["ledger"]:
+        for row in self.table("ledger"):
             if row["pool"] == pool:
                 row["pool"] = new_id  # the pool's history moves with it
         self.took_over[new_id] = pool
@@ -262,7 +279,7 @@ class _Session:
         if not isinstance(value, Mapping):
             raise _Bad(f"'value' is a whole agreement (a table), got {value!r}")
         aid = value.get("id")
-        agreements: list[dict[str, Any]] = self.doc["agreements"]
+        agreements: list[dict[str, Any]] = self.table("agreements")
         if any(a["id"] == aid for a in agreements):
             raise _Bad(f"an agreement {aid!r} exists already")
         record = dict(value)
@@ -280,7 +297,7 @@ class _Session:
             raise _Bad(f"'area' is one of {', '.join(_AREAS)}, got {area!r}")
         rows = [
             d
-            for d in self.doc["departments"]
+            for d in self.table("departments")
             if (target == "*" or d["id"] == target) and (area is None or d.get("area", "ordinary") == area)
         ]
         if not rows:
@@ -298,7 +315,7 @@ class _Session:
             r["grant_quota"] = _count(change, r.get("grant_quota"), unlimited_ok=True)
 
     def _rows(self, table: str, target: object, what: str) -> list[dict[str, Any]]:
-        rows = [r for r in self.doc[table] if target == "*" or r["id"] == target]
+        rows = [r for r in self.table(table) if target == "*" or r["id"] == target]
         if not rows:
             raise _Bad(f"no {what} {target!r} in the instance")
         return rows
@@ -309,7 +326,7 @@ class _Session:
         value = change["value"]
         if not _is_num(value) or value < 0:
             raise _Bad(f"an amount is a number ≥ 0, got {value!r}")
-        self.doc["parameters"]["subsidy_amount_kr"] = value
+        self.table("parameters")["subsidy_amount_kr"] = value
 
     def _subsidy_band_kr(self, change: Mapping[str, Any]) -> None:
         value = change["value"]
@@ -317,31 +334,35 @@ class _Session:
             raise _Bad(f"a band is two amounts [low, high], got {value!r}")
         if value[0] > value[1]:
             raise _Bad(f"the band's low end {value[0]} is above its high end {value[1]}")
-        self.doc["parameters"]["subsidy_band_kr"] = list(value)
+        self.table("parameters")["subsidy_band_kr"] = list(value)
 
     def _default_share(self, change: Mapping[str, Any]) -> None:
         value = change["value"]
         if not _is_num(value) or not 0 <= value <= 1:
             raise _Bad(f"a share is a number in [0, 1], got {value!r}")
-        self.doc["parameters"]["default_share"] = float(value)
+        self.table("parameters")["default_share"] = float(value)
 
     def _default_mode(self, change: Mapping[str, Any]) -> None:
         if not self.v2:
             raise _Bad("pool modes are of anvis/2 (FORMAT.md §6): convert the base with `anvis convert --to anvis/2`")
         if change["value"] not in MODES:
             raise _Bad(f"a mode is 'rotation' or 'choice', got {change['value']!r}")
-        self.doc["parameters"]["default_mode"] = change["value"]
+        self.table("parameters")["default_mode"] = change["value"]
 
     # ------------------------------------------------------------------ validation
 
     def _validated(self) -> models.Instance:
-        extra = unknown_fields(self.doc)
+        # only an `agreement` change brings fields of its own; the rest of the document is the base's
+        extra = unknown_fields({"format": self.doc["format"], "agreements": self.doc["agreements"]})
         if extra:
             raise _Bad(f"field {extra[0]!r} is not one of {self.doc['format']}")
         try:
-            return models.from_dict(self.doc, self.base.source)
+            inst = models.from_dict(self.doc, self.base.source)
         except InstanceError as exc:
             raise _Bad("; ".join(str(p) for p in exc.problems[:5])) from None
+        # the tables no change touched are the base's own records (equal, immutable): shared, not kept twice
+        same = {t: getattr(self.base.body, t) for t in ("units", "citizens", "overrides") if t not in self.copied}
+        return models.Instance(inst.body.model_copy(update=same), self.base.scores, inst.source)
 
     def _check(self, what: str) -> None:
         """Validate the document so far and refuse a ledger row left with no unit."""

@@ -162,9 +162,10 @@ def read_scenario(path: str | os.PathLike[str]) -> Scenario:
     if base is None:
         raise InstanceError(source, problems or [Problem("base", "no base instance")])
     instances = [base]  # every variant's changes are checked even when the file has other problems
+    document = base.to_dict()
     for v in variants[1:]:
         try:
-            instances.append(apply_changes(base, v.changes, where=_where(v)))
+            instances.append(apply_changes(base, v.changes, where=_where(v), document=document))
         except ScenarioError as exc:
             problems += [Problem("", line) for line in exc.problems]
     if problems:
