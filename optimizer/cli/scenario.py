@@ -6,7 +6,7 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -155,8 +155,11 @@ def _file_names(variants: Sequence[Variant]) -> list[str]:
     default=None,
     help="Prices JSON (default <instance>.prices.json).",
 )
+@click.option("--html", "html", type=click.Path(dir_okay=False), default=None, help="The prices as an HTML table.")
 @solver_options
-def prices(instance: str, output: str | None, backend: str, time_limit: float | None, quiet: bool) -> None:
+def prices(
+    instance: str, output: str | None, html: str | None, backend: str, time_limit: float | None, quiet: bool
+) -> None:
     """The exact gain of one more and one fewer of every limit INSTANCE's optimum uses up.
 
     Choice pool caps, rotation pool turns, mixed-city caps, subsidy frames and grant
@@ -164,27 +167,28 @@ def prices(instance: str, output: str | None, backend: str, time_limit: float | 
     """
     from models.io import dump_json
     from optimizer.cli.common import load_instance
+    from optimizer.scenario.compare import gain_text, render_prices_html
     from optimizer.scenario.prices import prices as price
 
     if output is None:
         output = f"{Path(instance.rstrip('/')).name.split('.')[0]}.prices.json"
-    guard_output(output, [instance])
+    if html is not None and Path(html).resolve() == Path(output).resolve():
+        click.echo("error: --output and --html must be different files; nothing written", err=True)
+        sys.exit(BAD_INPUT)
+    for path in (output, html):
+        if path:
+            guard_output(path, [instance])
     inst = load_instance(instance)
     doc = price(inst, backend=backend, time_limit=time_limit)
     write_text(output, dump_json(doc))
+    if html:
+        write_text(html, render_prices_html(doc))
     if not quiet:
         for row in doc["limits"]:
             click.echo(
                 printable(
                     f"{row['kind']} {row['id']} ({row['used']}/{row['limit']}): "
-                    f"+1 {_gain_text(row['gain_plus_one'])}; -1 {_gain_text(row['gain_minus_one'])}"
+                    f"+1 {gain_text(row['gain_plus_one'])}; -1 {gain_text(row['gain_minus_one'])}"
                 )
             )
         click.echo(f"{len(doc['limits'])} binding limits; wrote {printable(output)}")
-
-
-def _gain_text(gain: dict[str, Any] | None) -> str:
-    if gain is None:
-        return "cannot move"
-    housed = ", ".join(f"p{p} {n:+d}" for p, n in gain["housed_by_priority"].items())
-    return f"housed {housed}, score {gain['total_score']:+g}"

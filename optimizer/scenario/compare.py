@@ -30,7 +30,15 @@ from optimizer.report.html import BLUE, GREY, ORANGE, PLOT_RC, VERMILION, inline
 from optimizer.scenario.changes import show_value
 from optimizer.text import number
 
-__all__ = ["comparison_columns", "comparison_rows", "csv_document", "pareto_front", "render_html"]
+__all__ = [
+    "comparison_columns",
+    "comparison_rows",
+    "csv_document",
+    "gain_text",
+    "pareto_front",
+    "render_html",
+    "render_prices_html",
+]
 
 # One colour per priority line, colour-blind-safe (Okabe-Ito), most urgent first.
 _PRIORITY_COLOURS = (BLUE, ORANGE, "#009E73", VERMILION, "#CC79A7", "#56B4E9", "#000000")
@@ -261,3 +269,51 @@ def render_html(doc: Mapping[str, Any]) -> str:
     return _ENV.from_string(_PAGE).render(
         doc=doc, columns=comparison_columns(doc), rows=comparison_rows(doc), plots=_plots(doc)
     )
+
+
+_PRICES_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Prices of the limits of {{ doc.instance }}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; font-size: 0.85em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+</style>
+</head>
+<body>
+<h1>Prices of the limits of {{ doc.instance }}</h1>
+<p>Status {{ doc.status }}; instance sha256 <code>{{ doc.instance_sha256 }}</code>.
+Each binding limit moved by one and its region re-solved: every gain is the difference of two exact optima,
+the most valuable first.</p>
+{% for w in doc.warnings %}<p><b>Warning:</b> {{ w }}</p>{% endfor %}
+<table>
+<thead><tr><th>limit</th><th>id</th><th class="n">used / limit</th>
+<th>one more: gain</th><th>how</th><th>one fewer: gain</th><th>how</th></tr></thead>
+<tbody>
+{% for r in doc.limits %}
+<tr><td>{{ r.kind }}</td><td>{{ r.id }}</td><td class="n">{{ r.used }} / {{ r.limit }}</td>
+<td>{{ gain(r.gain_plus_one) }}</td><td>{{ r.plus_one or "" }}</td>
+<td>{{ gain(r.gain_minus_one) }}</td><td>{{ r.minus_one or "" }}</td></tr>
+{% endfor %}
+</tbody>
+</table>
+</body>
+</html>
+"""
+
+
+def gain_text(gain: Mapping[str, Any] | None) -> str:
+    """A price's gain in one line: ``housed p1 +1, p2 +0; score +12``, or ``cannot move``."""
+    if gain is None:
+        return "cannot move"
+    housed = ", ".join(f"p{p} {n:+d}" for p, n in gain["housed_by_priority"].items())
+    text = f"housed {housed}; score {gain['total_score']:+g}"
+    return text + (f"; value {gain['value']:+g}" if "value" in gain else "")
+
+
+def render_prices_html(doc: Mapping[str, Any]) -> str:
+    """The prices of :func:`optimizer.scenario.prices.prices` as one self-contained page, in their order."""
+    return _ENV.from_string(_PRICES_PAGE).render(doc=doc, gain=gain_text)

@@ -145,13 +145,17 @@ def test_weighted_objective_gains_carry_the_value():
 def test_prices_command(tmp_path):
     path = tmp_path / "f.json"
     path.write_text(json.dumps(frame_instance(1)))
-    res = CliRunner().invoke(main, ["prices", str(path), "-o", str(tmp_path / "p.json")])
+    res = CliRunner().invoke(
+        main, ["prices", str(path), "-o", str(tmp_path / "p.json"), "--html", str(tmp_path / "p.html")]
+    )
     assert res.exit_code == 0, res.output
+    page = (tmp_path / "p.html").read_text()
+    assert "<td>housed p1 +0, p2 +1; score +23</td><td>subsidy_frame of &#39;M&#39;: 1 → 2</td>" in page
     doc_ = json.loads((tmp_path / "p.json").read_text())
     assert doc_["format"] == "anvis-prices/1" and doc_["limits"][0]["kind"] == "frame"
     assert (
         res.output.splitlines()[0]
-        == "frame M (1/1): +1 housed p1 +0, p2 +1, score +23; -1 housed p1 -1, p2 +0, score -23"
+        == "frame M (1/1): +1 housed p1 +0, p2 +1; score +23; -1 housed p1 -1, p2 +0; score -23"
     )
     again = CliRunner().invoke(main, ["prices", str(path), "-q", "-o", str(tmp_path / "q.json")])
     assert again.exit_code == 0 and again.output == ""
