@@ -287,7 +287,8 @@ class _Session:
             agreements.insert(0, record)
         else:
             agreements.append(record)
-        self._check(f"agreement {aid!r}")
+        hint = "narrow its filters" if position == "last" else "put it last, or narrow its filters"
+        self._check(f"agreement {aid!r}", hint)
 
     # ------------------------------------------------------------------ caps
 
@@ -364,7 +365,7 @@ class _Session:
         same = {t: getattr(self.base.body, t) for t in ("units", "citizens", "overrides") if t not in self.copied}
         return models.Instance(inst.body.model_copy(update=same), self.base.scores, inst.source)
 
-    def _check(self, what: str) -> None:
+    def _check(self, what: str, hint: str) -> None:
         """Validate the document so far and refuse a ledger row left with no unit."""
         inst = self._validated()
         now: dict[str, int] = {}
@@ -375,7 +376,7 @@ class _Session:
             if self.base_units.get(before, 0) and not now.get(row.pool, 0):
                 raise _Bad(
                     f"{what} takes all {self.base_units[before]} units of pool {before!r}, "
-                    f"whose ledger row would then apply to no unit (put the agreement last, or narrow its filters)"
+                    f"whose ledger row would then apply to no unit ({hint})"
                 )
 
     def result(self, where: str) -> models.Instance:

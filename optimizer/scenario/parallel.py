@@ -8,6 +8,7 @@ however the work is split. Only this module imports Dask, and only ``--jobs`` > 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -54,7 +55,12 @@ def solve_on_dask(
             return _run(client, instances, backend, time_limit, progress)
     with (
         LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+            n_workers=jobs,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            # a worker closing at the end logs a lost heartbeat as an error; task errors still raise
+            silence_logs=logging.CRITICAL,
         ) as cluster,
         Client(cluster) as client,  # type: ignore[no-untyped-call]
     ):

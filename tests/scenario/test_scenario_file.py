@@ -220,3 +220,15 @@ def test_results_document_keeps_order():
     fake = [{"status": "optimal", "i": i} for i in range(len(s.variants))]
     doc = results_document(s, fake)
     assert [r["i"] for r in doc["results"]] == list(range(len(s.variants)))
+
+
+def test_the_readme_example_reads():
+    """The README's København scenario reads and applies (solving it is the README's worked example)."""
+    s = read_scenario(ROOT / "instances" / "kbh-negotiation.toml")
+    assert [v.name for v in s.variants][:4] == [
+        "base",
+        "1-room agreement a quarter",
+        "extended with bo-101-1 and bo-101-2",
+        "bo-101-1 family by choice",
+    ]
+    assert len({i.sha256 for i in s.instances}) == len(s.instances) == 12
