@@ -232,3 +232,31 @@ def test_the_readme_example_reads():
         "bo-101-1 family by choice",
     ]
     assert len({i.sha256 for i in s.instances}) == len(s.instances) == 12
+
+
+@pytest.mark.parametrize(("preset", "seed"), [("tiny", 3), ("small", 1)])
+def test_outcome_has_the_plans_figures(preset, seed):
+    """A result's figures are those of the plan anvis solve writes (it is not made, to save its reasons)."""
+    from optimizer.scenario.outcome import outcome
+    from optimizer.sim.generate import generate
+
+    inst = models.from_dict(generate(preset, seed=seed))
+    out = outcome(inst)
+    plan = make_plan(solve(inst))
+    doc = plan.to_dict()
+    assert out["status"] == doc["status"] and out["objective"] == doc["objective"]
+    assert out["subsidised"] == sum(a["subsidised"] for a in doc["assignments"])
+    assert out["passed"] == len(doc["passed"])
+    assert out["homeless_housed_under_3500_kr"] == doc["homeless_housed_under_3500_kr"]
+    usage = doc["usage"]
+    assert out["limits_full"] == {
+        "pools": [p["id"] for p in usage["pools"] if 0 < p["cap"] <= p["used"]],
+        "departments": [
+            d["id"]
+            for d in usage["departments"]
+            if (d.get("max_vulnerable") or 0) > 0 and d["max_vulnerable"] <= d["used"]
+        ],
+        "frames": [f["municipality"] for f in usage["frames"] if (f.get("frame") or 0) > 0 and f["frame"] <= f["used"]],
+        "quotas": [q["region"] for q in usage["quotas"] if (q.get("quota") or 0) > 0 and q["quota"] <= q["used"]],
+    }
+    assert out["instance_sha256"] == doc["instance_sha256"]
