@@ -103,14 +103,20 @@ def scenario(
         disable=quiet or not err.is_terminal,
     ) as bar:
         task = bar.add_task("variants", total=len(scen.variants))
-        doc = run_scenario(
-            scen,
-            backend=backend,
-            time_limit=time_limit,
-            jobs=jobs,
-            scheduler=scheduler,
-            progress=lambda done, _total: bar.update(task, completed=done),
-        )
+        try:
+            doc = run_scenario(
+                scen,
+                backend=backend,
+                time_limit=time_limit,
+                jobs=jobs,
+                scheduler=scheduler,
+                progress=lambda done, _total: bar.update(task, completed=done),
+            )
+        except OSError as exc:  # a --scheduler that cannot be reached (TimeoutError is an OSError)
+            if scheduler is None:
+                raise
+            click.echo(f"error: cannot use the Dask scheduler {printable(scheduler)}: {printable(exc)}", err=True)
+            sys.exit(BAD_INPUT)
     write_text(output, dump_json(doc))
     if html:
         write_text(html, render_html(doc))

@@ -17,7 +17,10 @@ from dask.distributed import Client, LocalCluster, as_completed
 import models
 from optimizer.scenario.outcome import outcome
 
-__all__ = ["solve_on_dask"]
+__all__ = ["SCHEDULER_TIMEOUT_S", "solve_on_dask"]
+
+#: Seconds to wait for a running scheduler named by address before giving up (OSError).
+SCHEDULER_TIMEOUT_S = 10
 
 
 def solve_on_dask(
@@ -40,7 +43,8 @@ def solve_on_dask(
         Worker processes of the local cluster started (and stopped) here, one thread
         each: the solvers hold the GIL in places, and one solve a core is the fastest.
     scheduler
-        The address of a running scheduler; then no local cluster is started.
+        The address of a running scheduler; then no local cluster is started. One
+        that cannot be reached in :data:`SCHEDULER_TIMEOUT_S` raises ``OSError``.
     progress
         Called with (done, all) as each task finishes.
 
@@ -51,7 +55,7 @@ def solve_on_dask(
     """
     # dask.distributed has no type annotations: its calls are untyped to mypy
     if scheduler is not None:
-        with Client(scheduler) as client:  # type: ignore[no-untyped-call]
+        with Client(scheduler, timeout=SCHEDULER_TIMEOUT_S) as client:  # type: ignore[no-untyped-call]
             return _run(client, instances, backend, time_limit, progress)
     with (
         LocalCluster(  # type: ignore[no-untyped-call]

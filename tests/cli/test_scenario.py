@@ -140,3 +140,19 @@ def test_comparison_rows_and_pareto_front():
     assert rows[0]["name"] == "base" and rows[0]["housed"] == 12 and rows[0]["housed p1"] == 10
     assert pareto_front([(0, 10), (1, 11), (1, 10), (2, 12), (3, 12), (2, 12)]) == [0, 1, 3, 5]
     assert pareto_front([]) == []
+
+
+def test_an_unreachable_scheduler_is_one_line(demo, tmp_path, monkeypatch):
+    import socket
+
+    import optimizer.scenario.parallel as parallel
+
+    monkeypatch.setattr(parallel, "SCHEDULER_TIMEOUT_S", 1)
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    res = run("scenario", str(demo), "-q", "-o", str(tmp_path / "r.json"), "--scheduler", f"tcp://127.0.0.1:{port}")
+    assert res.exit_code == 2, res.output
+    (line,) = res.output.splitlines()
+    assert line.startswith(f"error: cannot use the Dask scheduler tcp://127.0.0.1:{port}: ")
+    assert not (tmp_path / "r.json").exists()
