@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from models.validate import InstanceError, Problem, UnknownFieldWarning
 from optimizer.cli.common import (
     BAD_INPUT,
-    bad_input,
+    fail,
     guard_output,
     printable,
     save_instance,
@@ -84,8 +86,19 @@ def scenario(
         sys.exit(BAD_INPUT)
     for path in outputs:
         guard_output(path, [scenario_file])
-    with bad_input(scenario_file):
-        scen = read_scenario(scenario_file)
+    problem: InstanceError | None = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnknownFieldWarning)
+        try:
+            scen = read_scenario(scenario_file)
+        except InstanceError as exc:
+            problem = exc
+        except RecursionError:  # TOML nested deeper than Python's recursion limit
+            problem = InstanceError(scenario_file, [Problem("", "not readable: nested too deeply")])
+    for w in caught:  # the base's fields anvis ignores, said as `anvis solve` says them, before any problem
+        click.echo(f"warning: {printable(w.message)}", err=True)
+    if problem is not None:
+        fail(problem)
     inputs = [scenario_file, scen.base.source]
     for path in outputs:  # the base is known only now: never write over it either
         guard_output(path, inputs)

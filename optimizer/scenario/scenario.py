@@ -168,9 +168,25 @@ def read_scenario(path: str | os.PathLike[str]) -> Scenario:
             instances.append(apply_changes(base, v.changes, where=_where(v), document=document))
         except ScenarioError as exc:
             problems += [Problem("", line) for line in exc.problems]
+    if base.overrides and not problems:
+        problems += _lock_problems(variants, instances)
     if problems:
         raise InstanceError(source, problems)
     return Scenario(source, base, str(horizon), tuple(variants), tuple(instances), tuple(groups))
+
+
+def _lock_problems(variants: Sequence[Variant], instances: Sequence[models.Instance]) -> list[Problem]:
+    """The base's locks that a variant's changes make break a rule (a frame lowered below them, ...)."""
+    from optimizer.engine.data import ProblemData
+    from optimizer.engine.overrides import check_overrides
+
+    problems = []
+    for v, inst in zip(variants, instances, strict=True):
+        try:
+            check_overrides(ProblemData.build(inst))
+        except InstanceError as exc:
+            problems += [Problem("", f"variant {v.name!r}: {p}") for p in exc.problems]
+    return problems
 
 
 def _where(v: Variant) -> str:

@@ -156,3 +156,30 @@ def test_an_unreachable_scheduler_is_one_line(demo, tmp_path, monkeypatch):
     (line,) = res.output.splitlines()
     assert line.startswith(f"error: cannot use the Dask scheduler tcp://127.0.0.1:{port}: ")
     assert not (tmp_path / "r.json").exists()
+
+
+def test_base_warnings_and_locks_a_variant_breaks(demo, tmp_path):
+    base = json.loads((tmp_path / "demo-week.json").read_text())
+    base["colour"] = "blue"
+    # lock a subsidised assignment of the base's optimum, then let a variant take the frame away
+    doc = run_scenario(read_scenario(demo))
+    assert doc["results"][0]["subsidised"] > 0
+    from optimizer.engine.solve import solve
+    from optimizer.plan.build import make_plan
+
+    inst = models.load(tmp_path / "demo-week.json")
+    sub = next(a for a in make_plan(solve(inst)).assignments if a.subsidised)
+    base["overrides"] = [{"action": "lock", "citizen": sub.citizen, "unit": sub.unit}]
+    (tmp_path / "demo-week.json").write_text(json.dumps(base))
+    municipality = next(c["municipality"] for c in base["citizens"] if c["id"] == sub.citizen)
+    demo.write_text(
+        'base = "demo-week.json"\n[[variant]]\nname = "no frame"\n'
+        f'changes = [{{term = "subsidy_frame", municipality = "{municipality}", value = 0}}]\n'
+    )
+    res = CliRunner().invoke(main, ["scenario", str(demo), "-o", str(tmp_path / "r.json")])
+    assert res.exit_code == 2, res.output
+    lines = res.output.splitlines()
+    assert lines[0].startswith(f"warning: {tmp_path / 'demo-week.json'}: ignoring fields not in anvis/1: colour")
+    assert lines[1].startswith(f"{demo}: variant 'no frame': overrides[0]: ")
+    assert lines[-1] == f"{demo}: 1 problem; nothing written"
+    assert not (tmp_path / "r.json").exists()
