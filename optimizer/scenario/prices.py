@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
+
 import models
 from models.pools import EPS, Pool, pools
 from optimizer.explain.counterfactual import restrict
@@ -71,30 +73,50 @@ class Limit:
 
 
 def binding_limits(inst: models.Instance, plan: models.Plan) -> list[Limit]:
-    """Every limit the plan uses up, in the order of the plan's usage tables.
+    """Every limit the plan uses up and some pair the rules allow would use more of.
 
-    A pool binds only while it has more units than its cap allows (a cap at or above
-    its units limits nothing); unlimited caps and quotas never bind.
+    In the order of the plan's usage tables. A pool binds only while it has more
+    units than its cap allows; unlimited caps and quotas never bind; a full limit
+    that no eligible pair can use (a mixed-city cap of 0 where no vulnerable citizen
+    fits, a frame of 0 where nobody needs a subsidy) binds nothing: one more of it
+    would change nothing, so it is left out. Rotation pools are kept whenever all
+    their turns are used, as another turn can make a unit assignable that no pair
+    may take now.
     """
+    from optimizer.engine.data import ProblemData
+    from optimizer.engine.pairs import eligible_pairs
+
     usage = plan.usage
     if usage is None:
         return []
+    data = ProblemData.build(inst)
+    pairs = eligible_pairs(data)
+    unit, sub = pairs.unit, pairs.subsidised
+    vulnerable = data.c_vulnerable[pairs.citizen]
+    touched = {
+        "pool": {data.pool_list[i].id for i in np.unique(data.u_pool[unit]).tolist()},
+        "department": {inst.departments[i].id for i in np.unique(data.u_dept[unit[vulnerable]]).tolist()},
+        "frame": {inst.municipalities[i].id for i in np.unique(data.u_muni[unit[sub]]).tolist()},
+        "quota": {inst.regions[i].id for i in np.unique(data.u_region[unit[sub]]).tolist()},
+    }
     region = {m.id: m.region for m in inst.municipalities}
     dept_muni = {d.id: d.municipality for d in inst.departments}
     pool_map = pools(inst)
     out: list[Limit] = []
     for p in usage.pools:
         q = pool_map.get(p.id)
-        if q is not None and p.used >= p.cap and p.cap < q.vacancies + q.offered:
+        if q is None or p.used < p.cap or p.cap >= q.vacancies + q.offered:
+            continue
+        if q.mode == "rotation" or p.id in touched["pool"]:
             out.append(Limit("pool", p.id, p.cap, p.used, region[q.municipality]))
     for d in usage.departments:
-        if d.max_vulnerable is not None and d.used >= d.max_vulnerable:
+        if d.max_vulnerable is not None and d.used >= d.max_vulnerable and d.id in touched["department"]:
             out.append(Limit("department", d.id, d.max_vulnerable, d.used, region[dept_muni[d.id]]))
     for f in usage.frames:
-        if f.frame is not None and f.used >= f.frame:
+        if f.frame is not None and f.used >= f.frame and f.municipality in touched["frame"]:
             out.append(Limit("frame", f.municipality, f.frame, f.used, region[f.municipality]))
     for q_ in usage.quotas:
-        if q_.quota is not None and q_.used >= q_.quota:
+        if q_.quota is not None and q_.used >= q_.quota and q_.region in touched["quota"]:
             out.append(Limit("quota", q_.region, q_.quota, q_.used, q_.region))
     return out
 

@@ -166,3 +166,21 @@ def test_prices_command(tmp_path):
     bad.write_text('{"format": "anvis/1", "citizens": 1}')
     res = CliRunner().invoke(main, ["prices", str(bad), "-o", str(tmp_path / "b.json")])
     assert res.exit_code == 2 and not (tmp_path / "b.json").exists()
+
+
+def test_a_full_limit_no_pair_can_use_binds_nothing():
+    """A mixed-city cap of 0 binds only where a vulnerable citizen fits; a frame of 0 only where a subsidy is needed."""
+    depts = [
+        {"id": "D", "organisation": "O", "municipality": "M", "max_vulnerable": 0},
+        {"id": "E", "organisation": "O", "municipality": "M", "max_vulnerable": 0},
+    ]
+    citizens = [{"id": "v", "vulnerable": True, "max_rent_kr": 5000}, {"id": "w", "max_rent_kr": 2000}]
+    units = [{"id": "d1", "department": "D"}, {"id": "e1", "department": "E", "rent_kr": 9000}]
+    inst = models.from_dict(doc(citizens, units, departments=depts))
+    plan = models.Plan.from_dict(solved(inst.to_dict()))
+    limits = {(lim.kind, lim.id) for lim in binding_limits(inst, plan)}
+    assert ("department", "D") in limits  # v fits d1 but for the cap
+    assert ("department", "E") not in limits  # e1 is too dear for anyone: its cap limits nothing
+    assert ("frame", "M") not in limits  # frame 0, but nobody needs a subsidy
+    row = next(r for r in prices(inst)["limits"] if r["id"] == "D")
+    assert row["gain_plus_one"]["housed_by_priority"] == {"1": 1}
