@@ -30,6 +30,7 @@ LAYERS = [
     ("optimizer.report",),
     ("optimizer.rounds",),
     ("optimizer.sim",),
+    ("optimizer.scenario",),
     ("optimizer.serve",),  # the web app: over rounds, explain and report; the CLI starts it
     ("optimizer.cli",),
     ("optimizer",),  # the package's public surface (optimizer/__init__.py)
@@ -143,7 +144,7 @@ def test_every_layer_is_a_folder():
 
 
 #: Distribution name → import name, where they differ.
-IMPORT_NAME = {"psycopg[binary]": "psycopg", "pyyaml": "yaml"}
+IMPORT_NAME = {"psycopg[binary]": "psycopg", "pyyaml": "yaml", "dask[distributed]": "dask"}
 
 
 def declared_dependencies() -> list[str]:

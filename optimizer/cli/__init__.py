@@ -17,6 +17,7 @@ import click
 from optimizer.cli.explain import explain_command, report
 from optimizer.cli.instance import convert, generate, validate
 from optimizer.cli.rounds import round_group
+from optimizer.cli.scenario import prices, scenario
 from optimizer.cli.serve import serve
 from optimizer.cli.simulate import simulate
 from optimizer.cli.solve import check, solve
@@ -30,5 +31,18 @@ def main() -> None:
     """anvis: optimal municipal allocation of social housing (kommunal boliganvisning)."""
 
 
-for _command in (validate, solve, check, convert, generate, round_group, report, simulate, explain_command, serve):
+for _command in (
+    validate,
+    solve,
+    check,
+    convert,
+    generate,
+    round_group,
+    report,
+    simulate,
+    explain_command,
+    scenario,
+    prices,
+    serve,
+):
     main.add_command(_command)

@@ -1010,3 +1010,10 @@ _ENV = jinja2.Environment(
 @functools.lru_cache(maxsize=1)
 def _template() -> jinja2.Template:
     return _ENV.get_template(TEMPLATE)
+
+
+# Public names for the other pages that draw their plots the same way (the scenario comparison).
+#: The matplotlib settings every report plot is drawn under (with ``mpl.style.use(["default", PLOT_RC])``).
+PLOT_RC = _RC
+#: A figure as a deterministic inline ``<svg>`` element, ids prefixed by ``name`` (see ``_svg``).
+inline_svg = _svg

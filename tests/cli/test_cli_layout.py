@@ -35,7 +35,20 @@ HEAVY = (
     "uvicorn",
 )
 
-COMMANDS = {"validate", "solve", "check", "convert", "generate", "round", "report", "simulate", "explain", "serve"}
+COMMANDS = {
+    "validate",
+    "solve",
+    "check",
+    "convert",
+    "generate",
+    "round",
+    "report",
+    "simulate",
+    "explain",
+    "scenario",
+    "prices",
+    "serve",
+}
 
 
 def test_entry_point_is_the_click_group():

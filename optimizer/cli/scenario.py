@@ -1,0 +1,213 @@
+"""``anvis scenario`` and ``anvis prices``: what-if variants solved and compared, and the price of each limit."""
+
+from __future__ import annotations
+
+import re
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from models.validate import InstanceError, Problem, UnknownFieldWarning
+from optimizer.cli.common import (
+    BAD_INPUT,
+    fail,
+    guard_output,
+    printable,
+    save_instance,
+    solver_options,
+    write_text,
+)
+
+if TYPE_CHECKING:
+    from optimizer.scenario.scenario import Variant
+
+__all__ = ["prices", "scenario"]
+
+
+@click.command()
+@click.argument("scenario_file", metavar="SCENARIO.toml", type=click.Path(dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Results JSON (default <scenario>.results.json).",
+)
+@click.option("--html", "html", type=click.Path(dir_okay=False), default=None, help="Comparison page with plots.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None, help="Comparison table as CSV.")
+@click.option(
+    "--write-instances",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder for each variant's instance (NNN-name.json), to solve any of them alone.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Variants solved at once, on a local Dask cluster of that many processes.",
+)
+@click.option("--scheduler", default=None, help="Address of a running Dask scheduler (tcp://host:8786) to solve on.")
+@solver_options
+def scenario(
+    scenario_file: str,
+    output: str | None,
+    html: str | None,
+    csv_path: str | None,
+    write_instances: str | None,
+    jobs: int,
+    scheduler: str | None,
+    backend: str,
+    time_limit: float | None,
+    quiet: bool,
+) -> None:
+    """Solve the base and every variant, sweep and grid of SCENARIO.toml and compare them.
+
+    The results are the same bytes however many jobs solve them. Bad input (the file,
+    its base, any change) is listed one problem a line, with exit 2 and nothing written.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from models.io import dump_json
+    from optimizer.scenario.compare import csv_document, render_html
+    from optimizer.scenario.scenario import read_scenario, run_scenario
+
+    if output is None:
+        output = f"{Path(scenario_file).name.split('.')[0]}.results.json"
+    outputs = [p for p in (output, html, csv_path) if p]
+    if len({str(Path(p).resolve()) for p in outputs}) != len(outputs):
+        click.echo("error: --output, --html and --csv must be different files; nothing written", err=True)
+        sys.exit(BAD_INPUT)
+    for path in outputs:
+        guard_output(path, [scenario_file])
+    problem: InstanceError | None = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnknownFieldWarning)
+        try:
+            scen = read_scenario(scenario_file)
+        except InstanceError as exc:
+            problem = exc
+        except RecursionError:  # TOML nested deeper than Python's recursion limit
+            problem = InstanceError(scenario_file, [Problem("", "not readable: nested too deeply")])
+    for w in caught:  # the base's fields anvis ignores, said as `anvis solve` says them, before any problem
+        click.echo(f"warning: {printable(w.message)}", err=True)
+    if problem is not None:
+        fail(problem)
+    inputs = [scenario_file, scen.base.source]
+    for path in outputs:  # the base is known only now: never write over it either
+        guard_output(path, inputs)
+    names = _file_names(scen.variants)
+    if write_instances:
+        for name in names:
+            guard_output(str(Path(write_instances) / name), inputs)
+    err = Console(stderr=True)
+    with Progress(
+        TextColumn("solving variants"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet or not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("variants", total=len(scen.variants))
+        try:
+            doc = run_scenario(
+                scen,
+                backend=backend,
+                time_limit=time_limit,
+                jobs=jobs,
+                scheduler=scheduler,
+                progress=lambda done, _total: bar.update(task, completed=done),
+            )
+        except OSError as exc:  # a --scheduler that cannot be reached (TimeoutError is an OSError)
+            if scheduler is None:
+                raise
+            click.echo(f"error: cannot use the Dask scheduler {printable(scheduler)}: {printable(exc)}", err=True)
+            sys.exit(BAD_INPUT)
+    write_text(output, dump_json(doc))
+    if html:
+        write_text(html, render_html(doc))
+    if csv_path:
+        write_text(csv_path, csv_document(doc))
+    if write_instances:
+        for name, inst in zip(names, scen.instances, strict=True):
+            save_instance(inst, str(Path(write_instances) / name))
+    if not quiet:
+        for r in doc["results"]:
+            housed = r["objective"]["housed_by_priority"]
+            by = ", ".join(f"p{p} {n}" for p, n in housed.items())
+            click.echo(
+                printable(
+                    f"{r['name']}: {r['status']}, housed {sum(housed.values())} ({by}), "
+                    f"score {r['objective']['total_score']:g}, subsidised {r['subsidised']}"
+                )
+            )
+        click.echo(f"wrote {printable(output)}" + "".join(f", {printable(p)}" for p in outputs[1:]))
+    if any(r["status"] in ("error", "infeasible") for r in doc["results"]):
+        sys.exit(1)
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _file_names(variants: Sequence[Variant]) -> list[str]:
+    """``000-base.json``, ``001-<name>.json``, …: numbered, so that names that clean up alike stay apart."""
+    out = []
+    for i, v in enumerate(variants):
+        stem = _UNSAFE.sub("-", v.name).strip("-.")[:60] or "variant"
+        out.append(f"{i:03d}-{stem}.json")
+    return out
+
+
+@click.command()
+@click.argument("instance", type=click.Path(dir_okay=True))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Prices JSON (default <instance>.prices.json).",
+)
+@click.option("--html", "html", type=click.Path(dir_okay=False), default=None, help="The prices as an HTML table.")
+@solver_options
+def prices(
+    instance: str, output: str | None, html: str | None, backend: str, time_limit: float | None, quiet: bool
+) -> None:
+    """The exact gain of one more and one fewer of every limit INSTANCE's optimum uses up.
+
+    Choice pool caps, rotation pool turns, mixed-city caps, subsidy frames and grant
+    quotas: each moved by one and its region re-solved; sorted by value.
+    """
+    from models.io import dump_json
+    from optimizer.cli.common import load_instance
+    from optimizer.scenario.compare import gain_text, render_prices_html
+    from optimizer.scenario.prices import prices as price
+
+    if output is None:
+        output = f"{Path(instance.rstrip('/')).name.split('.')[0]}.prices.json"
+    if html is not None and Path(html).resolve() == Path(output).resolve():
+        click.echo("error: --output and --html must be different files; nothing written", err=True)
+        sys.exit(BAD_INPUT)
+    for path in (output, html):
+        if path:
+            guard_output(path, [instance])
+    inst = load_instance(instance)
+    doc = price(inst, backend=backend, time_limit=time_limit)
+    write_text(output, dump_json(doc))
+    if html:
+        write_text(html, render_prices_html(doc))
+    if not quiet:
+        for row in doc["limits"]:
+            click.echo(
+                printable(
+                    f"{row['kind']} {row['id']} ({row['used']}/{row['limit']}): "
+                    f"+1 {gain_text(row['gain_plus_one'])}; -1 {gain_text(row['gain_minus_one'])}"
+                )
+            )
+        click.echo(f"{len(doc['limits'])} binding limits; wrote {printable(output)}")

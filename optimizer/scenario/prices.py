@@ -1,0 +1,300 @@
+"""The price of every binding limit: what one more (and one fewer) of it would change, exactly.
+
+For each limit the base plan uses up (a choice pool's cap, a rotation pool's turns, a
+department's mixed-city cap, a municipality's subsidy frame, a region's grant quota),
+the instance is changed so that the limit is one more, and one fewer, and re-solved;
+the gain is the difference of the two optima (FORMAT.md §4 form: housed per priority
+and total score, and the weighted value where that is the objective). Nothing is
+estimated: each gain is the difference of two exact solves.
+
+Only the limit's **block** is re-solved: its region, which nothing couples to any
+other (citizens are housed in their own municipality; pools, caps and frames are per
+municipality, quotas per region), so the gain on the block is the gain on the whole
+instance (the lexicographic optimum of independent blocks is the sum of theirs).
+
+How a limit moves by one:
+
+- frame, grant quota, mixed-city cap: the number ± 1 (an unlimited one never binds);
+- a choice pool's cap ``floor(share × (Vb + V)) − Cb``: its ledger row, with the
+  fewest added earlier vacancies ``Vb`` and then ``Cb`` set so that the cap is exactly
+  one more or one fewer (usually ``claimed_before`` ∓ 1);
+- a rotation pool's turns: the nearest share that gives one turn more (fewer), as a
+  ``share`` change of :mod:`optimizer.scenario.changes` (a default pool becomes an
+  appended agreement, its ledger row moved with it). Which units are turns follows
+  from that share, as FORMAT.md §6 rule 4 says.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+import models
+from models.pools import EPS, Pool, pools
+from optimizer.explain.counterfactual import restrict
+from optimizer.scenario.changes import apply_changes
+
+__all__ = ["PRICES_FORMAT", "Limit", "binding_limits", "move_limit", "prices"]
+
+#: The ``format`` of the prices document.
+PRICES_FORMAT = "anvis-prices/1"
+# The largest number of earlier vacancies tried when a pool's cap is moved through its ledger.
+_MAX_LEDGER_STEPS = 10_000
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A limit the base plan uses up.
+
+    Attributes
+    ----------
+    kind
+        ``"frame"`` (a municipality), ``"quota"`` (a region), ``"department"`` (its
+        mixed-city cap), ``"pool"`` (a choice pool's cap, or a rotation pool's turns
+        and offered units).
+    id
+        The municipality, region, department or pool.
+    limit, used
+        The limit and what the plan uses of it.
+    region
+        The region whose block is re-solved.
+    """
+
+    kind: str
+    id: str
+    limit: int
+    used: int
+    region: str
+
+
+def binding_limits(inst: models.Instance, plan: models.Plan) -> list[Limit]:
+    """Every limit the plan uses up and some pair the rules allow would use more of.
+
+    In the order of the plan's usage tables. A pool binds only while it has more
+    units than its cap allows; unlimited caps and quotas never bind; a full limit
+    that no eligible pair can use (a mixed-city cap of 0 where no vulnerable citizen
+    fits, a frame of 0 where nobody needs a subsidy) binds nothing: one more of it
+    would change nothing, so it is left out. Rotation pools are kept whenever all
+    their turns are used, as another turn can make a unit assignable that no pair
+    may take now.
+    """
+    from optimizer.engine.data import ProblemData
+    from optimizer.engine.pairs import eligible_pairs
+
+    usage = plan.usage
+    if usage is None:
+        return []
+    data = ProblemData.build(inst)
+    pairs = eligible_pairs(data)
+    unit, sub = pairs.unit, pairs.subsidised
+    vulnerable = data.c_vulnerable[pairs.citizen]
+    touched = {
+        "pool": {data.pool_list[i].id for i in np.unique(data.u_pool[unit]).tolist()},
+        "department": {inst.departments[i].id for i in np.unique(data.u_dept[unit[vulnerable]]).tolist()},
+        "frame": {inst.municipalities[i].id for i in np.unique(data.u_muni[unit[sub]]).tolist()},
+        "quota": {inst.regions[i].id for i in np.unique(data.u_region[unit[sub]]).tolist()},
+    }
+    region = {m.id: m.region for m in inst.municipalities}
+    dept_muni = {d.id: d.municipality for d in inst.departments}
+    pool_map = pools(inst)
+    out: list[Limit] = []
+    for p in usage.pools:
+        q = pool_map.get(p.id)
+        if q is None or p.used < p.cap or p.cap >= q.vacancies + q.offered:
+            continue
+        if q.mode == "rotation" or p.id in touched["pool"]:
+            out.append(Limit("pool", p.id, p.cap, p.used, region[q.municipality]))
+    for d in usage.departments:
+        if d.max_vulnerable is not None and d.used >= d.max_vulnerable and d.id in touched["department"]:
+            out.append(Limit("department", d.id, d.max_vulnerable, d.used, region[dept_muni[d.id]]))
+    for f in usage.frames:
+        if f.frame is not None and f.used >= f.frame and f.municipality in touched["frame"]:
+            out.append(Limit("frame", f.municipality, f.frame, f.used, region[f.municipality]))
+    for q_ in usage.quotas:
+        if q_.quota is not None and q_.used >= q_.quota and q_.region in touched["quota"]:
+            out.append(Limit("quota", q_.region, q_.quota, q_.used, q_.region))
+    return out
+
+
+def prices(
+    inst: models.Instance,
+    backend: str = "auto",
+    time_limit: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """The exact gain of one more and one fewer of every binding limit, sorted by value.
+
+    Parameters
+    ----------
+    inst
+        The instance.
+    backend, time_limit
+        Passed to each solve (:func:`optimizer.engine.solve.solve`).
+    progress
+        Called with (limits priced, limits in all).
+
+    Returns
+    -------
+    dict
+        ``format`` ``anvis-prices/1``, the instance's name and hash, the base
+        ``status`` and ``objective``, and ``limits``: per binding limit its ``kind``,
+        ``id``, ``limit``, ``used``, ``gain_plus_one`` and ``gain_minus_one`` (each
+        ``{"housed_by_priority", "total_score"[, "value"]}``, or ``None`` where the
+        limit cannot move that way, e.g. below 0), and ``plus_one`` / ``minus_one``:
+        how the limit was moved, in words. Sorted by ``gain_plus_one`` in the
+        objective's order (the most valuable first), then kind and id. Statuses other
+        than ``optimal`` of any solve are listed in ``warnings``.
+    """
+    from optimizer.engine.solve import solve
+    from optimizer.plan.build import make_plan
+
+    plan = make_plan(solve(inst, backend=backend, time_limit=time_limit))
+    limits = binding_limits(inst, plan)
+    prios = [str(p) for p in inst.priorities]
+    weighted = inst.parameters.objective == "weighted"
+    munis: dict[str, set[str]] = {}
+    for m in inst.municipalities:
+        munis.setdefault(m.region, set()).add(m.id)
+    blocks: dict[str, tuple[models.Instance, dict[str, Any]]] = {}
+    warnings: list[str] = [] if plan.status == "optimal" else [f"base: status {plan.status}"]
+
+    def optimum(block: models.Instance, label: str) -> dict[str, Any]:
+        result = solve(block, backend=backend, time_limit=time_limit)
+        if str(result.status) != "optimal":
+            warnings.append(f"{label}: status {result.status}")
+        return {
+            "housed_by_priority": {p: result.housed_by_priority.get(int(p), 0) for p in prios},
+            "total_score": float(result.total_score),
+            "value": result.value,
+        }
+
+    rows = []
+    for n, lim in enumerate(limits):
+        if lim.region not in blocks:
+            block = restrict(inst, munis[lim.region])
+            blocks[lim.region] = (block, optimum(block, f"region {lim.region}"))
+        block, before = blocks[lim.region]
+        row: dict[str, Any] = {"kind": lim.kind, "id": lim.id, "limit": lim.limit, "used": lim.used}
+        for step, key in ((1, "plus_one"), (-1, "minus_one")):
+            moved = move_limit(block, lim, step)
+            if moved is None:
+                row[f"gain_{key}"], row[key] = None, None
+                continue
+            changed, how = moved
+            after = optimum(changed, f"{lim.kind} {lim.id} {step:+d}")
+            row[f"gain_{key}"] = _gain(before, after, weighted)
+            row[key] = how
+        rows.append(row)
+        if progress is not None:
+            progress(n + 1, len(limits))
+    rows.sort(key=lambda r: (_rank(r["gain_plus_one"], prios, weighted), r["kind"], r["id"]))
+    objective = plan.to_dict()["objective"]
+    return {
+        "format": PRICES_FORMAT,
+        "instance": inst.name,
+        "instance_sha256": inst.sha256,
+        "status": plan.status,
+        "objective": objective,
+        "limits": rows,
+        "warnings": warnings,
+    }
+
+
+def _gain(before: Mapping[str, Any], after: Mapping[str, Any], weighted: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "housed_by_priority": {p: after["housed_by_priority"][p] - n for p, n in before["housed_by_priority"].items()},
+        "total_score": _round(after["total_score"] - before["total_score"]),
+    }
+    if weighted:
+        out["value"] = _round(after["value"] - before["value"])
+    return out
+
+
+def _round(x: float) -> float:
+    """A difference of two sums of scores, without the float noise of the subtraction."""
+    return round(x, 9) + 0.0
+
+
+def _rank(gain: Mapping[str, Any] | None, prios: list[str], weighted: bool) -> tuple[float, ...]:
+    """Sort key: the most valuable gain first (lexicographic by priority, then score; or the value)."""
+    if gain is None:
+        return (math.inf,)
+    if weighted:
+        return (-gain["value"], -gain["total_score"])
+    return (*(-gain["housed_by_priority"][p] for p in prios), -gain["total_score"])
+
+
+# --------------------------------------------------------------------------- moving a limit
+
+
+def move_limit(block: models.Instance, lim: Limit, step: int) -> tuple[models.Instance, str] | None:
+    """An instance (or block) with the limit one more (``step`` 1) or one fewer (−1), and how, in words.
+
+    ``None`` where the limit cannot move so: below 0, or a pool whose share cannot
+    give another turn or cap.
+    """
+    if lim.kind in ("frame", "quota", "department"):
+        if lim.limit + step < 0:
+            return None
+        term, key = {
+            "frame": ("subsidy_frame", "municipality"),
+            "quota": ("grant_quota", "region"),
+            "department": ("max_vulnerable", "department"),
+        }[lim.kind]
+        changed = apply_changes(block, [{"term": term, key: lim.id, "value": lim.limit + step}])
+        return changed, f"{term} of {lim.id!r}: {lim.limit} → {lim.limit + step}"
+    pool = pools(block)[lim.id]
+    if pool.mode == "rotation":
+        return _rotation_moved(block, pool, step)
+    return _choice_moved(block, pool, step)
+
+
+def _choice_moved(block: models.Instance, pool: Pool, step: int) -> tuple[models.Instance, str] | None:
+    """A choice pool's cap ± 1 through its ledger row: the fewest added earlier vacancies, then the claims."""
+    target = pool.cap + step
+    if target < 0:
+        return None
+    for vb in range(pool.vacancies_before, pool.vacancies_before + _MAX_LEDGER_STEPS):
+        floor = math.floor(pool.share * (vb + pool.vacancies) + EPS)
+        cb = floor - target
+        if 0 <= cb <= vb:
+            break
+    else:
+        return None  # a share of 0 never gives a cap above 0
+    doc = block.to_dict()
+    rows = [r for r in doc["ledger"] if r["pool"] != pool.id]
+    doc["ledger"] = [*rows, {"pool": pool.id, "vacancies_before": vb, "claimed_before": cb}]
+    changed = models.from_dict(doc, block.source)
+    how = f"ledger of pool {pool.id!r}: claimed_before {pool.claimed_before} → {cb}"
+    if vb != pool.vacancies_before:
+        how += f", vacancies_before {pool.vacancies_before} → {vb}"
+    return changed, how + f" (cap {pool.cap} → {target})"
+
+
+def _turns(share: Fraction | float, before: int, vacancies: int) -> int:
+    """Turns among vacancies ``before + 1 … before + vacancies`` (FORMAT.md §6 rule 4, telescoped)."""
+    s = float(share)
+    return math.floor(s * (before + vacancies) + EPS) - math.floor(s * before + EPS)
+
+
+def _rotation_moved(block: models.Instance, pool: Pool, step: int) -> tuple[models.Instance, str] | None:
+    """A rotation pool with one turn more (fewer): the nearest share whose turns differ so."""
+    vb, v = pool.vacancies_before, pool.vacancies
+    now = _turns(pool.share, vb, v)
+    # the number of turns changes only where share × (vb + v) or share × vb crosses a whole number
+    candidates = {Fraction(j, x) for x in (vb, vb + v) if x > 0 for j in range(x + 1)}
+    if step > 0:
+        found = sorted(s for s in candidates if s > Fraction(pool.share) and _turns(s, vb, v) > now)
+    else:
+        found = sorted((s for s in candidates if s < Fraction(pool.share) and _turns(s, vb, v) < now), reverse=True)
+    if not found:
+        return None
+    share = float(found[0])
+    changed = apply_changes(block, [{"term": "share", "pool": pool.id, "value": share}])
+    turns = _turns(share, vb, v)
+    return changed, f"share of pool {pool.id!r}: {pool.share:.4g} → {share:.4g} (turns {now} → {turns})"
