@@ -14,9 +14,10 @@ Machine formats do not come from here: a plan's ``reason`` texts stay English
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import SupportsFloat
 
-from optimizer.text import KR_TOLERANCE
+from optimizer.text import KR_TOLERANCE, SHOWN_IDS, compact_ids
 
 __all__ = [
     "DEFAULT_LANG",
@@ -177,8 +178,8 @@ TEXT: dict[str, dict[str, str]] = {
         "ex.to_more_urgent": "  {n} taget af mere akutte borgere: {taken}",
         "ex.to_other": "  {n} taget af borgere med samme eller lavere prioritet (planen anviser flere akutte borgere "
         "eller scorer højere sådan): {taken}",
-        "ex.blocked": "  {n} ledige, men spærret: {cap}: {ids}",
-        "ex.free": "  {n} ledige og ikke spærret (løsningen blev afbrudt): {ids}",
+        "ex.blocked": "  {n}, men spærret: {cap}: {ids}",
+        "ex.free": "  {n} og ikke spærret (løsningen blev afbrudt): {ids}",
         "ex.cf": "  Mindste enkeltændring: {text}.",
         "ex.cf_delta": "    Ændring i planen: {delta}.",
         "ex.cf_tried": "    prøvet, ikke anvist: {text}",
@@ -213,10 +214,15 @@ TEXT: dict[str, dict[str, str]] = {
         "all.overridden": "{n} mere udelukket af planlæggerens tilsidesættelser",
         "all.more_urgent": "{n} taget af mere akutte borgere",
         "all.same": "{n} taget af borgere med samme eller lavere prioritet",
-        "all.blocked": "{n} ledige, men spærret af et opbrugt loft: {caps}",
-        "all.free": "{n} ledige (løsningen blev afbrudt)",
+        "all.blocked": "{n}, men spærret af et opbrugt loft: {caps}",
+        "all.free": "{n} (løsningen blev afbrudt)",
         "all.cf": " Mindste enkeltændring: {text}.",
         "all.rule_count": "{n} {rule}",
+        "ids.more": "flere",
+        "part.pref": "ønske",
+        "part.rent": "husleje",
+        "part.rooms": "størrelse",
+        "part.access": "tilgængelighed",
         "cap.unnamed": "en grænse for boligerne",
         "cap.unnamed_full": "en grænse for boligerne er opbrugt",
         "cap.full": "{name} er opbrugt ({used}/{limit})",
@@ -537,10 +543,15 @@ TEXT: dict[str, dict[str, str]] = {
         "all.overridden": "{n} more excluded by planner overrides",
         "all.more_urgent": "{n} taken by more urgent citizens",
         "all.same": "{n} taken by citizens of equal or lower urgency",
-        "all.blocked": "{n} free but blocked by a full cap: {caps}",
-        "all.free": "{n} free (the solve was cut short)",
+        "all.blocked": "{n} but blocked by a full cap: {caps}",
+        "all.free": "{n} (the solve was cut short)",
         "all.cf": " Smallest single change: {text}.",
         "all.rule_count": "{n} {rule}",
+        "ids.more": "more",
+        "part.pref": "pref",
+        "part.rent": "rent",
+        "part.rooms": "rooms",
+        "part.access": "access",
         "cap.unnamed": "a limit on the units",
         "cap.unnamed_full": "a limit on the units full",
         "cap.full": "{name} full ({used}/{limit})",
@@ -719,6 +730,8 @@ NOUNS: dict[str, dict[str, tuple[str, str]]] = {
         "change": ("ændring", "ændringer"),
         "single_change": ("enkeltændring", "enkeltændringer"),
         "municipality": ("kommune", "kommuner"),
+        "eligible_free": ("egnet bolig var ledig", "egnede boliger var ledige"),
+        "free": ("ledig", "ledige"),
     },
     "en": {
         "citizen": ("citizen", "citizens"),
@@ -733,6 +746,8 @@ NOUNS: dict[str, dict[str, tuple[str, str]]] = {
         "change": ("change", "changes"),
         "single_change": ("single change", "single changes"),
         "municipality": ("municipality", "municipalities"),
+        "eligible_free": ("eligible unit", "eligible units"),
+        "free": ("free", "free"),
     },
 }
 
@@ -821,6 +836,11 @@ def decimal(x: SupportsFloat, lang: str = DEFAULT_LANG, digits: int = 2) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return _swap(text) if _check(lang) == "da" else text
+
+
+def ids(items: Iterable[str], lang: str = DEFAULT_LANG, limit: int = SHOWN_IDS) -> str:
+    """Ids in :func:`optimizer.text.compact_ids`'s short form, "… (+N flere)" in Danish."""
+    return compact_ids(items, limit, more=TEXT[_check(lang)]["ids.more"])
 
 
 def short(x: SupportsFloat, lang: str = DEFAULT_LANG, spec: str = "g") -> str:

@@ -527,7 +527,9 @@ def format_explanation(e: dict[str, Any], lang: str = L.DEFAULT_LANG) -> str:
         elif a["score_source"] == "given in scores":
             lines.append(L.say("ex.score_given", lang, score=L.short(a["score"], lang)))
         else:
-            parts = " + ".join(f"{p['weight']:.2f}·{k} {p['value']:.2f}" for k, p in a["parts"].items())
+            parts = " + ".join(
+                f"{p['weight']:.2f}·{L.say('part.' + k, lang)} {p['value']:.2f}" for k, p in a["parts"].items()
+            )
             if lang == "da":
                 parts = parts.replace(".", ",")
             lines.append(L.say("ex.score_parts", lang, score=L.short(a["score"], lang), parts=parts))
@@ -564,11 +566,11 @@ def format_explanation(e: dict[str, Any], lang: str = L.DEFAULT_LANG) -> str:
         lines.append(L.say("ex.units", lang, n=n_units(n_all), eligible=L.number(n_el, lang)))
     for x in e["excluded"]:
         rule = x["rule"] if lang == "en" else rule_words(x["rule_code"], lang)
-        lines.append(L.say("ex.excluded", lang, n=n_units(x["count"]), rule=rule, ids=compact_ids(x["units"])))
+        lines.append(L.say("ex.excluded", lang, n=n_units(x["count"]), rule=rule, ids=L.ids(x["units"], lang)))
         lines.extend(f"    {unit}: {text}" for unit, text in x.get("turns", {}).items())
     el = e["eligible"]
     if el.get("overridden"):
-        lines.append(L.say("ex.overridden", lang, n=n_units(len(el["overridden"])), ids=compact_ids(el["overridden"])))
+        lines.append(L.say("ex.overridden", lang, n=n_units(len(el["overridden"])), ids=L.ids(el["overridden"], lang)))
     if el["to_more_urgent"]:
         lines.append(
             L.say(
@@ -592,13 +594,13 @@ def format_explanation(e: dict[str, Any], lang: str = L.DEFAULT_LANG) -> str:
             L.say(
                 "ex.blocked",
                 lang,
-                n=n_units(len(b["units"]), "eligible_unit"),
+                n=n_units(len(b["units"]), "eligible_free"),
                 cap=cap_words(b, lang),
-                ids=compact_ids(b["units"]),
+                ids=L.ids(b["units"], lang),
             )
         )
     if el["free"]:
-        lines.append(L.say("ex.free", lang, n=n_units(len(el["free"]), "eligible_unit"), ids=compact_ids(el["free"])))
+        lines.append(L.say("ex.free", lang, n=n_units(len(el["free"]), "eligible_free"), ids=L.ids(el["free"], lang)))
     cf = e.get("counterfactual")
     if cf and cf.get("applies"):
         lines.append(L.say("ex.cf", lang, text=counterfactual_words(cf, lang)))
@@ -817,7 +819,8 @@ def explain_all(
             ):
                 if n:
                     caps = "; ".join(sorted(caps_of.get(c, []))) if key == "all.blocked" else ""
-                    parts.append(L.say(key, lang, n=L.number(n, lang), caps=caps))
+                    count = L.plural(int(n), "free", lang) if key in ("all.blocked", "all.free") else L.number(n, lang)
+                    parts.append(L.say(key, lang, n=count, caps=caps))
             code = str(reason_of[c])
             entry["code"] = code
             text = L.say(
