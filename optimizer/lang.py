@@ -153,6 +153,7 @@ TEXT: dict[str, dict[str, str]] = {
         "sm.reasons": "ikke anvist, efter årsag: {reasons}",
         "sm.time": "tid: {times}",
         "sm.written": "plan skrevet til {path}",
+        "cli.report_written": "rapport skrevet til {path}",
         # explanations (explain, explain_all); rule and cap words are in RULES_DA and CAPS
         "ex.head": "Borger {citizen} (prioritet {priority}, kommune {municipality})",
         "ex.warning": "advarsel: {w}",
@@ -487,6 +488,7 @@ TEXT: dict[str, dict[str, str]] = {
         "sm.reasons": "not housed, by reason: {reasons}",
         "sm.time": "time: {times}",
         "sm.written": "plan written to {path}",
+        "cli.report_written": "report written to {path}",
         "ex.head": "Citizen {citizen} (priority {priority}, municipality {municipality})",
         "ex.warning": "warning: {w}",
         "ex.housed": "{head} is housed in unit {unit} (department {department}, pool {pool}, {rooms} rooms){locked}.",
