@@ -678,8 +678,9 @@ def explain_all(
     -------
     dict
         Citizen id → ``{"text", "housed", "code", ...}`` for every citizen, in
-        instance order; housed citizens also have ``unit`` and ``why`` (the text
-        without the sentence that repeats the assignment). A housed citizen's text
+        instance order; housed citizens also have ``unit``. ``why`` is the text
+        without what the report's row already shows (the assignment, or "not
+        housed" and the reason code). A housed citizen's text
         names the deciding comparison for their best other unit: who took it and why
         (more urgent; it was the taker's only eligible unit; the taker scores higher
         there; or the plan as a whole), a full cap, or a lower score.
@@ -781,13 +782,11 @@ def explain_all(
             else:
                 why = L.say("all.only", lang)
             text += why
-            # The report's row already shows unit, afdeling, score and rents: its "why" is the comparison.
-            entry["why"] = why.strip()
         elif n_elig[c] == 0:
             entry["code"] = "no_eligible_unit"
             n_units = int(per_muni[data.c_muni[c]])
             if n_units == 0:
-                text = L.say("all.no_units", lang, municipality=repr(cit.municipality))
+                why = L.say("all.no_units", lang, municipality=repr(cit.municipality))
             else:
                 counts = rule_counts[c]
                 by_text: dict[str, int] = {}  # units per rule wording, grouped as plans group them
@@ -801,13 +800,14 @@ def explain_all(
                 ]
                 if n_over[c]:
                     rules.append(L.say("all.rule_count", lang, n=int(n_over[c]), rule=rule_words(0, lang, plan=True)))
-                text = L.say(
+                why = L.say(
                     "all.none_eligible",
                     lang,
                     n=L.plural(n_units, "unit", lang),
                     municipality=repr(cit.municipality),
                     rules="; ".join(rules),
                 )
+            text = L.say("all.not_housed_plain", lang, why=why)
         else:
             parts = []
             for key, n in (
@@ -823,13 +823,9 @@ def explain_all(
                     parts.append(L.say(key, lang, n=count, caps=caps))
             code = str(reason_of[c])
             entry["code"] = code
-            text = L.say(
-                "all.not_housed",
-                lang,
-                code=code if lang == "en" else L.TEXT[lang].get(f"reason.short.{code}", code),
-                n=L.plural(int(n_elig[c]), "eligible_unit", lang),
-                parts="; ".join(parts),
-            )
+            why = L.say("all.eligible", lang, n=L.plural(int(n_elig[c]), "eligible_unit", lang), parts="; ".join(parts))
+            short = code if lang == "en" else L.TEXT[lang].get(f"reason.short.{code}", code)
+            text = L.say("all.not_housed", lang, code=short, why=why)
         if counterfactuals and not housed[c]:
             cf = counterfactual(
                 inst,
@@ -842,7 +838,10 @@ def explain_all(
                 cache=cf_cache,
             )
             entry["counterfactual"] = cf
-            text += L.say("all.cf", lang, text=counterfactual_words(cf, lang))
+            more = L.say("all.cf", lang, text=counterfactual_words(cf, lang))
+            text, why = text + more, why + more
         entry["text"] = text
+        # The report's row shows the assignment, or the reason code in words: its "why" is the rest.
+        entry["why"] = why.strip()
         out[cit.id] = entry
     return out

@@ -540,9 +540,11 @@ def test_explain_all_feeds_the_round_report():
     inst, plan = setup(frame_doc())
     out = explain_all(inst, plan, lang="en")
     page = render_report(inst, models.Plan.from_dict(plan), out)
-    assert out["b"]["text"] in html.unescape(page) and out["a"]["why"] in html.unescape(page)
+    assert out["b"]["why"] in html.unescape(page) and out["a"]["why"] in html.unescape(page)
+    assert out["b"]["text"] == f"Not housed (capacity): {out['b']['why']}"  # the row shows the code
     assert out["a"]["text"].endswith(" " + out["a"]["why"]) and out["a"]["why"].startswith("Best of 1 other")
     assert out["a"]["text"] not in html.unescape(page)  # the row shows unit, rent and score already
+    assert out["b"]["text"] not in html.unescape(page)
 
 
 def test_explain_all_with_counterfactuals_on_tiny():
