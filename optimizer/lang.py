@@ -14,9 +14,10 @@ Machine formats do not come from here: a plan's ``reason`` texts stay English
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import SupportsFloat
 
-from optimizer.text import KR_TOLERANCE
+from optimizer.text import KR_TOLERANCE, SHOWN_IDS, compact_ids
 
 __all__ = [
     "DEFAULT_LANG",
@@ -152,6 +153,7 @@ TEXT: dict[str, dict[str, str]] = {
         "sm.reasons": "ikke anvist, efter årsag: {reasons}",
         "sm.time": "tid: {times}",
         "sm.written": "plan skrevet til {path}",
+        "cli.report_written": "rapport skrevet til {path}",
         # explanations (explain, explain_all); rule and cap words are in RULES_DA and CAPS
         "ex.head": "Borger {citizen} (prioritet {priority}, kommune {municipality})",
         "ex.warning": "advarsel: {w}",
@@ -177,8 +179,8 @@ TEXT: dict[str, dict[str, str]] = {
         "ex.to_more_urgent": "  {n} taget af mere akutte borgere: {taken}",
         "ex.to_other": "  {n} taget af borgere med samme eller lavere prioritet (planen anviser flere akutte borgere "
         "eller scorer højere sådan): {taken}",
-        "ex.blocked": "  {n} ledige, men spærret: {cap}: {ids}",
-        "ex.free": "  {n} ledige og ikke spærret (løsningen blev afbrudt): {ids}",
+        "ex.blocked": "  {n}, men spærret: {cap}: {ids}",
+        "ex.free": "  {n} og ikke spærret (løsningen blev afbrudt): {ids}",
         "ex.cf": "  Mindste enkeltændring: {text}.",
         "ex.cf_delta": "    Ændring i planen: {delta}.",
         "ex.cf_tried": "    prøvet, ikke anvist: {text}",
@@ -207,16 +209,23 @@ TEXT: dict[str, dict[str, str]] = {
         "all.sub": ", med huslejetilskud",
         "all.best": " Bedste af {n}: {unit} (score {score}), {reason}.",
         "all.only": " Ingen anden bolig var egnet.",
-        "all.no_units": "Ikke anvist: ingen ledig bolig i kommune {municipality} i denne runde.",
-        "all.none_eligible": "Ikke anvist: ingen af de {n} i kommune {municipality} er egnede: {rules}.",
-        "all.not_housed": "Ikke anvist ({code}): {n}: {parts}.",
+        "all.no_units": "ingen ledig bolig i kommune {municipality} i denne runde.",
+        "all.none_eligible": "ingen af de {n} i kommune {municipality} er egnede: {rules}.",
+        "all.not_housed": "Ikke anvist ({code}): {why}",
+        "all.not_housed_plain": "Ikke anvist: {why}",
+        "all.eligible": "{n}: {parts}.",
         "all.overridden": "{n} mere udelukket af planlæggerens tilsidesættelser",
         "all.more_urgent": "{n} taget af mere akutte borgere",
         "all.same": "{n} taget af borgere med samme eller lavere prioritet",
-        "all.blocked": "{n} ledige, men spærret af et opbrugt loft: {caps}",
-        "all.free": "{n} ledige (løsningen blev afbrudt)",
+        "all.blocked": "{n}, men spærret af et opbrugt loft: {caps}",
+        "all.free": "{n} (løsningen blev afbrudt)",
         "all.cf": " Mindste enkeltændring: {text}.",
         "all.rule_count": "{n} {rule}",
+        "ids.more": "flere",
+        "part.pref": "ønske",
+        "part.rent": "husleje",
+        "part.rooms": "størrelse",
+        "part.access": "tilgængelighed",
         "cap.unnamed": "en grænse for boligerne",
         "cap.unnamed_full": "en grænse for boligerne er opbrugt",
         "cap.full": "{name} er opbrugt ({used}/{limit})",
@@ -481,6 +490,7 @@ TEXT: dict[str, dict[str, str]] = {
         "sm.reasons": "not housed, by reason: {reasons}",
         "sm.time": "time: {times}",
         "sm.written": "plan written to {path}",
+        "cli.report_written": "report written to {path}",
         "ex.head": "Citizen {citizen} (priority {priority}, municipality {municipality})",
         "ex.warning": "warning: {w}",
         "ex.housed": "{head} is housed in unit {unit} (department {department}, pool {pool}, {rooms} rooms){locked}.",
@@ -531,16 +541,23 @@ TEXT: dict[str, dict[str, str]] = {
         "all.sub": ", subsidised",
         "all.best": " Best of {n}: {unit} (score {score}), {reason}.",
         "all.only": " No other unit was eligible.",
-        "all.no_units": "Not housed: no vacant unit in municipality {municipality} this round.",
-        "all.none_eligible": "Not housed: none of the {n} of municipality {municipality} is eligible: {rules}.",
-        "all.not_housed": "Not housed ({code}): {n}: {parts}.",
+        "all.no_units": "no vacant unit in municipality {municipality} this round.",
+        "all.none_eligible": "none of the {n} of municipality {municipality} is eligible: {rules}.",
+        "all.not_housed": "Not housed ({code}): {why}",
+        "all.not_housed_plain": "Not housed: {why}",
+        "all.eligible": "{n}: {parts}.",
         "all.overridden": "{n} more excluded by planner overrides",
         "all.more_urgent": "{n} taken by more urgent citizens",
         "all.same": "{n} taken by citizens of equal or lower urgency",
-        "all.blocked": "{n} free but blocked by a full cap: {caps}",
-        "all.free": "{n} free (the solve was cut short)",
+        "all.blocked": "{n} but blocked by a full cap: {caps}",
+        "all.free": "{n} (the solve was cut short)",
         "all.cf": " Smallest single change: {text}.",
         "all.rule_count": "{n} {rule}",
+        "ids.more": "more",
+        "part.pref": "pref",
+        "part.rent": "rent",
+        "part.rooms": "rooms",
+        "part.access": "access",
         "cap.unnamed": "a limit on the units",
         "cap.unnamed_full": "a limit on the units full",
         "cap.full": "{name} full ({used}/{limit})",
@@ -719,6 +736,8 @@ NOUNS: dict[str, dict[str, tuple[str, str]]] = {
         "change": ("ændring", "ændringer"),
         "single_change": ("enkeltændring", "enkeltændringer"),
         "municipality": ("kommune", "kommuner"),
+        "eligible_free": ("egnet bolig var ledig", "egnede boliger var ledige"),
+        "free": ("ledig", "ledige"),
     },
     "en": {
         "citizen": ("citizen", "citizens"),
@@ -733,6 +752,8 @@ NOUNS: dict[str, dict[str, tuple[str, str]]] = {
         "change": ("change", "changes"),
         "single_change": ("single change", "single changes"),
         "municipality": ("municipality", "municipalities"),
+        "eligible_free": ("eligible unit", "eligible units"),
+        "free": ("free", "free"),
     },
 }
 
@@ -821,6 +842,11 @@ def decimal(x: SupportsFloat, lang: str = DEFAULT_LANG, digits: int = 2) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return _swap(text) if _check(lang) == "da" else text
+
+
+def ids(items: Iterable[str], lang: str = DEFAULT_LANG, limit: int = SHOWN_IDS) -> str:
+    """Ids in :func:`optimizer.text.compact_ids`'s short form, "… (+N flere)" in Danish."""
+    return compact_ids(items, limit, more=TEXT[_check(lang)]["ids.more"])
 
 
 def short(x: SupportsFloat, lang: str = DEFAULT_LANG, spec: str = "g") -> str:

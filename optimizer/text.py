@@ -53,10 +53,11 @@ def plural(n: int, word: str) -> str:
 _SUFFIX = re.compile(r"^(.*?)(0|[1-9]\d*)$")
 
 
-def compact_ids(ids: Iterable[str], limit: int = SHOWN_IDS) -> str:
+def compact_ids(ids: Iterable[str], limit: int = SHOWN_IDS, *, more: str = "more") -> str:
     """Ids in a short form: three or more with one prefix and consecutive numbers as ``u3..u7``.
 
-    At most ``limit`` items are written, then ``… (+N more)`` counting the ids left out.
+    At most ``limit`` items are written, then ``… (+N more)`` counting the ids left out
+    (``more`` is the word; :func:`optimizer.lang.ids` gives it in the planner's language).
     """
     items: list[tuple[str, int]] = []  # (text, number of ids)
     run: list[str] = []  # ids of the current run
@@ -79,7 +80,7 @@ def compact_ids(ids: Iterable[str], limit: int = SHOWN_IDS) -> str:
     flush()
     text = ", ".join(t for t, _ in items[:limit])
     if len(items) > limit:
-        text += f", … (+{sum(n for _, n in items[limit:])} more)"
+        text += f", … (+{sum(n for _, n in items[limit:])} {more})"
     return text
 
 

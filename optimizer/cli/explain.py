@@ -29,6 +29,7 @@ from optimizer.cli.common import (
     read_plan_file,
     write_text,
 )
+from optimizer.lang import say
 
 __all__ = ["explain_citizen", "explain_command", "explain_option", "explain_options", "report", "write_report"]
 
@@ -199,4 +200,4 @@ def write_report(
     for w in plan_warnings(inst, plan):
         click.echo(printable(f"warning: {source}: {w}"), err=True)
     write_text(output, html)
-    click.echo(printable(f"report written to {output}"))
+    click.echo(printable(say("cli.report_written", lang, path=output)))

@@ -527,7 +527,9 @@ def format_explanation(e: dict[str, Any], lang: str = L.DEFAULT_LANG) -> str:
         elif a["score_source"] == "given in scores":
             lines.append(L.say("ex.score_given", lang, score=L.short(a["score"], lang)))
         else:
-            parts = " + ".join(f"{p['weight']:.2f}·{k} {p['value']:.2f}" for k, p in a["parts"].items())
+            parts = " + ".join(
+                f"{p['weight']:.2f}·{L.say('part.' + k, lang)} {p['value']:.2f}" for k, p in a["parts"].items()
+            )
             if lang == "da":
                 parts = parts.replace(".", ",")
             lines.append(L.say("ex.score_parts", lang, score=L.short(a["score"], lang), parts=parts))
@@ -564,11 +566,11 @@ def format_explanation(e: dict[str, Any], lang: str = L.DEFAULT_LANG) -> str:
         lines.append(L.say("ex.units", lang, n=n_units(n_all), eligible=L.number(n_el, lang)))
     for x in e["excluded"]:
         rule = x["rule"] if lang == "en" else rule_words(x["rule_code"], lang)
-        lines.append(L.say("ex.excluded", lang, n=n_units(x["count"]), rule=rule, ids=compact_ids(x["units"])))
+        lines.append(L.say("ex.excluded", lang, n=n_units(x["count"]), rule=rule, ids=L.ids(x["units"], lang)))
         lines.extend(f"    {unit}: {text}" for unit, text in x.get("turns", {}).items())
     el = e["eligible"]
     if el.get("overridden"):
-        lines.append(L.say("ex.overridden", lang, n=n_units(len(el["overridden"])), ids=compact_ids(el["overridden"])))
+        lines.append(L.say("ex.overridden", lang, n=n_units(len(el["overridden"])), ids=L.ids(el["overridden"], lang)))
     if el["to_more_urgent"]:
         lines.append(
             L.say(
@@ -592,13 +594,13 @@ def format_explanation(e: dict[str, Any], lang: str = L.DEFAULT_LANG) -> str:
             L.say(
                 "ex.blocked",
                 lang,
-                n=n_units(len(b["units"]), "eligible_unit"),
+                n=n_units(len(b["units"]), "eligible_free"),
                 cap=cap_words(b, lang),
-                ids=compact_ids(b["units"]),
+                ids=L.ids(b["units"], lang),
             )
         )
     if el["free"]:
-        lines.append(L.say("ex.free", lang, n=n_units(len(el["free"]), "eligible_unit"), ids=compact_ids(el["free"])))
+        lines.append(L.say("ex.free", lang, n=n_units(len(el["free"]), "eligible_free"), ids=L.ids(el["free"], lang)))
     cf = e.get("counterfactual")
     if cf and cf.get("applies"):
         lines.append(L.say("ex.cf", lang, text=counterfactual_words(cf, lang)))
@@ -676,8 +678,9 @@ def explain_all(
     -------
     dict
         Citizen id → ``{"text", "housed", "code", ...}`` for every citizen, in
-        instance order; housed citizens also have ``unit`` and ``why`` (the text
-        without the sentence that repeats the assignment). A housed citizen's text
+        instance order; housed citizens also have ``unit``. ``why`` is the text
+        without what the report's row already shows (the assignment, or "not
+        housed" and the reason code). A housed citizen's text
         names the deciding comparison for their best other unit: who took it and why
         (more urgent; it was the taker's only eligible unit; the taker scores higher
         there; or the plan as a whole), a full cap, or a lower score.
@@ -779,13 +782,11 @@ def explain_all(
             else:
                 why = L.say("all.only", lang)
             text += why
-            # The report's row already shows unit, afdeling, score and rents: its "why" is the comparison.
-            entry["why"] = why.strip()
         elif n_elig[c] == 0:
             entry["code"] = "no_eligible_unit"
             n_units = int(per_muni[data.c_muni[c]])
             if n_units == 0:
-                text = L.say("all.no_units", lang, municipality=repr(cit.municipality))
+                why = L.say("all.no_units", lang, municipality=repr(cit.municipality))
             else:
                 counts = rule_counts[c]
                 by_text: dict[str, int] = {}  # units per rule wording, grouped as plans group them
@@ -799,13 +800,14 @@ def explain_all(
                 ]
                 if n_over[c]:
                     rules.append(L.say("all.rule_count", lang, n=int(n_over[c]), rule=rule_words(0, lang, plan=True)))
-                text = L.say(
+                why = L.say(
                     "all.none_eligible",
                     lang,
                     n=L.plural(n_units, "unit", lang),
                     municipality=repr(cit.municipality),
                     rules="; ".join(rules),
                 )
+            text = L.say("all.not_housed_plain", lang, why=why)
         else:
             parts = []
             for key, n in (
@@ -817,16 +819,13 @@ def explain_all(
             ):
                 if n:
                     caps = "; ".join(sorted(caps_of.get(c, []))) if key == "all.blocked" else ""
-                    parts.append(L.say(key, lang, n=L.number(n, lang), caps=caps))
+                    count = L.plural(int(n), "free", lang) if key in ("all.blocked", "all.free") else L.number(n, lang)
+                    parts.append(L.say(key, lang, n=count, caps=caps))
             code = str(reason_of[c])
             entry["code"] = code
-            text = L.say(
-                "all.not_housed",
-                lang,
-                code=code if lang == "en" else L.TEXT[lang].get(f"reason.short.{code}", code),
-                n=L.plural(int(n_elig[c]), "eligible_unit", lang),
-                parts="; ".join(parts),
-            )
+            why = L.say("all.eligible", lang, n=L.plural(int(n_elig[c]), "eligible_unit", lang), parts="; ".join(parts))
+            short = code if lang == "en" else L.TEXT[lang].get(f"reason.short.{code}", code)
+            text = L.say("all.not_housed", lang, code=short, why=why)
         if counterfactuals and not housed[c]:
             cf = counterfactual(
                 inst,
@@ -839,7 +838,10 @@ def explain_all(
                 cache=cf_cache,
             )
             entry["counterfactual"] = cf
-            text += L.say("all.cf", lang, text=counterfactual_words(cf, lang))
+            more = L.say("all.cf", lang, text=counterfactual_words(cf, lang))
+            text, why = text + more, why + more
         entry["text"] = text
+        # The report's row shows the assignment, or the reason code in words: its "why" is the rest.
+        entry["why"] = why.strip()
         out[cit.id] = entry
     return out

@@ -50,7 +50,6 @@ from models.plan import HOMELESS_RENT_KR
 from optimizer import lang as L
 from optimizer.engine.data import NO_LIMIT, ProblemData
 from optimizer.plan.usage import count_used
-from optimizer.text import compact_ids
 
 __all__ = ["ReportError", "plan_warnings", "render_report"]
 
@@ -636,9 +635,9 @@ def _override_row(o: Mapping[str, Any], lang: str) -> dict[str, Any]:
         by_prio = {str(k): int(v) for k, v in (effect.get("priority_lost") or {}).items() if int(v)}
         cost = []
         if moved:
-            cost.append(L.say("ov.moved", lang, n=L.plural(len(moved), "citizen", lang), ids=compact_ids(moved)))
+            cost.append(L.say("ov.moved", lang, n=L.plural(len(moved), "citizen", lang), ids=L.ids(moved, lang)))
         if lost:
-            cost.append(L.say("ov.lost", lang, n=L.plural(len(lost), "citizen", lang), ids=compact_ids(lost)))
+            cost.append(L.say("ov.lost", lang, n=L.plural(len(lost), "citizen", lang), ids=L.ids(lost, lang)))
         if by_prio:
             parts = ", ".join(
                 L.say("ov.priority_part", lang, p=p, n=L.number(n, lang))

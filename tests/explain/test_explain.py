@@ -540,9 +540,11 @@ def test_explain_all_feeds_the_round_report():
     inst, plan = setup(frame_doc())
     out = explain_all(inst, plan, lang="en")
     page = render_report(inst, models.Plan.from_dict(plan), out)
-    assert out["b"]["text"] in html.unescape(page) and out["a"]["why"] in html.unescape(page)
+    assert out["b"]["why"] in html.unescape(page) and out["a"]["why"] in html.unescape(page)
+    assert out["b"]["text"] == f"Not housed (capacity): {out['b']['why']}"  # the row shows the code
     assert out["a"]["text"].endswith(" " + out["a"]["why"]) and out["a"]["why"].startswith("Best of 1 other")
     assert out["a"]["text"] not in html.unescape(page)  # the row shows unit, rent and score already
+    assert out["b"]["text"] not in html.unescape(page)
 
 
 def test_explain_all_with_counterfactuals_on_tiny():
@@ -899,3 +901,22 @@ def test_danish_counterfactual_of_a_share_change_names_the_agreement():
     assert change_words(ledger, "da") == (
         "anvisningsretten i pulje 'p' + 1: én anvisning færre i puljens regnskab (claimed_before 99 → 98; loft 1 → 2)"
     )
+
+
+def test_danish_free_units_agree_in_number_and_score_parts_are_words():
+    """ "1 egnet bolig var ledig" / "2 egnede boliger var ledige"; score parts named in Danish; "… (+N flere)"."""
+    inst, plan = setup(frame_doc())
+    text = explain(inst, plan, "b", counterfactuals=False)["text"]
+    assert (
+        "  1 egnet bolig var ledig, men spærret: tilsagnsrammen for huslejetilskud i kommune 'M' er opbrugt (1/1): u2"
+        in (text)
+    )
+    assert "1 ledig, men spærret af et opbrugt loft" in explain_all(inst, plan)["b"]["text"]
+    d = doc([{"id": "a", "max_rent_kr": 4000, "min_rooms": 1}], [{"id": "u1", "rent_kr": 3000}])
+    inst, plan = setup(d)
+    assert "0,45·ønske" in explain(inst, plan, "a")["text"]
+    assert "0.45·pref" in explain(inst, plan, "a", lang="en")["text"]
+    from optimizer import lang as L
+
+    many = [f"x{i}" for i in range(0, 60, 2)]
+    assert L.ids(many).endswith("… (+18 flere)") and L.ids(many, "en") == compact_ids(many)

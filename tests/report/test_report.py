@@ -303,7 +303,8 @@ def test_cli_report_says_why_for_every_citizen(files):
     assert "1 taken by more urgent citizens" in page and "No other unit was eligible" in page
     assert run("report", inst_path, plan_path, "-o", out, "--no-explain", "--lang", "en").exit_code == 0
     assert "No other unit was eligible" not in out.read_text(encoding="utf-8")
-    assert run("report", inst_path, plan_path, "-o", out).exit_code == 0  # Danish by default
+    r = run("report", inst_path, plan_path, "-o", out)  # Danish by default
+    assert r.exit_code == 0 and r.stdout == f"rapport skrevet til {out}\n"
     page = out.read_text(encoding="utf-8")
     assert '<html lang="da">' in page
     assert "1 taget af mere akutte borgere" in page and "Ingen anden bolig var egnet" in page
