@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from models.headers import ColumnMap
 from models.instance import Instance
 from models.plan import Plan, plan_document
 from models.validate import InstanceError, Problem, from_dict, parse_integer, short
@@ -33,8 +34,10 @@ def instance_kind(path: str | os.PathLike[str]) -> str:
     return "json"
 
 
-def read_document(path: str | os.PathLike[str]) -> Any:
+def read_document(path: str | os.PathLike[str], columns: ColumnMap | None = None) -> Any:
     """The raw instance document of a file, not yet validated.
+
+    ``columns`` maps a CSV folder's or workbook's own column names to fields (``--columns``).
 
     Raises
     ------
@@ -49,11 +52,11 @@ def read_document(path: str | os.PathLike[str]) -> Any:
         if kind == "csv":
             from models.tables import read_csv_folder
 
-            return read_csv_folder(path)
+            return read_csv_folder(path, columns)
         if kind == "xlsx":
             from models.tables import read_xlsx
 
-            return read_xlsx(path)
+            return read_xlsx(path, columns)
         if kind == "orlib":
             from models.orlib import read_orlib
 
@@ -132,15 +135,24 @@ def _repeated_keys(value: Any, path: str) -> Iterator[Problem]:
             stack.extend((v, f"{where}[{i}]") for i, v in reversed(list(enumerate(node))))
 
 
-def load(path: str | os.PathLike[str]) -> Instance:
+def load(path: str | os.PathLike[str], columns: ColumnMap | None = None) -> Instance:
     """Read and validate an instance from JSON, a CSV folder, xlsx or an OR-Library ``.txt``.
+
+    ``columns`` maps a CSV folder's or workbook's own column names to fields (``--columns``).
 
     Raises
     ------
     InstanceError
-        Listing every problem of the file.
+        Listing every problem of the file; in a CSV folder or workbook by sheet, row and column.
     """
-    return from_dict(read_document(path), str(path))
+    doc = read_document(path, columns)
+    try:
+        return from_dict(doc, str(path))
+    except InstanceError as exc:
+        locate = getattr(doc, "locate", None)  # a table document names rows as a spreadsheet shows them
+        if locate is None:
+            raise
+        raise locate(exc) from None
 
 
 def save(inst: Instance, path: str | os.PathLike[str]) -> None:

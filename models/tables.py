@@ -61,12 +61,14 @@ import types
 import typing
 import warnings
 import zipfile
+from dataclasses import dataclass, field
 from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeAlias
 
 from pydantic import BaseModel
 
+from models.headers import DA, ColumnMap, Lookup, column_lookup, find_table, header_name, table_name
 from models.plan import Plan, plan_document
 from models.schema import LIST_SEP, RECORD_OF, TABLES, Body, Parameters
 from models.validate import InstanceError, Problem, UnknownFieldWarning, parse_integer, short
@@ -77,8 +79,10 @@ FIXED_TIME = datetime.datetime(2000, 1, 1)
 """Creation and modification time written into every workbook (bytes must not depend on the clock)."""
 MAX_SHEET_ROWS = 1_048_576
 
-TRUE_WORDS = frozenset({"true", "1", "yes"})
-FALSE_WORDS = frozenset({"false", "0", "no"})
+TRUE_WORDS = frozenset({"true", "1", "yes", "ja", "sand"})
+FALSE_WORDS = frozenset({"false", "0", "no", "nej", "falsk"})
+BOOL_WORDS = {"da": ("ja", "nej"), "en": ("yes", "no")}
+"""How a plan writes booleans, by language; reading takes these and true/false, 1/0, sand/falsk."""
 INT_RE = re.compile(r"[+-]?\d+")
 NUMBER_RE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
@@ -137,14 +141,63 @@ def is_empty(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def convert(value: Any, kind: CellType) -> Any:
+class Ambiguous(str):
+    """A number whose text reads one way in Danish and another in English (``4.500``: 4500 or 4.5).
+
+    Kept, like any cell that does not convert, so that the reader reports it naming the cell.
+    """
+
+
+DA_NUMBER = re.compile(r"[+-]?(?:[1-9]\d{0,2}(?:\.\d{3})+|\d+)(?:,\d+)?")
+"""A Danish number: ``.`` between groups of three digits, ``,`` before the decimals (``4.500,50``)."""
+EN_GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
+"""An English number with ``,`` between groups of three digits (``4,500.50``)."""
+GROUP_BLANK = re.compile(r"(?<=\d)[ \u00a0\u202f](?=\d{3}(?!\d))")
+"""A blank between groups of digits (``4 500``), as both languages may write them."""
+AMBIGUOUS_DECIMALS = re.compile(r"-?[1-9]\d{0,2}\.\d{3}")
+"""A float's ``repr`` that could be Danish thousands (``12.345``)."""
+KR_SUFFIX = re.compile(r"\s*(?:kr\.?|dkk)$", re.IGNORECASE)
+
+
+def read_number(text: str, danish: bool | None = None) -> int | float | str | None:
+    """The number a cell's text gives, in either language's notation.
+
+    A text with one reading (``4500``, ``4,5``, ``4.500,50``, ``1,234.5``, ``4.5``,
+    ``4 500 kr``) gives it. A text that reads differently in Danish and in English
+    (``4.500``: 4500 or 4.5; ``4,500``: 4.5 or 4500) gives its Danish reading in a
+    Danish sheet (``danish``) and otherwise an :class:`Ambiguous`, never a guess.
+
+    Returns
+    -------
+    int, float, Ambiguous or None
+        None when the text is no number.
+    """
+    s = GROUP_BLANK.sub("", KR_SUFFIX.sub("", text.strip()))
+    if INT_RE.fullmatch(s):
+        return parse_integer(s)
+    readings = []
+    if NUMBER_RE.fullmatch(s):
+        readings.append(float(s))
+    elif EN_GROUPED.fullmatch(s):
+        readings.append(float(s.replace(",", "")))
+    if ("," in s or "." in s) and DA_NUMBER.fullmatch(s):
+        readings.append(float(s.replace(".", "").replace(",", ".")))
+    if not readings:
+        return None
+    if len(set(readings)) == 1 or danish:
+        return readings[-1]  # the Danish reading comes last
+    return Ambiguous(text.strip())
+
+
+def convert(value: Any, kind: CellType, danish: bool | None = None) -> Any:
     """A cell value (text, or a number / bool from a workbook) as the field's type.
 
     Returns the value unchanged when it does not convert, so that validation
-    reports it.
+    reports it; a number written ambiguously becomes an :class:`Ambiguous`
+    (``danish``: the sheet is Danish, see :func:`read_number`).
     """
     if isinstance(value, str):
-        return _from_text(value, kind)
+        return _from_text(value, kind, danish)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if kind in ("str", "word") or isinstance(kind, tuple):
@@ -157,22 +210,21 @@ def convert(value: Any, kind: CellType) -> Any:
     return value  # numbers and booleans are already typed; anything else stays raw
 
 
-def _from_text(text: str, kind: CellType) -> Any:
+def _from_text(text: str, kind: CellType, danish: bool | None = None) -> Any:
     if kind == "str":
         return text
     s = text.strip()
     if kind == "word":
         return s
-    if kind == "int":
-        if INT_RE.fullmatch(s):
-            return parse_integer(s)
-        if NUMBER_RE.fullmatch(s) and float(s).is_integer():
-            return int(float(s))
-        return text
-    if kind == "float":
-        if INT_RE.fullmatch(s):
-            return parse_integer(s)
-        return float(s) if NUMBER_RE.fullmatch(s) else text
+    if kind in ("int", "float"):
+        number = read_number(s, danish)
+        if number is None:
+            return text
+        if isinstance(number, str):  # Ambiguous, or a LongInteger that validation reports
+            return number
+        if kind == "int" and isinstance(number, float):
+            return int(number) if number.is_integer() else text
+        return number
     if kind == "bool":
         low = s.lower()
         return True if low in TRUE_WORDS else False if low in FALSE_WORDS else text
@@ -180,19 +232,31 @@ def _from_text(text: str, kind: CellType) -> Any:
         raise ValueError(f"unknown cell type {kind!r}")
     items = [item.strip() for item in s.split(LIST_SEP) if item.strip()]
     if kind[0] == "list":
-        return [_from_text(item, kind[1]) for item in items]
+        return [_from_text(item, kind[1], danish) for item in items]
     if kind[0] == "pairs":
         _, key, value, value_kind = kind
         out: list[Any] = []
         for item in items:
             k, sep, v = item.rpartition(PAIR_SEP)
-            out.append({key: k.strip(), value: _from_text(v, value_kind)} if sep else item)
+            out.append({key: k.strip(), value: _from_text(v, value_kind, danish)} if sep else item)
         return out
     # ("map", value kind): one malformed item leaves the whole cell raw
     pairs = [item.rpartition(PAIR_SEP) for item in items]
     if not all(sep for _, sep, _ in pairs):
         return text
-    return {k.strip(): _from_text(v, kind[1]) for k, _, v in pairs}
+    return {k.strip(): _from_text(v, kind[1], danish) for k, _, v in pairs}
+
+
+def ambiguous_in(value: Any) -> Ambiguous | None:
+    """The first :class:`Ambiguous` number in a converted cell (also inside lists and maps), or None."""
+    if isinstance(value, Ambiguous):
+        return value
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for item in items:
+        found = ambiguous_in(item)
+        if found is not None:
+            return found
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -207,7 +271,12 @@ def to_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return repr(int(value)) if value.is_integer() else repr(value)
+        if value.is_integer():
+            return repr(int(value))
+        text = repr(value)
+        # 12.345 would read as 12345 in a Danish sheet (and is refused as ambiguous in
+        # others): 12.3450 is the same number and reads one way only.
+        return text + "0" if AMBIGUOUS_DECIMALS.fullmatch(text) else text
     if isinstance(value, dict):
         return LIST_SEP.join(f"{k}{PAIR_SEP}{to_text(v)}" for k, v in value.items())
     if isinstance(value, (list, tuple)):
@@ -314,6 +383,7 @@ Row = list[Any]
 Grid = list[tuple[int, Row]]
 """The rows of a table, each with its number as a spreadsheet shows it (the header row is 1)."""
 Place = Callable[[str], str]
+INSTANCE_TABLES = (PARAMETERS, *TABLES)
 
 
 def table_key(name: str) -> str:
@@ -321,49 +391,133 @@ def table_key(name: str) -> str:
     return name.strip().lower()
 
 
-def read_csv_folder(path: str | os.PathLike[str]) -> dict[str, Any]:
+@dataclass
+class Places:
+    """Where each record of a table was read: the file or sheet, its rows and its columns.
+
+    Validation names a problem by its path in the document (``units[3].rent_kr``);
+    :meth:`locate` turns that into the row and column a planner sees in the
+    spreadsheet (``boliger sheet, row 5, column D 'Husleje'``).
+    """
+
+    where: dict[str, str] = field(default_factory=dict)
+    rows: dict[str, list[int]] = field(default_factory=dict)
+    columns: dict[str, dict[str, tuple[int, str]]] = field(default_factory=dict)
+    keys: dict[str, int] = field(default_factory=dict)
+    """The row of each key of the parameters table."""
+
+    def cell(self, table: str, row: int, name: str | None) -> str:
+        """``<where>, row N, column X 'header'`` for field ``name`` of ``table`` (no column when unknown)."""
+        out = f"{self.where.get(table, table)}, row {row}"
+        column = self.columns.get(table, {}).get(name or "")
+        if column is not None:
+            out += f", column {_letter(column[0])} {column[1]!r}"
+        return out
+
+    def locate(self, exc: InstanceError) -> InstanceError:
+        """``exc`` with each problem at a record of a table named by its sheet row and column."""
+        return InstanceError(exc.source, [self._place(p) for p in exc.problems])
+
+    def _place(self, p: Problem) -> Problem:
+        m = RECORD_PATH.fullmatch(p.path)
+        if m is None:
+            return p
+        table, index, name, rest = m.group("table"), m.group("index"), m.group("field"), m.group("rest")
+        if index is None:
+            key = name if table == PARAMETERS else table if name is None else None
+            if key is None or key not in self.keys:
+                return p
+            where = f"{self.where.get(PARAMETERS, PARAMETERS)}, row {self.keys[key]}, {key}"
+            return Problem(where + rest, p.message)
+        rows = self.rows.get(table, [])
+        if int(index) >= len(rows):
+            return p
+        where = self.cell(table, rows[int(index)], name)
+        if name and (rest or name not in self.columns.get(table, {})):
+            where += f" ({name}{rest})"  # an item of a list cell, or a field of no column: keep its path
+        return Problem(where, p.message)
+
+
+RECORD_PATH = re.compile(r"(?P<table>[a-z_]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<field>[a-z_0-9]+))?(?P<rest>.*)")
+
+
+def _letter(column: int) -> str:
+    """The letter of a 0-based column (0 → A, 26 → AA)."""
+    out = ""
+    column += 1
+    while column:
+        column, rem = divmod(column - 1, 26)
+        out = chr(ord("A") + rem) + out
+    return out
+
+
+class TableDocument(dict[str, Any]):
+    """The raw document of a CSV folder or workbook, with the :class:`Places` its records came from."""
+
+    places: Places
+
+    def locate(self, exc: InstanceError) -> InstanceError:
+        """``exc`` with problems of records named by their sheet row and column (:meth:`Places.locate`)."""
+        return self.places.locate(exc)
+
+
+def read_csv_folder(path: str | os.PathLike[str], columns: ColumnMap | None = None) -> TableDocument:
     """Read an instance from a folder of CSV files.
+
+    Files and columns may have their Danish names (``boliger.csv``, ``husleje``;
+    :mod:`models.headers`), or the names ``columns`` maps; other columns are
+    ignored, named in one warning. Rows are named as a spreadsheet shows them.
 
     Parameters
     ----------
     path
         The folder holding ``parameters.csv``, ``units.csv``, ...
+    columns
+        A planner's column map (``--columns``), or None.
 
     Returns
     -------
-    dict
-        The raw ``anvis/1`` document, not yet validated.
+    TableDocument
+        The raw ``anvis/1`` document, not yet validated, with the rows its records came from.
 
     Raises
     ------
     InstanceError
         When a file as a whole is wrong (no ``parameters.csv``, not UTF-8, a
-        duplicated column, two files for one table, an unclosed quote, ...).
+        duplicated column, two files for one table, an unclosed quote, a
+        required column missing, a number that reads two ways, ...).
     """
+    grids, wheres, problems = csv_grids(path, INSTANCE_TABLES, "anvis/1")
+    return _document(grids, wheres, lambda name: f"{name}.csv", str(path), problems, columns)
+
+
+def csv_grids(
+    path: str | os.PathLike[str], tables: Collection[str], what: str
+) -> tuple[dict[str, Grid], dict[str, str], list[Problem]]:
+    """The rows of each table's CSV file in a folder, the file's name, and the problems of whole files."""
     folder = Path(path)
     if not folder.is_dir():
-        raise InstanceError(str(path), [Problem("", "expected a folder of CSV files (parameters.csv, units.csv, ...)")])
+        first = ", ".join(f"{t}.csv" for t in list(tables)[:2])
+        raise InstanceError(str(path), [Problem("", f"expected a folder of CSV files ({first}, ...)")])
     problems: list[Problem] = []
     files: dict[str, Path] = {}
     for file in sorted(folder.iterdir()):
         if file.suffix.lower() != ".csv" or not file.is_file():
             continue
-        key = table_key(file.stem)
+        key = find_table(file.stem, tables)
+        if key is None:
+            warnings.warn(f"{path}: ignoring {file.name}, which is not a table of {what}", UnknownFieldWarning, stacklevel=4)
+            continue
         if key in files:
             problems.append(Problem(f"{key}.csv", _twice(key, files[key].name, file.name, "files")))
         else:
             files[key] = file
     grids = {}
     for key, file in files.items():
-        if key not in TABLES and key != PARAMETERS:
-            warnings.warn(
-                f"{path}: ignoring {file.name}, which is not a table of anvis/1", UnknownFieldWarning, stacklevel=3
-            )
-            continue
         grid = _read_csv_file(file, problems)
         if grid is not None:
             grids[key] = grid
-    return _document(grids, lambda name: f"{name}.csv", str(path), problems)
+    return grids, {key: file.name for key, file in files.items()}, problems
 
 
 def _twice(key: str, first: str, second: str, what: str) -> str:
@@ -407,29 +561,40 @@ def _csv_error(message: str, line: int, last: int) -> str:
     return f'line {line}: badly quoted cell ({message}); a quote inside a quoted cell is written twice ("")'
 
 
-def read_xlsx(path: str | os.PathLike[str]) -> dict[str, Any]:
+def read_xlsx(path: str | os.PathLike[str], columns: ColumnMap | None = None) -> TableDocument:
     """Read an instance from an ``.xlsx`` workbook with one sheet per table.
 
     A formula is read as the value the spreadsheet program last computed and stored;
     a formula without one, an error value (``#DIV/0!``) or merged cells in a table
     are refused, naming the sheet and the cell. Only the columns the header names
     are read, so a stray cell far to the right costs nothing (it is reported).
+    Sheets and columns are named as for :func:`read_csv_folder`.
 
     Parameters
     ----------
     path
         The workbook; sheets ``parameters``, ``units``, ...
+    columns
+        A planner's column map (``--columns``), or None.
 
     Returns
     -------
-    dict
-        The raw ``anvis/1`` document, not yet validated.
+    TableDocument
+        The raw ``anvis/1`` document, not yet validated, with the rows its records came from.
 
     Raises
     ------
     InstanceError
         When the workbook cannot be read, or a sheet as a whole or a cell is wrong.
     """
+    grids, wheres, problems = xlsx_grids(path, INSTANCE_TABLES, "anvis/1")
+    return _document(grids, wheres, lambda name: f"{name} sheet", str(path), problems, columns)
+
+
+def xlsx_grids(
+    path: str | os.PathLike[str], tables: Collection[str], what: str
+) -> tuple[dict[str, Grid], dict[str, str], list[Problem]]:
+    """The rows of each table's sheet in a workbook, the sheet's name, and the problems of whole sheets."""
     import openpyxl
 
     try:
@@ -441,24 +606,29 @@ def read_xlsx(path: str | os.PathLike[str]) -> dict[str, Any]:
     problems: list[Problem] = []
     try:
         for ws in wb.worksheets:
-            key = table_key(ws.title)
-            if key not in TABLES and key != PARAMETERS:
+            key = find_table(ws.title, tables)
+            if key is None:
                 warnings.warn(
-                    f"{path}: ignoring sheet {ws.title!r}, which is not a table of anvis/1",
+                    f"{path}: ignoring sheet {ws.title!r}, which is not a table of {what}",
                     UnknownFieldWarning,
-                    stacklevel=3,
+                    stacklevel=4,
                 )
                 continue
             if key in titles:
                 problems.append(Problem(f"{key} sheet", _twice(key, titles[key], ws.title, "sheets")))
                 continue
             titles[key] = ws.title
-            grids[key] = _read_sheet(wb, ws, f"{key} sheet", problems)
+            grids[key] = _read_sheet(wb, ws, _sheet_where(key, ws.title), problems)
     except Exception as exc:
         raise InstanceError(str(path), [Problem("", f"cannot read workbook: {exc or type(exc).__name__}")]) from None
     finally:
         wb.close()
-    return _document(grids, lambda name: f"{name} sheet", str(path), problems)
+    return grids, {key: _sheet_where(key, title) for key, title in titles.items()}, problems
+
+
+def _sheet_where(key: str, title: str) -> str:
+    """How problems name a sheet: ``units sheet``, or its own title when that is another name."""
+    return f"{key} sheet" if table_key(title) == key else f"{title.strip()} sheet"
 
 
 @contextlib.contextmanager
@@ -554,15 +724,41 @@ def _formula_values(
             rows[number][column - 1] = value
 
 
-def _document(grids: dict[str, Grid], place: Place, source: str, problems: list[Problem]) -> dict[str, Any]:
-    """The raw document of the grids (rows of cells) of each table; raises on file-level problems."""
-    doc: dict[str, Any] = {}
+def _document(
+    grids: dict[str, Grid],
+    wheres: dict[str, str],
+    default: Place,
+    source: str,
+    problems: list[Problem],
+    columns: ColumnMap | None,
+) -> TableDocument:
+    """The raw document of the grids (rows of cells) of each table; raises on file-level problems.
+
+    ``wheres`` names the file or sheet of each table read, ``default`` that of a table absent.
+    """
+    doc = TableDocument()
+    places = doc.places = Places(where={name: wheres.get(name) or default(name) for name in INSTANCE_TABLES})
+    ignored: list[str] = []
     if PARAMETERS in grids:
-        doc.update(_parameters(grids[PARAMETERS], place(PARAMETERS), problems))
-    elif not any(p.path == place(PARAMETERS) for p in problems):
-        problems.append(Problem(place(PARAMETERS), "missing: the key/value table with format, name and the parameters"))
+        doc.update(_parameters(grids[PARAMETERS], places, problems))
+    elif not any(p.path == places.where[PARAMETERS] for p in problems):
+        problems.append(
+            Problem(places.where[PARAMETERS], "missing: the key/value table with format, name and the parameters")
+        )
     for name in TABLES:
-        doc[name] = _records(grids[name], FIELD_TYPES[name], place(name), problems) if name in grids else []
+        if name not in grids:
+            doc[name] = []
+            continue
+        table = TableReader(name, FIELD_TYPES[name], places.where[name], columns)
+        doc[name] = table.records(grids[name], places, problems)
+        ignored += [f"{table.where} {h!r}" for h in table.ignored]
+    if ignored:
+        warnings.warn(
+            f"{source}: ignoring columns that are no field of anvis/2: {', '.join(ignored)} "
+            "(name them as the fields, or map them with --columns MAP.toml)",
+            UnknownFieldWarning,
+            stacklevel=4,
+        )
     if problems:
         raise InstanceError(source, problems)
     return doc
@@ -581,7 +777,7 @@ SEPARATORS = (";", "\t", "|")
 """Column separators of other CSV dialects (Excel in Danish locales writes ';')."""
 
 
-def _header(grid: Grid, known: Collection[str], where: str, problems: list[Problem]) -> list[str] | None:
+def _header(grid: Grid, known: Callable[[str], bool], where: str, problems: list[Problem]) -> list[str] | None:
     """The column names of a table (its row 1), or None when they are unusable."""
     header = _trim(grid[0][1]) if grid and grid[0][0] == 1 else []
     names = [str(convert(c, "str")).strip() if c is not None else "" for c in header]
@@ -591,7 +787,7 @@ def _header(grid: Grid, known: Collection[str], where: str, problems: list[Probl
         return None
     for name in names:
         parts = [part.strip() for sep in SEPARATORS for part in name.split(sep) if sep in name]
-        if name not in known and any(part in known for part in parts):
+        if not known(name) and any(known(part) for part in parts if part):
             sep = next(sep for sep in SEPARATORS if sep in name)
             problems.append(
                 Problem(
@@ -610,55 +806,162 @@ def _header(grid: Grid, known: Collection[str], where: str, problems: list[Probl
     return None if nameless or twice else names
 
 
-def _rows(grid: Grid, header: list[str], where: str, problems: list[Problem]) -> Iterator[dict[str, Any]]:
-    """The non-blank data rows, as dicts of the non-empty cells."""
+def _rows(grid: Grid, width: int, where: str, problems: list[Problem]) -> Iterator[tuple[int, Row]]:
+    """The non-blank data rows with their numbers, each as wide as the header at most."""
     for number, cells in grid:
         if number == 1:
             continue  # the header
         row = _trim(cells)
         if not row:
             continue
-        if len(row) > len(header):
-            problems.append(
-                Problem(where, f"row {number} has {len(row)} cells but only {len(header)} columns are named")
-            )
+        if len(row) > width:
+            problems.append(Problem(where, f"row {number} has {len(row)} cells but only {width} columns are named"))
             continue
-        yield {name: cell for name, cell in zip(header, row, strict=False) if not is_empty(cell)}
+        yield number, row
 
 
-def _records(grid: Grid, types: dict[str, CellType], where: str, problems: list[Problem]) -> list[dict[str, Any]]:
-    header = _header(grid, types, where, problems)
-    if header is None:
-        return []
-    return [
-        {k: convert(v, types[k]) if k in types else v for k, v in row.items()}
-        for row in _rows(grid, header, where, problems)
-    ]
+class TableReader:
+    """How one table's columns are read: which field each header names, in which language.
+
+    Parameters
+    ----------
+    name
+        The canonical table (``units``).
+    types
+        Its fields and their cell types.
+    where
+        The file or sheet, as problems name it.
+    columns
+        A planner's column map, or None.
+    """
+
+    def __init__(self, name: str, types: Mapping[str, CellType], where: str, columns: ColumnMap | None):
+        self.name, self.types, self.where, self.columns = name, types, where, columns
+        self.lookup: Lookup = column_lookup(name, types)
+        self.ignored: list[str] = []
+
+    def field_of(self, header: str) -> str | None:
+        """The field a header names: by the planner's map first, then by any of the field's names."""
+        return (self.columns.find(self.name, header) if self.columns else None) or self.lookup.find(header)
+
+    def known(self, header: str) -> bool:
+        return self.field_of(header) is not None
+
+    def fields(self, header: list[str], problems: list[Problem]) -> list[str | None] | None:
+        """The field of each column (None: ignored), or None when two columns name one field."""
+        fields = [self.field_of(h) for h in header]
+        self.ignored = [h for h, f in zip(header, fields, strict=True) if f is None]
+        first: dict[str, str] = {}
+        ok = True
+        for h, f in zip(header, fields, strict=True):
+            if f is None:
+                continue
+            if f in first:
+                problems.append(
+                    Problem(self.where, f"the columns {first[f]!r} and {h!r} both name the field {f!r}: keep one")
+                )
+                ok = False
+            first.setdefault(f, h)
+        return fields if ok else None
+
+    def missing(self, fields: list[str | None], header: list[str], required: Collection[str]) -> list[Problem]:
+        """One problem per required field no column names, with the header most like it."""
+        out = []
+        for name in required:
+            if name in fields:
+                continue
+            danish = header_name(self.name, name)
+            also = f" ({danish})" if danish != name else ""
+            near = self.lookup.near(name, header)
+            hint = (
+                f": is {near!r} it? Rename it, or map it with --columns MAP.toml"
+                if near
+                else ": add it, or map the column that holds it with --columns MAP.toml"
+            )
+            out.append(Problem(self.where, f"the column {name!r}{also} is missing{hint}"))
+        return out
+
+    def records(self, grid: Grid, places: Places, problems: list[Problem]) -> list[dict[str, Any]]:
+        """The table's records, converted to their fields' types; their rows recorded in ``places``."""
+        header = _header(grid, self.known, self.where, problems)
+        if header is None:
+            return []
+        fields = self.fields(header, problems)
+        if fields is None:
+            return []
+        rows = list(_rows(grid, len(header), self.where, problems))
+        model = RECORD_OF.get(self.name)
+        required = [n for n, i in model.model_fields.items() if i.is_required()] if model else list(self.types)
+        if rows:
+            missing = self.missing(fields, header, required)
+            if missing:
+                problems.extend(missing)
+                return []
+        danish = any(self.lookup.is_danish(h) for h in header)
+        places.columns[self.name] = {f: (i, h) for i, (f, h) in enumerate(zip(fields, header, strict=True)) if f}
+        numbers = places.rows.setdefault(self.name, [])
+        out = []
+        for number, cells in rows:
+            record = {}
+            for f, cell in zip(fields, cells, strict=False):
+                if f is None or is_empty(cell):
+                    continue
+                value = convert(cell, self.types[f], danish)
+                bad = ambiguous_in(value)
+                if bad is not None:
+                    problems.append(Problem(places.cell(self.name, number, f), ambiguous_number(bad)))
+                record[f] = value
+            numbers.append(number)
+            out.append(record)
+        return out
 
 
-def _parameters(grid: Grid, where: str, problems: list[Problem]) -> dict[str, Any]:
+def ambiguous_number(text: str) -> str:
+    """Why a number written ``4.500`` is refused outside a Danish sheet."""
+    da, en = read_number(text, True), float(text.replace(",", "")) if "," in text else float(text)
+    return (
+        f"{text!r} is {da:g} in Danish notation but {en:g} in English: write it without a thousands "
+        "separator (4500, or 4,5 / 4.5 for decimals), or name the columns in Danish so the sheet reads as Danish"
+    )
+
+
+def _parameters(grid: Grid, places: Places, problems: list[Problem]) -> dict[str, Any]:
     """``format``, ``name`` and ``parameters`` of the key/value table."""
-    header = _header(grid, ("key", "value"), where, problems)
+    where = places.where[PARAMETERS]
+    table = TableReader(PARAMETERS, {"key": "str", "value": "str"}, where, None)
+    header = _header(grid, table.known, where, problems)
     if header is None:
         return {}
-    if not {"key", "value"} <= set(header):
+    fields = table.fields(header, problems)
+    if fields is None:
+        return {}
+    if not {"key", "value"} <= set(fields):
         problems.append(Problem(where, f"needs the columns 'key' and 'value' (found {', '.join(header) or 'none'})"))
         return {}
+    danish = any(table.lookup.is_danish(h) for h in header)
+    keys = column_lookup(PARAMETERS, PARAMETER_TYPES)
     doc: dict[str, Any] = {}
     params: dict[str, Any] = {}
     seen: set[str] = set()
-    for row in _rows(grid, header, where, problems):
-        key = str(convert(row.get("key", ""), "str")).strip()
-        if not key:
-            problems.append(Problem(where, f"a value without a key: {row.get('value')!r}"))
+    for number, cells in _rows(grid, len(header), where, problems):
+        row = {f: c for f, c in zip(fields, cells, strict=False) if f and not is_empty(c)}
+        written = str(convert(row.get("key", ""), "str")).strip()
+        if not written:
+            problems.append(Problem(where, f"row {number}: a value without a key: {row.get('value')!r}"))
             continue
+        key = keys.find(written) or written
+        danish = danish or keys.is_danish(written)
         if key in seen:
-            problems.append(Problem(where, f"key {key!r} appears twice"))
+            problems.append(Problem(where, f"key {written!r} appears twice"))
             continue
         seen.add(key)
+        places.keys[key] = number
         if "value" not in row:
             continue  # empty: absent, the default applies
-        value = convert(row["value"], PARAMETER_TYPES.get(key, "str"))
+        value = convert(row["value"], PARAMETER_TYPES.get(key, "str"), danish)
+        bad = ambiguous_in(value)
+        if bad is not None:
+            problems.append(Problem(f"{where}, row {number}, {written}", ambiguous_number(bad)))
         (doc if key in TOP_LEVEL else params)[key] = value
     doc[PARAMETERS] = params
     return doc

@@ -318,7 +318,10 @@ def test_integer_too_long_to_parse_csv(tmp_path, field):
     row = {"rooms": "2", "rent_kr": "3000", field: "9" * 5000}
     units = f"id,department,rooms,rent_kr\nu1,D,{row['rooms']},{row['rent_kr']}\n"
     problems = refused(folder_of(tmp_path, units=units))
-    assert messages(problems) == [f"units[0].{field}: a 5000-digit number is too large (at most {2**53})"]
+    column = {"rooms": "C", "rent_kr": "D"}[field]
+    assert messages(problems) == [
+        f"units.csv, row 2, column {column} '{field}': a 5000-digit number is too large (at most {2**53})"
+    ]
 
 
 def test_integer_too_long_to_parse_json(tmp_path):
@@ -599,4 +602,4 @@ def test_integer_scores_beyond_doubles_are_refused(score, tmp_path):
     assert [p.path for p in problems] == ["scores[0].score"]
     assert "too large" in problems[0].message
     scores = f"citizen,unit,score\nc1,u1,{score}\n"
-    assert [p.path for p in refused(folder_of(tmp_path, scores=scores))] == ["scores[0].score"]
+    assert [p.path for p in refused(folder_of(tmp_path, scores=scores))] == ["scores.csv, row 2, column C 'score'"]

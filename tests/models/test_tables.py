@@ -285,19 +285,20 @@ def test_bad_cells_reported_with_paths_csv(tmp_path):
     with pytest.raises(models.InstanceError) as info:
         models.load(folder)
     found = problems_of(info.value)
-    assert found["units[1].rooms"] == "Input should be a valid integer (got 'two')"
-    assert "greater than or equal to 0" in found["units[1].rent_kr"]
-    assert found["units[1].accessible"] == "Input should be a valid boolean (got 'maybe')"
-    assert found["citizens[0].vulnerable"] == "Input should be a valid boolean (got 'maybe')"
-    assert "'castle'" in found["citizens[0].kinds[1]"]
-    assert "'ten'" in found["citizens[0].preferences[0].weight"]
-    assert "'lots'" in found["parameters.subsidy_band_kr[1]"]
+    # each problem names the row as the spreadsheet shows it (row 1 is the header) and the column
+    assert found["units.csv, row 3, column C 'rooms'"] == "Input should be a valid integer (got 'two')"
+    assert "greater than or equal to 0" in found["units.csv, row 3, column D 'rent_kr'"]
+    assert found["units.csv, row 3, column E 'accessible'"] == "Input should be a valid boolean (got 'maybe')"
+    assert found["citizens.csv, row 2, column D 'vulnerable'"] == "Input should be a valid boolean (got 'maybe')"
+    assert "'castle'" in found["citizens.csv, row 2, column E 'kinds' (kinds[1])"]
+    assert "'ten'" in found["citizens.csv, row 2, column F 'preferences' (preferences[0].weight)"]
+    assert "'lots'" in found["parameters.csv, row 3, subsidy_band_kr[1]"]
     assert len(found) == 7, found
     assert str(folder) in str(info.value)
 
 
 def test_bad_cells_reported_with_paths_xlsx(tmp_path):
-    """The same bad cells in a workbook are reported with the same paths."""
+    """The same bad cells in a workbook are reported at the same rows and columns of their sheets."""
 
     def grid(text):
         return [line.split(",") for line in text.strip().split("\n")]
@@ -313,25 +314,31 @@ def test_bad_cells_reported_with_paths_xlsx(tmp_path):
         models.load(book)
     found = problems_of(info.value)
     assert set(found) == {
-        "units[1].rooms",
-        "units[1].rent_kr",
-        "units[1].accessible",
-        "citizens[0].vulnerable",
-        "citizens[0].kinds[1]",
-        "citizens[0].preferences[0].weight",
+        "units sheet, row 3, column C 'rooms'",
+        "units sheet, row 3, column D 'rent_kr'",
+        "units sheet, row 3, column E 'accessible'",
+        "citizens sheet, row 2, column D 'vulnerable'",
+        "citizens sheet, row 2, column E 'kinds' (kinds[1])",
+        "citizens sheet, row 2, column F 'preferences' (preferences[0].weight)",
     }
-    assert found["units[1].rooms"] == "Input should be a valid integer (got 'two')"
+    assert found["units sheet, row 3, column C 'rooms'"] == "Input should be a valid integer (got 'two')"
 
 
-def test_unknown_columns_are_kept_and_warned(tmp_path):
-    """A column that is no field is kept in the raw records; loading warns about it instead of failing."""
+def test_unknown_columns_are_ignored_and_warned_in_one_line(tmp_path):
+    """A column that is no field is left out of the records; loading names every such column in one warning."""
     folder = write_folder(
-        tmp_path / "extra", {**MINIMAL, "units.csv": "id,department,rooms,rent_kr,note\nu1,d:1,2,4000,nice\n"}
+        tmp_path / "extra",
+        {
+            **MINIMAL,
+            "units.csv": "id,department,rooms,rent_kr,note\nu1,d:1,2,4000,nice\n",
+            "citizens.csv": "id,municipality,max_rent_kr,Telefon\nc1,101,4000,12345678\n",
+        },
     )
-    assert read_csv_folder(folder)["units"] == [
-        {"id": "u1", "department": "d:1", "rooms": 2, "rent_kr": 4000, "note": "nice"}
-    ]
-    with pytest.warns(UnknownFieldWarning, match=r"units\[\*\]\.note"):
+    with pytest.warns(UnknownFieldWarning) as caught:
+        assert read_csv_folder(folder)["units"] == [{"id": "u1", "department": "d:1", "rooms": 2, "rent_kr": 4000}]
+    assert len(caught) == 1
+    assert "units.csv 'note', citizens.csv 'Telefon'" in str(caught[0].message)
+    with pytest.warns(UnknownFieldWarning, match="--columns"):
         models.load(folder)
 
 
