@@ -194,10 +194,7 @@ def danish_names(table: str, name: str) -> tuple[str, ...]:
 
 def header_name(table: str, name: str, lang: str = DA) -> str:
     """The header a column of ``table`` is written with in ``lang`` (its canonical name when it has no other)."""
-    if lang == DA:
-        names = danish_names(table, name)
-    else:
-        names = ENGLISH_NAMES.get(table, {}).get(name, ())
+    names = danish_names(table, name) if lang == DA else ENGLISH_NAMES.get(table, {}).get(name, ())
     return names[0] if names else name
 
 

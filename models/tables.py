@@ -61,14 +61,15 @@ import types
 import typing
 import warnings
 import zipfile
-from dataclasses import dataclass, field
 from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeAlias
 
 from pydantic import BaseModel
 
-from models.headers import DA, ColumnMap, Lookup, column_lookup, find_table, header_name, table_name
+from models.headers import DA, LANGS, ColumnMap, Lookup, column_lookup, find_table, header_name, normal, table_name
+from models.instance import Instance
 from models.plan import Plan, plan_document
 from models.schema import LIST_SEP, RECORD_OF, TABLES, Body, Parameters
 from models.validate import InstanceError, Problem, UnknownFieldWarning, parse_integer, short
@@ -506,7 +507,9 @@ def csv_grids(
             continue
         key = find_table(file.stem, tables)
         if key is None:
-            warnings.warn(f"{path}: ignoring {file.name}, which is not a table of {what}", UnknownFieldWarning, stacklevel=4)
+            warnings.warn(
+                f"{path}: ignoring {file.name}, which is not a table of {what}", UnknownFieldWarning, stacklevel=4
+            )
             continue
         if key in files:
             problems.append(Problem(f"{key}.csv", _twice(key, files[key].name, file.name, "files")))
@@ -845,6 +848,7 @@ class TableReader:
         return (self.columns.find(self.name, header) if self.columns else None) or self.lookup.find(header)
 
     def known(self, header: str) -> bool:
+        """Whether a header names a field."""
         return self.field_of(header) is not None
 
     def fields(self, header: list[str], problems: list[Problem]) -> list[str | None] | None:
@@ -881,24 +885,38 @@ class TableReader:
             out.append(Problem(self.where, f"the column {name!r}{also} is missing{hint}"))
         return out
 
-    def records(self, grid: Grid, places: Places, problems: list[Problem]) -> list[dict[str, Any]]:
-        """The table's records, converted to their fields' types; their rows recorded in ``places``."""
+    def layout(
+        self, grid: Grid, places: Places, problems: list[Problem], required: Collection[str]
+    ) -> tuple[list[str], list[str | None], list[tuple[int, Row]], bool] | None:
+        """The header, the field of each column, the data rows and whether the sheet is Danish.
+
+        None (with the problems) when the header is unusable or a required column is
+        missing: one line for the column, not one per row. The columns' places are
+        recorded in ``places``.
+        """
         header = _header(grid, self.known, self.where, problems)
         if header is None:
-            return []
+            return None
         fields = self.fields(header, problems)
         if fields is None:
-            return []
+            return None
         rows = list(_rows(grid, len(header), self.where, problems))
-        model = RECORD_OF.get(self.name)
-        required = [n for n, i in model.model_fields.items() if i.is_required()] if model else list(self.types)
         if rows:
             missing = self.missing(fields, header, required)
             if missing:
                 problems.extend(missing)
-                return []
-        danish = any(self.lookup.is_danish(h) for h in header)
+                return None
         places.columns[self.name] = {f: (i, h) for i, (f, h) in enumerate(zip(fields, header, strict=True)) if f}
+        return header, fields, rows, any(self.lookup.is_danish(h) for h in header)
+
+    def records(self, grid: Grid, places: Places, problems: list[Problem]) -> list[dict[str, Any]]:
+        """The table's records, converted to their fields' types; their rows recorded in ``places``."""
+        model = RECORD_OF.get(self.name)
+        required = [n for n, i in model.model_fields.items() if i.is_required()] if model else list(self.types)
+        layout = self.layout(grid, places, problems, required)
+        if layout is None:
+            return []
+        _, fields, rows, danish = layout
         numbers = places.rows.setdefault(self.name, [])
         out = []
         for number, cells in rows:
@@ -1001,12 +1019,18 @@ def write_xlsx(doc: dict[str, Any], path: str | os.PathLike[str]) -> None:
     _write_workbook(instance_tables(doc), path)
 
 
-def write_plan_csv(plan: Plan | Mapping[str, Any], path: str | os.PathLike[str]) -> None:
-    """Export a plan as a folder of CSV files for planners.
+def write_plan_csv(
+    plan: Plan | Mapping[str, Any],
+    path: str | os.PathLike[str],
+    lang: str = DA,
+    instance: Instance | None = None,
+) -> None:
+    """Export a plan as a folder of CSV files for planners (:func:`plan_tables`).
 
-    Writes ``assignments.csv``, ``unassigned.csv``, one ``usage_<what>.csv``
-    per entry of ``plan["usage"]`` (stale ``usage_*.csv`` files of an earlier
-    export are removed) and ``summary.csv`` (key/value).
+    One file per table, named in ``lang`` (``anvisninger.csv``, ``ikke_anvist.csv``,
+    ``begrundelser.csv``, ``forbrug_puljer.csv``, ..., ``oversigt.csv``; in English
+    ``assignments.csv``, ...). Plan tables of an earlier export that this one does not
+    write (in either language) are removed. :func:`read_plan_tables` reads the folder back.
 
     Parameters
     ----------
@@ -1014,17 +1038,37 @@ def write_plan_csv(plan: Plan | Mapping[str, Any], path: str | os.PathLike[str])
         A :class:`~models.plan.Plan`, or an ``anvis-plan/1`` document (FORMAT.md §5).
     path
         The folder; created if needed.
+    lang
+        ``"da"`` (Danish headers, ja/nej) or ``"en"``.
+    instance
+        The plan's instance, for each unit's rent before the subsidy; None leaves those columns out.
     """
     folder = Path(path)
-    tables = plan_tables(plan_document(plan))
+    tables = {table_name(name, lang): table for name, table in plan_tables(plan, lang, instance).items()}
     _write_csv_tables(tables, folder)
-    for stale in sorted(folder.glob("usage_*.csv")):
-        if stale.stem not in tables:
+    for stale in sorted(folder.glob("*.csv")):
+        if stale.stem not in tables and is_plan_file(stale.name):
             stale.unlink()
 
 
-def write_plan_xlsx(plan: Plan | Mapping[str, Any], path: str | os.PathLike[str]) -> None:
-    """Export a plan as one workbook with the tables of :func:`write_plan_csv` as sheets.
+def is_plan_file(name: str) -> bool:
+    """Whether a file name is one of a plan's CSV tables, in either language (an earlier export's)."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot or ext.lower() != "csv":
+        return False
+    return find_table(stem, PLAN_TABLES) is not None or normal(stem).startswith(("usage", "forbrug"))
+
+
+def write_plan_xlsx(
+    plan: Plan | Mapping[str, Any],
+    path: str | os.PathLike[str],
+    lang: str = DA,
+    instance: Instance | None = None,
+) -> None:
+    """Export a plan as one workbook ready to use: the tables of :func:`plan_tables` as sheets.
+
+    Every sheet has a bold header row that stays in view, columns as wide as their
+    text (up to a limit) and filters on the header.
 
     Parameters
     ----------
@@ -1032,36 +1076,129 @@ def write_plan_xlsx(plan: Plan | Mapping[str, Any], path: str | os.PathLike[str]
         A :class:`~models.plan.Plan`, or an ``anvis-plan/1`` document (FORMAT.md §5).
     path
         The file to write (the caller moves it into place).
+    lang
+        ``"da"`` (Danish sheet names and headers, ja/nej) or ``"en"``.
+    instance
+        The plan's instance, for each unit's rent before the subsidy; None leaves those columns out.
     """
-    _write_workbook(plan_tables(plan_document(plan)), path)
+    tables = {sheet_title(name, lang): table for name, table in plan_tables(plan, lang, instance).items()}
+    _write_workbook(tables, path, styled=True)
 
 
+def sheet_title(table: str, lang: str = DA) -> str:
+    """A plan table's sheet title in ``lang`` (Danish words with blanks, as a planner reads them)."""
+    return table_name(table, lang).replace("_", " ") if lang == DA else table
+
+
+PLAN_TABLES = (
+    "assignments",
+    "unassigned",
+    "reasons",
+    "usage_pools",
+    "usage_departments",
+    "usage_frames",
+    "usage_quotas",
+    "summary",
+)
 ASSIGNMENT_COLUMNS = ("citizen", "unit", "subsidised", "effective_rent_kr", "score")
+ASSIGNMENT_ORDER = (
+    "citizen",
+    "priority",
+    "unit",
+    "department",
+    "pool",
+    "rent_kr",
+    "subsidy_kr",
+    "effective_rent_kr",
+    "subsidised",
+    "score",
+    "locked",
+)
+"""The order of an assignment's columns: who, where, what it costs, then the rest."""
+DERIVED = ("rent_kr", "subsidy_kr")
+"""Columns written for planners from the instance (rent before the subsidy, the subsidy); not plan fields."""
 UNASSIGNED_COLUMNS = ("citizen", "priority", "code", "reason")
 USAGE_KEY = {"pools": "pool", "departments": "department", "frames": "municipality", "quotas": "region"}
 """The column naming the row of each usage table, when ``usage`` maps ids to figures."""
+SHORT_REASON = 80
+"""The longest reason the ``unassigned`` sheet shows; the full one is on the ``reasons`` sheet."""
 
 
-def plan_tables(plan: dict[str, Any]) -> dict[str, Table]:
-    """The tables of a plan: ``{name: (header, rows of values)}``.
+def short_reason(reason: Any) -> Any:
+    """The first clause of a reason, cut to :data:`SHORT_REASON` characters (the rest is on the reasons sheet)."""
+    if not isinstance(reason, str):
+        return reason
+    first = reason.split("; ")[0]
+    return first if len(first) <= SHORT_REASON else first[: SHORT_REASON - 1].rstrip() + "…"
 
-    Nested values (dicts and lists, e.g. ``details``) are compact JSON text.
+
+def plan_tables(plan: Plan | Mapping[str, Any], lang: str = DA, instance: Instance | None = None) -> dict[str, Table]:
+    """The tables of a plan: ``{table: (header, rows of values)}``, headers in ``lang``.
+
+    ``assignments`` (with the rent before the subsidy and the subsidy, when the
+    ``instance`` is given), ``unassigned`` (short reasons), ``reasons`` (each unhoused
+    citizen's full reason and its details), ``usage_<what>`` per entry of ``usage``
+    (the row's id in the column ``pool`` / ``department`` / ``municipality`` /
+    ``region``) and ``summary`` (key/value). Booleans are ja/nej (yes/no); nested
+    values (dicts and lists, e.g. ``details``) are compact JSON text.
+
+    Raises
+    ------
+    ValueError
+        For a language other than those of :data:`models.headers.LANGS`.
     """
-    assignments = [r for r in plan.get("assignments") or [] if isinstance(r, dict)]
-    unassigned = [r for r in plan.get("unassigned") or [] if isinstance(r, dict)]
-    header = columns(assignments) or list(ASSIGNMENT_COLUMNS)
-    tables = {"assignments": _plan_table(assignments, header)}
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r} (one of {', '.join(LANGS)})")
+    doc = plan_document(plan)
+    assignments = [dict(r) for r in doc.get("assignments") or [] if isinstance(r, dict)]
+    unassigned = [r for r in doc.get("unassigned") or [] if isinstance(r, dict)]
+    if instance is not None:
+        _add_rents(assignments, instance)
+    present = columns(assignments) or list(ASSIGNMENT_COLUMNS)
+    header = [c for c in ASSIGNMENT_ORDER if c in present] + [c for c in present if c not in ASSIGNMENT_ORDER]
+    tables = {"assignments": _plan_table("assignments", assignments, header, lang)}
     present = columns(unassigned)
     header = [c for c in UNASSIGNED_COLUMNS if c in present or c in ("citizen", "reason")]
-    tables["unassigned"] = _plan_table(unassigned, columns(unassigned, header))
-    usage = plan.get("usage")
+    header = [c for c in columns(unassigned, header) if c != "details"]
+    short = [{**r, "reason": short_reason(r.get("reason"))} for r in unassigned]
+    tables["unassigned"] = _plan_table("unassigned", short, header, lang)
+    header = ["citizen", "reason"] + (["details"] if any("details" in r for r in unassigned) else [])
+    tables["reasons"] = _plan_table("reasons", unassigned, header, lang)
+    usage = doc.get("usage")
     if isinstance(usage, dict):
         for what, figures in usage.items():
             key = USAGE_KEY.get(what, "id")
             rows = _usage_rows(figures, key)
-            tables[f"usage_{what}"] = _plan_table(rows, columns(rows, [key]))
-    tables["summary"] = (["key", "value"], [[k, _plan_value(v)] for k, v in _summary(plan).items()])
+            first = "id" if rows and all("id" in r for r in rows) else key
+            tables[f"usage_{what}"] = _plan_table(f"usage_{what}", rows, columns(rows, [first]), lang)
+    summary = [[_summary_key(k, lang), _plan_value(v, lang)] for k, v in _summary(doc).items()]
+    tables["summary"] = ([header_name("summary", "key", lang), header_name("summary", "value", lang)], summary)
     return tables
+
+
+def _add_rents(assignments: list[dict[str, Any]], instance: Instance) -> None:
+    """Add each assignment's rent before the subsidy and the subsidy (``rent_kr``, ``subsidy_kr``)."""
+    rents = {u.id: u.rent_kr for u in instance.units}
+    for a in assignments:
+        rent, effective = rents.get(a.get("unit")), a.get("effective_rent_kr")  # type: ignore[arg-type]
+        if rent is None or not isinstance(effective, (int, float)) or isinstance(effective, bool):
+            continue
+        a["rent_kr"] = int(rent) if float(rent).is_integer() else rent
+        subsidy = rent - effective
+        a["subsidy_kr"] = int(subsidy) if float(subsidy).is_integer() else subsidy
+
+
+def _summary_key(key: str, lang: str) -> str:
+    """A summary key in ``lang``: ``housed_priority_1`` is ``anvist prioritet 1`` in Danish."""
+    m = HOUSED_KEY.fullmatch(key)
+    if m and lang == DA:
+        return f"anvist prioritet {m.group(1)}"
+    return header_name("summary", key, lang)
+
+
+HOUSED_KEY = re.compile(r"housed_priority_(.+)")
+HOUSED_NORMAL = re.compile(r"(?:housedpriority|anvistprioritet)(.+)")
+"""A ``housed_priority_N`` summary key in either language, after :func:`models.headers.normal`."""
 
 
 def _usage_rows(figures: Any, key: str) -> list[dict[str, Any]]:
@@ -1085,14 +1222,245 @@ def _summary(plan: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _plan_table(rows: list[dict[str, Any]], header: list[str]) -> Table:
-    return header, [[_plan_value(r.get(c)) for c in header] for r in rows]
+def _plan_table(table: str, rows: list[dict[str, Any]], header: list[str], lang: str) -> Table:
+    return [header_name(table, c, lang) for c in header], [[_plan_value(r.get(c), lang) for c in header] for r in rows]
 
 
-def _plan_value(value: Any) -> Any:
+def _plan_value(value: Any, lang: str = DA) -> Any:
+    if isinstance(value, bool):
+        return BOOL_WORDS[lang][0 if value else 1]
     if isinstance(value, (dict, list, tuple)):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return value
+
+
+# ---------------------------------------------------------------------------
+# Reading a plan's tables back
+# ---------------------------------------------------------------------------
+
+PLAN_TYPES: dict[str, dict[str, str]] = {
+    "assignments": {
+        "citizen": "str",
+        "unit": "str",
+        "subsidised": "bool",
+        "effective_rent_kr": "number",
+        "score": "float",
+        "priority": "int",
+        "department": "str",
+        "pool": "str",
+        "locked": "bool",
+        "rent_kr": "derived",
+        "subsidy_kr": "derived",
+    },
+    "unassigned": {"citizen": "str", "priority": "int", "code": "str", "reason": "str"},
+    "reasons": {"citizen": "str", "reason": "str", "details": "json"},
+    "usage_pools": {
+        "id": "str",
+        "municipality": "str",
+        "share": "float",
+        "vacancies": "int",
+        "vacancies_before": "int",
+        "claimed_before": "int",
+        "cap": "int",
+        "used": "int",
+    },
+    "usage_departments": {"id": "str", "max_vulnerable": "int", "used": "int"},
+    "usage_frames": {"municipality": "str", "frame": "int", "used": "int"},
+    "usage_quotas": {"region": "str", "quota": "int", "used": "int"},
+    "summary": {"key": "str", "value": "str"},
+}
+"""How each column of a plan's tables is read: ``number`` keeps an integral number an int, ``json`` is JSON text."""
+PLAN_REQUIRED = {
+    "assignments": ASSIGNMENT_COLUMNS,
+    "unassigned": ("citizen",),
+    "reasons": ("citizen", "reason"),
+    "usage_pools": ("id", "used"),
+    "usage_departments": ("id", "used"),
+    "usage_frames": ("municipality", "used"),
+    "usage_quotas": ("region", "used"),
+    "summary": ("key", "value"),
+}
+SUMMARY_TYPES = {
+    "format": "str",
+    "instance": "str",
+    "status": "str",
+    "total_score": "float",
+    "objective_value": "float",
+    "instance_sha256": "str",
+    "objective_kind": "str",
+    "bound": "float",
+    "gap": "float",
+    "passed": "json",
+    "homeless_housed_under_3500_kr": "int",
+    "solver": "json",
+    "overrides": "json",
+}
+"""The summary's keys and how their values are read; ``housed_priority_<p>`` are ints, others kept."""
+
+
+def read_plan_tables(path: str | os.PathLike[str]) -> TableDocument:
+    """Read a plan back from a CSV folder or workbook that :func:`write_plan_csv` / :func:`write_plan_xlsx` wrote.
+
+    Sheets and columns may have their Danish or English names; derived columns (the
+    rent before the subsidy, the subsidy) are left out; columns of no plan field are
+    kept as fields of their rows (as the plan allows). An unassigned citizen's reason
+    and details come from the ``reasons`` sheet when it has them (the ``unassigned``
+    sheet shows them short). A planner may edit cells (move a citizen): what is read
+    is checked like any plan.
+
+    Returns
+    -------
+    TableDocument
+        The ``anvis-plan/1`` document, not yet typed; its places name rows as the spreadsheet shows them.
+
+    Raises
+    ------
+    InstanceError
+        One problem per file, sheet or cell that cannot be read, named by sheet, row and column.
+    """
+    from models.io import instance_kind
+
+    xlsx = instance_kind(path) == "xlsx"
+    grids, wheres, problems = (xlsx_grids if xlsx else csv_grids)(path, PLAN_TABLES, "anvis-plan/1")
+    doc = TableDocument()
+    where = {name: wheres.get(name) or (f"{name} sheet" if xlsx else f"{name}.csv") for name in PLAN_TABLES}
+    places = doc.places = Places(where=where)
+    for name in ("assignments", "summary"):
+        if name not in grids and not any(p.path == places.where[name] for p in problems):
+            problems.append(Problem(places.where[name], f"missing: the {name} table of the plan"))
+    tables = {name: _plan_records(name, grid, places, problems) for name, grid in grids.items()}
+    summary = _plan_summary(tables.pop("summary", []), places, problems)
+    if problems:
+        raise InstanceError(str(path), problems)
+    objective = {"housed_by_priority": summary.pop("housed_by_priority"), **_pop(summary, "total_score")}
+    for key in [k for k in summary if k.startswith("objective_") and k != "objective_kind"]:
+        objective[key.removeprefix("objective_")] = summary.pop(key)
+    doc.update({k: summary.pop(k) for k in ("format", "instance", "status") if k in summary})
+    doc["objective"] = objective
+    doc["assignments"] = tables.get("assignments", [])
+    reasons = {r.get("citizen"): r for r in tables.get("reasons", [])}
+    doc["unassigned"] = [_with_reason(r, reasons.get(r.get("citizen"))) for r in tables.get("unassigned", [])]
+    doc.update(summary)
+    usage = {name.removeprefix("usage_"): rows for name, rows in tables.items() if name.startswith("usage_")}
+    if usage:
+        doc["usage"] = {what: usage[what] for what in ("pools", "departments", "frames", "quotas") if what in usage}
+    return doc
+
+
+def _pop(summary: dict[str, Any], key: str) -> dict[str, Any]:
+    return {key: summary.pop(key)} if key in summary else {}
+
+
+def _with_reason(row: dict[str, Any], full: dict[str, Any] | None) -> dict[str, Any]:
+    """An unassigned row with the full reason and the details of the reasons sheet, in the plan's field order."""
+    if full is not None:
+        row = {**row, "reason": full.get("reason", row.get("reason"))}
+        if "details" in full:
+            row["details"] = full["details"]
+    order = [k for k in ("citizen", "priority", "code", "reason", "details") if k in row]
+    return {**{k: row[k] for k in order}, **row}
+
+
+def _plan_records(name: str, grid: Grid, places: Places, problems: list[Problem]) -> list[dict[str, Any]]:
+    """The rows of a plan table as records: known columns typed, derived ones left out, others kept."""
+    types = PLAN_TYPES[name]
+    reader = TableReader(name, types, places.where[name], None)
+    layout = reader.layout(grid, places, problems, PLAN_REQUIRED[name])
+    if layout is None:
+        return []
+    header, fields, rows, danish = layout
+    usage = name.startswith("usage_")
+    numbers = places.rows.setdefault(name, [])
+    out = []
+    for number, cells in rows:
+        record: dict[str, Any] = {}
+        for i, h in enumerate(header):
+            f = fields[i]
+            cell = cells[i] if i < len(cells) else None
+            kind = types.get(f) if f else None
+            if kind == "derived":
+                continue
+            if is_empty(cell):
+                if usage and f is not None:
+                    record[f] = None  # the engine writes every figure, null for "no limit"
+                continue
+            if f is None:
+                record[h] = _extra_value(cell)
+                continue
+            value = _plan_cell(cell, kind or "str", danish)
+            if value is _BAD:
+                expected = _EXPECTED[kind or "str"]
+                problems.append(Problem(places.cell(name, number, f), f"{expected} (got {short(cell)})"))
+            record[f] = value
+        numbers.append(number)
+        out.append(record)
+    return out
+
+
+_BAD = object()
+_EXPECTED = {
+    "str": "expected text",
+    "bool": "expected ja/nej (yes/no)",
+    "int": "expected a whole number",
+    "float": "expected a number",
+    "number": "expected a number",
+    "json": "expected JSON text",
+}
+
+
+def _plan_cell(cell: Any, kind: str, danish: bool) -> Any:
+    """A plan cell as its field's type, or :data:`_BAD`."""
+    if kind == "str":
+        return str(convert(cell, "str"))
+    if kind == "json":
+        try:
+            return json.loads(cell) if isinstance(cell, str) else _BAD
+        except ValueError:
+            return _BAD
+    value = convert(cell, "float" if kind == "number" else kind, danish)
+    if kind == "bool":
+        return value if isinstance(value, bool) else _BAD
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or isinstance(value, str):
+        return _BAD
+    if kind == "float":
+        return float(value)
+    if kind == "number" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _extra_value(cell: Any) -> Any:
+    """A cell of a column that is no plan field: JSON text as its value, anything else as it is."""
+    if isinstance(cell, str) and cell.strip()[:1] in ("{", "["):
+        try:
+            return json.loads(cell)
+        except ValueError:
+            return cell
+    return cell
+
+
+def _plan_summary(rows: list[dict[str, Any]], places: Places, problems: list[Problem]) -> dict[str, Any]:
+    """The summary's keys as plan fields: ``housed_by_priority`` collected, values typed."""
+    lookup = column_lookup("summary", SUMMARY_TYPES)
+    out: dict[str, Any] = {"housed_by_priority": {}}
+    for row, number in zip(rows, places.rows.get("summary", []), strict=True):
+        written = str(row.get("key", ""))
+        value = row.get("value")
+        housed = HOUSED_NORMAL.fullmatch(normal(written))
+        key = lookup.find(written)
+        if housed:
+            kind, target, name = "int", out["housed_by_priority"], housed.group(1)
+        else:
+            kind, target, name = SUMMARY_TYPES.get(key or "", "extra"), out, key or written
+        if value is None or value == "":
+            target[name] = None
+            continue
+        typed = _extra_value(value) if kind == "extra" else _plan_cell(value, kind, False)
+        if typed is _BAD:
+            where = f"{places.where['summary']}, row {number}, {written}"
+            problems.append(Problem(where, f"{_EXPECTED[kind]} (got {short(value)})"))
+        target[name] = typed
+    return out
 
 
 def _write_csv_tables(tables: dict[str, Table], folder: Path) -> None:
@@ -1109,28 +1477,58 @@ def _write_csv_tables(tables: dict[str, Table], folder: Path) -> None:
             out.writerows([csv_text(v) for v in row] for row in rows)
 
 
-def _write_workbook(tables: dict[str, Table], path: str | os.PathLike[str]) -> None:
-    """One sheet per table, then freeze the clock-dependent parts of the file."""
+MAX_WIDTH = 60
+"""The widest column of a styled sheet, in characters (a long reason wraps at the sheet's edge instead)."""
+
+
+def _write_workbook(tables: dict[str, Table], path: str | os.PathLike[str], styled: bool = False) -> None:
+    """One sheet per table, then freeze the clock-dependent parts of the file.
+
+    ``styled`` (plans, for planners): a bold header row that stays in view when
+    scrolling, filters on it and columns as wide as their text.
+    """
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
 
     wb = openpyxl.Workbook(write_only=True)
+    bold = Font(bold=True)
     for name, (header, rows) in tables.items():
         if len(rows) + 1 > MAX_SHEET_ROWS:
             raise ValueError(f"table {name} has {len(rows)} rows, more than a sheet holds ({MAX_SHEET_ROWS - 1})")
         ws = wb.create_sheet(name)
-        for row in [header, *rows]:
+        if styled:
+            ws.freeze_panes = "A2"
+            for i, width in enumerate(_widths(header, rows)):
+                ws.column_dimensions[_letter(i)].width = width
+            if header:
+                ws.auto_filter.ref = f"A1:{_letter(len(header) - 1)}{len(rows) + 1}"
+        for number, row in enumerate([header, *rows]):
             cells = [to_cell(v) for v in row]
             for i, c in enumerate(cells):
-                if isinstance(c, str) and c.startswith("="):  # openpyxl would write a formula: keep it text
+                if (isinstance(c, str) and c.startswith("=")) or (styled and number == 0):
                     cells[i] = WriteOnlyCell(ws, c)
-                    cells[i].data_type = "s"
+                    if isinstance(c, str):  # openpyxl would write "=..." as a formula: keep it text
+                        cells[i].data_type = "s"
+                    if number == 0 and styled:
+                        cells[i].font = bold
             ws.append(cells)
     wb.properties.creator = "anvis"
     wb.properties.created = FIXED_TIME
     wb.save(path)
     wb.properties.modified = FIXED_TIME  # openpyxl stamps the time of saving
     _freeze_zip(path, {"docProps/core.xml": _xml(wb.properties.to_tree())})
+
+
+def _widths(header: list[Any], rows: list[list[Any]]) -> list[int]:
+    """Each column's width: its longest text plus a margin (the header's filter button), at most :data:`MAX_WIDTH`."""
+    widths = [len(to_text(h)) + 4 for h in header]
+    for row in rows:
+        for i, v in enumerate(row[: len(widths)]):
+            n = len(to_text(v)) + 2
+            if n > widths[i]:
+                widths[i] = n
+    return [min(w, MAX_WIDTH) for w in widths]
 
 
 def _xml(tree: Any) -> bytes:

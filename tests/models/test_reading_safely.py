@@ -499,12 +499,14 @@ def test_plan_exports_write_no_formula(tmp_path):
         "unassigned": [{"citizen": "@c2", "reason": "+no"}],
     }
     write_plan_csv(plan, tmp_path / "plan")
-    rows = (tmp_path / "plan" / "assignments.csv").read_text(encoding="utf-8").splitlines()
-    assert rows[1] == "'=c1,'-u1,false,-0.5,1"
+    rows = (tmp_path / "plan" / "anvisninger.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[1] == "'=c1,'-u1,-0.5,nej,1"
+    assert (tmp_path / "plan" / "ikke_anvist.csv").read_text(encoding="utf-8").splitlines()[1] == "'@c2,'+no"
     write_plan_xlsx(plan, tmp_path / "plan.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "plan.xlsx")
-    assert wb["assignments"]["A2"].data_type == "s" and wb["assignments"]["A2"].value == "=c1"
-    assert wb["assignments"]["D2"].value == -0.5
+    assert wb["anvisninger"]["A2"].data_type == "s" and wb["anvisninger"]["A2"].value == "=c1"
+    assert wb["anvisninger"]["C2"].value == -0.5
+    assert wb["begrundelser"]["B2"].data_type == "s" and wb["begrundelser"]["B2"].value == "+no"
 
 
 # --------------------------------------------------------------------------- 15: negative zero

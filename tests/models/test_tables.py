@@ -475,11 +475,12 @@ PLAN = {
 
 PLAN_TABLES = {
     "assignments": [
-        ["citizen", "unit", "subsidised", "effective_rent_kr", "score", "priority", "pool", "details"],
-        ["c1", "u1", "true", "3286", "70", "1", "", ""],
-        ["c2", "u3", "false", "3400", "87.5", "", "kbh-1room", '{"why":"best","ranks":[1,2]}'],
+        ["citizen", "priority", "unit", "pool", "effective_rent_kr", "subsidised", "score", "details"],
+        ["c1", "1", "u1", "", "3286", "yes", "70", ""],
+        ["c2", "", "u3", "kbh-1room", "3400", "no", "87.5", '{"why":"best","ranks":[1,2]}'],
     ],
     "unassigned": [["citizen", "priority", "code", "reason"], ["c3", "2", "no_unit", "no eligible unit"]],
+    "reasons": [["citizen", "reason"], ["c3", "no eligible unit"]],
     "usage_pools": [["pool", "used", "cap"], ["kbh-1room", "1", "1"]],
     "usage_departments": [["department", "vulnerable", "max_vulnerable"], ["fsb-1", "1", "1"]],
     "usage_frames": [["municipality", "used", "frame"], ["101", "1", "1"]],
@@ -498,8 +499,9 @@ PLAN_TABLES = {
 
 
 def test_plan_csv_tables(tmp_path):
-    """write_plan_csv writes assignments (all keys, first-seen order, nested as JSON), unassigned, usage, summary."""
-    write_plan_csv(PLAN, tmp_path / "plan")
+    """write_plan_csv in English: assignments (who, where, cost, then the rest; nested as JSON), unassigned
+    (short reasons), reasons, usage, summary."""
+    write_plan_csv(PLAN, tmp_path / "plan", lang="en")
     files = sorted(p.stem for p in (tmp_path / "plan").iterdir())
     assert files == sorted(PLAN_TABLES)
     for name, expected in PLAN_TABLES.items():
@@ -507,11 +509,11 @@ def test_plan_csv_tables(tmp_path):
 
 
 def test_plan_xlsx_sheets(tmp_path):
-    """write_plan_xlsx writes the same tables as sheets, numbers and booleans typed."""
-    models.write_plan(PLAN, tmp_path / "plan.xlsx")
+    """write_plan_xlsx writes the same tables as sheets, numbers typed, booleans as words."""
+    models.write_plan(PLAN, tmp_path / "plan.xlsx", lang="en")
     sheets = read_sheets(tmp_path / "plan.xlsx")
     assert list(sheets) == list(PLAN_TABLES)
-    assert sheets["assignments"][1] == ("c1", "u1", True, 3286, 70, 1, None, None)
+    assert sheets["assignments"][1] == ("c1", 1, "u1", None, 3286, "yes", 70, None)
     assert sheets["assignments"][2][-1] == '{"why":"best","ranks":[1,2]}'
     assert sheets["unassigned"] == [("citizen", "priority", "code", "reason"), ("c3", 2, "no_unit", "no eligible unit")]
     assert sheets["usage_frames"] == [("municipality", "used", "frame"), ("101", 1, 1)]
@@ -524,13 +526,13 @@ def test_plan_xlsx_sheets(tmp_path):
         "housed_priority_2": 0,
         "gap": 0,
     }
-    write_plan_xlsx(PLAN, tmp_path / "again.xlsx")
+    write_plan_xlsx(PLAN, tmp_path / "again.xlsx", lang="en")
     assert (tmp_path / "again.xlsx").read_bytes() == (tmp_path / "plan.xlsx").read_bytes()
 
 
 def test_plan_without_rows_or_usage(tmp_path):
     """An empty plan gives header-only tables and no usage files; usage files of an earlier export are removed."""
-    write_plan_csv(PLAN, tmp_path / "plan")
+    write_plan_csv(PLAN, tmp_path / "plan", lang="en")
     empty = {
         "format": "anvis-plan/1",
         "instance": "x",
@@ -539,10 +541,15 @@ def test_plan_without_rows_or_usage(tmp_path):
         "assignments": [],
         "unassigned": [],
     }
-    write_plan_csv(empty, tmp_path / "plan")
-    assert sorted(p.name for p in (tmp_path / "plan").iterdir()) == ["assignments.csv", "summary.csv", "unassigned.csv"]
+    write_plan_csv(empty, tmp_path / "plan", lang="en")
+    assert sorted(p.name for p in (tmp_path / "plan").iterdir()) == [
+        "assignments.csv",
+        "reasons.csv",
+        "summary.csv",
+        "unassigned.csv",
+    ]
     assert read_csv(tmp_path / "plan" / "assignments.csv") == [
-        ["citizen", "unit", "subsidised", "effective_rent_kr", "score"]
+        ["citizen", "unit", "effective_rent_kr", "subsidised", "score"]
     ]
     assert read_csv(tmp_path / "plan" / "unassigned.csv") == [["citizen", "reason"]]
     assert read_csv(tmp_path / "plan" / "summary.csv")[1:] == [
@@ -550,4 +557,12 @@ def test_plan_without_rows_or_usage(tmp_path):
         ["instance", "x"],
         ["status", "infeasible"],
         ["total_score", "0"],
+    ]
+    # a Danish export over the English one replaces its tables (no table is there twice)
+    write_plan_csv(empty, tmp_path / "plan")
+    assert sorted(p.name for p in (tmp_path / "plan").iterdir()) == [
+        "anvisninger.csv",
+        "begrundelser.csv",
+        "ikke_anvist.csv",
+        "oversigt.csv",
     ]
