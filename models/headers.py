@@ -325,15 +325,24 @@ def read_column_map(path: str | os.PathLike[str], known: Mapping[str, Iterable[s
 
     def add(table: str, header: str, target: Any, where: str) -> None:
         fields = every if table == "" else set(known[table])
-        lookups = [column_lookup(t, known[t]) for t in known] if table == "" else [column_lookup(table, fields)]
-        found = {lk.find(target) for lk in lookups} - {None} if isinstance(target, str) else set()
-        if len(found) != 1:
+        tables = list(known) if table == "" else [table]
+        found: set[str] = set()
+        if isinstance(target, str):
+            if target in fields:
+                found = {target}
+            else:
+                found = {f for t in tables if (f := column_lookup(t, known[t]).find(target)) is not None}
+        if len(found) > 1:
+            problems.append(
+                Problem(where, f"{target!r} names {' and '.join(sorted(found))}: map it under [columns.<table>]")
+            )
+        elif not found:
             hint = difflib.get_close_matches(str(target), sorted(fields), n=1)
             more = f" (did you mean {hint[0]!r}?)" if hint else ""
             what = "a field" if table == "" else f"a field of {table}"
             problems.append(Problem(where, f"{target!r} is not {what}{more}"))
-            return
-        out.setdefault(table, {})[normal(header)] = found.pop()  # type: ignore[arg-type]
+        else:
+            out.setdefault(table, {})[normal(header)] = found.pop()
 
     for header, target in section.items():
         if isinstance(target, dict):

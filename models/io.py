@@ -222,7 +222,8 @@ def write_atomic_folder(
     by one atomic rename, after every file was written, so a failure while writing
     changes nothing and no file is ever half written; other files there stay. Files
     of the existing folder matching the glob ``stale`` (or the names it accepts,
-    when it is a function) that this write did not produce are removed (an earlier export's tables). Modes follow the user's umask.
+    when it is a function) that this write did not produce are removed (an earlier
+    export's tables). Modes follow the user's umask.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 import models
+from models.headers import LANGS, ColumnMap
 from models.validate import InstanceError, Problem, UnknownFieldWarning, add_overrides
 from optimizer.text import printable, printable_tree
 
@@ -31,9 +32,11 @@ __all__ = [
     "backend_option",
     "bad_input",
     "check_locks_obey_rules",
+    "columns_option",
     "error",
     "fail",
     "guard_output",
+    "lang_option",
     "load_instance",
     "override_options",
     "print_plan_summary",
@@ -96,16 +99,17 @@ def bad_input(source: str) -> Iterator[None]:
         fail(InstanceError(source, [Problem("", "not readable: nested too deeply")]))
 
 
-def load_instance(path: str, check_locks: bool = True) -> models.Instance:
+def load_instance(path: str, check_locks: bool = True, columns: ColumnMap | None = None) -> models.Instance:
     """Load an instance or exit 2 with one line per problem.
 
     ``check_locks=False`` leaves the check that locks obey the rules to a solve that
-    follows (it makes the same check on the arrays it builds anyway).
+    follows (it makes the same check on the arrays it builds anyway). ``columns`` maps
+    a CSV folder's or workbook's own column names (``--columns``, :func:`columns_option`).
     """
     with bad_input(path):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UnknownFieldWarning)
-            inst = models.load(path)
+            inst = models.load(path, columns)
         for w in caught:
             click.echo(f"warning: {w.message}", err=True)
         if inst.overrides and check_locks:
@@ -122,17 +126,24 @@ def check_locks_obey_rules(inst: models.Instance) -> None:
 
 
 def read_plan_file(path: str) -> models.Plan:
-    """Read a plan file as a :class:`~models.Plan`, or exit 2 with one line per problem.
+    """Read a plan (JSON, an xlsx workbook or a CSV folder) as a :class:`~models.Plan`, or exit 2.
 
-    A file that is not JSON, or a plan with a malformed field, is bad input: each
-    problem names the file and the field's path (``assignments[3].score``).
+    A file that cannot be read, or a plan with a malformed field, is bad input: one
+    line per problem, naming the file and the field's path (``assignments[3].score``),
+    or in a workbook or CSV folder the sheet, row and column (``anvisninger sheet,
+    row 5, column J 'score'``).
     """
     with bad_input(path):
-        return models.Plan.from_dict(models.read_plan(path), path)
+        doc = models.read_plan(path)
+        try:
+            return models.Plan.from_dict(doc, path)
+        except InstanceError as exc:
+            locate = getattr(doc, "locate", None)  # a plan read from tables names sheet rows
+            raise exc if locate is None else locate(exc) from None
 
 
 def read_plan_document(path: str) -> dict[str, Any]:
-    """Read a plan file's JSON document, not yet typed, or exit 2 when it is not a JSON object.
+    """Read a plan file's document (JSON, xlsx or a CSV folder), not yet typed, or exit 2 when unreadable.
 
     For ``anvis check``, which reports a malformed plan as violations.
     """
@@ -172,10 +183,13 @@ def save_instance(inst: models.Instance, path: str) -> None:
         models.save(inst, path)
 
 
-def write_plan(plan: models.Plan, path: str) -> None:
-    """Write a plan (JSON, CSV folder or xlsx by its name) atomically; a failure is one line and exit 2."""
+def write_plan(plan: models.Plan, path: str, lang: str = "da", instance: models.Instance | None = None) -> None:
+    """Write a plan (JSON, CSV folder or xlsx by its name) atomically; a failure is one line and exit 2.
+
+    ``lang`` and ``instance`` shape a CSV folder or workbook (:func:`models.write_plan`).
+    """
     with writing(path):
-        models.write_plan(plan, path)
+        models.write_plan(plan, path, lang, instance)
 
 
 def guard_output(output: str, inputs: Iterable[str | None] = (), db: str | None = None) -> None:
@@ -246,6 +260,41 @@ def _check_writable(output: str, folder: bool) -> None:
 
 
 # --- options ---------------------------------------------------------------------
+
+lang_option = click.option(
+    "--lang",
+    "lang",
+    type=click.Choice(LANGS),
+    default="da",
+    show_default=True,
+    help="Language of what planners read: da (Danish) or en (English). JSON plans are the same in both.",
+)
+"""``--lang da|en``: the language of plan sheets (``solve``, ``round solve``), reports and explanations."""
+
+
+def _read_columns(ctx: click.Context, param: click.Parameter, value: str | None) -> ColumnMap | None:
+    if value is None:
+        return None
+    from models.headers import read_column_map
+    from models.schema import TABLES
+    from models.tables import FIELD_TYPES, PARAMETERS
+
+    known = {PARAMETERS: ("key", "value"), **{t: tuple(FIELD_TYPES[t]) for t in TABLES}}
+    with bad_input(value):
+        return read_column_map(value, known)
+
+
+columns_option = click.option(
+    "--columns",
+    "columns",
+    type=click.Path(dir_okay=False),
+    default=None,
+    callback=_read_columns,
+    metavar="MAP.toml",
+    help='Which of a CSV folder\'s or workbook\'s own columns is which field: [columns] "Husleje pr. md." = "rent_kr" '
+    "(every sheet), [columns.units] ... (one sheet).",
+)
+"""``--columns MAP.toml``: a planner's column names (:func:`models.headers.read_column_map`), given as a ColumnMap."""
 
 
 def backend_option(help_text: str) -> Callable[[F], F]:

@@ -10,12 +10,15 @@ from typing import Any, TypeVar
 
 import click
 
+from models.headers import ColumnMap
 from models.validate import InstanceError
 from optimizer.cli.common import (
     BAD_INPUT,
     Overrides,
+    columns_option,
     fail,
     guard_output,
+    lang_option,
     load_instance,
     override_options,
     print_plan_summary,
@@ -115,12 +118,14 @@ def round_group() -> None:
 )
 @override_options
 @hold_option
+@columns_option
 def round_open(
     instance: str,
     db: str,
     output: str | None,
     overrides: Overrides,
     hold: tuple[str, ...],
+    columns: ColumnMap | None,
 ) -> None:
     """Open a round for INSTANCE: fill in the ledger, remaining frames, quotas and caps.
 
@@ -133,7 +138,7 @@ def round_open(
 
     if output:
         guard_output(output, [instance], db=db)
-    inst = overrides.add_to(load_instance(instance))
+    inst = overrides.add_to(load_instance(instance, columns=columns))
     with ledger_errors():
         if ensure_ledger(db, create=True):
             click.echo(f"created a new ledger at {printable(sqlite_path(db) or db)}", err=True)
@@ -156,6 +161,7 @@ def round_open(
 @solver_options
 @override_options
 @hold_option
+@lang_option
 def round_solve(
     db: str,
     output: str | None,
@@ -164,6 +170,7 @@ def round_solve(
     quiet: bool,
     overrides: Overrides,
     hold: tuple[str, ...],
+    lang: str,
 ) -> None:
     """Solve the open round and store its plan in the ledger (overrides are added to the round's).
 
@@ -183,7 +190,7 @@ def round_solve(
     with ledger_errors(overrides.named):
         plan, result = solve_round(db, instance=instance, hold=hold, backend=backend, time_limit=time_limit)
     if output:
-        write_plan(plan, output)
+        write_plan(plan, output, lang, result.data.inst)
     if not quiet:
         print_plan_summary(plan, result.timings, output)
     if plan.status == "error":
