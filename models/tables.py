@@ -757,7 +757,7 @@ def _document(
         ignored += [f"{table.where} {h!r}" for h in table.ignored]
     if ignored:
         warnings.warn(
-            f"{source}: ignoring columns that are no field of anvis/2: {', '.join(ignored)} "
+            f"{source}: ignoring columns that name no field: {', '.join(ignored)} "
             "(name them as the fields, or map them with --columns MAP.toml)",
             UnknownFieldWarning,
             stacklevel=4,
