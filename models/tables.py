@@ -1327,7 +1327,9 @@ def read_plan_tables(path: str | os.PathLike[str]) -> TableDocument:
     places = doc.places = Places(where=where)
     for name in ("assignments", "summary"):
         if name not in grids and not any(p.path == places.where[name] for p in problems):
-            problems.append(Problem(places.where[name], f"missing: the {name} table of the plan"))
+            problems.append(
+                Problem("", f"the plan's {name} table is missing (sheet {sheet_title(name)!r} or {name!r})")
+            )
     tables = {name: _plan_records(name, grid, places, problems) for name, grid in grids.items()}
     summary = _plan_summary(tables.pop("summary", []), places, problems)
     if problems:
