@@ -1318,9 +1318,7 @@ def read_plan_tables(path: str | os.PathLike[str]) -> TableDocument:
     InstanceError
         One problem per file, sheet or cell that cannot be read, named by sheet, row and column.
     """
-    from models.io import instance_kind
-
-    xlsx = instance_kind(path) == "xlsx"
+    xlsx = Path(path).suffix.lower() in (".xlsx", ".xlsm") and not Path(path).is_dir()
     grids, wheres, problems = (xlsx_grids if xlsx else csv_grids)(path, PLAN_TABLES, "anvis-plan/1")
     doc = TableDocument()
     where = {name: wheres.get(name) or (f"{name} sheet" if xlsx else f"{name}.csv") for name in PLAN_TABLES}
