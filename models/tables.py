@@ -28,23 +28,40 @@ Layout (the same for CSV and xlsx)
   never quoted (``-5`` is the number -5). In xlsx such text is a string cell,
   never a formula.
 
+Reading also takes a municipality's own sheets: tables and columns may have
+their Danish names or synonyms (``boliger``, ``Husleje pr. md.``,
+``Max husleje (kr)``; :mod:`models.headers`, matched whatever the case, blanks
+and punctuation) or the names a planner's ``--columns`` map gives. Columns that
+name no field are left out, all named in one warning; a required column that
+is missing is one problem naming the sheet and the header most like it.
+
 Reading converts each cell with the type of its field in :mod:`models.schema`
 (ids and names stay strings even when they look like numbers, or were typed
-as numbers in a workbook). A cell that cannot be converted is kept as the
-raw text, so that validation reports it with its path, e.g.
-``units[3].rooms: Input should be a valid integer (got 'two')``. Ids and
-names are kept verbatim; numbers, booleans, enumerated words and list items
-are read with surrounding blanks removed. Columns that are not fields are
-kept (validation warns about them). Problems with a file as a whole (no
-``parameters`` table, an unreadable workbook, a duplicated column, two files
-or sheets for one table, an empty file, an unclosed quote, a ``;``-separated
-CSV, ...) raise :class:`~models.validate.InstanceError` naming the file or
-sheet. A workbook's formulas are read as their stored results; a formula
-without one, an error value and merged cells are refused, naming the cell.
+as numbers in a workbook). Numbers may be written in either notation
+(:func:`read_number`): ``4.500,50`` is 4500.5; ``4.500`` is 4500 in a sheet
+with Danish column names and is refused elsewhere (4500 or 4.5?), never read
+as 4.5. Floats are written so that they read one way (``12.3450``). A cell
+that cannot be converted is kept as the raw text, so that validation reports
+it; every problem of a record is named by its file or sheet, the row as the
+spreadsheet shows it (row 1 is the header) and the column, e.g.
+``units.csv, row 5, column C 'rooms': Input should be a valid integer (got
+'two')``. Ids and names are kept verbatim; numbers, booleans (also ja/nej),
+enumerated words and list items are read with surrounding blanks removed.
+Problems with a file as a whole (no ``parameters`` table, an unreadable
+workbook, a duplicated column, two files or sheets for one table, an empty
+file, an unclosed quote, a ``;``-separated CSV, ...) raise
+:class:`~models.validate.InstanceError` naming the file or sheet. A
+workbook's formulas are read as their stored results; a formula without one,
+an error value and merged cells are refused, naming the cell.
 
-Plans (FORMAT.md §5) are exported for planners as the tables
-``assignments``, ``unassigned``, ``usage_<what>`` (from ``plan["usage"]``)
-and ``summary`` (key/value).
+Plans (FORMAT.md §5) are written for planners (:func:`plan_tables`), in Danish
+by default or in English: ``assignments`` (``anvisninger``; with the rent
+before and after the subsidy when the instance is given), ``unassigned``
+(``ikke anvist``, short reasons), ``reasons`` (``begrundelser``, the full
+reasons and details), ``usage_<what>`` (``forbrug ...``) and ``summary``
+(``oversigt``, key/value); a workbook's sheets have a bold frozen header with
+filters and fitted widths. :func:`read_plan_tables` reads them back (either
+language, edited or not) as the plan document.
 
 Everything written is deterministic: the same document gives the same bytes.
 """
