@@ -868,21 +868,32 @@ class TableReader:
         """Whether a header names a field."""
         return self.field_of(header) is not None
 
-    def fields(self, header: list[str], problems: list[Problem]) -> list[str | None] | None:
-        """The field of each column (None: ignored), or None when two columns name one field."""
+    def fields(self, header: list[str], problems: list[Problem], grid: Grid | None = None) -> list[str | None] | None:
+        """The field of each column (None: ignored), or None when two columns name one field.
+
+        Of two columns naming one field, one that is empty in every row of ``grid`` is
+        ignored: an earlier export of a usage table had an empty ``pool`` column beside
+        the ids in ``id``.
+        """
         fields = [self.field_of(h) for h in header]
         self.ignored = [h for h, f in zip(header, fields, strict=True) if f is None]
-        first: dict[str, str] = {}
+        first: dict[str, int] = {}
         ok = True
-        for h, f in zip(header, fields, strict=True):
+        for i, (h, f) in enumerate(zip(header, fields, strict=True)):
             if f is None:
                 continue
             if f in first:
+                j = first[f]
+                empty = [k for k in (j, i) if grid and _empty_column(grid, k)]
+                if empty:
+                    fields[empty[0]] = None
+                    first[f] = i if empty[0] == j else j
+                    continue
                 problems.append(
-                    Problem(self.where, f"the columns {first[f]!r} and {h!r} both name the field {f!r}: keep one")
+                    Problem(self.where, f"the columns {header[j]!r} and {h!r} both name the field {f!r}: keep one")
                 )
                 ok = False
-            first.setdefault(f, h)
+            first.setdefault(f, i)
         return fields if ok else None
 
     def missing(self, fields: list[str | None], header: list[str], required: Collection[str]) -> list[Problem]:
@@ -914,7 +925,7 @@ class TableReader:
         header = _header(grid, self.known, self.where, problems)
         if header is None:
             return None
-        fields = self.fields(header, problems)
+        fields = self.fields(header, problems, grid)
         if fields is None:
             return None
         rows = list(_rows(grid, len(header), self.where, problems))
@@ -949,6 +960,11 @@ class TableReader:
             numbers.append(number)
             out.append(record)
         return out
+
+
+def _empty_column(grid: Grid, column: int) -> bool:
+    """Whether a column has no value below its header."""
+    return bool(grid) and all(column >= len(cells) or is_empty(cells[column]) for number, cells in grid if number != 1)
 
 
 def ambiguous_number(text: str) -> str:

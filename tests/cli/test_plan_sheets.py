@@ -264,3 +264,26 @@ def test_sheet_exports_are_deterministic_and_formula_safe(tmp_path):
     write_plan_csv(plan, tmp_path / "csv")
     for path in (tmp_path / "a.xlsx", tmp_path / "csv"):
         assert read_plan_tables(path) == plan, path
+
+
+def test_an_export_of_the_earlier_layout_reads_back(demo, tmp_path):
+    """The previous release wrote English tables, true/false, full reasons in ``unassigned`` (no reasons
+    table) and usage ids under ``id`` beside an empty ``pool`` column: such a folder reads as the same plan."""
+    inst, plan = demo
+    folder = tmp_path / "old"
+    write_plan_csv(plan, folder, lang="en")
+    (folder / "reasons.csv").unlink()
+
+    def rewrite(name, change):
+        path = folder / name
+        rows = change(list(csv.reader(path.open(encoding="utf-8"))))
+        with path.open("w", encoding="utf-8", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows(rows)
+
+    rewrite("usage_pools.csv", lambda rows: [["pool", "id", *rows[0][1:]]] + [["", *r] for r in rows[1:]])
+    rewrite("assignments.csv", lambda rows: [[{"yes": "true", "no": "false"}.get(c, c) for c in r] for r in rows])
+    reasons = {u["citizen"]: u["reason"] for u in plan["unassigned"]}
+    rewrite("unassigned.csv", lambda rows: [rows[0]] + [[*r[:3], reasons[r[0]]] for r in rows[1:]])
+    details = [{k: v for k, v in u.items() if k != "details"} for u in plan["unassigned"]]
+    back = models.Plan.from_dict(models.read_plan(folder)).to_dict()
+    assert back == {**plan, "unassigned": details}
