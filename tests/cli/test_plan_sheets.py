@@ -269,7 +269,7 @@ def test_sheet_exports_are_deterministic_and_formula_safe(tmp_path):
 def test_an_export_of_the_earlier_layout_reads_back(demo, tmp_path):
     """The previous release wrote English tables, true/false, full reasons in ``unassigned`` (no reasons
     table) and usage ids under ``id`` beside an empty ``pool`` column: such a folder reads as the same plan."""
-    inst, plan = demo
+    _, plan = demo
     folder = tmp_path / "old"
     write_plan_csv(plan, folder, lang="en")
     (folder / "reasons.csv").unlink()
