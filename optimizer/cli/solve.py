@@ -85,14 +85,15 @@ def solve(
     is_flag=True,
     help="Also re-solve INSTANCE and refuse a plan that claims 'optimal' but is worse than the optimum.",
 )
-def check(instance: str, plan: str, prove: bool) -> None:
+@columns_option
+def check(instance: str, plan: str, prove: bool, columns: ColumnMap | None) -> None:
     """Independently check that PLAN obeys every rule of INSTANCE and states its objective right.
 
     PLAN may be JSON, or an .xlsx workbook or CSV folder written by `solve` (edited or not).
     """
     from optimizer.check import check_plan, format_violations
 
-    inst = load_instance(instance)
+    inst = load_instance(instance, columns=columns)
     doc = read_plan_document(plan)  # not a Plan: a malformed field is a violation to report
     violations = check_plan(inst, doc)
     if violations:

@@ -65,14 +65,17 @@ def test_validate_without_the_map_names_the_missing_columns_once(book):
     assert len(lines) == 3  # units, citizens, the count: not one line per row
 
 
-@pytest.mark.parametrize("command", ["validate", "solve", "convert", "round"])
+@pytest.mark.parametrize("command", ["validate", "solve", "convert", "round", "check"])
 def test_the_map_is_taken_by_every_command_that_reads_an_instance(book, mapping, tmp_path, command):
     args = {
         "validate": ("validate", book),
         "solve": ("solve", book, "-o", tmp_path / "plan.json", "-q"),
         "convert": ("convert", book, tmp_path / "week.json"),
         "round": ("round", "open", book, "--db", tmp_path / "ledger.db"),
+        "check": ("check", book, tmp_path / "plan.xlsx"),
     }[command]
+    if command == "check":
+        assert run("solve", book, "--columns", mapping, "-o", tmp_path / "plan.xlsx", "-q").exit_code == 0
     result = run(*args, "--columns", mapping)
     assert result.exit_code == 0, result.output
     if command == "convert":
