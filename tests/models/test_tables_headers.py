@@ -6,6 +6,8 @@ import warnings
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import models
 from models.headers import (
@@ -181,6 +183,15 @@ def test_numbers_in_either_notation(text, danish, value):
 @pytest.mark.parametrize("text", ["4.500", "4,500", "12.345", "1.000"])
 def test_a_number_that_reads_two_ways_is_ambiguous_outside_a_danish_sheet(text):
     assert isinstance(read_number(text), Ambiguous)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(10**15), 10**15))
+def test_every_number_anvis_writes_reads_back_the_same_in_any_sheet(x):
+    """What a CSV cell holds reads as the same number in a Danish sheet, an English one and one of neither."""
+    text = to_text(x)
+    for danish in (None, False, True):
+        got = read_number(text, danish)
+        assert got == x and not isinstance(got, str), (text, danish)
 
 
 def test_floats_are_written_so_that_they_read_one_way(tmp_path):
