@@ -107,14 +107,25 @@ def load_instance(path: str, check_locks: bool = True, columns: ColumnMap | None
     a CSV folder's or workbook's own column names (``--columns``, :func:`columns_option`).
     """
     with bad_input(path):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", UnknownFieldWarning)
+        with warnings_on_stderr():
             inst = models.load(path, columns)
-        for w in caught:
-            click.echo(f"warning: {w.message}", err=True)
         if inst.overrides and check_locks:
             check_locks_obey_rules(inst)
     return inst
+
+
+@contextmanager
+def warnings_on_stderr() -> Iterator[None]:
+    """Print each :class:`UnknownFieldWarning` of the block as one ``warning: ...`` line on stderr.
+
+    An ignored column, sheet or field is worth a line to the planner, not a Python
+    warning with a file name and line number. Nothing is printed when the block raises.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnknownFieldWarning)
+        yield  # bad input prints its problems instead: they say what to fix
+    for w in caught:
+        click.echo(printable(f"warning: {w.message}"), err=True)
 
 
 def check_locks_obey_rules(inst: models.Instance) -> None:
@@ -133,7 +144,7 @@ def read_plan_file(path: str) -> models.Plan:
     or in a workbook or CSV folder the sheet, row and column (``anvisninger sheet,
     row 5, column J 'score'``).
     """
-    with bad_input(path):
+    with bad_input(path), warnings_on_stderr():
         doc = models.read_plan(path)
         try:
             return models.Plan.from_dict(doc, path)
@@ -147,7 +158,7 @@ def read_plan_document(path: str) -> dict[str, Any]:
 
     For ``anvis check``, which reports a malformed plan as violations.
     """
-    with bad_input(path):
+    with bad_input(path), warnings_on_stderr():
         return models.read_plan(path)
 
 

@@ -287,3 +287,17 @@ def test_an_export_of_the_earlier_layout_reads_back(demo, tmp_path):
     details = [{k: v for k, v in u.items() if k != "details"} for u in plan["unassigned"]]
     back = models.Plan.from_dict(models.read_plan(folder)).to_dict()
     assert back == {**plan, "unassigned": details}
+
+
+def test_a_sheet_the_planner_added_is_one_warning_line(demo, tmp_path):
+    inst, plan = demo
+    book = tmp_path / "plan.xlsx"
+    models.write_plan(plan, book, instance=inst)
+    wb = openpyxl.load_workbook(book)
+    wb.create_sheet("Noter")["A1"] = "ring til c1"
+    wb.save(book)
+    result = run("check", DEMO, book)
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        f"warning: {book}: ignoring sheet 'Noter', which is not a table of anvis-plan/1"
+    ]
