@@ -265,6 +265,16 @@ def find_table(title: str, tables: Iterable[str]) -> str | None:
     return None
 
 
+def near_table(title: str, tables: Iterable[str]) -> str:
+    """A hint for a sheet or file that names no table: `` (is it 'boliger', the table units?)``, or ``""``."""
+    names = {normal(n): (n, t) for t in tables for n in (*TABLE_NAMES.get(t, ()), t.replace("_", " "))}
+    match = difflib.get_close_matches(normal(title.replace("_", " ")), names, n=1, cutoff=0.7)
+    if not match:
+        return ""
+    name, table = names[match[0]]
+    return f" (is it {name!r}, the table {table}?)" if name != table else f" (is it {table!r}?)"
+
+
 # ---------------------------------------------------------------------------
 # A planner's column map (--columns MAP.toml)
 # ---------------------------------------------------------------------------

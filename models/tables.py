@@ -85,7 +85,18 @@ from typing import Any, TypeAlias
 
 from pydantic import BaseModel
 
-from models.headers import DA, LANGS, ColumnMap, Lookup, column_lookup, find_table, header_name, normal, table_name
+from models.headers import (
+    DA,
+    LANGS,
+    ColumnMap,
+    Lookup,
+    column_lookup,
+    find_table,
+    header_name,
+    near_table,
+    normal,
+    table_name,
+)
 from models.instance import Instance
 from models.plan import Plan, plan_document
 from models.schema import LIST_SEP, RECORD_OF, TABLES, Body, Parameters
@@ -525,7 +536,9 @@ def csv_grids(
         key = find_table(file.stem, tables)
         if key is None:
             warnings.warn(
-                f"{path}: ignoring {file.name}, which is not a table of {what}", UnknownFieldWarning, stacklevel=4
+                f"{path}: ignoring {file.name}, which is not a table of {what}{near_table(file.stem, tables)}",
+                UnknownFieldWarning,
+                stacklevel=4,
             )
             continue
         if key in files:
@@ -628,8 +641,9 @@ def xlsx_grids(
         for ws in wb.worksheets:
             key = find_table(ws.title, tables)
             if key is None:
+                hint = near_table(ws.title, tables)
                 warnings.warn(
-                    f"{path}: ignoring sheet {ws.title!r}, which is not a table of {what}",
+                    f"{path}: ignoring sheet {ws.title!r}, which is not a table of {what}{hint}",
                     UnknownFieldWarning,
                     stacklevel=4,
                 )

@@ -305,3 +305,12 @@ def test_rows_are_named_as_the_spreadsheet_shows_them(tmp_path):
     ]
     problems = refused(write_book(tmp_path / "x.xlsx", sheets))
     assert problems == ["Boliger sheet, row 4, column C 'Antal værelser': Input should be a valid integer (got 'to')"]
+
+
+def test_a_sheet_that_names_no_table_is_warned_with_the_nearest_name(tmp_path):
+    sheets = dict(DANISH)
+    sheets["Bolig"] = sheets.pop("Boliger")
+    inst, warned = load_quietly(write_book(tmp_path / "x.xlsx", sheets))
+    assert inst.units == ()
+    hint = "ignoring sheet 'Bolig', which is not a table of anvis/1 (is it 'boliger', the table units?)"
+    assert any(hint in w for w in warned), warned
