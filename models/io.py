@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from models.headers import ColumnMap
 from models.instance import Instance
 from models.plan import Plan, plan_document
 from models.validate import InstanceError, Problem, from_dict, parse_integer, short
@@ -33,8 +34,10 @@ def instance_kind(path: str | os.PathLike[str]) -> str:
     return "json"
 
 
-def read_document(path: str | os.PathLike[str]) -> Any:
+def read_document(path: str | os.PathLike[str], columns: ColumnMap | None = None) -> Any:
     """The raw instance document of a file, not yet validated.
+
+    ``columns`` maps a CSV folder's or workbook's own column names to fields (``--columns``).
 
     Raises
     ------
@@ -49,11 +52,11 @@ def read_document(path: str | os.PathLike[str]) -> Any:
         if kind == "csv":
             from models.tables import read_csv_folder
 
-            return read_csv_folder(path)
+            return read_csv_folder(path, columns)
         if kind == "xlsx":
             from models.tables import read_xlsx
 
-            return read_xlsx(path)
+            return read_xlsx(path, columns)
         if kind == "orlib":
             from models.orlib import read_orlib
 
@@ -132,15 +135,24 @@ def _repeated_keys(value: Any, path: str) -> Iterator[Problem]:
             stack.extend((v, f"{where}[{i}]") for i, v in reversed(list(enumerate(node))))
 
 
-def load(path: str | os.PathLike[str]) -> Instance:
+def load(path: str | os.PathLike[str], columns: ColumnMap | None = None) -> Instance:
     """Read and validate an instance from JSON, a CSV folder, xlsx or an OR-Library ``.txt``.
+
+    ``columns`` maps a CSV folder's or workbook's own column names to fields (``--columns``).
 
     Raises
     ------
     InstanceError
-        Listing every problem of the file.
+        Listing every problem of the file; in a CSV folder or workbook by sheet, row and column.
     """
-    return from_dict(read_document(path), str(path))
+    doc = read_document(path, columns)
+    try:
+        return from_dict(doc, str(path))
+    except InstanceError as exc:
+        locate = getattr(doc, "locate", None)  # a table document names rows as a spreadsheet shows them
+        if locate is None:
+            raise
+        raise locate(exc) from None
 
 
 def save(inst: Instance, path: str | os.PathLike[str]) -> None:
@@ -202,15 +214,16 @@ def write_atomic(path: str | os.PathLike[str], write: Callable[[str], object]) -
 
 
 def write_atomic_folder(
-    path: str | os.PathLike[str], write: Callable[[Path], object], stale: str | None = None
+    path: str | os.PathLike[str], write: Callable[[Path], object], stale: str | Callable[[str], bool] | None = None
 ) -> None:
     """Call ``write(tmp_folder)`` and move the files it wrote into the folder ``path`` once all are complete.
 
     A new folder appears whole (one rename). Into an existing folder each file moves
     by one atomic rename, after every file was written, so a failure while writing
     changes nothing and no file is ever half written; other files there stay. Files
-    of the existing folder matching the glob ``stale`` that this write did not
-    produce are removed (an earlier export's tables). Modes follow the user's umask.
+    of the existing folder matching the glob ``stale`` (or the names it accepts,
+    when it is a function) that this write did not produce are removed (an earlier
+    export's tables). Modes follow the user's umask.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -228,8 +241,9 @@ def write_atomic_folder(
         for name in names:
             os.replace(tmp / name, path / name)
         if stale:
-            for old in sorted(path.glob(stale)):
-                if old.name not in names:
+            olds = path.glob(stale) if isinstance(stale, str) else (f for f in path.iterdir() if stale(f.name))
+            for old in sorted(olds):
+                if old.name not in names and old.is_file():
                     old.unlink()
     finally:
         if tmp.exists():
@@ -237,13 +251,22 @@ def write_atomic_folder(
 
 
 def read_plan(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """A plan (``anvis-plan/1`` JSON) as a dict.
+    """A plan as a dict: ``anvis-plan/1`` JSON, or the CSV folder / xlsx workbook :func:`write_plan` writes.
+
+    A plan read from tables is a :class:`models.tables.TableDocument`, whose ``locate``
+    names a problem of a record by its sheet, row and column.
 
     Raises
     ------
     InstanceError
-        When the file is not a JSON object.
+        When the file is not a JSON object, or a sheet or cell of a plan's tables cannot be read.
     """
+    if instance_kind(path) in ("csv", "xlsx"):
+        if not os.path.exists(path):
+            raise InstanceError(str(path), [Problem("", "no such file or folder")])
+        from models.tables import read_plan_tables
+
+        return read_plan_tables(path)
     try:
         with open(path, "rb") as f:
             doc = parse_json(f.read(), str(path))
@@ -256,7 +279,12 @@ def read_plan(path: str | os.PathLike[str]) -> dict[str, Any]:
     return doc
 
 
-def write_plan(plan: Plan | Mapping[str, Any], path: str | os.PathLike[str]) -> None:
+def write_plan(
+    plan: Plan | Mapping[str, Any],
+    path: str | os.PathLike[str],
+    lang: str = "da",
+    instance: Instance | None = None,
+) -> None:
     """Write a plan as JSON, or as a CSV folder / xlsx workbook of its tables for planners.
 
     Parameters
@@ -265,16 +293,21 @@ def write_plan(plan: Plan | Mapping[str, Any], path: str | os.PathLike[str]) -> 
         A :class:`~models.plan.Plan`, or a plan document (written as it is).
     path
         ``.json``, ``.xlsx``, or a folder for CSV (:func:`instance_kind`).
+    lang
+        The language of a CSV folder's or workbook's names and words: ``"da"`` or ``"en"``
+        (JSON is the same in both).
+    instance
+        The plan's instance: the tables then show each unit's rent before the subsidy.
     """
     doc = plan_document(plan)
     kind = instance_kind(path)
     if kind == "csv":
-        from models.tables import write_plan_csv
+        from models.tables import is_plan_file, write_plan_csv
 
-        write_atomic_folder(path, lambda tmp: write_plan_csv(doc, tmp), stale="usage_*.csv")
+        write_atomic_folder(path, lambda tmp: write_plan_csv(doc, tmp, lang, instance), stale=is_plan_file)
     elif kind == "xlsx":
         from models.tables import write_plan_xlsx
 
-        write_atomic(path, lambda tmp: write_plan_xlsx(doc, tmp))
+        write_atomic(path, lambda tmp: write_plan_xlsx(doc, tmp, lang, instance))
     else:
         write_atomic(path, lambda tmp: Path(tmp).write_text(dump_json(doc)))

@@ -17,6 +17,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import SupportsFloat
 
+from models.headers import LANGS
 from optimizer.text import KR_TOLERANCE, SHOWN_IDS, compact_ids
 
 __all__ = [
@@ -35,9 +36,8 @@ __all__ = [
     "say",
 ]
 
-#: The languages of the catalogue; the first is the default.
-LANGS = ("da", "en")
-DEFAULT_LANG = "da"
+#: The languages (one list, :data:`models.headers.LANGS`); the first is the default.
+DEFAULT_LANG = LANGS[0]
 
 _MONTHS_DA = (
     "januar",

@@ -21,6 +21,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 import models
+from models.headers import LANGS, ColumnMap
 from models.validate import InstanceError, Problem, UnknownFieldWarning, add_overrides
 from optimizer.text import printable, printable_tree
 
@@ -31,6 +32,7 @@ __all__ = [
     "backend_option",
     "bad_input",
     "check_locks_obey_rules",
+    "columns_option",
     "error",
     "fail",
     "guard_output",
@@ -76,11 +78,6 @@ def print_plan_summary(
     print_summary(plan, timings, path, lang=lang if lang in LANGS else env_lang())
 
 
-#: The languages of what planners read (:mod:`optimizer.lang`; listed here so that
-#: ``--help`` imports nothing more).
-LANGS = ("da", "en")
-
-
 def env_lang() -> str:
     """``ANVIS_LANG`` when it names a language of :data:`LANGS`, else Danish."""
     value = os.environ.get("ANVIS_LANG", "")
@@ -95,7 +92,7 @@ lang_option = click.option(
     default="da",
     show_default=True,
     envvar="ANVIS_LANG",
-    help="Language of what planners read: da (Danish) or en (English). Also ANVIS_LANG.",
+    help="Language of what planners read: da (Danish) or en (English); JSON plans are the same in both. Also ANVIS_LANG.",
 )
 
 
@@ -130,21 +127,33 @@ def bad_input(source: str) -> Iterator[None]:
         fail(InstanceError(source, [Problem("", "not readable: nested too deeply")]))
 
 
-def load_instance(path: str, check_locks: bool = True) -> models.Instance:
+def load_instance(path: str, check_locks: bool = True, columns: ColumnMap | None = None) -> models.Instance:
     """Load an instance or exit 2 with one line per problem.
 
     ``check_locks=False`` leaves the check that locks obey the rules to a solve that
-    follows (it makes the same check on the arrays it builds anyway).
+    follows (it makes the same check on the arrays it builds anyway). ``columns`` maps
+    a CSV folder's or workbook's own column names (``--columns``, :func:`columns_option`).
     """
     with bad_input(path):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", UnknownFieldWarning)
-            inst = models.load(path)
-        for w in caught:
-            click.echo(f"warning: {w.message}", err=True)
+        with warnings_on_stderr():
+            inst = models.load(path, columns)
         if inst.overrides and check_locks:
             check_locks_obey_rules(inst)
     return inst
+
+
+@contextmanager
+def warnings_on_stderr() -> Iterator[None]:
+    """Print each :class:`UnknownFieldWarning` of the block as one ``warning: ...`` line on stderr.
+
+    An ignored column, sheet or field is worth a line to the planner, not a Python
+    warning with a file name and line number. Nothing is printed when the block raises.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnknownFieldWarning)
+        yield  # bad input prints its problems instead: they say what to fix
+    for w in caught:
+        click.echo(printable(f"warning: {w.message}"), err=True)
 
 
 def check_locks_obey_rules(inst: models.Instance) -> None:
@@ -156,21 +165,28 @@ def check_locks_obey_rules(inst: models.Instance) -> None:
 
 
 def read_plan_file(path: str) -> models.Plan:
-    """Read a plan file as a :class:`~models.Plan`, or exit 2 with one line per problem.
+    """Read a plan (JSON, an xlsx workbook or a CSV folder) as a :class:`~models.Plan`, or exit 2.
 
-    A file that is not JSON, or a plan with a malformed field, is bad input: each
-    problem names the file and the field's path (``assignments[3].score``).
+    A file that cannot be read, or a plan with a malformed field, is bad input: one
+    line per problem, naming the file and the field's path (``assignments[3].score``),
+    or in a workbook or CSV folder the sheet, row and column (``anvisninger sheet,
+    row 5, column J 'score'``).
     """
-    with bad_input(path):
-        return models.Plan.from_dict(models.read_plan(path), path)
+    with bad_input(path), warnings_on_stderr():
+        doc = models.read_plan(path)
+        try:
+            return models.Plan.from_dict(doc, path)
+        except InstanceError as exc:
+            locate = getattr(doc, "locate", None)  # a plan read from tables names sheet rows
+            raise exc if locate is None else locate(exc) from None
 
 
 def read_plan_document(path: str) -> dict[str, Any]:
-    """Read a plan file's JSON document, not yet typed, or exit 2 when it is not a JSON object.
+    """Read a plan file's document (JSON, xlsx or a CSV folder), not yet typed, or exit 2 when unreadable.
 
     For ``anvis check``, which reports a malformed plan as violations.
     """
-    with bad_input(path):
+    with bad_input(path), warnings_on_stderr():
         return models.read_plan(path)
 
 
@@ -206,10 +222,13 @@ def save_instance(inst: models.Instance, path: str) -> None:
         models.save(inst, path)
 
 
-def write_plan(plan: models.Plan, path: str) -> None:
-    """Write a plan (JSON, CSV folder or xlsx by its name) atomically; a failure is one line and exit 2."""
+def write_plan(plan: models.Plan, path: str, lang: str = "da", instance: models.Instance | None = None) -> None:
+    """Write a plan (JSON, CSV folder or xlsx by its name) atomically; a failure is one line and exit 2.
+
+    ``lang`` and ``instance`` shape a CSV folder or workbook (:func:`models.write_plan`).
+    """
     with writing(path):
-        models.write_plan(plan, path)
+        models.write_plan(plan, path, lang, instance)
 
 
 def guard_output(output: str, inputs: Iterable[str | None] = (), db: str | None = None) -> None:
@@ -280,6 +299,32 @@ def _check_writable(output: str, folder: bool) -> None:
 
 
 # --- options ---------------------------------------------------------------------
+
+
+
+def _read_columns(ctx: click.Context, param: click.Parameter, value: str | None) -> ColumnMap | None:
+    if value is None:
+        return None
+    from models.headers import read_column_map
+    from models.schema import TABLES
+    from models.tables import FIELD_TYPES, PARAMETERS
+
+    known = {PARAMETERS: ("key", "value"), **{t: tuple(FIELD_TYPES[t]) for t in TABLES}}
+    with bad_input(value):
+        return read_column_map(value, known)
+
+
+columns_option = click.option(
+    "--columns",
+    "columns",
+    type=click.Path(dir_okay=False),
+    default=None,
+    callback=_read_columns,
+    metavar="MAP.toml",
+    help='Which of a CSV folder\'s or workbook\'s own columns is which field: [columns] "Husleje pr. md." = "rent_kr" '
+    "(every sheet), [columns.units] ... (one sheet).",
+)
+"""``--columns MAP.toml``: a planner's column names (:func:`models.headers.read_column_map`), given as a ColumnMap."""
 
 
 def backend_option(help_text: str) -> Callable[[F], F]:

@@ -6,7 +6,8 @@ import click
 
 import models
 from models.convert import to_v2
-from optimizer.cli.common import bad_input, guard_output, load_instance, printable, save_instance
+from models.headers import ColumnMap
+from optimizer.cli.common import bad_input, columns_option, guard_output, load_instance, printable, save_instance
 
 __all__ = ["convert", "generate", "validate"]
 
@@ -17,9 +18,13 @@ PRESETS = ("national-week", "city-week", "city-year", "small", "tiny", "hard-cit
 
 @click.command()
 @click.argument("instance", type=click.Path(dir_okay=True))
-def validate(instance: str) -> None:
-    """Check an instance (JSON, CSV folder or xlsx) against the anvis/1 format."""
-    inst = load_instance(instance)
+@columns_option
+def validate(instance: str, columns: ColumnMap | None) -> None:
+    """Check an instance (JSON, CSV folder or xlsx) against the anvis/1 format.
+
+    A CSV folder or workbook may name its sheets and columns in Danish (boliger, husleje, ...).
+    """
+    inst = load_instance(instance, columns=columns)
     n_pools = len(models.pools(inst))
     click.echo(
         f"{printable(instance)}: valid {inst.body.format} instance {printable(repr(inst.name))}: "
@@ -38,13 +43,14 @@ def validate(instance: str) -> None:
     default=None,
     help="Also convert the format version, keeping the instance's meaning (FORMAT.md §6).",
 )
-def convert(source: str, target: str, to: str | None) -> None:
+@columns_option
+def convert(source: str, target: str, to: str | None, columns: ColumnMap | None) -> None:
     """Convert an instance between JSON, a CSV folder and xlsx (by TARGET's name).
 
     TARGET may not be SOURCE (nor inside a SOURCE folder); it is written whole or not at all.
     """
     guard_output(target, [source])
-    inst = load_instance(source)
+    inst = load_instance(source, columns=columns)
     if to == "anvis/2":
         with bad_input(source):
             inst = to_v2(inst)

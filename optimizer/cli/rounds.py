@@ -11,10 +11,12 @@ from typing import Any, TypeVar
 
 import click
 
+from models.headers import ColumnMap
 from models.validate import InstanceError
 from optimizer.cli.common import (
     BAD_INPUT,
     Overrides,
+    columns_option,
     error,
     fail,
     guard_output,
@@ -161,6 +163,7 @@ def round_group(ctx: click.Context, db: str | None) -> None:
 @hold_option
 @note_option
 @by_option
+@columns_option
 def round_open(
     instance: str,
     db: str,
@@ -169,6 +172,7 @@ def round_open(
     hold: tuple[str, ...],
     note: str,
     by: str | None,
+    columns: ColumnMap | None,
 ) -> None:
     """Open a round for INSTANCE: fill in the ledger, remaining frames, quotas and caps.
 
@@ -183,7 +187,7 @@ def round_open(
 
     if output:
         guard_output(output, [instance], db=db)
-    inst = with_note(overrides.add_to(load_instance(instance)), overrides.first, note)
+    inst = with_note(overrides.add_to(load_instance(instance, columns=columns)), overrides.first, note)
     with ledger_errors():
         if ensure_ledger(db, create=True):
             click.echo(f"created a new ledger at {printable(sqlite_path(db) or db)}", err=True)
@@ -224,6 +228,7 @@ def with_note(inst: Any, first: int | None, note: str) -> Any:
     is_flag=True,
     help="Do not solve again without the overrides to find what they cost (faster).",
 )
+@lang_option
 def round_solve(
     db: str,
     output: str | None,
@@ -235,6 +240,7 @@ def round_solve(
     note: str,
     by: str | None,
     no_cost: bool,
+    lang: str,
 ) -> None:
     """Solve the open round and store its plan in the ledger (overrides are added to the round's).
 
@@ -266,7 +272,7 @@ def round_solve(
             time_limit=time_limit,
         )
     if output:
-        write_plan(plan, output)
+        write_plan(plan, output, lang, result.data.inst)
     if not quiet:
         print_plan_summary(plan, result.timings, output)
         from optimizer.rounds.workflow import open_round_id, round_override_cost

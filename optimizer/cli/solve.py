@@ -9,11 +9,14 @@ from typing import Any
 import click
 
 import models
+from models.headers import ColumnMap
 from models.validate import InstanceError
 from optimizer.cli.common import (
     Overrides,
+    columns_option,
     fail,
     guard_output,
+    lang_option,
     load_instance,
     override_options,
     print_plan_summary,
@@ -38,6 +41,8 @@ __all__ = ["check", "solve"]
 )
 @solver_options
 @override_options
+@lang_option
+@columns_option
 def solve(
     instance: str,
     output: str | None,
@@ -45,8 +50,13 @@ def solve(
     time_limit: float | None,
     quiet: bool,
     overrides: Overrides,
+    lang: str,
+    columns: ColumnMap | None,
 ) -> None:
-    """Find the best plan for INSTANCE and write it (never over INSTANCE; whole or not at all)."""
+    """Find the best plan for INSTANCE and write it (never over INSTANCE; whole or not at all).
+
+    An .xlsx or CSV plan is in Danish unless --lang en; `check`, `report` and `explain` read it back.
+    """
     from optimizer.engine.solve import solve as run
     from optimizer.plan.build import make_plan
 
@@ -54,13 +64,13 @@ def solve(
         output = f"{Path(instance.rstrip('/')).name.split('.')[0]}.plan.json"
     guard_output(output, [instance])
     # The solve checks every lock on the arrays it builds: no check before it.
-    inst = overrides.add_to(load_instance(instance, check_locks=False), check_locks=False)
+    inst = overrides.add_to(load_instance(instance, check_locks=False, columns=columns), check_locks=False)
     try:
         result = run(inst, backend=backend, time_limit=time_limit)
     except InstanceError as exc:  # a lock that breaks a rule
         fail(overrides.named(exc))
     plan = make_plan(result)
-    write_plan(plan, output)
+    write_plan(plan, output, lang, inst)
     if not quiet:
         print_plan_summary(plan, result.timings, output)
     if plan.status == "error":
@@ -75,11 +85,15 @@ def solve(
     is_flag=True,
     help="Also re-solve INSTANCE and refuse a plan that claims 'optimal' but is worse than the optimum.",
 )
-def check(instance: str, plan: str, prove: bool) -> None:
-    """Independently check that PLAN obeys every rule of INSTANCE and states its objective right."""
+@columns_option
+def check(instance: str, plan: str, prove: bool, columns: ColumnMap | None) -> None:
+    """Independently check that PLAN obeys every rule of INSTANCE and states its objective right.
+
+    PLAN may be JSON, or an .xlsx workbook or CSV folder written by `solve` (edited or not).
+    """
     from optimizer.check import check_plan, format_violations
 
-    inst = load_instance(instance)
+    inst = load_instance(instance, columns=columns)
     doc = read_plan_document(plan)  # not a Plan: a malformed field is a violation to report
     violations = check_plan(inst, doc)
     if violations:

@@ -383,9 +383,9 @@ def test_solve_exports_xlsx_and_csv_folder(tmp_path, good):
     folder = tmp_path / "plan-csv"
     assert run("solve", good, "-o", f"{folder}/", "-q").exit_code == 0
     assert folder.is_dir()
-    with open(folder / "assignments.csv", newline="", encoding="utf-8") as f:
+    with open(folder / "anvisninger.csv", newline="", encoding="utf-8") as f:  # Danish by default
         rows = list(csv.DictReader(f))
-    assert {r["citizen"] for r in rows} == {"c1", "c2", "c3"}
+    assert {r["borger"] for r in rows} == {"c1", "c2", "c3"}
 
 
 def test_solve_prints_summary(tmp_path, good):
@@ -491,5 +491,6 @@ def test_convert_bad_csv_folder_names_the_folder(tmp_path, good):
     out = tmp_path / "out.json"
     result = run("convert", folder, out)
     assert result.exit_code == 2, result.output
-    assert any(line.startswith(f"{folder}: units[2].rent_kr") for line in result.stderr.splitlines()), result.stderr
+    place = f"{folder}: units.csv, row 4, column D 'rent_kr'"  # the row as a spreadsheet shows it
+    assert any(line.startswith(place) for line in result.stderr.splitlines()), result.stderr
     assert not out.exists()

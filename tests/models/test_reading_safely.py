@@ -318,7 +318,10 @@ def test_integer_too_long_to_parse_csv(tmp_path, field):
     row = {"rooms": "2", "rent_kr": "3000", field: "9" * 5000}
     units = f"id,department,rooms,rent_kr\nu1,D,{row['rooms']},{row['rent_kr']}\n"
     problems = refused(folder_of(tmp_path, units=units))
-    assert messages(problems) == [f"units[0].{field}: a 5000-digit number is too large (at most {2**53})"]
+    column = {"rooms": "C", "rent_kr": "D"}[field]
+    assert messages(problems) == [
+        f"units.csv, row 2, column {column} '{field}': a 5000-digit number is too large (at most {2**53})"
+    ]
 
 
 def test_integer_too_long_to_parse_json(tmp_path):
@@ -496,12 +499,14 @@ def test_plan_exports_write_no_formula(tmp_path):
         "unassigned": [{"citizen": "@c2", "reason": "+no"}],
     }
     write_plan_csv(plan, tmp_path / "plan")
-    rows = (tmp_path / "plan" / "assignments.csv").read_text(encoding="utf-8").splitlines()
-    assert rows[1] == "'=c1,'-u1,false,-0.5,1"
+    rows = (tmp_path / "plan" / "anvisninger.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[1] == "'=c1,'-u1,-0.5,nej,1"
+    assert (tmp_path / "plan" / "ikke_anvist.csv").read_text(encoding="utf-8").splitlines()[1] == "'@c2,'+no"
     write_plan_xlsx(plan, tmp_path / "plan.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "plan.xlsx")
-    assert wb["assignments"]["A2"].data_type == "s" and wb["assignments"]["A2"].value == "=c1"
-    assert wb["assignments"]["D2"].value == -0.5
+    assert wb["anvisninger"]["A2"].data_type == "s" and wb["anvisninger"]["A2"].value == "=c1"
+    assert wb["anvisninger"]["C2"].value == -0.5
+    assert wb["begrundelser"]["B2"].data_type == "s" and wb["begrundelser"]["B2"].value == "+no"
 
 
 # --------------------------------------------------------------------------- 15: negative zero
@@ -599,4 +604,4 @@ def test_integer_scores_beyond_doubles_are_refused(score, tmp_path):
     assert [p.path for p in problems] == ["scores[0].score"]
     assert "too large" in problems[0].message
     scores = f"citizen,unit,score\nc1,u1,{score}\n"
-    assert [p.path for p in refused(folder_of(tmp_path, scores=scores))] == ["scores[0].score"]
+    assert [p.path for p in refused(folder_of(tmp_path, scores=scores))] == ["scores.csv, row 2, column C 'score'"]

@@ -285,19 +285,20 @@ def test_bad_cells_reported_with_paths_csv(tmp_path):
     with pytest.raises(models.InstanceError) as info:
         models.load(folder)
     found = problems_of(info.value)
-    assert found["units[1].rooms"] == "Input should be a valid integer (got 'two')"
-    assert "greater than or equal to 0" in found["units[1].rent_kr"]
-    assert found["units[1].accessible"] == "Input should be a valid boolean (got 'maybe')"
-    assert found["citizens[0].vulnerable"] == "Input should be a valid boolean (got 'maybe')"
-    assert "'castle'" in found["citizens[0].kinds[1]"]
-    assert "'ten'" in found["citizens[0].preferences[0].weight"]
-    assert "'lots'" in found["parameters.subsidy_band_kr[1]"]
+    # each problem names the row as the spreadsheet shows it (row 1 is the header) and the column
+    assert found["units.csv, row 3, column C 'rooms'"] == "Input should be a valid integer (got 'two')"
+    assert "greater than or equal to 0" in found["units.csv, row 3, column D 'rent_kr'"]
+    assert found["units.csv, row 3, column E 'accessible'"] == "Input should be a valid boolean (got 'maybe')"
+    assert found["citizens.csv, row 2, column D 'vulnerable'"] == "Input should be a valid boolean (got 'maybe')"
+    assert "'castle'" in found["citizens.csv, row 2, column E 'kinds' (kinds[1])"]
+    assert "'ten'" in found["citizens.csv, row 2, column F 'preferences' (preferences[0].weight)"]
+    assert "'lots'" in found["parameters.csv, row 3, subsidy_band_kr[1]"]
     assert len(found) == 7, found
     assert str(folder) in str(info.value)
 
 
 def test_bad_cells_reported_with_paths_xlsx(tmp_path):
-    """The same bad cells in a workbook are reported with the same paths."""
+    """The same bad cells in a workbook are reported at the same rows and columns of their sheets."""
 
     def grid(text):
         return [line.split(",") for line in text.strip().split("\n")]
@@ -313,25 +314,31 @@ def test_bad_cells_reported_with_paths_xlsx(tmp_path):
         models.load(book)
     found = problems_of(info.value)
     assert set(found) == {
-        "units[1].rooms",
-        "units[1].rent_kr",
-        "units[1].accessible",
-        "citizens[0].vulnerable",
-        "citizens[0].kinds[1]",
-        "citizens[0].preferences[0].weight",
+        "units sheet, row 3, column C 'rooms'",
+        "units sheet, row 3, column D 'rent_kr'",
+        "units sheet, row 3, column E 'accessible'",
+        "citizens sheet, row 2, column D 'vulnerable'",
+        "citizens sheet, row 2, column E 'kinds' (kinds[1])",
+        "citizens sheet, row 2, column F 'preferences' (preferences[0].weight)",
     }
-    assert found["units[1].rooms"] == "Input should be a valid integer (got 'two')"
+    assert found["units sheet, row 3, column C 'rooms'"] == "Input should be a valid integer (got 'two')"
 
 
-def test_unknown_columns_are_kept_and_warned(tmp_path):
-    """A column that is no field is kept in the raw records; loading warns about it instead of failing."""
+def test_unknown_columns_are_ignored_and_warned_in_one_line(tmp_path):
+    """A column that is no field is left out of the records; loading names every such column in one warning."""
     folder = write_folder(
-        tmp_path / "extra", {**MINIMAL, "units.csv": "id,department,rooms,rent_kr,note\nu1,d:1,2,4000,nice\n"}
+        tmp_path / "extra",
+        {
+            **MINIMAL,
+            "units.csv": "id,department,rooms,rent_kr,note\nu1,d:1,2,4000,nice\n",
+            "citizens.csv": "id,municipality,max_rent_kr,Telefon\nc1,101,4000,12345678\n",
+        },
     )
-    assert read_csv_folder(folder)["units"] == [
-        {"id": "u1", "department": "d:1", "rooms": 2, "rent_kr": 4000, "note": "nice"}
-    ]
-    with pytest.warns(UnknownFieldWarning, match=r"units\[\*\]\.note"):
+    with pytest.warns(UnknownFieldWarning) as caught:
+        assert read_csv_folder(folder)["units"] == [{"id": "u1", "department": "d:1", "rooms": 2, "rent_kr": 4000}]
+    assert len(caught) == 1
+    assert "units.csv 'note', citizens.csv 'Telefon'" in str(caught[0].message)
+    with pytest.warns(UnknownFieldWarning, match="--columns"):
         models.load(folder)
 
 
@@ -468,11 +475,12 @@ PLAN = {
 
 PLAN_TABLES = {
     "assignments": [
-        ["citizen", "unit", "subsidised", "effective_rent_kr", "score", "priority", "pool", "details"],
-        ["c1", "u1", "true", "3286", "70", "1", "", ""],
-        ["c2", "u3", "false", "3400", "87.5", "", "kbh-1room", '{"why":"best","ranks":[1,2]}'],
+        ["citizen", "priority", "unit", "pool", "effective_rent_kr", "subsidised", "score", "details"],
+        ["c1", "1", "u1", "", "3286", "yes", "70", ""],
+        ["c2", "", "u3", "kbh-1room", "3400", "no", "87.5", '{"why":"best","ranks":[1,2]}'],
     ],
     "unassigned": [["citizen", "priority", "code", "reason"], ["c3", "2", "no_unit", "no eligible unit"]],
+    "reasons": [["citizen", "reason"], ["c3", "no eligible unit"]],
     "usage_pools": [["pool", "used", "cap"], ["kbh-1room", "1", "1"]],
     "usage_departments": [["department", "vulnerable", "max_vulnerable"], ["fsb-1", "1", "1"]],
     "usage_frames": [["municipality", "used", "frame"], ["101", "1", "1"]],
@@ -491,8 +499,9 @@ PLAN_TABLES = {
 
 
 def test_plan_csv_tables(tmp_path):
-    """write_plan_csv writes assignments (all keys, first-seen order, nested as JSON), unassigned, usage, summary."""
-    write_plan_csv(PLAN, tmp_path / "plan")
+    """write_plan_csv in English: assignments (who, where, cost, then the rest; nested as JSON), unassigned
+    (short reasons), reasons, usage, summary."""
+    write_plan_csv(PLAN, tmp_path / "plan", lang="en")
     files = sorted(p.stem for p in (tmp_path / "plan").iterdir())
     assert files == sorted(PLAN_TABLES)
     for name, expected in PLAN_TABLES.items():
@@ -500,11 +509,11 @@ def test_plan_csv_tables(tmp_path):
 
 
 def test_plan_xlsx_sheets(tmp_path):
-    """write_plan_xlsx writes the same tables as sheets, numbers and booleans typed."""
-    models.write_plan(PLAN, tmp_path / "plan.xlsx")
+    """write_plan_xlsx writes the same tables as sheets, numbers typed, booleans as words."""
+    models.write_plan(PLAN, tmp_path / "plan.xlsx", lang="en")
     sheets = read_sheets(tmp_path / "plan.xlsx")
     assert list(sheets) == list(PLAN_TABLES)
-    assert sheets["assignments"][1] == ("c1", "u1", True, 3286, 70, 1, None, None)
+    assert sheets["assignments"][1] == ("c1", 1, "u1", None, 3286, "yes", 70, None)
     assert sheets["assignments"][2][-1] == '{"why":"best","ranks":[1,2]}'
     assert sheets["unassigned"] == [("citizen", "priority", "code", "reason"), ("c3", 2, "no_unit", "no eligible unit")]
     assert sheets["usage_frames"] == [("municipality", "used", "frame"), ("101", 1, 1)]
@@ -517,13 +526,13 @@ def test_plan_xlsx_sheets(tmp_path):
         "housed_priority_2": 0,
         "gap": 0,
     }
-    write_plan_xlsx(PLAN, tmp_path / "again.xlsx")
+    write_plan_xlsx(PLAN, tmp_path / "again.xlsx", lang="en")
     assert (tmp_path / "again.xlsx").read_bytes() == (tmp_path / "plan.xlsx").read_bytes()
 
 
 def test_plan_without_rows_or_usage(tmp_path):
     """An empty plan gives header-only tables and no usage files; usage files of an earlier export are removed."""
-    write_plan_csv(PLAN, tmp_path / "plan")
+    write_plan_csv(PLAN, tmp_path / "plan", lang="en")
     empty = {
         "format": "anvis-plan/1",
         "instance": "x",
@@ -532,10 +541,15 @@ def test_plan_without_rows_or_usage(tmp_path):
         "assignments": [],
         "unassigned": [],
     }
-    write_plan_csv(empty, tmp_path / "plan")
-    assert sorted(p.name for p in (tmp_path / "plan").iterdir()) == ["assignments.csv", "summary.csv", "unassigned.csv"]
+    write_plan_csv(empty, tmp_path / "plan", lang="en")
+    assert sorted(p.name for p in (tmp_path / "plan").iterdir()) == [
+        "assignments.csv",
+        "reasons.csv",
+        "summary.csv",
+        "unassigned.csv",
+    ]
     assert read_csv(tmp_path / "plan" / "assignments.csv") == [
-        ["citizen", "unit", "subsidised", "effective_rent_kr", "score"]
+        ["citizen", "unit", "effective_rent_kr", "subsidised", "score"]
     ]
     assert read_csv(tmp_path / "plan" / "unassigned.csv") == [["citizen", "reason"]]
     assert read_csv(tmp_path / "plan" / "summary.csv")[1:] == [
@@ -543,4 +557,12 @@ def test_plan_without_rows_or_usage(tmp_path):
         ["instance", "x"],
         ["status", "infeasible"],
         ["total_score", "0"],
+    ]
+    # a Danish export over the English one replaces its tables (no table is there twice)
+    write_plan_csv(empty, tmp_path / "plan")
+    assert sorted(p.name for p in (tmp_path / "plan").iterdir()) == [
+        "anvisninger.csv",
+        "begrundelser.csv",
+        "ikke_anvist.csv",
+        "oversigt.csv",
     ]
