@@ -92,7 +92,7 @@ lang_option = click.option(
     default="da",
     show_default=True,
     envvar="ANVIS_LANG",
-    help="Language of what planners read: da (Danish) or en (English); JSON plans are the same in both. Also ANVIS_LANG.",
+    help="Language of what planners read: da (Danish) or en (English); JSON plans are the same. Also ANVIS_LANG.",
 )
 
 
