@@ -301,7 +301,6 @@ def _check_writable(output: str, folder: bool) -> None:
 # --- options ---------------------------------------------------------------------
 
 
-
 def _read_columns(ctx: click.Context, param: click.Parameter, value: str | None) -> ColumnMap | None:
     if value is None:
         return None
