@@ -438,9 +438,9 @@ def priced_stages(
     groups
         The priorities of each count stage, for the first ``len(groups)`` objectives
         (:func:`optimizer.engine.solve.count_groups`). A stage of several priorities that its
-        rounded LP does not prove is solved as one stage per priority instead (the
-        same lexicographic optimum): its band
-        MILP would span trades of a more urgent citizen for less urgent ones.
+        rounded LP (only its fractional pairs freed) does not prove is solved as one
+        stage per priority instead (the same lexicographic optimum): its band MILP would
+        span trades of a more urgent citizen for less urgent ones.
 
     Returns
     -------
