@@ -44,8 +44,6 @@ def test_build(benchmark, preset):
 def test_solve_v2(benchmark, preset):
     """anvis/2 presets (rotation, per-kind pools; same seed): the whole solve through auto, to proven
     optimum, with peak memory; beside test_solve's anvis/1 figures (anvis/2 is no slower)."""
-    if preset == "city-year" and not SMOKE:
-        pytest.skip("anvis/2 city-year: over 11 min of solve at full size (rotation; 8 s against 1.1 s at 0.2 scale)")
     inst = instance(preset, "anvis/2")
     if preset == "city-year" and not SMOKE:
         result = benchmark.pedantic(solve, args=(inst, "auto"), rounds=1, iterations=1)

@@ -165,7 +165,8 @@ def taper_schedule(rows: list[Tenancy]) -> list[dict[str, Any]]:
         One per year, in order: ``year``; ``entering_taper`` (ids of the tenancies whose
         first tapered month falls in the year: round, citizen, unit, municipality, start);
         ``tenancies`` (paid a subsidy in the year); ``in_taper`` (paid a tapered subsidy in
-        the year); ``cost_kr`` (the subsidy paid in the year, whole months); and
+        the year); ``cost_kr`` (the subsidy paid in the year, whole months);
+        ``taper_cost_kr`` (the part of it paid in tapered months); and
         ``limit_below_tapered_rent`` (how many tenants in the taper have a rent limit below
         their highest tapered rent of the year, that of the latest tenancy year they reach
         in it). Counts only: no rent limit is returned.
@@ -192,6 +193,7 @@ def taper_schedule(rows: list[Tenancy]) -> list[dict[str, Any]]:
     n_subsidised = np.asarray((factor > 0).any(axis=2), dtype=bool).sum(axis=0).tolist()
     n_taper, n_below = in_taper.sum(axis=0).tolist(), np.asarray(below, dtype=bool).sum(axis=0).tolist()
     cost = paid.sum(axis=(0, 2)).tolist()
+    taper_cost = np.where(tapering, paid, 0.0).sum(axis=(0, 2)).tolist()
     out = []
     for j, y in enumerate(years.tolist()):
         out.append(
@@ -210,6 +212,7 @@ def taper_schedule(rows: list[Tenancy]) -> list[dict[str, Any]]:
                 "tenancies": int(n_subsidised[j]),
                 "in_taper": int(n_taper[j]),
                 "cost_kr": round(float(cost[j]), 2),
+                "taper_cost_kr": round(float(taper_cost[j]), 2),
                 "limit_below_tapered_rent": int(n_below[j]),
             }
         )

@@ -78,7 +78,12 @@ pairs in the city), a share of 0.4, each region's quota lowered to its
 municipalities' frames, and a score for every citizen × unit pair of a municipality
 (630,000 in the city), so frames, quotas, shares and mixed-city caps bind together.
 The existing presets draw exactly as before: the hard keys change thresholds and
-add draws only after every other draw.
+add draws only after every other draw. In ``anvis/2`` (their default, like every preset)
+a rotation pool's cap is its turns and never binds, and frames are unspent totals, so the
+hard presets also make every drawn extended agreement a ``choice`` pool (a negotiated
+right to pick: those pool rows bind) and keep frames and quotas at the week's slice of
+the year (``frames_spent``: what is left late in the year); ``format="anvis/1"`` gives
+their version-1 documents byte for byte as before.
 
 **Version 2** (FORMAT.md §6; the default, ``format="anvis/1"`` gives exactly the
 version-1 documents above, byte for byte):
@@ -151,6 +156,8 @@ HARD: dict[str, Any] = {
     "subsidy_rate": 0.5,
     "dense_scores": True,
     "quota_within_frames": True,
+    "agreement_mode": "choice",
+    "frames_spent": True,
 }
 """What makes the ``hard-*`` presets hard (issue 12): citizens who can afford more (rent
 limits + 600 kr, half subsidy-eligible) so that 700 vacancies meet ≈ 140,000 eligible
@@ -272,6 +279,16 @@ them through :data:`HARD`):
 ``quota_within_frames``
     Lower each region's grant quota to the sum of its municipalities' frames
     (default False), so that quotas bind too.
+``agreement_mode``
+    ``anvis/2`` only: the mode of every drawn extended agreement (default None: as
+    drawn, ``rotation`` for the 1-room and cheap units, ``choice`` for the third of one
+    organisation). The hard presets set ``"choice"``: a rotation pool's cap is its turns,
+    which never binds, so only negotiated rights to pick give binding pool rows.
+``frames_spent``
+    ``anvis/2`` only: frames and quotas are what is left of the year's totals after the
+    weeks before, the slice of ``weeks`` as in ``anvis/1`` (default False: the whole
+    totals, unspent). The hard presets set it: a week late in the year, so that frames
+    and quotas bind as they do in ``anvis/1``.
 """
 
 PRESET_NAMES: tuple[str, ...] = tuple(PRESETS)
@@ -284,6 +301,8 @@ OPTIONAL_KEYS = (
     "vulnerable_rate",
     "dense_scores",
     "quota_within_frames",
+    "agreement_mode",
+    "frames_spent",
 )
 """Preset keys that any preset may set or override (see :data:`PRESETS`)."""
 
@@ -643,8 +662,11 @@ class Builder:
         self.agr = out
 
     def v2_terms(self, mode: str) -> dict[str, Any]:
-        """An agreement's ``anvis/2`` fields: its mode, over family units (none in ``anvis/1``)."""
-        return {"mode": mode, "kinds": ["family"]} if self.v2 else {}
+        """An agreement's ``anvis/2`` fields: its mode (``agreement_mode`` when set), over family units.
+
+        None in ``anvis/1``.
+        """
+        return {"mode": self.cfg.get("agreement_mode") or mode, "kinds": ["family"]} if self.v2 else {}
 
     def pools(self) -> list[str]:
         """The pool of every unit (FORMAT.md §2, §6): first matching agreement, else the default."""
@@ -911,7 +933,7 @@ class Builder:
         self.ledger()
         self.citizens()
         # anvis/2: frames and quotas are totals until spent, not a slice of a year's
-        weeks = None if self.v2 else self.weeks
+        weeks = None if self.v2 and not self.cfg.get("frames_spent", False) else self.weeks
         units = unit_records(
             np.arange(len(self.u_dept)),
             [self.d_ids[d] for d in self.u_dept.tolist()],

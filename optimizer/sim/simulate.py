@@ -54,6 +54,15 @@ version 1), and homeless citizens housed at an effective rent under 3,500 kr (th
 
 No holds: the simulation passes every turn it does not use, so it pays no tomgangsleje.
 
+**The subsidy's years.** Every commit records its subsidised tenancies in the ledger
+(:mod:`optimizer.rounds.subsidies`); at the end, each regime's report gives their taper
+by simulation year (``subsidy.taper``: :func:`~optimizer.rounds.subsidies.taper_schedule`,
+the rule's one place: full for 4 years from move-in, then a linear taper over 5). A
+tenancy starts on the first of the month its week falls in, simulation year 1 being the
+first 52 weeks (the ledger's own start is the commit's real date): the tenancies, those in
+the taper, the subsidy paid and its tapered part, and how many tenants' rent limits are
+below their tapered rent, per year until the last subsidy is paid. Counts and sums only.
+
 **Work-around** (until the rounds' ledger knows ``anvis/2`` default pools): the ledger fills
 only pools named by an agreement or a version-1 default pool id, so every week's instance
 spells each per-kind default pool out as an agreement ``<organisation>-<kind>`` (the
@@ -67,12 +76,14 @@ aggregates only: no citizen id or attribute.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -82,6 +93,7 @@ from models import KINDS
 from models.schema import FORMAT_V2
 from optimizer.engine.data import ProblemData
 from optimizer.engine.pairs import ELIGIBLE, candidates, failure_codes
+from optimizer.rounds.subsidies import FULL_YEARS, TAPER_YEARS, taper_schedule, tenancies
 from optimizer.rounds.workflow import commit_round, decline_offers, ledger_totals, new_period, open_round, solve_round
 from optimizer.sim.calibration import (
     CHEAP_KOMMUNAL_ANVISNING_2022,
@@ -300,6 +312,7 @@ class _Run:
         self.weekly: list[dict[str, Any]] = []
         self.periods: list[dict[str, Any]] = []
         self.period_subsidised: Counter[str] = Counter()  # municipality -> subsidised this period
+        self.round_week: dict[int, int] = {}  # ledger round id -> week
         self.solve_s = 0.0
         self.round_s = 0.0
         self.cpu_s = 0.0
@@ -324,6 +337,52 @@ def _period_summary(run: _Run, w: World, period: int, first: int, last: int) -> 
         "quota_total": int(sum(quotas.values())),
         "quota_used": {r: int(by_region.get(r, 0)) for r in quotas},
         "regions_at_quota": sum(1 for r, q in quotas.items() if by_region.get(r, 0) >= q),
+    }
+
+
+def week_start(week: int) -> date:
+    """The simulated move-in date of a week's tenancies: the first of its month, year 1 the first 52 weeks.
+
+    A year of the simulation is a period of :data:`WEEKS_PER_PERIOD` weeks, cut into 12
+    months of 52/12 weeks (week 1 is 1 January of year 1, week 52 is December).
+    """
+    k = week - 1
+    return date(k // WEEKS_PER_PERIOD + 1, (k % WEEKS_PER_PERIOD) * 12 // WEEKS_PER_PERIOD + 1, 1)
+
+
+def subsidy_taper(db: str, round_week: dict[int, int]) -> dict[str, Any]:
+    """The subsidy's years of the subsidised tenancies in a run's ledger, by simulation year.
+
+    Parameters
+    ----------
+    db
+        The regime's ledger.
+    round_week
+        The week of each committed round (its tenancies start at :func:`week_start`).
+
+    Returns
+    -------
+    dict
+        ``tenancies``; ``cost_kr`` (the subsidy paid over all years) and ``taper_cost_kr``
+        (its tapered part); ``limit_below_in_taper`` (tenants whose rent limit falls below
+        their tapered rent before the subsidy ends); ``full_years``, ``taper_years``; and
+        ``years``: per simulation year, ``tenancies`` subsidised, ``entering_taper``,
+        ``in_taper``, ``cost_kr``, ``taper_cost_kr`` and ``limit_below_tapered_rent``
+        (:func:`optimizer.rounds.subsidies.taper_schedule`, counts instead of ids).
+    """
+    rows = [dataclasses.replace(t, start=week_start(round_week[t.round_id])) for t in tenancies(db)]
+    years = [{**y, "entering_taper": len(y["entering_taper"])} for y in taper_schedule(rows)]
+    last = FULL_YEARS + TAPER_YEARS
+    return {
+        "tenancies": len(rows),
+        "full_years": FULL_YEARS,
+        "taper_years": TAPER_YEARS,
+        "cost_kr": round(sum(y["cost_kr"] for y in years), 2),
+        "taper_cost_kr": round(sum(y["taper_cost_kr"] for y in years), 2),
+        "limit_below_in_taper": sum(
+            1 for t in rows if t.limit_below_from_year is not None and t.limit_below_from_year <= last
+        ),
+        "years": years,
     }
 
 
@@ -431,7 +490,7 @@ def _regime_report(run: _Run, w: World, weeks: int, scale: float) -> dict[str, A
             "placed_by_load": {str(n): c for n, c in sorted(Counter(loads).items())},
             "vulnerable_housed_by_area": dict(sorted(by_area.items())),
         },
-        "subsidy": {"periods": run.periods},
+        "subsidy": {"periods": run.periods, "taper": subsidy_taper(run.db, run.round_week)},
         "ledger": {
             "pool_vacancies": sum(v["vacancies"] for v in pools.values()),
             "pool_claims": sum(v["claimed"] for v in pools.values()),
@@ -622,6 +681,9 @@ SEED_MEASURES: dict[str, Callable[[dict[str, Any]], float | None]] = {
     "still_waiting": lambda r: r["waiting"]["still_waiting"],
     "wait_mean_weeks": lambda r: r["waiting"]["housed_weeks"]["mean"],
     "tomgangsleje_kr": lambda r: r["tomgangsleje_kr"],
+    "subsidy_cost_kr": lambda r: r["subsidy"]["taper"]["cost_kr"],
+    "taper_cost_kr": lambda r: r["subsidy"]["taper"]["taper_cost_kr"],
+    "taper_limit_below": lambda r: r["subsidy"]["taper"]["limit_below_in_taper"],
 }
 
 
@@ -856,6 +918,7 @@ def _run_regime(
         )
         inst = models.from_dict(doc, f"week {week} ({name})")
         rid, _ = open_round(db, inst)
+        run.round_week[rid] = week
         plan, result = solve_round(db, rid, backend=backend, time_limit=time_limit)
         run.solve_s += float(result.timings.get("total", 0.0))
         if plan.status not in ("optimal", "feasible"):
@@ -992,6 +1055,14 @@ def summary_rows(report: dict[str, Any]) -> list[tuple[str, list[str], str]]:
             f"frames {report['world']['frames_total']:,}, quotas {report['world']['quota_total']:,} a year",
         ),
         row(
+            "subsidy over its 9 years, of it tapered (kr)",
+            lambda r: f"{r['subsidy']['taper']['cost_kr']:,.0f}, {r['subsidy']['taper']['taper_cost_kr']:,.0f}",
+        ),
+        row(
+            "subsidised whose rent limit falls below the tapered rent",
+            lambda r: num(r["subsidy"]["taper"]["limit_below_in_taper"]),
+        ),
+        row(
             "wait of the housed, mean / median (weeks)",
             lambda r: (
                 "-"
@@ -1038,6 +1109,27 @@ def print_report(report: dict[str, Any], console: Console | None = None) -> None
             cells.append(" / ".join(str(sum(x["housed"].get(p, 0) for x in part)) for p in prios))
         q.add_row(f"{start}-{end}", *cells)
     console.print(q)
+    s = Table(
+        title="the subsidy's years (full 4, then a linear taper over 5): subsidised / in the taper / "
+        "paid kr / of it tapered kr / rent limit below the tapered rent",
+        title_justify="left",
+    )
+    s.add_column("simulation year")
+    for name in report["regimes"]:
+        s.add_column(name, justify="right")
+    by_year = {n: {y["year"]: y for y in r["subsidy"]["taper"]["years"]} for n, r in report["regimes"].items()}
+    for year in sorted({y for b in by_year.values() for y in b}):
+        cells = []
+        for b in by_year.values():
+            y = b.get(year)
+            cells.append(
+                "-"
+                if y is None
+                else f"{y['tenancies']:,} / {y['in_taper']:,} / {y['cost_kr']:,.0f} / {y['taper_cost_kr']:,.0f} / "
+                f"{y['limit_below_tapered_rent']:,}"
+            )
+        s.add_row(str(year), *cells)
+    console.print(s)
 
 
 def write_report(report: dict[str, Any], path: str | os.PathLike[str]) -> None:
@@ -1064,7 +1156,9 @@ __all__ = [
     "rotation_units",
     "simulate",
     "simulate_seeds",
+    "subsidy_taper",
     "summarise",
     "summary_rows",
+    "week_start",
     "write_report",
 ]

@@ -14,14 +14,17 @@ from __future__ import annotations
 import hashlib
 import json
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from test_properties import SETTINGS, documents
 
 import models
+from optimizer.check import check_plan
 from optimizer.engine import solve as solve_mod
 from optimizer.engine.methods import pricing
 from optimizer.engine.solve import solve
+from optimizer.plan.build import make_plan
 from optimizer.sim.generate import generate
 
 from conftest import doc, solved, worked_examples
@@ -196,3 +199,56 @@ def test_count_stages_need_no_band_milp(monkeypatch):
         assert _same_optimum(fast, plain), seed
         stages = [s for b in fast.stats["milp_blocks"] for s in b["stages"]]
         assert not [s["stage"] for s in stages if s["stage"].startswith("housed") and "milp_band" in s], seed
+
+
+@pytest.mark.parametrize("seed", [7, 26])
+def test_packed_count_stage_not_proven_by_rounding_is_split_per_priority(monkeypatch, seed):
+    """Regression (anvis/2 city-year: minutes): a count stage that packs several priorities
+    into one objective, whose rounded LP does not prove it, is solved as one stage per
+    priority (the same lexicographic optimum), not by a band MILP over the packed cost. The
+    packed LP trades part of a more urgent citizen for many less urgent ones, so that band
+    spans most of the block. Its rounding tries no wide completion first either (the
+    packed band cannot close such a gap: city-year anvis/2 spent 15 s there for nothing).
+
+    On these small hard-city instances, priced from one pair per citizen and unit, the
+    plain model packs priorities 1-3 in one stage and its LP there is fractional; before
+    the split, the priced stage ended in a band MILP of 68 and 84 pairs."""
+    inst = models.from_dict(generate("hard-city", seed=seed, scale=0.05, format="anvis/1"))
+    plain = _plain(inst, monkeypatch)
+    assert [s["stage"] for b in plain.stats["milp_blocks"] for s in b["stages"]] == [
+        "housed priority 1,2,3",
+        "total score",
+    ]
+    widened: list[bool] = []  # per rounding of a packed stage's LP: whether it freed more than the fractional pairs
+    round_lp, complete = pricing.GrowingModel.round_lp, pricing.GrowingModel._complete
+
+    def spy_round(self, cost, *args, **kwargs):
+        levels = [p for p in np.unique(self.prio) if cost[self.prio == p].max() > 0]
+        packed = len(levels) > 1 and all(len(np.unique(cost[self.prio == p])) == 1 for p in levels)
+        frees: list[int] = []
+        self.frees = frees
+        out = round_lp(self, cost, *args, **kwargs)
+        if packed:
+            v = self.lp_x
+            widened.append(any(n > int(((v > 1e-9) & (v < 1 - 1e-9)).sum()) for n in frees))
+        return out
+
+    def spy_complete(self, cost, fixed, free, *args, **kwargs):
+        getattr(self, "frees", []).append(len(free))
+        return complete(self, cost, fixed, free, *args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(solve_mod, "MIN_COLUMNS", 1)
+        m.setattr(pricing, "START_PER_CITIZEN", 1)
+        m.setattr(pricing, "START_PER_UNIT", 1)
+        m.setattr(pricing.GrowingModel, "round_lp", spy_round)
+        m.setattr(pricing.GrowingModel, "_complete", spy_complete)
+        fast = solve(inst, backend="highs")
+    stages = [s for b in fast.stats["milp_blocks"] for s in b["stages"]]
+    split = ["housed priority 1", "housed priority 2", "housed priority 3", "total score"]
+    assert [s["stage"] for s in stages] == split
+    assert [s["objective"] for s in stages[:3]] == [float(plain.housed_by_priority[p]) for p in (1, 2, 3)]
+    assert not [s["stage"] for s in stages if s["stage"].startswith("housed") and "milp_band" in s]
+    assert widened and not any(widened)
+    assert _same_optimum(fast, plain)
+    assert check_plan(inst, make_plan(fast)) == []

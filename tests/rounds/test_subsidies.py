@@ -63,6 +63,15 @@ def test_schedule_january_start_years_and_cost():
     assert [y["in_taper"] for y in years] == [0, 0, 0, 0, 1, 1, 1, 1, 1]
 
 
+def test_schedule_taper_cost_is_the_tapered_months_part():
+    """``taper_cost_kr``: the part of a year's cost paid in tapered months (none in the full years)."""
+    years = {y["year"]: y for y in taper_schedule([tenancy(date(2026, 11, 2))])}
+    assert [years[y]["taper_cost_kr"] for y in range(2026, 2030)] == [0, 0, 0, 0]
+    assert years[2030]["taper_cost_kr"] == pytest.approx(2 * AMOUNT * 5 / 6, abs=0.01)
+    assert years[2031]["taper_cost_kr"] == years[2031]["cost_kr"]
+    assert sum(y["taper_cost_kr"] for y in years.values()) == pytest.approx(12 * AMOUNT * 15 / 6, abs=0.05)
+
+
 def test_schedule_mid_year_start_splits_years():
     """A tenancy from November: the taper starts in November of the fourth year after."""
     years = {y["year"]: y for y in taper_schedule([tenancy(date(2026, 11, 2))])}

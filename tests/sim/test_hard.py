@@ -221,3 +221,79 @@ def test_existing_presets_unchanged(preset, scale, scores):
     doc = generate(preset, seed=3, scale=scale, with_scores=scores, format="anvis/1")
     digest = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
     assert digest == BEFORE[preset, scale, scores]
+
+
+# sha256 (first 16 hex digits) of json.dumps(generate(preset, seed=2, scale=..., format="anvis/1"),
+# sort_keys=True), computed at 6a702c5, before the hard presets had an anvis/2 calibration.
+HARD_V1 = {
+    ("hard-city", 0.1): "ac248c5f7b6e3cd5",
+    ("hard-city", 1.0): "eb7b929d888cf742",
+    ("hard-national", 0.1): "be4f872a3086e7f9",
+    ("hard-national", 1.0): "6597f01b1dc9c204",
+}
+
+
+@pytest.mark.parametrize(("preset", "scale"), list(HARD_V1))
+def test_hard_presets_as_anvis_1_unchanged(preset, scale):
+    """``--format anvis/1`` gives the hard presets' version-1 documents byte for byte as before
+    their anvis/2 calibration (the keys it added act in anvis/2 only)."""
+    doc = generate_any(preset, seed=2, scale=scale, format="anvis/1")
+    assert hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16] == HARD_V1[preset, scale]
+
+
+@pytest.mark.parametrize("preset", HARD_PRESETS)
+def test_hard_presets_are_anvis_2_by_default(preset):
+    """Like every preset, the hard ones generate anvis/2 by default: rotation default pools,
+    their drawn agreements negotiated choice pools, frames the week's slice (not the totals)."""
+    doc = generate_any(preset, seed=1, scale=0.1)
+    assert doc["format"] == "anvis/2" and doc["parameters"]["default_mode"] == "rotation"
+    assert doc["agreements"] and all(a["mode"] == "choice" for a in doc["agreements"])
+    assert models.from_dict(doc).version == 2
+    spent = {m["id"]: m["subsidy_frame"] for m in doc["municipalities"]}
+    totals = {
+        m["id"]: m["subsidy_frame"]
+        for m in generate_any(preset, seed=1, scale=0.1, frames_spent=False)["municipalities"]
+    }
+    assert all(spent[m] <= totals[m] for m in spent)
+    if preset == "hard-national":  # a week: a slice of the year's totals
+        assert sum(spent.values()) < sum(totals.values())
+
+
+@pytest.mark.parametrize(
+    ("preset", "scale", "seed", "least"),
+    [
+        ("hard-city", 0.3, 0, {"pool": 1, "department": 4, "frame": 1, "quota": 1}),
+        ("hard-national", 0.2, 1, {"pool": 2, "frame": 3, "quota": 3}),
+    ],
+)
+def test_side_rows_bind_in_the_optimal_plan_anvis_2(preset, scale, seed, least):
+    """anvis/2 hard presets: choice pools, mixed-city caps, frames and quotas are full in the
+    optimal plan, each as a row of the model (rotation pools have no row: their cap is their
+    turns); without the hard calibration of anvis/2, fewer kinds bind (no frame in hard-national)."""
+    doc = generate_any(preset, seed=seed, scale=scale)
+    assert doc["format"] == "anvis/2"
+    binding = _binding_side_rows(models.from_dict(doc))
+    for kind, n in least.items():
+        assert binding[kind] >= n, (kind, binding)
+    plain = generate_any(preset, seed=seed, scale=scale, agreement_mode=None, frames_spent=False)
+    assert sum(_binding_side_rows(models.from_dict(plain)).values()) < sum(binding.values())
+
+
+@pytest.mark.parametrize(
+    ("preset", "scale", "seed"), [("hard-city", 0.1, 1), ("hard-national", 0.1, 1), ("hard-national", 0.2, 1)]
+)
+def test_anvis_2_hard_presets_same_optimum_on_highs_and_cbc(preset, scale, seed):
+    """Small anvis/2 hard instances: HiGHS (auto: its fast paths) and CBC prove the same
+    optimum, and the checker passes both plans."""
+    from optimizer.check import check_plan
+
+    inst = models.from_dict(generate_any(preset, seed=seed, scale=scale))
+    plans = {backend: solve(inst, backend) for backend in ("auto", "highs", "cbc")}
+    for backend, result in plans.items():
+        assert result.status == "optimal", backend
+        assert check_plan(inst, make_plan(result)) == [], backend
+    housed = {b: r.housed_by_priority for b, r in plans.items()}
+    assert housed["auto"] == housed["highs"] == housed["cbc"]
+    assert plans["auto"].total_score == pytest.approx(plans["cbc"].total_score, abs=1e-6)
+    assert plans["highs"].total_score == pytest.approx(plans["cbc"].total_score, abs=1e-6)
+    assert _model(inst)[1].side_rows > 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import numpy as np
 import pytest
@@ -27,6 +28,7 @@ from optimizer.sim.simulate import (
     simulate,
     simulate_seeds,
     summarise,
+    week_start,
 )
 from optimizer.sim.world import world
 
@@ -243,6 +245,13 @@ def test_more_than_52_weeks_starts_a_new_period(tmp_path):
     assert p1["subsidised"] + p2["subsidised"] == reg["totals"]["subsidised"]
     assert reg["ledger"]["frames_used_this_period"] == p2["subsidised"]
     assert reg["ledger"]["pool_claims"] == reg["totals"]["claims"]
+    # tenancies of weeks 1-52 start in simulation year 1, of weeks 53-54 in year 2 (January)
+    taper = reg["subsidy"]["taper"]
+    assert taper["tenancies"] == reg["totals"]["subsidised"]
+    years = {y["year"]: y for y in taper["years"]}
+    assert min(years) == 1 and max(years) == 10  # a December start of year 1 pays into year 10
+    assert years[1]["tenancies"] == p1["subsidised"] and years[2]["tenancies"] == taper["tenancies"]
+    assert years[5]["entering_taper"] == p1["subsidised"] and years[6]["entering_taper"] == p2["subsidised"]
     hist = R.history(str(tmp_path / "anvis-sim-extended.db"))
     assert [h["status"] for h in hist].count("new_period") == 1
     assert hist[52]["status"] == "new_period" and hist[51]["name"] == "sim-extended-w052"
@@ -291,6 +300,7 @@ def test_cli_simulate_writes_the_report_and_prints_the_comparison(tmp_path, monk
     )
     assert res.exit_code == 0, res.output
     assert "11.6 %" in res.output and "target 40" in res.output and "drawn" in res.output
+    assert "the subsidy's years" in res.output and "of it tapered" in res.output
     assert (tmp_path / "dbs" / "anvis-sim-drawn.db").exists()
     L.dispose_all()
 
@@ -483,3 +493,59 @@ def test_cli_simulate_seeds(tmp_path):
     assert list(rep["summary"]) == list(DEFAULT_REGIMES)
     assert "±" in res.output and "9.4 %" in res.output
     L.dispose_all()
+
+
+def test_week_start_cuts_a_simulation_year_into_months():
+    """Week 1 starts on 1 January of year 1, week 52 in December; week 53 is January of year 2;
+    every month gets 4 or 5 weeks."""
+    assert (week_start(1), week_start(52), week_start(53), week_start(105)) == (
+        date(1, 1, 1),
+        date(1, 12, 1),
+        date(2, 1, 1),
+        date(3, 1, 1),
+    )
+    months = [week_start(w).month for w in range(1, 53)]
+    assert months == sorted(months) and set(np.bincount(months)[1:].tolist()) == {4, 5}
+
+
+def test_subsidy_taper_per_regime_is_the_ledgers_tenancies_under_the_rule(run):
+    """Each regime reports its subsidised tenancies' years (seed 001: full for 4 years, then a
+    taper over 5; anvis tapers linearly, 5/6 … 1/6): checked against the committed plans,
+    worked out here from the rule's text rather than the module that implements it."""
+    report, folder = run
+    amount = 1414.0
+    factors = [1, 1, 1, 1, 5 / 6, 4 / 6, 3 / 6, 2 / 6, 1 / 6]  # tenancy years 1-9
+    seen = 0
+    for name, reg in report["regimes"].items():
+        taper = reg["subsidy"]["taper"]
+        plans = committed_plans(str(folder / f"anvis-sim-{name}.db"))
+        below = 0
+        subsidised = []
+        for inst, plan in plans:
+            citizen = {c.id: c for c in inst.citizens}
+            unit = {u.id: u for u in inst.units}
+            assert inst.parameters.subsidy_amount_kr == amount
+            for a in plan["assignments"]:
+                if a["subsidised"]:
+                    rent, limit = unit[a["unit"]].rent_kr, citizen[a["citizen"]].max_rent_kr
+                    subsidised.append(a)
+                    below += any(rent - amount * f > limit for f in factors[4:])
+        n = len(subsidised)
+        seen += n
+        assert taper["tenancies"] == n == reg["totals"]["subsidised"]
+        assert (taper["full_years"], taper["taper_years"]) == (4, 5)
+        # every tenancy is paid 12 months of each of its nine years, 2.5 years' worth in the taper
+        assert taper["cost_kr"] == pytest.approx(n * 12 * amount * sum(factors), abs=0.05)
+        assert taper["taper_cost_kr"] == pytest.approx(n * 12 * amount * sum(factors[4:]), abs=0.05)
+        assert taper["limit_below_in_taper"] == below
+        years = {y["year"]: y for y in taper["years"]}
+        if n:
+            # six weeks: every start in January or February of year 1
+            assert min(years) == 1 and max(years) in (9, 10)
+            assert [years[y]["tenancies"] for y in range(1, 10)] == [n] * 9
+            assert sum(y["entering_taper"] for y in years.values()) == n == years[5]["in_taper"]
+            assert all(years[y]["taper_cost_kr"] == 0 for y in range(1, 5))
+            assert sum(y["cost_kr"] for y in years.values()) == pytest.approx(taper["cost_kr"], abs=0.05)
+        else:
+            assert years == {} and taper["cost_kr"] == 0
+    assert seen > 0  # the run subsidises someone
