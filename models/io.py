@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from models.fastjson import dumps_indented
 from models.instance import Instance
 from models.plan import Plan, plan_document
 from models.validate import InstanceError, Problem, from_dict, parse_integer, short
@@ -162,7 +163,8 @@ def save(inst: Instance, path: str | os.PathLike[str]) -> None:
 def dump_json(doc: dict[str, Any]) -> str:
     """The one JSON layout anvis writes: stable key order, indented, newline at the end."""
     # Strict JSON: NaN or Infinity would be refused by other readers (and means a bug upstream).
-    return json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    # dumps_indented writes json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False), faster.
+    return dumps_indented(doc) + "\n"
 
 
 def current_umask() -> int:
