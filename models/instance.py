@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -201,15 +203,29 @@ def _canonical(x: object) -> str:
 
 
 def _scores_json(scores: Scores) -> str:
-    """``_canonical(scores.records())``, written column-wise (keys citizen, score, unit)."""
-    ids = {i: json.dumps(i) for i in {*scores.citizen, *scores.unit}}
-    # json.dumps writes an int or a float by its repr; records() makes whole numbers ints
-    nums = [str(int(v)) if v.is_integer() else repr(v) for v in scores.score.tolist()]
-    rows = [
-        f'{{"citizen":{ids[c]},"score":{n},"unit":{ids[u]}}}'
-        for c, n, u in zip(scores.citizen, nums, scores.unit, strict=True)
-    ]
-    return "[" + ",".join(rows) + "]"
+    """``_canonical(scores.records())``, written column-wise (keys citizen, score, unit).
+
+    Each row is the text before its score (one per citizen), the score, and the text
+    after it with the comma that follows (one per unit), chained by C-level iterators over
+    the columns: no Python call per row (640,000 rows of OR-Library's assign800).
+    """
+    if not len(scores):
+        return "[]"
+    head = {c: '{"citizen":' + json.dumps(c) + ',"score":' for c in set(scores.citizen)}
+    tail = {u: ',"unit":' + json.dumps(u) + "}," for u in set(scores.unit)}
+    citizens, units = map(head.__getitem__, scores.citizen), map(tail.__getitem__, scores.unit)
+    parts = zip(citizens, _numbers_json(scores.score), units, strict=True)
+    return "[" + "".join(chain.from_iterable(parts))[:-1] + "]"  # [:-1]: no comma after the last row
+
+
+def _numbers_json(values: np.ndarray[Any, np.dtype[np.float64]]) -> Iterable[str]:
+    """Each value as ``json.dumps(_number(v))`` writes it: whole numbers as ints, others by their repr."""
+    whole = np.trunc(values) == values
+    if whole.all() and np.abs(values).max() < 2**63:  # exact in int64
+        return map(str, values.astype(np.int64).tolist())
+    if not whole.any():
+        return map(float.__repr__, values.tolist())
+    return (str(int(v)) if v.is_integer() else repr(v) for v in values.tolist())
 
 
 def _whole_numbers(x: Any) -> Any:
