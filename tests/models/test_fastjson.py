@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from models.fastjson import dumps_indented
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
-keys = st.text() | st.integers() | st.floats(allow_nan=False) | st.booleans() | st.none()
+keys = st.text() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.booleans() | st.none()
 documents = st.recursive(
     scalars,
     lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner) | st.dictionaries(keys, inner, max_size=4),
