@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring  # the C encoder where it is built
 from operator import itemgetter
 from typing import Any
+
+import numpy as np
 
 __all__ = ["SCORE_KEYS", "ScoreColumns", "dumps_indented", "parse_document"]
 
@@ -102,23 +104,23 @@ def _value(o: Any, newline: str) -> str:
 class ScoreColumns:
     """A ``scores`` table read column-wise: row ``i`` is ``{"citizen": citizen[i], "unit": unit[i], ...}``.
 
-    Only rows that are objects of exactly the keys ``citizen``, ``unit`` (strings) and
-    ``score`` (a number, not a bool) are read this way; any other table stays a list of
-    records, which validation words row by row.
+    The JSON reader makes one only of rows that are objects of exactly the keys ``citizen``,
+    ``unit`` (strings) and ``score`` (a number, not a bool); any other table stays a list of
+    records, which validation words row by row. The OR-Library reader gives its scores as
+    an integer array.
     """
 
-    citizen: list[str]
-    unit: list[str]
-    score: list[int | float]
+    citizen: Sequence[str]
+    unit: Sequence[str]
+    score: Sequence[int | float] | np.ndarray[Any, np.dtype[np.int64]]
 
     def __len__(self) -> int:
         return len(self.citizen)
 
     def records(self) -> list[dict[str, Any]]:
-        """The rows as the records the standard parser would give."""
-        return [
-            {"citizen": c, "unit": u, "score": s} for c, u, s in zip(self.citizen, self.unit, self.score, strict=True)
-        ]
+        """The rows as the records the standard parser would give (Python numbers)."""
+        score = self.score.tolist() if isinstance(self.score, np.ndarray) else self.score
+        return [{"citizen": c, "unit": u, "score": s} for c, u, s in zip(self.citizen, self.unit, score, strict=True)]
 
 
 class _Repeated(Exception):
@@ -148,6 +150,9 @@ def parse_document(data: bytes | str, large: int = 10_000) -> Any:
     json.JSONDecodeError, UnicodeDecodeError, RecursionError
         As :func:`json.loads` raises them.
     """
+    found = data.count(b'"score"') if isinstance(data, bytes) else data.count('"score"')
+    if found < large:  # a C scan: no table that large (or keys written with escapes)
+        return None
     try:
         top = json.loads(data, object_pairs_hook=tuple)
     except ValueError as exc:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from models.fastjson import dumps_indented
+from models.fastjson import dumps_indented, parse_document
 from models.instance import Instance
 from models.plan import Plan, plan_document
 from models.validate import InstanceError, Problem, from_dict, parse_integer, short
@@ -34,8 +34,12 @@ def instance_kind(path: str | os.PathLike[str]) -> str:
     return "json"
 
 
-def read_document(path: str | os.PathLike[str]) -> Any:
+def read_document(path: str | os.PathLike[str], columns: bool = False) -> Any:
     """The raw instance document of a file, not yet validated.
+
+    With ``columns``, a large ``scores`` table of a JSON or OR-Library file may be a
+    :class:`~models.fastjson.ScoreColumns` instead of a list of records (no dict per
+    row); :func:`~models.validate.from_dict` reads either.
 
     Raises
     ------
@@ -58,9 +62,14 @@ def read_document(path: str | os.PathLike[str]) -> Any:
         if kind == "orlib":
             from models.orlib import read_orlib
 
-            return read_orlib(path)
+            return read_orlib(path, columns)
         with open(path, "rb") as f:
-            return parse_json(f.read(), source)
+            data = f.read()
+        try:  # anything unusual (an error too) is read, or refused, the standard way below
+            doc = parse_document(data) if columns else None
+        except (ValueError, RecursionError):
+            doc = None
+        return parse_json(data, source) if doc is None else doc
     except InstanceError:
         raise
     except json.JSONDecodeError as exc:
@@ -141,7 +150,7 @@ def load(path: str | os.PathLike[str]) -> Instance:
     InstanceError
         Listing every problem of the file.
     """
-    return from_dict(read_document(path), str(path))
+    return from_dict(read_document(path, columns=True), str(path))
 
 
 def save(inst: Instance, path: str | os.PathLike[str]) -> None:
