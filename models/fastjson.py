@@ -123,12 +123,15 @@ class ScoreColumns:
         return [{"citizen": c, "unit": u, "score": s} for c, u, s in zip(self.citizen, self.unit, score, strict=True)]
 
 
-class _Repeated(Exception):
-    """Some object repeats a key: the standard reader words that."""
-
-
 def parse_document(data: bytes | str, large: int = 10_000) -> Any:
-    """A JSON document with a large ``scores`` table of well-formed rows read as :class:`ScoreColumns`.
+    r"""A JSON document with a large ``scores`` table of well-formed rows read as :class:`ScoreColumns`.
+
+    The text is parsed by :func:`json.loads` without hooks (objects become dicts in C),
+    and repeated keys, which a dict would hide, are found by counting: in UTF-8 JSON
+    without an escaped colon (``\u003a``), every ``:`` byte separates a key from its
+    value or lies inside a string, so the document repeats no key exactly when the
+    number of ``:`` bytes is the number of keys of all its objects plus the colons inside
+    its strings (keys and values).
 
     Parameters
     ----------
@@ -140,66 +143,73 @@ def parse_document(data: bytes | str, large: int = 10_000) -> Any:
     Returns
     -------
     Any
-        What :func:`models.io.parse_json` returns, except that ``doc["scores"]`` may be
-        a :class:`ScoreColumns`; ``None`` when the document repeats a key in some object,
-        holds an integer too long for Python, or is not an object with such a table (the
-        caller then parses it the standard way, which reports every problem in its words).
+        What :func:`models.io.parse_json` returns, except that ``doc["scores"]`` is a
+        :class:`ScoreColumns`; ``None`` when this reader does not apply: the document
+        repeats a key, holds an integer too long for Python, an escaped colon or a score
+        table of other rows, or is not UTF-8 (the caller then parses it the standard way,
+        which reports every problem in its words).
 
     Raises
     ------
-    json.JSONDecodeError, UnicodeDecodeError, RecursionError
+    json.JSONDecodeError, RecursionError
         As :func:`json.loads` raises them.
     """
-    found = data.count(b'"score"') if isinstance(data, bytes) else data.count('"score"')
-    if found < large:  # a C scan: no table that large (or keys written with escapes)
+    if isinstance(data, bytes):
+        if json.detect_encoding(data) != "utf-8":
+            return None
+        colons, escaped = data.count(b":"), b"\\u003a" in data or b"\\u003A" in data
+        found = data.count(b'"score"')
+    else:
+        colons, escaped, found = data.count(":"), "\\u003a" in data or "\\u003A" in data, data.count('"score"')
+    if found < large or escaped:  # a C scan: no table that large (or keys written with escapes)
         return None
     try:
-        top = json.loads(data, object_pairs_hook=tuple)
+        doc = json.loads(data)
     except ValueError as exc:
         if isinstance(exc, json.JSONDecodeError):
             raise
         return None  # an integer of more digits than Python parses: the standard reader keeps it
-    if not isinstance(top, tuple):
+    rows = doc.get("scores") if isinstance(doc, dict) else None
+    columns = _columns(rows) if isinstance(rows, list) and len(rows) >= large else None
+    if columns is None:
         return None
-    try:
-        pairs = dict(top)
-        if len(pairs) != len(top):
-            return None
-        rows = pairs.get("scores")
-        scores = _columns(rows) if isinstance(rows, list) and len(rows) >= large else None
-        doc = {k: (scores if k == "scores" and scores is not None else _dicts(v)) for k, v in top}
-    except _Repeated:
-        return None
-    return doc if scores is not None else None
+    keys, inside = _count({k: v for k, v in doc.items() if k != "scores"})
+    if colons != keys + 1 + len(SCORE_KEYS) * len(columns) + inside:  # + 1: the key "scores"
+        return None  # some object repeats a key
+    doc["scores"] = columns
+    return doc
 
 
-def _dicts(value: Any) -> Any:
-    """Tuples of pairs as dicts, all the way down; raises :class:`_Repeated` on a repeated key."""
-    if isinstance(value, tuple):
-        obj = {k: _dicts(v) for k, v in value}
-        if len(obj) != len(value):
-            raise _Repeated
-        return obj
-    if isinstance(value, list):
-        return [_dicts(v) for v in value]
-    return value
+def _count(value: Any) -> tuple[int, int]:
+    """The number of keys of every object in ``value``, and of colons in its strings."""
+    keys = inside = 0
+    stack = [value]
+    while stack:  # not recursive: json.loads parsed it, however deep
+        node = stack.pop()
+        if isinstance(node, dict):
+            keys += len(node)
+            inside += sum(k.count(":") for k in node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str):
+            inside += node.count(":")
+    return keys, inside
 
 
 def _columns(rows: list[Any]) -> ScoreColumns | None:
-    """The rows as columns if every row is a tuple of the pairs of a score record, all in one key order."""
-    if set(map(type, rows)) != {tuple} or set(map(len, rows)) != {3}:
+    """The rows as columns if every row is an object of exactly the keys of a score record, well typed.
+
+    Ids holding a colon are left to the standard reader (the colon count would need them).
+    """
+    if set(map(type, rows)) != {dict} or set(map(len, rows)) != {len(SCORE_KEYS)}:
         return None
-    at = [list(map(itemgetter(k), rows)) for k in range(3)]  # the k-th (key, value) pair of each row
-    order = []
-    for pairs in at:
-        names = set(map(itemgetter(0), pairs))
-        if len(names) != 1:  # rows in different key orders are read as records
-            return None
-        order.append(names.pop())
-    if sorted(order) != sorted(SCORE_KEYS):  # a repeated, missing or unknown key
+    try:
+        citizen, unit, score = (list(map(itemgetter(key), rows)) for key in SCORE_KEYS)
+    except KeyError:
         return None
-    column = {name: list(map(itemgetter(1), pairs)) for name, pairs in zip(order, at, strict=True)}
-    citizen, unit, score = column["citizen"], column["unit"], column["score"]
     if set(map(type, citizen)) != {str} or set(map(type, unit)) != {str} or not set(map(type, score)) <= {int, float}:
+        return None
+    if any(":" in i for i in {*citizen, *unit}):
         return None
     return ScoreColumns(citizen, unit, score)

@@ -187,3 +187,39 @@ def test_orlib_columns_give_the_instance_of_the_records():
             except InstanceError as exc:
                 outcomes.append(exc.lines())
         assert outcomes[0] == outcomes[1]
+
+
+def test_colons_in_strings_keep_the_count_exact(tmp_path):
+    """Colons inside keys and values (a default pool's id, a name) are counted, not taken for keys."""
+    d = big()
+    d["name"] = "week: 12, kl. 10:00"
+    d["ledger"] = [{"pool": "default:M:O", "vacancies_before": 4, "claimed_before": 1}]
+    d["parameters"] = {"objective": "lexicographic", "x:y": 1}
+    path = tmp_path / "i.json"
+    path.write_text(json.dumps(d))
+    assert isinstance(read_document(path, columns=True)["scores"], ScoreColumns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the unknown parameter
+        assert outcome(path) == standard_outcome(path) and outcome(path)[0] == "ok"
+    # the same document with one key repeated: the count is one short, the standard reader words it
+    path.write_text(json.dumps(d).replace('"claimed_before": 1', '"claimed_before": 1, "claimed_before": 2'))
+    assert parse_document(path.read_bytes()) is None
+    assert outcome(path) == standard_outcome(path) and outcome(path)[0] == "refused"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        json.dumps(big()).replace('"name": "t"', '"name": "t\\u003a"'),  # an escaped colon
+        json.dumps(big()).replace('"c7"', '"c:7"'),  # an id holding a colon
+    ],
+)
+def test_documents_the_count_cannot_judge_are_left_to_the_standard_reader(text):
+    assert parse_document(text) is None
+    assert parse_document(text.encode()) is None
+
+
+def test_other_encodings_are_left_to_the_standard_reader():
+    text = json.dumps(big())
+    assert isinstance(parse_document(text.encode("utf-8"))["scores"], ScoreColumns)
+    assert parse_document(text.encode("utf-16")) is None
