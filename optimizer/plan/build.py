@@ -45,7 +45,7 @@ def make_plan(result: Result) -> Plan:
     ):
         unit = inst.units[u]
         assignments.append(
-            Assignment(
+            Assignment.model_construct(  # built from validated data: no check per record
                 citizen=inst.citizens[c].id,
                 unit=unit.id,
                 subsidised=bool(sub),
