@@ -675,15 +675,14 @@ def unknown_fields(raw: Raw) -> list[str]:
         out += [f"parameters.{k}" for k in raw["parameters"] if k not in known["parameters"]]
     for name in RECORD_OF:
         fields = known[name]
-        extra = sorted({k for _, r in _records(raw, name) for k in r if k not in fields})
+        extra = sorted(set().union(*(r for _, r in _records(raw, name))) - fields)  # keys gathered in C
         out += [f"{name}[*].{k}" for k in extra]
     prefs = [p for _, c in _records(raw, "citizens") for _, p in _items(c.get("preferences")) if isinstance(p, dict)]
-    out += [f"citizens[*].preferences[*].{k}" for k in sorted({k for p in prefs for k in p} - known["preferences"])]
+    out += [f"citizens[*].preferences[*].{k}" for k in sorted(set().union(*prefs) - known["preferences"])]
     scores = raw.get("scores")
     if isinstance(scores, list):
-        out += [
-            f"scores[*].{k}" for k in sorted({k for r in scores if isinstance(r, dict) for k in r} - known["scores"])
-        ]
+        keys = set().union(*(r for r in scores if isinstance(r, dict)))
+        out += [f"scores[*].{k}" for k in sorted(keys - known["scores"])]
     return out
 
 
@@ -712,7 +711,13 @@ def _without_v2_fields(body: dict[str, object]) -> dict[str, object]:
         if table == "parameters" and isinstance(value, dict):
             out[table] = {k: v for k, v in value.items() if k not in keys}
         elif isinstance(value, list):
-            out[table] = [{k: v for k, v in r.items() if k not in keys} if isinstance(r, dict) else r for r in value]
+            # only records that hold such a field are copied (most hold none)
+            out[table] = [
+                {k: v for k, v in r.items() if k not in keys}
+                if isinstance(r, dict) and not r.keys().isdisjoint(keys)
+                else r
+                for r in value
+            ]
     return out
 
 
