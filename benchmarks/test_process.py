@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -45,16 +46,24 @@ NO_PLAIN = set() if SMOKE else {"assign800", "city-year"}
 
 
 def _run(cmd: list[str]) -> tuple[float, float, float]:
-    """Wall clock, CPU seconds (user + system) and peak resident MB of one process running ``cmd``."""
-    t = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)  # this child's own usage, not all children's
-    wall = time.perf_counter() - t
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read() if proc.stderr else b""
-    if proc.returncode:
-        raise subprocess.CalledProcessError(proc.returncode, cmd, stderr=err)
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    """Wall clock, CPU seconds (user + system) and peak resident MB of one process running ``cmd``.
+
+    The peak comes from ``/usr/bin/time`` (0 where it is absent): Linux carries ``ru_maxrss``
+    across ``exec``, so a child started straight from this large process would report
+    this process's size; the child of the small ``time`` process reports its own.
+    """
+    timer = Path("/usr/bin/time")
+    with tempfile.NamedTemporaryFile(suffix=".rss") as rss:
+        full = [str(timer), "-f", "%M", "-o", rss.name, *cmd] if timer.exists() else cmd
+        t = time.perf_counter()
+        proc = subprocess.Popen(full, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's usage (and its own children's), no one else's
+        wall = time.perf_counter() - t
+        if os.waitstatus_to_exitcode(status):
+            err = proc.stderr.read() if proc.stderr else b""
+            raise subprocess.CalledProcessError(os.waitstatus_to_exitcode(status), cmd, stderr=err)
+        peak_kb = int(Path(rss.name).read_text().split()[-1]) if timer.exists() else 0
+    return wall, usage.ru_utime + usage.ru_stime, peak_kb / 1024
 
 
 def _wall(cmd: list[str]) -> float:
