@@ -106,10 +106,11 @@ class Milp:
         counts = np.diff(A.indptr)
         # One row of each column stands for it (a column without rows stands alone, as
         # node n_rows + j); the column's other rows are linked to that one.
-        first = self.n_rows + np.arange(self.n_cols)
+        n = self.n_rows + self.n_cols
+        first = np.arange(self.n_rows, n, dtype=np.int32 if n < 2**31 else np.int64)  # 4-byte nodes halve the memory
         has = counts > 0
         first[has] = A.indices[A.indptr[:-1][has]]
-        label = connected(self.n_rows + self.n_cols, np.repeat(first, counts), A.indices)[first]
+        label = connected(n, np.repeat(first, counts), A.indices)[first]
         order = np.argsort(label, kind="stable")
         cuts = np.flatnonzero(np.diff(label[order])) + 1
         # blocks in order of their first column, so results do not depend on labelling
@@ -121,7 +122,7 @@ class Milp:
         return int((self.row_kind >= POOL).sum())
 
 
-def connected(n: int, a: npt.NDArray[np.integer], b: npt.NDArray[np.integer]) -> npt.NDArray[np.int64]:
+def connected(n: int, a: npt.NDArray[np.integer], b: npt.NDArray[np.integer]) -> npt.NDArray[np.integer]:
     """The component of each of ``n`` nodes linked by the edges ``a[k]``-``b[k]``: its smallest node.
 
     Vectorised hooking and pointer jumping (no ``scipy.sparse.csgraph``, whose import
@@ -130,8 +131,8 @@ def connected(n: int, a: npt.NDArray[np.integer], b: npt.NDArray[np.integer]) ->
     root of every edge whose ends lie in different trees under the smaller, then points
     every node at its root. The roots decrease every round until no edge joins two trees.
     """
-    parent = np.arange(n, dtype=np.int64)
-    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    parent: npt.NDArray[np.integer] = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+    a, b = np.asarray(a), np.asarray(b)
     while True:
         ra, rb = parent[a], parent[b]
         apart = ra != rb
