@@ -50,16 +50,20 @@ def process_table(run: dict, benches: list[dict]) -> list[str]:
     lines = [
         _run_line(run),
         "",
-        "Wall clock of a fresh process each (median of 3 for anvis, 1 on hard-city; 1 for the plain model). "
-        "Phases: a separate fresh `python -m benchmarks.phases FILE`; `startup` is `python -c pass`.",
+        "Wall clock and CPU seconds (user + system) of a fresh process each (median of 3 for anvis, 1 on "
+        "hard-city and city-year; 1 for the plain model); peak MB: anvis's peak resident size. "
+        "Phases (wall s): a separate fresh `python -m benchmarks.phases FILE`; `startup` is `python -c pass`.",
         "",
-        "| instance | file MB | anvis s | plain PuLP+CBC s | ratio | " + " | ".join(PHASES) + " |",
-        "|---|---|---|---|---|" + "---|" * len(PHASES),
+        "| instance | file MB | anvis s | plain PuLP+CBC s | ratio | anvis CPU s | plain CPU s | CPU ratio | peak MB | "
+        + " | ".join(PHASES)
+        + " |",
+        "|---|---|---|---|---|---|---|---|---|" + "---|" * len(PHASES),
     ]
     for b in benches:
         e = b["extra_info"]
         name = b["name"].split("[", 1)[-1].rstrip("]")
         cells = [name, e.get("file_mb", ""), e.get("anvis_s", ""), e.get("plain_s", "—"), e.get("speedup", "—")]
+        cells += [e.get("anvis_cpu_s", ""), e.get("plain_cpu_s", "—"), e.get("cpu_speedup", "—"), e.get("peak_mb", "")]
         cells += [e.get(p, "") for p in PHASES]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return lines

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from models.fastjson import dumps_indented, parse_document
 from models.headers import ColumnMap
 from models.instance import Instance
 from models.plan import Plan, plan_document
@@ -34,10 +35,13 @@ def instance_kind(path: str | os.PathLike[str]) -> str:
     return "json"
 
 
-def read_document(path: str | os.PathLike[str], columns: ColumnMap | None = None) -> Any:
+def read_document(path: str | os.PathLike[str], columns: ColumnMap | None = None, score_columns: bool = False) -> Any:
     """The raw instance document of a file, not yet validated.
 
     ``columns`` maps a CSV folder's or workbook's own column names to fields (``--columns``).
+    With ``score_columns``, a large ``scores`` table of a JSON or OR-Library file may be a
+    :class:`~models.fastjson.ScoreColumns` instead of a list of records (no dict per
+    row); :func:`~models.validate.from_dict` reads either.
 
     Raises
     ------
@@ -60,9 +64,14 @@ def read_document(path: str | os.PathLike[str], columns: ColumnMap | None = None
         if kind == "orlib":
             from models.orlib import read_orlib
 
-            return read_orlib(path)
+            return read_orlib(path, score_columns)
         with open(path, "rb") as f:
-            return parse_json(f.read(), source)
+            data = f.read()
+        try:  # anything unusual (an error too) is read, or refused, the standard way below
+            doc = parse_document(data) if score_columns else None
+        except (ValueError, RecursionError):
+            doc = None
+        return parse_json(data, source) if doc is None else doc
     except InstanceError:
         raise
     except json.JSONDecodeError as exc:
@@ -145,7 +154,7 @@ def load(path: str | os.PathLike[str], columns: ColumnMap | None = None) -> Inst
     InstanceError
         Listing every problem of the file; in a CSV folder or workbook by sheet, row and column.
     """
-    doc = read_document(path, columns)
+    doc = read_document(path, columns, score_columns=True)
     try:
         return from_dict(doc, str(path))
     except InstanceError as exc:
@@ -174,7 +183,8 @@ def save(inst: Instance, path: str | os.PathLike[str]) -> None:
 def dump_json(doc: dict[str, Any]) -> str:
     """The one JSON layout anvis writes: stable key order, indented, newline at the end."""
     # Strict JSON: NaN or Infinity would be refused by other readers (and means a bug upstream).
-    return json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    # dumps_indented writes json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False), faster.
+    return dumps_indented(doc) + "\n"
 
 
 def current_umask() -> int:

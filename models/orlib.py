@@ -9,10 +9,12 @@ total score ``101·n − min cost``.
 from __future__ import annotations
 
 import os
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
 
+from models.fastjson import ScoreColumns
 from models.validate import InstanceError, Problem, short
 
 
@@ -44,13 +46,21 @@ def _is_int64(word: bytes) -> bool:
         return False
 
 
-def costs_to_document(cost: np.ndarray[Any, np.dtype[np.int64]], name: str = "orlib") -> dict[str, Any]:
-    """An anvis/1 document whose lexicographic optimum solves the assignment problem."""
+def costs_to_document(
+    cost: np.ndarray[Any, np.dtype[np.int64]], name: str = "orlib", columns: bool = False
+) -> dict[str, Any]:
+    """An anvis/1 document whose lexicographic optimum solves the assignment problem.
+
+    With ``columns`` the scores are a :class:`~models.fastjson.ScoreColumns` (no dict per
+    pair: 640,000 of them in assign800), which :func:`models.from_dict` reads as it reads
+    the records.
+    """
     n = cost.shape[0]
     width = len(str(n - 1))
     cids = [f"c{i:0{width}d}" for i in range(n)]
     uids = [f"u{j:0{width}d}" for j in range(n)]
-    score = (101 - cost).ravel().tolist()
+    score = (101 - cost).ravel()
+    scores = ScoreColumns(list(chain.from_iterable(repeat(c, n) for c in cids)), uids * n, score)
     return {
         "format": "anvis/1",
         "name": name,
@@ -62,14 +72,10 @@ def costs_to_document(cost: np.ndarray[Any, np.dtype[np.int64]], name: str = "or
         "units": [{"id": u, "department": "D", "rooms": 1, "rent_kr": 0} for u in uids],
         "agreements": [{"id": "all", "municipality": "M", "share": 1.0}],
         "citizens": [{"id": c, "municipality": "M", "max_rent_kr": 0} for c in cids],
-        "scores": [
-            {"citizen": c, "unit": u, "score": s}
-            for c, row in zip(cids, np.array(score).reshape(n, n).tolist(), strict=True)
-            for u, s in zip(uids, row, strict=True)
-        ],
+        "scores": scores if columns else scores.records(),
     }
 
 
-def read_orlib(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read an OR-Library assignment file as an anvis/1 document."""
-    return costs_to_document(read_costs(path), os.path.basename(str(path)).split(".")[0])
+def read_orlib(path: str | os.PathLike[str], columns: bool = False) -> dict[str, Any]:
+    """Read an OR-Library assignment file as an anvis/1 document (scores as columns: see :func:`costs_to_document`)."""
+    return costs_to_document(read_costs(path), os.path.basename(str(path)).split(".")[0], columns)

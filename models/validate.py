@@ -17,6 +17,7 @@ import numpy as np
 import pydantic
 from numpy.typing import NDArray
 
+from models.fastjson import ScoreColumns
 from models.instance import Instance, Scores
 from models.pools import default_pool_id, default_pool_owners, pools, unit_pools
 from models.schema import (
@@ -156,6 +157,11 @@ def _stem(source: str) -> str:
 
 
 def _scores(raw: object) -> tuple[Scores, list[Problem]]:
+    if isinstance(raw, ScoreColumns):  # read column-wise (models.fastjson): no dict per row
+        fast = _score_columns(raw.citizen, raw.unit, raw.score)
+        if fast is not None:
+            return fast, []
+        raw = raw.records()  # some value is wrong: word it as for the rows of a file
     if not isinstance(raw, list):
         return Scores(), [Problem("scores", f"expected a list, got {short(raw)}")]
     if not raw:
@@ -167,11 +173,10 @@ def _scores(raw: object) -> tuple[Scores, list[Problem]]:
         uni = [r["unit"] for r in raw]
         val = [r["score"] for r in raw]
         if set(map(type, cit)) == {str} and set(map(type, uni)) == {str} and set(map(type, val)) <= {int, float}:
-            arr = np.asarray(val, dtype=float)
-            ids_ok = all(id_problem(x) is None for x in set(cit) | set(uni))  # few distinct ids
-            if np.isfinite(arr).all() and (arr >= 0).all() and all(cit) and all(uni) and ids_ok:
-                return Scores(tuple(cit), tuple(uni), arr + 0.0), []  # + 0.0: a score of -0 is 0
-    except (KeyError, TypeError, OverflowError):  # OverflowError: an integer beyond any float
+            fast = _score_columns(cit, uni, val)
+            if fast is not None:
+                return fast, []
+    except (KeyError, TypeError):
         pass
     problems = []
     for i, r in enumerate(raw):
@@ -196,6 +201,18 @@ def _scores(raw: object) -> tuple[Scores, list[Problem]]:
             elif isinstance(s, bool) or not isinstance(s, (int, float)) or not math.isfinite(s) or s < 0:
                 problems.append(Problem(f"scores[{i}].score", f"expected a finite number >= 0 (got {short(s)})"))
     return Scores(), problems
+
+
+def _score_columns(cit: Sequence[str], uni: Sequence[str], val: Sequence[int | float] | NDArray[Any]) -> Scores | None:
+    """The scores of columns of id strings and numbers, or None if some row has a problem to word."""
+    try:
+        arr = np.asarray(val, dtype=float)
+    except OverflowError:  # an integer beyond any float
+        return None
+    ids_ok = all(id_problem(x) is None for x in set(cit) | set(uni))  # few distinct ids
+    if np.isfinite(arr).all() and (arr >= 0).all() and all(cit) and all(uni) and ids_ok:
+        return Scores(tuple(cit), tuple(uni), arr + 0.0)  # + 0.0: a score of -0 is 0
+    return None
 
 
 def _table(raw: Raw, name: str) -> list[Any]:
@@ -279,7 +296,7 @@ def _relations(raw: Raw) -> list[Problem]:
         if _is_int(lo) and _is_int(hi) and lo > hi >= 1:  # rooms < 1 are type errors already
             problems.append(Problem(f"citizens[{i}].max_rooms", f"{hi} is less than min_rooms {lo}"))
     scores = raw.get("scores", [])
-    if isinstance(scores, list) and scores:
+    if isinstance(scores, ScoreColumns) or (isinstance(scores, list) and scores):
         problems += _score_refs(scores, ids)
     problems += _override_refs(raw, ids)
     problems += _v2_relations(raw, ids) if v2 else []
@@ -497,7 +514,7 @@ def add_overrides(inst: Instance, overrides: Sequence[Mapping[str, object]]) -> 
     return inst.replace(overrides=inst.overrides + added)
 
 
-def _score_refs(scores: list[Any], ids: Ids) -> list[Problem]:
+def _score_refs(scores: list[Any] | ScoreColumns, ids: Ids) -> list[Problem]:
     """Unknown citizens and units and duplicate pairs of a score table, row by row in order.
 
     Large tables (OR-Library has 640,000 rows) are checked column-wise: each row's ids are
@@ -505,13 +522,16 @@ def _score_refs(scores: list[Any], ids: Ids) -> list[Problem]:
     found with numpy; only the rows with a problem are worded, in the order of
     :func:`_score_row_refs`, which checks tables with rows of other shapes (type errors).
     """
-    try:
-        cit = list(map(itemgetter("citizen"), scores))
-        uni = list(map(itemgetter("unit"), scores))
-    except (KeyError, TypeError, IndexError):  # a row that is not an object or lacks an id
-        return _score_row_refs(scores, ids)
-    if set(map(type, cit)) != {str} or set(map(type, uni)) != {str}:
-        return _score_row_refs(scores, ids)
+    if isinstance(scores, ScoreColumns):
+        cit, uni = scores.citizen, scores.unit  # id strings, or they would be records
+    else:
+        try:
+            cit = list(map(itemgetter("citizen"), scores))
+            uni = list(map(itemgetter("unit"), scores))
+        except (KeyError, TypeError, IndexError):  # a row that is not an object or lacks an id
+            return _score_row_refs(scores, ids)
+        if set(map(type, cit)) != {str} or set(map(type, uni)) != {str}:
+            return _score_row_refs(scores, ids)
     c_ids, u_ids = sorted(set(cit)), sorted(set(uni))  # sorted: codes independent of hash order
     c_code = {c: k for k, c in enumerate(c_ids)}
     u_code = {u: k for k, u in enumerate(u_ids)}
@@ -655,15 +675,14 @@ def unknown_fields(raw: Raw) -> list[str]:
         out += [f"parameters.{k}" for k in raw["parameters"] if k not in known["parameters"]]
     for name in RECORD_OF:
         fields = known[name]
-        extra = sorted({k for _, r in _records(raw, name) for k in r if k not in fields})
+        extra = sorted(set().union(*(r for _, r in _records(raw, name))) - fields)  # keys gathered in C
         out += [f"{name}[*].{k}" for k in extra]
     prefs = [p for _, c in _records(raw, "citizens") for _, p in _items(c.get("preferences")) if isinstance(p, dict)]
-    out += [f"citizens[*].preferences[*].{k}" for k in sorted({k for p in prefs for k in p} - known["preferences"])]
+    out += [f"citizens[*].preferences[*].{k}" for k in sorted(set().union(*prefs) - known["preferences"])]
     scores = raw.get("scores")
     if isinstance(scores, list):
-        out += [
-            f"scores[*].{k}" for k in sorted({k for r in scores if isinstance(r, dict) for k in r} - known["scores"])
-        ]
+        keys = set().union(*(r for r in scores if isinstance(r, dict)))
+        out += [f"scores[*].{k}" for k in sorted(keys - known["scores"])]
     return out
 
 
@@ -692,7 +711,13 @@ def _without_v2_fields(body: dict[str, object]) -> dict[str, object]:
         if table == "parameters" and isinstance(value, dict):
             out[table] = {k: v for k, v in value.items() if k not in keys}
         elif isinstance(value, list):
-            out[table] = [{k: v for k, v in r.items() if k not in keys} if isinstance(r, dict) else r for r in value]
+            # only records that hold such a field are copied (most hold none)
+            out[table] = [
+                {k: v for k, v in r.items() if k not in keys}
+                if isinstance(r, dict) and not r.keys().isdisjoint(keys)
+                else r
+                for r in value
+            ]
     return out
 
 

@@ -2,27 +2,82 @@
 
 One module per command group: :mod:`~optimizer.cli.instance` (validate, convert,
 generate), :mod:`~optimizer.cli.solve` (solve, check), :mod:`~optimizer.cli.explain`
-(explain, report), :mod:`~optimizer.cli.rounds` (the ``round`` group) and
-:mod:`~optimizer.cli.simulate`; :mod:`~optimizer.cli.common` holds what they share.
+(explain, report), :mod:`~optimizer.cli.rounds` (the ``round`` group),
+:mod:`~optimizer.cli.simulate`, :mod:`~optimizer.cli.scenario` (scenario, prices) and
+:mod:`~optimizer.cli.serve`; :mod:`~optimizer.cli.common` holds what they share.
 
 Exit codes: 0 success; 1 a plan breaks a rule (``check``) or the solver failed;
 2 bad input (every problem of the file listed, one line each, nothing written).
+
+The group is lazy: ``anvis solve`` imports :mod:`optimizer.cli.solve` and nothing of the
+other commands (their modules, and what those import, cost start-up time on every run).
 Solvers, pandas and matplotlib are imported only inside the commands that use them.
+To add a command, add one line to :data:`COMMANDS`.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator, MutableMapping
+
 import click
 
-from optimizer.cli.explain import explain_command, report
-from optimizer.cli.instance import convert, generate, validate
-from optimizer.cli.rounds import round_group
-from optimizer.cli.scenario import prices, scenario
-from optimizer.cli.serve import serve
-from optimizer.cli.simulate import simulate
-from optimizer.cli.solve import check, solve
+__all__ = ["COMMANDS", "main"]
 
-__all__ = ["main"]
+#: Every command of ``anvis``: its name and where it is defined (``module:attribute``).
+#: Its module is imported only when the command is run (or listed by ``--help``).
+COMMANDS: dict[str, str] = {
+    "validate": "optimizer.cli.instance:validate",
+    "solve": "optimizer.cli.solve:solve",
+    "check": "optimizer.cli.solve:check",
+    "convert": "optimizer.cli.instance:convert",
+    "generate": "optimizer.cli.instance:generate",
+    "round": "optimizer.cli.rounds:round_group",
+    "report": "optimizer.cli.explain:report",
+    "simulate": "optimizer.cli.simulate:simulate",
+    "explain": "optimizer.cli.explain:explain_command",
+    "scenario": "optimizer.cli.scenario:scenario",
+    "prices": "optimizer.cli.scenario:prices",
+    "serve": "optimizer.cli.serve:serve",
+}
+
+
+class LazyCommands(MutableMapping[str, click.Command]):
+    """A group's commands by name, each imported from its ``module:attribute`` on first use.
+
+    It stands in for :attr:`click.Group.commands`, so click's own lookup, listing and
+    ``add_command`` work unchanged; iterating the names imports nothing.
+    """
+
+    def __init__(self, where: dict[str, str]):
+        self._where = dict(where)
+        self._loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._loaded:
+            module, _, attr = self._where[name].partition(":")  # KeyError: no such command
+            command = getattr(importlib.import_module(module), attr)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{self._where[name]} is not a click command")
+            self._loaded[name] = command
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._loaded[name] = command
+        self._where.setdefault(name, "")
+
+    def __delitem__(self, name: str) -> None:
+        del self._where[name]
+        self._loaded.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._where
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,18 +86,4 @@ def main() -> None:
     """anvis: optimal municipal allocation of social housing (kommunal boliganvisning)."""
 
 
-for _command in (
-    validate,
-    solve,
-    check,
-    convert,
-    generate,
-    round_group,
-    report,
-    simulate,
-    explain_command,
-    scenario,
-    prices,
-    serve,
-):
-    main.add_command(_command)
+main.commands = LazyCommands(COMMANDS)

@@ -225,9 +225,9 @@ def eligible_pairs(data: ProblemData) -> Pairs:
     given = data.inst.scores
     if len(given) and len(ci):
         cidx, uidx = data.citizen_index, data.unit_index
-        gk = np.fromiter((cidx[c] for c in given.citizen), np.int64, len(given)) * data.n_units + np.fromiter(
-            (uidx[u] for u in given.unit), np.int64, len(given)
-        )
+        # map(dict.__getitem__): the lookups run in C, no Python frame per score
+        gc = np.fromiter(map(cidx.__getitem__, given.citizen), np.int64, len(given))
+        gk = gc * data.n_units + np.fromiter(map(uidx.__getitem__, given.unit), np.int64, len(given))
         keys = ci.astype(np.int64) * data.n_units + ui
         pos = np.searchsorted(keys, gk)
         pos_c = np.minimum(pos, len(keys) - 1)

@@ -9,7 +9,7 @@ input gives the same bytes.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 
@@ -44,19 +44,19 @@ def make_plan(result: Result) -> Plan:
         ch.citizen.tolist(), ch.unit.tolist(), ch.subsidised.tolist(), ch.score.tolist(), strict=True
     ):
         unit = inst.units[u]
-        assignments.append(
-            Assignment(
-                citizen=inst.citizens[c].id,
-                unit=unit.id,
-                subsidised=bool(sub),
-                effective_rent_kr=number(unit.rent_kr - amount if sub else unit.rent_kr),
-                score=float(score),
-                priority=inst.citizens[c].priority,
-                department=unit.department,
-                pool=data.pool_list[data.u_pool[u]].id,
-                **({"locked": True} if c in locked else {}),
-            )
-        )
+        record: dict[str, Any] = {
+            "citizen": inst.citizens[c].id,
+            "unit": unit.id,
+            "subsidised": bool(sub),
+            "effective_rent_kr": number(unit.rent_kr - amount if sub else unit.rent_kr),
+            "score": float(score),
+            "priority": inst.citizens[c].priority,
+            "department": unit.department,
+            "pool": data.pool_list[data.u_pool[u]].id,
+        }
+        if c in locked:
+            record["locked"] = True
+        assignments.append(Assignment.model_construct(**record))  # validated data: no check per record
     objective = Objective(
         housed_by_priority={str(p): n for p, n in result.housed_by_priority.items()},
         total_score=float(result.total_score),

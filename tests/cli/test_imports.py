@@ -1,0 +1,95 @@
+"""``anvis solve`` imports what a solve needs and nothing else (start-up time of every run).
+
+Each check runs the command in a fresh interpreter and reads ``sys.modules`` after it:
+the lazy command group imports a command's module only when the command is invoked.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import click
+import pytest
+
+from optimizer.cli import COMMANDS, LazyCommands, main
+
+from conftest import ROOT
+
+#: Never needed by ``anvis solve``: spreadsheets, data frames, plots, the ledger, reports, CBC.
+NOT_FOR_SOLVE = ("pandas", "matplotlib", "pulp", "sqlalchemy", "openpyxl", "jinja2", "rich", "networkx")
+
+RUN = """
+import json, sys
+from optimizer.cli import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+finally:
+    print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def loaded_by(*args: str) -> set[str]:
+    """The top-level packages and the ``optimizer.cli`` modules a fresh ``anvis ARGS`` imported."""
+    out = subprocess.run([sys.executable, "-c", RUN, *args], capture_output=True, text=True, check=True, cwd=ROOT)
+    names = json.loads(out.stdout.splitlines()[-1])
+    return {m.split(".")[0] for m in names} | {m for m in names if m.startswith("optimizer.cli.")}
+
+
+@pytest.mark.parametrize("backend", ["highs", "auto"])
+def test_solve_imports_no_spreadsheet_plot_ledger_or_other_solver(tmp_path, backend):
+    plan = tmp_path / "p.json"
+    loaded = loaded_by("solve", str(ROOT / "instances" / "demo-week.json"), "-o", str(plan), "-q", "--backend", backend)
+    assert json.loads(plan.read_text())["status"] == "optimal"
+    assert loaded & set(NOT_FOR_SOLVE) == set()
+    assert "highspy" in loaded and "numpy" in loaded  # it did solve
+    if backend == "highs":
+        assert "ortools" not in loaded  # OR-Tools only for auto's matching blocks or CP-SAT
+    # the lazy group imported the solve command's module and no other command's
+    assert {m for m in loaded if m.startswith("optimizer.cli.")} == {"optimizer.cli.solve", "optimizer.cli.common"}
+
+
+def test_the_import_check_sees_a_solver_the_command_uses(tmp_path):
+    """The check above can fail: with ``--backend cbc`` the solve does import PuLP."""
+    plan = tmp_path / "p.json"
+    loaded = loaded_by("solve", str(ROOT / "instances" / "tiny.json"), "-o", str(plan), "-q", "--backend", "cbc")
+    assert "pulp" in loaded and plan.exists()
+
+
+def test_importing_the_group_imports_no_command():
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys, optimizer.cli; print(sorted(m for m in sys.modules if 'cli.' in m))"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_every_command_of_the_table_is_a_click_command():
+    assert set(main.commands) == set(COMMANDS)
+    for name in COMMANDS:
+        command = main.get_command(click.Context(main), name)
+        assert isinstance(command, click.Command) and command.name == name
+
+
+def test_lazy_commands_import_on_first_use_only():
+    table = LazyCommands({"demo": "tests_lazy_demo_module:demo"})
+    assert list(table) == ["demo"] and len(table) == 1 and "demo" in table
+    with pytest.raises(ModuleNotFoundError):  # looked up on access, not before
+        table["demo"]
+    with pytest.raises(KeyError):
+        table["nothing"]
+    assert table.get("nothing") is None
+    table["now"] = click.Command("now")  # click's add_command still works
+    assert table["now"].name == "now" and "now" in table
+    del table["now"]
+    assert "now" not in table
+
+
+def test_a_table_entry_that_is_not_a_command_is_refused():
+    table = LazyCommands({"bad": "optimizer.cli:COMMANDS"})
+    with pytest.raises(TypeError, match="not a click command"):
+        table["bad"]

@@ -1,0 +1,225 @@
+"""The fast JSON writer and the columnar score reader give what the standard ones give."""
+
+from __future__ import annotations
+
+import enum
+import json
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import models
+from models.fastjson import ScoreColumns, dumps_indented, parse_document
+from models.io import parse_json, read_document
+from models.orlib import costs_to_document
+from models.validate import InstanceError, from_dict
+
+from conftest import doc
+
+scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
+keys = st.text() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.booleans() | st.none()
+documents = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner) | st.dictionaries(keys, inner, max_size=4),
+    max_leaves=30,
+)
+
+
+def standard(doc: object) -> str:
+    return json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(documents)
+def test_dumps_indented_is_json_dumps(doc):
+    assert dumps_indented(doc) == standard(doc)
+
+
+class Kind(enum.IntEnum):
+    A = 7
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [{}, [], {"a": {}, "b": []}, [[[]]], {"ø": '\u2028\x00"\\'}, Kind.A, {Kind.A: Kind.A}, 1e300, -0.0, 2**70, True],
+)
+def test_dumps_indented_edge_cases(doc):
+    assert dumps_indented(doc) == standard(doc)
+
+
+@pytest.mark.parametrize("doc", [float("nan"), {"x": [float("inf")]}, {(1, 2): 3}, {"x": {1, 2}}, object()])
+def test_dumps_indented_raises_what_json_dumps_raises(doc):
+    with pytest.raises((ValueError, TypeError)) as ours:
+        dumps_indented(doc)
+    with pytest.raises((ValueError, TypeError)) as theirs:
+        standard(doc)
+    assert type(ours.value) is type(theirs.value) and str(ours.value) == str(theirs.value)
+
+
+def test_dumps_indented_of_a_cycle_raises_as_json_dumps_does():
+    doc: list[object] = []
+    doc.append(doc)
+    with pytest.raises(ValueError, match="Circular reference"):
+        dumps_indented(doc)
+
+
+def test_dumps_indented_of_deep_nesting_is_json_dumps():
+    doc: object = 1
+    for _ in range(3000):
+        doc = [doc]
+    with pytest.raises(RecursionError):
+        standard(doc)
+    with pytest.raises(RecursionError):
+        dumps_indented(doc)
+
+
+# --- the columnar score reader -------------------------------------------------------------
+
+N = 101  # citizens and units: 10,201 scores, above the reader's 10,000
+
+
+def big(**changes) -> dict:
+    """A document with N × N scores; ``changes`` maps a row index to the row's replacement."""
+    d = doc([{"id": f"c{i}"} for i in range(N)], [{"id": f"u{j}"} for j in range(N)])
+    d["scores"] = [{"citizen": f"c{i}", "unit": f"u{j}", "score": (i * j) % 7} for i in range(N) for j in range(N)]
+    for at, row in changes.items():
+        d["scores"][int(at)] = row
+    return d
+
+
+def outcome(path) -> tuple[str, object]:
+    """What loading gives: the instance's hash, or every problem's line."""
+    try:
+        return "ok", models.load(path).sha256
+    except InstanceError as exc:
+        return "refused", exc.lines(limit=None)
+
+
+def standard_outcome(path) -> tuple[str, object]:
+    try:
+        return "ok", from_dict(read_document(path), str(path)).sha256
+    except InstanceError as exc:
+        return "refused", exc.lines(limit=None)
+
+
+def test_a_large_table_is_read_as_columns_to_the_same_instance(tmp_path):
+    path = tmp_path / "i.json"
+    path.write_text(json.dumps(big()))
+    columns = read_document(path, score_columns=True)["scores"]
+    assert isinstance(columns, ScoreColumns) and len(columns) == N * N
+    assert columns.records() == big()["scores"]
+    assert read_document(path, score_columns=True) == {**big(), "scores": columns}
+    assert outcome(path) == standard_outcome(path) and outcome(path)[0] == "ok"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"5": {"citizen": "c0", "unit": "u5", "score": -1}},  # negative
+        {"7": {"citizen": "c0", "unit": "u7", "score": 1.5e308 * 10}},  # written as a huge number
+        {"9": {"citizen": "", "unit": "u9", "score": 1}},  # empty id
+        {"9": {"citizen": "c\u0007", "unit": "u9", "score": 1}},  # an id no copy keeps
+        {"11": {"citizen": "c404", "unit": "u11", "score": 1}},  # unknown citizen
+        {"12": {"citizen": "c0", "unit": "u0", "score": 3}},  # duplicate pair
+        {"13": {"citizen": "c0", "unit": "u13", "score": True}},  # a bool is no number
+        {"14": {"citizen": "c0", "unit": "u14"}},  # missing score
+        {"15": {"unit": "u15", "citizen": "c0", "score": 2}},  # another key order
+        {"16": {"citizen": "c0", "unit": "u16", "score": 2, "note": "x"}},  # an unknown field
+        {"17": [1, 2, 3]},  # not an object
+        {"18": {"citizen": "c0", "unit": "u18", "score": 2**60}},  # too large
+    ],
+)
+def test_bad_rows_of_a_large_table_are_worded_as_the_standard_reader_words_them(tmp_path, changes):
+    path = tmp_path / "i.json"
+    path.write_text(json.dumps(big(**changes)).replace("1.5e+309", "1e999"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the unknown field's warning
+        assert outcome(path) == standard_outcome(path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"format": "anvis/1", "format": "anvis/1"',  # at the top
+        '{"format": "anvis/1", "regions": [{"id": "R", "id": "S", "name": "R"}]',  # in a record
+    ],
+)
+def test_a_repeated_key_beside_a_large_table_is_refused_as_before(tmp_path, text):
+    rest = json.dumps(big())[1:].replace('"format": "anvis/1", ', "", 1)
+    rest = rest.replace('"regions": [{"id": "R", "name": "R"}], ', "", 1)
+    path = tmp_path / "i.json"
+    path.write_text(text + ", " + rest)
+    assert outcome(path)[0] == "refused"
+    assert outcome(path) == standard_outcome(path)
+    assert "given 2 times in one object" in outcome(path)[1][0]
+
+
+def test_a_repeated_key_in_a_score_row_is_refused_as_before(tmp_path):
+    path = tmp_path / "i.json"
+    row = '{"citizen": "c3", "unit": "u4", "score": 5'
+    path.write_text(json.dumps(big()).replace(row + "}", row + ', "score": 6}'))
+    assert outcome(path) == standard_outcome(path)
+    assert outcome(path)[1] == [f"{path}: scores[307].score: given 2 times in one object (5, 6); a key may appear once"]
+
+
+def test_parse_document_leaves_small_tables_odd_numbers_and_other_documents_to_the_standard_reader():
+    small = json.dumps(doc([{"id": "c1"}], [{"id": "u1"}], scores=[{"citizen": "c1", "unit": "u1", "score": 1}]))
+    assert parse_document(small) is None
+    assert parse_document(small, large=1) == {**json.loads(small), "scores": ScoreColumns(["c1"], ["u1"], [1])}
+    assert parse_document("[1, 2]", large=0) is None
+    long_int = small.replace('"score": 1', '"score": ' + "7" * 5000)
+    assert parse_document(long_int, large=1) is None
+    assert parse_json(long_int, "x")["scores"][0]["score"] == "7" * 5000  # the standard reader keeps it
+    with pytest.raises(json.JSONDecodeError):
+        parse_document('{"scores": [{"score": 1', large=1)
+
+
+def test_orlib_columns_give_the_instance_of_the_records():
+    rng = np.random.default_rng(0)
+    for cost in (rng.integers(1, 101, (9, 9)), np.array([[50, 200], [1, 1]])):  # 200: a negative score
+        outcomes = []
+        for columns in (False, True):
+            try:
+                outcomes.append(from_dict(costs_to_document(cost, "t", columns), "t").sha256)
+            except InstanceError as exc:
+                outcomes.append(exc.lines())
+        assert outcomes[0] == outcomes[1]
+
+
+def test_colons_in_strings_keep_the_count_exact(tmp_path):
+    """Colons inside keys and values (a default pool's id, a name) are counted, not taken for keys."""
+    d = big()
+    d["name"] = "week: 12, kl. 10:00"
+    d["ledger"] = [{"pool": "default:M:O", "vacancies_before": 4, "claimed_before": 1}]
+    d["parameters"] = {"objective": "lexicographic", "x:y": 1}
+    path = tmp_path / "i.json"
+    path.write_text(json.dumps(d))
+    assert isinstance(read_document(path, score_columns=True)["scores"], ScoreColumns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the unknown parameter
+        assert outcome(path) == standard_outcome(path) and outcome(path)[0] == "ok"
+    # the same document with one key repeated: the count is one short, the standard reader words it
+    path.write_text(json.dumps(d).replace('"claimed_before": 1', '"claimed_before": 1, "claimed_before": 2'))
+    assert parse_document(path.read_bytes()) is None
+    assert outcome(path) == standard_outcome(path) and outcome(path)[0] == "refused"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        json.dumps(big()).replace('"name": "t"', '"name": "t\\u003a"'),  # an escaped colon
+        json.dumps(big()).replace('"c7"', '"c:7"'),  # an id holding a colon
+    ],
+)
+def test_documents_the_count_cannot_judge_are_left_to_the_standard_reader(text):
+    assert parse_document(text) is None
+    assert parse_document(text.encode()) is None
+
+
+def test_other_encodings_are_left_to_the_standard_reader():
+    text = json.dumps(big())
+    assert isinstance(parse_document(text.encode("utf-8"))["scores"], ScoreColumns)
+    assert parse_document(text.encode("utf-16")) is None
