@@ -51,7 +51,7 @@ from optimizer import lang as L
 from optimizer.engine.data import NO_LIMIT, ProblemData
 from optimizer.plan.usage import count_used
 
-__all__ = ["ReportError", "plan_warnings", "render_report"]
+__all__ = ["PLOT_RC", "ReportError", "inline_svg", "plan_warnings", "render_report"]
 
 #: At most this many departments in the mixed-city plot (the full list is a table).
 MAX_DEPARTMENTS_PLOTTED = 40
@@ -65,7 +65,9 @@ BLUE, ORANGE, VERMILION, GREY, YELLOW = "#0072B2", "#E69F00", "#D55E00", "#BBBBB
 
 # Text stays text (searchable, small, and escaped by matplotlib's SVG writer);
 # "$" in an id must never be read as mathtext.
-_RC = {
+#: The matplotlib settings every plot is drawn under (``mpl.style.use(["default", PLOT_RC])``),
+#: in the report and in the scenario comparison.
+PLOT_RC = {
     "svg.fonttype": "none",
     "text.parse_math": False,
     "font.size": 9,
@@ -749,17 +751,17 @@ def _plots(f: dict[str, Any], lang: str) -> dict[str, Markup]:
     with mpl.rc_context():
         # rc_context restores every rcParam on exit, so resetting to defaults here is local
         # (to this call, not to other threads: matplotlib's rcParams are process-wide).
-        mpl.style.use(["default", _RC])
+        mpl.style.use(["default", PLOT_RC])
         figures = {
             "departments": _plot_departments(f["departments"], lang),
             "rent": _plot_rent(f, lang),
             "priority": _plot_priority(f["by_priority"], lang),
             "limits": _plot_limits(f["limits"], lang),
         }
-        return {name: _svg(fig, name) for name, fig in figures.items()}
+        return {name: inline_svg(fig, name) for name, fig in figures.items()}
 
 
-def _svg(fig: Figure, name: str) -> Markup:
+def inline_svg(fig: Figure, name: str) -> Markup:
     """A figure as an ``<svg>`` element: no XML prolog, no date, ids stable and unique on the page."""
     buf = io.StringIO()
     # A fixed salt makes matplotlib's clip-path and marker ids deterministic; one salt per
@@ -1012,7 +1014,3 @@ def _template() -> jinja2.Template:
 
 
 # Public names for the other pages that draw their plots the same way (the scenario comparison).
-#: The matplotlib settings every report plot is drawn under (with ``mpl.style.use(["default", PLOT_RC])``).
-PLOT_RC = _RC
-#: A figure as a deterministic inline ``<svg>`` element, ids prefixed by ``name`` (see ``_svg``).
-inline_svg = _svg
