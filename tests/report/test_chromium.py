@@ -1,9 +1,8 @@
 """The report as a planner sees and prints it, in a real headless Chromium (skipped without one).
 
 The screenshot ``docs/report.png`` (shown in the README) was taken the same way (the flags
-of :func:`chromium`, ``--screenshot --window-size=1280,2000``); ``report-da-print.png``
-with the page's ``@media print`` rules applied on screen at A4's width, since
-Chromium's screenshots use screen media.
+of :func:`chromium`, ``--screenshot --window-size=1280,2000``). Chromium's screenshots
+use screen media, so the print style is tested through ``--print-to-pdf`` below.
 """
 
 from __future__ import annotations
