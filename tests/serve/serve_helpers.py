@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from optimizer.serve import create_app
@@ -13,15 +12,6 @@ from optimizer.serve import create_app
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "instances" / "demo-week.json"
 BASE = "http://127.0.0.1:8000"
-
-
-@pytest.fixture(name="db")
-def sqlite_db(tmp_path):
-    """An SQLite ledger only, for modules whose tests need no PostgreSQL run (import it as ``sqlite_db``)."""
-    from optimizer.rounds.ledger import dispose_all
-
-    yield str(tmp_path / "ledger.db")
-    dispose_all()
 
 
 def client_for(db: str, **options) -> TestClient:

@@ -11,7 +11,7 @@ import zipfile
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from serve_helpers import DEMO, solve, upload
+from serve_helpers import DEMO, client_for, solve, upload
 
 import models
 from optimizer.check import check_plan, format_violations
@@ -20,6 +20,13 @@ from optimizer.rounds import workflow
 from optimizer.rounds.workflow import SLEEP_ENV
 
 # ``db`` is conftest's ledger: an SQLite file, and the PostgreSQL database of $ANVIS_TEST_POSTGRES_URL.
+
+
+@pytest.fixture
+def client(db):
+    with client_for(db) as c:
+        yield c
+        c.app.state.solves.join()
 
 
 def checked(db, rid):

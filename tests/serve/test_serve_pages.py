@@ -4,10 +4,26 @@ from __future__ import annotations
 
 import re
 
-from serve_helpers import DEMO, solve, sqlite_db, upload  # noqa: F401  (sqlite_db: this module's ledger is SQLite only)
+import pytest
+from serve_helpers import DEMO, client_for, solve, upload
 
 import models
 from optimizer.rounds import workflow
+
+
+@pytest.fixture
+def db(tmp_path):
+    from optimizer.rounds.ledger import dispose_all
+
+    yield str(tmp_path / "ledger.db")
+    dispose_all()
+
+
+@pytest.fixture
+def client(db):
+    with client_for(db) as c:
+        yield c
+        c.app.state.solves.join()
 
 
 def form(client, url, **fields):

@@ -9,12 +9,27 @@ import re
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
-from serve_helpers import BASE, DEMO, client_for, solve, sqlite_db, upload  # noqa: F401  (sqlite_db: this module's ledger is SQLite only)
+from serve_helpers import BASE, DEMO, client_for, solve, upload
 
 import models
 from optimizer.cli import main
 from optimizer.serve import create_app
 from optimizer.serve.security import CSRF_COOKIE, allowed_hosts
+
+
+@pytest.fixture
+def db(tmp_path):
+    from optimizer.rounds.ledger import dispose_all
+
+    yield str(tmp_path / "ledger.db")
+    dispose_all()
+
+
+@pytest.fixture
+def client(db):
+    with client_for(db) as c:
+        yield c
+        c.app.state.solves.join()
 
 
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:8000", "127.0.0.1:9999", "127.0.0.1.evil.example:8000"])
