@@ -12,7 +12,7 @@ from optimizer.engine.methods import pricing
 from optimizer.engine.solve import solve
 from optimizer.sim.generate import generate
 
-from conftest import solved
+from conftest import assert_same_optimum, solved
 
 
 @pytest.mark.parametrize(
@@ -27,8 +27,7 @@ def test_pricing_matches_whole_milp(monkeypatch, preset, seed, scale):
     monkeypatch.setattr(pricing, "START_PER_UNIT", 1)
     plan = solved(doc, backend="highs")
     assert plan["status"] == "optimal"
-    assert {int(k): v for k, v in plan["objective"]["housed_by_priority"].items()} == plain.housed_by_priority
-    assert plan["objective"]["total_score"] == pytest.approx(plain.total_score, abs=1e-6)
+    assert_same_optimum(plan, plain)
     priced = [b for b in plan["solver"]["milp_blocks"] if b["backend"] == "highs+pricing"]
     assert priced, "pricing was not used"
     # later stages kept earlier optima through the optimal LP face (not only hold rows)
@@ -50,8 +49,7 @@ def test_pricing_with_optimal_faces_matches_plain_model(doc):
         plan = solved(doc, backend="highs")
     finally:
         solve_mod.MIN_COLUMNS = old
-    assert {int(k): v for k, v in plan["objective"]["housed_by_priority"].items()} == plain.housed_by_priority
-    assert plan["objective"]["total_score"] == pytest.approx(plain.total_score, abs=1e-6)
+    assert_same_optimum(plan, plain)
     if plain.value is not None:
         assert plan["objective"]["value"] == pytest.approx(plain.value, abs=1e-6)
 
@@ -94,8 +92,7 @@ def test_tie_break_fallbacks_reach_the_plain_optimum(monkeypatch, fallback, pres
         monkeypatch.setattr(pricing, name, value)
     plan = solved(doc, backend="highs")
     assert plan["status"] == "optimal"
-    assert {int(k): v for k, v in plan["objective"]["housed_by_priority"].items()} == plain.housed_by_priority
-    assert plan["objective"]["total_score"] == pytest.approx(plain.total_score, abs=1e-6)
+    assert_same_optimum(plan, plain)
     stages = [s for b in plan["solver"]["milp_blocks"] if b["backend"] == "highs+pricing" for s in b["stages"]]
     if fallback != "nothing priced in":  # (a plan found among the start pairs can still be proven)
         assert any(s["tie_break"] == "fell back to plain cost" for s in stages)
@@ -118,8 +115,7 @@ def test_tie_break_fallbacks_on_random_instances(doc, fallback):
         solve_mod.MIN_COLUMNS = old
         for name, value in saved.items():
             setattr(pricing, name, value)
-    assert {int(k): v for k, v in plan["objective"]["housed_by_priority"].items()} == plain.housed_by_priority
-    assert plan["objective"]["total_score"] == pytest.approx(plain.total_score, abs=1e-6)
+    assert_same_optimum(plan, plain)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
