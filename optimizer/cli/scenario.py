@@ -108,14 +108,15 @@ def scenario(
             guard_output(str(Path(write_instances) / name), inputs)
     err = Console(stderr=True)
     with Progress(
-        TextColumn("solving variants"),
+        TextColumn("running variants' years" if scen.year is not None else "solving variants"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err,
         disable=quiet or not err.is_terminal,
     ) as bar:
-        task = bar.add_task("variants", total=len(scen.variants))
+        runs = len(scen.variants) * (1 if scen.year is None else len(scen.year.seeds))
+        task = bar.add_task("variants", total=runs)
         try:
             doc = run_scenario(
                 scen,
@@ -140,6 +141,15 @@ def scenario(
             save_instance(inst, str(Path(write_instances) / name))
     if not quiet:
         for r in doc["results"]:
+            if "year" in r:  # the year horizon: the main figures' mean ± sd over the seeds
+                y = r["year"]
+                click.echo(
+                    printable(
+                        f"{r['name']}: {r['status']}, "
+                        + ", ".join(f"{m.replace('_', ' ')} {_spread(y[m])}" for m in _SHOWN)
+                    )
+                )
+                continue
             housed = r["objective"]["housed_by_priority"]
             by = ", ".join(f"p{p} {n}" for p, n in housed.items())
             click.echo(
@@ -151,6 +161,16 @@ def scenario(
         click.echo(f"wrote {printable(output)}" + "".join(f", {printable(p)}" for p in outputs[1:]))
     if any(r["status"] in ("error", "infeasible") for r in doc["results"]):
         sys.exit(1)
+
+
+#: The year's figures said on the terminal (all are in the results).
+_SHOWN = ("homeless_housed_under_3500_kr", "claims", "subsidised", "passed", "still_waiting")
+
+
+def _spread(m: dict[str, float | None]) -> str:
+    if m["mean"] is None:
+        return "-"
+    return f"{m['mean']:g}" + ("" if m["sd"] is None else f" ± {m['sd']:g}")
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

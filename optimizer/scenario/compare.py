@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jinja2
@@ -28,6 +28,7 @@ from matplotlib.ticker import MaxNLocator
 from models.tables import csv_text
 from optimizer.report.html import BLUE, GREY, ORANGE, PLOT_RC, VERMILION, inline_svg
 from optimizer.scenario.changes import show_value
+from optimizer.scenario.year import MAIN_MEASURE
 from optimizer.text import number
 
 __all__ = [
@@ -44,13 +45,30 @@ __all__ = [
 _PRIORITY_COLOURS = (BLUE, ORANGE, "#009E73", VERMILION, "#CC79A7", "#56B4E9", "#000000")
 
 
+def _is_year(doc: Mapping[str, Any]) -> bool:
+    return bool(doc["horizon"] == "year")
+
+
+def _year_measures(doc: Mapping[str, Any]) -> list[str]:
+    return list(doc["results"][0]["year"])
+
+
 def _priorities(doc: Mapping[str, Any]) -> list[str]:
+    if _is_year(doc):
+        return []
     found = {p for r in doc["results"] for p in r["objective"]["housed_by_priority"]}
     return sorted(found, key=int)
 
 
 def comparison_columns(doc: Mapping[str, Any]) -> list[str]:
-    """The table's column names, in order (``housed p1``, ``housed p2``, … one per priority present)."""
+    """The table's column names, in order (``housed p1``, ``housed p2``, … one per priority present).
+
+    For the year horizon: name, changes, status, each figure's mean and standard
+    deviation over the seeds (``claims mean``, ``claims sd``, …) and the instance sha256.
+    """
+    if _is_year(doc):
+        spread = [f"{m.replace('_', ' ')} {s}" for m in _year_measures(doc) for s in ("mean", "sd")]
+        return ["name", "changes", "status", *spread, "instance sha256"]
     return [
         "name",
         "changes",
@@ -68,6 +86,17 @@ def comparison_columns(doc: Mapping[str, Any]) -> list[str]:
 
 def comparison_rows(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One row per result (the base first), keyed by :func:`comparison_columns`."""
+    if _is_year(doc):
+        return [
+            {
+                "name": r["name"],
+                "changes": "; ".join(r["described"]),
+                "status": r["status"],
+                **{f"{m.replace('_', ' ')} {s}": r["year"][m][s] for m in _year_measures(doc) for s in ("mean", "sd")},
+                "instance sha256": r["instance_sha256"],
+            }
+            for r in doc["results"]
+        ]
     prios = _priorities(doc)
     rows = []
     for r in doc["results"]:
@@ -129,7 +158,14 @@ def _plots(doc: Mapping[str, Any]) -> list[tuple[str, Markup]]:
         mpl.style.use(["default", PLOT_RC])  # local to this call: rc_context restores every rcParam
         for k, group in enumerate(doc["groups"]):
             results = [r for r in doc["results"] if r["group"] == group["name"]]
-            if group["kind"] == "sweep":
+            if _is_year(doc):
+                label = MAIN_MEASURE.replace("_", " ")
+                if group["kind"] == "sweep":
+                    out.append((f"Sweep: {group['name']}", inline_svg(_plot_year_sweep(group, results), f"sweep-{k}")))
+                else:
+                    heat = _plot_heat(group, results, lambda r: r["year"][MAIN_MEASURE]["mean"] or 0.0, label)
+                    out.append((f"Grid: {group['name']}", inline_svg(heat, f"heat-{k}")))
+            elif group["kind"] == "sweep":
                 fig = _plot_sweep(group, results, _priorities(doc))
                 out.append((f"Sweep: {group['name']}", inline_svg(fig, f"sweep-{k}")))
             else:
@@ -156,28 +192,53 @@ def _plot_sweep(group: Mapping[str, Any], results: list[Mapping[str, Any]], prio
     return fig
 
 
-def _plot_heat(group: Mapping[str, Any], results: list[Mapping[str, Any]]) -> Figure:
-    """Citizens housed (all priorities) over the grid's two axes, each cell labelled."""
+def _plot_year_sweep(group: Mapping[str, Any], results: list[Mapping[str, Any]]) -> Figure:
+    """The year's main figure (mean over the seeds, a bar of ± one standard deviation) against the swept value."""
+    (axis,) = group["axes"]
+    fig = Figure(figsize=(7.5, 3.2), layout="constrained")
+    ax = fig.add_subplot()
+    x = np.arange(len(results))
+    figures = [r["year"][MAIN_MEASURE] for r in results]
+    y = [np.nan if f["mean"] is None else f["mean"] for f in figures]
+    err = [0.0 if f["sd"] is None else f["sd"] for f in figures]
+    ax.errorbar(x, y, yerr=err, marker="o", color=BLUE, capsize=3, label="mean ± sd over the seeds")
+    ax.set_xticks(x, labels=[show_value(r["at"][axis]) for r in results])
+    ax.set_xlabel(axis)
+    ax.set_ylabel(MAIN_MEASURE.replace("_", " "))
+    ax.set_title(f"Homeless housed under 3,500 kr in the year against {axis}", loc="left")
+    fig.legend(loc="outside lower center", fontsize=8)
+    return fig
+
+
+def _housed(r: Mapping[str, Any]) -> float:
+    return float(sum(r["objective"]["housed_by_priority"].values()))
+
+
+def _plot_heat(
+    group: Mapping[str, Any],
+    results: list[Mapping[str, Any]],
+    value: Callable[[Mapping[str, Any]], float] = _housed,
+    label: str = "housed",
+) -> Figure:
+    """A figure (by default citizens housed, all priorities) over the grid's two axes, each cell labelled."""
     a, b = group["axes"]
     xs = list(dict.fromkeys(show_value(r["at"][a]) for r in results))
     ys = list(dict.fromkeys(show_value(r["at"][b]) for r in results))
     grid = np.zeros((len(ys), len(xs)))
     for r in results:
-        grid[ys.index(show_value(r["at"][b])), xs.index(show_value(r["at"][a]))] = sum(
-            r["objective"]["housed_by_priority"].values()
-        )
+        grid[ys.index(show_value(r["at"][b])), xs.index(show_value(r["at"][a]))] = value(r)
     fig = Figure(figsize=(7.5, 1.6 + 0.4 * len(ys)), layout="constrained")
     ax = fig.add_subplot()
     image = ax.imshow(grid, cmap="viridis", aspect="auto", origin="lower")
     mid = (grid.min() + grid.max()) / 2
     for (i, j), v in np.ndenumerate(grid):
-        ax.text(j, i, f"{int(v)}", ha="center", va="center", fontsize=8, color="white" if v < mid else "black")
+        ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=8, color="white" if v < mid else "black")
     ax.set_xticks(np.arange(len(xs)), labels=xs)
     ax.set_yticks(np.arange(len(ys)), labels=ys)
     ax.set_xlabel(a)
     ax.set_ylabel(b)
-    ax.set_title("Citizens housed", loc="left")
-    fig.colorbar(image, ax=ax, label="housed", ticks=MaxNLocator(integer=True))
+    ax.set_title("Citizens housed" if label == "housed" else f"{label} (mean over the seeds)", loc="left")
+    fig.colorbar(image, ax=ax, label=label, ticks=MaxNLocator(integer=True))
     return fig
 
 
@@ -233,7 +294,14 @@ figure { margin: 1.5em 0; }
 <h1>Scenario {{ doc.scenario }}</h1>
 <p>Base instance <b>{{ doc.base.instance }}</b> (sha256 <code>{{ doc.base.sha256 }}</code>),
 horizon {{ doc.horizon }}: {{ rows | length - 1 }} variant{{ "s" if rows | length != 2 }} against the base.
+{% if doc.year is defined %}
+Each variant's terms through {{ doc.year.weeks }} weekly rounds of the simulation (regime {{ doc.year.regime }},
+scale {{ doc.year.scale }}, decline rate {{ doc.year.decline_rate }}) for each of the seeds
+{{ doc.year.seeds | join(", ") }}: the mean and standard deviation over the seeds.
+Every variant's terms (of the first seed) can be written out (<code>anvis scenario --write-instances</code>).</p>
+{% else %}
 Every variant's instance can be solved alone (<code>anvis scenario --write-instances</code>).</p>
+{% endif %}
 <h2>Comparison</h2>
 <table>
 <thead><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
