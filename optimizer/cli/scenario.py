@@ -195,14 +195,29 @@ def _file_names(variants: Sequence[Variant]) -> list[str]:
     help="Prices JSON (default <instance>.prices.json).",
 )
 @click.option("--html", "html", type=click.Path(dir_okay=False), default=None, help="The prices as an HTML table.")
+@click.option(
+    "--max-exact",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Re-solve only the first N binding limits; estimate the rest by LP duals (labelled lp_dual).",
+)
+@click.option("--estimate-only", is_flag=True, help="No re-solves: every price an LP-dual estimate (--max-exact 0).")
 @solver_options
 def prices(
-    instance: str, output: str | None, html: str | None, backend: str, time_limit: float | None, quiet: bool
+    instance: str,
+    output: str | None,
+    html: str | None,
+    max_exact: int | None,
+    estimate_only: bool,
+    backend: str,
+    time_limit: float | None,
+    quiet: bool,
 ) -> None:
     """The exact gain of one more and one fewer of every limit INSTANCE's optimum uses up.
 
     Choice pool caps, rotation pool turns, mixed-city caps, subsidy frames and grant
-    quotas: each moved by one and its region re-solved; sorted by value.
+    quotas: each moved by one and its region re-solved; sorted by value. With
+    --estimate-only or past --max-exact, LP duals instead, labelled "estimate": "lp_dual".
     """
     from models.io import dump_json
     from optimizer.cli.common import load_instance
@@ -218,15 +233,19 @@ def prices(
         if path:
             guard_output(path, [instance])
     inst = load_instance(instance)
-    doc = price(inst, backend=backend, time_limit=time_limit)
+    if estimate_only and max_exact not in (None, 0):
+        click.echo("error: --estimate-only and --max-exact N > 0 contradict each other; nothing written", err=True)
+        sys.exit(BAD_INPUT)
+    doc = price(inst, backend=backend, time_limit=time_limit, max_exact=0 if estimate_only else max_exact)
     write_text(output, dump_json(doc))
     if html:
         write_text(html, render_prices_html(doc))
     if not quiet:
         for row in doc["limits"]:
+            est = " (estimate: LP dual)" if "estimate" in row else ""
             click.echo(
                 printable(
-                    f"{row['kind']} {row['id']} ({row['used']}/{row['limit']}): "
+                    f"{row['kind']} {row['id']} ({row['used']}/{row['limit']}){est}: "
                     f"+1 {gain_text(row['gain_plus_one'])}; -1 {gain_text(row['gain_minus_one'])}"
                 )
             )

@@ -377,7 +377,7 @@ def gain_text(gain: Mapping[str, Any] | None) -> str:
     """A price's gain in one line: ``housed p1 +1, p2 +0; score +12``, or ``cannot move``."""
     if gain is None:
         return "cannot move"
-    housed = ", ".join(f"p{p} {n:+d}" for p, n in gain["housed_by_priority"].items())
+    housed = ", ".join(f"p{p} {n:+g}" for p, n in gain["housed_by_priority"].items())
     text = f"housed {housed}; score {gain['total_score']:+g}"
     return text + (f"; value {gain['value']:+g}" if "value" in gain else "")
 
