@@ -53,6 +53,12 @@ __all__ = ["prices", "scenario"]
     help="Variants solved at once, on a local Dask cluster of that many processes.",
 )
 @click.option("--scheduler", default=None, help="Address of a running Dask scheduler (tcp://host:8786) to solve on.")
+@click.option(
+    "--prices",
+    "with_prices",
+    is_flag=True,
+    help="Also price the base's binding limits (anvis prices): in the results and the HTML.",
+)
 @solver_options
 def scenario(
     scenario_file: str,
@@ -62,6 +68,7 @@ def scenario(
     write_instances: str | None,
     jobs: int,
     scheduler: str | None,
+    with_prices: bool,
     backend: str,
     time_limit: float | None,
     quiet: bool,
@@ -99,6 +106,9 @@ def scenario(
         click.echo(f"warning: {printable(w.message)}", err=True)
     if problem is not None:
         fail(problem)
+    if with_prices and scen.year is not None:
+        click.echo("error: --prices prices one round's limits; a year horizon has none; nothing written", err=True)
+        sys.exit(BAD_INPUT)
     inputs = [scenario_file, scen.base.source]
     for path in outputs:  # the base is known only now: never write over it either
         guard_output(path, inputs)
@@ -131,6 +141,10 @@ def scenario(
                 raise
             click.echo(f"error: cannot use the Dask scheduler {printable(scheduler)}: {printable(exc)}", err=True)
             sys.exit(BAD_INPUT)
+    if with_prices:
+        from optimizer.scenario.prices import prices as price
+
+        doc["prices"] = price(scen.base, backend=backend, time_limit=time_limit)
     write_text(output, dump_json(doc))
     if html:
         write_text(html, render_html(doc))

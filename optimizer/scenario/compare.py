@@ -318,6 +318,13 @@ Every variant's instance can be solved alone (<code>anvis scenario --write-insta
 {% endfor %}
 </tbody>
 </table>
+{% if doc.prices is defined %}
+<h2>Prices of the base's limits</h2>
+<p>Each binding limit of the base moved by one ({{ doc.prices.limits | length }} limits, the most valuable first;
+rows marked "estimate" are LP duals, the others the difference of two exact solves).</p>
+{% for w in doc.prices.warnings %}<p><b>Warning:</b> {{ w }}</p>{% endfor %}
+{{ prices_table(doc.prices) }}
+{% endif %}
 {% if plots %}
 <h2>Plots</h2>
 {% for title, svg in plots %}
@@ -328,14 +335,40 @@ Every variant's instance can be solved alone (<code>anvis scenario --write-insta
 </html>
 """
 
+# The table of a prices document, on its own page and in a scenario's page alike.
+_PRICES_TABLE = """<table>
+<thead><tr><th>limit</th><th>id</th><th class="n">used / limit</th>
+<th>one more: gain</th><th>how</th><th>one fewer: gain</th><th>how</th></tr></thead>
+<tbody>
+{% for r in prices.limits %}
+<tr><td>{{ r.kind }}</td><td>{{ r.id }}</td><td class="n">{{ r.used }} / {{ r.limit }}</td>
+<td>{{ gain(r.gain_plus_one) }}</td><td>{{ r.plus_one or "" }}</td>
+<td>{{ gain(r.gain_minus_one) }}</td><td>{{ r.minus_one or "" }}</td></tr>
+{% endfor %}
+</tbody>
+</table>
+"""
+
 # Autoescaping on: names, changes and ids on the page are user data.
 _ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
+def _prices_table(prices: Mapping[str, Any]) -> Markup:
+    return Markup(_ENV.from_string(_PRICES_TABLE).render(prices=prices, gain=gain_text))
+
+
 def render_html(doc: Mapping[str, Any]) -> str:
-    """The comparison page of a results document: the table, then a plot per sweep and two per grid."""
+    """The comparison page of a results document: the table, its prices, its plots.
+
+    The base's prices appear when the document has ``prices`` (``anvis scenario --prices``);
+    then a plot per sweep and two per grid (one heat map per grid for the year horizon).
+    """
     return _ENV.from_string(_PAGE).render(
-        doc=doc, columns=comparison_columns(doc), rows=comparison_rows(doc), plots=_plots(doc)
+        doc=doc,
+        columns=comparison_columns(doc),
+        rows=comparison_rows(doc),
+        plots=_plots(doc),
+        prices_table=_prices_table,
     )
 
 
@@ -357,17 +390,7 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 Each binding limit moved by one and its region re-solved: every gain is the difference of two exact optima,
 the most valuable first.</p>
 {% for w in doc.warnings %}<p><b>Warning:</b> {{ w }}</p>{% endfor %}
-<table>
-<thead><tr><th>limit</th><th>id</th><th class="n">used / limit</th>
-<th>one more: gain</th><th>how</th><th>one fewer: gain</th><th>how</th></tr></thead>
-<tbody>
-{% for r in doc.limits %}
-<tr><td>{{ r.kind }}</td><td>{{ r.id }}</td><td class="n">{{ r.used }} / {{ r.limit }}</td>
-<td>{{ gain(r.gain_plus_one) }}</td><td>{{ r.plus_one or "" }}</td>
-<td>{{ gain(r.gain_minus_one) }}</td><td>{{ r.minus_one or "" }}</td></tr>
-{% endfor %}
-</tbody>
-</table>
+{{ prices_table(doc) }}
 </body>
 </html>
 """
@@ -384,4 +407,4 @@ def gain_text(gain: Mapping[str, Any] | None) -> str:
 
 def render_prices_html(doc: Mapping[str, Any]) -> str:
     """The prices of :func:`optimizer.scenario.prices.prices` as one self-contained page, in their order."""
-    return _ENV.from_string(_PRICES_PAGE).render(doc=doc, gain=gain_text)
+    return _ENV.from_string(_PRICES_PAGE).render(doc=doc, prices_table=_prices_table)

@@ -223,3 +223,26 @@ def test_cli_estimate_only(tmp_path):
         main, ["prices", str(DEMO), "-o", str(tmp_path / "q.json"), "--estimate-only", "--max-exact", "2"]
     )
     assert res.exit_code == 2 and not (tmp_path / "q.json").exists()
+
+
+def test_scenario_prices_the_base_in_the_results_and_the_page(tmp_path):
+    scen = ROOT / "instances" / "demo-scenario.toml"
+    out, page = tmp_path / "r.json", tmp_path / "r.html"
+    res = CliRunner().invoke(main, ["scenario", str(scen), "-o", str(out), "--html", str(page), "--prices", "-q"])
+    assert res.exit_code == 0, res.output
+    got = json.loads(out.read_text())["prices"]
+    want = prices(models.load(DEMO))
+    assert got == json.loads(json.dumps(want))
+    html = page.read_text()
+    assert "Prices of the base" in html
+    assert html.count("<tr><td>") == len(want["limits"])  # one row a limit (the comparison rows are laid out apart)
+    plain = CliRunner().invoke(main, ["scenario", str(scen), "-o", str(tmp_path / "s.json"), "-q"])
+    assert plain.exit_code == 0 and "prices" not in json.loads((tmp_path / "s.json").read_text())
+
+
+def test_scenario_prices_refused_for_a_year(tmp_path):
+    path = tmp_path / "y.toml"
+    path.write_text('horizon = "year"\n[year]\nweeks = 1\nseeds = [0]\nscale = 0.01\n')
+    res = CliRunner().invoke(main, ["scenario", str(path), "-o", str(tmp_path / "y.json"), "--prices"])
+    assert res.exit_code == 2 and "--prices" in res.output
+    assert not (tmp_path / "y.json").exists()
