@@ -16,8 +16,7 @@ from optimizer.cli import main
 from optimizer.scenario.compare import comparison_columns, csv_document, render_html
 from optimizer.scenario.scenario import read_scenario, run_scenario
 from optimizer.scenario.year import YEAR_MEASURES, Year, year_terms
-from optimizer.sim.simulate import regime_terms, simulate, simulate_terms, with_terms
-from optimizer.sim.world import world
+from optimizer.sim.simulate import simulate
 
 # Small on purpose: scale 0.03, 3 weeks, 2 seeds (a run is about a second).
 YEAR = """horizon = "year"
@@ -105,32 +104,6 @@ def test_terms_sha256_is_the_changed_terms_of_each_seed(year_doc):
     assert base["instance_sha256"] == base["terms_sha256"][0] == year_doc["base"]["sha256"]
 
 
-@pytest.mark.parametrize("regime", ["rotation", "extended"])
-def test_unchanged_terms_give_the_regimes_report(regime):
-    w = world(seed=2, scale=0.03)
-    want = simulate(weeks=2, seed=2, scale=0.03, regimes=(regime,))["regimes"][regime]
-    terms = models.from_dict(regime_terms(w, regime), "terms").to_dict()  # through the instance, as a variant is
-    got = simulate_terms(w, terms, weeks=2, name=regime)
-    assert want.pop("description") != got.pop("description")
-    assert dump_json(got) == dump_json(want)
-
-
-def test_with_terms_takes_caps_frames_and_quotas_by_id_and_keeps_the_rest():
-    w = world(seed=0, scale=0.03)
-    terms = regime_terms(w, "rotation")
-    assert with_terms(w, terms).departments == w.departments
-    dept = terms["departments"][3]["id"]
-    terms["departments"][3] = {**terms["departments"][3], "max_vulnerable": 0}
-    terms["municipalities"][0] = {**terms["municipalities"][0], "subsidy_frame": 99}
-    terms["regions"][0] = {**terms["regions"][0], "grant_quota": 0}
-    v = with_terms(w, terms)
-    assert v.departments[w.dept_index[dept]]["max_vulnerable"] == 0
-    assert v.municipalities[0]["subsidy_frame"] == 99 and v.regions[0]["grant_quota"] == 0
-    assert sum(a != b for a, b in zip(v.departments, w.departments, strict=True)) == 1
-    assert w.municipalities[0]["subsidy_frame"] != 99  # the world itself is not changed
-    assert v.u_rent is w.u_rent and v.u_dept is w.u_dept  # the stock is shared, not copied
-
-
 def test_serial_and_dask_give_the_same_bytes(tmp_path, year_doc):
     pytest.importorskip("distributed")
     from dask.distributed import LocalCluster
@@ -201,3 +174,15 @@ def test_cli_year_writes_results_and_says_the_figures(tmp_path):
     res = CliRunner().invoke(main, ["scenario", str(bad), "-o", str(tmp_path / "x.json")])
     assert res.exit_code == 2 and "year.weeks: is a whole number" in res.output
     assert not (tmp_path / "x.json").exists()
+
+
+def test_the_demo_year_scenario_reads():
+    scen = read_scenario(Path(__file__).resolve().parents[2] / "instances" / "demo-year.toml")
+    assert scen.year == Year(weeks=52, seeds=(0, 1, 2), scale=0.02, regime="rotation", decline_rate=0.1)
+    assert [v.name for v in scen.variants][:3] == [
+        "base",
+        "København: all 1-room family units in turn",
+        "frames +1 everywhere",
+    ]
+    added = scen.instances[1].agreements[-1]
+    assert added.id == "kbh-1room" and added.share == 1.0
