@@ -53,6 +53,12 @@ __all__ = ["prices", "scenario"]
     help="Variants solved at once, on a local Dask cluster of that many processes.",
 )
 @click.option("--scheduler", default=None, help="Address of a running Dask scheduler (tcp://host:8786) to solve on.")
+@click.option(
+    "--prices",
+    "with_prices",
+    is_flag=True,
+    help="Also price the base's binding limits (anvis prices): in the results and the HTML.",
+)
 @solver_options
 def scenario(
     scenario_file: str,
@@ -62,6 +68,7 @@ def scenario(
     write_instances: str | None,
     jobs: int,
     scheduler: str | None,
+    with_prices: bool,
     backend: str,
     time_limit: float | None,
     quiet: bool,
@@ -99,6 +106,9 @@ def scenario(
         click.echo(f"warning: {printable(w.message)}", err=True)
     if problem is not None:
         fail(problem)
+    if with_prices and scen.year is not None:
+        click.echo("error: --prices prices one round's limits; a year horizon has none; nothing written", err=True)
+        sys.exit(BAD_INPUT)
     inputs = [scenario_file, scen.base.source]
     for path in outputs:  # the base is known only now: never write over it either
         guard_output(path, inputs)
@@ -108,14 +118,15 @@ def scenario(
             guard_output(str(Path(write_instances) / name), inputs)
     err = Console(stderr=True)
     with Progress(
-        TextColumn("solving variants"),
+        TextColumn("running variants' years" if scen.year is not None else "solving variants"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err,
         disable=quiet or not err.is_terminal,
     ) as bar:
-        task = bar.add_task("variants", total=len(scen.variants))
+        runs = len(scen.variants) * (1 if scen.year is None else len(scen.year.seeds))
+        task = bar.add_task("variants", total=runs)
         try:
             doc = run_scenario(
                 scen,
@@ -130,6 +141,10 @@ def scenario(
                 raise
             click.echo(f"error: cannot use the Dask scheduler {printable(scheduler)}: {printable(exc)}", err=True)
             sys.exit(BAD_INPUT)
+    if with_prices:
+        from optimizer.scenario.prices import prices as price
+
+        doc["prices"] = price(scen.base, backend=backend, time_limit=time_limit)
     write_text(output, dump_json(doc))
     if html:
         write_text(html, render_html(doc))
@@ -140,6 +155,15 @@ def scenario(
             save_instance(inst, str(Path(write_instances) / name))
     if not quiet:
         for r in doc["results"]:
+            if "year" in r:  # the year horizon: the main figures' mean ± sd over the seeds
+                y = r["year"]
+                click.echo(
+                    printable(
+                        f"{r['name']}: {r['status']}, "
+                        + ", ".join(f"{m.replace('_', ' ')} {_spread(y[m])}" for m in _SHOWN)
+                    )
+                )
+                continue
             housed = r["objective"]["housed_by_priority"]
             by = ", ".join(f"p{p} {n}" for p, n in housed.items())
             click.echo(
@@ -151,6 +175,16 @@ def scenario(
         click.echo(f"wrote {printable(output)}" + "".join(f", {printable(p)}" for p in outputs[1:]))
     if any(r["status"] in ("error", "infeasible") for r in doc["results"]):
         sys.exit(1)
+
+
+#: The year's figures said on the terminal (all are in the results).
+_SHOWN = ("homeless_housed_under_3500_kr", "claims", "subsidised", "passed", "still_waiting")
+
+
+def _spread(m: dict[str, float | None]) -> str:
+    if m["mean"] is None:
+        return "-"
+    return f"{m['mean']:g}" + ("" if m["sd"] is None else f" ± {m['sd']:g}")
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -175,14 +209,29 @@ def _file_names(variants: Sequence[Variant]) -> list[str]:
     help="Prices JSON (default <instance>.prices.json).",
 )
 @click.option("--html", "html", type=click.Path(dir_okay=False), default=None, help="The prices as an HTML table.")
+@click.option(
+    "--max-exact",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Re-solve only the first N binding limits; estimate the rest by LP duals (labelled lp_dual).",
+)
+@click.option("--estimate-only", is_flag=True, help="No re-solves: every price an LP-dual estimate (--max-exact 0).")
 @solver_options
 def prices(
-    instance: str, output: str | None, html: str | None, backend: str, time_limit: float | None, quiet: bool
+    instance: str,
+    output: str | None,
+    html: str | None,
+    max_exact: int | None,
+    estimate_only: bool,
+    backend: str,
+    time_limit: float | None,
+    quiet: bool,
 ) -> None:
     """The exact gain of one more and one fewer of every limit INSTANCE's optimum uses up.
 
     Choice pool caps, rotation pool turns, mixed-city caps, subsidy frames and grant
-    quotas: each moved by one and its region re-solved; sorted by value.
+    quotas: each moved by one and its region re-solved; sorted by value. With
+    --estimate-only or past --max-exact, LP duals instead, labelled "estimate": "lp_dual".
     """
     from models.io import dump_json
     from optimizer.cli.common import load_instance
@@ -198,15 +247,19 @@ def prices(
         if path:
             guard_output(path, [instance])
     inst = load_instance(instance)
-    doc = price(inst, backend=backend, time_limit=time_limit)
+    if estimate_only and max_exact not in (None, 0):
+        click.echo("error: --estimate-only and --max-exact N > 0 contradict each other; nothing written", err=True)
+        sys.exit(BAD_INPUT)
+    doc = price(inst, backend=backend, time_limit=time_limit, max_exact=0 if estimate_only else max_exact)
     write_text(output, dump_json(doc))
     if html:
         write_text(html, render_prices_html(doc))
     if not quiet:
         for row in doc["limits"]:
+            est = " (estimate: LP dual)" if "estimate" in row else ""
             click.echo(
                 printable(
-                    f"{row['kind']} {row['id']} ({row['used']}/{row['limit']}): "
+                    f"{row['kind']} {row['id']} ({row['used']}/{row['limit']}){est}: "
                     f"+1 {gain_text(row['gain_plus_one'])}; -1 {gain_text(row['gain_minus_one'])}"
                 )
             )

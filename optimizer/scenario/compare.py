@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jinja2
@@ -28,6 +28,7 @@ from matplotlib.ticker import MaxNLocator
 from models.tables import csv_text
 from optimizer.report.html import BLUE, GREY, ORANGE, PLOT_RC, VERMILION, inline_svg
 from optimizer.scenario.changes import show_value
+from optimizer.scenario.year import MAIN_MEASURE
 from optimizer.text import number
 
 __all__ = [
@@ -44,13 +45,30 @@ __all__ = [
 _PRIORITY_COLOURS = (BLUE, ORANGE, "#009E73", VERMILION, "#CC79A7", "#56B4E9", "#000000")
 
 
+def _is_year(doc: Mapping[str, Any]) -> bool:
+    return bool(doc["horizon"] == "year")
+
+
+def _year_measures(doc: Mapping[str, Any]) -> list[str]:
+    return list(doc["results"][0]["year"])
+
+
 def _priorities(doc: Mapping[str, Any]) -> list[str]:
+    if _is_year(doc):
+        return []
     found = {p for r in doc["results"] for p in r["objective"]["housed_by_priority"]}
     return sorted(found, key=int)
 
 
 def comparison_columns(doc: Mapping[str, Any]) -> list[str]:
-    """The table's column names, in order (``housed p1``, ``housed p2``, … one per priority present)."""
+    """The table's column names, in order (``housed p1``, ``housed p2``, … one per priority present).
+
+    For the year horizon: name, changes, status, each figure's mean and standard
+    deviation over the seeds (``claims mean``, ``claims sd``, …) and the instance sha256.
+    """
+    if _is_year(doc):
+        spread = [f"{m.replace('_', ' ')} {s}" for m in _year_measures(doc) for s in ("mean", "sd")]
+        return ["name", "changes", "status", *spread, "instance sha256"]
     return [
         "name",
         "changes",
@@ -68,6 +86,17 @@ def comparison_columns(doc: Mapping[str, Any]) -> list[str]:
 
 def comparison_rows(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One row per result (the base first), keyed by :func:`comparison_columns`."""
+    if _is_year(doc):
+        return [
+            {
+                "name": r["name"],
+                "changes": "; ".join(r["described"]),
+                "status": r["status"],
+                **{f"{m.replace('_', ' ')} {s}": r["year"][m][s] for m in _year_measures(doc) for s in ("mean", "sd")},
+                "instance sha256": r["instance_sha256"],
+            }
+            for r in doc["results"]
+        ]
     prios = _priorities(doc)
     rows = []
     for r in doc["results"]:
@@ -129,7 +158,14 @@ def _plots(doc: Mapping[str, Any]) -> list[tuple[str, Markup]]:
         mpl.style.use(["default", PLOT_RC])  # local to this call: rc_context restores every rcParam
         for k, group in enumerate(doc["groups"]):
             results = [r for r in doc["results"] if r["group"] == group["name"]]
-            if group["kind"] == "sweep":
+            if _is_year(doc):
+                label = MAIN_MEASURE.replace("_", " ")
+                if group["kind"] == "sweep":
+                    out.append((f"Sweep: {group['name']}", inline_svg(_plot_year_sweep(group, results), f"sweep-{k}")))
+                else:
+                    heat = _plot_heat(group, results, lambda r: r["year"][MAIN_MEASURE]["mean"] or 0.0, label)
+                    out.append((f"Grid: {group['name']}", inline_svg(heat, f"heat-{k}")))
+            elif group["kind"] == "sweep":
                 fig = _plot_sweep(group, results, _priorities(doc))
                 out.append((f"Sweep: {group['name']}", inline_svg(fig, f"sweep-{k}")))
             else:
@@ -156,28 +192,53 @@ def _plot_sweep(group: Mapping[str, Any], results: list[Mapping[str, Any]], prio
     return fig
 
 
-def _plot_heat(group: Mapping[str, Any], results: list[Mapping[str, Any]]) -> Figure:
-    """Citizens housed (all priorities) over the grid's two axes, each cell labelled."""
+def _plot_year_sweep(group: Mapping[str, Any], results: list[Mapping[str, Any]]) -> Figure:
+    """The year's main figure (mean over the seeds, a bar of ± one standard deviation) against the swept value."""
+    (axis,) = group["axes"]
+    fig = Figure(figsize=(7.5, 3.2), layout="constrained")
+    ax = fig.add_subplot()
+    x = np.arange(len(results))
+    figures = [r["year"][MAIN_MEASURE] for r in results]
+    y = [np.nan if f["mean"] is None else f["mean"] for f in figures]
+    err = [0.0 if f["sd"] is None else f["sd"] for f in figures]
+    ax.errorbar(x, y, yerr=err, marker="o", color=BLUE, capsize=3, label="mean ± sd over the seeds")
+    ax.set_xticks(x, labels=[show_value(r["at"][axis]) for r in results])
+    ax.set_xlabel(axis)
+    ax.set_ylabel(MAIN_MEASURE.replace("_", " "))
+    ax.set_title(f"Homeless housed under 3,500 kr in the year against {axis}", loc="left")
+    fig.legend(loc="outside lower center", fontsize=8)
+    return fig
+
+
+def _housed(r: Mapping[str, Any]) -> float:
+    return float(sum(r["objective"]["housed_by_priority"].values()))
+
+
+def _plot_heat(
+    group: Mapping[str, Any],
+    results: list[Mapping[str, Any]],
+    value: Callable[[Mapping[str, Any]], float] = _housed,
+    label: str = "housed",
+) -> Figure:
+    """A figure (by default citizens housed, all priorities) over the grid's two axes, each cell labelled."""
     a, b = group["axes"]
     xs = list(dict.fromkeys(show_value(r["at"][a]) for r in results))
     ys = list(dict.fromkeys(show_value(r["at"][b]) for r in results))
     grid = np.zeros((len(ys), len(xs)))
     for r in results:
-        grid[ys.index(show_value(r["at"][b])), xs.index(show_value(r["at"][a]))] = sum(
-            r["objective"]["housed_by_priority"].values()
-        )
+        grid[ys.index(show_value(r["at"][b])), xs.index(show_value(r["at"][a]))] = value(r)
     fig = Figure(figsize=(7.5, 1.6 + 0.4 * len(ys)), layout="constrained")
     ax = fig.add_subplot()
     image = ax.imshow(grid, cmap="viridis", aspect="auto", origin="lower")
     mid = (grid.min() + grid.max()) / 2
     for (i, j), v in np.ndenumerate(grid):
-        ax.text(j, i, f"{int(v)}", ha="center", va="center", fontsize=8, color="white" if v < mid else "black")
+        ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=8, color="white" if v < mid else "black")
     ax.set_xticks(np.arange(len(xs)), labels=xs)
     ax.set_yticks(np.arange(len(ys)), labels=ys)
     ax.set_xlabel(a)
     ax.set_ylabel(b)
-    ax.set_title("Citizens housed", loc="left")
-    fig.colorbar(image, ax=ax, label="housed", ticks=MaxNLocator(integer=True))
+    ax.set_title("Citizens housed" if label == "housed" else f"{label} (mean over the seeds)", loc="left")
+    fig.colorbar(image, ax=ax, label=label, ticks=MaxNLocator(integer=True))
     return fig
 
 
@@ -233,7 +294,14 @@ figure { margin: 1.5em 0; }
 <h1>Scenario {{ doc.scenario }}</h1>
 <p>Base instance <b>{{ doc.base.instance }}</b> (sha256 <code>{{ doc.base.sha256 }}</code>),
 horizon {{ doc.horizon }}: {{ rows | length - 1 }} variant{{ "s" if rows | length != 2 }} against the base.
+{% if doc.year is defined %}
+Each variant's terms through {{ doc.year.weeks }} weekly rounds of the simulation (regime {{ doc.year.regime }},
+scale {{ doc.year.scale }}, decline rate {{ doc.year.decline_rate }}) for each of the seeds
+{{ doc.year.seeds | join(", ") }}: the mean and standard deviation over the seeds.
+Every variant's terms (of the first seed) can be written out (<code>anvis scenario --write-instances</code>).</p>
+{% else %}
 Every variant's instance can be solved alone (<code>anvis scenario --write-instances</code>).</p>
+{% endif %}
 <h2>Comparison</h2>
 <table>
 <thead><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
@@ -250,6 +318,13 @@ Every variant's instance can be solved alone (<code>anvis scenario --write-insta
 {% endfor %}
 </tbody>
 </table>
+{% if doc.prices is defined %}
+<h2>Prices of the base's limits</h2>
+<p>Each binding limit of the base moved by one ({{ doc.prices.limits | length }} limits, the most valuable first;
+rows marked "estimate" are LP duals, the others the difference of two exact solves).</p>
+{% for w in doc.prices.warnings %}<p><b>Warning:</b> {{ w }}</p>{% endfor %}
+{{ prices_table(doc.prices) }}
+{% endif %}
 {% if plots %}
 <h2>Plots</h2>
 {% for title, svg in plots %}
@@ -260,14 +335,40 @@ Every variant's instance can be solved alone (<code>anvis scenario --write-insta
 </html>
 """
 
+# The table of a prices document, on its own page and in a scenario's page alike.
+_PRICES_TABLE = """<table>
+<thead><tr><th>limit</th><th>id</th><th class="n">used / limit</th>
+<th>one more: gain</th><th>how</th><th>one fewer: gain</th><th>how</th></tr></thead>
+<tbody>
+{% for r in prices.limits %}
+<tr><td>{{ r.kind }}</td><td>{{ r.id }}</td><td class="n">{{ r.used }} / {{ r.limit }}</td>
+<td>{{ gain(r.gain_plus_one) }}</td><td>{{ r.plus_one or "" }}</td>
+<td>{{ gain(r.gain_minus_one) }}</td><td>{{ r.minus_one or "" }}</td></tr>
+{% endfor %}
+</tbody>
+</table>
+"""
+
 # Autoescaping on: names, changes and ids on the page are user data.
 _ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
+def _prices_table(prices: Mapping[str, Any]) -> Markup:
+    return Markup(_ENV.from_string(_PRICES_TABLE).render(prices=prices, gain=gain_text))
+
+
 def render_html(doc: Mapping[str, Any]) -> str:
-    """The comparison page of a results document: the table, then a plot per sweep and two per grid."""
+    """The comparison page of a results document: the table, its prices, its plots.
+
+    The base's prices appear when the document has ``prices`` (``anvis scenario --prices``);
+    then a plot per sweep and two per grid (one heat map per grid for the year horizon).
+    """
     return _ENV.from_string(_PAGE).render(
-        doc=doc, columns=comparison_columns(doc), rows=comparison_rows(doc), plots=_plots(doc)
+        doc=doc,
+        columns=comparison_columns(doc),
+        rows=comparison_rows(doc),
+        plots=_plots(doc),
+        prices_table=_prices_table,
     )
 
 
@@ -289,17 +390,7 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 Each binding limit moved by one and its region re-solved: every gain is the difference of two exact optima,
 the most valuable first.</p>
 {% for w in doc.warnings %}<p><b>Warning:</b> {{ w }}</p>{% endfor %}
-<table>
-<thead><tr><th>limit</th><th>id</th><th class="n">used / limit</th>
-<th>one more: gain</th><th>how</th><th>one fewer: gain</th><th>how</th></tr></thead>
-<tbody>
-{% for r in doc.limits %}
-<tr><td>{{ r.kind }}</td><td>{{ r.id }}</td><td class="n">{{ r.used }} / {{ r.limit }}</td>
-<td>{{ gain(r.gain_plus_one) }}</td><td>{{ r.plus_one or "" }}</td>
-<td>{{ gain(r.gain_minus_one) }}</td><td>{{ r.minus_one or "" }}</td></tr>
-{% endfor %}
-</tbody>
-</table>
+{{ prices_table(doc) }}
 </body>
 </html>
 """
@@ -309,11 +400,11 @@ def gain_text(gain: Mapping[str, Any] | None) -> str:
     """A price's gain in one line: ``housed p1 +1, p2 +0; score +12``, or ``cannot move``."""
     if gain is None:
         return "cannot move"
-    housed = ", ".join(f"p{p} {n:+d}" for p, n in gain["housed_by_priority"].items())
+    housed = ", ".join(f"p{p} {n:+g}" for p, n in gain["housed_by_priority"].items())
     text = f"housed {housed}; score {gain['total_score']:+g}"
     return text + (f"; value {gain['value']:+g}" if "value" in gain else "")
 
 
 def render_prices_html(doc: Mapping[str, Any]) -> str:
     """The prices of :func:`optimizer.scenario.prices.prices` as one self-contained page, in their order."""
-    return _ENV.from_string(_PRICES_PAGE).render(doc=doc, gain=gain_text)
+    return _ENV.from_string(_PRICES_PAGE).render(doc=doc, prices_table=_prices_table)

@@ -17,7 +17,7 @@ from dask.distributed import Client, LocalCluster, as_completed
 import models
 from optimizer.scenario.outcome import outcome
 
-__all__ = ["SCHEDULER_TIMEOUT_S", "solve_on_dask"]
+__all__ = ["SCHEDULER_TIMEOUT_S", "run_on_dask", "solve_on_dask"]
 
 #: Seconds to wait for a running scheduler named by address before giving up (OSError).
 SCHEDULER_TIMEOUT_S = 10
@@ -53,10 +53,27 @@ def solve_on_dask(
     list of dict
         One outcome per instance, in the order of ``instances``.
     """
+    return run_on_dask(outcome, list(instances), jobs, scheduler, progress, backend=backend, time_limit=time_limit)
+
+
+def run_on_dask(
+    fn: Callable[..., dict[str, Any]],
+    items: Sequence[Any],
+    jobs: int = 2,
+    scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    **kwargs: Any,
+) -> list[dict[str, Any]]:
+    """``fn(item, **kwargs)`` of every item, in order, one Dask task each (see :func:`solve_on_dask`).
+
+    ``fn`` must be importable by the workers (a module-level function) and give the
+    same result for the same item in any process: then the list is the same however
+    the work is split.
+    """
     # dask.distributed has no type annotations: its calls are untyped to mypy
     if scheduler is not None:
         with Client(scheduler, timeout=SCHEDULER_TIMEOUT_S) as client:  # type: ignore[no-untyped-call]
-            return _run(client, instances, backend, time_limit, progress)
+            return _run(client, fn, items, kwargs, progress)
     with (
         LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=jobs,
@@ -68,18 +85,18 @@ def solve_on_dask(
         ) as cluster,
         Client(cluster) as client,  # type: ignore[no-untyped-call]
     ):
-        return _run(client, instances, backend, time_limit, progress)
+        return _run(client, fn, items, kwargs, progress)
 
 
 def _run(
     client: Client,
-    instances: Sequence[models.Instance],
-    backend: str,
-    time_limit: float | None,
+    fn: Callable[..., dict[str, Any]],
+    items: Sequence[Any],
+    kwargs: dict[str, Any],
     progress: Callable[[int, int], None] | None,
 ) -> list[dict[str, Any]]:
     # pure=False: two variants with equal instances are still two tasks, each with its result
-    futures = client.map(outcome, list(instances), backend=backend, time_limit=time_limit, pure=False)
+    futures = client.map(fn, list(items), **kwargs, pure=False)
     if progress is not None:
         for done, _ in enumerate(as_completed(futures), 1):  # type: ignore[no-untyped-call]
             progress(done, len(futures))

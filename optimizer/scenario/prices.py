@@ -22,6 +22,16 @@ How a limit moves by one:
   ``share`` change of :mod:`optimizer.scenario.changes` (a default pool becomes an
   appended agreement, its ledger row moved with it). Which units are turns follows
   from that share, as FORMAT.md §6 rule 4 says.
+
+**Estimates.** Limits past ``max_exact`` (all of them with ``max_exact=0``) are not
+re-solved: their gains are LP duals (:func:`lp_dual_gains`), labelled ``"estimate":
+"lp_dual"``. Each figure (housed of one priority, the total score, the weighted value)
+is the dual of the limit's row in the LP relaxation that maximises that figure alone,
+over the whole instance with its locks applied: the slope of that figure's LP optimum
+in the limit, the same for one more and one fewer. It ignores the lexicographic order
+of the figures and integrality, so it can over- or under-state the exact gain; a
+rotation pool's turns have no row (its turns decide which pairs exist), so its
+estimate is ``None``.
 """
 
 from __future__ import annotations
@@ -39,7 +49,10 @@ from models.pools import EPS, Pool, pools
 from optimizer.explain.counterfactual import restrict
 from optimizer.scenario.changes import apply_changes
 
-__all__ = ["PRICES_FORMAT", "Limit", "binding_limits", "move_limit", "prices"]
+__all__ = ["ESTIMATE", "PRICES_FORMAT", "Limit", "binding_limits", "lp_dual_gains", "move_limit", "prices"]
+
+#: The label of an estimated price (``"estimate"`` of its row).
+ESTIMATE = "lp_dual"
 
 #: The ``format`` of the prices document.
 PRICES_FORMAT = "anvis-prices/1"
@@ -126,6 +139,7 @@ def prices(
     backend: str = "auto",
     time_limit: float | None = None,
     progress: Callable[[int, int], None] | None = None,
+    max_exact: int | None = None,
 ) -> dict[str, Any]:
     """The exact gain of one more and one fewer of every binding limit, sorted by value.
 
@@ -135,6 +149,10 @@ def prices(
         The instance.
     backend, time_limit
         Passed to each solve (:func:`optimizer.engine.solve.solve`).
+    max_exact
+        Re-solve only the first this many binding limits (in the order of
+        :func:`binding_limits`); the others get LP-dual estimates (:func:`lp_dual_gains`),
+        their rows labelled ``"estimate": "lp_dual"``. ``None``: all exact; 0: all estimated.
     progress
         Called with (limits priced, limits in all).
 
@@ -148,7 +166,8 @@ def prices(
         limit cannot move that way, e.g. below 0), and ``plus_one`` / ``minus_one``:
         how the limit was moved, in words. Sorted by ``gain_plus_one`` in the
         objective's order (the most valuable first), then kind and id. Statuses other
-        than ``optimal`` of any solve are listed in ``warnings``.
+        than ``optimal`` of any solve are listed in ``warnings``. An estimated row has
+        ``"estimate": "lp_dual"`` and float gains; exact rows have no ``estimate``.
     """
     from optimizer.engine.solve import solve
     from optimizer.plan.build import make_plan
@@ -173,8 +192,27 @@ def prices(
             "value": result.value,
         }
 
-    rows = []
-    for n, lim in enumerate(limits):
+    if max_exact is not None and (not isinstance(max_exact, int) or isinstance(max_exact, bool) or max_exact < 0):
+        raise ValueError(f"max_exact must be a whole number ≥ 0, got {max_exact!r}")
+    n_exact = len(limits) if max_exact is None else min(max_exact, len(limits))
+    estimates = lp_dual_gains(inst, limits[n_exact:]) if n_exact < len(limits) else []
+    rows: list[dict[str, Any]] = []
+    for lim, est in zip(limits[n_exact:], estimates, strict=True):
+        how = None if est is None else "estimate: the LP dual of its row"
+        rows.append(
+            {
+                "kind": lim.kind,
+                "id": lim.id,
+                "limit": lim.limit,
+                "used": lim.used,
+                "estimate": ESTIMATE,
+                "gain_plus_one": est,
+                "plus_one": how,
+                "gain_minus_one": None if est is None or lim.limit < 1 else _negated(est),
+                "minus_one": None if lim.limit < 1 else how,
+            }
+        )
+    for n, lim in enumerate(limits[:n_exact]):
         if lim.region not in blocks:
             block = restrict(inst, munis[lim.region])
             blocks[lim.region] = (block, optimum(block, f"region {lim.region}"))
@@ -191,7 +229,7 @@ def prices(
             row[key] = how
         rows.append(row)
         if progress is not None:
-            progress(n + 1, len(limits))
+            progress(n + 1, n_exact)
     rows.sort(key=lambda r: (_rank(r["gain_plus_one"], prios, weighted), r["kind"], r["id"]))
     objective = plan.to_dict()["objective"]
     return {
@@ -203,6 +241,84 @@ def prices(
         "limits": rows,
         "warnings": warnings,
     }
+
+
+def lp_dual_gains(inst: models.Instance, limits: list[Limit]) -> list[dict[str, Any] | None]:
+    """The LP-dual estimate of the gain of one more of each limit (``None`` for a rotation pool's turns).
+
+    One LP relaxation per figure (housed of each priority, the total score, and the
+    weighted value where that is the objective), each maximising that figure alone over
+    the instance's model with its locks applied (:func:`optimizer.engine.model.build`);
+    a limit's gain in a figure is the dual of its row (0 where the model has no row for
+    it: a limit that cannot bind the relaxation). Rounded to 4 decimals.
+    """
+    from scipy.optimize import linprog
+
+    from optimizer.engine.data import ProblemData
+    from optimizer.engine.model import DEPARTMENT, FRAME, POOL, QUOTA, build
+    from optimizer.engine.overrides import apply_overrides
+    from optimizer.engine.pairs import eligible_pairs
+
+    full = ProblemData.build(inst)
+    fixed = apply_overrides(full, eligible_pairs(full))
+    data = fixed.data
+    milp = build(data, fixed.pairs)
+    ids = {
+        POOL: [p.id for p in data.pool_list],
+        DEPARTMENT: [d.id for d in inst.departments],
+        FRAME: [m.id for m in inst.municipalities],
+        QUOTA: [r.id for r in inst.regions],
+    }
+    kinds = {"pool": POOL, "department": DEPARTMENT, "frame": FRAME, "quota": QUOTA}
+    row_of = {
+        (int(k), ids[int(k)][int(g)]): r
+        for r, (k, g) in enumerate(zip(milp.row_kind.tolist(), milp.row_group.tolist(), strict=True))
+        if int(k) in ids
+    }
+    prio = data.c_prio[milp.pairs.citizen]
+    figures: list[tuple[str, np.ndarray]] = [(str(p), (prio == p).astype(float)) for p in inst.priorities]
+    figures.append(("total_score", milp.pairs.score.astype(float)))
+    if inst.parameters.objective == "weighted":
+        from optimizer.engine.solve import objectives
+
+        figures.append(("value", objectives(data, milp)[0][1]))
+    duals: dict[str, np.ndarray] = {}
+    hi = np.ones(milp.n_cols) if milp.col_hi is None else milp.col_hi
+    for name, cost in figures:
+        if milp.n_cols == 0 or milp.n_rows == 0:
+            duals[name] = np.zeros(milp.n_rows)
+            continue
+        res = linprog(-cost, A_ub=milp.A, b_ub=milp.row_hi, bounds=np.column_stack([np.zeros(milp.n_cols), hi]))
+        # the relaxation is feasible (x = 0) and bounded (0 ≤ x ≤ 1): anything else is a solver fault
+        if res.status != 0:
+            raise RuntimeError(f"the LP relaxation for {name} ended: {res.message}")
+        duals[name] = -np.asarray(res.ineqlin.marginals, dtype=float)
+    out: list[dict[str, Any] | None] = []
+    pool_map = pools(inst)
+    for lim in limits:
+        if lim.kind == "pool" and pool_map[lim.id].mode == "rotation":
+            out.append(None)
+            continue
+        r = row_of.get((kinds[lim.kind], lim.id))
+
+        def dual(name: str, r: int | None = r) -> float:
+            return 0.0 if r is None else _round(round(float(duals[name][r]), 4))
+
+        gain: dict[str, Any] = {
+            "housed_by_priority": {str(p): dual(str(p)) for p in inst.priorities},
+            "total_score": dual("total_score"),
+        }
+        if "value" in duals:
+            gain["value"] = dual("value")
+        out.append(gain)
+    return out
+
+
+def _negated(gain: Mapping[str, Any]) -> dict[str, Any]:
+    """The estimate of one fewer: the same slope, the other way."""
+    out: dict[str, Any] = {"housed_by_priority": {p: _round(-n) for p, n in gain["housed_by_priority"].items()}}
+    out.update({k: _round(-v) for k, v in gain.items() if k != "housed_by_priority"})
+    return out
 
 
 def _gain(before: Mapping[str, Any], after: Mapping[str, Any], weighted: bool) -> dict[str, Any]:

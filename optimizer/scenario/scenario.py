@@ -4,7 +4,7 @@ A scenario file is TOML::
 
     base = "week47.json"          # relative to this file; JSON, a CSV folder or .xlsx
     # or:  [base]  generate = "city-week"  seed = 0  scale = 1.0
-    horizon = "round"
+    horizon = "round"             # or "year" with a [year] table (optimizer.scenario.year)
 
     [[variant]]
     name = "fsb a third"
@@ -42,6 +42,7 @@ import models
 from models.validate import InstanceError, Problem
 from optimizer.scenario.changes import TERMS, ScenarioError, apply_changes, describe, show_value
 from optimizer.scenario.outcome import outcome
+from optimizer.scenario.year import YEAR_KEYS, Year, year_outcome, year_run, year_terms
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -64,7 +65,7 @@ RESULTS_FORMAT = "anvis-scenario/1"
 #: The base's name among the results (always the first).
 BASE = "base"
 HORIZONS = ("round", "year")
-_TOP_KEYS = ("base", "horizon", "variant", "sweep", "grid")
+_TOP_KEYS = ("base", "horizon", "year", "variant", "sweep", "grid")
 _BASE_KEYS = ("generate", "seed", "scale")
 
 
@@ -113,13 +114,17 @@ class Scenario:
     base
         The base instance.
     horizon
-        ``"round"`` (one solve of each variant) or ``"year"``.
+        ``"round"`` (one solve of each variant) or ``"year"`` (:mod:`optimizer.scenario.year`).
     variants
         The base (no changes) and every variant, in file order (variants, sweeps, grids).
     instances
         The instance of each variant, in the order of ``variants``.
     groups
         The sweeps and grids.
+    year
+        The year's options (``None`` for the round horizon). Then ``base`` and
+        ``instances`` are the terms of the first seed (the runs apply the changes to
+        each seed's terms again).
     """
 
     source: str
@@ -128,6 +133,7 @@ class Scenario:
     variants: tuple[Variant, ...]
     instances: tuple[models.Instance, ...] = field(repr=False)
     groups: tuple[Group, ...] = ()
+    year: Year | None = None
 
 
 def read_scenario(path: str | os.PathLike[str]) -> Scenario:
@@ -155,24 +161,93 @@ def read_scenario(path: str | os.PathLike[str]) -> Scenario:
     horizon = raw.get("horizon", "round")
     if horizon not in HORIZONS:
         problems.append(Problem("horizon", f"is 'round' or 'year', got {horizon!r}"))
-    elif horizon == "year":
-        problems.append(Problem("horizon", "'year' is not available yet; use 'round'"))
+    if "year" in raw and horizon != "year":
+        problems.append(Problem("year", "a [year] table needs horizon = 'year'"))
     variants, groups = _variants(raw, problems)
-    base = _base(raw, Path(path), problems)
+    year = None
+    if horizon == "year":
+        year = _year(raw.get("year", {}), problems)
+        if "base" in raw:
+            problems.append(
+                Problem("base", "a year's base is the simulation's world, set in [year] (seeds, scale, regime)")
+            )
+        bases = [] if year is None or problems else [year_terms(year, s) for s in year.seeds]
+        base = bases[0] if bases else None
+    else:
+        base = _base(raw, Path(path), problems)
+        bases = [] if base is None else [base]
     if base is None:
         raise InstanceError(source, problems or [Problem("base", "no base instance")])
     instances = [base]  # every variant's changes are checked even when the file has other problems
-    document = base.to_dict()
-    for v in variants[1:]:
-        try:
-            instances.append(apply_changes(base, v.changes, where=_where(v), document=document))
-        except ScenarioError as exc:
-            problems += [Problem("", line) for line in exc.problems]
+    seen: set[str] = set()
+    for k, b in enumerate(bases):
+        document = b.to_dict()
+        # a year's changes must hold in every seed's world: each seed draws its own stock
+        prefix = "" if year is None else f"seed {year.seeds[k]}: "
+        for v in variants[1:]:
+            try:
+                changed = apply_changes(b, v.changes, where=_where(v), document=document)
+            except ScenarioError as exc:
+                new = [line for line in exc.problems if line not in seen]
+                seen.update(new)
+                problems += [Problem("", prefix + line) for line in new]
+                continue
+            if k == 0:
+                instances.append(changed)
     if base.overrides and not problems:
         problems += _lock_problems(variants, instances)
     if problems:
         raise InstanceError(source, problems)
-    return Scenario(source, base, str(horizon), tuple(variants), tuple(instances), tuple(groups))
+    return Scenario(source, base, str(horizon), tuple(variants), tuple(instances), tuple(groups), year)
+
+
+def _year(raw: object, problems: list[Problem]) -> Year | None:
+    """The ``[year]`` table checked, every problem listed; ``None`` when it has any."""
+    from optimizer.sim.simulate import REGIMES
+
+    if not isinstance(raw, dict):
+        problems.append(Problem("year", f"write it as a [year] table, got {raw!r}"))
+        return None
+    before = len(problems)
+    for key in sorted(set(raw) - set(YEAR_KEYS)):
+        problems.append(Problem(f"year.{key}", f"unknown key (a year has {', '.join(YEAR_KEYS)})"))
+    d = Year()
+    weeks, seeds, scale = raw.get("weeks", d.weeks), raw.get("seeds", list(d.seeds)), raw.get("scale", d.scale)
+    regime, rate = raw.get("regime", d.regime), raw.get("decline_rate", d.decline_rate)
+    munis = raw.get("municipalities")
+    if not _is_int(weeks) or weeks < 1:
+        problems.append(Problem("year.weeks", f"is a whole number ≥ 1, got {weeks!r}"))
+    if not isinstance(seeds, list) or not seeds or not all(_is_int(x) and x >= 0 for x in seeds):
+        problems.append(Problem("year.seeds", f"is a non-empty list of whole numbers ≥ 0, got {seeds!r}"))
+    elif len(set(seeds)) != len(seeds):
+        problems.append(Problem("year.seeds", "a seed is given twice"))
+    if not _is_num(scale) or scale <= 0:
+        problems.append(Problem("year.scale", f"is a number > 0, got {scale!r}"))
+    if regime not in REGIMES:
+        problems.append(Problem("year.regime", f"is one of {', '.join(REGIMES)}, got {regime!r}"))
+    if not _is_num(rate) or not 0 <= rate <= 1:
+        problems.append(Problem("year.decline_rate", f"is a number in [0, 1], got {rate!r}"))
+    if munis is not None and (
+        not isinstance(munis, list) or not munis or not all(isinstance(m, str) and m for m in munis)
+    ):
+        problems.append(Problem("year.municipalities", f"is a non-empty list of kommune codes, got {munis!r}"))
+    if len(problems) > before:
+        return None
+    try:
+        return Year(int(weeks), tuple(seeds), float(scale), str(regime), float(rate), _municipalities(munis))
+    except ValueError as exc:
+        problems.append(Problem("year.municipalities", str(exc)))
+        return None
+
+
+def _municipalities(munis: list[str] | None) -> tuple[str, ...] | None:
+    """The kommune codes, checked against the generator's (``ValueError`` naming an unknown one)."""
+    if munis is None:
+        return None
+    from optimizer.sim.world import world
+
+    world(seed=0, scale=0.001, municipalities=tuple(munis))  # raises for an unknown code
+    return tuple(munis)
 
 
 def _lock_problems(variants: Sequence[Variant], instances: Sequence[models.Instance]) -> list[Problem]:
@@ -371,6 +446,10 @@ def run_scenario(
     """
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
+    if scenario.year is not None:
+        return results_document(
+            scenario, _run_year(scenario, scenario.year, backend, time_limit, jobs, scheduler, progress)
+        )
     if jobs == 1 and scheduler is None:
         outcomes = []
         for i, inst in enumerate(scenario.instances):
@@ -384,13 +463,42 @@ def run_scenario(
     return results_document(scenario, outcomes)
 
 
+def _run_year(
+    scenario: Scenario,
+    year: Year,
+    backend: str,
+    time_limit: float | None,
+    jobs: int,
+    scheduler: str | None,
+    progress: Callable[[int, int], None] | None,
+) -> list[dict[str, Any]]:
+    """Every (variant, seed) run of a year, one task each; each variant's outcome over its seeds."""
+    tasks = [(seed, v.changes) for v in scenario.variants for seed in year.seeds]
+    if jobs == 1 and scheduler is None:
+        runs = []
+        for i, task in enumerate(tasks):
+            runs.append(year_run(task, year, backend, time_limit))
+            if progress is not None:
+                progress(i + 1, len(tasks))
+    else:
+        from optimizer.scenario.parallel import run_on_dask
+
+        runs = run_on_dask(
+            year_run, tasks, jobs, scheduler, progress, year=year, backend=backend, time_limit=time_limit
+        )
+    n = len(year.seeds)
+    return [year_outcome(runs[i : i + n]) for i in range(0, len(runs), n)]
+
+
 def results_document(scenario: Scenario, outcomes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The results document of a scenario from the outcome of each variant (in order).
 
     ``format`` ``anvis-scenario/1``; ``base``: the base instance's name and hash;
     ``groups``: the sweeps and grids; ``results``: per variant (the base first) its
     ``name``, ``changes`` (each as given and in one line), ``group`` and ``at`` (the
-    sweep's or grid's values) and its :func:`outcome`.
+    sweep's or grid's values) and its :func:`outcome`; for the year horizon, ``year``:
+    the options, and per variant its :func:`~optimizer.scenario.year.year_outcome`
+    (the mean and spread of each figure over the seeds) instead.
     """
     results = []
     for v, out in zip(scenario.variants, outcomes, strict=True):
@@ -404,7 +512,7 @@ def results_document(scenario: Scenario, outcomes: Sequence[Mapping[str, Any]]) 
                 **out,
             }
         )
-    return {
+    doc = {
         "format": RESULTS_FORMAT,
         "scenario": Path(scenario.source).name,
         "horizon": scenario.horizon,
@@ -412,3 +520,6 @@ def results_document(scenario: Scenario, outcomes: Sequence[Mapping[str, Any]]) 
         "groups": [{"name": g.name, "kind": g.kind, "axes": list(g.axes)} for g in scenario.groups],
         "results": results,
     }
+    if scenario.year is not None:
+        doc["year"] = scenario.year.as_dict()
+    return doc

@@ -76,13 +76,14 @@ aggregates only: no citizen id or attribute.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import os
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -297,14 +298,31 @@ class _Housed(NamedTuple):
     homeless: bool
 
 
-class _Run:
-    """One regime's state over the run: its ledger, waiting list and what happened."""
+#: The parameters of a terms document (:func:`regime_terms`) that every week's round takes over as they are.
+_TERMS_PARAMETERS = ("subsidy_amount_kr", "subsidy_band_kr")
 
-    def __init__(self, name: str, db: str, w: World):
-        regime = REGIMES[name]
-        self.name, self.db, self.description = name, db, regime.description
-        self.default_share, self.default_mode = regime.default_share, regime.default_mode
-        self.agreements = regime.agreements(w)
+
+class _Run:
+    """One regime's state over the run: its ledger, waiting list and what happened.
+
+    With ``terms`` (:func:`simulate_terms`), the agreements, default share and mode and
+    the subsidy's amount and band are the terms document's instead of the regime's.
+    """
+
+    def __init__(self, name: str, db: str, w: World, terms: Mapping[str, Any] | None = None):
+        self.name, self.db = name, db
+        self.subsidy: dict[str, Any] = {}  # parameters set in every round (none: the world's own)
+        if terms is None:
+            regime = REGIMES[name]
+            self.description = regime.description
+            self.default_share, self.default_mode = regime.default_share, regime.default_mode
+            self.agreements = regime.agreements(w)
+        else:
+            params = terms["parameters"]
+            self.description = f"the terms of {terms['name']}"
+            self.default_share, self.default_mode = params["default_share"], params.get("default_mode", "rotation")
+            self.agreements = [dict(a) for a in terms["agreements"]]
+            self.subsidy = {k: params[k] for k in _TERMS_PARAMETERS if k in params}
         if w.format != FORMAT_V2:  # version 1 knows neither modes nor kind filters
             self.agreements = [{k: v for k, v in a.items() if k not in ("mode", "kinds")} for a in self.agreements]
         self.waiting: dict[str, tuple[dict[str, Any], int]] = {}  # citizen id -> (record, arrival week)
@@ -665,6 +683,138 @@ def simulate(
     return report
 
 
+def regime_terms(w: World, regime: str = "rotation") -> dict[str, Any]:
+    """The terms a regime gives every week's round, as one instance document over the whole stock.
+
+    Every unit of the world (so that a change can name any afdeling, organisation or
+    default pool), its municipalities' frames, regions' quotas, afdelinger's mixed-city
+    caps, the regime's agreements, default share and mode and the subsidy's parameters;
+    no citizens and no ledger. Change it (:mod:`optimizer.scenario.changes`) and give it
+    to :func:`simulate_terms`: every week's round then uses the changed terms.
+
+    Raises
+    ------
+    ValueError
+        For an unknown regime.
+    """
+    if regime not in REGIMES:
+        raise ValueError(f"regime must be one of {', '.join(REGIMES)}, got {regime!r}")
+    r = REGIMES[regime]
+    run = _Run(regime, "", w)  # the regime's agreements as the rounds get them
+    return w.instance(
+        f"terms {regime} seed {w.seed}", np.arange(w.n_units), [], run.agreements, r.default_share, r.default_mode
+    )
+
+
+def with_terms(w: World, terms: Mapping[str, Any]) -> World:
+    """A copy of ``w`` whose afdelinger, municipalities and regions carry the caps, frames and quotas of ``terms``.
+
+    ``terms`` is a document like :func:`regime_terms` (or its ``to_dict()`` after changes):
+    its records are matched by id; a record whose cap, frame or quota is unchanged stays
+    the world's own (the same dict), so unchanged terms give the world's rounds exactly.
+    The stock and the weekly events are shared with ``w``.
+    """
+
+    def merged(own: list[dict[str, Any]], new: Sequence[Mapping[str, Any]], key: str) -> list[dict[str, Any]]:
+        by_id = {r["id"]: r.get(key) for r in new}
+        return [r if by_id.get(r["id"], r.get(key)) == r.get(key) else {**r, key: by_id[r["id"]]} for r in own]
+
+    out = copy.copy(w)
+    out.departments = merged(w.departments, terms["departments"], "max_vulnerable")
+    out.municipalities = merged(w.municipalities, terms["municipalities"], "subsidy_frame")
+    out.regions = merged(w.regions, terms["regions"], "grant_quota")
+    return out
+
+
+def simulate_terms(
+    w: World,
+    terms: Mapping[str, Any],
+    weeks: int = 52,
+    decline_rate: float = 0.1,
+    backend: str = "auto",
+    time_limit: float | None = None,
+    name: str = "terms",
+    progress: Callable[[int, int, str], None] | None = None,
+) -> dict[str, Any]:
+    """Weekly rounds over a world under given terms: the regime report of :func:`simulate` for them.
+
+    The weeks run as :func:`simulate` runs a regime (vacancies, arrivals, a round through a
+    fresh ledger in a temporary folder, declines, periods), with the world's seed for every
+    draw, but every round takes from ``terms`` (:func:`regime_terms`, changed or not): the
+    agreements (then the per-kind default pools, as in :func:`simulate`), the default share
+    and mode, the subsidy's amount and band, and through :func:`with_terms` the afdelinger's
+    mixed-city caps, the municipalities' yearly frames and the regions' quotas. The
+    unchanged terms of a regime give exactly that regime's report in :func:`simulate`.
+
+    Parameters
+    ----------
+    w
+        The world (:func:`optimizer.sim.world.world`).
+    terms
+        An instance document over ``w``'s stock (only its parameters, agreements,
+        afdelinger, municipalities and regions are read).
+    weeks, decline_rate, backend, time_limit
+        As for :func:`simulate`.
+    name
+        Names the rounds' instances (``sim-<name>-w001``) and the progress labels.
+    progress
+        Called after every round with (rounds done, ``weeks``, a label).
+
+    Returns
+    -------
+    dict
+        The regime report (aggregates only), as ``simulate(...)["regimes"][regime]``.
+    """
+    if not isinstance(weeks, int) or isinstance(weeks, bool) or weeks < 1:
+        raise ValueError(f"weeks must be a positive integer, got {weeks!r}")
+    if not (isinstance(decline_rate, (int, float)) and 0 <= decline_rate <= 1):
+        raise ValueError(f"decline_rate must be in [0, 1], got {decline_rate!r}")
+    done = [0]
+
+    def tick(label: str) -> None:
+        done[0] += 1
+        if progress is not None:
+            progress(done[0], weeks, label)
+
+    with tempfile.TemporaryDirectory(prefix="anvis-terms-") as folder:
+        try:
+            out = _run_regime(
+                w,
+                name,
+                os.path.join(folder, "ledger.db"),
+                weeks=weeks,
+                seed=w.seed,
+                scale=w.scale,
+                decline_rate=decline_rate,
+                backend=backend,
+                time_limit=time_limit,
+                tick=tick,
+                terms=terms,
+            )
+        finally:
+            from optimizer.rounds.ledger import dispose_all
+
+            dispose_all()  # the ledger's engine lets go of the file before the folder goes
+    report: dict[str, Any] = out["report"]
+    return report
+
+
+def spread(values: Sequence[float | None]) -> dict[str, Any]:
+    """Mean and spread of one measure over seeds: ``mean``, ``sd``, ``min``, ``max``, ``values``.
+
+    ``None`` values (a measure without a value in a run) are left out of the figures but
+    kept in ``values``; ``sd`` is the sample standard deviation (``None`` for one value).
+    """
+    known = np.array([v for v in values if v is not None], dtype=float)
+    return {
+        "mean": round(float(known.mean()), 4) if len(known) else None,
+        "sd": round(float(known.std(ddof=1)), 4) if len(known) > 1 else None,
+        "min": float(known.min()) if len(known) else None,
+        "max": float(known.max()) if len(known) else None,
+        "values": list(values),
+    }
+
+
 #: The measures :func:`summarise` gives over seeds: name → how to read it from a regime's report.
 SEED_MEASURES: dict[str, Callable[[dict[str, Any]], float | None]] = {
     "vacancies": lambda r: r["totals"]["vacancies"],
@@ -705,15 +855,7 @@ def summarise(reports: Sequence[dict[str, Any]]) -> dict[str, dict[str, dict[str
     for name in reports[0]["regimes"]:
         out[name] = {}
         for measure, read in SEED_MEASURES.items():
-            values = [read(r["regimes"][name]) for r in reports]
-            known = np.array([v for v in values if v is not None], dtype=float)
-            out[name][measure] = {
-                "mean": round(float(known.mean()), 4) if len(known) else None,
-                "sd": round(float(known.std(ddof=1)), 4) if len(known) > 1 else None,
-                "min": float(known.min()) if len(known) else None,
-                "max": float(known.max()) if len(known) else None,
-                "values": values,
-            }
+            out[name][measure] = spread([read(r["regimes"][name]) for r in reports])
     return out
 
 
@@ -879,9 +1021,12 @@ def _run_regime(
     backend: str,
     time_limit: float | None,
     tick: Callable[[str], None],
+    terms: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """All weeks of one regime through its ledger; its report, world counts and timings."""
-    run = _Run(name, db, w)
+    """All weeks of one regime (or of a terms document) through its ledger; its report, world counts and timings."""
+    if terms is not None:
+        w = with_terms(w, terms)
+    run = _Run(name, db, w, terms)
     kinds, rents = w.u_kind, w.u_rent
     world_totals: Counter[str] = Counter()
     for week in range(1, weeks + 1):
@@ -905,9 +1050,9 @@ def _run_regime(
         waiting = [c for c, _ in run.waiting.values()]
         # Who could be housed does not depend on the agreements: the probe has none (pools are cheap).
         # Its pools are choice pools: rules 2-8 only, not the turns (which the ledger decides).
-        probe = models.from_dict(
-            w.instance(f"sim-{name}-w{week:03d}", vac, waiting, [], default_mode="choice", week=week), f"week {week}"
-        )
+        probe_doc = w.instance(f"sim-{name}-w{week:03d}", vac, waiting, [], default_mode="choice", week=week)
+        probe_doc["parameters"].update(run.subsidy)  # rule 8 reads the subsidy's amount and band
+        probe = models.from_dict(probe_doc, f"week {week}")
         listed = [c for c, ok in zip(waiting, has_eligible_unit(probe), strict=True) if ok]
         agreements = run.agreements
         if w.format == FORMAT_V2:
@@ -916,6 +1061,7 @@ def _run_regime(
         doc = w.instance(
             f"sim-{name}-w{week:03d}", vac, listed, agreements, run.default_share, run.default_mode, week=week
         )
+        doc["parameters"].update(run.subsidy)
         inst = models.from_dict(doc, f"week {week} ({name})")
         rid, _ = open_round(db, inst)
         run.round_week[rid] = week
@@ -1153,12 +1299,16 @@ __all__ = [
     "kind_pool_agreements",
     "print_report",
     "print_seeds",
+    "regime_terms",
     "rotation_units",
     "simulate",
     "simulate_seeds",
+    "simulate_terms",
+    "spread",
     "subsidy_taper",
     "summarise",
     "summary_rows",
     "week_start",
+    "with_terms",
     "write_report",
 ]

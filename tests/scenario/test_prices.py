@@ -184,3 +184,65 @@ def test_a_full_limit_no_pair_can_use_binds_nothing():
     assert ("frame", "M") not in limits  # frame 0, but nobody needs a subsidy
     row = next(r for r in prices(inst)["limits"] if r["id"] == "D")
     assert row["gain_plus_one"]["housed_by_priority"] == {"1": 1}
+
+
+def test_estimates_are_lp_duals_labelled_and_the_same_slope_both_ways():
+    out = prices(models.from_dict(frame_instance(1)), max_exact=0)
+    (row,) = [r for r in out["limits"] if r["kind"] == "frame"]
+    assert row["estimate"] == "lp_dual" and row["plus_one"] == "estimate: the LP dual of its row"
+    # the relaxation housing priority 2 alone is held by the frame: one more frame, one more
+    assert row["gain_plus_one"]["housed_by_priority"]["2"] == 1.0
+    minus = row["gain_minus_one"]
+    assert minus["housed_by_priority"] == {p: -n for p, n in row["gain_plus_one"]["housed_by_priority"].items()}
+    assert minus["total_score"] == -row["gain_plus_one"]["total_score"]
+
+
+def test_max_exact_resolves_the_first_limits_and_estimates_the_rest():
+    inst = models.load(DEMO)
+    exact = prices(inst)
+    some = prices(inst, max_exact=2)
+    assert {(r["kind"], r["id"]) for r in some["limits"]} == {(r["kind"], r["id"]) for r in exact["limits"]}
+    resolved = [r for r in some["limits"] if "estimate" not in r]
+    estimated = [r for r in some["limits"] if "estimate" in r]
+    assert len(resolved) == 2 and len(estimated) == len(exact["limits"]) - 2
+    by_id = {(r["kind"], r["id"]): r for r in exact["limits"]}
+    assert all(r == by_id[(r["kind"], r["id"])] for r in resolved)
+    assert all(r["estimate"] == "lp_dual" for r in estimated)
+    assert not any("estimate" in r for r in exact["limits"])
+    with pytest.raises(ValueError, match="max_exact"):
+        prices(inst, max_exact=-1)
+
+
+def test_cli_estimate_only(tmp_path):
+    out = tmp_path / "p.json"
+    res = CliRunner().invoke(main, ["prices", str(DEMO), "-o", str(out), "--estimate-only"])
+    assert res.exit_code == 0, res.output
+    assert "(estimate: LP dual)" in res.output
+    assert all(r["estimate"] == "lp_dual" for r in json.loads(out.read_text())["limits"])
+    res = CliRunner().invoke(
+        main, ["prices", str(DEMO), "-o", str(tmp_path / "q.json"), "--estimate-only", "--max-exact", "2"]
+    )
+    assert res.exit_code == 2 and not (tmp_path / "q.json").exists()
+
+
+def test_scenario_prices_the_base_in_the_results_and_the_page(tmp_path):
+    scen = ROOT / "instances" / "demo-scenario.toml"
+    out, page = tmp_path / "r.json", tmp_path / "r.html"
+    res = CliRunner().invoke(main, ["scenario", str(scen), "-o", str(out), "--html", str(page), "--prices", "-q"])
+    assert res.exit_code == 0, res.output
+    got = json.loads(out.read_text())["prices"]
+    want = prices(models.load(DEMO))
+    assert got == json.loads(json.dumps(want))
+    html = page.read_text()
+    assert "Prices of the base" in html
+    assert html.count("<tr><td>") == len(want["limits"])  # one row a limit (the comparison rows are laid out apart)
+    plain = CliRunner().invoke(main, ["scenario", str(scen), "-o", str(tmp_path / "s.json"), "-q"])
+    assert plain.exit_code == 0 and "prices" not in json.loads((tmp_path / "s.json").read_text())
+
+
+def test_scenario_prices_refused_for_a_year(tmp_path):
+    path = tmp_path / "y.toml"
+    path.write_text('horizon = "year"\n[year]\nweeks = 1\nseeds = [0]\nscale = 0.01\n')
+    res = CliRunner().invoke(main, ["scenario", str(path), "-o", str(tmp_path / "y.json"), "--prices"])
+    assert res.exit_code == 2 and "--prices" in res.output
+    assert not (tmp_path / "y.json").exists()
