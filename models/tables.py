@@ -86,10 +86,14 @@ from typing import Any, TypeAlias
 from pydantic import BaseModel
 
 from models.headers import (
+    CODE_WORDS,
     DA,
+    EN,
     LANGS,
     ColumnMap,
     Lookup,
+    code_of,
+    code_words,
     column_lookup,
     find_table,
     header_name,
@@ -1071,6 +1075,7 @@ def write_plan_csv(
     path: str | os.PathLike[str],
     lang: str = DA,
     instance: Instance | None = None,
+    reason_text: ReasonText | None = None,
 ) -> None:
     """Export a plan as a folder of CSV files for planners (:func:`plan_tables`).
 
@@ -1089,9 +1094,11 @@ def write_plan_csv(
         ``"da"`` (Danish headers, ja/nej) or ``"en"``.
     instance
         The plan's instance, for each unit's rent before the subsidy; None leaves those columns out.
+    reason_text
+        An unassigned row's reason in ``lang`` (:func:`plan_tables`).
     """
     folder = Path(path)
-    tables = {table_name(name, lang): table for name, table in plan_tables(plan, lang, instance).items()}
+    tables = {table_name(name, lang): table for name, table in plan_tables(plan, lang, instance, reason_text).items()}
     _write_csv_tables(tables, folder)
     for stale in sorted(folder.glob("*.csv")):
         if stale.stem not in tables and is_plan_file(stale.name):
@@ -1111,6 +1118,7 @@ def write_plan_xlsx(
     path: str | os.PathLike[str],
     lang: str = DA,
     instance: Instance | None = None,
+    reason_text: ReasonText | None = None,
 ) -> None:
     """Export a plan as one workbook ready to use: the tables of :func:`plan_tables` as sheets.
 
@@ -1127,8 +1135,10 @@ def write_plan_xlsx(
         ``"da"`` (Danish sheet names and headers, ja/nej) or ``"en"``.
     instance
         The plan's instance, for each unit's rent before the subsidy; None leaves those columns out.
+    reason_text
+        An unassigned row's reason in ``lang`` (:func:`plan_tables`).
     """
-    tables = {sheet_title(name, lang): table for name, table in plan_tables(plan, lang, instance).items()}
+    tables = {sheet_title(name, lang): table for name, table in plan_tables(plan, lang, instance, reason_text).items()}
     _write_workbook(tables, path, styled=True)
 
 
@@ -1179,7 +1189,27 @@ def short_reason(reason: Any) -> Any:
     return first if len(first) <= SHORT_REASON else first[: SHORT_REASON - 1].rstrip() + "…"
 
 
-def plan_tables(plan: Plan | Mapping[str, Any], lang: str = DA, instance: Instance | None = None) -> dict[str, Table]:
+ReasonText: TypeAlias = Callable[[Mapping[str, Any]], Any]
+"""An unassigned row of a plan → its reason as planners read it in the sheet's language."""
+
+
+def code_reason(row: Mapping[str, Any], lang: str = DA) -> Any:
+    """A reason in ``lang`` without its counts: the code's words (:data:`models.headers.CODE_WORDS`).
+
+    The default of :func:`plan_tables` when the caller gives no ``reason_text``; English,
+    an unknown code and a row without a code keep the plan's reason as written.
+    """
+    code = row.get("code")
+    words = CODE_WORDS[lang].get(code) if lang != EN and isinstance(code, str) else None
+    return words[1] if words else row.get("reason")
+
+
+def plan_tables(
+    plan: Plan | Mapping[str, Any],
+    lang: str = DA,
+    instance: Instance | None = None,
+    reason_text: ReasonText | None = None,
+) -> dict[str, Table]:
     """The tables of a plan: ``{table: (header, rows of values)}``, headers in ``lang``.
 
     ``assignments`` (with the rent before the subsidy and the subsidy, when the
@@ -1188,6 +1218,15 @@ def plan_tables(plan: Plan | Mapping[str, Any], lang: str = DA, instance: Instan
     (the row's id in the column ``pool`` / ``department`` / ``municipality`` /
     ``region``) and ``summary`` (key/value). Booleans are ja/nej (yes/no); nested
     values (dicts and lists, e.g. ``details``) are compact JSON text.
+
+    In Danish the ``code`` column holds the code's words (``outranked`` is ``boligerne gik
+    til borgere med højere prioritet``, :data:`models.headers.CODE_WORDS`) and the reasons
+    are ``reason_text(row)``: the caller's words, as ``models`` cannot import
+    :mod:`optimizer.lang` (the CLI passes :func:`optimizer.lang.plan_reason`); without it,
+    the code's words (:func:`code_reason`). Where that differs from the plan's own (English,
+    FORMAT.md §5) text, the ``reasons`` sheet keeps that text in ``plan_reason`` (``planens
+    tekst``), which :func:`read_plan_tables` reads back, as it reads the code's words back
+    to the code.
 
     Raises
     ------
@@ -1207,10 +1246,18 @@ def plan_tables(plan: Plan | Mapping[str, Any], lang: str = DA, instance: Instan
     present = columns(unassigned)
     header = [c for c in UNASSIGNED_COLUMNS if c in present or c in ("citizen", "reason")]
     header = [c for c in columns(unassigned, header) if c != "details"]
-    short = [{**r, "reason": short_reason(r.get("reason"))} for r in unassigned]
+    words = unassigned
+    if lang != EN:
+        text = reason_text or (lambda row: code_reason(row, lang))
+        words = [{**r, "code": code_words(r["code"], lang)} if "code" in r else dict(r) for r in unassigned]
+        for w, r in zip(words, unassigned, strict=True):
+            w["reason"], w["plan_reason"] = text(r), r.get("reason")
+    short = [{**r, "reason": short_reason(r.get("reason"))} for r in words]
     tables["unassigned"] = _plan_table("unassigned", short, header, lang)
     header = ["citizen", "reason"] + (["details"] if any("details" in r for r in unassigned) else [])
-    tables["reasons"] = _plan_table("reasons", unassigned, header, lang)
+    if lang != EN and any(r.get("plan_reason") != r.get("reason") for r in words):
+        header.append("plan_reason")
+    tables["reasons"] = _plan_table("reasons", words, header, lang)
     usage = doc.get("usage")
     if isinstance(usage, dict):
         for what, figures in usage.items():
@@ -1300,7 +1347,7 @@ PLAN_TYPES: dict[str, dict[str, str]] = {
         "subsidy_kr": "derived",
     },
     "unassigned": {"citizen": "str", "priority": "int", "code": "str", "reason": "str"},
-    "reasons": {"citizen": "str", "reason": "str", "details": "json"},
+    "reasons": {"citizen": "str", "reason": "str", "details": "json", "plan_reason": "str"},
     "usage_pools": {
         "id": "str",
         "municipality": "str",
@@ -1400,8 +1447,10 @@ def _pop(summary: dict[str, Any], key: str) -> dict[str, Any]:
 
 def _with_reason(row: dict[str, Any], full: dict[str, Any] | None) -> dict[str, Any]:
     """An unassigned row with the full reason and the details of the reasons sheet, in the plan's field order."""
+    if "code" in row:
+        row = {**row, "code": code_of(row["code"])}
     if full is not None:
-        row = {**row, "reason": full.get("reason", row.get("reason"))}
+        row = {**row, "reason": full.get("plan_reason", full.get("reason", row.get("reason")))}
         if "details" in full:
             row["details"] = full["details"]
     order = [k for k in ("citizen", "priority", "code", "reason", "details") if k in row]

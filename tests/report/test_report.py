@@ -558,7 +558,7 @@ def test_codes_are_explained_in_words(demo_da):
     _, plan, html = demo_da
     codes = {u["code"] for u in plan["unassigned"]}
     assert "outranked" in codes
-    assert '<td title="outranked">mere akutte gik forud</td>' in html
+    assert '<td title="outranked">boligerne gik til borgere med højere prioritet</td>' in html
     assert "alle egnede boliger gik til mere akutte borgere (<code>outranked</code>)" in html
 
 
