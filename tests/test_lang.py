@@ -40,6 +40,8 @@ def test_danish_phrases_are_danish():
         "all.rule_count",
         "all.eligible",  # "{n}: {parts}."
         "plan.rule",  # "{n} {rule}"
+        "rnd.round",  # "{label}: {id} {name} {status}{extra}"
+        "rnd.kind.hold",  # "hold"
         "plan.eligible",  # "{n}: {parts}"
     }
     for key, da in L.TEXT["da"].items():
