@@ -38,6 +38,16 @@ def sheet_rows(book: Path, sheet: str) -> list[dict]:
     return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
 
 
+def danish_rows(path: Path) -> list[list[str]]:
+    """The rows of a Danish CSV plan file (BOM, ';' between columns)."""
+    return list(csv.reader(path.open(encoding="utf-8-sig", newline=""), delimiter=";"))
+
+
+def write_danish_rows(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f, lineterminator="\n", delimiter=";").writerows(rows)
+
+
 # --------------------------------------------------------------------------- round trip
 
 
@@ -137,10 +147,9 @@ def test_a_plan_field_left_empty_is_named_by_its_cell(demo, tmp_path):
     folder = tmp_path / "plan"
     models.write_plan(plan, folder, instance=inst)
     path = folder / "anvisninger.csv"
-    rows = list(csv.reader(path.open(encoding="utf-8")))
+    rows = danish_rows(path)
     rows[2][0] = ""
-    with path.open("w", encoding="utf-8", newline="") as f:
-        csv.writer(f, lineterminator="\n").writerows(rows)
+    write_danish_rows(path, rows)
     result = run("explain", DEMO, folder, "c1", "--no-counterfactual")
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0] == f"{folder}: anvisninger.csv, row 3, column A 'borger': Field required"
@@ -340,13 +349,12 @@ def test_codes_read_back_from_their_words_in_either_language(demo, tmp_path):
     folder = tmp_path / "plan"
     write_plan_csv(plan, folder)
     path = folder / "ikke_anvist.csv"
-    rows = list(csv.reader(path.open(encoding="utf-8")))
+    rows = danish_rows(path)
     column = rows[0].index("kode")
     typed = ["OUTRANKED", "no eligible unit", "Mere akutte?", "tidsgrænse"]
     for r, t in zip(rows[1:], typed, strict=False):
         r[column] = t
-    with path.open("w", encoding="utf-8", newline="") as f:
-        csv.writer(f, lineterminator="\n").writerows(rows)
+    write_danish_rows(path, rows)
     codes = [u["code"] for u in models.read_plan(folder)["unassigned"]][: len(typed)]
     assert codes == ["outranked", "no_eligible_unit", "Mere akutte?", "time_limit"]
 
