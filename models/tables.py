@@ -1126,8 +1126,9 @@ def write_plan_csv(
     One file per table, named in ``lang`` (``anvisninger.csv``, ``ikke_anvist.csv``,
     ``begrundelser.csv``, ``forbrug_puljer.csv``, ..., ``oversigt.csv``; in English
     ``assignments.csv``, ...). Danish files are for Danish Excel: a UTF-8 BOM, ``;``
-    between columns and decimal commas (``3386,5``); English ones are comma-separated. Plan tables of an earlier export that this one does not
-    write (in either language) are removed. :func:`read_plan_tables` reads the folder back.
+    between columns and decimal commas (``3386,5``); English ones are comma-separated.
+    Plan tables of an earlier export that this one does not write (in either language)
+    are removed. :func:`read_plan_tables` reads the folder back.
 
     Parameters
     ----------
