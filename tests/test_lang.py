@@ -41,7 +41,6 @@ def test_danish_phrases_are_danish():
         "all.eligible",  # "{n}: {parts}."
         "plan.rule",  # "{n} {rule}"
         "rnd.round",  # "{label}: {id} {name} {status}{extra}"
-        "rnd.kind.hold",  # "hold"
         "plan.eligible",  # "{n}: {parts}"
     }
     for key, da in L.TEXT["da"].items():

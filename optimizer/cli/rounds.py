@@ -475,11 +475,23 @@ def cost_words(cost: dict[str, Any], lang: str = L.DEFAULT_LANG) -> str:
     return "; ".join(parts) or L.say("rnd.cost_none", lang)
 
 
+def kind_words(kind: str, lang: str = L.DEFAULT_LANG) -> str:
+    """An override's kind as the lines name it: the command in English, the report's word in Danish (``låst``)."""
+    return kind if lang == "en" else L.TEXT[lang].get(f"ov.kind.{kind}", kind)
+
+
 def override_line(e: dict[str, Any], lang: str = L.DEFAULT_LANG) -> str:
     """One override as ``round overrides`` lists it: number, kind, ids, note, who and when (tab-separated)."""
     who = e["citizen"] if e["citizen"] is not None else "-"
-    kind = L.TEXT[lang].get(f"rnd.kind.{e['kind']}", e["kind"])
-    fields = [str(e["n"]), kind, who, e["unit"], e["note"] or "-", e["by"] or "-", e["at"] or "-"]
+    fields = [
+        str(e["n"]),
+        kind_words(e["kind"], lang),
+        who,
+        e["unit"],
+        e["note"] or "-",
+        e["by"] or "-",
+        e["at"] or "-",
+    ]
     line = "\t".join(printable(f) for f in fields)
     if "cost" in e:
         line += "\t" + printable(cost_words(e["cost"], lang))
@@ -551,7 +563,7 @@ def _add_command(kind: str, with_citizen: bool) -> click.Command:
             citizen, unit = options.records[0]["citizen"], options.records[0]["unit"]
         with ledger_errors():
             e = add_override(db, kind, unit, citizen=citizen, note=note, by=by)
-        words = L.say(f"rnd.kind.{kind}", lang)
+        words = kind_words(kind, lang)
         click.echo(printable(L.say("rnd.added", lang, n=e["n"], kind=words, target=target)))
 
     command.__doc__ = f"{what}: an override of the open round, with --note why. The round must be solved again."
@@ -589,7 +601,7 @@ def _remove_command(kind: str, with_citizen: bool) -> click.Command:
                 remove_override(db, e["n"], by=by)
         for e in matches:
             ids = f"{e['citizen']}={e['unit']}" if e["citizen"] is not None else e["unit"]
-            words = L.say(f"rnd.kind.{kind}", lang)
+            words = kind_words(kind, lang)
             click.echo(printable(L.say("rnd.removed", lang, n=e["n"], kind=words, target=ids)))
 
     command.__doc__ = (

@@ -222,18 +222,18 @@ def test_rounds_speak_danish_by_default(here, monkeypatch):
     res = run("round", "open", one_unit())
     assert res.exit_code == 0 and res.stderr.startswith("oprettede et nyt regnskab i "), res.output
     out = ok("round", "solve", "--lock", "q=u1", "--note", "lægeerklæring")
-    assert "indgreb: 1 mistede deres plads: p1 (prioritet 1); 1 anvist i stedet: q (prioritet 2)" in out
+    assert "tilsidesættelser: 1 mistede deres plads: p1 (prioritet 1); 1 anvist i stedet: q (prioritet 2)" in out
     line = ok("round", "overrides").strip()
-    assert line.startswith("1\tlås\tq\tu1\tlægeerklæring\tanna")
+    assert line.startswith("1\tlåst\tq\tu1\tlægeerklæring\tanna")
     assert line.endswith("1 mistede deres plads: p1 (prioritet 1); 1 anvist i stedet: q (prioritet 2)")
     assert "1\tlock\tq\tu1" in ok("round", "overrides", "--lang", "en")
     status = ok("round", "status")
     assert "åben runde: 1 'w1' løst" in status and "senest godkendte: ingen" in status
-    assert "indgreb 1\tlås\tq\tu1" in status
-    assert "den åbne rundes indgreb: 1 mistede deres plads: p1 (prioritet 1)" in status
+    assert "tilsidesættelse 1\tlåst\tq\tu1" in status
+    assert "den åbne rundes tilsidesættelser: 1 mistede deres plads: p1 (prioritet 1)" in status
     assert "open round: 1 'w1' solved" in ok("round", "status", "--lang", "en")
-    assert "indgreb 2 tilføjet: forbud p1=u1 (løs runden igen)" in ok("round", "forbid", "p1=u1")
-    assert "indgreb 2 fjernet: forbud p1=u1 (løs runden igen)" in ok("round", "unforbid", "p1=u1")
+    assert "tilsidesættelse 2 tilføjet: forbudt p1=u1 (løs runden igen)" in ok("round", "forbid", "p1=u1")
+    assert "tilsidesættelse 2 fjernet: forbudt p1=u1 (løs runden igen)" in ok("round", "unforbid", "p1=u1")
     ok("round", "solve", "-q")
     assert ok("round", "commit").strip() == "runde 1 ('w1') godkendt: 1 anvisninger"
     status = ok("round", "status")
