@@ -93,6 +93,7 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
     "vacancies_before": ("ledige før", "tidligere ledige"),
     "claimed_before": ("anvist før", "tidligere anvist"),
     "priority": ("prioritet", "hastegrad"),
+    "waiting_days": ("ventetid dage", "ventetid", "ventedage", "dage på venteliste"),
     "min_rooms": ("min værelser", "mindst værelser", "minimum værelser"),
     "max_rooms": ("max værelser", "maks værelser", "højst værelser"),
     "vulnerable": ("udsat", "socialt udsat"),
@@ -127,6 +128,7 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
     "code": ("kode", "årsagskode"),
     "reason": ("årsag", "begrundelse"),
     "details": ("detaljer",),
+    "plan_reason": ("planens tekst", "planens begrundelse"),
     "used": ("brugt", "forbrug"),
     "cap": ("loft",),
     "frame": ("ramme",),
@@ -168,6 +170,78 @@ ENGLISH_NAMES: dict[str, dict[str, tuple[str, ...]]] = {
     "usage_pools": {"id": ("pool",)},
     "usage_departments": {"id": ("department",)},
 }
+
+# ---------------------------------------------------------------------------
+# Reason codes in words
+# ---------------------------------------------------------------------------
+
+#: A plan's reason code (:mod:`optimizer.plan.reasons`, ``declined`` from rounds) in
+#: words: ``CODE_WORDS[lang][code] = (short, long)``. The one place these words live:
+#: the plan sheets write them (and read them back to the code) and
+#: :data:`optimizer.lang.TEXT` takes its ``reason.<code>`` / ``reason.short.<code>``
+#: phrases from here, because ``models`` writes the sheets and cannot import ``optimizer``.
+#: English words are the codes themselves (short) and the engine's wording (long).
+CODE_WORDS: dict[str, dict[str, tuple[str, str]]] = {
+    DA: {
+        "no_eligible_unit": (
+            "ingen egnet bolig",
+            "ingen ledig bolig i denne runde passer til borgerens behov, huslejegrænse og reglerne",
+        ),
+        "capacity": (
+            "loft eller ramme opbrugt",
+            "egnede boliger var ledige, men en anvisningsret, et loft for blandet by, en tilsagnsramme eller "
+            "en kvote var opbrugt",
+        ),
+        "outranked": (
+            "boligerne gik til borgere med højere prioritet",
+            "alle egnede boliger gik til mere akutte borgere",
+        ),
+        "competition": (
+            "gik til andre i en bedre samlet plan",
+            "egnede boliger gik til borgere med samme eller lavere prioritet, i en plan der anviser flere "
+            "akutte borgere eller passer bedre samlet",
+        ),
+        "time_limit": ("tidsgrænse", "en egnet bolig er stadig ledig: løsningen blev afbrudt af tidsgrænsen"),
+        "declined": ("takkede nej", "borgeren takkede nej til den anviste bolig"),
+    },
+    EN: {
+        "no_eligible_unit": (
+            "no eligible unit",
+            "no vacant unit this round fits their needs, rent limit and the rules",
+        ),
+        "capacity": (
+            "cap or frame full",
+            "suitable units were free, but a share cap, mixed-city cap, subsidy frame or grant quota was full",
+        ),
+        "outranked": ("outranked", "every suitable unit went to a more urgent citizen"),
+        "competition": (
+            "competition",
+            "suitable units went to citizens of equal or lower urgency, in a plan that houses more urgent "
+            "citizens or fits better overall",
+        ),
+        "time_limit": ("time limit", "a suitable unit is still free: the solve was cut short by its time limit"),
+        "declined": ("declined", "the citizen declined the unit offered"),
+    },
+}
+
+
+def code_words(code: Any, lang: str = DA) -> Any:
+    """A reason code's short words in ``lang`` (``outranked`` → ``boligerne gik til ...``); other values as given."""
+    words = CODE_WORDS.get(lang, {}).get(code) if isinstance(code, str) else None
+    return words[0] if words else code
+
+
+def code_of(text: Any) -> Any:
+    """The reason code a sheet's cell names: the code itself or its words in any language; other values as given."""
+    if not isinstance(text, str):
+        return text
+    key = normal(text)
+    for words in CODE_WORDS.values():
+        for code, (short, _) in words.items():
+            if key in (normal(short), normal(code)):
+                return code
+    return text
+
 
 # ---------------------------------------------------------------------------
 # Matching

@@ -294,6 +294,7 @@ def write_plan(
     path: str | os.PathLike[str],
     lang: str = "da",
     instance: Instance | None = None,
+    reason_text: Callable[[Mapping[str, Any]], Any] | None = None,
 ) -> None:
     """Write a plan as JSON, or as a CSV folder / xlsx workbook of its tables for planners.
 
@@ -308,16 +309,18 @@ def write_plan(
         (JSON is the same in both).
     instance
         The plan's instance: the tables then show each unit's rent before the subsidy.
+    reason_text
+        An unassigned row's reason in ``lang`` for the tables (:func:`models.tables.plan_tables`).
     """
     doc = plan_document(plan)
     kind = instance_kind(path)
     if kind == "csv":
         from models.tables import is_plan_file, write_plan_csv
 
-        write_atomic_folder(path, lambda tmp: write_plan_csv(doc, tmp, lang, instance), stale=is_plan_file)
+        write_atomic_folder(path, lambda tmp: write_plan_csv(doc, tmp, lang, instance, reason_text), stale=is_plan_file)
     elif kind == "xlsx":
         from models.tables import write_plan_xlsx
 
-        write_atomic(path, lambda tmp: write_plan_xlsx(doc, tmp, lang, instance))
+        write_atomic(path, lambda tmp: write_plan_xlsx(doc, tmp, lang, instance, reason_text))
     else:
         write_atomic(path, lambda tmp: Path(tmp).write_text(dump_json(doc)))

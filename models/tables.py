@@ -86,10 +86,14 @@ from typing import Any, TypeAlias
 from pydantic import BaseModel
 
 from models.headers import (
+    CODE_WORDS,
     DA,
+    EN,
     LANGS,
     ColumnMap,
     Lookup,
+    code_of,
+    code_words,
     column_lookup,
     find_table,
     header_name,
@@ -335,16 +339,18 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 """Text a spreadsheet may take for a formula when it starts so (OWASP, CSV injection)."""
 
 
-def csv_text(value: Any) -> str:
+def csv_text(value: Any, decimal_comma: bool = False) -> str:
     """A document value as the text of a CSV cell that no spreadsheet evaluates.
 
     Text starting like a formula gets a leading ``'`` (and so does text that
     starts with ``'`` itself, so that :func:`unquote` gives back exactly what was
-    written). Numbers stay as they are: ``-5`` is the number -5.
+    written). Numbers stay as they are: ``-5`` is the number -5; with
+    ``decimal_comma`` (a Danish CSV file) a fraction is written ``3386,5``, as Danish
+    Excel reads it (a number with an exponent keeps its ``.``: no Danish form reads back).
     """
     text = to_text(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return text
+        return text.replace(".", ",") if decimal_comma and isinstance(value, float) and "e" not in text else text
     return QUOTE + text if text.startswith((*FORMULA_START, QUOTE)) else text
 
 
@@ -521,9 +527,17 @@ def read_csv_folder(path: str | os.PathLike[str], columns: ColumnMap | None = No
 
 
 def csv_grids(
-    path: str | os.PathLike[str], tables: Collection[str], what: str
+    path: str | os.PathLike[str],
+    tables: Collection[str],
+    what: str,
+    separators: dict[str, str] | None = None,
 ) -> tuple[dict[str, Grid], dict[str, str], list[Problem]]:
-    """The rows of each table's CSV file in a folder, the file's name, and the problems of whole files."""
+    """The rows of each table's CSV file in a folder, the file's name, and the problems of whole files.
+
+    With ``separators`` (a plan's folder), each file's column separator is told from its
+    first line (``;`` in a Danish plan, ``,`` otherwise, :func:`csv_separator`) and
+    recorded there by table; without, every file is comma-separated.
+    """
     folder = Path(path)
     if not folder.is_dir():
         first = ", ".join(f"{t}.csv" for t in list(tables)[:2])
@@ -547,9 +561,14 @@ def csv_grids(
             files[key] = file
     grids = {}
     for key, file in files.items():
-        grid = _read_csv_file(file, problems)
+        separator = "," if separators is None else csv_separator(file, problems)
+        if separator is None:
+            continue
+        grid = _read_csv_file(file, problems, separator)
         if grid is not None:
             grids[key] = grid
+            if separators is not None:
+                separators[key] = separator
     return grids, {key: file.name for key, file in files.items()}, problems
 
 
@@ -557,14 +576,43 @@ def _twice(key: str, first: str, second: str, what: str) -> str:
     return f"the {what} {first!r} and {second!r} are both the table {key!r}; keep one (nothing is merged)"
 
 
-def _read_csv_file(file: Path, problems: list[Problem]) -> Grid | None:
+DANISH_SEPARATOR = ";"
+"""The column separator of a Danish CSV plan: Danish Excel splits columns at ``;`` (``,`` is its decimal mark)."""
+BOM = "\ufeff"
+
+
+def csv_separator(file: Path, problems: list[Problem]) -> str | None:
+    """A plan's CSV file's column separator, told by its first line: ``;`` or ``,`` (None, with a problem, if both).
+
+    A Danish plan starts with a UTF-8 BOM and separates its header by ``;``; an English
+    one by ``,`` (Excel's "CSV UTF-8" also writes a BOM, with ``,``). The header names
+    hold neither, so a first line with both cannot be told apart and is refused.
+    """
+    try:
+        with open(file, encoding="utf-8", newline="") as f:
+            first = f.readline().removeprefix(BOM)
+    except (OSError, UnicodeDecodeError):
+        return ","  # reading the file names the problem
+    if DANISH_SEPARATOR in first and "," in first:
+        problems.append(
+            Problem(
+                file.name,
+                "line 1: the header holds both ';' and ',': cannot tell which one separates the columns "
+                "(a Danish plan uses ';', an English one ',')",
+            )
+        )
+        return None
+    return DANISH_SEPARATOR if DANISH_SEPARATOR in first else ","
+
+
+def _read_csv_file(file: Path, problems: list[Problem], separator: str = ",") -> Grid | None:
     """The rows of one CSV file, or None (with a problem) when the file as a whole is unreadable."""
     try:
         if file.stat().st_size == 0:
             problems.append(Problem(file.name, "the file is empty (0 bytes): a table needs at least its header row"))
             return None
         with open(file, encoding="utf-8-sig", newline="") as f:
-            reader = csv.reader(f, strict=True)
+            reader = csv.reader(f, strict=True, delimiter=separator)
             grid: Grid = []
             line = 1  # where the row being read starts
             try:
@@ -1071,13 +1119,16 @@ def write_plan_csv(
     path: str | os.PathLike[str],
     lang: str = DA,
     instance: Instance | None = None,
+    reason_text: ReasonText | None = None,
 ) -> None:
     """Export a plan as a folder of CSV files for planners (:func:`plan_tables`).
 
     One file per table, named in ``lang`` (``anvisninger.csv``, ``ikke_anvist.csv``,
     ``begrundelser.csv``, ``forbrug_puljer.csv``, ..., ``oversigt.csv``; in English
-    ``assignments.csv``, ...). Plan tables of an earlier export that this one does not
-    write (in either language) are removed. :func:`read_plan_tables` reads the folder back.
+    ``assignments.csv``, ...). Danish files are for Danish Excel: a UTF-8 BOM, ``;``
+    between columns and decimal commas (``3386,5``); English ones are comma-separated.
+    Plan tables of an earlier export that this one does not write (in either language)
+    are removed. :func:`read_plan_tables` reads the folder back.
 
     Parameters
     ----------
@@ -1089,10 +1140,12 @@ def write_plan_csv(
         ``"da"`` (Danish headers, ja/nej) or ``"en"``.
     instance
         The plan's instance, for each unit's rent before the subsidy; None leaves those columns out.
+    reason_text
+        An unassigned row's reason in ``lang`` (:func:`plan_tables`).
     """
     folder = Path(path)
-    tables = {table_name(name, lang): table for name, table in plan_tables(plan, lang, instance).items()}
-    _write_csv_tables(tables, folder)
+    tables = {table_name(name, lang): table for name, table in plan_tables(plan, lang, instance, reason_text).items()}
+    _write_csv_tables(tables, folder, danish=lang == DA)
     for stale in sorted(folder.glob("*.csv")):
         if stale.stem not in tables and is_plan_file(stale.name):
             stale.unlink()
@@ -1111,6 +1164,7 @@ def write_plan_xlsx(
     path: str | os.PathLike[str],
     lang: str = DA,
     instance: Instance | None = None,
+    reason_text: ReasonText | None = None,
 ) -> None:
     """Export a plan as one workbook ready to use: the tables of :func:`plan_tables` as sheets.
 
@@ -1127,8 +1181,10 @@ def write_plan_xlsx(
         ``"da"`` (Danish sheet names and headers, ja/nej) or ``"en"``.
     instance
         The plan's instance, for each unit's rent before the subsidy; None leaves those columns out.
+    reason_text
+        An unassigned row's reason in ``lang`` (:func:`plan_tables`).
     """
-    tables = {sheet_title(name, lang): table for name, table in plan_tables(plan, lang, instance).items()}
+    tables = {sheet_title(name, lang): table for name, table in plan_tables(plan, lang, instance, reason_text).items()}
     _write_workbook(tables, path, styled=True)
 
 
@@ -1179,7 +1235,27 @@ def short_reason(reason: Any) -> Any:
     return first if len(first) <= SHORT_REASON else first[: SHORT_REASON - 1].rstrip() + "…"
 
 
-def plan_tables(plan: Plan | Mapping[str, Any], lang: str = DA, instance: Instance | None = None) -> dict[str, Table]:
+ReasonText: TypeAlias = Callable[[Mapping[str, Any]], Any]
+"""An unassigned row of a plan → its reason as planners read it in the sheet's language."""
+
+
+def code_reason(row: Mapping[str, Any], lang: str = DA) -> Any:
+    """A reason in ``lang`` without its counts: the code's words (:data:`models.headers.CODE_WORDS`).
+
+    The default of :func:`plan_tables` when the caller gives no ``reason_text``; English,
+    an unknown code and a row without a code keep the plan's reason as written.
+    """
+    code = row.get("code")
+    words = CODE_WORDS[lang].get(code) if lang != EN and isinstance(code, str) else None
+    return words[1] if words else row.get("reason")
+
+
+def plan_tables(
+    plan: Plan | Mapping[str, Any],
+    lang: str = DA,
+    instance: Instance | None = None,
+    reason_text: ReasonText | None = None,
+) -> dict[str, Table]:
     """The tables of a plan: ``{table: (header, rows of values)}``, headers in ``lang``.
 
     ``assignments`` (with the rent before the subsidy and the subsidy, when the
@@ -1188,6 +1264,15 @@ def plan_tables(plan: Plan | Mapping[str, Any], lang: str = DA, instance: Instan
     (the row's id in the column ``pool`` / ``department`` / ``municipality`` /
     ``region``) and ``summary`` (key/value). Booleans are ja/nej (yes/no); nested
     values (dicts and lists, e.g. ``details``) are compact JSON text.
+
+    In Danish the ``code`` column holds the code's words (``outranked`` is ``boligerne gik
+    til borgere med højere prioritet``, :data:`models.headers.CODE_WORDS`) and the reasons
+    are ``reason_text(row)``: the caller's words, as ``models`` cannot import
+    :mod:`optimizer.lang` (the CLI passes :func:`optimizer.lang.plan_reason`); without it,
+    the code's words (:func:`code_reason`). Where that differs from the plan's own (English,
+    FORMAT.md §5) text, the ``reasons`` sheet keeps that text in ``plan_reason`` (``planens
+    tekst``), which :func:`read_plan_tables` reads back, as it reads the code's words back
+    to the code.
 
     Raises
     ------
@@ -1207,10 +1292,18 @@ def plan_tables(plan: Plan | Mapping[str, Any], lang: str = DA, instance: Instan
     present = columns(unassigned)
     header = [c for c in UNASSIGNED_COLUMNS if c in present or c in ("citizen", "reason")]
     header = [c for c in columns(unassigned, header) if c != "details"]
-    short = [{**r, "reason": short_reason(r.get("reason"))} for r in unassigned]
+    words = unassigned
+    if lang != EN:
+        text = reason_text or (lambda row: code_reason(row, lang))
+        words = [{**r, "code": code_words(r["code"], lang)} if "code" in r else dict(r) for r in unassigned]
+        for w, r in zip(words, unassigned, strict=True):
+            w["reason"], w["plan_reason"] = text(r), r.get("reason")
+    short = [{**r, "reason": short_reason(r.get("reason"))} for r in words]
     tables["unassigned"] = _plan_table("unassigned", short, header, lang)
     header = ["citizen", "reason"] + (["details"] if any("details" in r for r in unassigned) else [])
-    tables["reasons"] = _plan_table("reasons", unassigned, header, lang)
+    if lang != EN and any(r.get("plan_reason") != r.get("reason") for r in words):
+        header.append("plan_reason")
+    tables["reasons"] = _plan_table("reasons", words, header, lang)
     usage = doc.get("usage")
     if isinstance(usage, dict):
         for what, figures in usage.items():
@@ -1300,7 +1393,7 @@ PLAN_TYPES: dict[str, dict[str, str]] = {
         "subsidy_kr": "derived",
     },
     "unassigned": {"citizen": "str", "priority": "int", "code": "str", "reason": "str"},
-    "reasons": {"citizen": "str", "reason": "str", "details": "json"},
+    "reasons": {"citizen": "str", "reason": "str", "details": "json", "plan_reason": "str"},
     "usage_pools": {
         "id": "str",
         "municipality": "str",
@@ -1366,7 +1459,11 @@ def read_plan_tables(path: str | os.PathLike[str]) -> TableDocument:
         One problem per file, sheet or cell that cannot be read, named by sheet, row and column.
     """
     xlsx = Path(path).suffix.lower() in (".xlsx", ".xlsm") and not Path(path).is_dir()
-    grids, wheres, problems = (xlsx_grids if xlsx else csv_grids)(path, PLAN_TABLES, "anvis-plan/1")
+    separators: dict[str, str] = {}
+    if xlsx:
+        grids, wheres, problems = xlsx_grids(path, PLAN_TABLES, "anvis-plan/1")
+    else:
+        grids, wheres, problems = csv_grids(path, PLAN_TABLES, "anvis-plan/1", separators)
     doc = TableDocument()
     where = {name: wheres.get(name) or (f"{name} sheet" if xlsx else f"{name}.csv") for name in PLAN_TABLES}
     places = doc.places = Places(where=where)
@@ -1375,7 +1472,10 @@ def read_plan_tables(path: str | os.PathLike[str]) -> TableDocument:
             problems.append(
                 Problem("", f"the plan's {name} table is missing (sheet {sheet_title(name)!r} or {name!r})")
             )
-    tables = {name: _plan_records(name, grid, places, problems) for name, grid in grids.items()}
+    tables = {
+        name: _plan_records(name, grid, places, problems, separators.get(name) == DANISH_SEPARATOR)
+        for name, grid in grids.items()
+    }
     summary = _plan_summary(tables.pop("summary", []), places, problems)
     if problems:
         raise InstanceError(str(path), problems)
@@ -1400,22 +1500,31 @@ def _pop(summary: dict[str, Any], key: str) -> dict[str, Any]:
 
 def _with_reason(row: dict[str, Any], full: dict[str, Any] | None) -> dict[str, Any]:
     """An unassigned row with the full reason and the details of the reasons sheet, in the plan's field order."""
+    if "code" in row:
+        row = {**row, "code": code_of(row["code"])}
     if full is not None:
-        row = {**row, "reason": full.get("reason", row.get("reason"))}
+        row = {**row, "reason": full.get("plan_reason", full.get("reason", row.get("reason")))}
         if "details" in full:
             row["details"] = full["details"]
     order = [k for k in ("citizen", "priority", "code", "reason", "details") if k in row]
     return {**{k: row[k] for k in order}, **row}
 
 
-def _plan_records(name: str, grid: Grid, places: Places, problems: list[Problem]) -> list[dict[str, Any]]:
-    """The rows of a plan table as records: known columns typed, derived ones left out, others kept."""
+def _plan_records(
+    name: str, grid: Grid, places: Places, problems: list[Problem], decimal_comma: bool = False
+) -> list[dict[str, Any]]:
+    """The rows of a plan table as records: known columns typed, derived ones left out, others kept.
+
+    Numbers read the Danish way (``3.386,5``) in a sheet with Danish headers or a
+    ``;``-separated file (``decimal_comma``), as Danish Excel writes them.
+    """
     types = PLAN_TYPES[name]
     reader = TableReader(name, types, places.where[name], None)
     layout = reader.layout(grid, places, problems, PLAN_REQUIRED[name])
     if layout is None:
         return []
     header, fields, rows, danish = layout
+    danish = danish or decimal_comma
     usage = name.startswith("usage_")
     numbers = places.rows.setdefault(name, [])
     out = []
@@ -1510,18 +1619,21 @@ def _plan_summary(rows: list[dict[str, Any]], places: Places, problems: list[Pro
     return out
 
 
-def _write_csv_tables(tables: dict[str, Table], folder: Path) -> None:
+def _write_csv_tables(tables: dict[str, Table], folder: Path, danish: bool = False) -> None:
     """One ``<name>.csv`` per table, created with the user's umask.
 
+    ``danish``: for Danish Excel, which splits columns at ``;`` and reads ``3386,5``
+    as a number: a UTF-8 BOM (so Excel reads æøå), ``;`` between columns, decimal commas.
     Callers write into a fresh folder that :func:`models.io.write_atomic_folder` moves
     into place once every file is complete, so no reader ever sees half a folder.
     """
     folder.mkdir(parents=True, exist_ok=True)
+    encoding, separator = ("utf-8-sig", DANISH_SEPARATOR) if danish else ("utf-8", ",")
     for name, (header, rows) in tables.items():
-        with open(folder / f"{name}.csv", "w", encoding="utf-8", newline="") as f:
-            out = csv.writer(f, lineterminator="\n")
+        with open(folder / f"{name}.csv", "w", encoding=encoding, newline="") as f:
+            out = csv.writer(f, lineterminator="\n", delimiter=separator)
             out.writerow([csv_text(v) for v in header])
-            out.writerows([csv_text(v) for v in row] for row in rows)
+            out.writerows([csv_text(v, danish) for v in row] for row in rows)
 
 
 MAX_WIDTH = 60

@@ -14,10 +14,11 @@ Machine formats do not come from here: a plan's ``reason`` texts stay English
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import SupportsFloat
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, SupportsFloat
 
-from models.headers import LANGS
+from models.headers import CODE_WORDS, LANGS
 from optimizer.text import KR_TOLERANCE, SHOWN_IDS, compact_ids
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "kr",
     "number",
     "percent",
+    "plan_reason",
     "plural",
     "say",
 ]
@@ -198,7 +200,7 @@ TEXT: dict[str, dict[str, str]] = {
         "alt.other_better": "taget af {citizen} (prioritet {priority}), der scorer {theirs} på den mod {ours} her",
         "alt.other_only": "taget af {citizen} (prioritet {priority}), for hvem den var den eneste egnede bolig",
         "alt.other_worse": "taget af {citizen} (prioritet {priority}), der scorer {theirs} på den mod {ours} her, "
-        "men ellers ville en anden borger stå uden bolig eller planen samlet score lavere",
+        "men ellers ville en anden borger stå uden bolig eller planens samlede score blive lavere",
         "alt.cap": "ledig, men {caps}",
         "alt.lower": "ledig, men scorer lavere ({score} mod {own})",
         "alt.same": "ledig, men scorer det samme ({score} mod {own})",
@@ -262,22 +264,74 @@ TEXT: dict[str, dict[str, str]] = {
         "status_text.infeasible": "Ingen plan overholder alle regler (planlæggerens låsninger eller "
         "tilsidesættelser strider mod hinanden).",
         "status_text.error": "Løseren fejlede; planen anviser ingen.",
-        # reasons (codes in words)
-        "reason.no_eligible_unit": "ingen ledig bolig i denne runde passer til borgerens behov, huslejegrænse "
-        "og reglerne",
-        "reason.capacity": "egnede boliger var ledige, men en anvisningsret, et loft for blandet by, en "
-        "tilsagnsramme eller en kvote var opbrugt",
-        "reason.outranked": "alle egnede boliger gik til mere akutte borgere",
-        "reason.competition": "egnede boliger gik til borgere med samme eller lavere prioritet, i en plan der "
-        "anviser flere akutte borgere eller passer bedre samlet",
-        "reason.time_limit": "en egnet bolig er stadig ledig: løsningen blev afbrudt af tidsgrænsen",
-        "reason.": "planen angiver ingen årsag",
-        "reason.short.no_eligible_unit": "ingen egnet bolig",
-        "reason.short.capacity": "loft eller ramme opbrugt",
-        "reason.short.outranked": "mere akutte gik forud",
-        "reason.short.competition": "gik til andre i en bedre samlet plan",
-        "reason.short.time_limit": "tidsgrænse",
-        "reason.short.": "ingen årsag",
+        # a plan's reason in words (plan_reason): the sheets of a Danish plan
+        "plan.no_vacant": "ingen egnet bolig: ingen ledig bolig i borgerens kommune i denne runde",
+        "plan.ruled_out": "ingen egnet bolig: af {m} i borgerens kommune er {parts}",
+        "plan.rule": "{n} {rule}",
+        "plan.eligible": "{n}: {parts}",
+        "plan.overridden": "{n} mere udelukket af planlæggerens tilsidesættelser (forbud eller reservation)",
+        "plan.more_urgent": "{n} gik til mere akutte borgere",
+        "plan.same_or_less": "{n} gik til borgere med samme eller lavere prioritet i en plan, der anviser flere "
+        "akutte borgere eller passer bedre",
+        "plan.blocked": "blokeret af et fuldt loft: {caps}",
+        "plan.pool_full": "puljen {pool} har ingen anvisningsret tilbage ({used}/{cap}) [{n}]",
+        "plan.limit_full": "et loft over boligerne er nået [{n}]",
+        "plan.free": "{units} stadig ledig: løsningen blev afbrudt af tidsgrænsen",
+        # rounds in the terminal (anvis round ...)
+        "rnd.created": "oprettede et nyt regnskab i {path}",
+        "rnd.warning": "advarsel: {where}: {line}",
+        "rnd.housed_citizen": "borger {citizen} blev allerede anvist bolig {unit} i runde {round} ({name})",
+        "rnd.let_unit": "bolig {unit} blev allerede udlejet til borger {citizen} i runde {round} ({name})",
+        "rnd.overrides": "tilsidesættelser: {cost}",
+        "rnd.committed": "runde {id} ({name}) godkendt: {claims}{passes}{held}",
+        "rnd.claims": "{n} anvisninger",
+        "rnd.passed": ", {n} givet videre",
+        "rnd.held": ", {n} holdt",
+        "rnd.rolled_back": "runde {id} ({name}) rullet tilbage",
+        "rnd.abandoned": "runde {id} ({name}) opgivet",
+        "rnd.ledger": "regnskab {db} (skemaversion {version})",
+        "rnd.open_round": "åben runde",
+        "rnd.last_committed": "senest godkendte",
+        "rnd.none": "{label}: ingen",
+        "rnd.round": "{label}: {id} {name} {status}{extra}",
+        "rnd.by_at": " af {by} {at}",
+        "rnd.state.open": "åben",
+        "rnd.state.solved": "løst",
+        "rnd.state.committed": "godkendt",
+        "rnd.state.abandoned": "opgivet",
+        "rnd.state.rolled_back": "rullet tilbage",
+        "rnd.pool": "pulje {key}: {vacancies} ledige, {claimed} anvist{turns}",
+        "rnd.rotation": ", turnus, {n} givet videre",
+        "rnd.department": "afdeling {key}: {n} udsatte anvist",
+        "rnd.municipality": "kommune {key}: {n} med huslejetilskud",
+        "rnd.region": "region {key}: {n} med huslejetilskud",
+        "rnd.held_unit": "holdt {unit} (pulje {pool}, {rent} om måneden): {weeks}, {cost} tomgangsleje",
+        "rnd.weeks": "{n} uge",
+        "rnd.weeks_many": "{n} uger",
+        "rnd.tomgangsleje": "tomgangsleje betalt for holdte boliger: {kr}",
+        "rnd.override": "tilsidesættelse {line}",
+        "rnd.open_cost": "den åbne rundes tilsidesættelser: {cost}",
+        "rnd.last_cost": "den senest godkendte rundes tilsidesættelser: {cost}",
+        "rnd.cost_who": "{citizen} (prioritet {priority})",
+        "rnd.cost_more": ", +{n} flere",
+        "rnd.cost_moved": "{n} flyttet til en anden bolig: {ids}",
+        "rnd.cost_lost": "{n} mistede deres plads: {ids}",
+        "rnd.cost_gained": "{n} anvist i stedet: {ids}",
+        "rnd.cost_none": "ingen anden borger anvist anderledes",
+        "rnd.no_overrides": "runde {id} har ingen tilsidesættelser",
+        "rnd.added": "tilsidesættelse {n} tilføjet: {kind} {target} (løs runden igen)",
+        "rnd.removed": "tilsidesættelse {n} fjernet: {kind} {target} (løs runden igen)",
+        "rnd.note": "bemærk: {note}",
+        "rnd.carry_note": "pulje {pool}: dens {claims} anvisninger overstiger dens {vacancies} talte ledige boliger "
+        "(tilbudte ture), hvad en regnskabslinje ikke kan udtrykke: udeladt ('round open' udfylder den fra "
+        "regnskabet)",
+        "rnd.carried": "{output}: {citizens} venter stadig (+{days} dage), {units} tilbage som tilbudt",
+        "rnd.subsidies": "{n} {tenancies} med huslejetilskud: fuldt tilskud i {full} år fra godkendelsen, derefter "
+        "lineær aftrapning over {taper} (beløb ved starten, ikke pristalsreguleret)",
+        "rnd.subsidy_year": "{year}: {entering} går ind i aftrapningen, {in_taper} i den, {tenancies} med "
+        "tilskud; udgift {cost}; {below} med en huslejegrænse under deres aftrappede husleje",
+        "rnd.subsidy_entering": "  runde {round}: borger {citizen} i bolig {unit} (kommune {municipality}, siden "
+        "{start})",
         # summary sentences
         "sum.housed": "Denne runde anviste {h} af {n} borgere på den akutte liste",
         "sum.priority": "Prioritet {p}{most}: {k} af {n} anvist.",
@@ -358,7 +412,7 @@ TEXT: dict[str, dict[str, str]] = {
         "plot.dept.empty": "Ingen afdeling med loft over udsatte lejere er i brug eller fuld.",
         "plot.dept.placed": "anvist",
         "plot.dept.full": "anvist, loft nået",
-        "plot.dept.cap": "loft (max_vulnerable)",
+        "plot.dept.cap": "loft (højst udsatte)",
         "plot.rent.title": "Husleje for de anviste boliger, før og efter huslejetilskud",
         "plot.rent.empty": "Ingen anvisninger i denne plan.",
         "plot.rent.band": "tilskudsinterval {lo}–{hi} kr.",
@@ -591,20 +645,71 @@ TEXT: dict[str, dict[str, str]] = {
         "limit.",
         "status_text.infeasible": "No plan obeys every rule (planner locks or overrides conflict).",
         "status_text.error": "The solver failed; this plan houses no one.",
-        "reason.no_eligible_unit": "no vacant unit this round fits their needs, rent limit and the rules",
-        "reason.capacity": "suitable units were free, but a share cap, mixed-city cap, subsidy frame or grant "
-        "quota was full",
-        "reason.outranked": "every suitable unit went to a more urgent citizen",
-        "reason.competition": "suitable units went to citizens of equal or lower urgency, in a plan that houses "
-        "more urgent citizens or fits better overall",
-        "reason.time_limit": "a suitable unit is still free: the solve was cut short by its time limit",
-        "reason.": "no reason given in the plan",
-        "reason.short.no_eligible_unit": "no eligible unit",
-        "reason.short.capacity": "cap or frame full",
-        "reason.short.outranked": "outranked",
-        "reason.short.competition": "competition",
-        "reason.short.time_limit": "time limit",
-        "reason.short.": "no reason",
+        "plan.no_vacant": "no eligible unit: no vacant unit in the citizen's municipality this round",
+        "plan.ruled_out": "no eligible unit: of {m} in the citizen's municipality, {parts}",
+        "plan.rule": "{n} {rule}",
+        "plan.eligible": "{n}: {parts}",
+        "plan.overridden": "{n} more excluded by planner overrides (forbid or reserve)",
+        "plan.more_urgent": "{n} went to more urgent citizens",
+        "plan.same_or_less": "{n} went to citizens of equal or lower urgency in a plan that houses more urgent "
+        "citizens or scores higher",
+        "plan.blocked": "blocked by a full cap: {caps}",
+        "plan.pool_full": "pool {pool} share cap full ({used}/{cap}) [{n}]",
+        "plan.limit_full": "a limit on the units full [{n}]",
+        "plan.free": "unit(s) {units} still free: the solve was cut short",
+        "rnd.created": "created a new ledger at {path}",
+        "rnd.warning": "warning: {where}: {line}",
+        "rnd.housed_citizen": "citizen {citizen} was already housed in unit {unit} by round {round} ({name})",
+        "rnd.let_unit": "unit {unit} was already let to citizen {citizen} in round {round} ({name})",
+        "rnd.overrides": "overrides: {cost}",
+        "rnd.committed": "round {id} ({name}) committed: {claims}{passes}{held}",
+        "rnd.claims": "{n} claims",
+        "rnd.passed": ", {n} passed",
+        "rnd.held": ", {n} held",
+        "rnd.rolled_back": "round {id} ({name}) rolled back",
+        "rnd.abandoned": "round {id} ({name}) abandoned",
+        "rnd.ledger": "ledger {db} (schema version {version})",
+        "rnd.open_round": "open round",
+        "rnd.last_committed": "last committed",
+        "rnd.none": "{label}: none",
+        "rnd.round": "{label}: {id} {name} {status}{extra}",
+        "rnd.by_at": " by {by} at {at}",
+        "rnd.state.open": "open",
+        "rnd.state.solved": "solved",
+        "rnd.state.committed": "committed",
+        "rnd.state.abandoned": "abandoned",
+        "rnd.state.rolled_back": "rolled_back",
+        "rnd.pool": "pool {key}: {vacancies} vacancies, {claimed} claimed{turns}",
+        "rnd.rotation": ", rotation, {n} passed",
+        "rnd.department": "department {key}: {n} vulnerable placed",
+        "rnd.municipality": "municipality {key}: {n} subsidised",
+        "rnd.region": "region {key}: {n} subsidised",
+        "rnd.held_unit": "held {unit} (pool {pool}, {rent} a month): {weeks}, {cost} tomgangsleje",
+        "rnd.weeks": "{n} week",
+        "rnd.weeks_many": "{n} weeks",
+        "rnd.tomgangsleje": "tomgangsleje paid for held units: {kr}",
+        "rnd.override": "override {line}",
+        "rnd.open_cost": "open round's overrides: {cost}",
+        "rnd.last_cost": "last committed round's overrides: {cost}",
+        "rnd.cost_who": "{citizen} (priority {priority})",
+        "rnd.cost_more": ", +{n} more",
+        "rnd.cost_moved": "{n} moved to another unit: {ids}",
+        "rnd.cost_lost": "{n} lost their place: {ids}",
+        "rnd.cost_gained": "{n} housed instead: {ids}",
+        "rnd.cost_none": "no other citizen housed differently",
+        "rnd.no_overrides": "round {id} has no overrides",
+        "rnd.added": "override {n} added: {kind} {target} (solve the round again)",
+        "rnd.removed": "override {n} removed: {kind} {target} (solve the round again)",
+        "rnd.note": "note: {note}",
+        "rnd.carry_note": "pool {pool}: its {claims} claims exceed its {vacancies} counted vacancies (offered "
+        "turns), which a ledger entry cannot say: left out ('round open' fills it from the ledger)",
+        "rnd.carried": "{output}: {citizens} still waiting (+{days} days), {units} back offered",
+        "rnd.subsidies": "{n} subsidised {tenancies}: full subsidy for {full} years from the commit date, then a "
+        "linear taper over {taper} (amounts at their start, not indexed)",
+        "rnd.subsidy_year": "{year}: {entering} entering the taper, {in_taper} in it, {tenancies} subsidised; "
+        "cost {cost}; {below} with a rent limit below their tapered rent",
+        "rnd.subsidy_entering": "  round {round}: citizen {citizen} in unit {unit} (municipality {municipality}, "
+        "since {start})",
         "sum.housed": "This round housed {h} of {n} citizens on the urgent list",
         "sum.priority": "Priority {p}{most}: {k} of {n} housed.",
         "sum.most_urgent": " (most urgent)",
@@ -722,9 +827,20 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 #: ``NOUNS[lang][key]``: a counted word, (one, many), for :func:`plural`.
+#: The reason codes in words come from :data:`models.headers.CODE_WORDS` (the plan sheets,
+#: written in ``models``, use the same words): ``reason.<code>`` long, ``reason.short.<code>`` short.
+for _lang, _words in CODE_WORDS.items():
+    TEXT[_lang]["reason."] = {"da": "planen angiver ingen årsag", "en": "no reason given in the plan"}[_lang]
+    TEXT[_lang]["reason.short."] = {"da": "ingen årsag", "en": "no reason"}[_lang]
+    for _code, (_short, _long) in _words.items():
+        TEXT[_lang][f"reason.{_code}"] = _long
+        TEXT[_lang][f"reason.short.{_code}"] = _short
+
 NOUNS: dict[str, dict[str, tuple[str, str]]] = {
     "da": {
         "citizen": ("borger", "borgere"),
+        "held_unit": ("holdt bolig", "holdte boliger"),
+        "tenancy": ("lejemål", "lejemål"),
         "unit": ("bolig", "boliger"),
         "assignment_uses": ("anvisning bruger", "anvisninger bruger"),
         "turn": ("tur", "ture"),
@@ -741,6 +857,8 @@ NOUNS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "en": {
         "citizen": ("citizen", "citizens"),
+        "held_unit": ("held unit", "held units"),
+        "tenancy": ("tenancy", "tenancies"),
         "unit": ("unit", "units"),
         "assignment_uses": ("assignment uses", "assignments use"),
         "turn": ("turn", "turns"),
@@ -920,3 +1038,69 @@ def plural(n: int, noun: str, lang: str = DEFAULT_LANG) -> str:
     """``1 bolig``, ``2.000 boliger``: the count in the language's digits with the word for it (:data:`NOUNS`)."""
     one, many = NOUNS[_check(lang)][noun]
     return f"{number(n, lang)} {one if n == 1 else many}"
+
+
+#: A plan's rule wording (``outside the room rule (rule 3)``) → its Danish words, by the rule
+#: number(s) both name (``rule 3`` / ``rules 5-7`` ↔ ``regel 3`` / ``regel 5-7``).
+_RULE_NUMBERS = re.compile(r"\((?:rules?|regel) ([\d-]+)")
+_PLAN_RULES_DA = {m.group(1): text for _, text in RULES_DA.values() if (m := _RULE_NUMBERS.search(text)) is not None}
+_POOL_FULL = re.compile(r"pool (?P<pool>'.*') share cap full \((?P<used>\d+)/(?P<cap>\d+)\)")
+
+
+def _plan_rule(text: str) -> str:
+    """A plan's rule wording in Danish (the text as written when it names no known rule)."""
+    if "rotation" in text:
+        return RULES_DA[11][1]
+    m = _RULE_NUMBERS.search(text)
+    return _PLAN_RULES_DA.get(m.group(1), text) if m else text
+
+
+def _plan_cap(text: str, n: int, lang: str) -> str:
+    m = _POOL_FULL.fullmatch(text)
+    units = plural(n, "unit", lang)
+    if m:
+        return say("plan.pool_full", lang, pool=m["pool"], used=m["used"], cap=m["cap"], n=units)
+    return say("plan.limit_full", lang, n=units) if text.endswith(" full") else f"{text} [{units}]"
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def plan_reason(row: Mapping[str, Any], lang: str = DEFAULT_LANG) -> Any:
+    """An unassigned citizen's reason as a planner reads it in ``lang``, from the plan's code and details.
+
+    English (and any row without ``details`` in the form :mod:`optimizer.plan.reasons`
+    writes) gives the plan's own ``reason`` as written. Danish words the same counts:
+    ``16 egnede boliger: 12 gik til mere akutte borgere; blokeret af et fuldt loft: ...``.
+    The plan itself keeps its English text (FORMAT.md §5); the Danish plan sheets show
+    this one (:func:`models.tables.plan_tables`).
+    """
+    reason, code, details = row.get("reason"), row.get("code"), row.get("details")
+    if _check(lang) == "en" or not isinstance(details, Mapping):
+        return reason
+    if code == "no_eligible_unit":
+        m = _count(details.get("units_in_municipality"))
+        ruled = details.get("ruled_out_by")
+        if m == 0 or not isinstance(ruled, Mapping):
+            return say("plan.no_vacant", lang)
+        parts = [say("plan.rule", lang, n=number(_count(n), lang), rule=_plan_rule(str(k))) for k, n in ruled.items()]
+        return say("plan.ruled_out", lang, m=plural(m, "unit", lang), parts="; ".join(parts))
+    if "eligible_units" not in details:
+        return reason
+    parts = []
+    if _count(details.get("excluded_by_overrides")):
+        parts.append(say("plan.overridden", lang, n=number(_count(details["excluded_by_overrides"]), lang)))
+    if _count(details.get("to_more_urgent")):
+        parts.append(say("plan.more_urgent", lang, n=number(_count(details["to_more_urgent"]), lang)))
+    if _count(details.get("to_equal_or_less_urgent")):
+        parts.append(say("plan.same_or_less", lang, n=number(_count(details["to_equal_or_less_urgent"]), lang)))
+    blocked = details.get("blocked_by")
+    if isinstance(blocked, Mapping) and blocked:
+        caps = "; ".join(_plan_cap(str(k), _count(n), lang) for k, n in blocked.items())
+        parts.append(say("plan.blocked", lang, caps=caps))
+    free = details.get("free")
+    if isinstance(free, list) and free:
+        parts.append(say("plan.free", lang, units=", ".join(str(u) for u in free[:5])))
+    n = plural(_count(details.get("eligible_units")), "eligible_unit", lang)
+    return say("plan.eligible", lang, n=n, parts="; ".join(parts))

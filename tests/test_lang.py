@@ -39,6 +39,9 @@ def test_danish_phrases_are_danish():
         "ex.excluded",
         "all.rule_count",
         "all.eligible",  # "{n}: {parts}."
+        "plan.rule",  # "{n} {rule}"
+        "rnd.round",  # "{label}: {id} {name} {status}{extra}"
+        "plan.eligible",  # "{n}: {parts}"
     }
     for key, da in L.TEXT["da"].items():
         if key not in same:

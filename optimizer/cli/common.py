@@ -225,10 +225,13 @@ def save_instance(inst: models.Instance, path: str) -> None:
 def write_plan(plan: models.Plan, path: str, lang: str = "da", instance: models.Instance | None = None) -> None:
     """Write a plan (JSON, CSV folder or xlsx by its name) atomically; a failure is one line and exit 2.
 
-    ``lang`` and ``instance`` shape a CSV folder or workbook (:func:`models.write_plan`).
+    ``lang`` and ``instance`` shape a CSV folder or workbook (:func:`models.write_plan`);
+    their reasons are worded by :func:`optimizer.lang.plan_reason`.
     """
+    from optimizer.lang import plan_reason  # lazily: JSON plans need no phrases
+
     with writing(path):
-        models.write_plan(plan, path, lang, instance)
+        models.write_plan(plan, path, lang, instance, lambda row: plan_reason(row, lang))
 
 
 def guard_output(output: str, inputs: Iterable[str | None] = (), db: str | None = None) -> None:

@@ -15,11 +15,13 @@ from typing import Any
 import click
 
 import models
+from models.headers import ColumnMap
 from models.validate import InstanceError, Problem
 from optimizer.cli.common import (
     BAD_INPUT,
     F,
     backend_option,
+    columns_option,
     error,
     fail,
     guard_output,
@@ -88,13 +90,15 @@ def explain_options(command: F) -> F:
 @click.argument("plan", type=click.Path())
 @click.argument("citizen")
 @explain_options
-def explain_command(instance: str, plan: str, citizen: str, **options: Any) -> None:
+@columns_option
+def explain_command(instance: str, plan: str, citizen: str, columns: ColumnMap | None, **options: Any) -> None:
     """Explain CITIZEN's outcome in PLAN: why this unit, or which rules and caps kept them out
     and the smallest single change that would have housed them (found by re-solving).
 
     A plan does not hold the rules, so the instance it was made for comes first.
     """  # noqa: D205 - the first sentence is the --help summary and runs over two lines
-    explain_citizen(load_instance(instance), read_plan_file(plan), citizen, instance, plan, **options)
+    inst = load_instance(instance, columns=columns)
+    explain_citizen(inst, read_plan_file(plan), citizen, instance, plan, **options)
 
 
 def explain_citizen(
@@ -156,12 +160,13 @@ def explain_citizen(
 )
 @explain_option
 @lang_option
-def report(instance: str, plan: str, output: str | None, explain: bool, lang: str) -> None:
+@columns_option
+def report(instance: str, plan: str, output: str | None, explain: bool, lang: str, columns: ColumnMap | None) -> None:
     """Write the round report of PLAN for INSTANCE: one self-contained HTML page for planners."""
     if output is None:
         output = str(Path(plan).with_name(f"{Path(plan).stem}.html"))
     guard_output(output, [instance, plan])
-    inst = load_instance(instance)
+    inst = load_instance(instance, columns=columns)
     typed = read_plan_file(plan)
     write_report(inst, typed, plan, output, explain, lang=lang)
 

@@ -13,6 +13,7 @@ import click
 
 from models.headers import ColumnMap
 from models.validate import InstanceError
+from optimizer import lang as L
 from optimizer.cli.common import (
     BAD_INPUT,
     Overrides,
@@ -164,6 +165,7 @@ def round_group(ctx: click.Context, db: str | None) -> None:
 @note_option
 @by_option
 @columns_option
+@lang_option
 def round_open(
     instance: str,
     db: str,
@@ -173,6 +175,7 @@ def round_open(
     note: str,
     by: str | None,
     columns: ColumnMap | None,
+    lang: str,
 ) -> None:
     """Open a round for INSTANCE: fill in the ledger, remaining frames, quotas and caps.
 
@@ -190,9 +193,9 @@ def round_open(
     inst = with_note(overrides.add_to(load_instance(instance, columns=columns)), overrides.first, note)
     with ledger_errors():
         if ensure_ledger(db, create=True):
-            click.echo(f"created a new ledger at {printable(sqlite_path(db) or db)}", err=True)
-        for line in housed_before(db, inst):
-            click.echo(printable(f"warning: {instance}: {line}"), err=True)
+            click.echo(L.say("rnd.created", lang, path=printable(sqlite_path(db) or db)), err=True)
+        for line in housed_before(db, inst, lang):
+            click.echo(printable(L.say("rnd.warning", lang, where=instance, line=line)), err=True)
         rid, filled = open_round(db, inst, hold=hold, by=by, hold_note=note)
     if output:
         save_instance(filled, output)
@@ -281,7 +284,7 @@ def round_solve(
             rid = open_round_id(db)
             cost = None if rid is None else round_override_cost(db, rid)
         if cost is not None:
-            click.echo(printable("overrides: " + cost_words(cost)))
+            click.echo(printable(L.say("rnd.overrides", lang, cost=cost_words(cost, lang))))
     if plan.status == "error":
         sys.exit(1)
 
@@ -289,87 +292,100 @@ def round_solve(
 @round_group.command("commit")
 @db_option
 @click.option("--by", default=None, help="Who commits (default $USER).")
-def round_commit(db: str, by: str | None) -> None:
+@lang_option
+def round_commit(db: str, by: str | None, lang: str) -> None:
     """Add the solved round's plan to the ledger (one transaction)."""
     from optimizer.rounds.workflow import commit_round
 
     done = on_ledger(db, commit_round, by=by)
-    passes = f", {done['passed']} passed" if done["passed"] else ""
-    held = f", {done['held']} held" if done["held"] else ""
-    click.echo(printable(f"round {done['id']} ({done['name']!r}) committed: {done['claims']} claims{passes}{held}"))
+    passes = L.say("rnd.passed", lang, n=done["passed"]) if done["passed"] else ""
+    held = L.say("rnd.held", lang, n=done["held"]) if done["held"] else ""
+    claims = L.say("rnd.claims", lang, n=done["claims"])
+    line = L.say("rnd.committed", lang, id=done["id"], name=repr(done["name"]), claims=claims, passes=passes, held=held)
+    click.echo(printable(line))
 
 
 @round_group.command("rollback")
 @db_option
-def round_rollback(db: str) -> None:
+@lang_option
+def round_rollback(db: str, lang: str) -> None:
     """Undo the last committed round."""
     from optimizer.rounds.workflow import rollback_round
 
-    _report_done(rollback_round, db, "rolled back")
+    _report_done(rollback_round, db, "rnd.rolled_back", lang)
 
 
 @round_group.command("abandon")
 @db_option
-def round_abandon(db: str) -> None:
+@lang_option
+def round_abandon(db: str, lang: str) -> None:
     """Drop the open round without touching the ledger."""
     from optimizer.rounds.workflow import abandon_round
 
-    _report_done(abandon_round, db, "abandoned")
+    _report_done(abandon_round, db, "rnd.abandoned", lang)
 
 
-def _report_done(action: Callable[[str], dict[str, Any]], db: str, done_word: str) -> None:
+def _report_done(action: Callable[[str], dict[str, Any]], db: str, key: str, lang: str) -> None:
     """Run a round action on an existing ledger and say which round it took: ``round 3 ('w47') abandoned``."""
     done = on_ledger(db, action)
-    click.echo(printable(f"round {done['id']} ({done['name']!r}) {done_word}"))
+    click.echo(printable(L.say(key, lang, id=done["id"], name=repr(done["name"]))))
 
 
 @round_group.command("status")
 @db_option
-def round_status(db: str) -> None:
+@lang_option
+def round_status(db: str, lang: str) -> None:
     """Show the open round, the last committed round and the cumulative pool ledger."""
     from optimizer.rounds.workflow import status
 
     s = on_ledger(db, status)
-    click.echo(printable(f"ledger {db} (schema version {s['schema_version']})"))
-    for label, r in (("open round", s["open"]), ("last committed", s["last_committed"])):
+    click.echo(printable(L.say("rnd.ledger", lang, db=db, version=s["schema_version"])))
+    for key, r in (("rnd.open_round", s["open"]), ("rnd.last_committed", s["last_committed"])):
+        label = L.say(key, lang)
         if r is None:
-            click.echo(f"{label}: none")
-        else:
-            extra = f" by {r['committed_by']} at {r['committed_at']}" if r["status"] == "committed" else ""
-            click.echo(printable(f"{label}: {r['id']} {r['name']!r} {r['status']}{extra}"))
+            click.echo(L.say("rnd.none", lang, label=label))
+            continue
+        extra = (
+            L.say("rnd.by_at", lang, by=r["committed_by"], at=r["committed_at"]) if r["status"] == "committed" else ""
+        )
+        state = L.TEXT[lang].get(f"rnd.state.{r['status']}", r["status"])
+        line = L.say("rnd.round", lang, label=label, id=r["id"], name=repr(r["name"]), status=state, extra=extra)
+        click.echo(printable(line))
     for kind, rows in s["totals"].items():
         for key, t in rows.items():
             if kind == "pool":
                 # a rotation pool's vacancies are its position in its vacancy sequence
-                turns = f", rotation, {s['passed'].get(key, 0)} passed" if s["modes"].get(key) == "rotation" else ""
-                click.echo(printable(f"pool {key}: {t['vacancies']} vacancies, {t['claimed']} claimed{turns}"))
+                rotation = s["modes"].get(key) == "rotation"
+                turns = L.say("rnd.rotation", lang, n=s["passed"].get(key, 0)) if rotation else ""
+                line = L.say("rnd.pool", lang, key=key, vacancies=t["vacancies"], claimed=t["claimed"], turns=turns)
             else:
-                what = "vulnerable placed" if kind == "department" else "subsidised"
-                click.echo(printable(f"{kind} {key}: {t['claimed']} {what}"))
+                line = L.say(f"rnd.{kind}", lang, key=key, n=t["claimed"])
+            click.echo(printable(line))
     for h in s["holds"]:
-        weeks = f"{h['weeks']} week{'s' * (h['weeks'] != 1)}"
-        where = f"pool {h['pool']}, {h['rent_kr']} kr a month"
-        click.echo(printable(f"held {h['unit']} ({where}): {weeks}, {h['cost_kr']} kr tomgangsleje"))
+        weeks = L.say("rnd.weeks" if h["weeks"] == 1 else "rnd.weeks_many", lang, n=h["weeks"])
+        rent, cost = L.kr(h["rent_kr"], lang), L.kr(h["cost_kr"], lang)
+        line = L.say("rnd.held_unit", lang, unit=h["unit"], pool=h["pool"], rent=rent, weeks=weeks, cost=cost)
+        click.echo(printable(line))
     if s["tomgangsleje_kr"] or s["holds"]:
-        click.echo(f"tomgangsleje paid for held units: {s['tomgangsleje_kr']} kr")
-    _status_overrides(db, s)
+        click.echo(L.say("rnd.tomgangsleje", lang, kr=L.kr(s["tomgangsleje_kr"], lang)))
+    _status_overrides(db, s, lang)
 
 
-def _status_overrides(db: str, s: dict[str, Any]) -> None:
+def _status_overrides(db: str, s: dict[str, Any], lang: str) -> None:
     """The open round's overrides (with what each cost) and what the last committed round's cost."""
     from optimizer.rounds.workflow import overrides_with_cost, round_override_cost
 
     with ledger_errors():
         if s["open"] is not None:
             for e in overrides_with_cost(db, s["open"]["id"]):
-                click.echo(f"override {override_line(e)}")
+                click.echo(L.say("rnd.override", lang, line=override_line(e, lang)))
             cost = round_override_cost(db, s["open"]["id"])
             if cost is not None:
-                click.echo(printable(f"open round's overrides: {cost_words(cost)}"))
+                click.echo(printable(L.say("rnd.open_cost", lang, cost=cost_words(cost, lang))))
         if s["last_committed"] is not None:
             cost = round_override_cost(db, s["last_committed"]["id"])
             if cost is not None:
-                click.echo(printable(f"last committed round's overrides: {cost_words(cost)}"))
+                click.echo(printable(L.say("rnd.last_cost", lang, cost=cost_words(cost, lang))))
 
 
 @round_group.command("history")
@@ -444,30 +460,41 @@ def round_explain(db: str, round_id: int | None, citizen: str, **options: Any) -
 # --- overrides ---------------------------------------------------------------------------
 
 
-def cost_words(cost: dict[str, Any]) -> str:
-    """What overrides cost, in one line: ``2 moved (c1, c2); 1 lost their place (p1, priority 1)``."""
+def cost_words(cost: dict[str, Any], lang: str = L.DEFAULT_LANG) -> str:
+    """What overrides cost, in one line: ``2 flyttet til en anden bolig: c1 (prioritet 2), ...`` in ``lang``."""
 
     def ids(rows: list[dict[str, Any]], shown: int = 10) -> str:
-        names = [f"{r['citizen']} (priority {r['priority']})" for r in rows[:shown]]
-        return ", ".join(names) + (f", +{len(rows) - shown} more" if len(rows) > shown else "")
+        names = [L.say("rnd.cost_who", lang, citizen=r["citizen"], priority=r["priority"]) for r in rows[:shown]]
+        return ", ".join(names) + (L.say("rnd.cost_more", lang, n=len(rows) - shown) if len(rows) > shown else "")
 
-    parts = []
-    if cost["moved"]:
-        parts.append(f"{len(cost['moved'])} moved to another unit: {ids(cost['moved'])}")
-    if cost["lost"]:
-        parts.append(f"{len(cost['lost'])} lost their place: {ids(cost['lost'])}")
-    if cost["gained"]:
-        parts.append(f"{len(cost['gained'])} housed instead: {ids(cost['gained'])}")
-    return "; ".join(parts) or "no other citizen housed differently"
+    parts = [
+        L.say(f"rnd.cost_{what}", lang, n=len(cost[what]), ids=ids(cost[what]))
+        for what in ("moved", "lost", "gained")
+        if cost[what]
+    ]
+    return "; ".join(parts) or L.say("rnd.cost_none", lang)
 
 
-def override_line(e: dict[str, Any]) -> str:
+def kind_words(kind: str, lang: str = L.DEFAULT_LANG) -> str:
+    """An override's kind as the lines name it: the command in English, the report's word in Danish (``låst``)."""
+    return kind if lang == "en" else L.TEXT[lang].get(f"ov.kind.{kind}", kind)
+
+
+def override_line(e: dict[str, Any], lang: str = L.DEFAULT_LANG) -> str:
     """One override as ``round overrides`` lists it: number, kind, ids, note, who and when (tab-separated)."""
     who = e["citizen"] if e["citizen"] is not None else "-"
-    fields = [str(e["n"]), e["kind"], who, e["unit"], e["note"] or "-", e["by"] or "-", e["at"] or "-"]
+    fields = [
+        str(e["n"]),
+        kind_words(e["kind"], lang),
+        who,
+        e["unit"],
+        e["note"] or "-",
+        e["by"] or "-",
+        e["at"] or "-",
+    ]
     line = "\t".join(printable(f) for f in fields)
     if "cost" in e:
-        line += "\t" + printable(cost_words(e["cost"]))
+        line += "\t" + printable(cost_words(e["cost"], lang))
     return line
 
 
@@ -475,7 +502,8 @@ def override_line(e: dict[str, Any]) -> str:
 @db_option
 @click.option("--round", "round_id", type=int, default=None, help="Round id (default: the open round).")
 @click.option("--json", "as_json", is_flag=True, help="Print them as JSON.")
-def round_overrides_command(db: str, round_id: int | None, as_json: bool) -> None:
+@lang_option
+def round_overrides_command(db: str, round_id: int | None, as_json: bool, lang: str) -> None:
     """List a round's overrides: number, kind, citizen, unit, note, who added it, when, and what it cost.
 
     One tab-separated line each; the cost is there once the round was solved with them.
@@ -493,9 +521,9 @@ def round_overrides_command(db: str, round_id: int | None, as_json: bool) -> Non
         click.echo(json.dumps(entries, indent=1, ensure_ascii=False))
         return
     if not entries:
-        click.echo(f"round {round_id} has no overrides")
+        click.echo(L.say("rnd.no_overrides", lang, id=round_id))
     for e in entries:
-        click.echo(override_line(e))
+        click.echo(override_line(e, lang))
 
 
 def _open_round_or_fail(db: str) -> int:
@@ -521,7 +549,8 @@ def _add_command(kind: str, with_citizen: bool) -> click.Command:
     @db_option
     @note_option
     @by_option
-    def command(db: str, target: str, note: str, by: str | None) -> None:
+    @lang_option
+    def command(db: str, target: str, note: str, by: str | None, lang: str) -> None:
         from optimizer.rounds.workflow import add_override, round_instance
 
         existing_ledger(db)
@@ -534,7 +563,8 @@ def _add_command(kind: str, with_citizen: bool) -> click.Command:
             citizen, unit = options.records[0]["citizen"], options.records[0]["unit"]
         with ledger_errors():
             e = add_override(db, kind, unit, citizen=citizen, note=note, by=by)
-        click.echo(printable(f"override {e['n']} added: {kind} {target} (solve the round again)"))
+        words = kind_words(kind, lang)
+        click.echo(printable(L.say("rnd.added", lang, n=e["n"], kind=words, target=target)))
 
     command.__doc__ = f"{what}: an override of the open round, with --note why. The round must be solved again."
     return click.command(kind)(command)
@@ -548,7 +578,8 @@ def _remove_command(kind: str, with_citizen: bool) -> click.Command:
     @click.option("-n", "--number", "number", type=int, default=None, help="The override's number instead.")
     @db_option
     @by_option
-    def command(db: str, target: str | None, number: int | None, by: str | None) -> None:
+    @lang_option
+    def command(db: str, target: str | None, number: int | None, by: str | None, lang: str) -> None:
         from optimizer.rounds.workflow import remove_override, round_overrides
 
         if (target is None) == (number is None):
@@ -570,7 +601,8 @@ def _remove_command(kind: str, with_citizen: bool) -> click.Command:
                 remove_override(db, e["n"], by=by)
         for e in matches:
             ids = f"{e['citizen']}={e['unit']}" if e["citizen"] is not None else e["unit"]
-            click.echo(printable(f"override {e['n']} removed: {kind} {ids} (solve the round again)"))
+            words = kind_words(kind, lang)
+            click.echo(printable(L.say("rnd.removed", lang, n=e["n"], kind=words, target=ids)))
 
     command.__doc__ = (
         f"Remove the open round's {kind} of {spec} (or override -n N); the round must be solved again. "
@@ -602,7 +634,8 @@ for _kind, _pair in (("lock", True), ("forbid", True), ("reserve", False), ("hol
     "committed rounds, or 7).",
 )
 @click.option("--round", "round_id", type=int, default=None, help="A committed round (default: the latest).")
-def round_carry(db: str, output: str, days: int | None, round_id: int | None) -> None:
+@lang_option
+def round_carry(db: str, output: str, days: int | None, round_id: int | None, lang: str) -> None:
     """Write next week's instance from the latest committed round: who still waits, the held turns, the counts.
 
     Citizens the round did not house keep waiting, their waiting_days increased; turns the
@@ -614,17 +647,12 @@ def round_carry(db: str, output: str, days: int | None, round_id: int | None) ->
     guard_output(output, db=db)
     existing_ledger(db)
     with ledger_errors():
-        inst, days, notes = carry_round(db, days=days, round_id=round_id)
+        inst, days, notes = carry_round(db, days=days, round_id=round_id, lang=lang)
     for note in notes:
-        click.echo(printable(f"note: {note}"), err=True)
+        click.echo(printable(L.say("rnd.note", lang, note=note)), err=True)
     save_instance(inst, output)
-    n = len(inst.citizens)
-    click.echo(
-        printable(
-            f"{output}: {n} citizen{'s' * (n != 1)} still waiting (+{days} days), "
-            f"{len(inst.units)} held unit{'s' * (len(inst.units) != 1)} back offered"
-        )
-    )
+    citizens, units = L.plural(len(inst.citizens), "citizen", lang), L.plural(len(inst.units), "held_unit", lang)
+    click.echo(printable(L.say("rnd.carried", lang, output=output, citizens=citizens, days=days, units=units)))
 
 
 @round_group.command("new-period")
@@ -714,7 +742,8 @@ def round_purge(db: str, abandoned: bool, by: str | None) -> None:
 @round_group.command("subsidies")
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the schedule as JSON.")
-def round_subsidies(db: str, as_json: bool) -> None:
+@lang_option
+def round_subsidies(db: str, as_json: bool, lang: str) -> None:
     """List, per year, the subsidised tenancies entering the taper, the cost and rent limits below it.
 
     The subsidy is full for 4 years from move-in and then tapers over 5 (linearly here:
@@ -733,21 +762,21 @@ def round_subsidies(db: str, as_json: bool) -> None:
             )
         )
         return
-    click.echo(
-        f"{len(rows):,} subsidised tenanc{'y' if len(rows) == 1 else 'ies'}: full subsidy for {FULL_YEARS} years "
-        f"from the commit date, then a linear taper over {TAPER_YEARS} (amounts at their start, not indexed)"
-    )
+    n = len(rows)
+    noun = L.plural(n, "tenancy", lang).split(" ", 1)[1]
+    click.echo(L.say("rnd.subsidies", lang, n=L.number(n, lang), tenancies=noun, full=FULL_YEARS, taper=TAPER_YEARS))
     for y in years:
-        n = len(y["entering_taper"])
-        click.echo(
-            f"{y['year']}: {n:,} entering the taper, {y['in_taper']:,} in it, {y['tenancies']:,} subsidised; "
-            f"cost {y['cost_kr']:,.0f} kr; {y['limit_below_tapered_rent']:,} with a rent limit below "
-            "their tapered rent"
+        line = L.say(
+            "rnd.subsidy_year",
+            lang,
+            year=y["year"],
+            entering=L.number(len(y["entering_taper"]), lang),
+            in_taper=L.number(y["in_taper"], lang),
+            tenancies=L.number(y["tenancies"], lang),
+            cost=L.kr(y["cost_kr"], lang),
+            below=L.number(y["limit_below_tapered_rent"], lang),
         )
+        click.echo(line)
         for t in y["entering_taper"]:
-            click.echo(
-                printable(
-                    f"  round {t['round']}: citizen {t['citizen']} in unit {t['unit']} "
-                    f"(municipality {t['municipality']}, since {t['start']})"
-                )
-            )
+            fields = {k: t[k] for k in ("round", "citizen", "unit", "municipality", "start")}
+            click.echo(printable(L.say("rnd.subsidy_entering", lang, **fields)))

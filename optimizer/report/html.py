@@ -213,6 +213,8 @@ def render_report(
     ]
     waiting = f["unassigned"]
     english = lang == "en"
+    # Danish words the plan's counts (L.plan_reason); a reason without details stays the plan's English.
+    worded = {} if english else {u.citizen: L.plan_reason(u.model_dump(), lang) for u in plan.unassigned}
     unassigned = [
         {
             "citizen": c,
@@ -221,7 +223,8 @@ def render_report(
             # words (the plan's reason text is English machine text, FORMAT.md §5).
             "code": code if english else t.get(f"reason.short.{code}", code),
             "code_title": code,
-            "reason": reason,
+            "reason": worded.get(c, reason),
+            "reason_en": english or worded.get(c, reason) == reason,
             "why": why.get(c, ""),
         }
         for c, p, code, reason in zip(

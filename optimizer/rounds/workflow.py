@@ -74,6 +74,7 @@ from models.plan import HOMELESS_RENT_KR, DepartmentUsage, FrameUsage, Plan, Poo
 from models.pools import EPS, pool_mode, turns, unit_pools
 from models.schema import KINDS, LedgerEntry, Override
 from models.validate import add_overrides
+from optimizer import lang as L
 from optimizer.rounds.ledger import (
     DEFAULT_DB,
     HOLD_NOTE,
@@ -1461,7 +1462,7 @@ def _rotation_status(conn: Connection) -> dict[str, Any]:
 # --- the next round: what committed rounds did, and carrying over ----------------------
 
 
-def housed_before(db: str, inst: Instance) -> list[str]:
+def housed_before(db: str, inst: Instance, lang: str = "en") -> list[str]:
     """Warnings, one line each, for citizens of ``inst`` housed and units let in committed rounds.
 
     A week's file that repeats last week's citizens would house them again; the lines
@@ -1474,6 +1475,8 @@ def housed_before(db: str, inst: Instance) -> list[str]:
         Ledger database: a path or a SQLAlchemy URL.
     inst
         The week's instance, before it is opened.
+    lang
+        The language of the lines (:mod:`optimizer.lang`); English by default.
 
     Returns
     -------
@@ -1490,12 +1493,12 @@ def housed_before(db: str, inst: Instance) -> list[str]:
     by_citizen = {r.citizen: r for r in rows}  # the latest letting wins
     by_unit = {r.unit: r for r in rows}
     out = [
-        f"citizen {c.id!r} was already housed in unit {r.unit!r} by round {r.round_id} ({r.name!r})"
+        L.say("rnd.housed_citizen", lang, citizen=repr(c.id), unit=repr(r.unit), round=r.round_id, name=repr(r.name))
         for c in inst.citizens
         if (r := by_citizen.get(c.id)) is not None
     ]
     out += [
-        f"unit {u.id!r} was already let to citizen {r.citizen!r} in round {r.round_id} ({r.name!r})"
+        L.say("rnd.let_unit", lang, unit=repr(u.id), citizen=repr(r.citizen), round=r.round_id, name=repr(r.name))
         for u in inst.units
         if (r := by_unit.get(u.id)) is not None
     ]
@@ -1525,7 +1528,9 @@ def _days_between(earlier: str | None, later: str | None) -> int | None:
     return max(0, round((b - a).total_seconds() / 86400))
 
 
-def carry_round(db: str, days: int | None = None, round_id: int | None = None) -> tuple[Instance, int, list[str]]:
+def carry_round(
+    db: str, days: int | None = None, round_id: int | None = None, lang: str = "en"
+) -> tuple[Instance, int, list[str]]:
     """Next week's instance from a committed round: who still waits, the held turns, the ledger's counts.
 
     The instance keeps the round's parameters, regions, municipalities, organisations,
@@ -1551,6 +1556,8 @@ def carry_round(db: str, days: int | None = None, round_id: int | None = None) -
         the previous committed round's (:data:`DEFAULT_DAYS` when there is none).
     round_id
         A committed round; the latest by default.
+    lang
+        The language of the notes (:mod:`optimizer.lang`); English by default.
 
     Returns
     -------
@@ -1602,12 +1609,7 @@ def carry_round(db: str, days: int | None = None, round_id: int | None = None) -
     valid = _pool_ids(inst)
     counts = [(key, v, c) for (kind, key), (v, c) in sorted(after.items()) if kind == "pool" and key in valid]
     doc["ledger"] = [{"pool": key, "vacancies_before": v, "claimed_before": c} for key, v, c in counts if c <= v]
-    notes = [
-        f"pool {key!r}: its {c} claims exceed its {v} counted vacancies (offered turns), which a ledger "
-        "entry cannot say: left out ('round open' fills it from the ledger)"
-        for key, v, c in counts
-        if c > v
-    ]
+    notes = [L.say("rnd.carry_note", lang, pool=repr(key), claims=c, vacancies=v) for key, v, c in counts if c > v]
     doc.pop("overrides", None)
     citizens, units = {c["id"] for c in doc["citizens"]}, {u["id"] for u in doc["units"]}
     doc["scores"] = [s for s in doc["scores"] if s["citizen"] in citizens and s["unit"] in units]

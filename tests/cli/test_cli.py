@@ -383,8 +383,8 @@ def test_solve_exports_xlsx_and_csv_folder(tmp_path, good):
     folder = tmp_path / "plan-csv"
     assert run("solve", good, "-o", f"{folder}/", "-q").exit_code == 0
     assert folder.is_dir()
-    with open(folder / "anvisninger.csv", newline="", encoding="utf-8") as f:  # Danish by default
-        rows = list(csv.DictReader(f))
+    with open(folder / "anvisninger.csv", newline="", encoding="utf-8-sig") as f:  # Danish (Excel) by default
+        rows = list(csv.DictReader(f, delimiter=";"))
     assert {r["borger"] for r in rows} == {"c1", "c2", "c3"}
 
 

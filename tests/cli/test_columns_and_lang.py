@@ -1,4 +1,5 @@
-"""``--columns MAP.toml`` on validate, solve, convert and round open; ``--lang`` on solve and round solve."""
+"""``--columns MAP.toml`` on validate, solve, convert, round open, check, report and explain; ``--lang`` on
+solve, round solve, report and explain."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ def test_validate_without_the_map_names_the_missing_columns_once(book):
     assert len(lines) == 3  # units, citizens, the count: not one line per row
 
 
-@pytest.mark.parametrize("command", ["validate", "solve", "convert", "round", "check"])
+@pytest.mark.parametrize("command", ["validate", "solve", "convert", "round", "check", "report", "explain"])
 def test_the_map_is_taken_by_every_command_that_reads_an_instance(book, mapping, tmp_path, command):
     args = {
         "validate": ("validate", book),
@@ -73,7 +74,13 @@ def test_the_map_is_taken_by_every_command_that_reads_an_instance(book, mapping,
         "convert": ("convert", book, tmp_path / "week.json"),
         "round": ("round", "open", book, "--db", tmp_path / "ledger.db"),
         "check": ("check", book, tmp_path / "plan.xlsx"),
+        "report": ("report", book, tmp_path / "plan.xlsx", "-o", tmp_path / "r.html"),
+        "explain": ("explain", book, tmp_path / "plan.xlsx", "c1", "--no-counterfactual"),
     }[command]
+    if command in ("check", "report", "explain"):
+        # without the map the Danish workbook's own columns are missing: refused, nothing written
+        assert run("solve", book, "--columns", mapping, "-o", tmp_path / "plan.xlsx", "-q").exit_code == 0
+        assert run(*args).exit_code == 2 and not (tmp_path / "r.html").exists()
     if command == "check":
         assert run("solve", book, "--columns", mapping, "-o", tmp_path / "plan.xlsx", "-q").exit_code == 0
     result = run(*args, "--columns", mapping)
@@ -105,10 +112,24 @@ def test_round_solve_writes_sheets_in_either_language(book, mapping, tmp_path):
     assert [c.value for c in wb["assignments"][1]][5:7] == ["rent_kr", "subsidy_kr"]
     result = run("round", "solve", "--db", db, "-o", tmp_path / "plan", "-q")
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "plan" / "anvisninger.csv").read_text(encoding="utf-8").startswith("borger,")
+    assert (tmp_path / "plan" / "anvisninger.csv").read_text(encoding="utf-8").startswith("\ufeffborger;")
 
 
 def test_lang_is_refused_outside_da_and_en(tmp_path, book, mapping):
     result = run("solve", book, "--columns", mapping, "-o", tmp_path / "p.xlsx", "--lang", "de")
     assert result.exit_code == 2
     assert not (tmp_path / "p.xlsx").exists()
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_report_and_explain_of_a_danish_workbook_take_lang(book, mapping, tmp_path, lang):
+    """A municipality's workbook and its xlsx plan: the report and the explanation in either language."""
+    plan = tmp_path / "plan.xlsx"
+    assert run("solve", book, "--columns", mapping, "-o", plan, "-q").exit_code == 0
+    html = tmp_path / "r.html"
+    result = run("report", book, plan, "--columns", mapping, "-o", html, "--lang", lang)
+    assert result.exit_code == 0, result.output
+    assert f'<html lang="{lang}">' in html.read_text(encoding="utf-8")
+    result = run("explain", book, plan, "c2", "--columns", mapping, "--lang", lang, "--no-counterfactual")
+    assert result.exit_code == 0, result.output
+    assert ("Borger" if lang == "da" else "Citizen") in result.stdout

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 import models
 from models.tables import SHORT_REASON, read_plan_tables, write_plan_csv, write_plan_xlsx
+from optimizer import lang as L
 from optimizer.cli import main
 
 from conftest import ROOT, solved, worked_examples
@@ -35,6 +36,16 @@ def sheet_rows(book: Path, sheet: str) -> list[dict]:
     ws = openpyxl.load_workbook(book)[sheet]
     rows = list(ws.iter_rows(values_only=True))
     return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+
+def danish_rows(path: Path) -> list[list[str]]:
+    """The rows of a Danish CSV plan file (BOM, ';' between columns)."""
+    return list(csv.reader(path.open(encoding="utf-8-sig", newline=""), delimiter=";"))
+
+
+def write_danish_rows(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f, lineterminator="\n", delimiter=";").writerows(rows)
 
 
 # --------------------------------------------------------------------------- round trip
@@ -136,10 +147,9 @@ def test_a_plan_field_left_empty_is_named_by_its_cell(demo, tmp_path):
     folder = tmp_path / "plan"
     models.write_plan(plan, folder, instance=inst)
     path = folder / "anvisninger.csv"
-    rows = list(csv.reader(path.open(encoding="utf-8")))
+    rows = danish_rows(path)
     rows[2][0] = ""
-    with path.open("w", encoding="utf-8", newline="") as f:
-        csv.writer(f, lineterminator="\n").writerows(rows)
+    write_danish_rows(path, rows)
     result = run("explain", DEMO, folder, "c1", "--no-counterfactual")
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0] == f"{folder}: anvisninger.csv, row 3, column A 'borger': Field required"
@@ -167,7 +177,7 @@ def test_the_xlsx_plan_is_ready_to_use(demo, tmp_path):
     with the full ones on their own sheet, usage ids in their pool / afdeling column."""
     inst, plan = demo
     book = tmp_path / "plan.xlsx"
-    models.write_plan(plan, book, instance=inst)
+    models.write_plan(plan, book, instance=inst, reason_text=L.plan_reason)
     wb = openpyxl.load_workbook(book)
     assert wb.sheetnames == [
         "anvisninger",
@@ -212,7 +222,8 @@ def test_the_xlsx_plan_is_ready_to_use(demo, tmp_path):
     assert [r["borger"] for r in short] == [u["citizen"] for u in plan["unassigned"]]
     assert all(len(r["årsag"]) <= SHORT_REASON for r in short)
     assert any(len(u["reason"]) > len(r["årsag"]) for u, r in zip(plan["unassigned"], short, strict=True))
-    assert [r["årsag"] for r in full] == [u["reason"] for u in plan["unassigned"]]
+    assert [r["årsag"] for r in full] == [L.plan_reason(u) for u in plan["unassigned"]]
+    assert [r["planens tekst"] for r in full] == [u["reason"] for u in plan["unassigned"]]
     assert [json.loads(r["detaljer"]) for r in full] == [u["details"] for u in plan["unassigned"]]
     pools = sheet_rows(book, "forbrug puljer")
     assert next(iter(pools[0])) == "pulje" and "id" not in pools[0]
@@ -301,3 +312,62 @@ def test_a_sheet_the_planner_added_is_one_warning_line(demo, tmp_path):
     assert result.stderr.splitlines() == [
         f"warning: {book}: ignoring sheet 'Noter', which is not a table of anvis-plan/1"
     ]
+
+
+# --------------------------------------------------------------------------- codes and reasons in words
+
+
+def test_a_danish_plan_explains_codes_and_reasons_in_danish(demo, tmp_path):
+    """``solve -o plan.xlsx``: the ``kode`` column has the code's Danish words, ``årsag`` the reason in Danish
+    (counts and rules as :func:`optimizer.lang.plan_reason` words them), the English plan text is kept beside
+    them, and reading back gives the plan's codes and English reasons (check passes)."""
+    _, plan = demo
+    book = tmp_path / "plan.xlsx"
+    assert run("solve", DEMO, "-o", book, "-q").exit_code == 0
+    short, full = sheet_rows(book, "ikke anvist"), sheet_rows(book, "begrundelser")
+    words = {code: L.say(f"reason.short.{code}") for code in {u["code"] for u in plan["unassigned"]}}
+    assert [r["kode"] for r in short] == [words[u["code"]] for u in plan["unassigned"]]
+    assert "boligerne gik til borgere med højere prioritet" in words.values()  # outranked
+    by_code = {u["code"]: r for u, r in zip(plan["unassigned"], full, strict=True)}
+    assert by_code["outranked"]["årsag"].endswith("gik til mere akutte borgere")
+    assert by_code["no_eligible_unit"]["årsag"].startswith("ingen egnet bolig: af ")
+    assert any("uden for reglen om værelser (regel 3)" in r["årsag"] for r in full)
+    assert "har ingen anvisningsret tilbage" in by_code["capacity"]["årsag"]
+    assert "egnede boliger" in by_code["competition"]["årsag"]
+    for row in full:  # no English word of the engine's left in a Danish reason
+        for english in ("eligible", "went to", "outside", "full cap", "pool "):
+            assert english not in row["årsag"], row["årsag"]
+    assert all(len(r["årsag"]) <= SHORT_REASON for r in short)
+    back = models.read_plan(book)
+    assert models.Plan.from_dict(back).to_dict() == plan
+    assert run("check", DEMO, book).exit_code == 0
+
+
+def test_codes_read_back_from_their_words_in_either_language(demo, tmp_path):
+    """A planner may type a code or its words (Danish or English) in the ``kode`` column; other text stays."""
+    _, plan = demo
+    folder = tmp_path / "plan"
+    write_plan_csv(plan, folder)
+    path = folder / "ikke_anvist.csv"
+    rows = danish_rows(path)
+    column = rows[0].index("kode")
+    typed = ["OUTRANKED", "no eligible unit", "Mere akutte?", "tidsgrænse"]
+    for r, t in zip(rows[1:], typed, strict=False):
+        r[column] = t
+    write_danish_rows(path, rows)
+    codes = [u["code"] for u in models.read_plan(folder)["unassigned"]][: len(typed)]
+    assert codes == ["outranked", "no_eligible_unit", "Mere akutte?", "time_limit"]
+
+
+def test_without_the_callers_words_a_danish_sheet_gives_the_codes_words(demo):
+    """``models`` alone (no :mod:`optimizer.lang`): the reason is the code's long words, the plan's kept."""
+    _, plan = demo
+    from models.headers import CODE_WORDS
+    from models.tables import plan_tables
+
+    header, rows = plan_tables(plan)["reasons"]
+    assert header[:2] == ["borger", "årsag"] and header[-1] == "planens tekst"
+    assert [r[1] for r in rows] == [CODE_WORDS["da"][u["code"]][1] for u in plan["unassigned"]]
+    assert [r[-1] for r in rows] == [u["reason"] for u in plan["unassigned"]]
+    header, rows = plan_tables(plan, "en", reason_text=L.plan_reason)["reasons"]
+    assert "plan_reason" not in header and [r[1] for r in rows] == [u["reason"] for u in plan["unassigned"]]

@@ -21,6 +21,7 @@ def here(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ANVIS_DB", raising=False)
     monkeypatch.setenv("USER", "anna")
+    monkeypatch.setenv("ANVIS_LANG", "en")  # the English lines; Danish (the default) is tested below
     yield tmp_path
     L.dispose_all()
 
@@ -85,7 +86,7 @@ def test_report_and_explain_show_the_latest_committed_round_not_an_abandoned_or_
     html = Path("r.html").read_text()
     assert "p1" in html and "w2-c" not in html and "w3-c" not in html
     assert "Round status" in html and "committed" in html and "bo" in html
-    ok("round", *db, "report", "-o", "da.html")  # Danish by default
+    ok("round", *db, "report", "-o", "da.html", ANVIS_LANG="da")  # Danish by default (the fixture sets en)
     html = Path("da.html").read_text()
     assert "Rundens status" in html and "godkendt" in html and "bo" in html and "w3-c" not in html
     out = ok("round", *db, "explain", "p1", "--json")
@@ -211,3 +212,41 @@ def test_hold_with_a_note_is_listed_and_unhold_removes_it(here, monkeypatch):
     assert "override 2 added: hold u2-0" in ok("round", "hold", "u2-0", "--note", "after all")
     ok("round", "solve", "-q")
     assert "1 held" in ok("round", "commit")
+
+
+def test_rounds_speak_danish_by_default(here, monkeypatch):
+    """Without --lang (and without ANVIS_LANG) the round commands' lines are Danish: open's warnings,
+    the overrides and what they cost, status, commit, carry; ``--lang en`` gives today's English."""
+    monkeypatch.delenv("ANVIS_LANG")
+    monkeypatch.setenv("ANVIS_DB", "L.db")
+    res = run("round", "open", one_unit())
+    assert res.exit_code == 0 and res.stderr.startswith("oprettede et nyt regnskab i "), res.output
+    out = ok("round", "solve", "--lock", "q=u1", "--note", "lægeerklæring")
+    assert "tilsidesættelser: 1 mistede deres plads: p1 (prioritet 1); 1 anvist i stedet: q (prioritet 2)" in out
+    line = ok("round", "overrides").strip()
+    assert line.startswith("1\tlåst\tq\tu1\tlægeerklæring\tanna")
+    assert line.endswith("1 mistede deres plads: p1 (prioritet 1); 1 anvist i stedet: q (prioritet 2)")
+    assert "1\tlock\tq\tu1" in ok("round", "overrides", "--lang", "en")
+    status = ok("round", "status")
+    assert "åben runde: 1 'w1' løst" in status and "senest godkendte: ingen" in status
+    assert "tilsidesættelse 1\tlåst\tq\tu1" in status
+    assert "den åbne rundes tilsidesættelser: 1 mistede deres plads: p1 (prioritet 1)" in status
+    assert "open round: 1 'w1' solved" in ok("round", "status", "--lang", "en")
+    assert "tilsidesættelse 2 tilføjet: forbudt p1=u1 (løs runden igen)" in ok("round", "forbid", "p1=u1")
+    assert "tilsidesættelse 2 fjernet: forbudt p1=u1 (løs runden igen)" in ok("round", "unforbid", "p1=u1")
+    ok("round", "solve", "-q")
+    assert ok("round", "commit").strip() == "runde 1 ('w1') godkendt: 1 anvisninger"
+    status = ok("round", "status")
+    assert "senest godkendte: 1 'w1' godkendt af anna " in status
+    assert "pulje " in status and "ledige" in status and "ledger" not in status
+    res = run("round", "open", one_unit("w1b"))
+    warnings = [ln for ln in res.stderr.splitlines() if ln.startswith("advarsel:")]
+    assert warnings == [
+        "advarsel: w1b.json: borger 'q' blev allerede anvist bolig 'u1' i runde 1 ('w1')",
+        "advarsel: w1b.json: bolig 'u1' blev allerede udlejet til borger 'q' i runde 1 ('w1')",
+    ]
+    assert ok("round", "abandon").strip() == "runde 2 ('w1b') opgivet"
+    out = ok("round", "carry", "-o", "next.json", "--days", "10")
+    assert out.strip() == "next.json: 1 borger venter stadig (+10 dage), 0 holdte boliger tilbage som tilbudt"
+    out = ok("round", "carry", "-o", "next2.json", "--days", "10", "--lang", "en")
+    assert out.strip() == "next2.json: 1 citizen still waiting (+10 days), 0 held units back offered"

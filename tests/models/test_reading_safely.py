@@ -500,8 +500,10 @@ def test_plan_exports_write_no_formula(tmp_path):
     }
     write_plan_csv(plan, tmp_path / "plan")
     rows = (tmp_path / "plan" / "anvisninger.csv").read_text(encoding="utf-8").splitlines()
-    assert rows[1] == "'=c1,'-u1,-0.5,nej,1"
-    assert (tmp_path / "plan" / "ikke_anvist.csv").read_text(encoding="utf-8").splitlines()[1] == "'@c2,'+no"
+    assert rows[1] == "'=c1;'-u1;-0,5;nej;1"  # Danish: ';' and a decimal comma, for Danish Excel
+    assert (tmp_path / "plan" / "ikke_anvist.csv").read_text(encoding="utf-8").splitlines()[1] == "'@c2;'+no"
+    write_plan_csv(plan, tmp_path / "en", lang="en")
+    assert (tmp_path / "en" / "assignments.csv").read_text(encoding="utf-8").splitlines()[1] == ("'=c1,'-u1,-0.5,no,1")
     write_plan_xlsx(plan, tmp_path / "plan.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "plan.xlsx")
     assert wb["anvisninger"]["A2"].data_type == "s" and wb["anvisninger"]["A2"].value == "=c1"

@@ -138,3 +138,45 @@ def test_tables_sort_and_search_in_the_browser(page):
     expected = sum("c9" in re.sub(r"<[^>]*>", "", c + r).lower() for c, r in rows)
     assert len(got["shown"]) == expected >= 1 and all("c9" in s.lower() for s in got["shown"])
     assert got["count"] == f"{expected} / {len(rows)}"
+
+
+#: Words of the engine's English that a Danish page must not show (the plan's reasons, rule and cap
+#: wording, the round's header and overrides); ids, field-free numbers and "score" are the same in both.
+ENGLISH = re.compile(
+    r"\b(eligible|went|outside|cap|override|overrides|committed|priority|department|housed|units?|citizens?|"
+    r"rent|subsidy|pool|rules?|outranked|capacity|competition|reason)\b"
+)
+
+
+def test_a_danish_round_report_with_an_override_shows_no_english(tmp_path):
+    """A committed round of the demo week with a planner's forbid (and a note), reported in Danish without
+    explanations (so the plans' reasons are all the detail): the text Chromium renders holds no English."""
+    import html as htmllib
+
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    db, out = str(tmp_path / "L.db"), tmp_path / "round.html"
+    for args in (
+        ["open", str(DEMO)],
+        ["forbid", "c9=u20", "--note", "ønsker ikke", "--by", "anna"],
+        ["solve", "-q"],
+        ["commit", "--by", "anna"],
+        ["report", "-o", str(out), "--no-explain"],
+    ):
+        result = CliRunner().invoke(main, ["round", "--db", db, *args], env={"ANVIS_LANG": "da"})
+        assert result.exit_code == 0, result.output
+    assert CHROMIUM is not None
+    dom = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", out.as_uri()],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    ).stdout
+    body = re.sub(r"<(script|style)\b.*?</\1>", "", dom, flags=re.S)
+    text = htmllib.unescape(re.sub(r"<[^>]+>", " ", body))
+    assert "Tilsidesættelser" in text and "ønsker ikke" in text and "godkendt" in text
+    assert "egnede boliger" in text  # the reasons, in Danish
+    assert ENGLISH.findall(text) == []

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from markupsafe import escape
 
 import models
+from optimizer import lang as L
 from optimizer.cli import main
 from optimizer.engine.solve import solve
 from optimizer.plan.build import make_plan
@@ -514,10 +516,14 @@ def test_danish_is_the_default_language(demo_da):
     _, plan, html = demo_da
     assert '<html lang="da">' in html
     assert_self_contained(html)
-    # The plan's own reason texts are English (FORMAT.md §5), marked as such; without
-    # explanations they are the only detail of why a citizen waits.
-    assert html.count('<td lang="en">') == len(plan["unassigned"])
-    text = visible(re.sub(r'<td lang="en">.*?</td>', "", html))
+    # Without explanations the reasons are the only detail of why a citizen waits: the plan's
+    # (English, FORMAT.md §5) texts are worded in Danish from their codes and details.
+    assert '<td lang="en">' not in html
+    for u in plan["unassigned"]:
+        assert f"<td>{escape(L.plan_reason(u))}</td>" in html
+    text = visible(html)
+    for english in ("eligible", "went to", "outside the", "share cap", "(outranked)", "(capacity)"):
+        assert english not in text, english
     for heading in (
         "Sammenfatning",
         "Anvist pr. prioritet",
@@ -558,8 +564,9 @@ def test_codes_are_explained_in_words(demo_da):
     _, plan, html = demo_da
     codes = {u["code"] for u in plan["unassigned"]}
     assert "outranked" in codes
-    assert '<td title="outranked">mere akutte gik forud</td>' in html
-    assert "alle egnede boliger gik til mere akutte borgere (<code>outranked</code>)" in html
+    assert '<td title="outranked">boligerne gik til borgere med højere prioritet</td>' in html
+    assert '<li title="outranked">22: alle egnede boliger gik til mere akutte borgere</li>' in html
+    assert "<code>outranked</code>" not in html
 
 
 def test_sections_in_order_summary_first(demo_da):

@@ -95,6 +95,7 @@ def test_a_mistyped_ledger_is_never_created(tmp_path, monkeypatch, args):
 
 def test_round_open_says_when_it_starts_a_ledger(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ANVIS_LANG", "en")  # the English lines (Danish: tests/cli/test_round_cli.py)
     res = ok("round", "open", write_week(1), "--db", "new.db")
     assert res.stdout == "1\n" and res.stderr == f"created a new ledger at {tmp_path / 'new.db'}\n"
     ok("round", "abandon", "--db", "new.db")
@@ -141,6 +142,7 @@ def test_an_empty_file_is_not_a_ledger(tmp_path, monkeypatch, args):
 def test_round_open_starts_a_ledger_in_an_empty_file(tmp_path, monkeypatch):
     """``touch L.db; anvis round open`` is a new ledger (the file holds nothing to lose)."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ANVIS_LANG", "en")
     Path("L.db").touch()
     res = ok("round", "open", write_week(1), "--db", "L.db")
     assert "created a new ledger" in res.stderr

@@ -308,6 +308,7 @@ def test_cli_round_open_solve_commit_status_history_rollback(tmp_path, monkeypat
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("USER", "cli-user")
+    monkeypatch.setenv("ANVIS_LANG", "en")  # the English lines (Danish: tests/cli/test_round_cli.py)
     monkeypatch.setenv("ANVIS_DB", "anvis-ledger.db")  # the round commands have no default ledger
     models.save(week(1), "w1.json")
     models.save(week(2), "w2.json")

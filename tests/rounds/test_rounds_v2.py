@@ -270,6 +270,8 @@ def test_cli_hold_status_and_new_period_flags(tmp_path, monkeypatch):
     new-period resets caps by default, frames with --frames, and nothing at all is a usage error."""
     from optimizer.cli import main
 
+    monkeypatch.setenv("ANVIS_LANG", "en")  # the English lines (Danish: tests/cli/test_round_cli.py)
+
     monkeypatch.chdir(tmp_path)
     db = str(tmp_path / "l.db")
     models.save(week(1), "w1.json")
@@ -290,7 +292,7 @@ def test_cli_hold_status_and_new_period_flags(tmp_path, monkeypatch):
     assert "committed: 0 claims, 1 held" in ok("round", "commit")
     status = ok("round", "status")
     assert "pool rot: 6 vacancies, 0 claimed, rotation, 0 passed" in status
-    assert "held u2-0 (pool rot, 3000 kr a month): 1 week, 692 kr tomgangsleje" in status
+    assert "held u2-0 (pool rot, 3,000 kr a month): 1 week, 692 kr tomgangsleje" in status  # lang.kr
     assert "tomgangsleje paid for held units: 692 kr" in status
     res = runner.invoke(main, ["round", "open", "w3.json", "--db", db, "--hold", "u3-0"])
     assert res.exit_code == 2 and "cannot hold" in res.output

@@ -173,11 +173,16 @@ def test_cli_round_subsidies(db):
     assert years[2031]["limit_below_tapered_rent"] == 1
     assert years[2032]["limit_below_tapered_rent"] == 2
     assert max(years) == 2034
-    text = runner.invoke(main, ["round", "subsidies", "--db", db])
+    text = runner.invoke(main, ["round", "subsidies", "--db", db, "--lang", "en"])
     assert text.exit_code == 0, text.output
     assert "2 subsidised tenancies" in text.stdout and "linear taper over 5" in text.stdout
     assert "2029: 2 entering the taper" in text.stdout
     assert "citizen c1 in unit u1" in text.stdout
+    text = runner.invoke(main, ["round", "subsidies", "--db", db])  # Danish by default
+    assert text.exit_code == 0, text.output
+    assert "2 lejemål med huslejetilskud" in text.stdout and "aftrapning over 5" in text.stdout
+    assert "2029: 2 går ind i aftrapningen" in text.stdout
+    assert "borger c1 i bolig u1" in text.stdout
     assert "3900" not in text.stdout and "3,900" not in text.stdout and "4,500" not in text.stdout
 
 
