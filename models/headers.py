@@ -105,7 +105,6 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
     "preferences": ("ønsker", "præferencer", "ønskede afdelinger"),
     "weight": ("vægt",),
     "homeless": ("hjemløs",),
-    "waiting_days": ("ventetid", "ventedage", "ventetid dage"),
     "citizen": ("borger", "borger id"),
     "unit": ("bolig", "bolig id", "lejemål"),
     "score": ("score", "point", "matchscore"),
