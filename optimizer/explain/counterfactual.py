@@ -598,13 +598,17 @@ def _delta(ctx: Context, block: Instance, result: Result, citizen_id: str) -> di
 
 
 def _within(progress: Progress | None, what: str, k: int, n: int) -> Progress | None:
-    """A re-solve's progress as step ``k`` of ``n`` of the search: its messages after ``what``."""
+    """A re-solve's progress as step ``k`` of ``n`` of the search: its messages after ``what``.
+
+    ``n`` 0: the number of steps is not known yet (the block's re-solve, before the
+    changes are listed), so no fraction.
+    """
     if progress is None:
         return None
     outer = progress
 
     def inner(message: str, fraction: float | None) -> None:
-        outer(f"{what}: {message}", None if fraction is None else (k + fraction) / max(1, n))
+        outer(f"{what}: {message}", None if fraction is None or n == 0 else (k + fraction) / n)
 
     return inner
 
@@ -667,7 +671,7 @@ def counterfactual(
     cache = {} if cache is None else cache
     if key not in cache:
         block = restrict(ctx.with_overrides(inst), munis)
-        inner = _within(progress, "re-solving the block as it is", 0, 1)
+        inner = _within(progress, "re-solving the block as it is", 0, 0)
         cache[key] = (block, solve(block, backend=backend, time_limit=time_limit, progress=inner))
     block, base = cache[key]
     out = {
