@@ -85,13 +85,6 @@ def listening() -> bool:
     return _REPORTER.get() is not None
 
 
-def report(message: str, fraction: float | None = None) -> None:
-    """Pass one message to the current solve's callback, if any."""
-    rep = _REPORTER.get()
-    if rep is not None:
-        rep.callback(message, fraction)
-
-
 def _stage_ended(entry: StageEntry) -> None:
     rep = _REPORTER.get()
     if rep is None:
