@@ -42,6 +42,7 @@ __all__ = [
     "print_plan_summary",
     "printable",
     "printable_tree",
+    "progress_shown",
     "read_plan_document",
     "read_plan_file",
     "save_instance",
@@ -94,6 +95,64 @@ lang_option = click.option(
     envvar="ANVIS_LANG",
     help="Language of what planners read: da (Danish) or en (English); JSON plans are the same. Also ANVIS_LANG.",
 )
+
+
+#: What a progress callback takes: a message and the fraction done, or None (the
+#: :data:`optimizer.engine.stages.Progress` protocol, spelled here so that the CLI's
+#: start-up imports no engine).
+ProgressCallback = Callable[[str, "float | None"], None]
+
+
+@contextmanager
+def progress_shown(quiet: bool = False, title: str = "") -> Iterator[ProgressCallback | None]:
+    """A live progress line on stderr for long work, or ``None`` (silent) under ``-q`` or off a terminal.
+
+    Yields the callback to pass to the library (``progress=``): on a terminal a
+    ``rich`` spinner, the latest message and a bar of the fraction done, erased when
+    the work ends, so that nothing the command prints afterwards changes. Off a terminal
+    (pipes, CI) nothing is shown: stdout, stderr and files are the same as without it.
+    ``rich`` is imported only when the line is shown.
+
+    Parameters
+    ----------
+    quiet
+        The command's ``-q``: show nothing.
+    title
+        Put before every message (``"explain: "``).
+    """
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    shown = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = shown.add_task("", total=None)
+    started = False
+
+    def update(message: str, fraction: float | None) -> None:
+        nonlocal started
+        # the bar pulses until a fraction is known, then stays where it was when a message does not know it
+        if fraction is None:
+            shown.update(task, description=printable(title + message))
+        else:
+            shown.update(task, description=printable(title + message), total=100, completed=100 * min(1.0, fraction))
+        if not started:  # shown from the first message on: work that reports nothing shows nothing
+            shown.start()
+            started = True
+
+    try:
+        yield update
+    finally:
+        if started:
+            shown.stop()
 
 
 def error(message: str) -> NoReturn:

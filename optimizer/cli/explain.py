@@ -28,6 +28,7 @@ from optimizer.cli.common import (
     lang_option,
     load_instance,
     printable,
+    progress_shown,
     read_plan_file,
     write_text,
 )
@@ -79,6 +80,7 @@ def explain_options(command: F) -> F:
                 default=None,
                 help="Seconds per re-solve (default: each to proven optimum).",
             ),
+            click.option("-q", "--quiet", is_flag=True, help="No progress line on stderr while changes are re-solved."),
         ]
     ):
         command = option(command)
@@ -114,24 +116,30 @@ def explain_citizen(
     backend: str,
     time_limit: float | None,
     lang: str = "da",
+    quiet: bool = False,
 ) -> None:
-    """Print the explanation of one citizen's outcome (in ``lang``); an unknown citizen or unfit plan exits 2."""
+    """Print the explanation of one citizen's outcome (in ``lang``); an unknown citizen or unfit plan exits 2.
+
+    The re-solves of the counterfactual search show a progress line on a terminal unless ``quiet``.
+    """
     import json
 
     from optimizer.explain.citizen import PlanMismatch, UnknownCitizen, explain
 
     try:
-        out = explain(
-            inst,
-            plan,
-            citizen,
-            counterfactuals=not no_counterfactual,
-            alternatives=alternatives,
-            max_candidates=max_candidates,
-            backend=backend,
-            time_limit=time_limit,
-            lang=lang,
-        )
+        with progress_shown(quiet, "explain: ") as progress:
+            out = explain(
+                inst,
+                plan,
+                citizen,
+                counterfactuals=not no_counterfactual,
+                alternatives=alternatives,
+                max_candidates=max_candidates,
+                backend=backend,
+                time_limit=time_limit,
+                lang=lang,
+                progress=progress,
+            )
     except UnknownCitizen:
         error(f"unknown citizen {citizen!r}: not in {instance_name}")
     except PlanMismatch as exc:

@@ -26,6 +26,7 @@ from optimizer.cli.common import (
     override_options,
     print_plan_summary,
     printable,
+    progress_shown,
     save_instance,
     solver_options,
     write_plan,
@@ -263,7 +264,7 @@ def round_solve(
             stored = round_instance(db)
         # The solve checks every lock against the caps the ledger leaves: no check before it.
         instance = with_note(overrides.add_to(stored, check_locks=False), overrides.first, note)
-    with ledger_errors(overrides.named):
+    with ledger_errors(overrides.named), progress_shown(quiet, "round solve: ") as progress:
         plan, result = solve_round(
             db,
             instance=instance,
@@ -273,6 +274,7 @@ def round_solve(
             hold_note=note,
             backend=backend,
             time_limit=time_limit,
+            progress=progress,
         )
     if output:
         write_plan(plan, output, lang, result.data.inst)

@@ -21,6 +21,7 @@ from optimizer.cli.common import (
     override_options,
     print_plan_summary,
     printable,
+    progress_shown,
     read_plan_document,
     solver_options,
     write_plan,
@@ -66,7 +67,8 @@ def solve(
     # The solve checks every lock on the arrays it builds: no check before it.
     inst = overrides.add_to(load_instance(instance, check_locks=False, columns=columns), check_locks=False)
     try:
-        result = run(inst, backend=backend, time_limit=time_limit)
+        with progress_shown(quiet, "solve: ") as progress:
+            result = run(inst, backend=backend, time_limit=time_limit, progress=progress)
     except InstanceError as exc:  # a lock that breaks a rule
         fail(overrides.named(exc))
     plan = make_plan(result)

@@ -28,7 +28,18 @@ from optimizer.engine.methods.pricing import MIN_COLUMNS, dense, priced_stages
 from optimizer.engine.model import Milp, build
 from optimizer.engine.overrides import apply_overrides, merge
 from optimizer.engine.pairs import Pairs, eligible_pairs
-from optimizer.engine.stages import Objective, StageEntry, StagesResult, clean, count_stage, stage_log
+from optimizer.engine.stages import (
+    Objective,
+    Progress,
+    StageEntry,
+    StagesResult,
+    begin_block,
+    clean,
+    count_stage,
+    listening,
+    reporting,
+    stage_log,
+)
 from optimizer.engine.status import Status
 
 # Largest packed objective of one count stage; keeps every stage objective an
@@ -83,7 +94,13 @@ class Result:
     excluded: Pairs | None = None
 
 
-def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None, decompose: bool = True) -> Result:
+def solve(
+    inst: Instance,
+    backend: str = "auto",
+    time_limit: float | None = None,
+    decompose: bool = True,
+    progress: Progress | None = None,
+) -> Result:
     """Find the best plan of an instance.
 
     Parameters
@@ -98,6 +115,11 @@ def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None
         is returned with status ``feasible``. ``None``: solve to proven optimum.
     decompose
         Solve independent blocks (no shared pool, cap, frame or quota) apart.
+    progress
+        Called with a message and the fraction done (or None) as the solve prepares,
+        starts each block and ends each stage (:data:`~optimizer.engine.stages.Progress`);
+        messages carry stage names and counts only. ``None``: silent. The result does not
+        depend on it.
 
     Returns
     -------
@@ -105,6 +127,16 @@ def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None
     """
     if backend not in (*BACKENDS, "auto"):
         raise ValueError(f"unknown backend {backend!r} (choose from auto, {', '.join(BACKENDS)})")
+    with reporting(progress):
+        return _solve(inst, backend, time_limit, decompose, progress)
+
+
+def _solve(
+    inst: Instance, backend: str, time_limit: float | None, decompose: bool, progress: Progress | None
+) -> Result:
+    """:func:`solve` inside its progress context."""
+    if progress is not None:
+        progress(f"preparing {len(inst.citizens):,} citizens and {len(inst.units):,} units", 0.0)
     t0 = time.perf_counter()
     full = ProblemData.build(inst)
     fixed = apply_overrides(full, eligible_pairs(full))
@@ -114,8 +146,13 @@ def solve(inst: Instance, backend: str = "auto", time_limit: float | None = None
     t2 = time.perf_counter()
     deadline = None if time_limit is None else time.perf_counter() + time_limit
     blocks = milp.blocks() if decompose else [np.arange(milp.n_cols)]
+    if progress is not None:
+        blocks_text = f"{len(blocks):,} block{'s' * (len(blocks) != 1)}"
+        progress(f"{_columns(milp.n_cols)}, {milp.n_rows:,} rows in {blocks_text}", 0.0)
     x, status, bound, gap, log, counts = _solve_blocks(data, milp, blocks, backend, deadline)
     t3 = time.perf_counter()
+    if progress is not None:
+        progress(f"solved: {status}", 1.0)
     chosen = merge(fixed.locked, milp.pairs.take(x.astype(bool)))
     housed = _housed(data, chosen)
     value = None
@@ -169,10 +206,18 @@ def _solve_blocks(
     gap: float | None = 0.0
     log: list[dict[str, Any]] = []
     matched = 0
-    for cols in blocks:
+    # each block's share of the progress: its columns (a block of no columns counts as one)
+    weight = np.maximum(1.0, np.fromiter((len(cols) for cols in blocks), float, len(blocks)))
+    total = max(1.0, float(weight.sum()))
+    start, share = (np.cumsum(weight) - weight) / total, weight / total
+    for i, cols in enumerate(blocks):
         block = milp.restrict(cols) if len(blocks) > 1 else milp
+        # (stages counted only when someone listens: packing the objectives costs a pass over the columns)
+        n_stages = len(count_groups(data, block)) + 1 if listening() else 1
+        span = (i, len(blocks), float(start[i]), float(share[i]))
         fast = matching_plan(data, block) if backend == "auto" else None
         if fast is not None:
+            begin_block(*span, f"{_columns(block.n_cols)} solved as a matching", 1)
             x[cols] = fast
             matched += 1
             continue
@@ -181,6 +226,7 @@ def _solve_blocks(
         bx: npt.NDArray[np.integer]
         agg = aggregate(data, block) if backend == "auto" else None
         if agg is not None and agg.milp.n_cols < MIN_COLUMNS:
+            begin_block(*span, f"{_columns(agg.milp.n_cols)} (aggregated), stages by HiGHS", n_stages)
             engine = "highs+aggregated"
             y, bstatus, stages, bbound, bgap = _stages(data, agg.milp, "highs", deadline)
             bx = agg.expand(y)
@@ -190,6 +236,7 @@ def _solve_blocks(
                 "unit_classes": len(agg.members_u),
             }
         elif (block.n_cols >= MIN_COLUMNS or dense(block)) and capabilities(engine).column_generation:
+            begin_block(*span, f"{_columns(block.n_cols)}, stages by column generation ({engine})", n_stages)
             bx, bstatus, stages, bbound, bgap = priced_stages(
                 data,
                 block,
@@ -200,6 +247,7 @@ def _solve_blocks(
             )
             engine += "+pricing"
         else:
+            begin_block(*span, f"{_columns(block.n_cols)}, stages by {engine}", n_stages)
             bx, bstatus, stages, bbound, bgap = _stages(data, block, engine, deadline)
         x[cols] = bx
         log.append(
@@ -215,6 +263,10 @@ def _solve_blocks(
         if bstatus != Status.OPTIMAL and status == Status.OPTIMAL:
             status, bound, gap = bstatus, bbound, bgap
     return x, status, bound, gap, log, {"blocks": len(blocks), "matching_blocks": matched}
+
+
+def _columns(n: int) -> str:
+    return f"{n:,} column{'s' * (n != 1)}"
 
 
 def _housed(data: ProblemData, chosen: Pairs) -> dict[int, int]:

@@ -3,10 +3,20 @@
 Both stage drivers (:func:`optimizer.engine.solve.solve` over one backend session,
 and column generation in :mod:`optimizer.engine.methods.pricing`) log their stages
 here, so that an entry has one format whichever way the stage was solved.
+
+Progress: a solve reports each block it starts and each stage it ends to an optional
+:data:`Progress` callback (:func:`reporting`). Because every stage ends in
+:func:`stage_log`, both drivers report through it without a callback argument of their
+own; the callback is held in a context variable for the duration of one solve (a thread
+sees only its own), and the library is silent when there is none.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,6 +31,69 @@ StageEntry = dict[str, Any]
 Objective = tuple[str, npt.NDArray[np.float64], float]
 #: What a stage driver returns: the solution (a value per column), status, stage log, bound and gap.
 StagesResult = tuple[npt.NDArray[np.integer], Status, list[StageEntry], float | None, float | None]
+
+
+#: A progress callback: a message (stage names and counts, never citizen data) and the
+#: fraction of the work done (0 to 1), or None when it is not known.
+Progress = Callable[[str, float | None], None]
+
+
+@dataclass
+class _Reporter:
+    """Where a solve stands: the block being solved and its share of the whole solve."""
+
+    callback: Progress
+    start: float = 0.0  # fraction of the solve done before the current block
+    width: float = 1.0  # the current block's share of the solve
+    stages: int = 1  # stages expected in the current block (column generation may split one)
+    done: int = 0  # stages of the current block ended so far
+    label: str = ""  # the current block, as messages name it
+
+
+_REPORTER: ContextVar[_Reporter | None] = ContextVar("anvis_progress", default=None)
+
+
+@contextmanager
+def reporting(progress: Progress | None) -> Iterator[None]:
+    """Report the blocks and stages of the solve inside this context to ``progress`` (None: silent).
+
+    A solve inside another one's context (an explanation's re-solves) reports to its own
+    callback, or not at all: each :func:`~optimizer.engine.solve.solve` opens this context.
+    """
+    token = _REPORTER.set(None if progress is None else _Reporter(progress))
+    try:
+        yield
+    finally:
+        _REPORTER.reset(token)
+
+
+def begin_block(index: int, n_blocks: int, start: float, width: float, method: str, stages: int) -> None:
+    """Report that block ``index`` (0-based) of ``n_blocks`` starts, solved by ``method`` in ``stages`` stages.
+
+    ``start`` and ``width``: the fraction of the solve done before the block, and the block's share.
+    """
+    rep = _REPORTER.get()
+    if rep is None:
+        return
+    rep.start, rep.width, rep.stages, rep.done = start, width, max(1, stages), 0
+    rep.label = f"block {index + 1} of {n_blocks}: " if n_blocks > 1 else ""
+    rep.callback(f"{rep.label}{method}", start)
+
+
+def listening() -> bool:
+    """Whether the current solve reports progress (to skip work done only for messages)."""
+    return _REPORTER.get() is not None
+
+
+def _stage_ended(entry: StageEntry) -> None:
+    rep = _REPORTER.get()
+    if rep is None:
+        return
+    rep.done += 1
+    rounds = entry.get("pricing_rounds")
+    how = f", {rounds} pricing round{'s' * (rounds != 1)}" if rounds is not None else ""
+    fraction = rep.start + rep.width * min(1.0, rep.done / rep.stages)
+    rep.callback(f"{rep.label}{entry['stage']}: {entry['status']}{how}", fraction)
 
 
 def count_stage(priorities: list[int]) -> str:
@@ -75,4 +148,5 @@ def stage_log(
         entry["nodes"] = res.nodes
     if rounds is not None:
         entry.update(pricing_rounds=rounds, columns_used=columns)
+    _stage_ended(entry)
     return entry

@@ -41,6 +41,7 @@ from optimizer.engine.pairs import (
     failure_codes,
     score_parts,
 )
+from optimizer.engine.stages import Progress
 from optimizer.explain.context import (
     Context,
     PlanMismatch,
@@ -104,6 +105,7 @@ def explain(
     time_limit: float | None = None,
     ctx: Context | None = None,
     lang: str = L.DEFAULT_LANG,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Explain one citizen's outcome in a plan.
 
@@ -127,6 +129,8 @@ def explain(
     lang
         The language of ``"text"`` (:func:`format_explanation`): ``"da"`` or ``"en"``.
         The other fields are the same in both (the ``reason`` of an alternative is English).
+    progress
+        Told how the counterfactual search goes (:func:`counterfactual`); None: silent.
 
     Returns
     -------
@@ -172,7 +176,14 @@ def explain(
         out.update(_unassigned(ctx, c, units, lang))
         if counterfactuals:
             out["counterfactual"] = counterfactual(
-                inst, plan, citizen_id, max_candidates=max_candidates, backend=backend, time_limit=time_limit, ctx=ctx
+                inst,
+                plan,
+                citizen_id,
+                max_candidates=max_candidates,
+                backend=backend,
+                time_limit=time_limit,
+                ctx=ctx,
+                progress=progress,
             )
     out["text"] = format_explanation(out, lang)
     return out

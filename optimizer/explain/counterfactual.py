@@ -31,6 +31,7 @@ from models.schema import KINDS, Agreement
 from optimizer.engine.data import NO_LIMIT, ProblemData
 from optimizer.engine.pairs import ELIGIBLE, NOT_A_TURN, candidates, failure_codes
 from optimizer.engine.solve import Result, solve
+from optimizer.engine.stages import Progress
 from optimizer.explain.context import Context, Units, UnknownCitizen, blocking_caps, citizen_units, context
 from optimizer.plan.usage import ID_FIELD
 from optimizer.text import kr, number, plural
@@ -596,6 +597,22 @@ def _delta(ctx: Context, block: Instance, result: Result, citizen_id: str) -> di
     return out
 
 
+def _within(progress: Progress | None, what: str, k: int, n: int) -> Progress | None:
+    """A re-solve's progress as step ``k`` of ``n`` of the search: its messages after ``what``.
+
+    ``n`` 0: the number of steps is not known yet (the block's re-solve, before the
+    changes are listed), so no fraction.
+    """
+    if progress is None:
+        return None
+    outer = progress
+
+    def inner(message: str, fraction: float | None) -> None:
+        outer(f"{what}: {message}", None if fraction is None or n == 0 else (k + fraction) / n)
+
+    return inner
+
+
 def counterfactual(
     inst: Instance,
     plan: Plan | Mapping[str, Any],
@@ -606,6 +623,7 @@ def counterfactual(
     time_limit: float | None = None,
     ctx: Context | None = None,
     cache: dict[Any, Any] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """The smallest single change that would have housed an unassigned citizen, by re-solving.
 
@@ -633,6 +651,9 @@ def counterfactual(
         A reusable :func:`~optimizer.explain.context.context`.
     cache
         Re-solved blocks by municipalities, shared across calls (as :func:`explain_all` does).
+    progress
+        Told of each re-solve (``change k of n``, the kind of change) and its stages; the
+        fraction is of the changes that may be tried. Never the citizen's data. None: silent.
 
     Returns
     -------
@@ -650,7 +671,8 @@ def counterfactual(
     cache = {} if cache is None else cache
     if key not in cache:
         block = restrict(ctx.with_overrides(inst), munis)
-        cache[key] = (block, solve(block, backend=backend, time_limit=time_limit))
+        inner = _within(progress, "re-solving the block as it is", 0, 0)
+        cache[key] = (block, solve(block, backend=backend, time_limit=time_limit, progress=inner))
     block, base = cache[key]
     out = {
         "applies": True,
@@ -679,13 +701,15 @@ def counterfactual(
     tried: list[dict[str, Any]] = []
     skipped = 0
     found = None
+    most = min(len(changes), max_candidates)
     for ch in changes:
         if len(tried) >= max_candidates:
             skipped += 1
             continue
         if ch["kind"] == "rooms" and not _adds_eligible(block, ch, citizen_id):
             continue
-        res = solve(apply_change(block, ch), backend=backend, time_limit=time_limit)
+        inner = _within(progress, f"change {len(tried) + 1} of at most {most} ({ch['kind']})", len(tried), most)
+        res = solve(apply_change(block, ch), backend=backend, time_limit=time_limit, progress=inner)
         got = _housed_in(res, citizen_id)
         entry = {**ch, "housed": got is not None}
         if str(res.status) != "optimal":

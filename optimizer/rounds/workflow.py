@@ -951,6 +951,9 @@ def solve_round(
     plan = make_plan(result)
     spent = None
     if cost and inst.overrides and plan.status in ("optimal", "feasible"):
+        progress = options.get("progress")
+        if progress is not None:  # the cost's solves report as such, without a fraction of their own
+            options = {**options, "progress": lambda message, _: progress(f"cost of the overrides: {message}", None)}
         spent = _cost_of_overrides(inst, plan, **options)
     with transaction(db, write=True) as conn:
         now_row = _round(conn, row.id)  # still open: nobody committed or abandoned it meanwhile

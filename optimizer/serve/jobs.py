@@ -3,8 +3,9 @@
 A city's round can take a minute; a request that waited that long would time out in
 the browser and tell the planner nothing. :class:`Solves` runs
 :func:`optimizer.rounds.workflow.solve_round` in a thread per round (one at a time per
-round) and keeps what the pages show: running or done, seconds so far, the plan's
-status, what changed from the plan before, or the refusal.
+round) and keeps what the pages show: running or done, seconds so far, the solver's
+stage and the fraction done (its progress callback, stage names and counts only), the
+plan's status, what changed from the plan before, or the refusal.
 """
 
 from __future__ import annotations
@@ -36,14 +37,27 @@ class Job:
     message: str | None = None
     problems: list[str] = field(default_factory=list)
     changes: dict[str, Any] = field(default_factory=dict)
+    #: The latest (stage message, fraction done) of the solve; one attribute, replaced whole,
+    #: so that a poll never pairs one stage with another's fraction.
+    latest: tuple[str | None, float | None] = (None, None)
+
+    def progress(self, message: str, fraction: float | None) -> None:
+        """The solve's progress callback (:data:`optimizer.engine.stages.Progress`): keep the latest.
+
+        A message without a fraction keeps the fraction before it.
+        """
+        self.latest = (message, self.latest[1] if fraction is None else fraction)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON the polling endpoint returns."""
         elapsed = self.seconds if self.seconds is not None else time.monotonic() - self.started
+        stage, fraction = self.latest
         return {
             "round": self.round_id,
             "state": self.state,
             "seconds": round(elapsed, 1),
+            "stage": stage,
+            "fraction": None if fraction is None else round(fraction, 3),
             "status": self.status,
             "message": self.message,
             "problems": self.problems,
@@ -113,7 +127,7 @@ class Solves:
             _, before = stored(self.db, job.round_id)
             with self._lock:
                 before = before or self._plans.get(job.round_id)
-            plan, _ = ledger_call(solve_round, self.db, job.round_id, **self.options)
+            plan, _ = ledger_call(solve_round, self.db, job.round_id, progress=job.progress, **self.options)
             with self._lock:
                 self._plans[job.round_id] = plan
             job.changes = diff_plans(before, plan)

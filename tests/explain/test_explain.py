@@ -920,3 +920,25 @@ def test_danish_free_units_agree_in_number_and_score_parts_are_words():
 
     many = [f"x{i}" for i in range(0, 60, 2)]
     assert L.ids(many).endswith("… (+18 flere)") and L.ids(many, "en") == compact_ids(many)
+
+
+def test_counterfactual_reports_each_re_solve_in_order_without_citizen_data():
+    """The search tells its listener of the block re-solve, then change 1, 2, … with each one's stages."""
+    d = json.loads(json.dumps(frame_doc()).replace('"a"', '"secret-a"').replace('"b"', '"secret-b"'))
+    d["regions"][0]["grant_quota"] = 1
+    d["municipalities"][0]["subsidy_frame"] = 1
+    inst, plan = setup(d)
+    heard: list[tuple[str, float | None]] = []
+    cf = counterfactual(inst, plan, "secret-b", progress=lambda m, f: heard.append((m, f)))
+    silent = counterfactual(inst, plan, "secret-b")
+    assert cf == silent  # the answer does not depend on the listener
+    steps = [m.split(": ")[0] for m, _ in heard]
+    assert steps[0] == "re-solving the block as it is"
+    tried = [
+        f"change {k} of at most {min(len(cf['tried']) + cf['not_tried'], 10)}" for k in range(1, 1 + len(cf["tried"]))
+    ]
+    changes = [s.split(" (")[0] for s in steps if s.startswith("change ")]
+    assert list(dict.fromkeys(changes)) == tried and len(tried) >= 2  # in order, each once in a row
+    fractions = [f for _, f in heard if f is not None]
+    assert fractions == sorted(fractions) and fractions[0] >= 0 and fractions[-1] <= 1
+    assert not any("secret" in m for m, _ in heard)

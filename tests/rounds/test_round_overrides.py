@@ -268,3 +268,16 @@ def test_purging_an_abandoned_round_removes_its_overrides_and_their_cost(db):
         assert conn.execute(select(L.overrides)).all() == []
         assert conn.execute(select(L.rounds.c.override_cost_json)).scalars().all() == [None, None]
     assert b"private reason" not in Path(db).read_bytes()
+
+
+def test_round_solve_reports_its_progress_and_the_cost_solves_as_such(db):
+    """``solve_round(progress=…)``: the round's stages, then the solves that price the overrides, labelled."""
+    inst = two_by_two(overrides=[{"action": "lock", "citizen": "a", "unit": "u2"}])
+    R.open_round(db, inst, by="anna")
+    heard: list[tuple[str, float | None]] = []
+    plan, _ = R.solve_round(db, progress=lambda m, f: heard.append((m, f)))
+    assert pairs(plan) == {("a", "u2"), ("b", "u1")}
+    first_cost = next(i for i, (m, _) in enumerate(heard) if m.startswith("cost of the overrides: "))
+    assert heard[first_cost - 1] == ("solved: optimal", 1.0)  # the round's own solve ends first
+    assert all(m.startswith("cost of the overrides: ") and f is None for m, f in heard[first_cost:])
+    assert heard[0][0].startswith("preparing 2 citizens and 2 units")

@@ -325,3 +325,36 @@ def test_upload_records_who_opened_the_round(client, db):
     r = client.post("/api/rounds", files={"file": ("w.json", DEMO.read_bytes())}, data={"by": "Mette"})
     assert r.status_code == 201
     assert workflow.round_info(db, r.json()["id"])["opened_by"] == "Mette"
+
+
+def test_polling_shows_the_solver_stage_while_it_runs(client, monkeypatch):
+    """While a solve runs, ``GET …/solve`` names its current stage and the fraction done (no citizen data)."""
+    from optimizer.serve.jobs import Job
+
+    rid = upload(client)
+    reached, gate = threading.Event(), threading.Event()
+    original = Job.progress
+
+    def held(job, message, fraction):
+        original(job, message, fraction)
+        if "housed priority" in message and not reached.is_set():  # hold the solve at its first stage's end
+            reached.set()
+            gate.wait(30)
+
+    monkeypatch.setattr(Job, "progress", held)
+    try:
+        assert client.post(f"/api/rounds/{rid}/solve").status_code == 202
+        assert reached.wait(60)
+        job = client.get(f"/api/rounds/{rid}/solve").json()
+        assert job["state"] == "running"
+        assert "housed priority 1" in job["stage"] and 0 < job["fraction"] < 1
+        assert client.get(f"/api/rounds/{rid}").json()["solve"]["stage"] == job["stage"]
+        page = client.get(f"/rounds/{rid}/solving").text  # the polling page starts from the same
+        assert f'<span id="stage">{job["stage"]}</span>' in page and '<progress id="fraction"' in page
+    finally:
+        gate.set()
+        client.app.state.solves.join()
+    done = client.get(f"/api/rounds/{rid}/solve").json()
+    assert done["state"] == "done" and done["stage"] == "solved: optimal" and done["fraction"] == 1.0
+    names = {c.id for c in models.load(DEMO).citizens}
+    assert not any(n in done["stage"] or n in job["stage"] for n in names if len(n) > 2)
