@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
 import models
+from models.headers import CODE_WORDS, DA
 from models.instance import Instance
 from models.plan import Plan
 from models.validate import InstanceError, UnknownFieldWarning
@@ -72,15 +73,9 @@ PLAN_STATUS = {
 }
 #: Planner overrides and their Danish names.
 OVERRIDE_ACTIONS = {"lock": "lås", "forbid": "forbyd", "reserve": "reservér", "hold": "hold til næste runde"}
-#: Why a citizen is not housed, by the plan's ``code``, in a few words (the plan's reason is in full beside it).
-REASON_TEXT = {
-    "no_eligible_unit": "ingen bolig opfylder reglerne",
-    "capacity": "et loft er nået",
-    "outranked": "boligerne gik til mere akutte",
-    "competition": "boligerne gik til andre i en bedre plan",
-    "time_limit": "tidsgrænsen blev nået",
-    "declined": "takkede nej",
-}
+#: Why a citizen is not housed, by the plan's ``code``, in a few words (the plan's reason is in full
+#: beside it): the plan sheets' words, :data:`models.headers.CODE_WORDS`.
+REASON_TEXT = {code: words[0] for code, words in CODE_WORDS[DA].items()}
 #: Upload file endings and what they hold.
 UPLOAD_KINDS = {".json": "JSON", ".xlsx": "Excel-projektmappe", ".zip": "mappe med CSV-filer (zip)"}
 #: A zip of CSV files may unpack to at most this many bytes (a zip bomb is refused) and files.
