@@ -392,14 +392,19 @@ def _status_overrides(db: str, s: dict[str, Any], lang: str) -> None:
 
 @round_group.command("history")
 @db_option
-def round_history(db: str) -> None:
+@lang_option
+def round_history(db: str, lang: str) -> None:
     """List every round, oldest first."""
     from optimizer.rounds.workflow import history
 
     rows = on_ledger(db, history)
     for r in rows:
-        extra = f" by {printable(r['committed_by'])} at {printable(r['committed_at'])}" if r["committed_at"] else ""
-        fields = (r["id"], r["name"], r["status"], r["instance_sha256"][:12])
+        extra = ""
+        if r["committed_at"]:
+            when = L.datetime(r["committed_at"], lang)
+            extra = L.say("rnd.history_by", lang, by=printable(r["committed_by"]), at=printable(when))
+        status = L.TEXT[lang].get(f"round.status.{r['status']}", r["status"])
+        fields = (r["id"], r["name"], status, r["instance_sha256"][:12])
         click.echo("\t".join(printable(f) for f in fields) + extra)
 
 
@@ -686,8 +691,9 @@ def round_carry(db: str, output: str, days: int | None, round_id: int | None, la
     help="Expire the rights choice pools have banked: claimed = floor(share x vacancies).",
 )
 @click.option("--by", default=None, help="Who starts the period (default $USER).")
+@lang_option
 def round_new_period(
-    db: str, frames: bool, quotas: bool, departments: bool, expire_choice_rights: bool, by: str | None
+    db: str, frames: bool, quotas: bool, departments: bool, expire_choice_rights: bool, by: str | None, lang: str
 ) -> None:
     """Start a new period (e.g. a new year): mixed-city caps, and frames, quotas or choice rights when asked.
 
@@ -709,7 +715,8 @@ def round_new_period(
         )
     done = on_ledger(db, new_period, kinds=kinds, by=by)
     n = sum(len(v) for v in done["reset"].values())
-    click.echo(f"new period started ({', '.join(kinds)}) as entry {done['id']}: {n} count{'s' * (n != 1)} zeroed")
+    counts = L.plural(n, "count", lang)
+    click.echo(L.say("rnd.new_period", lang, kinds=", ".join(kinds), id=done["id"], counts=counts))
 
 
 @round_group.command("purge")
@@ -721,7 +728,8 @@ def round_new_period(
     help="Remove the stored instances and plans of every abandoned round (required: what to purge).",
 )
 @click.option("--by", default=None, help="Who purges (default $USER).")
-def round_purge(db: str, abandoned: bool, by: str | None) -> None:
+@lang_option
+def round_purge(db: str, abandoned: bool, by: str | None, lang: str) -> None:
     """Remove citizens' data the ledger no longer needs: the instances and plans of abandoned rounds.
 
     The rounds stay in the history, with status 'purged'; the purge itself is a
@@ -735,10 +743,10 @@ def round_purge(db: str, abandoned: bool, by: str | None) -> None:
     done = on_ledger(db, purge_abandoned, by=by)
     ids = done["rounds"]
     if not ids:
-        click.echo("no abandoned round to purge")
+        click.echo(L.say("rnd.purge_none", lang))
     else:
-        n = len(ids)
-        click.echo(f"purged {n} abandoned round{'s' * (n != 1)} ({', '.join(map(str, ids))}) as entry {done['id']}")
+        rounds = L.plural(len(ids), "abandoned_round", lang)
+        click.echo(L.say("rnd.purged", lang, rounds=rounds, ids=", ".join(map(str, ids)), id=done["id"]))
 
 
 @round_group.command("subsidies")

@@ -295,7 +295,7 @@ def test_round_history_and_status_print_no_control_characters(tmp_path, monkeypa
         assert res.exit_code == 0, res.output
         assert not any(ch in res.output for ch in "\x1b\r") and "\tname" not in res.output
     hist = outs[-1].stdout.splitlines()
-    assert len(hist) == 1 and hist[0].split("\t")[:3] == ["1", "evil[2Jnameline", "committed"]
+    assert len(hist) == 1 and hist[0].split("\t")[:3] == ["1", "evil[2Jnameline", "godkendt"]
     L.dispose_all()
 
 

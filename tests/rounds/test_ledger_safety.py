@@ -227,7 +227,7 @@ def test_purge_removes_abandoned_rounds_data_and_keeps_their_rows(tmp_path, monk
     assert b"-secret" in Path(db).read_bytes()
     inst, plan = R.round_plan(db, 2)
     committed = (inst.to_dict(), plan)
-    res = ok("round", "purge", "--abandoned", "--db", db)
+    res = ok("round", "purge", "--abandoned", "--db", db, "--lang", "en")
     assert res.stdout == "purged 2 abandoned rounds (1, 3) as entry 4\n"
     L.dispose_all()
     assert b"-secret" not in Path(db).read_bytes()
@@ -238,15 +238,18 @@ def test_purge_removes_abandoned_rounds_data_and_keeps_their_rows(tmp_path, monk
     assert rows[3].name == "purged abandoned rounds 1, 3" and rows[3].committed_by == "dpo"
     inst, plan = R.round_plan(db, 2)
     assert (inst.to_dict(), plan) == committed
-    hist = ok("round", "history", "--db", db).stdout.splitlines()
+    hist = ok("round", "history", "--db", db, "--lang", "en").stdout.splitlines()
     assert [h.split("\t")[:3] for h in hist] == [
         ["1", "week-1", "purged"],
         ["2", "week-2", "committed"],
         ["3", "week-3", "purged"],
         ["4", "purged abandoned rounds 1, 3", "purge"],
     ]
+    danish = ok("round", "history", "--db", db).stdout.splitlines()  # Danish by default
+    assert [h.split("\t")[2] for h in danish] == ["slettet", "godkendt", "slettet", "sletning"]
+    assert " af dpo " in danish[1]
     assert_refused(run("round", "report", "--round", "1", "-o", "r.html", "--db", db), "round 1", "purged")
-    assert ok("round", "purge", "--abandoned", "--db", db).stdout == "no abandoned round to purge\n"
+    assert ok("round", "purge", "--abandoned", "--db", db).stdout == "ingen opgivet runde at slette\n"
     ok("round", "open", write_week(4), "--db", db)  # the ledger goes on
     assert "no open round" not in ok("round", "status", "--db", db).stdout
 

@@ -162,7 +162,7 @@ def test_cli_round_new_period(tmp_path, monkeypatch):
         main, ["round", "new-period", "--db", db, "--frames", "--quotas", "--no-departments", "--by", "bo"]
     )
     assert res.exit_code == 0, res.output
-    assert "new period started (frame, quota) as entry 2: 2 counts zeroed" in res.output
+    assert "ny periode startet (frame, quota) som post 2: 2 tællinger nulstillet" in res.output  # Danish by default
     t = R.ledger_totals(db)
     assert (t["municipality"]["M"]["claimed"], t["region"]["R"]["claimed"], t["department"]["D"]["claimed"]) == (
         0,
@@ -171,8 +171,8 @@ def test_cli_round_new_period(tmp_path, monkeypatch):
     )
     res = runner.invoke(main, ["round", "history", "--db", db])
     assert res.exit_code == 0
-    assert res.output.splitlines()[1].split("\t")[1:3] == ["new period: frame, quota", "new_period"]
-    assert "by bo" in res.output.splitlines()[1]
+    assert res.output.splitlines()[1].split("\t")[1:3] == ["new period: frame, quota", "ny periode"]
+    assert " af bo " in res.output.splitlines()[1]
     res = runner.invoke(main, ["round", "rollback", "--db", db])
     assert res.exit_code == 2 and res.output.count("\n") == 1 and "before the new period" in res.output
     R.open_round(db, subsidised_week(2, 1))
