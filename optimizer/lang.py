@@ -91,9 +91,9 @@ TEXT: dict[str, dict[str, str]] = {
         "round.status.committed": "godkendt",
         "round.status.rolled_back": "rullet tilbage",
         "round.status.abandoned": "opgivet",
-        "round.status.purged": "slettet",
+        "round.status.purged": "opgivet (data slettet)",
         "round.status.new_period": "ny periode",
-        "round.status.purge": "sletning",
+        "round.status.purge": "sletning af data",
         # overrides
         "ov.heading": "Tilsidesættelser",
         "ov.intro": "Planlæggerens tilsidesættelser i denne runde, med noten og hvad hver kostede.",

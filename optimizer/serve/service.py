@@ -26,9 +26,19 @@ from models.headers import CODE_WORDS, DA
 from models.instance import Instance
 from models.plan import Plan
 from models.validate import InstanceError, UnknownFieldWarning
+from optimizer import lang as L
 from optimizer.rounds.ledger import LedgerError, ensure_ledger
+from optimizer.rounds.workflow import (
+    PERIOD_STATUS,
+    PURGE_STATUS,
+    PURGED_STATUS,
+    ROUND_STATES,
+    history,
+    overrides_with_cost,
+    round_instance,
+    round_plan,
+)
 from optimizer.rounds.workflow import add_override as workflow_add_override
-from optimizer.rounds.workflow import history, overrides_with_cost, round_instance, round_plan
 from optimizer.rounds.workflow import remove_override as workflow_remove_override
 
 __all__ = [
@@ -53,16 +63,10 @@ __all__ = [
     "stored",
 ]
 
-#: Round statuses in the planners' words.
+#: Round statuses in the planners' words (:mod:`optimizer.lang`'s, as the CLI and the report say them).
 STATUS_TEXT = {
-    "opened": "åben",
-    "solved": "løst",
-    "committed": "godkendt",
-    "rolled_back": "rullet tilbage",
-    "abandoned": "opgivet",
-    "new_period": "ny periode",
-    "purged": "opgivet (data slettet)",
-    "purge": "sletning af data",
+    status: L.say(f"round.status.{status}", "da")
+    for status in (*ROUND_STATES, PERIOD_STATUS, PURGED_STATUS, PURGE_STATUS)
 }
 #: A plan's status in words.
 PLAN_STATUS = {

@@ -246,7 +246,12 @@ def test_purge_removes_abandoned_rounds_data_and_keeps_their_rows(tmp_path, monk
         ["4", "purged abandoned rounds 1, 3", "purge"],
     ]
     danish = ok("round", "history", "--db", db).stdout.splitlines()  # Danish by default
-    assert [h.split("\t")[2] for h in danish] == ["slettet", "godkendt", "slettet", "sletning"]
+    assert [h.split("\t")[2] for h in danish] == [
+        "opgivet (data slettet)",
+        "godkendt",
+        "opgivet (data slettet)",
+        "sletning af data",
+    ]
     assert " af dpo " in danish[1]
     assert_refused(run("round", "report", "--round", "1", "-o", "r.html", "--db", db), "round 1", "purged")
     assert ok("round", "purge", "--abandoned", "--db", db).stdout == "ingen opgivet runde at slette\n"
