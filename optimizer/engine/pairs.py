@@ -7,7 +7,7 @@ chunks; memory stays bounded on city-sized instances.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +56,7 @@ PLAN_RULE_TEXT = {code: text for code, (_, text) in RULES.items()}
 NOT_A_TURN = 11
 
 CHUNK = 4_000_000  # candidate pairs filtered at once
+FILTER_AFTER = 2  # rules tested on every candidate before the survivors are gathered (see eligible)
 
 #: Citizen or unit indices.
 Index = npt.NDArray[np.integer]
@@ -119,6 +120,46 @@ def candidates(data: ProblemData, citizens: Index | None = None) -> Iterator[tup
         start = stop
 
 
+def _failures(data: ProblemData) -> list[tuple[int, Callable[[Index, Index], npt.NDArray[np.bool_]]]]:
+    """Every failure code with its test on candidate pairs ``(ci, ui)``, in the order codes are given.
+
+    The one place the rules live: :func:`failure_codes` names the first rule a pair
+    breaks, :func:`eligible` keeps the pairs that break none.
+    """
+    p = data.inst.parameters
+    low, high = p.subsidy_band_kr
+
+    def dear(ci: Index, ui: Index) -> npt.NDArray[np.bool_]:
+        return data.u_rent[ui] > data.c_max_rent[ci]
+
+    def rooms(ci: Index, ui: Index) -> npt.NDArray[np.bool_]:
+        r = data.u_rooms[ui]
+        return (r < data.c_min_rooms[ci]) | (r > data.c_max_rooms[ci])
+
+    def excluded(ci: Index, ui: Index) -> npt.NDArray[np.bool_]:
+        if not len(data.excluded_keys):
+            return np.zeros(len(ci), bool)
+        return np.isin(ci.astype(np.int64) * data.n_departments + data.u_dept[ui], data.excluded_keys)
+
+    def band(ci: Index, ui: Index) -> npt.NDArray[np.bool_]:
+        rent = data.u_rent[ui]
+        return dear(ci, ui) & ((rent < low) | (rent > high))
+
+    return [
+        (1, rooms),
+        (2, lambda ci, ui: (data.c_kinds[ci] & data.u_kind[ui]) == 0),
+        (3, lambda ci, ui: data.c_needs_acc[ci] & ~data.u_accessible[ui]),
+        (4, lambda ci, ui: data.u_temporary[ui] & ~data.c_temp_ok[ci]),
+        (5, excluded),
+        (6, lambda ci, ui: (data.c_barred[ci] & data.u_area[ui]) != 0),
+        (7, lambda ci, ui: dear(ci, ui) & ~data.c_subsidy[ci]),
+        (10, lambda ci, ui: dear(ci, ui) & ((data.u_kind[ui] & data.subsidy_kinds) == 0)),
+        (8, band),
+        (9, lambda ci, ui: dear(ci, ui) & (data.u_rent[ui] - p.subsidy_amount_kr > data.c_max_rent[ci])),
+        (NOT_A_TURN, lambda ci, ui: data.pool_rotation[data.u_pool[ui]] & ~data.u_turn[ui]),
+    ]
+
+
 def failure_codes(data: ProblemData, ci: Index, ui: Index) -> npt.NDArray[np.int8]:
     """The first rule each same-municipality pair breaks (see ``RULE_TEXT``), 0 if none.
 
@@ -126,29 +167,28 @@ def failure_codes(data: ProblemData, ci: Index, ui: Index) -> npt.NDArray[np.int
     is about the unit alone.
     """
     code = np.zeros(len(ci), dtype=np.int8)
-
-    def mark(failed: npt.NDArray[np.bool_], c: int) -> None:
-        code[(code == 0) & failed] = c
-
-    rooms = data.u_rooms[ui]
-    mark((rooms < data.c_min_rooms[ci]) | (rooms > data.c_max_rooms[ci]), 1)
-    mark((data.c_kinds[ci] & data.u_kind[ui]) == 0, 2)
-    mark(data.c_needs_acc[ci] & ~data.u_accessible[ui], 3)
-    mark(data.u_temporary[ui] & ~data.c_temp_ok[ci], 4)
-    if len(data.excluded_keys):
-        keys = ci.astype(np.int64) * data.n_departments + data.u_dept[ui]
-        mark(np.isin(keys, data.excluded_keys), 5)
-    mark((data.c_barred[ci] & data.u_area[ui]) != 0, 6)
-    p = data.inst.parameters
-    rent, limit = data.u_rent[ui], data.c_max_rent[ci]
-    dear = rent > limit
-    mark(dear & ~data.c_subsidy[ci], 7)
-    mark(dear & ((data.u_kind[ui] & data.subsidy_kinds) == 0), 10)
-    low, high = p.subsidy_band_kr
-    mark(dear & ((rent < low) | (rent > high)), 8)
-    mark(dear & (rent - p.subsidy_amount_kr > limit), 9)
-    mark(data.pool_rotation[data.u_pool[ui]] & ~data.u_turn[ui], NOT_A_TURN)
+    for c, failed in _failures(data):
+        code[(code == 0) & failed(ci, ui)] = c
     return code
+
+
+def eligible(data: ProblemData, ci: Index, ui: Index) -> Index:
+    """The positions of the pairs that break no rule (``failure_codes(...) == ELIGIBLE``).
+
+    The first rules (rooms, kinds), which rule out most candidates, are tested on every
+    pair, the others only on the pairs that pass those.
+    """
+    rules = _failures(data)
+    bad = np.zeros(len(ci), bool)
+    for _, failed in rules[:FILTER_AFTER]:
+        bad |= failed(ci, ui)
+    keep: Index = np.flatnonzero(~bad)
+    ci, ui = ci[keep], ui[keep]
+    bad = np.zeros(len(ci), bool)
+    for _, failed in rules[FILTER_AFTER:]:
+        bad |= failed(ci, ui)
+    return keep[~bad]
+    return keep
 
 
 #: Weights of the default score's parts (see :func:`default_scores`).
@@ -213,13 +253,14 @@ def eligible_pairs(data: ProblemData) -> Pairs:
     cs: list[npt.NDArray[np.int32]] = []
     us: list[npt.NDArray[np.int32]] = []
     for ci, ui in candidates(data):
-        ok = failure_codes(data, ci, ui) == ELIGIBLE
+        ok = eligible(data, ci, ui)
         cs.append(ci[ok].astype(np.int32))
         us.append(ui[ok].astype(np.int32))
     ci = np.concatenate(cs) if cs else np.zeros(0, np.int32)
     ui = np.concatenate(us) if us else np.zeros(0, np.int32)
-    order = np.lexsort((ui, ci))
-    ci, ui = ci[order], ui[order]
+    # sorted by citizen, then unit, without a sort: candidates come citizen by citizen,
+    # each citizen's units in index order (tests/engine/test_eligible.py pins it)
+    keys = ci.astype(np.int64) * data.n_units + ui
     subsidised = data.u_rent[ui] > data.c_max_rent[ci]
     score = default_scores(data, ci, ui, subsidised)
     given = data.inst.scores
@@ -228,7 +269,6 @@ def eligible_pairs(data: ProblemData) -> Pairs:
         # map(dict.__getitem__): the lookups run in C, no Python frame per score
         gc = np.fromiter(map(cidx.__getitem__, given.citizen), np.int64, len(given))
         gk = gc * data.n_units + np.fromiter(map(uidx.__getitem__, given.unit), np.int64, len(given))
-        keys = ci.astype(np.int64) * data.n_units + ui
         pos = np.searchsorted(keys, gk)
         pos_c = np.minimum(pos, len(keys) - 1)
         hit = keys[pos_c] == gk  # a score never makes an ineligible pair eligible

@@ -81,3 +81,51 @@ def _only_block(d: dict):
     milp = build(data, eligible_pairs(data))
     (cols,) = milp.blocks()[:1]
     return data, milp.restrict(cols)
+
+
+def _column_bound(data, block):
+    """columns_at_least from the block's unverified signature classes, as aggregate takes it."""
+    p = block.pairs
+    cits, c_local = agg_mod._compact(p.citizen, data.n_citizens)
+    units, u_local = agg_mod._compact(p.unit, data.n_units)
+    bits, sub = p.score.astype(float).view("int64"), p.subsidised.astype("int64")
+    u_sig = agg_mod._signature_classes(
+        u_local, (c_local, bits, sub), (data.u_pool[units], data.u_dept[units]), len(units)
+    )
+    c_extra = (data.c_prio[cits], data.c_vulnerable[cits].astype("int64"))
+    c_sig = agg_mod._signature_classes(c_local, (u_sig[u_local], bits, sub), c_extra, len(cits))
+    return agg_mod.columns_at_least(c_local, u_local, u_sig, c_sig)
+
+
+def test_column_bound_is_the_aggregated_size_without_collisions():
+    """Where signatures do not collide, the bound aggregate checks before verifying is exactly
+    the aggregated model's column count (so the early exit refuses only what would be refused)."""
+    data, block = _only_block(duplicated(generate("small", seed=4), 3, 2))
+    agg = agg_mod.aggregate(data, block)
+    assert agg is not None
+    assert _column_bound(data, block) == pytest.approx(agg.milp.n_cols, abs=1e-9)
+
+
+def test_column_bound_never_exceeds_the_columns_under_collisions(monkeypatch):
+    """Signatures that all collide make the bound smaller, never larger, than the true columns."""
+    data, block = _only_block(duplicated(generate("small", seed=4), 3, 2))
+    agg = agg_mod.aggregate(data, block)
+    assert agg is not None
+    monkeypatch.setattr(agg_mod, "_pair_hash", lambda *cols: cols[0].astype("uint64") * 0)
+    assert _column_bound(data, block) <= agg.milp.n_cols
+
+
+def test_blocks_that_cannot_shrink_are_refused_before_verifying(monkeypatch):
+    """A block of distinct units and citizens is refused by the column bound alone (no sort of
+    its pairs), and the full computation agrees that its model would keep too many columns."""
+    data, block = _only_block(generate("city-week", seed=2, scale=0.3))
+
+    def no_verifying(*args, **kwargs):
+        raise AssertionError("verified although the signature classes already need too many columns")
+
+    with monkeypatch.context() as m:
+        m.setattr(agg_mod, "_classes", no_verifying)
+        assert agg_mod.aggregate(data, block) is None
+    monkeypatch.setattr(agg_mod, "MAX_SHARE", 1.0)
+    full = agg_mod.aggregate(data, block)
+    assert full is not None and full.milp.n_cols > 0.6 * block.n_cols

@@ -152,3 +152,29 @@ def test_lagrangian_bound_covers_every_pair(doc, seed):
     whole.set_objective(cost)
     whole.h.run()
     assert z + extra >= whole.h.getInfo().objective_function_value - 1e-6
+
+
+@pytest.mark.parametrize("preset, scale", [("hard-city", 0.15), ("national-week", 0.3), ("city-week", 1.0)])
+def test_initial_columns_are_each_citizens_best_and_each_units_most_urgent(preset, scale):
+    """The one-key sort of initial_columns picks the same pairs as the lexsort definition
+    (ties in score broken by unit, then by citizen), also on given scores with many ties."""
+    from optimizer.engine.data import ProblemData
+    from optimizer.engine.model import build
+    from optimizer.engine.pairs import eligible_pairs
+
+    def reference(data, milp):
+        p = milp.pairs
+        by_citizen = np.lexsort((p.unit, -p.score, p.citizen))
+        by_unit = np.lexsort((p.citizen, -p.score, data.c_prio[p.citizen], p.unit))
+        return np.union1d(
+            pricing._top(p.citizen, by_citizen, pricing.START_PER_CITIZEN),
+            pricing._top(p.unit, by_unit, pricing.START_PER_UNIT),
+        )
+
+    data = ProblemData.build(models.from_dict(generate(preset, seed=3, scale=scale, format="anvis/1")))
+    milp = build(data, eligible_pairs(data))
+    assert len(np.unique(milp.pairs.score)) < len(milp.pairs.score) // 10  # ties decide
+    np.testing.assert_array_equal(pricing.initial_columns(data, milp), reference(data, milp))
+    for cols in milp.blocks():
+        block = milp.restrict(cols)
+        np.testing.assert_array_equal(pricing.initial_columns(data, block), reference(data, block))

@@ -78,6 +78,13 @@ def _top(key_group: npt.NDArray[np.integer], order: Columns, k: int) -> Columns:
     return top
 
 
+def _ranks(values: npt.NDArray[np.generic]) -> npt.NDArray[np.int64]:
+    """The rank of each value among the distinct values (equal values, equal ranks)."""
+    _, rank = np.unique(values, return_inverse=True)
+    ranks: npt.NDArray[np.int64] = rank.ravel().astype(np.int64)
+    return ranks
+
+
 def dense(milp: Milp) -> bool:
     """Whether a block has so many eligible pairs per citizen that pricing pays at any size.
 
@@ -91,8 +98,15 @@ def dense(milp: Milp) -> bool:
 def initial_columns(data: ProblemData, milp: Milp) -> Columns:
     """Each citizen's best-scoring pairs and each unit's most urgent candidates."""
     p = milp.pairs
-    by_citizen = np.lexsort((p.unit, -p.score, p.citizen))
-    by_unit = np.lexsort((p.citizen, -p.score, data.c_prio[p.citizen], p.unit))
+    # pairs come sorted by citizen, then unit (Pairs), so a stable sort by one integer key
+    # orders them as lexsort((unit, -score, citizen)) and lexsort((citizen, -score,
+    # priority, unit)) would, in one pass instead of three or four (city-year: 0.6 -> 0.3 s)
+    rank = _ranks(-p.score)
+    n_rank = int(rank.max(initial=0)) + 1
+    by_citizen = np.argsort(p.citizen.astype(np.int64) * n_rank + rank, kind="stable")
+    prio = _ranks(data.c_prio[p.citizen])
+    key = (p.unit.astype(np.int64) * (int(prio.max(initial=0)) + 1) + prio) * n_rank + rank
+    by_unit = np.argsort(key, kind="stable")
     return np.union1d(_top(p.citizen, by_citizen, START_PER_CITIZEN), _top(p.unit, by_unit, START_PER_UNIT))
 
 
