@@ -36,6 +36,18 @@ def chromium(*args: str, cwd: Path) -> None:
     subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, timeout=180)
 
 
+def dumped_dom(path: Path) -> str:
+    """The page's DOM after its scripts ran (``--dump-dom``)."""
+    assert CHROMIUM is not None
+    return subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", path.as_uri()],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    ).stdout
+
+
 def pdf_pages(pdf: bytes) -> list[tuple[float, float]]:
     """The (width, height) of every page of a PDF Chromium wrote."""
     pages = re.findall(rb"/Type\s*/Page\b(?!s).*?/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf, re.S)
@@ -114,14 +126,7 @@ def test_tables_sort_and_search_in_the_browser(page):
     html = page.read_text(encoding="utf-8")
     test = page.with_name("sorted.html")
     test.write_text(html.replace("</body>", HARNESS), encoding="utf-8")
-    assert CHROMIUM is not None
-    dom = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", test.as_uri()],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    ).stdout
+    dom = dumped_dom(test)
     got = json.loads(htmllib.unescape(re.search(r'data-test="([^"]*)"', dom).group(1)))
 
     def kroner(text: str) -> float:
@@ -167,14 +172,7 @@ def test_a_danish_round_report_with_an_override_shows_no_english(tmp_path):
     ):
         result = CliRunner().invoke(main, ["round", "--db", db, *args], env={"ANVIS_LANG": "da"})
         assert result.exit_code == 0, result.output
-    assert CHROMIUM is not None
-    dom = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", out.as_uri()],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    ).stdout
+    dom = dumped_dom(out)
     body = re.sub(r"<(script|style)\b.*?</\1>", "", dom, flags=re.S)
     text = htmllib.unescape(re.sub(r"<[^>]+>", " ", body))
     assert "Tilsidesættelser" in text and "ønsker ikke" in text and "godkendt" in text
