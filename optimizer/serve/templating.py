@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from optimizer import lang as L
 from optimizer.serve.service import OVERRIDE_ACTIONS, PLAN_STATUS, REASON_TEXT, STATUS_TEXT
 
 __all__ = ["environment", "kr", "render", "when"]
@@ -29,15 +30,19 @@ def environment() -> jinja2.Environment:
     env.globals["REASONS"] = REASON_TEXT
     env.globals["PLAN_STATUS"] = PLAN_STATUS
     env.filters["kr"] = kr
+    env.filters["num"] = num
     env.filters["when"] = when
     return env
 
 
 def kr(x: Any) -> str:
-    """An amount in whole kroner the Danish way (``3.690 kr.``); a dash for none."""
-    if x is None:
-        return "–"
-    return f"{round(float(x)):,} kr.".replace(",", ".")
+    """An amount in whole kroner the Danish way (:func:`optimizer.lang.kr`: ``3.690 kr.``); a dash for none."""
+    return "–" if x is None else L.kr(x, "da")
+
+
+def num(x: Any) -> str:
+    """A score or share with a decimal comma (:func:`optimizer.lang.short`: ``78``, ``83,5``); empty for none."""
+    return "" if x is None else L.short(x, "da")
 
 
 def when(stamp: str | None) -> str:
