@@ -341,6 +341,8 @@ class InstanceWorld(World):
         vacancies_per_week: float,
         arrivals_per_week: float,
     ):
+        # World.__init__ is not called: it takes the generator's drawn stock; here the stock is
+        # the horizon's vacancies, drawn below from the instance's own units.
         doc = inst.to_dict()
         self.seed, self.format, self.weeks = seed, doc["format"], weeks
         self.name = doc["name"]
