@@ -294,7 +294,13 @@ figure { margin: 1.5em 0; }
 <h1>Scenario {{ doc.scenario }}</h1>
 <p>Base instance <b>{{ doc.base.instance }}</b> (sha256 <code>{{ doc.base.sha256 }}</code>),
 horizon {{ doc.horizon }}: {{ rows | length - 1 }} variant{{ "s" if rows | length != 2 }} against the base.
-{% if doc.year is defined %}
+{% if doc.year is defined and doc.year.base is defined %}
+Each variant's terms through {{ doc.year.weeks }} weekly rounds of the simulation on the base instance's weeks
+({{ doc.year.vacancies_per_week }} vacancies and {{ doc.year.arrivals_per_week }} new urgent citizens a week on
+average, resampled from the base; decline rate {{ doc.year.decline_rate }}) for each of the seeds
+{{ doc.year.seeds | join(", ") }}: the mean and standard deviation over the seeds.
+Every variant's instance can be written out (<code>anvis scenario --write-instances</code>).</p>
+{% elif doc.year is defined %}
 Each variant's terms through {{ doc.year.weeks }} weekly rounds of the simulation (regime {{ doc.year.regime }},
 scale {{ doc.year.scale }}, decline rate {{ doc.year.decline_rate }}) for each of the seeds
 {{ doc.year.seeds | join(", ") }}: the mean and standard deviation over the seeds.

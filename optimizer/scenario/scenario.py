@@ -42,7 +42,16 @@ import models
 from models.validate import InstanceError, Problem
 from optimizer.scenario.changes import TERMS, ScenarioError, apply_changes, describe, show_value
 from optimizer.scenario.outcome import outcome
-from optimizer.scenario.year import YEAR_KEYS, Year, year_outcome, year_run, year_terms
+from optimizer.scenario.year import (
+    BASE_KEYS,
+    WORLD_KEYS,
+    YEAR_KEYS,
+    Year,
+    year_on_base,
+    year_outcome,
+    year_run,
+    year_terms,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -122,9 +131,10 @@ class Scenario:
     groups
         The sweeps and grids.
     year
-        The year's options (``None`` for the round horizon). Then ``base`` and
-        ``instances`` are the terms of the first seed (the runs apply the changes to
-        each seed's terms again).
+        The year's options (``None`` for the round horizon). On the simulation's world,
+        ``base`` and ``instances`` are the terms of the first seed (the runs apply the
+        changes to each seed's terms again); on a base instance (``year.on_base``), they
+        are the base and its variants, as for a round.
     """
 
     source: str
@@ -166,13 +176,21 @@ def read_scenario(path: str | os.PathLike[str]) -> Scenario:
     variants, groups = _variants(raw, problems)
     year = None
     if horizon == "year":
-        year = _year(raw.get("year", {}), problems)
-        if "base" in raw:
-            problems.append(
-                Problem("base", "a year's base is the simulation's world, set in [year] (seeds, scale, regime)")
-            )
-        bases = [] if year is None or problems else [year_terms(year, s) for s in year.seeds]
-        base = bases[0] if bases else None
+        year = _year(raw.get("year", {}), problems, on_base="base" in raw)
+        if "base" in raw:  # the user's own instance, resampled week by week
+            base = _base(raw, Path(path), problems)
+            if base is not None and base.overrides:
+                problems.append(
+                    Problem(
+                        "base", "has overrides (locks, holds): they name one week's units and citizens; remove them"
+                    )
+                )
+            bases = [] if base is None else [base]
+            if year is not None and base is not None:
+                year = year_on_base(year, base)
+        else:
+            bases = [] if year is None or problems else [year_terms(year, s) for s in year.seeds]
+            base = bases[0] if bases else None
     else:
         base = _base(raw, Path(path), problems)
         bases = [] if base is None else [base]
@@ -183,7 +201,7 @@ def read_scenario(path: str | os.PathLike[str]) -> Scenario:
     for k, b in enumerate(bases):
         document = b.to_dict()
         # a year's changes must hold in every seed's world: each seed draws its own stock
-        prefix = "" if year is None else f"seed {year.seeds[k]}: "
+        prefix = "" if year is None or year.on_base else f"seed {year.seeds[k]}: "
         for v in variants[1:]:
             try:
                 changed = apply_changes(b, v.changes, where=_where(v), document=document)
@@ -194,15 +212,19 @@ def read_scenario(path: str | os.PathLike[str]) -> Scenario:
                 continue
             if k == 0:
                 instances.append(changed)
-    if base.overrides and not problems:
+    if base.overrides and not problems and year is None:
         problems += _lock_problems(variants, instances)
     if problems:
         raise InstanceError(source, problems)
     return Scenario(source, base, str(horizon), tuple(variants), tuple(instances), tuple(groups), year)
 
 
-def _year(raw: object, problems: list[Problem]) -> Year | None:
-    """The ``[year]`` table checked, every problem listed; ``None`` when it has any."""
+def _year(raw: object, problems: list[Problem], on_base: bool = False) -> Year | None:
+    """The ``[year]`` table checked, every problem listed; ``None`` when it has any.
+
+    ``on_base``: the scenario has a base instance (then the keys of the simulation's world
+    are refused, and those of the base's weeks allowed).
+    """
     from optimizer.sim.simulate import REGIMES
 
     if not isinstance(raw, dict):
@@ -231,8 +253,28 @@ def _year(raw: object, problems: list[Problem]) -> Year | None:
         not isinstance(munis, list) or not munis or not all(isinstance(m, str) and m for m in munis)
     ):
         problems.append(Problem("year.municipalities", f"is a non-empty list of kommune codes, got {munis!r}"))
+    for key in BASE_KEYS:
+        x = raw.get(key)
+        if x is not None and (not _is_num(x) or x < 0):
+            problems.append(Problem(f"year.{key}", f"is a number ≥ 0, got {x!r}"))
+    for key in sorted(set(raw) & set(WORLD_KEYS if on_base else BASE_KEYS)):
+        problems.append(
+            Problem(f"year.{key}", "describes the simulation's world; a year on a base instance takes its own terms")
+            if on_base
+            else Problem(f"year.{key}", "describes a base instance's weeks; give a base, or leave it out")
+        )
     if len(problems) > before:
         return None
+    if on_base:
+        v, a = raw.get("vacancies_per_week"), raw.get("arrivals_per_week")
+        return Year(
+            int(weeks),
+            tuple(seeds),
+            decline_rate=float(rate),
+            on_base=True,
+            vacancies_per_week=None if v is None else float(v),
+            arrivals_per_week=None if a is None else float(a),
+        )
     try:
         return Year(int(weeks), tuple(seeds), float(scale), str(regime), float(rate), _municipalities(munis))
     except ValueError as exc:
@@ -474,17 +516,18 @@ def _run_year(
 ) -> list[dict[str, Any]]:
     """Every (variant, seed) run of a year, one task each; each variant's outcome over its seeds."""
     tasks = [(seed, v.changes) for v in scenario.variants for seed in year.seeds]
+    base = scenario.base if year.on_base else None  # a year on the user's instance resamples it
     if jobs == 1 and scheduler is None:
         runs = []
         for i, task in enumerate(tasks):
-            runs.append(year_run(task, year, backend, time_limit))
+            runs.append(year_run(task, year, backend, time_limit, base))
             if progress is not None:
                 progress(i + 1, len(tasks))
     else:
         from optimizer.scenario.parallel import run_on_dask
 
         runs = run_on_dask(
-            year_run, tasks, jobs, scheduler, progress, year=year, backend=backend, time_limit=time_limit
+            year_run, tasks, jobs, scheduler, progress, year=year, backend=backend, time_limit=time_limit, base=base
         )
     n = len(year.seeds)
     return [year_outcome(runs[i : i + n]) for i in range(0, len(runs), n)]

@@ -225,22 +225,30 @@ DEFAULT_REGIMES = ("rotation", "choice", "extended")
 def kind_pool_agreements(w: World, units: np.ndarray, share: float, mode: str, taken: set[str]) -> list[dict[str, Any]]:
     """The per-kind default pools of these units spelt out as agreements (the work-around above).
 
-    One agreement ``<organisation>-<kind>`` per (organisation, kind) with units, in order of
-    first unit, with the default pool's filters (municipality, organisation, kind), ``share``
-    and ``mode``. Appended after the regime's agreements, it takes exactly the units the
-    default pool would take. Ids in ``taken`` are refused (they would clash).
+    One agreement per (municipality, organisation, kind) with units, in order of first unit,
+    with the default pool's filters (municipality, organisation, kind), ``share`` and
+    ``mode``; its id is ``<prefix><organisation>-<kind>`` (the world's
+    ``kind_pool_prefix``), and ``-<municipality>`` after it when the organisation has
+    afdelinger in more than one municipality, so that every pool keeps its id (and its
+    ledger row) from week to week. Appended after the regime's agreements, it takes exactly
+    the units the default pool would take. Ids in ``taken`` are refused (they would clash).
     """
+    prefix = w.kind_pool_prefix
+    homes: dict[str, set[str]] = {}
+    for d in w.departments:
+        homes.setdefault(d["organisation"], set()).add(d["municipality"])
     out: dict[str, dict[str, Any]] = {}
     for d, k in zip(w.u_dept[units].tolist(), w.u_kind[units].tolist(), strict=True):
         dept = w.departments[d]
-        aid = f"{dept['organisation']}-{KINDS[k]}"
+        org, code = dept["organisation"], dept["municipality"]
+        aid = f"{prefix}{org}-{KINDS[k]}" + (f"-{code}" if len(homes[org]) > 1 else "")
         if aid not in out:
             if aid in taken:
                 raise ValueError(f"agreement id {aid!r} clashes with a per-kind pool")
             out[aid] = {
                 "id": aid,
-                "municipality": dept["municipality"],
-                "organisation": dept["organisation"],
+                "municipality": code,
+                "organisation": org,
                 "kinds": [KINDS[k]],
                 "share": share,
                 "mode": mode,
@@ -343,7 +351,9 @@ def _period_summary(run: _Run, w: World, period: int, first: int, last: int) -> 
     by_region: Counter[str] = Counter()
     for m, n in used.items():
         by_region[region_of[m]] += n
+    # an instance's region may have no quota (unlimited): it is in no total and never at its quota
     quotas = {r["id"]: r["grant_quota"] for r in w.regions}
+    limited = {r: q for r, q in quotas.items() if q is not None}
     return {
         "period": period,
         "weeks": [first, last],
@@ -352,9 +362,9 @@ def _period_summary(run: _Run, w: World, period: int, first: int, last: int) -> 
         "frames_total": int(sum(frames.values())),
         "frame_holders": sum(1 for f in frames.values() if f),
         "municipalities_at_frame": sum(1 for m, f in frames.items() if f and used.get(m, 0) >= f),
-        "quota_total": int(sum(quotas.values())),
+        "quota_total": int(sum(limited.values())),
         "quota_used": {r: int(by_region.get(r, 0)) for r in quotas},
-        "regions_at_quota": sum(1 for r, q in quotas.items() if by_region.get(r, 0) >= q),
+        "regions_at_quota": sum(1 for r, q in limited.items() if by_region.get(r, 0) >= q),
     }
 
 

@@ -137,7 +137,11 @@ def test_deltas_sweep(tmp_path):
         ("base = 3\n", ["s.toml: base: is a file name or a table with 'generate', got 3"]),
         ('[base]\ngenerate = "x"\nseed = -1\n', ["s.toml: base.generate: is one of", "s.toml: base.seed: is a whole"]),
         ('base = "week.json"\nhorizon = "month"\n', ["s.toml: horizon: is 'round' or 'year', got 'month'"]),
-        ('base = "week.json"\nhorizon = "year"\n', ["s.toml: base: a year's base is the simulation's world"]),
+        # a year on the base file is allowed now (test_year_base.py); the world's keys are not
+        (
+            'base = "week.json"\nhorizon = "year"\n[year]\nregime = "choice"\n',
+            ["s.toml: year.regime: describes the simulation's world"],
+        ),
         ('base = "week.json"\n[year]\nweeks = 2\n', ["s.toml: year: a [year] table needs horizon = 'year'"]),
         (
             'base = "week.json"\n[[variant]]\nname = "base"\nchanges = [{term="default_share", value=0.5}]\n',

@@ -142,7 +142,9 @@ def test_table_csv_and_page(year_doc):
             ["year.scale: is a number > 0", "year.decline_rate"],
         ),
         ('horizon = "year"\n[year]\nmunicipalities = ["nope"]\n', ["year.municipalities: "]),
-        (YEAR + '[base]\ngenerate = "city-week"\n', ["base: a year's base is the simulation's world"]),
+        # a base is the user's own instance now (tests/scenario/test_year_base.py): the keys of
+        # the simulation's world are refused with it
+        (YEAR + '[base]\ngenerate = "city-week"\n', ["year.scale: describes the simulation's world"]),
         (
             YEAR + '[[variant]]\nname = "v"\nchanges = [{term = "max_vulnerable", department = "afd-x", value = 1}]\n',
             ["seed 0: variant[0].changes[0] (max_vulnerable afd-x =1): no department 'afd-x'"],
