@@ -207,6 +207,8 @@ def test_stable_order_is_lexsort_and_top_takes_each_groups_first(rows):
     a = a % 5 if len(a) % 2 else a  # small first keys (radix) and large ones (beyond 2**16)
     order = pricing._stable_order(a, b, c)
     np.testing.assert_array_equal(order, np.lexsort((c, b, a)))
+    f = b / 4.0  # a float key (reduced costs) is never cast to 16 bits
+    np.testing.assert_array_equal(pricing._stable_order(c, f), np.lexsort((f, c)))
     for k in (0, 1, 2):
         g = a[order]
         expected = order[np.arange(len(g)) - np.searchsorted(g, g, side="left") < k]
