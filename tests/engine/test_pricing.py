@@ -178,3 +178,38 @@ def test_initial_columns_are_each_citizens_best_and_each_units_most_urgent(prese
     for cols in milp.blocks():
         block = milp.restrict(cols)
         np.testing.assert_array_equal(pricing.initial_columns(data, block), reference(data, block))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([3.0, -0.0, 0.0, 100.0, 3.0, 7.0]),  # integral: counted in a table (-0.0 ties 0.0)
+        np.array([5, 2, 2, 9, -4], dtype=np.int32),  # integers
+        np.array([0.5, 0.25, 0.5, 1.0]),  # fractional given scores: np.unique
+        np.array([0.0, 1e12, 1e12, 3.0]),  # integral but too wide for the table: np.unique
+        np.zeros(0),
+    ],
+)
+def test_ranks_are_those_of_unique(values):
+    """_ranks gives every value its rank among the distinct values, by table or by sort alike."""
+    _, expected = np.unique(values, return_inverse=True)
+    np.testing.assert_array_equal(pricing._ranks(values), expected.ravel())
+    np.testing.assert_array_equal(pricing._ranks(-values), np.unique(-values, return_inverse=True)[1].ravel())
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 70_000), st.integers(-3, 3), st.integers(0, 5)), max_size=60),
+)
+def test_stable_order_is_lexsort_and_top_takes_each_groups_first(rows):
+    """One stable sort per key (radix for 16-bit keys) orders as lexsort; _top keeps the first k of each group."""
+    columns = list(zip(*rows, strict=True)) if rows else [(), (), ()]
+    a, b, c = (np.array(col, dtype=np.int64) for col in columns)
+    a = a % 5 if len(a) % 2 else a  # small first keys (radix) and large ones (beyond 2**16)
+    order = pricing._stable_order(a, b, c)
+    np.testing.assert_array_equal(order, np.lexsort((c, b, a)))
+    f = b / 4.0  # a float key (reduced costs) is never cast to 16 bits
+    np.testing.assert_array_equal(pricing._stable_order(c, f), np.lexsort((f, c)))
+    for k in (0, 1, 2):
+        g = a[order]
+        expected = order[np.arange(len(g)) - np.searchsorted(g, g, side="left") < k]
+        np.testing.assert_array_equal(pricing._top(a, order, k), expected)

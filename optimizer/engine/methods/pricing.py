@@ -67,22 +67,58 @@ TOL = 1e-7
 TIE_BUDGET = 0.25  # most the tie-break (see tie_break) adds to any plan's value
 TIED_ADD_MIN = 1e-3  # with the tie-break, pairs enter only above this reduced cost
 TIED_ITERATIONS = (8, 10_000)  # a tie-broken LP may take 8 iterations per row + 10,000 (then: plain cost)
+RANK_TABLE = 1 << 16  # _ranks counts in a table when the values span at most this more than their number
 FACE_TOL = 1e-6  # relative to the largest cost: reduced costs and duals this close to 0 count as 0
 
 
 def _top(key_group: npt.NDArray[np.integer], order: Columns, k: int) -> Columns:
     """The first k entries of each group in ``order`` (groups of ``key_group``)."""
     g = key_group[order]
-    first = np.searchsorted(g, g, side="left")
-    top: Columns = order[np.arange(len(order)) - first < k]
+    # each entry's place in its group: its index less that of the group's first entry
+    # (a running maximum over the group starts: linear, where a binary search is not)
+    at = np.arange(len(g))
+    starts = np.zeros(len(g), np.int64)
+    starts[1:] = np.where(g[1:] != g[:-1], at[1:], 0)
+    top: Columns = order[at - np.maximum.accumulate(starts) < k]
     return top
 
 
 def _ranks(values: npt.NDArray[np.generic]) -> npt.NDArray[np.int64]:
     """The rank of each value among the distinct values (equal values, equal ranks)."""
-    _, rank = np.unique(values, return_inverse=True)
+    v = np.asarray(values)
+    if v.size and (np.issubdtype(v.dtype, np.integer) or (np.isfinite(v).all() and np.array_equal(v, np.floor(v)))):
+        lo, hi = v.min(), v.max()
+        if float(hi) - float(lo) <= v.size + RANK_TABLE:
+            # integral values in a modest range (default scores 0-100, priorities): a
+            # presence table and its running count rank them in linear time, as the
+            # sort of np.unique would (city-year's 1.9 million scores: 0.06 -> 0.01 s CPU)
+            at = (v - lo).astype(np.int64)
+            present = np.zeros(int(hi - lo) + 1, bool)
+            present[at] = True
+            table = np.cumsum(present, dtype=np.int64) - 1
+            counted: npt.NDArray[np.int64] = table[at]
+            return counted
+    _, rank = np.unique(v, return_inverse=True)
     ranks: npt.NDArray[np.int64] = rank.ravel().astype(np.int64)
     return ranks
+
+
+def _stable_order(*keys: npt.NDArray[np.generic]) -> Columns:
+    """The indices that sort by ``keys[0]``, ties by ``keys[1]`` and so on, then by index.
+
+    As ``np.lexsort(keys[::-1])``, by one stable sort per key from the last; an integer
+    key of non-negative values below 2**16 is sorted as ``uint16``, which NumPy sorts by
+    radix in linear time (city-year's initial columns: 0.31 -> 0.12 s CPU).
+    """
+    order: Columns | None = None
+    for key in reversed(keys):
+        k = key if order is None else key[order]
+        if np.issubdtype(k.dtype, np.integer) and k.size and k.min() >= 0 and k.max() < 1 << 16:
+            k = k.astype(np.uint16)
+        step = np.argsort(k, kind="stable")
+        order = step if order is None else order[step]
+    assert order is not None  # at least one key
+    return order
 
 
 def dense(milp: Milp) -> bool:
@@ -98,15 +134,12 @@ def dense(milp: Milp) -> bool:
 def initial_columns(data: ProblemData, milp: Milp) -> Columns:
     """Each citizen's best-scoring pairs and each unit's most urgent candidates."""
     p = milp.pairs
-    # pairs come sorted by citizen, then unit (Pairs), so a stable sort by one integer key
-    # orders them as lexsort((unit, -score, citizen)) and lexsort((citizen, -score,
-    # priority, unit)) would, in one pass instead of three or four (city-year: 0.6 -> 0.3 s)
+    # pairs come sorted by citizen, then unit (Pairs), so sorting by (citizen, score rank)
+    # and by (unit, priority rank, score rank), ties by index, orders them as
+    # lexsort((unit, -score, citizen)) and lexsort((citizen, -score, priority, unit)) would
     rank = _ranks(-p.score)
-    n_rank = int(rank.max(initial=0)) + 1
-    by_citizen = np.argsort(p.citizen.astype(np.int64) * n_rank + rank, kind="stable")
-    prio = _ranks(data.c_prio[p.citizen])
-    key = (p.unit.astype(np.int64) * (int(prio.max(initial=0)) + 1) + prio) * n_rank + rank
-    by_unit = np.argsort(key, kind="stable")
+    by_citizen = _stable_order(p.citizen, rank)
+    by_unit = _stable_order(p.unit, _ranks(data.c_prio[p.citizen]), rank)
     return np.union1d(_top(p.citizen, by_citizen, START_PER_CITIZEN), _top(p.unit, by_unit, START_PER_UNIT))
 
 
@@ -418,7 +451,7 @@ def tie_break(milp: Milp) -> Floats | None:
 
 
 def _best_per_citizen(milp: Milp, d: Floats, candidates: Columns) -> Columns:
-    order = candidates[np.lexsort((-d[candidates], milp.pairs.citizen[candidates]))]
+    order = candidates[_stable_order(milp.pairs.citizen[candidates], -d[candidates])]
     return np.sort(_top(milp.pairs.citizen, order, ADD_PER_CITIZEN))
 
 
