@@ -123,3 +123,19 @@ def test_a_table_entry_that_is_not_a_command_is_refused():
     table = LazyCommands({"bad": "optimizer.cli:COMMANDS"})
     with pytest.raises(TypeError, match="not a click command"):
         table["bad"]
+
+
+def test_solve_in_process_restores_the_collector_threshold(tmp_path):
+    """``anvis solve`` raises the young generation's threshold for its own run only."""
+    import gc
+
+    from click.testing import CliRunner
+
+    before = gc.get_threshold()
+    plan = tmp_path / "p.json"
+    out = CliRunner().invoke(main, ["solve", str(ROOT / "instances" / "tiny.json"), "-o", str(plan), "-q"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(plan.read_text())["status"] == "optimal"
+    assert gc.get_threshold() == before
+    out = CliRunner().invoke(main, ["solve", str(tmp_path / "missing.json"), "-o", str(plan), "-q"])
+    assert out.exit_code == 2 and gc.get_threshold() == before  # also when the command fails
