@@ -319,6 +319,8 @@ INT_FIELDS = {
 
 
 def _too_large(raw: Raw) -> list[Problem]:
+    if not any(_any_too_large(_table(raw, name), keys) for name, keys in INT_FIELDS.items()):
+        return []  # the common case, found without a Python call per field
     problems = []
     for name, keys in INT_FIELDS.items():
         for i, r in _records(raw, name):
@@ -330,6 +332,19 @@ def _too_large(raw: Raw) -> list[Problem]:
                             Problem(f"{name}[{i}].{key}{suffix}", f"{short(x)} is too large (at most {MAX_INT})")
                         )
     return problems
+
+
+def _any_too_large(records: list[Any], keys: tuple[str, ...]) -> bool:
+    """Whether some record holds a whole number above ``MAX_INT`` at one of ``keys`` (or in a list there)."""
+    for key in keys:
+        values = [r.get(key) for r in records if isinstance(r, dict)]
+        items = [x for v in values if isinstance(v, list) for x in v]
+        # a bool is an int, but never above MAX_INT
+        if any(isinstance(x, int) and x > MAX_INT for x in values) or any(
+            isinstance(x, int) and x > MAX_INT for x in items
+        ):
+            return True
+    return False
 
 
 EXACT = 2**53

@@ -106,3 +106,16 @@ def test_the_model_and_its_restrictions_are_those_scipy_built(preset, seed, scal
         assert np.array_equal(sub.parent_rows, old_rows)
         same(sub.A, old[old_rows, :].tocsc())
         assert np.array_equal(sub.row_hi, milp.row_hi[old_rows])
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_distinct_is_np_unique_with_inverse(dtype):
+    from optimizer.engine.methods.matching import distinct
+
+    rng = np.random.default_rng(0)
+    for n, high in [(0, 1), (1, 1), (50, 7), (1000, 5000), (640, 3)]:
+        x = rng.integers(0, high, n).astype(dtype)
+        values, inverse = distinct(x)
+        want_values, want_inverse = np.unique(x, return_inverse=True)
+        assert values.dtype == want_values.dtype and np.array_equal(values, want_values)
+        assert np.array_equal(inverse, want_inverse) and np.array_equal(values[inverse], x)
