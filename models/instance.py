@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import chain
@@ -44,12 +44,34 @@ class Scores:
     def __len__(self) -> int:
         return len(self.citizen)
 
+    @cached_property
+    def citizen_codes(self) -> tuple[tuple[str, ...], np.ndarray[Any, np.dtype[np.int64]]]:
+        """The distinct citizen ids, sorted, and the position of each row's citizen among them.
+
+        Computed once, for validation (unknown ids, repeated pairs) and the engine (each
+        row's citizen index), from few distinct ids: no Python call per row.
+        """
+        return id_codes(self.citizen)
+
+    @cached_property
+    def unit_codes(self) -> tuple[tuple[str, ...], np.ndarray[Any, np.dtype[np.int64]]]:
+        """The distinct unit ids, sorted, and the position of each row's unit among them."""
+        return id_codes(self.unit)
+
     def records(self) -> list[dict[str, Any]]:
         """The table as a list of ``{"citizen", "unit", "score"}`` dicts."""
         return [
             {"citizen": c, "unit": u, "score": _number(s)}
             for c, u, s in zip(self.citizen, self.unit, self.score.tolist(), strict=True)
         ]
+
+
+def id_codes(ids: Sequence[str]) -> tuple[tuple[str, ...], np.ndarray[Any, np.dtype[np.int64]]]:
+    """``sorted(set(ids))`` and each id's position in it (sorted: codes independent of hash order)."""
+    distinct = tuple(sorted(set(ids)))
+    code = {x: k for k, x in enumerate(distinct)}
+    # map(dict.__getitem__): the lookups run in C, no Python frame per row
+    return distinct, np.fromiter(map(code.__getitem__, ids), np.int64, len(ids))
 
 
 def _number(x: float) -> int | float:

@@ -265,10 +265,11 @@ def eligible_pairs(data: ProblemData) -> Pairs:
     score = default_scores(data, ci, ui, subsidised)
     given = data.inst.scores
     if len(given) and len(ci):
+        # each row's citizen and unit index, by way of the table's codes (few distinct ids)
+        (c_ids, c_code), (u_ids, u_code) = given.citizen_codes, given.unit_codes
         cidx, uidx = data.citizen_index, data.unit_index
-        # map(dict.__getitem__): the lookups run in C, no Python frame per score
-        gc = np.fromiter(map(cidx.__getitem__, given.citizen), np.int64, len(given))
-        gk = gc * data.n_units + np.fromiter(map(uidx.__getitem__, given.unit), np.int64, len(given))
+        gc = np.array([cidx[c] for c in c_ids], np.int64)[c_code]
+        gk = gc * data.n_units + np.array([uidx[u] for u in u_ids], np.int64)[u_code]
         pos = np.searchsorted(keys, gk)
         pos_c = np.minimum(pos, len(keys) - 1)
         hit = keys[pos_c] == gk  # a score never makes an ineligible pair eligible

@@ -44,3 +44,37 @@ def test_numbers_at_the_limit_and_bools_are_not_too_large():
     models.from_dict(d, SRC)
     d["units"][0]["rooms"] = True  # a type error, never "too large"
     assert not any("too large" in line for line in errors(d).lines())
+
+
+def test_score_codes_name_each_rows_ids():
+    import numpy as np
+
+    from models.instance import Scores
+
+    s = Scores(("b", "a", "b", "c"), ("u2", "u1", "u1", "u2"), np.zeros(4))
+    (c_ids, c_code), (u_ids, u_code) = s.citizen_codes, s.unit_codes
+    assert c_ids == ("a", "b", "c") and u_ids == ("u1", "u2")
+    assert [c_ids[k] for k in c_code] == list(s.citizen) and [u_ids[k] for k in u_code] == list(s.unit)
+
+
+@pytest.mark.parametrize("n", [2, 200])  # 2: pairs counted in a table; 200 (few of n*n pairs): sorted
+def test_duplicate_scores_are_named_with_their_first_row(n):
+    from models.fastjson import ScoreColumns
+
+    d = base()
+    d["units"] = [{**d["units"][0], "id": f"u{j}"} for j in range(n)]
+    d["citizens"] = [{**d["citizens"][0], "id": f"c{i}"} for i in range(n)]
+    rows = [(f"c{i}", f"u{i}") for i in range(n)] + [("c1", "u0"), (f"c{n - 1}", f"u{n - 1}"), ("c1", "u0")]
+    for scores in (
+        [{"citizen": c, "unit": u, "score": 1} for c, u in rows],
+        ScoreColumns([c for c, _ in rows], [u for _, u in rows], [1] * len(rows)),
+    ):
+        d["scores"] = scores
+        dups = [(p.path, p.message) for p in errors(d).problems if "duplicate" in p.message]
+        assert dups == [
+            (
+                f"scores[{n + 1}]",
+                f"duplicate score for citizen 'c{n - 1}' and unit 'u{n - 1}' (first at scores[{n - 1}])",
+            ),
+            (f"scores[{n + 2}]", f"duplicate score for citizen 'c1' and unit 'u0' (first at scores[{n}])"),
+        ]
