@@ -305,8 +305,14 @@ def _group_rows(group: Index, cols: Index, cap: npt.NDArray[np.int64], pairs: Pa
 
 def build(data: ProblemData, pairs: Pairs) -> Milp:
     """The MILP of an instance's usable pairs, without objective (the solver sets it)."""
-    pairs = pairs.take(usable(data, pairs))
-    cols = np.arange(len(pairs))
+    ok = usable(data, pairs)
+    if not ok.all():  # else the pairs as they are (nothing writes into them): no copy
+        pairs = pairs.take(ok)
+    # 4-byte column and row numbers where they fit halve the model's temporaries (assign800:
+    # 1.3 million entries); a column has at most 6 rows and a row at least one column, so
+    # both stay below 6 × columns. The matrix's own index type is chosen as SciPy would (Csc).
+    index = np.int32 if 6 * len(pairs) < 2**31 else np.int64
+    cols = np.arange(len(pairs), dtype=index)
     ci, ui, sub = pairs.citizen, pairs.unit, pairs.subsidised
     # (kind, group per entry, column per entry, groups with a row, their caps)
     blocks: list[tuple[int, Index, Index, Index, npt.NDArray[np.int64]]] = []
@@ -338,7 +344,7 @@ def build(data: ProblemData, pairs: Pairs) -> Milp:
     for kind, g, c, rows, caps in blocks:
         # number the rows of this block, then map each entry's group to its row
         # (every group with a row has entries, so rows ⊆ g)
-        local = np.full(int(g.max(initial=-1)) + 1, -1, np.int64)
+        local = np.full(int(g.max(initial=-1)) + 1, -1, index)
         local[rows] = np.arange(len(rows))
         entries_r.append(row_of + local[g])
         entries_c.append(c)
