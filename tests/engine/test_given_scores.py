@@ -17,7 +17,10 @@ def reference(data: ProblemData) -> np.ndarray:
     p = eligible_pairs(data)
     score = default_scores(data, p.citizen, p.unit, p.subsidised)
     given = data.inst.scores
-    index = {(data.citizen_index[c], data.unit_index[u]): s for c, u, s in zip(given.citizen, given.unit, given.score)}
+    index = {
+        (data.citizen_index[c], data.unit_index[u]): s
+        for c, u, s in zip(given.citizen, given.unit, given.score, strict=True)
+    }
     for k, (c, u) in enumerate(zip(p.citizen.tolist(), p.unit.tolist(), strict=True)):
         if (c, u) in index:
             score[k] = index[(c, u)]
