@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import chain
@@ -44,12 +44,34 @@ class Scores:
     def __len__(self) -> int:
         return len(self.citizen)
 
+    @cached_property
+    def citizen_codes(self) -> tuple[tuple[str, ...], np.ndarray[Any, np.dtype[np.int64]]]:
+        """The distinct citizen ids, sorted, and the position of each row's citizen among them.
+
+        Computed once, for validation (unknown ids, repeated pairs) and the engine (each
+        row's citizen index), from few distinct ids: no Python call per row.
+        """
+        return id_codes(self.citizen)
+
+    @cached_property
+    def unit_codes(self) -> tuple[tuple[str, ...], np.ndarray[Any, np.dtype[np.int64]]]:
+        """The distinct unit ids, sorted, and the position of each row's unit among them."""
+        return id_codes(self.unit)
+
     def records(self) -> list[dict[str, Any]]:
         """The table as a list of ``{"citizen", "unit", "score"}`` dicts."""
         return [
             {"citizen": c, "unit": u, "score": _number(s)}
             for c, u, s in zip(self.citizen, self.unit, self.score.tolist(), strict=True)
         ]
+
+
+def id_codes(ids: Sequence[str]) -> tuple[tuple[str, ...], np.ndarray[Any, np.dtype[np.int64]]]:
+    """``sorted(set(ids))`` and each id's position in it (sorted: codes independent of hash order)."""
+    distinct = tuple(sorted(set(ids)))
+    code = {x: k for k, x in enumerate(distinct)}
+    # map(dict.__getitem__): the lookups run in C, no Python frame per row
+    return distinct, np.fromiter(map(code.__getitem__, ids), np.int64, len(ids))
 
 
 def _number(x: float) -> int | float:
@@ -189,10 +211,15 @@ class Instance:
         """
         doc = self._tables()
         # json.dumps of a dict with sorted keys is "{" + "k":v joined by "," + "}"
-        parts = {json.dumps(k): _canonical(v) for k, v in doc.items()}
-        parts[json.dumps("scores")] = _scores_json(self.scores)
-        text = "{" + ",".join(f"{k}:{parts[k]}" for k in sorted(parts)) + "}"
-        return hashlib.sha256(text.encode()).hexdigest()
+        parts: dict[str, Iterable[str]] = {json.dumps(k): (_canonical(v),) for k, v in doc.items()}
+        parts[json.dumps("scores")] = _scores_json_pieces(self.scores)
+        digest = hashlib.sha256(b"{")
+        for i, key in enumerate(sorted(parts)):
+            digest.update(f"{',' if i else ''}{key}:".encode())
+            for piece in parts[key]:  # the scores in pieces: a large table's text is never whole
+                digest.update(piece.encode())
+        digest.update(b"}")
+        return digest.hexdigest()
 
     def replace(self, **tables: Any) -> Instance:
         """A copy with some tables or fields of the body replaced (no re-validation)."""
@@ -223,19 +250,37 @@ def _canonical(x: object) -> str:
 
 
 def _scores_json(scores: Scores) -> str:
-    """``_canonical(scores.records())``, written column-wise (keys citizen, score, unit).
+    """``_canonical(scores.records())``, written column-wise (keys citizen, score, unit)."""
+    return "".join(_scores_json_pieces(scores))
+
+
+#: Rows of the score table written per piece of its canonical text (a few MB each).
+SCORE_ROWS_PER_PIECE = 1 << 16
+
+
+def _scores_json_pieces(scores: Scores) -> Iterator[str]:
+    """The text of :func:`_scores_json` in pieces of ``SCORE_ROWS_PER_PIECE`` rows.
 
     Each row is the text before its score (one per citizen), the score, and the text
     after it with the comma that follows (one per unit), chained by C-level iterators over
-    the columns: no Python call per row (640,000 rows of OR-Library's assign800).
+    the columns: no Python call per row (640,000 rows of OR-Library's assign800). Hashed
+    piece by piece, the text of a large table is never held whole (assign800: 28 MB, and
+    as much again encoded).
     """
-    if not len(scores):
-        return "[]"
+    n = len(scores)
+    if not n:
+        yield "[]"
+        return
     head = {c: '{"citizen":' + json.dumps(c) + ',"score":' for c in set(scores.citizen)}
     tail = {u: ',"unit":' + json.dumps(u) + "}," for u in set(scores.unit)}
-    citizens, units = map(head.__getitem__, scores.citizen), map(tail.__getitem__, scores.unit)
-    parts = zip(citizens, _numbers_json(scores.score), units, strict=True)
-    return "[" + "".join(chain.from_iterable(parts))[:-1] + "]"  # [:-1]: no comma after the last row
+    yield "["
+    for a in range(0, n, SCORE_ROWS_PER_PIECE):
+        b = min(a + SCORE_ROWS_PER_PIECE, n)
+        citizens = map(head.__getitem__, scores.citizen[a:b])
+        units = map(tail.__getitem__, scores.unit[a:b])
+        text = "".join(chain.from_iterable(zip(citizens, _numbers_json(scores.score[a:b]), units, strict=True)))
+        yield text if b < n else text[:-1]  # no comma after the last row
+    yield "]"
 
 
 def _numbers_json(values: np.ndarray[Any, np.dtype[np.float64]]) -> Iterable[str]:

@@ -18,7 +18,7 @@ import pydantic
 from numpy.typing import NDArray
 
 from models.fastjson import ScoreColumns
-from models.instance import Instance, Scores
+from models.instance import Instance, Scores, id_codes
 from models.pools import default_pool_id, default_pool_owners, pools, unit_pools
 from models.schema import (
     FORMAT,
@@ -134,7 +134,7 @@ def from_dict(raw: object, source: str = "<memory>") -> Instance:
             problems.append(Problem(path_of(loc), f"{msg} (got {short(err.get('input'))})"))
     scores, score_problems = _scores(raw.get("scores", []))
     problems += score_problems
-    problems += _relations(raw)
+    problems += _relations(raw, scores)
     if not problems and body is not None:
         problems += _objective_range(body, scores)
     if problems:
@@ -234,8 +234,11 @@ def _ids(raw: Raw, name: str, problems: list[Problem]) -> set[str]:
     return set(first)
 
 
-def _relations(raw: Raw) -> list[Problem]:
-    """Unique ids, resolved references and checks that span fields or records."""
+def _relations(raw: Raw, given: Scores | None = None) -> list[Problem]:
+    """Unique ids, resolved references and checks that span fields or records.
+
+    ``given``: the score table as :func:`_scores` read it, when it did (its id codes are reused).
+    """
     problems: list[Problem] = []
     fmt = raw.get("format")
     if isinstance(fmt, str) and fmt not in FORMATS:
@@ -297,7 +300,7 @@ def _relations(raw: Raw) -> list[Problem]:
             problems.append(Problem(f"citizens[{i}].max_rooms", f"{hi} is less than min_rooms {lo}"))
     scores = raw.get("scores", [])
     if isinstance(scores, ScoreColumns) or (isinstance(scores, list) and scores):
-        problems += _score_refs(scores, ids)
+        problems += _score_refs(scores, ids, given)
     problems += _override_refs(raw, ids)
     problems += _v2_relations(raw, ids) if v2 else []
     problems += _parameters(raw)
@@ -319,6 +322,8 @@ INT_FIELDS = {
 
 
 def _too_large(raw: Raw) -> list[Problem]:
+    if not any(_any_too_large(_table(raw, name), keys) for name, keys in INT_FIELDS.items()):
+        return []  # the common case, found without a Python call per field
     problems = []
     for name, keys in INT_FIELDS.items():
         for i, r in _records(raw, name):
@@ -330,6 +335,19 @@ def _too_large(raw: Raw) -> list[Problem]:
                             Problem(f"{name}[{i}].{key}{suffix}", f"{short(x)} is too large (at most {MAX_INT})")
                         )
     return problems
+
+
+def _any_too_large(records: list[Any], keys: tuple[str, ...]) -> bool:
+    """Whether some record holds a whole number above ``MAX_INT`` at one of ``keys`` (or in a list there)."""
+    for key in keys:
+        values = [r.get(key) for r in records if isinstance(r, dict)]
+        items = [x for v in values if isinstance(v, list) for x in v]
+        # a bool is an int, but never above MAX_INT
+        if any(isinstance(x, int) and x > MAX_INT for x in values) or any(
+            isinstance(x, int) and x > MAX_INT for x in items
+        ):
+            return True
+    return False
 
 
 EXACT = 2**53
@@ -514,7 +532,7 @@ def add_overrides(inst: Instance, overrides: Sequence[Mapping[str, object]]) -> 
     return inst.replace(overrides=inst.overrides + added)
 
 
-def _score_refs(scores: list[Any] | ScoreColumns, ids: Ids) -> list[Problem]:
+def _score_refs(scores: list[Any] | ScoreColumns, ids: Ids, given: Scores | None = None) -> list[Problem]:
     """Unknown citizens and units and duplicate pairs of a score table, row by row in order.
 
     Large tables (OR-Library has 640,000 rows) are checked column-wise: each row's ids are
@@ -532,19 +550,23 @@ def _score_refs(scores: list[Any] | ScoreColumns, ids: Ids) -> list[Problem]:
             return _score_row_refs(scores, ids)
         if set(map(type, cit)) != {str} or set(map(type, uni)) != {str}:
             return _score_row_refs(scores, ids)
-    c_ids, u_ids = sorted(set(cit)), sorted(set(uni))  # sorted: codes independent of hash order
-    c_code = {c: k for k, c in enumerate(c_ids)}
-    u_code = {u: k for k, u in enumerate(u_ids)}
-    ci = np.fromiter(map(c_code.__getitem__, cit), np.int64, len(cit))
-    ui = np.fromiter(map(u_code.__getitem__, uni), np.int64, len(uni))
+    # the columns' codes: those of the table read (the same rows), else computed here
+    if given is not None and len(given) == len(cit):
+        (c_ids, ci), (u_ids, ui) = given.citizen_codes, given.unit_codes
+    else:
+        (c_ids, ci), (u_ids, ui) = id_codes(cit), id_codes(uni)
 
-    def unknown(values: list[str], known: set[str]) -> NDArray[np.bool_]:
+    def unknown(values: Sequence[str], known: set[str]) -> NDArray[np.bool_]:
         return np.array([bool(v) and v not in known and id_problem(v) is None for v in values], bool)
 
     bad_c = unknown(c_ids, ids["citizens"])[ci]
     bad_u = unknown(u_ids, ids["units"])[ui]
-    _, first_at, inverse = np.unique(ci * len(u_ids) + ui, return_index=True, return_inverse=True)
-    first = first_at[inverse.ravel()]
+    key = ci * len(u_ids) + ui
+    if len(c_ids) * len(u_ids) <= 8 * len(key) + 1024 and np.bincount(key).max(initial=0) <= 1:
+        first = np.arange(len(cit))  # no pair twice, found by counting instead of sorting
+    else:
+        _, first_at, inverse = np.unique(key, return_index=True, return_inverse=True)
+        first = first_at[inverse.ravel()]
     dup = first != np.arange(len(cit))
     problems = []
     for i in np.flatnonzero(bad_c | bad_u | dup).tolist():

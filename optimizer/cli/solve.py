@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,37 @@ def solve(
 
     An .xlsx or CSV plan is in Danish unless --lang en; `check`, `report` and `explain` read it back.
     """
+    # the solve's modules, loaded before the freeze below so that it covers them
+    import optimizer.engine.solve
+    import optimizer.plan.build  # noqa: F401
+
+    # A solve allocates hundreds of thousands of objects that are never garbage cycles (records,
+    # pairs, plan rows): a young generation 30 times the default's 700 cuts the cyclic
+    # collector's passes over them about tenfold (national-week: 0.1 -> 0.035 s CPU). The
+    # modules loaded so far are frozen: they live to the end, and no full collection walks
+    # them again. (Not unfrozen at the end: the collection at exit would then walk them all,
+    # 0.06 s; a caller that runs the command in-process keeps what it had then out of reach of
+    # the cycle collector, which frees nothing that reference counting would free.)
+    threshold = gc.get_threshold()
+    gc.set_threshold(20_000, *threshold[1:])
+    gc.freeze()
+    try:
+        _solve(instance, output, backend, time_limit, quiet, overrides, lang, columns)
+    finally:
+        gc.set_threshold(*threshold)
+
+
+def _solve(
+    instance: str,
+    output: str | None,
+    backend: str,
+    time_limit: float | None,
+    quiet: bool,
+    overrides: Overrides,
+    lang: str,
+    columns: ColumnMap | None,
+) -> None:
+    """The body of :func:`solve`."""
     from optimizer.engine.solve import solve as run
     from optimizer.plan.build import make_plan
 
@@ -66,6 +98,9 @@ def solve(
     guard_output(output, [instance])
     # The solve checks every lock on the arrays it builds: no check before it.
     inst = overrides.add_to(load_instance(instance, check_locks=False, columns=columns), check_locks=False)
+    # The instance, too, lives to the end: once frozen, no full collection walks it again
+    # (three did in a national week's solve, 0.14 s CPU of its 1.05 s). Changes no result.
+    gc.freeze()
     try:
         with progress_shown(quiet, "solve: ") as progress:
             result = run(inst, backend=backend, time_limit=time_limit, progress=progress)

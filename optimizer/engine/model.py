@@ -4,24 +4,153 @@ One binary per eligible pair. Rows are added only where they can bind: a
 citizen with one eligible unit needs no row, nor does a pool with fewer
 reachable units than its cap. Pairs that a zero cap forbids outright are
 dropped before the model is built. The result is a backend-neutral sparse
-matrix that each backend takes whole.
+matrix (:class:`Csc`, the engine's own arrays) that each backend takes whole.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from optimizer.engine.data import NO_LIMIT, ProblemData
 from optimizer.engine.pairs import Pairs
 
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
 # Row kinds, in the order rows are laid out.
 CITIZEN, UNIT, POOL, DEPARTMENT, FRAME, QUOTA = range(6)
 KIND_NAMES = ("citizen", "unit", "pool", "department", "frame", "quota")
+
+Index = npt.NDArray[np.integer]
+
+
+@dataclass(frozen=True, eq=False)
+class Csc:
+    """A sparse matrix in compressed sparse column form, as SciPy's ``csc_matrix`` keeps it.
+
+    The engine's own type, so that a solve that needs no sparse algebra does not import
+    ``scipy.sparse`` (whose array-API layer imports much of numpy on start-up: about a
+    tenth of a small solve's process). Column ``j`` holds the entries
+    ``data[indptr[j]:indptr[j + 1]]`` in the rows ``indices[indptr[j]:indptr[j + 1]]``,
+    rows ascending. What the pricing and aggregation methods need beyond slicing columns
+    comes from SciPy (:meth:`scipy`), imported then.
+
+    Attributes
+    ----------
+    indptr, indices, data
+        The arrays of SciPy's CSC format (int32 indices when they fit, as SciPy's).
+    shape
+        ``(rows, columns)``.
+    """
+
+    indptr: npt.NDArray[np.integer]
+    indices: npt.NDArray[np.integer]
+    data: npt.NDArray[np.float64]
+    shape: tuple[int, int]
+
+    @classmethod
+    def from_entries(cls, rows: Index, cols: Index, shape: tuple[int, int]) -> Csc:
+        """The 0/1 matrix with a one at each ``(rows[k], cols[k])`` (no pair twice).
+
+        The same arrays as ``csc_matrix((ones, (rows, cols)), shape)`` after ``sort_indices()``.
+        """
+        n_rows, n_cols = int(shape[0]), int(shape[1])
+        dtype = _index_dtype(len(rows), n_rows, n_cols)
+        rows, cols = np.asarray(rows), np.asarray(cols)
+        # The model's entries come as a few runs of ascending columns, one per row kind, with
+        # rows ascending across kinds: a stable sort by column (linear on few runs) then
+        # leaves rows ascending in each column. Otherwise sort by both.
+        order = np.argsort(cols, kind="stable")
+        r, c = rows[order], cols[order]
+        if not np.all((r[1:] > r[:-1]) | (c[1:] != c[:-1])):
+            order = np.lexsort((rows, cols))
+        indptr = np.zeros(n_cols + 1, dtype)
+        np.cumsum(np.bincount(cols, minlength=n_cols), out=indptr[1:])
+        return cls(indptr, rows[order].astype(dtype), np.ones(len(rows)), (n_rows, n_cols))
+
+    @classmethod
+    def from_scipy(cls, matrix: Any) -> Csc:
+        """The arrays of a SciPy sparse matrix (converted to CSC, indices sorted)."""
+        m = matrix.tocsc()
+        m.sort_indices()
+        return cls(m.indptr, m.indices, np.asarray(m.data, dtype=float), (int(m.shape[0]), int(m.shape[1])))
+
+    @property
+    def nnz(self) -> int:
+        """The number of stored entries."""
+        return len(self.indices)
+
+    def scipy(self) -> sp.csc_matrix:
+        """The same matrix as SciPy's ``csc_matrix`` (sharing the arrays; imports ``scipy.sparse``)."""
+        import scipy.sparse as sp
+
+        return sp.csc_matrix((self.data, self.indices, self.indptr), shape=self.shape)
+
+    @property
+    def T(self) -> sp.csr_matrix:
+        """The transpose, as SciPy's ``csr_matrix`` of the same arrays."""
+        import scipy.sparse as sp
+
+        return sp.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape[::-1])
+
+    def __matmul__(self, x: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """``A @ x`` by SciPy (the pricing and aggregation methods')."""
+        result: npt.NDArray[np.float64] = self.scipy() @ x
+        return result
+
+    def __getitem__(self, key: tuple[slice, Index]) -> Csc:
+        """``A[:, cols]``: the columns ``cols``, in that order."""
+        whole, cols = key
+        if not (isinstance(whole, slice) and whole == slice(None)):
+            raise TypeError("a Csc matrix is sliced by columns only: A[:, cols]")
+        return self.columns(cols)
+
+    def columns(self, cols: Index) -> Csc:
+        """The columns ``cols``, in that order (entries in their order within each column)."""
+        cols = np.asarray(cols)
+        if cols.dtype == bool:
+            cols = np.flatnonzero(cols)
+        start = self.indptr[:-1][cols]
+        counts = self.indptr[1:][cols] - start
+        indptr = np.zeros(len(cols) + 1, self.indptr.dtype)
+        np.cumsum(counts, out=indptr[1:])
+        # position of every kept entry: its column's start plus its rank within the column
+        at = np.repeat(start - indptr[:-1], counts) + np.arange(int(indptr[-1]))
+        return Csc(indptr, self.indices[at], self.data[at], (self.shape[0], len(cols)))
+
+    def row_counts(self) -> npt.NDArray[np.int64]:
+        """The number of entries in each row."""
+        counts: npt.NDArray[np.int64] = np.bincount(self.indices, minlength=self.shape[0])
+        return counts
+
+    def take_rows(self, rows: Index) -> Csc:
+        """The rows ``rows`` (ascending, distinct), renumbered ``0..len(rows)-1``."""
+        new = np.full(self.shape[0], -1, np.int64)
+        new[rows] = np.arange(len(rows))
+        at = new[self.indices]
+        keep = at >= 0
+        kept_before = np.zeros(self.nnz + 1, np.int64)
+        np.cumsum(keep, out=kept_before[1:])
+        indptr = kept_before[self.indptr].astype(self.indptr.dtype)
+        return Csc(indptr, at[keep].astype(self.indices.dtype), self.data[keep], (len(rows), self.shape[1]))
+
+    def by_rows(self) -> tuple[npt.NDArray[np.integer], npt.NDArray[np.integer], npt.NDArray[np.float64]]:
+        """The CSR arrays ``(indptr, indices, data)`` of the same matrix, columns ascending in each row."""
+        order = np.argsort(self.indices, kind="stable")  # entries come by column, so columns ascend
+        cols = np.repeat(np.arange(self.shape[1], dtype=self.indices.dtype), np.diff(self.indptr))
+        indptr = np.zeros(self.shape[0] + 1, self.indptr.dtype)
+        np.cumsum(self.row_counts(), out=indptr[1:])
+        return indptr, cols[order], self.data[order]
+
+
+def _index_dtype(*sizes: int) -> type[np.integer]:
+    """SciPy's choice of index type: int32 when every index and count fits."""
+    return np.int32 if max(sizes, default=0) <= np.iinfo(np.int32).max else np.int64
 
 
 @dataclass(frozen=True)
@@ -33,7 +162,7 @@ class Milp:
     pairs
         The pairs the columns stand for (``pairs.take(i)`` is column i).
     A
-        Constraint matrix, CSC, one column per pair.
+        Constraint matrix, one column per pair.
     row_lo, row_hi
         Row bounds.
     row_kind, row_group
@@ -48,7 +177,7 @@ class Milp:
     """
 
     pairs: Pairs
-    A: sp.csc_matrix
+    A: Csc
     row_lo: npt.NDArray[np.float64]
     row_hi: npt.NDArray[np.float64]
     row_kind: npt.NDArray[np.int8]
@@ -69,11 +198,11 @@ class Milp:
 
     def restrict(self, cols: npt.NDArray[np.integer]) -> Milp:
         """The sub-model of some columns and every row that touches them."""
-        sub = self.A[:, cols]
-        rows = np.flatnonzero(np.diff(sub.tocsr().indptr))
+        sub = self.A.columns(cols)
+        rows = np.flatnonzero(sub.row_counts())
         return Milp(
             self.pairs.take(cols),
-            sub[rows, :].tocsc(),
+            sub.take_rows(rows),
             self.row_lo[rows],
             self.row_hi[rows],
             self.row_kind[rows],
@@ -83,17 +212,16 @@ class Milp:
             self.multiplicity,
         )
 
-    def rows(self) -> Iterator[tuple[npt.NDArray[np.int32], npt.NDArray[np.float64], float, float]]:
+    def rows(self) -> Iterator[tuple[npt.NDArray[np.integer], npt.NDArray[np.float64], float, float]]:
         """Yield ``(columns, coefficients, lo, hi)`` of every non-empty row, in order.
 
         For backends that build their model row by row.
         """
-        A = self.A.tocsr()
-        A.sort_indices()
+        indptr, indices, data = self.A.by_rows()
         for r in range(self.n_rows):
-            a, b = A.indptr[r], A.indptr[r + 1]
+            a, b = indptr[r], indptr[r + 1]
             if a < b:
-                yield A.indices[a:b], A.data[a:b], float(self.row_lo[r]), float(self.row_hi[r])
+                yield indices[a:b], data[a:b], float(self.row_lo[r]), float(self.row_hi[r])
 
     def blocks(self) -> list[npt.NDArray[np.int64]]:
         """Column sets of the independent blocks: no row links two blocks.
@@ -102,7 +230,7 @@ class Milp:
         each priority and the score add up over blocks, so the lexicographic (and
         weighted) optimum of the whole is the union of the blocks' optima.
         """
-        A = self.A.tocsc()
+        A = self.A
         counts = np.diff(A.indptr)
         # One row of each column stands for it (a column without rows stands alone, as
         # node n_rows + j); the column's other rows are linked to that one.
@@ -166,9 +294,6 @@ def _distinct(group: npt.NDArray[np.integer], member: npt.NDArray[np.integer], n
     return counts
 
 
-Index = npt.NDArray[np.integer]
-
-
 def _group_rows(group: Index, cols: Index, cap: npt.NDArray[np.int64], pairs: Pairs) -> tuple[Index, Index, Index]:
     """Rows ``Σ x[cols in group g] ≤ cap[g]`` for the groups where that can bind."""
     n = len(cap)
@@ -180,8 +305,14 @@ def _group_rows(group: Index, cols: Index, cap: npt.NDArray[np.int64], pairs: Pa
 
 def build(data: ProblemData, pairs: Pairs) -> Milp:
     """The MILP of an instance's usable pairs, without objective (the solver sets it)."""
-    pairs = pairs.take(usable(data, pairs))
-    cols = np.arange(len(pairs))
+    ok = usable(data, pairs)
+    if not ok.all():  # else the pairs as they are (nothing writes into them): no copy
+        pairs = pairs.take(ok)
+    # 4-byte column and row numbers where they fit halve the model's temporaries (assign800:
+    # 1.3 million entries); a column has at most 6 rows and a row at least one column, so
+    # both stay below 6 × columns. The matrix's own index type is chosen as SciPy would (Csc).
+    index = np.int32 if 6 * len(pairs) < 2**31 else np.int64
+    cols = np.arange(len(pairs), dtype=index)
     ci, ui, sub = pairs.citizen, pairs.unit, pairs.subsidised
     # (kind, group per entry, column per entry, groups with a row, their caps)
     blocks: list[tuple[int, Index, Index, Index, npt.NDArray[np.int64]]] = []
@@ -213,7 +344,7 @@ def build(data: ProblemData, pairs: Pairs) -> Milp:
     for kind, g, c, rows, caps in blocks:
         # number the rows of this block, then map each entry's group to its row
         # (every group with a row has entries, so rows ⊆ g)
-        local = np.full(int(g.max(initial=-1)) + 1, -1, np.int64)
+        local = np.full(int(g.max(initial=-1)) + 1, -1, index)
         local[rows] = np.arange(len(rows))
         entries_r.append(row_of + local[g])
         entries_c.append(c)
@@ -223,8 +354,7 @@ def build(data: ProblemData, pairs: Pairs) -> Milp:
         row_of += len(rows)
     r = np.concatenate(entries_r) if entries_r else np.zeros(0, np.int64)
     c = np.concatenate(entries_c) if entries_c else np.zeros(0, np.int64)
-    A = sp.csc_matrix((np.ones(len(r)), (r, c)), shape=(row_of, len(pairs)))
-    A.sort_indices()
+    A = Csc.from_entries(r, c, (row_of, len(pairs)))
     row_hi = np.concatenate(hi) if hi else np.zeros(0)
     return Milp(
         pairs,

@@ -262,15 +262,25 @@ def eligible_pairs(data: ProblemData) -> Pairs:
     # each citizen's units in index order (tests/engine/test_eligible.py pins it)
     keys = ci.astype(np.int64) * data.n_units + ui
     subsidised = data.u_rent[ui] > data.c_max_rent[ci]
-    score = default_scores(data, ci, ui, subsidised)
     given = data.inst.scores
-    if len(given) and len(ci):
-        cidx, uidx = data.citizen_index, data.unit_index
-        # map(dict.__getitem__): the lookups run in C, no Python frame per score
-        gc = np.fromiter(map(cidx.__getitem__, given.citizen), np.int64, len(given))
-        gk = gc * data.n_units + np.fromiter(map(uidx.__getitem__, given.unit), np.int64, len(given))
-        pos = np.searchsorted(keys, gk)
-        pos_c = np.minimum(pos, len(keys) - 1)
-        hit = keys[pos_c] == gk  # a score never makes an ineligible pair eligible
-        score[pos_c[hit]] = given.score[hit]
+    if not (len(given) and len(ci)):
+        return Pairs(ci, ui, subsidised, default_scores(data, ci, ui, subsidised))
+    # each row's citizen and unit index, by way of the table's codes (few distinct ids)
+    (c_ids, c_code), (u_ids, u_code) = given.citizen_codes, given.unit_codes
+    cidx, uidx = data.citizen_index, data.unit_index
+    gc = np.array([cidx[c] for c in c_ids], np.int64)[c_code]
+    gk = gc * data.n_units + np.array([uidx[u] for u in u_ids], np.int64)[u_code]
+    pos = np.searchsorted(keys, gk)
+    pos_c = np.minimum(pos, len(keys) - 1)
+    hit = keys[pos_c] == gk  # a score never makes an ineligible pair eligible
+    at = pos_c[hit]  # distinct: validation refuses a pair scored twice
+    # the default score only where no score is given (pair by pair, so the same values
+    # as over all pairs): none at all in OR-Library's tables, which score every pair
+    rest = np.ones(len(ci), bool)
+    rest[at] = False
+    score = np.empty(len(ci))
+    if rest.any():
+        r = np.flatnonzero(rest)
+        score[r] = default_scores(data, ci[r], ui[r], subsidised[r])
+    score[at] = given.score[hit]
     return Pairs(ci, ui, subsidised, score)

@@ -288,7 +288,7 @@ def lp_dual_gains(inst: models.Instance, limits: list[Limit]) -> list[dict[str, 
         if milp.n_cols == 0 or milp.n_rows == 0:
             duals[name] = np.zeros(milp.n_rows)
             continue
-        res = linprog(-cost, A_ub=milp.A, b_ub=milp.row_hi, bounds=np.column_stack([np.zeros(milp.n_cols), hi]))
+        res = linprog(-cost, A_ub=milp.A.scipy(), b_ub=milp.row_hi, bounds=np.column_stack([np.zeros(milp.n_cols), hi]))
         # the relaxation is feasible (x = 0) and bounded (0 ≤ x ≤ 1): anything else is a solver fault
         if res.status != 0:
             raise RuntimeError(f"the LP relaxation for {name} ended: {res.message}")

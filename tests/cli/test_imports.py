@@ -30,10 +30,20 @@ finally:
 """
 
 
+#: Never imported by a solve that neither prices columns nor aggregates: ``scipy.sparse`` and the
+#: array-API layer it loads (which imports much of numpy: 0.06 s of every run).
+NOT_WITHOUT_SPARSE_ALGEBRA = ("scipy.sparse", "scipy._lib.array_api_compat", "numpy.f2py", "numpy.polynomial")
+
+
+def modules_of(*args: str) -> set[str]:
+    """Every module a fresh ``anvis ARGS`` imported."""
+    out = subprocess.run([sys.executable, "-c", RUN, *args], capture_output=True, text=True, check=True, cwd=ROOT)
+    return set(json.loads(out.stdout.splitlines()[-1]))
+
+
 def loaded_by(*args: str) -> set[str]:
     """The top-level packages and the ``optimizer.cli`` modules a fresh ``anvis ARGS`` imported."""
-    out = subprocess.run([sys.executable, "-c", RUN, *args], capture_output=True, text=True, check=True, cwd=ROOT)
-    names = json.loads(out.stdout.splitlines()[-1])
+    names = modules_of(*args)
     return {m.split(".")[0] for m in names} | {m for m in names if m.startswith("optimizer.cli.")}
 
 
@@ -48,6 +58,26 @@ def test_solve_imports_no_spreadsheet_plot_ledger_or_other_solver(tmp_path, back
         assert "ortools" not in loaded  # OR-Tools only for auto's matching blocks or CP-SAT
     # the lazy group imported the solve command's module and no other command's
     assert {m for m in loaded if m.startswith("optimizer.cli.")} == {"optimizer.cli.solve", "optimizer.cli.common"}
+
+
+def test_solve_imports_no_sparse_algebra_where_no_block_needs_it(tmp_path):
+    """A solve of matching and MILP blocks only (no column generation, no aggregation)."""
+    plan = tmp_path / "p.json"
+    loaded = modules_of("solve", str(ROOT / "instances" / "demo-week.json"), "-o", str(plan), "-q")
+    assert json.loads(plan.read_text())["status"] == "optimal"
+    assert "optimizer.engine.methods.pricing" in loaded and "highspy" in loaded
+    assert {m for m in loaded if m.startswith(NOT_WITHOUT_SPARSE_ALGEBRA)} == set()
+
+
+def test_the_sparse_import_check_sees_scipy_sparse_where_a_block_is_priced(tmp_path):
+    """The check above can fail: a block priced by column generation does import ``scipy.sparse``."""
+    from optimizer.sim.generate import generate
+
+    inst = tmp_path / "cy.json"
+    inst.write_text(json.dumps(generate("city-year", seed=0, scale=0.1)))
+    plan = tmp_path / "p.json"
+    loaded = modules_of("solve", str(inst), "-o", str(plan), "-q")
+    assert "scipy.sparse" in loaded and plan.exists()
 
 
 def test_the_import_check_sees_a_solver_the_command_uses(tmp_path):
@@ -93,3 +123,19 @@ def test_a_table_entry_that_is_not_a_command_is_refused():
     table = LazyCommands({"bad": "optimizer.cli:COMMANDS"})
     with pytest.raises(TypeError, match="not a click command"):
         table["bad"]
+
+
+def test_solve_in_process_restores_the_collector_threshold(tmp_path):
+    """``anvis solve`` raises the young generation's threshold for its own run only."""
+    import gc
+
+    from click.testing import CliRunner
+
+    before = gc.get_threshold()
+    plan = tmp_path / "p.json"
+    out = CliRunner().invoke(main, ["solve", str(ROOT / "instances" / "tiny.json"), "-o", str(plan), "-q"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(plan.read_text())["status"] == "optimal"
+    assert gc.get_threshold() == before
+    out = CliRunner().invoke(main, ["solve", str(tmp_path / "missing.json"), "-o", str(plan), "-q"])
+    assert out.exit_code == 2 and gc.get_threshold() == before  # also when the command fails

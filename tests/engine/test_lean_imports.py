@@ -50,7 +50,7 @@ def test_connected_paths_stars_and_isolated_nodes(n):
 def csgraph_blocks(milp) -> list[np.ndarray]:
     """The blocks as they were computed before (scipy's connected components of columns and rows)."""
     n = milp.n_cols + milp.n_rows
-    A = milp.A.tocoo()
+    A = milp.A.scipy().tocoo()
     label = scipy_labels(n, A.col, milp.n_cols + A.row)[: milp.n_cols]
     order = np.argsort(label, kind="stable")
     cuts = np.flatnonzero(np.diff(label[order])) + 1

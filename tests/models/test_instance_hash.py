@@ -87,3 +87,20 @@ def test_to_dict_with_fractional_rents_weights_and_overrides():
     inst = models.from_dict(d)
     assert json.dumps(inst.to_dict()) == json.dumps(reference_document(inst))
     assert inst.to_dict()["parameters"]["priority_weights"] == {"1": 10.5, "2": 3}
+
+
+@pytest.mark.parametrize("rows_per_piece", [1, 2, 3, 4, 1 << 16])
+def test_sha256_hashed_in_pieces_is_that_of_the_whole_text(monkeypatch, rows_per_piece):
+    """The score table is hashed in pieces of rows; any piece size gives the same digest."""
+    import models.instance
+
+    monkeypatch.setattr(models.instance, "SCORE_ROWS_PER_PIECE", rows_per_piece)
+    base = models.from_dict(doc([{"id": "c1"}, {"id": 'c"2'}], [{"id": "u1"}, {"id": "ü2"}, {"id": "u3"}]))
+    for values in ([4800.0, 0.25, 3.0, 7.0], [1.0], [2.5, 3.5, 4.0]):
+        cit = ("c1", 'c"2', "c1", 'c"2')[: len(values)]
+        uni = ("u1", "ü2", "u3", "u1")[: len(values)]
+        inst = base.replace(scores=Scores(cit, uni, np.array(values, dtype=float)))
+        assert inst.sha256 == plain(inst)
+        assert models.instance._scores_json(inst.scores) == json.dumps(
+            inst.scores.records(), sort_keys=True, separators=(",", ":")
+        )

@@ -18,13 +18,13 @@ so a hash collision can only cost the speed-up, never exactness.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from optimizer.engine.data import ProblemData
-from optimizer.engine.model import CITIZEN, POOL, UNIT, Milp
+from optimizer.engine.model import CITIZEN, POOL, UNIT, Csc, Milp
 from optimizer.engine.pairs import Pairs
 
 Index = npt.NDArray[np.integer]
@@ -219,11 +219,12 @@ def aggregate(data: ProblemData, block: Milp) -> Aggregated | None:
     pairs = Pairs(
         rep_c[col_c].astype(p.citizen.dtype), rep_u[col_u].astype(p.unit.dtype), p.subsidised[rep], p.score[rep]
     )
+    import scipy.sparse as sp  # only here: a solve that aggregates nothing does without it
+
     side = np.flatnonzero(block.row_kind >= POOL)
-    A_side = block.A[side][:, rep]
+    A_side = block.A.scipy()[side][:, rep]
     rows_c, rows_u = _class_rows(col_c, size_c, col_hi), _class_rows(col_u, size_u, col_hi)
-    A = sp.vstack([rows_c[0], rows_u[0], A_side]).tocsc()
-    A.sort_indices()
+    A = Csc.from_scipy(sp.vstack([rows_c[0], rows_u[0], A_side]))
     mult_c = np.zeros(data.n_citizens, np.int64)
     mult_c[rep_c] = size_c
     mult_u = np.zeros(data.n_units, np.int64)
@@ -250,10 +251,10 @@ def _firsts(label: I64) -> I64:
     return first
 
 
-def _class_rows(
-    col_class: I64, size: I64, col_hi: npt.NDArray[np.float64]
-) -> tuple[sp.csr_matrix, npt.NDArray[np.float64], I64]:
-    """Rows Σ columns of a class ≤ its size, for the classes whose columns could exceed it."""
+def _class_rows(col_class: I64, size: I64, col_hi: npt.NDArray[np.float64]) -> tuple[Any, npt.NDArray[np.float64], I64]:
+    """Rows Σ columns of a class ≤ its size, for the classes whose columns could exceed it (CSR)."""
+    import scipy.sparse as sp
+
     reach = np.bincount(col_class, weights=col_hi, minlength=len(size))
     need = np.flatnonzero(reach > size)
     keep = np.isin(col_class, need)

@@ -59,11 +59,11 @@ def packed_weights(data: ProblemData, milp: Milp) -> Weights | None:
     # S: each citizen contributes at most its best score
     first = np.flatnonzero(np.r_[True, p.citizen[1:] != p.citizen[:-1]])
     total = int(np.maximum.reduceat(score, first).sum())
-    n_units = len(np.unique(p.unit))
+    n_units = len(distinct(p.unit)[0])
     level: dict[int, int] = {}
     acc = total
     for q in reversed(data.inst.priorities):
-        n_q = min(len(np.unique(p.citizen[prio == q])), n_units)
+        n_q = min(len(distinct(p.citizen[prio == q])[0]), n_units)
         level[q] = 1 + acc
         acc += level[q] * n_q
         if acc >= EXACT_FLOAT:
@@ -71,6 +71,20 @@ def packed_weights(data: ProblemData, milp: Milp) -> Weights | None:
     lv = np.array([level[q] for q in data.inst.priorities], dtype=np.int64)
     packed: Weights = lv[data.priority_position(prio)] + score
     return packed
+
+
+def distinct(x: Index) -> tuple[Index, npt.NDArray[np.intp]]:
+    """``np.unique(x, return_inverse=True)`` of non-negative integers, by marking instead of sorting.
+
+    A block's citizens and units are indices below the instance's counts: one pass over a
+    table of that size replaces a sort of every pair (assign800: 640,000 pairs, twice).
+    """
+    if len(x) == 0:
+        return x.copy(), np.zeros(0, np.intp)
+    seen = np.zeros(int(x.max()) + 1, bool)
+    seen[x] = True
+    code = np.cumsum(seen, dtype=np.intp) - 1
+    return np.flatnonzero(seen).astype(x.dtype, copy=False), code[x]
 
 
 def max_weight_matching(milp: Milp, weight: Weights) -> tuple[npt.NDArray[np.int8], str] | None:
@@ -95,8 +109,8 @@ def max_weight_matching(milp: Milp, weight: Weights) -> tuple[npt.NDArray[np.int
     x = np.zeros(len(p), np.int8)
     if len(p) == 0:
         return x, "empty"
-    rows, r_idx = np.unique(p.citizen, return_inverse=True)
-    cols, c_idx = np.unique(p.unit, return_inverse=True)
+    rows, r_idx = distinct(p.citizen)
+    cols, c_idx = distinct(p.unit)
     cells = len(rows) * len(cols)
     dense = cells <= DENSE_CELLS and len(p) >= DENSE_SHARE * cells
     if not dense and not flow_is_exact(weight, len(rows) + len(cols) + 2):

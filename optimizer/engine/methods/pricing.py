@@ -33,10 +33,10 @@ HiGHS.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from optimizer.engine.backends import open_column_session, open_session
 from optimizer.engine.backends.base import ColumnSession, StageResult
@@ -45,6 +45,9 @@ from optimizer.engine.methods.greedy import greedy
 from optimizer.engine.model import CITIZEN, Milp
 from optimizer.engine.stages import Objective, StageEntry, StagesResult, clean, count_stage, stage_log
 from optimizer.engine.status import Status
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp  # the sparse algebra comes through Milp.A, which imports it when used
 
 #: Column (pair) indices of a block.
 Columns = npt.NDArray[np.int64]
