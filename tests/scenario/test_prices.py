@@ -256,7 +256,7 @@ def uses(data, chosen, lim: Limit) -> int:
     import numpy as np
 
     def at(items, id_):
-        return [i for i, item in enumerate(items) if item.id == id_][0]
+        return next(i for i, item in enumerate(items) if item.id == id_)
 
     unit = chosen.unit
     if lim.kind == "frame":
