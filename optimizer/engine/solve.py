@@ -133,7 +133,10 @@ def solve(
         become the first stage's incumbent in each block solved by stages (a MIP start or
         hint where the backend's ``Capabilities.warm_start`` says it takes one, and among
         the first columns of column generation). Matching and aggregated blocks do not
-        use it. It never changes the optimum's value; it may save the solver work.
+        use it. It never changes the status or the optimum's value. Where it steers a
+        search, the search's statistics in the plan differ (CP-SAT's branches, column
+        generation's rounds and columns used), and a MIP stage could end in another
+        optimum of equal value; HiGHS stages whose LP is integral never read it.
 
     Returns
     -------

@@ -74,7 +74,13 @@ def start_columns(data: ProblemData, milp: Milp, start: Start) -> npt.NDArray[np
     wanted = np.array([c * n_units + u for c, u in known], np.int64)
     p = milp.pairs
     x[np.isin(p.citizen.astype(np.int64) * n_units + p.unit, wanted)] = 1
-    return repaired(data, milp, x)
+    x = repaired(data, milp, x)
+    level = milp.A @ x.astype(float)
+    if np.any(level > milp.row_hi + 1e-9) or np.any(level < milp.row_lo - 1e-9):
+        # rows the repair cannot mend (a model with other coefficients or lower bounds):
+        # no start rather than an infeasible one, which a stage driver could keep
+        return np.zeros(milp.n_cols, np.int8)
+    return x
 
 
 def repaired(data: ProblemData, milp: Milp, x: npt.NDArray[np.int8]) -> npt.NDArray[np.int8]:

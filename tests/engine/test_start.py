@@ -151,6 +151,18 @@ def test_repair_is_one_pass_and_keeps_feasible_plans():
     assert int(once.sum()) == 1
 
 
+def test_a_start_the_repair_cannot_mend_is_no_start():
+    """A model whose row has a lower bound the start misses (none has today): no start at all."""
+    from dataclasses import replace
+
+    inst = models.from_dict(two_on_one_unit())
+    data, milp = model_of(inst)
+    assert milp.n_rows == 1  # the unit's row
+    assert start_columns(data, milp, frozenset({("a", "u")})).sum() == 1
+    strict = replace(milp, row_lo=np.array([2.0]), row_hi=np.array([2.0]))
+    assert start_columns(data, strict, frozenset({("a", "u")})).sum() == 0
+
+
 def test_locked_pairs_are_not_in_the_start():
     """A pair an override locks is fixed, not a column: the start's copy of it is left out, and
     a start pair that would take a locked citizen's or unit's place is too."""
