@@ -216,6 +216,12 @@ def _file_names(variants: Sequence[Variant]) -> list[str]:
     help="Re-solve only the first N binding limits; estimate the rest by LP duals (labelled lp_dual).",
 )
 @click.option("--estimate-only", is_flag=True, help="No re-solves: every price an LP-dual estimate (--max-exact 0).")
+@click.option(
+    "--warm-start/--no-warm-start",
+    default=True,
+    show_default=True,
+    help="Start each re-solve from the base optimum (the prices are the same either way; only the time differs).",
+)
 @solver_options
 def prices(
     instance: str,
@@ -223,6 +229,7 @@ def prices(
     html: str | None,
     max_exact: int | None,
     estimate_only: bool,
+    warm_start: bool,
     backend: str,
     time_limit: float | None,
     quiet: bool,
@@ -250,7 +257,13 @@ def prices(
     if estimate_only and max_exact not in (None, 0):
         click.echo("error: --estimate-only and --max-exact N > 0 contradict each other; nothing written", err=True)
         sys.exit(BAD_INPUT)
-    doc = price(inst, backend=backend, time_limit=time_limit, max_exact=0 if estimate_only else max_exact)
+    doc = price(
+        inst,
+        backend=backend,
+        time_limit=time_limit,
+        max_exact=0 if estimate_only else max_exact,
+        warm_start=warm_start,
+    )
     write_text(output, dump_json(doc))
     if html:
         write_text(html, render_prices_html(doc))

@@ -12,6 +12,13 @@ other (citizens are housed in their own municipality; pools, caps and frames are
 municipality, quotas per region), so the gain on the block is the gain on the whole
 instance (the lexicographic optimum of independent blocks is the sum of theirs).
 
+**Warm starts.** Each ±1 re-solve starts from the block's optimum (``warm_start``):
+one more of a limit only relaxes the block, so its optimum is a feasible start of the
++1 solve as it is; for one fewer, :func:`minus_one_start` removes the least valuable
+assignment that uses the limit (a rotation pool's: whatever stops being eligible is
+left out by the engine's repair, :func:`optimizer.engine.start.start_columns`). A start
+never changes an optimum's value, so the gains are the same with and without it.
+
 How a limit moves by one:
 
 - frame, grant quota, mixed-city cap: the number ± 1 (an unlimited one never binds);
@@ -40,16 +47,29 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 import models
 from models.pools import EPS, Pool, pools
+from optimizer.engine.start import Start
 from optimizer.explain.counterfactual import restrict
 from optimizer.scenario.changes import apply_changes
 
-__all__ = ["ESTIMATE", "PRICES_FORMAT", "Limit", "binding_limits", "lp_dual_gains", "move_limit", "prices"]
+if TYPE_CHECKING:
+    from optimizer.engine.solve import Result
+
+__all__ = [
+    "ESTIMATE",
+    "PRICES_FORMAT",
+    "Limit",
+    "binding_limits",
+    "lp_dual_gains",
+    "minus_one_start",
+    "move_limit",
+    "prices",
+]
 
 #: The label of an estimated price (``"estimate"`` of its row).
 ESTIMATE = "lp_dual"
@@ -140,6 +160,7 @@ def prices(
     time_limit: float | None = None,
     progress: Callable[[int, int], None] | None = None,
     max_exact: int | None = None,
+    warm_start: bool = True,
 ) -> dict[str, Any]:
     """The exact gain of one more and one fewer of every binding limit, sorted by value.
 
@@ -155,6 +176,9 @@ def prices(
         their rows labelled ``"estimate": "lp_dual"``. ``None``: all exact; 0: all estimated.
     progress
         Called with (limits priced, limits in all).
+    warm_start
+        Start each ±1 re-solve from the block's optimum (see the module docstring);
+        the result is the same either way, only the time differs.
 
     Returns
     -------
@@ -179,18 +203,19 @@ def prices(
     munis: dict[str, set[str]] = {}
     for m in inst.municipalities:
         munis.setdefault(m.region, set()).add(m.id)
-    blocks: dict[str, tuple[models.Instance, dict[str, Any]]] = {}
+    blocks: dict[str, tuple[models.Instance, dict[str, Any], Result]] = {}
     warnings: list[str] = [] if plan.status == "optimal" else [f"base: status {plan.status}"]
 
-    def optimum(block: models.Instance, label: str) -> dict[str, Any]:
-        result = solve(block, backend=backend, time_limit=time_limit)
+    def optimum(block: models.Instance, label: str, start: Start | None = None) -> tuple[dict[str, Any], Result]:
+        result = solve(block, backend=backend, time_limit=time_limit, start=start if warm_start else None)
         if str(result.status) != "optimal":
             warnings.append(f"{label}: status {result.status}")
-        return {
+        figures = {
             "housed_by_priority": {p: result.housed_by_priority.get(int(p), 0) for p in prios},
             "total_score": float(result.total_score),
             "value": result.value,
         }
+        return figures, result
 
     if max_exact is not None and (not isinstance(max_exact, int) or isinstance(max_exact, bool) or max_exact < 0):
         raise ValueError(f"max_exact must be a whole number ≥ 0, got {max_exact!r}")
@@ -215,8 +240,8 @@ def prices(
     for n, lim in enumerate(limits[:n_exact]):
         if lim.region not in blocks:
             block = restrict(inst, munis[lim.region])
-            blocks[lim.region] = (block, optimum(block, f"region {lim.region}"))
-        block, before = blocks[lim.region]
+            blocks[lim.region] = (block, *optimum(block, f"region {lim.region}"))
+        block, before, base = blocks[lim.region]
         row: dict[str, Any] = {"kind": lim.kind, "id": lim.id, "limit": lim.limit, "used": lim.used}
         for step, key in ((1, "plus_one"), (-1, "minus_one")):
             moved = move_limit(block, lim, step)
@@ -224,7 +249,8 @@ def prices(
                 row[f"gain_{key}"], row[key] = None, None
                 continue
             changed, how = moved
-            after = optimum(changed, f"{lim.kind} {lim.id} {step:+d}")
+            start = base.start() if step > 0 else minus_one_start(base, lim)
+            after, _ = optimum(changed, f"{lim.kind} {lim.id} {step:+d}", start)
             row[f"gain_{key}"] = _gain(before, after, weighted)
             row[key] = how
         rows.append(row)
@@ -346,6 +372,57 @@ def _rank(gain: Mapping[str, Any] | None, prios: list[str], weighted: bool) -> t
 
 
 # --------------------------------------------------------------------------- moving a limit
+
+
+def minus_one_start(base: Result, lim: Limit) -> Start:
+    """A start for the solve with ``lim`` one fewer: ``base``'s plan using one fewer of it.
+
+    ``base`` is the block's :class:`~optimizer.engine.solve.Result`. Of the assignments that
+    use the limit (a municipality's subsidised ones for a frame, a region's for a quota,
+    a department's vulnerable citizens for its mixed-city cap, a choice pool's), the
+    least valuable one that no override locks is removed: of the least urgent priority,
+    then the lowest score, then the last citizen and unit. So the start uses one fewer
+    of the limit and breaks no other, and is feasible for the moved block as it is. A
+    rotation pool's turns decide which units are eligible at all: its start is the base
+    plan, from which the engine leaves out the pairs that stop being eligible.
+    """
+    data, chosen = base.data, base.chosen
+    unit = chosen.unit
+    if lim.kind == "frame":
+        uses = chosen.subsidised & (data.u_muni[unit] == _position(data.inst.municipalities, lim.id))
+    elif lim.kind == "quota":
+        uses = chosen.subsidised & (data.u_region[unit] == _position(data.inst.regions, lim.id))
+    elif lim.kind == "department":
+        uses = data.c_vulnerable[chosen.citizen] & (data.u_dept[unit] == _position(data.inst.departments, lim.id))
+    else:
+        uses = data.u_pool[unit] == _position(data.pool_list, lim.id)
+        if data.pool_list[_position(data.pool_list, lim.id)].mode == "rotation":
+            uses = np.zeros(len(chosen), bool)
+    locked = base.locked
+    if locked is not None and len(locked):
+        n = max(data.n_units, 1)
+        uses &= ~np.isin(chosen.citizen.astype(np.int64) * n + unit, locked.citizen.astype(np.int64) * n + locked.unit)
+    start = base.start()
+    candidates = np.flatnonzero(uses)
+    if len(candidates) == 0:
+        return start
+    citizens, units = data.inst.citizens, data.inst.units
+    # least valuable: the least urgent priority, then the lowest score, then the last ids
+    worst = max(
+        candidates.tolist(),
+        key=lambda k: (
+            int(data.c_prio[chosen.citizen[k]]),
+            -float(chosen.score[k]),
+            citizens[int(chosen.citizen[k])].id,
+            units[int(unit[k])].id,
+        ),
+    )
+    return start - {(citizens[int(chosen.citizen[worst])].id, units[int(unit[worst])].id)}
+
+
+def _position(items: Any, id_: str) -> int:
+    """The index of the item with this id (−1 if none)."""
+    return next((i for i, item in enumerate(items) if item.id == id_), -1)
 
 
 def move_limit(block: models.Instance, lim: Limit, step: int) -> tuple[models.Instance, str] | None:

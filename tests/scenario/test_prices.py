@@ -246,3 +246,109 @@ def test_scenario_prices_refused_for_a_year(tmp_path):
     res = CliRunner().invoke(main, ["scenario", str(path), "-o", str(tmp_path / "y.json"), "--prices"])
     assert res.exit_code == 2 and "--prices" in res.output
     assert not (tmp_path / "y.json").exists()
+
+
+# --------------------------------------------------------------------------- warm starts
+
+
+def uses(data, chosen, lim: Limit) -> int:
+    """How many of the chosen pairs (indices into ``data``) use the limit."""
+    import numpy as np
+
+    def at(items, id_):
+        return next(i for i, item in enumerate(items) if item.id == id_)
+
+    unit = chosen.unit
+    if lim.kind == "frame":
+        return int((chosen.subsidised & (data.u_muni[unit] == at(data.inst.municipalities, lim.id))).sum())
+    if lim.kind == "quota":
+        return int((chosen.subsidised & (data.u_region[unit] == at(data.inst.regions, lim.id))).sum())
+    if lim.kind == "department":
+        dept = at(data.inst.departments, lim.id)
+        return int((data.c_vulnerable[chosen.citizen] & (data.u_dept[unit] == dept)).sum())
+    return int(np.sum(data.u_pool[unit] == at(data.pool_list, lim.id)))
+
+
+def minus_one_cases():
+    d = frame_instance(2)
+    d["units"].append({"id": "u3", "department": "D", "rooms": 2, "rent_kr": 3000})
+    d["citizens"].append({"id": "e", "municipality": "M", "priority": 3, "max_rent_kr": 5000})
+    return [pytest.param(DEMO, id="demo"), pytest.param(d, id="frame"), pytest.param(rotation(0.25), id="rotation")]
+
+
+@pytest.mark.parametrize("source", minus_one_cases())
+def test_the_minus_one_start_uses_one_fewer_and_is_feasible_as_it_is(source):
+    """For every binding limit but a rotation pool's: the base optimum less its least valuable
+    assignment of the limit, every pair of it a column of the moved block, no row broken (the
+    engine's repair leaves it as it is). A rotation pool's start is the base optimum."""
+    import numpy as np
+
+    from optimizer.engine.data import ProblemData
+    from optimizer.engine.model import build
+    from optimizer.engine.overrides import apply_overrides
+    from optimizer.engine.pairs import eligible_pairs
+    from optimizer.engine.solve import solve
+    from optimizer.engine.start import chosen_start, start_columns
+    from optimizer.plan.build import make_plan
+    from optimizer.scenario.prices import minus_one_start
+
+    inst = models.load(source) if isinstance(source, Path) else models.from_dict(source)
+    base = solve(inst)
+    limits = binding_limits(inst, make_plan(base))
+    assert limits
+    for lim in limits:
+        start = minus_one_start(base, lim)
+        moved = move_limit(inst, lim, -1)
+        if moved is None:
+            continue
+        full = ProblemData.build(moved[0])
+        fixed = apply_overrides(full, eligible_pairs(full))
+        milp = build(fixed.data, fixed.pairs)
+        x = start_columns(fixed.data, milp, start)
+        assert np.all(milp.A @ x.astype(float) <= milp.row_hi)
+        kept = chosen_start(fixed.data, milp.pairs.take(x.astype(bool)))
+        if pools(inst).get(lim.id) is not None and pools(inst)[lim.id].mode == "rotation":
+            assert start == base.start()
+            continue
+        assert kept == start, (lim, start - kept)  # nothing repaired away
+        (gone,) = base.start() - start
+        assert uses(base.data, base.chosen, lim) == lim.used
+        citizens = [c.id for c in inst.citizens]
+        units = [u.id for u in inst.units]
+        left = base.chosen.take(
+            np.array(
+                [(citizens[c], units[u]) != gone for c, u in zip(base.chosen.citizen, base.chosen.unit, strict=True)]
+            )
+        )
+        assert uses(base.data, left, lim) == lim.used - 1, lim
+
+
+def test_the_minus_one_start_removes_the_least_valuable_pair_of_the_limit():
+    """A frame of 2 used by priorities 1 and 2: the priority-2 citizen's pair goes."""
+    from optimizer.engine.solve import solve
+    from optimizer.scenario.prices import minus_one_start
+
+    inst = models.from_dict(frame_instance(2))
+    base = solve(inst)
+    (lim,) = [x for x in binding_limits(inst, make_plan_of(base)) if x.kind == "frame"]
+    (gone,) = base.start() - minus_one_start(base, lim)
+    assert gone[0] in ("b", "c")
+
+
+def make_plan_of(result):
+    from optimizer.plan.build import make_plan
+
+    return make_plan(result)
+
+
+@pytest.mark.parametrize("source", minus_one_cases())
+def test_prices_the_same_with_and_without_warm_starts(source):
+    inst = models.load(source) if isinstance(source, Path) else models.from_dict(source)
+    assert prices(inst, warm_start=True) == prices(inst, warm_start=False)
+
+
+def test_prices_command_without_warm_start(tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    assert CliRunner().invoke(main, ["prices", str(DEMO), "-q", "-o", str(a)]).exit_code == 0
+    assert CliRunner().invoke(main, ["prices", str(DEMO), "-q", "-o", str(b), "--no-warm-start"]).exit_code == 0
+    assert a.read_bytes() == b.read_bytes()

@@ -38,7 +38,9 @@ class Capabilities:
     duals
         Reports row duals of an LP (the MILP's relaxation).
     warm_start
-        Takes a start solution (a MIP start or a solution hint).
+        Takes a start solution (a MIP start or a solution hint); a solve's ``start``
+        reaches only backends where this is true (others keep the greedy start, which
+        they may ignore).
     mip_bound
         Reports a proven bound on the objective when a solve stops early.
     deterministic

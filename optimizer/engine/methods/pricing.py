@@ -466,6 +466,7 @@ def priced_stages(
     fix_faces: bool = True,
     backend: str = "highs",
     groups: list[list[int]] | None = None,
+    start: Plan | None = None,
 ) -> StagesResult:
     """Run the objective stages by column generation.
 
@@ -491,6 +492,10 @@ def priced_stages(
         rounded LP (only its fractional pairs freed) does not prove is solved as one
         stage per priority instead (the same lexicographic optimum): its band MILP would
         span trades of a more urgent citizen for less urgent ones.
+    start
+        A feasible 0/1 plan of the block (a warm start): its pairs join the first
+        restricted set, and it is the first plan where it is at least as good as the
+        greedy one in the first objective.
 
     Returns
     -------
@@ -499,11 +504,15 @@ def priced_stages(
         :mod:`optimizer.engine.solve` returns them.
     """
     prio = data.c_prio[milp.pairs.citizen]
-    start = initial_columns(data, milp)
+    first = initial_columns(data, milp)
     x: Plan = np.zeros(milp.n_cols, np.int8)
-    x[start] = greedy(data, milp.restrict(start))
+    x[first] = greedy(data, milp.restrict(first))
+    if start is not None:
+        first = np.union1d(first, np.flatnonzero(start))
+        if objectives[0][1][start > 0].sum() >= objectives[0][1][x > 0].sum():  # (no BLAS: see solve._stages)
+            x = start.astype(np.int8)
     model = GrowingModel(milp, prio, backend)
-    model.add(start, objectives[0][1])
+    model.add(first, objectives[0][1])
     AT = milp.A.T.tocsr()
     log: list[StageEntry] = []
     bound = None
@@ -532,7 +541,9 @@ def priced_stages(
                 continue
             if lp is None and fix_faces and model.kept and (deadline is None or time.perf_counter() < deadline):
                 # the LP failed for another reason than time: solve again with hold rows only
-                return priced_stages(data, milp, objectives, deadline, fix_faces=False, backend=backend, groups=groups)
+                return priced_stages(
+                    data, milp, objectives, deadline, fix_faces=False, backend=backend, groups=groups, start=start
+                )
             if lp is None:  # out of time: the current plan, unproven
                 log.append(stage_log(name, None, float(cost @ x), rounds, len(model.cols), Status.FEASIBLE))
                 return x, Status.FEASIBLE, log, None, None
@@ -615,7 +626,9 @@ def priced_stages(
             continue
         value = float(cost @ x)
         if not model.keeps(x):
-            return priced_stages(data, milp, objectives, deadline, fix_faces=False, backend=backend, groups=groups)
+            return priced_stages(
+                data, milp, objectives, deadline, fix_faces=False, backend=backend, groups=groups, start=start
+            )
         log.append(stage_log(name, None, value, rounds, len(model.cols)))
         if milp_band is not None:
             log[-1]["milp_band"] = len(milp_band)
