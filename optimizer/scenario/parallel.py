@@ -35,10 +35,23 @@ import models
 from optimizer.scenario.changes import apply_changes
 from optimizer.scenario.outcome import outcome
 
-__all__ = ["CHUNKS_PER_WORKER", "SCHEDULER_TIMEOUT_S", "chunks", "run_on_dask", "run_parallel", "solve_variants"]
+__all__ = [
+    "CHUNKS_PER_WORKER",
+    "SCHEDULER_TIMEOUT_S",
+    "START_METHOD",
+    "chunks",
+    "run_on_dask",
+    "run_parallel",
+    "solve_variants",
+]
 
 #: Seconds to wait for a running scheduler named by address before giving up (OSError).
 SCHEDULER_TIMEOUT_S = 10
+
+#: How the local pool starts its workers: ``fork`` on Linux, so that a worker starts with
+#: the parent's modules imported and its data in memory; ``spawn`` elsewhere (macOS and
+#: Windows have no safe fork), where each worker imports anew and gets the data pickled.
+START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
 
 #: Chunks of items per worker by default: enough for the last chunks to even out the
 #: workers' finishing times, few enough that scheduling is a small part of each task.
@@ -89,7 +102,7 @@ def solve_variants(
     """
     if instances is not None and len(instances) != len(changes):
         raise ValueError(f"{len(instances)} instances for {len(changes)} variants")
-    inherit = scheduler is None and _start_method() == "fork" and instances is not None
+    inherit = scheduler is None and START_METHOD == "fork" and instances is not None
     return run_parallel(
         _variant_outcome,
         range(len(changes)),
@@ -147,7 +160,9 @@ def run_parallel(
         Small values: each chunk of them is sent to a worker.
     jobs
         Worker processes of the local pool started (and stopped) here. Each solves
-        one item at a time: the solvers run one thread each.
+        one item at a time: the solvers run one thread each. The workers are forked
+        (:data:`START_METHOD`): call this from a process whose other threads, if any,
+        hold no lock a worker needs (the CLI's progress bar runs no thread then).
     scheduler
         The address of a running Dask scheduler (``tcp://host:8786``); then no local
         pool is started and ``jobs`` is ignored. One that cannot be reached in
@@ -174,7 +189,7 @@ def run_parallel(
     if scheduler is not None:
         return _on_dask(fn, items, scheduler, progress, chunk_size, shared)
     parts = chunks(len(items), jobs, chunk_size)
-    context = multiprocessing.get_context(_start_method())
+    context = multiprocessing.get_context(START_METHOD)
     # a fork copies `shared` into each worker without pickling it; other start methods pickle it once a worker
     with ProcessPoolExecutor(min(jobs, len(parts)), mp_context=context, initializer=_adopt, initargs=(shared,)) as pool:
         futures = {pool.submit(_pool_chunk, fn, items[a:b]): (a, b) for a, b in parts}
@@ -199,15 +214,6 @@ def chunks(n: int, workers: int, size: int | None = None) -> list[tuple[int, int
     if size is None:
         size = max(1, math.ceil(n / (max(1, workers) * CHUNKS_PER_WORKER)))
     return [(a, min(a + size, n)) for a in range(0, n, size)]
-
-
-def _start_method() -> str:
-    """How the pool starts its workers: ``fork`` on Linux, else ``spawn``.
-
-    A forked worker starts with everything imported and in memory; macOS and Windows
-    have no safe fork.
-    """
-    return "fork" if sys.platform.startswith("linux") else "spawn"
 
 
 def _adopt(shared: dict[str, Any]) -> None:

@@ -77,7 +77,7 @@ def test_any_chunking_and_either_transport_equals_serial(scen, serial, chunk_siz
 
 def test_spawned_workers_get_the_base_once_and_equal_serial(scen, serial, monkeypatch):
     """Where fork is unsafe (macOS, Windows) the workers are spawned: the base is pickled to each once."""
-    monkeypatch.setattr(parallel, "_start_method", lambda: "spawn")
+    monkeypatch.setattr(parallel, "START_METHOD", "spawn")
     doc = run_scenario(scen, jobs=2)
     assert json.dumps(doc, indent=1) == serial
 
