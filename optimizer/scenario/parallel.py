@@ -24,6 +24,7 @@ or ``--scheduler``.
 
 from __future__ import annotations
 
+import gc
 import math
 import multiprocessing
 import sys
@@ -190,15 +191,31 @@ def run_parallel(
         return _on_dask(fn, items, scheduler, progress, chunk_size, shared)
     parts = chunks(len(items), jobs, chunk_size)
     context = multiprocessing.get_context(START_METHOD)
-    # a fork copies `shared` into each worker without pickling it; other start methods pickle it once a worker
-    with ProcessPoolExecutor(min(jobs, len(parts)), mp_context=context, initializer=_adopt, initargs=(shared,)) as pool:
-        futures = {pool.submit(_pool_chunk, fn, items[a:b]): (a, b) for a, b in parts}
-        try:
-            return _gather(futures, len(items), progress)
-        except BaseException:
-            for f in futures:  # an error (or Ctrl-C): start no more chunks
-                f.cancel()
-            raise
+    # The parent's objects (every variant's instance) are frozen for the fork: a worker's
+    # garbage collector then never walks them (measured: 1.3 s of the workers' 7 s CPU on
+    # 200 city-week variants), nor writes to their pages. Only what this call froze is thawed.
+    freeze = START_METHOD == "fork" and gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
+    try:
+        # a fork copies `shared` into each worker without pickling it; other start methods pickle it once a worker
+        with ProcessPoolExecutor(
+            min(jobs, len(parts)), mp_context=context, initializer=_adopt, initargs=(shared,)
+        ) as pool:
+            # the first submit forks every worker (a forking pool starts them all at once)
+            futures = {pool.submit(_pool_chunk, fn, items[a:b]): (a, b) for a, b in parts}
+            if freeze:
+                gc.unfreeze()
+                freeze = False
+            try:
+                return _gather(futures, len(items), progress)
+            except BaseException:
+                for f in futures:  # an error (or Ctrl-C): start no more chunks
+                    f.cancel()
+                raise
+    finally:
+        if freeze:
+            gc.unfreeze()
 
 
 #: The name the year horizon's hand-off in :mod:`optimizer.scenario.scenario` uses.

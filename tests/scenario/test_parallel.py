@@ -135,3 +135,20 @@ def test_jobs_and_chunk_size_must_be_positive(scen):
         run_parallel(square, [1], jobs=2, chunk_size=0, offset=0)
     with pytest.raises(ValueError, match="2 instances for 3 variants"):
         solve_variants(scen.base, [(), (), ()], scen.instances[:2])
+
+
+def test_the_fork_leaves_the_garbage_collector_as_it_found_it():
+    """The pool freezes the parent's objects for the fork and thaws only what it froze."""
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    run_parallel(square, list(range(5)), jobs=2, offset=0)
+    assert gc.get_freeze_count() == 0
+    gc.freeze()  # a caller's own freeze is kept
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        assert run_parallel(square, [2], jobs=2, offset=0) == [{"x": 2, "y": 4}]
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
