@@ -25,8 +25,8 @@ A scenario file is TOML::
 (:mod:`optimizer.scenario.changes`) and lists every problem at once;
 :func:`run_scenario` solves the base and each variant (in this process, or in parallel on
 a local process pool or a Dask cluster: :mod:`optimizer.scenario.parallel`) and gives
-the results document. The
-results carry ids, counts and hashes only, never a citizen's circumstances.
+the results document. The results carry ids, counts and hashes only, never a citizen's
+circumstances.
 """
 
 from __future__ import annotations
