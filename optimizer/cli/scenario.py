@@ -50,9 +50,13 @@ __all__ = ["prices", "scenario"]
     type=click.IntRange(min=1),
     default=1,
     show_default=True,
-    help="Variants solved at once, on a local Dask cluster of that many processes.",
+    help="Variants solved at once, on a local pool of that many worker processes.",
 )
-@click.option("--scheduler", default=None, help="Address of a running Dask scheduler (tcp://host:8786) to solve on.")
+@click.option(
+    "--scheduler",
+    default=None,
+    help="Address of a running Dask scheduler (tcp://host:8786) to solve on instead of --jobs.",
+)
 @click.option(
     "--prices",
     "with_prices",
@@ -124,6 +128,9 @@ def scenario(
         TimeElapsedColumn(),
         console=err,
         disable=quiet or not err.is_terminal,
+        # the local pool forks its workers: no refresh thread then (a fork copies no thread,
+        # only the locks it may hold); the bar is redrawn as each chunk of variants finishes
+        auto_refresh=jobs == 1 or scheduler is not None,
     ) as bar:
         runs = len(scen.variants) * (1 if scen.year is None else len(scen.year.seeds))
         task = bar.add_task("variants", total=runs)
@@ -134,7 +141,7 @@ def scenario(
                 time_limit=time_limit,
                 jobs=jobs,
                 scheduler=scheduler,
-                progress=lambda done, _total: bar.update(task, completed=done),
+                progress=lambda done, _total: bar.update(task, completed=done, refresh=True),
             )
         except OSError as exc:  # a --scheduler that cannot be reached (TimeoutError is an OSError)
             if scheduler is None:

@@ -23,9 +23,10 @@ A scenario file is TOML::
 
 :func:`read_scenario` reads and checks all of it, applies every variant's changes
 (:mod:`optimizer.scenario.changes`) and lists every problem at once;
-:func:`run_scenario` solves the base and each variant (in this process, or on a Dask
-cluster: :mod:`optimizer.scenario.parallel`) and gives the results document. The
-results carry ids, counts and hashes only, never a citizen's circumstances.
+:func:`run_scenario` solves the base and each variant (in this process, or in parallel on
+a local process pool or a Dask cluster: :mod:`optimizer.scenario.parallel`) and gives
+the results document. The results carry ids, counts and hashes only, never a citizen's
+circumstances.
 """
 
 from __future__ import annotations
@@ -473,8 +474,8 @@ def run_scenario(
     backend, time_limit
         Passed to :func:`optimizer.engine.solve.solve` for each variant.
     jobs
-        Variants solved at once: 1 solves them here, one after the other (no Dask
-        imported); more start a local Dask cluster of that many worker processes.
+        Variants solved at once: 1 solves them here, one after the other; more start
+        a local pool of that many worker processes (:mod:`optimizer.scenario.parallel`).
     scheduler
         The address of a running Dask scheduler (``tcp://host:8786``) to solve on
         instead; ``jobs`` is then ignored.
@@ -499,9 +500,12 @@ def run_scenario(
             if progress is not None:
                 progress(i + 1, len(scenario.instances))
     else:
-        from optimizer.scenario.parallel import solve_on_dask
+        from optimizer.scenario.parallel import solve_variants
 
-        outcomes = solve_on_dask(scenario.instances, backend, time_limit, jobs, scheduler, progress)
+        changes = [v.changes for v in scenario.variants]
+        outcomes = solve_variants(
+            scenario.base, changes, scenario.instances, backend, time_limit, jobs, scheduler, progress
+        )
     return results_document(scenario, outcomes)
 
 
