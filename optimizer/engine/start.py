@@ -75,7 +75,7 @@ def start_columns(data: ProblemData, milp: Milp, start: Start) -> npt.NDArray[np
     p = milp.pairs
     x[np.isin(p.citizen.astype(np.int64) * n_units + p.unit, wanted)] = 1
     x = repaired(data, milp, x)
-    level = milp.A @ x.astype(float)
+    level = activity(milp, x)
     if np.any(level > milp.row_hi + 1e-9) or np.any(level < milp.row_lo - 1e-9):
         # rows the repair cannot mend (a model with other coefficients or lower bounds):
         # no start rather than an infeasible one, which a stage driver could keep
@@ -92,13 +92,14 @@ def repaired(data: ProblemData, milp: Milp, x: npt.NDArray[np.int8]) -> npt.NDAr
     frees room in the others.
     """
     x = x.copy()
-    A = milp.A.tocoo()
-    over = milp.A @ x.astype(float) - milp.row_hi
+    A = milp.A
+    entry_row, entry_col = A.indices, entry_columns(milp)
+    over = activity(milp, x) - milp.row_hi
     bad = np.flatnonzero(over > 1e-9)
     if len(bad) == 0:
         return x
-    hit = np.isin(A.row, bad) & (x[A.col] > 0) & (A.data != 0)
-    rows, cols = A.row[hit].astype(np.int64), A.col[hit].astype(np.int64)
+    hit = np.isin(entry_row, bad) & (x[entry_col] > 0) & (A.data != 0)
+    rows, cols = entry_row[hit].astype(np.int64), entry_col[hit].astype(np.int64)
     prio = data.c_prio[milp.pairs.citizen[cols]]
     # within each broken row: least urgent (largest priority number) first, then lowest score, then last column
     order = np.lexsort((-cols, milp.pairs.score[cols], -prio, rows))
@@ -107,6 +108,19 @@ def repaired(data: ProblemData, milp: Milp, x: npt.NDArray[np.int8]) -> npt.NDAr
     excess = np.ceil(over[rows] - 1e-9).astype(np.int64)
     x[cols[rank < excess]] = 0
     return x
+
+
+def entry_columns(milp: Milp) -> npt.NDArray[np.int64]:
+    """The column of each stored entry of ``milp.A`` (in its CSC order)."""
+    return np.repeat(np.arange(milp.A.shape[1]), np.diff(milp.A.indptr))
+
+
+def activity(milp: Milp, x: npt.NDArray[np.integer]) -> npt.NDArray[np.float64]:
+    """Each row's ``A @ x``, summed without SciPy.
+
+    A start is checked on the solve path, which imports no ``scipy.sparse``.
+    """
+    return np.bincount(milp.A.indices, weights=milp.A.data * x[entry_columns(milp)], minlength=milp.A.shape[0])
 
 
 def chosen_start(data: ProblemData, chosen: Pairs) -> Start:
