@@ -120,10 +120,11 @@ def activity(milp: Milp, x: npt.NDArray[np.integer]) -> npt.NDArray[np.float64]:
 
     A start is checked on the solve path, which imports no ``scipy.sparse``.
     """
-    level: npt.NDArray[np.float64] = np.bincount(
-        milp.A.indices, weights=milp.A.data * x[entry_columns(milp)], minlength=milp.A.shape[0]
+    # (bincount with weights gives floats; its stubs say integers)
+    return np.asarray(
+        np.bincount(milp.A.indices, weights=milp.A.data * x[entry_columns(milp)], minlength=milp.A.shape[0]),
+        np.float64,
     )
-    return level
 
 
 def chosen_start(data: ProblemData, chosen: Pairs) -> Start:
