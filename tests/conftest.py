@@ -106,6 +106,13 @@ def assert_same_optimum(plan: dict, plain) -> None:
     assert plan["objective"]["total_score"] == pytest.approx(plain.total_score, abs=1e-6)
 
 
+def assert_lines_start(lines: list[str], prefix: str, expected: list[str]) -> None:
+    """One message line per expected problem, each starting with ``prefix`` and its expected text."""
+    assert len(lines) == len(expected), lines
+    for line, want in zip(lines, expected, strict=True):
+        assert line.startswith(f"{prefix}{want}"), line
+
+
 def pairs_of(plan: dict) -> set[tuple[str, str]]:
     return {(a["citizen"], a["unit"]) for a in plan["assignments"]}
 

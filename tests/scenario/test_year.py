@@ -18,6 +18,8 @@ from optimizer.scenario.scenario import read_scenario, run_scenario
 from optimizer.scenario.year import YEAR_MEASURES, Year, year_terms
 from optimizer.sim.simulate import simulate
 
+from conftest import assert_lines_start
+
 # Small on purpose: scale 0.03, 3 weeks, 2 seeds (a run is about a second).
 YEAR = """horizon = "year"
 
@@ -155,10 +157,7 @@ def test_bad_year_files_one_line_per_problem(tmp_path, text, expected):
     path = write(tmp_path, text)
     with pytest.raises(models.InstanceError) as err:
         read_scenario(path)
-    lines = err.value.lines()
-    assert len(lines) == len(expected), lines
-    for line, want in zip(lines, expected, strict=True):
-        assert line.startswith(f"{path}: {want}"), line
+    assert_lines_start(err.value.lines(), f"{path}: ", expected)
 
 
 def test_cli_year_writes_results_and_says_the_figures(tmp_path):

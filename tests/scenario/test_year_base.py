@@ -17,7 +17,8 @@ from optimizer.scenario.year import YEAR_MEASURES, Year
 from optimizer.sim.generate import generate
 from optimizer.sim.simulate import simulate_terms
 from optimizer.sim.world import world_from_instance
-from tests.conftest import doc, worked_examples
+
+from conftest import assert_lines_start, doc, worked_examples
 
 ROOT = Path(__file__).resolve().parents[2]
 WEEK = ROOT / "instances" / "demo-week.json"  # anvis/1: 40 vacancies, 60 citizens, three municipalities
@@ -198,10 +199,7 @@ def test_refusals_are_one_line_naming_the_file_and_the_key(tmp_path, text, expec
     path = write(tmp_path, text)
     with pytest.raises(models.InstanceError) as err:
         read_scenario(path)
-    lines = err.value.lines()
-    assert len(lines) == len(expected), lines
-    for line, want in zip(lines, expected, strict=True):
-        assert line.startswith(f"{path}: {want}"), line
+    assert_lines_start(err.value.lines(), f"{path}: ", expected)
 
 
 def test_a_base_with_overrides_is_refused(tmp_path):
