@@ -92,13 +92,15 @@ def repaired(data: ProblemData, milp: Milp, x: npt.NDArray[np.int8]) -> npt.NDAr
     frees room in the others.
     """
     x = x.copy()
-    A = milp.A.tocoo()
-    over = milp.A @ x.astype(float) - milp.row_hi
+    A = milp.A
+    over = A @ x.astype(float) - milp.row_hi
     bad = np.flatnonzero(over > 1e-9)
     if len(bad) == 0:
         return x
-    hit = np.isin(A.row, bad) & (x[A.col] > 0) & (A.data != 0)
-    rows, cols = A.row[hit].astype(np.int64), A.col[hit].astype(np.int64)
+    # the matrix's entries by row and column (its own CSC arrays: `Csc` is no SciPy matrix)
+    entry_col = np.repeat(np.arange(A.shape[1], dtype=np.int64), np.diff(A.indptr))
+    hit = np.isin(A.indices, bad) & (x[entry_col] > 0) & (A.data != 0)
+    rows, cols = A.indices[hit].astype(np.int64), entry_col[hit]
     prio = data.c_prio[milp.pairs.citizen[cols]]
     # within each broken row: least urgent (largest priority number) first, then lowest score, then last column
     order = np.lexsort((-cols, milp.pairs.score[cols], -prio, rows))
