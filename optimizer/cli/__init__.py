@@ -13,16 +13,31 @@ The group is lazy: ``anvis solve`` imports :mod:`optimizer.cli.solve` and nothin
 other commands (their modules, and what those import, cost start-up time on every run).
 Solvers, pandas and matplotlib are imported only inside the commands that use them.
 To add a command, add one line to :data:`COMMANDS`.
+
+BLAS runs one thread in the processes ``anvis`` starts (:data:`BLAS_THREADS`): the engine
+solves on one core and calls no BLAS on its paths, but OpenBLAS starts a worker per core
+when NumPy loads and those spin for a while (0.05-0.1 s CPU a process, more after a
+threaded call) beside the solver. Scenario and simulation workers inherit the setting.
+A user's own value of any of these variables wins.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Iterator, MutableMapping
 
 import click
 
-__all__ = ["COMMANDS", "main"]
+#: The thread-count variables of the BLAS libraries NumPy and SciPy may load (OpenBLAS,
+#: OpenMP builds, MKL, Apple's Accelerate): each set to one, unless the user set it,
+#: before NumPy is imported (they are read once, when the library loads; nothing above
+#: imports NumPy).
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+for _variable in BLAS_THREADS:
+    os.environ.setdefault(_variable, "1")
+
+__all__ = ["BLAS_THREADS", "COMMANDS", "main"]
 
 #: Every command of ``anvis``: its name and where it is defined (``module:attribute``).
 #: Its module is imported only when the command is run (or listed by ``--help``).

@@ -25,7 +25,7 @@ from optimizer.engine.methods.aggregate import aggregate
 from optimizer.engine.methods.greedy import greedy
 from optimizer.engine.methods.matching import matching_plan
 from optimizer.engine.methods.pricing import MIN_COLUMNS, dense, priced_stages
-from optimizer.engine.model import Milp, build
+from optimizer.engine.model import Milp, build, dot
 from optimizer.engine.overrides import apply_overrides, merge
 from optimizer.engine.pairs import Pairs, eligible_pairs
 from optimizer.engine.stages import (
@@ -400,8 +400,7 @@ def _stages(
     if milp.n_cols == 0:
         return x, Status.OPTIMAL, [], 0.0, 0.0
     stages = _with_gaps(objectives(data, milp))
-    # (sums over masks, not `cost @ start`: that matmul goes through BLAS, whose threads
-    # then spun beside HiGHS and cost city-week's re-solves ~25% more CPU)
+    # (sums over masks, never `cost @ start`: see `dot`)
     first = stages[0][1]
     if start is not None and milp.col_hi is None and first[start > 0].sum() >= first[x > 0].sum():
         x = start
@@ -414,9 +413,9 @@ def _stages(
         left = None if deadline is None else max(0.0, deadline - time.perf_counter())
         session.set_objective(cost)
         res: StageResult = session.solve(left, x, abs_gap)
-        if res.x is not None and cost @ res.x >= cost @ x - 1e-9:
+        if res.x is not None and dot(cost, res.x) >= dot(cost, x) - 1e-9:
             x = res.x
-        value = float(cost @ x)
+        value = dot(cost, x)
         log.append(stage_log(name, res, value))
         if res.status != Status.OPTIMAL:
             status = Status.FEASIBLE if res.status in (Status.FEASIBLE, Status.ERROR) else res.status

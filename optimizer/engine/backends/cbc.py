@@ -30,7 +30,7 @@ import numpy as np
 import pulp
 
 from optimizer.engine.backends.base import Capabilities, FloatArray, IndexArray, IntArray, StageResult
-from optimizer.engine.model import Milp
+from optimizer.engine.model import Milp, dot
 from optimizer.engine.status import Status
 
 _SOL_STATUS = {
@@ -126,7 +126,7 @@ class CbcSession:
         objective = float("nan")
         if status in (Status.OPTIMAL, Status.FEASIBLE):
             x = np.array([0 if v.varValue is None else round(v.varValue) for v in self.vars], dtype=np.int8)
-            objective = float(self.cost @ x)
+            objective = dot(self.cost, x)
         elif status is None:  # no solution found (a time limit) or an undefined status
             status = Status.FEASIBLE if start is not None else Status.ERROR
         bound = objective if status == Status.OPTIMAL else float("inf")

@@ -24,7 +24,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from optimizer.engine.backends.base import Capabilities, FloatArray, IndexArray, IntArray, StageResult
-from optimizer.engine.model import Milp
+from optimizer.engine.model import Milp, dot
 from optimizer.engine.status import Status
 
 MAX_DIGITS = 6
@@ -144,7 +144,7 @@ class CpSatSession:
             if self.exact:
                 objective = solver.objective_value / self.scale
             else:
-                objective = float(self.cost @ x)
+                objective = dot(self.cost, x)
                 status = Status.FEASIBLE  # optimal only for the rounded costs
         else:
             objective = float("nan")

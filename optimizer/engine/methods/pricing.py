@@ -42,7 +42,7 @@ from optimizer.engine.backends import open_column_session, open_session
 from optimizer.engine.backends.base import ColumnSession, StageResult
 from optimizer.engine.data import ProblemData
 from optimizer.engine.methods.greedy import greedy
-from optimizer.engine.model import CITIZEN, Milp
+from optimizer.engine.model import CITIZEN, Milp, dot
 from optimizer.engine.stages import Objective, StageEntry, StagesResult, clean, count_stage, stage_log
 from optimizer.engine.status import Status
 
@@ -283,9 +283,9 @@ class GrowingModel:
                 # again under those optima as rows (else the stage falls through to a band
                 # MILP as wide as that trade; city-year anvis/2: minutes)
                 x, _ = self._complete(cost, at_lp, free, abs_gap, time_limit, exact=True)
-            if x is not None and (best is None or cost @ x > cost @ best):
+            if x is not None and (best is None or dot(cost, x) > dot(cost, best)):
                 best = x
-            if best is not None and cost @ best >= target:
+            if best is not None and dot(cost, best) >= target:
                 break
             if not widen:
                 break
@@ -311,7 +311,7 @@ class GrowingModel:
         is small when ``start`` is good. Returns the plan (None if the MILP found none),
         the MILP's result (None when the band is empty) and the band.
         """
-        gap = max(0.0, bound - float(cost @ start)) + FACE_TOL * max(1.0, scale)
+        gap = max(0.0, bound - dot(cost, start)) + FACE_TOL * max(1.0, scale)
         live = ~self.dead
         fixed: Plan = (live & (self.one | (d > gap))).astype(np.int8)
         inside = live & ~self.one & (np.abs(d) <= gap)
@@ -365,7 +365,7 @@ class GrowingModel:
         # not conversely: an exact completion has their values as rows
         for kept_cost, kept_value in self.kept if exact else ():
             nz = np.flatnonzero(kept_cost[free])
-            session.add_row(nz, kept_cost[free][nz], kept_value - float(kept_cost @ x), np.inf)
+            session.add_row(nz, kept_cost[free][nz], kept_value - dot(kept_cost, x), np.inf)
         session.set_objective(cost[free])
         res = session.solve(time_limit, None if start is None else start[free], abs_gap)
         if res.x is None:
@@ -375,7 +375,7 @@ class GrowingModel:
 
     def keeps(self, x: Plan) -> bool:
         """Whether a plan keeps every earlier stage's optimum."""
-        return all(abs(float(c @ x) - v) <= 1e-6 for c, v in self.kept)
+        return all(abs(dot(c, x) - v) <= 1e-6 for c, v in self.kept)
 
     def mip(self, time_limit: float | None, start: Plan, abs_gap: float) -> tuple[Status, Plan | None, float, int]:
         """Solve the restricted MILP from ``start``: status, plan (None if none), bound and nodes."""
@@ -545,7 +545,7 @@ def priced_stages(
                     data, milp, objectives, deadline, fix_faces=False, backend=backend, groups=groups, start=start
                 )
             if lp is None:  # out of time: the current plan, unproven
-                log.append(stage_log(name, None, float(cost @ x), rounds, len(model.cols), Status.FEASIBLE))
+                log.append(stage_log(name, None, dot(cost, x), rounds, len(model.cols), Status.FEASIBLE))
                 return x, Status.FEASIBLE, log, None, None
             z_lp, y = lp
             d = model.reduced_costs(lp_cost, y, AT)
@@ -559,7 +559,7 @@ def priced_stages(
             z_lp += extra  # now a bound over every pair of the block
             lp_plan = np.zeros(milp.n_cols)
             lp_plan[model.cols] = model.lp_x
-            if any(float(c @ lp_plan) < v - 1e-6 for c, v in model.kept) and hold_kept(model, x):
+            if any(dot(c, lp_plan) < v - 1e-6 for c, v in model.kept) and hold_kept(model, x):
                 continue  # the LP drops an earlier optimum: no rounding of it keeps them (see below)
             target = _optimal_above(z_lp, abs_gap)
             # a plan worth target keeps every pair whose |reduced cost| exceeds z_lp - target
@@ -573,7 +573,7 @@ def priced_stages(
             # and that MILP spans most of the block (15 s for nothing); see the split below
             found = model.round_lp(cost, abs_gap, target, band, _left(deadline), widen=len(group) < 2)
             rounded = found is not None and _feasible(milp, found, model)
-            if found is not None and rounded and cost @ found >= target:
+            if found is not None and rounded and dot(cost, found) >= target:
                 x = found
                 break
             if found is not None and not model.keeps(found) and hold_kept(model, x):
@@ -595,7 +595,7 @@ def priced_stages(
                 tied, lp_cost = False, cost
                 _price_with(model, lp_cost, tied)
                 continue
-            if found is not None and rounded and cost @ found > cost @ x:
+            if found is not None and rounded and dot(cost, found) > dot(cost, x):
                 x = found  # the rounded LP: a better start, so a narrower band below
             scale = float(np.abs(lp_cost).max(initial=0.0))
             best, res, milp_band = model.best_in_band(cost, d_all, z_lp, x, abs_gap, scale, _left(deadline))
@@ -606,14 +606,14 @@ def priced_stages(
                 every = np.zeros(milp.n_cols)
                 best, res, milp_band = model.best_in_band(cost, every, z_lp, x, abs_gap, scale, _left(deadline))
                 ok = best is not None and _feasible(milp, best, model)
-            if best is not None and ok and cost @ best >= cost @ x - 1e-9:
+            if best is not None and ok and dot(cost, best) >= dot(cost, x) - 1e-9:
                 x = best
             model.add(np.setdiff1d(milp_band, model.cols), lp_cost)  # later stages price from x's pairs
-            value = float(cost @ x)
+            value = dot(cost, x)
             if not ok or (res is not None and res.status != Status.OPTIMAL):
                 fixed = x.copy()
                 fixed[milp_band] = 0
-                b = z_lp if res is None else min(z_lp, float(cost @ fixed) + res.bound)
+                b = z_lp if res is None else min(z_lp, dot(cost, fixed) + res.bound)
                 b = max(b, value)
                 entry = stage_log(name, None, value, rounds, len(model.cols), Status.FEASIBLE)
                 entry |= {"bound": clean(b), "nodes": 0 if res is None else res.nodes, "milp_band": len(milp_band)}
@@ -624,7 +624,7 @@ def priced_stages(
             break
         if split:
             continue
-        value = float(cost @ x)
+        value = dot(cost, x)
         if not model.keeps(x):
             return priced_stages(
                 data, milp, objectives, deadline, fix_faces=False, backend=backend, groups=groups, start=start
