@@ -92,7 +92,7 @@ def repaired(data: ProblemData, milp: Milp, x: npt.NDArray[np.int8]) -> npt.NDAr
     frees room in the others.
     """
     x = x.copy()
-    A = milp.A.tocoo()
+    A = milp.A.scipy().tocoo()  # the engine's own Csc keeps no COO form: SciPy's, of the same arrays
     over = milp.A @ x.astype(float) - milp.row_hi
     bad = np.flatnonzero(over > 1e-9)
     if len(bad) == 0:
