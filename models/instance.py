@@ -79,6 +79,13 @@ def _number(x: float) -> int | float:
     return int(x) if float(x).is_integer() else float(x)
 
 
+#: The tables of an instance's terms, which a what-if change may replace (FORMAT.md §1, §2):
+#: never the citizens, units, overrides or scores, nor ``format`` and ``name``.
+TERM_TABLES = ("parameters", "regions", "municipalities", "organisations", "departments", "agreements", "ledger")
+#: The tables of the body that no change of the terms touches.
+UNCHANGED_BY_TERMS = ("units", "citizens", "overrides")
+
+
 @dataclass(frozen=True, eq=False)
 class Instance:
     """A validated ``anvis/1`` or ``anvis/2`` instance (FORMAT.md §1, §6).
@@ -220,6 +227,20 @@ class Instance:
                 digest.update(piece.encode())
         digest.update(b"}")
         return digest.hexdigest()
+
+    def terms(self) -> dict[str, Any]:
+        """The part of :meth:`to_dict` that a negotiated change may touch: every key but the people and units.
+
+        ``format``, ``name``, ``parameters`` and the tables of :data:`TERM_TABLES`, in the
+        form :meth:`to_dict` writes them, without writing out the citizens, units, overrides
+        or scores (a city's year: most of the document). :func:`models.validate.with_terms`
+        takes changed copies of these tables back.
+        """
+        empty = Instance(self.body.model_copy(update=dict.fromkeys(UNCHANGED_BY_TERMS, ())), Scores(), self.source)
+        doc = empty._tables()
+        for key in UNCHANGED_BY_TERMS:
+            doc.pop(key, None)
+        return doc
 
     def replace(self, **tables: Any) -> Instance:
         """A copy with some tables or fields of the body replaced (no re-validation)."""
