@@ -608,7 +608,7 @@ def _terms_checked(inst: Instance, tables: dict[str, Any]) -> Instance | None:
     body = inst.body.model_copy(update={t: getattr(terms, t) for t in tables})
     if "parameters" in tables and _objective_range(body, inst.scores):
         return None
-    changed = Instance(body, inst.scores, inst.source)
+    changed = inst.with_body(body)  # the same citizens, units and overrides: their text for the hash is shared
     if changed.version == 2 and _v2_pool_problems(changed):
         return None
     return changed

@@ -299,3 +299,28 @@ def test_any_edit_of_the_terms_gives_what_the_whole_document_gives(name, data):
     inst = instance(name)
     tables = data.draw(_edits(inst))
     assert fast(inst, tables) == full(inst, tables)
+
+
+@pytest.mark.parametrize("base_first", [True, False])
+@pytest.mark.parametrize("name", ["demo", "gen:small/v2", NAMES[0]])
+def test_variants_share_the_text_of_their_people_and_hash_as_the_whole_document(name, base_first):
+    """The shared text of citizens, units and overrides gives FORMAT.md's hash, whoever writes it first."""
+    original = instance(name)
+    base = models.from_dict(original.to_dict(), original.source)  # fresh: nothing hashed or shared yet
+    assert "_shared_people_parts" not in vars(base)
+    if base_first:
+        assert base.sha256 == original.sha256
+    terms = base.terms()
+    one = models.with_terms(base, regions=[{**r, "grant_quota": 1} for r in terms["regions"]])
+    two = models.with_terms(one, municipalities=[{**m, "subsidy_frame": 9} for m in terms["municipalities"]])
+    for variant in (two, one):
+        whole = models.from_dict(variant.to_dict(), variant.source)
+        assert variant.sha256 == whole.sha256
+        assert variant.citizens is base.citizens
+    assert base.sha256 == original.sha256
+    assert vars(two)["_shared_people_parts"] is vars(base)["_shared_people_parts"]
+    # a body with other people shares nothing
+    other = base.with_body(base.body.model_copy(update={"citizens": base.citizens[1:]}))
+    assert "_shared_people_parts" not in vars(other)
+    assert other.sha256 == models.Instance(other.body, other.scores, other.source).sha256
+    assert other.sha256 != base.sha256
