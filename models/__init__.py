@@ -5,7 +5,7 @@ from models.io import load, read_plan, save, write_plan
 from models.plan import Plan
 from models.pools import Pool, default_pool_id, pool_cap, pools, unit_pools
 from models.schema import AREAS, FORMAT, KINDS
-from models.validate import InstanceError, Problem, format_problems, from_dict
+from models.validate import InstanceError, Problem, format_problems, from_dict, with_terms
 
 __all__ = [
     "AREAS",
@@ -26,5 +26,6 @@ __all__ = [
     "read_plan",
     "save",
     "unit_pools",
+    "with_terms",
     "write_plan",
 ]

@@ -79,6 +79,16 @@ def _number(x: float) -> int | float:
     return int(x) if float(x).is_integer() else float(x)
 
 
+#: The tables of an instance's terms, which a what-if change may replace (FORMAT.md §1, §2):
+#: never the citizens, units, overrides or scores, nor ``format`` and ``name``.
+TERM_TABLES = ("parameters", "regions", "municipalities", "organisations", "departments", "agreements", "ledger")
+#: The tables of the body that no change of the terms touches.
+UNCHANGED_BY_TERMS = ("units", "citizens", "overrides")
+# Where an instance and its variants (Instance.with_body) keep the canonical text of their
+# common citizens, units and overrides: one dict, shared, filled at the first hash.
+_SHARED = "_shared_people_parts"
+
+
 @dataclass(frozen=True, eq=False)
 class Instance:
     """A validated ``anvis/1`` or ``anvis/2`` instance (FORMAT.md §1, §6).
@@ -209,9 +219,16 @@ class Instance:
         column-wise, to the same text: ``to_dict`` would rebuild a dict per score
         (hundreds of thousands in a city's year) only to serialise it again.
         """
-        doc = self._tables()
-        # json.dumps of a dict with sorted keys is "{" + "k":v joined by "," + "}"
-        parts: dict[str, Iterable[str]] = {json.dumps(k): (_canonical(v),) for k, v in doc.items()}
+        shared = self.__dict__.get(_SHARED)
+        parts: dict[str, Iterable[str]]
+        if shared is None:
+            # json.dumps of a dict with sorted keys is "{" + "k":v joined by "," + "}"
+            parts = {json.dumps(k): (_canonical(v),) for k, v in self._tables().items()}
+        else:  # a variant of the same people: only the terms are written here (see with_body)
+            if not shared:
+                shared.update(self._people_parts())
+            parts = {json.dumps(k): (_canonical(v),) for k, v in self.terms().items()}
+            parts.update(shared)
         parts[json.dumps("scores")] = _scores_json_pieces(self.scores)
         digest = hashlib.sha256(b"{")
         for i, key in enumerate(sorted(parts)):
@@ -220,6 +237,46 @@ class Instance:
                 digest.update(piece.encode())
         digest.update(b"}")
         return digest.hexdigest()
+
+    def terms(self) -> dict[str, Any]:
+        """The part of :meth:`to_dict` that a negotiated change may touch: every key but the people and units.
+
+        ``format``, ``name``, ``parameters`` and the tables of :data:`TERM_TABLES`, in the
+        form :meth:`to_dict` writes them, without writing out the citizens, units, overrides
+        or scores (a city's year: most of the document). :func:`models.validate.with_terms`
+        takes changed copies of these tables back.
+        """
+        empty = Instance(self.body.model_copy(update=dict.fromkeys(UNCHANGED_BY_TERMS, ())), Scores(), self.source)
+        doc = empty._tables()
+        for key in UNCHANGED_BY_TERMS:
+            doc.pop(key, None)
+        return doc
+
+    def _people_parts(self) -> dict[str, tuple[str]]:
+        """The canonical text of the citizens, units and (when any) overrides, by quoted key, for :attr:`sha256`."""
+        tables = dict.fromkeys((t for t in TERM_TABLES if t != "parameters"), ())  # the parameters are a record
+        people = Instance(self.body.model_copy(update=tables), Scores(), self.source)
+        doc = people._tables()
+        return {json.dumps(k): (_canonical(doc[k]),) for k in UNCHANGED_BY_TERMS if k in doc}
+
+    def with_body(self, body: Body) -> Instance:
+        """A copy with another body, the same scores and source (trusted, as the constructor is).
+
+        When the body keeps this instance's format and its very citizens, units and overrides
+        (the same immutable records, as :func:`models.validate.with_terms` keeps them), their
+        canonical text is provably the same: it is written once, at the first :attr:`sha256`
+        of this instance or any such variant of it, and shared. A variant's hash then writes
+        only its terms and scores (``anvis scenario``: two fifths of a city-week variant's
+        time was writing out the same citizens and units again). Plain instances keep
+        nothing: the text is held only for instances that have variants.
+        """
+        new = Instance(body, self.scores, self.source)
+        same = body.format == self.body.format and all(
+            getattr(body, t) is getattr(self.body, t) for t in UNCHANGED_BY_TERMS
+        )
+        if same:
+            new.__dict__[_SHARED] = self.__dict__.setdefault(_SHARED, {})
+        return new
 
     def replace(self, **tables: Any) -> Instance:
         """A copy with some tables or fields of the body replaced (no re-validation)."""

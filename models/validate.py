@@ -18,7 +18,7 @@ import pydantic
 from numpy.typing import NDArray
 
 from models.fastjson import ScoreColumns
-from models.instance import Instance, Scores, id_codes
+from models.instance import TERM_TABLES, Instance, Scores, id_codes
 from models.pools import default_pool_id, default_pool_owners, pools, unit_pools
 from models.schema import (
     FORMAT,
@@ -530,6 +530,88 @@ def add_overrides(inst: Instance, overrides: Sequence[Mapping[str, object]]) -> 
         from_dict({**inst.to_dict(), "overrides": records}, inst.source)
         raise InstanceError(inst.source, problems)
     return inst.replace(overrides=inst.overrides + added)
+
+
+def with_terms(inst: Instance, **tables: Any) -> Instance:
+    """The instance with some of its terms replaced, validating only what can have changed.
+
+    A what-if change (a share, a cap, a frame, a quota, a parameter, an agreement, a
+    ledger row) touches only the terms; the citizens, units, overrides and scores of a
+    validated instance stay valid, so they are neither written out nor checked again
+    (a city's year: 41 MB of scores per change). The terms are checked whole, with every
+    reference they take part in: their own ids and references to each other, agreements'
+    units, ledger pools, priority weights against the citizens' priorities, the objective's
+    range, and the units' pool modes (FORMAT.md §6 rule 4).
+
+    Parameters
+    ----------
+    inst
+        A validated instance.
+    **tables
+        Tables of :data:`models.instance.TERM_TABLES` as a document writes them (lists of
+        record mappings; ``parameters`` a mapping), e.g. from :meth:`Instance.terms`.
+
+    Returns
+    -------
+    Instance
+        The same instance as ``from_dict({**inst.to_dict(), **tables}, inst.source)``
+        (equal ``to_dict()`` and ``sha256``); ``inst`` itself when no table is given.
+
+    Raises
+    ------
+    InstanceError
+        When the changed document is not valid, with exactly the problems (and the
+        unknown-field warning) of :func:`from_dict` on the whole changed document: any
+        doubt (a problem, an unknown field, a municipality or department id gone) takes
+        that path, which words a file's problems in its one place.
+    TypeError
+        For a table that is not one of the terms.
+    """
+    other = sorted(set(tables) - set(TERM_TABLES))
+    if other:
+        raise TypeError(f"with_terms replaces only {', '.join(TERM_TABLES)}, not {', '.join(other)}")
+    if not tables:
+        return inst
+    changed = _terms_checked(inst, tables)
+    if changed is not None:
+        return changed
+    return from_dict({**inst.to_dict(), **tables}, inst.source)
+
+
+def _terms_checked(inst: Instance, tables: dict[str, Any]) -> Instance | None:
+    """:func:`with_terms` when the changed terms are valid for certain, else None (the full path decides)."""
+    if not inst.name:  # from_dict names a nameless instance after its file: leave that to it
+        return None
+    raw: Raw = {**inst.terms(), **tables}
+    if unknown_fields(raw):
+        return None
+    body_raw = raw if inst.version == 2 else _without_v2_fields(raw)
+    try:
+        terms = Body.model_validate(body_raw)
+    except pydantic.ValidationError:
+        return None
+    # The units and citizens refer to municipalities and departments by id only: while
+    # every id they could name is still there, none of their references can break.
+    if not ({m.id for m in inst.municipalities} <= {m.id for m in terms.municipalities}) or not (
+        {d.id for d in inst.departments} <= {d.id for d in terms.departments}
+    ):
+        return None
+    # The terms' own relations, against the ids (and priorities) of the unchanged people and units:
+    # a unit or citizen record of an id alone has nothing else to check (its fields stay valid).
+    stub = {
+        **raw,
+        "units": [{"id": u.id} for u in inst.units],
+        "citizens": [{"id": c.id, "priority": c.priority} for c in inst.citizens],
+    }
+    if _relations(stub):
+        return None
+    body = inst.body.model_copy(update={t: getattr(terms, t) for t in tables})
+    if "parameters" in tables and _objective_range(body, inst.scores):
+        return None
+    changed = inst.with_body(body)  # the same citizens, units and overrides: their text for the hash is shared
+    if changed.version == 2 and _v2_pool_problems(changed):
+        return None
+    return changed
 
 
 def _score_refs(scores: list[Any] | ScoreColumns, ids: Ids, given: Scores | None = None) -> list[Problem]:

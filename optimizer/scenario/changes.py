@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import models
+from models.instance import TERM_TABLES
 from models.pools import DEFAULT_PREFIX, default_pool_owners, unit_pools
 from models.schema import FORMAT_V2, MODES
 from models.validate import InstanceError, unknown_fields
@@ -57,6 +58,8 @@ _TARGET = {
     "grant_quota": "region",
 }
 _AREAS = models.AREAS
+# The keys of a document that hold the terms (what :meth:`models.Instance.terms` writes).
+_TERM_KEYS = ("format", "name", *TERM_TABLES)
 
 
 class ScenarioError(ValueError):
@@ -118,8 +121,10 @@ def apply_changes(
         How messages name the list of changes (``variant 'x' changes``); change ``i``
         is ``{where}[i]``.
     document
-        ``inst.to_dict()``, when the caller has it already (it is not changed): many
-        variants of one base then skip writing it out again.
+        ``inst.to_dict()`` or ``inst.terms()``, when the caller has it already (it is not
+        changed): many variants of one base then skip writing the terms out again. Only
+        the terms are read; the citizens, units and scores are the base's, not checked again
+        (:func:`models.with_terms`).
 
     Returns
     -------
@@ -160,9 +165,10 @@ class _Session:
 
     def __init__(self, inst: models.Instance, document: Mapping[str, Any] | None):
         self.base = inst
-        # Only the tables a change touches are copied (they are small: no citizens or scores),
-        # so that hundreds of variants of one base cost little time and memory.
-        self.base_doc = inst.to_dict() if document is None else document
+        # Only the terms are written out (never the citizens, units or scores), and only the
+        # tables a change touches are copied, so that hundreds of variants of one base (or
+        # hundreds of ±1 moves of a city's limits) cost little time and memory.
+        self.base_doc = inst.terms() if document is None else {k: document[k] for k in _TERM_KEYS if k in document}
         self.doc: dict[str, Any] = dict(self.base_doc)
         self.copied: set[str] = set()
         self.v2 = self.doc.get("format") == FORMAT_V2
@@ -358,12 +364,10 @@ class _Session:
         if extra:
             raise _Bad(f"field {extra[0]!r} is not one of {self.doc['format']}")
         try:
-            inst = models.from_dict(self.doc, self.base.source)
+            # the citizens, units and scores are the base's, valid already: only the terms are checked
+            return models.with_terms(self.base, **{t: self.doc[t] for t in sorted(self.copied)})
         except InstanceError as exc:
             raise _Bad("; ".join(str(p) for p in exc.problems[:5])) from None
-        # the tables no change touched are the base's own records (equal, immutable): shared, not kept twice
-        same = {t: getattr(self.base.body, t) for t in ("units", "citizens", "overrides") if t not in self.copied}
-        return models.Instance(inst.body.model_copy(update=same), self.base.scores, inst.source)
 
     def _check(self, what: str, hint: str) -> None:
         """Validate the document so far and refuse a ledger row left with no unit."""

@@ -459,10 +459,9 @@ def _choice_moved(block: models.Instance, pool: Pool, step: int) -> tuple[models
             break
     else:
         return None  # a share of 0 never gives a cap above 0
-    doc = block.to_dict()
-    rows = [r for r in doc["ledger"] if r["pool"] != pool.id]
-    doc["ledger"] = [*rows, {"pool": pool.id, "vacancies_before": vb, "claimed_before": cb}]
-    changed = models.from_dict(doc, block.source)
+    rows = [r for r in block.terms()["ledger"] if r["pool"] != pool.id]
+    # only the ledger changes: the citizens, units and scores of the block are not checked again
+    changed = models.with_terms(block, ledger=[*rows, {"pool": pool.id, "vacancies_before": vb, "claimed_before": cb}])
     how = f"ledger of pool {pool.id!r}: claimed_before {pool.claimed_before} → {cb}"
     if vb != pool.vacancies_before:
         how += f", vacancies_before {pool.vacancies_before} → {vb}"

@@ -200,7 +200,7 @@ def read_scenario(path: str | os.PathLike[str]) -> Scenario:
     instances = [base]  # every variant's changes are checked even when the file has other problems
     seen: set[str] = set()
     for k, b in enumerate(bases):
-        document = b.to_dict()
+        document = b.terms()  # what the changes touch, written out once per base
         # a year's changes must hold in every seed's world: each seed draws its own stock
         prefix = "" if year is None or year.on_base else f"seed {year.seeds[k]}: "
         for v in variants[1:]:
