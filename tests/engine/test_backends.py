@@ -244,3 +244,39 @@ def test_cbc_leaves_no_files_behind(tmp_path, monkeypatch):
     r = solve(_instance("tiny-s1"), backend="cbc")
     assert r.status == Status.OPTIMAL
     assert os.listdir(work) == []
+
+
+@pytest.mark.parametrize("presolve", [False, True])
+def test_highs_mip_restarts_only_without_presolve(presolve):
+    """HiGHS restarts its root search in a plain MIP solve but not in a presolved one (the
+    band MILPs of column generation, where restarts cost hard-city's score stage 1.1 s),
+    and the session allows restarts again afterwards; the optimum is the same either way."""
+    import highspy
+
+    from optimizer.engine.backends import highs
+
+    seen = []
+
+    class Spy:
+        """A HiGHS model that records whether restarts are allowed when it runs."""
+
+        def __init__(self, h):
+            self.h = h
+
+        def __getattr__(self, name):
+            return getattr(self.h, name)
+
+        def run(self):
+            seen.append(self.h.getOptionValue("mip_allow_restart")[1])
+            return self.h.run()
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.addVars(3, np.zeros(3), np.ones(3))
+    h.changeColsCost(3, np.arange(3, dtype=np.int32), np.array([3.0, 2.0, 2.0]))
+    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    h.addRow(-highspy.kHighsInf, 1.5, 3, np.arange(3, dtype=np.int32), np.ones(3))  # at most one of three
+    res = highs._run_mip(Spy(h), None, None, 0.5, presolve)
+    assert seen == [not presolve]
+    assert h.getOptionValue("mip_allow_restart")[1] is True
+    assert res.status == Status.OPTIMAL and res.objective == pytest.approx(3) and list(res.x) == [1, 0, 0]

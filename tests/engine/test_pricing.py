@@ -213,3 +213,85 @@ def test_stable_order_is_lexsort_and_top_takes_each_groups_first(rows):
         g = a[order]
         expected = order[np.arange(len(g)) - np.searchsorted(g, g, side="left") < k]
         np.testing.assert_array_equal(pricing._top(a, order, k), expected)
+
+
+def _plain_highs(inst):
+    """The whole staged MILP on HiGHS: no column generation."""
+    old = solve_mod.MIN_COLUMNS, solve_mod.dense
+    solve_mod.MIN_COLUMNS, solve_mod.dense = 10**12, lambda milp: False
+    try:
+        return solve(inst, backend="highs")
+    finally:
+        solve_mod.MIN_COLUMNS, solve_mod.dense = old
+
+
+def test_reused_completions_and_incumbent_at_the_bound_reach_the_plain_optimum(monkeypatch):
+    """Small hard-city instances, every block priced from one pair per citizen and unit:
+    completions answered from the remembered ones and incumbents returned by round_lp
+    (instead of a wide completion) both occur, and every plan reaches the whole staged
+    MILP's optimum and passes the checker."""
+    reused, incumbent = [], []
+    key, complete_round = pricing.GrowingModel._completion_key, pricing.GrowingModel.round_lp
+
+    def spy_key(self, *args):
+        k = key(self, *args)
+        reused.append(k in self.completed)
+        return k
+
+    def spy_round(self, *args):
+        found = complete_round(self, *args)
+        incumbent.append(found is not None and len(args) > 6 and found is args[6])
+        return found
+
+    for seed in range(12):
+        doc = generate("hard-city", seed=seed, scale=0.2, format="anvis/1")
+        plain = _plain_highs(models.from_dict(doc))
+        with monkeypatch.context() as m:
+            m.setattr(solve_mod, "MIN_COLUMNS", 1)
+            m.setattr(pricing, "START_PER_CITIZEN", 1)
+            m.setattr(pricing, "START_PER_UNIT", 1)
+            m.setattr(pricing.GrowingModel, "_completion_key", spy_key)
+            m.setattr(pricing.GrowingModel, "round_lp", spy_round)
+            plan = solved(doc, backend="highs")
+        assert plan["status"] == "optimal"
+        assert_same_optimum(plan, plain)
+    assert any(reused) and any(incumbent)
+
+
+def test_completion_key_changes_with_every_input():
+    """A remembered completion answers only the same question: the digest changes with the
+    cost, the fixed values, the free pairs, the gap, the start, exactness, the rows' bounds,
+    the pairs fixed at 1, the hold rows and the earlier stages' optima."""
+    from optimizer.engine.data import ProblemData
+    from optimizer.engine.model import build
+    from optimizer.engine.pairs import eligible_pairs
+
+    data = ProblemData.build(models.from_dict(generate("small", seed=1)))
+    milp = build(data, eligible_pairs(data))
+    model = pricing.GrowingModel(milp, data.c_prio[milp.pairs.citizen])
+    cost = np.ones(milp.n_cols)
+    x = np.zeros(milp.n_cols, np.int8)
+    free = np.arange(3)
+    args = (cost, x, free, 0.5, None, False)
+    keys = {model._completion_key(*args)}
+    assert model._completion_key(*args) in keys  # the same question, the same digest
+    changed = [
+        (cost + np.eye(milp.n_cols)[5], x, free, 0.5, None, False),
+        (cost, np.eye(milp.n_cols, dtype=np.int8)[5], free, 0.5, None, False),
+        (cost, x, np.arange(4), 0.5, None, False),
+        (cost, x, free, 1e-6, None, False),
+        (cost, x, free, 0.5, np.ones(milp.n_cols, np.int8), False),
+        (cost, x, free, 0.5, None, True),
+    ]
+    for other in changed:
+        keys.add(model._completion_key(*other))
+    model.row_hi[0] -= 1
+    keys.add(model._completion_key(*args))
+    model.one[7] = True
+    keys.add(model._completion_key(*args))
+    model.holds.append(1)
+    model.hold_at_least.append(2.0)
+    keys.add(model._completion_key(*args))
+    model.kept.append((cost, 3.0))
+    keys.add(model._completion_key(*args))
+    assert len(keys) == 1 + len(changed) + 4

@@ -32,6 +32,7 @@ HiGHS.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import TYPE_CHECKING
 
@@ -71,6 +72,7 @@ TIE_BUDGET = 0.25  # most the tie-break (see tie_break) adds to any plan's value
 TIED_ADD_MIN = 1e-3  # with the tie-break, pairs enter only above this reduced cost
 TIED_ITERATIONS = (8, 10_000)  # a tie-broken LP may take 8 iterations per row + 10,000 (then: plain cost)
 RANK_TABLE = 1 << 16  # _ranks counts in a table when the values span at most this more than their number
+COMPLETIONS_KEPT = 4  # completions remembered by GrowingModel._complete
 FACE_TOL = 1e-6  # relative to the largest cost: reduced costs and duals this close to 0 count as 0
 
 
@@ -177,6 +179,8 @@ class GrowingModel:
         self.row_lo: Floats = np.asarray(milp.row_lo, dtype=float).copy()
         self.row_hi: Floats = np.asarray(milp.row_hi, dtype=float).copy()
         self.kept: list[tuple[Floats, float]] = []  # (objective, value) of every earlier stage
+        # the last completions (see _complete), by a digest of everything they depend on
+        self.completed: dict[bytes, tuple[Plan | None, StageResult | None]] = {}
 
     def add(self, new: Columns, cost: Floats) -> None:
         """Add the block's columns ``new`` to the model, at their costs in ``cost`` (one per block column)."""
@@ -261,6 +265,7 @@ class GrowingModel:
         band: Columns,
         time_limit: float | None,
         widen: bool = True,
+        current: Plan | None = None,
     ) -> Plan | None:
         """Keep most of the LP's values and solve a small MILP over the rest.
 
@@ -268,8 +273,10 @@ class GrowingModel:
         ``target``, the columns of ``band`` are freed too: the caller passes those whose
         reduced cost is too small to rule them out of such a plan (every other column
         takes its LP value in every plan worth ``target``), unless ``widen`` is false (the
-        caller has a better way on than a wide completion). Returns the first plan that
-        reaches ``target``, else the best found (None if none).
+        caller has a better way on than a wide completion) or ``current`` (a plan that
+        keeps every earlier optimum, the caller's incumbent) is worth ``target`` already:
+        then that is returned. Returns the first plan that reaches ``target``, else the
+        best found (None if none).
         """
         v = self.lp_x
         frac = self.cols[(v > 1e-9) & (v < 1 - 1e-9)]
@@ -287,6 +294,11 @@ class GrowingModel:
                 best = x
             if best is not None and dot(cost, best) >= target:
                 break
+            if current is not None and dot(cost, current) >= target and self.keeps(current):
+                # the incumbent reaches the bound (hard-city's priority-3 stage: 0 of a
+                # bound 0.12): the wide completion would only find another such plan
+                # (0.13 s CPU there)
+                return current
             if not widen:
                 break
         return best
@@ -343,6 +355,46 @@ class GrowingModel:
         x[free] = 0
         if len(free) == 0:
             return x, None
+        # an integral stage that falls back from the tie-break to its plain cost often
+        # re-solves to the same LP optimum and so asks for the same completions again
+        # (hard-city's score stage: two MILPs, 0.19 s CPU): answer those from the last ones
+        key = self._completion_key(cost, x, free, abs_gap, start, exact)
+        if key in self.completed:
+            done, res = self.completed[key]
+            return (None if done is None else done.copy()), res
+        found, res = self._solve_completion(cost, x, free, abs_gap, time_limit, start, exact)
+        if res is None or res.status in (Status.OPTIMAL, Status.INFEASIBLE):  # not one cut short by time
+            if len(self.completed) >= COMPLETIONS_KEPT:
+                self.completed.pop(next(iter(self.completed)))
+            self.completed[key] = (None if found is None else found.copy()), res
+        return found, res
+
+    def _completion_key(
+        self, cost: Floats, x: Plan, free: Columns, abs_gap: float, start: Plan | None, exact: bool
+    ) -> bytes:
+        """A digest of every input of a completion: its arguments, the rows and the earlier optima."""
+        h = hashlib.blake2b(digest_size=20)
+        for a in (cost, x, free, self.row_lo, self.row_hi, self.one):
+            h.update(np.ascontiguousarray(a).tobytes())
+            h.update(b"|")
+        h.update(repr((abs_gap, exact, self.holds, self.hold_at_least)).encode())
+        h.update(b"-" if start is None else np.ascontiguousarray(start[free]).tobytes())
+        for kept_cost, kept_value in self.kept:
+            h.update(np.ascontiguousarray(kept_cost).tobytes())
+            h.update(repr(kept_value).encode())
+        return h.digest()
+
+    def _solve_completion(
+        self,
+        cost: Floats,
+        x: Plan,
+        free: Columns,
+        abs_gap: float,
+        time_limit: float | None,
+        start: Plan | None,
+        exact: bool,
+    ) -> tuple[Plan | None, StageResult | None]:
+        """The residual MILP of :meth:`_complete`: ``x`` is 0 on ``free``, which holds no pair fixed at 1."""
         used = self.milp.A @ x
         sub = self.milp.restrict(free)
         rows = sub.parent_rows
@@ -571,7 +623,7 @@ def priced_stages(
             # many less urgent ones (city-year anvis/2: 356.5 of priority 2 against 127
             # of priority 3, a bound 463 above the optimum), which no completion closes,
             # and that MILP spans most of the block (15 s for nothing); see the split below
-            found = model.round_lp(cost, abs_gap, target, band, _left(deadline), widen=len(group) < 2)
+            found = model.round_lp(cost, abs_gap, target, band, _left(deadline), len(group) < 2, x)
             rounded = found is not None and _feasible(milp, found, model)
             if found is not None and rounded and dot(cost, found) >= target:
                 x = found
