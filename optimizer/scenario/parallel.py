@@ -41,7 +41,6 @@ __all__ = [
     "SCHEDULER_TIMEOUT_S",
     "START_METHOD",
     "chunks",
-    "run_on_dask",
     "run_parallel",
     "solve_variants",
 ]
@@ -60,9 +59,6 @@ CHUNKS_PER_WORKER = 4
 
 # What every task of a pool worker needs, set once in each worker by _adopt.
 _SHARED: dict[str, Any] = {}
-
-# The base's document (Instance.to_dict) for apply_changes, kept by a worker across its tasks.
-_DOCUMENT: dict[str, dict[str, Any]] = {}
 
 
 def solve_variants(
@@ -131,13 +127,8 @@ def _variant_outcome(
     """Variant ``i``'s outcome: its instance as given, or the base with its changes applied here."""
     if instances is not None:
         return outcome(instances[i], backend, time_limit)
-    if not changes[i]:
-        return outcome(base, backend, time_limit)
-    document = _DOCUMENT.get(base.sha256)
-    if document is None:  # once per worker and base: writing the base out is most of a change's cost
-        _DOCUMENT.clear()
-        document = _DOCUMENT[base.sha256] = base.to_dict()
-    return outcome(apply_changes(base, changes[i], document=document), backend, time_limit)
+    # (apply_changes writes out and checks only the base's terms: well under a millisecond)
+    return outcome(apply_changes(base, changes[i]), backend, time_limit)
 
 
 def run_parallel(
@@ -216,10 +207,6 @@ def run_parallel(
     finally:
         if freeze:
             gc.unfreeze()
-
-
-#: The name the year horizon's hand-off in :mod:`optimizer.scenario.scenario` uses.
-run_on_dask = run_parallel
 
 
 def chunks(n: int, workers: int, size: int | None = None) -> list[tuple[int, int]]:

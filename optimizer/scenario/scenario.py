@@ -528,9 +528,9 @@ def _run_year(
             if progress is not None:
                 progress(i + 1, len(tasks))
     else:
-        from optimizer.scenario.parallel import run_on_dask
+        from optimizer.scenario.parallel import run_parallel
 
-        runs = run_on_dask(
+        runs = run_parallel(
             year_run, tasks, jobs, scheduler, progress, year=year, backend=backend, time_limit=time_limit, base=base
         )
     n = len(year.seeds)
