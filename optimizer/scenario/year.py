@@ -82,9 +82,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import models
+
+if TYPE_CHECKING:
+    from optimizer.sim.world import World
 
 __all__ = [
     "BASE_KEYS",
@@ -189,12 +192,13 @@ class Year:
         }
 
 
-def year_terms(year: Year, seed: int) -> models.Instance:
-    """The base's terms for one seed: the regime's terms over that seed's world, as an instance."""
+def year_terms(year: Year, seed: int, w: World | None = None) -> models.Instance:
+    """The base's terms for one seed: the regime's terms over that seed's world (``w``, built if not given)."""
     from optimizer.sim.simulate import regime_terms
     from optimizer.sim.world import world
 
-    w = world(seed=seed, scale=year.scale, municipalities=year.municipalities)
+    if w is None:
+        w = world(seed=seed, scale=year.scale, municipalities=year.municipalities)
     return models.from_dict(regime_terms(w, year.regime), f"{year.regime} terms, seed {seed}")
 
 
@@ -204,10 +208,9 @@ def year_on_base(year: Year, base: models.Instance) -> Year:
     The defaults are the base's own numbers (:func:`optimizer.sim.world.world_from_instance`),
     rounded to 4 decimals so that the results document says exactly what was drawn.
     """
-    from optimizer.sim.world import INFLOW_PER_LISTED
+    from optimizer.sim.world import weekly_means
 
-    v = float(len(base.units)) if year.vacancies_per_week is None else year.vacancies_per_week
-    a = len(base.citizens) * INFLOW_PER_LISTED / 52 if year.arrivals_per_week is None else year.arrivals_per_week
+    v, a = weekly_means(base, year.vacancies_per_week, year.arrivals_per_week)
     return replace(year, on_base=True, vacancies_per_week=round(float(v), 4), arrivals_per_week=round(float(a), 4))
 
 
@@ -227,8 +230,8 @@ def year_run(
     task gives the same dict in any process.
     """
     from optimizer.scenario.changes import apply_changes
-    from optimizer.sim.simulate import regime_terms, simulate_terms
-    from optimizer.sim.world import World, world, world_from_instance
+    from optimizer.sim.simulate import simulate_terms
+    from optimizer.sim.world import world, world_from_instance
 
     seed, changes = task
     w: World
@@ -239,7 +242,7 @@ def year_run(
         name = f"base-s{seed}"
     else:
         w = world(seed=seed, scale=year.scale, municipalities=year.municipalities)
-        base = models.from_dict(regime_terms(w, year.regime), f"{year.regime} terms, seed {seed}")
+        base = year_terms(year, seed, w)
         name = f"{year.regime}-s{seed}"
     terms = apply_changes(base, changes)
     report = simulate_terms(

@@ -495,6 +495,19 @@ class InstanceWorld(World):
         return doc
 
 
+def weekly_means(
+    inst: models.Instance, vacancies_per_week: float | None = None, arrivals_per_week: float | None = None
+) -> tuple[float, float]:
+    """The mean vacancies and new urgent citizens a week of a year on ``inst`` (given ones kept).
+
+    By default its units, and its citizens × :data:`INFLOW_PER_LISTED` / 52 (the national
+    turnover of the urgent list).
+    """
+    v = len(inst.units) if vacancies_per_week is None else vacancies_per_week
+    a = len(inst.citizens) * INFLOW_PER_LISTED / 52 if arrivals_per_week is None else arrivals_per_week
+    return v, a
+
+
 def world_from_instance(
     inst: models.Instance,
     seed: int = 0,
@@ -526,8 +539,7 @@ def world_from_instance(
     """
     if not isinstance(weeks, int) or isinstance(weeks, bool) or weeks < 1:
         raise ValueError(f"weeks must be a positive integer, got {weeks!r}")
-    v = len(inst.units) if vacancies_per_week is None else vacancies_per_week
-    a = len(inst.citizens) * INFLOW_PER_LISTED / 52 if arrivals_per_week is None else arrivals_per_week
+    v, a = weekly_means(inst, vacancies_per_week, arrivals_per_week)
     for what, x in (("vacancies_per_week", v), ("arrivals_per_week", a)):
         if not (isinstance(x, (int, float)) and math.isfinite(x) and x >= 0):
             raise ValueError(f"{what} must be a number ≥ 0, got {x!r}")
