@@ -400,9 +400,8 @@ def _stages(
     if milp.n_cols == 0:
         return x, Status.OPTIMAL, [], 0.0, 0.0
     stages = _with_gaps(objectives(data, milp))
-    # (sums over masks, never `cost @ start`: see `dot`)
     first = stages[0][1]
-    if start is not None and milp.col_hi is None and first[start > 0].sum() >= first[x > 0].sum():
+    if start is not None and milp.col_hi is None and dot(first, start) >= dot(first, x):
         x = start
     session = open_session(backend, milp)
     log: list[StageEntry] = []
