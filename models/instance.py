@@ -306,17 +306,12 @@ def _canonical(x: object) -> str:
     return json.dumps(x, sort_keys=True, separators=(",", ":"))
 
 
-def _scores_json(scores: Scores) -> str:
-    """``_canonical(scores.records())``, written column-wise (keys citizen, score, unit)."""
-    return "".join(_scores_json_pieces(scores))
-
-
 #: Rows of the score table written per piece of its canonical text (a few MB each).
 SCORE_ROWS_PER_PIECE = 1 << 16
 
 
 def _scores_json_pieces(scores: Scores) -> Iterator[str]:
-    """The text of :func:`_scores_json` in pieces of ``SCORE_ROWS_PER_PIECE`` rows.
+    """``_canonical(scores.records())``, column-wise, in pieces of ``SCORE_ROWS_PER_PIECE`` rows.
 
     Each row is the text before its score (one per citizen), the score, and the text
     after it with the comma that follows (one per unit), chained by C-level iterators over

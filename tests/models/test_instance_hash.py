@@ -101,6 +101,6 @@ def test_sha256_hashed_in_pieces_is_that_of_the_whole_text(monkeypatch, rows_per
         uni = ("u1", "ü2", "u3", "u1")[: len(values)]
         inst = base.replace(scores=Scores(cit, uni, np.array(values, dtype=float)))
         assert inst.sha256 == plain(inst)
-        assert models.instance._scores_json(inst.scores) == json.dumps(
+        assert "".join(models.instance._scores_json_pieces(inst.scores)) == json.dumps(
             inst.scores.records(), sort_keys=True, separators=(",", ":")
         )
