@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench bench-smoke clean
+.PHONY: demo test lint bench bench-smoke bytecode clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,14 +12,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+# An editable install leaves anvis's own modules uncompiled, and where PYTHONDONTWRITEBYTECODE
+# is set (as on CI machines) every `anvis` process would compile them again (0.05-0.08 s of a
+# 0.6 s national week). pip compiles a regular install; this does the same, and only for files
+# changed since (compileall compares the timestamps), so it costs nothing when up to date.
+bytecode: $(STAMP)
+	@$(BIN)/python -m compileall -q optimizer models benchmarks >/dev/null
+
+demo: bytecode
 	@mkdir -p plans
 	$(BIN)/anvis validate instances/demo-week.json
 	$(BIN)/anvis solve instances/demo-week.json -o plans/demo-week.plan.json
 	$(BIN)/anvis check instances/demo-week.json plans/demo-week.plan.json
 	$(BIN)/anvis report instances/demo-week.json plans/demo-week.plan.json -o plans/demo-week.html
 
-test: $(STAMP)
+test: bytecode
 	$(BIN)/pytest -q -p no:cacheprovider tests
 
 lint: $(STAMP)
@@ -27,13 +34,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: bytecode
 	@mkdir -p .benchmarks
 	$(BIN)/pytest -q -p no:cacheprovider -W ignore::DeprecationWarning benchmarks --benchmark-only \
 		--benchmark-columns=min,median,max,rounds --benchmark-json=.benchmarks/latest.json
 	$(BIN)/python benchmarks/report.py .benchmarks/latest.json benchmarks/RESULTS.md
 
-bench-smoke: $(STAMP)
+bench-smoke: bytecode
 	ANVIS_BENCH_SMOKE=1 $(BIN)/pytest -q -p no:cacheprovider -W ignore::DeprecationWarning benchmarks --benchmark-disable
 
 clean:
