@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.engine.data import ProblemData
+from optimizer.engine.data import ProblemData, member_of
 from optimizer.engine.model import CITIZEN, POOL, UNIT, Csc, Milp
 from optimizer.engine.pairs import Pairs
 
@@ -257,7 +257,7 @@ def _class_rows(col_class: I64, size: I64, col_hi: npt.NDArray[np.float64]) -> t
 
     reach = np.bincount(col_class, weights=col_hi, minlength=len(size))
     need = np.flatnonzero(reach > size)
-    keep = np.isin(col_class, need)
+    keep = member_of(col_class, need)
     local = np.full(len(size), -1, np.int64)
     local[need] = np.arange(len(need))
     cols = np.flatnonzero(keep)
