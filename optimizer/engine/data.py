@@ -41,7 +41,12 @@ def sorted_set(x: npt.NDArray[np.integer]) -> npt.NDArray[Any]:
     a comparison of neighbours give the same values in the same dtype.
     """
     s = np.sort(np.asarray(x).ravel())
-    return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
+    if len(s) == 0:
+        return s
+    first = np.empty(len(s), bool)  # (np.r_ would cost more than the rest on a small block)
+    first[0] = True
+    np.not_equal(s[1:], s[:-1], out=first[1:])
+    return s[first]
 
 
 def member_of(x: npt.NDArray[np.integer], keys: npt.NDArray[np.integer]) -> Bool:
