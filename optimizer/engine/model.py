@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.engine.data import NO_LIMIT, ProblemData
+from optimizer.engine.data import NO_LIMIT, ProblemData, member_of, sorted_set
 from optimizer.engine.pairs import Pairs
 
 if TYPE_CHECKING:
@@ -310,7 +310,7 @@ def _distinct(group: npt.NDArray[np.integer], member: npt.NDArray[np.integer], n
     """How many distinct members each group has."""
     if len(group) == 0:
         return np.zeros(n_groups, np.int64)
-    key = np.unique(group.astype(np.int64) * (int(member.max()) + 1) + member)
+    key = sorted_set(group.astype(np.int64) * (int(member.max()) + 1) + member)
     counts: npt.NDArray[np.int64] = np.bincount(key // (int(member.max()) + 1), minlength=n_groups)
     return counts
 
@@ -320,7 +320,7 @@ def _group_rows(group: Index, cols: Index, cap: npt.NDArray[np.int64], pairs: Pa
     n = len(cap)
     can_fill = np.minimum(_distinct(group, pairs.citizen[cols], n), _distinct(group, pairs.unit[cols], n))
     binding = np.flatnonzero((can_fill > cap) & (cap < NO_LIMIT))
-    keep = np.isin(group, binding)
+    keep = member_of(group, binding)
     return group[keep], cols[keep], binding
 
 

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.validate import InstanceError, Problem
-from optimizer.engine.data import NO_LIMIT, ProblemData
+from optimizer.engine.data import NO_LIMIT, ProblemData, member_of
 from optimizer.engine.pairs import RULE_TEXT, Pairs, failure_codes
 
 
@@ -179,12 +179,12 @@ def apply_overrides(data: ProblemData, pairs: Pairs) -> Fixed:
     _, fc, fu = _entries(data, "forbid")
     _, _, reserved = _entries(data, "reserve")
     _, _, held = _entries(data, "hold")  # a held unit is not assigned this round, like a reserved one
-    out = np.isin(keys, _keys(data, fc, fu)) | np.isin(pairs.unit, reserved) | np.isin(pairs.unit, held)
+    out = member_of(keys, _keys(data, fc, fu)) | member_of(pairs.unit, reserved) | member_of(pairs.unit, held)
     allowed = pairs.take(~out)
     _, lc, lu = _entries(data, "lock")
-    is_lock = np.isin(_keys(data, allowed.citizen, allowed.unit), _keys(data, lc, lu))
+    is_lock = member_of(_keys(data, allowed.citizen, allowed.unit), _keys(data, lc, lu))
     locked = allowed.take(is_lock)
-    free = ~np.isin(allowed.citizen, lc) & ~np.isin(allowed.unit, lu)
+    free = ~member_of(allowed.citizen, lc) & ~member_of(allowed.unit, lu)
     caps = {}
     for name, group, counts, cap, _ in _caps(data, locked.citizen, locked.unit, locked.subsidised):
         used = np.bincount(group[counts], minlength=len(cap))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.engine.data import ProblemData
+from optimizer.engine.data import ProblemData, member_of
 
 # Why a candidate pair (same municipality) is not eligible; 0 = eligible.
 ELIGIBLE = 0
@@ -139,7 +139,7 @@ def _failures(data: ProblemData) -> list[tuple[int, Callable[[Index, Index], npt
     def excluded(ci: Index, ui: Index) -> npt.NDArray[np.bool_]:
         if not len(data.excluded_keys):
             return np.zeros(len(ci), bool)
-        return np.isin(ci.astype(np.int64) * data.n_departments + data.u_dept[ui], data.excluded_keys)
+        return member_of(ci.astype(np.int64) * data.n_departments + data.u_dept[ui], data.excluded_keys)
 
     def band(ci: Index, ui: Index) -> npt.NDArray[np.bool_]:
         rent = data.u_rent[ui]

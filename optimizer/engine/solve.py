@@ -20,7 +20,7 @@ import numpy.typing as npt
 from models import Instance
 from optimizer.engine.backends import BACKENDS, capabilities, open_session
 from optimizer.engine.backends.base import StageResult
-from optimizer.engine.data import ProblemData
+from optimizer.engine.data import ProblemData, sorted_set
 from optimizer.engine.methods.aggregate import aggregate
 from optimizer.engine.methods.greedy import greedy
 from optimizer.engine.methods.matching import matching_plan
@@ -330,8 +330,8 @@ def _packed(data: ProblemData, milp: Milp) -> list[tuple[list[int], dict[int, in
     levels = [p for p in data.inst.priorities if (prio == p).any()]
     # b[p]: most citizens of priority p that could be housed at all
     mult_c, mult_u = milp.multiplicity or (np.ones(data.n_citizens, np.int64), np.ones(data.n_units, np.int64))
-    n_units = int(mult_u[np.unique(milp.pairs.unit)].sum())
-    bound = {p: min(int(mult_c[np.unique(milp.pairs.citizen[prio == p])].sum()), n_units) for p in levels}
+    n_units = int(mult_u[sorted_set(milp.pairs.unit)].sum())
+    bound = {p: min(int(mult_c[sorted_set(milp.pairs.citizen[prio == p])].sum()), n_units) for p in levels}
     # Group consecutive levels from the least urgent up while the packed objective stays
     # small. Starting there leaves the most urgent level alone when not all fit: it is
     # usually fully housed, so its stage is easy and its optimal face restricts the rest
@@ -427,7 +427,7 @@ def _stages(
         # hold this stage's optimum in every later stage: the count of each of its
         # priorities (rows of ones keep the LP well scaled), or the weighted value
         prio = data.c_prio[milp.pairs.citizen]
-        for p in np.unique(prio[cost > 0]):
+        for p in sorted_set(prio[cost > 0]):
             nz = np.flatnonzero(prio == p)
             session.add_row(nz, np.ones(len(nz)), float(x[nz].sum()), np.inf)
     return x, status, log, bound, gap

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models import Plan
-from optimizer.engine.data import ProblemData
+from optimizer.engine.data import ProblemData, member_of
 from optimizer.engine.model import Milp
 from optimizer.engine.pairs import Pairs
 
@@ -73,7 +73,7 @@ def start_columns(data: ProblemData, milp: Milp, start: Start) -> npt.NDArray[np
     n_units = max(data.n_units, 1)
     wanted = np.array([c * n_units + u for c, u in known], np.int64)
     p = milp.pairs
-    x[np.isin(p.citizen.astype(np.int64) * n_units + p.unit, wanted)] = 1
+    x[member_of(p.citizen.astype(np.int64) * n_units + p.unit, wanted)] = 1
     x = repaired(data, milp, x)
     level = activity(milp, x)
     if np.any(level > milp.row_hi + 1e-9) or np.any(level < milp.row_lo - 1e-9):
@@ -98,7 +98,7 @@ def repaired(data: ProblemData, milp: Milp, x: npt.NDArray[np.int8]) -> npt.NDAr
     bad = np.flatnonzero(over > 1e-9)
     if len(bad) == 0:
         return x
-    hit = np.isin(entry_row, bad) & (x[entry_col] > 0) & (A.data != 0)
+    hit = member_of(entry_row, bad) & (x[entry_col] > 0) & (A.data != 0)
     rows, cols = entry_row[hit].astype(np.int64), entry_col[hit].astype(np.int64)
     prio = data.c_prio[milp.pairs.citizen[cols]]
     # within each broken row: least urgent (largest priority number) first, then lowest score, then last column

@@ -129,3 +129,44 @@ def test_blocks_that_cannot_shrink_are_refused_before_verifying(monkeypatch):
     monkeypatch.setattr(agg_mod, "MAX_SHARE", 1.0)
     full = agg_mod.aggregate(data, block)
     assert full is not None and full.milp.n_cols > 0.6 * block.n_cols
+
+
+def _classes_by_numpys_unique(owner, items, extra, n):
+    """The signature classes as np.unique of the stacked key rows gave them (the former code)."""
+    import numpy as np
+
+    sig = np.zeros(n, np.uint64)
+    with np.errstate(over="ignore"):
+        np.add.at(sig, owner, agg_mod._pair_hash(*items))
+    key = np.stack([sig.view(np.int64), np.bincount(owner, minlength=n), *extra], axis=1)
+    _, first, label = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return rank[label.ravel()]
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_signature_classes_are_those_of_numpys_unique_rows(seed):
+    """The lexsort grouping gives the classes, numbered by first member, of np.unique's rows."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 40))
+    m = int(rng.integers(0, 150)) if n else 0
+    owner = rng.integers(0, n, m) if n else np.zeros(0, np.int64)
+    items = tuple(rng.integers(0, int(rng.integers(1, 4)), m) for _ in range(int(rng.integers(1, 4))))
+    extra = tuple(rng.integers(0, 3, n) for _ in range(seed % 3))
+    ours = agg_mod._signature_classes(owner, items, extra, n)
+    expected = _classes_by_numpys_unique(owner, items, extra, n)
+    assert ours.dtype == np.int64 and np.array_equal(ours, expected)
+
+
+def test_signature_classes_merge_equal_owners_and_number_classes_by_first_member():
+    import numpy as np
+
+    # owners 0 and 2: the same items {(1, 5), (2, 5)}; owner 1: other items; owner 3: none
+    owner = np.array([2, 0, 1, 0, 2])
+    items = (np.array([2, 1, 1, 2, 1]), np.array([5, 5, 6, 5, 5]))
+    assert agg_mod._signature_classes(owner, items, (), 4).tolist() == [0, 1, 0, 2]
+    # an extra key that differs splits them
+    assert agg_mod._signature_classes(owner, items, (np.array([0, 0, 1, 0]),), 4).tolist() == [0, 1, 2, 3]

@@ -280,3 +280,51 @@ def test_highs_mip_restarts_only_without_presolve(presolve):
     assert seen == [not presolve]
     assert h.getOptionValue("mip_allow_restart")[1] is True
     assert res.status == Status.OPTIMAL and res.objective == pytest.approx(3) and list(res.x) == [1, 0, 0]
+
+
+@pytest.mark.parametrize("aggregated", [False, True])
+def test_highs_session_holds_the_model_as_given(aggregated):
+    """HiGHS's model is the block's: bounds, matrix, maximisation, every column continuous."""
+    import highspy
+
+    from optimizer.engine.backends.highs import HighsSession
+    from optimizer.engine.methods.aggregate import aggregate
+    from optimizer.sim.generate import duplicated
+
+    document = duplicated(generate("small", seed=4), 3, 2) if aggregated else GENERATED["small-s0"]()
+    data = ProblemData.build(models.from_dict(document))
+    milp = build(data, eligible_pairs(data))
+    if aggregated:
+        milp = milp.restrict(milp.blocks()[0])
+        found = aggregate(data, milp)
+        assert found is not None
+        milp = found.milp
+        assert milp.col_hi is not None and milp.col_hi.max() > 1  # general integer bounds
+    lp = HighsSession(milp).h.getLp()
+    assert (lp.num_col_, lp.num_row_) == (milp.n_cols, milp.n_rows) > (0, 0)
+    assert lp.sense_ == highspy.ObjSense.kMaximize
+    assert set(lp.integrality_) <= {highspy.HighsVarType.kContinuous}
+    upper = np.ones(milp.n_cols) if milp.col_hi is None else milp.col_hi
+    assert np.array_equal(lp.col_lower_, np.zeros(milp.n_cols)) and np.array_equal(lp.col_upper_, upper)
+    assert np.array_equal(lp.row_lower_, milp.row_lo)
+    hi = np.asarray(lp.row_upper_)
+    assert np.array_equal(hi[np.isfinite(milp.row_hi)], milp.row_hi[np.isfinite(milp.row_hi)])
+    assert (hi[~np.isfinite(milp.row_hi)] >= highspy.kHighsInf).all()
+    m = lp.a_matrix_
+    assert np.array_equal(m.start_, milp.A.indptr) and np.array_equal(m.index_, milp.A.indices)
+    assert np.array_equal(m.value_, milp.A.data)
+
+
+def test_highs_session_refuses_a_model_highs_refuses():
+    """A matrix entry in a row that does not exist is an error, not an empty model."""
+    import dataclasses
+
+    from optimizer.engine.backends.highs import HighsSession
+    from optimizer.engine.model import Csc
+
+    data = ProblemData.build(_instance("tiny-s0"))
+    milp = build(data, eligible_pairs(data))
+    A = milp.A
+    bad = Csc(A.indptr, A.indices + milp.n_rows, A.data, A.shape)
+    with pytest.raises(RuntimeError, match="HiGHS refused the model"):
+        HighsSession(dataclasses.replace(milp, A=bad))

@@ -19,12 +19,14 @@ def greedy(data: ProblemData, milp: Milp) -> np.ndarray:
     if len(p) == 0:
         return x
     order = np.lexsort((p.unit, p.citizen, -p.score, data.c_prio[p.citizen]))
-    cit_free = np.ones(data.n_citizens, bool)
-    unit_free = np.ones(data.n_units, bool)
-    pool_left = data.pool_cap.copy()
-    dept_left = data.dept_cap.copy()
-    frame_left = data.muni_frame.copy()
-    quota_left = data.region_quota.copy()
+    # Python lists and bytearrays: the loop reads them by Python int, where a numpy
+    # array's item costs more (a national week's 15 MILP blocks: about 8 -> 7 ms)
+    cit_free = bytearray(b"\x01") * data.n_citizens
+    unit_free = bytearray(b"\x01") * data.n_units
+    pool_left = data.pool_cap.tolist()
+    dept_left = data.dept_cap.tolist()
+    frame_left = data.muni_frame.tolist()
+    quota_left = data.region_quota.tolist()
     ci, ui, sub = p.citizen.tolist(), p.unit.tolist(), p.subsidised.tolist()
     upool, udept, umuni, ureg = (a.tolist() for a in (data.u_pool, data.u_dept, data.u_muni, data.u_region))
     vul = data.c_vulnerable.tolist()
@@ -39,7 +41,7 @@ def greedy(data: ProblemData, milp: Milp) -> np.ndarray:
         if sub[k] and (frame_left[umuni[u]] <= 0 or quota_left[ureg[u]] <= 0):
             continue
         x[k] = 1
-        cit_free[c] = unit_free[u] = False
+        cit_free[c] = unit_free[u] = 0
         pool_left[upool[u]] -= 1
         if vul[c]:
             dept_left[udept[u]] -= 1

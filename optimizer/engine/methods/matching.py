@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Callable
 from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader
-from importlib.util import module_from_spec, spec_from_loader
+from importlib.util import find_spec, module_from_spec, spec_from_loader
 
 import numpy as np
 import numpy.typing as npt
@@ -160,18 +160,22 @@ def lapjv() -> Callable[..., tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]]:
 
     ``import scipy.optimize`` loads all of SciPy's optimisers and ``scipy.linalg`` (0.1-0.2 s,
     a fifth of a national-week solve's process) for this one compiled function. It is
-    loaded from its own extension module ``scipy/optimize/_lsap`` (registered under its
-    name, so a later ``import scipy.optimize`` uses the same module); if that module is not
-    where SciPy keeps it, from ``scipy.optimize``. Either way the same code runs.
+    loaded from its own extension module ``scipy/optimize/_lsap``, found from SciPy's
+    import spec without running ``scipy/__init__`` (registered under its name, so a later
+    ``import scipy.optimize`` uses the same module); if that module is not where SciPy
+    keeps it, from ``scipy.optimize``. Either way the same code runs.
     """
     name = "scipy.optimize._lsap"
     module = sys.modules.get(name)
     if module is None:
-        import scipy
-
-        folder = os.path.join(os.path.dirname(scipy.__file__), "optimize")
-        found = [f for f in (os.path.join(folder, "_lsap" + s) for s in EXTENSION_SUFFIXES) if os.path.exists(f)]
         try:
+            # scipy's folder from its spec: ``import scipy`` would run its __init__ (0.01 s),
+            # which the extension module does not need
+            package = find_spec("scipy")
+            if package is None or not package.submodule_search_locations:
+                raise ImportError("scipy is not installed as a package")
+            folder = os.path.join(package.submodule_search_locations[0], "optimize")
+            found = [f for f in (os.path.join(folder, "_lsap" + s) for s in EXTENSION_SUFFIXES) if os.path.exists(f)]
             loader = ExtensionFileLoader(name, found[0])
             spec = spec_from_loader(name, loader)
             assert spec is not None

@@ -41,7 +41,7 @@ import numpy.typing as npt
 
 from optimizer.engine.backends import open_column_session, open_session
 from optimizer.engine.backends.base import ColumnSession, StageResult
-from optimizer.engine.data import ProblemData
+from optimizer.engine.data import ProblemData, sorted_set
 from optimizer.engine.methods.greedy import greedy
 from optimizer.engine.model import CITIZEN, Milp, dot
 from optimizer.engine.stages import Objective, StageEntry, StagesResult, clean, count_stage, stage_log
@@ -132,7 +132,7 @@ def dense(milp: Milp) -> bool:
     That is ``DENSE_PAIRS_PER_CITIZEN`` pairs per citizen or more, in at least
     ``MIN_DENSE_COLUMNS`` columns. (Blocks of ``MIN_COLUMNS`` are priced anyway.)
     """
-    citizens = len(np.unique(milp.pairs.citizen))
+    citizens = len(sorted_set(milp.pairs.citizen))
     return milp.n_cols >= max(MIN_DENSE_COLUMNS, DENSE_PAIRS_PER_CITIZEN * citizens)
 
 
@@ -145,7 +145,9 @@ def initial_columns(data: ProblemData, milp: Milp) -> Columns:
     rank = _ranks(-p.score)
     by_citizen = _stable_order(p.citizen, rank)
     by_unit = _stable_order(p.unit, _ranks(data.c_prio[p.citizen]), rank)
-    return np.union1d(_top(p.citizen, by_citizen, START_PER_CITIZEN), _top(p.unit, by_unit, START_PER_UNIT))
+    return sorted_set(
+        np.concatenate([_top(p.citizen, by_citizen, START_PER_CITIZEN), _top(p.unit, by_unit, START_PER_UNIT)])
+    )
 
 
 class GrowingModel:
@@ -283,7 +285,7 @@ class GrowingModel:
         at_lp: Plan = np.zeros(self.milp.n_cols, np.int8)
         at_lp[self.cols[v > 1 - 1e-9]] = 1
         best = None
-        for free in (frac, np.union1d(frac, band)):
+        for free in (frac, sorted_set(np.concatenate([frac, band]))):
             x, _ = self._complete(cost, at_lp, free, abs_gap, time_limit)
             if x is not None and not self.keeps(x):
                 # the completion traded an earlier stage's optimum for this one: complete
@@ -462,7 +464,7 @@ class GrowingModel:
         row = self.citizen_row[c]
         best = np.zeros(len(self.citizen_row))
         np.maximum.at(best, c, d[pos])
-        with_row = np.unique(c[row >= 0])
+        with_row = sorted_set(c[row >= 0])
         y = y.copy()
         y[self.citizen_row[with_row]] += best[with_row]
         return float(best[with_row].sum() + d[pos[row < 0]].sum()), y
@@ -495,7 +497,7 @@ def tie_break(milp: Milp) -> Floats | None:
     if milp.col_hi is not None or milp.n_cols == 0:
         return None
     p = milp.pairs
-    most = min(len(np.unique(p.citizen)), len(np.unique(p.unit)))  # pairs in any plan
+    most = min(len(sorted_set(p.citizen)), len(sorted_set(p.unit)))  # pairs in any plan
     s = p.score.astype(float)
     s = (s - s.min() + 1) / (s.max() - s.min() + 1)
     with np.errstate(over="ignore"):
@@ -560,7 +562,7 @@ def priced_stages(
     x: Plan = np.zeros(milp.n_cols, np.int8)
     x[first] = greedy(data, milp.restrict(first))
     if start is not None:
-        first = np.union1d(first, np.flatnonzero(start))
+        first = sorted_set(np.concatenate([first, np.flatnonzero(start)]))
         if objectives[0][1][start > 0].sum() >= objectives[0][1][x > 0].sum():  # (no BLAS: see solve._stages)
             x = start.astype(np.int8)
     model = GrowingModel(milp, prio, backend)
@@ -694,7 +696,7 @@ def priced_stages(
                 log[-1]["kept_by"] = "optimal face"
             else:
                 log[-1]["kept_by"] = "hold rows"
-                for p in np.unique(prio[cost > 0]):
+                for p in sorted_set(prio[cost > 0]):
                     model.hold(int(p), float(x[prio == p].sum()))
     return x, Status.OPTIMAL, log, bound, 0.0
 
@@ -707,7 +709,7 @@ def hold_kept(model: GrowingModel, x: Plan) -> bool:
     new = [
         int(p)
         for cost, _ in model.kept
-        for p in np.unique(model.prio[cost > 0]).tolist()
+        for p in sorted_set(model.prio[cost > 0]).tolist()
         if int(p) not in model.holds and np.all(cost[model.prio == p] == cost[model.prio == p][0])
     ]
     for p in new:
