@@ -160,3 +160,30 @@ print(json.dumps([r.stats["matching_blocks"], "scipy.optimize._lsap" in sys.modu
     # not even scipy's __init__ (LAPJV's folder comes from its spec), nor numpy.ma (which
     # numpy's plain unique and isin import: the engine uses sorted_set and member_of)
     assert matched > 0 and lsap and heavy == []
+
+
+def test_the_benchmark_national_week_loads_no_ortools(tmp_path):
+    """The process benchmark's national week (full scale, anvis/1) solves without OR-Tools.
+
+    Its one sparse matching block is small (24 citizens x 6 units), which LAPJV takes
+    (``SMALL_CELLS``); importing OR-Tools' graph module for it cost 0.035 s of the process.
+    """
+    import json
+    import subprocess
+    import sys
+
+    import models
+    from optimizer.sim.generate import generate
+
+    path = tmp_path / "nw.json"
+    models.save(models.from_dict(generate("national-week", seed=0, format="anvis/1")), path)
+    code = f"""
+import json, sys
+import models
+from optimizer.engine.solve import solve
+r = solve(models.load({str(path)!r}))
+print(json.dumps([r.stats["matching_blocks"], sorted(m for m in sys.modules if m.startswith("ortools"))]))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    matched, ortools = json.loads(out.stdout)
+    assert matched > 0 and ortools == []
