@@ -6,7 +6,8 @@ Usage (from the repository root)::
 
 The earlier commit's ``models`` and ``optimizer`` are extracted with ``git archive`` into a
 temporary folder and run by this interpreter with the editable install of this checkout
-hidden, so both sides use the same Python and libraries. The two alternate, round by
+hidden, so both sides use the same Python and libraries; both sides' modules are compiled
+to bytecode first. The two alternate, round by
 round, so that a busy machine slows both alike. Each run is a fresh process; its wall
 clock, CPU seconds (user + system) and peak resident size come from ``os.wait4`` (that
 process alone). Prints one JSON line per file: the medians of each side, and whether
@@ -16,6 +17,7 @@ the two plans are byte-identical.
 from __future__ import annotations
 
 import argparse
+import compileall
 import io
 import json
 import os
@@ -70,6 +72,10 @@ def main() -> None:
         ).stdout
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(old, filter="data")
+        # both sides from bytecode, as `make bytecode` leaves this checkout: where
+        # PYTHONDONTWRITEBYTECODE is set, a side without it compiles its modules in every run
+        for folder in (old, ROOT / "models", ROOT / "optimizer"):
+            compileall.compile_dir(folder, quiet=1)
         sides = {
             "old": [sys.executable, "-c", OLD_ANVIS, str(old)],
             "new": [str(Path(sys.executable).with_name("anvis"))],
