@@ -199,7 +199,7 @@ def unassigned_reasons(data: ProblemData, result: Result, used: Used) -> tuple[U
     codes = reason_codes(n_elig, n_free, n_blocked, n_same)
 
     lacking = unhoused[n_elig[unhoused] == 0]
-    rows = no_eligible_all(data, lacking)
+    lacking_reasons, lacking_details = no_eligible_columns(data, lacking)
     others = unhoused[n_elig[unhoused] > 0]
     # a citizen with free units (a plan cut short) names them: a text of its own
     own = np.where(n_free[others] > 0, others, -1)
@@ -233,29 +233,27 @@ def unassigned_reasons(data: ProblemData, result: Result, used: Used) -> tuple[U
     )
     for i in np.flatnonzero(overridden[others] > 0).tolist():
         details[i]["excluded_by_overrides"] = int(overridden[others[i]])
-    rows += map(
-        dict,
-        map(
-            zip,
-            repeat(ROW_KEYS),
-            zip(codes[others].tolist(), map(texts.__getitem__, which.tolist()), details, strict=True),
-        ),
-    )
 
     # both groups in citizen order, merged into the order of ``unhoused``
     order = np.argsort(np.concatenate([lacking, others]), kind="stable").tolist()
-    rows = list(map(rows.__getitem__, order))
+    reasons = list(map([*lacking_reasons, *map(texts.__getitem__, which.tolist())].__getitem__, order))
+    details = list(map([*lacking_details, *details].__getitem__, order))
     citizens = list(map(inst.citizens.__getitem__, unhoused.tolist()))
-    for row, cid, priority in zip(
-        rows, map(attrgetter("id"), citizens), map(attrgetter("priority"), citizens), strict=True
-    ):
-        row["citizen"], row["priority"] = cid, priority
+    columns = (
+        map(attrgetter("id"), citizens),
+        map(attrgetter("priority"), citizens),
+        codes[unhoused].tolist(),  # no eligible unit: the chain's first code
+        reasons,
+        details,
+    )
+    rows = map(dict, map(zip, repeat(UNASSIGNED_FIELDS), zip(*columns, strict=True)))
     return tuple(construct(Unassigned, rows))
 
 
 #: The keys of a reason's details, in the order plans write them (``excluded_by_overrides`` last, when any).
 DETAIL_KEYS = ("eligible_units", "to_more_urgent", "to_equal_or_less_urgent", "blocked_by", "free")
-ROW_KEYS = ("code", "reason", "details")
+#: An unassigned record's fields, in the order of :class:`~models.plan.Unassigned`.
+UNASSIGNED_FIELDS = ("citizen", "priority", "code", "reason", "details")
 
 
 def reason_text(
@@ -358,38 +356,58 @@ def blocked_by(data: ProblemData, used: Used, f: Fates) -> dict[int, dict[str, i
 
 
 def no_eligible_all(data: ProblemData, citizens: IntArray) -> list[dict[str, Any]]:
-    """:func:`no_eligible` of several citizens (ascending indices) at once, one pass over their candidates.
+    """:func:`no_eligible` of several citizens (ascending indices) at once, one pass over their candidates."""
+    texts, details = no_eligible_columns(data, citizens)
+    return [{"code": "no_eligible_unit", "reason": t, "details": d} for t, d in zip(texts, details, strict=True)]
 
-    Each distinct (municipality, units ruled out per rule) is written once.
+
+def no_eligible_columns(data: ProblemData, citizens: IntArray) -> tuple[list[str], list[dict[str, Any]]]:
+    """The reasons and details of :func:`no_eligible_all`, as two columns.
+
+    Each distinct (municipality, units ruled out per rule) is written once; every
+    citizen gets its own details (dicts of its own).
     """
     inst = data.inst
     k = NOT_A_TURN + 1  # failure codes are 0..NOT_A_TURN
     cits = np.asarray(citizens, np.int64)
+    if not len(cits):
+        return [], []
     # counted chunk by chunk: the candidate pairs of many citizens can outgrow memory
     counts = np.zeros(len(cits) * k, np.int64)
     for ci, ui in candidates(data, cits):
         at = np.searchsorted(cits, ci)
         counts += np.bincount(at * k + failure_codes(data, ci, ui), minlength=len(counts))
     per = counts.reshape(len(cits), k)
-    if not len(cits):
-        return []
     distinct, which = unique_rows(np.column_stack([data.c_muni[cits], per]))
     texts: list[str] = []
-    details: list[dict[str, Any]] = []
+    totals: list[int] = []
+    rules_of: list[dict[str, int]] = []
     for muni_index, *row in distinct.tolist():
         muni = inst.municipalities[muni_index].id
         counted = {code: n for code, n in enumerate(row) if n}  # in ascending code order
-        if not counted:
-            texts.append(f"no eligible unit: no vacant unit in municipality {muni!r} this round")
-            details.append({"units_in_municipality": 0})
-            continue
         total = sum(counted.values())
         rules = plan_rule_counts(counted)
+        totals.append(total)
+        rules_of.append(rules)
+        if not counted:
+            texts.append(f"no eligible unit: no vacant unit in municipality {muni!r} this round")
+            continue
         text = "; ".join(f"{n} {rule}" for rule, n in rules.items())
         texts.append(f"no eligible unit: of {plural(total, 'unit')} in municipality {muni!r}, {text}")
-        details.append({"units_in_municipality": total, "ruled_out_by": rules})
-    which = which.tolist()
-    return [{"code": "no_eligible_unit", "reason": texts[i], "details": copy_details(details[i])} for i in which]
+    each = which.tolist()
+    details = list(
+        map(
+            dict,
+            map(
+                zip,
+                repeat(("units_in_municipality", "ruled_out_by")),
+                zip(map(totals.__getitem__, each), map(dict, map(rules_of.__getitem__, each)), strict=True),
+            ),
+        )
+    )
+    for i in np.flatnonzero(np.asarray(totals, np.int64)[which] == 0).tolist():
+        details[i] = {"units_in_municipality": 0}  # no unit, no rules
+    return list(map(texts.__getitem__, each)), details
 
 
 def unique_rows(table: IntArray) -> tuple[IntArray, IntArray]:
@@ -407,11 +425,6 @@ def unique_rows(table: IntArray) -> tuple[IntArray, IntArray]:
     inverse = np.empty(len(table), np.int64)
     inverse[order] = np.cumsum(new) - 1
     return ordered[new], inverse
-
-
-def copy_details(details: dict[str, Any]) -> dict[str, Any]:
-    """A record's own copy of shared details (one level of dicts deep: ``ruled_out_by``)."""
-    return {k: dict(v) if isinstance(v, dict) else v for k, v in details.items()}
 
 
 def no_eligible(data: ProblemData, c: int) -> dict[str, Any]:

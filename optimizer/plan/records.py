@@ -12,7 +12,7 @@ values in the same order, the same set fields, no extra fields).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from itertools import repeat
 from typing import Any, TypeVar
 
@@ -24,7 +24,7 @@ M = TypeVar("M", bound=BaseModel)
 SHARED_DEFAULTS = (type(None), bool, int, float, str)
 
 
-def construct(cls: type[M], rows: Iterable[Mapping[str, Any]]) -> list[M]:
+def construct(cls: type[M], rows: Iterable[dict[str, Any]]) -> list[M]:
     """``[cls.model_construct(**row) for row in rows]``, for rows of the class's own fields.
 
     Parameters
@@ -35,7 +35,9 @@ def construct(cls: type[M], rows: Iterable[Mapping[str, Any]]) -> list[M]:
         ``model_construct`` itself.
     rows
         Trusted, validated field values: each row gives every required field and no
-        field the class does not have (else that row is built by ``model_construct``).
+        field the class does not have (else the rows are built by ``model_construct``).
+        Rows of dicts that give every field in declaration order become the records'
+        fields themselves: the caller hands them over.
 
     Returns
     -------
@@ -46,14 +48,17 @@ def construct(cls: type[M], rows: Iterable[Mapping[str, Any]]) -> list[M]:
     fields = cls.model_fields
     if not _plain(cls):
         return [cls.model_construct(**row) for row in rows]
-    names = set(fields)
+    n, order = len(rows), tuple(fields)
+    shapes = set(map(tuple, rows))  # the rows' keys, in order: few distinct
     required = {name for name, info in fields.items() if info.is_required()}
-    if not all(required <= keys <= names for keys in set(map(frozenset, rows))):
+    if not all(required <= set(shape) <= set(fields) for shape in shapes):
         return [cls.model_construct(**row) for row in rows]
-    n = len(rows)
-    # fields in declaration order, as model_construct sets them; the row's values replace the defaults
-    values = list(map(dict, repeat({name: info.default for name, info in fields.items()}, n)))
-    _exhaust(map(dict.update, values, rows))
+    if shapes == {order}:
+        values = rows  # every field, in declaration order: each row is its record's __dict__
+    else:
+        # fields in declaration order, as model_construct sets them; the row's values replace the defaults
+        values = list(map(dict, repeat({name: info.default for name, info in fields.items()}, n)))
+        _exhaust(map(dict.update, values, rows))
     records: list[M] = list(map(cls.__new__, repeat(cls, n)))
     extra: Iterable[dict[str, Any] | None] = (
         map(dict, repeat((), n)) if cls.model_config.get("extra") == "allow" else repeat(None, n)
