@@ -391,23 +391,83 @@ def _records_json(
         return None  # an optional field's text carries the comma before it: never first
     # the fields are the records' __dict__: one C-level pass takes every column
     values_of = itemgetter(*keys) if len(keys) > 1 else lambda d: (d[keys[0]],)
-    template, columns = "{", []
-    for i, (key, values) in enumerate(zip(keys, zip(*map(values_of, map(vars, records)), strict=True), strict=True)):
+    columns = dict(zip(keys, zip(*map(values_of, map(vars, records)), strict=True), strict=True))
+    # few distinct values in a run of columns (a citizen's flags, sizes, municipality): each
+    # combination is written once and the run fills one slot of the row's template
+    most = max(1, len(records) // 4)
+    template, texts = "{", []
+    i = 0
+    while i < len(keys):
+        key = keys[i]
         if key in optional and key not in dumped:
-            texts = _column_json([v for v in values if v is not None])
-            if texts is None:
+            present = _column_json([v for v in columns[key] if v is not None])
+            if present is None:
                 return None
-            written = iter(texts)
-            prefix = f",{json.dumps(key)}:"
-            columns.append([prefix + next(written) if v is not None else "" for v in values])
+            each = iter(present)
+            prefix = f",{_key_json(key)}:"
+            texts.append([prefix + next(each) if v is not None else "" for v in columns[key]])
             template += "%s"
+            i += 1
             continue
-        texts = _column_json(values)
-        if texts is None:
-            return None
-        columns.append(texts)
-        template += f"{',' if i else ''}{json.dumps(key)}:%s"
-    return list(map((template + "}").__mod__, zip(*columns, strict=True)))
+        j, combinations = i, 1
+        while j < len(keys) and not (keys[j] in optional and keys[j] not in dumped):
+            distinct = _distinct(columns[keys[j]], most)
+            if not distinct or combinations * distinct > most:  # at most `most` combinations
+                break
+            combinations *= distinct
+            j += 1
+        column = _run_json(keys[i:j], [columns[k] for k in keys[i:j]], i > 0) if j > i else None
+        if column is None:
+            column = _column_json(columns[key])
+            if column is None:
+                return None
+            template += f"{',' if i else ''}{_key_json(key)}:%s"
+            j = i + 1
+        else:
+            template += "%s"
+        texts.append(column)
+        i = j
+    return list(map((template + "}").__mod__, zip(*texts, strict=True)))
+
+
+def _key_json(key: str) -> str:
+    """A key as json.dumps writes it, its ``%`` doubled for a ``%`` template."""
+    return json.dumps(key).replace("%", "%%")
+
+
+_SCALARS = {str, int, float, bool, type(None)}
+
+
+def _distinct(values: Sequence[Any], most: int) -> int:
+    """How many distinct values a column holds (at most ``most``), if equal values are written alike.
+
+    0 for a column of records, dicts, a bool beside a number (``True == 1``), or more
+    than ``most`` distinct values: most often seen among the first rows already (an
+    id, a rent), so that such columns are not counted whole (a guess, not a rule: the
+    text is the same either way).
+    """
+    kinds = set(map(type, values))
+    if kinds == {tuple}:
+        kinds = set(map(type, chain.from_iterable(values)))
+    if not kinds <= _SCALARS or (bool in kinds and kinds & {int, float}):
+        return 0
+    head = values[:256]
+    if len(set(head)) > min(len(head) // 2, most):
+        return 0
+    distinct = len(set(values))
+    return distinct if distinct <= most else 0
+
+
+def _run_json(keys: Sequence[str], columns: Sequence[Sequence[Any]], comma: bool) -> list[str] | None:
+    """The text ``"k1":v1,"k2":v2…`` of a run of columns of few distinct combinations, each written once."""
+    combined = list(zip(*columns, strict=True))
+    distinct = list(set(combined))
+    written = [_column_json(list(c)) for c in zip(*distinct, strict=True)]
+    if any(w is None for w in written):
+        return None
+    segment = "," * comma + ",".join(f"{_key_json(k)}:%s" for k in keys)
+    texts = map(segment.__mod__, zip(*written, strict=True))
+    return list(map(dict(zip(distinct, texts, strict=True)).__getitem__, combined))
 
 
 def _column_json(values: Sequence[Any]) -> list[str] | None:

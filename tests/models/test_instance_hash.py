@@ -219,3 +219,44 @@ def test_each_column_value_is_written_as_json_dumps_writes_it(values):
             for v in values
         ]
         assert texts == expected
+
+
+def test_runs_of_few_distinct_values_are_written_once_per_combination_to_the_same_text(monkeypatch):
+    """Many citizens, few distinct flags, sizes, limits and lists: runs of columns share their texts."""
+    import models.instance
+
+    runs = []
+    real = models.instance._run_json
+    monkeypatch.setattr(models.instance, "_run_json", lambda *a: runs.append(a[0]) or real(*a))
+    rng = np.random.default_rng(7)
+    citizens = [
+        {
+            "id": f"c{i}",
+            "priority": int(rng.integers(1, 4)),
+            "max_rent_kr": float(rng.choice([4000, 4500.5, 5000])),
+            "min_rooms": int(rng.integers(1, 3)),
+            "max_rooms": None if rng.random() < 0.3 else int(rng.integers(3, 5)),
+            "vulnerable": bool(rng.random() < 0.5),
+            "accepts_temporary": bool(rng.random() < 0.5),
+            "kinds": [["family"], ["family", "youth"], []][int(rng.integers(0, 3))],
+            "barred_areas": [[], ["prevention"]][int(rng.integers(0, 2))],
+            **({"waiting_days": int(rng.integers(0, 3))} if rng.random() < 0.5 else {}),
+        }
+        for i in range(600)
+    ]
+    for version in ("anvis/1", "anvis/2"):
+        inst = models.from_dict({**doc(citizens, [{"id": "u1"}]), "format": version})
+        assert written(inst) == tables_text(inst)
+        assert inst.sha256 == plain(inst)
+    assert any(len(run) > 1 for run in runs)
+
+
+def test_distinct_counts_only_columns_whose_equal_values_are_written_alike():
+    from models.instance import _distinct
+
+    assert _distinct([1, 2, 1, None] * 50, 10) == 3
+    assert _distinct([True, 1] * 50, 10) == 0  # True == 1, but "true" != "1"
+    assert _distinct([(True,), (1,)] * 50, 10) == 0
+    assert _distinct([("a",), ("a", "b"), ()] * 50, 10) == 3
+    assert _distinct([f"u{i}" for i in range(300)], 100) == 0  # an id: many distinct
+    assert _distinct([{"a": 1}] * 4, 10) == 0
