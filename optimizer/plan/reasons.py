@@ -207,10 +207,11 @@ def unassigned_reasons(data: ProblemData, result: Result, used: Used) -> tuple[U
         [n_elig[others], overridden[others], n_more[others], n_same[others], caps_of[others], own]
     )
     distinct, which = unique_rows(signature)
+    blocked = {k: blocked_text(caps[k]) for k in set(distinct[:, 4].tolist())}  # a set of caps: one text
     texts = []
     for n, ov, more, same, k, c in distinct.tolist():
         free = [] if c < 0 else free_units(data, f, start, c)
-        texts.append(reason_text(n, ov, more, same, caps[k], free))
+        texts.append(reason_text(n, ov, more, same, blocked[k], free))
     free_of: list[tuple[str, ...]] = [()] * len(others)  # only a plan cut short has any
     for i in np.flatnonzero(own >= 0).tolist():
         free_of[i] = tuple(free_units(data, f, start, int(others[i])))
@@ -256,9 +257,7 @@ DETAIL_KEYS = ("eligible_units", "to_more_urgent", "to_equal_or_less_urgent", "b
 UNASSIGNED_FIELDS = ("citizen", "priority", "code", "reason", "details")
 
 
-def reason_text(
-    n: int, overridden: int, more_urgent: int, same_or_less: int, caps: Mapping[str, int], free: list[str]
-) -> str:
+def reason_text(n: int, overridden: int, more_urgent: int, same_or_less: int, blocked: str, free: list[str]) -> str:
     """The reason of an unhoused citizen with eligible units, from the fates of those units.
 
     Parameters
@@ -269,8 +268,8 @@ def reason_text(
         Units more excluded by planner overrides.
     more_urgent, same_or_less
         Units taken by more urgent citizens; by citizens of equal or lower urgency.
-    caps
-        The full caps blocking free units, as plans name them -> units.
+    blocked
+        The full caps blocking free units (:func:`blocked_text`; empty if none).
     free
         The ids of free, unblocked units (a plan cut short).
     """
@@ -284,11 +283,24 @@ def reason_text(
             f"{same_or_less} went to citizens of equal or lower urgency in a plan that "
             "houses more urgent citizens or scores higher"
         )
-    if caps:
-        parts.append("blocked by a full cap: " + "; ".join(f"{k} [{plural(v, 'unit')}]" for k, v in caps.items()))
+    if blocked:
+        parts.append(blocked)
     if free:
         parts.append(f"unit(s) {', '.join(free[:5])} still free: the solve was cut short")
     return f"{plural(n, 'eligible unit')}: " + "; ".join(parts)
+
+
+def blocked_text(caps: Mapping[str, int]) -> str:
+    """The part of a reason naming the full caps that block free units (empty if none).
+
+    Parameters
+    ----------
+    caps
+        The caps as plans name them, sorted by name -> units.
+    """
+    if not caps:
+        return ""
+    return "blocked by a full cap: " + "; ".join(f"{k} [{plural(v, 'unit')}]" for k, v in caps.items())
 
 
 def free_units(data: ProblemData, f: Fates, start: IntArray, c: int) -> list[str]:

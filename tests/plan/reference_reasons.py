@@ -1,7 +1,7 @@
-"""The plan's reasons as they were written citizen by citizen before issue 12: the reference the columns must equal.
+"""The plan's reasons and usage as they were built record by record before issue 12: the reference.
 
-Kept verbatim (but for the names) from ``optimizer/plan/reasons.py`` at ede7fa6, so that
-``tests/plan/test_reasons_columns.py`` can compare the vectorised reasons with them.
+Kept verbatim (but for the names) from ``optimizer/plan/reasons.py`` and ``usage.py`` at ede7fa6,
+so that ``tests/plan/test_reasons_columns.py`` can compare the records built from columns with them.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from models.plan import Unassigned
+from models.plan import DepartmentUsage, FrameUsage, PoolUsage, QuotaUsage, Unassigned, Usage
 from optimizer.engine.data import ProblemData
 from optimizer.engine.pairs import NOT_A_TURN, Pairs, candidates, failure_codes
 from optimizer.engine.solve import Result
@@ -165,3 +165,36 @@ def reference_no_eligible_all(data: ProblemData, citizens: IntArray) -> list[dic
             }
         )
     return out
+
+
+def reference_plan_usage(data: ProblemData, used: Used) -> Usage:
+    """The plan's ``usage`` section: every pool, capped department, frame and quota with its use."""
+    inst = data.inst
+    return Usage(
+        pools=tuple(
+            PoolUsage(
+                id=p.id,
+                municipality=p.municipality,
+                share=p.share,
+                vacancies=p.vacancies,
+                vacancies_before=p.vacancies_before,
+                claimed_before=p.claimed_before,
+                cap=p.cap,
+                used=int(n),
+            )
+            for p, n in zip(data.pool_list, used.pool.tolist(), strict=True)
+        ),
+        departments=tuple(
+            DepartmentUsage(id=d.id, max_vulnerable=d.max_vulnerable, used=int(n))
+            for d, n in zip(inst.departments, used.department.tolist(), strict=True)
+            if d.max_vulnerable is not None
+        ),
+        frames=tuple(
+            FrameUsage(municipality=m.id, frame=m.subsidy_frame, used=int(n))
+            for m, n in zip(inst.municipalities, used.frame.tolist(), strict=True)
+        ),
+        quotas=tuple(
+            QuotaUsage(region=r.id, quota=r.grant_quota, used=int(n))
+            for r, n in zip(inst.regions, used.quota.tolist(), strict=True)
+        ),
+    )

@@ -1,4 +1,4 @@
-"""The reasons written from columns (optimizer.plan.reasons) equal those written citizen by citizen.
+"""The reasons and usage built from columns (optimizer.plan) equal those built record by record.
 
 The reference is the code of ede7fa6, kept in ``reference_reasons``: every record, its
 fields in order and the fields it sets, for generated instances of several presets and
@@ -11,14 +11,19 @@ import dataclasses
 
 import numpy as np
 import pytest
-from reference_reasons import reference_blocked_by, reference_no_eligible_all, reference_unassigned_reasons
+from reference_reasons import (
+    reference_blocked_by,
+    reference_no_eligible_all,
+    reference_plan_usage,
+    reference_unassigned_reasons,
+)
 
 import models
 from models.plan import Assignment, Unassigned
 from optimizer.engine.solve import Result, solve
 from optimizer.plan import reasons
 from optimizer.plan.records import construct
-from optimizer.plan.usage import count_used
+from optimizer.plan.usage import count_used, plan_usage
 from optimizer.sim.generate import generate
 
 from conftest import doc
@@ -36,6 +41,12 @@ def compare(result: Result) -> tuple[Unassigned, ...]:
     used = count_used(data, ch.citizen, ch.unit, ch.subsidised)
     new = reasons.unassigned_reasons(data, result, used)
     same_records(new, reference_unassigned_reasons(data, result, used))
+    usage, expected = plan_usage(data, used), reference_plan_usage(data, used)
+    assert usage.model_dump_json(exclude_unset=True) == expected.model_dump_json(exclude_unset=True)
+    for table in ("pools", "departments", "frames", "quotas"):
+        mine, theirs = getattr(usage, table), getattr(expected, table)
+        assert [list(vars(r).items()) for r in mine] == [list(vars(r).items()) for r in theirs]
+        assert [r.model_fields_set for r in mine] == [r.model_fields_set for r in theirs]
     return new
 
 
