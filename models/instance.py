@@ -283,8 +283,10 @@ class Instance:
                 optional = ("waiting_days",) if key == "citizens" else ()
                 rows = _records_json(value, added, optional)
                 text = None if rows is None else "[" + ",".join(rows) + "]"
-            else:
+            elif type(value) in (str, int, bool, type(None)):  # format, name: written as they are
                 text = _canonical(value)
+            else:
+                text = None
             if text is None:
                 doc = self._tables()
                 return {json.dumps(k): (_canonical(doc[k]),) for k in wanted if k in doc}
@@ -391,7 +393,10 @@ def _records_json(
         return None  # an optional field's text carries the comma before it: never first
     # the fields are the records' __dict__: one C-level pass takes every column
     values_of = itemgetter(*keys) if len(keys) > 1 else lambda d: (d[keys[0]],)
-    columns = dict(zip(keys, zip(*map(values_of, map(vars, records)), strict=True), strict=True))
+    try:
+        columns = dict(zip(keys, zip(*map(values_of, map(vars, records)), strict=True), strict=True))
+    except KeyError:  # a record built without one of its fields (model_construct): the plain way
+        return None
     # few distinct values in a run of columns (a citizen's flags, sizes, municipality): each
     # combination is written once and the run fills one slot of the row's template
     most = max(1, len(records) // 4)
