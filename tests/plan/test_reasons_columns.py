@@ -172,3 +172,26 @@ def test_construct_leaves_rows_it_cannot_build_exactly_to_model_construct():
     assert [(vars(u), u.model_fields_set, u.__pydantic_extra__) for u in new] == [
         (vars(u), u.model_fields_set, u.__pydantic_extra__) for u in old
     ]
+
+
+def test_construct_leaves_classes_it_cannot_build_exactly_to_model_construct():
+    """Default factories, aliases, private attributes: model_construct builds them, rows and all."""
+    from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+    class Factory(BaseModel):
+        model_config = ConfigDict(frozen=True)
+        a: int
+        b: list[int] = Field(default_factory=list)
+
+    class Aliased(BaseModel):
+        a: int = Field(alias="A")
+
+    class Private(BaseModel):
+        a: int
+        _p: int = PrivateAttr(default=3)
+
+    for cls, rows in ((Factory, [{"a": 1}, {"a": 2}]), (Aliased, [{"A": 1}]), (Private, [{"a": 1}])):
+        new, old = construct(cls, rows), [cls.model_construct(**r) for r in rows]
+        assert [(vars(n), n.model_fields_set) for n in new] == [(vars(o), o.model_fields_set) for o in old]
+    first, second = construct(Factory, [{"a": 1}, {"a": 2}])
+    assert first.b is not second.b  # each record its own list, as the factory gives it
