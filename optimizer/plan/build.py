@@ -17,6 +17,7 @@ from models.plan import HOMELESS_RENT_KR, PLAN_FORMAT, Assignment, Objective, Pl
 from models.schema import Override
 from optimizer.engine.solve import Result
 from optimizer.plan.reasons import unassigned_reasons
+from optimizer.plan.records import construct
 from optimizer.plan.usage import count_used, plan_usage
 from optimizer.text import number
 
@@ -39,7 +40,7 @@ def make_plan(result: Result) -> Plan:
     amount = inst.parameters.subsidy_amount_kr
     used = count_used(data, ch.citizen, ch.unit, ch.subsidised)
     locked = set() if result.locked is None else set(result.locked.citizen.tolist())
-    assignments = []
+    rows = []
     for c, u, sub, score in zip(
         ch.citizen.tolist(), ch.unit.tolist(), ch.subsidised.tolist(), ch.score.tolist(), strict=True
     ):
@@ -56,7 +57,7 @@ def make_plan(result: Result) -> Plan:
         }
         if c in locked:
             record["locked"] = True
-        assignments.append(Assignment.model_construct(**record))  # validated data: no check per record
+        rows.append(record)
     objective = Objective(
         housed_by_priority={str(p): n for p, n in result.housed_by_priority.items()},
         total_score=float(result.total_score),
@@ -74,7 +75,7 @@ def make_plan(result: Result) -> Plan:
         instance=inst.name,
         status=cast(PlanStatus, str(result.status)),
         objective=objective,
-        assignments=tuple(assignments),
+        assignments=tuple(construct(Assignment, rows)),  # validated data: no check per record
         unassigned=unassigned_reasons(data, result, used),
         instance_sha256=inst.sha256,
         objective_kind=inst.parameters.objective,
