@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from models.plan import Unassigned
-from optimizer.engine.data import ProblemData
+from optimizer.engine.data import ProblemData, sorted_set
 from optimizer.engine.pairs import NOT_A_TURN, PLAN_RULE_TEXT, Pairs, candidates, failure_codes
 from optimizer.engine.solve import Result
 from optimizer.plan.records import construct
@@ -340,7 +340,8 @@ def blocking_caps(data: ProblemData, used: Used, f: Fates) -> tuple[list[dict[st
     position = {t: i for i, t in enumerate(names)}
     m = len(texts)
     rank = np.array([position[t] for t in texts], np.int64)
-    per_pair = np.unique(np.concatenate(pair_parts) * m + rank[np.concatenate(text_parts)])
+    # sorted_set: the plain np.unique would import numpy.ma (0.013 s of a national week's process)
+    per_pair = sorted_set(np.concatenate(pair_parts) * m + rank[np.concatenate(text_parts)])
     cit = f.citizen[per_pair // m]
     keys, counts = np.unique(cit * m + per_pair % m, return_counts=True)
     # one row per citizen with blocked pairs: its (name, units) entries in name order, padded
