@@ -248,8 +248,9 @@ class Plan(PlanRecord):
 def _free_values(plan: Plan) -> Iterator[Any]:
     """The values of the plan's fields of any type: ``details``, solver statistics, fields beyond FORMAT.md.
 
-    Also the dicts of declared key types (so their keys are checked too), and a value that
-    is not plain where a field beyond FORMAT.md repeats a declared field's name.
+    The dicts themselves, so that their keys are checked too (a dict of declared key type
+    is checked as it is written: ``warnings="error"``), and a value that is not plain
+    where a field beyond FORMAT.md repeats a declared field's name.
     """
     usage, solver = plan.usage, plan.solver
     records: list[PlanRecord] = [plan, plan.objective, *plan.assignments, *plan.unassigned]
@@ -264,10 +265,8 @@ def _free_values(plan: Plan) -> Iterator[Any]:
         if any(clash):
             yield object()
     yield from map(attrgetter("details"), plan.unassigned)
-    yield plan.objective.housed_by_priority
     if solver is not None:
         yield solver.milp_blocks
-        yield solver.overrides
 
 
 def plan_document(plan: Plan | Mapping[str, Any]) -> dict[str, Any]:

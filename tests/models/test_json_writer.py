@@ -24,7 +24,7 @@ import models.fastjson as fastjson
 import models.plan as plan_module
 from models.fastjson import dumps_bytes, dumps_indented, exact, plain
 from models.io import json_bytes, write_json, write_plan
-from models.plan import Assignment, Objective, Plan, Unassigned
+from models.plan import Assignment, Objective, Plan, Solver, Unassigned
 from optimizer.engine.solve import solve
 from optimizer.plan.build import make_plan
 
@@ -272,6 +272,8 @@ def test_a_plan_with_odd_details_is_written_as_before_or_refused_alike(details):
         {"objective": Objective.model_construct(housed_by_priority={"1": 1}, total_score=float("inf"))},
         {"objective": Objective.model_construct(housed_by_priority={1: 1, "1": 2}, total_score=1.0)},
         {"instance": 7},  # a field of another type: pydantic warns, the old way writes it
+        {"instance": {1: "a", "1": "b"}},  # ... and reads one key back
+        {"solver": Solver.model_construct(milp_blocks=[{"stages": [{1: "a", "1": "b"}]}])},
         {"gap": 10**5000},
         {"bound": 0.00002},
         {"assignments": ({"citizen": "c1"},)},
