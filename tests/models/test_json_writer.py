@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import enum
 import json
+import os
+import subprocess
 import sys
 import warnings
 
@@ -302,18 +304,34 @@ def test_plans_with_any_details_are_written_as_before(value, extra):
 # --- files ---------------------------------------------------------------------------------
 
 
-def test_files_are_utf8_whatever_the_locale(tmp_path, monkeypatch):
-    """``Path.write_text`` used the locale's encoding; the bytes are UTF-8 everywhere."""
-    import locale
+WRITE_IN_ASCII_LOCALE = """
+import json, sys
+import models
+from optimizer.engine.solve import solve
+from optimizer.plan.build import make_plan
+import locale
+assert locale.getpreferredencoding(False) != "UTF-8"  # Path.write_text would encode in ASCII
+inst = models.from_dict(json.loads(sys.argv[1]))
+models.save(inst, sys.argv[2] + "/i.json")
+models.write_plan(make_plan(solve(inst)), sys.argv[2] + "/p.json")
+"""
 
-    monkeypatch.setattr(locale, "getpreferredencoding", lambda do_setlocale=True: "latin-1")
-    monkeypatch.setattr(locale, "getencoding", lambda: "latin-1", raising=False)
+
+def test_files_are_utf8_whatever_the_locale(tmp_path):
+    """``Path.write_text`` encoded in the locale's encoding (ASCII in a POSIX locale without
+    UTF-8 mode: an error for "ø"); the bytes are UTF-8 everywhere."""
     d = doc([{"id": "cø"}], [{"id": "u€"}], name="Aabenraa ø €")
+    env = {**os.environ, "LC_ALL": "POSIX", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    run = subprocess.run(
+        [sys.executable, "-c", WRITE_IN_ASCII_LOCALE, json.dumps(d), str(tmp_path)],
+        check=False,
+        env=env,
+        capture_output=True,
+    )
+    assert run.returncode == 0, run.stderr.decode()
     inst = models.from_dict(d)
-    models.save(inst, tmp_path / "i.json")
     assert (tmp_path / "i.json").read_bytes() == standard(inst.to_dict())
     plan = make_plan(solve(inst))
-    write_plan(plan, tmp_path / "p.json")
     assert (tmp_path / "p.json").read_bytes() == old_plan_bytes(plan)
     assert "€".encode() in (tmp_path / "p.json").read_bytes()
 
