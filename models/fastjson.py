@@ -83,6 +83,8 @@ def _rust(doc: Any) -> bytes | None:
         data = to_json(doc, indent=1, inf_nan_mode="constants")
     except ValueError:  # PydanticSerializationError: a type, a cycle, depth, a surrogate
         return None
+    except TypeError:  # a pydantic-core older than inf_nan_mode (pydantic >= 2.6 is allowed)
+        return None
     # after to_json: what it wrote has no cycle, so the walk ends
     return data if plain((doc,)) and exact(data) else None
 

@@ -236,7 +236,7 @@ class Plan(PlanRecord):
         """
         try:
             data = self.__pydantic_serializer__.to_json(self, indent=1, exclude_unset=True, warnings="error")
-        except ValueError:  # PydanticSerializationError: the slow way words it, or writes it with a warning
+        except (ValueError, TypeError):  # a value of another type: the slow way words it, or writes it with a warning
             return dumps_bytes(self.to_dict())
         try:
             free = plain(_free_values(self))
