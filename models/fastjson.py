@@ -1,9 +1,27 @@
 """Fast JSON for large documents: the indented writer, and score tables read into columns.
 
 :func:`dumps_indented` writes exactly what ``json.dumps(doc, indent=1, ensure_ascii=False,
-allow_nan=False)`` writes: the standard library encodes indented JSON with its pure-Python
+allow_nan=False)`` writes. The standard library encodes indented JSON with its pure-Python
 encoder (a generator per container, a ``yield`` per token): 0.07 s for a 3 MB national-week
-plan, 0.04 s here, where each value is one call and strings use the C encoder.
+plan. Here pydantic-core's JSON writer (Rust, one call) writes it where its text is provably
+the standard library's, and a Python writer (each value one call, strings by the C encoder)
+everything else.
+
+pydantic-core's indented text (``to_json(doc, indent=1)``) differs from ``json.dumps``'s only
+where these checks send the document to the Python writer:
+
+- types: it writes sets, bytes, enums, dates, models and ``None`` keys where ``json.dumps``
+  refuses them or writes them otherwise; :func:`plain` admits only the exact types
+  ``json.loads`` gives (and tuples) with string keys;
+- floats: the same shortest round-trip digits as ``repr`` (checked on 20 million random
+  doubles and by the tests), but ``0.00001`` for ``1e-05`` (a value in ``[1e-5, 1e-4)``) and
+  ``1e-7`` for ``1e-07`` (an exponent of one digit); NaN and infinities as ``NaN`` and
+  ``Infinity`` where ``json.dumps`` raises: :func:`exact` finds every such text in the bytes;
+- integers of more digits than Python converts (``sys.get_int_max_str_digits``), which
+  ``json.dumps`` refuses and pydantic-core writes: :func:`exact` finds those too;
+- strings: the same escapes for every code point (tested exhaustively), except lone
+  surrogates, which pydantic-core refuses (and ``json.dumps`` writes, for the UTF-8 encoder to
+  refuse); cycles and nesting deeper than its limit it refuses too.
 
 :func:`parse_document` reads an instance document whose ``scores`` table holds hundreds of
 thousands of rows without a Python hook call per object: :func:`json.loads` builds the
@@ -16,15 +34,18 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain, compress, repeat
 from json.encoder import encode_basestring  # the C encoder where it is built
 from operator import itemgetter
 from typing import Any
 
 import numpy as np
+from pydantic_core import to_json
 
-__all__ = ["SCORE_KEYS", "ScoreColumns", "dumps_indented", "parse_document"]
+__all__ = ["SCORE_KEYS", "ScoreColumns", "dumps_bytes", "dumps_indented", "exact", "parse_document", "plain"]
 
 #: The keys of a score record, in the order :class:`ScoreColumns` keeps them.
 SCORE_KEYS = ("citizen", "unit", "score")
@@ -35,14 +56,122 @@ _str: Callable[[str], str] = encode_basestring
 def dumps_indented(doc: Any) -> str:
     """``json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False)``, faster.
 
-    Anything the fast path does not handle (NaN, a key or value of another type, nesting
+    Anything the fast paths do not handle (NaN, a key or value of another type, nesting
     deeper than the recursion limit, a cycle) is passed to :func:`json.dumps`, so the result,
     or the error raised, is the standard library's.
     """
+    data = _rust(doc)
+    return data.decode() if data is not None else _python(doc)
+
+
+def dumps_bytes(doc: Any) -> bytes:
+    """A JSON file's bytes: :func:`dumps_indented` and a newline, in UTF-8.
+
+    Raises
+    ------
+    ValueError, TypeError, RecursionError
+        As :func:`json.dumps` raises them; :class:`UnicodeEncodeError` for a lone surrogate,
+        as writing that text to a UTF-8 file does.
+    """
+    data = _rust(doc)
+    return data + b"\n" if data is not None else (_python(doc) + "\n").encode("utf-8")
+
+
+def _rust(doc: Any) -> bytes | None:
+    """pydantic-core's indented text of ``doc`` where it is ``json.dumps``'s, else ``None``."""
+    try:
+        data = to_json(doc, indent=1, inf_nan_mode="constants")
+    except ValueError:  # PydanticSerializationError: a type, a cycle, depth, a surrogate
+        return None
+    except TypeError:  # a pydantic-core older than inf_nan_mode (pydantic >= 2.6 is allowed)
+        return None
+    # after to_json: what it wrote has no cycle, so the walk ends
+    return data if plain((doc,)) and exact(data) else None
+
+
+def _python(doc: Any) -> str:
     try:
         return _value(doc, "\n")
     except (TypeError, ValueError, RecursionError):
         return json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False)
+
+
+#: The types :func:`json.loads` makes, and tuples (written as lists by both writers).
+_PLAIN = frozenset({str, int, float, bool, type(None), list, tuple, dict})
+
+
+def plain(values: Iterable[Any]) -> bool:
+    """Whether every value, and everything in it, is of exactly the types JSON reads into, keys strings.
+
+    Exact types: a subclass (an ``IntEnum``, a ``str`` enum, a float of NumPy) may be
+    written otherwise by a writer, so it is not plain. The walk goes level by level, each
+    level in a few C loops (``map``, ``compress``, ``chain``), not a Python call per value.
+    The values must hold no cycle (e.g. :func:`pydantic_core.to_json` wrote them).
+    """
+    level = list(values)
+    while level:
+        types = set(map(type, level))
+        if not types <= _PLAIN:
+            return False
+        parts = []
+        if dict in types:
+            dicts = list(compress(level, map(isinstance, level, repeat(dict))))
+            if not set(map(type, chain.from_iterable(dicts))) <= {str}:
+                return False  # e.g. keys 1 and "1": one key "1" written twice
+            parts.append(chain.from_iterable(map(dict.values, dicts)))
+        if list in types or tuple in types:
+            parts.append(chain.from_iterable(compress(level, map(isinstance, level, repeat((list, tuple))))))
+        level = list(chain.from_iterable(parts))
+    return True
+
+
+_DIGIT, _DOT, _E, _PLUS, _MINUS = b"0.e+-"
+
+
+def exact(data: bytes) -> bool:
+    """Whether pydantic-core's JSON text ``data`` holds no number that ``json.dumps`` writes otherwise.
+
+    Conservative: ``False`` for any ``NaN`` or ``Infinity`` (also inside a string), any
+    ``.0000`` (``0.00001``, where ``json.dumps`` writes ``1e-05``), any digit followed by an
+    exponent (``1e-7``: ``1e-07``; pydantic-core writes every exponent with its sign), and any
+    run of more digits than ``sys.get_int_max_str_digits`` (an integer ``json.dumps`` refuses
+    to convert). Vectorised: a few NumPy passes over the bytes.
+    """
+    a = np.frombuffer(data, np.uint8)
+    if (b"N" in data and _occurs(a, b"NaN")) or (b"I" in data and _occurs(a, b"Infinity")):  # memchr first
+        return False
+    if _occurs(a, b".0000"):
+        return False
+    at = np.flatnonzero(a[1:-1] == _E) + 1  # an "e" after a digit and before a sign
+    at = at[(a[at - 1] - _DIGIT).astype(np.uint8) < 10]
+    if len(at) and np.any((a[at + 1] == _PLUS) | (a[at + 1] == _MINUS)):
+        return False
+    return not _long_digits(data)
+
+
+def _occurs(a: np.ndarray[Any, np.dtype[np.uint8]], pattern: bytes) -> bool:
+    """Whether the bytes ``a`` hold ``pattern``: its first byte's places, kept while the next bytes match."""
+    if len(a) < len(pattern):
+        return False
+    at = np.flatnonzero(a[: len(a) - len(pattern) + 1] == pattern[0])
+    for k in range(1, len(pattern)):
+        at = at[a[at + k] == pattern[k]]
+    return bool(len(at))
+
+
+def _long_digits(data: bytes) -> bool:
+    """Whether ``data`` may hold a run of more digits than Python converts to an int.
+
+    A run of ``limit + 1`` digits covers two samples ``step`` apart and all bytes between
+    (``2 * step <= limit + 1``), so only those pairs of digit samples are read whole.
+    """
+    limit = sys.get_int_max_str_digits()
+    if not limit or len(data) <= limit:
+        return False
+    step = (limit + 1) // 2
+    samples = np.frombuffer(data[::step], np.uint8)
+    both = (samples - _DIGIT).astype(np.uint8) < 10
+    return any(data[i * step : (i + 1) * step + 1].isdigit() for i in np.flatnonzero(both[:-1] & both[1:]).tolist())
 
 
 def _float(x: float) -> str:

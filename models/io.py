@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from models.fastjson import dumps_indented, parse_document
+from models.fastjson import dumps_bytes, dumps_indented, parse_document
 from models.headers import ColumnMap
 from models.instance import Instance
 from models.plan import Plan, plan_document
@@ -177,7 +177,7 @@ def save(inst: Instance, path: str | os.PathLike[str]) -> None:
 
         write_atomic(path, lambda tmp: write_xlsx(doc, tmp))
     else:
-        write_atomic(path, lambda tmp: Path(tmp).write_text(dump_json(doc)))
+        write_json(path, doc)
 
 
 def dump_json(doc: dict[str, Any]) -> str:
@@ -185,6 +185,26 @@ def dump_json(doc: dict[str, Any]) -> str:
     # Strict JSON: NaN or Infinity would be refused by other readers (and means a bug upstream).
     # dumps_indented writes json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False), faster.
     return dumps_indented(doc) + "\n"
+
+
+def json_bytes(doc: Any) -> bytes:
+    """A JSON file's bytes: :func:`dump_json` of a document, :meth:`~models.plan.Plan.json_bytes` of a plan.
+
+    UTF-8 whatever the locale (what :func:`read_document` reads), as ``Path.write_text`` wrote
+    it in the UTF-8 locales anvis runs in; a lone surrogate raises
+    :class:`UnicodeEncodeError` as it did there.
+    """
+    return doc.json_bytes() if isinstance(doc, Plan) else dumps_bytes(doc)
+
+
+def write_json(path: str | os.PathLike[str], doc: Any) -> None:
+    """Write :func:`json_bytes` of ``doc`` to ``path`` atomically (:func:`write_atomic`).
+
+    The bytes are made first: a document that cannot be written leaves no file behind,
+    and an existing file as it was.
+    """
+    data = json_bytes(doc)
+    write_atomic(path, lambda tmp: Path(tmp).write_bytes(data))
 
 
 def current_umask() -> int:
@@ -312,8 +332,12 @@ def write_plan(
     reason_text
         An unassigned row's reason in ``lang`` for the tables (:func:`models.tables.plan_tables`).
     """
-    doc = plan_document(plan)
     kind = instance_kind(path)
+    if kind not in ("csv", "xlsx"):
+        # a Plan straight to its bytes (Plan.json_bytes), not by way of its document
+        write_json(path, plan if isinstance(plan, Plan) else plan_document(plan))
+        return
+    doc = plan_document(plan)
     if kind == "csv":
         from models.tables import is_plan_file, write_plan_csv
 
@@ -322,5 +346,3 @@ def write_plan(
         from models.tables import write_plan_xlsx
 
         write_atomic(path, lambda tmp: write_plan_xlsx(doc, tmp, lang, instance, reason_text))
-    else:
-        write_atomic(path, lambda tmp: Path(tmp).write_text(dump_json(doc)))

@@ -209,7 +209,7 @@ def test_a_failed_write_leaves_no_half_output(work, monkeypatch, target):
 
     monkeypatch.setattr(models.tables, "write_csv_folder", _failing_after_one_file(models.tables.write_csv_folder))
     monkeypatch.setattr(models.tables, "write_xlsx", _failing_after_one_file(models.tables.write_xlsx))
-    monkeypatch.setattr(models.io, "dump_json", lambda doc: (_ for _ in ()).throw(OSError(28, "No space left")))
+    monkeypatch.setattr(models.io, "json_bytes", lambda doc: (_ for _ in ()).throw(OSError(28, "No space left")))
     other = good_doc(name="other")
     Path("other.json").write_text(json.dumps(other))
     before = tree(work)
