@@ -1289,12 +1289,10 @@ def print_report(report: dict[str, Any], console: Console | None = None) -> None
 
 
 def write_report(report: dict[str, Any], path: str | os.PathLike[str]) -> None:
-    """Write the report as JSON, atomically (:func:`models.io.write_atomic`)."""
-    from pathlib import Path
+    """Write the report as JSON in UTF-8, atomically (:func:`models.io.write_json`)."""
+    from models.io import write_json
 
-    from models.io import dump_json, write_atomic
-
-    write_atomic(path, lambda tmp: Path(tmp).write_text(dump_json(report)))
+    write_json(path, report)
 
 
 __all__ = [
