@@ -223,6 +223,10 @@ def _table(raw: Raw, name: str) -> list[Any]:
 
 def _ids(raw: Raw, name: str, problems: list[Problem]) -> set[str]:
     """The ids of a table; reports duplicates."""
+    given = [r["id"] for r in _dicts(raw, name) if isinstance(r.get("id"), str)]
+    distinct = set(given)
+    if len(distinct) == len(given):
+        return distinct  # no id twice: nothing to word, found without a Python call per record
     first: dict[str, int] = {}
     for i, r in enumerate(_table(raw, name)):
         if isinstance(r, dict) and isinstance(r.get("id"), str):
@@ -251,13 +255,22 @@ def _relations(raw: Raw, given: Scores | None = None) -> list[Problem]:
         if isinstance(value, str) and value and value not in ids[table] and id_problem(value) is None:
             problems.append(Problem(path, f"unknown {what} {value!r}"))
 
-    for i, r in _records(raw, "municipalities"):
-        ref(f"municipalities[{i}].region", r.get("region"), "regions", "region")
-    for i, r in _records(raw, "departments"):
-        ref(f"departments[{i}].organisation", r.get("organisation"), "organisations", "organisation")
-        ref(f"departments[{i}].municipality", r.get("municipality"), "municipalities", "municipality")
-    for i, r in _records(raw, "units"):
-        ref(f"units[{i}].department", r.get("department"), "departments", "department")
+    def known(name: str, *refers: tuple[str, str]) -> bool:
+        # Whether no reference of the table's fields would be reported: the records are walked
+        # (and their problems worded, in order) only where some would.
+        records = _dicts(raw, name)
+        return all(_no_unknown([r.get(key) for r in records], ids[table]) for key, table in refers)
+
+    if not known("municipalities", ("region", "regions")):
+        for i, r in _records(raw, "municipalities"):
+            ref(f"municipalities[{i}].region", r.get("region"), "regions", "region")
+    if not known("departments", ("organisation", "organisations"), ("municipality", "municipalities")):
+        for i, r in _records(raw, "departments"):
+            ref(f"departments[{i}].organisation", r.get("organisation"), "organisations", "organisation")
+            ref(f"departments[{i}].municipality", r.get("municipality"), "municipalities", "municipality")
+    if not known("units", ("department", "departments")):
+        for i, r in _records(raw, "units"):
+            ref(f"units[{i}].department", r.get("department"), "departments", "department")
     for i, r in _records(raw, "agreements"):
         ref(f"agreements[{i}].municipality", r.get("municipality"), "municipalities", "municipality")
         ref(f"agreements[{i}].organisation", r.get("organisation"), "organisations", "organisation")
@@ -288,16 +301,29 @@ def _relations(raw: Raw, given: Scores | None = None) -> list[Problem]:
         vb, cb = r.get("vacancies_before", 0), r.get("claimed_before", 0)
         if _is_int(vb) and _is_int(cb) and 0 <= vb < cb:  # negative counts are type errors already
             problems.append(Problem(f"ledger[{i}].claimed_before", f"{cb} exceeds vacancies_before {vb}"))
-    for i, r in _records(raw, "citizens"):
-        ref(f"citizens[{i}].municipality", r.get("municipality"), "municipalities", "municipality")
-        for j, d in _items(r.get("excluded_departments")):
-            ref(f"citizens[{i}].excluded_departments[{j}]", d, "departments", "department")
-        for j, p in _items(r.get("preferences")):
-            if isinstance(p, dict):
-                ref(f"citizens[{i}].preferences[{j}].department", p.get("department"), "departments", "department")
-        lo, hi = r.get("min_rooms", 1), r.get("max_rooms")
-        if _is_int(lo) and _is_int(hi) and lo > hi >= 1:  # rooms < 1 are type errors already
-            problems.append(Problem(f"citizens[{i}].max_rooms", f"{hi} is less than min_rooms {lo}"))
+    citizens = _dicts(raw, "citizens")
+    refer = not (
+        known("citizens", ("municipality", "municipalities"))
+        and _no_unknown([d for r in citizens for _, d in _items(r.get("excluded_departments"))], ids["departments"])
+        and _no_unknown(
+            [p.get("department") for r in citizens for _, p in _items(r.get("preferences")) if isinstance(p, dict)],
+            ids["departments"],
+        )
+    )
+    if refer:
+        for i, r in _records(raw, "citizens"):
+            ref(f"citizens[{i}].municipality", r.get("municipality"), "municipalities", "municipality")
+            for j, d in _items(r.get("excluded_departments")):
+                ref(f"citizens[{i}].excluded_departments[{j}]", d, "departments", "department")
+            for j, p in _items(r.get("preferences")):
+                if isinstance(p, dict):
+                    ref(f"citizens[{i}].preferences[{j}].department", p.get("department"), "departments", "department")
+            _rooms_order(problems, i, r)
+    else:  # only the citizens whose rooms may be out of order are looked at in Python
+        for i, r in enumerate(_table(raw, "citizens")):
+            hi = r.get("max_rooms") if isinstance(r, dict) else None
+            if isinstance(hi, int) and isinstance(lo := r.get("min_rooms", 1), int) and lo > hi:
+                _rooms_order(problems, i, r)
     scores = raw.get("scores", [])
     if isinstance(scores, ScoreColumns) or (isinstance(scores, list) and scores):
         problems += _score_refs(scores, ids, given)
@@ -321,6 +347,13 @@ INT_FIELDS = {
 }
 
 
+def _rooms_order(problems: list[Problem], i: int, r: Raw) -> None:
+    """Reports citizen ``i``'s ``max_rooms`` below its ``min_rooms``."""
+    lo, hi = r.get("min_rooms", 1), r.get("max_rooms")
+    if _is_int(lo) and _is_int(hi) and lo > hi >= 1:  # rooms < 1 are type errors already
+        problems.append(Problem(f"citizens[{i}].max_rooms", f"{hi} is less than min_rooms {lo}"))
+
+
 def _too_large(raw: Raw) -> list[Problem]:
     if not any(_any_too_large(_table(raw, name), keys) for name, keys in INT_FIELDS.items()):
         return []  # the common case, found without a Python call per field
@@ -339,13 +372,13 @@ def _too_large(raw: Raw) -> list[Problem]:
 
 def _any_too_large(records: list[Any], keys: tuple[str, ...]) -> bool:
     """Whether some record holds a whole number above ``MAX_INT`` at one of ``keys`` (or in a list there)."""
+    records = [r for r in records if isinstance(r, dict)]
     for key in keys:
-        values = [r.get(key) for r in records if isinstance(r, dict)]
-        items = [x for v in values if isinstance(v, list) for x in v]
-        # a bool is an int, but never above MAX_INT
-        if any(isinstance(x, int) and x > MAX_INT for x in values) or any(
-            isinstance(x, int) and x > MAX_INT for x in items
-        ):
+        values = [r.get(key) for r in records]
+        # the largest whole number, compared once (max runs in C); a bool is an int, but never above MAX_INT
+        whole = [x for x in values if isinstance(x, int)]
+        whole += [x for v in values if isinstance(v, list) for x in v if isinstance(x, int)]
+        if whole and max(whole) > MAX_INT:
             return True
     return False
 
@@ -749,6 +782,25 @@ def _records(raw: Raw, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
     return ((i, r) for i, r in enumerate(_table(raw, name)) if isinstance(r, dict))
 
 
+def _dicts(raw: Raw, name: str) -> list[dict[str, Any]]:
+    """The records of a table that are objects (the others are type errors), without their positions."""
+    return [r for r in _table(raw, name) if isinstance(r, dict)]
+
+
+def _no_unknown(values: list[Any], known: set[str]) -> bool:
+    """Whether no value is a reference :func:`_relations` reports as unknown.
+
+    That is, each is a known id, or not an id to look up: no string, empty, or an id that
+    no copy could keep (all three are the schema check's to report). Only the distinct
+    values outside ``known`` are looked at (set difference in C).
+    """
+    try:
+        rest = set(values) - known
+    except TypeError:  # an unhashable value (a type error): the caller words row by row
+        return False
+    return not any(isinstance(v, str) and v and id_problem(v) is None for v in rest)
+
+
 def _items(value: object) -> Iterable[tuple[int, Any]]:
     return enumerate(value) if isinstance(value, list) else ()
 
@@ -779,7 +831,7 @@ def unknown_fields(raw: Raw) -> list[str]:
         out += [f"parameters.{k}" for k in raw["parameters"] if k not in known["parameters"]]
     for name in RECORD_OF:
         fields = known[name]
-        extra = sorted(set().union(*(r for _, r in _records(raw, name))) - fields)  # keys gathered in C
+        extra = sorted(set().union(*_dicts(raw, name)) - fields)  # keys gathered in C
         out += [f"{name}[*].{k}" for k in extra]
     prefs = [p for _, c in _records(raw, "citizens") for _, p in _items(c.get("preferences")) if isinstance(p, dict)]
     out += [f"citizens[*].preferences[*].{k}" for k in sorted(set().union(*prefs) - known["preferences"])]
