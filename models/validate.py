@@ -304,9 +304,9 @@ def _relations(raw: Raw, given: Scores | None = None) -> list[Problem]:
     citizens = _dicts(raw, "citizens")
     refer = not (
         known("citizens", ("municipality", "municipalities"))
-        and _no_unknown([d for r in citizens for _, d in _items(r.get("excluded_departments"))], ids["departments"])
+        and _no_unknown([d for v in _lists(citizens, "excluded_departments") for d in v], ids["departments"])
         and _no_unknown(
-            [p.get("department") for r in citizens for _, p in _items(r.get("preferences")) if isinstance(p, dict)],
+            [p.get("department") for v in _lists(citizens, "preferences") for p in v if isinstance(p, dict)],
             ids["departments"],
         )
     )
@@ -787,6 +787,11 @@ def _dicts(raw: Raw, name: str) -> list[dict[str, Any]]:
     return [r for r in _table(raw, name) if isinstance(r, dict)]
 
 
+def _lists(records: list[dict[str, Any]], key: str) -> list[list[Any]]:
+    """The values at ``key`` of the records that are lists (others are the schema check's to report)."""
+    return [v for r in records if isinstance(v := r.get(key), list)]
+
+
 def _no_unknown(values: list[Any], known: set[str]) -> bool:
     """Whether no value is a reference :func:`_relations` reports as unknown.
 
@@ -833,7 +838,7 @@ def unknown_fields(raw: Raw) -> list[str]:
         fields = known[name]
         extra = sorted(set().union(*_dicts(raw, name)) - fields)  # keys gathered in C
         out += [f"{name}[*].{k}" for k in extra]
-    prefs = [p for _, c in _records(raw, "citizens") for _, p in _items(c.get("preferences")) if isinstance(p, dict)]
+    prefs = [p for v in _lists(_dicts(raw, "citizens"), "preferences") for p in v if isinstance(p, dict)]
     out += [f"citizens[*].preferences[*].{k}" for k in sorted(set().union(*prefs) - known["preferences"])]
     scores = raw.get("scores")
     if isinstance(scores, list):
