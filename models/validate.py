@@ -31,6 +31,7 @@ from models.schema import (
     Override,
     Parameters,
     Preference,
+    accept_ids,
     id_problem,
 )
 
@@ -115,6 +116,9 @@ def from_dict(raw: object, source: str = "<memory>") -> Instance:
     body_raw = {k: v for k, v in raw.items() if k != "scores"}
     if raw.get("format") != FORMAT_V2:
         body_raw = _without_v2_fields(body_raw)
+    # the tables' own ids checked at once (references to them are the same strings): the schema
+    # check then finds each in its cache instead of calling Python for each (0.007 s of a national week)
+    accept_ids(r.get("id") for name in RECORD_OF for r in _dicts(body_raw, name))
     body = None
     try:
         body = Body.model_validate(body_raw)

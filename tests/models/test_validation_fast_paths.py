@@ -10,11 +10,14 @@ fast check must see it, next to values it must pass over, and pin the whole list
 from __future__ import annotations
 
 import json
+import re
+import sys
 
 import pytest
 
 import models
 from models.io import parse_json
+from models.schema import Accepted, id_problem, ids_fine
 from models.validate import MAX_INT, InstanceError, LongInteger
 
 from conftest import doc
@@ -203,3 +206,59 @@ def test_a_long_integer_in_a_file_is_reported_at_its_place(tmp_path):
     assert [str(p) for p in info.value.problems] == [
         f"units[0].rent_kr: a 5000-digit number is too large (at most {MAX_INT})"
     ]
+
+
+# --------------------------------------------------------------------------- ids checked at once
+
+
+def test_a_regex_blank_is_exactly_what_strip_removes():
+    """``ids_fine`` finds blanks at an id's ends with ``\\s``: the same characters as :meth:`str.strip`."""
+    blank = re.compile(r"\s")
+    for code in range(sys.maxunicode + 1):
+        c = chr(code)
+        assert (blank.match(c) is not None) == c.isspace() == (f"{c}a".strip() == "a"), hex(code)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [" a", "a ", "\u00a0a", "a\u2003", "a;b", "a\tb", "a\x00b", "a\x85", "\ud800", "a\x7f", "\x1fa", "a\n"],
+)
+def test_ids_checked_at_once_refuse_what_id_problem_refuses(bad):
+    assert id_problem(bad) is not None
+    fine = [f"x{i}" for i in range(50)] + ["with blank inside", "é-ø"]
+    assert ids_fine(fine) and not ids_fine([*fine, bad]) and not ids_fine([bad])
+    assert not ids_fine([bad, *fine])
+
+
+@pytest.mark.parametrize("good", ["a b", "Ærø kommune", "x\u00a0y", "", "a:b", "1"])
+def test_ids_checked_at_once_accept_what_id_problem_accepts(good):
+    assert id_problem(good) is None
+    assert ids_fine([good]) and ids_fine(["first", good, "last"])
+
+
+def test_accepted_ids_keep_every_message_and_start_afresh_when_full():
+    checked = Accepted(id_problem, limit=3)
+    assert checked["a"] == "a" and "a" in checked
+    for _ in range(2):  # a refused id is not kept: the same message each time
+        with pytest.raises(ValueError, match="list separator"):
+            checked["a;b"]
+    assert "a;b" not in checked
+    checked.keep(["b", "c"])
+    assert set(checked) == {"a", "b", "c"}
+    checked.keep(["d"])  # beyond the limit: the cache starts afresh
+    assert set(checked) == {"d"}
+    checked.keep(["e", "f", "g", "h"])  # more than the limit at once: none kept
+    assert set(checked) == set()
+
+
+def test_a_document_of_ids_refused_and_accepted_reads_as_before():
+    d = base()
+    d["units"][1]["id"] = "u2 "
+    d["departments"].append({"id": "D 2", "organisation": "O", "municipality": "M"})
+    got = lines(d)
+    assert got == [
+        "units[1].id: an id must not start or end with a blank (a CSV or xlsx copy would lose it) (got 'u2 ')"
+    ]
+    d["units"][1]["id"] = "u2"
+    inst = models.from_dict(d, SRC)
+    assert [x.id for x in inst.departments] == ["D", "D 2"]
