@@ -225,9 +225,9 @@ def _table(raw: Raw, name: str) -> list[Any]:
     return t if isinstance(t, list) else []
 
 
-def _ids(raw: Raw, name: str, problems: list[Problem]) -> set[str]:
-    """The ids of a table; reports duplicates."""
-    given = [r["id"] for r in _dicts(raw, name) if isinstance(r.get("id"), str)]
+def _ids(raw: Raw, name: str, problems: list[Problem], records: list[Raw] | None = None) -> set[str]:
+    """The ids of a table; reports duplicates. ``records``: the table's objects, when at hand (:func:`_dicts`)."""
+    given = [r["id"] for r in (_dicts(raw, name) if records is None else records) if isinstance(r.get("id"), str)]
     distinct = set(given)
     if len(distinct) == len(given):
         return distinct  # no id twice: nothing to word, found without a Python call per record
@@ -252,7 +252,8 @@ def _relations(raw: Raw, given: Scores | None = None) -> list[Problem]:
     if isinstance(fmt, str) and fmt not in FORMATS:
         problems.append(Problem("format", f"unknown format version {fmt!r} (expected {FORMAT!r} or {FORMAT_V2!r})"))
     v2 = fmt == FORMAT_V2
-    ids = {t: _ids(raw, t, problems) for t in RECORD_OF if t not in ("ledger", "overrides")}
+    tables = {t: _dicts(raw, t) for t in RECORD_OF}  # each table's objects, gathered once
+    ids = {t: _ids(raw, t, problems, tables[t]) for t in RECORD_OF if t not in ("ledger", "overrides")}
 
     def ref(path: str, value: object, table: str, what: str) -> None:
         # an id that no copy could keep is reported by the schema check already
@@ -262,7 +263,7 @@ def _relations(raw: Raw, given: Scores | None = None) -> list[Problem]:
     def known(name: str, *refers: tuple[str, str]) -> bool:
         # Whether no reference of the table's fields would be reported: the records are walked
         # (and their problems worded, in order) only where some would.
-        records = _dicts(raw, name)
+        records = tables[name]
         return all(_no_unknown([r.get(key) for r in records], ids[table]) for key, table in refers)
 
     if not known("municipalities", ("region", "regions")):
@@ -305,7 +306,7 @@ def _relations(raw: Raw, given: Scores | None = None) -> list[Problem]:
         vb, cb = r.get("vacancies_before", 0), r.get("claimed_before", 0)
         if _is_int(vb) and _is_int(cb) and 0 <= vb < cb:  # negative counts are type errors already
             problems.append(Problem(f"ledger[{i}].claimed_before", f"{cb} exceeds vacancies_before {vb}"))
-    citizens = _dicts(raw, "citizens")
+    citizens = tables["citizens"]
     refer = not (
         known("citizens", ("municipality", "municipalities"))
         and _no_unknown([d for v in _lists(citizens, "excluded_departments") for d in v], ids["departments"])
@@ -334,7 +335,7 @@ def _relations(raw: Raw, given: Scores | None = None) -> list[Problem]:
     problems += _override_refs(raw, ids)
     problems += _v2_relations(raw, ids) if v2 else []
     problems += _parameters(raw)
-    problems += _too_large(raw)
+    problems += _too_large(raw, tables)
     return problems
 
 
@@ -358,8 +359,9 @@ def _rooms_order(problems: list[Problem], i: int, r: Raw) -> None:
         problems.append(Problem(f"citizens[{i}].max_rooms", f"{hi} is less than min_rooms {lo}"))
 
 
-def _too_large(raw: Raw) -> list[Problem]:
-    if not any(_any_too_large(_table(raw, name), keys) for name, keys in INT_FIELDS.items()):
+def _too_large(raw: Raw, tables: dict[str, list[Raw]]) -> list[Problem]:
+    """Whole numbers above ``MAX_INT`` in :data:`INT_FIELDS`; ``tables``: each table's objects (:func:`_dicts`)."""
+    if not any(_any_too_large(tables[name], keys) for name, keys in INT_FIELDS.items()):
         return []  # the common case, found without a Python call per field
     problems = []
     for name, keys in INT_FIELDS.items():
@@ -374,12 +376,16 @@ def _too_large(raw: Raw) -> list[Problem]:
     return problems
 
 
-def _any_too_large(records: list[Any], keys: tuple[str, ...]) -> bool:
-    """Whether some record holds a whole number above ``MAX_INT`` at one of ``keys`` (or in a list there)."""
-    records = [r for r in records if isinstance(r, dict)]
+def _any_too_large(records: list[Raw], keys: tuple[str, ...]) -> bool:
+    """Whether some record (an object) holds a whole number above ``MAX_INT`` at one of ``keys`` (or in a list)."""
     for key in keys:
         values = [r.get(key) for r in records]
-        # the largest whole number, compared once (max runs in C); a bool is an int, but never above MAX_INT
+        try:  # the common case: values of one kind, all at most MAX_INT, found by one comparison (max runs in C)
+            if max(filter(None, values), default=0) <= MAX_INT:  # None, 0 and False left out
+                continue
+        except (TypeError, ValueError):  # values that do not compare (lists, texts, numbers), or have no truth
+            pass  # value (an array in a document built in memory): looked at one by one
+        # a bool is an int, but never above MAX_INT
         whole = [x for x in values if isinstance(x, int)]
         whole += [x for v in values if isinstance(v, list) for x in v if isinstance(x, int)]
         if whole and max(whole) > MAX_INT:

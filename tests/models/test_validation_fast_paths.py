@@ -262,3 +262,32 @@ def test_a_document_of_ids_refused_and_accepted_reads_as_before():
     d["units"][1]["id"] = "u2"
     inst = models.from_dict(d, SRC)
     assert [x.id for x in inst.departments] == ["D", "D 2"]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [float("nan"), MAX_INT + 1],
+        [3, float("nan"), MAX_INT + 1],
+        [MAX_INT + 1, float("inf")],
+        ["text", MAX_INT + 1],
+        [[2], MAX_INT + 1],
+        [None, 0, False, MAX_INT + 1],
+    ],
+)
+def test_a_whole_number_above_the_limit_among_other_values_is_found(values):
+    """The one comparison of the common case passes nothing over: mixed values are looked at one by one."""
+    d = base()
+    d["citizens"] = [
+        {"id": f"c{i}", "municipality": "M", "max_rent_kr": 5000, "priority": v} for i, v in enumerate(values)
+    ]
+    at = len(values) - 1 if values[-1] == MAX_INT + 1 else 0
+    assert f"citizens[{at}].priority: {MAX_INT + 1} is too large (at most {MAX_INT})" in lines(d)
+
+
+def test_an_array_built_in_memory_is_a_type_error_not_a_crash():
+    np = pytest.importorskip("numpy")
+    d = base()
+    d["units"][0]["rooms"] = np.array([1, 2])
+    got = lines(d)
+    assert len(got) == 1 and got[0].startswith("units[0].rooms: ")
