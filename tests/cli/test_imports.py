@@ -198,6 +198,13 @@ def test_solve_in_process_restores_the_collector_threshold(tmp_path):
     out = CliRunner().invoke(main, ["solve", str(ROOT / "instances" / "tiny.json"), "-o", str(plan), "-q"])
     assert out.exit_code == 0, out.output
     assert json.loads(plan.read_text())["status"] == "optimal"
-    assert gc.get_threshold() == before
+    assert gc.get_threshold() == before and gc.isenabled()  # the collector paused for the load runs again
     out = CliRunner().invoke(main, ["solve", str(tmp_path / "missing.json"), "-o", str(plan), "-q"])
     assert out.exit_code == 2 and gc.get_threshold() == before  # also when the command fails
+    assert gc.isenabled()
+    gc.disable()  # a caller's own choice stays
+    try:
+        out = CliRunner().invoke(main, ["solve", str(ROOT / "instances" / "tiny.json"), "-o", str(plan), "-q"])
+        assert out.exit_code == 0 and not gc.isenabled()
+    finally:
+        gc.enable()
