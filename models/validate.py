@@ -10,7 +10,8 @@ import math
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
+from itertools import repeat
+from operator import contains, itemgetter
 from typing import Any, TypeGuard
 
 import numpy as np
@@ -881,7 +882,7 @@ def _without_v2_fields(body: dict[str, object]) -> dict[str, object]:
         value = out.get(table)
         if table == "parameters" and isinstance(value, dict):
             out[table] = {k: v for k, v in value.items() if k not in keys}
-        elif isinstance(value, list):
+        elif isinstance(value, list) and _may_hold(value, keys):
             # only records that hold such a field are copied (most hold none)
             out[table] = [
                 {k: v for k, v in r.items() if k not in keys}
@@ -890,6 +891,18 @@ def _without_v2_fields(body: dict[str, object]) -> dict[str, object]:
                 for r in value
             ]
     return out
+
+
+def _may_hold(records: list[Any], keys: tuple[str, ...]) -> bool:
+    """False when no record of a table is an object holding one of ``keys``, found in C (``in`` by ``map``).
+
+    True otherwise, and also when a record is no object: a text holding a key's name, say
+    (the caller then looks at each record).
+    """
+    try:
+        return any(any(map(contains, records, repeat(key))) for key in keys)
+    except TypeError:  # a record that ``in`` does not apply to (a number): each is looked at
+        return True
 
 
 def _v2_relations(raw: dict[str, object], ids: dict[str, set[str]]) -> list[Problem]:

@@ -18,7 +18,7 @@ import pytest
 import models
 from models.io import parse_json
 from models.schema import Accepted, id_problem, ids_fine
-from models.validate import MAX_INT, InstanceError, LongInteger
+from models.validate import MAX_INT, InstanceError, LongInteger, UnknownFieldWarning
 
 from conftest import doc
 
@@ -291,3 +291,20 @@ def test_an_array_built_in_memory_is_a_type_error_not_a_crash():
     d["units"][0]["rooms"] = np.array([1, 2])
     got = lines(d)
     assert len(got) == 1 and got[0].startswith("units[0].rooms: ")
+
+
+@pytest.mark.parametrize("table", ["units", "citizens"])
+def test_a_version_1_document_ignores_a_version_2_field_on_one_record_only(table):
+    field, value = {"units": ("offered", True), "citizens": ("homeless", True)}[table]
+    d = base()
+    d[table][1][field] = value
+    with pytest.warns(UnknownFieldWarning, match=rf"{table}\[\*\]\.{field}"):
+        inst = models.from_dict(d, SRC)
+    assert getattr(getattr(inst, table)[1], field) is False  # ignored: the version-1 default
+
+
+def test_a_version_1_table_with_a_text_for_a_record_is_still_a_type_error():
+    d = base()
+    d["units"].append("offered")  # a text naming a version-2 field is no record
+    got = lines(d)
+    assert len(got) == 1 and got[0].startswith("units[2]: ")
