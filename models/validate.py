@@ -10,7 +10,7 @@ import math
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 from operator import contains, itemgetter
 from typing import Any, TypeGuard
 
@@ -117,9 +117,10 @@ def from_dict(raw: object, source: str = "<memory>") -> Instance:
     body_raw = {k: v for k, v in raw.items() if k != "scores"}
     if raw.get("format") != FORMAT_V2:
         body_raw = _without_v2_fields(body_raw)
+    objects = _objects(raw)  # the tables gathered once for the checks below
     # the tables' own ids checked at once (references to them are the same strings): the schema
     # check then finds each in its cache instead of calling Python for each (0.007 s of a national week)
-    accept_ids(r.get("id") for name in RECORD_OF for r in _dicts(body_raw, name))
+    accept_ids(chain.from_iterable(objects.ids.values()))
     body = None
     try:
         body = Body.model_validate(body_raw)
@@ -139,12 +140,12 @@ def from_dict(raw: object, source: str = "<memory>") -> Instance:
             problems.append(Problem(path_of(loc), f"{msg} (got {short(err.get('input'))})"))
     scores, score_problems = _scores(raw.get("scores", []))
     problems += score_problems
-    problems += _relations(raw, scores)
+    problems += _relations(raw, scores, objects)
     if not problems and body is not None:
         problems += _objective_range(body, scores)
     if problems:
         raise InstanceError(source, problems)
-    _warn_unknown_fields(raw, source)
+    _warn_unknown_fields(raw, source, objects)
     assert body is not None  # no problems: the schema check built it
     if not body.name:
         body = body.model_copy(update={"name": _stem(source)})
@@ -226,9 +227,27 @@ def _table(raw: Raw, name: str) -> list[Any]:
     return t if isinstance(t, list) else []
 
 
-def _ids(raw: Raw, name: str, problems: list[Problem], records: list[Raw] | None = None) -> set[str]:
-    """The ids of a table; reports duplicates. ``records``: the table's objects, when at hand (:func:`_dicts`)."""
-    given = [r["id"] for r in (_dicts(raw, name) if records is None else records) if isinstance(r.get("id"), str)]
+@dataclass(frozen=True)
+class _Objects:
+    """The records of each table that are objects (:func:`_dicts`), and their ids that are strings."""
+
+    records: dict[str, list[Raw]]
+    ids: dict[str, list[str]]
+
+
+def _objects(raw: Raw) -> _Objects:
+    """Each table's objects and string ids, gathered once for the checks of a document."""
+    records = {t: _dicts(raw, t) for t in RECORD_OF}
+    ids = {t: [r["id"] for r in records[t] if isinstance(r.get("id"), str)] for t in RECORD_OF if t in ID_TABLES}
+    return _Objects(records, ids)
+
+
+#: The tables whose records have an ``id`` (the ledger names pools, overrides name units and citizens).
+ID_TABLES = tuple(t for t in RECORD_OF if t not in ("ledger", "overrides"))
+
+
+def _ids(raw: Raw, name: str, problems: list[Problem], given: list[str]) -> set[str]:
+    """The ids of a table; reports duplicates. ``given``: its string ids in order (:func:`_objects`)."""
     distinct = set(given)
     if len(distinct) == len(given):
         return distinct  # no id twice: nothing to word, found without a Python call per record
@@ -243,18 +262,20 @@ def _ids(raw: Raw, name: str, problems: list[Problem], records: list[Raw] | None
     return set(first)
 
 
-def _relations(raw: Raw, given: Scores | None = None) -> list[Problem]:
+def _relations(raw: Raw, given: Scores | None = None, objects: _Objects | None = None) -> list[Problem]:
     """Unique ids, resolved references and checks that span fields or records.
 
-    ``given``: the score table as :func:`_scores` read it, when it did (its id codes are reused).
+    ``given``: the score table as :func:`_scores` read it, when it did (its id codes are reused);
+    ``objects``: the tables' objects and ids, when gathered already (:func:`_objects`).
     """
     problems: list[Problem] = []
     fmt = raw.get("format")
     if isinstance(fmt, str) and fmt not in FORMATS:
         problems.append(Problem("format", f"unknown format version {fmt!r} (expected {FORMAT!r} or {FORMAT_V2!r})"))
     v2 = fmt == FORMAT_V2
-    tables = {t: _dicts(raw, t) for t in RECORD_OF}  # each table's objects, gathered once
-    ids = {t: _ids(raw, t, problems, tables[t]) for t in RECORD_OF if t not in ("ledger", "overrides")}
+    objects = _objects(raw) if objects is None else objects
+    tables = objects.records
+    ids = {t: _ids(raw, t, problems, objects.ids[t]) for t in ID_TABLES}
 
     def ref(path: str, value: object, table: str, what: str) -> None:
         # an id that no copy could keep is reported by the schema check already
@@ -839,17 +860,21 @@ _KNOWN["scores"] = {"citizen", "unit", "score"}
 _KNOWN_V1 = {name: known - set(V2_FIELDS.get(name, ())) for name, known in _KNOWN.items()}
 
 
-def unknown_fields(raw: Raw) -> list[str]:
-    """Field paths present in the document but not in FORMAT.md (ignored by anvis)."""
+def unknown_fields(raw: Raw, tables: dict[str, list[Raw]] | None = None) -> list[str]:
+    """Field paths present in the document but not in FORMAT.md (ignored by anvis).
+
+    ``tables``: the records of each table that are objects, when gathered already (:func:`_dicts`).
+    """
+    tables = {name: _dicts(raw, name) for name in RECORD_OF} if tables is None else tables
     known = _KNOWN if raw.get("format") == FORMAT_V2 else _KNOWN_V1  # the fields of its version
     out = [k for k in raw if k not in known["top"]]
     if isinstance(raw.get("parameters"), dict):
         out += [f"parameters.{k}" for k in raw["parameters"] if k not in known["parameters"]]
     for name in RECORD_OF:
         fields = known[name]
-        extra = sorted(set().union(*_dicts(raw, name)) - fields)  # keys gathered in C
+        extra = sorted(set().union(*tables[name]) - fields)  # keys gathered in C
         out += [f"{name}[*].{k}" for k in extra]
-    prefs = [p for v in _lists(_dicts(raw, "citizens"), "preferences") for p in v if isinstance(p, dict)]
+    prefs = [p for v in _lists(tables["citizens"], "preferences") for p in v if isinstance(p, dict)]
     out += [f"citizens[*].preferences[*].{k}" for k in sorted(set().union(*prefs) - known["preferences"])]
     scores = raw.get("scores")
     if isinstance(scores, list):
@@ -858,8 +883,8 @@ def unknown_fields(raw: Raw) -> list[str]:
     return out
 
 
-def _warn_unknown_fields(raw: Raw, source: str) -> None:
-    extra = unknown_fields(raw)
+def _warn_unknown_fields(raw: Raw, source: str, objects: _Objects) -> None:
+    extra = unknown_fields(raw, objects.records)
     if extra:
         warnings.warn(
             f"{source}: ignoring fields not in anvis/1: {', '.join(extra[:10])}" + (" ..." if len(extra) > 10 else ""),
