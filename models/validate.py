@@ -227,6 +227,10 @@ def _table(raw: Raw, name: str) -> list[Any]:
     return t if isinstance(t, list) else []
 
 
+#: The tables whose records have an ``id`` (the ledger names pools, overrides name units and citizens).
+ID_TABLES = tuple(t for t in RECORD_OF if t not in ("ledger", "overrides"))
+
+
 @dataclass(frozen=True)
 class _Objects:
     """The records of each table that are objects (:func:`_dicts`), and their ids that are strings."""
@@ -238,12 +242,8 @@ class _Objects:
 def _objects(raw: Raw) -> _Objects:
     """Each table's objects and string ids, gathered once for the checks of a document."""
     records = {t: _dicts(raw, t) for t in RECORD_OF}
-    ids = {t: [r["id"] for r in records[t] if isinstance(r.get("id"), str)] for t in RECORD_OF if t in ID_TABLES}
+    ids = {t: [r["id"] for r in records[t] if isinstance(r.get("id"), str)] for t in ID_TABLES}
     return _Objects(records, ids)
-
-
-#: The tables whose records have an ``id`` (the ledger names pools, overrides name units and citizens).
-ID_TABLES = tuple(t for t in RECORD_OF if t not in ("ledger", "overrides"))
 
 
 def _ids(raw: Raw, name: str, problems: list[Problem], given: list[str]) -> set[str]:
