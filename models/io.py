@@ -121,7 +121,13 @@ def parse_json(data: str | bytes, source: str) -> Any:
         When the text is not JSON.
     """
     seen: list[int] = []
-    doc = json.loads(data, object_pairs_hook=_object_counting(seen), parse_int=parse_integer)
+    try:  # ints by the C parser: a Python call per integer only for a file that needs one
+        doc = json.loads(data, object_pairs_hook=_object_counting(seen))
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # an integer of more digits than Python parses: keep its digits for validation
+        seen.clear()
+        doc = json.loads(data, object_pairs_hook=_object_counting(seen), parse_int=parse_integer)
     if seen:  # walk the document only when some object repeated a key
         raise InstanceError(source, list(_repeated_keys(doc, "")))
     return doc

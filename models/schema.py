@@ -7,9 +7,8 @@ Defaults are exactly those of FORMAT.md §1.
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StrictBool, StrictInt, StrictStr
@@ -54,31 +53,77 @@ def text_problem(value: str) -> str | None:
     return f"text must not hold the control character {bad.group()!r} (an xlsx copy would lose or change it)"
 
 
-def _check(problem: Callable[[str], str | None]) -> Callable[[str], str]:
-    """A pydantic validator refusing a string for which ``problem`` gives a reason.
+class Accepted(dict[str, str]):
+    """The strings a check accepted, each mapped to itself: a C-level cache for a pydantic validator.
 
-    Each distinct accepted string is checked once: the validator is a C-level cache, so
-    an id met again (a municipality in every citizen: 25,000 id fields in a national week,
-    far fewer distinct ids) costs no Python call. A refused string raises, which the
-    cache does not keep, so its message is worded each time, as before.
+    The validator is this dict's ``__getitem__``: a string accepted before is found in C, with
+    no Python call (a municipality in every citizen: 25,000 id fields in a national week, far
+    fewer distinct ids); a new one is checked by :meth:`__missing__`, which raises for a refused
+    string (not kept, so its message is worded each time) and keeps an accepted one.
+    :func:`accept_ids` checks many strings at once, so that a document's own ids cost no Python
+    call per id either. At most ``limit`` strings are kept (then the cache starts afresh):
+    a long-running process (``anvis serve``) validates many documents.
     """
 
-    @functools.lru_cache(maxsize=1 << 16)
-    def check(value: str) -> str:
-        found = problem(value)
+    def __init__(self, problem: Callable[[str], str | None], limit: int = 1 << 16):
+        super().__init__()
+        self.problem = problem
+        self.limit = limit
+
+    def __missing__(self, value: str) -> str:
+        found = self.problem(value)
         if found:
             raise ValueError(found)
+        self.keep([value])
         return value
 
-    return check
+    def keep(self, values: Collection[str]) -> None:
+        """Remember accepted strings (each checked before)."""
+        if len(self) + len(values) > self.limit:
+            self.clear()
+        if len(values) <= self.limit:
+            self.update(zip(values, values, strict=True))
+
+
+def ids_fine(values: Collection[str]) -> bool:
+    r"""Whether :func:`id_problem` accepts every string of ``values``, found by a few scans of their joins.
+
+    Joined, they hold a control character, a lone surrogate or ``;`` exactly when some id
+    does. When none does and no id holds a blank (``\s``: the characters :meth:`str.strip`
+    removes), every id is accepted; with blanks, ``\x00`` can separate the ids, and a blank
+    next to a separator or an end of the join is a blank at an id's end.
+    """
+    chars = set("".join(values))
+    if LIST_SEP in chars or _CONTROL.search("".join(chars)) is not None:
+        return False
+    if not any(c.isspace() for c in chars):
+        return True
+    return _BLANK_AT_END.search("\x00".join(values)) is None
+
+
+_BLANK_AT_END = re.compile(r"(?:\A|\x00)\s|\s(?:\x00|\Z)")
+_ID = Accepted(id_problem)
+_TEXT = Accepted(text_problem)
+
+
+def accept_ids(values: Iterable[object]) -> None:
+    """Check the id strings among ``values`` at once, so that validating them costs no Python call per id.
+
+    An optimisation only (:func:`models.validate.from_dict` passes a document's ids before
+    validating it): ids are checked the same way with or without it. When some string is
+    refused, none is remembered here; the validation words the problem.
+    """
+    strings = {v for v in values if type(v) is str} - _ID.keys()
+    if strings and ids_fine(strings):
+        _ID.keep(strings)
 
 
 def _positive_zero(value: float) -> float:
     return value + 0.0  # -0.0 + 0.0 is 0.0: a rent of -0 is 0 and prints as "0 kr"
 
 
-Id = Annotated[StrictStr, Field(min_length=1), AfterValidator(_check(id_problem))]
-Text = Annotated[StrictStr, AfterValidator(_check(text_problem))]
+Id = Annotated[StrictStr, Field(min_length=1), AfterValidator(_ID.__getitem__)]
+Text = Annotated[StrictStr, AfterValidator(_TEXT.__getitem__)]
 Kr = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False), AfterValidator(_positive_zero)]
 Count = Annotated[StrictInt, Field(ge=0)]
 Rooms = Annotated[StrictInt, Field(ge=1)]

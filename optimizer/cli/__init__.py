@@ -19,12 +19,16 @@ solves on one core and calls no BLAS on its paths, but OpenBLAS starts a worker 
 when NumPy loads and those spin for a while (0.05-0.1 s CPU a process, more after a
 threaded call) beside the solver. Scenario and simulation workers inherit the setting.
 A user's own value of any of these variables wins.
+
+Pydantic plugins are not loaded either (:data:`PYDANTIC_PLUGINS`), unless the user asks for them.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import sys
+import types
 from collections.abc import Iterator, MutableMapping
 
 import click
@@ -37,7 +41,50 @@ BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "V
 for _variable in BLAS_THREADS:
     os.environ.setdefault(_variable, "1")
 
-__all__ = ["BLAS_THREADS", "COMMANDS", "main"]
+#: Pydantic's switch for its plugins, set to ``__all__`` (none) unless the user set it.
+#: A plugin (a package declaring a ``pydantic`` entry point, such as a tracer) observes every
+#: validation, and the instance's validation sees citizens' circumstances, which anvis keeps
+#: out of everything but ``explain``. Looking for plugins also costs every run 0.015-0.02 s:
+#: pydantic imports :mod:`importlib.metadata` (and with it :mod:`email`, :mod:`zipfile`, ...)
+#: and reads every installed package's entry points when it builds its first model class.
+#: With plugins off, :func:`skip_plugin_discovery` lets pydantic skip that search altogether.
+#: A user who wants plugins sets the variable (an empty value turns every plugin on).
+PYDANTIC_PLUGINS = "PYDANTIC_DISABLE_PLUGINS"
+os.environ.setdefault(PYDANTIC_PLUGINS, "__all__")
+
+#: The module of pydantic (2.x) that discovers plugins; :func:`skip_plugin_discovery` stands in for it.
+PLUGIN_LOADER = "pydantic.plugin._loader"
+#: The docstring of the stand-in module (how a test, or a puzzled reader, recognises it).
+STAND_IN = "anvis's stand-in for pydantic's plugin loader: every plugin is turned off (optimizer.cli)."
+
+
+def skip_plugin_discovery() -> bool:
+    """Stand in for pydantic's plugin loader while the user's setting turns every plugin off.
+
+    Pydantic asks :data:`PLUGIN_LOADER`'s ``get_plugins()`` for plugins whenever it builds
+    a validator; with ``PYDANTIC_DISABLE_PLUGINS`` set to ``__all__``, ``1`` or ``true``
+    that function returns no plugins without looking, but its module imports
+    :mod:`importlib.metadata` (0.015 s) when it loads. The stand-in answers the same, and
+    nothing is imported. Nothing is replaced once pydantic has loaded its own loader, nor
+    when some plugin may be wanted (the variable has another value).
+
+    Returns
+    -------
+    bool
+        Whether the stand-in is in place.
+    """
+    if os.environ.get(PYDANTIC_PLUGINS) not in ("__all__", "1", "true"):
+        return False
+    if PLUGIN_LOADER not in sys.modules:
+        loader = types.ModuleType(PLUGIN_LOADER, STAND_IN)
+        loader.get_plugins = lambda: ()  # type: ignore[attr-defined]  # what pydantic's returns then
+        sys.modules[PLUGIN_LOADER] = loader
+    return sys.modules[PLUGIN_LOADER].__doc__ == STAND_IN
+
+
+skip_plugin_discovery()
+
+__all__ = ["BLAS_THREADS", "COMMANDS", "PLUGIN_LOADER", "PYDANTIC_PLUGINS", "STAND_IN", "main", "skip_plugin_discovery"]
 
 #: Every command of ``anvis``: its name and where it is defined (``module:attribute``).
 #: Its module is imported only when the command is run (or listed by ``--help``).

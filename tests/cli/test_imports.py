@@ -7,13 +7,14 @@ the lazy command group imports a command's module only when the command is invok
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 import click
 import pytest
 
-from optimizer.cli import COMMANDS, LazyCommands, main
+from optimizer.cli import COMMANDS, PLUGIN_LOADER, PYDANTIC_PLUGINS, STAND_IN, LazyCommands, main
 
 from conftest import ROOT
 
@@ -35,9 +36,22 @@ finally:
 NOT_WITHOUT_SPARSE_ALGEBRA = ("scipy.sparse", "scipy._lib.array_api_compat", "numpy.f2py", "numpy.polynomial")
 
 
-def modules_of(*args: str) -> set[str]:
-    """Every module a fresh ``anvis ARGS`` imported."""
-    out = subprocess.run([sys.executable, "-c", RUN, *args], capture_output=True, text=True, check=True, cwd=ROOT)
+#: Never imported by ``anvis solve`` (start-up time): pydantic's plugin search (``importlib.metadata``
+#: and the e-mail parser, zip reader and resource loaders it imports: 0.015-0.02 s), the TOML parser
+#: (only ``--columns`` reads TOML).
+NOT_AT_START_UP = ("importlib.metadata", "email", "zipfile", "importlib.resources", "tomllib")
+
+
+def modules_of(*args: str, env: dict[str, str] | None = None) -> set[str]:
+    """Every module a fresh ``anvis ARGS`` imported (with ``env`` added to the environment)."""
+    out = subprocess.run(
+        [sys.executable, "-c", RUN, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != PYDANTIC_PLUGINS} | (env or {}),
+    )
     return set(json.loads(out.stdout.splitlines()[-1]))
 
 
@@ -58,6 +72,54 @@ def test_solve_imports_no_spreadsheet_plot_ledger_or_other_solver(tmp_path, back
         assert "ortools" not in loaded  # OR-Tools only for auto's matching blocks or CP-SAT
     # the lazy group imported the solve command's module and no other command's
     assert {m for m in loaded if m.startswith("optimizer.cli.")} == {"optimizer.cli.solve", "optimizer.cli.common"}
+
+
+def test_solve_looks_for_no_pydantic_plugin_and_reads_no_toml(tmp_path):
+    plan = tmp_path / "p.json"
+    loaded = modules_of("solve", str(ROOT / "instances" / "demo-week.json"), "-o", str(plan), "-q")
+    assert json.loads(plan.read_text())["status"] == "optimal"
+    assert {m for m in loaded if m.startswith(NOT_AT_START_UP)} == set()
+    assert "pydantic" in loaded and PLUGIN_LOADER in loaded  # it validated, asking the stand-in for plugins
+
+
+@pytest.mark.parametrize("setting", ["", "some_plugin"])
+def test_a_user_who_wants_pydantic_plugins_gets_pydantics_own_search(tmp_path, setting):
+    """The check above can fail: with the user's own setting, pydantic's loader looks for plugins."""
+    plan = tmp_path / "p.json"
+    loaded = modules_of(
+        "solve", str(ROOT / "instances" / "tiny.json"), "-o", str(plan), "-q", env={PYDANTIC_PLUGINS: setting}
+    )
+    assert "importlib.metadata" in loaded and plan.exists()
+
+
+STAND_IN_CHECK = """
+import json, os, sys
+os.environ[{var!r}] = {value!r}
+from optimizer.cli import skip_plugin_discovery
+import models  # builds pydantic's validators, asking for plugins
+from pydantic.plugin._loader import get_plugins
+loader = sys.modules[{loader!r}]
+print(json.dumps([skip_plugin_discovery(), loader.__doc__, list(get_plugins()), "importlib.metadata" in sys.modules]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("value", "stand_in"), [("__all__", True), ("1", True), ("true", True), ("", False), ("other", False)]
+)
+def test_the_stand_in_answers_as_pydantics_own_loader(value, stand_in):
+    """Pydantic's loader, with every plugin turned off, finds no plugin: neither does the stand-in."""
+    results = {}
+    for first in ("optimizer.cli", "pydantic.plugin._loader"):  # the stand-in, or pydantic's own
+        code = f"import {first}\n" + STAND_IN_CHECK.format(var=PYDANTIC_PLUGINS, value=value, loader=PLUGIN_LOADER)
+        env = {k: v for k, v in os.environ.items() if k != PYDANTIC_PLUGINS} | {PYDANTIC_PLUGINS: value}
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT, env=env
+        )
+        results[first] = json.loads(out.stdout.splitlines()[-1])
+    ours, theirs = results["optimizer.cli"], results["pydantic.plugin._loader"]
+    assert ours[0] is stand_in and (ours[1] == STAND_IN) is stand_in and theirs[0] is False  # theirs loaded first
+    assert ours[2] == theirs[2]  # the same plugins: none installed here, or none wanted
+    assert ours[3] is not stand_in and theirs[3] is True  # only the stand-in spares importlib.metadata
 
 
 def test_solve_imports_no_sparse_algebra_where_no_block_needs_it(tmp_path):
@@ -136,6 +198,13 @@ def test_solve_in_process_restores_the_collector_threshold(tmp_path):
     out = CliRunner().invoke(main, ["solve", str(ROOT / "instances" / "tiny.json"), "-o", str(plan), "-q"])
     assert out.exit_code == 0, out.output
     assert json.loads(plan.read_text())["status"] == "optimal"
-    assert gc.get_threshold() == before
+    assert gc.get_threshold() == before and gc.isenabled()  # the collector paused for the load runs again
     out = CliRunner().invoke(main, ["solve", str(tmp_path / "missing.json"), "-o", str(plan), "-q"])
     assert out.exit_code == 2 and gc.get_threshold() == before  # also when the command fails
+    assert gc.isenabled()
+    gc.disable()  # a caller's own choice stays
+    try:
+        out = CliRunner().invoke(main, ["solve", str(ROOT / "instances" / "tiny.json"), "-o", str(plan), "-q"])
+        assert out.exit_code == 0 and not gc.isenabled()
+    finally:
+        gc.enable()
