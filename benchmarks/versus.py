@@ -37,9 +37,9 @@ import sys
 folder = sys.argv.pop(1)
 sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
 sys.path.insert(0, folder)
+from optimizer.cli import main  # first, as the anvis script does: it sets BLAS threads before NumPy loads
 import models
 assert models.__file__.startswith(folder), models.__file__
-from optimizer.cli import main
 sys.argv[0] = "anvis"
 main()
 """
