@@ -62,6 +62,30 @@ def member_of(x: npt.NDArray[np.integer], keys: npt.NDArray[np.integer]) -> Bool
     return found
 
 
+def unique_rows(columns: Sequence[npt.NDArray[Any]]) -> tuple[npt.NDArray[np.intp], I64]:
+    """The distinct rows of a table given by its columns: each one's first row, and each row's index among them.
+
+    ``np.unique(np.column_stack(columns), axis=0, return_index=True, return_inverse=True)``
+    without the values (``table[first]`` are the distinct rows): the rows in lexicographic
+    order of the columns, by a stable lexsort, so that each distinct row's first occurrence
+    comes first. ``np.unique`` with an axis sorts the rows as raw bytes, several times
+    slower (a national week's 6,000 citizens: 4 ms against 0.5). The columns may be of
+    different dtypes; a 2-D table's columns are ``table.T``.
+    """
+    n = len(columns[0]) if len(columns) else 0
+    if n == 0:
+        return np.zeros(0, np.intp), np.zeros(0, np.int64)
+    order = np.lexsort(columns[::-1])
+    new = np.zeros(n, bool)  # in sorted order: the first row of its kind
+    new[0] = True
+    for column in columns:
+        ordered = column[order]
+        new[1:] |= ordered[1:] != ordered[:-1]
+    inverse = np.empty(n, np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return order[new], inverse
+
+
 def _index(ids: Iterable[str]) -> dict[str, int]:
     return {x: i for i, x in enumerate(ids)}
 

@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from models.plan import Unassigned
-from optimizer.engine.data import ProblemData, sorted_set
+from optimizer.engine.data import ProblemData, sorted_set, unique_rows
 from optimizer.engine.pairs import NOT_A_TURN, PLAN_RULE_TEXT, Pairs, candidates, failure_codes
 from optimizer.engine.solve import Result
 from optimizer.plan.records import construct
@@ -206,7 +206,8 @@ def unassigned_reasons(data: ProblemData, result: Result, used: Used) -> tuple[U
     signature = np.column_stack(
         [n_elig[others], overridden[others], n_more[others], n_same[others], caps_of[others], own]
     )
-    distinct, which = unique_rows(signature)
+    first, which = unique_rows(signature.T)
+    distinct = signature[first]
     blocked = {k: blocked_text(caps[k]) for k in set(distinct[:, 4].tolist())}  # a set of caps: one text
     texts = []
     for n, ov, more, same, k, c in distinct.tolist():
@@ -353,7 +354,8 @@ def blocking_caps(data: ProblemData, used: Used, f: Fates) -> tuple[list[dict[st
     at = np.arange(len(who)) - first
     table[row_of, 2 * at] = name
     table[row_of, 2 * at + 1] = counts
-    distinct, which = unique_rows(table)
+    first, which = unique_rows(table.T)
+    distinct = table[first]
     caps = empty + [
         {names[k]: v for k, v in zip(row[::2], row[1::2], strict=True) if k >= 0} for row in distinct.tolist()
     ]
@@ -391,7 +393,9 @@ def no_eligible_columns(data: ProblemData, citizens: IntArray) -> tuple[list[str
         at = np.searchsorted(cits, ci)
         counts += np.bincount(at * k + failure_codes(data, ci, ui), minlength=len(counts))
     per = counts.reshape(len(cits), k)
-    distinct, which = unique_rows(np.column_stack([data.c_muni[cits], per]))
+    table = np.column_stack([data.c_muni[cits], per])
+    first, which = unique_rows(table.T)
+    distinct = table[first]
     texts: list[str] = []
     totals: list[int] = []
     rules_of: list[dict[str, int]] = []
@@ -421,23 +425,6 @@ def no_eligible_columns(data: ProblemData, citizens: IntArray) -> tuple[list[str
     for i in np.flatnonzero(np.asarray(totals, np.int64)[which] == 0).tolist():
         details[i] = {"units_in_municipality": 0}  # no unit, no rules
     return list(map(texts.__getitem__, each)), details
-
-
-def unique_rows(table: IntArray) -> tuple[IntArray, IntArray]:
-    """``np.unique(table, axis=0, return_inverse=True)``, by a lexicographic sort of the columns.
-
-    The distinct rows in lexicographic order and each row's index among them (``np.unique``
-    with an axis sorts the rows as raw bytes: several times slower).
-    """
-    if not len(table):
-        return table, np.zeros(0, np.int64)
-    order = np.lexsort(table.T[::-1])
-    ordered = table[order]
-    new = np.ones(len(table), bool)
-    new[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
-    inverse = np.empty(len(table), np.int64)
-    inverse[order] = np.cumsum(new) - 1
-    return ordered[new], inverse
 
 
 def no_eligible(data: ProblemData, c: int) -> dict[str, Any]:

@@ -100,3 +100,27 @@ def test_no_preferences_or_exclusions_at_all():
 def test_generated_instances_as_the_loops_give_them(preset, seed, scale):
     data = assert_as_oracle(models.from_dict(generate(preset, seed=seed, scale=scale)))
     assert len(data.pref_keys) > 0  # the comparison covers preferences
+
+
+def test_unique_rows_is_numpys():
+    """The distinct rows, each one's first row and each row's index, as np.unique with an axis gives them."""
+    from optimizer.engine.data import unique_rows
+
+    rng = np.random.default_rng(0)
+    for shape in ((0, 3), (1, 1), (50, 4), (300, 2)):
+        table = rng.integers(-2, 3, shape)
+        first, which = unique_rows(table.T)
+        expected, index, inverse = np.unique(table, axis=0, return_index=True, return_inverse=True)
+        assert np.array_equal(table[first], expected.reshape(-1, shape[1]))
+        assert np.array_equal(first, index)
+        assert np.array_equal(which, inverse.ravel())
+
+
+def test_unique_rows_of_columns_of_different_dtypes():
+    """Columns need not share a dtype (no stacked table is made): classes of equal rows, first rows first."""
+    from optimizer.engine.data import unique_rows
+
+    a = np.array([3, 1, 3, 1, 2], np.int64)
+    b = np.array([0.5, 0.5, 0.5, 1.5, 0.5])
+    first, which = unique_rows((a, b))
+    assert first.tolist() == [1, 3, 4, 0] and which.tolist() == [3, 0, 3, 1, 2]

@@ -131,16 +131,6 @@ def test_blocked_by_and_no_eligible_all_equal_the_reference():
     assert reasons.no_eligible_all(data, every[:0]) == reference_no_eligible_all(data, every[:0]) == []
 
 
-def test_unique_rows_is_numpys():
-    rng = np.random.default_rng(0)
-    for shape in ((0, 3), (1, 1), (50, 4), (300, 2)):
-        table = rng.integers(-2, 3, shape)
-        distinct, which = reasons.unique_rows(table)
-        expected, inverse = np.unique(table, axis=0, return_inverse=True)
-        assert np.array_equal(distinct, expected.reshape(-1, shape[1]))
-        assert np.array_equal(which, inverse.ravel())
-
-
 @pytest.mark.parametrize(
     "rows",
     [
