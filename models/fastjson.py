@@ -150,7 +150,11 @@ def exact(data: bytes) -> bool:
 
 
 def _occurs(a: np.ndarray[Any, np.dtype[np.uint8]], pattern: bytes) -> bool:
-    """Whether the bytes ``a`` hold ``pattern``: its first byte's places, kept while the next bytes match."""
+    """Whether the bytes ``a`` hold ``pattern``: its first byte's places, kept while the next bytes match.
+
+    (``pattern in data`` gives the same answer, slower on a plan's text, dense in ``.0``:
+    :func:`exact` with it took 4.6 ms for a national week's plan, against 1.6 ms.)
+    """
     if len(a) < len(pattern):
         return False
     at = np.flatnonzero(a[: len(a) - len(pattern) + 1] == pattern[0])
