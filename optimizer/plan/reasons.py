@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import repeat
 from operator import attrgetter
 from typing import Any
 
@@ -33,7 +32,7 @@ from models.plan import Unassigned
 from optimizer.engine.data import ProblemData, sorted_set, unique_rows
 from optimizer.engine.pairs import NOT_A_TURN, PLAN_RULE_TEXT, Pairs, candidates, failure_codes
 from optimizer.engine.solve import Result
-from optimizer.plan.records import construct
+from optimizer.plan.records import construct, dict_rows
 from optimizer.plan.usage import (
     CAP_KINDS,
     BoolArray,
@@ -216,22 +215,13 @@ def unassigned_reasons(data: ProblemData, result: Result, used: Used) -> tuple[U
     free_of: list[tuple[str, ...]] = [()] * len(others)  # only a plan cut short has any
     for i in np.flatnonzero(own >= 0).tolist():
         free_of[i] = tuple(free_units(data, f, start, int(others[i])))
-    details = list(
-        map(
-            dict,
-            map(
-                zip,
-                repeat(DETAIL_KEYS),
-                zip(
-                    n_elig[others].tolist(),
-                    n_more[others].tolist(),
-                    n_same[others].tolist(),
-                    map(dict, map(caps.__getitem__, caps_of[others].tolist())),  # each record its own dict
-                    map(list, free_of),
-                    strict=True,
-                ),
-            ),
-        )
+    details = dict_rows(
+        DETAIL_KEYS,
+        n_elig[others].tolist(),
+        n_more[others].tolist(),
+        n_same[others].tolist(),
+        map(dict, map(caps.__getitem__, caps_of[others].tolist())),  # each record its own dict
+        map(list, free_of),
     )
     for i in np.flatnonzero(overridden[others] > 0).tolist():
         details[i]["excluded_by_overrides"] = int(overridden[others[i]])
@@ -248,8 +238,7 @@ def unassigned_reasons(data: ProblemData, result: Result, used: Used) -> tuple[U
         reasons,
         details,
     )
-    rows = map(dict, map(zip, repeat(UNASSIGNED_FIELDS), zip(*columns, strict=True)))
-    return tuple(construct(Unassigned, rows))
+    return tuple(construct(Unassigned, dict_rows(UNASSIGNED_FIELDS, *columns)))
 
 
 #: The keys of a reason's details, in the order plans write them (``excluded_by_overrides`` last, when any).
@@ -412,15 +401,10 @@ def no_eligible_columns(data: ProblemData, citizens: IntArray) -> tuple[list[str
         text = "; ".join(f"{n} {rule}" for rule, n in rules.items())
         texts.append(f"no eligible unit: of {plural(total, 'unit')} in municipality {muni!r}, {text}")
     each = which.tolist()
-    details = list(
-        map(
-            dict,
-            map(
-                zip,
-                repeat(("units_in_municipality", "ruled_out_by")),
-                zip(map(totals.__getitem__, each), map(dict, map(rules_of.__getitem__, each)), strict=True),
-            ),
-        )
+    details = dict_rows(
+        ("units_in_municipality", "ruled_out_by"),
+        map(totals.__getitem__, each),
+        map(dict, map(rules_of.__getitem__, each)),
     )
     for i in np.flatnonzero(np.asarray(totals, np.int64)[which] == 0).tolist():
         details[i] = {"units_in_municipality": 0}  # no unit, no rules

@@ -12,7 +12,7 @@ values in the same order, the same set fields, no extra fields).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from itertools import repeat
 from typing import Any, TypeVar
 
@@ -71,6 +71,15 @@ def construct(cls: type[M], rows: Iterable[dict[str, Any]]) -> list[M]:
     ):
         _exhaust(map(object.__setattr__, records, repeat(name), column))
     return records
+
+
+def dict_rows(keys: Sequence[str], *columns: Iterable[Any]) -> list[dict[str, Any]]:
+    """One dict per row of the columns, ``keys`` to the row's values, built by C-level iterators.
+
+    ``[dict(zip(keys, row)) for row in zip(*columns)]``, without a Python frame per row; the
+    columns must be equally long.
+    """
+    return list(map(dict, map(zip, repeat(keys), zip(*columns, strict=True))))
 
 
 def _exhaust(calls: Iterable[object]) -> None:

@@ -22,7 +22,7 @@ import models
 from models.plan import Assignment, Unassigned
 from optimizer.engine.solve import Result, solve
 from optimizer.plan import reasons
-from optimizer.plan.records import construct
+from optimizer.plan.records import construct, dict_rows
 from optimizer.plan.usage import count_used, plan_usage
 from optimizer.sim.generate import generate
 
@@ -185,3 +185,12 @@ def test_construct_leaves_classes_it_cannot_build_exactly_to_model_construct():
         assert [(vars(n), n.model_fields_set) for n in new] == [(vars(o), o.model_fields_set) for o in old]
     first, second = construct(Factory, [{"a": 1}, {"a": 2}])
     assert first.b is not second.b  # each record its own list, as the factory gives it
+
+
+def test_dict_rows_are_the_rows_of_the_columns():
+    rows = dict_rows(("a", "b"), [1, 2], iter(["x", "y"]))
+    assert rows == [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]
+    assert rows[0] is not rows[1] and dict_rows(("a",), []) == []
+    with pytest.raises(ValueError):  # columns of other lengths: an error, not rows cut short
+        dict_rows(("a", "b"), [1, 2], [3])
+
