@@ -193,4 +193,3 @@ def test_dict_rows_are_the_rows_of_the_columns():
     assert rows[0] is not rows[1] and dict_rows(("a",), []) == []
     with pytest.raises(ValueError):  # columns of other lengths: an error, not rows cut short
         dict_rows(("a", "b"), [1, 2], [3])
-
