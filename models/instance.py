@@ -202,9 +202,7 @@ class Instance:
                 records = [self.parameters] if table == "parameters" else getattr(self.body, table)
                 dumped = [doc[table]] if table == "parameters" else doc[table]
                 for record, row in zip(records, dumped, strict=True):
-                    for key in keys:
-                        value = getattr(record, key)
-                        row[key] = _whole_numbers(list(value) if isinstance(value, tuple) else value)
+                    _add_fields(row, record, keys)
         for citizen, row in zip(self.body.citizens, doc["citizens"], strict=True):
             if citizen.waiting_days is not None:  # an anvis extension: only when given (see Citizen)
                 row["waiting_days"] = citizen.waiting_days
@@ -343,10 +341,15 @@ def _canonical(x: object) -> str:
 def _record_document(record: BaseModel, added: Sequence[str] = ()) -> dict[str, Any]:
     """One record as :meth:`Instance._tables` writes it: its JSON dump, whole floats as ints, ``added`` fields too."""
     row: dict[str, Any] = _whole_numbers(record.model_dump(mode="json"))
-    for key in added:
+    _add_fields(row, record, added)
+    return row
+
+
+def _add_fields(row: dict[str, Any], record: BaseModel, keys: Iterable[str]) -> None:
+    """Write the record's fields ``keys``, which its dump leaves out (the anvis/2 fields), into its row."""
+    for key in keys:
         value = getattr(record, key)
         row[key] = _whole_numbers(list(value) if isinstance(value, tuple) else value)
-    return row
 
 
 _BOOLS = {False: "false", True: "true"}
