@@ -275,6 +275,14 @@ def write_text(path: str, text: str) -> None:
         write_atomic(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
+def write_json(path: str, doc: Any) -> None:
+    """Write a JSON document (:func:`models.io.write_json`: UTF-8, atomically); a failure is one line and exit 2."""
+    from models.io import write_json as write
+
+    with writing(path):
+        write(path, doc)
+
+
 def save_instance(inst: models.Instance, path: str) -> None:
     """Write an instance (JSON, CSV folder or xlsx by its name) atomically; a failure is one line and exit 2."""
     with writing(path):

@@ -19,6 +19,7 @@ from optimizer.cli.common import (
     printable,
     save_instance,
     solver_options,
+    write_json,
     write_text,
 )
 
@@ -85,7 +86,6 @@ def scenario(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from models.io import dump_json
     from optimizer.scenario.compare import csv_document, render_html
     from optimizer.scenario.scenario import read_scenario, run_scenario
 
@@ -152,7 +152,7 @@ def scenario(
         from optimizer.scenario.prices import prices as price
 
         doc["prices"] = price(scen.base, backend=backend, time_limit=time_limit)
-    write_text(output, dump_json(doc))
+    write_json(output, doc)
     if html:
         write_text(html, render_html(doc))
     if csv_path:
@@ -247,7 +247,6 @@ def prices(
     quotas: each moved by one and its region re-solved; sorted by value. With
     --estimate-only or past --max-exact, LP duals instead, labelled "estimate": "lp_dual".
     """
-    from models.io import dump_json
     from optimizer.cli.common import load_instance
     from optimizer.scenario.compare import gain_text, render_prices_html
     from optimizer.scenario.prices import prices as price
@@ -271,7 +270,7 @@ def prices(
         max_exact=0 if estimate_only else max_exact,
         warm_start=warm_start,
     )
-    write_text(output, dump_json(doc))
+    write_json(output, doc)
     if html:
         write_text(html, render_prices_html(doc))
     if not quiet:
