@@ -4,11 +4,11 @@ When no pool, department, frame or quota row can bind, a block's model is a
 bipartite matching. Its objective then packs into one integer weight per pair
 (:func:`packed_weights`: priority levels dominate the score), and a
 maximum-weight matching (:func:`max_weight_matching`) solves every stage in
-one pass, without a MILP: scipy's LAPJV on a dense block when the eligible
-pairs are dense or the block is small, OR-Tools' min-cost flow when they are
-sparse. Integer
-weights keep both exact; where they cannot be packed exactly, or neither
-method is exact at the size, the caller falls back to the MILP stages.
+one pass, without a MILP: scipy's LAPJV when the eligible pairs are dense or
+the block is small (``SMALL_CELLS``), OR-Tools' min-cost flow when a larger
+block is sparse. Integer weights keep both exact; where they cannot be packed
+exactly, or neither method is exact at the size, the caller falls back to the
+MILP stages.
 """
 
 from __future__ import annotations
