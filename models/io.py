@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from models.fastjson import dumps_bytes, dumps_indented, parse_document
+from models.fastjson import dumps_bytes, dumps_indented, parse_document, parse_unique
 from models.headers import ColumnMap
 from models.instance import Instance
 from models.plan import Plan, plan_document
@@ -113,6 +113,9 @@ def _object_counting(seen: list[int]) -> Callable[[list[tuple[str, Any]]], dict[
 def parse_json(data: str | bytes, source: str) -> Any:
     """Parse a JSON text strictly: a key named twice in one object is an error, not last-one-wins.
 
+    A UTF-8 text that repeats no key is read by :func:`~models.fastjson.parse_unique` (one
+    Rust call); anything else by :func:`json.loads` with a hook that marks repeated keys.
+
     Raises
     ------
     InstanceError
@@ -120,6 +123,9 @@ def parse_json(data: str | bytes, source: str) -> Any:
     json.JSONDecodeError
         When the text is not JSON.
     """
+    doc = parse_unique(data)  # one Rust call where the text repeats no key, no Python call per object
+    if doc is not None:
+        return doc
     seen: list[int] = []
     try:  # ints by the C parser: a Python call per integer only for a file that needs one
         doc = json.loads(data, object_pairs_hook=_object_counting(seen))

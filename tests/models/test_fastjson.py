@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import models
-from models.fastjson import ScoreColumns, dumps_indented, parse_document
+from models.fastjson import ScoreColumns, dumps_indented, parse_document, parse_unique
 from models.io import parse_json, read_document
 from models.orlib import costs_to_document
 from models.validate import InstanceError, from_dict
@@ -223,3 +223,143 @@ def test_other_encodings_are_left_to_the_standard_reader():
     text = json.dumps(big())
     assert isinstance(parse_document(text.encode("utf-8"))["scores"], ScoreColumns)
     assert parse_document(text.encode("utf-16")) is None
+
+
+# --- parse_unique: pydantic-core's parser, repetition found by counting colons ----------------
+
+
+def typed(value: object) -> str:
+    """A text telling every type and value apart (``1`` from ``1.0`` and ``True``, ``-0.0`` from ``0.0``)."""
+    return json.dumps(value, allow_nan=True, ensure_ascii=True)
+
+
+def hooked(text: str | bytes) -> object:
+    """``json.loads``'s result, or None when some object repeats a key (found by a hook, independently)."""
+    repeated: list[int] = []
+
+    def pairs_hook(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        if len({k for k, _ in pairs}) < len(pairs):
+            repeated.append(1)
+        return dict(pairs)
+
+    out = json.loads(text, object_pairs_hook=pairs_hook)
+    return None if repeated else out
+
+
+def reference_texts() -> list[bytes]:
+    from conftest import ROOT
+
+    paths = sorted((ROOT / "instances").glob("*.json")) + sorted((ROOT.parent / "shared" / "spec").rglob("*.json"))
+    return [p.read_bytes() for p in paths]
+
+
+def test_parse_unique_reads_every_shipped_document_as_json_loads():
+    texts = reference_texts()
+    assert len(texts) >= 5
+    for text in texts:
+        parsed = parse_unique(text)
+        assert parsed is not None  # none repeats a key: the fast reader applies
+        assert parsed == json.loads(text) and typed(parsed) == typed(json.loads(text))
+
+
+json_keys = st.sampled_from(["a", "b", "a:b", ":", "æ", 'é"', "\\", "c\n:"]) | st.text(max_size=3)
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=6)
+    | st.sampled_from(["x:y", "::", "\\u003a", '"', "\ud800"]),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.lists(st.tuples(json_keys, inner), max_size=4)
+    ),  # pairs: an object that may repeat a key
+    max_leaves=25,
+)
+
+
+def as_text(value: object, ascii_only: bool = False) -> str:
+    """JSON text of ``value``, lists of pairs written as objects (a key may then come twice)."""
+    if isinstance(value, list) and value and all(isinstance(p, tuple) for p in value):
+        pairs = (json.dumps(k, ensure_ascii=ascii_only) + ": " + as_text(v, ascii_only) for k, v in value)
+        return "{" + ", ".join(pairs) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(as_text(v, ascii_only) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=ascii_only)
+
+
+@settings(max_examples=500, deadline=None)
+@given(json_values, st.booleans())
+def test_parse_unique_is_the_standard_reader_or_steps_aside(value, ascii_only):
+    text = as_text(value, ascii_only)  # ascii_only: characters as escapes
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate written as a character: no UTF-8 file holds it
+        return
+    expected = hooked(data)
+    parsed = parse_unique(data)
+    if parsed is not None:  # never a document that repeats a key, never another value
+        assert expected is not None and typed(parsed) == typed(expected)
+    elif expected is not None and "\\u003" not in text and "\\ud" not in text.lower():
+        assert text == "null"  # the only document without a reason to step aside: its value is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"a": 1, "a": 1}',
+        b'{"a": "x:y", "b": {"c": 1, "c": "p:q"}}',  # the repeated value holds a colon
+        b'[{"k:": "v"}, {"k:": 1, "k:": 2}]',  # keys holding colons
+        b'{"a": {"b": 1}, "a": {"b": 1}}',
+        b'{"x": [1, 2, {"": 0, "": 0}]}',
+    ],
+)
+def test_parse_unique_steps_aside_for_every_repeated_key(text):
+    assert parse_unique(text) is None
+    with pytest.raises(InstanceError, match="a key may appear once"):
+        parse_json(text, "x")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"a": "\\u003a", "b": 1}',  # an escaped colon: the count cannot judge
+        b'{"a": "\\u003A"}',
+        b'\xef\xbb\xbf{"a": 1}',  # a byte-order mark
+        '{"a": 1}'.encode("utf-16"),
+        b'{"a": "\\ud800"}',  # a lone surrogate: pydantic-core refuses it, json.loads keeps it
+        b'{"a": ' + b"7" * 5000 + b"}",  # more digits than Python converts
+        b"[" * 300 + b"]" * 300,  # deeper than pydantic-core reads
+        b'{"a": +1}',
+        b'{"a": 1',
+        b'{"a": 1} x',
+        b'{"a": "\x01"}',
+    ],
+)
+def test_parse_unique_leaves_what_it_cannot_judge_to_the_standard_reader(text):
+    assert parse_unique(text) is None
+    assert parse_unique(text.decode("utf-8", "replace")) is None  # text is read the standard way too
+
+
+def test_parse_json_reads_a_clean_file_without_the_hook(monkeypatch):
+    """The fast reader is the one used: with the hook path broken, a clean file still reads."""
+    import models.io
+
+    text = reference_texts()[0]
+    monkeypatch.setattr(models.io, "_object_counting", None)
+    assert parse_json(text, "x") == json.loads(text)
+    with pytest.raises(TypeError):  # a repeated key goes the hook's way (broken here)
+        parse_json(b'{"a": 1, "a": 2}', "x")
+
+
+def test_pydantic_cores_writer_keeps_colons_in_strings_as_they_are():
+    """The count relies on it: a colon written escaped would hide one."""
+    from pydantic_core import to_json
+
+    assert to_json({"a:b": ["c:d", ":"]}).count(b":") == 4
+
+
+def test_versions_compare_by_their_numbers():
+    from models.fastjson import FROM_JSON_TESTED, _version
+
+    assert _version("2.50.5") == (2, 50, 5) and _version("2.41.0rc1") == (2, 41, 0) and _version("x") == ()
+    assert _version("2.9.0") < FROM_JSON_TESTED <= _version("2.50.0") < _version("10.0")
