@@ -13,7 +13,6 @@ with a ``--columns`` file (:func:`read_column_map`).
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import sys
@@ -294,6 +293,8 @@ class Lookup:
 
     def near(self, name: str, headers: Iterable[str]) -> str | None:
         """The header most like field ``name`` (by :mod:`difflib`), for a hint, or None."""
+        import difflib  # only for a hint: not imported by every run
+
         wanted = [k for k, v in self.fields.items() if v == name]
         by_normal = {normal(h): h for h in headers if self.find(h) is None}
         best: tuple[float, str] | None = None
@@ -336,6 +337,8 @@ def find_table(title: str, tables: Iterable[str]) -> str | None:
 
 def near_table(title: str, tables: Iterable[str]) -> str:
     """A hint for a sheet or file that names no table: `` (is it 'boliger', the table units?)``, or ``""``."""
+    import difflib  # only for a hint
+
     names = {normal(n): (n, t) for t in tables for n in (*TABLE_NAMES.get(t, ()), t.replace("_", " "))}
     match = difflib.get_close_matches(normal(title.replace("_", " ")), names, n=1, cutoff=0.7)
     if not match:
@@ -422,6 +425,8 @@ def read_column_map(path: str | os.PathLike[str], known: Mapping[str, Iterable[s
                 Problem(where, f"{target!r} names {' and '.join(sorted(found))}: map it under [columns.<table>]")
             )
         elif not found:
+            import difflib  # only for a hint
+
             hint = difflib.get_close_matches(str(target), sorted(fields), n=1)
             more = f" (did you mean {hint[0]!r}?)" if hint else ""
             what = "a field" if table == "" else f"a field of {table}"
