@@ -57,6 +57,7 @@ __all__ = [
     "parse_document",
     "parse_unique",
     "plain",
+    "with_score_columns",
 ]
 
 #: The keys of a score record, in the order :class:`ScoreColumns` keeps them.
@@ -378,6 +379,19 @@ def parse_document(data: bytes | str, large: int = 10_000) -> Any:
     if colons != keys + 1 + len(SCORE_KEYS) * len(columns) + inside:  # + 1: the key "scores"
         return None  # some object repeats a key
     doc["scores"] = columns
+    return doc
+
+
+def with_score_columns(doc: Any, large: int = 10_000) -> Any:
+    """``doc`` (as :func:`json.loads` gives it), a large ``scores`` table of good rows made :class:`ScoreColumns`.
+
+    The rows are as :func:`parse_document` takes them; any other table, or document, is
+    left as it is. For a document :func:`parse_unique` read (its keys known not to repeat).
+    """
+    rows = doc.get("scores") if isinstance(doc, dict) else None
+    columns = _columns(rows) if isinstance(rows, list) and len(rows) >= large else None
+    if columns is not None:
+        doc["scores"] = columns
     return doc
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from models.fastjson import dumps_bytes, dumps_indented, parse_document, parse_unique
+from models.fastjson import dumps_bytes, dumps_indented, parse_document, parse_unique, with_score_columns
 from models.headers import ColumnMap
 from models.instance import Instance
 from models.plan import Plan, plan_document
@@ -66,11 +66,14 @@ def read_document(path: str | os.PathLike[str], columns: ColumnMap | None = None
             return read_orlib(path, score_columns)
         with open(path, "rb") as f:
             data = f.read()
+        doc = parse_unique(data)  # a file that repeats no key: one Rust call, scores to columns after
+        if doc is not None:
+            return with_score_columns(doc) if score_columns else doc
         try:  # anything unusual (an error too) is read, or refused, the standard way below
             doc = parse_document(data) if score_columns else None
         except (ValueError, RecursionError):
             doc = None
-        return parse_json(data, source) if doc is None else doc
+        return _parse_json_hooked(data, source) if doc is None else doc
     except InstanceError:
         raise
     except json.JSONDecodeError as exc:
@@ -123,8 +126,11 @@ def parse_json(data: str | bytes, source: str) -> Any:
         When the text is not JSON.
     """
     doc = parse_unique(data)  # one Rust call where the text repeats no key, no Python call per object
-    if doc is not None:
-        return doc
+    return _parse_json_hooked(data, source) if doc is None else doc
+
+
+def _parse_json_hooked(data: str | bytes, source: str) -> Any:
+    """:func:`parse_json` by :func:`json.loads` with a hook per object (for a text :func:`parse_unique` left)."""
     seen: list[int] = []
     try:  # ints by the C parser: a Python call per integer only for a file that needs one
         doc = json.loads(data, object_pairs_hook=_object_counting(seen))

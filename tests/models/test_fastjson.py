@@ -363,3 +363,30 @@ def test_versions_compare_by_their_numbers():
 
     assert _version("2.50.5") == (2, 50, 5) and _version("2.41.0rc1") == (2, 41, 0) and _version("x") == ()
     assert _version("2.9.0") < FROM_JSON_TESTED <= _version("2.50.0") < _version("10.0")
+
+
+def test_read_document_gives_the_columns_parse_document_gives(tmp_path):
+    """A large score table read by pydantic-core's parser becomes the columns the columnar reader makes."""
+    d = big()
+    d["name"] = "week: 12"  # colons in strings too
+    text = json.dumps(d).replace('"score": 3', '"score": 3.5')
+    path = tmp_path / "i.json"
+    path.write_text(text)
+    assert parse_unique(text.encode()) is not None  # the fast reader applies
+    ours, theirs = read_document(path, score_columns=True), parse_document(text.encode())
+    assert isinstance(ours["scores"], ScoreColumns) and isinstance(theirs["scores"], ScoreColumns)
+    assert typed(ours["scores"].records()) == typed(theirs["scores"].records())
+    assert typed({**ours, "scores": 0}) == typed({**theirs, "scores": 0})
+    assert read_document(path)["scores"] == json.loads(text)["scores"]  # records without score_columns
+
+
+def test_read_document_leaves_a_small_or_odd_score_table_as_records(tmp_path):
+    path = tmp_path / "i.json"
+    d = big()
+    d["scores"] = d["scores"][:10]
+    path.write_text(json.dumps(d))
+    assert read_document(path, score_columns=True)["scores"] == d["scores"]
+    d = big()
+    d["scores"][5] = {"citizen": "c0", "unit": "u5", "score": True}  # a bool is no score: worded row by row
+    path.write_text(json.dumps(d))
+    assert read_document(path, score_columns=True)["scores"] == d["scores"]
