@@ -118,6 +118,18 @@ def accept_ids(values: Iterable[object]) -> None:
         _ID.keep(strings)
 
 
+def accept_texts(values: Iterable[object]) -> None:
+    """Check the free texts among ``values`` at once, as :func:`accept_ids` checks ids (names, notes).
+
+    Joined, they hold a character :func:`text_problem` refuses exactly when some text does
+    (the check is of single characters). An optimisation only: texts are checked the same
+    way with or without it; when some text is refused, none is remembered here.
+    """
+    strings = {v for v in values if type(v) is str} - _TEXT.keys()
+    if strings and _LOST_IN_TEXT.search("".join(strings)) is None:
+        _TEXT.keep(strings)
+
+
 def _positive_zero(value: float) -> float:
     return value + 0.0  # -0.0 + 0.0 is 0.0: a rent of -0 is 0 and prints as "0 kr"
 

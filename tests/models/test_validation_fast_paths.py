@@ -308,3 +308,47 @@ def test_a_version_1_table_with_a_text_for_a_record_is_still_a_type_error():
     d["units"].append("offered")  # a text naming a version-2 field is no record
     got = lines(d)
     assert len(got) == 1 and got[0].startswith("units[2]: ")
+
+
+# --------------------------------------------------------------------------- texts checked at once
+
+
+def test_the_text_fields_checked_at_once_are_every_text_field_of_a_record():
+    from models.schema import _TEXT, RECORD_OF
+    from models.validate import _TEXT_FIELDS
+
+    def texts(model: type) -> set[str]:
+        return {
+            n
+            for n, f in model.model_fields.items()
+            if any(getattr(m, "func", None) == _TEXT.__getitem__ for m in f.metadata)
+        }
+
+    found = {(table, name) for table, model in RECORD_OF.items() for name in texts(model)}
+    assert found == set(_TEXT_FIELDS) and texts(models.schema.Body) == {"name"}
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "\x1f", "line\rbreak", "\ud800", "tab\x0bvertical"])
+@pytest.mark.parametrize(
+    ("table", "field"), [("regions", "name"), ("municipalities", "name"), ("organisations", "name")]
+)
+def test_a_text_refused_among_texts_checked_at_once_is_worded_as_before(bad, table, field):
+    from models.schema import _TEXT, text_problem
+
+    d = base()
+    d[table][0][field] = bad
+    d["name"] = "fine: a name"
+    _TEXT.clear()  # a fresh process: nothing accepted yet
+    got = lines(d)
+    assert got == [f"{table}[0].{field}: {text_problem(bad)} (got {bad!r})"]
+    assert bad not in _TEXT  # a refused text is never remembered
+
+
+def test_texts_checked_at_once_are_remembered_only_when_all_are_fine():
+    from models.schema import _TEXT, accept_texts
+
+    _TEXT.clear()
+    accept_texts(["Ærø", "kl. 10:00", "tab\there", "new\nline", 7, None])
+    assert {"Ærø", "kl. 10:00", "tab\there", "new\nline"} <= _TEXT.keys() and 7 not in _TEXT
+    accept_texts(["other", "bad\x01"])
+    assert "other" not in _TEXT
