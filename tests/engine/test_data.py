@@ -124,3 +124,20 @@ def test_unique_rows_of_columns_of_different_dtypes():
     b = np.array([0.5, 0.5, 0.5, 1.5, 0.5])
     first, which = unique_rows((a, b))
     assert first.tolist() == [1, 3, 4, 0] and which.tolist() == [3, 0, 3, 1, 2]
+
+
+def test_problem_datas_written_out_init_takes_every_field_in_order_and_stays_frozen():
+    """``ProblemData.__init__`` is written out (not generated): its parameters are the fields, in order."""
+    import dataclasses
+    import inspect
+
+    names = [f.name for f in dataclasses.fields(ProblemData)]
+    assert list(inspect.signature(ProblemData.__init__).parameters)[1:] == names
+    data = ProblemData.build(models.from_dict(doc([{"id": "c1"}], [{"id": "u1"}]), "t"))
+    assert [getattr(data, n) is not None for n in names] == [True] * len(names)
+    again = ProblemData(*(getattr(data, n) for n in names))  # positionally, as a generated __init__ takes them
+    assert all(getattr(again, n) is getattr(data, n) for n in names)
+    changed = dataclasses.replace(data, pool_cap=data.pool_cap + 1)
+    assert changed.pool_cap.tolist() == (data.pool_cap + 1).tolist() and changed.u_rent is data.u_rent
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        data.c_prio = data.c_prio  # type: ignore[misc]
