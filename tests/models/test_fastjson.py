@@ -390,3 +390,24 @@ def test_read_document_leaves_a_small_or_odd_score_table_as_records(tmp_path):
     d["scores"][5] = {"citizen": "c0", "unit": "u5", "score": True}  # a bool is no score: worded row by row
     path.write_text(json.dumps(d))
     assert read_document(path, score_columns=True)["scores"] == d["scores"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"-NaN", b"[NaNx]", b"[Infinityy]", b"[1.0e]", b"[1e+]", b"[-01]", b"[0x10]", b"[1_000]", b"[.1]",
+        b'["\\u00"]', b"\xc2\xa0[1]", b"\x0b[1]", b"", b" ", b"[1e999999999999]", b"[-0e0]", b"[1]//c", b"{1:2}",
+        b'["a""b"]', b"[1 2]", b'{"a" 1}', b"[--1]", b"[1.5E-3]", b'["\\uD834\\uDD1E"]', b'["\\udd1e\\ud834"]',
+        b'["\\u0000"]', b"[nul]", b"[True]", b'["\xf5\x80\x80\x80"]', b'["\xc0\xaf"]', b'["\xef\xbf\xbe"]',
+        b"[1.0000000000000000000000000001]", b"[123456789012345678901234567890.5e-10]", b"[9007199254740993]",
+    ],
+)  # fmt: skip
+def test_parse_unique_never_reads_a_text_otherwise_than_json_loads(text):
+    """Numbers, literals, escapes, encodings, whitespace: the same value, or the standard reader's turn."""
+    parsed = parse_unique(text)
+    try:
+        expected = json.loads(text)
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError
+        assert parsed is None
+        return
+    assert parsed is None or typed(parsed) == typed(expected)
