@@ -49,6 +49,8 @@ import pydantic_core
 from pydantic_core import from_json, to_json
 
 __all__ = [
+    "FROM_JSON",
+    "FROM_JSON_TESTED",
     "SCORE_KEYS",
     "ScoreColumns",
     "dumps_bytes",
@@ -260,7 +262,8 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(numbers)
 
 
-_FROM_JSON = _version(pydantic_core.__version__) >= FROM_JSON_TESTED
+#: Whether :func:`parse_unique` reads with pydantic-core's parser here (the installed one is tested).
+FROM_JSON = _version(pydantic_core.__version__) >= FROM_JSON_TESTED
 
 
 def parse_unique(data: bytes | str) -> Any:
@@ -285,7 +288,7 @@ def parse_unique(data: bytes | str) -> Any:
         or a pydantic-core older than :data:`FROM_JSON_TESTED`. The caller then reads it the
         standard way, which gives the result, or words the problem, as it always did.
     """
-    if not _FROM_JSON or not isinstance(data, bytes) or json.detect_encoding(data) != "utf-8":
+    if not FROM_JSON or not isinstance(data, bytes) or json.detect_encoding(data) != "utf-8":
         return None  # "utf-8" and not "utf-8-sig": a byte-order mark is left to the standard reader
     if b"\\" in data and (b"\\u003a" in data or b"\\u003A" in data):  # memchr first: most files have no escape
         return None
