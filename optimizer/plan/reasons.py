@@ -238,7 +238,7 @@ def unassigned_reasons(data: ProblemData, result: Result, used: Used) -> tuple[U
         reasons,
         details,
     )
-    return tuple(construct(Unassigned, dict_rows(UNASSIGNED_FIELDS, *columns)))
+    return tuple(construct(Unassigned, dict_rows(UNASSIGNED_FIELDS, *columns), UNASSIGNED_FIELDS))
 
 
 #: The keys of a reason's details, in the order plans write them (``excluded_by_overrides`` last, when any).

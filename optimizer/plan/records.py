@@ -12,7 +12,8 @@ values in the same order, the same set fields, no extra fields).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache
 from itertools import repeat
 from typing import Any, TypeVar
 
@@ -24,7 +25,7 @@ M = TypeVar("M", bound=BaseModel)
 SHARED_DEFAULTS = (type(None), bool, int, float, str)
 
 
-def construct(cls: type[M], rows: Iterable[dict[str, Any]]) -> list[M]:
+def construct(cls: type[M], rows: Iterable[dict[str, Any]], keys: Sequence[str] | None = None) -> list[M]:
     """``[cls.model_construct(**row) for row in rows]``, for rows of the class's own fields.
 
     Parameters
@@ -38,6 +39,9 @@ def construct(cls: type[M], rows: Iterable[dict[str, Any]]) -> list[M]:
         field the class does not have (else the rows are built by ``model_construct``).
         Rows of dicts that give every field in declaration order become the records'
         fields themselves: the caller hands them over.
+    keys
+        The keys of every row, in order, where the caller knows them (rows of
+        :func:`dict_rows`): the rows' shapes are then not read row by row.
 
     Returns
     -------
@@ -49,7 +53,8 @@ def construct(cls: type[M], rows: Iterable[dict[str, Any]]) -> list[M]:
     if not _plain(cls):
         return [cls.model_construct(**row) for row in rows]
     n, order = len(rows), tuple(fields)
-    shapes = set(map(tuple, rows))  # the rows' keys, in order: few distinct
+    # the rows' keys, in order: few distinct
+    shapes = set(map(tuple, rows)) if keys is None or not n else {tuple(keys)}
     required = {name for name, info in fields.items() if info.is_required()}
     if not all(required <= set(shape) <= set(fields) for shape in shapes):
         return [cls.model_construct(**row) for row in rows]
@@ -59,27 +64,60 @@ def construct(cls: type[M], rows: Iterable[dict[str, Any]]) -> list[M]:
         # fields in declaration order, as model_construct sets them; the row's values replace the defaults
         values = list(map(dict, repeat({name: info.default for name, info in fields.items()}, n)))
         _exhaust(map(dict.update, values, rows))
+    # each record its own set of the fields set: copies of one where all rows have one shape
+    fields_set = map(set.copy, repeat(set(next(iter(shapes))), n)) if len(shapes) == 1 else map(set, rows)
     records: list[M] = list(map(cls.__new__, repeat(cls, n)))
     extra: Iterable[dict[str, Any] | None] = (
         map(dict, repeat((), n)) if cls.model_config.get("extra") == "allow" else repeat(None, n)
     )
+    # the slots' own descriptors (what object.__setattr__ finds by name for every record)
     for name, column in (
         ("__dict__", values),
-        ("__pydantic_fields_set__", map(set, rows)),
+        ("__pydantic_fields_set__", fields_set),
         ("__pydantic_extra__", extra),
         ("__pydantic_private__", repeat(None, n)),
     ):
-        _exhaust(map(object.__setattr__, records, repeat(name), column))
+        _exhaust(map(_slot(cls, name).__set__, records, column))
     return records
 
 
-def dict_rows(keys: Sequence[str], *columns: Iterable[Any]) -> list[dict[str, Any]]:
-    """One dict per row of the columns, ``keys`` to the row's values, built by C-level iterators.
+def _slot(cls: type, name: str) -> Any:
+    """The descriptor that stores attribute ``name`` of instances of ``cls`` (a slot or ``__dict__``)."""
+    for klass in cls.__mro__:
+        if name in vars(klass):
+            return vars(klass)[name]
+    raise AttributeError(name)
 
-    ``[dict(zip(keys, row)) for row in zip(*columns)]``, without a Python frame per row; the
-    columns must be equally long.
+
+def dict_rows(keys: Sequence[str], *columns: Iterable[Any]) -> list[dict[str, Any]]:
+    """One dict per row of the columns, ``keys`` to the row's values.
+
+    ``[dict(zip(keys, row)) for row in zip(*columns)]``, by a comprehension of dict
+    displays written for ``keys`` (:func:`_rows_builder`): less than half the time of
+    ``dict(zip(...))`` per row. The columns must be equally long (``ValueError`` if not).
     """
-    return list(map(dict, map(zip, repeat(keys), zip(*columns, strict=True))))
+    return _rows_builder(tuple(keys))(columns)
+
+
+@cache
+def _rows_builder(keys: tuple[str, ...]) -> Callable[[Sequence[Iterable[Any]]], list[dict[str, Any]]]:
+    """``lambda columns: [{keys[0]: v0, keys[1]: v1, ...} for v0, v1, ... in zip(*columns, strict=True)]``.
+
+    Written as source once per tuple of keys, the keys as literals (``repr`` of strings
+    only), as :func:`collections.namedtuple` writes its classes.
+    """
+    if not all(type(k) is str for k in keys):
+        raise TypeError("dict_rows takes string keys")
+    names = [f"v{i}" for i in range(len(keys))]
+    display = "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(keys, names, strict=True)) + "}"
+    target = ", ".join(names) + ("," if len(names) == 1 else "")
+    source = f"def rows(columns):\n    return [{display} for {target} in zip(*columns, strict=True)]\n"
+    if not keys:
+        source = "def rows(columns):\n    return [{} for _ in zip(*columns, strict=True)]\n"
+    namespace: dict[str, Any] = {}
+    exec(source, {"zip": zip}, namespace)  # source of string literals written above
+    builder: Callable[[Sequence[Iterable[Any]]], list[dict[str, Any]]] = namespace["rows"]
+    return builder
 
 
 def _exhaust(calls: Iterable[object]) -> None:

@@ -11,6 +11,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from reference_reasons import (
     reference_blocked_by,
     reference_no_eligible_all,
@@ -193,3 +195,40 @@ def test_dict_rows_are_the_rows_of_the_columns():
     assert rows[0] is not rows[1] and dict_rows(("a",), []) == []
     with pytest.raises(ValueError):  # columns of other lengths: an error, not rows cut short
         dict_rows(("a", "b"), [1, 2], [3])
+
+
+def test_dict_rows_of_any_string_keys_and_widths():
+    """Keys written as literals into the builder: any string, one key, no key; the same as dict(zip(...))."""
+    keys = ("a", "it's", 'say "x"', "back\\slash", "ø\n", "a")
+    columns = [list(range(i, i + 3)) for i in range(len(keys))]
+    assert dict_rows(keys, *columns) == [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+    assert dict_rows(("only",), ["x", "y"]) == [{"only": "x"}, {"only": "y"}]
+    assert (
+        dict_rows(
+            (),
+        )
+        == []
+    )
+    with pytest.raises(TypeError):
+        dict_rows((1, "b"), [1], [2])  # type: ignore[arg-type]
+
+
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {"citizen": st.text(max_size=3), "reason": st.text(max_size=3)},
+            optional={"priority": st.integers(1, 3), "code": st.sampled_from(["outranked", "capacity"])},
+        ),
+        max_size=6,
+    )
+)
+def test_construct_with_known_keys_builds_what_model_construct_builds(rows):
+    """Rows of one shape handed over with their keys: records as model_construct builds them, sets their own."""
+    for shape in {tuple(r) for r in rows}:
+        same = [r for r in rows if tuple(r) == shape]
+        new = construct(Unassigned, [dict(r) for r in same], shape)
+        old = [Unassigned.model_construct(**r) for r in same]
+        assert [(list(vars(u).items()), u.model_fields_set, u.__pydantic_extra__) for u in new] == [
+            (list(vars(u).items()), u.model_fields_set, u.__pydantic_extra__) for u in old
+        ]
+        assert len({id(u.model_fields_set) for u in new}) == len(new)
