@@ -16,8 +16,8 @@ from collections.abc import Iterator, Mapping
 from operator import attrgetter
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, PlainValidator, StrictBool, StrictInt, StrictStr, ValidationError
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, StrictBool, StrictInt, StrictStr, ValidationError
+from pydantic_core import PydanticCustomError, core_schema
 
 from models.fastjson import dumps_bytes, exact, plain
 from models.schema import Override
@@ -37,10 +37,25 @@ def _number(value: object) -> int | float:
     raise PydanticCustomError("number_type", "Input should be a valid number")
 
 
+class _NumberSchema:
+    """The core schema of :data:`Number`: :func:`_number` validates, and values are written as they are.
+
+    ``PlainValidator`` would write each value through a Python function wrapped around the
+    ``int | float`` union's writer (0.35 µs a value, 1,800 values in a national week's
+    plan); without a writer of its own the value is written by its type, in Rust: an int as
+    an int, a float as a float, the same text. The JSON schema still says int or float.
+    """
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        number = core_schema.union_schema([core_schema.int_schema(), core_schema.float_schema()])
+        return core_schema.no_info_plain_validator_function(_number, json_schema_input_schema=number)
+
+
 # JSON numbers keep their kind (an int stays an int), so a plan's bytes survive a round trip.
 # One validator, not the union StrictInt | StrictFloat: a bad value is one problem at the
 # field's own path, not one per member of the union ("score.int", "score.float").
-Number = Annotated[int | float, PlainValidator(_number)]
+Number = Annotated[int | float, _NumberSchema]
 
 
 class PlanRecord(BaseModel):

@@ -63,3 +63,31 @@ def test_a_non_finite_number_is_refused_by_the_writer_as_before(bad):
     assert same_text(doc, reference(plan))
     with pytest.raises(ValueError):
         dump_json(doc)
+
+
+@pytest.mark.parametrize("score", [4800, 4800.0, 0.1 + 0.2, -0.0, 10**30, 1e-7])
+def test_numbers_are_written_by_their_kind_in_json_bytes(score):
+    """A number field writes an int as an int and a float as a float (by its type, not a Python
+    writer per value): json_bytes is the document's text; validation still refuses a bool."""
+    from models.plan import Assignment
+
+    rows = [{"citizen": "c", "unit": "u", "subsidised": False, "effective_rent_kr": score, "score": score}]
+    plan = Plan.from_dict(
+        {
+            "format": "anvis-plan/1",
+            "instance": "t",
+            "status": "optimal",
+            "objective": {"housed_by_priority": {"1": 1}, "total_score": score},
+            "assignments": rows,
+            "unassigned": [],
+            "bound": score,
+        }
+    )
+    assert plan.json_bytes() == dump_json(plan.to_dict()).encode()
+    assert repr(plan.to_dict()["assignments"][0]["score"]) == repr(score)
+    with pytest.raises(models.InstanceError):
+        Plan.from_dict({**plan.to_dict(), "bound": True})
+    assert Assignment.model_json_schema()["properties"]["score"] == {
+        "anyOf": [{"type": "integer"}, {"type": "number"}],
+        "title": "Score",
+    }
