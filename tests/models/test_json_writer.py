@@ -352,3 +352,35 @@ def test_json_bytes_of_a_plan_is_its_document_s(tmp_path):
     write_plan(plan.to_dict(), tmp_path / "doc.json")
     write_plan(plan, tmp_path / "plan.txt")  # any name but a table's is JSON, as before
     assert (tmp_path / "doc.json").read_bytes() == (tmp_path / "plan.txt").read_bytes() == old_plan_bytes(plan)
+
+
+def _plain_reference(value) -> bool:
+    """The definition :func:`models.fastjson.plain` walks level by level: exact JSON types, string keys."""
+    if type(value) in (str, int, float, bool, type(None)):
+        return True
+    if type(value) in (list, tuple):
+        return all(map(_plain_reference, value))
+    if type(value) is dict:
+        return all(type(k) is str for k in value) and all(map(_plain_reference, value.values()))
+    return False
+
+
+_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=2), st.sampled_from([b"x", 1j, frozenset()])
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.lists(inner, max_size=3).map(tuple),
+        st.dictionaries(st.text(max_size=2), inner, max_size=3),
+        st.dictionaries(st.one_of(st.integers(), st.text(max_size=1)), inner, max_size=2),
+        st.sets(st.integers(), max_size=2),
+    ),
+    max_leaves=12,
+)
+
+
+@given(st.lists(_values, max_size=4))
+def test_plain_is_its_definition(values):
+    assert plain(values) == all(map(_plain_reference, values))
