@@ -98,3 +98,24 @@ def test_count_used_is_vectorised_over_every_cap():
     assert used.pool.tolist() == [2] and used.department.tolist() == [2]
     assert used.frame.tolist() == [1] and used.quota.tolist() == [1]
     assert used["frame"] is used.frame
+
+
+def test_pool_usage_records_are_the_validated_records_field_by_field():
+    """The pools' rows, built by columns, give the records validation gives, fields in the class's order."""
+    from models.plan import PoolUsage
+    from optimizer.plan.usage import POOL_FIELDS, plan_usage
+
+    assert tuple(PoolUsage.model_fields) == POOL_FIELDS
+    inst = models.from_dict(generate("city-week", seed=1))
+    result = solve(inst)
+    data = result.data
+    used = count_used(data, result.chosen.citizen, result.chosen.unit, result.chosen.subsidised)
+    pools = plan_usage(data, used).pools
+    expected = [
+        PoolUsage.model_validate({**{k: getattr(p, k) for k in POOL_FIELDS[:-1]}, "used": n})
+        for p, n in zip(data.pool_list, used.pool.tolist(), strict=True)
+    ]
+    assert len(pools) == len(expected) > 1
+    for fast, slow in zip(pools, expected, strict=True):
+        assert list(vars(fast).items()) == list(vars(slow).items())
+        assert fast.model_fields_set == slow.model_fields_set and fast.model_dump_json() == slow.model_dump_json()
