@@ -160,11 +160,20 @@ def exact(data: bytes) -> bool:
         return False
     if _occurs(a, b".0000"):
         return False
-    at = np.flatnonzero(a[1:-1] == _E) + 1  # an "e" after a digit and before a sign
-    at = at[(a[at - 1] - _DIGIT).astype(np.uint8) < 10]
-    if len(at) and np.any((a[at + 1] == _PLUS) | (a[at + 1] == _MINUS)):
+    if _exponent(a):
         return False
     return not _long_digits(data)
+
+
+def _exponent(a: np.ndarray[Any, np.dtype[np.uint8]]) -> bool:
+    """Whether the bytes ``a`` hold a digit, an ``e`` and a sign (``1e-7``), found from the signs.
+
+    Signs are the rarer anchor in a plan's text (29,000 ``-`` in ids, against 178,000 ``e`` in
+    words): 1.4 -> 1.0 ms for a national week's plan.
+    """
+    at = np.flatnonzero((a[2:] == _PLUS) | (a[2:] == _MINUS)) + 2
+    at = at[a[at - 1] == _E]
+    return bool(np.any((a[at - 2] - _DIGIT).astype(np.uint8) < 10))
 
 
 def _occurs(a: np.ndarray[Any, np.dtype[np.uint8]], pattern: bytes) -> bool:

@@ -384,3 +384,14 @@ _values = st.recursive(
 @given(st.lists(_values, max_size=4))
 def test_plain_is_its_definition(values):
     assert plain(values) == all(map(_plain_reference, values))
+
+
+_EXPONENT_BYTES = st.lists(st.sampled_from([b"1", b"e", b"+", b"-", b"x", b"9", b"E", b" "]), max_size=30)
+
+
+@given(_EXPONENT_BYTES.map(b"".join))
+def test_exact_finds_a_digit_e_and_sign_wherever_they_are(data):
+    """exact() anchors its exponent scan on the signs: the same answer as looking at every "e"."""
+    triples = zip(data, data[1:], data[2:], strict=False)
+    every = any(chr(d).isdigit() and e == ord("e") and s in b"+-" for d, e, s in triples)
+    assert exact(data) == (not every)
