@@ -482,9 +482,9 @@ def _distinct_values(values: Sequence[Any], most: int) -> list[Any] | None:
     """The distinct values of a column (at most ``most``), if equal values are written alike, else ``None``.
 
     ``None`` for a column of records, dicts, a bool beside a number (``True == 1``), or
-    more than ``most`` distinct values: most often seen among the first rows already (an
-    id, a rent), so that such columns are not counted whole (a guess, not a rule: the
-    text is the same either way).
+    more than ``most`` distinct values: in a long column, most often seen among the first
+    rows already (an id, a rent), so that such columns are not counted whole (a guess,
+    not a rule: the text is the same either way).
     """
     kinds = set(map(type, values))
     if kinds == {tuple}:
@@ -492,7 +492,7 @@ def _distinct_values(values: Sequence[Any], most: int) -> list[Any] | None:
     if not kinds <= _SCALARS or (bool in kinds and kinds & {int, float}):
         return None
     head = values[:256]
-    if len(set(head)) > min(len(head) // 2, most):
+    if len(values) > len(head) and len(set(head)) > min(len(head) // 2, most):
         return None
     distinct = set(values)
     return list(distinct) if 0 < len(distinct) <= most else None
@@ -579,6 +579,13 @@ def _tuples_json(values: Sequence[tuple[Any, ...]]) -> list[str] | None:
     if texts is None:
         return None
     items = iter(texts)  # each row takes its own number of items, in order
+    rows = map(",".join, map(islice, repeat(items), map(len, values)))
+    # one join and one split, not a "[%s]" per row: "\x00" is in no text json.dumps writes (it
+    # escapes every control character), so the split gives back each row unless an item held one
+    split = ("[" + "]\x00[".join(rows) + "]").split("\x00")
+    if len(split) == len(values):
+        return split
+    items = iter(texts)
     return list(map("[%s]".__mod__, map(",".join, map(islice, repeat(items), map(len, values)))))
 
 
