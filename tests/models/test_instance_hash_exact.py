@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -301,3 +302,40 @@ def test_a_record_table_is_the_join_of_its_rows():
         expected = [json.dumps(mi._record_document(r, added), sort_keys=True, separators=(",", ":")) for r in records]
         assert rows == expected
     assert mi._table_json((), (), ()) == "[]" and mi._records_json(()) == []
+
+
+def test_lists_of_records_are_written_by_one_join_as_each_list_alone():
+    from models.schema import Preference
+
+    p = [Preference(department=d, weight=w) for d, w in (("A", 1.0), ('B"ø', 2.5), ("C", 1e16), ("A", 0.0))]
+    for values in (
+        [(), (p[0],), (), (), (p[1], p[2]), ()],
+        [(p[3],)],
+        [(p[0], p[1], p[2], p[3]), (), ()],
+        [(), ()],
+        [(p[2],), (p[2],)],
+    ):
+        expected = mi._tuples_json(values)
+        assert mi._record_lists_json(values) == expected
+        assert mi._column_json(values) == expected
+        assert expected == [
+            json.dumps([mi._record_document(r) for r in v], sort_keys=True, separators=(",", ":")) for v in values
+        ]
+
+
+def test_lists_of_records_split_badly_are_written_each_alone(monkeypatch):
+    """Were "\\x00" in a record's text after all, the split gives more lists than rows: each list is joined alone."""
+    from models.schema import Preference
+
+    values = [(Preference(department="A", weight=1.0),), (), (Preference(department="B", weight=2.0),)]
+    expected = mi._column_json(values)
+    real = mi._record_pieces
+    monkeypatch.setattr(mi, "_record_pieces", lambda *a: [*real(*a)[:-1], repeat("}\x00")])
+    assert mi._record_lists_json(values) is None
+    monkeypatch.setattr(mi, "_record_pieces", real)
+    monkeypatch.setattr(mi, "_record_lists_json", lambda v: None)
+    assert (
+        mi._column_json(values)
+        == expected
+        == ['[{"department":"A","weight":1}]', "[]", '[{"department":"B","weight":2}]']
+    )
