@@ -538,7 +538,7 @@ def _run_json(
     return pieces
 
 
-def _gather(table: dict[Any, str], keys: Sequence[Any]) -> Sequence[str]:
+def _gather(table: dict[Any, str] | list[str], keys: Sequence[Any]) -> Sequence[str]:
     """``[table[k] for k in keys]``, by itemgetter's own loop in C: half the time of a map of ``table.__getitem__``."""
     if len(keys) > 1:
         texts: tuple[str, ...] = itemgetter(*keys)(table)
@@ -661,7 +661,13 @@ def _numbers_json(values: np.ndarray[Any, np.dtype[np.float64]]) -> Iterable[str
     """Each value as ``json.dumps(_number(v))`` writes it: whole numbers as ints, others by their repr."""
     whole = np.trunc(values) == values
     if whole.all() and np.abs(values).max() < 2**63:  # exact in int64
-        return map(str, values.astype(np.int64).tolist())
+        ints = values.astype(np.int64)
+        low, high = int(ints.min()), int(ints.max())
+        if high - low < len(values) // 4:
+            # few distinct whole numbers (a score table's 1 to 100): each written once, then
+            # looked up by its offset (630,000 scores of hard-city: 0.037 -> 0.015 s)
+            return _gather(list(map(str, range(low, high + 1))), (ints - low).tolist())
+        return map(str, ints.tolist())
     if not whole.any():
         return map(float.__repr__, values.tolist())
     return (str(int(v)) if v.is_integer() else repr(v) for v in values.tolist())

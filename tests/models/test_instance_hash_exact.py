@@ -339,3 +339,26 @@ def test_lists_of_records_split_badly_are_written_each_alone(monkeypatch):
         == expected
         == ['[{"department":"A","weight":1}]', "[]", '[{"department":"B","weight":2}]']
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(-3, 5).map(float),  # few distinct whole numbers: each written once, looked up
+            st.sampled_from([-0.0, 0.5, 1e16, 2.0**63, -(2.0**63), 1e-7, 4800.0]),
+            st.floats(allow_nan=False, allow_infinity=False),
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_each_number_is_written_as_json_dumps_writes_it(values):
+    texts = list(mi._numbers_json(np.array(values, dtype=np.float64)))
+    assert texts == [json.dumps(mi._number(v)) for v in values]
+
+
+def test_few_distinct_whole_scores_are_looked_up_and_written_exactly():
+    values = np.array([3.0, -2.0, -0.0, 5.0, 1.0, 0.0] * 20)
+    assert list(mi._numbers_json(values)) == [json.dumps(mi._number(v)) for v in values.tolist()]
+    assert isinstance(mi._numbers_json(values), tuple)  # by the table of distinct texts, not a str per value
