@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
@@ -220,6 +221,19 @@ class Instance:
         column-wise, to the same text: ``to_dict`` would rebuild a dict per score
         (hundreds of thousands in a city's year) only to serialise it again.
         """
+        # The writer makes tens of thousands of tuples (columns, rows of pieces) and no
+        # reference cycle: the collector is paused while it runs, as the CLI pauses it while
+        # loading (national week: 41 young collections, 0.003 s of a 0.025 s hash).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._digest()
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _digest(self) -> str:
+        """:attr:`sha256`, written and hashed."""
         shared = self.__dict__.get(_SHARED)
         parts: dict[str, Iterable[str]]
         if shared is None:

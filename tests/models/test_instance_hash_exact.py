@@ -362,3 +362,27 @@ def test_few_distinct_whole_scores_are_looked_up_and_written_exactly():
     values = np.array([3.0, -2.0, -0.0, 5.0, 1.0, 0.0] * 20)
     assert list(mi._numbers_json(values)) == [json.dumps(mi._number(v)) for v in values.tolist()]
     assert isinstance(mi._numbers_json(values), tuple)  # by the table of distinct texts, not a str per value
+
+
+def test_the_collector_is_paused_while_hashing_and_left_as_it_was(monkeypatch):
+    import gc
+
+    base = models.from_dict({"format": "anvis/1", "name": "g"})
+    seen = []
+    real = models.Instance._digest
+    monkeypatch.setattr(models.Instance, "_digest", lambda self: seen.append(gc.isenabled()) or real(self))
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        assert models.Instance(base.body).sha256 == plain(base)
+        assert gc.isenabled() and seen == [False]
+        gc.disable()
+        assert models.Instance(base.body).sha256 == plain(base)
+        assert not gc.isenabled()
+        gc.enable()
+        monkeypatch.setattr(models.Instance, "_digest", lambda self: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            models.Instance(base.body).sha256  # noqa: B018 (the property is the call under test)
+        assert gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
