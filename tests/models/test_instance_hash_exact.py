@@ -386,3 +386,15 @@ def test_the_collector_is_paused_while_hashing_and_left_as_it_was(monkeypatch):
         assert gc.isenabled()
     finally:
         (gc.enable if was else gc.disable)()
+
+
+@pytest.mark.parametrize("rows_per_piece", [1, 2, 7, 1 << 10])
+def test_tables_hashed_in_pieces_of_rows_give_the_same_digest(monkeypatch, rows_per_piece):
+    from optimizer.sim.generate import generate
+
+    monkeypatch.setattr(mi, "TABLE_ROWS_PER_PIECE", rows_per_piece)
+    inst = models.from_dict(generate("small", seed=5, format="anvis/2"))
+    pieces = list(mi._table_pieces(inst.body.citizens, mi.V2_FIELDS["citizens"], ("waiting_days",)))
+    assert len(pieces) == -(-len(inst.body.citizens) // rows_per_piece) + 1  # and the closing "]"
+    assert "".join(pieces) == json.dumps(inst._tables()["citizens"], sort_keys=True, separators=(",", ":"))
+    check(inst)
