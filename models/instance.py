@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
@@ -220,6 +221,19 @@ class Instance:
         column-wise, to the same text: ``to_dict`` would rebuild a dict per score
         (hundreds of thousands in a city's year) only to serialise it again.
         """
+        # The writer makes tens of thousands of tuples (columns, rows of pieces) and no
+        # reference cycle: the collector is paused while it runs, as the CLI pauses it while
+        # loading (national week: 41 young collections, 0.003 s of a 0.025 s hash).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._digest()
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _digest(self) -> str:
+        """:attr:`sha256`, written and hashed."""
         shared = self.__dict__.get(_SHARED)
         parts: dict[str, Iterable[str]]
         if shared is None:
@@ -252,43 +266,42 @@ class Instance:
             doc.pop(key, None)
         return doc
 
-    def _people_parts(self) -> dict[str, tuple[str]]:
+    def _people_parts(self) -> dict[str, tuple[str, ...]]:
         """The canonical text of the citizens, units and (when any) overrides, by quoted key, for :attr:`sha256`."""
-        return self._canonical_parts(UNCHANGED_BY_TERMS)
+        return {k: tuple(v) for k, v in self._canonical_parts(UNCHANGED_BY_TERMS).items()}
 
-    def _canonical_parts(self, keys: Iterable[str] | None = None) -> dict[str, tuple[str]]:
+    def _canonical_parts(self, keys: Iterable[str] | None = None) -> dict[str, Iterable[str]]:
         """``_canonical`` of each entry of :meth:`_tables` (or of ``keys`` only), by quoted key.
 
         The tables of records are written column by column from the records themselves
-        (:func:`_records_json`), to the text ``_canonical(self._tables()[key])`` gives: the
+        (:func:`_table_json`), to the text ``_canonical(self._tables()[key])`` gives: the
         dump of the whole body and its reading back took 0.06 s of a national week's
         ``anvis solve`` (6,000 citizens), the columns a tenth of that. A record the column
         writer does not know (a type it has no exact rule for) sends the whole instance
-        the plain way.
+        the plain way. Each table's text comes in pieces of rows (:func:`_table_pieces`),
+        written as they are read: every value's text is written and checked first.
         """
         body, v2 = self.body, self.version == 2
         wanted = tuple(Body.model_fields) if keys is None else tuple(keys)
-        out: dict[str, tuple[str]] = {}
+        out: dict[str, Iterable[str]] = {}
         for key in wanted:
             value = getattr(body, key)
             added = V2_FIELDS.get(key, ()) if v2 else ()
-            text: str | None
+            text: Iterable[str] | None
             if key == "parameters":  # one record: the plain way
-                text = _canonical(_record_document(value, added))
+                text = (_canonical(_record_document(value, added)),)
             elif isinstance(value, tuple):
                 if key == "overrides" and not value:
                     continue  # as _tables: no overrides, no key (FORMAT.md has none)
-                optional = ("waiting_days",) if key == "citizens" else ()
-                rows = _records_json(value, added, optional)
-                text = None if rows is None else "[" + ",".join(rows) + "]"
+                text = _table_pieces(value, added, ("waiting_days",) if key == "citizens" else ())
             elif type(value) in (str, int, bool, type(None)):  # format, name: written as they are
-                text = _canonical(value)
+                text = (_canonical(value),)
             else:
                 text = None
             if text is None:
                 doc = self._tables()
                 return {json.dumps(k): (_canonical(doc[k]),) for k in wanted if k in doc}
-            out[json.dumps(key)] = (text,)
+            out[json.dumps(key)] = text
         return out
 
     def with_body(self, body: Body) -> Instance:
@@ -376,12 +389,68 @@ def _records_json(
         The rows' texts; ``None`` where a record or a value is of a kind this writer has
         no exact rule for (the caller then writes the plain way).
 
-    Each row is one ``%`` template over its sorted keys, filled from the columns' texts
-    by C-level iterators: no Python call per row or value but where a column holds
-    ``None`` or an optional field.
+    Each row is the join of its pieces (:func:`_record_pieces`), by C-level iterators.
+    """
+    pieces = _record_pieces(records, added, optional, repeat("{", len(records)))
+    # strict=False: the keys and the row's end are endless repeats; the first piece has a row each
+    return None if pieces is None else list(map("".join, zip(*pieces, strict=False)))
+
+
+def _table_json(records: Sequence[BaseModel], added: Sequence[str] = (), optional: Sequence[str] = ()) -> str | None:
+    """``"[" + ",".join(_records_json(records, added, optional)) + "]"``, by joins of many rows' pieces.
+
+    No text per row is made: the pieces of the rows (a key, a value, a value with its
+    key) are joined many rows at once (:func:`_table_pieces`), half the time of a ``%``
+    template filled per row (national week's citizens: 2.5 ms against 5.1 ms).
+    """
+    pieces = _table_pieces(records, added, optional)
+    return None if pieces is None else "".join(pieces)
+
+
+#: Rows of a record table joined per piece of its canonical text: hashed piece by piece, the
+#: memory of one piece serves the next (a national week's citizens: 0.014 s, not 0.017 s, in
+#: a fresh process, whose memory for a 2 MB text and its bytes is new)
+TABLE_ROWS_PER_PIECE = 1 << 10
+
+
+def _table_pieces(records: Sequence[BaseModel], added: Sequence[str], optional: Sequence[str]) -> Iterator[str] | None:
+    """The text of :func:`_table_json` in pieces of ``TABLE_ROWS_PER_PIECE`` rows, joined as they are read.
+
+    ``None`` at once where a record or value has no rule: every value's text is written
+    before the first piece is given.
     """
     if not records:
-        return []
+        return iter(("[]",))
+    # each row opens with the comma after the one before: no piece is cut or copied again
+    pieces = _record_pieces(records, added, optional, chain(("[{",), repeat(",{", len(records) - 1)))
+    if pieces is None:
+        return None
+    rows = zip(*pieces, strict=False)  # as in _records_json: the first piece has a row each
+    return _joined(rows, len(records))
+
+
+def _joined(rows: Iterator[tuple[str, ...]], n: int) -> Iterator[str]:
+    """The ``n`` rows of pieces joined ``TABLE_ROWS_PER_PIECE`` at a time, and the table's closing ``]``."""
+    step = TABLE_ROWS_PER_PIECE
+    for _ in range(0, n, step):
+        yield "".join(chain.from_iterable(islice(rows, step)))
+    yield "]"
+
+
+def _record_pieces(
+    records: Sequence[BaseModel], added: Sequence[str], optional: Sequence[str], start: Iterable[str]
+) -> list[Iterable[str]] | None:
+    """The pieces of each record's canonical text, as columns: row ``r``'s text is the join of every column's ``r``-th.
+
+    The first column is ``start``, a text per row that opens it (``{``); the last closes it.
+    Between them, a field of few distinct values (a citizen's flags, sizes, municipality) is one
+    column of texts with their key, each distinct value written once (:func:`_run_json`);
+    any other field is its key (repeated, not copied) and its values' texts. ``None``: a
+    record or a value this writer has no exact rule for (see :func:`_records_json`).
+    """
+    n = len(records)
+    if not n:
+        return [()]
     cls = type(records[0])
     if (
         set(map(type, records)) != {cls}
@@ -392,7 +461,7 @@ def _records_json(
         return None
     dumped = [name for name, info in cls.model_fields.items() if not info.exclude]
     keys = sorted({*dumped, *added, *optional})
-    if keys[0] in optional or not set(keys) <= set(cls.model_fields):
+    if not keys or keys[0] in optional or not set(keys) <= set(cls.model_fields):
         return None  # an optional field's text carries the comma before it: never first
     # the fields are the records' __dict__: one C-level pass takes every column
     values_of = itemgetter(*keys) if len(keys) > 1 else lambda d: (d[keys[0]],)
@@ -400,47 +469,42 @@ def _records_json(
         columns = dict(zip(keys, zip(*map(values_of, map(vars, records)), strict=True), strict=True))
     except KeyError:  # a record built without one of its fields (model_construct): the plain way
         return None
-    # few distinct values in a run of columns (a citizen's flags, sizes, municipality): each
-    # combination is written once and the run fills one slot of the row's template
-    most = max(1, len(records) // 4)
-    template, texts = "{", []
+    most = max(1, n // 4)
+    # fields left out where None: never in a run; every other field's distinct values found once
+    sometimes = {k for k in optional if k not in dumped}
+    distinct = {k: _distinct_values(columns[k], most) for k in keys if k not in sometimes}
+    pieces: list[Iterable[str]] = [start]
     i = 0
     while i < len(keys):
         key = keys[i]
-        if key in optional and key not in dumped:
-            present = _column_json([v for v in columns[key] if v is not None])
+        if key in sometimes:
+            column = columns[key]
+            present = _column_json([v for v in column if v is not None])
             if present is None:
                 return None
-            each = iter(present)
-            prefix = f",{_key_json(key)}:"
-            texts.append([prefix + next(each) if v is not None else "" for v in columns[key]])
-            template += "%s"
+            if present:  # none given: no piece at all
+                each = iter(present)
+                prefix = f",{json.dumps(key)}:"
+                pieces.append([prefix + next(each) if v is not None else "" for v in column])
             i += 1
             continue
-        j, combinations = i, 1
-        while j < len(keys) and not (keys[j] in optional and keys[j] not in dumped):
-            distinct = _distinct(columns[keys[j]], most)
-            if not distinct or combinations * distinct > most:  # at most `most` combinations
-                break
-            combinations *= distinct
+        j = i
+        while j < len(keys) and distinct.get(keys[j]) is not None:
             j += 1
-        column = _run_json(keys[i:j], [columns[k] for k in keys[i:j]], i > 0) if j > i else None
-        if column is None:
-            column = _column_json(columns[key])
-            if column is None:
+        run = None
+        if j > i:
+            run = _run_json(keys[i:j], [columns[k] for k in keys[i:j]], i > 0, [distinct[k] for k in keys[i:j]])
+        if run is None:
+            texts = _column_json(columns[key])
+            if texts is None:
                 return None
-            template += f"{',' if i else ''}{_key_json(key)}:%s"
+            pieces += (repeat(f"{',' if i else ''}{json.dumps(key)}:"), texts)
             j = i + 1
         else:
-            template += "%s"
-        texts.append(column)
+            pieces += run
         i = j
-    return list(map((template + "}").__mod__, zip(*texts, strict=True)))
-
-
-def _key_json(key: str) -> str:
-    """A key as json.dumps writes it, its ``%`` doubled for a ``%`` template."""
-    return json.dumps(key).replace("%", "%%")
+    pieces.append(repeat("}"))
+    return pieces
 
 
 _SCALARS = {str, int, float, bool, type(None)}
@@ -450,32 +514,78 @@ def _distinct(values: Sequence[Any], most: int) -> int:
     """How many distinct values a column holds (at most ``most``), if equal values are written alike.
 
     0 for a column of records, dicts, a bool beside a number (``True == 1``), or more
-    than ``most`` distinct values: most often seen among the first rows already (an
-    id, a rent), so that such columns are not counted whole (a guess, not a rule: the
-    text is the same either way).
+    than ``most`` distinct values (see :func:`_distinct_values`).
+    """
+    distinct = _distinct_values(values, most)
+    return 0 if distinct is None else len(distinct)
+
+
+def _distinct_values(values: Sequence[Any], most: int) -> list[Any] | None:
+    """The distinct values of a column (at most ``most``), if equal values are written alike, else ``None``.
+
+    ``None`` for a column of records, dicts, a bool beside a number (``True == 1``), or
+    more than ``most`` distinct values: in a long column, most often seen among the first
+    rows already (an id, a rent), so that such columns are not counted whole (a guess,
+    not a rule: the text is the same either way).
     """
     kinds = set(map(type, values))
     if kinds == {tuple}:
         kinds = set(map(type, chain.from_iterable(values)))
     if not kinds <= _SCALARS or (bool in kinds and kinds & {int, float}):
-        return 0
-    head = values[:256]
-    if len(set(head)) > min(len(head) // 2, most):
-        return 0
-    distinct = len(set(values))
-    return distinct if distinct <= most else 0
-
-
-def _run_json(keys: Sequence[str], columns: Sequence[Sequence[Any]], comma: bool) -> list[str] | None:
-    """The text ``"k1":v1,"k2":v2…`` of a run of columns of few distinct combinations, each written once."""
-    combined = list(zip(*columns, strict=True))
-    distinct = list(set(combined))
-    written = [_column_json(list(c)) for c in zip(*distinct, strict=True)]
-    if any(w is None for w in written):
         return None
-    segment = "," * comma + ",".join(f"{_key_json(k)}:%s" for k in keys)
-    texts = map(segment.__mod__, zip(*written, strict=True))
-    return list(map(dict(zip(distinct, texts, strict=True)).__getitem__, combined))
+    head = values[:256]
+    if len(values) > len(head) and len(set(head)) > min(len(head) // 2, most):
+        return None
+    distinct = set(values)
+    return list(distinct) if 0 < len(distinct) <= most else None
+
+
+def _run_json(
+    keys: Sequence[str],
+    columns: Sequence[Sequence[Any]],
+    comma: bool,
+    distinct: Sequence[Sequence[Any] | None] | None = None,
+) -> list[Sequence[str]] | None:
+    """The pieces ``,"k1":v1``, ``,"k2":v2``… of a run of columns of few distinct values, each text written once.
+
+    Parameters
+    ----------
+    keys, columns
+        The run's fields, in order, and their values.
+    comma
+        Whether the run's first field has a comma before it (not a row's first field).
+    distinct
+        Each column's distinct values, as :func:`_distinct_values` finds them (found here
+        when not given).
+
+    Returns
+    -------
+    list of sequences of str or None
+        One piece per column: each value's text, with its key, looked up in a table of
+        the column's distinct values; ``None`` where a column holds values whose equal
+        ones are not written alike (``True == 1``) or a kind without a rule.
+
+    A lookup per column and row, not per combination of the run's values: a tuple per
+    row to look up a combination took longer than the lookups it saved (national week).
+    """
+    if distinct is None:
+        distinct = [_distinct_values(c, len(c)) for c in columns]
+    pieces: list[Sequence[str]] = []
+    for k, (key, values, among) in enumerate(zip(keys, columns, distinct, strict=True)):
+        written = None if among is None else _column_json(among)
+        if among is None or written is None:
+            return None
+        prefix = f"{',' if comma or k else ''}{json.dumps(key)}:"
+        pieces.append(_gather(dict(zip(among, map(prefix.__add__, written), strict=True)), values))
+    return pieces
+
+
+def _gather(table: dict[Any, str] | list[str], keys: Sequence[Any]) -> Sequence[str]:
+    """``[table[k] for k in keys]``, by itemgetter's own loop in C: half the time of a map of ``table.__getitem__``."""
+    if len(keys) > 1:
+        texts: tuple[str, ...] = itemgetter(*keys)(table)
+        return texts
+    return [table[k] for k in keys]  # itemgetter of one key gives the value itself, of none is no itemgetter
 
 
 def _column_json(values: Sequence[Any]) -> list[str] | None:
@@ -488,7 +598,7 @@ def _column_json(values: Sequence[Any]) -> list[str] | None:
     if types == {int}:
         return list(map(int.__repr__, values))
     if types == {bool}:
-        return list(map(_BOOLS.__getitem__, values))
+        return list(_gather(_BOOLS, values))
     if types == {float}:
         numbers = np.array(values, dtype=np.float64)
         # the plain dump writes no Infinity or NaN a validated record cannot hold anyway
@@ -500,7 +610,11 @@ def _column_json(values: Sequence[Any]) -> list[str] | None:
             # and a number that compare equal would share a text, so never both
             distinct = list(set(values))
             written = _tuples_json(distinct)
-            return None if written is None else list(map(dict(zip(distinct, written, strict=True)).__getitem__, values))
+            return None if written is None else list(_gather(dict(zip(distinct, written, strict=True)), values))
+        if len(kinds) == 1 and issubclass(next(iter(kinds)), BaseModel):  # a citizen's preferences
+            lists = _record_lists_json(values)
+            if lists is not None:
+                return lists
         return _tuples_json(values)
     if type(None) in types:
         present = _column_json([v for v in values if v is not None])
@@ -519,7 +633,42 @@ def _tuples_json(values: Sequence[tuple[Any, ...]]) -> list[str] | None:
     if texts is None:
         return None
     items = iter(texts)  # each row takes its own number of items, in order
+    rows = map(",".join, map(islice, repeat(items), map(len, values)))
+    # one join and one split, not a "[%s]" per row: "\x00" is in no text json.dumps writes (it
+    # escapes every control character), so the split gives back each row unless an item held one
+    split = ("[" + "]\x00[".join(rows) + "]").split("\x00")
+    if len(split) == len(values):
+        return split
+    items = iter(texts)
     return list(map("[%s]".__mod__, map(",".join, map(islice, repeat(items), map(len, values)))))
+
+
+def _record_lists_json(values: Sequence[tuple[BaseModel, ...]]) -> list[str] | None:
+    r""":func:`_tuples_json` of a column of tuples of records (a citizen's preferences), by one join and one split.
+
+    Each record's pieces (:func:`_record_pieces`) are followed by what comes after it in
+    the column's text: a comma inside its list, or, after the last of a list, its end,
+    the empty lists that follow and the next list's start, a ``"\x00"`` after each
+    list (no text json.dumps writes holds it: it escapes every control character). No
+    text is made per record or per list. ``None``: no rule for these records, or a
+    ``"\x00"`` in them after all (the split does not give a list per row).
+    """
+    n = len(values)
+    lengths = np.fromiter(map(len, values), np.int64, n)
+    filled = np.flatnonzero(lengths)
+    if not len(filled):
+        return ["[]"] * n
+    records = list(chain.from_iterable(values))
+    pieces = _record_pieces(records, (), (), repeat("{", len(records)))
+    if pieces is None:
+        return None
+    empty_after = (np.diff(filled, append=n) - 1).tolist()  # the empty lists after each filled one
+    after = {k: "]" + "\x00[]" * k + "\x00[" for k in set(empty_after)}
+    follows = np.full(int(lengths.sum()), ",", dtype=object)
+    follows[np.cumsum(lengths)[filled] - 1] = _gather(after, empty_after)
+    text = "[]\x00" * int(filled[0]) + "[" + "".join(chain.from_iterable(zip(*pieces, follows.tolist(), strict=False)))
+    lists = text[:-2].split("\x00")  # without the start of a list after the last
+    return lists if len(lists) == n else None
 
 
 #: Rows of the score table written per piece of its canonical text (a few MB each).
@@ -544,8 +693,8 @@ def _scores_json_pieces(scores: Scores) -> Iterator[str]:
     yield "["
     for a in range(0, n, SCORE_ROWS_PER_PIECE):
         b = min(a + SCORE_ROWS_PER_PIECE, n)
-        citizens = map(head.__getitem__, scores.citizen[a:b])
-        units = map(tail.__getitem__, scores.unit[a:b])
+        citizens = _gather(head, scores.citizen[a:b])
+        units = _gather(tail, scores.unit[a:b])
         text = "".join(chain.from_iterable(zip(citizens, _numbers_json(scores.score[a:b]), units, strict=True)))
         yield text if b < n else text[:-1]  # no comma after the last row
     yield "]"
@@ -555,7 +704,13 @@ def _numbers_json(values: np.ndarray[Any, np.dtype[np.float64]]) -> Iterable[str
     """Each value as ``json.dumps(_number(v))`` writes it: whole numbers as ints, others by their repr."""
     whole = np.trunc(values) == values
     if whole.all() and np.abs(values).max() < 2**63:  # exact in int64
-        return map(str, values.astype(np.int64).tolist())
+        ints = values.astype(np.int64)
+        low, high = int(ints.min()), int(ints.max())
+        if high - low < len(values) // 4:
+            # few distinct whole numbers (a score table's 1 to 100): each written once, then
+            # looked up by its offset (630,000 scores of hard-city: 0.037 -> 0.015 s)
+            return _gather(list(map(str, range(low, high + 1))), (ints - low).tolist())
+        return map(str, ints.tolist())
     if not whole.any():
         return map(float.__repr__, values.tolist())
     return (str(int(v)) if v.is_integer() else repr(v) for v in values.tolist())
