@@ -8,9 +8,10 @@ exports for planners.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -238,42 +239,6 @@ def current_umask() -> int:
     return mask
 
 
-#: How many names :func:`temporary_file` tries (:data:`tempfile.TMP_MAX`).
-TMP_MAX = 10000
-
-
-def temporary_file(folder: str | os.PathLike[str], prefix: str, suffix: str) -> str:
-    """A new empty file ``folder/prefix<random>suffix`` of mode 0600, made as :func:`tempfile.mkstemp` makes it.
-
-    Created exclusively (``O_EXCL``: never an existing file or a link's target), its name
-    chosen at random, another name tried while one exists. The same as ``mkstemp`` (which
-    returns the open descriptor; this closes it), without importing :mod:`tempfile`, which
-    imports :mod:`shutil` and with it :mod:`bz2` and :mod:`lzma` (0.002 s of every run).
-
-    Returns
-    -------
-    str
-        The file's absolute path.
-
-    Raises
-    ------
-    FileExistsError
-        When every one of :data:`TMP_MAX` names was taken.
-    OSError
-        When the folder does not let the file be made.
-    """
-    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-    for _ in range(TMP_MAX):
-        name = os.path.abspath(os.path.join(folder, f"{prefix}{os.urandom(6).hex()}{suffix}"))
-        try:
-            fd = os.open(name, flags, 0o600)
-        except FileExistsError:
-            continue
-        os.close(fd)
-        return name
-    raise FileExistsError(errno.EEXIST, "No usable temporary file name found")
-
-
 def write_atomic(path: str | os.PathLike[str], write: Callable[[str], object]) -> None:
     """Call ``write(tmp_path)`` and move the result over ``path`` only once it is complete.
 
@@ -284,7 +249,8 @@ def write_atomic(path: str | os.PathLike[str], write: Callable[[str], object]) -
     path = Path(path)
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temporary_file(path.parent, f".{path.name}.", path.suffix)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
     try:
         os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; a plan is an ordinary file
         write(tmp)
@@ -307,9 +273,6 @@ def write_atomic_folder(
     when it is a function) that this write did not produce are removed (an earlier
     export's tables). Modes follow the user's umask.
     """
-    import shutil  # here, not at the top: it imports bz2 and lzma (with tempfile: 0.002 s of every run)
-    import tempfile
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
