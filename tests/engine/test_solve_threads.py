@@ -207,47 +207,100 @@ def record_threads(monkeypatch) -> list[tuple[int, str]]:
 
     def spy(data, milp, backend, deadline, start=None):
         seen.append((int(milp.pairs.citizen.min()), threading.current_thread().name))
+        time.sleep(0.002)  # time enough for a worker thread to start and take a block
         return real(data, milp, backend, deadline, start)
 
     monkeypatch.setattr(solve_mod, "_stages", spy)
     return seen
 
 
-def test_blocks_run_in_worker_threads_largest_first(monkeypatch):
-    """Blocks are submitted to the workers largest first (ties in block order), and run in them."""
+def test_blocks_run_in_this_and_worker_threads_largest_first(monkeypatch):
+    """The largest block is taken first; blocks run in the calling thread and in workers."""
     big = separate_towns(4)
     # town 2 gets three more citizens: the largest block
     big["citizens"] += [{"id": f"extra{k}", "priority": 2, "municipality": "M2", "max_rent_kr": 5000} for k in range(3)]
     inst = models.from_dict(big)
-    submitted: list[int] = []
     columns: dict[int, int] = {}
+    real = solve_mod._in_threads
 
-    class Recording(solve_mod.ThreadPoolExecutor):
-        def submit(self, fn, /, *args, **kwargs):
-            submitted.append(args[1])  # (copy_context().run, (block function, block index))
-            return super().submit(fn, *args, **kwargs)
+    def spy_order(fn, order, workers):
+        columns["order"] = order
+        return real(fn, order, workers)
 
-    real = solve_mod._solve_block
+    real_block = solve_mod._solve_block
 
     def spy(data, block, span, *args):
         columns[span[0]] = block.n_cols
-        return real(data, block, span, *args)
+        return real_block(data, block, span, *args)
 
-    monkeypatch.setattr(solve_mod, "ThreadPoolExecutor", Recording)
+    monkeypatch.setattr(solve_mod, "_in_threads", spy_order)
     monkeypatch.setattr(solve_mod, "_solve_block", spy)
     seen = record_threads(monkeypatch)
     solve(inst, backend="highs", threads=2)
-    assert len(seen) == 4 and all(name.startswith("anvis-block") for _, name in seen)
+    order = columns.pop("order")
     assert len(set(columns.values())) == 2  # the big block and three equal ones
-    assert submitted == sorted(columns, key=lambda i: (-columns[i], i))
-    assert submitted[0] != 0
+    assert order == sorted(columns, key=lambda i: (-columns[i], i)) and order[0] == 2
+    assert len(seen) == 4 and {name for _, name in seen} <= {threading.current_thread().name, "anvis-block-1"}
+
+
+def test_the_scheduler_takes_blocks_in_order_and_returns_them_in_block_order():
+    started: list[int] = []
+    names: set[str] = set()
+    lock = threading.Lock()
+
+    def fn(i: int) -> int:
+        with lock:
+            started.append(i)
+            names.add(threading.current_thread().name)
+        time.sleep(0.005)
+        return i * 10
+
+    order = [3, 0, 4, 1, 2]
+    assert solve_mod._in_threads(fn, order, 2) == [0, 10, 20, 30, 40]
+    assert set(started[:2]) == {3, 0} and sorted(started) == [0, 1, 2, 3, 4]
+    assert names == {threading.current_thread().name, "anvis-block-1"}
+    assert not any(t.name.startswith("anvis-block") for t in threading.enumerate())  # all ended
+
+
+def test_the_scheduler_raises_the_first_failure_in_block_order_after_the_blocks_before_it():
+    ran: list[int] = []
+    lock = threading.Lock()
+
+    def fn(i: int) -> int:
+        with lock:
+            ran.append(i)
+        if i == 1:
+            time.sleep(0.02)
+            raise ValueError("block 1")
+        if i == 3:
+            raise ValueError("block 3")
+        return i
+
+    # block 3 fails first; block 1, before it, is still solved and its error wins; 4 and 5 never start
+    with pytest.raises(ValueError, match="block 1"):
+        solve_mod._in_threads(fn, [3, 1, 0, 2, 4, 5], 2)
+    assert sorted(ran) == [0, 1, 2, 3]
+
+
+def test_an_interrupt_starts_no_more_blocks_and_is_raised():
+    ran: list[int] = []
+
+    def fn(i: int) -> int:
+        ran.append(i)
+        if i == 0:
+            raise KeyboardInterrupt
+        return i
+
+    with pytest.raises(KeyboardInterrupt):
+        solve_mod._in_threads(fn, list(range(50)), 2)
+    assert len(ran) < 50
 
 
 def test_one_thread_runs_in_the_calling_thread_and_starts_no_pool(towns, monkeypatch):
     def no_pool(*args, **kwargs):
-        raise AssertionError("a pool was started")
+        raise AssertionError("threads were started")
 
-    monkeypatch.setattr(solve_mod, "ThreadPoolExecutor", no_pool)
+    monkeypatch.setattr(solve_mod, "_in_threads", no_pool)
     seen = record_threads(monkeypatch)
     solve(towns, backend="highs", threads=1)
     assert [name for _, name in seen] == [threading.current_thread().name] * 6
@@ -369,7 +422,7 @@ def test_the_default_is_used_when_threads_is_not_given(towns, monkeypatch):
     seen.clear()
     with threads_default(2):
         solve(towns, backend="highs")
-    assert all(name.startswith("anvis-block") for _, name in seen)
+    assert "anvis-block-1" in {name for _, name in seen}
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
@@ -378,3 +431,36 @@ def test_threads_must_be_a_positive_integer(towns, bad):
         solve(towns, threads=bad)
     with pytest.raises(ValueError, match="threads must be a positive integer"), threads_default(bad):
         pass
+
+
+def test_a_solve_in_threads_imports_no_executor_nor_logging(tmp_path):
+    """The block threads are plain ``threading`` ones: ``concurrent.futures`` would import ``logging``
+    (5 ms of every ``anvis solve``)."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    path = tmp_path / "towns.json"
+    path.write_text(json.dumps(separate_towns(3)))
+    run = (
+        "import json, sys\n"
+        "from optimizer.cli import main\n"
+        "from optimizer.engine.solve import threads_default\n"
+        "try:\n"
+        "    with threads_default(2):\n"
+        "        main(sys.argv[1:], standalone_mode=False)\n"
+        "finally:\n"
+        "    print(json.dumps(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", run, "solve", str(path), "-o", str(tmp_path / "plan.json"), "-q"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    modules = set(json.loads(out.stdout.splitlines()[-1]))
+    assert "optimizer.engine.solve" in modules
+    assert not modules & {"concurrent.futures", "logging"}
