@@ -145,14 +145,15 @@ def solve(
         generation's rounds and columns used), and a MIP stage could end in another
         optimum of equal value; HiGHS stages whose LP is integral never read it.
     threads
-        Independent blocks solved at once, each in a worker thread (the solver itself
-        runs one thread in each), largest first. Only where the backend's sessions may
-        run concurrently (``Capabilities.concurrent_sessions``: HiGHS and CP-SAT, not
-        CBC) and there are several blocks; 1: one block after another in this thread,
-        no thread started. The plan, the solver log and the status, bound and gap are
-        the same for every ``threads`` (to a time limit, as ever, the solve is only as
-        far as it got). ``None``: :func:`default_threads` (2 on a machine with two
-        cores or more).
+        Independent blocks solved at once: this thread and ``threads - 1`` more take
+        blocks largest first (each solver runs one thread). Only where the backend's
+        sessions may run concurrently (``Capabilities.concurrent_sessions``; all three
+        backends declare it) and there are several blocks; 1: one block after another
+        in this thread, no thread started. The plan, the solver log and the status,
+        bound and gap are the same for every ``threads`` (to a time limit, as ever, the
+        solve is only as far as it got). It pays only where a core is free: the solver
+        runs without the interpreter lock, the Python between its runs does not.
+        ``None``: :func:`default_threads` (2 on a machine with two cores or more).
 
     Returns
     -------
@@ -298,7 +299,7 @@ def _solve_blocks(
     """Each block by its fastest exact method (:func:`_solve_block`), combined in block order.
 
     ``x0``: a feasible start over all columns (or None). ``threads``: blocks solved at once
-    in worker threads, where there are several blocks and the backend's sessions may run
+    (:func:`_in_threads`), where there are several blocks and the backend's sessions may run
     concurrently (``Capabilities.concurrent_sessions``); the largest blocks start first.
     Every block's outcome is the same however it was scheduled, and the outcomes are
     combined in block order, so that the plan, the log and the status are those of the
