@@ -10,7 +10,12 @@ next, and each stage starts from the previous stage's solution.
 
 from __future__ import annotations
 
+import contextvars
+import os
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +41,7 @@ from optimizer.engine.stages import (
     begin_block,
     clean,
     count_stage,
+    end_block,
     listening,
     reporting,
     stage_log,
@@ -106,6 +112,7 @@ def solve(
     decompose: bool = True,
     progress: Progress | None = None,
     start: Start | None = None,
+    threads: int | None = None,
 ) -> Result:
     """Find the best plan of an instance.
 
@@ -137,15 +144,69 @@ def solve(
         search, the search's statistics in the plan differ (CP-SAT's branches, column
         generation's rounds and columns used), and a MIP stage could end in another
         optimum of equal value; HiGHS stages whose LP is integral never read it.
+    threads
+        Independent blocks solved at once: this thread and ``threads - 1`` more take
+        blocks largest first (each solver runs one thread). Only where the backend's
+        sessions may run concurrently (``Capabilities.concurrent_sessions``; all three
+        backends declare it) and there are several blocks; 1: one block after another
+        in this thread, no thread started. The plan, the solver log and the status,
+        bound and gap are the same for every ``threads`` (to a time limit, as ever, the
+        solve is only as far as it got). It pays only where a core is free: the solver
+        runs without the interpreter lock, the Python between its runs does not.
+        ``None``: :func:`default_threads` (2 on a machine with two cores or more).
 
     Returns
     -------
     Result
+
+    Raises
+    ------
+    ValueError
+        For an unknown backend, or ``threads`` not a positive integer.
     """
     if backend not in (*BACKENDS, "auto"):
         raise ValueError(f"unknown backend {backend!r} (choose from auto, {', '.join(BACKENDS)})")
+    if threads is None:
+        threads = default_threads()
+    elif not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise ValueError(f"threads must be a positive integer, got {threads!r}")
     with reporting(progress):
-        return _solve(inst, backend, time_limit, decompose, progress, start)
+        return _solve(inst, backend, time_limit, decompose, progress, start, threads)
+
+
+#: The default ``threads`` of :func:`solve` in this context when set (:func:`threads_default`).
+_THREADS: contextvars.ContextVar[int | None] = contextvars.ContextVar("anvis_solve_threads", default=None)
+
+
+def default_threads() -> int:
+    """The ``threads`` of a :func:`solve` that names none.
+
+    2 where this process may run on two cores or more (its CPU affinity, else
+    ``os.cpu_count()``), else 1; or what :func:`threads_default` set in this context.
+    Two, not more: the time of a solve is mostly its largest block, which one thread
+    solves, and more threads contend more for the interpreter between solver runs.
+    """
+    chosen = _THREADS.get()
+    if chosen is not None:
+        return chosen
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return 2 if cores >= 2 else 1
+
+
+@contextmanager
+def threads_default(threads: int) -> Iterator[None]:
+    """Make ``threads`` the default of every :func:`solve` in this context (this thread).
+
+    For work that is parallel already: a pool of worker processes each solving whole
+    instances (``anvis scenario --jobs``) solves each one's blocks in one thread (1).
+    """
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise ValueError(f"threads must be a positive integer, got {threads!r}")
+    token = _THREADS.set(threads)
+    try:
+        yield
+    finally:
+        _THREADS.reset(token)
 
 
 def _solve(
@@ -154,7 +215,8 @@ def _solve(
     time_limit: float | None,
     decompose: bool,
     progress: Progress | None,
-    start: Start | None = None,
+    start: Start | None,
+    threads: int,
 ) -> Result:
     """:func:`solve` inside its progress context."""
     if progress is not None:
@@ -172,7 +234,7 @@ def _solve(
         blocks_text = f"{len(blocks):,} block{'s' * (len(blocks) != 1)}"
         progress(f"{_columns(milp.n_cols)}, {milp.n_rows:,} rows in {blocks_text}", 0.0)
     x0 = None if start is None else start_columns(data, milp, start)
-    x, status, bound, gap, log, counts = _solve_blocks(data, milp, blocks, backend, deadline, x0)
+    x, status, bound, gap, log, counts = _solve_blocks(data, milp, blocks, backend, deadline, x0, threads)
     t3 = time.perf_counter()
     if progress is not None:
         progress(f"solved: {status}", 1.0)
@@ -214,6 +276,17 @@ def _solve(
     )
 
 
+@dataclass(frozen=True)
+class _BlockResult:
+    """What one block's solve gives :func:`_solve_blocks` to combine."""
+
+    x: npt.NDArray[np.integer]  # a value per column of the block
+    status: Status
+    bound: float | None
+    gap: float | None
+    entry: dict[str, Any] | None  # the block's entry in the solver log; None for a matching
+
+
 def _solve_blocks(
     data: ProblemData,
     milp: Milp,
@@ -221,80 +294,173 @@ def _solve_blocks(
     backend: str,
     deadline: float | None,
     x0: npt.NDArray[np.int8] | None = None,
+    threads: int = 1,
 ) -> tuple[npt.NDArray[np.int8], Status, float | None, float | None, list[dict[str, Any]], dict[str, int]]:
-    """Each block by its fastest exact method: a matching where no side row can bind, else stages.
+    """Each block by its fastest exact method (:func:`_solve_block`), combined in block order.
 
-    Column generation runs on blocks of at least ``MIN_COLUMNS`` columns, and on dense
-    ones (:func:`~optimizer.engine.methods.pricing.dense`), when the
-    backend has the capability for it (duals and added columns). ``x0``: a feasible
-    start over all columns (or None), passed to stage drivers whose backend takes one.
+    ``x0``: a feasible start over all columns (or None). ``threads``: blocks solved at once
+    (:func:`_in_threads`), where there are several blocks and the backend's sessions may run
+    concurrently (``Capabilities.concurrent_sessions``); the largest blocks start first.
+    Every block's outcome is the same however it was scheduled, and the outcomes are
+    combined in block order, so that the plan, the log and the status are those of the
+    serial loop for any ``threads``.
     """
+    # each block's share of the progress: its columns (a block of no columns counts as one)
+    weight = np.maximum(1.0, np.fromiter((len(cols) for cols in blocks), float, len(blocks)))
+    share = weight / max(1.0, float(weight.sum()))
+
+    def one(i: int) -> _BlockResult:
+        block = milp.restrict(blocks[i]) if len(blocks) > 1 else milp
+        start = None if x0 is None else x0[blocks[i]]
+        try:
+            return _solve_block(data, block, (i, len(blocks), float(share[i])), backend, deadline, start)
+        finally:
+            end_block()
+
+    engine = "highs" if backend == "auto" else backend
+    workers = min(threads, len(blocks)) if capabilities(engine).concurrent_sessions else 1
+    if workers > 1:
+        # longest first (by columns; ties in block order) shortens the critical path
+        results = _in_threads(one, [int(i) for i in np.argsort(-weight, kind="stable")], workers)
+    else:
+        results = [one(i) for i in range(len(blocks))]
     x = np.zeros(milp.n_cols, np.int8)
     status: Status = Status.OPTIMAL
     bound: float | None = None
     gap: float | None = 0.0
     log: list[dict[str, Any]] = []
-    matched = 0
-    # each block's share of the progress: its columns (a block of no columns counts as one)
-    weight = np.maximum(1.0, np.fromiter((len(cols) for cols in blocks), float, len(blocks)))
-    total = max(1.0, float(weight.sum()))
-    start, share = (np.cumsum(weight) - weight) / total, weight / total
-    for i, cols in enumerate(blocks):
-        block = milp.restrict(cols) if len(blocks) > 1 else milp
-        # (stages counted only when someone listens: packing the objectives costs a pass over the columns)
-        n_stages = len(count_groups(data, block)) + 1 if listening() else 1
-        span = (i, len(blocks), float(start[i]), float(share[i]))
-        fast = matching_plan(data, block) if backend == "auto" else None
-        if fast is not None:
-            begin_block(*span, f"{_columns(block.n_cols)} solved as a matching", 1)
-            x[cols] = fast
-            matched += 1
-            continue
-        engine = "highs" if backend == "auto" else backend
-        # a start reaches a backend only where it declares it can use one
-        bstart = None if x0 is None or not capabilities(engine).warm_start else x0[cols]
-        extra: dict[str, int] = {}
-        bx: npt.NDArray[np.integer]
-        agg = aggregate(data, block) if backend == "auto" else None
-        if agg is not None and agg.milp.n_cols < MIN_COLUMNS:
-            begin_block(*span, f"{_columns(agg.milp.n_cols)} (aggregated), stages by HiGHS", n_stages)
-            engine = "highs+aggregated"
-            y, bstatus, stages, bbound, bgap = _stages(data, agg.milp, "highs", deadline)
-            bx = agg.expand(y)
-            extra = {
-                "aggregated_columns": agg.milp.n_cols,
-                "citizen_classes": len(agg.members_c),
-                "unit_classes": len(agg.members_u),
-            }
-        elif (block.n_cols >= MIN_COLUMNS or dense(block)) and capabilities(engine).column_generation:
-            begin_block(*span, f"{_columns(block.n_cols)}, stages by column generation ({engine})", n_stages)
-            bx, bstatus, stages, bbound, bgap = priced_stages(
-                data,
-                block,
-                _with_gaps(objectives(data, block)),
-                deadline,
-                backend=engine,
-                groups=count_groups(data, block),
-                start=bstart,
-            )
-            engine += "+pricing"
-        else:
-            begin_block(*span, f"{_columns(block.n_cols)}, stages by {engine}", n_stages)
-            bx, bstatus, stages, bbound, bgap = _stages(data, block, engine, deadline, bstart)
-        x[cols] = bx
-        log.append(
-            {
-                "columns": block.n_cols,
-                "rows": block.n_rows,
-                "side_rows": block.side_rows,
-                "backend": engine,
-                **extra,
-                "stages": stages,
-            }
+    for cols, res in zip(blocks, results, strict=True):
+        x[cols] = res.x
+        if res.entry is not None:
+            log.append(res.entry)
+        if res.status != Status.OPTIMAL and status == Status.OPTIMAL:
+            status, bound, gap = res.status, res.bound, res.gap
+    counts = {"blocks": len(blocks), "matching_blocks": sum(res.entry is None for res in results)}
+    return x, status, bound, gap, log, counts
+
+
+def _in_threads(fn: Callable[[int], _BlockResult], order: list[int], workers: int) -> list[_BlockResult]:
+    """``fn(i)`` of every block ``i``, taken in ``order`` by this thread and ``workers - 1`` more.
+
+    Returns the results in block order (``fn(0)``, ``fn(1)``, ...). Each started thread runs
+    in its own copy of the caller's context (the solve's progress listener). A block that
+    raises fails the solve as in the serial loop: every block before it in block order is
+    still solved (one of them may fail first), none after it is started, and the error of
+    the first failing block in block order is raised. An interrupt (``KeyboardInterrupt``)
+    starts no more blocks and is raised once the blocks under way end.
+
+    (Threads of our own, not ``concurrent.futures``: its import, with ``logging``, costs
+    5 ms of every ``anvis solve``, and the calling thread would only wait.)
+    """
+    results: list[_BlockResult | None] = [None] * len(order)
+    errors: dict[int, Exception] = {}
+    interrupts: list[BaseException] = []
+    todo = order[::-1]  # popped from the end: largest first
+    lock = threading.Lock()
+
+    def take() -> int | None:
+        with lock:
+            while todo and not interrupts:
+                i = todo.pop()
+                if not errors or i < min(errors):  # blocks after a failed one cannot matter
+                    return i
+            return None
+
+    def work() -> None:
+        while (i := take()) is not None:
+            try:
+                results[i] = fn(i)
+            except Exception as exc:
+                with lock:
+                    errors[i] = exc
+            except BaseException as exc:
+                with lock:
+                    interrupts.append(exc)
+
+    threads = [
+        threading.Thread(target=contextvars.copy_context().run, args=(work,), name=f"anvis-block-{k}", daemon=True)
+        for k in range(1, workers)
+    ]
+    for t in threads:
+        t.start()
+    try:
+        work()
+    finally:
+        with lock:
+            todo.clear()  # (empty already, unless this thread was interrupted outside a block)
+        for t in threads:
+            t.join()
+    if interrupts:
+        raise interrupts[0]
+    if errors:
+        raise errors[min(errors)]
+    done = [r for r in results if r is not None]
+    assert len(done) == len(results)  # no block failed, so every block ran
+    return done
+
+
+def _solve_block(
+    data: ProblemData,
+    block: Milp,
+    span: tuple[int, int, float],
+    backend: str,
+    deadline: float | None,
+    x0: npt.NDArray[np.int8] | None,
+) -> _BlockResult:
+    """One block by its fastest exact method: a matching where no side row can bind, else stages.
+
+    Column generation runs on blocks of at least ``MIN_COLUMNS`` columns, and on dense
+    ones (:func:`~optimizer.engine.methods.pricing.dense`), when the backend has the
+    capability for it (duals and added columns). ``span``: the block's index, the number
+    of blocks and the block's share of the solve, for progress. ``x0``: a feasible start
+    of the block's columns (or None), passed to stage drivers whose backend takes one.
+    """
+    # (stages counted only when someone listens: packing the objectives costs a pass over the columns)
+    n_stages = len(count_groups(data, block)) + 1 if listening() else 1
+    fast = matching_plan(data, block) if backend == "auto" else None
+    if fast is not None:
+        begin_block(*span, f"{_columns(block.n_cols)} solved as a matching", 1)
+        return _BlockResult(fast, Status.OPTIMAL, None, 0.0, None)
+    engine = "highs" if backend == "auto" else backend
+    # a start reaches a backend only where it declares it can use one
+    bstart = None if x0 is None or not capabilities(engine).warm_start else x0
+    extra: dict[str, int] = {}
+    bx: npt.NDArray[np.integer]
+    agg = aggregate(data, block) if backend == "auto" else None
+    if agg is not None and agg.milp.n_cols < MIN_COLUMNS:
+        begin_block(*span, f"{_columns(agg.milp.n_cols)} (aggregated), stages by HiGHS", n_stages)
+        engine = "highs+aggregated"
+        y, bstatus, stages, bbound, bgap = _stages(data, agg.milp, "highs", deadline)
+        bx = agg.expand(y)
+        extra = {
+            "aggregated_columns": agg.milp.n_cols,
+            "citizen_classes": len(agg.members_c),
+            "unit_classes": len(agg.members_u),
+        }
+    elif (block.n_cols >= MIN_COLUMNS or dense(block)) and capabilities(engine).column_generation:
+        begin_block(*span, f"{_columns(block.n_cols)}, stages by column generation ({engine})", n_stages)
+        bx, bstatus, stages, bbound, bgap = priced_stages(
+            data,
+            block,
+            _with_gaps(objectives(data, block)),
+            deadline,
+            backend=engine,
+            groups=count_groups(data, block),
+            start=bstart,
         )
-        if bstatus != Status.OPTIMAL and status == Status.OPTIMAL:
-            status, bound, gap = bstatus, bbound, bgap
-    return x, status, bound, gap, log, {"blocks": len(blocks), "matching_blocks": matched}
+        engine += "+pricing"
+    else:
+        begin_block(*span, f"{_columns(block.n_cols)}, stages by {engine}", n_stages)
+        bx, bstatus, stages, bbound, bgap = _stages(data, block, engine, deadline, bstart)
+    entry = {
+        "columns": block.n_cols,
+        "rows": block.n_rows,
+        "side_rows": block.side_rows,
+        "backend": engine,
+        **extra,
+        "stages": stages,
+    }
+    return _BlockResult(bx, bstatus, bbound, bgap, entry)
 
 
 def _columns(n: int) -> str:

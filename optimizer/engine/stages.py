@@ -8,14 +8,19 @@ Progress: a solve reports each block it starts and each stage it ends to an opti
 :data:`Progress` callback (:func:`reporting`). Because every stage ends in
 :func:`stage_log`, both drivers report through it without a callback argument of their
 own; the callback is held in a context variable for the duration of one solve (a thread
-sees only its own), and the library is silent when there is none.
+sees only its own), and the library is silent when there is none. Blocks solved at once
+in worker threads (each in a copy of the solve's context) each report through their own
+block state; the callback is never called from two threads at once, and the fraction
+done it gets never goes back.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,22 +42,33 @@ StagesResult = tuple[npt.NDArray[np.integer], Status, list[StageEntry], float | 
 Progress = Callable[[str, float | None], None]
 
 
+@dataclass
+class _Listener:
+    """One solve's callback and how much of the solve is done, shared by its blocks."""
+
+    callback: Progress
+    # one block's messages at a time: blocks solved in threads share the callback and `done`
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    done: float = 0.0  # fraction of the solve done: blocks ended, and the ended stages of running ones
+
+    def tell(self, message: str, gained: float) -> None:
+        """Count ``gained`` more of the solve done and report ``message`` with the fraction now done."""
+        with self.lock:
+            # a sum that only grows: the fraction never goes back, whichever block reports
+            self.done += gained
+            self.callback(message, min(1.0, self.done))
+
+
+@dataclass
 class _Reporter:
-    """Where a solve stands: the block being solved and its share of the whole solve.
+    """Where one block of a solve stands: its share of the whole solve and its stages."""
 
-    A plain slotted class, not a dataclass: only this module makes and reads it, and a
-    dataclass's generated methods are compiled at every run's import (0.2 ms).
-    """
-
-    __slots__ = ("callback", "done", "label", "stages", "start", "width")
-
-    def __init__(self, callback: Progress):
-        self.callback = callback
-        self.start = 0.0  # fraction of the solve done before the current block
-        self.width = 1.0  # the current block's share of the solve
-        self.stages = 1  # stages expected in the current block (column generation may split one)
-        self.done = 0  # stages of the current block ended so far
-        self.label = ""  # the current block, as messages name it
+    listener: _Listener
+    width: float = 0.0  # the block's share of the solve
+    stages: int = 1  # stages expected in the block (column generation may split one)
+    done: int = 0  # stages of the block ended so far
+    label: str = ""  # the block, as messages name it
+    credited: float = 0.0  # the part of `width` counted done so far
 
 
 _REPORTER: ContextVar[_Reporter | None] = ContextVar("anvis_progress", default=None)
@@ -65,24 +81,38 @@ def reporting(progress: Progress | None) -> Iterator[None]:
     A solve inside another one's context (an explanation's re-solves) reports to its own
     callback, or not at all: each :func:`~optimizer.engine.solve.solve` opens this context.
     """
-    token = _REPORTER.set(None if progress is None else _Reporter(progress))
+    token = _REPORTER.set(None if progress is None else _Reporter(_Listener(progress)))
     try:
         yield
     finally:
         _REPORTER.reset(token)
 
 
-def begin_block(index: int, n_blocks: int, start: float, width: float, method: str, stages: int) -> None:
+def begin_block(index: int, n_blocks: int, width: float, method: str, stages: int) -> None:
     """Report that block ``index`` (0-based) of ``n_blocks`` starts, solved by ``method`` in ``stages`` stages.
 
-    ``start`` and ``width``: the fraction of the solve done before the block, and the block's share.
+    ``width``: the block's share of the solve (the shares of all blocks sum to 1). The
+    block's stages then report through it (:func:`stage_log`) until :func:`end_block`.
+    Blocks solved at once must each begin in their own context (a copy of the solve's,
+    :func:`contextvars.copy_context`).
     """
     rep = _REPORTER.get()
     if rep is None:
         return
-    rep.start, rep.width, rep.stages, rep.done = start, width, max(1, stages), 0
-    rep.label = f"block {index + 1} of {n_blocks}: " if n_blocks > 1 else ""
-    rep.callback(f"{rep.label}{method}", start)
+    label = f"block {index + 1} of {n_blocks}: " if n_blocks > 1 else ""
+    block = _Reporter(rep.listener, width, max(1, stages), 0, label)
+    _REPORTER.set(block)  # this block's stages report through it (the solve's context is reset at its end)
+    block.listener.tell(f"{label}{method}", 0.0)
+
+
+def end_block() -> None:
+    """Count the current block's whole share done (no message: the next one reports it)."""
+    rep = _REPORTER.get()
+    if rep is None:
+        return
+    gained, rep.credited = rep.width - rep.credited, rep.width
+    with rep.listener.lock:
+        rep.listener.done += gained
 
 
 def listening() -> bool:
@@ -97,8 +127,9 @@ def _stage_ended(entry: StageEntry) -> None:
     rep.done += 1
     rounds = entry.get("pricing_rounds")
     how = f", {rounds} pricing round{'s' * (rounds != 1)}" if rounds is not None else ""
-    fraction = rep.start + rep.width * min(1.0, rep.done / rep.stages)
-    rep.callback(f"{rep.label}{entry['stage']}: {entry['status']}{how}", fraction)
+    credited = rep.width * min(1.0, rep.done / rep.stages)
+    gained, rep.credited = credited - rep.credited, credited
+    rep.listener.tell(f"{rep.label}{entry['stage']}: {entry['status']}{how}", gained)
 
 
 def count_stage(priorities: list[int]) -> str:

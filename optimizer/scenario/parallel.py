@@ -33,6 +33,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from typing import Any
 
 import models
+from optimizer.engine.solve import threads_default
 from optimizer.scenario.changes import apply_changes
 from optimizer.scenario.outcome import outcome
 
@@ -152,7 +153,8 @@ def run_parallel(
         Small values: each chunk of them is sent to a worker.
     jobs
         Worker processes of the local pool started (and stopped) here. Each solves
-        one item at a time: the solvers run one thread each. The workers are forked
+        one item at a time: the solvers run one thread each, and a solve's blocks one
+        after another (``threads_default(1)``; so do the workers of a Dask cluster). The workers are forked
         (:data:`START_METHOD`): call this from a process whose other threads, if any,
         hold no lock a worker needs (the CLI's progress bar runs no thread then).
     scheduler
@@ -227,13 +229,16 @@ def _adopt(shared: dict[str, Any]) -> None:
 
 
 def _pool_chunk(fn: Callable[..., dict[str, Any]], chunk: Sequence[Any]) -> list[dict[str, Any]]:
-    return [fn(item, **_SHARED) for item in chunk]
+    # the workers are the parallelism: each solve's blocks one after another (no threads of its own)
+    with threads_default(1):
+        return [fn(item, **_SHARED) for item in chunk]
 
 
 def _dask_chunk(
     fn: Callable[..., dict[str, Any]], chunk: Sequence[Any], shared: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
-    return [fn(item, **shared) for item in chunk]
+    with threads_default(1):
+        return [fn(item, **shared) for item in chunk]
 
 
 def _gather(

@@ -243,7 +243,9 @@ def test_a_backend_without_warm_starts_is_given_none(monkeypatch):
     inst = models.from_dict(two_on_one_unit())
     solve(inst, backend="highs", start=frozenset({("a", "u")}))
     assert seen and seen[-1] is not None
-    cold = Capabilities(duals=True, warm_start=False, mip_bound=True, deterministic=True, add_columns=True)
+    cold = Capabilities(
+        duals=True, warm_start=False, mip_bound=True, deterministic=True, add_columns=True, concurrent_sessions=True
+    )
     monkeypatch.setattr(solve_mod, "capabilities", lambda name: cold)
     seen.clear()
     solve(inst, backend="highs", start=frozenset({("a", "u")}))

@@ -121,6 +121,24 @@ def test_results_in_order_and_a_workers_error_raised():
         run_parallel(square, list(range(20)), jobs=2, chunk_size=2, offset=0, fail=13)
 
 
+def solve_threads(x: int) -> dict[str, int]:
+    """A task for the pool: the ``threads`` a solve that names none would use here."""
+    from optimizer.engine.solve import default_threads
+
+    return {"x": x, "threads": default_threads()}
+
+
+def test_pool_workers_solve_each_instances_blocks_in_one_thread():
+    """The workers are the parallelism: a solve in them starts no threads of its own (the parent's default stays)."""
+    from optimizer.engine.solve import threads_default
+
+    with threads_default(2):  # as on a machine of two cores, whatever this one has
+        assert run_parallel(solve_threads, [1, 2, 3], jobs=2, chunk_size=1) == [
+            {"x": x, "threads": 1} for x in (1, 2, 3)
+        ]
+        assert solve_threads(0)["threads"] == 2
+
+
 def test_chunks_cover_the_items_in_order():
     assert chunks(10, 2, 3) == [(0, 3), (3, 6), (6, 9), (9, 10)]
     assert chunks(201, 2) == [(a, min(a + 26, 201)) for a in range(0, 201, 26)]  # 4 a worker

@@ -48,6 +48,11 @@ class Capabilities:
         seeds, one thread or worker).
     add_columns
         Can grow a model by columns and re-solve it from the previous basis.
+    concurrent_sessions
+        Sessions on different models may be solved at once, each in its own thread,
+        with the same results as one after another: the solver keeps no state shared
+        between sessions, and it releases the interpreter while it solves (so that
+        solving at once saves time). One session is only ever used by one thread.
     """
 
     duals: bool
@@ -55,6 +60,7 @@ class Capabilities:
     mip_bound: bool
     deterministic: bool
     add_columns: bool
+    concurrent_sessions: bool
 
     @property
     def column_generation(self) -> bool:

@@ -23,6 +23,7 @@ column generation never runs on CBC.
 from __future__ import annotations
 
 import tempfile
+import threading
 import warnings
 from typing import ClassVar
 
@@ -32,6 +33,9 @@ import pulp
 from optimizer.engine.backends.base import Capabilities, FloatArray, IndexArray, IntArray, StageResult
 from optimizer.engine.model import Milp, dot
 from optimizer.engine.status import Status
+
+# held while the warning filters are changed (catch_warnings is not thread-safe)
+_WARNING_FILTERS = threading.Lock()
 
 _SOL_STATUS = {
     pulp.LpSolutionOptimal: Status.OPTIMAL,
@@ -51,9 +55,12 @@ class CbcSession:
     """
 
     # warm start: a MIP start (PuLP's warmStart); deterministic: one thread; no bound,
-    # no duals of a MILP, and every solve writes the whole model anew (no added columns)
+    # no duals of a MILP, and every solve writes the whole model anew (no added columns);
+    # concurrent sessions: each solve's files are in a directory of its own (PuLP names them
+    # by uuid4 besides), CBC runs as a subprocess, and the one piece of process-wide state
+    # touched, the warning filters, is changed under a lock (see `solve`)
     CAPABILITIES: ClassVar[Capabilities] = Capabilities(
-        duals=False, warm_start=True, mip_bound=False, deterministic=True, add_columns=False
+        duals=False, warm_start=True, mip_bound=False, deterministic=True, add_columns=False, concurrent_sessions=True
     )
 
     def __init__(self, milp: Milp) -> None:
@@ -101,7 +108,9 @@ class CbcSession:
         if start is not None:
             for var, value in zip(self.vars, np.rint(np.asarray(start)).astype(int).tolist(), strict=True):
                 var.setInitialValue(value)
-        with warnings.catch_warnings():
+        # catch_warnings swaps the process-wide warning filters: one session at a time
+        # (sessions of other blocks may be solving in other threads)
+        with _WARNING_FILTERS, warnings.catch_warnings():
             # PuLP 3 deprecates its bundled CBC in favour of a separately installed one
             warnings.filterwarnings("ignore", message="PULP_CBC_CMD is deprecated", category=DeprecationWarning)
             solver = pulp.PULP_CBC_CMD(

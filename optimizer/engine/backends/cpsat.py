@@ -68,9 +68,11 @@ class CpSatSession:
     """
 
     # deterministic: one worker and a fixed seed (with more workers CP-SAT is not);
-    # warm start: the start is given as solution hints; mip_bound: the best objective bound
+    # warm start: the start is given as solution hints; mip_bound: the best objective bound;
+    # concurrent sessions: each has its own model and solver, and CpSolver.solve releases the
+    # interpreter while it searches (measured: a Python loop in another thread keeps its speed)
     CAPABILITIES: ClassVar[Capabilities] = Capabilities(
-        duals=False, warm_start=True, mip_bound=True, deterministic=True, add_columns=False
+        duals=False, warm_start=True, mip_bound=True, deterministic=True, add_columns=False, concurrent_sessions=True
     )
 
     def __init__(self, milp: Milp) -> None:

@@ -33,7 +33,12 @@ _STATUS = {
     highspy.HighsModelStatus.kInterrupt: Status.FEASIBLE,
 }
 
-_CAPABILITIES = Capabilities(duals=True, warm_start=True, mip_bound=True, deterministic=True, add_columns=True)
+# concurrent sessions: highspy releases the interpreter in `run`, and each thread that runs
+# HiGHS gets its own task executor (thread-local since HiGHS 1.2, ERGO-Code/HiGHS#818); the
+# scheduler is never reset here (resetting it under a running solve is what is unsafe)
+_CAPABILITIES = Capabilities(
+    duals=True, warm_start=True, mip_bound=True, deterministic=True, add_columns=True, concurrent_sessions=True
+)
 
 
 def _highs() -> highspy.Highs:
