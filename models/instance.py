@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
@@ -16,6 +15,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
+from models.memory import collector_paused
 from models.schema import (
     FORMAT_V2,
     KINDS,
@@ -224,13 +224,8 @@ class Instance:
         # The writer makes tens of thousands of tuples (columns, rows of pieces) and no
         # reference cycle: the collector is paused while it runs, as the CLI pauses it while
         # loading (national week: 41 young collections, 0.003 s of a 0.025 s hash).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():
             return self._digest()
-        finally:
-            if collecting:
-                gc.enable()
 
     def _digest(self) -> str:
         """:attr:`sha256`, written and hashed."""
