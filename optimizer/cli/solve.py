@@ -60,9 +60,10 @@ def solve(
 
     An .xlsx or CSV plan is in Danish unless --lang en; `check`, `report` and `explain` read it back.
     """
-    # the solve's modules, loaded before the freeze below so that it covers them
-    import optimizer.engine.solve
-    import optimizer.plan.build  # noqa: F401
+    # the solve's modules, loaded as the command's own were (optimizer.cli.LazyCommands)
+    with collector_paused():
+        import optimizer.engine.solve
+        import optimizer.plan.build  # noqa: F401
 
     # A solve allocates hundreds of thousands of objects that are never garbage cycles (records,
     # pairs, plan rows): a young generation 30 times the default's 700 cuts the cyclic
