@@ -163,3 +163,22 @@ def main() -> None:
 
 
 main.commands = LazyCommands(COMMANDS)
+
+#: Whether this process is the ``anvis`` program (:func:`run`), not a caller of :data:`main`.
+_PROGRAM = [False]
+
+
+def run() -> None:
+    """The ``anvis`` program (the console script): :data:`main` in a process of its own.
+
+    A command that has finished its work may then end the process at once
+    (:func:`optimizer.cli.common.finish`) instead of tearing the interpreter down; a
+    caller of :data:`main` in its own process (tests, ``CliRunner``) never sees that.
+    """
+    _PROGRAM[0] = True
+    main()
+
+
+def is_program() -> bool:
+    """True in the ``anvis`` program (started by :func:`run`), False where :data:`main` is called in-process."""
+    return _PROGRAM[0]

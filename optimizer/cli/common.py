@@ -14,7 +14,7 @@ import os
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -164,6 +164,27 @@ def error(message: str) -> NoReturn:
 #: Problems listed before the rest are only counted (a wrong delimiter is one line, but
 #: a file of another kind can still give thousands).
 SHOWN_PROBLEMS = 50
+
+
+def finish(code: int = 0) -> None:
+    """End a command whose work is done: its files written and closed, its output printed.
+
+    In the ``anvis`` program (:func:`optimizer.cli.run`) the process exits now, with
+    ``code``, after flushing stdout and stderr: freeing the command's objects one by one
+    and tearing down the interpreter would give the system back nothing that exiting does
+    not (a national week's ``anvis solve``: 0.018 s of its 0.37 s). No exit handler runs
+    (none is registered on the commands that finish so). Called in-process (tests, a
+    caller of :data:`optimizer.cli.main`), it only exits with ``code`` when that is not 0.
+    """
+    from optimizer.cli import is_program
+
+    if is_program():
+        for stream in (sys.stdout, sys.stderr):
+            with suppress(OSError, ValueError):  # a closed pipe or stream: nothing more can reach it
+                stream.flush()
+        os._exit(code)
+    if code:
+        sys.exit(code)
 
 
 def fail(exc: InstanceError) -> NoReturn:

@@ -17,6 +17,7 @@ from optimizer.cli.common import (
     Overrides,
     columns_option,
     fail,
+    finish,
     guard_output,
     lang_option,
     load_instance,
@@ -122,8 +123,7 @@ def _solve(
         gc.freeze()
     if not quiet:
         print_plan_summary(plan, result.timings, output)
-    if plan.status == "error":
-        sys.exit(1)
+    finish(1 if plan.status == "error" else 0)
 
 
 @click.command()
