@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 import models
 from models.validate import InstanceError, add_overrides
-from optimizer.cli import main
+from optimizer.cli import main, run
 from optimizer.engine.data import ProblemData
 
 from conftest import doc
@@ -52,10 +52,10 @@ COMMANDS = {
 
 
 def test_entry_point_is_the_click_group():
-    """``anvis`` runs ``optimizer.cli:main``, the group that holds every command."""
+    """``anvis`` runs ``optimizer.cli:run``: the program around ``main``, the group that holds every command."""
     (ep,) = [e for e in entry_points(group="console_scripts") if e.name == "anvis"]
-    assert ep.value == "optimizer.cli:main"
-    assert ep.load() is main and isinstance(main, click.Group)
+    assert ep.value == "optimizer.cli:run"
+    assert ep.load() is run and isinstance(main, click.Group)
     assert set(main.commands) == COMMANDS
     assert set(main.commands["round"].commands) == {
         "open", "solve", "commit", "rollback", "abandon", "status", "history", "report", "explain", "new-period",
