@@ -94,6 +94,7 @@ from models import KINDS
 from models.schema import FORMAT_V2
 from optimizer.engine.data import ProblemData
 from optimizer.engine.pairs import ELIGIBLE, candidates, failure_codes
+from optimizer.engine.solve import threads_default
 from optimizer.rounds.subsidies import FULL_YEARS, TAPER_YEARS, taper_schedule, tenancies
 from optimizer.rounds.workflow import commit_round, decline_offers, ledger_totals, new_period, open_round, solve_round
 from optimizer.sim.calibration import (
@@ -1013,7 +1014,9 @@ def _worker(
         _WORKER["queue"].put(label)
 
     try:
-        return _run_regime(w, name, db, tick=tick, **opts)
+        # the worker processes are the parallelism: each round's blocks one after another
+        with threads_default(1):
+            return _run_regime(w, name, db, tick=tick, **opts)
     finally:
         from optimizer.rounds.ledger import dispose_all
 

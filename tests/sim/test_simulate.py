@@ -549,3 +549,15 @@ def test_subsidy_taper_per_regime_is_the_ledgers_tenancies_under_the_rule(run):
         else:
             assert years == {} and taper["cost_kr"] == 0
     assert seen > 0  # the run subsidises someone
+
+
+def test_regime_workers_solve_each_rounds_blocks_in_one_thread(monkeypatch):
+    """The regime workers are the parallelism: a solve in one starts no threads of its own."""
+    import optimizer.sim.simulate as sim
+    from optimizer.engine.solve import default_threads, threads_default
+
+    monkeypatch.setattr(sim, "make_world", lambda **kw: None)
+    monkeypatch.setattr(sim, "_run_regime", lambda w, name, db, tick, **opts: {"threads": default_threads()})
+    with threads_default(2):  # as on a machine of two cores, whatever this one has
+        assert sim._worker("rotation", "unused.db", {"seed": 0, "scale": 0.01}, None, "anvis/2") == {"threads": 1}
+        assert default_threads() == 2
