@@ -13,6 +13,7 @@ modules both import from here and never from each other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
@@ -27,6 +28,14 @@ FloatArray = npt.NDArray[np.float64]
 IndexArray = npt.NDArray[np.integer]
 #: A solution: one integral value per column.
 IntArray = npt.NDArray[np.integer]
+#: A MIP start for :meth:`Session.solve`: the plan itself, a function that makes it (called
+#: only by a backend that uses it, and only when it does), or none.
+MipStart = IntArray | Callable[[], IntArray] | None
+
+
+def mip_start(start: MipStart) -> IntArray | None:
+    """The plan of a :data:`MipStart`: a function start is called here."""
+    return start() if callable(start) else start
 
 
 @dataclass(frozen=True)
@@ -129,8 +138,12 @@ class Session(Protocol):
     def add_row(self, cols: IndexArray, vals: FloatArray, lo: float, hi: float) -> None:
         """Add the row ``lo ≤ Σ vals · x[cols] ≤ hi``."""
 
-    def solve(self, time_limit: float | None, start: IntArray | None, abs_gap: float) -> StageResult:
-        """Solve the model as it stands, from an optional start, to an absolute gap."""
+    def solve(self, time_limit: float | None, start: MipStart, abs_gap: float) -> StageResult:
+        """Solve the model as it stands, from an optional start, to an absolute gap.
+
+        A start given as a function is made only if the backend uses it for this solve
+        (HiGHS: only when the LP's optimum is not integral and a MIP runs).
+        """
 
 
 class ColumnSession(Protocol):

@@ -30,7 +30,14 @@ from typing import ClassVar
 import numpy as np
 import pulp
 
-from optimizer.engine.backends.base import Capabilities, FloatArray, IndexArray, IntArray, StageResult
+from optimizer.engine.backends.base import (
+    Capabilities,
+    FloatArray,
+    IndexArray,
+    MipStart,
+    StageResult,
+    mip_start,
+)
 from optimizer.engine.model import Milp, dot
 from optimizer.engine.status import Status
 
@@ -103,8 +110,9 @@ class CbcSession:
             np.asarray(cols, dtype=np.int64).tolist(), np.asarray(vals, dtype=float).tolist(), float(lo), float(hi)
         )
 
-    def solve(self, time_limit: float | None, start: IntArray | None, abs_gap: float) -> StageResult:
+    def solve(self, time_limit: float | None, start: MipStart, abs_gap: float) -> StageResult:
         """Solve with CBC from an optional MIP start, to an absolute gap."""
+        start = mip_start(start)
         if start is not None:
             for var, value in zip(self.vars, np.rint(np.asarray(start)).astype(int).tolist(), strict=True):
                 var.setInitialValue(value)

@@ -23,7 +23,14 @@ from typing import ClassVar
 import numpy as np
 from ortools.sat.python import cp_model
 
-from optimizer.engine.backends.base import Capabilities, FloatArray, IndexArray, IntArray, StageResult
+from optimizer.engine.backends.base import (
+    Capabilities,
+    FloatArray,
+    IndexArray,
+    MipStart,
+    StageResult,
+    mip_start,
+)
 from optimizer.engine.model import Milp, dot
 from optimizer.engine.status import Status
 
@@ -121,8 +128,9 @@ class CpSatSession:
         expr = cp_model.LinearExpr.weighted_sum([self.vars[j] for j in cols.tolist()], ints.tolist())
         self.model.add_linear_constraint(expr, _lower(lo_s), _upper(hi_s))
 
-    def solve(self, time_limit: float | None, start: IntArray | None, abs_gap: float) -> StageResult:
+    def solve(self, time_limit: float | None, start: MipStart, abs_gap: float) -> StageResult:
         """Solve from optional hints; stop at an absolute gap below ``abs_gap``."""
+        start = mip_start(start)
         model = self.model
         model.clear_hints()  # type: ignore[no-untyped-call]  # (OR-Tools leaves it unannotated)
         if start is not None:

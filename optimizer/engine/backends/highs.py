@@ -19,7 +19,9 @@ from optimizer.engine.backends.base import (
     IndexArray,
     IntArray,
     LpResult,
+    MipStart,
     StageResult,
+    mip_start,
 )
 from optimizer.engine.model import Milp
 from optimizer.engine.status import Status
@@ -171,12 +173,12 @@ class HighsSession:
         """Add the row ``lo ≤ Σ vals · x[cols] ≤ hi``."""
         _add_row(self.h, cols, vals, lo, hi)
 
-    def solve(self, time_limit: float | None, start: IntArray | None, abs_gap: float) -> StageResult:
-        """The LP's optimum when it is integral, else a MIP solve from ``start``."""
+    def solve(self, time_limit: float | None, start: MipStart, abs_gap: float) -> StageResult:
+        """The LP's optimum when it is integral, else a MIP solve from ``start`` (made only then)."""
         found = self._integral_lp(time_limit)
         if found is not None:
             return found
-        return _run_mip(self.h, time_limit, start, abs_gap, self.presolve)
+        return _run_mip(self.h, time_limit, mip_start(start), abs_gap, self.presolve)
 
     def _integral_lp(self, time_limit: float | None) -> StageResult | None:
         """The LP relaxation's optimum when it is integral (then it is the MILP's), else None.
