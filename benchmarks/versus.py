@@ -37,11 +37,11 @@ import sys
 folder = sys.argv.pop(1)
 sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
 sys.path.insert(0, folder)
-from optimizer.cli import main  # first, as the anvis script does: it sets BLAS threads before NumPy loads
+import optimizer.cli  # first, as the anvis script does: it sets BLAS threads before NumPy loads
 import models
 assert models.__file__.startswith(folder), models.__file__
 sys.argv[0] = "anvis"
-main()
+getattr(optimizer.cli, "run", optimizer.cli.main)()  # the console script's entry point where it has one
 """
 
 
