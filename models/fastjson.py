@@ -386,8 +386,7 @@ def parse_document(data: bytes | str, large: int = 10_000) -> Any:
         if isinstance(exc, json.JSONDecodeError):
             raise
         return None  # an integer of more digits than Python parses: the standard reader keeps it
-    rows = doc.get("scores") if isinstance(doc, dict) else None
-    columns = _columns(rows) if isinstance(rows, list) and len(rows) >= large else None
+    columns = _large_scores(doc, large)
     if columns is None:
         return None
     keys, inside = _count({k: v for k, v in doc.items() if k != "scores"})
@@ -403,11 +402,16 @@ def with_score_columns(doc: Any, large: int = 10_000) -> Any:
     The rows are as :func:`parse_document` takes them; any other table, or document, is
     left as it is. For a document :func:`parse_unique` read (its keys known not to repeat).
     """
-    rows = doc.get("scores") if isinstance(doc, dict) else None
-    columns = _columns(rows) if isinstance(rows, list) and len(rows) >= large else None
+    columns = _large_scores(doc, large)
     if columns is not None:
         doc["scores"] = columns
     return doc
+
+
+def _large_scores(doc: Any, large: int) -> ScoreColumns | None:
+    """The ``scores`` table of ``doc`` as columns where it has ``large`` rows or more, all well formed; else None."""
+    rows = doc.get("scores") if isinstance(doc, dict) else None
+    return _columns(rows) if isinstance(rows, list) and len(rows) >= large else None
 
 
 def _count(value: Any) -> tuple[int, int]:

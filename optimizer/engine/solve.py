@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -166,16 +167,20 @@ def solve(
     """
     if backend not in (*BACKENDS, "auto"):
         raise ValueError(f"unknown backend {backend!r} (choose from auto, {', '.join(BACKENDS)})")
-    if threads is None:
-        threads = default_threads()
-    elif not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
-        raise ValueError(f"threads must be a positive integer, got {threads!r}")
+    threads = default_threads() if threads is None else _positive_threads(threads)
     with reporting(progress):
         return _solve(inst, backend, time_limit, decompose, progress, start, threads)
 
 
 #: The default ``threads`` of :func:`solve` in this context when set (:func:`threads_default`).
 _THREADS: contextvars.ContextVar[int | None] = contextvars.ContextVar("anvis_solve_threads", default=None)
+
+
+def _positive_threads(threads: object) -> int:
+    """``threads`` where it is a positive integer (a bool is not); else ``ValueError``."""
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise ValueError(f"threads must be a positive integer, got {threads!r}")
+    return threads
 
 
 def default_threads() -> int:
@@ -200,9 +205,7 @@ def threads_default(threads: int) -> Iterator[None]:
     For work that is parallel already: a pool of worker processes each solving whole
     instances (``anvis scenario --jobs``) solves each one's blocks in one thread (1).
     """
-    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
-        raise ValueError(f"threads must be a positive integer, got {threads!r}")
-    token = _THREADS.set(threads)
+    token = _THREADS.set(_positive_threads(threads))
     try:
         yield
     finally:
@@ -567,12 +570,11 @@ def _stages(
     An optimum is at least as good as it, so where HiGHS's first LP is integral (the usual
     case) it is never made, and the result is the same as if it had been.
     """
-    made: list[npt.NDArray[np.integer]] = []
 
+    @cache
     def initial() -> npt.NDArray[np.integer]:
-        if not made:  # the greedy warm start knows 0/1 columns only; an aggregated model starts from nothing
-            made.append(greedy(data, milp) if milp.col_hi is None else np.zeros(milp.n_cols, np.int32))
-        return made[0]
+        # the greedy warm start knows 0/1 columns only; an aggregated model starts from nothing
+        return greedy(data, milp) if milp.col_hi is None else np.zeros(milp.n_cols, np.int32)
 
     if milp.n_cols == 0:
         return initial(), Status.OPTIMAL, [], 0.0, 0.0

@@ -51,12 +51,13 @@ class _Listener:
     lock: threading.Lock = field(default_factory=threading.Lock)
     done: float = 0.0  # fraction of the solve done: blocks ended, and the ended stages of running ones
 
-    def tell(self, message: str, gained: float) -> None:
-        """Count ``gained`` more of the solve done and report ``message`` with the fraction now done."""
+    def tell(self, message: str | None, gained: float) -> None:
+        """Count ``gained`` more of the solve done and report ``message`` (if any) with the fraction now done."""
         with self.lock:
             # a sum that only grows: the fraction never goes back, whichever block reports
             self.done += gained
-            self.callback(message, min(1.0, self.done))
+            if message is not None:
+                self.callback(message, min(1.0, self.done))
 
 
 @dataclass
@@ -111,8 +112,7 @@ def end_block() -> None:
     if rep is None:
         return
     gained, rep.credited = rep.width - rep.credited, rep.width
-    with rep.listener.lock:
-        rep.listener.done += gained
+    rep.listener.tell(None, gained)
 
 
 def listening() -> bool:
