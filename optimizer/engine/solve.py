@@ -615,5 +615,6 @@ def _stages(
         for p in sorted_set(prio[cost > 0]):
             nz = np.flatnonzero(prio == p)
             session.add_row(nz, np.ones(len(nz)), float(x[nz].sum()), np.inf)
+        session.hold_optimum()
     assert x is not None  # every stage sets it, and there is at least one
     return x, status, log, bound, gap

@@ -145,6 +145,14 @@ class Session(Protocol):
         (HiGHS: only when the LP's optimum is not integral and a MIP runs).
         """
 
+    def hold_optimum(self) -> None:
+        """Learn that every later solve keeps the last solve's optimum.
+
+        The caller has added rows that keep it. A backend may narrow the model by what
+        that implies, without changing any later optimum (HiGHS fixes the columns that
+        complementary slackness puts at a bound); others do nothing.
+        """
+
 
 class ColumnSession(Protocol):
     """A maximising LP (or MILP) over fixed rows whose columns are added as needed.

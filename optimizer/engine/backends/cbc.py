@@ -110,6 +110,9 @@ class CbcSession:
             np.asarray(cols, dtype=np.int64).tolist(), np.asarray(vals, dtype=float).tolist(), float(lo), float(hi)
         )
 
+    def hold_optimum(self) -> None:
+        """Nothing: this backend solves each stage's model whole."""
+
     def solve(self, time_limit: float | None, start: MipStart, abs_gap: float) -> StageResult:
         """Solve with CBC from an optional MIP start, to an absolute gap."""
         start = mip_start(start)

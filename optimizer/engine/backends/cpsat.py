@@ -128,6 +128,9 @@ class CpSatSession:
         expr = cp_model.LinearExpr.weighted_sum([self.vars[j] for j in cols.tolist()], ints.tolist())
         self.model.add_linear_constraint(expr, _lower(lo_s), _upper(hi_s))
 
+    def hold_optimum(self) -> None:
+        """Nothing: this backend solves each stage's model whole."""
+
     def solve(self, time_limit: float | None, start: MipStart, abs_gap: float) -> StageResult:
         """Solve from optional hints; stop at an absolute gap below ``abs_gap``."""
         start = mip_start(start)

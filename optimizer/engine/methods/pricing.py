@@ -42,6 +42,7 @@ import numpy.typing as npt
 from optimizer.engine.backends import open_column_session, open_session
 from optimizer.engine.backends.base import ColumnSession, StageResult
 from optimizer.engine.data import ProblemData, sorted_set
+from optimizer.engine.face import face_tolerance
 from optimizer.engine.methods.greedy import greedy
 from optimizer.engine.model import CITIZEN, Milp, dot
 from optimizer.engine.stages import Objective, StageEntry, StagesResult, clean, count_stage, stage_log
@@ -73,7 +74,6 @@ TIED_ADD_MIN = 1e-3  # with the tie-break, pairs enter only above this reduced c
 TIED_ITERATIONS = (8, 10_000)  # a tie-broken LP may take 8 iterations per row + 10,000 (then: plain cost)
 RANK_TABLE = 1 << 16  # _ranks counts in a table when the values span at most this more than their number
 COMPLETIONS_KEPT = 4  # completions remembered by GrowingModel._complete
-FACE_TOL = 1e-6  # relative to the largest cost: reduced costs and duals this close to 0 count as 0
 
 
 def _top(key_group: npt.NDArray[np.integer], order: Columns, k: int) -> Columns:
@@ -219,17 +219,14 @@ class GrowingModel:
         """Restrict every later stage to the plans that keep this stage's optimum.
 
         ``y`` are duals of the stage's LP over the whole block (every unpriced pair has
-        reduced cost ≤ 0), so its value ``z_LP`` bounds every plan: ``cost·x' ≤ z_LP − P(x')``
-        where the penalty ``P`` adds ``|d_j|`` for each pair off the bound its reduced cost
-        ``d_j`` points to and ``|y_r|`` per unit of slack of each row with a non-zero dual.
-        A plan that keeps the optimum ``cost·x`` has ``P ≤ gap = z_LP − cost·x``; penalties
-        come in whole units of pairs and row slack, so a pair with ``d_j < −gap`` is 0 in
-        every such plan, one with ``d_j > gap`` is 1, and a row with ``|y_r| > gap`` stays at
-        its level. Unlike a hold row (which makes the LP highly degenerate), this shrinks
-        the model: fixed-out pairs are never priced again. ``d`` are the reduced costs of
-        every pair under ``y``; ``scale`` is the largest cost (for the tolerance).
+        reduced cost ≤ 0), so its value ``z_LP`` bounds every plan, and a plan keeping the
+        optimum ``cost·x`` has its columns and rows fixed as :mod:`optimizer.engine.face`
+        proves, for ``gap = z_LP − cost·x``. Unlike a hold row (which makes the LP highly
+        degenerate), this shrinks the model: fixed-out pairs are never priced again. ``d``
+        are the reduced costs of every pair under ``y``; ``scale`` is the largest cost (for
+        the tolerance).
         """
-        tol = gap + FACE_TOL * max(1.0, scale)
+        tol = face_tolerance(gap, scale)
         # columns fixed by an earlier stage stay fixed (their reduced costs no longer matter)
         free = ~self.dead & ~self.one
         self.dead |= free & (d < -tol)
@@ -318,14 +315,14 @@ class GrowingModel:
         """The best plan of the block, by one MILP over the pairs that can be in a plan better than ``start``.
 
         ``d`` are the reduced costs of every pair under duals whose Lagrangian bound over
-        the whole block is ``bound``. By the penalty argument of :meth:`fix_face`, a plan
+        the whole block is ``bound``. By the penalty argument of :mod:`optimizer.engine.face`, a plan
         worth at least ``cost·start = bound − gap`` has every pair with ``d_j < −gap`` at 0
         and every pair with ``d_j > gap`` at 1, so the best completion of those values
         over the band ``|d_j| ≤ gap`` (priced in or not) is the block's optimum; the band
         is small when ``start`` is good. Returns the plan (None if the MILP found none),
         the MILP's result (None when the band is empty) and the band.
         """
-        gap = max(0.0, bound - dot(cost, start)) + FACE_TOL * max(1.0, scale)
+        gap = face_tolerance(max(0.0, bound - dot(cost, start)), scale)
         live = ~self.dead
         fixed: Plan = (live & (self.one | (d > gap))).astype(np.int8)
         inside = live & ~self.one & (np.abs(d) <= gap)
@@ -617,7 +614,7 @@ def priced_stages(
                 continue  # the LP drops an earlier optimum: no rounding of it keeps them (see below)
             target = _optimal_above(z_lp, abs_gap)
             # a plan worth target keeps every pair whose |reduced cost| exceeds z_lp - target
-            # at its LP value (the penalty argument of GrowingModel.fix_face)
+            # at its LP value (the penalty argument of optimizer.engine.face)
             d_all = model.all_reduced_costs(lp_cost, y, AT)  # every pair, under the raised duals
             band = model.cols[np.abs(d_all[model.cols]) <= z_lp - target + TOL]
             # a packed stage (several priorities) goes on per priority rather than by a
