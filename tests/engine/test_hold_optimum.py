@@ -10,6 +10,7 @@ the checker.
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -23,55 +24,80 @@ from optimizer.plan.build import make_plan
 from optimizer.sim.generate import duplicated, generate
 
 
+@dataclass
+class Holds:
+    """What the holds of a solve did: columns fixed, at an upper bound above 1, and MIPs over fixed models."""
+
+    fixed: int = 0
+    fixed_above_one: int = 0
+    mips_after_a_hold: int = 0
+    force_mip: bool = False  # every solve after a hold taken as fractional: a MIP over the fixed model
+
+
 @pytest.fixture
-def fixed(monkeypatch) -> list[int]:
-    """The number of columns each hold fixed, in order."""
-    counts: list[int] = []
-    real = HighsSession.hold_optimum
+def holds(monkeypatch) -> Holds:
+    seen = Holds()
+    real_hold, real_lp = HighsSession.hold_optimum, HighsSession._integral_lp
 
-    def counted(self: HighsSession) -> None:
-        before = int(self.fixed.sum())
-        real(self)
-        counts.append(int(self.fixed.sum()) - before)
+    def hold(self: HighsSession) -> None:
+        before = self.fixed.copy()
+        real_hold(self)
+        new = self.fixed & ~before
+        seen.fixed += int(new.sum())
+        lp = self.h.getLp()
+        seen.fixed_above_one += int((new & (np.asarray(lp.col_lower_) > 1)).sum())
 
-    monkeypatch.setattr(HighsSession, "hold_optimum", counted)
-    return counts
+    def lp(self: HighsSession, time_limit):
+        found = real_lp(self, time_limit)
+        if seen.force_mip and self.fixed.any():
+            found = None
+        seen.mips_after_a_hold += found is None and bool(self.fixed.any())
+        return found
+
+    monkeypatch.setattr(HighsSession, "hold_optimum", hold)
+    monkeypatch.setattr(HighsSession, "_integral_lp", lp)
+    return seen
 
 
-def checked(inst: models.Instance) -> solve_mod.Result:
-    result = solve(inst, backend="highs", threads=1)
+def checked(inst: models.Instance, backend: str = "highs") -> solve_mod.Result:
+    result = solve(inst, backend=backend, threads=1)
     violations = check_plan(inst, make_plan(result).to_dict())
     assert not violations, "\n".join(format_violations(violations))
     return result
 
 
+# name: (document, PACK_LIMIT or None for the default, backend, every stage after a hold a MIP)
 CASES = {
     # one stage per priority: the second and third count stages hold what the first fixed
-    "stage per priority": (generate("city-week", seed=5, scale=0.3), 0),
-    "packed stages": (generate("national-week", seed=2, scale=0.1, format="anvis/1"), None),
-    # integer columns above 1 (aggregated citizens and units): fixed at their upper bound
-    "aggregated": (duplicated(generate("city-week", seed=2, scale=0.3), 3, 2), None),
-    # binding side rows: some stages' LPs are fractional and go to a MIP over the fixed model
-    "hard": (generate("hard-national", seed=1, scale=0.03, format="anvis/1"), None),
+    "stage per priority": (generate("city-week", seed=5, scale=0.3), 0, "highs", False),
+    "packed stages": (generate("national-week", seed=2, scale=0.1, format="anvis/1"), None, "highs", False),
+    # integer columns above 1 (auto aggregates interchangeable citizens and units)
+    "aggregated": (duplicated(generate("city-week", seed=2, scale=0.1, format="anvis/1"), 3, 2), None, "auto", False),
+    # a stage whose LP is fractional after a hold is a MIP over the fixed model (binding side rows)
+    "mip after a hold": (generate("hard-national", seed=1, scale=0.03, format="anvis/1"), 0, "highs", True),
 }
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_holding_an_optimum_changes_no_later_optimum(case, fixed, monkeypatch):
-    document, pack_limit = CASES[case]
+def test_holding_an_optimum_changes_no_later_optimum(case, holds, monkeypatch):
+    document, pack_limit, backend, force_mip = CASES[case]
     if pack_limit is not None:
         monkeypatch.setattr(solve_mod, "PACK_LIMIT", pack_limit)
+    holds.force_mip = force_mip
     inst = models.from_dict(document)
-    held = checked(inst)
-    assert sum(fixed) > 0  # the hold fixed columns: the comparison below is not of one path twice
+    held = checked(inst, backend)
+    # the path under test ran: columns were fixed (the comparison below is not of one path twice)
+    assert holds.fixed > 0
+    assert holds.fixed_above_one > 0 or case != "aggregated"
+    assert holds.mips_after_a_hold > 0 or not force_mip
     monkeypatch.setattr(HighsSession, "hold_optimum", lambda self: None)
-    plain = checked(inst)
+    plain = checked(inst, backend)
     assert held.status == plain.status == "optimal"
     assert held.housed_by_priority == plain.housed_by_priority
     assert held.total_score == pytest.approx(plain.total_score, abs=1e-6)
 
 
-def test_a_column_fixed_by_one_stage_stays_where_it_was_fixed(fixed, monkeypatch):
+def test_a_column_fixed_by_one_stage_stays_where_it_was_fixed(monkeypatch):
     """Three count stages: columns fixed at 0 by the first keep 0 whatever their reduced
     cost in the next (fixing them again by it lost 205 of 470 score points once)."""
     monkeypatch.setattr(solve_mod, "PACK_LIMIT", 0)
