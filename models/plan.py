@@ -63,7 +63,8 @@ class PlanRecord(BaseModel):
 
     # Infinity and NaN are written as such by the JSON serialiser, so that to_dict keeps them
     # as floats (as model_dump does) and the strict plan writer refuses them, never a null.
-    model_config = ConfigDict(frozen=True, extra="allow", ser_json_inf_nan="constants")
+    # built at first use, as the instance's records are (models.schema.Record)
+    model_config = ConfigDict(frozen=True, extra="allow", ser_json_inf_nan="constants", defer_build=True)
 
 
 class Assignment(PlanRecord):

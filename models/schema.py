@@ -159,7 +159,10 @@ def V2(default: Any) -> Any:
 class Record(BaseModel):
     """Base of all records: immutable, strict scalars, unknown fields ignored."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # Each class's validator is built at its first use, not at import: a command builds
+    # only the ones it uses (``anvis solve`` only Body's, which holds the others' schemas;
+    # importing the records took 0.011 s of a national week's 0.36 s, now 0.004 s).
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 
 class Parameters(Record):
