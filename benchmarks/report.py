@@ -50,8 +50,9 @@ def process_table(run: dict, benches: list[dict]) -> list[str]:
     lines = [
         _run_line(run),
         "",
-        "Wall clock and CPU seconds (user + system) of a fresh process each (median of 3 for anvis, 1 on "
-        "hard-city and city-year; 1 for the plain model); peak MB: anvis's peak resident size. "
+        "Wall clock and CPU seconds (user + system) of a fresh process each, medians of 3 rounds (1 on "
+        "hard-city and city-year), each round the plain model and then anvis; ratios of the medians; "
+        "peak MB: anvis's peak resident size. "
         "Phases (wall s): a separate fresh `python -m benchmarks.phases FILE`; `startup` is `python -c pass`.",
         "",
         "| instance | file MB | anvis s | plain PuLP+CBC s | ratio | anvis CPU s | plain CPU s | CPU ratio | peak MB | "
