@@ -176,39 +176,7 @@ def run() -> None:
     caller of :data:`main` in its own process (tests, ``CliRunner``) never sees that.
     """
     _PROGRAM[0] = True
-    _reuse_freed_memory()
     main()
-
-
-#: glibc's ``mallopt`` parameters (malloc.h): above this size an allocation is mapped apart; the
-#: heap's free top is given back above that one
-_M_MMAP_THRESHOLD, _M_TRIM_THRESHOLD = -3, -1
-
-
-def _reuse_freed_memory() -> bool:
-    """Let glibc's allocator keep freed memory for the next allocations instead of unmapping it.
-
-    By default glibc maps large allocations (NumPy's arrays, long lists; from 128 KiB,
-    a threshold that rises as such blocks are freed) apart, unmaps them when freed and
-    trims the heap's free top from 128 KiB, so later allocations fault their pages in
-    afresh, at first touch (a national week: 26,000 page faults, a sixth of its CPU time
-    in the kernel). Allocations below 16 MiB come from the heap instead, trimmed only
-    above 64 MiB of free top: 4,000 fewer faults; national week 0.352 -> 0.339 s,
-    city-year 12.9 -> 12.6 s, peak 98 -> 111 MB and 521 -> 522 MB. Only where the C
-    library is glibc, and only in the program, not in a process that calls :data:`main`
-    itself. Returns whether glibc took both values.
-    """
-    import os
-
-    try:
-        if not os.confstr("CS_GNU_LIBC_VERSION"):
-            return False
-        import ctypes
-
-        mallopt = ctypes.CDLL(None).mallopt
-    except (ValueError, OSError, AttributeError):  # no such confstr name, no C library found
-        return False
-    return bool(mallopt(_M_MMAP_THRESHOLD, 16 << 20)) & bool(mallopt(_M_TRIM_THRESHOLD, 64 << 20))
 
 
 def is_program() -> bool:
