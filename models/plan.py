@@ -63,8 +63,7 @@ class PlanRecord(BaseModel):
 
     # Infinity and NaN are written as such by the JSON serialiser, so that to_dict keeps them
     # as floats (as model_dump does) and the strict plan writer refuses them, never a null.
-    # built at first use, as the instance's records are (models.schema.Record)
-    model_config = ConfigDict(frozen=True, extra="allow", ser_json_inf_nan="constants", defer_build=True)
+    model_config = ConfigDict(frozen=True, extra="allow", ser_json_inf_nan="constants")
 
 
 class Assignment(PlanRecord):

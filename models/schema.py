@@ -159,10 +159,7 @@ def V2(default: Any) -> Any:
 class Record(BaseModel):
     """Base of all records: immutable, strict scalars, unknown fields ignored."""
 
-    # Each class's validator is built at its first use, not at import: a command builds
-    # only the ones it uses (``anvis solve`` only Body's, which holds the others' schemas;
-    # a national week's whole process: 0.366 -> 0.358 s with the plan's records, likewise).
-    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
 
 class Parameters(Record):
