@@ -25,12 +25,10 @@ where these checks send the document to the Python writer:
 
 :func:`parse_unique` reads any UTF-8 JSON text by jiter (pydantic's parser, one Rust call) where
 that gives exactly what :func:`json.loads` gives, and refuses a key given twice in an object
-(no Python call per object).
-:func:`parse_document` reads an instance document whose ``scores`` table holds hundreds of
-thousands of rows without a Python hook call per object: :func:`json.loads` builds the
-dicts in C, repeated keys are found by counting colons, and a score table of well-formed
-rows becomes :class:`ScoreColumns`. Validation (:func:`models.validate.from_dict`) checks
-those columns vectorised, with the messages it gives a list of records.
+(no Python call per object). :func:`with_score_columns` then makes a ``scores`` table of
+hundreds of thousands of well-formed rows :class:`ScoreColumns`, which validation
+(:func:`models.validate.from_dict`) checks vectorised, with the messages it gives a list
+of records.
 """
 
 from __future__ import annotations
@@ -55,7 +53,6 @@ __all__ = [
     "dumps_bytes",
     "dumps_indented",
     "exact",
-    "parse_document",
     "parse_unique",
     "plain",
     "with_score_columns",
@@ -310,70 +307,12 @@ class ScoreColumns:
         return [{"citizen": c, "unit": u, "score": s} for c, u, s in zip(self.citizen, self.unit, score, strict=True)]
 
 
-def parse_document(data: bytes | str, large: int = 10_000) -> Any:
-    r"""A JSON document with a large ``scores`` table of well-formed rows read as :class:`ScoreColumns`.
-
-    The text is parsed by :func:`json.loads` without hooks (objects become dicts in C),
-    and repeated keys, which a dict would hide, are found by counting: in UTF-8 JSON
-    without an escaped colon (``\u003a``), every ``:`` byte separates a key from its
-    value or lies inside a string, so the document repeats no key exactly when the
-    number of ``:`` bytes is the number of keys of all its objects plus the colons inside
-    its strings (keys and values).
-
-    Parameters
-    ----------
-    data
-        The file's contents.
-    large
-        Tables of fewer rows are not worth columns (and are read as records).
-
-    Returns
-    -------
-    Any
-        What :func:`models.io.parse_json` returns, except that ``doc["scores"]`` is a
-        :class:`ScoreColumns`; ``None`` when this reader does not apply: the document
-        repeats a key, holds an integer too long for Python, an escaped colon or a score
-        table of other rows, or is not UTF-8 (the caller then parses it the standard way,
-        which reports every problem in its words).
-
-    Raises
-    ------
-    json.JSONDecodeError, RecursionError
-        As :func:`json.loads` raises them.
-    """
-    # C scans, the one that most often rules this reader out first: a document without a
-    # large score table (a national week) pays one scan of its text, not four
-    if isinstance(data, bytes):
-        if json.detect_encoding(data) != "utf-8" or data.count(b'"score"') < large:
-            return None
-        if b"\\u003a" in data or b"\\u003A" in data:  # keys written with escapes
-            return None
-        colons = data.count(b":")
-    else:
-        if data.count('"score"') < large or "\\u003a" in data or "\\u003A" in data:
-            return None
-        colons = data.count(":")
-    try:
-        doc = json.loads(data)
-    except ValueError as exc:
-        if isinstance(exc, json.JSONDecodeError):
-            raise
-        return None  # an integer of more digits than Python parses: the standard reader keeps it
-    columns = _large_scores(doc, large)
-    if columns is None:
-        return None
-    keys, inside = _count({k: v for k, v in doc.items() if k != "scores"})
-    if colons != keys + 1 + len(SCORE_KEYS) * len(columns) + inside:  # + 1: the key "scores"
-        return None  # some object repeats a key
-    doc["scores"] = columns
-    return doc
-
-
 def with_score_columns(doc: Any, large: int = 10_000) -> Any:
     """``doc`` (as :func:`json.loads` gives it), a large ``scores`` table of good rows made :class:`ScoreColumns`.
 
-    The rows are as :func:`parse_document` takes them; any other table, or document, is
-    left as it is. For a document :func:`parse_unique` read (its keys known not to repeat).
+    A table of at least ``large`` rows, each an object of exactly the keys ``citizen`` and
+    ``unit`` (strings) and ``score`` (a number, not a bool); any other table, or document,
+    is left as it is. For a document :func:`parse_unique` read (its keys known not to repeat).
     """
     columns = _large_scores(doc, large)
     if columns is not None:
@@ -387,28 +326,8 @@ def _large_scores(doc: Any, large: int) -> ScoreColumns | None:
     return _columns(rows) if isinstance(rows, list) and len(rows) >= large else None
 
 
-def _count(value: Any) -> tuple[int, int]:
-    """The number of keys of every object in ``value``, and of colons in its strings."""
-    keys = inside = 0
-    stack = [value]
-    while stack:  # not recursive: json.loads parsed it, however deep
-        node = stack.pop()
-        if isinstance(node, dict):
-            keys += len(node)
-            inside += sum(k.count(":") for k in node)
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, str):
-            inside += node.count(":")
-    return keys, inside
-
-
 def _columns(rows: list[Any]) -> ScoreColumns | None:
-    """The rows as columns if every row is an object of exactly the keys of a score record, well typed.
-
-    Ids holding a colon are left to the standard reader (the colon count would need them).
-    """
+    """The rows as columns if every row is an object of exactly the keys of a score record, well typed."""
     if set(map(type, rows)) != {dict} or set(map(len, rows)) != {len(SCORE_KEYS)}:
         return None
     try:
@@ -416,7 +335,5 @@ def _columns(rows: list[Any]) -> ScoreColumns | None:
     except KeyError:
         return None
     if set(map(type, citizen)) != {str} or set(map(type, unit)) != {str} or not set(map(type, score)) <= {int, float}:
-        return None
-    if any(":" in i for i in {*citizen, *unit}):
         return None
     return ScoreColumns(citizen, unit, score)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from models.fastjson import dumps_bytes, dumps_indented, parse_document, parse_unique, with_score_columns
+from models.fastjson import dumps_bytes, dumps_indented, parse_unique, with_score_columns
 from models.headers import ColumnMap
 from models.instance import Instance
 from models.plan import Plan, plan_document
@@ -67,14 +67,10 @@ def read_document(path: str | os.PathLike[str], columns: ColumnMap | None = None
             return read_orlib(path, score_columns)
         with open(path, "rb") as f:
             data = f.read()
-        doc = parse_unique(data)  # a file that repeats no key: one Rust call, scores to columns after
-        if doc is not None:
-            return with_score_columns(doc) if score_columns else doc
-        try:  # anything unusual (an error too) is read, or refused, the standard way below
-            doc = parse_document(data) if score_columns else None
-        except (ValueError, RecursionError):
-            doc = None
-        return _parse_json_hooked(data, source) if doc is None else doc
+        doc = parse_unique(data)  # a file that repeats no key: one Rust call
+        if doc is None:  # anything unusual (an error too) is read, or refused, the standard way
+            doc = _parse_json_hooked(data, source)
+        return with_score_columns(doc) if score_columns else doc
     except InstanceError:
         raise
     except json.JSONDecodeError as exc:

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import models
-from models.fastjson import ScoreColumns, dumps_indented, parse_document, parse_unique
+from models.fastjson import ScoreColumns, dumps_indented, parse_unique, with_score_columns
 from models.io import parse_json, read_document
 from models.orlib import costs_to_document
 from models.validate import InstanceError, from_dict
@@ -165,16 +165,17 @@ def test_a_repeated_key_in_a_score_row_is_refused_as_before(tmp_path):
     assert outcome(path)[1] == [f"{path}: scores[307].score: given 2 times in one object (5, 6); a key may appear once"]
 
 
-def test_parse_document_leaves_small_tables_odd_numbers_and_other_documents_to_the_standard_reader():
-    small = json.dumps(doc([{"id": "c1"}], [{"id": "u1"}], scores=[{"citizen": "c1", "unit": "u1", "score": 1}]))
-    assert parse_document(small) is None
-    assert parse_document(small, large=1) == {**json.loads(small), "scores": ScoreColumns(["c1"], ["u1"], [1])}
-    assert parse_document("[1, 2]", large=0) is None
-    long_int = small.replace('"score": 1', '"score": ' + "7" * 5000)
-    assert parse_document(long_int, large=1) is None
-    assert parse_json(long_int, "x")["scores"][0]["score"] == "7" * 5000  # the standard reader keeps it
-    with pytest.raises(json.JSONDecodeError):
-        parse_document('{"scores": [{"score": 1', large=1)
+def test_only_large_tables_of_well_formed_rows_become_columns():
+    one = [{"citizen": "c1", "unit": "u1", "score": 1}]
+    small = json.loads(json.dumps(doc([{"id": "c1"}], [{"id": "u1"}], scores=one)))
+    assert with_score_columns(dict(small)) == small  # below the 10,000 rows worth columns
+    assert with_score_columns(dict(small), large=1) == {**small, "scores": ScoreColumns(["c1"], ["u1"], [1])}
+    assert with_score_columns([1, 2], large=0) == [1, 2]  # not a document
+    long_int = json.dumps(small).replace('"score": 1', '"score": ' + "7" * 5000)
+    assert parse_unique(long_int.encode()) is None  # json.loads refuses such an integer: the standard reader's
+    read = parse_json(long_int, "x")
+    assert read["scores"][0]["score"] == "7" * 5000  # the standard reader keeps its digits for validation
+    assert with_score_columns(read, large=1)["scores"] == read["scores"]  # a text is no score: records
 
 
 def test_orlib_columns_give_the_instance_of_the_records():
@@ -189,8 +190,8 @@ def test_orlib_columns_give_the_instance_of_the_records():
         assert outcomes[0] == outcomes[1]
 
 
-def test_colons_in_strings_keep_the_count_exact(tmp_path):
-    """Colons inside keys and values (a default pool's id, a name) are counted, not taken for keys."""
+def test_colons_in_keys_and_values_are_read_as_they_are(tmp_path):
+    """Colons inside keys and values (a default pool's id, a name): the same instance as the standard reader's."""
     d = big()
     d["name"] = "week: 12, kl. 10:00"
     d["ledger"] = [{"pool": "default:M:O", "vacancies_before": 4, "claimed_before": 1}]
@@ -201,9 +202,9 @@ def test_colons_in_strings_keep_the_count_exact(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the unknown parameter
         assert outcome(path) == standard_outcome(path) and outcome(path)[0] == "ok"
-    # the same document with one key repeated: the count is one short, the standard reader words it
+    # the same document with one key repeated: jiter refuses it, the standard reader words it
     path.write_text(json.dumps(d).replace('"claimed_before": 1', '"claimed_before": 1, "claimed_before": 2'))
-    assert parse_document(path.read_bytes()) is None
+    assert parse_unique(path.read_bytes()) is None
     assert outcome(path) == standard_outcome(path) and outcome(path)[0] == "refused"
 
 
@@ -214,15 +215,20 @@ def test_colons_in_strings_keep_the_count_exact(tmp_path):
         json.dumps(big()).replace('"c7"', '"c:7"'),  # an id holding a colon
     ],
 )
-def test_documents_the_count_cannot_judge_are_left_to_the_standard_reader(text):
-    assert parse_document(text) is None
-    assert parse_document(text.encode()) is None
+def test_colons_escaped_or_in_ids_are_read_as_columns(tmp_path, text):
+    path = tmp_path / "i.json"
+    path.write_text(text)
+    columns = read_document(path, score_columns=True)["scores"]
+    assert isinstance(columns, ScoreColumns) and columns.records() == json.loads(text)["scores"]
 
 
-def test_other_encodings_are_left_to_the_standard_reader():
-    text = json.dumps(big())
-    assert isinstance(parse_document(text.encode("utf-8"))["scores"], ScoreColumns)
-    assert parse_document(text.encode("utf-16")) is None
+def test_other_encodings_are_read_the_standard_way(tmp_path):
+    path = tmp_path / "i.json"
+    path.write_bytes(json.dumps(big()).encode("utf-16"))
+    assert parse_unique(path.read_bytes()) is None
+    read = read_document(path, score_columns=True)  # by the standard reader, then the same columns
+    assert isinstance(read["scores"], ScoreColumns) and read["scores"].records() == big()["scores"]
+    assert {**read, "scores": 0} == {**big(), "scores": 0}
 
 
 # --- parse_unique: jiter's parser, which refuses a repeated key --------------------------------
@@ -359,19 +365,19 @@ def test_escaped_colons_and_deep_nesting_are_read_as_json_loads_reads_them():
     assert parse_unique(b"[" * 300 + b"]" * 300) is None  # deeper: the standard reader's
 
 
-def test_read_document_gives_the_columns_parse_document_gives(tmp_path):
-    """A large score table read by jiter becomes the columns the columnar reader makes."""
+def test_read_document_gives_columns_equal_to_the_records(tmp_path):
+    """A large score table read by jiter becomes columns of exactly the standard reader's rows."""
     d = big()
     d["name"] = "week: 12"  # colons in strings too
     text = json.dumps(d).replace('"score": 3', '"score": 3.5')
     path = tmp_path / "i.json"
     path.write_text(text)
     assert parse_unique(text.encode()) is not None  # the fast reader applies
-    ours, theirs = read_document(path, score_columns=True), parse_document(text.encode())
-    assert isinstance(ours["scores"], ScoreColumns) and isinstance(theirs["scores"], ScoreColumns)
-    assert typed(ours["scores"].records()) == typed(theirs["scores"].records())
+    ours, theirs = read_document(path, score_columns=True), json.loads(text)
+    assert isinstance(ours["scores"], ScoreColumns)
+    assert typed(ours["scores"].records()) == typed(theirs["scores"])
     assert typed({**ours, "scores": 0}) == typed({**theirs, "scores": 0})
-    assert read_document(path)["scores"] == json.loads(text)["scores"]  # records without score_columns
+    assert read_document(path)["scores"] == theirs["scores"]  # records without score_columns
 
 
 def test_read_document_leaves_a_small_or_odd_score_table_as_records(tmp_path):
