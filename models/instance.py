@@ -269,7 +269,7 @@ class Instance:
         """``_canonical`` of each entry of :meth:`_tables` (or of ``keys`` only), by quoted key.
 
         The tables of records are written column by column from the records themselves
-        (:func:`_table_json`), to the text ``_canonical(self._tables()[key])`` gives: the
+        (:func:`_table_pieces`), to the text ``_canonical(self._tables()[key])`` gives: the
         dump of the whole body and its reading back took 0.06 s of a national week's
         ``anvis solve`` (6,000 citizens), the columns a tenth of that. A record the column
         writer does not know (a type it has no exact rule for) sends the whole instance
@@ -391,17 +391,6 @@ def _records_json(
     return None if pieces is None else list(map("".join, zip(*pieces, strict=False)))
 
 
-def _table_json(records: Sequence[BaseModel], added: Sequence[str] = (), optional: Sequence[str] = ()) -> str | None:
-    """``"[" + ",".join(_records_json(records, added, optional)) + "]"``, by joins of many rows' pieces.
-
-    No text per row is made: the pieces of the rows (a key, a value, a value with its
-    key) are joined many rows at once (:func:`_table_pieces`), half the time of a ``%``
-    template filled per row (national week's citizens: 2.5 ms against 5.1 ms).
-    """
-    pieces = _table_pieces(records, added, optional)
-    return None if pieces is None else "".join(pieces)
-
-
 #: Rows of a record table joined per piece of its canonical text: hashed piece by piece, the
 #: memory of one piece serves the next (a national week's citizens: 0.014 s, not 0.017 s, in
 #: a fresh process, whose memory for a 2 MB text and its bytes is new)
@@ -409,7 +398,11 @@ TABLE_ROWS_PER_PIECE = 1 << 10
 
 
 def _table_pieces(records: Sequence[BaseModel], added: Sequence[str], optional: Sequence[str]) -> Iterator[str] | None:
-    """The text of :func:`_table_json` in pieces of ``TABLE_ROWS_PER_PIECE`` rows, joined as they are read.
+    """``"[" + ",".join(_records_json(records, added, optional)) + "]"`` in pieces of ``TABLE_ROWS_PER_PIECE`` rows.
+
+    No text per row is made: the pieces of the rows (a key, a value, a value with its key)
+    are joined many rows at once, as they are read: half the time of a ``%`` template
+    filled per row (national week's citizens: 2.5 ms against 5.1 ms).
 
     ``None`` at once where a record or value has no rule: every value's text is written
     before the first piece is given.

@@ -67,9 +67,7 @@ def read_document(path: str | os.PathLike[str], columns: ColumnMap | None = None
             return read_orlib(path, score_columns)
         with open(path, "rb") as f:
             data = f.read()
-        doc = parse_unique(data)  # a file that repeats no key: one Rust call
-        if doc is None:  # anything unusual (an error too) is read, or refused, the standard way
-            doc = _parse_json_hooked(data, source)
+        doc = parse_json(data, source)
         return with_score_columns(doc) if score_columns else doc
     except InstanceError:
         raise
