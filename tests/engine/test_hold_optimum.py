@@ -66,23 +66,41 @@ def checked(inst: models.Instance, backend: str = "highs") -> solve_mod.Result:
     return result
 
 
-# name: (document, PACK_LIMIT or None for the default, backend, every stage after a hold a MIP)
+# name: (document, PACK_LIMIT or None for the default, backend, every stage after a hold a MIP,
+# first LPs by the dual simplex from scratch rather than the primal: see test_cold_start)
 CASES = {
     # one stage per priority: the second and third count stages hold what the first fixed
-    "stage per priority": (generate("city-week", seed=5, scale=0.3), 0, "highs", False),
-    "packed stages": (generate("national-week", seed=2, scale=0.1, format="anvis/1"), None, "highs", False),
-    # integer columns above 1 (auto aggregates interchangeable citizens and units)
-    "aggregated": (duplicated(generate("city-week", seed=2, scale=0.1, format="anvis/1"), 3, 2), None, "auto", False),
+    "stage per priority": (generate("city-week", seed=5, scale=0.3), 0, "highs", False, False),
+    "packed stages": (generate("national-week", seed=2, scale=0.1, format="anvis/1"), None, "highs", False, False),
+    # integer columns above 1 (auto aggregates interchangeable citizens and units); the dual
+    # from scratch leaves such columns at their upper bounds, the primal's start leaves them basic
+    "aggregated": (
+        duplicated(generate("city-week", seed=2, scale=0.1, format="anvis/1"), 3, 2),
+        None,
+        "auto",
+        False,
+        True,
+    ),
     # a stage whose LP is fractional after a hold is a MIP over the fixed model (binding side rows)
-    "mip after a hold": (generate("hard-national", seed=1, scale=0.03, format="anvis/1"), 0, "highs", True),
+    "mip after a hold": (generate("hard-national", seed=1, scale=0.03, format="anvis/1"), 0, "highs", True, False),
+    # the first LP's vertex fractional, the optimal face's integral: held by the primal's duals
+    "held after the face": (
+        generate("hard-national", seed=6, scale=0.2, format="anvis/1"),
+        None,
+        "highs",
+        False,
+        False,
+    ),
 }
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_holding_an_optimum_changes_no_later_optimum(case, holds, monkeypatch):
-    document, pack_limit, backend, force_mip = CASES[case]
+    document, pack_limit, backend, force_mip, dual_first = CASES[case]
     if pack_limit is not None:
         monkeypatch.setattr(solve_mod, "PACK_LIMIT", pack_limit)
+    if dual_first:
+        monkeypatch.setattr(HighsSession, "_cold_lp", HighsSession._warm_lp)
     holds.force_mip = force_mip
     inst = models.from_dict(document)
     held = checked(inst, backend)
