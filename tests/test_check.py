@@ -515,8 +515,15 @@ def engine_plan(document: dict | None = None) -> tuple[models.Instance, dict]:
 
 
 def with_codes() -> dict:
-    """The small instance plus a citizen no unit fits (rule 3) and one whose only unit goes to c."""
+    """The small instance plus a citizen no unit fits (rule 3) and one whose only unit goes to c.
+
+    c prefers that unit's afdeling, so that every optimum houses c there: without it, b could
+    take the region's one grant instead of c at the same counts and score, and the plan would
+    depend on which optimum the solver meets first.
+    """
     d = copy.deepcopy(BASE)
+    (c,) = (r for r in d["citizens"] if r["id"] == "c")
+    c["preferences"] = [{"department": "d3", "weight": 1}]
     d["citizens"] += [
         {"id": "big", "municipality": "m1", "max_rent_kr": 4000, "min_rooms": 9},
         {"id": "late", "municipality": "m2", "max_rent_kr": 4000, "subsidy_eligible": True, "priority": 3},
