@@ -215,14 +215,22 @@ class HighsSession:
         """
         if self.face is None:
             return
-        cost, reduced = self.face
-        tol = face_tolerance(0.0, float(np.abs(cost).max(initial=0.0)))
-        # a column fixed by an earlier stage stays where it is, whatever its reduced cost now
-        new = np.flatnonzero(~self.fixed & (np.abs(reduced) > tol)).astype(np.int32)
+        new, value = self._at_bounds(*self.face)
         if len(new):
-            value = np.where(reduced[new] > 0, self.col_hi[new], 0.0)
             self.h.changeColsBounds(len(new), new, value, value)
             self.fixed[new] = True
+
+    def _at_bounds(self, cost: FloatArray, reduced: FloatArray) -> tuple[IndexArray, FloatArray]:
+        """The columns not fixed yet that reduced costs put at a bound in every LP optimum, and that bound.
+
+        Those whose reduced cost exceeds the face tolerance (:mod:`optimizer.engine.face`,
+        no gap, scaled by ``cost``): at the upper bound where it is positive, at 0 where it
+        is negative. A column fixed by an earlier stage stays where it is, whatever its
+        reduced cost now.
+        """
+        tol = face_tolerance(0.0, float(np.abs(cost).max(initial=0.0)))
+        cols = np.flatnonzero(~self.fixed & (np.abs(reduced) > tol)).astype(np.int32)
+        return cols, np.where(reduced[cols] > 0, self.col_hi[cols], 0.0)
 
     def solve(self, time_limit: float | None, start: MipStart, abs_gap: float) -> StageResult:
         """The LP's optimum when it is integral, else a MIP solve from ``start`` (made only then)."""
@@ -286,9 +294,7 @@ class HighsSession:
         if lp is None:
             return None
         if not _integral(lp[0]):
-            tol = face_tolerance(0.0, float(np.abs(self.cost).max(initial=0.0)))
-            fix = np.flatnonzero(~self.fixed & (np.abs(lp[1]) > tol)).astype(np.int32)
-            at = np.where(lp[1][fix] > 0, self.col_hi[fix], 0.0)
+            fix, at = self._at_bounds(self.cost, lp[1])
             h.changeColsBounds(len(fix), fix, at, at)
             h.clearSolver()  # from scratch: from the primal's basis, the dual would stop at the same vertex
             try:
