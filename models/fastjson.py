@@ -314,16 +314,11 @@ def with_score_columns(doc: Any, large: int = 10_000) -> Any:
     ``unit`` (strings) and ``score`` (a number, not a bool); any other table, or document,
     is left as it is. For a document :func:`parse_unique` read (its keys known not to repeat).
     """
-    columns = _large_scores(doc, large)
+    rows = doc.get("scores") if isinstance(doc, dict) else None
+    columns = _columns(rows) if isinstance(rows, list) and len(rows) >= large else None
     if columns is not None:
         doc["scores"] = columns
     return doc
-
-
-def _large_scores(doc: Any, large: int) -> ScoreColumns | None:
-    """The ``scores`` table of ``doc`` as columns where it has ``large`` rows or more, all well formed; else None."""
-    rows = doc.get("scores") if isinstance(doc, dict) else None
-    return _columns(rows) if isinstance(rows, list) and len(rows) >= large else None
 
 
 def _columns(rows: list[Any]) -> ScoreColumns | None:
