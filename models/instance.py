@@ -498,16 +498,6 @@ def _record_pieces(
 _SCALARS = {str, int, float, bool, type(None)}
 
 
-def _distinct(values: Sequence[Any], most: int) -> int:
-    """How many distinct values a column holds (at most ``most``), if equal values are written alike.
-
-    0 for a column of records, dicts, a bool beside a number (``True == 1``), or more
-    than ``most`` distinct values (see :func:`_distinct_values`).
-    """
-    distinct = _distinct_values(values, most)
-    return 0 if distinct is None else len(distinct)
-
-
 def _distinct_values(values: Sequence[Any], most: int) -> list[Any] | None:
     """The distinct values of a column (at most ``most``), if equal values are written alike, else ``None``.
 
