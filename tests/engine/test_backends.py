@@ -284,7 +284,10 @@ def test_highs_mip_restarts_only_without_presolve(presolve):
 
 @pytest.mark.parametrize("aggregated", [False, True])
 def test_highs_session_holds_the_model_as_given(aggregated):
-    """HiGHS's model is the block's: bounds, matrix, maximisation, every column continuous."""
+    """HiGHS's model is the block's: bounds, matrix, maximisation, every column continuous.
+
+    (Made at the first solve, or when asked for as here.)
+    """
     import highspy
 
     from optimizer.engine.backends.highs import HighsSession
@@ -300,7 +303,7 @@ def test_highs_session_holds_the_model_as_given(aggregated):
         assert found is not None
         milp = found.milp
         assert milp.col_hi is not None and milp.col_hi.max() > 1  # general integer bounds
-    lp = HighsSession(milp).h.getLp()
+    lp = HighsSession(milp).model().getLp()
     assert (lp.num_col_, lp.num_row_) == (milp.n_cols, milp.n_rows) > (0, 0)
     assert lp.sense_ == highspy.ObjSense.kMaximize
     assert set(lp.integrality_) <= {highspy.HighsVarType.kContinuous}
@@ -327,4 +330,4 @@ def test_highs_session_refuses_a_model_highs_refuses():
     A = milp.A
     bad = Csc(A.indptr, A.indices + milp.n_rows, A.data, A.shape)
     with pytest.raises(RuntimeError, match="HiGHS refused the model"):
-        HighsSession(dataclasses.replace(milp, A=bad))
+        HighsSession(dataclasses.replace(milp, A=bad)).model()

@@ -52,19 +52,17 @@ def paths(monkeypatch) -> Counter[str]:
     """The paths the first LPs took, counted; each first LP also leaves the column bounds as it found them."""
     seen: Counter[str] = Counter()
     runs: list[tuple[bool, bool]] = []  # per LP run of the first LP: (optimal, integral)
-    real_cold, real_run = HighsSession._cold_lp, HighsSession._run_lp
+    real_cold, real_run = HighsSession._cold_lp, highs._run_lp
 
-    def run(self: HighsSession, time_limit, strategy):
-        out = real_run(self, time_limit, strategy)
-        runs.append(
-            (self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal, out is not None and _integral(out[0]))
-        )
+    def run(h, time_limit, strategy):
+        out = real_run(h, time_limit, strategy)
+        runs.append((h.getModelStatus() == highspy.HighsModelStatus.kOptimal, out is not None and _integral(out[0])))
         return out
 
-    def cold(self: HighsSession, time_limit):
+    def cold(self: HighsSession, h, time_limit):
         runs.clear()
         lower, upper = _bounds(self)
-        found = real_cold(self, time_limit)
+        found = real_cold(self, h, time_limit)
         after = _bounds(self)
         assert np.array_equal(after[0], lower) and np.array_equal(after[1], upper), "a first LP left bounds changed"
         named = {
@@ -81,10 +79,11 @@ def paths(monkeypatch) -> Counter[str]:
             cost, reduced = self.face
             tol = face_tolerance(0.0, float(np.abs(cost).max(initial=0.0)))
             at = np.abs(reduced) > tol
-            assert np.array_equal(found.x[at], np.where(reduced[at] > 0, self.col_hi[at], 0.0)), path
+            upper = self.col_hi[self.cols]  # (the first LP's model has every column)
+            assert np.array_equal(found.x[at], np.where(reduced[at] > 0, upper[at], 0.0)), path
         return found
 
-    monkeypatch.setattr(HighsSession, "_run_lp", run)
+    monkeypatch.setattr(highs, "_run_lp", run)
     monkeypatch.setattr(HighsSession, "_cold_lp", cold)
     return seen
 

@@ -66,7 +66,7 @@ def test_backends_that_take_a_start_for_every_solve_get_the_greedy_plan(towns, m
 
 def test_a_mip_stage_on_highs_starts_from_the_greedy_plan_as_an_eager_start_would(towns, week, made, monkeypatch):
     # every LP counted as fractional: each stage is a MIP from a start, the first from the greedy plan
-    monkeypatch.setattr(HighsSession, "_integral_lp", lambda self, time_limit: None)
+    monkeypatch.setattr(HighsSession, "_integral_lp", lambda self, h, time_limit: None)
     lazy = {inst.name: plan_bytes(inst, backend="highs") for inst in (towns, week)}
     assert len(made) >= 4 and all(n > 0 for n in made)  # made for every block, as the MIP needs it
     # the start made before every solve, as it was before it became lazy: the same plans

@@ -150,7 +150,7 @@ def test_lagrangian_bound_covers_every_pair(doc, seed):
     assert (model.citizen_row[milp.pairs.citizen[left]] < 0).all()
     whole = HighsSession(milp)
     whole.set_objective(cost)
-    whole.h.run()
+    whole.model().run()
     assert z + extra >= whole.h.getInfo().objective_function_value - 1e-6
 
 

@@ -39,8 +39,9 @@ def _lp(milp: Milp, cost: np.ndarray) -> tuple[float, np.ndarray]:
     """The LP relaxation of one stage objective, by highspy on the engine's model."""
     session = HighsSession(milp)
     session.set_objective(cost)
-    session.h.run()
-    return session.h.getInfo().objective_function_value, np.asarray(session.h.getSolution().col_value)
+    h = session.model()
+    h.run()
+    return h.getInfo().objective_function_value, np.asarray(h.getSolution().col_value)
 
 
 def _binding_side_rows(inst: models.Instance) -> collections.Counter:

@@ -25,7 +25,7 @@ from optimizer.engine.backends.base import (
     mip_start,
 )
 from optimizer.engine.face import face_tolerance
-from optimizer.engine.model import Milp
+from optimizer.engine.model import Csc, Milp
 from optimizer.engine.status import Status
 
 _STATUS = {
@@ -52,6 +52,13 @@ _NO_LIMIT = 2**31 - 1  # HiGHS's simplex_iteration_limit: none
 #: Iterations per row the primal simplex gets for a session's first LP (HighsSession._cold_lp):
 #: the national and hard-national weeks' blocks took 0.16-0.29, hard-city's largest 6.7
 PRIMAL_ITERATIONS = 0.5
+#: The share of a stage session's columns fixed from which HiGHS gets a model without them
+#: (HighsSession._compact): there the dual simplex from no basis beat the last basis over
+#: the whole model on every block measured (the national week's largest, 71 % fixed: 10 ms
+#: against 17)
+COMPACT_SHARE = 0.5
+#: A row that columns left out of a compacted model break by more than this stays in it
+_FEASIBLE = 1e-9
 
 
 def _highs() -> highspy.Highs:
@@ -135,8 +142,47 @@ def _run_mip(
         h.setOptionValue("mip_allow_restart", True)
 
 
+def _model(A: Csc, row_lo: FloatArray, row_hi: FloatArray, col_hi: FloatArray, cost: FloatArray) -> highspy.Highs:
+    """A continuous HiGHS model maximising ``cost · x`` subject to ``row_lo ≤ A x ≤ row_hi``, ``0 ≤ x ≤ col_hi``."""
+    h = _highs()
+    n = len(col_hi)
+    # the arrays as such (highspy's passModel of arrays): filling a HighsLp's fields
+    # converts every entry through Python (6 ms of a national week's 17,407 columns)
+    status = h.passModel(
+        n,
+        len(row_lo),
+        int(A.indptr[-1]),
+        int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMaximize),
+        0.0,
+        np.asarray(cost, dtype=float),
+        np.zeros(n),
+        np.asarray(col_hi, dtype=float),
+        np.asarray(row_lo, dtype=float),
+        np.asarray(row_hi, dtype=float),
+        A.indptr.astype(np.int32),
+        A.indices.astype(np.int32),
+        A.data.astype(float),
+        # every column continuous (an empty array would be read as n values): the
+        # model stays continuous between solves, as in _run_mip
+        np.zeros(n, np.int32),
+    )
+    if status == highspy.HighsStatus.kError:
+        raise RuntimeError("HiGHS refused the model")
+    return h
+
+
+#: A row added to a stage session: ``(columns, coefficients, lo, hi)``
+Row = tuple[IndexArray, FloatArray, float, float]
+
+
 class HighsSession:
     """A HiGHS model kept open across lexicographic stages.
+
+    After a stage, :meth:`hold_optimum` fixes the columns that every plan keeping its
+    optimum has at a bound; where that is most of them, HiGHS gets a model without them
+    (:meth:`_compact`). The objective and the rows added reach HiGHS at the next solve, and
+    every result is stated over the session's columns.
 
     Parameters
     ----------
@@ -148,38 +194,22 @@ class HighsSession:
 
     def __init__(self, milp: Milp) -> None:
         self.n = n = milp.n_cols
-        h = _highs()
-        A = milp.A
-        # the arrays as such (highspy's passModel of arrays): filling a HighsLp's fields
-        # converts every entry through Python (6 ms of a national week's 17,407 columns)
-        status = h.passModel(
-            n,
-            milp.n_rows,
-            int(A.indptr[-1]),
-            int(highspy.MatrixFormat.kColwise),
-            int(highspy.ObjSense.kMaximize),
-            0.0,
-            np.zeros(n),
-            np.zeros(n),
-            np.ones(n) if milp.col_hi is None else np.asarray(milp.col_hi, dtype=float),
-            np.asarray(milp.row_lo, dtype=float),
-            milp.row_hi.astype(float),
-            A.indptr.astype(np.int32),
-            A.indices.astype(np.int32),
-            A.data.astype(float),
-            # every column continuous (an empty array would be read as n values): the
-            # model stays continuous between solves, as in _run_mip
-            np.zeros(n, np.int32),
-        )
-        if status == highspy.HighsStatus.kError:
-            raise RuntimeError("HiGHS refused the model")
-        self.h = h
-        self.presolve = False
+        self.milp = milp
         self.col_hi = np.ones(n) if milp.col_hi is None else np.asarray(milp.col_hi, dtype=float)
         self.cost = np.zeros(n)
-        # the objective and the reduced costs of the last solve's LP optimum, when integral
-        self.face: tuple[FloatArray, FloatArray] | None = None
+        self.presolve = False
         self.fixed = np.zeros(n, bool)  # the columns hold_optimum fixed
+        self.at = np.zeros(n)  # ... and where (0 elsewhere)
+        self.rows: list[Row] = []  # every row add_row added
+        # HiGHS's model (None: made at the next solve), its columns among the session's (in
+        # its order), whether it has the objective, and how many of the added rows it has
+        self.h: highspy.Highs | None = None
+        self.cols = np.arange(n, dtype=np.int32)
+        self.has_cost = False
+        self.has_rows = 0
+        # the objective and the reduced costs (of the model's columns) of the last solve's
+        # LP optimum, when integral
+        self.face: tuple[FloatArray, FloatArray] | None = None
         # no solve yet, and the empty plan is feasible: the first LP may start from it (_cold_lp)
         self.cold = bool(np.all(milp.row_lo <= 0) and np.all(milp.row_hi >= 0))
 
@@ -196,11 +226,11 @@ class HighsSession:
     def set_objective(self, cost: FloatArray) -> None:
         """Make ``cost · x`` the objective to maximise."""
         self.cost = np.asarray(cost, dtype=float)
-        self.h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), self.cost)
+        self.has_cost = False
 
     def add_row(self, cols: IndexArray, vals: FloatArray, lo: float, hi: float) -> None:
         """Add the row ``lo ≤ Σ vals · x[cols] ≤ hi``."""
-        _add_row(self.h, cols, vals, lo, hi)
+        self.rows.append((np.asarray(cols), np.asarray(vals, dtype=float), float(lo), float(hi)))
 
     def hold_optimum(self) -> None:
         """Fix the columns that every plan keeping the last solve's optimum has at a bound.
@@ -209,37 +239,131 @@ class HighsSession:
         was the LP's optimum (integral, hence the MILP's), the columns whose reduced cost
         exceeds the face tolerance (:mod:`optimizer.engine.face`, with the LP's duals and
         no gap) are at that bound in every such plan, and are fixed there: no later
-        optimum changes, and the later LPs start with most columns out of reach. On the
-        national week's largest block this fixes 14,417 of 17,407 columns, and the score
-        stage takes 9 ms, not 17.
+        optimum changes, and the later LPs start with most columns out of reach. Where at
+        least :data:`COMPACT_SHARE` of the model's columns, but not all, are then fixed,
+        HiGHS gets a model without them (:meth:`_compact`); else their bounds are fixed in
+        the model.
         """
-        if self.face is None:
+        if self.face is None or self.h is None:
             return
         new, value = self._at_bounds(*self.face)
-        if len(new):
+        if not len(new):
+            return
+        self.fixed[self.cols[new]] = True
+        self.at[self.cols[new]] = value
+        fixed = int(self.fixed[self.cols].sum())
+        if COMPACT_SHARE * len(self.cols) <= fixed < len(self.cols):  # (HiGHS takes no model of no columns)
+            self._compact()
+        else:
             self.h.changeColsBounds(len(new), new, value, value)
-            self.fixed[new] = True
+
+    def _compact(self) -> None:
+        """Leave the fixed columns out of HiGHS's model: the next solve makes it anew without them.
+
+        The dual simplex from no basis solves that smaller model faster than from the last
+        stage's basis the whole one (the national week's largest block: the score stage in
+        10 ms rather than 17, over 5,051 columns and 520 rows rather than 17,407 and 1,456).
+        """
+        self.cols = np.flatnonzero(~self.fixed).astype(np.int32)
+        self.h = None
+
+    def model(self) -> highspy.Highs:
+        """HiGHS's model as the session stands: made where there is none, else given the new objective and rows."""
+        h = self.h
+        if h is None:
+            h = self.h = self._made()
+            self.has_rows = 0
+        elif not self.has_cost:
+            m = len(self.cols)
+            h.changeColsCost(m, np.arange(m, dtype=np.int32), self.cost[self.cols])
+        self.has_cost = True
+        if self.has_rows < len(self.rows):
+            self._add_rows(h, self.rows[self.has_rows :])
+            self.has_rows = len(self.rows)
+        return h
+
+    def _made(self) -> highspy.Highs:
+        """A HiGHS model of the milp's columns in :attr:`cols`, without the rows added.
+
+        The bounds of each row are less what the fixed columns left out add to it. A row
+        of those columns only is left out where they keep it; one they break stays, empty,
+        so that HiGHS finds the model infeasible.
+        """
+        milp, cols = self.milp, self.cols
+        cost, col_hi = self.cost[cols], self.col_hi[cols]
+        if len(cols) == self.n:
+            return _model(milp.A, milp.row_lo, milp.row_hi, col_hi, cost)
+        A = milp.A
+        used = np.bincount(A.indices, weights=A.data * np.repeat(self.at, np.diff(A.indptr)), minlength=milp.n_rows)
+        sub = A.columns(cols)
+        lo, hi = milp.row_lo - used, milp.row_hi - used
+        rows = np.flatnonzero((sub.row_counts() > 0) | (lo > _FEASIBLE) | (hi < -_FEASIBLE))
+        return _model(sub.take_rows(rows), lo[rows], hi[rows], col_hi, cost)
+
+    def _add_rows(self, h: highspy.Highs, rows: list[Row]) -> None:
+        """Add rows of the session's columns to the model in one call, in its columns, less what those left out add."""
+        pos = None
+        if len(self.cols) < self.n:
+            pos = np.full(self.n, -1, np.int32)
+            pos[self.cols] = np.arange(len(self.cols), dtype=np.int32)
+        index, value, lower, upper = [], [], [], []
+        for cols, vals, lo, hi in rows:
+            shift = 0.0
+            if pos is None:
+                index.append(cols)
+                value.append(vals)
+            else:
+                at = pos[cols]
+                kept = at >= 0
+                shift = float(vals[~kept] @ self.at[cols[~kept]])
+                index.append(at[kept])
+                value.append(vals[kept])
+            lower.append(lo - shift)
+            upper.append(hi - shift)  # HiGHS's infinity is IEEE's
+        starts = np.zeros(len(rows), np.int32)
+        np.cumsum([len(c) for c in index[:-1]], out=starts[1:])
+        h.addRows(
+            len(rows),
+            np.array(lower, dtype=float),
+            np.array(upper, dtype=float),
+            int(sum(len(c) for c in index)),
+            starts,
+            np.concatenate(index).astype(np.int32),
+            np.concatenate(value).astype(float),
+        )
 
     def _at_bounds(self, cost: FloatArray, reduced: FloatArray) -> tuple[IndexArray, FloatArray]:
-        """The columns not fixed yet that reduced costs put at a bound in every LP optimum, and that bound.
+        """The model's columns not fixed yet that reduced costs put at a bound in every LP optimum, and that bound.
 
         Those whose reduced cost exceeds the face tolerance (:mod:`optimizer.engine.face`,
         no gap, scaled by ``cost``): at the upper bound where it is positive, at 0 where it
-        is negative. A column fixed by an earlier stage stays where it is, whatever its
-        reduced cost now.
+        is negative. ``cost`` and ``reduced`` are of the model's columns. A column fixed by
+        an earlier stage stays where it is, whatever its reduced cost now.
         """
         tol = face_tolerance(0.0, float(np.abs(cost).max(initial=0.0)))
-        cols = np.flatnonzero(~self.fixed & (np.abs(reduced) > tol)).astype(np.int32)
-        return cols, np.where(reduced[cols] > 0, self.col_hi[cols], 0.0)
+        cols = np.flatnonzero(~self.fixed[self.cols] & (np.abs(reduced) > tol)).astype(np.int32)
+        return cols, np.where(reduced[cols] > 0, self.col_hi[self.cols[cols]], 0.0)
 
     def solve(self, time_limit: float | None, start: MipStart, abs_gap: float) -> StageResult:
         """The LP's optimum when it is integral, else a MIP solve from ``start`` (made only then)."""
-        found = self._integral_lp(time_limit)
-        if found is not None:
+        h = self.model()
+        found = self._integral_lp(h, time_limit)
+        if found is None:
+            plan = mip_start(start)
+            found = _run_mip(h, time_limit, None if plan is None else plan[self.cols], abs_gap, self.presolve)
+        if len(self.cols) == self.n:
             return found
-        return _run_mip(self.h, time_limit, mip_start(start), abs_gap, self.presolve)
+        # the columns left out, at their values: in the plan, and their part of the objective
+        out = np.ones(self.n, bool)
+        out[self.cols] = False
+        offset = float(self.cost[out] @ self.at[out])
+        x = None
+        if found.x is not None:
+            x = np.rint(self.at).astype(found.x.dtype)
+            x[self.cols] = found.x
+        return StageResult(found.status, x, found.objective + offset, found.bound + offset, found.nodes)
 
-    def _integral_lp(self, time_limit: float | None) -> StageResult | None:
+    def _integral_lp(self, h: highspy.Highs, time_limit: float | None) -> StageResult | None:
         """The LP relaxation's optimum when it is integral (then it is the MILP's), else None.
 
         Assignment-shaped models often have integral LP optima, and the simplex alone is
@@ -250,18 +374,18 @@ class HighsSession:
         self.face = None
         if self.cold:
             self.cold = False
-            return self._cold_lp(time_limit)
-        return self._warm_lp(time_limit)
+            return self._cold_lp(h, time_limit)
+        return self._warm_lp(h, time_limit)
 
-    def _warm_lp(self, time_limit: float | None) -> StageResult | None:
+    def _warm_lp(self, h: highspy.Highs, time_limit: float | None) -> StageResult | None:
         """:meth:`_integral_lp` by the dual simplex, from the basis HiGHS has (if any)."""
-        lp = self._run_lp(time_limit, _DUAL)
+        lp = _run_lp(h, time_limit, _DUAL)
         if lp is None or not _integral(lp[0]):
             return None
-        self.face = (self.cost, lp[1])
+        self.face = (self.cost[self.cols], lp[1])
         return _optimum(lp[0], lp[2])
 
-    def _cold_lp(self, time_limit: float | None) -> StageResult | None:
+    def _cold_lp(self, h: highspy.Highs, time_limit: float | None) -> StageResult | None:
         """:meth:`_integral_lp` from no basis where the empty plan is feasible: the primal simplex first.
 
         From no basis the dual simplex starts with every column of positive cost at its
@@ -281,50 +405,49 @@ class HighsSession:
         face :meth:`hold_optimum` fixes: they certify the bound of the whole LP.
         """
         began = time.perf_counter()
-        h = self.h
         h.setOptionValue("simplex_iteration_limit", int(PRIMAL_ITERATIONS * h.getNumRow()) + 50)
         try:
-            lp = self._run_lp(time_limit, _PRIMAL)
+            lp = _run_lp(h, time_limit, _PRIMAL)
         finally:
             h.setOptionValue("simplex_iteration_limit", _NO_LIMIT)
         left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - began))
         if h.getModelStatus() == highspy.HighsModelStatus.kIterationLimit:
             h.clearSolver()
-            return self._warm_lp(left)
+            return self._warm_lp(h, left)
         if lp is None:
             return None
         if not _integral(lp[0]):
-            fix, at = self._at_bounds(self.cost, lp[1])
+            fix, at = self._at_bounds(self.cost[self.cols], lp[1])
             h.changeColsBounds(len(fix), fix, at, at)
             h.clearSolver()  # from scratch: from the primal's basis, the dual would stop at the same vertex
             try:
-                face = self._run_lp(left, _DUAL)
+                face = _run_lp(h, left, _DUAL)
             finally:
-                h.changeColsBounds(len(fix), fix, np.zeros(len(fix)), self.col_hi[fix])
+                h.changeColsBounds(len(fix), fix, np.zeros(len(fix)), self.col_hi[self.cols[fix]])
             if face is None or not _integral(face[0]):
                 return None
             lp = (face[0], lp[1], face[2])
-        self.face = (self.cost, lp[1])
+        self.face = (self.cost[self.cols], lp[1])
         return _optimum(lp[0], lp[2])
 
-    def _run_lp(self, time_limit: float | None, strategy: int) -> tuple[FloatArray, FloatArray, float] | None:
-        """Run the LP by one simplex strategy; its values, reduced costs and objective at an optimum, else None.
 
-        The strategy is the dual again after the run: HiGHS's MIP solves take it as it stands.
-        """
-        h = self.h
-        _set_time_limit(h, time_limit)
+def _run_lp(h: highspy.Highs, time_limit: float | None, strategy: int) -> tuple[FloatArray, FloatArray, float] | None:
+    """Run the LP by one simplex strategy; its values, reduced costs and objective at an optimum, else None.
+
+    The strategy is the dual again after the run: HiGHS's MIP solves take it as it stands.
+    """
+    _set_time_limit(h, time_limit)
+    if strategy != _DUAL:
+        h.setOptionValue("simplex_strategy", strategy)
+    try:
+        h.run()
+    finally:
         if strategy != _DUAL:
-            h.setOptionValue("simplex_strategy", strategy)
-        try:
-            h.run()
-        finally:
-            if strategy != _DUAL:
-                h.setOptionValue("simplex_strategy", _DUAL)
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return None
-        sol = h.getSolution()
-        return np.asarray(sol.col_value), np.asarray(sol.col_dual), float(h.getInfo().objective_function_value)
+            h.setOptionValue("simplex_strategy", _DUAL)
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    sol = h.getSolution()
+    return np.asarray(sol.col_value), np.asarray(sol.col_dual), float(h.getInfo().objective_function_value)
 
 
 class HighsColumnSession:
