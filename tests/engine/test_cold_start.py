@@ -2,8 +2,8 @@
 
 ``HighsSession._cold_lp`` runs the primal simplex under an iteration cap; past the cap
 the dual simplex solves the LP from scratch. Where the primal's vertex is fractional, the
-dual simplex solves the LP over the optimal face (columns of nonzero reduced cost fixed
-at their bounds), and the column bounds are restored after. Each path is run here on a
+dual simplex solves the LP over the optimal face (columns of nonzero reduced cost left
+out at their bounds) in a model of its own: the session's model keeps its bounds. Each path is run here on a
 generated instance where it happens, and each solve is compared with the same solve by
 the dual simplex alone and without fixing any face (``hold_optimum`` off); every plan
 passes the checker.

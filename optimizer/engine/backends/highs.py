@@ -271,52 +271,61 @@ class HighsSession:
         """HiGHS's model as the session stands: made where there is none, else given the new objective and rows."""
         h = self.h
         if h is None:
-            h = self.h = self._made()
+            h = self.h = self._made(self.cols, self.at)
             self.has_rows = 0
         elif not self.has_cost:
             m = len(self.cols)
             h.changeColsCost(m, np.arange(m, dtype=np.int32), self.cost[self.cols])
         self.has_cost = True
         if self.has_rows < len(self.rows):
-            self._add_rows(h, self.rows[self.has_rows :])
+            self._add_rows(h, self.rows[self.has_rows :], self.cols, self.at)
             self.has_rows = len(self.rows)
         return h
 
-    def _made(self) -> highspy.Highs:
-        """A HiGHS model of the milp's columns in :attr:`cols`, without the rows added.
+    def _made(self, cols: IndexArray, at: FloatArray) -> highspy.Highs:
+        """A HiGHS model of the milp's columns ``cols`` (ascending), without the rows added.
 
-        The bounds of each row are less what the fixed columns left out add to it. A row
-        of those columns only is left out where they keep it; one they break stays, empty,
-        so that HiGHS finds the model infeasible.
+        The other columns are left out at their values ``at``, and the bounds of each row
+        are less what they add to it. A row of those columns only is left out where they
+        keep it; one they break stays, empty, so that HiGHS finds the model infeasible.
         """
-        milp, cols = self.milp, self.cols
+        milp = self.milp
         cost, col_hi = self.cost[cols], self.col_hi[cols]
         if len(cols) == self.n:
             return _model(milp.A, milp.row_lo, milp.row_hi, col_hi, cost)
         A = milp.A
-        used = np.bincount(A.indices, weights=A.data * np.repeat(self.at, np.diff(A.indptr)), minlength=milp.n_rows)
+        left_out = np.ones(self.n, bool)
+        left_out[cols] = False
+        value = np.where(left_out, at, 0.0)
+        used = np.bincount(A.indices, weights=A.data * np.repeat(value, np.diff(A.indptr)), minlength=milp.n_rows)
         sub = A.columns(cols)
         lo, hi = milp.row_lo - used, milp.row_hi - used
         rows = np.flatnonzero((sub.row_counts() > 0) | (lo > _FEASIBLE) | (hi < -_FEASIBLE))
         return _model(sub.take_rows(rows), lo[rows], hi[rows], col_hi, cost)
 
-    def _add_rows(self, h: highspy.Highs, rows: list[Row]) -> None:
-        """Add rows of the session's columns to the model in one call, in its columns, less what those left out add."""
+    def _add_rows(self, h: highspy.Highs, rows: list[Row], cols: IndexArray, at: FloatArray) -> None:
+        """Add rows of the session's columns to a model of its columns ``cols`` (:meth:`_made`) in one call.
+
+        In the model's columns, each row's bounds less what the columns left out (at their
+        values ``at``) add to it.
+        """
+        if not rows:
+            return
         pos = None
-        if len(self.cols) < self.n:
+        if len(cols) < self.n:
             pos = np.full(self.n, -1, np.int32)
-            pos[self.cols] = np.arange(len(self.cols), dtype=np.int32)
+            pos[cols] = np.arange(len(cols), dtype=np.int32)
         index, value, lower, upper = [], [], [], []
-        for cols, vals, lo, hi in rows:
+        for row_cols, vals, lo, hi in rows:
             shift = 0.0
             if pos is None:
-                index.append(cols)
+                index.append(row_cols)
                 value.append(vals)
             else:
-                at = pos[cols]
-                kept = at >= 0
-                shift = float(vals[~kept] @ self.at[cols[~kept]])
-                index.append(at[kept])
+                where = pos[row_cols]
+                kept = where >= 0
+                shift = float(vals[~kept] @ at[row_cols[~kept]])
+                index.append(where[kept])
                 value.append(vals[kept])
             lower.append(lo - shift)
             upper.append(hi - shift)  # HiGHS's infinity is IEEE's
@@ -397,12 +406,12 @@ class HighsSession:
         0.17 s), the dual simplex solves the LP from scratch, as without this step.
 
         The primal's vertex may be fractional where the dual's would not be (hard-national's
-        largest block): then the columns whose reduced cost puts them at a bound in every
-        optimum (:mod:`optimizer.engine.face`) are fixed there, and the dual simplex solves the
-        LP over that optimal face from scratch (there in 28 ms, the whole LP in 77). An
-        integral optimum of the face is one of the LP's, hence the MILP's. The bounds are
-        restored after, so that the model stands as it did, and the primal's duals are the
-        face :meth:`hold_optimum` fixes: they certify the bound of the whole LP.
+        largest block): then the dual simplex solves the LP over its optimal face, the columns
+        whose reduced cost puts them at a bound in every optimum (:mod:`optimizer.engine.face`)
+        left out, from scratch (:meth:`_face_lp`; there in 20 ms, the whole LP in 77). An
+        integral optimum of the face is one of the LP's, hence the MILP's. The session's model
+        stands as it did, and the primal's duals are the face :meth:`hold_optimum` fixes: they
+        certify the bound of the whole LP.
         """
         began = time.perf_counter()
         h.setOptionValue("simplex_iteration_limit", int(PRIMAL_ITERATIONS * h.getNumRow()) + 50)
@@ -417,18 +426,38 @@ class HighsSession:
         if lp is None:
             return None
         if not _integral(lp[0]):
-            fix, at = self._at_bounds(self.cost[self.cols], lp[1])
-            h.changeColsBounds(len(fix), fix, at, at)
-            h.clearSolver()  # from scratch: from the primal's basis, the dual would stop at the same vertex
-            try:
-                face = _run_lp(h, left, _DUAL)
-            finally:
-                h.changeColsBounds(len(fix), fix, np.zeros(len(fix)), self.col_hi[self.cols[fix]])
-            if face is None or not _integral(face[0]):
+            found = self._face_lp(lp[1], left)
+            if found is None:
                 return None
-            lp = (face[0], lp[1], face[2])
+            lp = (found[0], lp[1], found[1])
         self.face = (self.cost[self.cols], lp[1])
         return _optimum(lp[0], lp[2])
+
+    def _face_lp(self, reduced: FloatArray, time_limit: float | None) -> tuple[FloatArray, float] | None:
+        """An integral optimum of the first LP over its optimal face, from no basis: values and objective, else None.
+
+        The face of the reduced costs ``reduced`` (:meth:`_at_bounds`) is a model of the
+        columns they leave free (:meth:`_made`), solved by the dual simplex from scratch:
+        from the primal's basis the dual would stop at the same fractional vertex. The
+        session's model stays as it is. Only for the first LP, whose model has every column.
+        """
+        assert len(self.cols) == self.n  # no hold before the first LP
+        fix, at = self._at_bounds(self.cost, reduced)
+        value = self.at.copy()
+        value[fix] = at
+        free = np.ones(self.n, bool)
+        free[fix] = False
+        free &= ~self.fixed
+        cols = np.flatnonzero(free).astype(np.int32)
+        if not len(cols):  # (a fractional vertex has a column off its bounds, hence free)
+            return None
+        h = self._made(cols, value)
+        self._add_rows(h, self.rows, cols, value)
+        face = _run_lp(h, time_limit, _DUAL)
+        if face is None or not _integral(face[0]):
+            return None
+        value[cols] = face[0]
+        return value, face[2] + float(self.cost[~free] @ value[~free])
 
 
 def _run_lp(h: highspy.Highs, time_limit: float | None, strategy: int) -> tuple[FloatArray, FloatArray, float] | None:
