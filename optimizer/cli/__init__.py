@@ -21,10 +21,13 @@ threaded call) beside the solver. Scenario and simulation workers inherit the se
 A user's own value of any of these variables wins.
 
 Pydantic plugins are not loaded either (:data:`PYDANTIC_PLUGINS`), unless the user asks for them.
+The program's allocator keeps the memory a command frees for its next blocks
+(:func:`keep_freed_memory`), unless the user tuned it.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import importlib
 import os
@@ -173,10 +176,47 @@ def run() -> None:
 
     A command that has finished its work may then end the process at once
     (:func:`optimizer.cli.common.finish`) instead of tearing the interpreter down; a
-    caller of :data:`main` in its own process (tests, ``CliRunner``) never sees that.
+    caller of :data:`main` in its own process (tests, ``CliRunner``) never sees that, nor
+    the allocator's settings (:func:`keep_freed_memory`).
     """
     _PROGRAM[0] = True
+    keep_freed_memory()
     main()
+
+
+#: glibc malloc's settings in the ``anvis`` program (:func:`keep_freed_memory`), by
+#: ``mallopt`` option: blocks of 32 MiB and more get mappings of their own
+#: (``M_MMAP_THRESHOLD``, -3), and the heap's free top goes back to the system from 128 MiB
+#: (``M_TRIM_THRESHOLD``, -1). glibc's own: 128 KiB each, raised as it sees blocks freed.
+MALLOC_OPTIONS = ((-3, 32 * 2**20), (-1, 128 * 2**20))
+#: The environment variables of glibc's malloc settings: where the user set one, the user's settings stand.
+MALLOC_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_")
+
+
+def keep_freed_memory() -> bool:
+    """Let glibc's malloc keep the memory a command frees for its next blocks; whether the settings took.
+
+    With glibc's own settings, a block of 128 KiB or more (an array, a solver's buffer)
+    is a fresh mapping, and the heap's free top goes back to the system past 128 KiB,
+    until frees of larger blocks raise both limits: early in a process, much of what a
+    command allocates arrives as new pages, each a page fault, and the solver's threads
+    wait on the allocator's lock meanwhile. :data:`MALLOC_OPTIONS` keep freed memory for
+    reuse (a national week's ``anvis solve``: 2,700 page faults of 24,300 fewer; 0.005-0.009 s
+    of 0.33 s, hard-national's and assign800's 0.02 s of 0.7 and 0.5 s; city-year's peak
+    memory 538 MB against 532). A short process gives all its memory back when it ends.
+
+    Nothing changes where the C library has no ``mallopt`` (macOS, Windows) or where the
+    user set glibc's malloc variables (:data:`MALLOC_VARIABLES`, or ``glibc.malloc`` in
+    ``GLIBC_TUNABLES``).
+    """
+    if any(v in os.environ for v in MALLOC_VARIABLES) or "glibc.malloc" in os.environ.get("GLIBC_TUNABLES", ""):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError, TypeError):  # no C library of the process to open, or no mallopt in it
+        return False
+    # in order, none after a refusal: a trim threshold alone fixes glibc's mapping threshold at 128 KiB
+    return all(mallopt(option, value) == 1 for option, value in MALLOC_OPTIONS)
 
 
 def is_program() -> bool:
