@@ -25,7 +25,7 @@ from optimizer.engine.backends.base import (
     mip_start,
 )
 from optimizer.engine.face import face_tolerance
-from optimizer.engine.model import Csc, Milp
+from optimizer.engine.model import Csc, Milp, dot
 from optimizer.engine.status import Status
 
 _STATUS = {
@@ -324,7 +324,7 @@ class HighsSession:
             else:
                 where = pos[row_cols]
                 kept = where >= 0
-                shift = float(vals[~kept] @ at[row_cols[~kept]])
+                shift = dot(vals[~kept], at[row_cols[~kept]])
                 index.append(where[kept])
                 value.append(vals[kept])
             lower.append(lo - shift)
@@ -365,7 +365,7 @@ class HighsSession:
         # the columns left out, at their values: in the plan, and their part of the objective
         out = np.ones(self.n, bool)
         out[self.cols] = False
-        offset = float(self.cost[out] @ self.at[out])
+        offset = dot(self.cost[out], self.at[out])
         x = None
         if found.x is not None:
             x = np.rint(self.at).astype(found.x.dtype)
@@ -457,7 +457,7 @@ class HighsSession:
         if face is None or not _integral(face[0]):
             return None
         value[cols] = face[0]
-        return value, face[2] + float(self.cost[~free] @ value[~free])
+        return value, face[2] + dot(self.cost[~free], value[~free])
 
 
 def _run_lp(h: highspy.Highs, time_limit: float | None, strategy: int) -> tuple[FloatArray, FloatArray, float] | None:
