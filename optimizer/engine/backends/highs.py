@@ -244,7 +244,8 @@ class HighsSession:
         HiGHS gets a model without them (:meth:`_compact`); else their bounds are fixed in
         the model.
         """
-        if self.face is None or self.h is None:
+        h = self.h
+        if self.face is None or h is None:  # no integral LP optimum of the model as it stands
             return
         new, value = self._at_bounds(*self.face)
         if not len(new):
@@ -255,7 +256,7 @@ class HighsSession:
         if COMPACT_SHARE * len(self.cols) <= fixed < len(self.cols):  # (HiGHS takes no model of no columns)
             self._compact()
         else:
-            self.h.changeColsBounds(len(new), new, value, value)
+            h.changeColsBounds(len(new), new, value, value)
 
     def _compact(self) -> None:
         """Leave the fixed columns out of HiGHS's model: the next solve makes it anew without them.
@@ -266,6 +267,7 @@ class HighsSession:
         """
         self.cols = np.flatnonzero(~self.fixed).astype(np.int32)
         self.h = None
+        self.face = None  # (of the model left behind: its columns are not the next model's)
 
     def model(self) -> highspy.Highs:
         """HiGHS's model as the session stands: made where there is none, else given the new objective and rows."""
