@@ -150,7 +150,8 @@ class Session(Protocol):
 
         The caller has added rows that keep it. A backend may narrow the model by what
         that implies, without changing any later optimum (HiGHS fixes the columns that
-        complementary slackness puts at a bound); others do nothing.
+        complementary slackness puts at a bound, and leaves them out of its model where
+        they are most of it); others do nothing.
         """
 
 
