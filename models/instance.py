@@ -522,7 +522,7 @@ def _run_json(
     keys: Sequence[str],
     columns: Sequence[Sequence[Any]],
     comma: bool,
-    distinct: Sequence[Sequence[Any] | None] | None = None,
+    distinct: Sequence[Sequence[Any] | None],
 ) -> list[Sequence[str]] | None:
     """The pieces ``,"k1":v1``, ``,"k2":v2``… of a run of columns of few distinct values, each text written once.
 
@@ -533,8 +533,7 @@ def _run_json(
     comma
         Whether the run's first field has a comma before it (not a row's first field).
     distinct
-        Each column's distinct values, as :func:`_distinct_values` finds them (found here
-        when not given).
+        Each column's distinct values, as :func:`_distinct_values` finds them.
 
     Returns
     -------
@@ -546,8 +545,6 @@ def _run_json(
     A lookup per column and row, not per combination of the run's values: a tuple per
     row to look up a combination took longer than the lookups it saved (national week).
     """
-    if distinct is None:
-        distinct = [_distinct_values(c, len(c)) for c in columns]
     pieces: list[Sequence[str]] = []
     for k, (key, values, among) in enumerate(zip(keys, columns, distinct, strict=True)):
         written = None if among is None else _column_json(among)

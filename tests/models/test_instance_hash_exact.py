@@ -271,10 +271,15 @@ def test_score_columns_of_awkward_floats_hash_as_the_plain_dump():
 # --- the writer's own guards: each sends the column (or the instance) the exact way --------------
 
 
+def _run(keys, columns, comma):
+    """``_run_json`` with each column's distinct values by ``_distinct_values`` (any number of them)."""
+    return mi._run_json(keys, columns, comma, [mi._distinct_values(c, len(c)) for c in columns])
+
+
 def test_run_of_columns_whose_equal_values_are_written_differently_is_refused():
-    assert mi._run_json(["a"], [[True, 1, True]], False) is None  # True == 1, "true" != "1"
-    assert mi._run_json(["a", "b"], [[1, 1], [(True,), (1,)]], True) is None
-    pieces = mi._run_json(["a", "b"], [[1, 2, 1], ["x", "ø", "x"]], True)
+    assert _run(["a"], [[True, 1, True]], False) is None  # True == 1, "true" != "1"
+    assert _run(["a", "b"], [[1, 1], [(True,), (1,)]], True) is None
+    pieces = _run(["a", "b"], [[1, 2, 1], ["x", "ø", "x"]], True)
     assert pieces is not None
     assert list(map("".join, zip(*pieces, strict=True))) == [',"a":1,"b":"x"', ',"a":2,"b":"\\u00f8"', ',"a":1,"b":"x"']
 
