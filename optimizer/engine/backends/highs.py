@@ -13,6 +13,7 @@ from typing import ClassVar
 
 import highspy
 import numpy as np
+import numpy.typing as npt
 
 from optimizer.engine.backends.base import (
     Capabilities,
@@ -296,14 +297,18 @@ class HighsSession:
         if len(cols) == self.n:
             return _model(milp.A, milp.row_lo, milp.row_hi, col_hi, cost)
         A = milp.A
-        left_out = np.ones(self.n, bool)
-        left_out[cols] = False
-        value = np.where(left_out, at, 0.0)
+        value = np.where(self._left_out(cols), at, 0.0)
         used = np.bincount(A.indices, weights=A.data * np.repeat(value, np.diff(A.indptr)), minlength=milp.n_rows)
         sub = A.columns(cols)
         lo, hi = milp.row_lo - used, milp.row_hi - used
         rows = np.flatnonzero((sub.row_counts() > 0) | (lo > _FEASIBLE) | (hi < -_FEASIBLE))
         return _model(sub.take_rows(rows), lo[rows], hi[rows], col_hi, cost)
+
+    def _left_out(self, cols: IndexArray) -> npt.NDArray[np.bool_]:
+        """Which of the session's columns a model of its columns ``cols`` leaves out."""
+        out = np.ones(self.n, bool)
+        out[cols] = False
+        return out
 
     def _add_rows(self, h: highspy.Highs, rows: list[Row], cols: IndexArray, at: FloatArray) -> None:
         """Add rows of the session's columns to a model of its columns ``cols`` (:meth:`_made`) in one call.
@@ -365,8 +370,7 @@ class HighsSession:
         if len(self.cols) == self.n:
             return found
         # the columns left out, at their values: in the plan, and their part of the objective
-        out = np.ones(self.n, bool)
-        out[self.cols] = False
+        out = self._left_out(self.cols)
         offset = dot(self.cost[out], self.at[out])
         x = None
         if found.x is not None:
@@ -447,9 +451,8 @@ class HighsSession:
         fix, at = self._at_bounds(self.cost, reduced)
         value = self.at.copy()
         value[fix] = at
-        free = np.ones(self.n, bool)
+        free = ~self.fixed
         free[fix] = False
-        free &= ~self.fixed
         cols = np.flatnonzero(free).astype(np.int32)
         if not len(cols):  # (a fractional vertex has a column off its bounds, hence free)
             return None
